@@ -1,0 +1,3 @@
+//! The `semaforo` command.
+
+fn main() {}

@@ -1,0 +1,344 @@
+//! The checked form of a ruleset: names resolved, types known.
+//!
+//! The checker (`check`) turns the ASTs of a ruleset's source files into one
+//! [`Program`]; lowering (`lower`) turns a `Program` plus the external lists
+//! and tables into the flat plan. The reference interpreter in
+//! `semaforo-testkit` walks this form directly, so it is the meaning of a
+//! ruleset that both evaluators must agree on.
+//!
+//! Every reference is an index: fields by `(RecordId, FieldId)` of the
+//! [`Layout`], lists by [`ListId`], tables by [`TableId`], lanes by
+//! [`LaneId`], quantifier variables by [`VarId`].
+
+use semaforo_plan::{Date, Decimal, FieldId, Layout, RecordId};
+use semaforo_syntax::Span;
+
+/// Index of a lane in [`Program::lanes`]; a higher index is more severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LaneId(pub u16);
+
+/// Index of a list in [`Program::lists`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListId(pub u32);
+
+/// Index of a table in [`Program::tables`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TableId(pub u32);
+
+/// A quantifier variable: its nesting depth inside the rule's condition
+/// (0 for the outermost quantifier), so evaluators can keep variables in a
+/// fixed array indexed by `VarId`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VarId(pub u32);
+
+/// A scalar type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// `text`
+    Text,
+    /// `number`
+    Number,
+    /// `bool`
+    Bool,
+    /// `date`
+    Date,
+}
+
+/// The type of an expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A list of records of this type (only as a quantifier's source).
+    Records(RecordId),
+}
+
+/// A constant value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Const {
+    /// Text.
+    Text(Box<str>),
+    /// A number.
+    Number(Decimal),
+    /// A boolean.
+    Bool(bool),
+    /// A date.
+    Date(Date),
+}
+
+impl Const {
+    /// The constant's type.
+    pub fn scalar(&self) -> Scalar {
+        match self {
+            Const::Text(_) => Scalar::Text,
+            Const::Number(_) => Scalar::Number,
+            Const::Bool(_) => Scalar::Bool,
+            Const::Date(_) => Scalar::Date,
+        }
+    }
+}
+
+/// The whole checked ruleset.
+#[derive(Debug)]
+pub struct Program {
+    /// `ruleset NAME`.
+    pub name: String,
+    /// `version STRING`.
+    pub version: String,
+    /// Lane names, least severe (the default) first.
+    pub lanes: Vec<String>,
+    /// `(lane, minimum score)`, in ascending order of both (checked).
+    pub thresholds: Vec<(LaneId, i64)>,
+    /// The schema and records.
+    pub layout: Layout,
+    /// Lists, in declaration order.
+    pub lists: Vec<ListDef>,
+    /// Tables, in declaration order.
+    pub tables: Vec<TableDef>,
+    /// Rules, in ruleset order (files in the order given).
+    pub rules: Vec<RuleDef>,
+    /// Tests, in source order.
+    pub tests: Vec<TestDef>,
+}
+
+/// A list declaration.
+#[derive(Debug)]
+pub struct ListDef {
+    /// The list's name.
+    pub name: String,
+    /// The element type. For an empty inline list this is the type it is
+    /// first used with, or `Text` if never used.
+    pub elem: Scalar,
+    /// `Some` for inline lists, `None` for external ones (supplied at
+    /// compile time).
+    pub values: Option<Vec<Const>>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A table declaration; values are supplied at compile time.
+#[derive(Debug)]
+pub struct TableDef {
+    /// The table's name.
+    pub name: String,
+    /// The values' type.
+    pub value: Scalar,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A checked rule.
+#[derive(Debug)]
+pub struct RuleDef {
+    /// The rule's id.
+    pub id: String,
+    /// The rule's title.
+    pub title: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// First active day, inclusive.
+    pub active_from: Option<Date>,
+    /// Last active day, inclusive.
+    pub active_to: Option<Date>,
+    /// The condition; `None` is *true*.
+    pub when: Option<Expr>,
+    /// `sample P%` as a cut-off in millionths: `round(P × 10_000)`, 0..=1_000_000.
+    pub sample: Option<u32>,
+    /// `score N`.
+    pub score: Option<i64>,
+    /// `lane L`.
+    pub lane: Option<LaneId>,
+    /// `note "..."`, in order.
+    pub notes: Vec<String>,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// A checked test block.
+#[derive(Debug)]
+pub struct TestDef {
+    /// The test's name.
+    pub name: String,
+    /// `today DATE`.
+    pub today: Option<Date>,
+    /// The `given` JSON object's source text.
+    pub given: String,
+    /// Where the `given` object is (to map binding errors back).
+    pub given_span: Span,
+    /// The expectations.
+    pub expects: Vec<TestExpect>,
+    /// The whole test.
+    pub span: Span,
+}
+
+/// A checked expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestExpect {
+    /// `expect lane L`.
+    Lane(LaneId, Span),
+    /// `expect score N`.
+    Score(i64, Span),
+    /// `expect fired ID` (index into `Program::rules`).
+    Fired(u32, Span),
+    /// `expect not fired ID`.
+    NotFired(u32, Span),
+    /// `expect undetermined ID`.
+    Undetermined(u32, Span),
+    /// `expect note "..."`.
+    Note(String, Span),
+}
+
+/// A typed expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expr {
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Its type.
+    pub ty: Type,
+    /// Where it was written (parentheses are not kept in this form).
+    pub span: Span,
+}
+
+/// Where a field is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Base {
+    /// The declaration (top-level field by bare name).
+    Root,
+    /// The element bound to a quantifier variable.
+    Var(VarId),
+}
+
+/// Arithmetic on numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arith {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// Comparisons. The operands' type is `lhs.ty` (both sides are equal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cmp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// The right-hand side of `in`, `starts with` and `contains`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// A single text expression (`starts with` / `contains` only).
+    Expr(Box<Expr>),
+    /// An inline list of constants.
+    Inline(Vec<Const>),
+    /// A named list.
+    List(ListId),
+}
+
+/// Quantifiers and aggregates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quant {
+    /// `any`: Kleene disjunction over the elements.
+    Any,
+    /// `all`: Kleene conjunction over the elements.
+    All,
+    /// `count`: elements whose condition is true.
+    Count,
+    /// `sum`: skips missing terms; 0 for none.
+    Sum,
+    /// `min`: skips missing terms; missing for none.
+    Min,
+    /// `max`: skips missing terms; missing for none.
+    Max,
+}
+
+/// The expression forms, with every name resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExprKind {
+    /// A constant.
+    Const(Const),
+    /// `today`: the evaluation date.
+    Today,
+    /// A field of the declaration or of a quantifier's element. `record` is
+    /// the record type of the base.
+    Field {
+        /// Declaration or variable.
+        base: Base,
+        /// The base's record type.
+        record: RecordId,
+        /// The field.
+        field: FieldId,
+    },
+    /// `-e` on a number.
+    Neg(Box<Expr>),
+    /// `not e`.
+    Not(Box<Expr>),
+    /// `a and b`.
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b`.
+    Or(Box<Expr>, Box<Expr>),
+    /// Number arithmetic.
+    Arith(Arith, Box<Expr>, Box<Expr>),
+    /// `date - date`: whole days, a number.
+    DateDiff(Box<Expr>, Box<Expr>),
+    /// Comparison of two operands of the same type.
+    Cmp(Cmp, Box<Expr>, Box<Expr>),
+    /// `x in L` / `x not in L` (`Pattern::Expr` never occurs here).
+    In {
+        /// The tested value.
+        value: Box<Expr>,
+        /// The list.
+        list: Pattern,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `t starts with P`.
+    StartsWith(Box<Expr>, Pattern),
+    /// `t contains P` (case-insensitive, per-char `char::to_lowercase`).
+    Contains(Box<Expr>, Pattern),
+    /// `e is missing` / `e is present`.
+    Is {
+        /// The tested value.
+        value: Box<Expr>,
+        /// `is present`.
+        present: bool,
+    },
+    /// A quantifier or aggregate over a record list.
+    Quant {
+        /// Which one.
+        kind: Quant,
+        /// The element variable.
+        var: VarId,
+        /// The elements' record type.
+        record: RecordId,
+        /// The list (an expression of type `Records(record)`).
+        list: Box<Expr>,
+        /// Condition (`Any`/`All`/`Count`) or number term (`Sum`/`Min`/`Max`).
+        body: Box<Expr>,
+    },
+    /// `lookup(t, k)` / `lookup_prefix(t, k)`.
+    Lookup {
+        /// The table.
+        table: TableId,
+        /// The text key.
+        key: Box<Expr>,
+        /// Longest-prefix match rather than exact.
+        prefix: bool,
+    },
+    /// `len(t)`: Unicode scalar values.
+    Len(Box<Expr>),
+}

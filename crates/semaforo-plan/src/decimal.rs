@@ -1,0 +1,307 @@
+//! Exact decimal numbers (SPEC §3.8).
+//!
+//! A [`Decimal`] is an integer count of millionths held in an `i128`: six
+//! fractional digits (the WCO Data Model's finest format, n..16,6) and 30
+//! integer digits (the spec asks for at least 24). `+` and `-` are exact;
+//! `*` and `/` round half to even to six fractional digits; any result whose
+//! magnitude would reach 10^30 is an overflow (`None`, which the evaluator
+//! turns into *missing*). Every intermediate product stays below 2^127, so no
+//! wider integer type is needed (see `checked_mul` and `checked_div`).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// Units per whole number: six fractional digits.
+pub const SCALE: i128 = 1_000_000;
+
+/// The largest raw magnitude: 10^36 - 1 millionths, i.e. 30 integer digits.
+pub const MAX_RAW: i128 = 1_000_000_000_000_000_000_000_000_000_000_000_000 - 1;
+
+/// An exact decimal with six fractional digits.
+///
+/// Ordering and equality are exact: `100.10 + 399.90 == 500`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Decimal {
+    // INVARIANT (range): -MAX_RAW <= raw <= MAX_RAW; kept by every
+    // constructor and checked arithmetic below.
+    raw: i128,
+}
+
+/// Why text could not be read as a [`Decimal`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    /// Not a number in JSON syntax (`-?digits(.digits)?([eE][+-]?digits)?`).
+    #[error("not a valid number")]
+    Syntax,
+    /// The magnitude is 10^30 or more.
+    #[error("number out of range (at most 30 integer digits)")]
+    OutOfRange,
+}
+
+/// The result of [`Decimal::parse`]: the value, and whether digits beyond the
+/// sixth fractional place were rounded away (a lint for literals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    /// The value, rounded half to even to six fractional digits.
+    pub value: Decimal,
+    /// True if a non-zero digit was dropped by rounding.
+    pub rounded: bool,
+}
+
+impl Decimal {
+    /// Zero.
+    pub const ZERO: Decimal = Decimal { raw: 0 };
+
+    /// The value `raw / 10^6`, if in range.
+    pub const fn from_raw(raw: i128) -> Option<Decimal> {
+        if raw > MAX_RAW || raw < -MAX_RAW {
+            None
+        } else {
+            Some(Decimal { raw })
+        }
+    }
+
+    /// The count of millionths.
+    pub const fn raw(self) -> i128 {
+        self.raw
+    }
+
+    /// An integer value (always in range).
+    pub const fn from_i64(v: i64) -> Decimal {
+        Decimal {
+            raw: v as i128 * SCALE,
+        }
+    }
+
+    /// The value as `int64` units at the given scale (number of fractional
+    /// digits, 0..=6) when it is exactly representable there.
+    pub fn from_units(units: i64, scale: u32) -> Option<Decimal> {
+        if scale > 6 {
+            return None;
+        }
+        let mul = 10i128.pow(6 - scale);
+        Decimal::from_raw(i128::from(units) * mul)
+    }
+
+    /// True if the value has no fractional part.
+    pub const fn is_integer(self) -> bool {
+        self.raw % SCALE == 0
+    }
+
+    /// The integer value if the decimal is an integer that fits in `i64`.
+    pub fn to_i64(self) -> Option<i64> {
+        if self.is_integer() {
+            i64::try_from(self.raw / SCALE).ok()
+        } else {
+            None
+        }
+    }
+
+    /// Reads a number in JSON syntax, exactly: `12`, `-0.5`, `1.25e3`.
+    /// Digits past the sixth fractional place are rounded half to even.
+    pub fn parse(text: &str) -> Result<Parsed, DecimalError> {
+        let bytes = text.as_bytes();
+        let mut pos = 0usize;
+        let negative = bytes.first() == Some(&b'-');
+        if negative {
+            pos += 1;
+        }
+        let int_start = pos;
+        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
+            pos += 1;
+        }
+        let int_digits = bytes.get(int_start..pos).unwrap_or_default();
+        if int_digits.is_empty() {
+            return Err(DecimalError::Syntax);
+        }
+        // JSON forbids leading zeros such as `012`.
+        if int_digits.len() > 1 && int_digits.first() == Some(&b'0') {
+            return Err(DecimalError::Syntax);
+        }
+        let mut frac_digits: &[u8] = &[];
+        if bytes.get(pos) == Some(&b'.') {
+            pos += 1;
+            let start = pos;
+            while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
+                pos += 1;
+            }
+            frac_digits = bytes.get(start..pos).unwrap_or_default();
+            if frac_digits.is_empty() {
+                return Err(DecimalError::Syntax);
+            }
+        }
+        let mut exp: i64 = 0;
+        if matches!(bytes.get(pos), Some(b'e' | b'E')) {
+            pos += 1;
+            let exp_negative = match bytes.get(pos) {
+                Some(b'-') => {
+                    pos += 1;
+                    true
+                }
+                Some(b'+') => {
+                    pos += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = pos;
+            while let Some(d) = bytes.get(pos).filter(|b| b.is_ascii_digit()) {
+                // Saturate: any exponent beyond a billion is out of range or
+                // rounds to zero anyway.
+                exp = (exp * 10 + i64::from(d - b'0')).min(1_000_000_000);
+                pos += 1;
+            }
+            if pos == start {
+                return Err(DecimalError::Syntax);
+            }
+            if exp_negative {
+                exp = -exp;
+            }
+        }
+        if pos != bytes.len() {
+            return Err(DecimalError::Syntax);
+        }
+
+        let len = int_digits.len() + frac_digits.len();
+        let digit = |i: usize| -> i128 {
+            let b = if i < int_digits.len() {
+                int_digits.get(i)
+            } else {
+                frac_digits.get(i - int_digits.len())
+            };
+            b.map_or(0, |b| i128::from(b - b'0'))
+        };
+        // `keep` is how many leading mantissa digits form the integer count of
+        // millionths: the integer digits, shifted by the exponent, plus six.
+        let keep: i64 = int_digits.len() as i64 + exp + 6;
+        let mut acc: i128 = 0;
+        let kept = keep.clamp(0, len as i64) as usize;
+        for i in 0..kept {
+            acc = acc * 10 + digit(i);
+            if acc > MAX_RAW {
+                return Err(DecimalError::OutOfRange);
+            }
+        }
+        if keep > len as i64 && acc != 0 {
+            let zeros = keep - len as i64;
+            for _ in 0..zeros {
+                acc *= 10;
+                if acc > MAX_RAW {
+                    return Err(DecimalError::OutOfRange);
+                }
+            }
+        }
+        let mut rounded = false;
+        if keep < len as i64 {
+            let dropped_from = keep.max(0) as usize;
+            rounded = (dropped_from..len).any(|i| digit(i) != 0);
+            if keep >= 0 {
+                let first = digit(dropped_from);
+                let rest = (dropped_from + 1..len).any(|i| digit(i) != 0);
+                if first > 5 || (first == 5 && (rest || acc % 2 == 1)) {
+                    acc += 1;
+                }
+            }
+            // keep < 0: the value is below half a millionth, so it rounds to 0.
+        }
+        if acc > MAX_RAW {
+            return Err(DecimalError::OutOfRange);
+        }
+        let raw = if negative { -acc } else { acc };
+        Ok(Parsed {
+            value: Decimal { raw },
+            rounded,
+        })
+    }
+
+    /// `self + rhs`, exact; `None` on overflow.
+    pub fn checked_add(self, rhs: Decimal) -> Option<Decimal> {
+        // Both magnitudes are below 2^120, so the sum cannot overflow i128.
+        Decimal::from_raw(self.raw + rhs.raw)
+    }
+
+    /// `self - rhs`, exact; `None` on overflow.
+    pub fn checked_sub(self, rhs: Decimal) -> Option<Decimal> {
+        Decimal::from_raw(self.raw - rhs.raw)
+    }
+
+    /// `-self` (the range is symmetric, so this never overflows).
+    #[must_use]
+    pub const fn neg(self) -> Decimal {
+        Decimal { raw: -self.raw }
+    }
+
+    /// `self * rhs`, rounded half to even to six fractional digits; `None`
+    /// on overflow.
+    pub fn checked_mul(self, rhs: Decimal) -> Option<Decimal> {
+        let negative = (self.raw < 0) != (rhs.raw < 0);
+        let (a, b) = (self.raw.abs(), rhs.raw.abs());
+        let (a1, a0) = (a / SCALE, a % SCALE);
+        let (b1, b0) = (b / SCALE, b % SCALE);
+        // a*b/S = a1*b1*S + a1*b0 + a0*b1 + a0*b0/S. Each term is checked;
+        // a1*b0 and a0*b1 are below 10^30 * 10^6 and a0*b0 below 10^12.
+        let whole = a1.checked_mul(b1)?.checked_mul(SCALE)?;
+        let int_part = whole
+            .checked_add(a1 * b0)?
+            .checked_add(a0 * b1)?
+            .checked_add(a0 * b0 / SCALE)?;
+        let rem = a0 * b0 % SCALE;
+        let result = round_half_even(int_part, rem, SCALE)?;
+        Decimal::from_raw(if negative { -result } else { result })
+    }
+
+    /// `self / rhs`, rounded half to even to six fractional digits; `None`
+    /// on division by zero or overflow.
+    pub fn checked_div(self, rhs: Decimal) -> Option<Decimal> {
+        if rhs.raw == 0 {
+            return None;
+        }
+        let negative = (self.raw < 0) != (rhs.raw < 0);
+        let (a, b) = (self.raw.abs(), rhs.raw.abs());
+        // The quotient in millionths is a*S/b; long division, one decimal
+        // digit at a time, keeps every intermediate below 10*b <= 10^37.
+        let mut q = a / b;
+        let mut r = a % b;
+        for _ in 0..6 {
+            r *= 10;
+            q = q.checked_mul(10)?.checked_add(r / b)?;
+            r %= b;
+        }
+        let result = round_half_even(q, r, b)?;
+        Decimal::from_raw(if negative { -result } else { result })
+    }
+}
+
+/// Rounds `q + r/d` (with `0 <= r < d`) half to even.
+fn round_half_even(q: i128, r: i128, d: i128) -> Option<i128> {
+    let twice = r * 2;
+    let up = match twice.cmp(&d) {
+        Ordering::Greater => true,
+        Ordering::Equal => q % 2 == 1,
+        Ordering::Less => false,
+    };
+    if up { q.checked_add(1) } else { Some(q) }
+}
+
+impl fmt::Display for Decimal {
+    /// Canonical text: no exponent, no trailing fractional zeros, no `.` for
+    /// integers: `12`, `-0.5`, `0.000001`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.raw < 0 { "-" } else { "" };
+        let a = self.raw.unsigned_abs();
+        let int = a / SCALE as u128;
+        let frac = a % SCALE as u128;
+        if frac == 0 {
+            write!(f, "{sign}{int}")
+        } else {
+            let digits = format!("{frac:06}");
+            write!(f, "{sign}{int}.{}", digits.trim_end_matches('0'))
+        }
+    }
+}
+
+impl fmt::Debug for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

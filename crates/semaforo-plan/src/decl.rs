@@ -1,0 +1,472 @@
+//! The reusable declaration buffer that bound input lives in.
+//!
+//! Every record type has a pool of instances; an instance is `stride` slots,
+//! one per field. Record lists are chains through the pool's `next` array,
+//! so elements can be appended in any order (and record types may nest
+//! recursively) while the common case, a list appended in one go, stays
+//! contiguous in memory. All text lives in one `String`. [`Declaration::clear`]
+//! keeps every allocation, so binding the next declaration of similar size
+//! allocates nothing.
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::layout::{FieldId, FieldType, Layout, RecordId};
+
+/// A record instance in a [`Declaration`]: which record type, which instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// The record type.
+    pub record: RecordId,
+    /// The instance's index in its record type's pool.
+    pub index: u32,
+}
+
+impl Node {
+    /// The declaration itself (the root record's only instance).
+    pub const ROOT: Node = Node {
+        record: RecordId(0),
+        index: 0,
+    };
+}
+
+/// One field's value in a bound declaration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Slot {
+    /// Not given, or given as `null`.
+    #[default]
+    Missing,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(Decimal),
+    /// A date.
+    Date(Date),
+    /// Text at `start..start + len` of the declaration's text buffer.
+    Text {
+        /// First byte.
+        start: u32,
+        /// Length in bytes.
+        len: u32,
+    },
+    /// A record list: `len` elements, the first at `first`, the last at
+    /// `last`, linked through the element pool's `next` array.
+    List {
+        /// The first element's index (meaningless when `len == 0`).
+        first: u32,
+        /// The last element's index (meaningless when `len == 0`).
+        last: u32,
+        /// How many elements.
+        len: u32,
+    },
+}
+
+/// Why a value could not be stored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeclError {
+    /// The node or field does not exist in this layout.
+    #[error("no such field")]
+    NoSuchField,
+    /// The value's type is not the field's type.
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        /// The field's type.
+        expected: &'static str,
+        /// What was given.
+        found: &'static str,
+    },
+    /// A required field was never set.
+    #[error("{path}: required field is missing")]
+    MissingRequired {
+        /// Where, as `items[3].net_kg`.
+        path: String,
+    },
+    /// The buffer would exceed its limits (4 GiB of text or 2^32 records).
+    #[error("declaration too large")]
+    TooLarge,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Pool {
+    // INVARIANT (stride): slots.len() == next.len() * stride.
+    stride: usize,
+    slots: Vec<Slot>,
+    next: Vec<u32>,
+}
+
+/// A declaration bound to a [`Layout`], reused from one declaration to the
+/// next.
+#[derive(Clone, Debug)]
+pub struct Declaration {
+    stamp: u64,
+    pools: Vec<Pool>,
+    text: String,
+}
+
+/// Name of a field type for messages.
+pub(crate) fn type_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "text",
+        FieldType::Number => "number",
+        FieldType::Bool => "bool",
+        FieldType::Date => "date",
+        FieldType::List(_) => "list",
+    }
+}
+
+fn slot_type_name(slot: &Slot) -> &'static str {
+    match slot {
+        Slot::Missing => "missing",
+        Slot::Bool(_) => "bool",
+        Slot::Number(_) => "number",
+        Slot::Date(_) => "date",
+        Slot::Text { .. } => "text",
+        Slot::List { .. } => "list",
+    }
+}
+
+impl Declaration {
+    /// An empty declaration for `layout` (the root instance exists, every
+    /// field missing).
+    pub fn new(layout: &Layout) -> Declaration {
+        let pools = layout
+            .records()
+            .iter()
+            .map(|r| Pool {
+                stride: r.fields.len(),
+                slots: Vec::new(),
+                next: Vec::new(),
+            })
+            .collect();
+        let mut d = Declaration {
+            stamp: layout.stamp(),
+            pools,
+            text: String::new(),
+        };
+        d.clear();
+        d
+    }
+
+    /// The [`Layout::stamp`] this buffer was made for.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
+    }
+
+    /// Forgets the bound declaration, keeping every allocation.
+    pub fn clear(&mut self) {
+        for p in &mut self.pools {
+            p.slots.clear();
+            p.next.clear();
+        }
+        self.text.clear();
+        if let Some(root) = self.pools.first_mut() {
+            root.slots.resize(root.stride, Slot::Missing);
+            root.next.push(u32::MAX);
+        }
+    }
+
+    /// The value of a field of a node; `Missing` if it does not exist.
+    #[inline]
+    pub fn slot(&self, node: Node, field: FieldId) -> Slot {
+        self.pools
+            .get(node.record.0 as usize)
+            .and_then(|p| {
+                p.slots
+                    .get(node.index as usize * p.stride + field.0 as usize)
+                    .copied()
+            })
+            .unwrap_or(Slot::Missing)
+    }
+
+    /// The text a `Slot::Text` refers to (empty if out of range).
+    #[inline]
+    pub fn text(&self, start: u32, len: u32) -> &str {
+        self.text
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or("")
+    }
+
+    /// The elements of a `Slot::List` of record type `record`.
+    #[inline]
+    pub fn elements(&self, record: RecordId, list: Slot) -> Elements<'_> {
+        let (first, len) = match list {
+            Slot::List { first, len, .. } => (first, len),
+            _ => (0, 0),
+        };
+        Elements {
+            next: self
+                .pools
+                .get(record.0 as usize)
+                .map_or(&[][..], |p| &p.next[..]),
+            record,
+            at: first,
+            remaining: len,
+        }
+    }
+
+    fn slot_mut(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+    ) -> Result<(&mut Slot, FieldType), DeclError> {
+        let f = layout
+            .field(node.record, field)
+            .ok_or(DeclError::NoSuchField)?;
+        let pool = self
+            .pools
+            .get_mut(node.record.0 as usize)
+            .ok_or(DeclError::NoSuchField)?;
+        let slot = pool
+            .slots
+            .get_mut(node.index as usize * pool.stride + field.0 as usize)
+            .ok_or(DeclError::NoSuchField)?;
+        Ok((slot, f.ty))
+    }
+
+    fn set(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+        value: Slot,
+    ) -> Result<(), DeclError> {
+        let (slot, ty) = self.slot_mut(layout, node, field)?;
+        let ok = matches!(
+            (ty, &value),
+            (FieldType::Text, Slot::Text { .. })
+                | (FieldType::Number, Slot::Number(_))
+                | (FieldType::Bool, Slot::Bool(_))
+                | (FieldType::Date, Slot::Date(_))
+                | (_, Slot::Missing)
+        );
+        if !ok {
+            return Err(DeclError::WrongType {
+                expected: type_name(ty),
+                found: slot_type_name(&value),
+            });
+        }
+        *slot = value;
+        Ok(())
+    }
+
+    /// Sets a text field.
+    pub fn set_text(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+        value: &str,
+    ) -> Result<(), DeclError> {
+        let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
+        let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
+        start.checked_add(len).ok_or(DeclError::TooLarge)?;
+        // Check the type before copying the text in.
+        let (_, ty) = self.slot_mut(layout, node, field)?;
+        if ty != FieldType::Text {
+            return Err(DeclError::WrongType {
+                expected: type_name(ty),
+                found: "text",
+            });
+        }
+        self.text.push_str(value);
+        self.set(layout, node, field, Slot::Text { start, len })
+    }
+
+    /// Sets a number field.
+    pub fn set_number(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+        value: Decimal,
+    ) -> Result<(), DeclError> {
+        self.set(layout, node, field, Slot::Number(value))
+    }
+
+    /// Sets a bool field.
+    pub fn set_bool(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+        value: bool,
+    ) -> Result<(), DeclError> {
+        self.set(layout, node, field, Slot::Bool(value))
+    }
+
+    /// Sets a date field.
+    pub fn set_date(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+        value: Date,
+    ) -> Result<(), DeclError> {
+        self.set(layout, node, field, Slot::Date(value))
+    }
+
+    /// Marks a field missing (for lists: absent, not empty).
+    pub fn set_missing(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+    ) -> Result<(), DeclError> {
+        self.set(layout, node, field, Slot::Missing)
+    }
+
+    /// Makes a list field present and empty (if it was missing); returns the
+    /// element record type.
+    pub fn start_list(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+    ) -> Result<RecordId, DeclError> {
+        let (slot, ty) = self.slot_mut(layout, node, field)?;
+        let FieldType::List(elem) = ty else {
+            return Err(DeclError::WrongType {
+                expected: type_name(ty),
+                found: "list",
+            });
+        };
+        if *slot == Slot::Missing {
+            *slot = Slot::List {
+                first: 0,
+                last: 0,
+                len: 0,
+            };
+        }
+        Ok(elem)
+    }
+
+    /// Appends a new element (every field missing) to the list field `field`
+    /// of `node`, making the list present if it was missing.
+    pub fn push_element(
+        &mut self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+    ) -> Result<Node, DeclError> {
+        let elem = self.start_list(layout, node, field)?;
+        let pool = self
+            .pools
+            .get_mut(elem.0 as usize)
+            .ok_or(DeclError::NoSuchField)?;
+        let index = u32::try_from(pool.next.len()).map_err(|_| DeclError::TooLarge)?;
+        if index == u32::MAX {
+            return Err(DeclError::TooLarge);
+        }
+        let stride = pool.stride;
+        pool.slots.resize(pool.slots.len() + stride, Slot::Missing);
+        pool.next.push(u32::MAX);
+        let (slot, _) = self.slot_mut(layout, node, field)?;
+        let prev_last = match *slot {
+            Slot::List { first, last, len } if len > 0 => {
+                *slot = Slot::List {
+                    first,
+                    last: index,
+                    len: len + 1,
+                };
+                Some(last)
+            }
+            _ => {
+                *slot = Slot::List {
+                    first: index,
+                    last: index,
+                    len: 1,
+                };
+                None
+            }
+        };
+        if let Some(prev) = prev_last {
+            if let Some(n) = self
+                .pools
+                .get_mut(elem.0 as usize)
+                .and_then(|p| p.next.get_mut(prev as usize))
+            {
+                *n = index;
+            }
+        }
+        Ok(Node {
+            record: elem,
+            index,
+        })
+    }
+
+    /// Checks that every required field of every instance reachable from the
+    /// root is present; the error names the first one missing by path.
+    pub fn validate(&self, layout: &Layout) -> Result<(), DeclError> {
+        let mut path = String::new();
+        self.validate_node(layout, Node::ROOT, &mut path, 0)
+    }
+
+    fn validate_node(
+        &self,
+        layout: &Layout,
+        node: Node,
+        path: &mut String,
+        depth: usize,
+    ) -> Result<(), DeclError> {
+        let record = layout.record(node.record).ok_or(DeclError::NoSuchField)?;
+        // Depth is bounded by the number of elements, all of which were
+        // appended by the host; guard anyway against recursive chains.
+        if depth > 10_000 {
+            return Err(DeclError::TooLarge);
+        }
+        for (i, f) in record.fields.iter().enumerate() {
+            let slot = self.slot(node, FieldId(i as u32));
+            let base = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&f.name);
+            if slot == Slot::Missing && !f.optional {
+                return Err(DeclError::MissingRequired { path: path.clone() });
+            }
+            if let FieldType::List(elem) = f.ty {
+                for (k, child) in self.elements(elem, slot).enumerate() {
+                    let base2 = path.len();
+                    path.push('[');
+                    path.push_str(&k.to_string());
+                    path.push(']');
+                    self.validate_node(layout, child, path, depth + 1)?;
+                    path.truncate(base2);
+                }
+            }
+            path.truncate(base);
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over the elements of a record list.
+#[derive(Clone, Debug)]
+pub struct Elements<'a> {
+    next: &'a [u32],
+    record: RecordId,
+    at: u32,
+    remaining: u32,
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Node;
+
+    #[inline]
+    fn next(&mut self) -> Option<Node> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let node = Node {
+            record: self.record,
+            index: self.at,
+        };
+        self.at = self.next.get(self.at as usize).copied().unwrap_or(u32::MAX);
+        Some(node)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining as usize, Some(self.remaining as usize))
+    }
+}

@@ -1,0 +1,40 @@
+//! Deterministic, auditable random sampling (SPEC §3.4).
+//!
+//! The draw for a rule and a declaration is SipHash-2-4, keyed with the
+//! host's secret 128-bit sampling key (k0 = first 8 bytes little-endian,
+//! k1 = last 8), over `UTF-8(rule id) ‖ 0x1F ‖ UTF-8(key field value)`,
+//! taken modulo 1,000,000. A rule sampling P% selects the declaration iff
+//! `draw < round(P × 10_000)`.
+
+use siphasher::sip::SipHasher24;
+use std::hash::Hasher;
+
+/// The host's secret sampling key.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct SamplingKey(pub [u8; 16]);
+
+impl std::fmt::Debug for SamplingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key itself.
+        f.write_str("SamplingKey(..)")
+    }
+}
+
+/// Number of distinct draws: draws are `0..DRAW_MODULUS`.
+pub const DRAW_MODULUS: u64 = 1_000_000;
+
+/// The draw of `rule_id` for the declaration whose key field is `key_value`.
+pub fn draw(key: &SamplingKey, rule_id: &str, key_value: &str) -> u32 {
+    let mut k0 = [0u8; 8];
+    let mut k1 = [0u8; 8];
+    let (a, b) = key.0.split_at(8);
+    k0.copy_from_slice(a);
+    k1.copy_from_slice(b);
+    let mut h = SipHasher24::new_with_keys(u64::from_le_bytes(k0), u64::from_le_bytes(k1));
+    // `Hasher::write` feeds raw bytes (no length prefix), which is exactly
+    // the message of the spec.
+    h.write(rule_id.as_bytes());
+    h.write(&[0x1F]);
+    h.write(key_value.as_bytes());
+    (h.finish() % DRAW_MODULUS) as u32
+}

@@ -1,0 +1,572 @@
+//! The typed abstract syntax tree of a Semáforo source file.
+//!
+//! Every node carries the [`Span`] it was parsed from. The tree is exactly
+//! what the author wrote (parentheses included, see [`ExprKind::Paren`]), so
+//! the formatter can print it back; names are not resolved and types are not
+//! checked here: that is `semaforo-compile`'s job.
+//!
+//! Literal values are kept as written where their meaning is checked later:
+//! numbers and percentages as their digit text (the exact decimal is built by
+//! the compiler), dates as year/month/day numbers (validity is checked by the
+//! compiler, so `2026-02-30` parses and is then reported as E-code), strings
+//! with their escapes already decoded.
+
+use crate::span::Span;
+
+/// One parsed source file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The items in source order.
+    pub items: Vec<Item>,
+    /// Every `#` comment in source order, for the formatter.
+    pub comments: Vec<Comment>,
+}
+
+/// A `#` comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// The text after `#`, up to (not including) the end of the line.
+    pub text: String,
+    /// From the `#` to the end of the line.
+    pub span: Span,
+}
+
+/// A name: field, record, list, table, lane, variable, tag or function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The name as written.
+    pub name: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A rule id such as `VAL-001` (`[A-Za-z0-9][A-Za-z0-9_.-]*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleId {
+    /// The id as written.
+    pub name: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A string literal with its escapes decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrLit {
+    /// The decoded value.
+    pub value: String,
+    /// Where, quotes included.
+    pub span: Span,
+}
+
+/// An integer literal with an optional leading minus (scores, thresholds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntLit {
+    /// The value. Literals that do not fit in `i64` are a syntax error.
+    pub value: i64,
+    /// Where, sign included.
+    pub span: Span,
+}
+
+/// A decimal literal as written (`12`, `12.50`, `0.5`), without sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumLit {
+    /// The digits, possibly with one `.`: matches `[0-9]+(\.[0-9]+)?`.
+    pub text: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A `YYYY-MM-DD` literal; not yet checked to be a real date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DateLit {
+    /// Four-digit year.
+    pub year: u16,
+    /// Two-digit month as written (may be out of range).
+    pub month: u8,
+    /// Two-digit day as written (may be out of range).
+    pub day: u8,
+    /// Where.
+    pub span: Span,
+}
+
+/// A percentage after `sample`, as written without the `%`: `2.5`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PercentLit {
+    /// The digits, possibly with one `.`: matches `[0-9]+(\.[0-9]+)?`.
+    pub text: String,
+    /// Where, `%` included.
+    pub span: Span,
+}
+
+/// A top-level item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// `ruleset "name" version "v"`
+    Ruleset(RulesetHeader),
+    /// `lanes green, yellow, red`
+    Lanes(Lanes),
+    /// `threshold red 70`
+    Threshold(Threshold),
+    /// `schema declaration { ... }`
+    Schema(RecordDecl),
+    /// `record item { ... }`
+    Record(RecordDecl),
+    /// `list name = [...]` or `list name: type`
+    List(ListDecl),
+    /// `table name: type`
+    Table(TableDecl),
+    /// `rule ID "title" { ... }`
+    Rule(Rule),
+    /// `test "name" { ... }`
+    Test(Test),
+}
+
+/// `ruleset NAME version STRING`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesetHeader {
+    /// The ruleset's name.
+    pub name: StrLit,
+    /// The ruleset's version.
+    pub version: StrLit,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `lanes a, b, c` in ascending severity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lanes {
+    /// The lanes, least severe first.
+    pub lanes: Vec<Ident>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `threshold LANE N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Threshold {
+    /// The lane reached.
+    pub lane: Ident,
+    /// The minimum total score.
+    pub score: IntLit,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// A `schema` or `record` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordDecl {
+    /// The record's name (`declaration`, `item`).
+    pub name: Ident,
+    /// The fields in source order.
+    pub fields: Vec<FieldDecl>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `key? NAME: TYPE ?`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDecl {
+    /// Marked `key`.
+    pub key: bool,
+    /// The field's name.
+    pub name: Ident,
+    /// The field's type.
+    pub ty: TypeExpr,
+    /// Marked `?`: may be missing.
+    pub optional: bool,
+    /// The whole field declaration.
+    pub span: Span,
+}
+
+/// A scalar type name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScalarType {
+    /// `text`
+    Text,
+    /// `number`
+    Number,
+    /// `bool`
+    Bool,
+    /// `date`
+    Date,
+}
+
+/// A field type as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// `text`, `number`, `bool` or `date`.
+    Scalar(ScalarType, Span),
+    /// `[record]`: a list of records; the span covers the brackets.
+    List(Ident, Span),
+}
+
+/// `list NAME = [...]` or `list NAME: TYPE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListDecl {
+    /// The list's name.
+    pub name: Ident,
+    /// Inline values or external type.
+    pub body: ListBody,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// What follows a list's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListBody {
+    /// `= [lit, lit, ...]`; the span covers the brackets.
+    Inline(Vec<Literal>, Span),
+    /// `: TYPE`, supplied at compile time.
+    External(ScalarType, Span),
+}
+
+/// A literal value inside a list declaration or an inline list expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Literal {
+    /// A string.
+    Str(StrLit),
+    /// A number, with `negative` set when written with a leading `-`.
+    Number {
+        /// Written with a leading `-`.
+        negative: bool,
+        /// The digits.
+        lit: NumLit,
+        /// Sign included.
+        span: Span,
+    },
+    /// `true` or `false`.
+    Bool(bool, Span),
+    /// A date.
+    Date(DateLit),
+}
+
+impl Literal {
+    /// Where the literal is.
+    pub fn span(&self) -> Span {
+        match self {
+            Literal::Str(s) => s.span,
+            Literal::Number { span, .. } | Literal::Bool(_, span) => *span,
+            Literal::Date(d) => d.span,
+        }
+    }
+}
+
+/// `table NAME: TYPE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableDecl {
+    /// The table's name.
+    pub name: Ident,
+    /// The values' type.
+    pub ty: ScalarType,
+    /// Span of the type name.
+    pub ty_span: Span,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// A rule. Clauses appear in this fixed order in the source:
+/// `active`, `tags`, `when`, `sample`, `then`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The rule's id.
+    pub id: RuleId,
+    /// The rule's title.
+    pub title: StrLit,
+    /// `active ...`.
+    pub active: Option<Active>,
+    /// `tags a, b` (empty when absent).
+    pub tags: Vec<Ident>,
+    /// `when EXPR`.
+    pub when: Option<Expr>,
+    /// `sample P%`.
+    pub sample: Option<PercentLit>,
+    /// `then ACTION, ...` (the grammar requires at least one).
+    pub actions: Vec<Action>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `active DATE to DATE`, `active from DATE` or `active to DATE`; bounds are
+/// inclusive. At least one of `from`/`to` is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Active {
+    /// First active day.
+    pub from: Option<DateLit>,
+    /// Last active day.
+    pub to: Option<DateLit>,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// One action after `then`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `score N` (N may be negative); span covers the whole action.
+    Score(IntLit, Span),
+    /// `lane NAME`.
+    Lane(Ident, Span),
+    /// `note "text"`.
+    Note(StrLit, Span),
+}
+
+impl Action {
+    /// Where the action is.
+    pub fn span(&self) -> Span {
+        match self {
+            Action::Score(_, s) | Action::Lane(_, s) | Action::Note(_, s) => *s,
+        }
+    }
+}
+
+/// `test "name" { today? given {...} expect... }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Test {
+    /// The test's name.
+    pub name: StrLit,
+    /// `today DATE`.
+    pub today: Option<DateLit>,
+    /// The `given` JSON object, as source text.
+    pub given: JsonText,
+    /// At least one expectation.
+    pub expects: Vec<Expect>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// A JSON object literal kept as its exact source text; the grammar has
+/// checked that it is syntactically JSON. Binding it against the schema is
+/// done later, and errors are mapped back into `span`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonText {
+    /// The source text from `{` to `}` inclusive.
+    pub text: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// One `expect` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// `expect lane LANE`.
+    Lane(Ident, Span),
+    /// `expect score N`.
+    Score(IntLit, Span),
+    /// `expect fired ID`.
+    Fired(RuleId, Span),
+    /// `expect not fired ID`.
+    NotFired(RuleId, Span),
+    /// `expect undetermined ID`.
+    Undetermined(RuleId, Span),
+    /// `expect note "text"`.
+    Note(StrLit, Span),
+}
+
+impl Expect {
+    /// Where the expectation is.
+    pub fn span(&self) -> Span {
+        match self {
+            Expect::Lane(_, s)
+            | Expect::Score(_, s)
+            | Expect::Fired(_, s)
+            | Expect::NotFired(_, s)
+            | Expect::Undetermined(_, s)
+            | Expect::Note(_, s) => *s,
+        }
+    }
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where.
+    pub span: Span,
+}
+
+/// Binary operators that are not tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    /// `or`
+    Or,
+    /// `and`
+    And,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    /// `not`
+    Not,
+    /// `-`
+    Neg,
+}
+
+/// Quantifiers and aggregates over a record list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuantKind {
+    /// `any(v in L: cond)`
+    Any,
+    /// `all(v in L: cond)`
+    All,
+    /// `count(v in L: cond)`
+    Count,
+    /// `sum(v in L: num)`
+    Sum,
+    /// `min(v in L: num)`
+    Min,
+    /// `max(v in L: num)`
+    Max,
+}
+
+impl QuantKind {
+    /// The keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuantKind::Any => "any",
+            QuantKind::All => "all",
+            QuantKind::Count => "count",
+            QuantKind::Sum => "sum",
+            QuantKind::Min => "min",
+            QuantKind::Max => "max",
+        }
+    }
+}
+
+/// The expression forms of SPEC §3.6.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExprKind {
+    /// A decimal literal (unsigned; `-` is [`UnOp::Neg`]).
+    Number(NumLit),
+    /// A string literal.
+    Str(StrLit),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A date literal.
+    Date(DateLit),
+    /// `today`.
+    Today,
+    /// A bare name: a top-level field, a list, or a quantifier variable.
+    Name(Ident),
+    /// `base.field`.
+    Field(Box<Expr>, Ident),
+    /// `[e, e, ...]` inline list (only literals are valid, checked later).
+    List(Vec<Expr>),
+    /// `(e)`, kept so the formatter prints what was written.
+    Paren(Box<Expr>),
+    /// `not e` / `-e`.
+    Unary(UnOp, Box<Expr>),
+    /// `a op b`.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `x in L` / `x not in L`.
+    In {
+        /// The tested value.
+        value: Box<Expr>,
+        /// The list (a name or an inline list).
+        list: Box<Expr>,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `t starts with P`.
+    StartsWith(Box<Expr>, Box<Expr>),
+    /// `t contains P`.
+    Contains(Box<Expr>, Box<Expr>),
+    /// `e is missing` (`present == false`) / `e is present`.
+    Is {
+        /// The tested value.
+        value: Box<Expr>,
+        /// `is present` rather than `is missing`.
+        present: bool,
+    },
+    /// `any/all/count/sum/min/max(var in list: body)`.
+    Quant {
+        /// Which quantifier or aggregate.
+        kind: QuantKind,
+        /// The element variable.
+        var: Ident,
+        /// The record list iterated over.
+        list: Box<Expr>,
+        /// The condition or term.
+        body: Box<Expr>,
+    },
+    /// `name(args)`: `lookup`, `lookup_prefix`, `len` (other names are
+    /// reported by the compiler as unknown functions).
+    Call {
+        /// The function's name.
+        func: Ident,
+        /// The arguments.
+        args: Vec<Expr>,
+    },
+}
+
+/// Words reserved inside expressions (SPEC §3.2): they cannot name a field,
+/// list, table, record or variable.
+pub const RESERVED: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "missing",
+    "present",
+    "starts",
+    "with",
+    "contains",
+    "true",
+    "false",
+    "today",
+    "any",
+    "all",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "lookup",
+    "lookup_prefix",
+    "len",
+];
+
+/// True if `name` is reserved inside expressions.
+pub fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name)
+}

@@ -1,0 +1,1 @@
+//! Test support: a reference interpreter of SPEC §3 and generators.

@@ -1,0 +1,1 @@
+//! Semáforo: an embeddable customs risk engine.
