@@ -1,0 +1,435 @@
+//! The evaluator: one bound declaration through a [`Plan`] into an
+//! [`Outcome`] (SPEC §3.4–§3.8).
+//!
+//! Evaluation is a recursive walk over the op arena. Its depth is bounded by
+//! the plan's INVARIANT (depth) (at most [`crate::plan::MAX_DEPTH`] levels,
+//! kept by `PlanBuilder::push`), so untrusted rule text cannot overflow the
+//! stack here. Evaluation performs no heap allocation once the scratch
+//! buffers have grown to the sizes the declarations need: values borrow
+//! from the declaration or the plan, quantifier variables live in a fixed
+//! array of the [`Scratch`], the lowercased haystack of `contains` in a
+//! reused `String` of it, and the [`Outcome`]'s vectors keep their capacity.
+//!
+//! Missing values follow SPEC §3.6; where the spec is silent:
+//! - a record list that is itself missing (an optional list field that is
+//!   absent, as opposed to present and empty) makes `any`/`all` *unknown*
+//!   and `count`/`sum`/`min`/`max` *missing*: nothing can be said about
+//!   elements we were not given;
+//! - `sum` stops at the first overflow and is *missing*;
+//! - a sampled rule on a declaration whose key field is missing (only
+//!   possible for a buffer that was never validated) draws over the empty
+//!   key.
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::decl::{Declaration, Node, Slot};
+use crate::outcome::{Fired, Outcome};
+use crate::plan::{ArithOp, Base, CmpOp, Op, OpId, Plan, QuantKind};
+use crate::sample::{self, SamplingKey};
+use crate::sets::push_lower;
+use crate::text::contains_ci;
+use crate::value::Value;
+
+/// What the host supplies for one evaluation besides the declaration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalContext {
+    /// The evaluation date (`today`, and the day active windows are checked
+    /// against).
+    pub today: Date,
+    /// The host's secret sampling key.
+    pub sampling_key: SamplingKey,
+}
+
+/// Why a declaration could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// The declaration buffer was made for another layout (another plan).
+    #[error("the declaration was bound to a different layout than the plan's")]
+    LayoutMismatch,
+}
+
+/// Everything evaluation writes besides the outcome, created by
+/// [`Plan::new_scratch`] and reused across declarations. A scratch may be
+/// used with any plan (it grows if needed), but one per thread.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    /// Bound quantifier variables, indexed by nesting depth.
+    vars: Vec<Node>,
+    /// The lowercased haystack of `contains` against a set.
+    lower: String,
+}
+
+struct Cx<'a, 's> {
+    decl: &'a Declaration,
+    today: Date,
+    vars: &'s mut [Node],
+    lower: &'s mut String,
+}
+
+/// Kleene truth of a value: `Some(b)` for a boolean, `None` for unknown.
+#[inline]
+fn truth(v: Value<'_>) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+#[inline]
+fn kleene(v: Option<bool>) -> Value<'static> {
+    v.map_or(Value::Missing, Value::Bool)
+}
+
+#[inline]
+fn num(d: Option<Decimal>) -> Value<'static> {
+    d.map_or(Value::Missing, Value::Number)
+}
+
+impl Plan {
+    /// A scratch sized for this plan.
+    pub fn new_scratch(&self) -> Scratch {
+        Scratch {
+            vars: vec![Node::ROOT; self.vars],
+            lower: String::with_capacity(256),
+        }
+    }
+
+    /// Evaluates one bound declaration into `out` (cleared first).
+    ///
+    /// # Errors
+    /// [`EvalError::LayoutMismatch`] if `decl` was not made with
+    /// `Declaration::new(self.layout())`.
+    pub fn evaluate(
+        &self,
+        decl: &Declaration,
+        ctx: &EvalContext,
+        scratch: &mut Scratch,
+        out: &mut Outcome,
+    ) -> Result<(), EvalError> {
+        if decl.stamp() != self.layout.stamp() {
+            return Err(EvalError::LayoutMismatch);
+        }
+        out.clear();
+        if scratch.vars.len() < self.vars {
+            // Only for a scratch made for another plan: grows once.
+            scratch.vars.resize(self.vars, Node::ROOT);
+        }
+        let mut cx = Cx {
+            decl,
+            today: ctx.today,
+            vars: &mut scratch.vars,
+            lower: &mut scratch.lower,
+        };
+        let mut lane = 0u16;
+        for (index, (rule, cond)) in self.rules.iter().zip(self.conds.iter()).enumerate() {
+            if !rule.is_active(ctx.today) {
+                continue;
+            }
+            let when = match cond {
+                None => Some(true),
+                Some(op) => truth(self.eval(*op, &mut cx)),
+            };
+            let index = index as u32;
+            match when {
+                Some(true) => {}
+                Some(false) => continue,
+                None => {
+                    out.undetermined.push(index);
+                    continue;
+                }
+            }
+            let draw = match rule.sample {
+                None => None,
+                Some(cutoff) => {
+                    let d = sample::draw(&ctx.sampling_key, &rule.id, self.key_text(decl));
+                    if d >= cutoff {
+                        continue;
+                    }
+                    Some(d)
+                }
+            };
+            out.fired.push(Fired { rule: index, draw });
+            if let Some(s) = rule.score {
+                out.score = out.score.saturating_add(s);
+            }
+            if let Some(l) = rule.lane {
+                lane = lane.max(l);
+            }
+        }
+        for &(l, min) in self.thresholds.iter() {
+            if out.score >= min {
+                lane = lane.max(l);
+            }
+        }
+        out.lane = lane;
+        Ok(())
+    }
+
+    fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {
+        match decl.slot(Node::ROOT, self.layout.key()) {
+            Slot::Text { start, len } => decl.text(start, len),
+            _ => "",
+        }
+    }
+
+    #[inline]
+    fn node(cx: &Cx<'_, '_>, base: Base) -> Option<Node> {
+        match base {
+            Base::Root => Some(Node::ROOT),
+            Base::Var(v) => cx.vars.get(v as usize).copied(),
+        }
+    }
+
+    /// Evaluates one op. Recursion depth is bounded by INVARIANT (depth).
+    fn eval<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        let Some(&op) = self.ops.get(id.0 as usize) else {
+            return Value::Missing;
+        };
+        match op {
+            Op::Bool(b) => Value::Bool(b),
+            Op::Number(n) => self
+                .numbers
+                .get(n.0 as usize)
+                .map_or(Value::Missing, |&d| Value::Number(d)),
+            Op::Text(t) => Value::Text(self.text(t)),
+            Op::Date(d) => Value::Date(d),
+            Op::Today => Value::Date(cx.today),
+            Op::Field { base, field } => {
+                let Some(node) = Self::node(cx, base) else {
+                    return Value::Missing;
+                };
+                match cx.decl.slot(node, field) {
+                    Slot::Missing | Slot::List { .. } => Value::Missing,
+                    Slot::Bool(b) => Value::Bool(b),
+                    Slot::Number(n) => Value::Number(n),
+                    Slot::Date(d) => Value::Date(d),
+                    Slot::Text { start, len } => Value::Text(cx.decl.text(start, len)),
+                }
+            }
+            Op::Neg(a) => match self.eval(a, cx) {
+                Value::Number(n) => Value::Number(n.neg()),
+                _ => Value::Missing,
+            },
+            Op::Not(a) => kleene(truth(self.eval(a, cx)).map(|b| !b)),
+            Op::And(a, b) => {
+                let x = truth(self.eval(a, cx));
+                if x == Some(false) {
+                    return Value::Bool(false);
+                }
+                match (x, truth(self.eval(b, cx))) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Missing,
+                }
+            }
+            Op::Or(a, b) => {
+                let x = truth(self.eval(a, cx));
+                if x == Some(true) {
+                    return Value::Bool(true);
+                }
+                match (x, truth(self.eval(b, cx))) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Missing,
+                }
+            }
+            Op::Arith(k, a, b) => {
+                let (Value::Number(x), Value::Number(y)) = (self.eval(a, cx), self.eval(b, cx))
+                else {
+                    return Value::Missing;
+                };
+                num(match k {
+                    ArithOp::Add => x.checked_add(y),
+                    ArithOp::Sub => x.checked_sub(y),
+                    ArithOp::Mul => x.checked_mul(y),
+                    ArithOp::Div => x.checked_div(y),
+                })
+            }
+            Op::DateDiff(a, b) => match (self.eval(a, cx), self.eval(b, cx)) {
+                (Value::Date(x), Value::Date(y)) => {
+                    Value::Number(Decimal::from_i64(i64::from(x.days()) - i64::from(y.days())))
+                }
+                _ => Value::Missing,
+            },
+            Op::Cmp(k, a, b) => compare(k, self.eval(a, cx), self.eval(b, cx)),
+            Op::In {
+                value,
+                set,
+                negated,
+            } => {
+                let v = self.eval(value, cx);
+                if v == Value::Missing {
+                    return Value::Missing;
+                }
+                let Some(s) = self.in_sets.get(set.0 as usize) else {
+                    return Value::Missing;
+                };
+                Value::Bool(s.contains(v) != negated)
+            }
+            Op::StartsWith(t, p) => match (self.eval(t, cx), self.eval(p, cx)) {
+                (Value::Text(t), Value::Text(p)) => Value::Bool(t.starts_with(p)),
+                _ => Value::Missing,
+            },
+            Op::StartsWithAny(t, s) => match (self.eval(t, cx), self.prefix_sets.get(s.0 as usize))
+            {
+                (Value::Text(t), Some(s)) => Value::Bool(s.matches(t)),
+                _ => Value::Missing,
+            },
+            Op::Contains(t, p) => match (self.eval(t, cx), self.eval(p, cx)) {
+                (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p)),
+                _ => Value::Missing,
+            },
+            Op::ContainsAny(t, s) => {
+                match (self.eval(t, cx), self.contains_sets.get(s.0 as usize)) {
+                    (Value::Text(t), Some(s)) => {
+                        cx.lower.clear();
+                        push_lower(cx.lower, t);
+                        Value::Bool(s.matches_lowered(cx.lower))
+                    }
+                    _ => Value::Missing,
+                }
+            }
+            Op::Is { value, present } => {
+                Value::Bool((self.eval(value, cx) != Value::Missing) == present)
+            }
+            Op::Quant(q) => match self.quants.get(q.0 as usize) {
+                Some(q) => self.quant(q, cx),
+                None => Value::Missing,
+            },
+            Op::Lookup(t, k) => match (self.eval(k, cx), self.tables.get(t.0 as usize)) {
+                (Value::Text(k), Some(t)) => t.get(k).map_or(Value::Missing, |c| c.value()),
+                _ => Value::Missing,
+            },
+            Op::Len(t) => match self.eval(t, cx) {
+                Value::Text(t) => {
+                    // A text is at most 4 GiB, so its length fits in i64.
+                    Value::Number(Decimal::from_i64(t.chars().count() as i64))
+                }
+                _ => Value::Missing,
+            },
+        }
+    }
+
+    fn quant<'a>(&'a self, q: &crate::plan::Quant, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        let list = match Self::node(cx, q.base) {
+            Some(node) => cx.decl.slot(node, q.field),
+            None => Slot::Missing,
+        };
+        if !matches!(list, Slot::List { .. }) || cx.vars.get(q.var as usize).is_none() {
+            // A missing list: `any`/`all` are unknown and the aggregates
+            // missing, which is the same value (see the module docs).
+            return Value::Missing;
+        }
+        let decl = cx.decl;
+        let elements = decl.elements(q.record, list);
+        match q.kind {
+            QuantKind::Any | QuantKind::All => {
+                // `any` looks for true, `all` for false; either decides.
+                let decisive = q.kind == QuantKind::Any;
+                let mut unknown = false;
+                for node in elements {
+                    self.bind(cx, q.var, node);
+                    match truth(self.eval(q.body, cx)) {
+                        Some(b) if b == decisive => return Value::Bool(decisive),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    Value::Missing
+                } else {
+                    Value::Bool(!decisive)
+                }
+            }
+            QuantKind::Count => {
+                let mut n: i64 = 0;
+                for node in elements {
+                    self.bind(cx, q.var, node);
+                    if truth(self.eval(q.body, cx)) == Some(true) {
+                        n += 1;
+                    }
+                }
+                Value::Number(Decimal::from_i64(n))
+            }
+            QuantKind::Sum => {
+                let mut acc = Decimal::ZERO;
+                for node in elements {
+                    self.bind(cx, q.var, node);
+                    if let Value::Number(x) = self.eval(q.body, cx) {
+                        match acc.checked_add(x) {
+                            Some(s) => acc = s,
+                            None => return Value::Missing,
+                        }
+                    }
+                }
+                Value::Number(acc)
+            }
+            QuantKind::Min | QuantKind::Max => {
+                let mut best: Option<Decimal> = None;
+                for node in elements {
+                    self.bind(cx, q.var, node);
+                    if let Value::Number(x) = self.eval(q.body, cx) {
+                        best = Some(match best {
+                            None => x,
+                            Some(b) if q.kind == QuantKind::Min => b.min(x),
+                            Some(b) => b.max(x),
+                        });
+                    }
+                }
+                num(best)
+            }
+        }
+    }
+
+    #[inline]
+    fn bind(&self, cx: &mut Cx<'_, '_>, var: u32, node: Node) {
+        if let Some(slot) = cx.vars.get_mut(var as usize) {
+            *slot = node;
+        }
+    }
+}
+
+/// A comparison; *unknown* if either side is missing or the types differ.
+#[inline]
+fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (a, b) {
+        (Value::Number(x), Value::Number(y)) => Some(x.cmp(&y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(&y)),
+        (Value::Text(x), Value::Text(y)) => {
+            if matches!(k, CmpOp::Eq | CmpOp::Ne) {
+                Some(if x == y {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                })
+            } else {
+                None
+            }
+        }
+        (Value::Bool(x), Value::Bool(y)) => {
+            if matches!(k, CmpOp::Eq | CmpOp::Ne) {
+                Some(if x == y {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                })
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    let Some(ord) = ord else {
+        return Value::Missing;
+    };
+    Value::Bool(match k {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    })
+}

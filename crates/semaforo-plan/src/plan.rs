@@ -1,0 +1,685 @@
+//! The flat evaluation plan: an arena of small `Copy` ops addressed by
+//! [`OpId`], constant pools, sets and tables built for their use, and the
+//! rules with their actions.
+//!
+//! A [`Plan`] is immutable once built and `Send + Sync`, so one plan is
+//! shared by every evaluating thread (each with its own [`crate::Scratch`]).
+//! It is built only through [`PlanBuilder`], which keeps the invariants the
+//! evaluator relies on:
+//!
+//! - INVARIANT (topological): every child id of an op is smaller than the
+//!   op's own id, so the op graph is acyclic; kept by [`PlanBuilder::push`].
+//! - INVARIANT (in-range): every id inside an op (children, constants,
+//!   sets, tables, quantifiers) addresses an existing entry; kept by
+//!   [`PlanBuilder::push`]. The evaluator still uses `.get()` and treats an
+//!   impossible id as *missing*.
+//! - INVARIANT (depth): no op is deeper than [`MAX_DEPTH`], which bounds the
+//!   evaluator's recursion; kept by [`PlanBuilder::push`].
+//! - INVARIANT (hash-consed): pushing an op equal to an existing one (same
+//!   operator, same children) returns the existing id, so identical
+//!   sub-expressions are one op.
+
+use std::collections::HashMap;
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::layout::{FieldId, Layout, RecordId};
+use crate::sets::{Constant, ContainsSet, InSet, PrefixSet, SetError, Table};
+
+/// The deepest op the plan accepts. The evaluator recurses once per level,
+/// so this bounds its stack use (a few hundred bytes per level).
+pub const MAX_DEPTH: u32 = 2048;
+
+/// The most quantifier variables (nesting depth of quantifiers) a plan may
+/// use; it sizes the variable array in each scratch.
+pub const MAX_VARS: u32 = 1024;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            #[inline]
+            /// The id as an index.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Index of an op in the plan's arena.
+    OpId
+);
+id_type!(
+    /// Index of an interned text constant.
+    TextId
+);
+id_type!(
+    /// Index of an interned number constant.
+    NumberId
+);
+id_type!(
+    /// Index of a membership set (`in`).
+    SetId
+);
+id_type!(
+    /// Index of a prefix set (`starts with` a list).
+    PrefixSetId
+);
+id_type!(
+    /// Index of a substring set (`contains` a list).
+    ContainsSetId
+);
+id_type!(
+    /// Index of a table shaped for one kind of lookup.
+    TableRef
+);
+id_type!(
+    /// Index of a quantifier's description.
+    QuantId
+);
+
+/// Where a field is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Base {
+    /// The declaration itself.
+    Root,
+    /// The element bound to quantifier variable `n` (its nesting depth).
+    Var(u32),
+}
+
+/// Number arithmetic (checked; overflow and division by zero give missing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// Comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Quantifiers and aggregates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuantKind {
+    /// Kleene disjunction; false over no elements.
+    Any,
+    /// Kleene conjunction; true over no elements.
+    All,
+    /// Elements whose condition is true.
+    Count,
+    /// Sum of present terms; 0 over none.
+    Sum,
+    /// Least present term; missing over none.
+    Min,
+    /// Greatest present term; missing over none.
+    Max,
+}
+
+/// A quantifier over a record-list field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Quant {
+    /// Which quantifier.
+    pub kind: QuantKind,
+    /// The variable the elements are bound to (its nesting depth).
+    pub var: u32,
+    /// The elements' record type.
+    pub record: RecordId,
+    /// The node holding the list field.
+    pub base: Base,
+    /// The list field.
+    pub field: FieldId,
+    /// The condition or number term, evaluated per element.
+    pub body: OpId,
+}
+
+/// One operation of the plan. Children are ids of earlier ops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// A boolean constant.
+    Bool(bool),
+    /// A number constant.
+    Number(NumberId),
+    /// A text constant.
+    Text(TextId),
+    /// A date constant.
+    Date(Date),
+    /// The evaluation date.
+    Today,
+    /// A scalar field of the declaration or of a bound element.
+    Field {
+        /// Where it is read from.
+        base: Base,
+        /// Which field.
+        field: FieldId,
+    },
+    /// `-e`.
+    Neg(OpId),
+    /// `not e`.
+    Not(OpId),
+    /// Kleene `and`.
+    And(OpId, OpId),
+    /// Kleene `or`.
+    Or(OpId, OpId),
+    /// Number arithmetic.
+    Arith(ArithOp, OpId, OpId),
+    /// `date - date` in days.
+    DateDiff(OpId, OpId),
+    /// A comparison.
+    Cmp(CmpOp, OpId, OpId),
+    /// `x in S` (`negated`: `x not in S`).
+    In {
+        /// The tested value.
+        value: OpId,
+        /// The set.
+        set: SetId,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `t starts with p` for one text expression.
+    StartsWith(OpId, OpId),
+    /// `t starts with` any pattern of a set.
+    StartsWithAny(OpId, PrefixSetId),
+    /// `t contains p` for one text expression (case-insensitive).
+    Contains(OpId, OpId),
+    /// `t contains` any pattern of a set (case-insensitive).
+    ContainsAny(OpId, ContainsSetId),
+    /// `e is missing` / `e is present`.
+    Is {
+        /// The tested value.
+        value: OpId,
+        /// `is present`.
+        present: bool,
+    },
+    /// A quantifier or aggregate.
+    Quant(QuantId),
+    /// `lookup` / `lookup_prefix` (the table is shaped for one of them).
+    Lookup(TableRef, OpId),
+    /// `len(t)`.
+    Len(OpId),
+}
+
+// The hot op type stays small: it is copied on every step.
+const _: () = assert!(size_of::<Op>() <= 16);
+
+impl Op {
+    /// The child ops, in evaluation order (at most two).
+    fn children(&self) -> [Option<OpId>; 2] {
+        match *self {
+            Op::Bool(_)
+            | Op::Number(_)
+            | Op::Text(_)
+            | Op::Date(_)
+            | Op::Today
+            | Op::Field { .. }
+            | Op::Quant(_) => [None, None],
+            Op::Neg(a)
+            | Op::Not(a)
+            | Op::In { value: a, .. }
+            | Op::StartsWithAny(a, _)
+            | Op::ContainsAny(a, _)
+            | Op::Is { value: a, .. }
+            | Op::Lookup(_, a)
+            | Op::Len(a) => [Some(a), None],
+            Op::And(a, b)
+            | Op::Or(a, b)
+            | Op::Arith(_, a, b)
+            | Op::DateDiff(a, b)
+            | Op::Cmp(_, a, b)
+            | Op::StartsWith(a, b)
+            | Op::Contains(a, b) => [Some(a), Some(b)],
+        }
+    }
+}
+
+/// What the host needs to know about a rule (everything but its condition).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// The rule's id.
+    pub id: Box<str>,
+    /// The rule's title.
+    pub title: Box<str>,
+    /// Tags.
+    pub tags: Box<[Box<str>]>,
+    /// Notes, in order.
+    pub notes: Box<[Box<str>]>,
+    /// `score N`.
+    pub score: Option<i64>,
+    /// `lane L` as a lane index.
+    pub lane: Option<u16>,
+    /// `sample P%` as a cut-off in millionths (0..=1_000_000).
+    pub sample: Option<u32>,
+    /// First active day, inclusive.
+    pub active_from: Option<Date>,
+    /// Last active day, inclusive.
+    pub active_to: Option<Date>,
+}
+
+impl RuleInfo {
+    /// True if the rule is active on `today` (both ends inclusive).
+    #[inline]
+    pub fn is_active(&self, today: Date) -> bool {
+        self.active_from.is_none_or(|f| f <= today) && self.active_to.is_none_or(|t| today <= t)
+    }
+}
+
+/// Why the builder refused something.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// An op refers to an op, constant, set, table or quantifier that does
+    /// not exist (yet).
+    #[error("op refers to a nonexistent {what} #{id}")]
+    BadId {
+        /// What kind of id.
+        what: &'static str,
+        /// The id.
+        id: u32,
+    },
+    /// An expression is nested deeper than [`MAX_DEPTH`].
+    #[error("expression nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// A quantifier variable beyond [`MAX_VARS`].
+    #[error("quantifiers nested deeper than {MAX_VARS} levels")]
+    TooManyVars,
+    /// A rule's lane, or a threshold's lane, is not a lane of the plan.
+    #[error("lane #{0} does not exist")]
+    BadLane(u16),
+    /// More items than `u32` ids can address.
+    #[error("plan too large")]
+    TooLarge,
+    /// A set or table could not be built.
+    #[error(transparent)]
+    Set(#[from] SetError),
+}
+
+/// The compiled, immutable plan of a ruleset.
+#[derive(Debug)]
+pub struct Plan {
+    pub(crate) name: Box<str>,
+    pub(crate) version: Box<str>,
+    pub(crate) lanes: Box<[Box<str>]>,
+    // INVARIANT (lanes): every lane index below is < lanes.len(); kept by
+    // `PlanBuilder::threshold` and `PlanBuilder::rule`.
+    pub(crate) thresholds: Box<[(u16, i64)]>,
+    pub(crate) layout: Layout,
+    pub(crate) ops: Box<[Op]>,
+    pub(crate) numbers: Box<[Decimal]>,
+    /// All text constants, back to back; `text_spans` index into it.
+    pub(crate) text_arena: Box<str>,
+    pub(crate) text_spans: Box<[(u32, u32)]>,
+    pub(crate) in_sets: Box<[InSet]>,
+    pub(crate) prefix_sets: Box<[PrefixSet]>,
+    pub(crate) contains_sets: Box<[ContainsSet]>,
+    pub(crate) tables: Box<[Table]>,
+    pub(crate) quants: Box<[Quant]>,
+    pub(crate) rules: Box<[RuleInfo]>,
+    /// `conds[i]` is rule `i`'s condition (`None` = true).
+    pub(crate) conds: Box<[Option<OpId>]>,
+    /// One more than the highest quantifier variable used.
+    pub(crate) vars: usize,
+}
+
+impl Plan {
+    /// The schema the plan reads; bind declarations with
+    /// `Declaration::new(plan.layout())`.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Lane names, least severe (the default) first.
+    pub fn lanes(&self) -> &[Box<str>] {
+        &self.lanes
+    }
+
+    /// `(lane index, minimum score)` thresholds, ascending.
+    pub fn thresholds(&self) -> &[(u16, i64)] {
+        &self.thresholds
+    }
+
+    /// The rules, in ruleset order.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    /// The ruleset's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ruleset's version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// How many distinct ops the plan has (identical sub-expressions are
+    /// shared, so this can be less than the number of expression nodes).
+    pub fn op_count(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// The text of a text constant (empty for an impossible id).
+    #[inline]
+    pub(crate) fn text(&self, id: TextId) -> &str {
+        self.text_spans
+            .get(id.index())
+            .and_then(|&(s, l)| self.text_arena.get(s as usize..s as usize + l as usize))
+            .unwrap_or("")
+    }
+}
+
+/// Builds a [`Plan`], keeping its invariants (see the module docs).
+#[derive(Debug)]
+pub struct PlanBuilder {
+    name: Box<str>,
+    version: Box<str>,
+    lanes: Box<[Box<str>]>,
+    thresholds: Vec<(u16, i64)>,
+    layout: Layout,
+    ops: Vec<Op>,
+    depth: Vec<u32>,
+    op_ids: HashMap<Op, OpId>,
+    numbers: Vec<Decimal>,
+    number_ids: HashMap<Decimal, NumberId>,
+    text_arena: String,
+    text_spans: Vec<(u32, u32)>,
+    text_ids: HashMap<Box<str>, TextId>,
+    in_sets: Vec<InSet>,
+    in_set_ids: HashMap<Vec<Constant>, SetId>,
+    prefix_sets: Vec<PrefixSet>,
+    prefix_set_ids: HashMap<Vec<Box<str>>, PrefixSetId>,
+    contains_sets: Vec<ContainsSet>,
+    contains_set_ids: HashMap<Vec<Box<str>>, ContainsSetId>,
+    tables: Vec<Table>,
+    quants: Vec<Quant>,
+    quant_ids: HashMap<Quant, QuantId>,
+    rules: Vec<RuleInfo>,
+    conds: Vec<Option<OpId>>,
+    vars: usize,
+}
+
+fn next_id(len: usize) -> Result<u32, PlanError> {
+    u32::try_from(len).map_err(|_| PlanError::TooLarge)
+}
+
+impl PlanBuilder {
+    /// Starts a plan for the ruleset `name` `version` with these lanes
+    /// (least severe first; an empty list means `green, yellow, red`) over
+    /// `layout`.
+    pub fn new(name: &str, version: &str, lanes: &[&str], layout: Layout) -> PlanBuilder {
+        let lanes: Box<[Box<str>]> = if lanes.is_empty() {
+            ["green", "yellow", "red"]
+                .iter()
+                .map(|&l| l.into())
+                .collect()
+        } else {
+            lanes.iter().map(|&l| l.into()).collect()
+        };
+        PlanBuilder {
+            name: name.into(),
+            version: version.into(),
+            lanes,
+            thresholds: Vec::new(),
+            layout,
+            ops: Vec::new(),
+            depth: Vec::new(),
+            op_ids: HashMap::new(),
+            numbers: Vec::new(),
+            number_ids: HashMap::new(),
+            text_arena: String::new(),
+            text_spans: Vec::new(),
+            text_ids: HashMap::new(),
+            in_sets: Vec::new(),
+            in_set_ids: HashMap::new(),
+            prefix_sets: Vec::new(),
+            prefix_set_ids: HashMap::new(),
+            contains_sets: Vec::new(),
+            contains_set_ids: HashMap::new(),
+            tables: Vec::new(),
+            quants: Vec::new(),
+            quant_ids: HashMap::new(),
+            rules: Vec::new(),
+            conds: Vec::new(),
+            vars: 0,
+        }
+    }
+
+    /// The layout the plan is built over.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Adds `threshold LANE N`.
+    pub fn threshold(&mut self, lane: u16, min_score: i64) -> Result<(), PlanError> {
+        if usize::from(lane) >= self.lanes.len() {
+            return Err(PlanError::BadLane(lane));
+        }
+        self.thresholds.push((lane, min_score));
+        Ok(())
+    }
+
+    /// Interns a number constant.
+    pub fn number(&mut self, value: Decimal) -> Result<NumberId, PlanError> {
+        if let Some(&id) = self.number_ids.get(&value) {
+            return Ok(id);
+        }
+        let id = NumberId(next_id(self.numbers.len())?);
+        self.numbers.push(value);
+        self.number_ids.insert(value, id);
+        Ok(id)
+    }
+
+    /// Interns a text constant.
+    pub fn text(&mut self, value: &str) -> Result<TextId, PlanError> {
+        if let Some(&id) = self.text_ids.get(value) {
+            return Ok(id);
+        }
+        let id = TextId(next_id(self.text_spans.len())?);
+        let start = next_id(self.text_arena.len())?;
+        let len = next_id(value.len())?;
+        start.checked_add(len).ok_or(PlanError::TooLarge)?;
+        self.text_arena.push_str(value);
+        self.text_spans.push((start, len));
+        self.text_ids.insert(value.into(), id);
+        Ok(id)
+    }
+
+    /// Pushes the op for a constant.
+    pub fn constant(&mut self, value: &Constant) -> Result<OpId, PlanError> {
+        let op = match value {
+            Constant::Text(t) => Op::Text(self.text(t)?),
+            Constant::Number(n) => Op::Number(self.number(*n)?),
+            Constant::Bool(b) => Op::Bool(*b),
+            Constant::Date(d) => Op::Date(*d),
+        };
+        self.push(op)
+    }
+
+    /// A membership set for `in` (interned by content). All values must be
+    /// of one type.
+    pub fn in_set(&mut self, values: &[Constant]) -> Result<SetId, PlanError> {
+        if let Some(&id) = self.in_set_ids.get(values) {
+            return Ok(id);
+        }
+        let id = SetId(next_id(self.in_sets.len())?);
+        self.in_sets.push(InSet::new(values)?);
+        self.in_set_ids.insert(values.to_vec(), id);
+        Ok(id)
+    }
+
+    /// A prefix set for `starts with` (interned by content).
+    pub fn prefix_set(&mut self, patterns: &[Box<str>]) -> Result<PrefixSetId, PlanError> {
+        if let Some(&id) = self.prefix_set_ids.get(patterns) {
+            return Ok(id);
+        }
+        let id = PrefixSetId(next_id(self.prefix_sets.len())?);
+        self.prefix_sets.push(PrefixSet::new(patterns));
+        self.prefix_set_ids.insert(patterns.to_vec(), id);
+        Ok(id)
+    }
+
+    /// A substring set for `contains` (interned by content).
+    pub fn contains_set(&mut self, patterns: &[Box<str>]) -> Result<ContainsSetId, PlanError> {
+        if let Some(&id) = self.contains_set_ids.get(patterns) {
+            return Ok(id);
+        }
+        let id = ContainsSetId(next_id(self.contains_sets.len())?);
+        self.contains_sets.push(ContainsSet::new(patterns)?);
+        self.contains_set_ids.insert(patterns.to_vec(), id);
+        Ok(id)
+    }
+
+    /// A table shaped for exact (`prefix == false`) or longest-prefix
+    /// lookup. Keys must be distinct.
+    pub fn table(
+        &mut self,
+        entries: &[(Box<str>, Constant)],
+        prefix: bool,
+    ) -> Result<TableRef, PlanError> {
+        let id = TableRef(next_id(self.tables.len())?);
+        self.tables.push(Table::new(entries, prefix)?);
+        Ok(id)
+    }
+
+    /// Pushes a quantifier op.
+    pub fn quant(&mut self, quant: Quant) -> Result<OpId, PlanError> {
+        if quant.var >= MAX_VARS {
+            return Err(PlanError::TooManyVars);
+        }
+        if let Base::Var(v) = quant.base
+            && v >= MAX_VARS
+        {
+            return Err(PlanError::TooManyVars);
+        }
+        if quant.body.index() >= self.ops.len() {
+            return Err(PlanError::BadId {
+                what: "op",
+                id: quant.body.0,
+            });
+        }
+        let id = match self.quant_ids.get(&quant) {
+            Some(&id) => id,
+            None => {
+                let id = QuantId(next_id(self.quants.len())?);
+                self.quants.push(quant);
+                self.quant_ids.insert(quant, id);
+                id
+            }
+        };
+        self.vars = self.vars.max(quant.var as usize + 1);
+        self.push(Op::Quant(id))
+    }
+
+    fn check_id(what: &'static str, id: u32, len: usize) -> Result<(), PlanError> {
+        if (id as usize) < len {
+            Ok(())
+        } else {
+            Err(PlanError::BadId { what, id })
+        }
+    }
+
+    /// Pushes an op, or returns the id of an identical one already pushed.
+    pub fn push(&mut self, op: Op) -> Result<OpId, PlanError> {
+        if let Some(&id) = self.op_ids.get(&op) {
+            return Ok(id);
+        }
+        let mut depth = 1u32;
+        for child in op.children().into_iter().flatten() {
+            Self::check_id("op", child.0, self.ops.len())?;
+            let d = self.depth.get(child.index()).copied().unwrap_or(0);
+            depth = depth.max(d + 1);
+        }
+        match op {
+            Op::Number(n) => Self::check_id("number", n.0, self.numbers.len())?,
+            Op::Text(t) => Self::check_id("text", t.0, self.text_spans.len())?,
+            Op::In { set, .. } => Self::check_id("set", set.0, self.in_sets.len())?,
+            Op::StartsWithAny(_, s) => Self::check_id("prefix set", s.0, self.prefix_sets.len())?,
+            Op::ContainsAny(_, s) => Self::check_id("contains set", s.0, self.contains_sets.len())?,
+            Op::Lookup(t, _) => Self::check_id("table", t.0, self.tables.len())?,
+            Op::Field {
+                base: Base::Var(v), ..
+            } => {
+                if v >= MAX_VARS {
+                    return Err(PlanError::TooManyVars);
+                }
+                self.vars = self.vars.max(v as usize + 1);
+            }
+            Op::Quant(q) => {
+                Self::check_id("quantifier", q.0, self.quants.len())?;
+                let body = self.quants.get(q.index()).map_or(0, |q| q.body.index());
+                let d = self.depth.get(body).copied().unwrap_or(0);
+                depth = depth.max(d + 1);
+            }
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            return Err(PlanError::TooDeep);
+        }
+        let id = OpId(next_id(self.ops.len())?);
+        self.ops.push(op);
+        self.depth.push(depth);
+        self.op_ids.insert(op, id);
+        Ok(id)
+    }
+
+    /// Adds a rule (in ruleset order) with its condition (`None` = true).
+    pub fn rule(&mut self, info: RuleInfo, when: Option<OpId>) -> Result<(), PlanError> {
+        if let Some(lane) = info.lane
+            && usize::from(lane) >= self.lanes.len()
+        {
+            return Err(PlanError::BadLane(lane));
+        }
+        if let Some(w) = when {
+            Self::check_id("op", w.0, self.ops.len())?;
+        }
+        next_id(self.rules.len())?;
+        self.rules.push(info);
+        self.conds.push(when);
+        Ok(())
+    }
+
+    /// Finishes the plan.
+    pub fn build(self) -> Plan {
+        Plan {
+            name: self.name,
+            version: self.version,
+            lanes: self.lanes,
+            thresholds: self.thresholds.into_boxed_slice(),
+            layout: self.layout,
+            ops: self.ops.into_boxed_slice(),
+            numbers: self.numbers.into_boxed_slice(),
+            text_arena: self.text_arena.into_boxed_str(),
+            text_spans: self.text_spans.into_boxed_slice(),
+            in_sets: self.in_sets.into_boxed_slice(),
+            prefix_sets: self.prefix_sets.into_boxed_slice(),
+            contains_sets: self.contains_sets.into_boxed_slice(),
+            tables: self.tables.into_boxed_slice(),
+            quants: self.quants.into_boxed_slice(),
+            rules: self.rules.into_boxed_slice(),
+            conds: self.conds.into_boxed_slice(),
+            vars: self.vars,
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Constant sets and tables, each built for the one test it serves.
+//!
+//! Lowering decides how a list is used and asks for the matching shape:
+//! membership (`in`) gets a hash set for text and a sorted slice with
+//! binary search for numbers and dates; `starts with` gets one hash set
+//! per pattern length (only lengths that occur are tried); `contains`
+//! gets an Aho-Corasick automaton over the lowercased patterns; tables get
+//! a hash map, or for `lookup_prefix` one map per key length, tried longest
+//! first. None of the queries allocates.
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::AhoCorasick;
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::value::Value;
+
+/// A constant scalar, as supplied to the plan builder.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Constant {
+    /// Text.
+    Text(Box<str>),
+    /// A number.
+    Number(Decimal),
+    /// A boolean.
+    Bool(bool),
+    /// A date.
+    Date(Date),
+}
+
+impl Constant {
+    /// The constant as an evaluation value (borrowing its text).
+    #[inline]
+    pub fn value(&self) -> Value<'_> {
+        match self {
+            Constant::Text(t) => Value::Text(t),
+            Constant::Number(n) => Value::Number(*n),
+            Constant::Bool(b) => Value::Bool(*b),
+            Constant::Date(d) => Value::Date(*d),
+        }
+    }
+
+    fn kind(&self) -> u8 {
+        match self {
+            Constant::Text(_) => 0,
+            Constant::Number(_) => 1,
+            Constant::Bool(_) => 2,
+            Constant::Date(_) => 3,
+        }
+    }
+}
+
+/// Why a set or table could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetError {
+    /// The values of one list are not all of one type.
+    #[error("list entry #{index} has a different type from the first entry")]
+    MixedTypes {
+        /// The first entry of another type (0-based).
+        index: usize,
+    },
+    /// The same key appears twice in a table.
+    #[error("table key `{key}` is given twice")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// The automaton for `contains` could not be built.
+    #[error("cannot build the `contains` matcher: {reason}")]
+    Matcher {
+        /// What the automaton builder said.
+        reason: String,
+    },
+}
+
+/// A membership set for `in`.
+#[derive(Clone, Debug)]
+pub(crate) enum InSet {
+    Text(HashSet<Box<str>>),
+    // INVARIANT (sorted): sorted ascending and deduplicated; kept by `InSet::new`.
+    Number(Box<[Decimal]>),
+    // INVARIANT (sorted): as above.
+    Date(Box<[Date]>),
+    Bool { has_true: bool, has_false: bool },
+}
+
+impl InSet {
+    /// Builds the set; an empty list is an empty text set, which contains
+    /// nothing of any type.
+    pub(crate) fn new(values: &[Constant]) -> Result<InSet, SetError> {
+        if let Some(first) = values.first()
+            && let Some(index) = values.iter().position(|v| v.kind() != first.kind())
+        {
+            return Err(SetError::MixedTypes { index });
+        }
+        Ok(match values.first() {
+            None | Some(Constant::Text(_)) => InSet::Text(
+                values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Constant::Text(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Some(Constant::Number(_)) => {
+                let mut v: Vec<Decimal> = values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Constant::Number(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                InSet::Number(v.into_boxed_slice())
+            }
+            Some(Constant::Date(_)) => {
+                let mut v: Vec<Date> = values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Constant::Date(d) => Some(*d),
+                        _ => None,
+                    })
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                InSet::Date(v.into_boxed_slice())
+            }
+            Some(Constant::Bool(_)) => InSet::Bool {
+                has_true: values.contains(&Constant::Bool(true)),
+                has_false: values.contains(&Constant::Bool(false)),
+            },
+        })
+    }
+
+    /// Exact membership of a present value; a value of another type is
+    /// not a member.
+    #[inline]
+    pub(crate) fn contains(&self, v: Value<'_>) -> bool {
+        match (self, v) {
+            (InSet::Text(s), Value::Text(t)) => s.contains(t),
+            (InSet::Number(s), Value::Number(n)) => s.binary_search(&n).is_ok(),
+            (InSet::Date(s), Value::Date(d)) => s.binary_search(&d).is_ok(),
+            (
+                InSet::Bool {
+                    has_true,
+                    has_false,
+                },
+                Value::Bool(b),
+            ) => {
+                if b {
+                    *has_true
+                } else {
+                    *has_false
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The patterns of `t starts with [..]`, grouped by byte length.
+#[derive(Clone, Debug)]
+pub(crate) struct PrefixSet {
+    // INVARIANT (ascending): lengths strictly ascending; kept by `new`.
+    by_len: Box<[(usize, HashSet<Box<str>>)]>,
+}
+
+impl PrefixSet {
+    pub(crate) fn new(patterns: &[Box<str>]) -> PrefixSet {
+        let mut map: HashMap<usize, HashSet<Box<str>>> = HashMap::new();
+        for p in patterns {
+            map.entry(p.len()).or_default().insert(p.clone());
+        }
+        let mut by_len: Vec<_> = map.into_iter().collect();
+        by_len.sort_unstable_by_key(|(len, _)| *len);
+        PrefixSet {
+            by_len: by_len.into_boxed_slice(),
+        }
+    }
+
+    /// True if some pattern is a byte prefix of `t`.
+    #[inline]
+    pub(crate) fn matches(&self, t: &str) -> bool {
+        for (len, set) in self.by_len.iter() {
+            if *len > t.len() {
+                return false;
+            }
+            // A prefix that does not end on a character boundary cannot
+            // equal a pattern, which is valid UTF-8.
+            if let Some(head) = t.get(..*len)
+                && set.contains(head)
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The patterns of `t contains [..]`, lowercased per character.
+#[derive(Clone, Debug)]
+pub(crate) struct ContainsSet {
+    /// Some pattern is empty, so every text matches.
+    any_text: bool,
+    /// `None` when there are no non-empty patterns.
+    automaton: Option<AhoCorasick>,
+}
+
+/// Appends `s` lowercased per character (`char::to_lowercase`, so without
+/// the final-sigma rule of `str::to_lowercase`) to `out`.
+#[inline]
+pub(crate) fn push_lower(out: &mut String, s: &str) {
+    for c in s.chars() {
+        out.extend(c.to_lowercase());
+    }
+}
+
+impl ContainsSet {
+    pub(crate) fn new(patterns: &[Box<str>]) -> Result<ContainsSet, SetError> {
+        let mut lowered = Vec::with_capacity(patterns.len());
+        let mut any_text = false;
+        for p in patterns {
+            if p.is_empty() {
+                any_text = true;
+            } else {
+                let mut l = String::with_capacity(p.len());
+                push_lower(&mut l, p);
+                lowered.push(l);
+            }
+        }
+        let automaton = if lowered.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(&lowered).map_err(|e| SetError::Matcher {
+                reason: e.to_string(),
+            })?)
+        };
+        Ok(ContainsSet {
+            any_text,
+            automaton,
+        })
+    }
+
+    /// True if some pattern occurs in `lowered`, a text already lowercased
+    /// with [`push_lower`]. Matching lowercased UTF-8 bytes is the same as
+    /// matching lowercased characters, because UTF-8 is self-synchronising.
+    #[inline]
+    pub(crate) fn matches_lowered(&self, lowered: &str) -> bool {
+        self.any_text || self.automaton.as_ref().is_some_and(|a| a.is_match(lowered))
+    }
+}
+
+/// A table, shaped for exact or longest-prefix lookup.
+#[derive(Clone, Debug)]
+pub(crate) enum Table {
+    Exact(TextMap),
+    // INVARIANT (descending): lengths strictly descending; kept by `new`.
+    Prefix(Box<[(usize, TextMap)]>),
+}
+
+/// Text keys to constants.
+type TextMap = HashMap<Box<str>, Constant>;
+
+impl Table {
+    pub(crate) fn new(entries: &[(Box<str>, Constant)], prefix: bool) -> Result<Table, SetError> {
+        let mut exact: TextMap = HashMap::with_capacity(entries.len());
+        for (k, v) in entries {
+            if exact.insert(k.clone(), v.clone()).is_some() {
+                return Err(SetError::DuplicateKey { key: k.to_string() });
+            }
+        }
+        if !prefix {
+            return Ok(Table::Exact(exact));
+        }
+        let mut by_len: HashMap<usize, TextMap> = HashMap::new();
+        for (k, v) in exact {
+            by_len.entry(k.len()).or_default().insert(k, v);
+        }
+        let mut by_len: Vec<_> = by_len.into_iter().collect();
+        by_len.sort_unstable_by_key(|(len, _)| std::cmp::Reverse(*len));
+        Ok(Table::Prefix(by_len.into_boxed_slice()))
+    }
+
+    /// The value for `key`: exact match, or the longest key that is a byte
+    /// prefix of `key` (the empty key matches everything).
+    #[inline]
+    pub(crate) fn get(&self, key: &str) -> Option<&Constant> {
+        match self {
+            Table::Exact(m) => m.get(key),
+            Table::Prefix(by_len) => by_len.iter().find_map(|(len, m)| {
+                let head = key.get(..*len)?;
+                m.get(head)
+            }),
+        }
+    }
+}
