@@ -1,0 +1,1269 @@
+//! Binding a JSON declaration into a [`Declaration`] (SPEC §4).
+//!
+//! The reader is hand-written and schema-directed: it walks the bytes once,
+//! stores each member the schema knows straight into the declaration buffer
+//! and checks the members it does not know for validity only. A general
+//! JSON library does not fit here, for two reasons the spec makes binding:
+//! numbers must be read exactly (never through `f64`), and a member that
+//! appears twice in one object must be an error (parsers that disagree on
+//! duplicates are a known way to smuggle a value past a check).
+//!
+//! # Input safety
+//!
+//! The input is hostile. The reader never panics, never recurses deeper
+//! than [`MAX_DEPTH`] (ignored members included), rejects inputs larger than
+//! [`MAX_JSON_BYTES`], bounds bound text by [`MAX_TEXT_BYTES`] and bound
+//! numbers by [`MAX_NUMBER_BYTES`], checks duplicates in `O(n log n)` even
+//! in objects with very many members, and rejects invalid UTF-8, lone
+//! surrogates, control characters in strings and trailing data.
+//!
+//! # Allocation
+//!
+//! A [`JsonBinder`] keeps its scratch buffers (path, presence flags, keys of
+//! ignored members, decoded escapes) between calls, and the declaration
+//! buffer keeps its own, so binding declarations of similar shape allocates
+//! nothing after the first few. Errors allocate their message.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::date::Date;
+use crate::decimal::{Decimal, DecimalError};
+use crate::decl::{DeclError, Declaration, Node};
+use crate::layout::{FieldId, FieldType, Layout, RecordId};
+
+/// The largest JSON text accepted for one declaration: 64 MiB.
+pub const MAX_JSON_BYTES: usize = 64 << 20;
+
+/// The deepest nesting of arrays and objects accepted, the declaration's own
+/// object included, and also inside ignored members.
+pub const MAX_DEPTH: usize = 256;
+
+/// The longest text value (after unescaping) bound into a field: 1 MiB.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// The longest number token bound into a field.
+pub const MAX_NUMBER_BYTES: usize = 1024;
+
+/// Above this many ignored members in one object, duplicates among them are
+/// found by sorting at the end of the object instead of by a linear scan at
+/// each member, so a hostile object cannot cost quadratic time.
+const LINEAR_DUPLICATE_SCAN: usize = 32;
+
+/// What is wrong with the JSON text itself, at a line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SyntaxError {
+    /// Something else was expected here; the text names it (`` `:` ``).
+    #[error("expected {0}")]
+    Expected(&'static str),
+    /// The input ended inside a value.
+    #[error("unexpected end of input")]
+    UnexpectedEnd,
+    /// The bytes are not UTF-8.
+    #[error("invalid UTF-8")]
+    InvalidUtf8,
+    /// A backslash escape that JSON does not define.
+    #[error("invalid escape sequence")]
+    InvalidEscape,
+    /// A `\u` escape of a UTF-16 surrogate without its other half.
+    #[error("lone surrogate in a `\\u` escape")]
+    LoneSurrogate,
+    /// A raw control character (below U+0020) inside a string.
+    #[error("unescaped control character in a string")]
+    ControlCharacter,
+    /// A number that is not in JSON syntax.
+    #[error("invalid number")]
+    InvalidNumber,
+    /// Arrays and objects nested deeper than [`MAX_DEPTH`].
+    #[error("nesting deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+/// What went wrong while binding, without the place.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BindErrorKind {
+    /// The JSON text is malformed at `line`, `column` (1-based; columns count
+    /// characters).
+    #[error("line {line}, column {column}: {error}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        /// What is wrong.
+        error: SyntaxError,
+    },
+    /// The value's JSON type does not fit the field.
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        /// What the schema wants (`number`, `text`, `object`, ...).
+        expected: &'static str,
+        /// What the input has (`string`, `null`, `array`, ...).
+        found: &'static str,
+    },
+    /// A date field holds a string that is not a valid `YYYY-MM-DD` date.
+    #[error("invalid date `{0}`")]
+    InvalidDate(String),
+    /// A number whose magnitude is 10^30 or more.
+    #[error("number out of range `{0}`")]
+    NumberOutOfRange(String),
+    /// A member that appears twice in one object (compared after
+    /// unescaping).
+    #[error("duplicate member `{0}`")]
+    DuplicateMember(String),
+    /// A required field is absent.
+    #[error("required field is missing")]
+    MissingRequired,
+    /// A text value longer than [`MAX_TEXT_BYTES`].
+    #[error("text longer than {MAX_TEXT_BYTES} bytes")]
+    TextTooLong,
+    /// A number token longer than [`MAX_NUMBER_BYTES`].
+    #[error("number longer than {MAX_NUMBER_BYTES} characters")]
+    NumberTooLong,
+    /// The input is larger than [`MAX_JSON_BYTES`].
+    #[error("input larger than {MAX_JSON_BYTES} bytes")]
+    InputTooLarge,
+    /// The declaration buffer was made for another layout.
+    #[error("the declaration buffer was made for another schema")]
+    WrongLayout,
+    /// The declaration buffer refused the value (for example, too large).
+    #[error(transparent)]
+    Declaration(DeclError),
+}
+
+/// Why a JSON declaration could not be bound: where (the field path and the
+/// byte offset in the input) and what.
+///
+/// Displays as `items[3].net_kg: expected number, found string`, or for
+/// malformed JSON as `line 1, column 17: expected `:``.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindError {
+    /// The field path, as `items[3].net_kg`; empty for the whole input.
+    pub path: String,
+    /// What went wrong.
+    pub kind: BindErrorKind,
+    /// Byte offset in the input where the problem was found.
+    pub offset: usize,
+}
+
+impl fmt::Display for BindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() || matches!(self.kind, BindErrorKind::Syntax { .. }) {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.path, self.kind)
+        }
+    }
+}
+
+impl std::error::Error for BindError {}
+
+impl BindError {
+    fn syntax(input: &[u8], offset: usize, error: SyntaxError) -> BindError {
+        let (line, column) = line_column(input, offset);
+        BindError {
+            path: String::new(),
+            kind: BindErrorKind::Syntax {
+                line,
+                column,
+                error,
+            },
+            offset,
+        }
+    }
+
+    /// The same error for a declaration that was cut out of a larger text
+    /// (an element of a JSON array, a line of JSON Lines) starting at byte
+    /// `base` of `whole`: the offset, line and column become positions in
+    /// `whole`.
+    #[must_use]
+    pub fn rebase(mut self, whole: &[u8], base: usize) -> BindError {
+        self.offset = self.offset.saturating_add(base);
+        if let BindErrorKind::Syntax { line, column, .. } = &mut self.kind {
+            let (l, c) = line_column(whole, self.offset);
+            *line = l;
+            *column = c;
+        }
+        self
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
+    let before = input.get(..offset).unwrap_or(input);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + before
+        .get(line_start..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| !(0x80..0xC0).contains(&b))
+        .count();
+    (line, column)
+}
+
+/// Binds one JSON declaration: clears `decl`, then fills it from `input`.
+///
+/// A convenience wrapper around [`JsonBinder::bind`] that allocates fresh
+/// scratch buffers; hot paths keep a [`JsonBinder`] and reuse it.
+pub fn bind_json(layout: &Layout, input: &[u8], decl: &mut Declaration) -> Result<(), BindError> {
+    JsonBinder::new().bind(layout, input, decl)
+}
+
+/// One step of a field path.
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    /// A field of the schema.
+    Field(RecordId, FieldId),
+    /// A member the schema does not know: an index into `JsonBinder::keys`.
+    Key(u32),
+    /// An array element.
+    Index(u32),
+}
+
+/// The decoded key of an ignored member, in `JsonBinder::key_bytes`.
+#[derive(Clone, Copy, Debug)]
+struct KeySpan {
+    start: u32,
+    end: u32,
+    offset: u32,
+}
+
+/// Reusable scratch buffers for binding JSON declarations.
+///
+/// Keep one per thread and call [`JsonBinder::bind`] for every declaration;
+/// its buffers keep their capacity, so binding does not allocate once they
+/// have grown to the size of the declarations seen.
+#[derive(Clone, Debug, Default)]
+pub struct JsonBinder {
+    scratch: String,
+    key_bytes: Vec<u8>,
+    keys: Vec<KeySpan>,
+    present: Vec<bool>,
+    path: Vec<Seg>,
+    order: Vec<u32>,
+}
+
+impl JsonBinder {
+    /// A binder with empty buffers.
+    pub fn new() -> JsonBinder {
+        JsonBinder::default()
+    }
+
+    /// Binds one JSON declaration: clears `decl`, then fills it from `input`.
+    ///
+    /// On error `decl` holds a partial declaration and must not be
+    /// evaluated.
+    pub fn bind(
+        &mut self,
+        layout: &Layout,
+        input: &[u8],
+        decl: &mut Declaration,
+    ) -> Result<(), BindError> {
+        decl.clear();
+        if decl.stamp() != layout.stamp() {
+            return Err(BindError {
+                path: String::new(),
+                kind: BindErrorKind::WrongLayout,
+                offset: 0,
+            });
+        }
+        if input.len() > MAX_JSON_BYTES {
+            return Err(BindError {
+                path: String::new(),
+                kind: BindErrorKind::InputTooLarge,
+                offset: 0,
+            });
+        }
+        let text = std::str::from_utf8(input)
+            .map_err(|e| BindError::syntax(input, e.valid_up_to(), SyntaxError::InvalidUtf8))?;
+        self.scratch.clear();
+        self.key_bytes.clear();
+        self.keys.clear();
+        self.present.clear();
+        self.path.clear();
+        let mut p = Parser {
+            input,
+            text,
+            pos: 0,
+            layout,
+            decl,
+            b: self,
+        };
+        p.skip_ws();
+        match p.peek() {
+            Some(b'{') => p.bind_object(Node::ROOT, 1)?,
+            Some(b) => {
+                let found = p.kind_of(b)?;
+                return Err(p.err_at(
+                    p.pos,
+                    BindErrorKind::WrongType {
+                        expected: "object",
+                        found,
+                    },
+                ));
+            }
+            None => return Err(p.syntax(p.pos, SyntaxError::Expected("`{`"))),
+        }
+        p.skip_ws();
+        if p.pos < input.len() {
+            return Err(p.syntax(p.pos, SyntaxError::Expected("end of input")));
+        }
+        Ok(())
+    }
+}
+
+/// A decoded string: either a range of the input (no escapes) or the
+/// binder's scratch buffer.
+#[derive(Clone, Copy, Debug)]
+enum Str {
+    Input(usize, usize),
+    Scratch,
+}
+
+struct Parser<'a, 'b> {
+    input: &'a [u8],
+    // The same bytes, known to be UTF-8.
+    text: &'a str,
+    pos: usize,
+    layout: &'b Layout,
+    decl: &'b mut Declaration,
+    b: &'b mut JsonBinder,
+}
+
+impl<'a> Parser<'a, '_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn syntax(&self, offset: usize, error: SyntaxError) -> BindError {
+        let mut e = BindError::syntax(self.input, offset, error);
+        e.path = self.render_path();
+        e
+    }
+
+    fn err_at(&self, offset: usize, kind: BindErrorKind) -> BindError {
+        BindError {
+            path: self.render_path(),
+            kind,
+            offset,
+        }
+    }
+
+    fn decl_err(&self, e: DeclError) -> BindError {
+        self.err_at(self.pos, BindErrorKind::Declaration(e))
+    }
+
+    fn render_path(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.b.path {
+            match *seg {
+                Seg::Field(r, f) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    if let Some(field) = self.layout.field(r, f) {
+                        out.push_str(&field.name);
+                    }
+                }
+                Seg::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    if let Some(span) = self.b.keys.get(k as usize) {
+                        let bytes = self
+                            .b
+                            .key_bytes
+                            .get(span.start as usize..span.end as usize)
+                            .unwrap_or_default();
+                        out.push_str(&String::from_utf8_lossy(bytes));
+                    }
+                }
+                Seg::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+
+    /// The JSON kind of the value starting with byte `b`, for messages.
+    fn kind_of(&self, b: u8) -> Result<&'static str, BindError> {
+        Ok(match b {
+            b'"' => "string",
+            b'-' | b'0'..=b'9' => "number",
+            b't' | b'f' => "boolean",
+            b'n' => "null",
+            b'[' => "array",
+            b'{' => "object",
+            _ => return Err(self.syntax(self.pos, SyntaxError::Expected("a value"))),
+        })
+    }
+
+    fn expect_byte(&mut self, byte: u8, what: &'static str) -> Result<(), BindError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b) if b == byte => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(_) => Err(self.syntax(self.pos, SyntaxError::Expected(what))),
+            None => Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<(), BindError> {
+        let end = self.pos + word.len();
+        if self.input.get(self.pos..end) == Some(word) {
+            self.pos = end;
+            Ok(())
+        } else {
+            Err(self.syntax(self.pos, SyntaxError::Expected("a value")))
+        }
+    }
+
+    fn enter(&self, depth: usize) -> Result<(), BindError> {
+        if depth > MAX_DEPTH {
+            Err(self.syntax(self.pos, SyntaxError::TooDeep))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads a string starting at the opening quote. Without escapes the
+    /// result is a range of the input; with escapes it is decoded into the
+    /// scratch buffer.
+    fn string(&mut self) -> Result<Str, BindError> {
+        self.pos += 1;
+        let start = self.pos;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    return Ok(Str::Input(start, end));
+                }
+                Some(b'\\') => break,
+                Some(0..0x20) => {
+                    return Err(self.syntax(self.pos, SyntaxError::ControlCharacter));
+                }
+                Some(_) => self.pos += 1,
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+        }
+        // Slow path: decode escapes into the scratch buffer.
+        self.b.scratch.clear();
+        self.b
+            .scratch
+            .push_str(self.text.get(start..self.pos).unwrap_or_default());
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Str::Scratch);
+                }
+                Some(b'\\') => {
+                    let c = self.escape()?;
+                    self.b.scratch.push(c);
+                }
+                Some(0..0x20) => {
+                    return Err(self.syntax(self.pos, SyntaxError::ControlCharacter));
+                }
+                Some(_) => {
+                    // Copy the run of plain characters up to the next quote,
+                    // backslash or control character in one go.
+                    let run = self.pos;
+                    while let Some(b) = self.peek() {
+                        if b == b'"' || b == b'\\' || b < 0x20 {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    self.b
+                        .scratch
+                        .push_str(self.text.get(run..self.pos).unwrap_or_default());
+                }
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+        }
+    }
+
+    /// Decodes one escape starting at the backslash.
+    fn escape(&mut self) -> Result<char, BindError> {
+        let at = self.pos;
+        self.pos += 1;
+        let c = match self.peek() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                self.pos += 1;
+                let hi = self.hex4()?;
+                return match hi {
+                    0xD800..=0xDBFF => {
+                        if self.input.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                            return Err(self.syntax(at, SyntaxError::LoneSurrogate));
+                        }
+                        self.pos += 2;
+                        let lo = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&lo) {
+                            return Err(self.syntax(at, SyntaxError::LoneSurrogate));
+                        }
+                        let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        char::from_u32(code)
+                            .ok_or_else(|| self.syntax(at, SyntaxError::LoneSurrogate))
+                    }
+                    0xDC00..=0xDFFF => Err(self.syntax(at, SyntaxError::LoneSurrogate)),
+                    _ => char::from_u32(hi)
+                        .ok_or_else(|| self.syntax(at, SyntaxError::InvalidEscape)),
+                };
+            }
+            Some(_) => return Err(self.syntax(at, SyntaxError::InvalidEscape)),
+            None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+        };
+        self.pos += 1;
+        Ok(c)
+    }
+
+    fn hex4(&mut self) -> Result<u32, BindError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = match self.peek() {
+                Some(b @ b'0'..=b'9') => b - b'0',
+                Some(b @ b'a'..=b'f') => b - b'a' + 10,
+                Some(b @ b'A'..=b'F') => b - b'A' + 10,
+                Some(_) => return Err(self.syntax(self.pos, SyntaxError::InvalidEscape)),
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            };
+            v = v * 16 + u32::from(d);
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    fn str_bytes(&self, s: Str) -> &[u8] {
+        match s {
+            Str::Input(a, b) => self.input.get(a..b).unwrap_or_default(),
+            Str::Scratch => self.b.scratch.as_bytes(),
+        }
+    }
+
+    /// Scans a number token in JSON syntax; returns its range.
+    fn number(&mut self) -> Result<(usize, usize), BindError> {
+        let start = self.pos;
+        let digits = |p: &mut Self| -> usize {
+            let s = p.pos;
+            while p.peek().is_some_and(|b| b.is_ascii_digit()) {
+                p.pos += 1;
+            }
+            p.pos - s
+        };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(self.syntax(start, SyntaxError::InvalidNumber)),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if digits(self) == 0 {
+                return Err(self.syntax(start, SyntaxError::InvalidNumber));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.syntax(start, SyntaxError::InvalidNumber));
+            }
+        }
+        Ok((start, self.pos))
+    }
+
+    /// Looks a member name up among the fields of `record`, trying `hint`
+    /// (the field after the previous one) first, since JSON written from a
+    /// schema usually follows its order.
+    fn lookup(&self, record: RecordId, name: &[u8], hint: usize) -> Option<FieldId> {
+        let fields = &self.layout.record(record)?.fields;
+        if let Some(f) = fields.get(hint)
+            && f.name.as_bytes() == name
+        {
+            return u32::try_from(hint).ok().map(FieldId);
+        }
+        fields
+            .iter()
+            .position(|f| f.name.as_bytes() == name)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(FieldId)
+    }
+
+    /// Binds the object at `self.pos` into `node`.
+    fn bind_object(&mut self, node: Node, depth: usize) -> Result<(), BindError> {
+        self.enter(depth)?;
+        let record = self
+            .layout
+            .record(node.record)
+            .ok_or_else(|| self.decl_err(DeclError::NoSuchField))?;
+        let nfields = record.fields.len();
+        let present_base = self.b.present.len();
+        self.b.present.resize(present_base + nfields, false);
+        let keys_base = self.b.keys.len();
+        let bytes_base = self.b.key_bytes.len();
+        self.pos += 1;
+        self.skip_ws();
+        let mut hint = 0usize;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                let key_at = self.pos;
+                match self.peek() {
+                    Some(b'"') => {}
+                    Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("a string"))),
+                    None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+                }
+                let key = self.string()?;
+                self.expect_byte(b':', "`:`")?;
+                self.skip_ws();
+                let name = self.str_bytes(key);
+                match self.lookup(node.record, name, hint) {
+                    Some(fid) => {
+                        let i = fid.0 as usize;
+                        hint = i + 1;
+                        match self.b.present.get_mut(present_base + i) {
+                            Some(p) if !*p => *p = true,
+                            _ => {
+                                let name =
+                                    String::from_utf8_lossy(self.str_bytes(key)).into_owned();
+                                return Err(
+                                    self.err_at(key_at, BindErrorKind::DuplicateMember(name))
+                                );
+                            }
+                        }
+                        self.b.path.push(Seg::Field(node.record, fid));
+                        self.bind_value(node, fid, depth)?;
+                        self.b.path.pop();
+                    }
+                    None => {
+                        let k = self.push_key(key, key_at, keys_base)?;
+                        self.b.path.push(Seg::Key(k));
+                        self.skip_value(depth)?;
+                        self.b.path.pop();
+                    }
+                }
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(_) => {
+                        return Err(self.syntax(self.pos, SyntaxError::Expected("`,` or `}`")));
+                    }
+                    None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+                }
+            }
+        }
+        self.check_keys(keys_base)?;
+        // Required fields that never appeared.
+        let close = self.pos.saturating_sub(1);
+        for (i, f) in record.fields.iter().enumerate() {
+            let seen = self
+                .b
+                .present
+                .get(present_base + i)
+                .copied()
+                .unwrap_or(false);
+            if !seen && !f.optional {
+                let fid = FieldId(u32::try_from(i).unwrap_or(u32::MAX));
+                self.b.path.push(Seg::Field(node.record, fid));
+                let e = self.err_at(close, BindErrorKind::MissingRequired);
+                self.b.path.pop();
+                return Err(e);
+            }
+        }
+        self.b.present.truncate(present_base);
+        self.b.keys.truncate(keys_base);
+        self.b.key_bytes.truncate(bytes_base);
+        Ok(())
+    }
+
+    /// Records the key of an ignored member and checks it against the
+    /// previous ones of the same object (while there are few of them).
+    fn push_key(&mut self, key: Str, key_at: usize, keys_base: usize) -> Result<u32, BindError> {
+        let start = self.b.key_bytes.len();
+        match key {
+            Str::Input(a, b) => self
+                .b
+                .key_bytes
+                .extend_from_slice(self.input.get(a..b).unwrap_or_default()),
+            Str::Scratch => self
+                .b
+                .key_bytes
+                .extend_from_slice(self.b.scratch.as_bytes()),
+        }
+        let end = self.b.key_bytes.len();
+        let (Ok(s), Ok(e), Ok(o)) = (
+            u32::try_from(start),
+            u32::try_from(end),
+            u32::try_from(key_at),
+        ) else {
+            return Err(self.err_at(key_at, BindErrorKind::InputTooLarge));
+        };
+        let count = self.b.keys.len() - keys_base;
+        if count < LINEAR_DUPLICATE_SCAN {
+            let new = self.b.key_bytes.get(start..end).unwrap_or_default();
+            let dup = self
+                .b
+                .keys
+                .get(keys_base..)
+                .unwrap_or_default()
+                .iter()
+                .any(|k| self.b.key_bytes.get(k.start as usize..k.end as usize) == Some(new));
+            if dup {
+                let name = String::from_utf8_lossy(new).into_owned();
+                return Err(self.err_at(key_at, BindErrorKind::DuplicateMember(name)));
+            }
+        }
+        let k = u32::try_from(self.b.keys.len())
+            .map_err(|_| self.err_at(key_at, BindErrorKind::InputTooLarge))?;
+        self.b.keys.push(KeySpan {
+            start: s,
+            end: e,
+            offset: o,
+        });
+        Ok(k)
+    }
+
+    /// At the end of an object with many ignored members, finds duplicates
+    /// among those the linear scan did not check, by sorting.
+    fn check_keys(&mut self, keys_base: usize) -> Result<(), BindError> {
+        let count = self.b.keys.len() - keys_base;
+        if count <= LINEAR_DUPLICATE_SCAN {
+            return Ok(());
+        }
+        let mut order = std::mem::take(&mut self.b.order);
+        order.clear();
+        order.extend((keys_base..self.b.keys.len()).filter_map(|i| u32::try_from(i).ok()));
+        let bytes = &self.b.key_bytes;
+        let keys = &self.b.keys;
+        let name_of = |i: u32| -> &[u8] {
+            keys.get(i as usize)
+                .and_then(|k| bytes.get(k.start as usize..k.end as usize))
+                .unwrap_or_default()
+        };
+        order.sort_unstable_by(|&x, &y| match name_of(x).cmp(name_of(y)) {
+            Ordering::Equal => x.cmp(&y),
+            o => o,
+        });
+        let dup = order
+            .windows(2)
+            .filter_map(|w| match w {
+                [a, b] if name_of(*a) == name_of(*b) => Some(*b),
+                _ => None,
+            })
+            .min();
+        let result = match dup {
+            Some(second) => {
+                let name = String::from_utf8_lossy(name_of(second)).into_owned();
+                let offset = keys
+                    .get(second as usize)
+                    .map_or(self.pos, |k| k.offset as usize);
+                Err(self.err_at(offset, BindErrorKind::DuplicateMember(name)))
+            }
+            None => Ok(()),
+        };
+        self.b.order = order;
+        result
+    }
+
+    /// Binds the value at `self.pos` into field `fid` of `node`.
+    fn bind_value(&mut self, node: Node, fid: FieldId, depth: usize) -> Result<(), BindError> {
+        let Some(field) = self.layout.field(node.record, fid) else {
+            return Err(self.decl_err(DeclError::NoSuchField));
+        };
+        let (ty, optional) = (field.ty, field.optional);
+        let at = self.pos;
+        let Some(b) = self.peek() else {
+            return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd));
+        };
+        let found = self.kind_of(b)?;
+        let wrong = |p: &Self| {
+            p.err_at(
+                at,
+                BindErrorKind::WrongType {
+                    expected: expected_name(ty),
+                    found,
+                },
+            )
+        };
+        match (b, ty) {
+            (b'n', _) => {
+                if !optional {
+                    return Err(wrong(self));
+                }
+                self.literal(b"null")?;
+                // Duplicates are rejected, so the slot is still missing.
+            }
+            (b'"', FieldType::Text) => {
+                let s = self.string()?;
+                let r = match s {
+                    Str::Input(a, b) => {
+                        let t = self.text.get(a..b).unwrap_or_default();
+                        if t.len() > MAX_TEXT_BYTES {
+                            return Err(self.err_at(at, BindErrorKind::TextTooLong));
+                        }
+                        self.decl.set_text(self.layout, node, fid, t)
+                    }
+                    Str::Scratch => {
+                        if self.b.scratch.len() > MAX_TEXT_BYTES {
+                            return Err(self.err_at(at, BindErrorKind::TextTooLong));
+                        }
+                        self.decl.set_text(self.layout, node, fid, &self.b.scratch)
+                    }
+                };
+                r.map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
+            }
+            (b'"', FieldType::Date) => {
+                let s = self.string()?;
+                let t = match s {
+                    Str::Input(a, b) => self.text.get(a..b).unwrap_or_default(),
+                    Str::Scratch => self.b.scratch.as_str(),
+                };
+                let Some(d) = Date::parse(t) else {
+                    let shown = truncate_for_message(t);
+                    return Err(self.err_at(at, BindErrorKind::InvalidDate(shown)));
+                };
+                self.decl
+                    .set_date(self.layout, node, fid, d)
+                    .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
+            }
+            (b'-' | b'0'..=b'9', FieldType::Number) => {
+                let (a, b) = self.number()?;
+                if b - a > MAX_NUMBER_BYTES {
+                    return Err(self.err_at(at, BindErrorKind::NumberTooLong));
+                }
+                let t = self.text.get(a..b).unwrap_or_default();
+                let v: Decimal = match Decimal::parse(t) {
+                    Ok(p) => p.value,
+                    Err(DecimalError::OutOfRange) => {
+                        let shown = truncate_for_message(t);
+                        return Err(self.err_at(at, BindErrorKind::NumberOutOfRange(shown)));
+                    }
+                    Err(DecimalError::Syntax) => {
+                        return Err(self.syntax(at, SyntaxError::InvalidNumber));
+                    }
+                };
+                self.decl
+                    .set_number(self.layout, node, fid, v)
+                    .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
+            }
+            (b't' | b'f', FieldType::Bool) => {
+                let v = b == b't';
+                self.literal(if v { b"true" } else { b"false" })?;
+                self.decl
+                    .set_bool(self.layout, node, fid, v)
+                    .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
+            }
+            (b'[', FieldType::List(_)) => self.bind_list(node, fid, depth + 1)?,
+            _ => return Err(wrong(self)),
+        }
+        Ok(())
+    }
+
+    /// Binds the array at `self.pos` as the record list `fid` of `node`.
+    fn bind_list(&mut self, node: Node, fid: FieldId, depth: usize) -> Result<(), BindError> {
+        self.enter(depth)?;
+        let at = self.pos;
+        self.decl
+            .start_list(self.layout, node, fid)
+            .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut index = 0u32;
+        loop {
+            self.skip_ws();
+            self.b.path.push(Seg::Index(index));
+            match self.peek() {
+                Some(b'{') => {}
+                Some(b) => {
+                    let found = self.kind_of(b)?;
+                    return Err(self.err_at(
+                        self.pos,
+                        BindErrorKind::WrongType {
+                            expected: "object",
+                            found,
+                        },
+                    ));
+                }
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+            let child = self
+                .decl
+                .push_element(self.layout, node, fid)
+                .map_err(|e| self.err_at(self.pos, BindErrorKind::Declaration(e)))?;
+            self.bind_object(child, depth + 1)?;
+            self.b.path.pop();
+            index = index.saturating_add(1);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("`,` or `]`"))),
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+        }
+    }
+
+    /// Checks and skips the value of an ignored member. `depth` is the
+    /// depth of the enclosing container.
+    fn skip_value(&mut self, depth: usize) -> Result<(), BindError> {
+        match self.peek() {
+            Some(b'"') => {
+                self.string()?;
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                self.number()?;
+            }
+            Some(b't') => self.literal(b"true")?,
+            Some(b'f') => self.literal(b"false")?,
+            Some(b'n') => self.literal(b"null")?,
+            Some(b'[') => self.skip_array(depth + 1)?,
+            Some(b'{') => self.skip_object(depth + 1)?,
+            Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("a value"))),
+            None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+        }
+        Ok(())
+    }
+
+    fn skip_array(&mut self, depth: usize) -> Result<(), BindError> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut index = 0u32;
+        loop {
+            self.skip_ws();
+            self.b.path.push(Seg::Index(index));
+            self.skip_value(depth)?;
+            self.b.path.pop();
+            index = index.saturating_add(1);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("`,` or `]`"))),
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+        }
+    }
+
+    fn skip_object(&mut self, depth: usize) -> Result<(), BindError> {
+        self.enter(depth)?;
+        let keys_base = self.b.keys.len();
+        let bytes_base = self.b.key_bytes.len();
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            let key_at = self.pos;
+            match self.peek() {
+                Some(b'"') => {}
+                Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("a string"))),
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+            let key = self.string()?;
+            self.expect_byte(b':', "`:`")?;
+            self.skip_ws();
+            let k = self.push_key(key, key_at, keys_base)?;
+            self.b.path.push(Seg::Key(k));
+            self.skip_value(depth)?;
+            self.b.path.pop();
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("`,` or `}`"))),
+                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+            }
+        }
+        self.check_keys(keys_base)?;
+        self.b.keys.truncate(keys_base);
+        self.b.key_bytes.truncate(bytes_base);
+        Ok(())
+    }
+}
+
+/// The schema type of a field as messages name it.
+fn expected_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "text",
+        FieldType::Number => "number",
+        FieldType::Bool => "bool",
+        FieldType::Date => "date",
+        FieldType::List(_) => "list",
+    }
+}
+
+/// User text quoted in a message, cut to a readable length.
+fn truncate_for_message(t: &str) -> String {
+    const MAX: usize = 64;
+    if t.len() <= MAX {
+        return t.to_owned();
+    }
+    let mut end = MAX;
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", t.get(..end).unwrap_or_default())
+}
+
+/// Splits a JSON array of declarations into its elements without binding
+/// them: yields each top-level element's byte offset and bytes, in order.
+///
+/// Only the structure is checked here (strings, brackets, commas, depth);
+/// each element is checked fully when it is bound. After the first error
+/// the iterator ends.
+pub fn split_json_array(input: &[u8]) -> impl Iterator<Item = Result<(usize, &[u8]), BindError>> {
+    ArraySplitter {
+        input,
+        pos: 0,
+        state: SplitState::Start,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SplitState {
+    Start,
+    Element,
+    Finish,
+    Done,
+}
+
+struct ArraySplitter<'a> {
+    input: &'a [u8],
+    pos: usize,
+    state: SplitState,
+}
+
+impl<'a> ArraySplitter<'a> {
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.input.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn fail(
+        &mut self,
+        offset: usize,
+        error: SyntaxError,
+    ) -> Option<Result<(usize, &'a [u8]), BindError>> {
+        self.state = SplitState::Done;
+        Some(Err(BindError::syntax(self.input, offset, error)))
+    }
+
+    /// Scans one value; returns its end offset.
+    fn scan_value(&mut self) -> Result<usize, (usize, SyntaxError)> {
+        // One bit per open container: set for `[`, clear for `{`.
+        let mut kinds = [0u64; MAX_DEPTH / 64];
+        let mut depth = 0usize;
+        loop {
+            let at = self.pos;
+            let Some(&b) = self.input.get(self.pos) else {
+                return Err((at, SyntaxError::UnexpectedEnd));
+            };
+            self.pos += 1;
+            match b {
+                b'[' | b'{' => {
+                    if depth >= MAX_DEPTH {
+                        return Err((at, SyntaxError::TooDeep));
+                    }
+                    if let Some(w) = kinds.get_mut(depth / 64) {
+                        let bit = 1u64 << (depth % 64);
+                        if b == b'[' {
+                            *w |= bit;
+                        } else {
+                            *w &= !bit;
+                        }
+                    }
+                    depth += 1;
+                }
+                b']' | b'}' => {
+                    let Some(d) = depth.checked_sub(1) else {
+                        return Err((at, SyntaxError::Expected("a value")));
+                    };
+                    let is_array = kinds
+                        .get(d / 64)
+                        .is_some_and(|w| w & (1u64 << (d % 64)) != 0);
+                    if is_array != (b == b']') {
+                        return Err((
+                            at,
+                            SyntaxError::Expected(if is_array { "`]`" } else { "`}`" }),
+                        ));
+                    }
+                    depth = d;
+                }
+                b'"' => loop {
+                    match self.input.get(self.pos) {
+                        Some(b'"') => {
+                            self.pos += 1;
+                            break;
+                        }
+                        Some(b'\\') => self.pos += 2,
+                        Some(_) => self.pos += 1,
+                        None => {
+                            return Err((
+                                self.pos.min(self.input.len()),
+                                SyntaxError::UnexpectedEnd,
+                            ));
+                        }
+                    }
+                },
+                b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {}
+                // Inside a container, commas and colons separate values;
+                // the binder checks the rest when it reads the element.
+                _ if depth > 0 => {}
+                _ => return Err((at, SyntaxError::Expected("a value"))),
+            }
+            if depth == 0 {
+                // A scalar ends at the next delimiter; a container here has
+                // just closed.
+                if !matches!(b, b']' | b'}' | b'"') {
+                    while let Some(&c) = self.input.get(self.pos) {
+                        if matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                }
+                return Ok(self.pos);
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for ArraySplitter<'a> {
+    type Item = Result<(usize, &'a [u8]), BindError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.state {
+            SplitState::Done => return None,
+            SplitState::Finish => return self.finish(),
+            SplitState::Start => {
+                self.skip_ws();
+                if self.input.get(self.pos) != Some(&b'[') {
+                    return self.fail(self.pos, SyntaxError::Expected("`[`"));
+                }
+                self.pos += 1;
+                self.skip_ws();
+                if self.input.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                    return self.finish();
+                }
+                self.state = SplitState::Element;
+            }
+            SplitState::Element => {}
+        }
+        self.skip_ws();
+        let start = self.pos;
+        let end = match self.scan_value() {
+            Ok(end) => end,
+            Err((at, e)) => return self.fail(at, e),
+        };
+        if end == start {
+            return self.fail(start, SyntaxError::Expected("a value"));
+        }
+        let element = self.input.get(start..end).unwrap_or_default();
+        self.skip_ws();
+        match self.input.get(self.pos) {
+            Some(b',') => {
+                self.pos += 1;
+            }
+            Some(b']') => {
+                self.pos += 1;
+                self.state = SplitState::Finish;
+            }
+            Some(_) => return self.fail(self.pos, SyntaxError::Expected("`,` or `]`")),
+            None => return self.fail(self.pos, SyntaxError::UnexpectedEnd),
+        }
+        Some(Ok((start, element)))
+    }
+}
+
+impl<'a> ArraySplitter<'a> {
+    /// After the closing `]`: only whitespace may follow.
+    fn finish(&mut self) -> Option<Result<(usize, &'a [u8]), BindError>> {
+        self.skip_ws();
+        if self.pos < self.input.len() {
+            return self.fail(self.pos, SyntaxError::Expected("end of input"));
+        }
+        self.state = SplitState::Done;
+        None
+    }
+}
+
+/// Splits JSON Lines text into declarations: yields `(line number, byte
+/// offset, bytes)` for every line that is not blank, with line numbers
+/// starting at 1 and a trailing `\r` removed.
+pub fn json_lines(input: &[u8]) -> impl Iterator<Item = (usize, usize, &[u8])> {
+    let mut offset = 0usize;
+    input
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter_map(move |(i, line)| {
+            let at = offset;
+            offset += line.len() + 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+                None
+            } else {
+                Some((i + 1, at, line))
+            }
+        })
+}
