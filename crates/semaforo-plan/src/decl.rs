@@ -379,14 +379,13 @@ impl Declaration {
                 None
             }
         };
-        if let Some(prev) = prev_last {
-            if let Some(n) = self
+        if let Some(prev) = prev_last
+            && let Some(n) = self
                 .pools
                 .get_mut(elem.0 as usize)
                 .and_then(|p| p.next.get_mut(prev as usize))
-            {
-                *n = index;
-            }
+        {
+            *n = index;
         }
         Ok(Node {
             record: elem,

@@ -100,13 +100,13 @@ impl Layout {
                 return Err(LayoutError::TooLarge);
             }
             for f in r.fields.iter() {
-                if let FieldType::List(id) = f.ty {
-                    if id.0 as usize >= records.len() {
-                        return Err(LayoutError::UnknownRecord {
-                            field: f.name.to_string(),
-                            record: id.0,
-                        });
-                    }
+                if let FieldType::List(id) = f.ty
+                    && id.0 as usize >= records.len()
+                {
+                    return Err(LayoutError::UnknownRecord {
+                        field: f.name.to_string(),
+                        record: id.0,
+                    });
                 }
             }
         }
