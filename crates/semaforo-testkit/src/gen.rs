@@ -909,3 +909,53 @@ pub fn case_strategy(
 pub fn copy_layout(layout: &Layout) -> Layout {
     Layout::new(layout.records().to_vec(), layout.key()).unwrap_or_else(|_| fallback_layout())
 }
+
+/// A copy of a rule (`RuleDef` is not `Clone`).
+pub fn clone_rule(r: &RuleDef) -> RuleDef {
+    RuleDef {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        tags: r.tags.clone(),
+        active_from: r.active_from,
+        active_to: r.active_to,
+        when: r.when.clone(),
+        sample: r.sample,
+        score: r.score,
+        lane: r.lane,
+        notes: r.notes.clone(),
+        span: r.span,
+    }
+}
+
+/// A copy of `p` (with a fresh layout stamp) whose rules are `rules`; tests
+/// are dropped.
+pub fn program_with_rules(p: &Program, rules: Vec<RuleDef>) -> Program {
+    Program {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        lanes: p.lanes.clone(),
+        thresholds: p.thresholds.clone(),
+        layout: copy_layout(&p.layout),
+        lists: p
+            .lists
+            .iter()
+            .map(|l| ListDef {
+                name: l.name.clone(),
+                elem: l.elem,
+                values: l.values.clone(),
+                span: l.span,
+            })
+            .collect(),
+        tables: p
+            .tables
+            .iter()
+            .map(|t| TableDef {
+                name: t.name.clone(),
+                value: t.value,
+                span: t.span,
+            })
+            .collect(),
+        rules,
+        tests: Vec::new(),
+    }
+}

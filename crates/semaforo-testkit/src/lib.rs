@@ -5,23 +5,15 @@
 //! - [`generate`] builds random layouts, well-typed programs, external lists and
 //!   tables, and declarations (as [`generate::Recipe`]s that can be bound to any
 //!   structurally equal layout), for property tests and benchmarks.
+//! - [`show`] renders programs and declarations for failure reports.
 
 // `gen` is a reserved word in edition 2024, so the module is `generate`.
 #[path = "gen.rs"]
 pub mod generate;
 pub mod reference;
 
-use std::collections::HashMap;
+pub mod show;
 
-use semaforo_compile::hir;
-
-/// External lists and tables supplied at compile time, by name.
-///
-/// This mirrors `semaforo_compile::lower::Externals` until that lands.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Externals {
-    /// External lists: name -> values.
-    pub lists: HashMap<String, Vec<hir::Const>>,
-    /// Tables: name -> (text key, value) entries.
-    pub tables: HashMap<String, Vec<(String, hir::Const)>>,
-}
+/// External lists and tables supplied at compile time, by name (the
+/// compiler's own type, re-exported for convenience).
+pub use semaforo_compile::lower::Externals;
