@@ -6,3 +6,4 @@
 //! external data into the plan that `semaforo-plan` evaluates.
 
 pub mod hir;
+pub mod lower;

@@ -1,0 +1,619 @@
+//! Lowering: a checked [`hir::Program`] plus its external lists and tables
+//! -> the flat [`Plan`] that `semaforo-plan` evaluates.
+//!
+//! Lowering first checks the external data against the declarations
+//! (codes `E0501`..`E0505`, see `docs/diagnostics.md`), then translates
+//! every rule's condition into plan ops through [`PlanBuilder`], which
+//! hash-conses identical sub-expressions and builds each list in the shape
+//! its use needs (a hash set for text `in`, a sorted slice for numbers and
+//! dates, per-length sets for `starts with`, an Aho-Corasick automaton for
+//! `contains`, per-length maps for `lookup_prefix`). A list or table used
+//! in several ways is built once per way.
+//!
+//! Input safety: a condition's depth is measured without recursion before
+//! it is lowered, and a condition deeper than [`MAX_DEPTH`] is an error
+//! (`E0506`), so neither lowering nor evaluation can overflow the stack.
+
+use std::collections::{BTreeSet, HashMap};
+
+use semaforo_plan::plan::{
+    ArithOp, Base, CmpOp, ContainsSetId, MAX_DEPTH, Op, OpId, PrefixSetId, Quant, QuantKind, SetId,
+    TableRef,
+};
+use semaforo_plan::{Constant, Layout, Plan, PlanBuilder, PlanError, RuleInfo};
+use semaforo_syntax::{Diagnostic, Span};
+
+use crate::hir;
+
+/// The external lists and tables supplied at compile time, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Externals {
+    /// `list NAME: TYPE` values, in the order given.
+    pub lists: HashMap<String, Vec<hir::Const>>,
+    /// `table NAME: TYPE` entries as `(key, value)`, in the order given.
+    pub tables: HashMap<String, Vec<(String, hir::Const)>>,
+}
+
+/// Lowers a checked program and its external data to a plan.
+///
+/// # Errors
+/// Every problem with the external data (all of them, lists in
+/// declaration order, then tables, then names the ruleset does not
+/// declare, sorted), or a condition too deep for the evaluator.
+pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<Diagnostic>> {
+    let (lists, tables) = resolve_externals(program, externals)?;
+    let layout = Layout::new(program.layout.records().to_vec(), program.layout.key())
+        .map_err(|e| vec![internal(Span::default(), &e.to_string())])?;
+    let lanes: Vec<&str> = program.lanes.iter().map(String::as_str).collect();
+    let mut lowerer = Lowerer {
+        b: PlanBuilder::new(&program.name, &program.version, &lanes, layout),
+        lists: &lists,
+        tables: &tables,
+        in_sets: HashMap::new(),
+        prefix_sets: HashMap::new(),
+        contains_sets: HashMap::new(),
+        table_refs: HashMap::new(),
+    };
+    let mut diags = Vec::new();
+    for &(lane, min) in &program.thresholds {
+        if let Err(e) = lowerer.b.threshold(lane.0, min) {
+            diags.push(plan_error(Span::default(), &e));
+        }
+    }
+    for rule in &program.rules {
+        let when = match &rule.when {
+            None => None,
+            Some(e) if depth(e) > MAX_DEPTH as usize => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0506",
+                        e.span,
+                        format!(
+                            "the condition of rule `{}` is nested more than {MAX_DEPTH} levels deep",
+                            rule.id
+                        ),
+                    )
+                    .with_help("split the condition into several rules or simplify it"),
+                );
+                continue;
+            }
+            Some(e) => match lowerer.expr(e) {
+                Ok(id) => Some(id),
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            },
+        };
+        let info = RuleInfo {
+            id: rule.id.as_str().into(),
+            title: rule.title.as_str().into(),
+            tags: rule.tags.iter().map(|t| t.as_str().into()).collect(),
+            notes: rule.notes.iter().map(|n| n.as_str().into()).collect(),
+            score: rule.score,
+            lane: rule.lane.map(|l| l.0),
+            sample: rule.sample,
+            active_from: rule.active_from,
+            active_to: rule.active_to,
+        };
+        if let Err(e) = lowerer.b.rule(info, when) {
+            diags.push(plan_error(rule.span, &e));
+        }
+    }
+    if diags.is_empty() {
+        Ok(lowerer.b.build())
+    } else {
+        Err(diags)
+    }
+}
+
+/// External and inline list values by `ListId`, table entries by `TableId`.
+type Resolved = (Vec<Vec<Constant>>, Vec<Vec<(Box<str>, Constant)>>);
+
+fn constant(c: &hir::Const) -> Constant {
+    match c {
+        hir::Const::Text(t) => Constant::Text(t.clone()),
+        hir::Const::Number(n) => Constant::Number(*n),
+        hir::Const::Bool(b) => Constant::Bool(*b),
+        hir::Const::Date(d) => Constant::Date(*d),
+    }
+}
+
+fn scalar_name(s: hir::Scalar) -> &'static str {
+    match s {
+        hir::Scalar::Text => "text",
+        hir::Scalar::Number => "number",
+        hir::Scalar::Bool => "bool",
+        hir::Scalar::Date => "date",
+    }
+}
+
+/// Checks the supplied externals against the declarations and collects
+/// every list's and table's values.
+fn resolve_externals(
+    program: &hir::Program,
+    externals: &Externals,
+) -> Result<Resolved, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut lists = Vec::with_capacity(program.lists.len());
+    for def in &program.lists {
+        let values: &[hir::Const] = match (&def.values, externals.lists.get(&def.name)) {
+            (Some(inline), _) => inline,
+            (None, Some(supplied)) => supplied,
+            (None, None) => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0501",
+                        def.span,
+                        format!("external list `{}` was not supplied", def.name),
+                    )
+                    .with_help(format!(
+                        "supply it when compiling (`--list {}=PATH` on the command line)",
+                        def.name
+                    )),
+                );
+                &[]
+            }
+        };
+        for (i, v) in values.iter().enumerate() {
+            if v.scalar() != def.elem {
+                diags.push(Diagnostic::error(
+                    "E0502",
+                    def.span,
+                    format!(
+                        "entry #{i} of list `{}` is a {}, expected {}",
+                        def.name,
+                        scalar_name(v.scalar()),
+                        scalar_name(def.elem)
+                    ),
+                ));
+            }
+        }
+        lists.push(values.iter().map(constant).collect());
+    }
+    let mut tables = Vec::with_capacity(program.tables.len());
+    for def in &program.tables {
+        let Some(entries) = externals.tables.get(&def.name) else {
+            diags.push(
+                Diagnostic::error(
+                    "E0501",
+                    def.span,
+                    format!("external table `{}` was not supplied", def.name),
+                )
+                .with_help(format!(
+                    "supply it when compiling (`--table {}=PATH` on the command line)",
+                    def.name
+                )),
+            );
+            tables.push(Vec::new());
+            continue;
+        };
+        let mut seen = BTreeSet::new();
+        for (key, v) in entries {
+            if v.scalar() != def.value {
+                diags.push(Diagnostic::error(
+                    "E0502",
+                    def.span,
+                    format!(
+                        "the value of key `{key}` in table `{}` is a {}, expected {}",
+                        def.name,
+                        scalar_name(v.scalar()),
+                        scalar_name(def.value)
+                    ),
+                ));
+            }
+            if !seen.insert(key.as_str()) {
+                diags.push(Diagnostic::error(
+                    "E0503",
+                    def.span,
+                    format!("key `{key}` is given twice in table `{}`", def.name),
+                ));
+            }
+        }
+        tables.push(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), constant(v)))
+                .collect(),
+        );
+    }
+    // Supplied names the ruleset does not declare, sorted for a stable order.
+    let mut extra: Vec<Diagnostic> = Vec::new();
+    let mut supplied_lists: Vec<&String> = externals.lists.keys().collect();
+    supplied_lists.sort();
+    for name in supplied_lists {
+        match program.lists.iter().find(|d| &d.name == name) {
+            Some(def) if def.values.is_some() => extra.push(
+                Diagnostic::error(
+                    "E0505",
+                    def.span,
+                    format!("list `{name}` is defined in the ruleset and cannot be supplied"),
+                )
+                .with_help("declare it as `list NAME: TYPE` to supply it at compile time"),
+            ),
+            Some(_) => {}
+            None => extra.push(undeclared("list", name, program)),
+        }
+    }
+    let mut supplied_tables: Vec<&String> = externals.tables.keys().collect();
+    supplied_tables.sort();
+    for name in supplied_tables {
+        if !program.tables.iter().any(|d| &d.name == name) {
+            extra.push(undeclared("table", name, program));
+        }
+    }
+    diags.extend(extra);
+    if diags.is_empty() {
+        Ok((lists, tables))
+    } else {
+        Err(diags)
+    }
+}
+
+/// `E0504`: an external the ruleset does not declare.
+fn undeclared(kind: &str, name: &str, program: &hir::Program) -> Diagnostic {
+    let d = Diagnostic::error(
+        "E0504",
+        Span::default(),
+        format!("{kind} `{name}` was supplied but the ruleset declares no such {kind}"),
+    );
+    let other = if kind == "list" {
+        program
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.span)
+    } else {
+        program
+            .lists
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.span)
+    };
+    match other {
+        Some(span) => d
+            .with_label(span, "declared here with the other kind")
+            .with_help(format!(
+                "`{name}` is declared as a {}",
+                if kind == "list" { "table" } else { "list" }
+            )),
+        None => d.with_help("check the name for a typo"),
+    }
+}
+
+fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0507",
+        span,
+        format!("internal error while building the plan: {what}"),
+    )
+    .with_help("this is a bug in semaforo; please report it with the ruleset")
+}
+
+fn plan_error(span: Span, e: &PlanError) -> Diagnostic {
+    match e {
+        PlanError::TooDeep | PlanError::TooManyVars => Diagnostic::error(
+            "E0506",
+            span,
+            format!("the rule is too deeply nested for the evaluator: {e}"),
+        ),
+        _ => internal(span, &e.to_string()),
+    }
+}
+
+/// The depth of an expression tree, measured with an explicit stack (the
+/// tree may be arbitrarily deep, so no recursion here).
+fn depth(e: &hir::Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        macro_rules! push {
+            ($c:expr) => {
+                stack.push(($c, d + 1))
+            };
+        }
+        match &e.kind {
+            hir::ExprKind::Const(_) | hir::ExprKind::Today | hir::ExprKind::Field { .. } => {}
+            hir::ExprKind::Neg(a) | hir::ExprKind::Not(a) | hir::ExprKind::Len(a) => push!(a),
+            hir::ExprKind::Is { value, .. } => push!(value),
+            hir::ExprKind::Lookup { key, .. } => push!(key),
+            hir::ExprKind::And(a, b)
+            | hir::ExprKind::Or(a, b)
+            | hir::ExprKind::Arith(_, a, b)
+            | hir::ExprKind::DateDiff(a, b)
+            | hir::ExprKind::Cmp(_, a, b) => {
+                push!(a);
+                push!(b);
+            }
+            hir::ExprKind::In { value, list, .. } => {
+                push!(value);
+                if let hir::Pattern::Expr(p) = list {
+                    push!(p);
+                }
+            }
+            hir::ExprKind::StartsWith(t, p) | hir::ExprKind::Contains(t, p) => {
+                push!(t);
+                if let hir::Pattern::Expr(p) = p {
+                    push!(p);
+                }
+            }
+            hir::ExprKind::Quant { list, body, .. } => {
+                push!(list);
+                push!(body);
+            }
+        }
+    }
+    max
+}
+
+/// How a text pattern list is used, which decides its shape in the plan.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Use {
+    Prefix,
+    Contains,
+}
+
+struct Lowerer<'p> {
+    b: PlanBuilder,
+    lists: &'p [Vec<Constant>],
+    tables: &'p [Vec<(Box<str>, Constant)>],
+    in_sets: HashMap<hir::ListId, SetId>,
+    prefix_sets: HashMap<hir::ListId, PrefixSetId>,
+    contains_sets: HashMap<hir::ListId, ContainsSetId>,
+    table_refs: HashMap<(hir::TableId, bool), TableRef>,
+}
+
+/// The texts of a list used as patterns, or `None` if one is not text.
+fn texts(values: &[Constant]) -> Option<Vec<Box<str>>> {
+    values
+        .iter()
+        .map(|v| match v {
+            Constant::Text(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl<'p> Lowerer<'p> {
+    fn push(&mut self, op: Op, span: Span) -> Result<OpId, Diagnostic> {
+        self.b.push(op).map_err(|e| plan_error(span, &e))
+    }
+
+    fn list(&self, id: hir::ListId, span: Span) -> Result<&'p [Constant], Diagnostic> {
+        let lists: &'p [Vec<Constant>] = self.lists;
+        lists
+            .get(id.0 as usize)
+            .map(Vec::as_slice)
+            .ok_or_else(|| internal(span, &format!("list #{} does not exist", id.0)))
+    }
+
+    /// The values of a pattern list (inline or named) for a given use, as
+    /// the plan's set id (cached per named list and use).
+    fn in_set(&mut self, p: &hir::Pattern, span: Span) -> Result<SetId, Diagnostic> {
+        match p {
+            hir::Pattern::Inline(vs) => {
+                let vs: Vec<Constant> = vs.iter().map(constant).collect();
+                self.b.in_set(&vs).map_err(|e| plan_error(span, &e))
+            }
+            hir::Pattern::List(id) => {
+                if let Some(&s) = self.in_sets.get(id) {
+                    return Ok(s);
+                }
+                let vs = self.list(*id, span)?;
+                let s = self.b.in_set(vs).map_err(|e| plan_error(span, &e))?;
+                self.in_sets.insert(*id, s);
+                Ok(s)
+            }
+            hir::Pattern::Expr(_) => Err(internal(span, "`in` with a single expression")),
+        }
+    }
+
+    fn pattern_texts(&self, p: &hir::Pattern, span: Span) -> Result<Vec<Box<str>>, Diagnostic> {
+        let values: Vec<Constant> = match p {
+            hir::Pattern::Inline(vs) => vs.iter().map(constant).collect(),
+            hir::Pattern::List(id) => self.list(*id, span)?.to_vec(),
+            hir::Pattern::Expr(_) => Vec::new(),
+        };
+        texts(&values).ok_or_else(|| internal(span, "a text pattern list holds a non-text value"))
+    }
+
+    /// `t starts with P` / `t contains P`.
+    fn text_test(
+        &mut self,
+        t: &hir::Expr,
+        p: &hir::Pattern,
+        how: Use,
+        span: Span,
+    ) -> Result<OpId, Diagnostic> {
+        let t = self.expr(t)?;
+        if let hir::Pattern::Expr(e) = p {
+            let p = self.expr(e)?;
+            let op = if how == Use::Prefix {
+                Op::StartsWith(t, p)
+            } else {
+                Op::Contains(t, p)
+            };
+            return self.push(op, span);
+        }
+        let named = match p {
+            hir::Pattern::List(id) => Some(*id),
+            _ => None,
+        };
+        let op = match how {
+            Use::Prefix => {
+                let cached = named.and_then(|id| self.prefix_sets.get(&id).copied());
+                let s = match cached {
+                    Some(s) => s,
+                    None => {
+                        let pats = self.pattern_texts(p, span)?;
+                        let s = self.b.prefix_set(&pats).map_err(|e| plan_error(span, &e))?;
+                        if let Some(id) = named {
+                            self.prefix_sets.insert(id, s);
+                        }
+                        s
+                    }
+                };
+                Op::StartsWithAny(t, s)
+            }
+            Use::Contains => {
+                let cached = named.and_then(|id| self.contains_sets.get(&id).copied());
+                let s = match cached {
+                    Some(s) => s,
+                    None => {
+                        let pats = self.pattern_texts(p, span)?;
+                        let s = self
+                            .b
+                            .contains_set(&pats)
+                            .map_err(|e| plan_error(span, &e))?;
+                        if let Some(id) = named {
+                            self.contains_sets.insert(id, s);
+                        }
+                        s
+                    }
+                };
+                Op::ContainsAny(t, s)
+            }
+        };
+        self.push(op, span)
+    }
+
+    fn table(
+        &mut self,
+        table: hir::TableId,
+        prefix: bool,
+        span: Span,
+    ) -> Result<TableRef, Diagnostic> {
+        if let Some(&t) = self.table_refs.get(&(table, prefix)) {
+            return Ok(t);
+        }
+        let entries = self
+            .tables
+            .get(table.0 as usize)
+            .ok_or_else(|| internal(span, &format!("table #{} does not exist", table.0)))?;
+        let t = self
+            .b
+            .table(entries, prefix)
+            .map_err(|e| plan_error(span, &e))?;
+        self.table_refs.insert((table, prefix), t);
+        Ok(t)
+    }
+
+    /// Lowers one expression. Recursion depth is the expression's depth,
+    /// which the caller checked against `MAX_DEPTH`.
+    fn expr(&mut self, e: &hir::Expr) -> Result<OpId, Diagnostic> {
+        use hir::ExprKind as K;
+        let span = e.span;
+        let op = match &e.kind {
+            K::Const(c) => {
+                return self
+                    .b
+                    .constant(&constant(c))
+                    .map_err(|e| plan_error(span, &e));
+            }
+            K::Today => Op::Today,
+            K::Field { base, field, .. } => {
+                if matches!(e.ty, hir::Type::Records(_)) {
+                    return Err(internal(span, "a record list used as a value"));
+                }
+                Op::Field {
+                    base: lower_base(*base),
+                    field: *field,
+                }
+            }
+            K::Neg(a) => Op::Neg(self.expr(a)?),
+            K::Not(a) => Op::Not(self.expr(a)?),
+            K::And(a, b) => Op::And(self.expr(a)?, self.expr(b)?),
+            K::Or(a, b) => Op::Or(self.expr(a)?, self.expr(b)?),
+            K::Arith(k, a, b) => {
+                let k = match k {
+                    hir::Arith::Add => ArithOp::Add,
+                    hir::Arith::Sub => ArithOp::Sub,
+                    hir::Arith::Mul => ArithOp::Mul,
+                    hir::Arith::Div => ArithOp::Div,
+                };
+                Op::Arith(k, self.expr(a)?, self.expr(b)?)
+            }
+            K::DateDiff(a, b) => Op::DateDiff(self.expr(a)?, self.expr(b)?),
+            K::Cmp(k, a, b) => {
+                let k = match k {
+                    hir::Cmp::Eq => CmpOp::Eq,
+                    hir::Cmp::Ne => CmpOp::Ne,
+                    hir::Cmp::Lt => CmpOp::Lt,
+                    hir::Cmp::Le => CmpOp::Le,
+                    hir::Cmp::Gt => CmpOp::Gt,
+                    hir::Cmp::Ge => CmpOp::Ge,
+                };
+                Op::Cmp(k, self.expr(a)?, self.expr(b)?)
+            }
+            K::In {
+                value,
+                list,
+                negated,
+            } => {
+                let value = self.expr(value)?;
+                let set = self.in_set(list, span)?;
+                Op::In {
+                    value,
+                    set,
+                    negated: *negated,
+                }
+            }
+            K::StartsWith(t, p) => return self.text_test(t, p, Use::Prefix, span),
+            K::Contains(t, p) => return self.text_test(t, p, Use::Contains, span),
+            K::Is { value, present } => Op::Is {
+                value: self.expr(value)?,
+                present: *present,
+            },
+            K::Quant {
+                kind,
+                var,
+                record,
+                list,
+                body,
+            } => {
+                let K::Field {
+                    base,
+                    field: list_field,
+                    ..
+                } = &list.kind
+                else {
+                    return Err(internal(span, "a quantifier over something not a field"));
+                };
+                let body = self.expr(body)?;
+                let kind = match kind {
+                    hir::Quant::Any => QuantKind::Any,
+                    hir::Quant::All => QuantKind::All,
+                    hir::Quant::Count => QuantKind::Count,
+                    hir::Quant::Sum => QuantKind::Sum,
+                    hir::Quant::Min => QuantKind::Min,
+                    hir::Quant::Max => QuantKind::Max,
+                };
+                return self
+                    .b
+                    .quant(Quant {
+                        kind,
+                        var: var.0,
+                        record: *record,
+                        base: lower_base(*base),
+                        field: *list_field,
+                        body,
+                    })
+                    .map_err(|e| plan_error(span, &e));
+            }
+            K::Lookup { table, key, prefix } => {
+                let key = self.expr(key)?;
+                Op::Lookup(self.table(*table, *prefix, span)?, key)
+            }
+            K::Len(a) => Op::Len(self.expr(a)?),
+        };
+        self.push(op, span)
+    }
+}
+
+fn lower_base(b: hir::Base) -> Base {
+    match b {
+        hir::Base::Root => Base::Root,
+        hir::Base::Var(v) => Base::Var(v.0),
+    }
+}
