@@ -5,5 +5,6 @@
 //! a ruleset in a stable order; `lower` turns a checked program and its
 //! external data into the plan that `semaforo-plan` evaluates.
 
+pub mod check;
 pub mod hir;
 pub mod lower;

@@ -1,0 +1,1091 @@
+//! The semantic checker: the ASTs of a ruleset's files -> [`hir::Program`].
+//!
+//! [`check`] resolves every name (fields, records, lists, tables, lanes,
+//! quantifier variables, rule ids), type-checks every expression against
+//! SPEC §3.6, validates literals (exact decimals, real dates, percentages) and
+//! lints the ruleset. It never stops at the first problem: it reports every
+//! diagnostic of the ruleset, sorted by file, start offset and code, and
+//! builds a [`Program`] only when none of them is an error.
+//!
+//! Cascades are avoided by *poisoning*: an expression whose check failed
+//! becomes `None`, and every check that receives a `None` operand stays
+//! silent about it, so one unknown name gives one error.
+//!
+//! The codes (`E01xx` structure, `E02xx` names, `E03xx` types, `E04xx` rules,
+//! literals and tests, `W00xx` warnings) are documented with examples in
+//! `docs/diagnostics.md`.
+//!
+//! # Input safety
+//!
+//! Expressions are checked recursively, one stack frame per AST level; the
+//! parser bounds the nesting depth of the trees it builds, so the checker
+//! inherits that bound. Every index is taken with `get`, numbers are read by
+//! [`semaforo_plan::Decimal::parse`] (range-checked) and percentages from
+//! their digit text without floating point.
+
+use std::collections::HashMap;
+
+use semaforo_plan::{Field, FieldId, FieldType, Layout, Record, RecordId};
+use semaforo_syntax::ast::{self, Item};
+use semaforo_syntax::{Diagnostic, FileId, Span};
+
+use crate::hir::{
+    Const, LaneId, ListDef, Program, RuleDef, Scalar, TableDef, TestDef, TestExpect, Type,
+};
+
+mod expr;
+mod lit;
+
+/// The result of [`check`]: the checked program (if the ruleset has no
+/// errors) and every diagnostic, errors and warnings, in a stable order.
+#[derive(Debug)]
+pub struct Checked {
+    /// `Some` iff `diagnostics` holds no error.
+    pub program: Option<Program>,
+    /// All problems found, sorted by file, start offset and code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The largest magnitude of a `score` action: 10^12, so that the sum of the
+/// scores of millions of rules stays far inside `i64`.
+pub const MAX_SCORE: i64 = 1_000_000_000_000;
+
+/// Checks the files of one ruleset; `files[i]` is the file with `FileId(i)`.
+///
+/// ```
+/// # use semaforo_compile::check::check;
+/// let checked = check(&[]);
+/// // An empty ruleset has neither a header nor a schema.
+/// assert!(checked.program.is_none());
+/// assert!(checked.diagnostics.iter().any(|d| d.code == "E0101"));
+/// ```
+pub fn check(files: &[ast::SourceFile]) -> Checked {
+    let mut cx = Checker::default();
+    cx.run(files);
+    cx.finish()
+}
+
+/// The type of a declared field, before the layout is built.
+#[derive(Clone, Copy, Debug)]
+enum FieldTy {
+    Scalar(Scalar),
+    /// A record list; `None` when the record name is unknown (reported).
+    List(Option<RecordId>),
+}
+
+#[derive(Debug)]
+struct FieldInfo {
+    name: String,
+    span: Span,
+    ty: FieldTy,
+    optional: bool,
+}
+
+#[derive(Debug)]
+struct RecInfo {
+    name: String,
+    fields: Vec<FieldInfo>,
+}
+
+#[derive(Debug)]
+struct LaneInfo {
+    name: String,
+    /// `None` for the default lanes.
+    span: Option<Span>,
+}
+
+#[derive(Debug)]
+struct ListInfo {
+    name: String,
+    name_span: Span,
+    span: Span,
+    /// `None` for an empty inline list not yet used.
+    elem: Option<Scalar>,
+    values: Option<Vec<Const>>,
+    used: bool,
+}
+
+#[derive(Debug)]
+struct TableInfo {
+    name: String,
+    name_span: Span,
+    span: Span,
+    value: Scalar,
+    used: bool,
+}
+
+#[derive(Default)]
+struct Checker {
+    diags: Vec<Diagnostic>,
+    header: Option<(String, String)>,
+    /// True when the ruleset has no schema: unknown bare names are then not
+    /// reported (they would all be unknown).
+    no_schema: bool,
+    // INVARIANT (root): after `declare_records`, `records` is non-empty and
+    // `records[0]` is the schema (possibly an empty placeholder).
+    records: Vec<RecInfo>,
+    key: Option<FieldId>,
+    /// Root field name -> index in `records[0].fields`.
+    root_fields: HashMap<String, usize>,
+    lanes: Vec<LaneInfo>,
+    thresholds: Vec<(LaneId, i64)>,
+    lists: Vec<ListInfo>,
+    list_names: HashMap<String, usize>,
+    tables: Vec<TableInfo>,
+    table_names: HashMap<String, usize>,
+    /// Rule id -> (index in `rules`, span of the id) of its first definition.
+    rule_ids: HashMap<String, (u32, Span)>,
+    rules: Vec<RuleDef>,
+    tests: Vec<TestDef>,
+}
+
+/// The items of all files, grouped by kind, in source order.
+#[derive(Default)]
+struct Items<'a> {
+    headers: Vec<&'a ast::RulesetHeader>,
+    lanes: Vec<&'a ast::Lanes>,
+    thresholds: Vec<&'a ast::Threshold>,
+    schemas: Vec<&'a ast::RecordDecl>,
+    records: Vec<&'a ast::RecordDecl>,
+    lists: Vec<&'a ast::ListDecl>,
+    tables: Vec<&'a ast::TableDecl>,
+    rules: Vec<&'a ast::Rule>,
+    tests: Vec<&'a ast::Test>,
+}
+
+/// Maps an AST scalar type to the checked one.
+fn scalar_of(s: ast::ScalarType) -> Scalar {
+    match s {
+        ast::ScalarType::Text => Scalar::Text,
+        ast::ScalarType::Number => Scalar::Number,
+        ast::ScalarType::Bool => Scalar::Bool,
+        ast::ScalarType::Date => Scalar::Date,
+    }
+}
+
+/// The name of a scalar type as written in the language.
+fn scalar_name(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Text => "text",
+        Scalar::Number => "number",
+        Scalar::Bool => "bool",
+        Scalar::Date => "date",
+    }
+}
+
+impl Checker {
+    fn run(&mut self, files: &[ast::SourceFile]) {
+        let mut items = Items::default();
+        for file in files {
+            for item in &file.items {
+                match item {
+                    Item::Ruleset(h) => items.headers.push(h),
+                    Item::Lanes(l) => items.lanes.push(l),
+                    Item::Threshold(t) => items.thresholds.push(t),
+                    Item::Schema(s) => items.schemas.push(s),
+                    Item::Record(r) => items.records.push(r),
+                    Item::List(l) => items.lists.push(l),
+                    Item::Table(t) => items.tables.push(t),
+                    Item::Rule(r) => items.rules.push(r),
+                    Item::Test(t) => items.tests.push(t),
+                }
+            }
+        }
+        self.check_header(&items.headers);
+        self.declare_lanes(&items.lanes);
+        self.declare_records(&items.schemas, &items.records);
+        self.declare_lists(&items.lists);
+        self.declare_tables(&items.tables);
+        self.check_thresholds(&items.thresholds);
+        for rule in &items.rules {
+            self.check_rule(rule);
+        }
+        let mut test_names: HashMap<&str, Span> = HashMap::new();
+        for test in &items.tests {
+            if let Some(first) = test_names.get(test.name.value.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0412",
+                        test.name.span,
+                        format!("duplicate test name `{}`", test.name.value),
+                    )
+                    .with_label(*first, "first defined here")
+                    .with_help("give every test a distinct name"),
+                );
+            } else {
+                test_names.insert(&test.name.value, test.name.span);
+            }
+            self.check_test(test);
+        }
+        self.warn_unused();
+    }
+
+    fn finish(mut self) -> Checked {
+        self.diags.sort_by(|a, b| {
+            (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code))
+        });
+        let program = if self.diags.iter().any(Diagnostic::is_error) {
+            None
+        } else {
+            self.build_program()
+        };
+        Checked {
+            program,
+            diagnostics: self.diags,
+        }
+    }
+
+    /// Assembles the program; only called when there is no error.
+    fn build_program(&mut self) -> Option<Program> {
+        let records: Vec<Record> = self
+            .records
+            .iter()
+            .map(|r| Record {
+                name: r.name.as_str().into(),
+                fields: r
+                    .fields
+                    .iter()
+                    .map(|f| Field {
+                        name: f.name.as_str().into(),
+                        ty: match f.ty {
+                            FieldTy::Scalar(Scalar::Text) => FieldType::Text,
+                            FieldTy::Scalar(Scalar::Number) => FieldType::Number,
+                            FieldTy::Scalar(Scalar::Bool) => FieldType::Bool,
+                            FieldTy::Scalar(Scalar::Date) => FieldType::Date,
+                            // Unknown records were reported as errors, so
+                            // this arm is never taken with `None` here.
+                            FieldTy::List(r) => FieldType::List(r.unwrap_or(RecordId(0))),
+                        },
+                        optional: f.optional,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let layout = match Layout::new(records, self.key.unwrap_or(FieldId(0))) {
+            Ok(layout) => layout,
+            Err(e) => {
+                // The checks above make this unreachable; report it rather
+                // than panic.
+                let span = Span::new(FileId(0), 0, 0);
+                self.diags.push(Diagnostic::error(
+                    "E0110",
+                    span,
+                    format!("invalid schema: {e}"),
+                ));
+                return None;
+            }
+        };
+        let (name, version) = self.header.take().unwrap_or_default();
+        Some(Program {
+            name,
+            version,
+            lanes: self.lanes.iter().map(|l| l.name.clone()).collect(),
+            thresholds: std::mem::take(&mut self.thresholds),
+            layout,
+            lists: self
+                .lists
+                .drain(..)
+                .map(|l| ListDef {
+                    name: l.name,
+                    elem: l.elem.unwrap_or(Scalar::Text),
+                    values: l.values,
+                    span: l.span,
+                })
+                .collect(),
+            tables: self
+                .tables
+                .drain(..)
+                .map(|t| TableDef {
+                    name: t.name,
+                    value: t.value,
+                    span: t.span,
+                })
+                .collect(),
+            rules: std::mem::take(&mut self.rules),
+            tests: std::mem::take(&mut self.tests),
+        })
+    }
+
+    // ----- structure -------------------------------------------------------
+
+    fn check_header(&mut self, headers: &[&ast::RulesetHeader]) {
+        match headers.split_first() {
+            None => self.diags.push(
+                Diagnostic::error(
+                    "E0101",
+                    Span::new(FileId(0), 0, 0),
+                    "the ruleset has no `ruleset` header",
+                )
+                .with_help("start the first file with `ruleset \"name\" version \"1\"`"),
+            ),
+            Some((first, rest)) => {
+                self.header = Some((first.name.value.clone(), first.version.value.clone()));
+                for dup in rest {
+                    self.diags.push(
+                        Diagnostic::error("E0102", dup.span, "duplicate `ruleset` header")
+                            .with_label(first.span, "first header here")
+                            .with_help("a ruleset has exactly one header; remove this one"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn reserved(&mut self, id: &ast::Ident, what: &str) {
+        if ast::is_reserved(&id.name) {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0201",
+                    id.span,
+                    format!("`{}` is a reserved word and cannot name a {what}", id.name),
+                )
+                .with_help(format!("choose another name, e.g. `{}_`", id.name)),
+            );
+        }
+    }
+
+    fn declare_lanes(&mut self, decls: &[&ast::Lanes]) {
+        match decls.split_first() {
+            None => {
+                for name in ["green", "yellow", "red"] {
+                    self.lanes.push(LaneInfo {
+                        name: name.to_string(),
+                        span: None,
+                    });
+                }
+            }
+            Some((first, rest)) => {
+                for lane in &first.lanes {
+                    self.reserved(lane, "lane");
+                    if let Some(prev) = self.lanes.iter().find(|l| l.name == lane.name) {
+                        let prev_span = prev.span.unwrap_or(lane.span);
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0106",
+                                lane.span,
+                                format!("duplicate lane `{}`", lane.name),
+                            )
+                            .with_label(prev_span, "first listed here"),
+                        );
+                    } else if self.lanes.len() < usize::from(u16::MAX) {
+                        self.lanes.push(LaneInfo {
+                            name: lane.name.clone(),
+                            span: Some(lane.span),
+                        });
+                    }
+                }
+                for dup in rest {
+                    self.diags.push(
+                        Diagnostic::error("E0105", dup.span, "duplicate `lanes` declaration")
+                            .with_label(first.span, "lanes first declared here")
+                            .with_help("declare all lanes in one `lanes` item"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Finds a lane by name, reporting E0204 (with a suggestion) if unknown.
+    fn lane(&mut self, id: &ast::Ident) -> Option<LaneId> {
+        if let Some(i) = self.lanes.iter().position(|l| l.name == id.name) {
+            return u16::try_from(i).ok().map(LaneId);
+        }
+        let mut d = Diagnostic::error("E0204", id.span, format!("unknown lane `{}`", id.name));
+        if let Some(s) = lit::suggest(&id.name, self.lanes.iter().map(|l| l.name.as_str())) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        } else {
+            let all: Vec<String> = self.lanes.iter().map(|l| format!("`{}`", l.name)).collect();
+            d = d.with_help(format!("the lanes are {}", all.join(", ")));
+        }
+        self.diags.push(d);
+        None
+    }
+
+    fn declare_records(&mut self, schemas: &[&ast::RecordDecl], records: &[&ast::RecordDecl]) {
+        let mut decls: Vec<Option<&ast::RecordDecl>> = Vec::new();
+        let mut names: HashMap<String, (RecordId, Span)> = HashMap::new();
+        match schemas.split_first() {
+            None => {
+                self.no_schema = true;
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0103",
+                        Span::new(FileId(0), 0, 0),
+                        "the ruleset has no `schema`",
+                    )
+                    .with_help("declare the declaration's fields: `schema declaration { key id: text ... }`"),
+                );
+                self.records.push(RecInfo {
+                    name: "declaration".to_string(),
+                    fields: Vec::new(),
+                });
+                decls.push(None);
+            }
+            Some((first, rest)) => {
+                self.reserved(&first.name, "record");
+                names.insert(first.name.name.clone(), (RecordId(0), first.name.span));
+                self.records.push(RecInfo {
+                    name: first.name.name.clone(),
+                    fields: Vec::new(),
+                });
+                decls.push(Some(first));
+                for dup in rest {
+                    self.diags.push(
+                        Diagnostic::error("E0104", dup.span, "duplicate `schema`")
+                            .with_label(first.span, "schema first declared here")
+                            .with_help(
+                                "a ruleset has exactly one schema; use `record` for nested types",
+                            ),
+                    );
+                }
+            }
+        }
+        for r in records {
+            self.reserved(&r.name, "record");
+            if let Some((_, first)) = names.get(&r.name.name) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0111",
+                        r.name.span,
+                        format!("duplicate record `{}`", r.name.name),
+                    )
+                    .with_label(*first, "first declared here"),
+                );
+                continue;
+            }
+            let id = RecordId(self.records.len() as u32);
+            names.insert(r.name.name.clone(), (id, r.name.span));
+            self.records.push(RecInfo {
+                name: r.name.name.clone(),
+                fields: Vec::new(),
+            });
+            decls.push(Some(r));
+        }
+        let mut key_span: Option<Span> = None;
+        for (index, decl) in decls.iter().enumerate() {
+            let Some(decl) = decl else { continue };
+            let is_root = index == 0;
+            let mut fields: Vec<FieldInfo> = Vec::new();
+            for f in &decl.fields {
+                self.reserved(&f.name, "field");
+                if let Some(first) = fields.iter().find(|x| x.name == f.name.name) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0112",
+                            f.name.span,
+                            format!(
+                                "duplicate field `{}` in record `{}`",
+                                f.name.name, decl.name.name
+                            ),
+                        )
+                        .with_label(first.span, "first declared here"),
+                    );
+                    continue;
+                }
+                let ty = match &f.ty {
+                    ast::TypeExpr::Scalar(s, _) => FieldTy::Scalar(scalar_of(*s)),
+                    ast::TypeExpr::List(r, _) => match names.get(&r.name) {
+                        Some((id, _)) => FieldTy::List(Some(*id)),
+                        None => {
+                            let mut d = Diagnostic::error(
+                                "E0113",
+                                r.span,
+                                format!("unknown record `{}`", r.name),
+                            );
+                            if let Some(s) = lit::suggest(&r.name, names.keys().map(String::as_str))
+                            {
+                                d = d.with_help(format!("did you mean `{s}`?"));
+                            } else {
+                                d = d.with_help(format!(
+                                    "declare it: `record {} {{ ... }}`",
+                                    r.name
+                                ));
+                            }
+                            self.diags.push(d);
+                            FieldTy::List(None)
+                        }
+                    },
+                };
+                if f.key {
+                    if !is_root {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0109",
+                                f.span,
+                                format!(
+                                    "`key` field `{}` in record `{}`",
+                                    f.name.name, decl.name.name
+                                ),
+                            )
+                            .with_help(
+                                "only a top-level field of the schema can be the key; remove `key`",
+                            ),
+                        );
+                    } else if let Some(first) = key_span {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0108",
+                                f.span,
+                                "the schema has more than one `key` field",
+                            )
+                            .with_label(first, "first key field here")
+                            .with_help("mark exactly one field as `key`"),
+                        );
+                    } else {
+                        key_span = Some(f.span);
+                        self.key = Some(FieldId(fields.len() as u32));
+                        if !matches!(ty, FieldTy::Scalar(Scalar::Text)) || f.optional {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "E0110",
+                                    f.span,
+                                    format!(
+                                        "the key field `{}` must be a required `text` field",
+                                        f.name.name
+                                    ),
+                                )
+                                .with_help(format!("declare it as `key {}: text`", f.name.name)),
+                            );
+                        }
+                    }
+                }
+                fields.push(FieldInfo {
+                    name: f.name.name.clone(),
+                    span: f.name.span,
+                    ty,
+                    optional: f.optional,
+                });
+            }
+            if is_root && key_span.is_none() {
+                self.diags.push(
+                    Diagnostic::error("E0107", decl.name.span, "the schema has no `key` field")
+                        .with_help("mark the declaration's identity field: `key id: text`"),
+                );
+            }
+            if let Some(slot) = self.records.get_mut(index) {
+                slot.fields = fields;
+            }
+        }
+        if let Some(root) = self.records.first() {
+            for (i, f) in root.fields.iter().enumerate() {
+                self.root_fields.insert(f.name.clone(), i);
+            }
+        }
+    }
+
+    /// Reports a list or table name that is already taken: `Some(true)` if
+    /// by another list or table (the new one is dropped), `Some(false)` if by
+    /// a top-level field (it is kept but can never be named), `None` if free.
+    fn name_taken(&mut self, name: &ast::Ident) -> Option<bool> {
+        let first = self
+            .list_names
+            .get(&name.name)
+            .and_then(|&i| self.lists.get(i))
+            .map(|l| l.name_span)
+            .or_else(|| {
+                self.table_names
+                    .get(&name.name)
+                    .and_then(|&i| self.tables.get(i))
+                    .map(|t| t.name_span)
+            });
+        if let Some(first) = first {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0114",
+                    name.span,
+                    format!("`{}` is already declared as a list or table", name.name),
+                )
+                .with_label(first, "first declared here"),
+            );
+            return Some(true);
+        }
+        let field = self
+            .root_fields
+            .get(&name.name)
+            .and_then(|&i| self.records.first()?.fields.get(i))
+            .map(|f| f.span);
+        if let Some(field) = field {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0115",
+                    name.span,
+                    format!("`{}` has the same name as a schema field", name.name),
+                )
+                .with_label(field, "the field is declared here")
+                .with_help("fields are read by bare name, so the name would be ambiguous; rename the list or table"),
+            );
+            return Some(false);
+        }
+        None
+    }
+
+    fn declare_lists(&mut self, lists: &[&ast::ListDecl]) {
+        for l in lists {
+            self.reserved(&l.name, "list");
+            let (elem, values) = match &l.body {
+                ast::ListBody::Inline(lits, _) => {
+                    let (elem, values) = self.list_literals(lits);
+                    (elem, Some(values))
+                }
+                ast::ListBody::External(s, _) => (Some(scalar_of(*s)), None),
+            };
+            let taken = self.name_taken(&l.name);
+            if taken == Some(true) {
+                continue;
+            }
+            self.list_names
+                .insert(l.name.name.clone(), self.lists.len());
+            self.lists.push(ListInfo {
+                name: l.name.name.clone(),
+                name_span: l.name.span,
+                span: l.span,
+                elem,
+                values,
+                // A list named like a field or by a reserved word cannot be
+                // referenced; E0115 or E0201 says so, and W0002 would only
+                // repeat it.
+                used: taken.is_some() || ast::is_reserved(&l.name.name),
+            });
+        }
+    }
+
+    /// Checks the literals of a list declaration: one type (E0403 at the
+    /// first odd one), duplicates (W0004).
+    fn list_literals(&mut self, lits: &[ast::Literal]) -> (Option<Scalar>, Vec<Const>) {
+        let mut elem: Option<(Scalar, Span)> = None;
+        let mut mixed_reported = false;
+        let mut seen: HashMap<Const, Span> = HashMap::new();
+        let mut values = Vec::new();
+        for literal in lits {
+            let Some(c) = self.literal(literal) else {
+                continue;
+            };
+            let span = literal.span();
+            match elem {
+                None => elem = Some((c.scalar(), span)),
+                Some((ty, first)) if ty != c.scalar() => {
+                    if !mixed_reported {
+                        mixed_reported = true;
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0403",
+                                span,
+                                format!(
+                                    "a list holds values of one type: expected {}, found {}",
+                                    scalar_name(ty),
+                                    scalar_name(c.scalar())
+                                ),
+                            )
+                            .with_label(
+                                first,
+                                format!("the list is {} because of this", scalar_name(ty)),
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                Some(_) => {}
+            }
+            if let Some(first) = seen.get(&c) {
+                self.diags.push(
+                    Diagnostic::warning("W0004", span, "duplicate entry in a list")
+                        .with_label(*first, "first listed here")
+                        .with_help("remove the repeated entry"),
+                );
+            } else {
+                seen.insert(c.clone(), span);
+                values.push(c);
+            }
+        }
+        (elem.map(|(t, _)| t), values)
+    }
+
+    /// A literal of a list declaration as a constant; `None` if invalid
+    /// (reported).
+    fn literal(&mut self, literal: &ast::Literal) -> Option<Const> {
+        match literal {
+            ast::Literal::Str(s) => Some(Const::Text(s.value.as_str().into())),
+            ast::Literal::Bool(b, _) => Some(Const::Bool(*b)),
+            ast::Literal::Date(d) => self.date(d).map(Const::Date),
+            ast::Literal::Number {
+                negative,
+                lit,
+                span,
+            } => self.number(lit, *negative, *span).map(Const::Number),
+        }
+    }
+
+    fn declare_tables(&mut self, tables: &[&ast::TableDecl]) {
+        for t in tables {
+            self.reserved(&t.name, "table");
+            let taken = self.name_taken(&t.name);
+            if taken == Some(true) {
+                continue;
+            }
+            self.table_names
+                .insert(t.name.name.clone(), self.tables.len());
+            self.tables.push(TableInfo {
+                name: t.name.name.clone(),
+                name_span: t.name.span,
+                span: t.span,
+                value: scalar_of(t.ty),
+                used: taken.is_some() || ast::is_reserved(&t.name.name),
+            });
+        }
+    }
+
+    fn check_thresholds(&mut self, thresholds: &[&ast::Threshold]) {
+        let mut seen: HashMap<LaneId, Span> = HashMap::new();
+        let mut valid: Vec<(LaneId, i64, Span)> = Vec::new();
+        for t in thresholds {
+            let Some(lane) = self.lane(&t.lane) else {
+                continue;
+            };
+            if let Some(first) = seen.get(&lane) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0116",
+                        t.span,
+                        format!("lane `{}` already has a threshold", t.lane.name),
+                    )
+                    .with_label(*first, "first threshold here")
+                    .with_help("keep one threshold per lane"),
+                );
+                continue;
+            }
+            seen.insert(lane, t.span);
+            if lane.0 == 0 {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W0005",
+                        t.span,
+                        format!(
+                            "threshold on the default lane `{}` has no effect",
+                            t.lane.name
+                        ),
+                    )
+                    .with_help(
+                        "every declaration is at least in the default lane; remove this threshold",
+                    ),
+                );
+                continue;
+            }
+            valid.push((lane, t.score.value, t.span));
+        }
+        valid.sort_by_key(|v| v.0);
+        let mut last: Option<(i64, Span)> = None;
+        for (lane, score, span) in valid {
+            if let Some((prev, prev_span)) = last {
+                if score <= prev {
+                    let name = self
+                        .lanes
+                        .get(usize::from(lane.0))
+                        .map_or("", |l| l.name.as_str());
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0117",
+                            span,
+                            format!(
+                                "threshold {score} for lane `{name}` is not above the threshold of a less severe lane"
+                            ),
+                        )
+                        .with_label(prev_span, format!("a less severe lane starts at {prev}"))
+                        .with_help("thresholds must strictly increase with lane severity"),
+                    );
+                    continue;
+                }
+            }
+            last = Some((score, span));
+            self.thresholds.push((lane, score));
+        }
+    }
+
+    // ----- rules and tests --------------------------------------------------
+
+    fn check_rule(&mut self, rule: &ast::Rule) {
+        let index = self.rules.len() as u32;
+        if let Some((_, first)) = self.rule_ids.get(&rule.id.name) {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0404",
+                    rule.id.span,
+                    format!("duplicate rule id `{}`", rule.id.name),
+                )
+                .with_label(*first, "first defined here")
+                .with_help("rule ids must be unique in the ruleset"),
+            );
+        } else {
+            self.rule_ids
+                .insert(rule.id.name.clone(), (index, rule.id.span));
+        }
+
+        let (mut active_from, mut active_to) = (None, None);
+        if let Some(active) = &rule.active {
+            active_from = active.from.as_ref().and_then(|d| self.date(d));
+            active_to = active.to.as_ref().and_then(|d| self.date(d));
+            if let (Some(from), Some(to), Some(from_lit), Some(to_lit)) =
+                (active_from, active_to, &active.from, &active.to)
+            {
+                if to < from {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0405",
+                            to_lit.span,
+                            format!("the active period ends ({to}) before it starts ({from})"),
+                        )
+                        .with_label(from_lit.span, "start")
+                        .with_help("swap the dates"),
+                    );
+                }
+            }
+        }
+
+        let mut tags: Vec<String> = Vec::new();
+        let mut tag_spans: HashMap<&str, Span> = HashMap::new();
+        for tag in &rule.tags {
+            if let Some(first) = tag_spans.get(tag.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::warning("W0006", tag.span, format!("duplicate tag `{}`", tag.name))
+                        .with_label(*first, "first listed here"),
+                );
+            } else {
+                tag_spans.insert(&tag.name, tag.span);
+                tags.push(tag.name.clone());
+            }
+        }
+
+        let mut when = None;
+        if let Some(w) = &rule.when {
+            let mut scope = Vec::new();
+            if let Some(e) = self.expr(w, &mut scope) {
+                if e.ty != Type::Scalar(Scalar::Bool) {
+                    let found = self.type_name(e.ty);
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0310",
+                            w.span,
+                            format!("the condition of a rule must be bool, found {found}"),
+                        )
+                        .with_help("compare the value, e.g. `x > 0` or `x == \"A\"`"),
+                    );
+                } else {
+                    if lit::const_bool(&e) == Some(false) {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                "W0003",
+                                w.span,
+                                format!("the condition of rule `{}` is always false", rule.id.name),
+                            )
+                            .with_help("the rule can never fire; fix or remove the condition"),
+                        );
+                    }
+                    when = Some(e);
+                }
+            }
+        }
+
+        let sample = rule.sample.as_ref().and_then(|p| self.percent(p));
+
+        let mut score: Option<(i64, Span)> = None;
+        let mut lane: Option<(Option<LaneId>, Span)> = None;
+        let mut notes = Vec::new();
+        for action in &rule.actions {
+            match action {
+                ast::Action::Score(n, span) => {
+                    if let Some((_, first)) = score {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0408",
+                                *span,
+                                "a rule has at most one `score` action",
+                            )
+                            .with_label(first, "first score here")
+                            .with_help("combine the scores into one"),
+                        );
+                        continue;
+                    }
+                    if n.value.unsigned_abs() > MAX_SCORE.unsigned_abs() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0411",
+                                n.span,
+                                format!("score {} is out of range", n.value),
+                            )
+                            .with_help("a score must be between -1000000000000 and 1000000000000"),
+                        );
+                    }
+                    score = Some((n.value, *span));
+                }
+                ast::Action::Lane(id, span) => {
+                    if let Some((_, first)) = lane {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0409",
+                                *span,
+                                "a rule has at most one `lane` action",
+                            )
+                            .with_label(first, "first lane here")
+                            .with_help("keep the most severe lane"),
+                        );
+                        continue;
+                    }
+                    lane = Some((self.lane(id), *span));
+                }
+                ast::Action::Note(s, _) => notes.push(s.value.clone()),
+            }
+        }
+        if rule.actions.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0410",
+                    rule.id.span,
+                    format!("rule `{}` has no action", rule.id.name),
+                )
+                .with_help("add `then score N`, `then lane L` or `then note \"...\"`"),
+            );
+        }
+
+        self.rules.push(RuleDef {
+            id: rule.id.name.clone(),
+            title: rule.title.value.clone(),
+            tags,
+            active_from,
+            active_to,
+            when,
+            sample,
+            score: score.map(|(n, _)| n),
+            lane: lane.and_then(|(l, _)| l),
+            notes,
+            span: rule.span,
+        });
+    }
+
+    /// `sample P%` as millionths, from the digit text (no floating point).
+    fn percent(&mut self, p: &ast::PercentLit) -> Option<u32> {
+        let (int, frac) = p.text.split_once('.').unwrap_or((p.text.as_str(), ""));
+        if frac.len() > 4 {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0407",
+                    p.span,
+                    format!("`{}%` has more than 4 decimals", p.text),
+                )
+                .with_help("a sampling rate has at most 4 decimals, e.g. `2.5%` or `0.0125%`"),
+            );
+            return None;
+        }
+        let int = int.trim_start_matches('0');
+        let out_of_range = || {
+            Diagnostic::error(
+                "E0406",
+                p.span,
+                format!("`{}%` is not between 0% and 100%", p.text),
+            )
+            .with_help("a sampling rate is a percentage from 0 to 100")
+        };
+        if int.len() > 3 {
+            self.diags.push(out_of_range());
+            return None;
+        }
+        let digits = |s: &str| -> Option<u32> {
+            s.bytes().try_fold(0u32, |acc, b| {
+                b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+            })
+        };
+        let whole = digits(int)?;
+        let mut frac_value = digits(frac)?;
+        for _ in frac.len()..4 {
+            frac_value *= 10;
+        }
+        let millionths = whole * 10_000 + frac_value;
+        if millionths > 1_000_000 {
+            self.diags.push(out_of_range());
+            return None;
+        }
+        Some(millionths)
+    }
+
+    fn check_test(&mut self, test: &ast::Test) {
+        let today = test.today.as_ref().and_then(|d| self.date(d));
+        let mut expects = Vec::new();
+        for e in &test.expects {
+            let checked = match e {
+                ast::Expect::Lane(id, span) => self.lane(id).map(|l| TestExpect::Lane(l, *span)),
+                ast::Expect::Score(n, span) => Some(TestExpect::Score(n.value, *span)),
+                ast::Expect::Fired(id, span) => {
+                    self.rule_ref(id).map(|i| TestExpect::Fired(i, *span))
+                }
+                ast::Expect::NotFired(id, span) => {
+                    self.rule_ref(id).map(|i| TestExpect::NotFired(i, *span))
+                }
+                ast::Expect::Undetermined(id, span) => self
+                    .rule_ref(id)
+                    .map(|i| TestExpect::Undetermined(i, *span)),
+                ast::Expect::Note(s, span) => Some(TestExpect::Note(s.value.clone(), *span)),
+            };
+            expects.extend(checked);
+        }
+        self.tests.push(TestDef {
+            name: test.name.value.clone(),
+            today,
+            given: test.given.text.clone(),
+            given_span: test.given.span,
+            expects,
+            span: test.span,
+        });
+    }
+
+    /// The index of the rule named by a test; E0206 if there is none.
+    fn rule_ref(&mut self, id: &ast::RuleId) -> Option<u32> {
+        if let Some((i, _)) = self.rule_ids.get(&id.name) {
+            return Some(*i);
+        }
+        let mut d = Diagnostic::error("E0206", id.span, format!("unknown rule `{}`", id.name));
+        if let Some(s) = lit::suggest(&id.name, self.rule_ids.keys().map(String::as_str)) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        self.diags.push(d);
+        None
+    }
+
+    fn warn_unused(&mut self) {
+        for l in &self.lists {
+            if !l.used {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W0002",
+                        l.name_span,
+                        format!("list `{}` is never used", l.name),
+                    )
+                    .with_help("use it in a rule or remove it"),
+                );
+            }
+        }
+        for t in &self.tables {
+            if !t.used {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W0002",
+                        t.name_span,
+                        format!("table `{}` is never used", t.name),
+                    )
+                    .with_help("use it in a rule or remove it"),
+                );
+            }
+        }
+    }
+
+    /// The name of a type for messages: `text`, `list of \`item\``.
+    fn type_name(&self, ty: Type) -> String {
+        match ty {
+            Type::Scalar(s) => scalar_name(s).to_string(),
+            Type::Records(r) => {
+                let name = self
+                    .records
+                    .get(r.0 as usize)
+                    .map_or("?", |r| r.name.as_str());
+                format!("list of `{name}`")
+            }
+        }
+    }
+}

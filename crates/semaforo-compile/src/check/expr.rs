@@ -1,0 +1,1085 @@
+//! Name resolution and type checking of expressions (SPEC §3.6).
+//!
+//! Every function returns `None` for an expression whose check failed; the
+//! failure has been reported, and callers stay silent about `None` operands
+//! so one mistake gives one diagnostic.
+
+use semaforo_plan::{FieldId, RecordId};
+use semaforo_syntax::ast::{self, BinOp, ExprKind as A, QuantKind, UnOp};
+use semaforo_syntax::{Diagnostic, Span};
+
+use super::{Checker, FieldTy, lit, scalar_name};
+use crate::hir::{Arith, Base, Cmp, Const, Expr, ExprKind, Pattern, Quant, Scalar, Type, VarId};
+
+/// A quantifier variable in scope; its index in the scope is its [`VarId`].
+pub(super) struct ScopeVar {
+    name: String,
+    span: Span,
+    /// `None` when the iterated list's record type is unknown (reported).
+    record: Option<RecordId>,
+}
+
+/// What a bare name refers to.
+enum Resolved {
+    /// A quantifier variable: depth, record.
+    Var(u32, Option<RecordId>),
+    /// A top-level field: index in the root record.
+    Field(usize),
+    /// A list: index in `lists`.
+    List(usize),
+    /// A table: index in `tables`.
+    Table(usize),
+    /// Nothing.
+    Unknown,
+}
+
+/// What the right-hand side of `in`, `starts with` or `contains` may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PatMode {
+    /// `in`: an inline list or a list name.
+    In,
+    /// `starts with` / `contains`: also a text expression.
+    Text,
+}
+
+/// Strips parentheses.
+fn unparen(mut e: &ast::Expr) -> &ast::Expr {
+    while let A::Paren(inner) = &e.kind {
+        e = inner;
+    }
+    e
+}
+
+const BOOL: Type = Type::Scalar(Scalar::Bool);
+const NUMBER: Type = Type::Scalar(Scalar::Number);
+const TEXT: Type = Type::Scalar(Scalar::Text);
+const DATE: Type = Type::Scalar(Scalar::Date);
+
+fn boxed(kind: ExprKind, ty: Type, span: Span) -> Option<Expr> {
+    Some(Expr { kind, ty, span })
+}
+
+impl Checker {
+    fn resolve(&self, name: &str, scope: &[ScopeVar]) -> Resolved {
+        if let Some((depth, var)) = scope.iter().enumerate().rev().find(|(_, v)| v.name == name) {
+            return Resolved::Var(depth as u32, var.record);
+        }
+        if let Some(&i) = self.root_fields.get(name) {
+            return Resolved::Field(i);
+        }
+        if let Some(&i) = self.list_names.get(name) {
+            return Resolved::List(i);
+        }
+        if let Some(&i) = self.table_names.get(name) {
+            return Resolved::Table(i);
+        }
+        Resolved::Unknown
+    }
+
+    /// Reports an unknown name with a suggestion among `candidates`.
+    fn unknown_name<'a>(
+        &mut self,
+        id: &ast::Ident,
+        candidates: impl Iterator<Item = &'a str>,
+        what: &str,
+    ) {
+        let mut d = Diagnostic::error("E0202", id.span, format!("unknown {what} `{}`", id.name));
+        if let Some(s) = lit::suggest(&id.name, candidates) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+            // The suggested list or table was probably meant: do not also
+            // report it as unused.
+            if let Some(l) = self.list_names.get(s).and_then(|&i| self.lists.get_mut(i)) {
+                l.used = true;
+            }
+            if let Some(t) = self
+                .table_names
+                .get(s)
+                .and_then(|&i| self.tables.get_mut(i))
+            {
+                t.used = true;
+            }
+        }
+        self.diags.push(d);
+    }
+
+    fn root_field_names(&self) -> Vec<String> {
+        self.records
+            .first()
+            .map(|r| r.fields.iter().map(|f| f.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The expression reading field `index` of `record` from `base`.
+    fn field_expr(&self, base: Base, record: RecordId, index: usize, span: Span) -> Option<Expr> {
+        let field = self.records.get(record.0 as usize)?.fields.get(index)?;
+        let ty = match field.ty {
+            FieldTy::Scalar(s) => Type::Scalar(s),
+            FieldTy::List(Some(r)) => Type::Records(r),
+            FieldTy::List(None) => return None,
+        };
+        boxed(
+            ExprKind::Field {
+                base,
+                record,
+                field: FieldId(index as u32),
+            },
+            ty,
+            span,
+        )
+    }
+
+    /// A bare name in a value position.
+    fn name_value(&mut self, id: &ast::Ident, scope: &[ScopeVar], span: Span) -> Option<Expr> {
+        match self.resolve(&id.name, scope) {
+            Resolved::Field(i) => self.field_expr(Base::Root, RecordId(0), i, span),
+            Resolved::Var(_, record) => {
+                let example = record
+                    .and_then(|r| self.records.get(r.0 as usize))
+                    .and_then(|r| r.fields.first())
+                    .map_or_else(|| "field".to_string(), |f| f.name.clone());
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0210",
+                        id.span,
+                        format!(
+                            "`{}` is a record element and cannot be used as a value",
+                            id.name
+                        ),
+                    )
+                    .with_help(format!(
+                        "read one of its fields, e.g. `{}.{example}`",
+                        id.name
+                    )),
+                );
+                None
+            }
+            Resolved::List(i) => {
+                if let Some(l) = self.lists.get_mut(i) {
+                    l.used = true;
+                }
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0208",
+                        id.span,
+                        format!("`{}` is a list and cannot be used as a value", id.name),
+                    )
+                    .with_help(
+                        "a list can only follow `in`, `not in`, `starts with` or `contains`",
+                    ),
+                );
+                None
+            }
+            Resolved::Table(i) => {
+                if let Some(t) = self.tables.get_mut(i) {
+                    t.used = true;
+                }
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0209",
+                        id.span,
+                        format!("`{}` is a table and cannot be used as a value", id.name),
+                    )
+                    .with_help(format!(
+                        "read it with `lookup({0}, key)` or `lookup_prefix({0}, key)`",
+                        id.name
+                    )),
+                );
+                None
+            }
+            Resolved::Unknown => {
+                if !self.no_schema {
+                    let names = self.root_field_names();
+                    self.unknown_name(id, names.iter().map(String::as_str), "name");
+                }
+                None
+            }
+        }
+    }
+
+    /// Requires `e` to have type `want`; E0301 otherwise.
+    fn want(&mut self, e: &Expr, want: Scalar, context: &str) -> bool {
+        if e.ty == Type::Scalar(want) {
+            return true;
+        }
+        let found = self.type_name(e.ty);
+        self.diags.push(
+            Diagnostic::error(
+                "E0301",
+                e.span,
+                format!("expected {}, found {found}", scalar_name(want)),
+            )
+            .with_help(context.to_string()),
+        );
+        false
+    }
+
+    /// Requires `e` to be a single value (not a record list); E0301 otherwise.
+    fn want_scalar(&mut self, e: &Expr) -> Option<Scalar> {
+        match e.ty {
+            Type::Scalar(s) => Some(s),
+            Type::Records(_) => {
+                let found = self.type_name(e.ty);
+                self.diags.push(
+                    Diagnostic::error("E0301", e.span, format!("expected a value, found {found}"))
+                        .with_help("iterate over a record list with a quantifier, e.g. `any(x in items: ...)`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks an expression in a value position.
+    pub(super) fn expr(&mut self, e: &ast::Expr, scope: &mut Vec<ScopeVar>) -> Option<Expr> {
+        let span = e.span;
+        match &e.kind {
+            A::Number(n) => {
+                let d = self.number(n, false, span)?;
+                boxed(ExprKind::Const(Const::Number(d)), NUMBER, span)
+            }
+            A::Str(s) => boxed(
+                ExprKind::Const(Const::Text(s.value.as_str().into())),
+                TEXT,
+                span,
+            ),
+            A::Bool(b) => boxed(ExprKind::Const(Const::Bool(*b)), BOOL, span),
+            A::Date(d) => {
+                let d = self.date(d)?;
+                boxed(ExprKind::Const(Const::Date(d)), DATE, span)
+            }
+            A::Today => boxed(ExprKind::Today, DATE, span),
+            A::Name(id) => self.name_value(id, scope, span),
+            A::Field(base, field) => self.field_access(base, field, scope, span),
+            A::List(_) => {
+                self.diags.push(
+                    Diagnostic::error("E0311", span, "an inline list cannot be used as a value")
+                        .with_help("an inline list can only follow `in`, `not in`, `starts with` or `contains`"),
+                );
+                None
+            }
+            A::Paren(inner) => self.expr(inner, scope),
+            A::Unary(UnOp::Not, x) => {
+                let x = self.expr(x, scope)?;
+                if !self.want(&x, Scalar::Bool, "`not` negates a bool") {
+                    return None;
+                }
+                boxed(ExprKind::Not(Box::new(x)), BOOL, span)
+            }
+            A::Unary(UnOp::Neg, x) => {
+                if let A::Number(n) = &x.kind {
+                    // A negated literal is a constant.
+                    let d = self.number(n, true, span)?;
+                    return boxed(ExprKind::Const(Const::Number(d)), NUMBER, span);
+                }
+                let x = self.expr(x, scope)?;
+                if !self.want(&x, Scalar::Number, "unary `-` negates a number") {
+                    return None;
+                }
+                boxed(ExprKind::Neg(Box::new(x)), NUMBER, span)
+            }
+            A::Binary(op, a, b) => self.binary(*op, a, b, scope, span),
+            A::In {
+                value,
+                list,
+                negated,
+            } => {
+                let v = self.expr(value, scope);
+                let want = match &v {
+                    Some(v) => Some(self.want_scalar(v)?),
+                    None => None,
+                };
+                let pattern = self.pattern(
+                    list,
+                    want,
+                    v.as_ref().map(|v| v.span),
+                    PatMode::In,
+                    scope,
+                    "in",
+                );
+                let (v, pattern) = (v?, pattern?);
+                boxed(
+                    ExprKind::In {
+                        value: Box::new(v),
+                        list: pattern,
+                        negated: *negated,
+                    },
+                    BOOL,
+                    span,
+                )
+            }
+            A::StartsWith(t, p) | A::Contains(t, p) => {
+                let op = if matches!(e.kind, A::StartsWith(..)) {
+                    "starts with"
+                } else {
+                    "contains"
+                };
+                let t = self.expr(t, scope);
+                let t_ok = match &t {
+                    Some(t) => self.want(t, Scalar::Text, &format!("`{op}` tests a text")),
+                    None => false,
+                };
+                let pattern = self.pattern(p, Some(Scalar::Text), None, PatMode::Text, scope, op);
+                let (t, pattern) = (t?, pattern?);
+                if !t_ok {
+                    return None;
+                }
+                let kind = if op == "contains" {
+                    ExprKind::Contains(Box::new(t), pattern)
+                } else {
+                    ExprKind::StartsWith(Box::new(t), pattern)
+                };
+                boxed(kind, BOOL, span)
+            }
+            A::Is { value, present } => {
+                let v = self.expr(value, scope)?;
+                if let Type::Records(_) = v.ty {
+                    let found = self.type_name(v.ty);
+                    let word = if *present { "present" } else { "missing" };
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0307",
+                            v.span,
+                            format!("`is {word}` tests a single value, found {found}"),
+                        )
+                        .with_help("test a field of the elements inside a quantifier"),
+                    );
+                    return None;
+                }
+                boxed(
+                    ExprKind::Is {
+                        value: Box::new(v),
+                        present: *present,
+                    },
+                    BOOL,
+                    span,
+                )
+            }
+            A::Quant {
+                kind,
+                var,
+                list,
+                body,
+            } => self.quant(*kind, var, list, body, scope, span),
+            A::Call { func, args } => self.call(func, args, scope, span),
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        scope: &mut Vec<ScopeVar>,
+        span: Span,
+    ) -> Option<Expr> {
+        let l = self.expr(a, scope);
+        let r = self.expr(b, scope);
+        match op {
+            BinOp::And | BinOp::Or => {
+                let context = format!("`{}` combines conditions (bool)", op.as_str());
+                let l_ok = l
+                    .as_ref()
+                    .is_some_and(|l| self.want(l, Scalar::Bool, &context));
+                let r_ok = r
+                    .as_ref()
+                    .is_some_and(|r| self.want(r, Scalar::Bool, &context));
+                let (l, r) = (Box::new(l?), Box::new(r?));
+                if !(l_ok && r_ok) {
+                    return None;
+                }
+                let kind = if op == BinOp::And {
+                    ExprKind::And(l, r)
+                } else {
+                    ExprKind::Or(l, r)
+                };
+                boxed(kind, BOOL, span)
+            }
+            BinOp::Eq | BinOp::Ne => {
+                let ls = match &l {
+                    Some(l) => Some(self.want_scalar(l)),
+                    None => None,
+                };
+                let rs = match &r {
+                    Some(r) => Some(self.want_scalar(r)),
+                    None => None,
+                };
+                let (l, r, ls, rs) = (l?, r?, ls??, rs??);
+                if ls != rs {
+                    self.mismatch(op, &l, &r, ls, rs);
+                    return None;
+                }
+                let cmp = if op == BinOp::Eq { Cmp::Eq } else { Cmp::Ne };
+                boxed(ExprKind::Cmp(cmp, Box::new(l), Box::new(r)), BOOL, span)
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ls = l.as_ref().and_then(|l| self.orderable(op, l));
+                let rs = r.as_ref().and_then(|r| self.orderable(op, r));
+                let (l, r, ls, rs) = (l?, r?, ls?, rs?);
+                if ls != rs {
+                    self.mismatch(op, &l, &r, ls, rs);
+                    return None;
+                }
+                let cmp = match op {
+                    BinOp::Lt => Cmp::Lt,
+                    BinOp::Le => Cmp::Le,
+                    BinOp::Gt => Cmp::Gt,
+                    _ => Cmp::Ge,
+                };
+                boxed(ExprKind::Cmp(cmp, Box::new(l), Box::new(r)), BOOL, span)
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                let l_date = l.as_ref().is_some_and(|l| l.ty == DATE);
+                let r_date = r.as_ref().is_some_and(|r| r.ty == DATE);
+                if l_date || r_date {
+                    let (l, r) = (l?, r?);
+                    if op == BinOp::Sub && l_date && r_date {
+                        return boxed(ExprKind::DateDiff(Box::new(l), Box::new(r)), NUMBER, span);
+                    }
+                    let lt = self.type_name(l.ty);
+                    let rt = self.type_name(r.ty);
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0304",
+                            span,
+                            format!("`{}` cannot be applied to {lt} and {rt}", op.as_str()),
+                        )
+                        .with_help("there is no date arithmetic besides `date - date` (whole days between two dates)"),
+                    );
+                    return None;
+                }
+                let context = format!("`{}` works on numbers", op.as_str());
+                let l_ok = l
+                    .as_ref()
+                    .is_some_and(|l| self.want(l, Scalar::Number, &context));
+                let r_ok = r
+                    .as_ref()
+                    .is_some_and(|r| self.want(r, Scalar::Number, &context));
+                let (l, r) = (l?, r?);
+                if !(l_ok && r_ok) {
+                    return None;
+                }
+                let arith = match op {
+                    BinOp::Add => Arith::Add,
+                    BinOp::Sub => Arith::Sub,
+                    BinOp::Mul => Arith::Mul,
+                    _ => Arith::Div,
+                };
+                boxed(
+                    ExprKind::Arith(arith, Box::new(l), Box::new(r)),
+                    NUMBER,
+                    span,
+                )
+            }
+        }
+    }
+
+    /// Requires a number or a date for `<`, `<=`, `>`, `>=`; E0303 otherwise.
+    fn orderable(&mut self, op: BinOp, e: &Expr) -> Option<Scalar> {
+        match e.ty {
+            Type::Scalar(s @ (Scalar::Number | Scalar::Date)) => Some(s),
+            ty => {
+                let found = self.type_name(ty);
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0303",
+                        e.span,
+                        format!("`{}` compares numbers or dates, found {found}", op.as_str()),
+                    )
+                    .with_help("use `==` or `!=` for text and bool"),
+                );
+                None
+            }
+        }
+    }
+
+    /// E0302: the two sides of a comparison have different types.
+    fn mismatch(&mut self, op: BinOp, l: &Expr, r: &Expr, ls: Scalar, rs: Scalar) {
+        self.diags.push(
+            Diagnostic::error(
+                "E0302",
+                r.span,
+                format!(
+                    "`{}` compares values of one type: expected {}, found {}",
+                    op.as_str(),
+                    scalar_name(ls),
+                    scalar_name(rs)
+                ),
+            )
+            .with_label(l.span, format!("this is {}", scalar_name(ls))),
+        );
+    }
+
+    /// A literal inside an inline list expression: `Err(())` if the element
+    /// is not a literal, `Ok(None)` if it is an invalid literal (reported).
+    fn inline_literal(&mut self, e: &ast::Expr) -> Result<Option<Const>, ()> {
+        match &e.kind {
+            A::Number(n) => Ok(self.number(n, false, e.span).map(Const::Number)),
+            A::Unary(UnOp::Neg, x) => match &x.kind {
+                A::Number(n) => Ok(self.number(n, true, e.span).map(Const::Number)),
+                _ => Err(()),
+            },
+            A::Str(s) => Ok(Some(Const::Text(s.value.as_str().into()))),
+            A::Bool(b) => Ok(Some(Const::Bool(*b))),
+            A::Date(d) => Ok(self.date(d).map(Const::Date)),
+            _ => Err(()),
+        }
+    }
+
+    /// The right-hand side of `in`, `starts with`, `contains`. `want` is the
+    /// element type required (`None` when the tested value failed).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a private helper with one caller per operator"
+    )]
+    fn pattern(
+        &mut self,
+        p: &ast::Expr,
+        want: Option<Scalar>,
+        value_span: Option<Span>,
+        mode: PatMode,
+        scope: &mut Vec<ScopeVar>,
+        op: &str,
+    ) -> Option<Pattern> {
+        let inner = unparen(p);
+        match &inner.kind {
+            A::List(elems) => {
+                let mut values: Vec<Const> = Vec::new();
+                let mut spans: Vec<Span> = Vec::new();
+                let mut ok = true;
+                for elem in elems {
+                    match self.inline_literal(elem) {
+                        Err(()) => {
+                            ok = false;
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "E0306",
+                                    elem.span,
+                                    "an inline list holds only literals",
+                                )
+                                .with_help("use literal values such as `\"CN\"`, `12.5`, `-5` or `2026-01-01`"),
+                            );
+                        }
+                        Ok(None) => ok = false,
+                        Ok(Some(c)) => {
+                            if let Some(want) = want {
+                                if c.scalar() != want {
+                                    ok = false;
+                                    let mut d = Diagnostic::error(
+                                        "E0305",
+                                        elem.span,
+                                        format!(
+                                            "expected {}, found {}",
+                                            scalar_name(want),
+                                            scalar_name(c.scalar())
+                                        ),
+                                    );
+                                    if let Some(vs) = value_span {
+                                        d = d.with_label(
+                                            vs,
+                                            format!("this is {}", scalar_name(want)),
+                                        );
+                                    } else {
+                                        d = d.with_help(format!("`{op}` takes text patterns"));
+                                    }
+                                    self.diags.push(d);
+                                    continue;
+                                }
+                            }
+                            if let Some(i) = values.iter().position(|v| *v == c) {
+                                let first = spans.get(i).copied().unwrap_or(elem.span);
+                                self.diags.push(
+                                    Diagnostic::warning(
+                                        "W0004",
+                                        elem.span,
+                                        "duplicate entry in a list",
+                                    )
+                                    .with_label(first, "first listed here")
+                                    .with_help("remove the repeated entry"),
+                                );
+                            } else {
+                                values.push(c);
+                                spans.push(elem.span);
+                            }
+                        }
+                    }
+                }
+                ok.then_some(Pattern::Inline(values))
+            }
+            A::Name(id) => match self.resolve(&id.name, scope) {
+                Resolved::List(i) => self.list_pattern(i, id, want, value_span, op),
+                Resolved::Unknown => {
+                    if mode == PatMode::In {
+                        let names: Vec<String> =
+                            self.lists.iter().map(|l| l.name.clone()).collect();
+                        self.unknown_name(id, names.iter().map(String::as_str), "list");
+                    } else if !self.no_schema {
+                        let mut names = self.root_field_names();
+                        names.extend(self.lists.iter().map(|l| l.name.clone()));
+                        self.unknown_name(id, names.iter().map(String::as_str), "name");
+                    }
+                    None
+                }
+                _ if mode == PatMode::Text => self.text_pattern(p, scope, op),
+                resolved => {
+                    let what = match resolved {
+                        Resolved::Field(_) => "a field",
+                        Resolved::Table(_) => "a table",
+                        _ => "a record element",
+                    };
+                    if let Resolved::Table(i) = resolved {
+                        if let Some(t) = self.tables.get_mut(i) {
+                            t.used = true;
+                        }
+                    }
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0213",
+                            id.span,
+                            format!("`{}` is {what}, not a list", id.name),
+                        )
+                        .with_help("`in` takes an inline list `[...]` or the name of a list"),
+                    );
+                    None
+                }
+            },
+            _ if mode == PatMode::Text => self.text_pattern(p, scope, op),
+            _ => {
+                // Report problems inside the expression first, then the misuse.
+                let checked = self.expr(p, scope);
+                if checked.is_some() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0213",
+                            p.span,
+                            "the right-hand side of `in` must be a list",
+                        )
+                        .with_help("`in` takes an inline list `[...]` or the name of a list; use `==` to compare two values"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn text_pattern(
+        &mut self,
+        p: &ast::Expr,
+        scope: &mut Vec<ScopeVar>,
+        op: &str,
+    ) -> Option<Pattern> {
+        let e = self.expr(p, scope)?;
+        if !self.want(
+            &e,
+            Scalar::Text,
+            &format!("`{op}` takes a text, a list of texts or a list name"),
+        ) {
+            return None;
+        }
+        Some(Pattern::Expr(Box::new(e)))
+    }
+
+    /// A list name after `in`, `starts with` or `contains`.
+    fn list_pattern(
+        &mut self,
+        index: usize,
+        id: &ast::Ident,
+        want: Option<Scalar>,
+        value_span: Option<Span>,
+        op: &str,
+    ) -> Option<Pattern> {
+        let list = self.lists.get_mut(index)?;
+        list.used = true;
+        let elem = match (list.elem, want) {
+            (None, Some(w)) => {
+                // An empty inline list takes the type it is first used with.
+                list.elem = Some(w);
+                Some(w)
+            }
+            (elem, _) => elem,
+        };
+        let empty = list.values.as_ref().is_some_and(Vec::is_empty);
+        if let (Some(elem), Some(want)) = (elem, want) {
+            if elem != want && !empty {
+                let mut d = Diagnostic::error(
+                    "E0305",
+                    id.span,
+                    format!(
+                        "`{}` is a list of {}, expected a list of {}",
+                        id.name,
+                        scalar_name(elem),
+                        scalar_name(want)
+                    ),
+                );
+                if let Some(vs) = value_span {
+                    d = d.with_label(vs, format!("this is {}", scalar_name(want)));
+                } else {
+                    d = d.with_help(format!("`{op}` takes a list of texts"));
+                }
+                self.diags.push(d);
+                return None;
+            }
+        }
+        Some(Pattern::List(crate::hir::ListId(index as u32)))
+    }
+
+    /// `base.field`: only a quantifier variable has fields.
+    fn field_access(
+        &mut self,
+        base: &ast::Expr,
+        field: &ast::Ident,
+        scope: &mut Vec<ScopeVar>,
+        span: Span,
+    ) -> Option<Expr> {
+        let base = unparen(base);
+        if let A::Name(id) = &base.kind {
+            match self.resolve(&id.name, scope) {
+                Resolved::Var(depth, record) => {
+                    let record = record?;
+                    let rec = self.records.get(record.0 as usize)?;
+                    if let Some(i) = rec.fields.iter().position(|f| f.name == field.name) {
+                        return self.field_expr(Base::Var(VarId(depth)), record, i, span);
+                    }
+                    let mut d = Diagnostic::error(
+                        "E0203",
+                        field.span,
+                        format!("record `{}` has no field `{}`", rec.name, field.name),
+                    );
+                    if let Some(s) =
+                        lit::suggest(&field.name, rec.fields.iter().map(|f| f.name.as_str()))
+                    {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                    return None;
+                }
+                Resolved::Unknown => {
+                    if scope.is_empty() && self.no_schema {
+                        return None;
+                    }
+                    let mut names: Vec<String> = scope.iter().map(|v| v.name.clone()).collect();
+                    names.extend(self.root_field_names());
+                    self.unknown_name(id, names.iter().map(String::as_str), "name");
+                    return None;
+                }
+                Resolved::Field(_) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0211",
+                            base.span,
+                            format!("`{}` is a top-level field and has no field `{}`", id.name, field.name),
+                        )
+                        .with_help(format!(
+                            "top-level fields are read by bare name; only quantifier variables have fields, e.g. `any(x in {}: x.{})`",
+                            id.name, field.name
+                        )),
+                    );
+                    return None;
+                }
+                Resolved::List(i) => {
+                    if let Some(l) = self.lists.get_mut(i) {
+                        l.used = true;
+                    }
+                }
+                Resolved::Table(i) => {
+                    if let Some(t) = self.tables.get_mut(i) {
+                        t.used = true;
+                    }
+                }
+            }
+            self.diags.push(
+                Diagnostic::error(
+                    "E0211",
+                    base.span,
+                    format!("`{}` has no fields", id.name),
+                )
+                .with_help("only quantifier variables have fields, e.g. `any(it in items: it.hs == \"6401\")`"),
+            );
+            return None;
+        }
+        let b = self.expr(base, scope)?;
+        let found = self.type_name(b.ty);
+        let help = match b.ty {
+            Type::Records(_) => {
+                "iterate over a record list with a quantifier, e.g. `any(x in it.items: x.f > 0)`"
+            }
+            Type::Scalar(_) => "only quantifier variables have fields",
+        };
+        self.diags.push(
+            Diagnostic::error(
+                "E0211",
+                field.span,
+                format!("cannot read field `{}` of {found}", field.name),
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    /// The iterated list of a quantifier: a record-list field.
+    fn quant_source(&mut self, list: &ast::Expr, scope: &mut Vec<ScopeVar>) -> Option<Expr> {
+        let inner = unparen(list);
+        let e = if let A::Name(id) = &inner.kind {
+            match self.resolve(&id.name, scope) {
+                Resolved::Unknown => {
+                    if !self.no_schema {
+                        let names: Vec<String> = self
+                            .records
+                            .first()
+                            .map(|r| {
+                                r.fields
+                                    .iter()
+                                    .filter(|f| matches!(f.ty, FieldTy::List(_)))
+                                    .map(|f| f.name.clone())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        self.unknown_name(id, names.iter().map(String::as_str), "record list");
+                    }
+                    return None;
+                }
+                resolved @ (Resolved::List(_) | Resolved::Table(_)) => {
+                    let what = match resolved {
+                        Resolved::List(i) => {
+                            if let Some(l) = self.lists.get_mut(i) {
+                                l.used = true;
+                            }
+                            "a list of values"
+                        }
+                        Resolved::Table(i) => {
+                            if let Some(t) = self.tables.get_mut(i) {
+                                t.used = true;
+                            }
+                            "a table"
+                        }
+                        _ => "a name",
+                    };
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0309",
+                            id.span,
+                            format!("`{}` is {what}, not a record list", id.name),
+                        )
+                        .with_help("quantifiers iterate over a record-list field such as `items`; test a value with `x in list`"),
+                    );
+                    return None;
+                }
+                _ => self.expr(list, scope)?,
+            }
+        } else {
+            self.expr(list, scope)?
+        };
+        if let Type::Records(_) = e.ty {
+            return Some(e);
+        }
+        let found = self.type_name(e.ty);
+        self.diags.push(
+            Diagnostic::error(
+                "E0309",
+                e.span,
+                format!("a quantifier iterates over a record list, found {found}"),
+            )
+            .with_help(
+                "name a record-list field such as `items`, or `v.f` of an enclosing variable",
+            ),
+        );
+        None
+    }
+
+    fn quant(
+        &mut self,
+        kind: QuantKind,
+        var: &ast::Ident,
+        list: &ast::Expr,
+        body: &ast::Expr,
+        scope: &mut Vec<ScopeVar>,
+        span: Span,
+    ) -> Option<Expr> {
+        let source = self.quant_source(list, scope);
+        self.reserved(var, "variable");
+        let shadowed = match self.resolve(&var.name, scope) {
+            Resolved::Var(depth, _) => scope.get(depth as usize).map(|v| (v.span, "variable")),
+            Resolved::Field(i) => self
+                .records
+                .first()
+                .and_then(|r| r.fields.get(i))
+                .map(|f| (f.span, "field")),
+            Resolved::List(i) => self.lists.get(i).map(|l| (l.name_span, "list")),
+            Resolved::Table(i) => self.tables.get(i).map(|t| (t.name_span, "table")),
+            Resolved::Unknown => None,
+        };
+        if let Some((at, what)) = shadowed {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0207",
+                    var.span,
+                    format!("variable `{}` shadows a {what} of the same name", var.name),
+                )
+                .with_label(at, format!("the {what} is declared here"))
+                .with_help("choose another variable name, e.g. `it`"),
+            );
+        }
+        let record = match source.as_ref().map(|s| s.ty) {
+            Some(Type::Records(r)) => Some(r),
+            _ => None,
+        };
+        let var_id = VarId(scope.len() as u32);
+        scope.push(ScopeVar {
+            name: var.name.clone(),
+            span: var.span,
+            record,
+        });
+        let b = self.expr(body, scope);
+        scope.pop();
+        let (want, quant, ty) = match kind {
+            QuantKind::Any => (Scalar::Bool, Quant::Any, BOOL),
+            QuantKind::All => (Scalar::Bool, Quant::All, BOOL),
+            QuantKind::Count => (Scalar::Bool, Quant::Count, NUMBER),
+            QuantKind::Sum => (Scalar::Number, Quant::Sum, NUMBER),
+            QuantKind::Min => (Scalar::Number, Quant::Min, NUMBER),
+            QuantKind::Max => (Scalar::Number, Quant::Max, NUMBER),
+        };
+        let b = b?;
+        let context = if want == Scalar::Bool {
+            format!("the body of `{}` is a condition", kind.as_str())
+        } else {
+            format!("the body of `{}` is a number", kind.as_str())
+        };
+        if !self.want(&b, want, &context) {
+            return None;
+        }
+        let (source, record) = (source?, record?);
+        if shadowed.is_some() {
+            return None;
+        }
+        boxed(
+            ExprKind::Quant {
+                kind: quant,
+                var: var_id,
+                record,
+                list: Box::new(source),
+                body: Box::new(b),
+            },
+            ty,
+            span,
+        )
+    }
+
+    fn call(
+        &mut self,
+        func: &ast::Ident,
+        args: &[ast::Expr],
+        scope: &mut Vec<ScopeVar>,
+        span: Span,
+    ) -> Option<Expr> {
+        let arity = match func.name.as_str() {
+            "len" => 1,
+            "lookup" | "lookup_prefix" => 2,
+            _ => {
+                let mut d = Diagnostic::error(
+                    "E0205",
+                    func.span,
+                    format!("unknown function `{}`", func.name),
+                );
+                let known = ["lookup", "lookup_prefix", "len"];
+                d = match lit::suggest(&func.name, known.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help("the functions are `lookup`, `lookup_prefix` and `len`"),
+                };
+                self.diags.push(d);
+                return None;
+            }
+        };
+        if args.len() != arity {
+            let usage = if arity == 1 {
+                "`len(text)`".to_string()
+            } else {
+                format!("`{}(table, text)`", func.name)
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    "E0308",
+                    span,
+                    format!(
+                        "`{}` takes {arity} argument{}, found {}",
+                        func.name,
+                        if arity == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .with_help(format!("write {usage}")),
+            );
+            return None;
+        }
+        if func.name == "len" {
+            let arg = self.expr(args.first()?, scope)?;
+            if !self.want(&arg, Scalar::Text, "`len` counts the characters of a text") {
+                return None;
+            }
+            return boxed(ExprKind::Len(Box::new(arg)), NUMBER, span);
+        }
+        let (table_arg, key_arg) = match args {
+            [t, k] => (t, k),
+            _ => return None,
+        };
+        let table = self.table_arg(&func.name, table_arg, scope);
+        let key = self.expr(key_arg, scope);
+        let key_ok = key
+            .as_ref()
+            .is_some_and(|k| self.want(k, Scalar::Text, "a table's keys are texts"));
+        let ((table, value), key) = (table?, key?);
+        if !key_ok {
+            return None;
+        }
+        boxed(
+            ExprKind::Lookup {
+                table,
+                key: Box::new(key),
+                prefix: func.name == "lookup_prefix",
+            },
+            Type::Scalar(value),
+            span,
+        )
+    }
+
+    /// The first argument of `lookup`/`lookup_prefix`: a table name.
+    fn table_arg(
+        &mut self,
+        func: &str,
+        arg: &ast::Expr,
+        scope: &mut Vec<ScopeVar>,
+    ) -> Option<(crate::hir::TableId, Scalar)> {
+        if let A::Name(id) = &unparen(arg).kind {
+            match self.resolve(&id.name, scope) {
+                Resolved::Table(i) => {
+                    let t = self.tables.get_mut(i)?;
+                    t.used = true;
+                    return Some((crate::hir::TableId(i as u32), t.value));
+                }
+                Resolved::Unknown => {
+                    let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
+                    self.unknown_name(id, names.iter().map(String::as_str), "table");
+                    return None;
+                }
+                Resolved::List(i) => {
+                    if let Some(l) = self.lists.get_mut(i) {
+                        l.used = true;
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            // Report problems inside the argument before the misuse.
+            self.expr(arg, scope)?;
+        }
+        self.diags.push(
+            Diagnostic::error(
+                "E0212",
+                arg.span,
+                format!("the first argument of `{func}` must be a table name"),
+            )
+            .with_help(format!(
+                "write `{func}(table, key)` with a table declared as `table name: type`"
+            )),
+        );
+        None
+    }
+}
