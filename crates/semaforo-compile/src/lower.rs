@@ -418,17 +418,18 @@ impl<'p> Lowerer<'p> {
         texts(&values).ok_or_else(|| internal(span, "a text pattern list holds a non-text value"))
     }
 
-    /// `t starts with P` / `t contains P`.
+    /// `t starts with P` / `t contains P`, with `t` (and a single-pattern
+    /// `P`) already lowered.
     fn text_test(
         &mut self,
-        t: &hir::Expr,
+        t: OpId,
+        single: Option<OpId>,
         p: &hir::Pattern,
         how: Use,
         span: Span,
     ) -> Result<OpId, Diagnostic> {
-        let t = self.expr(t)?;
-        if let hir::Pattern::Expr(e) = p {
-            let p = self.expr(e)?;
+        if let hir::Pattern::Expr(_) = p {
+            let p = single.ok_or_else(|| internal(span, "a pattern was not lowered"))?;
             let op = if how == Use::Prefix {
                 Op::StartsWith(t, p)
             } else {
@@ -499,11 +500,50 @@ impl<'p> Lowerer<'p> {
         Ok(t)
     }
 
-    /// Lowers one expression. Recursion depth is the expression's depth,
-    /// which the caller checked against `MAX_DEPTH`.
-    fn expr(&mut self, e: &hir::Expr) -> Result<OpId, Diagnostic> {
+    /// Lowers one expression without recursion: a post-order walk with an
+    /// explicit stack, so even a very deep tree cannot overflow the stack
+    /// here (the depth limit protects the evaluator).
+    fn expr(&mut self, root: &hir::Expr) -> Result<OpId, Diagnostic> {
+        let mut todo: Vec<(&hir::Expr, bool)> = vec![(root, false)];
+        let mut done: Vec<OpId> = Vec::new();
+        while let Some((e, expanded)) = todo.pop() {
+            let kids = children(e);
+            if !expanded {
+                todo.push((e, true));
+                // Reversed, so the first child is lowered first.
+                for c in kids.iter().rev().flatten() {
+                    todo.push((c, false));
+                }
+                continue;
+            }
+            let count = kids.iter().flatten().count();
+            let at = done
+                .len()
+                .checked_sub(count)
+                .ok_or_else(|| internal(e.span, "lowering stack underflow"))?;
+            let a = done.get(at).copied();
+            let b = done.get(at + 1).copied();
+            done.truncate(at);
+            let id = self.node(e, a, b)?;
+            done.push(id);
+        }
+        done.pop()
+            .ok_or_else(|| internal(root.span, "empty expression"))
+    }
+
+    /// Lowers one node whose children (in the order of [`children`]) were
+    /// lowered to `a` and `b`.
+    fn node(
+        &mut self,
+        e: &hir::Expr,
+        a: Option<OpId>,
+        b: Option<OpId>,
+    ) -> Result<OpId, Diagnostic> {
         use hir::ExprKind as K;
         let span = e.span;
+        let missing = || internal(span, "an operand was not lowered");
+        let a1 = || a.ok_or_else(missing);
+        let b1 = || b.ok_or_else(missing);
         let op = match &e.kind {
             K::Const(c) => {
                 return self
@@ -521,21 +561,21 @@ impl<'p> Lowerer<'p> {
                     field: *field,
                 }
             }
-            K::Neg(a) => Op::Neg(self.expr(a)?),
-            K::Not(a) => Op::Not(self.expr(a)?),
-            K::And(a, b) => Op::And(self.expr(a)?, self.expr(b)?),
-            K::Or(a, b) => Op::Or(self.expr(a)?, self.expr(b)?),
-            K::Arith(k, a, b) => {
+            K::Neg(_) => Op::Neg(a1()?),
+            K::Not(_) => Op::Not(a1()?),
+            K::And(..) => Op::And(a1()?, b1()?),
+            K::Or(..) => Op::Or(a1()?, b1()?),
+            K::Arith(k, ..) => {
                 let k = match k {
                     hir::Arith::Add => ArithOp::Add,
                     hir::Arith::Sub => ArithOp::Sub,
                     hir::Arith::Mul => ArithOp::Mul,
                     hir::Arith::Div => ArithOp::Div,
                 };
-                Op::Arith(k, self.expr(a)?, self.expr(b)?)
+                Op::Arith(k, a1()?, b1()?)
             }
-            K::DateDiff(a, b) => Op::DateDiff(self.expr(a)?, self.expr(b)?),
-            K::Cmp(k, a, b) => {
+            K::DateDiff(..) => Op::DateDiff(a1()?, b1()?),
+            K::Cmp(k, ..) => {
                 let k = match k {
                     hir::Cmp::Eq => CmpOp::Eq,
                     hir::Cmp::Ne => CmpOp::Ne,
@@ -544,14 +584,10 @@ impl<'p> Lowerer<'p> {
                     hir::Cmp::Gt => CmpOp::Gt,
                     hir::Cmp::Ge => CmpOp::Ge,
                 };
-                Op::Cmp(k, self.expr(a)?, self.expr(b)?)
+                Op::Cmp(k, a1()?, b1()?)
             }
-            K::In {
-                value,
-                list,
-                negated,
-            } => {
-                let value = self.expr(value)?;
+            K::In { list, negated, .. } => {
+                let value = a1()?;
                 let set = self.in_set(list, span)?;
                 Op::In {
                     value,
@@ -559,10 +595,10 @@ impl<'p> Lowerer<'p> {
                     negated: *negated,
                 }
             }
-            K::StartsWith(t, p) => return self.text_test(t, p, Use::Prefix, span),
-            K::Contains(t, p) => return self.text_test(t, p, Use::Contains, span),
-            K::Is { value, present } => Op::Is {
-                value: self.expr(value)?,
+            K::StartsWith(_, p) => return self.text_test(a1()?, b, p, Use::Prefix, span),
+            K::Contains(_, p) => return self.text_test(a1()?, b, p, Use::Contains, span),
+            K::Is { present, .. } => Op::Is {
+                value: a1()?,
                 present: *present,
             },
             K::Quant {
@@ -570,7 +606,7 @@ impl<'p> Lowerer<'p> {
                 var,
                 record,
                 list,
-                body,
+                ..
             } => {
                 let K::Field {
                     base,
@@ -580,7 +616,6 @@ impl<'p> Lowerer<'p> {
                 else {
                     return Err(internal(span, "a quantifier over something not a field"));
                 };
-                let body = self.expr(body)?;
                 let kind = match kind {
                     hir::Quant::Any => QuantKind::Any,
                     hir::Quant::All => QuantKind::All,
@@ -597,17 +632,39 @@ impl<'p> Lowerer<'p> {
                         record: *record,
                         base: lower_base(*base),
                         field: *list_field,
-                        body,
+                        body: a1()?,
                     })
                     .map_err(|e| plan_error(span, &e));
             }
-            K::Lookup { table, key, prefix } => {
-                let key = self.expr(key)?;
+            K::Lookup { table, prefix, .. } => {
+                let key = a1()?;
                 Op::Lookup(self.table(*table, *prefix, span)?, key)
             }
-            K::Len(a) => Op::Len(self.expr(a)?),
+            K::Len(_) => Op::Len(a1()?),
         };
         self.push(op, span)
+    }
+}
+
+/// The sub-expressions lowered to ops before their parent, in order. A
+/// quantifier's list is a field read by the quantifier op itself, so only
+/// its body is a child.
+fn children(e: &hir::Expr) -> [Option<&hir::Expr>; 2] {
+    use hir::ExprKind as K;
+    match &e.kind {
+        K::Const(_) | K::Today | K::Field { .. } => [None, None],
+        K::Neg(a) | K::Not(a) | K::Len(a) => [Some(a), None],
+        K::Is { value, .. } => [Some(value), None],
+        K::Lookup { key, .. } => [Some(key), None],
+        K::Quant { body, .. } => [Some(body), None],
+        K::And(a, b) | K::Or(a, b) | K::Arith(_, a, b) | K::DateDiff(a, b) | K::Cmp(_, a, b) => {
+            [Some(a), Some(b)]
+        }
+        K::In { value, .. } => [Some(value), None],
+        K::StartsWith(t, p) | K::Contains(t, p) => match p {
+            hir::Pattern::Expr(p) => [Some(t), Some(p)],
+            _ => [Some(t), None],
+        },
     }
 }
 

@@ -27,8 +27,11 @@ use crate::layout::{FieldId, Layout, RecordId};
 use crate::sets::{Constant, ContainsSet, InSet, PrefixSet, SetError, Table};
 
 /// The deepest op the plan accepts. The evaluator recurses once per level,
-/// so this bounds its stack use (a few hundred bytes per level).
-pub const MAX_DEPTH: u32 = 2048;
+/// so this bounds its stack use: about 1.3 KiB per level in a debug build
+/// and far less optimised, so 512 levels fit in a 2 MiB thread stack with
+/// room to spare. The parser's nesting limit (256) is below it; what can
+/// come near it is a long chain of `and`/`or`, which is left-deep.
+pub const MAX_DEPTH: u32 = 512;
 
 /// The most quantifier variables (nesting depth of quantifiers) a plan may
 /// use; it sizes the variable array in each scratch.

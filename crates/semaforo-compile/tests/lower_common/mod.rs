@@ -395,5 +395,5 @@ pub fn push_item(
 
 pub fn no_fill(_: &mut Declaration, _: &Layout) {}
 
-/// `hir` re-exported for the tests.
+#[allow(unused_imports)]
 pub use hir::Quant as Q;
