@@ -29,6 +29,10 @@ pub struct Comment {
     pub text: String,
     /// From the `#` to the end of the line.
     pub span: Span,
+    /// True when code precedes the comment on its line (`lanes a, b  # x`);
+    /// false for a comment on a line of its own. The formatter keeps a
+    /// trailing comment on the line of the code it follows.
+    pub trailing: bool,
 }
 
 /// A name: field, record, list, table, lane, variable, tag or function.
@@ -569,4 +573,186 @@ pub const RESERVED: &[&str] = &[
 /// True if `name` is reserved inside expressions.
 pub fn is_reserved(name: &str) -> bool {
     RESERVED.contains(&name)
+}
+
+/// Sets every span in `file` to [`Span::default`], so that two files that
+/// differ only by layout compare equal with `==` (used by the formatter's
+/// round-trip tests). Comments keep their text and placement flag.
+///
+/// Recursion follows the expression tree, whose depth the parser bounds by
+/// [`crate::MAX_EXPR_DEPTH`].
+pub fn strip_spans(file: &mut SourceFile) {
+    for c in &mut file.comments {
+        c.span = Span::default();
+    }
+    for item in &mut file.items {
+        strip_item(item);
+    }
+}
+
+fn strip_item(item: &mut Item) {
+    let z = Span::default();
+    match item {
+        Item::Ruleset(h) => {
+            h.name.span = z;
+            h.version.span = z;
+            h.span = z;
+        }
+        Item::Lanes(l) => {
+            l.lanes.iter_mut().for_each(|i| i.span = z);
+            l.span = z;
+        }
+        Item::Threshold(t) => {
+            t.lane.span = z;
+            t.score.span = z;
+            t.span = z;
+        }
+        Item::Schema(r) | Item::Record(r) => {
+            r.name.span = z;
+            r.span = z;
+            for f in &mut r.fields {
+                f.name.span = z;
+                f.span = z;
+                match &mut f.ty {
+                    TypeExpr::Scalar(_, s) => *s = z,
+                    TypeExpr::List(i, s) => {
+                        i.span = z;
+                        *s = z;
+                    }
+                }
+            }
+        }
+        Item::List(l) => {
+            l.name.span = z;
+            l.span = z;
+            match &mut l.body {
+                ListBody::Inline(lits, s) => {
+                    *s = z;
+                    lits.iter_mut().for_each(strip_literal);
+                }
+                ListBody::External(_, s) => *s = z,
+            }
+        }
+        Item::Table(t) => {
+            t.name.span = z;
+            t.ty_span = z;
+            t.span = z;
+        }
+        Item::Rule(r) => {
+            r.id.span = z;
+            r.title.span = z;
+            r.span = z;
+            if let Some(a) = &mut r.active {
+                a.span = z;
+                if let Some(d) = &mut a.from {
+                    d.span = z;
+                }
+                if let Some(d) = &mut a.to {
+                    d.span = z;
+                }
+            }
+            r.tags.iter_mut().for_each(|t| t.span = z);
+            if let Some(e) = &mut r.when {
+                strip_expr(e);
+            }
+            if let Some(p) = &mut r.sample {
+                p.span = z;
+            }
+            for a in &mut r.actions {
+                match a {
+                    Action::Score(i, s) => {
+                        i.span = z;
+                        *s = z;
+                    }
+                    Action::Lane(i, s) => {
+                        i.span = z;
+                        *s = z;
+                    }
+                    Action::Note(n, s) => {
+                        n.span = z;
+                        *s = z;
+                    }
+                }
+            }
+        }
+        Item::Test(t) => {
+            t.name.span = z;
+            t.span = z;
+            t.given.span = z;
+            if let Some(d) = &mut t.today {
+                d.span = z;
+            }
+            for e in &mut t.expects {
+                match e {
+                    Expect::Lane(i, s) => {
+                        i.span = z;
+                        *s = z;
+                    }
+                    Expect::Score(i, s) => {
+                        i.span = z;
+                        *s = z;
+                    }
+                    Expect::Fired(i, s) | Expect::NotFired(i, s) | Expect::Undetermined(i, s) => {
+                        i.span = z;
+                        *s = z;
+                    }
+                    Expect::Note(n, s) => {
+                        n.span = z;
+                        *s = z;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn strip_literal(lit: &mut Literal) {
+    let z = Span::default();
+    match lit {
+        Literal::Str(s) => s.span = z,
+        Literal::Number { lit, span, .. } => {
+            lit.span = z;
+            *span = z;
+        }
+        Literal::Bool(_, s) => *s = z,
+        Literal::Date(d) => d.span = z,
+    }
+}
+
+fn strip_expr(e: &mut Expr) {
+    let z = Span::default();
+    e.span = z;
+    match &mut e.kind {
+        ExprKind::Number(n) => n.span = z,
+        ExprKind::Str(s) => s.span = z,
+        ExprKind::Bool(_) | ExprKind::Today => {}
+        ExprKind::Date(d) => d.span = z,
+        ExprKind::Name(i) => i.span = z,
+        ExprKind::Field(base, i) => {
+            i.span = z;
+            strip_expr(base);
+        }
+        ExprKind::List(items) => items.iter_mut().for_each(strip_expr),
+        ExprKind::Paren(inner) | ExprKind::Unary(_, inner) => strip_expr(inner),
+        ExprKind::Binary(_, a, b) | ExprKind::StartsWith(a, b) | ExprKind::Contains(a, b) => {
+            strip_expr(a);
+            strip_expr(b);
+        }
+        ExprKind::In { value, list, .. } => {
+            strip_expr(value);
+            strip_expr(list);
+        }
+        ExprKind::Is { value, .. } => strip_expr(value),
+        ExprKind::Quant {
+            var, list, body, ..
+        } => {
+            var.span = z;
+            strip_expr(list);
+            strip_expr(body);
+        }
+        ExprKind::Call { func, args } => {
+            func.span = z;
+            args.iter_mut().for_each(strip_expr);
+        }
+    }
 }

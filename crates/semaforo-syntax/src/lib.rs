@@ -4,8 +4,54 @@
 //! every node (the pest parse tree never leaves the crate), and prints an AST
 //! back as canonically formatted source. It knows nothing of schemas, types or
 //! evaluation plans.
+//!
+//! The conversions:
+//!
+//! - [`parse`]: source text -> [`ast::SourceFile`] (or [`Diagnostic`]s with
+//!   codes `E0001`..`E0009`, see `docs/diagnostics.md`). The grammar lives in
+//!   `grammar/semaforo.pest`.
+//! - [`format()`]: [`ast::SourceFile`] -> canonical source text. Formatting is
+//!   idempotent, keeps every comment, and `parse(format(f))` equals `f` up to
+//!   spans (see [`ast::strip_spans`]).
+//!
+//! ```
+//! use semaforo_syntax::{FileId, format, parse};
+//! let src = "rule R-1 \"t\" {when a==1   then score 5}";
+//! let file = parse(src, FileId(0)).unwrap();
+//! assert_eq!(format(&file), "rule R-1 \"t\" {\n  when a == 1\n  then score 5\n}\n");
+//! ```
+//!
+//! # Input safety
+//!
+//! Rule text may come from anyone, so [`parse`] never panics and bounds the
+//! time and memory it spends:
+//!
+//! - Input larger than [`MAX_SOURCE_BYTES`] (16 MiB) is rejected up front
+//!   (`E0002`).
+//! - A linear pre-scan, run before pest, rejects brackets (`(`, `[`, `{`, in
+//!   rules, lists and `given` JSON alike) nested deeper than [`MAX_NESTING`]
+//!   (256) with `E0003`. pest recurses once per bracket level, so its stack use
+//!   is bounded; prefix operators and operator chains are repetitions in the
+//!   grammar, not recursion.
+//! - pest's call limit is set to [`PEST_CALL_LIMIT`] and its stack guard is on;
+//!   reaching either is `E0007`, never a crash.
+//! - The AST builder walks through single-child precedence levels in a loop
+//!   and recurses only through brackets, and it refuses to build an
+//!   expression tree deeper than [`MAX_EXPR_DEPTH`] (`E0003`): a chain of a
+//!   million `not`s or `+`s is an error, so every consumer of the AST
+//!   (formatter, checker, drop) may recurse on expressions.
+//! - Integer literals that do not fit in `i64` are `E0005`; dates and numbers
+//!   are kept as digits, so no other literal can overflow here.
 
 pub mod ast;
+pub mod fmt;
+mod parser;
 pub mod span;
 
+pub use fmt::format;
+pub use parser::{
+    E_BAD_ESCAPE, E_CHAINED, E_INT_RANGE, E_INTERNAL, E_PARSER_LIMIT, E_SYNTAX, E_TOO_DEEP,
+    E_TOO_LARGE, E_UNTERMINATED, MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, PEST_CALL_LIMIT,
+    parse,
+};
 pub use span::{Diagnostic, FileId, Label, Severity, Span, line_col};

@@ -1,0 +1,494 @@
+//! The canonical formatter: [`SourceFile`] -> source text.
+//!
+//! The layout is the one of SPEC §3.1:
+//!
+//! - Items are separated by one blank line, except that consecutive `lanes`
+//!   and `threshold` items stay together, and so do consecutive `list` and
+//!   `table` items.
+//! - Blocks (`schema`, `record`, `rule`, `test`) indent their lines by two
+//!   spaces; a rule has one clause per line, `then a, b` on one line.
+//! - Binary operators have one space on each side; the author's parentheses
+//!   are kept and none are added; a `when` expression stays on one line.
+//! - Strings are re-escaped canonically (`\"`, `\\`, `\n`, `\t`, and
+//!   `\u{HEX}` for other control characters); numbers, dates, percentages and
+//!   rule ids are printed as written; the `given` JSON is printed verbatim.
+//!
+//! Comments are kept. Each printed line remembers the source range it came
+//! from; a comment that precedes that range (or falls inside it, e.g. within
+//! a multi-line `when`) is printed on its own line just before it, and a
+//! comment that trailed code on its source line is printed at the end of the
+//! last line printed before the next one, aligned at column 35 when the code
+//! is short enough. A comment before a block's `}` stays inside the block.
+
+use std::fmt::Write as _;
+
+use crate::ast::{
+    Action, Expect, Expr, ExprKind, Item, ListBody, Literal, RecordDecl, Rule, ScalarType,
+    SourceFile, Test, TypeExpr, UnOp,
+};
+
+/// The column (0-based) at which trailing comments start when the code
+/// before them is short enough.
+const COMMENT_COLUMN: usize = 34;
+
+/// Prints `file` in canonical layout. The result parses back to `file` (up to
+/// spans and comment placement) and formatting it again changes nothing.
+///
+/// ```
+/// use semaforo_syntax::{FileId, format, parse};
+/// let file = parse("lanes  green,red # sev\nthreshold red 70", FileId(0)).unwrap();
+/// assert_eq!(
+///     format(&file),
+///     "lanes green, red                  # sev\nthreshold red 70\n"
+/// );
+/// ```
+pub fn format(file: &SourceFile) -> String {
+    let mut lines = Vec::new();
+    let mut prev: Option<&Item> = None;
+    for item in &file.items {
+        if let Some(p) = prev {
+            if !same_group(p, item) {
+                lines.push(Line::Blank);
+            }
+        }
+        item_lines(item, &mut lines);
+        prev = Some(item);
+    }
+    render(&lines, file)
+}
+
+/// A printed line and the source range it stands for.
+enum Line {
+    Blank,
+    Code {
+        indent: usize,
+        text: String,
+        start: u32,
+        end: u32,
+        /// Indent of own-line comments printed before this line (deeper for
+        /// a block's closing `}`).
+        comment_indent: usize,
+    },
+}
+
+fn code(indent: usize, text: String, start: u32, end: u32) -> Line {
+    Line::Code {
+        indent,
+        text,
+        start,
+        end,
+        comment_indent: indent,
+    }
+}
+
+fn close(block_end: u32) -> Line {
+    let at = block_end.saturating_sub(1);
+    Line::Code {
+        indent: 0,
+        text: "}".to_owned(),
+        start: at,
+        end: at,
+        comment_indent: 1,
+    }
+}
+
+fn same_group(a: &Item, b: &Item) -> bool {
+    let group = |i: &Item| match i {
+        Item::Lanes(_) | Item::Threshold(_) => 1,
+        Item::List(_) | Item::Table(_) => 2,
+        _ => 0,
+    };
+    let (ga, gb) = (group(a), group(b));
+    ga != 0 && ga == gb
+}
+
+fn render(lines: &[Line], file: &SourceFile) -> String {
+    let comments = &file.comments;
+    let mut out = String::new();
+    let mut ci = 0usize;
+    for (i, line) in lines.iter().enumerate() {
+        let Line::Code {
+            indent,
+            text,
+            start,
+            end,
+            comment_indent,
+        } = line
+        else {
+            out.push('\n');
+            continue;
+        };
+        let limit = (*end).max(*start);
+        while let Some(c) = comments.get(ci) {
+            if c.span.start >= limit {
+                break;
+            }
+            push_indent(&mut out, *comment_indent);
+            out.push('#');
+            out.push_str(&c.text);
+            out.push('\n');
+            ci += 1;
+        }
+        let mut this = String::new();
+        push_indent(&mut this, *indent);
+        this.push_str(text);
+        let next_start = lines
+            .get(i + 1..)
+            .and_then(|rest| {
+                rest.iter().find_map(|l| match l {
+                    Line::Code { start, .. } => Some(*start),
+                    Line::Blank => None,
+                })
+            })
+            .unwrap_or(u32::MAX);
+        if let Some(c) = comments.get(ci) {
+            if c.trailing && c.span.start < next_start {
+                let width = this.chars().count();
+                let pad = if width < COMMENT_COLUMN - 1 {
+                    COMMENT_COLUMN - width
+                } else {
+                    2
+                };
+                this.extend(std::iter::repeat_n(' ', pad));
+                this.push('#');
+                this.push_str(&c.text);
+                ci += 1;
+            }
+        }
+        out.push_str(&this);
+        out.push('\n');
+    }
+    for c in comments.get(ci..).unwrap_or(&[]) {
+        out.push('#');
+        out.push_str(&c.text);
+        out.push('\n');
+    }
+    out
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent * 2));
+}
+
+fn item_lines(item: &Item, lines: &mut Vec<Line>) {
+    match item {
+        Item::Ruleset(h) => lines.push(code(
+            0,
+            format!(
+                "ruleset {} version {}",
+                quote(&h.name.value),
+                quote(&h.version.value)
+            ),
+            h.span.start,
+            h.span.end,
+        )),
+        Item::Lanes(l) => lines.push(code(
+            0,
+            format!("lanes {}", join(l.lanes.iter().map(|i| i.name.as_str()))),
+            l.span.start,
+            l.span.end,
+        )),
+        Item::Threshold(t) => lines.push(code(
+            0,
+            format!("threshold {} {}", t.lane.name, t.score.value),
+            t.span.start,
+            t.span.end,
+        )),
+        Item::Schema(r) => record_lines("schema", r, lines),
+        Item::Record(r) => record_lines("record", r, lines),
+        Item::List(l) => {
+            let text = match &l.body {
+                ListBody::Inline(lits, _) => {
+                    let mut s = format!("list {} = [", l.name.name);
+                    for (i, lit) in lits.iter().enumerate() {
+                        if i > 0 {
+                            s.push_str(", ");
+                        }
+                        literal(&mut s, lit);
+                    }
+                    s.push(']');
+                    s
+                }
+                ListBody::External(ty, _) => format!("list {}: {}", l.name.name, scalar(*ty)),
+            };
+            lines.push(code(0, text, l.span.start, l.span.end));
+        }
+        Item::Table(t) => lines.push(code(
+            0,
+            format!("table {}: {}", t.name.name, scalar(t.ty)),
+            t.span.start,
+            t.span.end,
+        )),
+        Item::Rule(r) => rule_lines(r, lines),
+        Item::Test(t) => test_lines(t, lines),
+    }
+}
+
+fn record_lines(keyword: &str, r: &RecordDecl, lines: &mut Vec<Line>) {
+    lines.push(code(
+        0,
+        format!("{keyword} {} {{", r.name.name),
+        r.span.start,
+        r.name.span.end,
+    ));
+    for f in &r.fields {
+        let mut s = String::new();
+        if f.key {
+            s.push_str("key ");
+        }
+        s.push_str(&f.name.name);
+        s.push_str(": ");
+        match &f.ty {
+            TypeExpr::Scalar(t, _) => s.push_str(scalar(*t)),
+            TypeExpr::List(rec, _) => {
+                s.push('[');
+                s.push_str(&rec.name);
+                s.push(']');
+            }
+        }
+        if f.optional {
+            s.push('?');
+        }
+        lines.push(code(1, s, f.span.start, f.span.end));
+    }
+    lines.push(close(r.span.end));
+}
+
+fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
+    lines.push(code(
+        0,
+        format!("rule {} {} {{", r.id.name, quote(&r.title.value)),
+        r.span.start,
+        r.title.span.end,
+    ));
+    if let Some(a) = &r.active {
+        let text = match (&a.from, &a.to) {
+            (Some(f), Some(t)) => Some(format!("active {} to {}", date(f), date(t))),
+            (Some(f), None) => Some(format!("active from {}", date(f))),
+            (None, Some(t)) => Some(format!("active to {}", date(t))),
+            (None, None) => None,
+        };
+        if let Some(text) = text {
+            lines.push(code(1, text, a.span.start, a.span.end));
+        }
+    }
+    if let (Some(first), Some(last)) = (r.tags.first(), r.tags.last()) {
+        lines.push(code(
+            1,
+            format!("tags {}", join(r.tags.iter().map(|t| t.name.as_str()))),
+            first.span.start,
+            last.span.end,
+        ));
+    }
+    if let Some(w) = &r.when {
+        let mut s = "when ".to_owned();
+        expr(&mut s, w);
+        lines.push(code(1, s, w.span.start, w.span.end));
+    }
+    if let Some(p) = &r.sample {
+        lines.push(code(
+            1,
+            format!("sample {}%", p.text),
+            p.span.start,
+            p.span.end,
+        ));
+    }
+    if let (Some(first), Some(last)) = (r.actions.first(), r.actions.last()) {
+        let mut s = "then ".to_owned();
+        for (i, a) in r.actions.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            match a {
+                Action::Score(n, _) => {
+                    let _ = write!(s, "score {}", n.value);
+                }
+                Action::Lane(l, _) => {
+                    let _ = write!(s, "lane {}", l.name);
+                }
+                Action::Note(n, _) => {
+                    let _ = write!(s, "note {}", quote(&n.value));
+                }
+            }
+        }
+        lines.push(code(1, s, first.span().start, last.span().end));
+    }
+    lines.push(close(r.span.end));
+}
+
+fn test_lines(t: &Test, lines: &mut Vec<Line>) {
+    lines.push(code(
+        0,
+        format!("test {} {{", quote(&t.name.value)),
+        t.span.start,
+        t.name.span.end,
+    ));
+    if let Some(d) = &t.today {
+        lines.push(code(
+            1,
+            format!("today {}", date(d)),
+            d.span.start,
+            d.span.end,
+        ));
+    }
+    lines.push(code(
+        1,
+        format!("given {}", t.given.text),
+        t.given.span.start,
+        t.given.span.end,
+    ));
+    for e in &t.expects {
+        let text = match e {
+            Expect::Lane(l, _) => format!("expect lane {}", l.name),
+            Expect::Score(n, _) => format!("expect score {}", n.value),
+            Expect::Fired(id, _) => format!("expect fired {}", id.name),
+            Expect::NotFired(id, _) => format!("expect not fired {}", id.name),
+            Expect::Undetermined(id, _) => format!("expect undetermined {}", id.name),
+            Expect::Note(n, _) => format!("expect note {}", quote(&n.value)),
+        };
+        let s = e.span();
+        lines.push(code(1, text, s.start, s.end));
+    }
+    lines.push(close(t.span.end));
+}
+
+fn join<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
+}
+
+fn scalar(t: ScalarType) -> &'static str {
+    match t {
+        ScalarType::Text => "text",
+        ScalarType::Number => "number",
+        ScalarType::Bool => "bool",
+        ScalarType::Date => "date",
+    }
+}
+
+fn date(d: &crate::ast::DateLit) -> String {
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
+}
+
+fn literal(out: &mut String, lit: &Literal) {
+    match lit {
+        Literal::Str(s) => out.push_str(&quote(&s.value)),
+        Literal::Number { negative, lit, .. } => {
+            if *negative {
+                out.push('-');
+            }
+            out.push_str(&lit.text);
+        }
+        Literal::Bool(b, _) => out.push_str(if *b { "true" } else { "false" }),
+        Literal::Date(d) => out.push_str(&date(d)),
+    }
+}
+
+/// A string literal with canonical escapes.
+pub(crate) fn quote(value: &str) -> String {
+    let mut s = String::with_capacity(value.len() + 2);
+    s.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(s, "\\u{{{:X}}}", u32::from(c));
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Prints an expression on one line. Recursion follows the tree, whose depth
+/// the parser bounds by [`crate::MAX_EXPR_DEPTH`].
+fn expr(out: &mut String, e: &Expr) {
+    match &e.kind {
+        ExprKind::Number(n) => out.push_str(&n.text),
+        ExprKind::Str(s) => out.push_str(&quote(&s.value)),
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Date(d) => out.push_str(&date(d)),
+        ExprKind::Today => out.push_str("today"),
+        ExprKind::Name(i) => out.push_str(&i.name),
+        ExprKind::Field(base, f) => {
+            expr(out, base);
+            out.push('.');
+            out.push_str(&f.name);
+        }
+        ExprKind::List(items) => {
+            out.push('[');
+            list(out, items);
+            out.push(']');
+        }
+        ExprKind::Paren(inner) => {
+            out.push('(');
+            expr(out, inner);
+            out.push(')');
+        }
+        ExprKind::Unary(UnOp::Not, inner) => {
+            out.push_str("not ");
+            expr(out, inner);
+        }
+        ExprKind::Unary(UnOp::Neg, inner) => {
+            out.push('-');
+            expr(out, inner);
+        }
+        ExprKind::Binary(op, a, b) => infix(out, a, op.as_str(), b),
+        ExprKind::In {
+            value,
+            list,
+            negated,
+        } => infix(out, value, if *negated { "not in" } else { "in" }, list),
+        ExprKind::StartsWith(a, b) => infix(out, a, "starts with", b),
+        ExprKind::Contains(a, b) => infix(out, a, "contains", b),
+        ExprKind::Is { value, present } => {
+            expr(out, value);
+            out.push_str(if *present {
+                " is present"
+            } else {
+                " is missing"
+            });
+        }
+        ExprKind::Quant {
+            kind,
+            var,
+            list,
+            body,
+        } => {
+            out.push_str(kind.as_str());
+            out.push('(');
+            out.push_str(&var.name);
+            out.push_str(" in ");
+            expr(out, list);
+            out.push_str(": ");
+            expr(out, body);
+            out.push(')');
+        }
+        ExprKind::Call { func, args } => {
+            out.push_str(&func.name);
+            out.push('(');
+            list(out, args);
+            out.push(')');
+        }
+    }
+}
+
+fn infix(out: &mut String, a: &Expr, op: &str, b: &Expr) {
+    expr(out, a);
+    out.push(' ');
+    out.push_str(op);
+    out.push(' ');
+    expr(out, b);
+}
+
+fn list(out: &mut String, items: &[Expr]) {
+    for (i, e) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        expr(out, e);
+    }
+}
