@@ -47,8 +47,11 @@ impl Date {
 
     /// The date `days` after 1970-01-01, if within years 0..=9999.
     pub fn from_days(days: i32) -> Option<Date> {
-        let (y, _, _) = civil_from_days(days);
-        (0..=9999).contains(&y).then_some(Date { days })
+        // Check the range before converting: `civil_from_days` overflows
+        // `i32` for day numbers near its limits.
+        (MIN_DAYS..=MAX_DAYS)
+            .contains(&days)
+            .then_some(Date { days })
     }
 
     /// `(year, month, day)`.
@@ -56,6 +59,11 @@ impl Date {
         civil_from_days(self.days)
     }
 }
+
+/// The day number of 0000-01-01.
+const MIN_DAYS: i32 = -719_528;
+/// The day number of 9999-12-31.
+const MAX_DAYS: i32 = 2_932_896;
 
 fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
