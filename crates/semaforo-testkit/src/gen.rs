@@ -282,6 +282,14 @@ fn random_record(rng: &mut Rng, records: &mut Vec<Record>, level: usize, depth: 
                 optional: rng.chance(40),
             });
         }
+    } else if level > 0 && rng.chance(30) {
+        // A recursive record type (a list of itself), which declarations
+        // allow; data depth is bounded by the recipe generator.
+        fields.push(Field {
+            name: format!("f{}", fields.len()).into(),
+            ty: FieldType::List(RecordId(index as u32)),
+            optional: true,
+        });
     }
     // Shuffle so no evaluator can assume an order of types.
     for i in (1..fields.len()).rev() {
@@ -326,8 +334,8 @@ impl Default for ProgramConfig {
     fn default() -> ProgramConfig {
         ProgramConfig {
             min_rules: 1,
-            max_rules: 8,
-            max_depth: 4,
+            max_rules: 10,
+            max_depth: 5,
         }
     }
 }
@@ -426,6 +434,7 @@ pub fn random_program(seed: u64, config: &ProgramConfig) -> GeneratedProgram {
             lists: &lists,
             tables: &tables,
             vars: Vec::new(),
+            shared: Vec::new(),
         };
         for i in 0..rule_count {
             rules.push(random_rule(&mut g, i, lane_count, config.max_depth));
@@ -498,6 +507,9 @@ struct ExprGen<'a> {
     lists: &'a [ListDef],
     tables: &'a [TableDef],
     vars: Vec<RecordId>,
+    // Root-scope expressions generated so far, reused now and then so rules
+    // share predicates as real rulesets do (and hash-consing is exercised).
+    shared: Vec<Expr>,
 }
 
 const MAX_VARS: usize = 3;
@@ -564,6 +576,26 @@ impl ExprGen<'_> {
 
     /// A random expression of type `s`, at most `depth` operators deep.
     fn expr_of(&mut self, s: Scalar, depth: usize) -> Expr {
+        // Only expressions with no free variable are shared, and only at the
+        // root scope, so a reused quantifier keeps `VarId` = depth.
+        if self.vars.is_empty() && self.rng.chance(10) {
+            let same: Vec<&Expr> = self
+                .shared
+                .iter()
+                .filter(|e| e.ty == Type::Scalar(s))
+                .collect();
+            if let Some(e) = self.rng.pick(&same) {
+                return (*e).clone();
+            }
+        }
+        let e = self.fresh(s, depth);
+        if self.vars.is_empty() && self.shared.len() < 64 && depth > 0 {
+            self.shared.push(e.clone());
+        }
+        e
+    }
+
+    fn fresh(&mut self, s: Scalar, depth: usize) -> Expr {
         if depth == 0 || self.rng.chance(15) {
             return self.leaf(s);
         }
