@@ -775,13 +775,14 @@ impl Checker {
         valid.sort_by_key(|v| v.0);
         let mut last: Option<(i64, Span)> = None;
         for (lane, score, span) in valid {
-            if let Some((prev, prev_span)) = last {
-                if score <= prev {
-                    let name = self
-                        .lanes
-                        .get(usize::from(lane.0))
-                        .map_or("", |l| l.name.as_str());
-                    self.diags.push(
+            if let Some((prev, prev_span)) = last
+                && score <= prev
+            {
+                let name = self
+                    .lanes
+                    .get(usize::from(lane.0))
+                    .map_or("", |l| l.name.as_str());
+                self.diags.push(
                         Diagnostic::error(
                             "E0117",
                             span,
@@ -792,8 +793,7 @@ impl Checker {
                         .with_label(prev_span, format!("a less severe lane starts at {prev}"))
                         .with_help("thresholds must strictly increase with lane severity"),
                     );
-                    continue;
-                }
+                continue;
             }
             last = Some((score, span));
             self.thresholds.push((lane, score));
@@ -825,18 +825,17 @@ impl Checker {
             active_to = active.to.as_ref().and_then(|d| self.date(d));
             if let (Some(from), Some(to), Some(from_lit), Some(to_lit)) =
                 (active_from, active_to, &active.from, &active.to)
+                && to < from
             {
-                if to < from {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E0405",
-                            to_lit.span,
-                            format!("the active period ends ({to}) before it starts ({from})"),
-                        )
-                        .with_label(from_lit.span, "start")
-                        .with_help("swap the dates"),
-                    );
-                }
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0405",
+                        to_lit.span,
+                        format!("the active period ends ({to}) before it starts ({from})"),
+                    )
+                    .with_label(from_lit.span, "start")
+                    .with_help("swap the dates"),
+                );
             }
         }
 

@@ -38,7 +38,7 @@ fn expectations(source: &str, name: &str) -> Vec<(String, u32, u32)> {
         out.push((code.to_string(), l.parse().unwrap(), c.parse().unwrap()));
     }
     assert!(
-        ok != !out.is_empty(),
+        ok == out.is_empty(),
         "{name}: write either `# expect: ok` or at least one `# expect: CODE at L:C`, not both"
     );
     out.sort();

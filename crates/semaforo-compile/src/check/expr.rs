@@ -394,14 +394,8 @@ impl Checker {
                 boxed(kind, BOOL, span)
             }
             BinOp::Eq | BinOp::Ne => {
-                let ls = match &l {
-                    Some(l) => Some(self.want_scalar(l)),
-                    None => None,
-                };
-                let rs = match &r {
-                    Some(r) => Some(self.want_scalar(r)),
-                    None => None,
-                };
+                let ls = l.as_ref().map(|l| self.want_scalar(l));
+                let rs = r.as_ref().map(|r| self.want_scalar(r));
                 let (l, r, ls, rs) = (l?, r?, ls??, rs??);
                 if ls != rs {
                     self.mismatch(op, &l, &r, ls, rs);
@@ -526,10 +520,6 @@ impl Checker {
 
     /// The right-hand side of `in`, `starts with`, `contains`. `want` is the
     /// element type required (`None` when the tested value failed).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a private helper with one caller per operator"
-    )]
     fn pattern(
         &mut self,
         p: &ast::Expr,
@@ -560,29 +550,26 @@ impl Checker {
                         }
                         Ok(None) => ok = false,
                         Ok(Some(c)) => {
-                            if let Some(want) = want {
-                                if c.scalar() != want {
-                                    ok = false;
-                                    let mut d = Diagnostic::error(
-                                        "E0305",
-                                        elem.span,
-                                        format!(
-                                            "expected {}, found {}",
-                                            scalar_name(want),
-                                            scalar_name(c.scalar())
-                                        ),
-                                    );
-                                    if let Some(vs) = value_span {
-                                        d = d.with_label(
-                                            vs,
-                                            format!("this is {}", scalar_name(want)),
-                                        );
-                                    } else {
-                                        d = d.with_help(format!("`{op}` takes text patterns"));
-                                    }
-                                    self.diags.push(d);
-                                    continue;
+                            if let Some(want) = want
+                                && c.scalar() != want
+                            {
+                                ok = false;
+                                let mut d = Diagnostic::error(
+                                    "E0305",
+                                    elem.span,
+                                    format!(
+                                        "expected {}, found {}",
+                                        scalar_name(want),
+                                        scalar_name(c.scalar())
+                                    ),
+                                );
+                                if let Some(vs) = value_span {
+                                    d = d.with_label(vs, format!("this is {}", scalar_name(want)));
+                                } else {
+                                    d = d.with_help(format!("`{op}` takes text patterns"));
                                 }
+                                self.diags.push(d);
+                                continue;
                             }
                             if let Some(i) = values.iter().position(|v| *v == c) {
                                 let first = spans.get(i).copied().unwrap_or(elem.span);
@@ -625,10 +612,10 @@ impl Checker {
                         Resolved::Table(_) => "a table",
                         _ => "a record element",
                     };
-                    if let Resolved::Table(i) = resolved {
-                        if let Some(t) = self.tables.get_mut(i) {
-                            t.used = true;
-                        }
+                    if let Resolved::Table(i) = resolved
+                        && let Some(t) = self.tables.get_mut(i)
+                    {
+                        t.used = true;
                     }
                     self.diags.push(
                         Diagnostic::error(
@@ -697,26 +684,27 @@ impl Checker {
             (elem, _) => elem,
         };
         let empty = list.values.as_ref().is_some_and(Vec::is_empty);
-        if let (Some(elem), Some(want)) = (elem, want) {
-            if elem != want && !empty {
-                let mut d = Diagnostic::error(
-                    "E0305",
-                    id.span,
-                    format!(
-                        "`{}` is a list of {}, expected a list of {}",
-                        id.name,
-                        scalar_name(elem),
-                        scalar_name(want)
-                    ),
-                );
-                if let Some(vs) = value_span {
-                    d = d.with_label(vs, format!("this is {}", scalar_name(want)));
-                } else {
-                    d = d.with_help(format!("`{op}` takes a list of texts"));
-                }
-                self.diags.push(d);
-                return None;
+        if let (Some(elem), Some(want)) = (elem, want)
+            && elem != want
+            && !empty
+        {
+            let mut d = Diagnostic::error(
+                "E0305",
+                id.span,
+                format!(
+                    "`{}` is a list of {}, expected a list of {}",
+                    id.name,
+                    scalar_name(elem),
+                    scalar_name(want)
+                ),
+            );
+            if let Some(vs) = value_span {
+                d = d.with_label(vs, format!("this is {}", scalar_name(want)));
+            } else {
+                d = d.with_help(format!("`{op}` takes a list of texts"));
             }
+            self.diags.push(d);
+            return None;
         }
         Some(Pattern::List(crate::hir::ListId(index as u32)))
     }
@@ -760,17 +748,33 @@ impl Checker {
                     self.unknown_name(id, names.iter().map(String::as_str), "name");
                     return None;
                 }
-                Resolved::Field(_) => {
+                Resolved::Field(i) => {
+                    let is_list = self
+                        .records
+                        .first()
+                        .and_then(|r| r.fields.get(i))
+                        .is_some_and(|f| matches!(f.ty, FieldTy::List(_)));
+                    let help = if is_list {
+                        format!(
+                            "`{0}` is a record list: read its elements' fields inside a quantifier, e.g. `any(x in {0}: x.{1} ...)`",
+                            id.name, field.name
+                        )
+                    } else {
+                        format!(
+                            "top-level fields are read by bare name: write `{}`",
+                            id.name
+                        )
+                    };
                     self.diags.push(
                         Diagnostic::error(
                             "E0211",
                             base.span,
-                            format!("`{}` is a top-level field and has no field `{}`", id.name, field.name),
+                            format!(
+                                "`{}` is a top-level field and has no field `{}`",
+                                id.name, field.name
+                            ),
                         )
-                        .with_help(format!(
-                            "top-level fields are read by bare name; only quantifier variables have fields, e.g. `any(x in {}: x.{})`",
-                            id.name, field.name
-                        )),
+                        .with_help(help),
                     );
                     return None;
                 }
@@ -798,10 +802,11 @@ impl Checker {
         let b = self.expr(base, scope)?;
         let found = self.type_name(b.ty);
         let help = match b.ty {
-            Type::Records(_) => {
-                "iterate over a record list with a quantifier, e.g. `any(x in it.items: x.f > 0)`"
-            }
-            Type::Scalar(_) => "only quantifier variables have fields",
+            Type::Records(_) => format!(
+                "iterate over the list with a quantifier and read `x.{}` of each element `x`",
+                field.name
+            ),
+            Type::Scalar(_) => "only quantifier variables have fields".to_string(),
         };
         self.diags.push(
             Diagnostic::error(
@@ -914,7 +919,7 @@ impl Checker {
                     format!("variable `{}` shadows a {what} of the same name", var.name),
                 )
                 .with_label(at, format!("the {what} is declared here"))
-                .with_help("choose another variable name, e.g. `it`"),
+                .with_help("choose another name for the variable"),
             );
         }
         let record = match source.as_ref().map(|s| s.ty) {

@@ -199,7 +199,7 @@ mod tests {
         let names = ["origin", "office", "importer"];
         assert_eq!(suggest("orign", names.iter().copied()), Some("origin"));
         assert_eq!(suggest("xyz", names.iter().copied()), None);
-        // Two edits on a 6-letter name is within len / 3.
+        // Two edits on a 4-letter name exceed max(1, 4 / 3).
         assert_eq!(suggest("orgn", names.iter().copied()), None);
         assert_eq!(suggest("ofice", names.iter().copied()), Some("office"));
     }
