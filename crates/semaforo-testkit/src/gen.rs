@@ -559,10 +559,10 @@ impl ExprGen<'_> {
     }
 
     fn leaf(&mut self, s: Scalar) -> Expr {
-        if self.rng.chance(60) {
-            if let Some(f) = self.field(s) {
-                return f;
-            }
+        if self.rng.chance(60)
+            && let Some(f) = self.field(s)
+        {
+            return f;
         }
         if s == Scalar::Date && self.rng.chance(30) {
             return expr(ExprKind::Today, s);
@@ -908,7 +908,7 @@ pub struct Input {
 
 /// `count` random inputs for `layout`, from `seed`.
 pub fn random_inputs(seed: u64, layout: &Layout, count: usize) -> Vec<Input> {
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_1A9E);
+    let mut rng = Rng::new(seed ^ 0x5EED_0F1A_9E00);
     (0..count)
         .map(|_| Input {
             recipe: random_recipe(&mut rng, layout),

@@ -236,7 +236,7 @@ impl Interp<'_> {
                     None
                 } else {
                     self.pattern_values(list, vars)
-                        .map(|items| items.iter().any(|item| *item == v))
+                        .map(|items| items.contains(&v))
                 };
                 RefValue::from_truth(if *negated { found.map(|b| !b) } else { found })
             }
@@ -382,16 +382,22 @@ impl Interp<'_> {
         }
         vars.truncate(var);
         match kind {
-            Quant::Any => RefValue::from_truth(
-                results
-                    .iter()
-                    .fold(Some(false), |acc, r| kleene_or(acc, r.truth())),
-            ),
-            Quant::All => RefValue::from_truth(
-                results
-                    .iter()
-                    .fold(Some(true), |acc, r| kleene_and(acc, r.truth())),
-            ),
+            Quant::Any => {
+                // Kleene OR over the elements (an unknown does not stop the
+                // scan: a later true still wins).
+                let mut acc = Some(false);
+                for r in &results {
+                    acc = kleene_or(acc, r.truth());
+                }
+                RefValue::from_truth(acc)
+            }
+            Quant::All => {
+                let mut acc = Some(true);
+                for r in &results {
+                    acc = kleene_and(acc, r.truth());
+                }
+                RefValue::from_truth(acc)
+            }
             Quant::Count => {
                 let n = results.iter().filter(|r| r.truth() == Some(true)).count();
                 RefValue::Number(Decimal::from_i64(n as i64))

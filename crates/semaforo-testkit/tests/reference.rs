@@ -514,11 +514,18 @@ fn lookups_len_today_and_date_diff() {
     assert_eq!(truth(cmp(Cmp::Ge, today, date(TODAY))), Some(true));
 }
 
+/// Element values, expected `[any, all]`, expected `[count, sum, min, max]`.
+type QuantCase = (
+    &'static [Option<&'static str>],
+    [Option<bool>; 2],
+    [Option<&'static str>; 4],
+);
+
 #[test]
 fn quantifiers_and_aggregates() {
     let big = |v: Expr| cmp(Cmp::Gt, v, num("10"));
     let value = || var(0, VALUE, Scalar::Number);
-    let cases: Vec<(&[Option<&str>], [Option<bool>; 2], [Option<&str>; 4])> = vec![
+    let cases: Vec<QuantCase> = vec![
         // (values, [any, all], [count, sum, min, max])
         (
             &[],
