@@ -26,6 +26,10 @@ use crate::decimal::Decimal;
 use crate::layout::{FieldId, Layout, RecordId};
 use crate::sets::{Constant, ContainsSet, InSet, PrefixSet, SetError, Table};
 
+// The evaluation types live in `eval`; they are re-exported here so the
+// whole plan API can be named from one module.
+pub use crate::eval::{EvalContext, EvalError, Scratch};
+
 /// The deepest op the plan accepts. The evaluator recurses once per level,
 /// so this bounds its stack use: about 1.3 KiB per level in a debug build
 /// and far less optimised, so 512 levels fit in a 2 MiB thread stack with
