@@ -496,3 +496,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn element_fields_written_without_their_variable_get_a_hint() {
+    let checked = run(&[&with_schema(
+        "rule R \"r\" { when any(it in items: hs == \"1\") then score 1 }",
+    )]);
+    assert_eq!(checked.diagnostics.len(), 1);
+    assert_eq!(checked.diagnostics[0].code, "E0202");
+    assert_eq!(
+        checked.diagnostics[0].help.as_deref(),
+        Some("did you mean `it.hs`?")
+    );
+}

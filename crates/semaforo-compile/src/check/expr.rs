@@ -187,7 +187,21 @@ impl Checker {
                 None
             }
             Resolved::Unknown => {
-                if !self.no_schema {
+                // A field of an element in scope, written without its variable.
+                let element = scope.iter().rev().find_map(|v| {
+                    let record = self.records.get(v.record?.0 as usize)?;
+                    record
+                        .fields
+                        .iter()
+                        .any(|f| f.name == id.name)
+                        .then(|| format!("{}.{}", v.name, id.name))
+                });
+                if let Some(path) = element {
+                    self.diags.push(
+                        Diagnostic::error("E0202", id.span, format!("unknown name `{}`", id.name))
+                            .with_help(format!("did you mean `{path}`?")),
+                    );
+                } else if !self.no_schema {
                     let names = self.root_field_names();
                     self.unknown_name(id, names.iter().map(String::as_str), "name");
                 }
