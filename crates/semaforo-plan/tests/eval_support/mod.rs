@@ -322,7 +322,7 @@ pub fn everything() -> Plan {
 
 /// The origin of declaration number `k`.
 pub fn origin(k: usize) -> Option<&'static str> {
-    (k % 4 != 0).then(|| ["CN", "HK", "GT"][k % 3])
+    (!k.is_multiple_of(4)).then(|| ["CN", "HK", "GT"][k % 3])
 }
 
 /// Binds declaration number `k` (shapes vary with `k`) into `d`.
@@ -345,7 +345,7 @@ pub fn fill(plan: &Plan, d: &mut Declaration, k: usize) {
             .unwrap();
     }
     if k % 5 != 2 {
-        d.set_bool(l, Node::ROOT, AEO, k % 2 == 0).unwrap();
+        d.set_bool(l, Node::ROOT, AEO, k.is_multiple_of(2)).unwrap();
     }
     d.set_date(l, Node::ROOT, DECLARED, date("2026-05-01"))
         .unwrap();
@@ -368,7 +368,7 @@ pub fn fill(plan: &Plan, d: &mut Declaration, k: usize) {
                 ["Zapatos de CUERO", "ὈΔΟΣ", "motor", ""][(j * k) % 4],
             )
             .unwrap();
-            if (j + k) % 3 != 0 {
+            if !(j + k).is_multiple_of(3) {
                 d.set_number(l, e, KG, Decimal::from_i64((j + 1) as i64))
                     .unwrap();
             }
