@@ -59,7 +59,6 @@ fn check(p: &Program, e: &Expr, vars: &mut Vec<RecordId>, seen: &mut BTreeSet<St
             let want = if matches!(e.kind, ExprKind::Neg(_)) {
                 Scalar::Number
             } else {
-                seen.insert("LenSeen".into());
                 Scalar::Text
             };
             assert_eq!(s(a), want);
@@ -192,9 +191,12 @@ fn generated_programs_are_well_typed_and_cover_every_form() {
                 assert_eq!(w.ty, Type::Scalar(Scalar::Bool));
                 check(p, w, &mut Vec::new(), &mut seen);
             }
-            if let Some(c) = r.sample {
-                seen.insert(format!("Sample{}", c.min(2).max(c / 1_000_000 * 3)));
-            }
+            match r.sample {
+                Some(0) => seen.insert("SampleNone".into()),
+                Some(1_000_000) => seen.insert("SampleAll".into()),
+                Some(_) => seen.insert("SampleSome".into()),
+                None => seen.insert("Unsampled".into()),
+            };
         }
     }
     let mut missing = Vec::new();
@@ -254,7 +256,7 @@ fn generated_programs_are_well_typed_and_cover_every_form() {
     ] {
         expect(p);
     }
-    for s in ["Sample0", "Sample3"] {
+    for s in ["SampleNone", "SampleAll", "SampleSome", "Unsampled"] {
         expect(s);
     }
     assert!(missing.is_empty(), "forms never generated: {missing:?}");
