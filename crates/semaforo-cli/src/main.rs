@@ -1,3 +1,55 @@
-//! The `semaforo` command.
+//! The `semaforo` command: check, format, test and evaluate rulesets.
 
-fn main() {}
+mod cmd_check;
+mod cmd_eval;
+mod cmd_fmt;
+mod cmd_test;
+mod common;
+mod render;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Semáforo: customs risk rules, checked, tested and evaluated.
+#[derive(Parser, Debug)]
+#[command(name = "semaforo", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse, type-check and lint rule files.
+    Check(cmd_check::Args),
+    /// Format rule files canonically (in place, or `--check`).
+    Fmt(cmd_fmt::Args),
+    /// Run the `test` blocks of a ruleset.
+    Test(cmd_test::Args),
+    /// Evaluate declarations; one JSON object per declaration on stdout.
+    Eval(cmd_eval::Args),
+}
+
+/// Exit status of a command: 0 success, 1 findings (errors, failed tests,
+/// rejected declarations), 2 usage or I/O errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Ok,
+    Findings,
+    Trouble,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Check(a) => cmd_check::run(a),
+        Command::Fmt(a) => cmd_fmt::run(a),
+        Command::Test(a) => cmd_test::run(a),
+        Command::Eval(a) => cmd_eval::run(a),
+    };
+    match status {
+        Status::Ok => ExitCode::SUCCESS,
+        Status::Findings => ExitCode::from(1),
+        Status::Trouble => ExitCode::from(2),
+    }
+}

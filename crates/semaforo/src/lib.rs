@@ -1,1 +1,68 @@
 //! Semáforo: an embeddable customs risk engine.
+//!
+//! A host compiles a ruleset once (at start and on every change) and
+//! evaluates every declaration against it:
+//!
+//! 1. [`Compiler`] takes rule sources and the external lists and tables, and
+//!    produces an immutable [`Ruleset`] (source text -> AST -> checked
+//!    program -> flat plan; see `docs/architecture.md`).
+//! 2. A declaration is bound into a reusable [`Declaration`] buffer, from JSON
+//!    ([`Ruleset::bind_json`]) or directly by [`FieldHandle`].
+//! 3. [`Ruleset::evaluate`] decides the lane, score, fired and undetermined
+//!    rules into a caller-owned [`Outcome`], with a per-thread [`Scratch`]; it
+//!    performs no heap allocation after warm-up. [`Evaluator`] bundles the
+//!    buffers for the common case.
+//!
+//! ```
+//! use semaforo::{Compiler, Context, Date};
+//!
+//! let mut c = Compiler::new();
+//! c.add_source("rules.sem", r#"
+//! ruleset "demo" version "2026.1"
+//! schema declaration {
+//!   key id: text
+//!   importer: text
+//!   aeo: bool
+//! }
+//! list watched_importers: text
+//! rule WATCH-001 "Importer on the watch list" {
+//!   when importer in watched_importers and not aeo
+//!   then lane red, note "Physical inspection"
+//! }
+//! "#);
+//! c.add_list("watched_importers", ["IMP-7"]);
+//! let ruleset = c.compile().map_err(|e| e.to_string())?;
+//!
+//! let ctx = Context::new(Date::parse("2026-06-01").unwrap(), Default::default(), "key-2026");
+//! let mut ev = ruleset.evaluator();
+//! let out = ev.eval_json(br#"{"id": "D1", "importer": "IMP-7", "aeo": false}"#, &ctx)?;
+//! assert_eq!(out.lane(), "red");
+//! assert_eq!(out.fired().map(|f| f.id).collect::<Vec<_>>(), ["WATCH-001"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Input safety
+//!
+//! Rule text, external data and declarations are treated as hostile: the
+//! parser limits source size and nesting depth, the JSON binder limits input
+//! size and depth and rejects duplicate members, and evaluation recursion is
+//! bounded by the nesting limit. No input makes the library panic.
+
+mod compiler;
+mod externals;
+mod fingerprint;
+mod ruleset;
+mod source;
+mod testing;
+
+pub use compiler::{CheckReport, CompileError, Compiler};
+pub use ruleset::{
+    Context, Declaration, Element, Evaluator, FieldHandle, FiredRule, InputError, OutcomeView,
+    Ruleset,
+};
+pub use semaforo_plan::json::{BindError, JsonBinder};
+pub use semaforo_plan::plan::{EvalError, Scratch};
+pub use semaforo_plan::{Date, Decimal, FieldType, Outcome, SamplingKey};
+pub use semaforo_syntax::{Diagnostic, FileId, Label, Severity, Span};
+pub use source::{Source, SourceKind, Sources};
+pub use testing::{TestFailure, TestResult};

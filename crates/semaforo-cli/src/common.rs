@@ -1,0 +1,171 @@
+//! Options and helpers shared by the subcommands.
+
+use crate::Status;
+use semaforo::{Compiler, Context, Date, SamplingKey};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// External data options.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct DataArgs {
+    /// An external list: `NAME=PATH` (one entry per line; `#` comments).
+    #[arg(long = "list", value_name = "NAME=PATH")]
+    pub lists: Vec<String>,
+    /// An external table: `NAME=PATH` (CSV with header `key,value`).
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<String>,
+}
+
+/// Evaluation context options.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct ContextArgs {
+    /// The evaluation date, `YYYY-MM-DD` (default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// The 128-bit sampling key as 32 hex digits (or set
+    /// `SEMAFORO_SAMPLING_KEY`). Without either, an all-zero key is used
+    /// and a warning is printed.
+    #[arg(long, value_name = "HEX32")]
+    pub sampling_key: Option<String>,
+    /// A label for the sampling key, recorded in every outcome (default:
+    /// `sha256:` and the first 16 hex digits of the key's SHA-256).
+    #[arg(long, value_name = "LABEL")]
+    pub sampling_key_id: Option<String>,
+}
+
+/// Prints an error line on stderr.
+pub(crate) fn error(msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "error: {msg}");
+}
+
+/// Prints a warning line on stderr.
+pub(crate) fn warn(msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "warning: {msg}");
+}
+
+/// Reads a UTF-8 text file; the error names the file.
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{}` is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn split_assignment(s: &str, what: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_string(), PathBuf::from(p))),
+        _ => Err(format!("`--{what} {s}`: expected `NAME=PATH`")),
+    }
+}
+
+/// A compiler loaded with the rule files and external data.
+pub(crate) fn load(files: &[PathBuf], data: &DataArgs) -> Result<Compiler, Status> {
+    let mut c = Compiler::new();
+    if files.is_empty() {
+        error("no rule files given");
+        return Err(Status::Trouble);
+    }
+    for f in files {
+        match read_text(f) {
+            Ok(t) => {
+                c.add_source(f.display().to_string(), t);
+            }
+            Err(e) => {
+                error(e);
+                return Err(Status::Trouble);
+            }
+        }
+    }
+    for l in &data.lists {
+        let (name, path) = split_assignment(l, "list").map_err(|e| {
+            error(e);
+            Status::Trouble
+        })?;
+        let text = read_text(&path).map_err(|e| {
+            error(e);
+            Status::Trouble
+        })?;
+        c.add_list_file(name, path.display().to_string(), text);
+    }
+    for t in &data.tables {
+        let (name, path) = split_assignment(t, "table").map_err(|e| {
+            error(e);
+            Status::Trouble
+        })?;
+        let text = read_text(&path).map_err(|e| {
+            error(e);
+            Status::Trouble
+        })?;
+        c.add_table_file(name, path.display().to_string(), text);
+    }
+    Ok(c)
+}
+
+/// The current date in UTC.
+pub(crate) fn current_date() -> Option<Date> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Date::from_days(i32::try_from(secs / 86_400).ok()?)
+}
+
+fn parse_key(hex: &str) -> Result<SamplingKey, String> {
+    let hex = hex.trim();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("the sampling key must be exactly 32 hexadecimal digits (128 bits)".into());
+    }
+    let mut key = [0u8; 16];
+    for (i, k) in key.iter_mut().enumerate() {
+        let byte = hex.get(2 * i..2 * i + 2).unwrap_or("00");
+        *k = u8::from_str_radix(byte, 16).map_err(|e| e.to_string())?;
+    }
+    Ok(SamplingKey(key))
+}
+
+/// The evaluation context from the options and the environment.
+pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
+    let today = match &args.today {
+        Some(t) => Date::parse(t).ok_or_else(|| {
+            error(format!("`--today {t}`: expected a date `YYYY-MM-DD`"));
+            Status::Trouble
+        })?,
+        None => current_date().ok_or_else(|| {
+            error("the system clock is outside years 0000-9999; pass `--today`");
+            Status::Trouble
+        })?,
+    };
+    let from_env = std::env::var("SEMAFORO_SAMPLING_KEY").ok();
+    let key = match args.sampling_key.as_deref().or(from_env.as_deref()) {
+        Some(h) => Some(parse_key(h).map_err(|e| {
+            error(e);
+            Status::Trouble
+        })?),
+        None => None,
+    };
+    let (key, default_id) = match key {
+        Some(k) => {
+            let digest = Sha256::digest(k.0);
+            let id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            (k, format!("sha256:{id}"))
+        }
+        None => {
+            warn(
+                "no sampling key given (`--sampling-key` or SEMAFORO_SAMPLING_KEY): using the all-zero key, \
+                 so sampled rules select predictably",
+            );
+            (SamplingKey::default(), "zero-key".to_string())
+        }
+    };
+    Ok(Context::new(
+        today,
+        key,
+        args.sampling_key_id.clone().unwrap_or(default_id),
+    ))
+}

@@ -1,0 +1,351 @@
+//! Compiling sources and external data into a [`Ruleset`].
+
+use crate::externals::{RawEntry, read_list_file, read_table_file, typed};
+use crate::fingerprint::fingerprint;
+use crate::ruleset::Ruleset;
+use crate::source::{SourceKind, Sources};
+use semaforo_compile::check::check;
+use semaforo_compile::hir::{Const, Program};
+use semaforo_compile::lower::{Externals, lower};
+use semaforo_syntax::{Diagnostic, FileId, Span};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The checked program with its warnings, or every diagnostic.
+type FrontEnd = Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+#[derive(Clone, Debug)]
+enum Data {
+    /// Entries given through the API.
+    Values(Vec<String>),
+    /// A file to read: its name and text.
+    File(String, String),
+}
+
+#[derive(Clone, Debug)]
+enum TableData {
+    Values(Vec<(String, String)>),
+    File(String, String),
+}
+
+/// Collects rule sources and external lists and tables, and compiles them.
+///
+/// ```
+/// let mut c = semaforo::Compiler::new();
+/// c.add_source("rules.sem", r#"
+/// ruleset "demo" version "1"
+/// schema declaration { key id: text
+///   origin: text }
+/// list watched: text
+/// rule R1 "Watched origin" { when origin in watched then score 10 }
+/// "#);
+/// c.add_list("watched", ["CN", "VN"]);
+/// let ruleset = c.compile().expect("compiles");
+/// assert_eq!(ruleset.name(), "demo");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Compiler {
+    rules: Vec<(String, String)>,
+    lists: Vec<(String, Data)>,
+    tables: Vec<(String, TableData)>,
+}
+
+/// The result of [`Compiler::check`]: every diagnostic, and the sources
+/// their spans point into.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// Errors and warnings in a stable order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The sources, for rendering.
+    pub sources: Sources,
+}
+
+impl CheckReport {
+    /// True if any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Compilation failed; `diagnostics` holds every error (and the warnings).
+#[derive(Debug, thiserror::Error)]
+pub struct CompileError {
+    /// Errors and warnings in a stable order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The sources, for rendering.
+    pub sources: Sources,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors: Vec<&Diagnostic> = self.diagnostics.iter().filter(|d| d.is_error()).collect();
+        match errors.first() {
+            Some(d) => {
+                let (file, line, col) = self.sources.locate(d.span);
+                write!(
+                    f,
+                    "{file}:{line}:{col}: {}[{}]: {}",
+                    d.severity, d.code, d.message
+                )?;
+                if errors.len() > 1 {
+                    write!(f, " (and {} more errors)", errors.len() - 1)?;
+                }
+                Ok(())
+            }
+            None => f.write_str("the ruleset could not be compiled"),
+        }
+    }
+}
+
+impl Compiler {
+    /// An empty compiler.
+    pub fn new() -> Compiler {
+        Compiler::default()
+    }
+
+    /// Adds a rule source; `name` is used in diagnostics. Sources are
+    /// compiled in the order they are added.
+    pub fn add_source(
+        &mut self,
+        name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> &mut Compiler {
+        self.rules.push((name.into(), text.into()));
+        self
+    }
+
+    /// Supplies the entries of the external list `name`.
+    pub fn add_list<I, S>(&mut self, name: impl Into<String>, entries: I) -> &mut Compiler
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values = entries.into_iter().map(Into::into).collect();
+        self.lists.push((name.into(), Data::Values(values)));
+        self
+    }
+
+    /// Supplies the external list `name` as the text of a list file (one
+    /// entry per line, `#` comments and blank lines skipped).
+    pub fn add_list_file(
+        &mut self,
+        name: impl Into<String>,
+        file_name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> &mut Compiler {
+        self.lists
+            .push((name.into(), Data::File(file_name.into(), text.into())));
+        self
+    }
+
+    /// Supplies the entries of the external table `name`.
+    pub fn add_table<I, K, V>(&mut self, name: impl Into<String>, entries: I) -> &mut Compiler
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let values = entries
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self.tables.push((name.into(), TableData::Values(values)));
+        self
+    }
+
+    /// Supplies the external table `name` as the text of a CSV file with the
+    /// header `key,value`.
+    pub fn add_table_file(
+        &mut self,
+        name: impl Into<String>,
+        file_name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> &mut Compiler {
+        self.tables
+            .push((name.into(), TableData::File(file_name.into(), text.into())));
+        self
+    }
+
+    /// Parses and checks the rule sources (external data is not needed).
+    pub fn check(&self) -> CheckReport {
+        let (sources, result) = self.front_end();
+        match result {
+            Ok((_, diagnostics)) | Err(diagnostics) => CheckReport {
+                diagnostics,
+                sources,
+            },
+        }
+    }
+
+    /// Parses and checks every source; on success the checked program and
+    /// the warnings.
+    fn front_end(&self) -> (Sources, FrontEnd) {
+        let mut sources = Sources::default();
+        let mut files = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (name, text) in &self.rules {
+            let id = sources.add(name.clone(), text.clone(), SourceKind::Rules);
+            match semaforo_syntax::parse(text, id) {
+                Ok(f) => files.push(f),
+                Err(mut d) => diagnostics.append(&mut d),
+            }
+        }
+        if !diagnostics.is_empty() {
+            return (sources, Err(diagnostics));
+        }
+        let checked = check(&files);
+        let result = match checked.program {
+            Some(p) => Ok((p, checked.diagnostics)),
+            None => Err(checked.diagnostics),
+        };
+        (sources, result)
+    }
+
+    /// Compiles the sources and external data into a [`Ruleset`].
+    pub fn compile(&self) -> Result<Ruleset, CompileError> {
+        let (mut sources, result) = self.front_end();
+        let (program, mut diagnostics) = match result {
+            Ok(x) => x,
+            Err(diagnostics) => {
+                return Err(CompileError {
+                    diagnostics,
+                    sources,
+                });
+            }
+        };
+        let mut externals = Externals::default();
+        let mut lists: BTreeMap<String, Vec<Const>> = BTreeMap::new();
+        let mut tables: BTreeMap<String, Vec<(String, Const)>> = BTreeMap::new();
+        let mut errors = Vec::new();
+
+        for (name, data) in &self.lists {
+            let entries = match data {
+                Data::Values(v) => host_entries(
+                    &mut sources,
+                    &format!("<list `{name}` given by the host>"),
+                    v.iter(),
+                ),
+                Data::File(file, text) => {
+                    let id = sources.add(file.clone(), text.clone(), SourceKind::List);
+                    read_list_file(id, text)
+                }
+            };
+            if lists.contains_key(name) {
+                errors.push(Diagnostic::error(
+                    "E0605",
+                    entries.first().map_or(Span::default(), |e| e.span),
+                    format!("list `{name}` is supplied twice"),
+                ));
+                continue;
+            }
+            // Undeclared lists are passed on as text so that lowering
+            // reports them.
+            let ty = program
+                .lists
+                .iter()
+                .find(|l| &l.name == name)
+                .map_or(semaforo_compile::hir::Scalar::Text, |l| l.elem);
+            let mut values = Vec::with_capacity(entries.len());
+            for e in &entries {
+                match typed(e, ty, &format!("list `{name}`")) {
+                    Ok(v) => values.push(v),
+                    Err(d) => errors.push(d),
+                }
+            }
+            lists.insert(name.clone(), values);
+        }
+        for (name, data) in &self.tables {
+            let entries = match data {
+                TableData::Values(v) => {
+                    let label = format!("<table `{name}` given by the host>");
+                    let flat =
+                        host_entries(&mut sources, &label, v.iter().flat_map(|(k, v)| [k, v]));
+                    flat.chunks_exact(2)
+                        .filter_map(|p| match p {
+                            [k, v] => Some((k.clone(), v.clone())),
+                            _ => None,
+                        })
+                        .collect()
+                }
+                TableData::File(file, text) => {
+                    let id = sources.add(file.clone(), text.clone(), SourceKind::Table);
+                    match read_table_file(id, text) {
+                        Ok(e) => e,
+                        Err(d) => {
+                            errors.push(d);
+                            continue;
+                        }
+                    }
+                }
+            };
+            if tables.contains_key(name) {
+                errors.push(Diagnostic::error(
+                    "E0605",
+                    entries.first().map_or(Span::default(), |e| e.0.span),
+                    format!("table `{name}` is supplied twice"),
+                ));
+                continue;
+            }
+            let ty = program
+                .tables
+                .iter()
+                .find(|t| &t.name == name)
+                .map_or(semaforo_compile::hir::Scalar::Text, |t| t.value);
+            let mut values = Vec::with_capacity(entries.len());
+            for (k, v) in &entries {
+                match typed(v, ty, &format!("table `{name}`, key `{}`", k.text)) {
+                    Ok(c) => values.push((k.text.clone(), c)),
+                    Err(d) => errors.push(d),
+                }
+            }
+            tables.insert(name.clone(), values);
+        }
+        if !errors.is_empty() {
+            diagnostics.append(&mut errors);
+            return Err(CompileError {
+                diagnostics,
+                sources,
+            });
+        }
+        externals.lists = lists.clone().into_iter().collect();
+        externals.tables = tables.clone().into_iter().collect();
+        let plan = match lower(&program, &externals) {
+            Ok(p) => p,
+            Err(mut d) => {
+                diagnostics.append(&mut d);
+                return Err(CompileError {
+                    diagnostics,
+                    sources,
+                });
+            }
+        };
+        let rule_texts: Vec<&str> = self.rules.iter().map(|(_, t)| t.as_str()).collect();
+        let fp = fingerprint(rule_texts.into_iter(), &lists, &tables);
+        Ok(Ruleset::new(plan, program, fp, diagnostics, sources))
+    }
+}
+
+/// Registers values given through the API as a pseudo-source (one value per
+/// line) so that diagnostics about them can point at the value.
+fn host_entries<'a>(
+    sources: &mut Sources,
+    label: &str,
+    values: impl Iterator<Item = &'a String>,
+) -> Vec<RawEntry> {
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    for v in values {
+        let start = text.len() as u32;
+        text.push_str(v);
+        spans.push((v.clone(), start, text.len() as u32));
+        text.push('\n');
+    }
+    let id: FileId = sources.add(label.to_string(), text, SourceKind::List);
+    spans
+        .into_iter()
+        .map(|(t, s, e)| RawEntry {
+            text: t,
+            span: Span::new(id, s, e),
+        })
+        .collect()
+}

@@ -1,0 +1,84 @@
+//! The ruleset fingerprint: SHA-256 over a canonical form of everything that
+//! decides an outcome.
+//!
+//! The canonical form (version 1) is the byte string
+//!
+//! ```text
+//! "semaforo-fingerprint-v1"
+//! for each rule source, in the order given:      'S' len(text) text
+//! for each external list, by name (byte order):  'L' len(name) name count
+//!                                                   then for each entry: len(v) v
+//! for each table, by name (byte order):          'T' len(name) name count
+//!                                                   then for each entry, by key: len(k) k len(v) v
+//! ```
+//!
+//! where `len` and `count` are unsigned 64-bit little-endian integers and
+//! values are written canonically (numbers as `Decimal`'s canonical text,
+//! dates `YYYY-MM-DD`, bools `true`/`false`). File names are not included:
+//! the same rules compiled from another directory have the same fingerprint.
+//! List entries keep their order (duplicates included); table entries are
+//! sorted by key.
+
+use semaforo_compile::hir::Const;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+fn put(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+/// The canonical text of a constant.
+pub(crate) fn const_text(c: &Const) -> String {
+    match c {
+        Const::Text(t) => t.to_string(),
+        Const::Number(n) => n.to_string(),
+        Const::Bool(b) => b.to_string(),
+        Const::Date(d) => d.to_string(),
+    }
+}
+
+/// Computes the fingerprint.
+pub(crate) fn fingerprint<'a>(
+    sources: impl Iterator<Item = &'a str>,
+    lists: &BTreeMap<String, Vec<Const>>,
+    tables: &BTreeMap<String, Vec<(String, Const)>>,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"semaforo-fingerprint-v1");
+    for s in sources {
+        h.update(b"S");
+        put(&mut h, s.as_bytes());
+    }
+    for (name, values) in lists {
+        h.update(b"L");
+        put(&mut h, name.as_bytes());
+        h.update((values.len() as u64).to_le_bytes());
+        for v in values {
+            put(&mut h, const_text(v).as_bytes());
+        }
+    }
+    for (name, entries) in tables {
+        h.update(b"T");
+        put(&mut h, name.as_bytes());
+        h.update((entries.len() as u64).to_le_bytes());
+        let mut sorted: Vec<&(String, Const)> = entries.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        for (k, v) in sorted {
+            put(&mut h, k.as_bytes());
+            put(&mut h, const_text(v).as_bytes());
+        }
+    }
+    h.finalize().into()
+}
+
+/// Lowercase hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,642 @@
+//! A compiled ruleset, declaration buffers, evaluation and outcomes.
+
+use crate::fingerprint::hex;
+use crate::source::Sources;
+use semaforo_compile::hir::{Program, TestDef};
+use semaforo_plan::decl::DeclError;
+use semaforo_plan::json::{BindError, JsonBinder};
+use semaforo_plan::plan::{EvalContext, EvalError, Plan, Scratch};
+use semaforo_plan::{
+    Date, Decimal, FieldId, FieldType, Node, Outcome, RecordId, SamplingKey, Slot,
+};
+use semaforo_syntax::Diagnostic;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+#[derive(Debug)]
+struct Inner {
+    plan: Plan,
+    fingerprint: [u8; 32],
+    fingerprint_hex: String,
+    tests: Vec<TestDef>,
+    warnings: Vec<Diagnostic>,
+    sources: Sources,
+}
+
+/// A compiled, immutable ruleset: cheap to clone (an `Arc`), `Send + Sync`,
+/// shared by every thread that evaluates declarations. To reload rules,
+/// compile a new `Ruleset` and swap it in; evaluations in flight keep the
+/// one they started with.
+#[derive(Clone, Debug)]
+pub struct Ruleset {
+    inner: Arc<Inner>,
+}
+
+/// The host's evaluation settings for a declaration.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The evaluation date (`today` in rules, and the date active windows
+    /// are checked against).
+    pub today: Date,
+    /// The secret sampling key.
+    pub sampling_key: SamplingKey,
+    /// A label for the key in use (never the key itself), recorded in every
+    /// outcome so draws stay replayable after the key is rotated.
+    pub sampling_key_id: String,
+}
+
+impl Context {
+    /// A context for `today` with the given key and label.
+    pub fn new(
+        today: Date,
+        sampling_key: SamplingKey,
+        sampling_key_id: impl Into<String>,
+    ) -> Context {
+        Context {
+            today,
+            sampling_key,
+            sampling_key_id: sampling_key_id.into(),
+        }
+    }
+}
+
+/// A field resolved once by name (`importer`, `items.net_kg`), for filling
+/// declarations directly without JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldHandle {
+    record: RecordId,
+    field: FieldId,
+    ty: FieldType,
+}
+
+impl FieldHandle {
+    /// The field's type.
+    pub fn field_type(&self) -> FieldType {
+        self.ty
+    }
+
+    /// True if the field belongs to the declaration itself rather than to a
+    /// record in a list.
+    pub fn is_top_level(&self) -> bool {
+        self.record == RecordId(0)
+    }
+}
+
+/// Why input could not be bound.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// JSON input did not match the schema.
+    #[error(transparent)]
+    Json(#[from] BindError),
+    /// No field has this path.
+    #[error("unknown field `{0}`")]
+    UnknownField(String),
+    /// A value could not be stored in a field.
+    #[error("`{path}`: {source}")]
+    Field {
+        /// The field's path.
+        path: String,
+        /// What went wrong.
+        source: DeclError,
+    },
+    /// The handle or element does not belong to the record it was used on.
+    #[error("field handle used on an element of another record type")]
+    WrongRecord,
+    /// The declaration buffer was made by another ruleset.
+    #[error("declaration buffer belongs to another ruleset")]
+    WrongRuleset,
+    /// Evaluation failed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+/// A reusable buffer holding one bound declaration.
+#[derive(Clone, Debug)]
+pub struct Declaration {
+    ruleset: Ruleset,
+    inner: semaforo_plan::Declaration,
+}
+
+/// An element of a declaration: the declaration itself ([`Declaration::root`])
+/// or a record appended to a list ([`Declaration::push`]).
+pub type Element = Node;
+
+impl Declaration {
+    /// Forgets the bound declaration, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// The declaration itself.
+    pub fn root(&self) -> Element {
+        Node::ROOT
+    }
+
+    fn check(&self, at: Element, h: FieldHandle) -> Result<(), InputError> {
+        if at.record == h.record {
+            Ok(())
+        } else {
+            Err(InputError::WrongRecord)
+        }
+    }
+
+    fn wrap(&self, h: FieldHandle, r: Result<(), DeclError>) -> Result<(), InputError> {
+        r.map_err(|source| InputError::Field {
+            path: self.ruleset.field_path(h),
+            source,
+        })
+    }
+
+    /// Sets a text field of `at`.
+    pub fn set_text(&mut self, at: Element, h: FieldHandle, value: &str) -> Result<(), InputError> {
+        self.check(at, h)?;
+        let r = self
+            .inner
+            .set_text(self.ruleset.inner.plan.layout(), at, h.field, value);
+        self.wrap(h, r)
+    }
+
+    /// Sets a number field of `at`.
+    pub fn set_number(
+        &mut self,
+        at: Element,
+        h: FieldHandle,
+        value: Decimal,
+    ) -> Result<(), InputError> {
+        self.check(at, h)?;
+        let r = self
+            .inner
+            .set_number(self.ruleset.inner.plan.layout(), at, h.field, value);
+        self.wrap(h, r)
+    }
+
+    /// Sets a bool field of `at`.
+    pub fn set_bool(&mut self, at: Element, h: FieldHandle, value: bool) -> Result<(), InputError> {
+        self.check(at, h)?;
+        let r = self
+            .inner
+            .set_bool(self.ruleset.inner.plan.layout(), at, h.field, value);
+        self.wrap(h, r)
+    }
+
+    /// Sets a date field of `at`.
+    pub fn set_date(&mut self, at: Element, h: FieldHandle, value: Date) -> Result<(), InputError> {
+        self.check(at, h)?;
+        let r = self
+            .inner
+            .set_date(self.ruleset.inner.plan.layout(), at, h.field, value);
+        self.wrap(h, r)
+    }
+
+    /// Marks a field of `at` missing.
+    pub fn set_missing(&mut self, at: Element, h: FieldHandle) -> Result<(), InputError> {
+        self.check(at, h)?;
+        let r = self
+            .inner
+            .set_missing(self.ruleset.inner.plan.layout(), at, h.field);
+        self.wrap(h, r)
+    }
+
+    /// Makes the list field `list` of `at` present (and empty, if it was
+    /// missing).
+    pub fn start_list(&mut self, at: Element, list: FieldHandle) -> Result<(), InputError> {
+        self.check(at, list)?;
+        let r = self
+            .inner
+            .start_list(self.ruleset.inner.plan.layout(), at, list.field)
+            .map(|_| ());
+        self.wrap(list, r)
+    }
+
+    /// Appends a new record to the list field `list` of `at` and returns it.
+    pub fn push(&mut self, at: Element, list: FieldHandle) -> Result<Element, InputError> {
+        self.check(at, list)?;
+        self.inner
+            .push_element(self.ruleset.inner.plan.layout(), at, list.field)
+            .map_err(|source| InputError::Field {
+                path: self.ruleset.field_path(list),
+                source,
+            })
+    }
+
+    /// Checks that every required field is present.
+    pub fn validate(&self) -> Result<(), InputError> {
+        self.inner
+            .validate(self.ruleset.inner.plan.layout())
+            .map_err(|source| InputError::Field {
+                path: String::new(),
+                source,
+            })
+    }
+
+    /// The declaration's key field value (empty if not bound).
+    pub fn key(&self) -> &str {
+        match self
+            .inner
+            .slot(Node::ROOT, self.ruleset.inner.plan.layout().key())
+        {
+            Slot::Text { start, len } => self.inner.text(start, len),
+            _ => "",
+        }
+    }
+
+    /// The underlying plan-level buffer.
+    pub fn as_plan(&self) -> &semaforo_plan::Declaration {
+        &self.inner
+    }
+}
+
+impl Ruleset {
+    pub(crate) fn new(
+        plan: Plan,
+        program: Program,
+        fingerprint: [u8; 32],
+        warnings: Vec<Diagnostic>,
+        sources: Sources,
+    ) -> Ruleset {
+        Ruleset {
+            inner: Arc::new(Inner {
+                plan,
+                fingerprint,
+                fingerprint_hex: hex(&fingerprint),
+                tests: program.tests,
+                warnings,
+                sources,
+            }),
+        }
+    }
+
+    /// The ruleset's name (`ruleset NAME`).
+    pub fn name(&self) -> &str {
+        self.inner.plan.name()
+    }
+
+    /// The ruleset's version.
+    pub fn version(&self) -> &str {
+        self.inner.plan.version()
+    }
+
+    /// SHA-256 over the sources and external data (see `docs/fingerprint.md`).
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.inner.fingerprint
+    }
+
+    /// The fingerprint as lowercase hexadecimal.
+    pub fn fingerprint_hex(&self) -> &str {
+        &self.inner.fingerprint_hex
+    }
+
+    /// Lane names, least severe first.
+    pub fn lanes(&self) -> &[Box<str>] {
+        self.inner.plan.lanes()
+    }
+
+    /// The compiled plan.
+    pub fn plan(&self) -> &Plan {
+        &self.inner.plan
+    }
+
+    /// The ruleset's `test` blocks.
+    pub fn tests(&self) -> &[TestDef] {
+        &self.inner.tests
+    }
+
+    /// Warnings found while compiling.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.inner.warnings
+    }
+
+    /// The sources the ruleset was compiled from.
+    pub fn sources(&self) -> &Sources {
+        &self.inner.sources
+    }
+
+    /// A new, empty declaration buffer for this ruleset.
+    pub fn new_declaration(&self) -> Declaration {
+        Declaration {
+            ruleset: self.clone(),
+            inner: semaforo_plan::Declaration::new(self.inner.plan.layout()),
+        }
+    }
+
+    /// A new scratch buffer for [`Ruleset::evaluate`]; one per thread.
+    pub fn new_scratch(&self) -> Scratch {
+        self.inner.plan.new_scratch()
+    }
+
+    /// Resolves a field by path: `importer`, or `items.net_kg` for a field
+    /// of the records in the list `items` (any depth).
+    pub fn field(&self, path: &str) -> Result<FieldHandle, InputError> {
+        let layout = self.inner.plan.layout();
+        let mut record = RecordId(0);
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let (id, f) = layout
+                .field_by_name(record, part)
+                .ok_or_else(|| InputError::UnknownField(path.to_string()))?;
+            if parts.peek().is_none() {
+                return Ok(FieldHandle {
+                    record,
+                    field: id,
+                    ty: f.ty,
+                });
+            }
+            match f.ty {
+                FieldType::List(r) => record = r,
+                _ => return Err(InputError::UnknownField(path.to_string())),
+            }
+        }
+        Err(InputError::UnknownField(path.to_string()))
+    }
+
+    /// The path of a field handle, for messages.
+    fn field_path(&self, h: FieldHandle) -> String {
+        let layout = self.inner.plan.layout();
+        let name = layout
+            .field(h.record, h.field)
+            .map_or("?", |f| &f.name)
+            .to_string();
+        match layout.record(h.record) {
+            Some(r) if h.record != RecordId(0) => format!("{}.{name}", r.name),
+            _ => name,
+        }
+    }
+
+    /// Binds a JSON object into `decl` (SPEC §4).
+    pub fn bind_json(
+        &self,
+        binder: &mut JsonBinder,
+        json: &[u8],
+        decl: &mut Declaration,
+    ) -> Result<(), InputError> {
+        if decl.inner.stamp() != self.inner.plan.layout().stamp() {
+            return Err(InputError::WrongRuleset);
+        }
+        binder.bind(self.inner.plan.layout(), json, &mut decl.inner)?;
+        Ok(())
+    }
+
+    /// Evaluates a bound declaration into `out`. Performs no heap allocation
+    /// once `scratch` and `out` have been used for a declaration of similar
+    /// size.
+    pub fn evaluate(
+        &self,
+        decl: &Declaration,
+        ctx: &Context,
+        scratch: &mut Scratch,
+        out: &mut Outcome,
+    ) -> Result<(), InputError> {
+        let ec = EvalContext {
+            today: ctx.today,
+            sampling_key: ctx.sampling_key,
+        };
+        self.inner
+            .plan
+            .evaluate(&decl.inner, &ec, scratch, out)
+            .map_err(InputError::from)
+    }
+
+    /// A readable view of an outcome produced by this ruleset.
+    pub fn view<'a>(
+        &'a self,
+        decl: &'a Declaration,
+        ctx: &'a Context,
+        outcome: &'a Outcome,
+    ) -> OutcomeView<'a> {
+        OutcomeView {
+            ruleset: self,
+            id: decl.key(),
+            ctx,
+            outcome,
+        }
+    }
+
+    /// An evaluator owning every buffer evaluation needs, for one thread.
+    pub fn evaluator(&self) -> Evaluator {
+        Evaluator {
+            ruleset: self.clone(),
+            decl: self.new_declaration(),
+            scratch: self.new_scratch(),
+            outcome: Outcome::default(),
+            binder: JsonBinder::default(),
+        }
+    }
+}
+
+/// Everything one thread needs to evaluate declarations: a declaration
+/// buffer, scratch space, an outcome and a JSON binder, all reused.
+///
+/// ```
+/// # let mut c = semaforo::Compiler::new();
+/// # c.add_source("r.sem", "ruleset \"d\" version \"1\"\nschema d { key id: text\n origin: text }\nrule R \"CN\" { when origin == \"CN\" then lane red }\n");
+/// # let ruleset = c.compile().unwrap();
+/// let ctx = semaforo::Context::new(semaforo::Date::parse("2026-06-01").unwrap(), Default::default(), "k0");
+/// let mut ev = ruleset.evaluator();
+/// let out = ev.eval_json(br#"{"id": "D1", "origin": "CN"}"#, &ctx).unwrap();
+/// assert_eq!(out.lane(), "red");
+/// ```
+#[derive(Debug)]
+pub struct Evaluator {
+    ruleset: Ruleset,
+    decl: Declaration,
+    scratch: Scratch,
+    outcome: Outcome,
+    binder: JsonBinder,
+}
+
+impl Evaluator {
+    /// Binds `json` and evaluates it.
+    pub fn eval_json<'a>(
+        &'a mut self,
+        json: &[u8],
+        ctx: &'a Context,
+    ) -> Result<OutcomeView<'a>, InputError> {
+        self.ruleset
+            .bind_json(&mut self.binder, json, &mut self.decl)?;
+        self.eval(ctx)
+    }
+
+    /// The declaration buffer, to fill directly by field handle.
+    pub fn declaration_mut(&mut self) -> &mut Declaration {
+        &mut self.decl
+    }
+
+    /// The declaration buffer.
+    pub fn declaration(&self) -> &Declaration {
+        &self.decl
+    }
+
+    /// Evaluates the declaration currently in the buffer.
+    pub fn eval<'a>(&'a mut self, ctx: &'a Context) -> Result<OutcomeView<'a>, InputError> {
+        self.ruleset
+            .evaluate(&self.decl, ctx, &mut self.scratch, &mut self.outcome)?;
+        Ok(self.ruleset.view(&self.decl, ctx, &self.outcome))
+    }
+
+    /// The last outcome.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// One fired rule, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FiredRule<'a> {
+    /// The rule's id.
+    pub id: &'a str,
+    /// The rule's title.
+    pub title: &'a str,
+    /// The sample draw, for sampled rules.
+    pub draw: Option<u32>,
+}
+
+/// An outcome with names: lane, fired rule ids, notes, undetermined ids.
+#[derive(Clone, Copy, Debug)]
+pub struct OutcomeView<'a> {
+    ruleset: &'a Ruleset,
+    id: &'a str,
+    ctx: &'a Context,
+    outcome: &'a Outcome,
+}
+
+impl<'a> OutcomeView<'a> {
+    /// The declaration's key.
+    pub fn id(&self) -> &'a str {
+        self.id
+    }
+
+    /// The lane's name.
+    pub fn lane(&self) -> &'a str {
+        self.ruleset
+            .lanes()
+            .get(self.outcome.lane as usize)
+            .map_or("", |l| l)
+    }
+
+    /// The total score.
+    pub fn score(&self) -> i64 {
+        self.outcome.score
+    }
+
+    /// The raw outcome (indices).
+    pub fn raw(&self) -> &'a Outcome {
+        self.outcome
+    }
+
+    /// Fired rules in ruleset order.
+    pub fn fired(&self) -> impl Iterator<Item = FiredRule<'a>> + 'a {
+        let rules = self.ruleset.plan().rules();
+        self.outcome.fired.iter().filter_map(move |f| {
+            rules.get(f.rule as usize).map(|r| FiredRule {
+                id: &r.id,
+                title: &r.title,
+                draw: f.draw,
+            })
+        })
+    }
+
+    /// Notes of the fired rules, in order.
+    pub fn notes(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let rules = self.ruleset.plan().rules();
+        self.outcome
+            .fired
+            .iter()
+            .filter_map(move |f| rules.get(f.rule as usize))
+            .flat_map(|r| r.notes.iter().map(|n| &**n))
+    }
+
+    /// Ids of the active rules whose condition was unknown.
+    pub fn undetermined(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let rules = self.ruleset.plan().rules();
+        self.outcome
+            .undetermined
+            .iter()
+            .filter_map(move |i| rules.get(*i as usize).map(|r| &*r.id))
+    }
+
+    /// The sampling key's label.
+    pub fn sampling_key_id(&self) -> &'a str {
+        &self.ctx.sampling_key_id
+    }
+
+    /// The ruleset that decided.
+    pub fn ruleset(&self) -> &'a Ruleset {
+        self.ruleset
+    }
+
+    /// Appends the outcome as one JSON object (no newline) to `out`:
+    /// `id`, `lane`, `score`, `fired`, `draws`, `notes`, `undetermined`,
+    /// `today`, `sampling_key_id`, `ruleset` (name, version, fingerprint).
+    pub fn write_json(&self, out: &mut String) {
+        out.push_str("{\"id\":");
+        json_str(out, self.id);
+        out.push_str(",\"lane\":");
+        json_str(out, self.lane());
+        let _ = write!(out, ",\"score\":{}", self.score());
+        out.push_str(",\"fired\":[");
+        for (i, f) in self.fired().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(out, f.id);
+        }
+        out.push_str("],\"draws\":{");
+        for (i, (id, d)) in self
+            .fired()
+            .filter_map(|f| f.draw.map(|d| (f.id, d)))
+            .enumerate()
+        {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(out, id);
+            let _ = write!(out, ":{d}");
+        }
+        out.push_str("},\"notes\":[");
+        for (i, n) in self.notes().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(out, n);
+        }
+        out.push_str("],\"undetermined\":[");
+        for (i, u) in self.undetermined().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(out, u);
+        }
+        let _ = write!(
+            out,
+            "],\"today\":\"{}\",\"sampling_key_id\":",
+            self.ctx.today
+        );
+        json_str(out, &self.ctx.sampling_key_id);
+        out.push_str(",\"ruleset\":{\"name\":");
+        json_str(out, self.ruleset.name());
+        out.push_str(",\"version\":");
+        json_str(out, self.ruleset.version());
+        out.push_str(",\"fingerprint\":\"");
+        out.push_str(self.ruleset.fingerprint_hex());
+        out.push_str("\"}}");
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
