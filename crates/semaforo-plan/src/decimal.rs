@@ -162,6 +162,27 @@ impl Decimal {
             return Err(DecimalError::Syntax);
         }
 
+        // Fast path for the common forms (`12`, `-0.5`, `250.25`): no
+        // exponent, at most six fractional digits, and few enough integer
+        // digits that the value is in range without checks (24 + 6 digits
+        // stay below 10^30 < MAX_RAW).
+        if exp == 0 && int_digits.len() <= 24 && frac_digits.len() <= 6 {
+            let mut acc: u128 = 0;
+            for &b in int_digits.iter().chain(frac_digits) {
+                acc = acc * 10 + u128::from(b - b'0');
+            }
+            for _ in frac_digits.len()..6 {
+                acc *= 10;
+            }
+            let acc = acc as i128;
+            return Ok(Parsed {
+                value: Decimal {
+                    raw: if negative { -acc } else { acc },
+                },
+                rounded: false,
+            });
+        }
+
         let len = int_digits.len() + frac_digits.len();
         let digit = |i: usize| -> i128 {
             let b = if i < int_digits.len() {

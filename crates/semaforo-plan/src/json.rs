@@ -293,6 +293,14 @@ impl JsonBinder {
             decl,
             b: self,
         };
+        p.document().map_err(|e| *e)
+    }
+}
+
+impl Parser<'_, '_> {
+    /// The whole input: one object, then only whitespace.
+    fn document(&mut self) -> PResult<()> {
+        let p = self;
         p.skip_ws();
         match p.peek() {
             Some(b'{') => p.bind_object(Node::ROOT, 1)?,
@@ -309,7 +317,7 @@ impl JsonBinder {
             None => return Err(p.syntax(p.pos, SyntaxError::Expected("`{`"))),
         }
         p.skip_ws();
-        if p.pos < input.len() {
+        if p.pos < p.input.len() {
             return Err(p.syntax(p.pos, SyntaxError::Expected("end of input")));
         }
         Ok(())
@@ -323,6 +331,10 @@ enum Str {
     Input(usize, usize),
     Scratch,
 }
+
+/// Errors are boxed inside the parser so that results stay small on the
+/// hot path; [`JsonBinder::bind`] unboxes them.
+type PResult<T> = Result<T, Box<BindError>>;
 
 struct Parser<'a, 'b> {
     input: &'a [u8],
@@ -347,21 +359,24 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn syntax(&self, offset: usize, error: SyntaxError) -> BindError {
+    #[cold]
+    fn syntax(&self, offset: usize, error: SyntaxError) -> Box<BindError> {
         let mut e = BindError::syntax(self.input, offset, error);
         e.path = self.render_path();
-        e
+        Box::new(e)
     }
 
-    fn err_at(&self, offset: usize, kind: BindErrorKind) -> BindError {
-        BindError {
+    #[cold]
+    fn err_at(&self, offset: usize, kind: BindErrorKind) -> Box<BindError> {
+        Box::new(BindError {
             path: self.render_path(),
             kind,
             offset,
-        }
+        })
     }
 
-    fn decl_err(&self, e: DeclError) -> BindError {
+    #[cold]
+    fn decl_err(&self, e: DeclError) -> Box<BindError> {
         self.err_at(self.pos, BindErrorKind::Declaration(e))
     }
 
@@ -401,7 +416,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// The JSON kind of the value starting with byte `b`, for messages.
-    fn kind_of(&self, b: u8) -> Result<&'static str, BindError> {
+    fn kind_of(&self, b: u8) -> PResult<&'static str> {
         Ok(match b {
             b'"' => "string",
             b'-' | b'0'..=b'9' => "number",
@@ -413,7 +428,7 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    fn expect_byte(&mut self, byte: u8, what: &'static str) -> Result<(), BindError> {
+    fn expect_byte(&mut self, byte: u8, what: &'static str) -> PResult<()> {
         self.skip_ws();
         match self.peek() {
             Some(b) if b == byte => {
@@ -425,7 +440,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8]) -> Result<(), BindError> {
+    fn literal(&mut self, word: &'static [u8]) -> PResult<()> {
         let end = self.pos + word.len();
         if self.input.get(self.pos..end) == Some(word) {
             self.pos = end;
@@ -435,7 +450,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn enter(&self, depth: usize) -> Result<(), BindError> {
+    fn enter(&self, depth: usize) -> PResult<()> {
         if depth > MAX_DEPTH {
             Err(self.syntax(self.pos, SyntaxError::TooDeep))
         } else {
@@ -446,23 +461,24 @@ impl<'a> Parser<'a, '_> {
     /// Reads a string starting at the opening quote. Without escapes the
     /// result is a range of the input; with escapes it is decoded into the
     /// scratch buffer.
-    fn string(&mut self) -> Result<Str, BindError> {
+    fn string(&mut self) -> PResult<Str> {
         self.pos += 1;
         let start = self.pos;
-        loop {
-            match self.peek() {
-                Some(b'"') => {
-                    let end = self.pos;
-                    self.pos += 1;
-                    return Ok(Str::Input(start, end));
-                }
-                Some(b'\\') => break,
-                Some(0..0x20) => {
-                    return Err(self.syntax(self.pos, SyntaxError::ControlCharacter));
-                }
-                Some(_) => self.pos += 1,
-                None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+        // Fast path: find the first byte that ends a plain run.
+        let rest = self.input.get(start..).unwrap_or_default();
+        let stop = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        match stop.and_then(|i| rest.get(i).map(|&b| (i, b))) {
+            Some((i, b'"')) => {
+                self.pos = start + i + 1;
+                return Ok(Str::Input(start, start + i));
             }
+            Some((i, b'\\')) => self.pos = start + i,
+            Some((i, _)) => {
+                return Err(self.syntax(start + i, SyntaxError::ControlCharacter));
+            }
+            None => return Err(self.syntax(self.input.len(), SyntaxError::UnexpectedEnd)),
         }
         // Slow path: decode escapes into the scratch buffer.
         self.b.scratch.clear();
@@ -502,7 +518,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Decodes one escape starting at the backslash.
-    fn escape(&mut self) -> Result<char, BindError> {
+    fn escape(&mut self) -> PResult<char> {
         let at = self.pos;
         self.pos += 1;
         let c = match self.peek() {
@@ -543,7 +559,7 @@ impl<'a> Parser<'a, '_> {
         Ok(c)
     }
 
-    fn hex4(&mut self) -> Result<u32, BindError> {
+    fn hex4(&mut self) -> PResult<u32> {
         let mut v = 0u32;
         for _ in 0..4 {
             let d = match self.peek() {
@@ -567,7 +583,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Scans a number token in JSON syntax; returns its range.
-    fn number(&mut self) -> Result<(usize, usize), BindError> {
+    fn number(&mut self) -> PResult<(usize, usize)> {
         let start = self.pos;
         let digits = |p: &mut Self| -> usize {
             let s = p.pos;
@@ -610,19 +626,19 @@ impl<'a> Parser<'a, '_> {
     fn lookup(&self, record: RecordId, name: &[u8], hint: usize) -> Option<FieldId> {
         let fields = &self.layout.record(record)?.fields;
         if let Some(f) = fields.get(hint)
-            && f.name.as_bytes() == name
+            && same_name(f.name.as_bytes(), name)
         {
             return u32::try_from(hint).ok().map(FieldId);
         }
         fields
             .iter()
-            .position(|f| f.name.as_bytes() == name)
+            .position(|f| same_name(f.name.as_bytes(), name))
             .and_then(|i| u32::try_from(i).ok())
             .map(FieldId)
     }
 
     /// Binds the object at `self.pos` into `node`.
-    fn bind_object(&mut self, node: Node, depth: usize) -> Result<(), BindError> {
+    fn bind_object(&mut self, node: Node, depth: usize) -> PResult<()> {
         self.enter(depth)?;
         let record = self
             .layout
@@ -716,7 +732,7 @@ impl<'a> Parser<'a, '_> {
 
     /// Records the key of an ignored member and checks it against the
     /// previous ones of the same object (while there are few of them).
-    fn push_key(&mut self, key: Str, key_at: usize, keys_base: usize) -> Result<u32, BindError> {
+    fn push_key(&mut self, key: Str, key_at: usize, keys_base: usize) -> PResult<u32> {
         let start = self.b.key_bytes.len();
         match key {
             Str::Input(a, b) => self
@@ -763,7 +779,7 @@ impl<'a> Parser<'a, '_> {
 
     /// At the end of an object with many ignored members, finds duplicates
     /// among those the linear scan did not check, by sorting.
-    fn check_keys(&mut self, keys_base: usize) -> Result<(), BindError> {
+    fn check_keys(&mut self, keys_base: usize) -> PResult<()> {
         let count = self.b.keys.len() - keys_base;
         if count <= LINEAR_DUPLICATE_SCAN {
             return Ok(());
@@ -804,7 +820,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Binds the value at `self.pos` into field `fid` of `node`.
-    fn bind_value(&mut self, node: Node, fid: FieldId, depth: usize) -> Result<(), BindError> {
+    fn bind_value(&mut self, node: Node, fid: FieldId, depth: usize) -> PResult<()> {
         let Some(field) = self.layout.field(node.record, fid) else {
             return Err(self.decl_err(DeclError::NoSuchField));
         };
@@ -898,7 +914,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Binds the array at `self.pos` as the record list `fid` of `node`.
-    fn bind_list(&mut self, node: Node, fid: FieldId, depth: usize) -> Result<(), BindError> {
+    fn bind_list(&mut self, node: Node, fid: FieldId, depth: usize) -> PResult<()> {
         self.enter(depth)?;
         let at = self.pos;
         self.decl
@@ -950,7 +966,7 @@ impl<'a> Parser<'a, '_> {
 
     /// Checks and skips the value of an ignored member. `depth` is the
     /// depth of the enclosing container.
-    fn skip_value(&mut self, depth: usize) -> Result<(), BindError> {
+    fn skip_value(&mut self, depth: usize) -> PResult<()> {
         match self.peek() {
             Some(b'"') => {
                 self.string()?;
@@ -969,7 +985,7 @@ impl<'a> Parser<'a, '_> {
         Ok(())
     }
 
-    fn skip_array(&mut self, depth: usize) -> Result<(), BindError> {
+    fn skip_array(&mut self, depth: usize) -> PResult<()> {
         self.enter(depth)?;
         self.pos += 1;
         self.skip_ws();
@@ -997,7 +1013,7 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn skip_object(&mut self, depth: usize) -> Result<(), BindError> {
+    fn skip_object(&mut self, depth: usize) -> PResult<()> {
         self.enter(depth)?;
         let keys_base = self.b.keys.len();
         let bytes_base = self.b.key_bytes.len();
@@ -1038,6 +1054,12 @@ impl<'a> Parser<'a, '_> {
         self.b.key_bytes.truncate(bytes_base);
         Ok(())
     }
+}
+
+/// Byte equality for short names, without a call into `memcmp`.
+#[inline]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The schema type of a field as messages name it.
