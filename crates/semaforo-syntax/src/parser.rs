@@ -42,7 +42,7 @@ pub const MAX_NESTING: u32 = 256;
 /// The deepest expression tree the parser builds (each node counts one
 /// level: `a or b or c` is three deep on its left side). Deeper expressions
 /// are rejected with `E0003`, so every consumer may recurse on the AST.
-pub const MAX_EXPR_DEPTH: u32 = 1024;
+pub const MAX_EXPR_DEPTH: u32 = 512;
 
 /// The limit on pest rule calls for one parse, a guard against pathological
 /// backtracking. The grammar is linear, and a 10,000-rule ruleset needs a
@@ -82,6 +82,43 @@ pub const E_INTERNAL: &str = "E0009";
 /// assert_eq!(errors[0].code, "E0001");
 /// ```
 pub fn parse(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+    // pest recurses a few dozen frames per bracket level; on a small thread
+    // stack (2 MiB for Rust's spawned threads, less in debug builds' favour)
+    // the nesting limit would be unreachable. Parse on a scoped thread with a
+    // stack of known size; if no thread can be spawned, parse here (pest's
+    // stack guard still turns exhaustion into `E0007`).
+    let spawned = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("semaforo-parse".to_owned())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || parse_here(source, file))
+            .map(|handle| handle.join())
+    });
+    match spawned {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(vec![Diagnostic::error(
+            E_INTERNAL,
+            Span::new(file, 0, 0),
+            "internal parser error: the parser thread failed",
+        )]),
+        Err(_) => parse_here(source, file),
+    }
+}
+
+/// The stack size of the thread [`parse`] runs on.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// [`parse`] on the current thread.
+fn parse_here(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+    parse_with_call_limit(source, file, PEST_CALL_LIMIT)
+}
+
+/// [`parse`] on the current thread with the given pest call limit.
+fn parse_with_call_limit(
+    source: &str,
+    file: FileId,
+    call_limit: usize,
+) -> Result<SourceFile, Vec<Diagnostic>> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(vec![
             Diagnostic::error(
@@ -96,7 +133,7 @@ pub fn parse(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> 
         ]);
     }
     let comments = prescan(source, file)?;
-    pest::set_call_limit(NonZeroUsize::new(PEST_CALL_LIMIT));
+    pest::set_call_limit(NonZeroUsize::new(call_limit));
     let pairs = match Grammar::parse(R::file, source) {
         Ok(p) => p,
         Err(e) => return Err(vec![pest_error(source, file, e)]),
@@ -328,14 +365,17 @@ fn human(rule: R) -> Option<&'static str> {
         | R::expect_note => {
             "an expectation (`lane`, `score`, `fired`, `not fired`, `undetermined` or `note`)"
         }
-        R::json
+        R::json => "a JSON object",
+        R::json_member => "a JSON member (`\"name\": value`)",
+        R::json_value
         | R::json_object
-        | R::json_ws
-        | R::json_member
+        | R::json_array
         | R::json_string
+        | R::json_number
+        | R::json_word
         | R::json_char
-        | R::json_escape => "a JSON object",
-        R::json_value | R::json_array | R::json_number | R::json_word => "a JSON value",
+        | R::json_escape => "a JSON value",
+        R::json_ws => return None,
         R::expr
         | R::or_expr
         | R::and_expr
@@ -1248,5 +1288,21 @@ fn decode_escape(text: &str) -> Result<char, (String, String)> {
                 valid.to_owned(),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The only unit test that parses: pest's call limit is process-global,
+    /// and other tests in this binary would race with the tiny limit.
+    #[test]
+    fn call_limit_is_e0007() {
+        let src = "rule R \"t\" { when a + b + c + d + e then score 1 }";
+        let errors = parse_with_call_limit(src, FileId(0), 20).unwrap_err();
+        assert_eq!(errors[0].code, E_PARSER_LIMIT);
+        assert!(errors[0].message.contains("call limit"), "{}", errors[0].message);
+        assert!(parse_with_call_limit(src, FileId(0), PEST_CALL_LIMIT).is_ok());
     }
 }
