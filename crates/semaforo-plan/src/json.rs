@@ -135,7 +135,7 @@ pub enum BindErrorKind {
 /// byte offset in the input) and what.
 ///
 /// Displays as `items[3].net_kg: expected number, found string`, or for
-/// malformed JSON as `line 1, column 17: expected `:``.
+/// malformed JSON as ``line 1, column 17: expected `:` ``.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BindError {
     /// The field path, as `items[3].net_kg`; empty for the whole input.
