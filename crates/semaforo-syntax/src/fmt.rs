@@ -46,10 +46,10 @@ pub fn format(file: &SourceFile) -> String {
     let mut lines = Vec::new();
     let mut prev: Option<&Item> = None;
     for item in &file.items {
-        if let Some(p) = prev {
-            if !same_group(p, item) {
-                lines.push(Line::Blank);
-            }
+        if let Some(p) = prev
+            && !same_group(p, item)
+        {
+            lines.push(Line::Blank);
         }
         item_lines(item, &mut lines);
         prev = Some(item);
@@ -141,19 +141,20 @@ fn render(lines: &[Line], file: &SourceFile) -> String {
                 })
             })
             .unwrap_or(u32::MAX);
-        if let Some(c) = comments.get(ci) {
-            if c.trailing && c.span.start < next_start {
-                let width = this.chars().count();
-                let pad = if width < COMMENT_COLUMN - 1 {
-                    COMMENT_COLUMN - width
-                } else {
-                    2
-                };
-                this.extend(std::iter::repeat_n(' ', pad));
-                this.push('#');
-                this.push_str(&c.text);
-                ci += 1;
-            }
+        if let Some(c) = comments.get(ci)
+            && c.trailing
+            && c.span.start < next_start
+        {
+            let width = this.chars().count();
+            let pad = if width < COMMENT_COLUMN - 1 {
+                COMMENT_COLUMN - width
+            } else {
+                2
+            };
+            this.extend(std::iter::repeat_n(' ', pad));
+            this.push('#');
+            this.push_str(&c.text);
+            ci += 1;
         }
         out.push_str(&this);
         out.push('\n');

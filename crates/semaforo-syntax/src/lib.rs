@@ -34,7 +34,10 @@
 //!   is bounded; prefix operators and operator chains are repetitions in the
 //!   grammar, not recursion.
 //! - pest's call limit is set to [`PEST_CALL_LIMIT`] and its stack guard is on;
-//!   reaching either is `E0007`, never a crash.
+//!   reaching either is `E0007`, never a crash. The parse runs on a scoped
+//!   thread with a 64 MiB stack (address space, committed only as used), so
+//!   the nesting limit is reachable whatever the caller's stack; if no thread
+//!   can be spawned it runs on the caller's thread, still guarded.
 //! - The AST builder walks through single-child precedence levels in a loop
 //!   and recurses only through brackets, and it refuses to build an
 //!   expression tree deeper than [`MAX_EXPR_DEPTH`] (`E0003`): a chain of a

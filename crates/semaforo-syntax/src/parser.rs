@@ -446,15 +446,19 @@ fn pest_error(source: &str, file: FileId, e: pest::error::Error<R>) -> Diagnosti
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = Vec::new();
             for r in positives {
-                if let Some(n) = human(r) {
-                    if !names.contains(&n) {
-                        names.push(n);
-                    }
+                if let Some(n) = human(r)
+                    && !names.contains(&n)
+                {
+                    names.push(n);
                 }
             }
-            // "End of file" is only worth saying when nothing else fits.
+            // "End of file" is only worth saying when nothing else fits, and
+            // `[` is already named by "a type (... `[record]`)".
             if names.len() > 1 {
                 names.retain(|n| *n != "end of file");
+            }
+            if names.iter().any(|n| n.starts_with("a type")) {
+                names.retain(|n| *n != "`[`");
             }
             let mut d = Diagnostic::error(
                 E_SYNTAX,
@@ -1302,7 +1306,11 @@ mod tests {
         let src = "rule R \"t\" { when a + b + c + d + e then score 1 }";
         let errors = parse_with_call_limit(src, FileId(0), 20).unwrap_err();
         assert_eq!(errors[0].code, E_PARSER_LIMIT);
-        assert!(errors[0].message.contains("call limit"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("call limit"),
+            "{}",
+            errors[0].message
+        );
         assert!(parse_with_call_limit(src, FileId(0), PEST_CALL_LIMIT).is_ok());
     }
 }

@@ -3,7 +3,12 @@
 //! `# expect: E0001 at LINE:COL` (the first diagnostic's code and start).
 //! A file without the header must parse. Files that parse must also survive
 //! formatting: the output parses back to the same AST and is a fixed point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use semaforo_syntax::{FileId, ast::strip_spans, format, line_col, parse};
 
@@ -31,8 +36,9 @@ fn data_files() {
         let got = match parse(&src, FileId(0)) {
             Ok(file) => {
                 let out = format(&file);
-                let again = parse(&out, FileId(0))
-                    .unwrap_or_else(|d| panic!("{name}: formatted output does not parse: {d:?}\n{out}"));
+                let again = parse(&out, FileId(0)).unwrap_or_else(|d| {
+                    panic!("{name}: formatted output does not parse: {d:?}\n{out}")
+                });
                 assert_eq!(format(&again), out, "{name}: format is not idempotent");
                 let (mut a, mut b) = (file, again);
                 strip_spans(&mut a);

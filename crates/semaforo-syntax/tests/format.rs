@@ -1,12 +1,19 @@
 //! The formatter: canonical layout, comments kept, idempotence and
 //! `parse(format(ast)) == ast` up to spans.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use semaforo_syntax::ast::{SourceFile, strip_spans};
 use semaforo_syntax::{FileId, format, parse};
 
 fn data(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -28,18 +35,30 @@ fn spec_example_keeps_its_layout_except_the_wrapped_when() {
     let again = parse(&out, FileId(0)).unwrap();
     assert_eq!(format(&again), out);
     assert_eq!(stripped(file.clone()).items, stripped(again.clone()).items);
-    let texts = |f: &SourceFile| f.comments.iter().map(|c| (c.text.clone(), c.trailing)).collect::<Vec<_>>();
+    let texts = |f: &SourceFile| {
+        f.comments
+            .iter()
+            .map(|c| (c.text.clone(), c.trailing))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(texts(&file), texts(&again));
     assert_eq!(file.comments.len(), 9);
     // The example is already canonical, apart from the `when` that the
     // author wrapped over two lines: the formatter keeps it on one.
     let src_lines: Vec<&str> = src.lines().collect();
     let out_lines: Vec<&str> = out.lines().collect();
-    let wrapped = src_lines.iter().position(|l| l.contains("when any(")).unwrap();
+    let wrapped = src_lines
+        .iter()
+        .position(|l| l.contains("when any("))
+        .unwrap();
     assert_eq!(out_lines[..wrapped], src_lines[..wrapped]);
     assert_eq!(
         out_lines[wrapped],
-        format!("{} {}", src_lines[wrapped], src_lines[wrapped + 1].trim_start())
+        format!(
+            "{} {}",
+            src_lines[wrapped],
+            src_lines[wrapped + 1].trim_start()
+        )
     );
     assert_eq!(out_lines[wrapped + 1..], src_lines[wrapped + 2..]);
 }
@@ -92,12 +111,19 @@ test "t" {
 #[test]
 fn canonical_layout() {
     assert_eq!(
-        fmt_src("list a=[ \"x\" ,-1.50,2026-01-02,true, ]  table t : number list b:text\nlanes a,b"),
+        fmt_src(
+            "list a=[ \"x\" ,-1.50,2026-01-02,true, ]  table t : number list b:text\nlanes a,b"
+        ),
         "list a = [\"x\", -1.50, 2026-01-02, true]\ntable t: number\nlist b: text\n\nlanes a, b\n"
     );
     assert_eq!(
-        fmt_src("rule X \"t\" { active 2026-01-01 to 2026-02-01 when (a+b)*c>=-d and not(x) sample 0.25% then score -2,note \"q\\\"\\u{7}\" }"),
+        fmt_src(
+            "rule X \"t\" { active 2026-01-01 to 2026-02-01 when (a+b)*c>=-d and not(x) sample 0.25% then score -2,note \"q\\\"\\u{7}\" }"
+        ),
         "rule X \"t\" {\n  active 2026-01-01 to 2026-02-01\n  when (a + b) * c >= -d and not (x)\n  sample 0.25%\n  then score -2, note \"q\\\"\\u{7}\"\n}\n"
     );
-    assert_eq!(fmt_src("schema s { key key: text, a: [r]? }"), "schema s {\n  key key: text\n  a: [r]?\n}\n");
+    assert_eq!(
+        fmt_src("schema s { key key: text, a: [r]? }"),
+        "schema s {\n  key key: text\n  a: [r]?\n}\n"
+    );
 }

@@ -1,6 +1,11 @@
 //! Input safety: size and nesting limits give clear errors quickly, and large
 //! valid inputs parse.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +22,11 @@ fn codes(src: &str) -> Vec<&'static str> {
 #[test]
 fn a_million_parentheses_is_e0003_and_fast() {
     let n = 1_000_000;
-    let src = format!("rule R \"t\" {{ when {}x{} }}", "(".repeat(n), ")".repeat(n));
+    let src = format!(
+        "rule R \"t\" {{ when {}x{} }}",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
     let start = Instant::now();
     let errors = parse(&src, FileId(0)).unwrap_err();
     assert_eq!(errors[0].code, "E0003");
@@ -26,9 +35,17 @@ fn a_million_parentheses_is_e0003_and_fast() {
 
 #[test]
 fn deep_json_and_lists_are_e0003() {
-    let json = format!("test \"t\" {{ given {{\"a\": {}1{} }} expect score 0 }}", "[".repeat(5000), "]".repeat(5000));
+    let json = format!(
+        "test \"t\" {{ given {{\"a\": {}1{} }} expect score 0 }}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     assert_eq!(codes(&json), ["E0003"]);
-    let list = format!("rule R \"t\" {{ when x in {}{} }}", "[".repeat(300), "]".repeat(300));
+    let list = format!(
+        "rule R \"t\" {{ when x in {}{} }}",
+        "[".repeat(300),
+        "]".repeat(300)
+    );
     assert_eq!(codes(&list), ["E0003"]);
 }
 
@@ -36,18 +53,33 @@ fn deep_json_and_lists_are_e0003() {
 #[test]
 fn nesting_at_the_limit_parses() {
     let n = MAX_NESTING as usize - 1; // the rule's `{` is one level
-    let src = format!("rule R \"t\" {{ when {}x{} }}", "(".repeat(n), ")".repeat(n));
+    let src = format!(
+        "rule R \"t\" {{ when {}x{} }}",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
     let file = parse(&src, FileId(0)).unwrap();
     assert_eq!(file.items.len(), 1);
-    let calls = format!("rule R \"t\" {{ when {}x{} }}", "len(".repeat(n), ")".repeat(n));
+    let calls = format!(
+        "rule R \"t\" {{ when {}x{} }}",
+        "len(".repeat(n),
+        ")".repeat(n)
+    );
     parse(&calls, FileId(0)).unwrap();
-    let too_deep = format!("rule R \"t\" {{ when {}x{} }}", "(".repeat(n + 1), ")".repeat(n + 1));
+    let too_deep = format!(
+        "rule R \"t\" {{ when {}x{} }}",
+        "(".repeat(n + 1),
+        ")".repeat(n + 1)
+    );
     assert_eq!(codes(&too_deep), ["E0003"]);
 }
 
 #[test]
 fn long_operator_chains_are_bounded_by_the_expression_depth() {
-    let ok = format!("rule R \"t\" {{ when {} }}", vec!["x"; MAX_EXPR_DEPTH as usize].join(" or "));
+    let ok = format!(
+        "rule R \"t\" {{ when {} }}",
+        vec!["x"; MAX_EXPR_DEPTH as usize].join(" or ")
+    );
     assert!(codes(&ok).is_empty());
     let chain = format!("rule R \"t\" {{ when {} }}", vec!["x"; 100_000].join(" + "));
     assert_eq!(codes(&chain), ["E0003"]);
@@ -82,14 +114,29 @@ fn ten_thousand_rules_parse() {
     }
     let file = parse(&src, FileId(3)).unwrap();
     assert_eq!(file.items.len(), 10_001);
-    let Item::Rule(last) = &file.items[10_000] else { panic!("not a rule") };
+    let Item::Rule(last) = &file.items[10_000] else {
+        panic!("not a rule")
+    };
     assert_eq!(last.id.name, "R-9999");
     assert_eq!(last.span.file, FileId(3));
 }
 
 #[test]
 fn garbage_never_panics() {
-    for src in ["\"", "#", "(((", "rule", "rule R \"t\" {", "\u{0}", "test \"t\" { given {", "é", "\\", "\"\\", "list x = [-", "a\u{2028}b"] {
+    for src in [
+        "\"",
+        "#",
+        "(((",
+        "rule",
+        "rule R \"t\" {",
+        "\u{0}",
+        "test \"t\" { given {",
+        "é",
+        "\\",
+        "\"\\",
+        "list x = [-",
+        "a\u{2028}b",
+    ] {
         let _ = parse(src, FileId(0));
     }
 }
