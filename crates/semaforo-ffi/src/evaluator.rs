@@ -1,0 +1,577 @@
+//! The evaluator handle: per-thread scratch space, the last outcome and its
+//! readers, and the batch call.
+
+use crate::context::semaforo_context;
+use crate::declaration::semaforo_declaration;
+use crate::ruleset::{plan_id, semaforo_ruleset};
+use crate::status::{Status, guard, input_status, semaforo_status};
+use crate::util::{
+    bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, write, write_str,
+};
+use semaforo_core::{
+    Context, Declaration, Element, FieldHandle, InputError, JsonBinder, Outcome, OutcomeView,
+    Ruleset, Scratch,
+};
+use semaforo_plan::json::split_json_array;
+use std::ffi::c_char;
+use std::fmt::Write as _;
+
+/// One fired rule, as filled by `semaforo_evaluator_fired`. The strings are
+/// borrowed from the ruleset and valid while any handle of it lives.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct semaforo_fired_rule {
+    /// The rule's id (`VAL-001`).
+    pub id: semaforo_str,
+    /// The rule's title.
+    pub title: semaforo_str,
+    /// True for a sampled rule; then `draw` holds its draw.
+    pub sampled: bool,
+    /// The sample draw (`hash % 1000000`), for replay by an auditor; 0 when
+    /// `sampled` is false.
+    pub draw: u32,
+}
+
+/// Everything one thread needs to evaluate declarations of one ruleset:
+/// scratch space, a JSON binder and declaration buffer, and the outcome of
+/// the last evaluation with its text buffers, all reused so that evaluation
+/// does not allocate once warm. Belongs to one thread at a time (create one
+/// per thread). Free with `semaforo_evaluator_free`.
+///
+/// Strings read from an evaluator are borrowed from it and valid until the
+/// next evaluation or `semaforo_evaluator_outcome_json` call on it.
+pub struct semaforo_evaluator {
+    ruleset: Ruleset,
+    plan: usize,
+    key: Option<FieldHandle>,
+    /// The JSON path's buffer; after a direct evaluation it holds only the
+    /// declaration's key, for the outcome's `id`.
+    decl: Declaration,
+    scratch: Scratch,
+    outcome: Outcome,
+    binder: JsonBinder,
+    /// A copy of the context of the last evaluation.
+    ctx: Context,
+    has_outcome: bool,
+    json: String,
+    last_error: String,
+    batch_out: String,
+    batch_status: Vec<u32>,
+}
+
+impl semaforo_evaluator {
+    fn fail(&mut self, e: &InputError) -> semaforo_status {
+        self.has_outcome = false;
+        self.last_error.clear();
+        let _ = write!(self.last_error, "{e}");
+        input_status(e)
+    }
+
+    fn set_context(&mut self, c: &Context) {
+        self.ctx.today = c.today;
+        self.ctx.sampling_key = c.sampling_key;
+        if self.ctx.sampling_key_id != c.sampling_key_id {
+            self.ctx.sampling_key_id.clear();
+            self.ctx.sampling_key_id.push_str(&c.sampling_key_id);
+        }
+    }
+
+    /// Binds and evaluates one JSON declaration into the outcome.
+    fn eval_json(&mut self, json: &[u8]) -> Result<(), InputError> {
+        self.has_outcome = false;
+        self.ruleset
+            .bind_json(&mut self.binder, json, &mut self.decl)?;
+        self.ruleset
+            .evaluate(&self.decl, &self.ctx, &mut self.scratch, &mut self.outcome)?;
+        self.has_outcome = true;
+        Ok(())
+    }
+
+    fn view(&self) -> Result<OutcomeView<'_>, Status> {
+        if self.has_outcome {
+            Ok(self.ruleset.view(&self.decl, &self.ctx, &self.outcome))
+        } else {
+            Err(Status::SEMAFORO_NO_OUTCOME)
+        }
+    }
+}
+
+/// Creates an evaluator for `ruleset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_new(
+    ruleset: *const semaforo_ruleset,
+    out_evaluator: *mut *mut semaforo_evaluator,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle, by contract.
+        let r = unsafe { handle(ruleset) }?;
+        let o = out(out_evaluator)?;
+        let rs = r.inner.clone();
+        let ctx = Context::new(
+            semaforo_core::Date::from_ymd(1970, 1, 1).ok_or(Status::SEMAFORO_PANIC)?,
+            Default::default(),
+            "",
+        );
+        let e = semaforo_evaluator {
+            plan: plan_id(&rs),
+            key: r.key,
+            decl: rs.new_declaration(),
+            scratch: rs.new_scratch(),
+            outcome: Outcome::default(),
+            binder: JsonBinder::default(),
+            ctx,
+            has_outcome: false,
+            json: String::new(),
+            last_error: String::new(),
+            batch_out: String::new(),
+            batch_status: Vec::new(),
+            ruleset: rs,
+        };
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { o.write(into_handle(e)) };
+        Ok(())
+    })
+}
+
+/// Frees an evaluator; NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_free(evaluator: *mut semaforo_evaluator) {
+    let _ = guard(|| {
+        // SAFETY: NULL or a handle from `semaforo_evaluator_new`.
+        unsafe { free_handle(evaluator) };
+        Ok(())
+    });
+}
+
+/// Binds one JSON object (SPEC §4) and evaluates it under `context`. On
+/// success the outcome is readable with the `semaforo_evaluator_*` readers;
+/// on failure (`SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the
+/// evaluator holds no outcome and `semaforo_evaluator_last_error` says why
+/// (`items[3].net_kg: expected number, found string`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_eval_json(
+    evaluator: *mut semaforo_evaluator,
+    context: *const semaforo_context,
+    json: *const c_char,
+    json_len: usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let (e, c, json) = unsafe {
+            (
+                handle_mut(evaluator)?,
+                handle(context)?,
+                bytes(json, json_len)?,
+            )
+        };
+        e.set_context(&c.inner);
+        e.eval_json(json).map_err(|err| e.fail(&err))
+    })
+}
+
+/// Evaluates a declaration filled through field handles under `context`.
+/// Performs no heap allocation once the evaluator has seen a declaration of
+/// similar size. Missing required fields are not an error here (rules that
+/// read them are undetermined); see `semaforo_declaration_validate`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_eval(
+    evaluator: *mut semaforo_evaluator,
+    context: *const semaforo_context,
+    declaration: *const semaforo_declaration,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let (e, c, d) = unsafe {
+            (
+                handle_mut(evaluator)?,
+                handle(context)?,
+                handle(declaration)?,
+            )
+        };
+        e.has_outcome = false;
+        if d.plan != e.plan {
+            e.last_error.clear();
+            e.last_error
+                .push_str("declaration buffer belongs to another ruleset");
+            return Err(Status::SEMAFORO_WRONG_RULESET);
+        }
+        e.set_context(&c.inner);
+        if let Err(err) = e
+            .ruleset
+            .evaluate(&d.inner, &e.ctx, &mut e.scratch, &mut e.outcome)
+        {
+            return Err(e.fail(&err));
+        }
+        // Keep the key for the outcome's `id`.
+        e.decl.clear();
+        if let Some(k) = e.key {
+            let key = d.inner.key();
+            if let Err(err) = e.decl.set_text(Element::ROOT, k, key) {
+                return Err(e.fail(&err));
+            }
+        }
+        e.has_outcome = true;
+        Ok(())
+    })
+}
+
+/// The message of the last failed call on this evaluator (empty if none).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_last_error(
+    evaluator: *const semaforo_evaluator,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        unsafe { write_str(&handle(evaluator)?.last_error, out_ptr, out_len) }
+    })
+}
+
+/// The evaluated declaration's key (its `id`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_id(
+    evaluator: *const semaforo_evaluator,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write_str(v.id(), out_ptr, out_len) }
+    })
+}
+
+/// The lane's name (`green`, `red`, ...).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_lane(
+    evaluator: *const semaforo_evaluator,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write_str(v.lane(), out_ptr, out_len) }
+    })
+}
+
+/// The lane's index (0 = the default, least severe; see
+/// `semaforo_ruleset_lane_name`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_lane_index(
+    evaluator: *const semaforo_evaluator,
+    out_index: *mut u32,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_index, u32::from(v.raw().lane)) }
+    })
+}
+
+/// The total score.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_score(
+    evaluator: *const semaforo_evaluator,
+    out_score: *mut i64,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_score, v.score()) }
+    })
+}
+
+/// The number of fired rules.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_fired_count(
+    evaluator: *const semaforo_evaluator,
+    out_count: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_count, v.raw().fired.len()) }
+    })
+}
+
+/// Fired rule number `index`, in ruleset order.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_fired(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_rule: *mut semaforo_fired_rule,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        let f = v
+            .fired()
+            .nth(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        let r = semaforo_fired_rule {
+            id: semaforo_str::of(f.id),
+            title: semaforo_str::of(f.title),
+            sampled: f.draw.is_some(),
+            draw: f.draw.unwrap_or(0),
+        };
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_rule, r) }
+    })
+}
+
+/// The number of notes (of all fired rules).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_note_count(
+    evaluator: *const semaforo_evaluator,
+    out_count: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_count, v.notes().count()) }
+    })
+}
+
+/// Note number `index`, in the order of the fired rules.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_note(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        let n = v
+            .notes()
+            .nth(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write_str(n, out_ptr, out_len) }
+    })
+}
+
+/// The number of undetermined rules (active rules whose condition could not
+/// be decided for missing data).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_undetermined_count(
+    evaluator: *const semaforo_evaluator,
+    out_count: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_count, v.raw().undetermined.len()) }
+    })
+}
+
+/// The id of undetermined rule number `index`, in ruleset order.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_undetermined(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        let u = v
+            .undetermined()
+            .nth(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write_str(u, out_ptr, out_len) }
+    })
+}
+
+/// The whole outcome as one JSON object (no newline): `id`, `lane`,
+/// `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
+/// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
+/// Borrowed until the next call on the evaluator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_outcome_json(
+    evaluator: *mut semaforo_evaluator,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
+        out(out_ptr)?;
+        out(out_len)?;
+        let mut json = std::mem::take(&mut e.json);
+        json.clear();
+        let r = e.view().map(|v| v.write_json(&mut json));
+        e.json = json;
+        r?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write_str(&e.json, out_ptr, out_len) }
+    })
+}
+
+/// Appends `s` as a JSON string literal.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+impl semaforo_evaluator {
+    /// Evaluates one batch item and appends its line.
+    fn batch_item(&mut self, index: usize, json: Result<&[u8], InputError>) {
+        let r = json.and_then(|j| self.eval_json(j));
+        match r {
+            Ok(()) => {
+                let mut buf = std::mem::take(&mut self.batch_out);
+                if let Ok(v) = self.view() {
+                    v.write_json(&mut buf);
+                }
+                buf.push('\n');
+                self.batch_out = buf;
+                self.batch_status.push(Status::SEMAFORO_OK as u32);
+            }
+            Err(err) => {
+                let status = self.fail(&err);
+                let _ = write!(
+                    self.batch_out,
+                    "{{\"index\":{index},\"status\":{},\"error\":",
+                    status as u32
+                );
+                json_str(&mut self.batch_out, &self.last_error);
+                self.batch_out.push_str("}\n");
+                self.batch_status.push(status as u32);
+            }
+        }
+    }
+}
+
+/// Evaluates many JSON declarations in one call: `input` is JSON Lines (one
+/// object per line; blank lines skipped) or one JSON array of objects (when
+/// its first non-blank byte is `[`).
+///
+/// For declaration `i` (0-based, in input order) the evaluator's batch
+/// output gets line `i`: the outcome object (as from
+/// `semaforo_evaluator_outcome_json`) or `{"index":i,"status":CODE,"error":
+/// "message"}`, each followed by `\n`; read it with
+/// `semaforo_evaluator_batch_output` and each item's status with
+/// `semaforo_evaluator_batch_status`. A malformed array ends the batch at
+/// the malformed element (which gets an error line). Returns `SEMAFORO_OK`
+/// whenever the batch ran, even if items failed: `*out_count` is the number
+/// of items and `*out_failed` how many of them failed. The evaluator holds
+/// no single outcome afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
+    evaluator: *mut semaforo_evaluator,
+    context: *const semaforo_context,
+    input: *const c_char,
+    input_len: usize,
+    out_count: *mut usize,
+    out_failed: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let (e, c, input) = unsafe {
+            (
+                handle_mut(evaluator)?,
+                handle(context)?,
+                bytes(input, input_len)?,
+            )
+        };
+        let count_out = out(out_count)?;
+        let failed_out = out(out_failed)?;
+        e.set_context(&c.inner);
+        e.batch_out.clear();
+        e.batch_status.clear();
+        let is_array = input
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'[');
+        if is_array {
+            for (i, item) in split_json_array(input).enumerate() {
+                match item {
+                    Ok((_, json)) => e.batch_item(i, Ok(json)),
+                    Err(err) => {
+                        e.batch_item(i, Err(InputError::Json(err)));
+                        break;
+                    }
+                }
+            }
+        } else {
+            let lines = input
+                .split(|&b| b == b'\n')
+                .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
+            for (i, line) in lines.enumerate() {
+                e.batch_item(i, Ok(line));
+            }
+        }
+        e.has_outcome = false;
+        let failed = e
+            .batch_status
+            .iter()
+            .filter(|&&s| s != Status::SEMAFORO_OK as u32)
+            .count();
+        // SAFETY: both are non-NULL and writable by contract.
+        unsafe {
+            count_out.write(e.batch_status.len());
+            failed_out.write(failed);
+        }
+        Ok(())
+    })
+}
+
+/// The JSON Lines written by the last `semaforo_evaluator_eval_batch`,
+/// borrowed until the next call on the evaluator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_batch_output(
+    evaluator: *const semaforo_evaluator,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        unsafe { write_str(&handle(evaluator)?.batch_out, out_ptr, out_len) }
+    })
+}
+
+/// The status of batch item `index` of the last batch (`SEMAFORO_OK` or the
+/// error code of its line).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_batch_status(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_status: *mut u32,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle(evaluator) }?;
+        let s = *e
+            .batch_status
+            .get(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_status, s) }
+    })
+}

@@ -1,0 +1,196 @@
+//! The ruleset handle (immutable, shared by threads) and field handles.
+
+use crate::status::{Status, guard, input_status, semaforo_status};
+use crate::util::{free_handle, handle, into_handle, out, text, write, write_str};
+use semaforo_core::{FieldHandle, FieldType, Ruleset};
+use semaforo_plan::RecordId;
+use std::ffi::c_char;
+
+/// `semaforo_field_type` of a text field.
+pub const SEMAFORO_TYPE_TEXT: u32 = 1;
+/// `semaforo_field_type` of a number field.
+pub const SEMAFORO_TYPE_NUMBER: u32 = 2;
+/// `semaforo_field_type` of a bool field.
+pub const SEMAFORO_TYPE_BOOL: u32 = 3;
+/// `semaforo_field_type` of a date field.
+pub const SEMAFORO_TYPE_DATE: u32 = 4;
+/// `semaforo_field_type` of a list of records.
+pub const SEMAFORO_TYPE_LIST: u32 = 5;
+
+/// A compiled ruleset. Immutable: any number of threads may use one handle
+/// at the same time. Declarations, evaluators and field handles made from
+/// it keep what they need alive, so it may be freed (with
+/// `semaforo_ruleset_free`) before them; to reload rules, compile a new one
+/// and switch to it.
+pub struct semaforo_ruleset {
+    pub(crate) inner: Ruleset,
+    /// The handle of the key field, to copy a declaration's id.
+    pub(crate) key: Option<FieldHandle>,
+}
+
+impl semaforo_ruleset {
+    pub(crate) fn new(inner: Ruleset) -> semaforo_ruleset {
+        let layout = inner.plan().layout();
+        let key = layout
+            .field(RecordId(0), layout.key())
+            .and_then(|f| inner.field(&f.name).ok());
+        semaforo_ruleset { inner, key }
+    }
+}
+
+/// Identifies the plan of a ruleset: two handles made from the same
+/// compilation share it.
+pub(crate) fn plan_id(r: &Ruleset) -> usize {
+    std::ptr::from_ref(r.plan()) as usize
+}
+
+/// A field resolved once by path (`importer`, `items.net_kg`), used to fill
+/// declarations of the ruleset it was resolved in. Immutable: may be shared
+/// by threads. Free with `semaforo_field_free`.
+pub struct semaforo_field {
+    pub(crate) handle: FieldHandle,
+    /// Keeps the plan alive so that its address identifies it.
+    pub(crate) ruleset: Ruleset,
+}
+
+/// Frees a ruleset handle; NULL is ignored. Handles made from it stay valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_free(ruleset: *mut semaforo_ruleset) {
+    let _ = guard(|| {
+        // SAFETY: NULL or a handle from `semaforo_compiler_compile`.
+        unsafe { free_handle(ruleset) };
+        Ok(())
+    });
+}
+
+/// The ruleset's name (`ruleset NAME`), borrowed until the handle is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_name(
+    ruleset: *const semaforo_ruleset,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        unsafe { write_str(handle(ruleset)?.inner.name(), out_ptr, out_len) }
+    })
+}
+
+/// The ruleset's version string, borrowed until the handle is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_version(
+    ruleset: *const semaforo_ruleset,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        unsafe { write_str(handle(ruleset)?.inner.version(), out_ptr, out_len) }
+    })
+}
+
+/// The ruleset's fingerprint (SHA-256 over sources and external data) as 64
+/// lowercase hex digits, borrowed until the handle is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_fingerprint(
+    ruleset: *const semaforo_ruleset,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        unsafe { write_str(handle(ruleset)?.inner.fingerprint_hex(), out_ptr, out_len) }
+    })
+}
+
+/// The number of lanes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_lane_count(
+    ruleset: *const semaforo_ruleset,
+    out_count: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        unsafe { write(out_count, handle(ruleset)?.inner.lanes().len()) }
+    })
+}
+
+/// The name of lane `index` (0 = the default, least severe), borrowed until
+/// the handle is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_lane_name(
+    ruleset: *const semaforo_ruleset,
+    index: usize,
+    out_ptr: *mut *const c_char,
+    out_len: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle, by contract.
+        let r = unsafe { handle(ruleset) }?;
+        let lane = r
+            .inner
+            .lanes()
+            .get(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write_str(lane, out_ptr, out_len) }
+    })
+}
+
+/// Resolves a field by path: `importer` for a field of the declaration,
+/// `items.net_kg` for a field of the records in the list `items` (any
+/// depth). Resolve once, use for every declaration; free with
+/// `semaforo_field_free`. Returns `SEMAFORO_UNKNOWN_FIELD` for a path that
+/// names no field.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_field(
+    ruleset: *const semaforo_ruleset,
+    path: *const c_char,
+    path_len: usize,
+    out_field: *mut *mut semaforo_field,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let (r, path) = unsafe { (handle(ruleset)?, text(path, path_len)?) };
+        let o = out(out_field)?;
+        let h = r.inner.field(path).map_err(|e| input_status(&e))?;
+        let f = semaforo_field {
+            handle: h,
+            ruleset: r.inner.clone(),
+        };
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { o.write(into_handle(f)) };
+        Ok(())
+    })
+}
+
+/// Frees a field handle; NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_field_free(field: *mut semaforo_field) {
+    let _ = guard(|| {
+        // SAFETY: NULL or a handle from `semaforo_ruleset_field`.
+        unsafe { free_handle(field) };
+        Ok(())
+    });
+}
+
+/// The field's type: one of the `SEMAFORO_TYPE_*` constants.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_field_type(
+    field: *const semaforo_field,
+    out_type: *mut u32,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: NULL or a live handle, by contract.
+        let f = unsafe { handle(field) }?;
+        let t = match f.handle.field_type() {
+            FieldType::Text => SEMAFORO_TYPE_TEXT,
+            FieldType::Number => SEMAFORO_TYPE_NUMBER,
+            FieldType::Bool => SEMAFORO_TYPE_BOOL,
+            FieldType::Date => SEMAFORO_TYPE_DATE,
+            FieldType::List(_) => SEMAFORO_TYPE_LIST,
+        };
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_type, t) }
+    })
+}
