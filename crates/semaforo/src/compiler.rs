@@ -321,7 +321,7 @@ impl Compiler {
         };
         let rule_texts: Vec<&str> = self.rules.iter().map(|(_, t)| t.as_str()).collect();
         let fp = fingerprint(rule_texts.into_iter(), &lists, &tables);
-        Ok(Ruleset::new(plan, program, fp, diagnostics, sources))
+        Ok(Ruleset::new(plan, program, externals, fp, diagnostics, sources))
     }
 }
 

@@ -49,6 +49,7 @@
 //! bounded by the nesting limit. No input makes the library panic.
 
 mod compiler;
+mod explain;
 mod externals;
 mod fingerprint;
 mod ruleset;
@@ -56,6 +57,10 @@ mod source;
 mod testing;
 
 pub use compiler::{CheckReport, CompileError, Compiler};
+pub use explain::{
+    ElementStep, ExplainedValue, Explanation, RuleExplanation, SampleDraw, Step, ThresholdCheck,
+    Truth,
+};
 pub use ruleset::{
     Context, Declaration, Element, Evaluator, FieldHandle, FiredRule, InputError, OutcomeView,
     Ruleset,

@@ -3,6 +3,7 @@
 use crate::fingerprint::hex;
 use crate::source::Sources;
 use semaforo_compile::hir::{Program, TestDef};
+use semaforo_compile::lower::Externals;
 use semaforo_plan::decl::DeclError;
 use semaforo_plan::json::{BindError, JsonBinder};
 use semaforo_plan::plan::{EvalContext, EvalError, Plan, Scratch};
@@ -21,6 +22,10 @@ struct Inner {
     tests: Vec<TestDef>,
     warnings: Vec<Diagnostic>,
     sources: Sources,
+    /// The checked program (without its tests), for `explain`.
+    program: Program,
+    /// The typed external lists and tables, for `explain`.
+    externals: Externals,
 }
 
 /// A compiled, immutable ruleset: cheap to clone (an `Arc`), `Send + Sync`,
@@ -249,21 +254,35 @@ impl Declaration {
 impl Ruleset {
     pub(crate) fn new(
         plan: Plan,
-        program: Program,
+        mut program: Program,
+        externals: Externals,
         fingerprint: [u8; 32],
         warnings: Vec<Diagnostic>,
         sources: Sources,
     ) -> Ruleset {
+        let tests = std::mem::take(&mut program.tests);
         Ruleset {
             inner: Arc::new(Inner {
                 plan,
                 fingerprint,
                 fingerprint_hex: hex(&fingerprint),
-                tests: program.tests,
+                tests,
                 warnings,
                 sources,
+                program,
+                externals,
             }),
         }
+    }
+
+    /// The checked program the plan was lowered from (its tests moved out).
+    pub(crate) fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// The typed external lists and tables.
+    pub(crate) fn externals(&self) -> &Externals {
+        &self.inner.externals
     }
 
     /// The ruleset's name (`ruleset NAME`).
