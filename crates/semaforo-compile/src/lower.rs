@@ -10,6 +10,9 @@
 //! `contains`, per-length maps for `lookup_prefix`). A list or table used
 //! in several ways is built once per way.
 //!
+//! Arithmetic and negation on number constants are folded into one
+//! constant (`reference * 0.5` with a literal reference is one number).
+//!
 //! Input safety: a condition's depth is measured without recursion before
 //! it is lowered, and a condition deeper than [`MAX_DEPTH`] is an error
 //! (`E0506`), so neither lowering nor evaluation can overflow the stack.
@@ -561,7 +564,16 @@ impl<'p> Lowerer<'p> {
                     field: *field,
                 }
             }
-            K::Neg(_) => Op::Neg(a1()?),
+            K::Neg(_) => {
+                let a = a1()?;
+                if let Some(x) = self.b.number_value(a) {
+                    return self
+                        .b
+                        .constant(&Constant::Number(x.neg()))
+                        .map_err(|e| plan_error(span, &e));
+                }
+                Op::Neg(a)
+            }
             K::Not(_) => Op::Not(a1()?),
             K::And(..) => Op::And(a1()?, b1()?),
             K::Or(..) => Op::Or(a1()?, b1()?),
@@ -572,7 +584,25 @@ impl<'p> Lowerer<'p> {
                     hir::Arith::Mul => ArithOp::Mul,
                     hir::Arith::Div => ArithOp::Div,
                 };
-                Op::Arith(k, a1()?, b1()?)
+                let (a, b) = (a1()?, b1()?);
+                // Constant folding: arithmetic on two number constants is
+                // computed once here. Overflow and division by zero give
+                // *missing*, which has no constant, so they stay ops.
+                if let (Some(x), Some(y)) = (self.b.number_value(a), self.b.number_value(b)) {
+                    let folded = match k {
+                        ArithOp::Add => x.checked_add(y),
+                        ArithOp::Sub => x.checked_sub(y),
+                        ArithOp::Mul => x.checked_mul(y),
+                        ArithOp::Div => x.checked_div(y),
+                    };
+                    if let Some(r) = folded {
+                        return self
+                            .b
+                            .constant(&Constant::Number(r))
+                            .map_err(|e| plan_error(span, &e));
+                    }
+                }
+                Op::Arith(k, a, b)
             }
             K::DateDiff(..) => Op::DateDiff(a1()?, b1()?),
             K::Cmp(k, ..) => {

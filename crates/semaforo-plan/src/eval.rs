@@ -1,6 +1,12 @@
 //! The evaluator: one bound declaration through a [`Plan`] into an
 //! [`Outcome`] (SPEC §3.4–§3.8).
 //!
+//! Only the candidate rules of the plan's rule index are evaluated (see
+//! `crate::index`: a rule is skipped only when one of its top-level
+//! conjuncts is certainly *false*, so skipping never changes an outcome);
+//! candidates are kept in a bitset of the [`Scratch`] and evaluated in
+//! ruleset order.
+//!
 //! Evaluation is a recursive walk over the op arena. Its depth is bounded by
 //! the plan's INVARIANT (depth) (at most [`crate::plan::MAX_DEPTH`] levels,
 //! kept by `PlanBuilder::push`), so untrusted rule text cannot overflow the
@@ -58,6 +64,8 @@ pub struct Scratch {
     vars: Vec<Node>,
     /// The lowercased haystack of `contains` against a set.
     lower: String,
+    /// The candidate rules of the declaration being evaluated.
+    bits: Vec<u64>,
 }
 
 struct Cx<'a, 's> {
@@ -92,6 +100,7 @@ impl Plan {
         Scratch {
             vars: vec![Node::ROOT; self.vars],
             lower: String::with_capacity(256),
+            bits: Vec::with_capacity(self.index.words()),
         }
     }
 
@@ -115,6 +124,7 @@ impl Plan {
             // Only for a scratch made for another plan: grows once.
             scratch.vars.resize(self.vars, Node::ROOT);
         }
+        self.index.candidates(decl, &mut scratch.bits);
         let mut cx = Cx {
             decl,
             today: ctx.today,
@@ -122,39 +132,12 @@ impl Plan {
             lower: &mut scratch.lower,
         };
         let mut lane = 0u16;
-        for (index, (rule, cond)) in self.rules.iter().zip(self.conds.iter()).enumerate() {
-            if !rule.is_active(ctx.today) {
-                continue;
-            }
-            let when = match cond {
-                None => Some(true),
-                Some(op) => truth(self.eval(*op, &mut cx)),
-            };
-            let index = index as u32;
-            match when {
-                Some(true) => {}
-                Some(false) => continue,
-                None => {
-                    out.undetermined.push(index);
-                    continue;
-                }
-            }
-            let draw = match rule.sample {
-                None => None,
-                Some(cutoff) => {
-                    let d = sample::draw(&ctx.sampling_key, &rule.id, self.key_text(decl));
-                    if d >= cutoff {
-                        continue;
-                    }
-                    Some(d)
-                }
-            };
-            out.fired.push(Fired { rule: index, draw });
-            if let Some(s) = rule.score {
-                out.score = out.score.saturating_add(s);
-            }
-            if let Some(l) = rule.lane {
-                lane = lane.max(l);
+        for (w, &word) in scratch.bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let index = (w * 64) as u32 + word.trailing_zeros();
+                word &= word - 1;
+                self.run_rule(index, ctx, &mut cx, out, &mut lane);
             }
         }
         for &(l, min) in self.thresholds.iter() {
@@ -164,6 +147,56 @@ impl Plan {
         }
         out.lane = lane;
         Ok(())
+    }
+
+    /// Evaluates rule `index` and records what it decides.
+    #[inline]
+    fn run_rule<'a>(
+        &'a self,
+        index: u32,
+        ctx: &EvalContext,
+        cx: &mut Cx<'a, '_>,
+        out: &mut Outcome,
+        lane: &mut u16,
+    ) {
+        let (Some(rule), Some(cond)) = (
+            self.rules.get(index as usize),
+            self.conds.get(index as usize),
+        ) else {
+            return;
+        };
+        if !rule.is_active(ctx.today) {
+            return;
+        }
+        let when = match cond {
+            None => Some(true),
+            Some(op) => truth(self.eval(*op, cx)),
+        };
+        match when {
+            Some(true) => {}
+            Some(false) => return,
+            None => {
+                out.undetermined.push(index);
+                return;
+            }
+        }
+        let draw = match rule.sample {
+            None => None,
+            Some(cutoff) => {
+                let d = sample::draw(&ctx.sampling_key, &rule.id, self.key_text(cx.decl));
+                if d >= cutoff {
+                    return;
+                }
+                Some(d)
+            }
+        };
+        out.fired.push(Fired { rule: index, draw });
+        if let Some(s) = rule.score {
+            out.score = out.score.saturating_add(s);
+        }
+        if let Some(l) = rule.lane {
+            *lane = (*lane).max(l);
+        }
     }
 
     fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {

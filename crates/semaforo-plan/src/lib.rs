@@ -16,6 +16,7 @@ pub mod date;
 pub mod decimal;
 pub mod decl;
 pub mod eval;
+mod index;
 pub mod json;
 pub mod layout;
 pub mod outcome;

@@ -18,11 +18,15 @@
 //! - INVARIANT (hash-consed): pushing an op equal to an existing one (same
 //!   operator, same children) returns the existing id, so identical
 //!   sub-expressions are one op.
+//! - INVARIANT (indexed): the plan's rule index is built by
+//!   [`PlanBuilder::build`] from the final ops and rules, so it describes
+//!   exactly the plan it belongs to (see `crate::index`).
 
 use std::collections::HashMap;
 
 use crate::date::Date;
 use crate::decimal::Decimal;
+use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
 use crate::sets::{Constant, ContainsSet, InSet, PrefixSet, SetError, Table};
 
@@ -347,6 +351,8 @@ pub struct Plan {
     pub(crate) conds: Box<[Option<OpId>]>,
     /// One more than the highest quantifier variable used.
     pub(crate) vars: usize,
+    /// Which rules can be skipped for a declaration; see `crate::index`.
+    pub(crate) index: RuleIndex,
 }
 
 impl Plan {
@@ -385,6 +391,50 @@ impl Plan {
     /// shared, so this can be less than the number of expression nodes).
     pub fn op_count(&self) -> usize {
         self.ops.len()
+    }
+
+    /// How many rules the rule index can skip (rules with a guard: a
+    /// top-level `in`, `==` or `any(.. starts with ..)` conjunct on a text
+    /// field); the others are evaluated for every declaration.
+    pub fn indexed_rules(&self) -> usize {
+        self.index.guarded()
+    }
+
+    /// An estimate of the heap memory the plan holds, in bytes (ops,
+    /// constants, sets, tables, rule descriptions and the rule index; hash
+    /// tables counted by capacity).
+    pub fn heap_bytes(&self) -> usize {
+        fn boxed_strs(v: &[Box<str>]) -> usize {
+            v.iter().map(|s| size_of::<Box<str>>() + s.len()).sum()
+        }
+        let rules: usize = self
+            .rules
+            .iter()
+            .map(|r| {
+                size_of::<RuleInfo>()
+                    + r.id.len()
+                    + r.title.len()
+                    + boxed_strs(&r.tags)
+                    + boxed_strs(&r.notes)
+            })
+            .sum();
+        let sets: usize = self
+            .in_sets
+            .iter()
+            .map(InSet::heap_bytes)
+            .chain(self.prefix_sets.iter().map(PrefixSet::heap_bytes))
+            .chain(self.tables.iter().map(Table::heap_bytes))
+            .sum::<usize>()
+            + self.contains_sets.len() * size_of::<ContainsSet>();
+        self.ops.len() * size_of::<Op>()
+            + self.numbers.len() * size_of::<Decimal>()
+            + self.text_arena.len()
+            + self.text_spans.len() * 8
+            + self.quants.len() * size_of::<Quant>()
+            + self.conds.len() * size_of::<Option<OpId>>()
+            + rules
+            + sets
+            + self.index.heap_bytes()
     }
 
     /// The text of a text constant (empty for an impossible id).
@@ -667,9 +717,18 @@ impl PlanBuilder {
         Ok(())
     }
 
-    /// Finishes the plan.
+    /// The value of a number constant op, if `id` is one (for constant
+    /// folding while lowering).
+    pub fn number_value(&self, id: OpId) -> Option<Decimal> {
+        match self.ops.get(id.index())? {
+            Op::Number(n) => self.numbers.get(n.index()).copied(),
+            _ => None,
+        }
+    }
+
+    /// Finishes the plan and builds its rule index (INVARIANT (indexed)).
     pub fn build(self) -> Plan {
-        Plan {
+        let mut plan = Plan {
             name: self.name,
             version: self.version,
             lanes: self.lanes,
@@ -687,6 +746,9 @@ impl PlanBuilder {
             rules: self.rules.into_boxed_slice(),
             conds: self.conds.into_boxed_slice(),
             vars: self.vars,
-        }
+            index: RuleIndex::default(),
+        };
+        plan.index = RuleIndex::build(&plan);
+        plan
     }
 }

@@ -9,12 +9,80 @@
 //! first. None of the queries allocates.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use aho_corasick::AhoCorasick;
 
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::value::Value;
+
+/// A small, fast hasher for the plan's text-keyed sets and maps (the
+/// multiply-rotate scheme of rustc's `FxHasher`).
+///
+/// It is not resistant to collision attacks, and need not be: every set
+/// and map it serves is built from the ruleset's own constants and
+/// external lists, which the customs administration supplies; declaration
+/// values are only looked up, and a lookup cannot make the table degrade.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Builds [`FxHasher`]s.
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A text set hashed with [`FxHasher`].
+pub(crate) type TextSet = HashSet<Box<str>, FxBuild>;
+
+/// An estimate of the heap bytes of a text set (by capacity).
+fn text_set_bytes(s: &TextSet) -> usize {
+    s.capacity() * (size_of::<Box<str>>() + 1) + s.iter().map(|t| t.len()).sum::<usize>()
+}
 
 /// A constant scalar, as supplied to the plan builder.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -77,7 +145,7 @@ pub enum SetError {
 /// A membership set for `in`.
 #[derive(Clone, Debug)]
 pub(crate) enum InSet {
-    Text(HashSet<Box<str>>),
+    Text(TextSet),
     // INVARIANT (sorted): sorted ascending and deduplicated; kept by `InSet::new`.
     Number(Box<[Decimal]>),
     // INVARIANT (sorted): as above.
@@ -135,6 +203,16 @@ impl InSet {
         })
     }
 
+    /// An estimate of the heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            InSet::Text(s) => text_set_bytes(s),
+            InSet::Number(v) => v.len() * size_of::<Decimal>(),
+            InSet::Date(v) => v.len() * size_of::<Date>(),
+            InSet::Bool { .. } => 0,
+        }
+    }
+
     /// Exact membership of a present value; a value of another type is
     /// not a member.
     #[inline]
@@ -165,12 +243,12 @@ impl InSet {
 #[derive(Clone, Debug)]
 pub(crate) struct PrefixSet {
     // INVARIANT (ascending): lengths strictly ascending; kept by `new`.
-    by_len: Box<[(usize, HashSet<Box<str>>)]>,
+    by_len: Box<[(usize, TextSet)]>,
 }
 
 impl PrefixSet {
     pub(crate) fn new(patterns: &[Box<str>]) -> PrefixSet {
-        let mut map: HashMap<usize, HashSet<Box<str>>> = HashMap::new();
+        let mut map: HashMap<usize, TextSet> = HashMap::new();
         for p in patterns {
             map.entry(p.len()).or_default().insert(p.clone());
         }
@@ -179,6 +257,19 @@ impl PrefixSet {
         PrefixSet {
             by_len: by_len.into_boxed_slice(),
         }
+    }
+
+    /// An estimate of the heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.by_len
+            .iter()
+            .map(|(_, s)| size_of::<(usize, TextSet)>() + text_set_bytes(s))
+            .sum()
+    }
+
+    /// The patterns, grouped by byte length (ascending).
+    pub(crate) fn by_len(&self) -> &[(usize, TextSet)] {
+        &self.by_len
     }
 
     /// True if some pattern is a byte prefix of `t`.
@@ -262,11 +353,12 @@ pub(crate) enum Table {
 }
 
 /// Text keys to constants.
-type TextMap = HashMap<Box<str>, Constant>;
+type TextMap = HashMap<Box<str>, Constant, FxBuild>;
 
 impl Table {
     pub(crate) fn new(entries: &[(Box<str>, Constant)], prefix: bool) -> Result<Table, SetError> {
-        let mut exact: TextMap = HashMap::with_capacity(entries.len());
+        let mut exact: TextMap =
+            HashMap::with_capacity_and_hasher(entries.len(), FxBuild::default());
         for (k, v) in entries {
             if exact.insert(k.clone(), v.clone()).is_some() {
                 return Err(SetError::DuplicateKey { key: k.to_string() });
@@ -282,6 +374,18 @@ impl Table {
         let mut by_len: Vec<_> = by_len.into_iter().collect();
         by_len.sort_unstable_by_key(|(len, _)| std::cmp::Reverse(*len));
         Ok(Table::Prefix(by_len.into_boxed_slice()))
+    }
+
+    /// An estimate of the heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let map = |m: &TextMap| {
+            m.capacity() * (size_of::<(Box<str>, Constant)>() + 1)
+                + m.keys().map(|k| k.len()).sum::<usize>()
+        };
+        match self {
+            Table::Exact(m) => map(m),
+            Table::Prefix(v) => v.iter().map(|(_, m)| map(m)).sum(),
+        }
     }
 
     /// The value for `key`: exact match, or the longest key that is a byte

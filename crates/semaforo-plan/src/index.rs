@@ -1,0 +1,408 @@
+//! The rule index: which rules can be skipped for a declaration without
+//! evaluating them, because one conjunct of their condition is certainly
+//! *false* for it.
+//!
+//! A rule's condition is split into its top-level `and` conjuncts. Kleene
+//! `and` is *false* as soon as one conjunct is *false*, whatever the others
+//! are (even *unknown*), so a rule with a *false* conjunct neither fires nor
+//! is undetermined, and skipping it changes nothing. The index recognises
+//! two kinds of conjunct that test a field against constants (a *guard*):
+//!
+//! - a value guard: `f in [..]` or `f == "..."` on a top-level text field
+//!   `f`. It is *false* exactly when `f` is present and not one of the
+//!   values; when `f` is missing the conjunct is *unknown*, so the rule is a
+//!   candidate.
+//! - a prefix guard: `any(v in L: v.g starts with P and ...)` (a top-level
+//!   record list `L`, a text field `g` of its elements, `P` one text or a
+//!   list). It is *false* exactly when `L` is present and every element's
+//!   `g` is present and starts with none of `P`; a missing `L` or a missing
+//!   `g` on some element makes the rule a candidate.
+//!
+//! Each rule uses at most one guard (a prefix guard with patterns of two or
+//! more bytes first, as codes such as HS numbers are selective; otherwise
+//! the value guard with the fewest values). Rules without a guard are
+//! always candidates. Per declaration, the candidates are collected into a
+//! bitset in the [`crate::Scratch`] and evaluated in ruleset order, so
+//! `fired` and `undetermined` keep their order.
+//!
+//! INVARIANT (false-only): a rule is left out of the candidates only if one
+//! of its top-level conjuncts is *false* for the declaration; kept by
+//! [`RuleIndex::candidates`], which treats every value other than present
+//! text as "candidate".
+
+use std::collections::HashMap;
+
+use crate::decl::{Declaration, Node, Slot};
+use crate::layout::{FieldId, RecordId};
+use crate::plan::{Base, CmpOp, Op, OpId, Plan, QuantKind};
+use crate::sets::{FxBuild, InSet};
+
+/// Text value -> the rules guarded by it.
+type RuleMap = HashMap<Box<str>, Box<[u32]>, FxBuild>;
+
+/// Rules guarded by one top-level text field.
+#[derive(Debug)]
+struct ValueGuards {
+    field: FieldId,
+    map: RuleMap,
+    /// Every rule guarded by this field (candidates when it is missing).
+    all: Box<[u32]>,
+}
+
+/// Rules guarded by the prefixes of one element field of one list.
+#[derive(Debug)]
+struct PrefixGuards {
+    list: FieldId,
+    record: RecordId,
+    field: FieldId,
+    // INVARIANT (ascending): lengths strictly ascending; kept by `build`.
+    by_len: Box<[(usize, RuleMap)]>,
+    /// Every rule guarded here (candidates when data is missing).
+    all: Box<[u32]>,
+}
+
+/// The rule index of a plan (see the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct RuleIndex {
+    /// Rules without a guard, as a bitset of `words` words.
+    always: Box<[u64]>,
+    values: Box<[ValueGuards]>,
+    prefixes: Box<[PrefixGuards]>,
+    /// How many rules have a guard.
+    guarded: usize,
+}
+
+/// A guard found in a rule's condition.
+enum Guard<'p> {
+    Value {
+        field: FieldId,
+        values: Vec<&'p str>,
+    },
+    Prefix {
+        list: FieldId,
+        record: RecordId,
+        field: FieldId,
+        patterns: Vec<&'p str>,
+    },
+}
+
+impl Guard<'_> {
+    /// Lower is better.
+    fn rank(&self) -> (u8, usize) {
+        match self {
+            Guard::Prefix { patterns, .. } if patterns.iter().all(|p| p.len() >= 2) => {
+                (0, patterns.len())
+            }
+            Guard::Value { values, .. } => (1, values.len()),
+            Guard::Prefix { patterns, .. } => (2, patterns.len()),
+        }
+    }
+}
+
+/// The top-level conjuncts of `root` (an explicit stack: chains of `and`
+/// are as deep as the plan allows).
+fn conjuncts(plan: &Plan, root: OpId, out: &mut Vec<OpId>) {
+    out.clear();
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        match plan.ops.get(id.index()) {
+            Some(&Op::And(a, b)) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            Some(_) => out.push(id),
+            None => {}
+        }
+    }
+}
+
+/// A top-level text field read by `id`, if that is what it is.
+fn root_field(plan: &Plan, id: OpId) -> Option<FieldId> {
+    match plan.ops.get(id.index()) {
+        Some(&Op::Field {
+            base: Base::Root,
+            field,
+        }) => Some(field),
+        _ => None,
+    }
+}
+
+/// A text constant pushed as `id`, if that is what it is.
+fn text_const(plan: &Plan, id: OpId) -> Option<&str> {
+    match plan.ops.get(id.index()) {
+        Some(&Op::Text(t)) => Some(plan.text(t)),
+        _ => None,
+    }
+}
+
+/// The guard a conjunct is, if any.
+fn guard_of(plan: &Plan, id: OpId) -> Option<Guard<'_>> {
+    match *plan.ops.get(id.index())? {
+        Op::In {
+            value,
+            set,
+            negated: false,
+        } => {
+            let field = root_field(plan, value)?;
+            match plan.in_sets.get(set.index())? {
+                InSet::Text(s) => Some(Guard::Value {
+                    field,
+                    values: s.iter().map(|v| &**v).collect(),
+                }),
+                _ => None,
+            }
+        }
+        Op::Cmp(CmpOp::Eq, a, b) => {
+            let (field, value) = match (root_field(plan, a), root_field(plan, b)) {
+                (Some(f), _) => (f, text_const(plan, b)?),
+                (_, Some(f)) => (f, text_const(plan, a)?),
+                _ => return None,
+            };
+            Some(Guard::Value {
+                field,
+                values: vec![value],
+            })
+        }
+        Op::Quant(q) => {
+            let q = plan.quants.get(q.index())?;
+            if q.kind != QuantKind::Any || q.base != Base::Root {
+                return None;
+            }
+            let mut body = Vec::new();
+            conjuncts(plan, q.body, &mut body);
+            body.iter().find_map(|&c| {
+                let (t, patterns) = match *plan.ops.get(c.index())? {
+                    Op::StartsWith(t, p) => (t, vec![text_const(plan, p)?]),
+                    Op::StartsWithAny(t, s) => {
+                        let set = plan.prefix_sets.get(s.index())?;
+                        let pats = set
+                            .by_len()
+                            .iter()
+                            .flat_map(|(_, s)| s.iter().map(|p| &**p))
+                            .collect();
+                        (t, pats)
+                    }
+                    _ => return None,
+                };
+                match *plan.ops.get(t.index())? {
+                    Op::Field {
+                        base: Base::Var(v),
+                        field,
+                    } if v == q.var => Some(Guard::Prefix {
+                        list: q.field,
+                        record: q.record,
+                        field,
+                        patterns,
+                    }),
+                    _ => None,
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+#[inline]
+fn set_bit(bits: &mut [u64], rule: u32) {
+    if let Some(w) = bits.get_mut(rule as usize / 64) {
+        *w |= 1u64 << (rule % 64);
+    }
+}
+
+#[inline]
+fn set_all(bits: &mut [u64], rules: &[u32]) {
+    for &r in rules {
+        set_bit(bits, r);
+    }
+}
+
+/// Adds `rule` to the list of `key` in `map`.
+fn add(map: &mut HashMap<Box<str>, Vec<u32>, FxBuild>, key: &str, rule: u32) {
+    let list = map.entry(key.into()).or_default();
+    // A rule may list a value twice; keep each rule once per key.
+    if list.last() != Some(&rule) {
+        list.push(rule);
+    }
+}
+
+fn freeze(map: HashMap<Box<str>, Vec<u32>, FxBuild>) -> RuleMap {
+    map.into_iter()
+        .map(|(k, v)| (k, v.into_boxed_slice()))
+        .collect()
+}
+
+type Building = HashMap<Box<str>, Vec<u32>, FxBuild>;
+
+impl RuleIndex {
+    /// Builds the index of a plan whose ops and rules are final.
+    pub(crate) fn build(plan: &Plan) -> RuleIndex {
+        let words = plan.conds.len().div_ceil(64);
+        let mut always = vec![0u64; words];
+        let mut values: Vec<(FieldId, Building, Vec<u32>)> = Vec::new();
+        type PrefixKey = (FieldId, RecordId, FieldId);
+        let mut prefixes: Vec<(PrefixKey, HashMap<usize, Building>, Vec<u32>)> = Vec::new();
+        let mut parts = Vec::new();
+        let mut guarded = 0;
+        for (rule, cond) in plan.conds.iter().enumerate() {
+            let rule = rule as u32;
+            let best = cond.and_then(|c| {
+                conjuncts(plan, c, &mut parts);
+                parts
+                    .iter()
+                    .filter_map(|&p| guard_of(plan, p))
+                    .min_by_key(Guard::rank)
+            });
+            match best {
+                None => set_bit(&mut always, rule),
+                Some(Guard::Value { field, values: vs }) => {
+                    guarded += 1;
+                    let at = match values.iter().position(|(f, _, _)| *f == field) {
+                        Some(at) => at,
+                        None => {
+                            values.push((field, Building::default(), Vec::new()));
+                            values.len() - 1
+                        }
+                    };
+                    if let Some((_, map, all)) = values.get_mut(at) {
+                        for v in vs {
+                            add(map, v, rule);
+                        }
+                        all.push(rule);
+                    }
+                }
+                Some(Guard::Prefix {
+                    list,
+                    record,
+                    field,
+                    patterns,
+                }) => {
+                    guarded += 1;
+                    let key = (list, record, field);
+                    let at = match prefixes.iter().position(|(k, _, _)| *k == key) {
+                        Some(at) => at,
+                        None => {
+                            prefixes.push((key, HashMap::new(), Vec::new()));
+                            prefixes.len() - 1
+                        }
+                    };
+                    if let Some((_, by_len, all)) = prefixes.get_mut(at) {
+                        for p in patterns {
+                            add(by_len.entry(p.len()).or_default(), p, rule);
+                        }
+                        all.push(rule);
+                    }
+                }
+            }
+        }
+        RuleIndex {
+            always: always.into_boxed_slice(),
+            values: values
+                .into_iter()
+                .map(|(field, map, all)| ValueGuards {
+                    field,
+                    map: freeze(map),
+                    all: all.into_boxed_slice(),
+                })
+                .collect(),
+            prefixes: prefixes
+                .into_iter()
+                .map(|((list, record, field), by_len, all)| {
+                    let mut by_len: Vec<(usize, RuleMap)> = by_len
+                        .into_iter()
+                        .map(|(len, m)| (len, freeze(m)))
+                        .collect();
+                    by_len.sort_unstable_by_key(|(len, _)| *len);
+                    PrefixGuards {
+                        list,
+                        record,
+                        field,
+                        by_len: by_len.into_boxed_slice(),
+                        all: all.into_boxed_slice(),
+                    }
+                })
+                .collect(),
+            guarded,
+        }
+    }
+
+    /// How many 64-bit words the candidate bitset has.
+    pub(crate) fn words(&self) -> usize {
+        self.always.len()
+    }
+
+    /// How many rules have a guard (and so may be skipped).
+    pub(crate) fn guarded(&self) -> usize {
+        self.guarded
+    }
+
+    /// Writes the candidate rules for `decl` into `bits` (resized to
+    /// [`RuleIndex::words`]; allocation-free once it has that capacity).
+    /// Keeps INVARIANT (false-only).
+    pub(crate) fn candidates(&self, decl: &Declaration, bits: &mut Vec<u64>) {
+        bits.clear();
+        bits.extend_from_slice(&self.always);
+        for g in self.values.iter() {
+            match decl.slot(Node::ROOT, g.field) {
+                Slot::Text { start, len } => {
+                    if let Some(rules) = g.map.get(decl.text(start, len)) {
+                        set_all(bits, rules);
+                    }
+                }
+                _ => set_all(bits, &g.all),
+            }
+        }
+        for g in self.prefixes.iter() {
+            let list = decl.slot(Node::ROOT, g.list);
+            if !matches!(list, Slot::List { .. }) {
+                set_all(bits, &g.all);
+                continue;
+            }
+            for node in decl.elements(g.record, list) {
+                let Slot::Text { start, len } = decl.slot(node, g.field) else {
+                    set_all(bits, &g.all);
+                    break;
+                };
+                let t = decl.text(start, len);
+                for (n, map) in g.by_len.iter() {
+                    if *n > t.len() {
+                        break;
+                    }
+                    if let Some(head) = t.get(..*n)
+                        && let Some(rules) = map.get(head)
+                    {
+                        set_all(bits, rules);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An estimate of the heap bytes the index holds.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        fn map_bytes(m: &RuleMap) -> usize {
+            let entry = size_of::<(Box<str>, Box<[u32]>)>() + 1;
+            m.capacity() * entry
+                + m.iter()
+                    .map(|(k, v)| k.len() + v.len() * size_of::<u32>())
+                    .sum::<usize>()
+        }
+        let values: usize = self
+            .values
+            .iter()
+            .map(|g| size_of::<ValueGuards>() + map_bytes(&g.map) + g.all.len() * 4)
+            .sum();
+        let prefixes: usize = self
+            .prefixes
+            .iter()
+            .map(|g| {
+                size_of::<PrefixGuards>()
+                    + g.all.len() * 4
+                    + g.by_len
+                        .iter()
+                        .map(|(_, m)| size_of::<(usize, RuleMap)>() + map_bytes(m))
+                        .sum::<usize>()
+            })
+            .sum();
+        self.always.len() * 8 + values + prefixes
+    }
+}
