@@ -1,11 +1,16 @@
 //! The `semaforo` command: check, format, test and evaluate rulesets.
 
+mod cmd_backtest;
 mod cmd_check;
 mod cmd_eval;
+mod cmd_explain;
 mod cmd_fmt;
+mod cmd_lists;
 mod cmd_test;
 mod common;
+mod csv_input;
 mod render;
+mod report_html;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +33,12 @@ enum Command {
     Test(cmd_test::Args),
     /// Evaluate declarations; one JSON object per declaration on stdout.
     Eval(cmd_eval::Args),
+    /// Explain one declaration's decision, rule by rule and condition by condition.
+    Explain(cmd_explain::Args),
+    /// Evaluate a history of declarations and report lanes, rule hits and hit rates.
+    Backtest(cmd_backtest::Args),
+    /// Work with list files (`lists derive` builds one from inspection results).
+    Lists(cmd_lists::Args),
 }
 
 /// Exit status of a command: 0 success, 1 findings (errors, failed tests,
@@ -45,7 +56,10 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_check::run(a),
         Command::Fmt(a) => cmd_fmt::run(a),
         Command::Test(a) => cmd_test::run(a),
+        Command::Backtest(a) => cmd_backtest::run(a),
+        Command::Lists(a) => cmd_lists::run(a),
         Command::Eval(a) => cmd_eval::run(a),
+        Command::Explain(a) => cmd_explain::run(a),
     };
     match status {
         Status::Ok => ExitCode::SUCCESS,

@@ -600,7 +600,10 @@ impl Tracer<'_> {
                         });
                         match hit {
                             Some(p) => (Some(true), Some(format!("matched {}", quote(&p)))),
-                            None => (Some(false), Some(format!("no entry of {name} matched"))),
+                            None if name.starts_with('`') => {
+                                (Some(false), Some(format!("no entry of {name} matched")))
+                            }
+                            None => (Some(false), Some("no match".to_string())),
                         }
                     }
                     _ => (None, None),
@@ -699,8 +702,7 @@ impl Tracer<'_> {
                     ExplainedValue::Missing => None,
                     v => Some(vec![v.clone()]),
                 };
-                let name = format!("`{}`", s.text);
-                (items, name, vec![s])
+                (items, "the pattern".to_string(), vec![s])
             }
             Pattern::Inline(items) => (
                 Some(items.iter().map(ExplainedValue::from_const).collect()),
