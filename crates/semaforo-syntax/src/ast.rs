@@ -20,6 +20,9 @@ pub struct SourceFile {
     pub items: Vec<Item>,
     /// Every `#` comment in source order, for the formatter.
     pub comments: Vec<Comment>,
+    /// The byte offset of every blank line (only spaces, tabs or `\r`), in
+    /// source order, so that the formatter can keep the author's blank lines.
+    pub blank_lines: Vec<u32>,
 }
 
 /// A `#` comment.
@@ -577,11 +580,13 @@ pub fn is_reserved(name: &str) -> bool {
 
 /// Sets every span in `file` to [`Span::default`], so that two files that
 /// differ only by layout compare equal with `==` (used by the formatter's
-/// round-trip tests). Comments keep their text and placement flag.
+/// round-trip tests). Comments keep their text and placement flag; blank-line
+/// positions are cleared.
 ///
 /// Recursion follows the expression tree, whose depth the parser bounds by
 /// [`crate::MAX_EXPR_DEPTH`].
 pub fn strip_spans(file: &mut SourceFile) {
+    file.blank_lines.clear();
     for c in &mut file.comments {
         c.span = Span::default();
     }

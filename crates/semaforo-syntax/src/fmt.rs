@@ -4,11 +4,18 @@
 //!
 //! - Items are separated by one blank line, except that consecutive `lanes`
 //!   and `threshold` items stay together, and so do consecutive `list` and
-//!   `table` items.
+//!   `table` items. The author's blank lines (between items, after a comment
+//!   block, between fields and clauses) are kept, a run of them collapsed to
+//!   one; there is never a blank line right after `{` or before `}`.
 //! - Blocks (`schema`, `record`, `rule`, `test`) indent their lines by two
 //!   spaces; a rule has one clause per line, `then a, b` on one line.
 //! - Binary operators have one space on each side; the author's parentheses
-//!   are kept and none are added; a `when` expression stays on one line.
+//!   are kept and none are added. A `when` condition that fits in 90 columns
+//!   stays on one line; a longer one is broken at its top-level `and`/`or`
+//!   operators, one operand per line, each continuation line led by its
+//!   operator with a hanging indent, and a quantifier body still too long is
+//!   broken the same way. The breaks depend only on the tree, so formatting
+//!   stays idempotent.
 //! - Strings are re-escaped canonically (`\"`, `\\`, `\n`, `\t`, and
 //!   `\u{HEX}` for other control characters); numbers, dates, percentages and
 //!   rule ids are printed as written; the `given` JSON is printed verbatim.
@@ -23,8 +30,8 @@
 use std::fmt::Write as _;
 
 use crate::ast::{
-    Action, Expect, Expr, ExprKind, Item, ListBody, Literal, RecordDecl, Rule, ScalarType,
-    SourceFile, Test, TypeExpr, UnOp,
+    Action, BinOp, Comment, Expect, Expr, ExprKind, Item, ListBody, Literal, RecordDecl, Rule,
+    ScalarType, SourceFile, Test, TypeExpr, UnOp,
 };
 
 /// The column (0-based) at which trailing comments start when the code
@@ -68,6 +75,9 @@ enum Line {
         /// Indent of own-line comments printed before this line (deeper for
         /// a block's closing `}`).
         comment_indent: usize,
+        /// False for the continuation lines of a broken `when`, before which
+        /// no blank line is printed.
+        blank_before: bool,
     },
 }
 
@@ -78,6 +88,7 @@ fn code(indent: usize, text: String, start: u32, end: u32) -> Line {
         start,
         end,
         comment_indent: indent,
+        blank_before: true,
     }
 }
 
@@ -89,6 +100,7 @@ fn close(block_end: u32) -> Line {
         start: at,
         end: at,
         comment_indent: 1,
+        blank_before: true,
     }
 }
 
@@ -102,9 +114,85 @@ fn same_group(a: &Item, b: &Item) -> bool {
     ga != 0 && ga == gb
 }
 
+/// The byte offset of every line that holds only spaces, tabs or `\r` and
+/// ends with a line feed. Called by the parser to fill
+/// [`SourceFile::blank_lines`].
+pub(crate) fn blank_lines(source: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut line_start = 0usize;
+    let mut blank = true;
+    for (i, b) in source.bytes().enumerate() {
+        match b {
+            b'\n' => {
+                if blank {
+                    out.push(u32::try_from(line_start).unwrap_or(u32::MAX));
+                }
+                line_start = i + 1;
+                blank = true;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            _ => blank = false,
+        }
+    }
+    out
+}
+
+/// Whether the source has a blank line starting in `from..to`.
+fn blank_between(blanks: &[u32], from: u32, to: u32) -> bool {
+    let i = blanks.partition_point(|&b| b < from);
+    blanks.get(i).is_some_and(|&b| b < to)
+}
+
+/// The state of [`render`]: where the last printed line came from, and
+/// whether a blank line is due before the next one.
+struct Printer<'a> {
+    out: String,
+    blanks: &'a [u32],
+    /// The end of the source range of the last printed line, if any.
+    last_end: Option<u32>,
+    /// A blank line is due (between items, or the author wrote one).
+    pending: bool,
+    /// The last printed line opened a block.
+    after_open: bool,
+}
+
+impl Printer<'_> {
+    /// Prints the blank line that is due before a line standing for source
+    /// from `start` to `end`: one if the author wrote one or the layout asks
+    /// for one, never at the top of the file, right after a `{`, or where
+    /// `allowed` is false (before a `}` or inside a broken `when`).
+    fn before(&mut self, start: u32, end: u32, allowed: bool) {
+        if let Some(last) = self.last_end
+            && blank_between(self.blanks, last, start)
+        {
+            self.pending = true;
+        }
+        if self.pending && allowed && !self.out.is_empty() && !self.after_open {
+            self.out.push('\n');
+        }
+        self.pending = false;
+        self.last_end = Some(self.last_end.map_or(end, |l| l.max(end)));
+    }
+
+    fn comment(&mut self, c: &Comment, indent: usize, allowed: bool) {
+        self.before(c.span.start, c.span.end, allowed);
+        push_indent(&mut self.out, indent);
+        self.out.push('#');
+        self.out.push_str(&c.text);
+        self.out.push('\n');
+        self.after_open = false;
+    }
+}
+
 fn render(lines: &[Line], file: &SourceFile) -> String {
     let comments = &file.comments;
-    let mut out = String::new();
+    let mut p = Printer {
+        out: String::new(),
+        blanks: &file.blank_lines,
+        last_end: None,
+        pending: false,
+        after_open: false,
+    };
     let mut ci = 0usize;
     for (i, line) in lines.iter().enumerate() {
         let Line::Code {
@@ -113,9 +201,10 @@ fn render(lines: &[Line], file: &SourceFile) -> String {
             start,
             end,
             comment_indent,
+            blank_before,
         } = line
         else {
-            out.push('\n');
+            p.pending = true;
             continue;
         };
         let limit = (*end).max(*start);
@@ -123,12 +212,11 @@ fn render(lines: &[Line], file: &SourceFile) -> String {
             if c.span.start >= limit {
                 break;
             }
-            push_indent(&mut out, *comment_indent);
-            out.push('#');
-            out.push_str(&c.text);
-            out.push('\n');
+            p.comment(c, *comment_indent, *blank_before);
             ci += 1;
         }
+        let allowed = *blank_before && text != "}";
+        p.before(*start, *end, allowed);
         let mut this = String::new();
         push_indent(&mut this, *indent);
         this.push_str(text);
@@ -154,17 +242,17 @@ fn render(lines: &[Line], file: &SourceFile) -> String {
             this.extend(std::iter::repeat_n(' ', pad));
             this.push('#');
             this.push_str(&c.text);
+            p.last_end = Some(p.last_end.map_or(c.span.end, |l| l.max(c.span.end)));
             ci += 1;
         }
-        out.push_str(&this);
-        out.push('\n');
+        p.out.push_str(&this);
+        p.out.push('\n');
+        p.after_open = text.ends_with('{');
     }
     for c in comments.get(ci..).unwrap_or(&[]) {
-        out.push('#');
-        out.push_str(&c.text);
-        out.push('\n');
+        p.comment(c, 0, true);
     }
-    out
+    p.out
 }
 
 fn push_indent(out: &mut String, indent: usize) {
@@ -282,9 +370,26 @@ fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
         ));
     }
     if let Some(w) = &r.when {
-        let mut s = "when ".to_owned();
-        expr(&mut s, w);
-        lines.push(code(1, s, w.span.start, w.span.end));
+        let pieces = layout(w, 2 + "when ".len(), 1);
+        for (i, piece) in pieces.into_iter().enumerate() {
+            if i == 0 {
+                lines.push(code(
+                    1,
+                    format!("when {}", piece.text),
+                    piece.start,
+                    piece.end,
+                ));
+            } else {
+                lines.push(Line::Code {
+                    indent: piece.indent,
+                    text: piece.text,
+                    start: piece.start,
+                    end: piece.end,
+                    comment_indent: piece.indent,
+                    blank_before: false,
+                });
+            }
+        }
     }
     if let Some(p) = &r.sample {
         lines.push(code(
@@ -492,4 +597,106 @@ fn list(out: &mut String, items: &[Expr]) {
         }
         expr(out, e);
     }
+}
+
+/// The widest line (in characters, indent included) that a `when` condition
+/// may take before it is broken at its top-level `and`/`or` operators.
+const MAX_WIDTH: usize = 90;
+
+/// One printed line of a broken expression. The first piece continues the
+/// line on which the expression starts, so its `indent` is not used.
+struct Piece {
+    indent: usize,
+    text: String,
+    start: u32,
+    end: u32,
+}
+
+/// Lays out `e`, which starts at column `col` of a line indented by `indent`
+/// levels. An expression that fits within [`MAX_WIDTH`] stays on one line.
+/// A longer chain of one `and`/`or` operator (the author's parentheses are
+/// never looked into) gets one operand per line, the operator leading each
+/// continuation line at `indent + 1`; a longer quantifier whose body is such
+/// a chain breaks its body the same way. Operands are laid out again, so a
+/// long quantifier or sub-chain among them is broken too.
+///
+/// The result depends only on the tree, so formatting is idempotent; the
+/// recursion follows the tree, whose depth the parser bounds.
+fn layout(e: &Expr, col: usize, indent: usize) -> Vec<Piece> {
+    let mut one = String::new();
+    expr(&mut one, e);
+    if col + one.chars().count() <= MAX_WIDTH {
+        return vec![Piece {
+            indent,
+            text: one,
+            start: e.span.start,
+            end: e.span.end,
+        }];
+    }
+    if let Some((op, operands)) = chain(e) {
+        let cont = indent + 1;
+        let mut pieces = Vec::new();
+        for (i, operand) in operands.into_iter().enumerate() {
+            if i == 0 {
+                pieces.extend(layout(operand, col, cont));
+                continue;
+            }
+            let prefix = format!("{} ", op.as_str());
+            let mut sub = layout(operand, cont * 2 + prefix.len(), cont);
+            if let Some(first) = sub.first_mut() {
+                first.indent = cont;
+                first.text.insert_str(0, &prefix);
+            }
+            pieces.extend(sub);
+        }
+        return pieces;
+    }
+    if let ExprKind::Quant {
+        kind,
+        var,
+        list,
+        body,
+    } = &e.kind
+        && chain(body).is_some()
+    {
+        let mut head = format!("{}({} in ", kind.as_str(), var.name);
+        expr(&mut head, list);
+        head.push_str(": ");
+        let mut pieces = layout(body, col + head.chars().count(), indent);
+        if let Some(first) = pieces.first_mut() {
+            first.text.insert_str(0, &head);
+            first.start = e.span.start;
+        }
+        if let Some(last) = pieces.last_mut() {
+            last.text.push(')');
+            last.end = e.span.end;
+        }
+        return pieces;
+    }
+    vec![Piece {
+        indent,
+        text: one,
+        start: e.span.start,
+        end: e.span.end,
+    }]
+}
+
+/// The operands of a chain of one `and` or `or` operator, left to right
+/// (the parser nests chains to the left), or `None` if `e` is not such an
+/// operator.
+fn chain(e: &Expr) -> Option<(BinOp, Vec<&Expr>)> {
+    let ExprKind::Binary(op @ (BinOp::And | BinOp::Or), _, _) = &e.kind else {
+        return None;
+    };
+    let mut operands = Vec::new();
+    let mut cur = e;
+    while let ExprKind::Binary(o, a, b) = &cur.kind
+        && o == op
+    {
+        operands.push(&**b);
+        cur = a;
+    }
+    operands.push(cur);
+    operands.reverse();
+    Some((*op, operands))
 }

@@ -144,7 +144,11 @@ fn parse_with_call_limit(
     };
     let items = b.file(pairs);
     match items {
-        Ok(items) if b.diags.is_empty() => Ok(SourceFile { items, comments }),
+        Ok(items) if b.diags.is_empty() => Ok(SourceFile {
+            items,
+            comments,
+            blank_lines: crate::fmt::blank_lines(source),
+        }),
         _ => {
             if b.diags.is_empty() {
                 b.diags.push(Diagnostic::error(

@@ -27,7 +27,7 @@ fn fmt_src(src: &str) -> String {
 }
 
 #[test]
-fn spec_example_keeps_its_layout_except_the_wrapped_when() {
+fn spec_example_keeps_its_layout_except_the_wrapped_when_indent() {
     let src = data("spec_example.sem");
     let file = parse(&src, FileId(0)).unwrap();
     let out = format(&file);
@@ -43,24 +43,23 @@ fn spec_example_keeps_its_layout_except_the_wrapped_when() {
     };
     assert_eq!(texts(&file), texts(&again));
     assert_eq!(file.comments.len(), 9);
-    // The example is already canonical, apart from the `when` that the
-    // author wrapped over two lines: the formatter keeps it on one.
+    // The example is already canonical (blank lines included), apart from
+    // the `when` that the author wrapped over two lines with an aligned
+    // continuation: the formatter keeps the break but uses a hanging indent.
     let src_lines: Vec<&str> = src.lines().collect();
     let out_lines: Vec<&str> = out.lines().collect();
+    assert_eq!(out_lines.len(), src_lines.len());
     let wrapped = src_lines
         .iter()
         .position(|l| l.contains("when any("))
         .unwrap();
-    assert_eq!(out_lines[..wrapped], src_lines[..wrapped]);
+    assert_eq!(out_lines[..=wrapped], src_lines[..=wrapped]);
     assert_eq!(
-        out_lines[wrapped],
-        format!(
-            "{} {}",
-            src_lines[wrapped],
-            src_lines[wrapped + 1].trim_start()
-        )
+        out_lines[wrapped + 1],
+        format!("    {}", src_lines[wrapped + 1].trim_start())
     );
-    assert_eq!(out_lines[wrapped + 1..], src_lines[wrapped + 2..]);
+    assert!(out_lines[wrapped + 1].starts_with("    and "));
+    assert_eq!(out_lines[wrapped + 2..], src_lines[wrapped + 2..]);
 }
 
 #[test]
@@ -126,4 +125,53 @@ fn canonical_layout() {
         fmt_src("schema s { key key: text, a: [r]? }"),
         "schema s {\n  key key: text\n  a: [r]?\n}\n"
     );
+}
+
+#[test]
+fn blank_lines_are_kept_and_collapsed() {
+    let src = "lanes a, b\n\n\nthreshold b 5\n# ---- valuation\n\n\nrule R \"t\" {\n\n  tags x\n\n\n  when a\n  # c\n\n  then score 1\n\n}\n\n\n\n# end\n";
+    let expected = "lanes a, b\n\nthreshold b 5\n\n# ---- valuation\n\nrule R \"t\" {\n  tags x\n\n  when a\n  # c\n\n  then score 1\n}\n\n# end\n";
+    assert_eq!(fmt_src(src), expected);
+    assert_eq!(fmt_src(expected), expected);
+    // Without blank lines in the source only the item separators appear.
+    assert_eq!(
+        fmt_src("lanes a, b\nthreshold b 5\n# s\nrule R \"t\" {\n  then score 1\n  # before\n\n}"),
+        "lanes a, b\nthreshold b 5\n\n# s\nrule R \"t\" {\n  then score 1\n  # before\n}\n"
+    );
+}
+
+#[test]
+fn long_when_breaks_at_top_level_operators() {
+    let src = "rule R \"t\" { when declared_value > 100000 and origin in high_risk_origins and provenance != origin or importer in watched then score 1 }";
+    let expected = "rule R \"t\" {\n  when declared_value > 100000 and origin in high_risk_origins and provenance != origin\n    or importer in watched\n  then score 1\n}\n";
+    assert_eq!(fmt_src(src), expected);
+    assert_eq!(fmt_src(expected), expected);
+    let src = "rule R \"t\" { when declared_value_in_usd > 100000 and origin_country in high_risk_origins and (provenance != origin) then score 1 }";
+    let expected = "rule R \"t\" {\n  when declared_value_in_usd > 100000\n    and origin_country in high_risk_origins\n    and (provenance != origin)\n  then score 1\n}\n";
+    assert_eq!(fmt_src(src), expected);
+    assert_eq!(fmt_src(expected), expected);
+    // A short condition stays on one line, even if the author broke it.
+    assert_eq!(
+        fmt_src("rule R \"t\" { when a\n and b\n then score 1 }"),
+        "rule R \"t\" {\n  when a and b\n  then score 1\n}\n"
+    );
+}
+
+#[test]
+fn long_quantifier_body_breaks_too() {
+    let src = "rule R \"t\" { when regime == \"IM4\" and any(it in items: it.hs starts with footwear and it.value / it.net_kg < lookup_prefix(reference_price, it.hs) * 0.5) then score 1 }";
+    let expected = "rule R \"t\" {\n  when regime == \"IM4\"\n    and any(it in items: it.hs starts with footwear\n      and it.value / it.net_kg < lookup_prefix(reference_price, it.hs) * 0.5)\n  then score 1\n}\n";
+    assert_eq!(fmt_src(src), expected);
+    assert_eq!(fmt_src(expected), expected);
+    let a = parse(src, FileId(0)).unwrap();
+    let b = parse(expected, FileId(0)).unwrap();
+    assert_eq!(stripped(a).items, stripped(b).items);
+}
+
+#[test]
+fn comments_inside_a_broken_when_stay_before_their_operand() {
+    let src = "rule R \"t\" {\n  when declared_value_in_usd > 100000 # big\n\n  # origin\n  and origin_country in high_risk_origins and provenance_country != origin_country\n  then score 1\n}\n";
+    let expected = "rule R \"t\" {\n  when declared_value_in_usd > 100000  # big\n    # origin\n    and origin_country in high_risk_origins\n    and provenance_country != origin_country\n  then score 1\n}\n";
+    assert_eq!(fmt_src(src), expected);
+    assert_eq!(fmt_src(expected), expected);
 }

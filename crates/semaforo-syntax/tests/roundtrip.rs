@@ -329,7 +329,7 @@ proptest! {
 
     #[test]
     fn format_round_trips(items in prop::collection::vec(item(), 0..6)) {
-        let ast = SourceFile { items, comments: Vec::new() };
+        let ast = SourceFile { items, comments: Vec::new(), blank_lines: Vec::new() };
         let text = format(&ast);
         let mut back = parse(&text, FileId(0)).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
         let again = format(&back);
@@ -355,7 +355,7 @@ proptest! {
             actions: Vec::new(),
             span: Z,
         };
-        let ast = SourceFile { items: vec![Item::Rule(rule)], comments: Vec::new() };
+        let ast = SourceFile { items: vec![Item::Rule(rule)], comments: Vec::new(), blank_lines: Vec::new() };
         let text = format(&ast);
         let mut back = parse(&text, FileId(0)).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
         prop_assert_eq!(&format(&back), &text);
