@@ -1,0 +1,604 @@
+//! Declarations from CSV: a column mapping, cells typed by the schema, and
+//! consecutive rows with the same key forming one declaration.
+//!
+//! The file is read once into a flat cell store ([`CsvTable`]): every cell's
+//! bytes go into one buffer and every row is a range of cell bounds, so
+//! reading allocates in amortised chunks, not per row. A [`CsvBinder`] is
+//! resolved once from the header, the mapping and the ruleset (column
+//! index -> [`FieldHandle`]) and then binds groups of rows directly into a
+//! reusable [`Declaration`] buffer, without JSON.
+//!
+//! Mapping: `COLUMN=PATH` pairs from `--map-file` (one a line, `#` comments)
+//! and `--map`; a column whose name is already a field path (`importer`,
+//! `items.hs`) maps to it without being named. Item fields are written
+//! `LIST.FIELD`: a row adds one element to `LIST` when at least one of its
+//! item cells is non-empty. Header fields come from the first row of a
+//! declaration; a later row that disagrees is reported as a warning.
+
+use semaforo::{Date, Decimal, Declaration, FieldHandle, FieldType, InputError, Ruleset};
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// Column mapping options, shared by `backtest` and `lists derive`.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub(crate) struct MapArgs {
+    /// A column mapping file: `COLUMN = PATH` lines (`#` comments), e.g.
+    /// `Importer ID = importer`, `HS6 Code = items.hs6`.
+    #[arg(long = "map-file", value_name = "FILE")]
+    pub map_file: Option<PathBuf>,
+    /// One mapping `COLUMN=PATH` (repeatable; wins over the map file).
+    #[arg(long = "map", value_name = "COLUMN=PATH")]
+    pub maps: Vec<String>,
+}
+
+/// Column name -> field path pairs, in the order given.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Mapping {
+    pairs: Vec<(String, String)>,
+}
+
+impl Mapping {
+    /// Reads the mapping from the options; errors name the file and line.
+    pub(crate) fn from_args(args: &MapArgs) -> Result<Mapping, String> {
+        let mut m = Mapping::default();
+        if let Some(path) = &args.map_file {
+            let text = crate::common::read_text(path)?;
+            for (i, line) in text.lines().enumerate() {
+                let t = line.trim();
+                if t.is_empty() || t.starts_with('#') {
+                    continue;
+                }
+                let pair =
+                    parse_pair(t).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+                m.insert(pair);
+            }
+        }
+        for s in &args.maps {
+            m.insert(parse_pair(s).map_err(|e| format!("`--map {s}`: {e}"))?);
+        }
+        Ok(m)
+    }
+
+    fn insert(&mut self, (col, path): (String, String)) {
+        self.pairs.retain(|(c, _)| *c != col);
+        self.pairs.push((col, path));
+    }
+
+    /// The path a column maps to.
+    pub(crate) fn path_of(&self, column: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, p)| p.as_str())
+    }
+
+    /// The column that maps to a path.
+    pub(crate) fn column_of(&self, path: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(_, p)| p == path)
+            .map(|(c, _)| c.as_str())
+    }
+}
+
+/// Splits `COLUMN=PATH` at the last `=` (column names may hold `=`).
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.rsplit_once('=') {
+        Some((c, p)) if !c.trim().is_empty() && !p.trim().is_empty() => {
+            Ok((c.trim().to_string(), p.trim().to_string()))
+        }
+        _ => Err("expected `COLUMN=PATH`".to_string()),
+    }
+}
+
+/// One CSV row: its line number and its cells' bounds in [`CsvTable`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row {
+    /// 1-based line number where the row starts.
+    pub line: u64,
+    first: usize,
+    len: usize,
+}
+
+/// A whole CSV file in a flat store.
+#[derive(Debug, Default)]
+pub(crate) struct CsvTable {
+    /// Column names from the header row.
+    pub headers: Vec<String>,
+    data: Vec<u8>,
+    bounds: Vec<(usize, usize)>,
+    /// The data rows in file order.
+    pub rows: Vec<Row>,
+}
+
+impl CsvTable {
+    /// Parses CSV text with a header row. Rows are kept even when their
+    /// number of cells is wrong; [`CsvBinder::bind`] reports them.
+    pub(crate) fn parse(input: &[u8]) -> Result<CsvTable, String> {
+        let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(input);
+        let headers = rdr
+            .byte_headers()
+            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .iter()
+            .map(|h| {
+                std::str::from_utf8(h)
+                    .map(|s| s.trim().to_string())
+                    .map_err(|_| "the header row is not valid UTF-8".to_string())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut t = CsvTable {
+            headers,
+            data: Vec::with_capacity(input.len()),
+            bounds: Vec::new(),
+            rows: Vec::new(),
+        };
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map_or(0, csv::Position::line);
+                    return Err(format!("line {line}: {e}"));
+                }
+            }
+            let line = rec.position().map_or(0, csv::Position::line);
+            // A blank line reads as one empty cell: skip it like JSON Lines.
+            if rec.len() == 1 && rec.get(0).is_some_and(<[u8]>::is_empty) {
+                continue;
+            }
+            let first = t.bounds.len();
+            for cell in &rec {
+                let s = t.data.len();
+                t.data.extend_from_slice(cell);
+                t.bounds.push((s, t.data.len()));
+            }
+            t.rows.push(Row {
+                line,
+                first,
+                len: rec.len(),
+            });
+        }
+        Ok(t)
+    }
+
+    /// The index of a column by name.
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// The raw bytes of a cell (`None` if the row is too short).
+    pub(crate) fn cell(&self, row: &Row, col: usize) -> Option<&[u8]> {
+        if col >= row.len {
+            return None;
+        }
+        let (s, e) = *self.bounds.get(row.first + col)?;
+        self.data.get(s..e)
+    }
+
+    /// Groups consecutive rows by the cell in column `key` (rows too short
+    /// to have it stand alone). Returns ranges of row indices.
+    pub(crate) fn group(&self, key: Option<usize>) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::with_capacity(self.rows.len());
+        let mut prev: Option<&[u8]> = None;
+        for (i, row) in self.rows.iter().enumerate() {
+            let k = key.and_then(|c| self.cell(row, c));
+            match (prev, k, out.last_mut()) {
+                (Some(p), Some(k), Some(last)) if p == k && last.end == i => last.end = i + 1,
+                _ => out.push(i..i + 1),
+            }
+            prev = k;
+        }
+        out
+    }
+}
+
+/// A cell bound to a scalar field.
+#[derive(Clone, Debug)]
+struct Col {
+    col: usize,
+    handle: FieldHandle,
+}
+
+/// Cells bound to the fields of one list's elements.
+#[derive(Clone, Debug)]
+struct ListCols {
+    list: FieldHandle,
+    cols: Vec<Col>,
+}
+
+/// A message about one line of the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LineMsg {
+    /// 1-based line number.
+    pub line: u64,
+    /// What is wrong.
+    pub msg: String,
+}
+
+/// Column -> field bindings resolved once for a ruleset and a header.
+#[derive(Clone, Debug)]
+pub(crate) struct CsvBinder {
+    ncols: usize,
+    key_col: usize,
+    header: Vec<Col>,
+    lists: Vec<ListCols>,
+    /// Lists no column maps to: made present and empty.
+    empty_lists: Vec<FieldHandle>,
+    outcome_col: Option<usize>,
+    names: Vec<String>,
+}
+
+impl CsvBinder {
+    /// Resolves the mapping against the ruleset's schema and the header.
+    /// `outcome` names a column that need not be in the schema.
+    pub(crate) fn new(
+        ruleset: &Ruleset,
+        table: &CsvTable,
+        mapping: &Mapping,
+        outcome: Option<&str>,
+    ) -> Result<CsvBinder, String> {
+        for (col, _) in &mapping.pairs {
+            if table.column(col).is_none() {
+                return Err(format!(
+                    "the mapping names column `{col}`, which the CSV header does not have"
+                ));
+            }
+        }
+        let mut header = Vec::new();
+        let mut lists: Vec<ListCols> = Vec::new();
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        for (i, name) in table.headers.iter().enumerate() {
+            let path = match mapping.path_of(name) {
+                Some(p) => p.to_string(),
+                None if ruleset.field(name).is_ok() && outcome != Some(name.as_str()) => {
+                    name.clone()
+                }
+                None => continue,
+            };
+            if let Some((_, other)) = seen.iter().find(|(p, _)| *p == path) {
+                return Err(format!(
+                    "columns `{other}` and `{name}` both map to field `{path}`"
+                ));
+            }
+            let handle = ruleset.field(&path).map_err(|_| {
+                format!("column `{name}` maps to `{path}`, which is not a field of the schema")
+            })?;
+            if matches!(handle.field_type(), FieldType::List(_)) {
+                return Err(format!(
+                    "column `{name}` maps to `{path}`, a list of records; map columns to its fields (`{path}.FIELD`)"
+                ));
+            }
+            let col = Col { col: i, handle };
+            if handle.is_top_level() {
+                header.push(col);
+            } else {
+                let mut parts = path.split('.');
+                let (Some(list), Some(_), None) = (parts.next(), parts.next(), parts.next()) else {
+                    return Err(format!(
+                        "column `{name}` maps to `{path}`: CSV input fills records one list deep (`LIST.FIELD`)"
+                    ));
+                };
+                let list_handle = ruleset
+                    .field(list)
+                    .map_err(|_| format!("`{list}` is not a field of the schema"))?;
+                match lists.iter_mut().find(|l| l.list == list_handle) {
+                    Some(l) => l.cols.push(col),
+                    None => lists.push(ListCols {
+                        list: list_handle,
+                        cols: vec![col],
+                    }),
+                }
+            }
+            seen.push((path, name));
+        }
+        let layout = ruleset.plan().layout();
+        let key_name = layout
+            .field(semaforo_plan::RecordId(0), layout.key())
+            .map(|f| f.name.to_string())
+            .unwrap_or_default();
+        let key_col = seen
+            .iter()
+            .find(|(p, _)| *p == key_name)
+            .and_then(|(_, c)| table.column(c))
+            .ok_or_else(|| {
+                format!(
+                    "no column maps to the key field `{key_name}`; add `--map 'COLUMN={key_name}'`"
+                )
+            })?;
+        // Every required field must have a column; unmapped lists start empty.
+        let mut empty_lists = Vec::new();
+        let root = layout.record(semaforo_plan::RecordId(0));
+        for f in root.map(|r| &*r.fields).unwrap_or_default() {
+            if let FieldType::List(elem) = f.ty {
+                let Ok(h) = ruleset.field(&f.name) else {
+                    continue;
+                };
+                if !lists.iter().any(|l| l.list == h) {
+                    empty_lists.push(h);
+                    continue;
+                }
+                for g in layout.record(elem).map(|r| &*r.fields).unwrap_or_default() {
+                    let p = format!("{}.{}", f.name, g.name);
+                    if !g.optional && !seen.iter().any(|(q, _)| *q == p) {
+                        return Err(format!(
+                            "no column maps to the required field `{p}`; add `--map 'COLUMN={p}'` or mark it optional"
+                        ));
+                    }
+                }
+            } else if !f.optional && !seen.iter().any(|(q, _)| **q == *f.name) {
+                return Err(format!(
+                    "no column maps to the required field `{}`; add `--map 'COLUMN={}'` or mark it optional",
+                    f.name, f.name
+                ));
+            }
+        }
+        let outcome_col = match outcome {
+            Some(o) => Some(
+                table
+                    .column(o)
+                    .or_else(|| mapping.column_of(o).and_then(|c| table.column(c)))
+                    .ok_or_else(|| format!("the CSV header has no outcome column `{o}`"))?,
+            ),
+            None => None,
+        };
+        Ok(CsvBinder {
+            ncols: table.headers.len(),
+            key_col,
+            header,
+            lists,
+            empty_lists,
+            outcome_col,
+            names: table.headers.clone(),
+        })
+    }
+
+    /// The key column's index.
+    pub(crate) fn key_col(&self) -> usize {
+        self.key_col
+    }
+
+    fn name(&self, col: usize) -> &str {
+        self.names.get(col).map_or("?", String::as_str)
+    }
+
+    /// Binds the rows `rows` of `table` as one declaration into `decl`.
+    /// Header disagreements of later rows are pushed to `warnings`.
+    pub(crate) fn bind(
+        &self,
+        table: &CsvTable,
+        rows: Range<usize>,
+        decl: &mut Declaration,
+        warnings: &mut Vec<LineMsg>,
+    ) -> Result<(), LineMsg> {
+        let group = table.rows.get(rows).unwrap_or_default();
+        let Some(first) = group.first() else {
+            return Ok(());
+        };
+        for r in group {
+            if r.len != self.ncols {
+                return Err(LineMsg {
+                    line: r.line,
+                    msg: format!(
+                        "expected {} cells as in the header, found {}",
+                        self.ncols, r.len
+                    ),
+                });
+            }
+        }
+        decl.clear();
+        let root = decl.root();
+        for c in &self.header {
+            let cell = table.cell(first, c.col).unwrap_or_default();
+            set_cell(decl, root, c.handle, cell).map_err(|msg| LineMsg {
+                line: first.line,
+                msg: format!("column `{}`: {msg}", self.name(c.col)),
+            })?;
+        }
+        for r in group.get(1..).unwrap_or_default() {
+            for c in &self.header {
+                let a = table.cell(first, c.col).unwrap_or_default();
+                let b = table.cell(r, c.col).unwrap_or_default();
+                if a != b {
+                    warnings.push(LineMsg {
+                        line: r.line,
+                        msg: format!(
+                            "column `{}` is `{}` here but `{}` on line {}, the first row of this declaration; the first row's value is used",
+                            self.name(c.col),
+                            String::from_utf8_lossy(b),
+                            String::from_utf8_lossy(a),
+                            first.line
+                        ),
+                    });
+                }
+            }
+        }
+        for l in &self.empty_lists {
+            decl.start_list(root, *l).map_err(|e| LineMsg {
+                line: first.line,
+                msg: e.to_string(),
+            })?;
+        }
+        for l in &self.lists {
+            decl.start_list(root, l.list).map_err(|e| LineMsg {
+                line: first.line,
+                msg: e.to_string(),
+            })?;
+            for r in group {
+                let any = l
+                    .cols
+                    .iter()
+                    .any(|c| !table.cell(r, c.col).unwrap_or_default().is_empty());
+                if !any {
+                    continue;
+                }
+                let el = decl.push(root, l.list).map_err(|e| LineMsg {
+                    line: r.line,
+                    msg: e.to_string(),
+                })?;
+                for c in &l.cols {
+                    let cell = table.cell(r, c.col).unwrap_or_default();
+                    set_cell(decl, el, c.handle, cell).map_err(|msg| LineMsg {
+                        line: r.line,
+                        msg: format!("column `{}`: {msg}", self.name(c.col)),
+                    })?;
+                }
+            }
+        }
+        decl.validate().map_err(|e| LineMsg {
+            line: first.line,
+            msg: match e {
+                InputError::Field { source, .. } => source.to_string(),
+                e => e.to_string(),
+            },
+        })
+    }
+
+    /// The declaration-level inspection result of a group of rows: the
+    /// maximum over its rows (`None` when every cell is empty or there is
+    /// no outcome column).
+    pub(crate) fn outcome(
+        &self,
+        table: &CsvTable,
+        rows: Range<usize>,
+    ) -> Result<Option<bool>, LineMsg> {
+        let Some(col) = self.outcome_col else {
+            return Ok(None);
+        };
+        outcome_of_rows(table, rows, col, self.name(col))
+    }
+}
+
+/// The maximum of the outcome cells in column `col` over `rows`.
+pub(crate) fn outcome_of_rows(
+    table: &CsvTable,
+    rows: Range<usize>,
+    col: usize,
+    name: &str,
+) -> Result<Option<bool>, LineMsg> {
+    let mut out = None;
+    for r in table.rows.get(rows).unwrap_or_default() {
+        let cell = table.cell(r, col).unwrap_or_default();
+        let v = parse_outcome(cell).map_err(|msg| LineMsg {
+            line: r.line,
+            msg: format!("outcome column `{name}`: {msg}"),
+        })?;
+        out = match (out, v) {
+            (Some(a), Some(b)) => Some(a || b),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(out)
+}
+
+/// Reads an inspection result: empty = unknown; `0`/`false` = no finding;
+/// `1`/`true` or any number above zero = a finding.
+pub(crate) fn parse_outcome(cell: &[u8]) -> Result<Option<bool>, String> {
+    let s = std::str::from_utf8(cell)
+        .map_err(|_| "not valid UTF-8".to_string())?
+        .trim();
+    match s {
+        "" => Ok(None),
+        "0" | "false" | "FALSE" | "False" => Ok(Some(false)),
+        "1" | "true" | "TRUE" | "True" => Ok(Some(true)),
+        _ => match Decimal::parse(s) {
+            Ok(p) => Ok(Some(p.value > Decimal::ZERO)),
+            Err(_) => Err(format!(
+                "expected `0`, `1`, `true`, `false` or a number, found `{s}`"
+            )),
+        },
+    }
+}
+
+/// Stores one cell in a field, typed by the schema; an empty cell is
+/// missing.
+fn set_cell(
+    decl: &mut Declaration,
+    at: semaforo::Element,
+    h: FieldHandle,
+    cell: &[u8],
+) -> Result<(), String> {
+    let text = std::str::from_utf8(cell).map_err(|_| "not valid UTF-8".to_string())?;
+    let r = match h.field_type() {
+        FieldType::Text => {
+            if text.is_empty() {
+                decl.set_missing(at, h)
+            } else {
+                decl.set_text(at, h, text)
+            }
+        }
+        ty => {
+            let t = text.trim();
+            if t.is_empty() {
+                decl.set_missing(at, h)
+            } else {
+                match ty {
+                    FieldType::Number => {
+                        let v = Decimal::parse(t)
+                            .map_err(|e| format!("expected a number, found `{t}` ({e})"))?;
+                        decl.set_number(at, h, v.value)
+                    }
+                    FieldType::Date => {
+                        let d = Date::parse(t)
+                            .ok_or_else(|| format!("expected a date `YYYY-MM-DD`, found `{t}`"))?;
+                        decl.set_date(at, h, d)
+                    }
+                    FieldType::Bool => {
+                        let b = match t {
+                            "1" | "true" | "TRUE" | "True" => true,
+                            "0" | "false" | "FALSE" | "False" => false,
+                            _ => {
+                                return Err(format!(
+                                    "expected `0`, `1`, `true` or `false`, found `{t}`"
+                                ));
+                            }
+                        };
+                        decl.set_bool(at, h, b)
+                    }
+                    FieldType::Text | FieldType::List(_) => Err(InputError::WrongRecord),
+                }
+            }
+        }
+    };
+    r.map_err(|e| match e {
+        InputError::Field { source, .. } => source.to_string(),
+        e => e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_consecutive_rows_by_key() {
+        let t = CsvTable::parse(b"k,v\nA,1\nA,2\nB,3\nA,4\n").unwrap();
+        assert_eq!(t.group(Some(0)), vec![0..2, 2..3, 3..4]);
+        assert_eq!(
+            t.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 3, 4, 5]
+        );
+    }
+
+    #[test]
+    fn outcome_values() {
+        assert_eq!(parse_outcome(b""), Ok(None));
+        assert_eq!(parse_outcome(b"0"), Ok(Some(false)));
+        assert_eq!(parse_outcome(b"2"), Ok(Some(true)));
+        assert_eq!(parse_outcome(b"0.0"), Ok(Some(false)));
+        assert!(parse_outcome(b"yes").is_err());
+    }
+
+    #[test]
+    fn mapping_pairs_split_at_the_last_equals() {
+        assert_eq!(
+            parse_pair("Net Mass = items.net_kg"),
+            Ok(("Net Mass".to_string(), "items.net_kg".to_string()))
+        );
+        assert!(parse_pair("nothing").is_err());
+    }
+}

@@ -1,0 +1,388 @@
+//! The backtest report as one self-contained HTML file: inline CSS and SVG
+//! charts, no scripts, nothing loaded from the network, so it can be mailed
+//! or archived next to the ruleset it describes.
+
+use crate::cmd_backtest::Report;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// A colour for a lane: the usual names get their colour, others grey.
+fn lane_colour(name: &str) -> &'static str {
+    match name.to_ascii_lowercase().as_str() {
+        "green" | "verde" => "#2e9d47",
+        "blue" | "azul" => "#2f6fbf",
+        "yellow" | "amarillo" => "#e0b000",
+        "orange" | "naranja" => "#e07000",
+        "red" | "rojo" => "#c62828",
+        _ => "#777777",
+    }
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}\
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
+table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
+td:first-child,th:first-child{text-align:left}.t{text-align:left}\
+svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}";
+
+/// Renders the report.
+pub(crate) fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Backtest of {} {}</title><style>{CSS}</style></head><body>\n",
+        esc(&r.ruleset.name),
+        esc(&r.ruleset.version)
+    );
+    let _ = writeln!(
+        s,
+        "<h1>Backtest of <code>{}</code> version <code>{}</code></h1>",
+        esc(&r.ruleset.name),
+        esc(&r.ruleset.version)
+    );
+    let d = r.declarations;
+    let _ = writeln!(
+        s,
+        "<p>Input <code>{}</code> ({}), evaluated on {}. {}{} declarations read, {} rejected, {} evaluated{}.</p>",
+        esc(&r.input),
+        r.input_format,
+        esc(&r.today),
+        r.rows.map(|n| format!("{n} rows, ")).unwrap_or_default(),
+        d.read,
+        d.rejected,
+        d.evaluated,
+        if r.stopped_early {
+            " (stopped early at <code>--max-errors</code>)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        s,
+        "<p class=\"muted\">Ruleset fingerprint <code>{}</code>.</p>",
+        esc(&r.ruleset.fingerprint)
+    );
+    if let Some(o) = &r.outcome {
+        let _ = writeln!(
+            s,
+            "<p>Inspection result <code>{}</code>: {} declarations labelled, {} with a finding; base rate {}.</p>",
+            esc(&o.field),
+            o.labelled,
+            o.positives,
+            pct(o.base_rate)
+        );
+    }
+    lanes(&mut s, r);
+    rules(&mut s, r);
+    scores(&mut s, r);
+    top(&mut s, r);
+    s.push_str("</body></html>\n");
+    s
+}
+
+fn lanes(s: &mut String, r: &Report) {
+    s.push_str("<h2>Lane distribution</h2>\n");
+    let w = 640.0;
+    let bar_h = 26.0;
+    let h = bar_h * r.lanes.len() as f64 + 10.0;
+    let _ = writeln!(
+        s,
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"lane distribution\">"
+    );
+    for (i, l) in r.lanes.iter().enumerate() {
+        let y = i as f64 * bar_h + 5.0;
+        let bw = (l.share * 420.0).max(0.0);
+        let _ = writeln!(
+            s,
+            "<text x=\"0\" y=\"{}\">{}</text><rect x=\"90\" y=\"{y}\" width=\"{bw:.1}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect><text x=\"{:.1}\" y=\"{}\">{} ({})</text>",
+            y + 16.0,
+            esc(&l.lane),
+            bar_h - 6.0,
+            lane_colour(&l.lane),
+            esc(&l.lane),
+            l.count,
+            95.0 + bw,
+            y + 16.0,
+            l.count,
+            pct(Some(l.share))
+        );
+    }
+    s.push_str("</svg>\n<table><tr><th>lane</th><th>count</th><th>share</th>");
+    let has = r.outcome.is_some();
+    if has {
+        s.push_str("<th>hits</th><th>hit rate</th>");
+    }
+    s.push_str("</tr>\n");
+    for l in &r.lanes {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            esc(&l.lane),
+            l.count,
+            pct(Some(l.share))
+        );
+        if has {
+            let _ = write!(
+                s,
+                "<td>{}</td><td>{}</td>",
+                l.hits.unwrap_or(0),
+                pct(l.hit_rate)
+            );
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+}
+
+fn rules(s: &mut String, r: &Report) {
+    let has = r.outcome.is_some();
+    s.push_str(if has {
+        "<h2>Rules: declarations selected and hit rate</h2>\n<p class=\"muted\">Grey bar: declarations the rule fired on (left axis scale); dark bar: its hit rate (0–100%); the dashed line is the base rate.</p>\n"
+    } else {
+        "<h2>Rules: declarations selected</h2>\n"
+    });
+    let max_fired = r.rules.iter().map(|x| x.fired).max().unwrap_or(0).max(1) as f64;
+    let idw = 110.0;
+    let row = 22.0;
+    let w = 760.0;
+    let h = row * r.rules.len() as f64 + 30.0;
+    let _ = writeln!(
+        s,
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"rule hits and hit rates\">"
+    );
+    let fired_w = 300.0;
+    let rate_x = idw + fired_w + 70.0;
+    let rate_w = 200.0;
+    let _ = writeln!(
+        s,
+        "<text x=\"{idw}\" y=\"12\">fired (max {max_fired})</text>"
+    );
+    if has {
+        let _ = writeln!(s, "<text x=\"{rate_x}\" y=\"12\">hit rate</text>");
+    }
+    for (i, x) in r.rules.iter().enumerate() {
+        let y = 20.0 + i as f64 * row;
+        let fw = x.fired as f64 / max_fired * fired_w;
+        let _ = writeln!(
+            s,
+            "<text x=\"0\" y=\"{}\">{}</text><rect x=\"{idw}\" y=\"{y}\" width=\"{fw:.1}\" height=\"{}\" fill=\"#9e9e9e\"><title>{}: fired {}</title></rect><text x=\"{:.1}\" y=\"{}\">{}</text>",
+            y + 14.0,
+            esc(&x.id),
+            row - 6.0,
+            esc(&x.id),
+            x.fired,
+            idw + fw + 4.0,
+            y + 14.0,
+            x.fired
+        );
+        if has {
+            let hr = x.hit_rate.unwrap_or(0.0);
+            let _ = writeln!(
+                s,
+                "<rect x=\"{rate_x}\" y=\"{y}\" width=\"{rate_w}\" height=\"{}\" fill=\"#eeeeee\"/><rect x=\"{rate_x}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" fill=\"#37474f\"><title>{}: hit rate {}</title></rect><text x=\"{:.1}\" y=\"{}\">{}</text>",
+                row - 6.0,
+                hr * rate_w,
+                row - 6.0,
+                esc(&x.id),
+                pct(x.hit_rate),
+                rate_x + rate_w + 4.0,
+                y + 14.0,
+                pct(x.hit_rate)
+            );
+        }
+    }
+    if let Some(b) = r.outcome.as_ref().and_then(|o| o.base_rate) {
+        let bx = rate_x + b * rate_w;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{bx:.1}\" y1=\"16\" x2=\"{bx:.1}\" y2=\"{:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>base rate {}</title></line>",
+            h - 4.0,
+            pct(Some(b))
+        );
+    }
+    s.push_str("</svg>\n<table><tr><th>rule</th><th class=\"t\">title</th><th>fired</th><th>share</th><th>undetermined</th><th>forced</th>");
+    if has {
+        s.push_str("<th>hits</th><th>hit rate</th><th>recall</th><th>lift</th>");
+    }
+    s.push_str("<th class=\"t\">lanes</th></tr>\n");
+    for x in &r.rules {
+        let _ = write!(
+            s,
+            "<tr><td><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            esc(&x.id),
+            esc(&x.title),
+            x.fired,
+            pct(Some(x.share)),
+            x.undetermined,
+            x.forced
+        );
+        if has {
+            let _ = write!(
+                s,
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                x.hits.unwrap_or(0),
+                pct(x.hit_rate),
+                pct(x.recall),
+                x.lift
+                    .map_or_else(|| "–".to_string(), |l| format!("{l:.2}"))
+            );
+        }
+        let lanes: Vec<String> = x
+            .lanes
+            .iter()
+            .map(|l| format!("{} {}", esc(&l.lane), l.count))
+            .collect();
+        let _ = writeln!(s, "<td class=\"t\">{}</td></tr>", lanes.join(", "));
+    }
+    s.push_str("</table>\n");
+}
+
+fn scores(s: &mut String, r: &Report) {
+    s.push_str("<h2>Score distribution</h2>\n");
+    let bins = &r.scores.histogram;
+    let has = r.outcome.is_some();
+    if has {
+        s.push_str("<p class=\"muted\">Dark part of each bar: declarations with a finding.</p>\n");
+    }
+    let max = bins.iter().map(|b| b.count).max().unwrap_or(0).max(1) as f64;
+    let n = bins.len().max(1) as f64;
+    let w = 720.0;
+    let ch = 200.0;
+    let h = ch + 40.0;
+    let bw = (w - 40.0) / n;
+    let _ = writeln!(
+        s,
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"score distribution\">"
+    );
+    let _ = writeln!(
+        s,
+        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max}</text>"
+    );
+    for (i, b) in bins.iter().enumerate() {
+        let x = 35.0 + i as f64 * bw;
+        let bh = b.count as f64 / max * (ch - 20.0);
+        let label = if b.from == b.to {
+            b.from.to_string()
+        } else {
+            format!("{}–{}", b.from, b.to)
+        };
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#90a4ae\"><title>score {}: {}</title></rect>",
+            ch - bh,
+            (bw - 2.0).max(1.0),
+            esc(&label),
+            b.count
+        );
+        if let Some(hits) = b.hits {
+            let hh = hits as f64 / max * (ch - 20.0);
+            let _ = writeln!(
+                s,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{hh:.1}\" fill=\"#37474f\"><title>score {}: {} with a finding</title></rect>",
+                ch - hh,
+                (bw - 2.0).max(1.0),
+                esc(&label),
+                hits
+            );
+        }
+        if bins.len() <= 20 || i % 2 == 0 {
+            let _ = writeln!(
+                s,
+                "<text x=\"{x:.1}\" y=\"{}\">{}</text>",
+                ch + 16.0,
+                esc(&label)
+            );
+        }
+    }
+    s.push_str("</svg>\n");
+}
+
+fn top(s: &mut String, r: &Report) {
+    let Some(o) = &r.outcome else {
+        return;
+    };
+    s.push_str("<h2>Precision when inspecting the top k% by score</h2>\n<p class=\"muted\">Declarations ranked by score, highest first; ties in input order. The dashed line is the base rate (random selection).</p>\n");
+    let w = 480.0;
+    let ch = 200.0;
+    let h = ch + 40.0;
+    let _ = writeln!(
+        s,
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"precision at k percent\">"
+    );
+    let _ = writeln!(
+        s,
+        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"24\">100%</text>"
+    );
+    let bw = (w - 60.0) / o.top.len().max(1) as f64;
+    for (i, t) in o.top.iter().enumerate() {
+        let x = 40.0 + i as f64 * bw;
+        let p = t.precision.unwrap_or(0.0);
+        let bh = p * (ch - 20.0);
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#2f6fbf\"><title>top {}%: precision {}</title></rect><text x=\"{x:.1}\" y=\"{:.1}\">{}</text><text x=\"{x:.1}\" y=\"{}\">top {}%</text>",
+            ch - bh,
+            bw - 12.0,
+            t.k_percent,
+            pct(t.precision),
+            ch - bh - 4.0,
+            pct(t.precision),
+            ch + 16.0,
+            t.k_percent
+        );
+    }
+    if let Some(b) = o.base_rate {
+        let y = ch - b * (ch - 20.0);
+        let _ = writeln!(
+            s,
+            "<line x1=\"30\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>base rate {}</title></line>",
+            pct(Some(b))
+        );
+    }
+    s.push_str("</svg>\n<table><tr><th>top k%</th><th>inspected</th><th>hits</th><th>precision</th><th>recall</th><th>lowest score inspected</th></tr>\n");
+    for t in &o.top {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t.k_percent,
+            t.inspected,
+            t.hits,
+            pct(t.precision),
+            pct(t.recall),
+            t.min_score
+                .map_or_else(|| "–".to_string(), |m| m.to_string())
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}
