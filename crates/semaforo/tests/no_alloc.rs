@@ -1,0 +1,307 @@
+//! Direct binding (field handles) and [`Ruleset::evaluate`] perform no heap
+//! allocation after warm-up (SPEC §5). Counts allocations with `stats_alloc`
+//! (the workspace forbids `unsafe`), so it stays alone in its test binary:
+//! other tests running on other threads would be counted too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use semaforo::{
+    Compiler, Context, Date, Decimal, Declaration, FieldHandle, Outcome, Ruleset, SamplingKey,
+};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+use std::path::Path;
+use std::sync::Mutex;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const ROUNDS: usize = 10_000;
+
+/// The tests of this binary take turns: the counter is global, so a test
+/// running on another thread would be counted too.
+static TURN: Mutex<()> = Mutex::new(());
+
+fn regional() -> Ruleset {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/regional");
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    let mut c = Compiler::new();
+    c.add_source("regional.sem", read("regional.sem"));
+    for l in ["watched_importers", "watched_declarants"] {
+        let file = format!("lists/{l}.txt");
+        c.add_list_file(l, file.clone(), read(&file));
+    }
+    c.add_table_file(
+        "reference_price",
+        "tables/reference_price.csv",
+        read("tables/reference_price.csv"),
+    );
+    c.compile().unwrap()
+}
+
+/// Every kind of expression, action and clause of the language.
+const FEATURES: &str = r#"
+ruleset "features" version "1"
+lanes green, blue, yellow, red
+threshold blue 10
+threshold yellow 40
+threshold red 70
+schema declaration {
+  key id: text
+  importer: text
+  origin: text
+  declared_on: date
+  aeo: bool
+  freight: number?
+  items: [item]
+}
+record item {
+  hs: text
+  description: text
+  net_kg: number
+  value: number
+  parts: [part]
+}
+record part {
+  serial: text
+  weight: number?
+}
+list risky = ["CN", "VN"]
+list words = ["usado", "réplica"]
+list watched: text
+table price: number
+rule R1 "in a list" { tags a when origin in risky and not aeo then score 15, note "origin" }
+rule R2 "watched" { when importer in watched then lane red }
+rule R3 "price" { active 2026-01-01 to 2026-12-31
+  when any(it in items: it.value / it.net_kg < lookup_prefix(price, it.hs) * 0.5)
+  then score 40, note "price" }
+rule R4 "words" { when any(it in items: it.description contains words) then score 20 }
+rule R5 "count" { when count(it in items: it.hs starts with ["64", "61"]) >= 2 then lane yellow }
+rule R6 "sum" { when sum(it in items: it.value) > 1000 or freight is missing then score 5 }
+rule R7 "min max" { when min(it in items: it.net_kg) < 1 and max(it in items: it.net_kg) > 100 then score -5 }
+rule R8 "nested" { when any(it in items: all(p in it.parts: p.weight > 0.5)) then note "nested" }
+rule R9 "dates" { when today - declared_on > 30 and len(importer) > 3 then score 1 }
+rule R10 "exact lookup" { when lookup(price, "6402") == 20 and freight * 2 / 3 > 10 then score 2 }
+rule R11 "sample" { when origin != "US" sample 50% then lane blue, note "random" }
+rule R12 "always" { sample 100% then score 0 }
+"#;
+
+fn features() -> Ruleset {
+    let mut c = Compiler::new();
+    c.add_source("features.sem", FEATURES);
+    c.add_list("watched", ["IMP-7", "IMP-9"]);
+    c.add_table("price", [("64", "10"), ("6402", "20"), ("61", "5")]);
+    c.compile().unwrap()
+}
+
+/// Field handles resolved once, by name: top-level fields, the item list and
+/// the item fields.
+struct Handles {
+    top: Vec<(FieldHandle, &'static str)>,
+    items: FieldHandle,
+    item: Vec<(FieldHandle, &'static str)>,
+    /// `items.parts.serial` and `items.parts.weight`, when the schema has them.
+    parts: Option<[FieldHandle; 2]>,
+}
+
+impl Handles {
+    fn new(r: &Ruleset, top: &[&'static str], item: &[&'static str]) -> Handles {
+        Handles {
+            top: top.iter().map(|n| (r.field(n).unwrap(), *n)).collect(),
+            items: r.field("items").unwrap(),
+            item: item
+                .iter()
+                .map(|n| (r.field(&format!("items.{n}")).unwrap(), *n))
+                .collect(),
+            parts: r
+                .field("items.parts.serial")
+                .ok()
+                .map(|s| [s, r.field("items.parts.weight").unwrap()]),
+        }
+    }
+}
+
+const IDS: [&str; 4] = [
+    "GT01-2026-000001",
+    "SV01-2026-000002",
+    "HN01-2026-000003",
+    "CR01-2026-000004",
+];
+const ORIGINS: [&str; 3] = ["CN", "US", "VN"];
+const HS: [&str; 4] = ["6402990000", "6110200000", "8471300000", "9503000000"];
+const DESCRIPTIONS: [&str; 3] = ["ZAPATOS DEPORTIVOS", "camisas usado", "RÉPLICA de bolsos"];
+
+/// Fills `d` with the `round`-th declaration by field handle: values vary
+/// with the round so that different rules fire, but nothing is formatted
+/// (that would allocate in the test, not in the engine).
+fn fill(d: &mut Declaration, h: &Handles, round: usize, dates: &[Date]) {
+    d.clear();
+    let root = d.root();
+    for &(f, name) in &h.top {
+        match name {
+            "id" => d.set_text(root, f, IDS[round % 4]),
+            "origin" | "provenance" => d.set_text(root, f, ORIGINS[round % 3]),
+            "importer" => d.set_text(root, f, if round % 5 == 0 { "IMP-7" } else { "IMP-1234" }),
+            "aeo" => d.set_bool(root, f, round % 2 == 0),
+            "declared_on" => d.set_date(root, f, dates[round % dates.len()]),
+            "freight" if round % 3 == 0 => d.set_missing(root, f),
+            "freight" | "transport_mode" => {
+                d.set_number(root, f, Decimal::from_i64((round % 7) as i64 * 100 + 1))
+            }
+            _ => d.set_text(root, f, "IM4"),
+        }
+        .unwrap();
+    }
+    d.start_list(root, h.items).unwrap();
+    for i in 0..(1 + round % 4) {
+        let it = d.push(root, h.items).unwrap();
+        for &(f, name) in &h.item {
+            match name {
+                "hs" => d.set_text(it, f, HS[(round + i) % 4]),
+                "description" => d.set_text(it, f, DESCRIPTIONS[(round + i) % 3]),
+                "origin" => d.set_text(it, f, ORIGINS[(round + i) % 3]),
+                "net_kg" => d.set_number(
+                    it,
+                    f,
+                    Decimal::from_i64(((round * 7 + i * 13) % 200) as i64),
+                ),
+                "gross_kg" => {
+                    d.set_number(it, f, Decimal::from_i64(((round * 5 + i) % 210) as i64))
+                }
+                "value" => d.set_number(
+                    it,
+                    f,
+                    Decimal::from_units(12_345 + (round as i64 % 1000) * 100, 2).unwrap(),
+                ),
+                "parts" => d.start_list(it, f).and_then(|()| {
+                    let [serial, weight] = h.parts.unwrap();
+                    for j in 0..(round + i) % 3 {
+                        let p = d.push(it, f)?;
+                        d.set_text(p, serial, IDS[j])?;
+                        d.set_number(
+                            p,
+                            weight,
+                            Decimal::from_units(((round + j) % 10) as i64, 1).unwrap(),
+                        )?;
+                    }
+                    Ok(())
+                }),
+                _ => d.set_missing(it, f),
+            }
+            .unwrap();
+        }
+    }
+}
+
+fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
+    let dates = [
+        Date::parse("2026-01-15").unwrap(),
+        Date::parse("2026-05-31").unwrap(),
+        Date::parse("2026-06-01").unwrap(),
+    ];
+    let ctx = Context::new(
+        Date::parse("2026-06-01").unwrap(),
+        SamplingKey([7; 16]),
+        "k1",
+    );
+    let mut decl = ruleset.new_declaration();
+    let mut scratch = ruleset.new_scratch();
+    let mut out = Outcome::default();
+    let mut fired_total = 0usize;
+    let mut lanes_seen = [false; 8];
+    // Warm-up: the largest declaration sizes every buffer.
+    for round in 0..64 {
+        fill(&mut decl, handles, round, &dates);
+        decl.validate().unwrap();
+        ruleset
+            .evaluate(&decl, &ctx, &mut scratch, &mut out)
+            .unwrap();
+    }
+    let region = Region::new(GLOBAL);
+    for round in 0..ROUNDS {
+        fill(&mut decl, handles, round, &dates);
+        decl.validate().unwrap();
+        ruleset
+            .evaluate(&decl, &ctx, &mut scratch, &mut out)
+            .unwrap();
+        let view = ruleset.view(&decl, &ctx, &out);
+        fired_total += view.fired().count() + view.notes().count() + view.undetermined().count();
+        if let Some(seen) = lanes_seen.get_mut(out.lane as usize) {
+            *seen = true;
+        }
+    }
+    let stats = region.change();
+    assert_eq!(
+        (stats.allocations, stats.reallocations),
+        (0, 0),
+        "{} allocations and {} reallocations in {ROUNDS} rounds of `{}`",
+        stats.allocations,
+        stats.reallocations,
+        ruleset.name()
+    );
+    // The rounds did real work: rules fired and more than one lane was decided.
+    assert!(fired_total > ROUNDS, "only {fired_total} fired entries");
+    assert!(
+        lanes_seen.iter().filter(|s| **s).count() >= 2,
+        "one lane only: {lanes_seen:?}"
+    );
+}
+
+#[test]
+fn the_counter_counts() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let region = Region::new(GLOBAL);
+    let v: Vec<u64> = (0..100).collect();
+    assert!(region.change().allocations >= 1);
+    drop(v);
+}
+
+#[test]
+fn regional_example_allocates_nothing_after_warm_up() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let r = regional();
+    let h = Handles::new(
+        &r,
+        &[
+            "id",
+            "regime",
+            "office",
+            "declared_on",
+            "importer",
+            "declarant",
+            "aeo",
+            "origin",
+            "provenance",
+            "transport_mode",
+            "incoterm",
+            "freight",
+        ],
+        &[
+            "hs",
+            "description",
+            "origin",
+            "net_kg",
+            "gross_kg",
+            "value",
+            "quantity",
+            "preference",
+        ],
+    );
+    count_rounds(&r, &h);
+}
+
+#[test]
+fn feature_complete_ruleset_allocates_nothing_after_warm_up() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let r = features();
+    let h = Handles::new(
+        &r,
+        &["id", "importer", "origin", "declared_on", "aeo", "freight"],
+        &["hs", "description", "net_kg", "value", "parts"],
+    );
+    count_rounds(&r, &h);
+}
