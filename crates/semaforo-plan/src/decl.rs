@@ -396,46 +396,82 @@ impl Declaration {
     /// Checks that every required field of every instance reachable from the
     /// root is present; the error names the first one missing by path.
     pub fn validate(&self, layout: &Layout) -> Result<(), DeclError> {
-        let mut path = String::new();
-        self.validate_node(layout, Node::ROOT, &mut path, 0)
+        self.validate_node(layout, Node::ROOT, None, 0)
     }
 
+    /// Checks one instance. The path to it is a chain of stack frames, turned
+    /// into text only when a field is missing, so validating a complete
+    /// declaration does not allocate.
     fn validate_node(
         &self,
         layout: &Layout,
         node: Node,
-        path: &mut String,
+        parent: Option<&PathFrame<'_>>,
         depth: usize,
     ) -> Result<(), DeclError> {
         let record = layout.record(node.record).ok_or(DeclError::NoSuchField)?;
-        // Depth is bounded by the number of elements, all of which were
-        // appended by the host; guard anyway against recursive chains.
-        if depth > 10_000 {
+        // Record types may nest recursively, so depth follows the data; it
+        // is capped like JSON nesting, which keeps this recursion bounded.
+        if depth > MAX_VALIDATE_DEPTH {
             return Err(DeclError::TooLarge);
         }
         for (i, f) in record.fields.iter().enumerate() {
             let slot = self.slot(node, FieldId(i as u32));
-            let base = path.len();
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(&f.name);
             if slot == Slot::Missing && !f.optional {
-                return Err(DeclError::MissingRequired { path: path.clone() });
+                let frame = PathFrame {
+                    parent,
+                    name: &f.name,
+                    index: None,
+                };
+                return Err(DeclError::MissingRequired {
+                    path: frame.render(),
+                });
             }
             if let FieldType::List(elem) = f.ty {
                 for (k, child) in self.elements(elem, slot).enumerate() {
-                    let base2 = path.len();
-                    path.push('[');
-                    path.push_str(&k.to_string());
-                    path.push(']');
-                    self.validate_node(layout, child, path, depth + 1)?;
-                    path.truncate(base2);
+                    let frame = PathFrame {
+                        parent,
+                        name: &f.name,
+                        index: Some(k),
+                    };
+                    self.validate_node(layout, child, Some(&frame), depth + 1)?;
                 }
             }
-            path.truncate(base);
         }
         Ok(())
+    }
+}
+
+/// The deepest nesting of records [`Declaration::validate`] follows (the
+/// same as the JSON binder's nesting limit).
+pub const MAX_VALIDATE_DEPTH: usize = 256;
+
+/// One step of a path such as `items[3].net_kg`, kept on the stack.
+struct PathFrame<'a> {
+    parent: Option<&'a PathFrame<'a>>,
+    name: &'a str,
+    index: Option<usize>,
+}
+
+impl PathFrame<'_> {
+    fn render(&self) -> String {
+        let mut parts = Vec::new();
+        let mut at = Some(self);
+        while let Some(f) = at {
+            parts.push(f);
+            at = f.parent;
+        }
+        let mut out = String::new();
+        for f in parts.iter().rev() {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(f.name);
+            if let Some(k) = f.index {
+                out.push_str(&format!("[{k}]"));
+            }
+        }
+        out
     }
 }
 
@@ -467,5 +503,90 @@ impl Iterator for Elements<'_> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining as usize, Some(self.remaining as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{Field, Record};
+
+    fn layout() -> Layout {
+        let text = |name: &str, optional| Field {
+            name: name.into(),
+            ty: FieldType::Text,
+            optional,
+        };
+        Layout::new(
+            vec![
+                Record {
+                    name: "declaration".into(),
+                    fields: vec![
+                        text("id", false),
+                        Field {
+                            name: "items".into(),
+                            ty: FieldType::List(RecordId(1)),
+                            optional: false,
+                        },
+                    ]
+                    .into(),
+                },
+                Record {
+                    name: "item".into(),
+                    fields: vec![text("hs", false), text("note", true)].into(),
+                },
+            ],
+            FieldId(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn validate_names_the_missing_field_by_path() {
+        let l = layout();
+        let mut d = Declaration::new(&l);
+        assert_eq!(
+            d.validate(&l),
+            Err(DeclError::MissingRequired { path: "id".into() })
+        );
+        d.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+        assert_eq!(
+            d.validate(&l),
+            Err(DeclError::MissingRequired {
+                path: "items".into()
+            })
+        );
+        let a = d.push_element(&l, Node::ROOT, FieldId(1)).unwrap();
+        d.set_text(&l, a, FieldId(0), "6403").unwrap();
+        let _b = d.push_element(&l, Node::ROOT, FieldId(1)).unwrap();
+        assert_eq!(
+            d.validate(&l),
+            Err(DeclError::MissingRequired {
+                path: "items[1].hs".into()
+            })
+        );
+    }
+
+    #[test]
+    fn elements_appended_out_of_order_keep_their_list() {
+        let l = layout();
+        let mut d = Declaration::new(&l);
+        d.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+        d.start_list(&l, Node::ROOT, FieldId(1)).unwrap();
+        assert_eq!(d.validate(&l), Ok(()));
+        for hs in ["1", "2", "3"] {
+            let e = d.push_element(&l, Node::ROOT, FieldId(1)).unwrap();
+            d.set_text(&l, e, FieldId(0), hs).unwrap();
+        }
+        let list = d.slot(Node::ROOT, FieldId(1));
+        let got: Vec<&str> = d
+            .elements(RecordId(1), list)
+            .map(|n| match d.slot(n, FieldId(0)) {
+                Slot::Text { start, len } => d.text(start, len),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(got, ["1", "2", "3"]);
+        assert_eq!(d.validate(&l), Ok(()));
     }
 }

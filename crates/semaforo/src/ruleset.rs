@@ -104,6 +104,9 @@ pub enum InputError {
         /// What went wrong.
         source: DeclError,
     },
+    /// A required field was never set (direct binding).
+    #[error(transparent)]
+    Incomplete(DeclError),
     /// The handle or element does not belong to the record it was used on.
     #[error("field handle used on an element of another record type")]
     WrongRecord,
@@ -224,14 +227,13 @@ impl Declaration {
             })
     }
 
-    /// Checks that every required field is present.
+    /// Checks that every required field is present (JSON binding does this
+    /// itself; after direct binding, [`Evaluator::eval`] calls it). Does not
+    /// allocate unless a field is missing.
     pub fn validate(&self) -> Result<(), InputError> {
         self.inner
             .validate(self.ruleset.inner.plan.layout())
-            .map_err(|source| InputError::Field {
-                path: String::new(),
-                source,
-            })
+            .map_err(InputError::Incomplete)
     }
 
     /// The declaration's key field value (empty if not bound).
@@ -397,7 +399,9 @@ impl Ruleset {
 
     /// Evaluates a bound declaration into `out`. Performs no heap allocation
     /// once `scratch` and `out` have been used for a declaration of similar
-    /// size.
+    /// size. A declaration filled by field handle should be checked with
+    /// [`Declaration::validate`] first: a required field left unset reads as
+    /// missing here.
     pub fn evaluate(
         &self,
         decl: &Declaration,
@@ -472,7 +476,7 @@ impl Evaluator {
     ) -> Result<OutcomeView<'a>, InputError> {
         self.ruleset
             .bind_json(&mut self.binder, json, &mut self.decl)?;
-        self.eval(ctx)
+        self.evaluate_bound(ctx)
     }
 
     /// The declaration buffer, to fill directly by field handle.
@@ -485,8 +489,14 @@ impl Evaluator {
         &self.decl
     }
 
-    /// Evaluates the declaration currently in the buffer.
+    /// Evaluates the declaration currently in the buffer, after checking
+    /// that every required field was set.
     pub fn eval<'a>(&'a mut self, ctx: &'a Context) -> Result<OutcomeView<'a>, InputError> {
+        self.decl.validate()?;
+        self.evaluate_bound(ctx)
+    }
+
+    fn evaluate_bound<'a>(&'a mut self, ctx: &'a Context) -> Result<OutcomeView<'a>, InputError> {
         self.ruleset
             .evaluate(&self.decl, ctx, &mut self.scratch, &mut self.outcome)?;
         Ok(self.ruleset.view(&self.decl, ctx, &self.outcome))
