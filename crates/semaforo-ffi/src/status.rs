@@ -122,6 +122,7 @@ pub(crate) fn input_status(e: &InputError) -> semaforo_status {
         InputError::Json(b) => bind_status(b),
         InputError::UnknownField(_) => Status::SEMAFORO_UNKNOWN_FIELD,
         InputError::Field { source, .. } => decl_status(source),
+        InputError::Incomplete(source) => decl_status(source),
         InputError::WrongRecord => Status::SEMAFORO_WRONG_RECORD,
         InputError::WrongRuleset => Status::SEMAFORO_WRONG_RULESET,
         InputError::Eval(_) => Status::SEMAFORO_EVAL_FAILED,

@@ -1,0 +1,324 @@
+/*
+ * Every error path gives its status code, writes no out-parameter, and
+ * leaves the handles usable: NULL handles and arguments, invalid UTF-8,
+ * broken JSON, JSON that does not match the schema, unknown field names,
+ * wrong value types, handles of another ruleset, and compile errors with
+ * their diagnostics.
+ */
+#include "common.h"
+
+#define SENTINEL ((void *)0x1)
+
+static const char bad_rules[] =
+    "ruleset \"broken\" version \"1\"\n"
+    "schema declaration {\n"
+    "  key id: text\n"
+    "  origin: text\n"
+    "}\n"
+    "rule R1 \"Typo\" {\n"
+    "  when orign == \"CN\"\n"
+    "  then score 10\n"
+    "}\n";
+
+static const char small_rules[] =
+    "ruleset \"small\" version \"1\"\n"
+    "schema declaration {\n"
+    "  key id: text\n"
+    "  origin: text\n"
+    "  net: number\n"
+    "}\n"
+    "rule R1 \"CN\" { when origin == \"CN\" then lane red }\n";
+
+static void compile_errors(void) {
+    semaforo_compiler *c = NULL;
+    semaforo_ruleset *r = SENTINEL;
+    semaforo_diagnostics *d = NULL;
+    semaforo_diagnostic diag;
+    size_t count = 0, errors = 0, len = 0;
+    const char *text = NULL;
+
+    CHECK_OK(semaforo_compiler_new(&c));
+    CHECK_OK(semaforo_compiler_add_source(c, LIT("bad.sem"), LIT(bad_rules)));
+    CHECK_STATUS(semaforo_compiler_compile(c, &r, &d),
+                 SEMAFORO_COMPILE_FAILED);
+    CHECK(r == SENTINEL); /* not written on failure */
+    CHECK(d != NULL);
+    CHECK_OK(semaforo_diagnostics_count(d, &count));
+    CHECK_OK(semaforo_diagnostics_error_count(d, &errors));
+    CHECK(count >= 1);
+    CHECK(errors >= 1);
+    CHECK_OK(semaforo_diagnostics_get(d, 0, &diag));
+    CHECK(diag.severity == SEMAFORO_SEVERITY_ERROR);
+    CHECK(diag.code.len == 5 && diag.code.ptr[0] == 'E');
+    CHECK(str_eq(diag.file.ptr, diag.file.len, "bad.sem"));
+    CHECK(diag.line == 7);
+    CHECK(diag.column == 8);
+    CHECK(diag.message.len > 0);
+    CHECK(memchr(diag.message.ptr, '`', diag.message.len) != NULL);
+    CHECK_STATUS(semaforo_diagnostics_get(d, count, &diag),
+                 SEMAFORO_INDEX_OUT_OF_RANGE);
+    CHECK_OK(semaforo_diagnostics_rendered(d, &text, &len));
+    CHECK(len > 0);
+    {
+        char *copy = malloc(len + 1);
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        CHECK(strstr(copy, "bad.sem:7:8: error[E") != NULL);
+        CHECK(strstr(copy, "  when orign == \"CN\"") != NULL);
+        CHECK(strstr(copy, "^^^^^") != NULL);
+        free(copy);
+    }
+    semaforo_diagnostics_free(d);
+
+    /* Diagnostics are optional; a missing external list is an error too. */
+    semaforo_compiler_free(c);
+    c = NULL;
+    CHECK_OK(semaforo_compiler_new(&c));
+    CHECK_OK(semaforo_compiler_add_source(
+        c, LIT("l.sem"),
+        LIT("ruleset \"l\" version \"1\"\nschema d { key id: text\n o: text }\n"
+            "list watched: text\nrule R \"w\" { when o in watched then score 1 }\n")));
+    CHECK_STATUS(semaforo_compiler_compile(c, &r, NULL), SEMAFORO_COMPILE_FAILED);
+    CHECK(r == SENTINEL);
+    /* Supplied as entries it compiles. */
+    {
+        semaforo_str entries[2];
+        entries[0].ptr = "CN";
+        entries[0].len = 2;
+        entries[1].ptr = "VN";
+        entries[1].len = 2;
+        CHECK_OK(semaforo_compiler_add_list(c, LIT("watched"), entries, 2));
+        CHECK_STATUS(semaforo_compiler_add_list(c, LIT("x"), NULL, 1),
+                     SEMAFORO_NULL_PARAMETER);
+        CHECK_OK(semaforo_compiler_compile(c, &r, &d));
+        CHECK(r != SENTINEL && r != NULL);
+        semaforo_ruleset_free(r);
+        semaforo_diagnostics_free(d);
+        r = SENTINEL;
+    }
+    /* A table given as key/value arrays with a value of the wrong type. */
+    CHECK_OK(semaforo_compiler_add_source(
+        c, LIT("t.sem"), LIT("table price: number\n")));
+    {
+        semaforo_str keys[1], values[1];
+        keys[0].ptr = "6403";
+        keys[0].len = 4;
+        values[0].ptr = "cheap";
+        values[0].len = 5;
+        CHECK_OK(semaforo_compiler_add_table(c, LIT("price"), keys, values, 1));
+        d = NULL;
+        CHECK_STATUS(semaforo_compiler_compile(c, &r, &d), SEMAFORO_COMPILE_FAILED);
+        CHECK_OK(semaforo_diagnostics_error_count(d, &errors));
+        CHECK(errors >= 1);
+        semaforo_diagnostics_free(d);
+    }
+    semaforo_compiler_free(c);
+}
+
+static void null_and_utf8(void) {
+    semaforo_compiler *c = NULL;
+    const char *p = SENTINEL;
+    size_t n = 7;
+    static const char bad_utf8[] = {'o', (char)0xC3, (char)0x28};
+
+    CHECK_STATUS(semaforo_compiler_new(NULL), SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_compiler_add_source(NULL, LIT("a"), LIT("b")),
+                 SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_compiler_compile(NULL, NULL, NULL),
+                 SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_ruleset_name(NULL, &p, &n), SEMAFORO_NULL_PARAMETER);
+    CHECK(p == SENTINEL && n == 7);
+    CHECK_STATUS(semaforo_evaluator_new(NULL, NULL), SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_evaluator_eval_json(NULL, NULL, LIT("{}")),
+                 SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_evaluator_lane(NULL, &p, &n), SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_declaration_set_text(NULL, semaforo_element_root(),
+                                               NULL, LIT("x")),
+                 SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_diagnostics_count(NULL, &n), SEMAFORO_NULL_PARAMETER);
+    CHECK_STATUS(semaforo_context_new(2026, 1, 1, NULL), SEMAFORO_NULL_PARAMETER);
+    /* Freeing NULL is a no-op. */
+    semaforo_compiler_free(NULL);
+    semaforo_ruleset_free(NULL);
+    semaforo_evaluator_free(NULL);
+    semaforo_declaration_free(NULL);
+    semaforo_context_free(NULL);
+    semaforo_diagnostics_free(NULL);
+    semaforo_field_free(NULL);
+
+    CHECK_OK(semaforo_compiler_new(&c));
+    CHECK_STATUS(semaforo_compiler_add_source(c, LIT("a.sem"), bad_utf8, 3),
+                 SEMAFORO_INVALID_UTF8);
+    CHECK_STATUS(semaforo_compiler_add_source(c, LIT("a.sem"), NULL, 3),
+                 SEMAFORO_NULL_PARAMETER);
+    semaforo_compiler_free(c);
+
+    CHECK(strcmp(semaforo_status_message(SEMAFORO_OK), "ok") == 0);
+    CHECK(strcmp(semaforo_status_message(SEMAFORO_UNKNOWN_FIELD), "unknown field") == 0);
+    CHECK(strcmp(semaforo_status_message(12345), "unknown status code") == 0);
+    CHECK(strlen(semaforo_version()) >= 5);
+}
+
+static semaforo_ruleset *compile_small(void) {
+    semaforo_compiler *c = NULL;
+    semaforo_ruleset *r = NULL;
+    CHECK_OK(semaforo_compiler_new(&c));
+    CHECK_OK(semaforo_compiler_add_source(c, LIT("small.sem"), LIT(small_rules)));
+    CHECK_OK(semaforo_compiler_compile(c, &r, NULL));
+    semaforo_compiler_free(c);
+    return r;
+}
+
+static void input_errors(const char *root) {
+    semaforo_ruleset *rs = compile_regional(root);
+    semaforo_ruleset *small = compile_small();
+    semaforo_context *ctx = test_context();
+    semaforo_evaluator *ev = NULL;
+    semaforo_declaration *d = NULL, *d_small = NULL;
+    semaforo_field *fld = SENTINEL, *aeo = NULL, *net = NULL, *origin_small = NULL;
+    semaforo_element el = {77, 77};
+    const char *p = NULL;
+    size_t n = 0, count = 9, failed = 9;
+    static const char bad_utf8_json[] = {'{', '"', (char)0xFF, '"', ':', '1', '}'};
+
+    CHECK_OK(semaforo_evaluator_new(rs, &ev));
+    CHECK_OK(semaforo_declaration_new(rs, &d));
+    CHECK_OK(semaforo_declaration_new(small, &d_small));
+
+    /* No outcome yet. */
+    CHECK_STATUS(semaforo_evaluator_lane(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+
+    /* Broken JSON, wrong types, invalid UTF-8. */
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, LIT("{\"id\": ")),
+                 SEMAFORO_JSON_SYNTAX);
+    CHECK_OK(semaforo_evaluator_last_error(ev, &p, &n));
+    CHECK(n > 0);
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, bad_utf8_json,
+                                              sizeof bad_utf8_json),
+                 SEMAFORO_JSON_SYNTAX);
+    CHECK_STATUS(
+        semaforo_evaluator_eval_json(
+            ev, ctx,
+            LIT("{\"id\":\"X\",\"regime\":\"IM4\",\"office\":\"A\",\"declared_on\":"
+                "\"2026-01-01\",\"importer\":\"I\",\"declarant\":\"D\",\"aeo\":false,"
+                "\"origin\":\"CN\",\"provenance\":\"CN\",\"transport_mode\":1,"
+                "\"incoterm\":\"FOB\",\"items\":[{\"hs\":\"1\",\"description\":\"d\","
+                "\"origin\":\"CN\",\"net_kg\":\"heavy\",\"gross_kg\":1,\"value\":1}]}")),
+        SEMAFORO_JSON_SCHEMA);
+    CHECK_OK(semaforo_evaluator_last_error(ev, &p, &n));
+    {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%.*s", (int)n, p);
+        CHECK(strstr(msg, "items[0].net_kg") != NULL);
+        CHECK(strstr(msg, "expected number") != NULL);
+    }
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, LIT("{\"id\":\"a\",\"id\":\"b\"}")),
+                 SEMAFORO_JSON_SCHEMA);
+    CHECK_STATUS(semaforo_evaluator_lane(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, NULL, 5),
+                 SEMAFORO_NULL_PARAMETER);
+
+    /* A batch with one bad line and a broken array. */
+    CHECK_OK(semaforo_evaluator_eval_batch(ev, ctx, LIT("{\"id\":1}\n\n{nope\n"),
+                                           &count, &failed));
+    CHECK(count == 2 && failed == 2);
+    {
+        uint32_t st = 0;
+        CHECK_OK(semaforo_evaluator_batch_status(ev, 1, &st));
+        CHECK(st == SEMAFORO_JSON_SYNTAX);
+        CHECK_OK(semaforo_evaluator_batch_output(ev, &p, &n));
+        CHECK(n > 0 && p[0] == '{' && p[n - 1] == '\n');
+        CHECK(memcmp(p, "{\"index\":0,\"status\":7201,\"error\":", 33) == 0);
+    }
+    CHECK_OK(semaforo_evaluator_eval_batch(ev, ctx, LIT("  [ {\"id\": 1}, {"),
+                                           &count, &failed));
+    CHECK(count == 2 && failed == 2);
+
+    /* Unknown fields. */
+    CHECK_STATUS(semaforo_ruleset_field(rs, LIT("orign"), &fld), SEMAFORO_UNKNOWN_FIELD);
+    CHECK_STATUS(semaforo_ruleset_field(rs, LIT("items.nope"), &fld), SEMAFORO_UNKNOWN_FIELD);
+    CHECK_STATUS(semaforo_ruleset_field(rs, LIT("origin.x"), &fld), SEMAFORO_UNKNOWN_FIELD);
+    CHECK_STATUS(semaforo_ruleset_field(rs, LIT(""), &fld), SEMAFORO_UNKNOWN_FIELD);
+    CHECK(fld == SENTINEL);
+
+    /* Wrong value types, bad numbers and dates, wrong records. */
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("aeo"), &aeo));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("items.net_kg"), &net));
+    CHECK_STATUS(semaforo_declaration_set_text(d, semaforo_element_root(), aeo, LIT("yes")),
+                 SEMAFORO_WRONG_TYPE);
+    CHECK_OK(semaforo_declaration_last_error(d, &p, &n));
+    CHECK(n > 0);
+    CHECK_STATUS(semaforo_declaration_set_date(d, semaforo_element_root(), aeo, 2026, 1, 1),
+                 SEMAFORO_WRONG_TYPE);
+    CHECK_STATUS(semaforo_declaration_set_number(d, semaforo_element_root(), aeo, LIT("1")),
+                 SEMAFORO_WRONG_TYPE);
+    CHECK_STATUS(semaforo_declaration_set_number(d, semaforo_element_root(), net, LIT("1")),
+                 SEMAFORO_WRONG_RECORD);
+    CHECK_STATUS(semaforo_declaration_set_number(d, el, net, LIT("1")),
+                 SEMAFORO_WRONG_RECORD);
+    CHECK_STATUS(semaforo_declaration_set_number(d, semaforo_element_root(), net, LIT("1,5")),
+                 SEMAFORO_INVALID_NUMBER);
+    CHECK_STATUS(semaforo_declaration_set_number_units(d, semaforo_element_root(), net, 1, 7),
+                 SEMAFORO_INVALID_ARGUMENT);
+    CHECK_STATUS(semaforo_declaration_set_date(d, semaforo_element_root(), aeo, 2026, 2, 30),
+                 SEMAFORO_INVALID_DATE);
+    CHECK_STATUS(semaforo_declaration_set_date_str(d, semaforo_element_root(), aeo, LIT("2026-13-01")),
+                 SEMAFORO_INVALID_DATE);
+    CHECK_STATUS(semaforo_declaration_push(d, semaforo_element_root(), aeo, &el),
+                 SEMAFORO_WRONG_TYPE);
+    CHECK(el.record == 77 && el.index == 77);
+    CHECK_STATUS(semaforo_declaration_validate(d), SEMAFORO_MISSING_REQUIRED);
+
+    /* Handles of another ruleset. */
+    CHECK_OK(semaforo_ruleset_field(small, LIT("origin"), &origin_small));
+    CHECK_STATUS(semaforo_declaration_set_text(d, semaforo_element_root(),
+                                               origin_small, LIT("CN")),
+                 SEMAFORO_WRONG_RULESET);
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d_small), SEMAFORO_WRONG_RULESET);
+
+    /* Contexts. */
+    {
+        semaforo_context *c2 = SENTINEL;
+        uint8_t key[15] = {0};
+        CHECK_STATUS(semaforo_context_new(2026, 2, 29, &c2), SEMAFORO_INVALID_DATE);
+        CHECK(c2 == SENTINEL);
+        CHECK_STATUS(semaforo_context_set_sampling_key(ctx, key, sizeof key, LIT("k")),
+                     SEMAFORO_INVALID_ARGUMENT);
+        CHECK_STATUS(semaforo_context_set_today_str(ctx, LIT("20261120")),
+                     SEMAFORO_INVALID_DATE);
+        CHECK_OK(semaforo_context_set_today_str(ctx, LIT("2026-11-20")));
+        CHECK_OK(semaforo_context_set_today(ctx, 2026, 11, 20));
+    }
+
+    /* The handles still work after all of this. */
+    {
+        char *direct = read_file(root, "crates/semaforo-ffi/tests/data/direct.jsonl", NULL);
+        char *lines[4];
+        CHECK(split_lines(direct, lines, 4) == 3);
+        CHECK_OK(semaforo_evaluator_eval_json(ev, ctx, lines[0], strlen(lines[0])));
+        CHECK_OK(semaforo_evaluator_id(ev, &p, &n));
+        CHECK(str_eq(p, n, "DIRECT-1"));
+        free(direct);
+    }
+
+    semaforo_field_free(aeo);
+    semaforo_field_free(net);
+    semaforo_field_free(origin_small);
+    semaforo_declaration_free(d);
+    semaforo_declaration_free(d_small);
+    semaforo_evaluator_free(ev);
+    semaforo_context_free(ctx);
+    semaforo_ruleset_free(small);
+    semaforo_ruleset_free(rs);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s ROOT EXPECTED_DIR\n", argv[0]);
+        return 2;
+    }
+    compile_errors();
+    null_and_utf8();
+    input_errors(argv[1]);
+    return finish("test_errors");
+}
