@@ -1,0 +1,103 @@
+//! Helpers shared by the CLI tests: run the real binary in a scratch
+//! directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("semaforo-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The result of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn run_output(o: Output) -> Run {
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(o.stdout).unwrap(),
+        stderr: String::from_utf8(o.stderr).unwrap(),
+    }
+}
+
+/// Runs `semaforo ARGS` in `dir` with `stdin` and extra environment.
+pub fn run_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_semaforo"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("SEMAFORO_SAMPLING_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    run_output(child.wait_with_output().unwrap())
+}
+
+/// Runs `semaforo ARGS` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Run {
+    run_with(dir, args, b"", &[])
+}
+
+/// Writes `text` to `dir/name`.
+pub fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(p, text).unwrap();
+}
+
+/// A small valid ruleset with one test block that passes.
+pub const GOOD: &str = r#"ruleset "demo" version "1"
+
+schema declaration {
+  key id: text
+  origin: text
+  importer: text
+  freight: number?
+  items: [item]
+}
+
+record item {
+  hs: text
+  net_kg: number
+}
+
+list watched: text
+table rate: number
+
+rule ORIG-001 "Origin with a high fraud history" {
+  when origin in ["CN", "VN"]
+  then score 30, note "origin"
+}
+
+rule WATCH-001 "Watched importer" {
+  when importer in watched
+  then lane red
+}
+
+rule RATE-001 "Heavy lines at a rated heading" {
+  when any(it in items: lookup_prefix(rate, it.hs) > 1 and it.net_kg > 100)
+  then score 50
+}
+
+rule RND-001 "Random control" {
+  sample 50%
+  then note "random"
+}
+"#;
