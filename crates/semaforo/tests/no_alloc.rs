@@ -145,10 +145,18 @@ fn fill(d: &mut Declaration, h: &Handles, round: usize, dates: &[Date]) {
         match name {
             "id" => d.set_text(root, f, IDS[round % 4]),
             "origin" | "provenance" => d.set_text(root, f, ORIGINS[round % 3]),
-            "importer" => d.set_text(root, f, if round % 5 == 0 { "IMP-7" } else { "IMP-1234" }),
-            "aeo" => d.set_bool(root, f, round % 2 == 0),
+            "importer" => d.set_text(
+                root,
+                f,
+                if round.is_multiple_of(5) {
+                    "IMP-7"
+                } else {
+                    "IMP-1234"
+                },
+            ),
+            "aeo" => d.set_bool(root, f, round.is_multiple_of(2)),
             "declared_on" => d.set_date(root, f, dates[round % dates.len()]),
-            "freight" if round % 3 == 0 => d.set_missing(root, f),
+            "freight" if round.is_multiple_of(3) => d.set_missing(root, f),
             "freight" | "transport_mode" => {
                 d.set_number(root, f, Decimal::from_i64((round % 7) as i64 * 100 + 1))
             }
@@ -179,9 +187,9 @@ fn fill(d: &mut Declaration, h: &Handles, round: usize, dates: &[Date]) {
                 ),
                 "parts" => d.start_list(it, f).and_then(|()| {
                     let [serial, weight] = h.parts.unwrap();
-                    for j in 0..(round + i) % 3 {
+                    for (j, sn) in IDS.iter().enumerate().take((round + i) % 3) {
                         let p = d.push(it, f)?;
-                        d.set_text(p, serial, IDS[j])?;
+                        d.set_text(p, serial, sn)?;
                         d.set_number(
                             p,
                             weight,

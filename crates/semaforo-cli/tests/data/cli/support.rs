@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// A fresh scratch directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("semaforo-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -14,10 +14,10 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// The result of one run.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 fn run_output(o: Output) -> Run {
@@ -29,7 +29,7 @@ fn run_output(o: Output) -> Run {
 }
 
 /// Runs `semaforo ARGS` in `dir` with `stdin` and extra environment.
-pub fn run_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+pub(crate) fn run_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_semaforo"));
     cmd.args(args)
@@ -49,12 +49,12 @@ pub fn run_with(dir: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -
 }
 
 /// Runs `semaforo ARGS` in `dir`.
-pub fn run(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Run {
     run_with(dir, args, b"", &[])
 }
 
 /// Writes `text` to `dir/name`.
-pub fn write(dir: &Path, name: &str, text: &str) {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).unwrap();
@@ -63,7 +63,7 @@ pub fn write(dir: &Path, name: &str, text: &str) {
 }
 
 /// A small valid ruleset with one test block that passes.
-pub const GOOD: &str = r#"ruleset "demo" version "1"
+pub(crate) const GOOD: &str = r#"ruleset "demo" version "1"
 
 schema declaration {
   key id: text
