@@ -297,7 +297,8 @@ impl Ruleset {
         self.inner.plan.version()
     }
 
-    /// SHA-256 over the sources and external data (see `docs/fingerprint.md`).
+    /// SHA-256 over the sources and external data (see `docs/fingerprint.md`
+    /// in the repository).
     pub fn fingerprint(&self) -> &[u8; 32] {
         &self.inner.fingerprint
     }
