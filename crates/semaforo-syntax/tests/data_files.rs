@@ -29,6 +29,7 @@ fn data_files() {
         let expect = src
             .lines()
             .next()
+            .map(|l| l.trim_start_matches('\u{feff}'))
             .and_then(|l| l.strip_prefix("# expect: "))
             .unwrap_or("ok")
             .trim()
