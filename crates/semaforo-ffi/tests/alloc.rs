@@ -123,9 +123,9 @@ fn direct_path_does_not_allocate_after_warm_up() {
             assert_eq!(semaforo_declaration_clear(d), OK);
             let (p, l) = s(ids[i % ids.len()]);
             assert_eq!(semaforo_declaration_set_text(d, root, id, p, l), OK);
-            let (p, l) = s(if i % 2 == 0 { "IMP-7" } else { "IMP-8" });
+            let (p, l) = s(if i.is_multiple_of(2) { "IMP-7" } else { "IMP-8" });
             assert_eq!(semaforo_declaration_set_text(d, root, importer, p, l), OK);
-            assert_eq!(semaforo_declaration_set_bool(d, root, aeo, i % 3 == 0), OK);
+            assert_eq!(semaforo_declaration_set_bool(d, root, aeo, i.is_multiple_of(3)), OK);
             assert_eq!(
                 semaforo_declaration_set_date(d, root, declared, 2026, 5, 1 + (i % 28) as u32),
                 OK
