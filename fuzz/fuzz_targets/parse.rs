@@ -1,0 +1,32 @@
+//! Parser and formatter: any text parses or fails with diagnostics, never a
+//! panic; a parsed file formats to text that parses back to the same tree
+//! (up to spans), keeps every comment, and formats to itself.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use semaforo_syntax::ast::strip_spans;
+use semaforo_syntax::{FileId, format, parse};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(src) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(file) = parse(src, FileId(0)) else {
+        return;
+    };
+    let out = format(&file);
+    let again = match parse(&out, FileId(0)) {
+        Ok(f) => f,
+        Err(d) => panic!("formatted text does not parse: {d:?}\n---\n{out}"),
+    };
+    let mut a = file.clone();
+    let mut b = again.clone();
+    strip_spans(&mut a);
+    strip_spans(&mut b);
+    assert_eq!(a.items, b.items, "format changed the tree\n---\n{out}");
+    let texts = |f: &semaforo_syntax::ast::SourceFile| {
+        f.comments.iter().map(|c| c.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(texts(&file), texts(&again), "format lost a comment\n---\n{out}");
+    assert_eq!(format(&again), out, "format is not idempotent");
+});
