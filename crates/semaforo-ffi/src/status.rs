@@ -126,5 +126,8 @@ pub(crate) fn input_status(e: &InputError) -> semaforo_status {
         InputError::WrongRecord => Status::SEMAFORO_WRONG_RECORD,
         InputError::WrongRuleset => Status::SEMAFORO_WRONG_RULESET,
         InputError::Eval(_) => Status::SEMAFORO_EVAL_FAILED,
+        // `InputError` is non-exhaustive: an error kind added later is still
+        // an invalid declaration to a C caller, with its message available.
+        _ => Status::SEMAFORO_INVALID_DECLARATION,
     }
 }

@@ -195,7 +195,17 @@ impl Compiler {
         }
         let checked = check(&files);
         let result = match checked.program {
-            Some(p) => Ok((p, checked.diagnostics)),
+            Some(p) => {
+                let mut diagnostics = checked.diagnostics;
+                let mut bad = given_errors(&p);
+                if bad.is_empty() {
+                    Ok((p, diagnostics))
+                } else {
+                    diagnostics.append(&mut bad);
+                    diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.code));
+                    Err(diagnostics)
+                }
+            }
             None => Err(checked.diagnostics),
         };
         (sources, result)
@@ -321,8 +331,50 @@ impl Compiler {
         };
         let rule_texts: Vec<&str> = self.rules.iter().map(|(_, t)| t.as_str()).collect();
         let fp = fingerprint(rule_texts.into_iter(), &lists, &tables);
-        Ok(Ruleset::new(plan, program, externals, fp, diagnostics, sources))
+        Ok(Ruleset::new(
+            plan,
+            program,
+            externals,
+            fp,
+            diagnostics,
+            sources,
+        ))
     }
+}
+
+/// Binds every test's `given` object against the schema, so that `check`
+/// reports a test whose declaration could never be evaluated (E0413).
+fn given_errors(program: &Program) -> Vec<Diagnostic> {
+    let mut binder = semaforo_plan::json::JsonBinder::default();
+    let mut decl = semaforo_plan::Declaration::new(&program.layout);
+    let mut out = Vec::new();
+    for t in &program.tests {
+        if let Err(e) = binder.bind(&program.layout, t.given.as_bytes(), &mut decl) {
+            let at = t
+                .given_span
+                .start
+                .saturating_add(e.offset as u32)
+                .min(t.given_span.end);
+            let span = Span::new(
+                t.given_span.file,
+                at,
+                at.saturating_add(1).min(t.given_span.end).max(at),
+            );
+            out.push(
+                Diagnostic::error(
+                    "E0413",
+                    span,
+                    format!(
+                        "the `given` declaration of test `{}` does not match the schema: {e}",
+                        t.name
+                    ),
+                )
+                .with_label(t.given_span, "this declaration")
+                .with_help("a test's declaration is bound exactly like input to `semaforo eval`"),
+            );
+        }
+    }
+    out
 }
 
 /// Registers values given through the API as a pseudo-source (one value per

@@ -89,6 +89,7 @@ impl FieldHandle {
 
 /// Why input could not be bound.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InputError {
     /// JSON input did not match the schema.
     #[error(transparent)]
