@@ -175,6 +175,8 @@ fn derive(a: DeriveArgs) -> Status {
 fn add(tally: &mut Tally, totals: &mut Totals, values: &mut Vec<String>, label: Option<bool>) {
     totals.declarations += 1;
     let Some(hit) = label else {
+        // Not inspected: its values say nothing about findings.
+        values.clear();
         return;
     };
     totals.labelled += 1;
