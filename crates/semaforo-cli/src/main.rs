@@ -1,12 +1,16 @@
 //! The `semaforo` command: check, format, test and evaluate rulesets.
 
+mod cmd_backtest;
 mod cmd_check;
 mod cmd_eval;
 mod cmd_explain;
 mod cmd_fmt;
+mod cmd_lists;
 mod cmd_test;
 mod common;
+mod csv_input;
 mod render;
+mod report_html;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +35,10 @@ enum Command {
     Eval(cmd_eval::Args),
     /// Explain one declaration's decision, rule by rule and condition by condition.
     Explain(cmd_explain::Args),
+    /// Evaluate a history of declarations and report lanes, rule hits and hit rates.
+    Backtest(cmd_backtest::Args),
+    /// Work with list files (`lists derive` builds one from inspection results).
+    Lists(cmd_lists::Args),
 }
 
 /// Exit status of a command: 0 success, 1 findings (errors, failed tests,
@@ -48,6 +56,8 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_check::run(a),
         Command::Fmt(a) => cmd_fmt::run(a),
         Command::Test(a) => cmd_test::run(a),
+        Command::Backtest(a) => cmd_backtest::run(a),
+        Command::Lists(a) => cmd_lists::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),
     };
