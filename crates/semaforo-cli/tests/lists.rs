@@ -51,7 +51,9 @@ fn importers_meeting_both_thresholds() {
     assert!(out.contains("# outcome: Found\n"));
     assert!(out.contains("at least 2 inspected declarations, finding rate at least 0.6"));
     assert!(
-        out.contains("# counts: 8 declarations, 7 with a result, 5 with a finding; 4 distinct values, 1 kept"),
+        out.contains(
+            "# counts: 8 declarations, 7 with a result, 5 with a finding; 4 distinct values, 1 kept"
+        ),
         "{out}"
     );
     // Lower thresholds keep more, in sorted order.
