@@ -99,3 +99,24 @@ fn unknown_column_is_an_error() {
     assert_eq!(code, Some(2));
     assert!(err.contains("`Nope`"), "{err}");
 }
+
+#[test]
+fn json_lines_by_top_level_member_and_by_item_member() {
+    let run = |by: &str| {
+        let out = Command::new(BIN)
+            .args(["lists", "derive", "--input"])
+            .arg(data("history.jsonl"))
+            .args(["--outcome", "found", "--by", by])
+            .args(["--min-count", "2", "--min-rate", "0.6"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // IMP-1: J1, J2 found, J5 not: 2 of 3. IMP-2: 0 of 1 (J4 not inspected).
+    let importers = run("importer");
+    assert_eq!(entries(&importers), ["IMP-1"]);
+    assert!(importers.contains("5 declarations, 4 with a result, 2 with a finding"));
+    // 6403: J1 (twice, counted once) and J2, both found; 8471: 1 of 2.
+    assert_eq!(entries(&run("items.hs")), ["6403"]);
+}
