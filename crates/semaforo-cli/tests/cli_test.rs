@@ -96,15 +96,21 @@ fn failing_test_exits_1_showing_expectation_actual_and_location() {
 }
 
 #[test]
-fn given_that_cannot_be_bound_is_a_failure() {
+fn given_that_cannot_be_bound_is_reported_before_any_test_runs() {
+    // A `given` object that does not match the schema is an error of the
+    // ruleset (E0413), found by the checker, so no test runs.
     let dir = scratch("test-bind");
     let t = "\ntest \"bad given\" {\n  today 2026-06-01\n  given { \"id\": \"D\", \"origin\": 7 }\n  expect score 0\n}\n";
     write(&dir, "r.sem", &format!("{RULES}{t}"));
     let r = run(&dir, &["test", "r.sem"]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("cannot be bound"), "{}", r.stdout);
-    assert!(r.stdout.contains("origin"), "{}", r.stdout);
-    assert!(r.stdout.contains("0 passed, 1 failed"), "{}", r.stdout);
+    assert!(r.stderr.contains("E0413"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("origin: expected text, found number"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("passed"), "{}", r.stdout);
 }
 
 #[test]
