@@ -18,7 +18,9 @@
 //!   `g` is present and starts with none of `P`; a missing `L` or a missing
 //!   `g` on some element makes the rule a candidate.
 //!
-//! Each rule uses at most one guard (a prefix guard with patterns of two or
+//! Prefix patterns are kept in a byte trie per list field, so one walk
+//! down an element's code finds every rule whose pattern it starts with
+//! (no hashing). Each rule uses at most one guard (a prefix guard with patterns of two or
 //! more bytes first, as codes such as HS numbers are selective; otherwise
 //! the value guard with the fewest values). Rules without a guard are
 //! always candidates. Per declaration, the candidates are collected into a
@@ -55,10 +57,73 @@ struct PrefixGuards {
     list: FieldId,
     record: RecordId,
     field: FieldId,
-    // INVARIANT (ascending): lengths strictly ascending; kept by `build`.
-    by_len: Box<[(usize, RuleMap)]>,
+    /// The patterns as a byte trie; node 0 is the root.
+    trie: Box<[TrieNode]>,
     /// Every rule guarded here (candidates when data is missing).
     all: Box<[u32]>,
+}
+
+/// A node of a prefix trie: the rules whose pattern ends here and the
+/// outgoing edges.
+#[derive(Debug, Default)]
+struct TrieNode {
+    // INVARIANT (sorted): edges sorted by byte, each byte once, targets
+    // in range; kept by `Trie::insert` and `Trie::freeze`.
+    edges: Box<[(u8, u32)]>,
+    rules: Box<[u32]>,
+}
+
+/// A trie node while it is being built: edges and rules.
+type BuildNode = (Vec<(u8, u32)>, Vec<u32>);
+
+/// A trie while it is being built.
+#[derive(Default)]
+struct Trie {
+    nodes: Vec<BuildNode>,
+}
+
+impl Trie {
+    fn insert(&mut self, pattern: &str, rule: u32) {
+        if self.nodes.is_empty() {
+            self.nodes.push((Vec::new(), Vec::new()));
+        }
+        let mut at = 0usize;
+        for &b in pattern.as_bytes() {
+            let next = self
+                .nodes
+                .get(at)
+                .and_then(|(edges, _)| edges.iter().find(|(e, _)| *e == b).map(|(_, n)| *n));
+            at = match next {
+                Some(n) => n as usize,
+                None => {
+                    let n = self.nodes.len();
+                    self.nodes.push((Vec::new(), Vec::new()));
+                    if let Some((edges, _)) = self.nodes.get_mut(at) {
+                        edges.push((b, n as u32));
+                    }
+                    n
+                }
+            };
+        }
+        if let Some((_, rules)) = self.nodes.get_mut(at)
+            && rules.last() != Some(&rule)
+        {
+            rules.push(rule);
+        }
+    }
+
+    fn freeze(self) -> Box<[TrieNode]> {
+        self.nodes
+            .into_iter()
+            .map(|(mut edges, rules)| {
+                edges.sort_unstable();
+                TrieNode {
+                    edges: edges.into_boxed_slice(),
+                    rules: rules.into_boxed_slice(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The rule index of a plan (see the module docs).
@@ -240,7 +305,7 @@ impl RuleIndex {
         let mut always = vec![0u64; words];
         let mut values: Vec<(FieldId, Building, Vec<u32>)> = Vec::new();
         type PrefixKey = (FieldId, RecordId, FieldId);
-        let mut prefixes: Vec<(PrefixKey, HashMap<usize, Building>, Vec<u32>)> = Vec::new();
+        let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
         let mut guarded = 0;
         for (rule, cond) in plan.conds.iter().enumerate() {
@@ -281,13 +346,13 @@ impl RuleIndex {
                     let at = match prefixes.iter().position(|(k, _, _)| *k == key) {
                         Some(at) => at,
                         None => {
-                            prefixes.push((key, HashMap::new(), Vec::new()));
+                            prefixes.push((key, Trie::default(), Vec::new()));
                             prefixes.len() - 1
                         }
                     };
-                    if let Some((_, by_len, all)) = prefixes.get_mut(at) {
+                    if let Some((_, trie, all)) = prefixes.get_mut(at) {
                         for p in patterns {
-                            add(by_len.entry(p.len()).or_default(), p, rule);
+                            trie.insert(p, rule);
                         }
                         all.push(rule);
                     }
@@ -306,19 +371,12 @@ impl RuleIndex {
                 .collect(),
             prefixes: prefixes
                 .into_iter()
-                .map(|((list, record, field), by_len, all)| {
-                    let mut by_len: Vec<(usize, RuleMap)> = by_len
-                        .into_iter()
-                        .map(|(len, m)| (len, freeze(m)))
-                        .collect();
-                    by_len.sort_unstable_by_key(|(len, _)| *len);
-                    PrefixGuards {
-                        list,
-                        record,
-                        field,
-                        by_len: by_len.into_boxed_slice(),
-                        all: all.into_boxed_slice(),
-                    }
+                .map(|((list, record, field), trie, all)| PrefixGuards {
+                    list,
+                    record,
+                    field,
+                    trie: trie.freeze(),
+                    all: all.into_boxed_slice(),
                 })
                 .collect(),
             guarded,
@@ -363,17 +421,28 @@ impl RuleIndex {
                     break;
                 };
                 let t = decl.text(start, len);
-                for (n, map) in g.by_len.iter() {
-                    if *n > t.len() {
-                        break;
-                    }
-                    if let Some(head) = t.get(..*n)
-                        && let Some(rules) = map.get(head)
-                    {
-                        set_all(bits, rules);
-                    }
-                }
+                Self::walk(&g.trie, t.as_bytes(), bits);
             }
+        }
+    }
+
+    /// Marks the rules of every pattern of `trie` that is a prefix of `t`.
+    #[inline]
+    fn walk(trie: &[TrieNode], t: &[u8], bits: &mut [u64]) {
+        let mut node = trie.first();
+        let mut rest = t.iter();
+        while let Some(n) = node {
+            set_all(bits, &n.rules);
+            let Some(b) = rest.next() else {
+                return;
+            };
+            node = match n.edges.binary_search_by_key(b, |(e, _)| *e) {
+                Ok(i) => n
+                    .edges
+                    .get(i)
+                    .and_then(|&(_, next)| trie.get(next as usize)),
+                Err(_) => None,
+            };
         }
     }
 
@@ -397,9 +466,9 @@ impl RuleIndex {
             .map(|g| {
                 size_of::<PrefixGuards>()
                     + g.all.len() * 4
-                    + g.by_len
+                    + g.trie
                         .iter()
-                        .map(|(_, m)| size_of::<(usize, RuleMap)>() + map_bytes(m))
+                        .map(|n| size_of::<TrieNode>() + n.edges.len() * 8 + n.rules.len() * 4)
                         .sum::<usize>()
             })
             .sum();
