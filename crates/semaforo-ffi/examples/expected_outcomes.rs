@@ -6,7 +6,12 @@
 //! The C tests evaluate the same declarations through the C ABI (JSON and
 //! direct paths) and compare byte for byte.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, reason = "a test tool")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "a test tool"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

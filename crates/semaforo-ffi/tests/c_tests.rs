@@ -2,6 +2,13 @@
 //! with `cc -std=c99 -Wall -Wextra -Werror -pedantic`, runs it, and asserts
 //! it exits 0. The outcomes the C tests compare against are computed here
 //! through the Rust facade (`tests/common/mod.rs`).
+//!
+//! The crate builds only a cdylib and a staticlib (an rlib named `semaforo`
+//! would collide with the facade's), and cargo does not build those for
+//! integration tests, so the first test to need the library builds it with
+//! `cargo build -p semaforo-ffi --lib` into this test's own target
+//! directory and profile. Cargo releases its build lock before running
+//! tests, so the nested build does not wait on the outer one.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,14 +21,51 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
-/// The directory holding `libsemaforo.so` and `libsemaforo.a`: the test
-/// binary lives in `<target>/<profile>/deps`.
-fn lib_dir() -> PathBuf {
+/// The directory holding `libsemaforo.so` and `libsemaforo.a`, built once
+/// per test run.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(build_library)
+}
+
+/// Builds the C library in the profile and target directory of this test
+/// binary (which lives in `<target>/<profile>/deps`) and returns the
+/// profile directory.
+fn build_library() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let target = dir.parent().unwrap();
+    let profile = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(name) => name,
+    };
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "semaforo-ffi",
+            "--lib",
+            "--profile",
+            profile,
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build -p semaforo-ffi failed");
+    let so = format!(
+        "{}semaforo{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
     assert!(
-        dir.join("libsemaforo.so").exists() || dir.join("libsemaforo.a").exists(),
+        dir.join(&so).exists() && dir.join("libsemaforo.a").exists(),
         "libsemaforo not found in {}",
         dir.display()
     );
@@ -34,6 +78,7 @@ fn run_c_test(name: &str) {
     let expected = tmp.join(format!("expected-{name}"));
     common::write_expected(&common::repo_root(), &expected).unwrap();
     let lib = lib_dir();
+    std::fs::create_dir_all(&tmp).unwrap();
     let exe = tmp.join(name);
     let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
         .args([
@@ -50,7 +95,7 @@ fn run_c_test(name: &str) {
         .arg("-o")
         .arg(&exe)
         .arg("-L")
-        .arg(&lib)
+        .arg(lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .args(["-lsemaforo", "-lpthread", "-ldl", "-lm"])
         .status()
@@ -87,4 +132,12 @@ fn c_error_paths() {
 #[test]
 fn c_four_threads_share_a_ruleset() {
     run_c_test("test_threads");
+}
+
+/// The direct path allocates nothing once warm (`tests/c/test_alloc.c`
+/// interposes the C allocator, which needs glibc).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn c_direct_path_does_not_allocate_after_warm_up() {
+    run_c_test("test_alloc");
 }
