@@ -547,10 +547,10 @@ semaforo_status semaforo_declaration_push(semaforo_declaration *declaration,
 
 /**
  * Checks that every required field is set; `SEMAFORO_MISSING_REQUIRED`
- * names the first one missing in `semaforo_declaration_last_error`.
- * Optional: evaluation treats a missing required field as missing data
- * (rules reading it are undetermined). Allocates; call it while testing an
- * integration rather than on every declaration.
+ * names the first one missing by path (`items[1].hs`) in
+ * `semaforo_declaration_last_error`. `semaforo_evaluator_eval` performs the
+ * same check itself, so this is for checking a declaration without
+ * evaluating it. Allocates only when a field is missing.
  */
 semaforo_status semaforo_declaration_validate(semaforo_declaration *declaration);
 
@@ -627,10 +627,12 @@ semaforo_status semaforo_evaluator_eval_json(semaforo_evaluator *evaluator,
                                              size_t json_len);
 
 /**
- * Evaluates a declaration filled through field handles under `context`.
+ * Validates a declaration filled through field handles and evaluates it
+ * under `context`. A required field that was never set gives
+ * `SEMAFORO_MISSING_REQUIRED` and no outcome; `semaforo_evaluator_last_error`
+ * names the field by path (`items[1].hs: required field is missing`).
  * Performs no heap allocation once the evaluator has seen a declaration of
- * similar size. Missing required fields are not an error here (rules that
- * read them are undetermined); see `semaforo_declaration_validate`.
+ * similar size (unless validation fails).
  */
 semaforo_status semaforo_evaluator_eval(semaforo_evaluator *evaluator,
                                         const semaforo_context *context,

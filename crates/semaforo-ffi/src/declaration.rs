@@ -309,10 +309,10 @@ pub unsafe extern "C" fn semaforo_declaration_push(
 }
 
 /// Checks that every required field is set; `SEMAFORO_MISSING_REQUIRED`
-/// names the first one missing in `semaforo_declaration_last_error`.
-/// Optional: evaluation treats a missing required field as missing data
-/// (rules reading it are undetermined). Allocates; call it while testing an
-/// integration rather than on every declaration.
+/// names the first one missing by path (`items[1].hs`) in
+/// `semaforo_declaration_last_error`. `semaforo_evaluator_eval` performs the
+/// same check itself, so this is for checking a declaration without
+/// evaluating it. Allocates only when a field is missing.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_declaration_validate(
     declaration: *mut semaforo_declaration,

@@ -9,8 +9,7 @@ use crate::util::{
     bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, write, write_str,
 };
 use semaforo_core::{
-    Context, Declaration, Element, FieldHandle, InputError, JsonBinder, Outcome, OutcomeView,
-    Ruleset, Scratch,
+    Context, Declaration, InputError, JsonBinder, Outcome, OutcomeView, Ruleset, Scratch,
 };
 use semaforo_plan::json::split_json_array;
 use std::ffi::c_char;
@@ -43,10 +42,12 @@ pub struct semaforo_fired_rule {
 pub struct semaforo_evaluator {
     ruleset: Ruleset,
     plan: usize,
-    key: Option<FieldHandle>,
-    /// The JSON path's buffer; after a direct evaluation it holds only the
-    /// declaration's key, for the outcome's `id`.
+    /// The JSON path's declaration buffer.
     decl: Declaration,
+    /// The key of the last evaluated declaration, for the outcome's `id`:
+    /// a directly filled declaration belongs to its caller and may change
+    /// or be freed while the outcome is still read.
+    id: String,
     scratch: Scratch,
     outcome: Outcome,
     binder: JsonBinder,
@@ -83,13 +84,33 @@ impl semaforo_evaluator {
             .bind_json(&mut self.binder, json, &mut self.decl)?;
         self.ruleset
             .evaluate(&self.decl, &self.ctx, &mut self.scratch, &mut self.outcome)?;
+        Self::copy_id(&mut self.id, &self.decl);
         self.has_outcome = true;
         Ok(())
     }
 
+    /// Validates and evaluates a directly filled declaration into the
+    /// outcome. Validation does not allocate unless a field is missing.
+    fn eval_direct(&mut self, decl: &Declaration) -> Result<(), InputError> {
+        self.has_outcome = false;
+        decl.validate()?;
+        self.ruleset
+            .evaluate(decl, &self.ctx, &mut self.scratch, &mut self.outcome)?;
+        Self::copy_id(&mut self.id, decl);
+        self.has_outcome = true;
+        Ok(())
+    }
+
+    /// Copies the key into the reused `id` buffer (no allocation once it
+    /// is large enough).
+    fn copy_id(id: &mut String, decl: &Declaration) {
+        id.clear();
+        id.push_str(decl.key());
+    }
+
     fn view(&self) -> Result<OutcomeView<'_>, Status> {
         if self.has_outcome {
-            Ok(self.ruleset.view(&self.decl, &self.ctx, &self.outcome))
+            Ok(self.ruleset.view_keyed(&self.id, &self.ctx, &self.outcome))
         } else {
             Err(Status::SEMAFORO_NO_OUTCOME)
         }
@@ -114,8 +135,8 @@ pub unsafe extern "C" fn semaforo_evaluator_new(
         );
         let e = semaforo_evaluator {
             plan: plan_id(&rs),
-            key: r.key,
             decl: rs.new_declaration(),
+            id: String::new(),
             scratch: rs.new_scratch(),
             outcome: Outcome::default(),
             binder: JsonBinder::default(),
@@ -169,10 +190,12 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_json(
     })
 }
 
-/// Evaluates a declaration filled through field handles under `context`.
+/// Validates a declaration filled through field handles and evaluates it
+/// under `context`. A required field that was never set gives
+/// `SEMAFORO_MISSING_REQUIRED` and no outcome; `semaforo_evaluator_last_error`
+/// names the field by path (`items[1].hs: required field is missing`).
 /// Performs no heap allocation once the evaluator has seen a declaration of
-/// similar size. Missing required fields are not an error here (rules that
-/// read them are undetermined); see `semaforo_declaration_validate`.
+/// similar size (unless validation fails).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_eval(
     evaluator: *mut semaforo_evaluator,
@@ -196,22 +219,7 @@ pub unsafe extern "C" fn semaforo_evaluator_eval(
             return Err(Status::SEMAFORO_WRONG_RULESET);
         }
         e.set_context(&c.inner);
-        if let Err(err) = e
-            .ruleset
-            .evaluate(&d.inner, &e.ctx, &mut e.scratch, &mut e.outcome)
-        {
-            return Err(e.fail(&err));
-        }
-        // Keep the key for the outcome's `id`.
-        e.decl.clear();
-        if let Some(k) = e.key {
-            let key = d.inner.key();
-            if let Err(err) = e.decl.set_text(Element::ROOT, k, key) {
-                return Err(e.fail(&err));
-            }
-        }
-        e.has_outcome = true;
-        Ok(())
+        e.eval_direct(&d.inner).map_err(|err| e.fail(&err))
     })
 }
 

@@ -3,7 +3,6 @@
 use crate::status::{Status, guard, input_status, semaforo_status};
 use crate::util::{free_handle, handle, into_handle, out, text, write, write_str};
 use semaforo_core::{FieldHandle, FieldType, Ruleset};
-use semaforo_plan::RecordId;
 use std::ffi::c_char;
 
 /// `semaforo_field_type` of a text field.
@@ -24,17 +23,11 @@ pub const SEMAFORO_TYPE_LIST: u32 = 5;
 /// and switch to it.
 pub struct semaforo_ruleset {
     pub(crate) inner: Ruleset,
-    /// The handle of the key field, to copy a declaration's id.
-    pub(crate) key: Option<FieldHandle>,
 }
 
 impl semaforo_ruleset {
     pub(crate) fn new(inner: Ruleset) -> semaforo_ruleset {
-        let layout = inner.plan().layout();
-        let key = layout
-            .field(RecordId(0), layout.key())
-            .and_then(|f| inner.field(&f.name).ok());
-        semaforo_ruleset { inner, key }
+        semaforo_ruleset { inner }
     }
 }
 

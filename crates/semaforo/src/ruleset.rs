@@ -428,9 +428,22 @@ impl Ruleset {
         ctx: &'a Context,
         outcome: &'a Outcome,
     ) -> OutcomeView<'a> {
+        self.view_keyed(decl.key(), ctx, outcome)
+    }
+
+    /// A readable view of an outcome whose declaration is no longer at
+    /// hand: `id` is that declaration's key (as [`Declaration::key`] gave
+    /// it). For hosts that keep outcomes longer than declarations, such as
+    /// the C ABI.
+    pub fn view_keyed<'a>(
+        &'a self,
+        id: &'a str,
+        ctx: &'a Context,
+        outcome: &'a Outcome,
+    ) -> OutcomeView<'a> {
         OutcomeView {
             ruleset: self,
-            id: decl.key(),
+            id,
             ctx,
             outcome,
         }

@@ -2,8 +2,9 @@
  * Every error path gives its status code, writes no out-parameter, and
  * leaves the handles usable: NULL handles and arguments, invalid UTF-8,
  * broken JSON, JSON that does not match the schema, unknown field names,
- * wrong value types, handles of another ruleset, and compile errors with
- * their diagnostics.
+ * wrong value types, handles of another ruleset, compile errors with
+ * their diagnostics, and directly filled declarations missing a required
+ * field.
  */
 #include "common.h"
 
@@ -28,6 +29,19 @@ static const char small_rules[] =
     "  net: number\n"
     "}\n"
     "rule R1 \"CN\" { when origin == \"CN\" then lane red }\n";
+
+static const char list_rules[] =
+    "ruleset \"lists\" version \"1\"\n"
+    "schema declaration {\n"
+    "  key id: text\n"
+    "  importer: text\n"
+    "  items: [item]\n"
+    "}\n"
+    "record item {\n"
+    "  hs: text\n"
+    "  net_kg: number?\n"
+    "}\n"
+    "rule F \"Footwear\" { when any(it in items: it.hs starts with \"6403\") then lane red }\n";
 
 static void compile_errors(void) {
     semaforo_compiler *c = NULL;
@@ -312,6 +326,103 @@ static void input_errors(const char *root) {
     semaforo_ruleset_free(rs);
 }
 
+/* The message of the evaluator's last error, NUL-terminated. */
+static void last_error(semaforo_evaluator *ev, char *buf, size_t size) {
+    const char *p = NULL;
+    size_t n = 0;
+    CHECK_OK(semaforo_evaluator_last_error(ev, &p, &n));
+    snprintf(buf, size, "%.*s", (int)n, p);
+}
+
+/* The direct path validates: a required field never set is an error that
+   names the field by path, and leaves no outcome behind. */
+static void missing_required(void) {
+    semaforo_compiler *c = NULL;
+    semaforo_ruleset *rs = NULL;
+    semaforo_context *ctx = test_context();
+    semaforo_evaluator *ev = NULL;
+    semaforo_declaration *d = NULL;
+    semaforo_field *id = NULL, *importer = NULL, *items = NULL, *hs = NULL;
+    semaforo_element root = semaforo_element_root(), it0, it1;
+    const char *p = NULL;
+    size_t n = 0;
+    char msg[512];
+
+    CHECK_OK(semaforo_compiler_new(&c));
+    CHECK_OK(semaforo_compiler_add_source(c, LIT("lists.sem"), LIT(list_rules)));
+    CHECK_OK(semaforo_compiler_compile(c, &rs, NULL));
+    semaforo_compiler_free(c);
+    CHECK_OK(semaforo_evaluator_new(rs, &ev));
+    CHECK_OK(semaforo_declaration_new(rs, &d));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("id"), &id));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("importer"), &importer));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("items"), &items));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("items.hs"), &hs));
+
+    /* A complete declaration evaluates. */
+    CHECK_OK(semaforo_declaration_set_text(d, root, id, LIT("OK-1")));
+    CHECK_OK(semaforo_declaration_set_text(d, root, importer, LIT("IMP")));
+    CHECK_OK(semaforo_declaration_push(d, root, items, &it0));
+    CHECK_OK(semaforo_declaration_set_text(d, it0, hs, LIT("6403990000")));
+    CHECK_OK(semaforo_evaluator_eval(ev, ctx, d));
+    CHECK_OK(semaforo_evaluator_lane(ev, &p, &n));
+    CHECK(str_eq(p, n, "red"));
+
+    /* The outcome keeps its id after the declaration is cleared. */
+    CHECK_OK(semaforo_declaration_clear(d));
+    CHECK_OK(semaforo_evaluator_id(ev, &p, &n));
+    CHECK(str_eq(p, n, "OK-1"));
+
+    /* A required field of the second record is missing. */
+    CHECK_OK(semaforo_declaration_set_text(d, root, id, LIT("BAD-1")));
+    CHECK_OK(semaforo_declaration_set_text(d, root, importer, LIT("IMP")));
+    CHECK_OK(semaforo_declaration_push(d, root, items, &it0));
+    CHECK_OK(semaforo_declaration_set_text(d, it0, hs, LIT("6403990000")));
+    CHECK_OK(semaforo_declaration_push(d, root, items, &it1));
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d), SEMAFORO_MISSING_REQUIRED);
+    last_error(ev, msg, sizeof msg);
+    CHECK(strcmp(msg, "items[1].hs: required field is missing") == 0);
+    CHECK_STATUS(semaforo_evaluator_lane(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_id(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_outcome_json(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+
+    /* Setting it makes the same buffer evaluate. */
+    CHECK_OK(semaforo_declaration_set_text(d, it1, hs, LIT("0101210000")));
+    CHECK_OK(semaforo_evaluator_eval(ev, ctx, d));
+    CHECK_OK(semaforo_evaluator_id(ev, &p, &n));
+    CHECK(str_eq(p, n, "BAD-1"));
+
+    /* A missing top-level field, and a missing list (not an empty one). */
+    CHECK_OK(semaforo_declaration_clear(d));
+    CHECK_OK(semaforo_declaration_set_text(d, root, id, LIT("BAD-2")));
+    CHECK_OK(semaforo_declaration_start_list(d, root, items));
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d), SEMAFORO_MISSING_REQUIRED);
+    last_error(ev, msg, sizeof msg);
+    CHECK(strstr(msg, "importer") != NULL);
+    CHECK_OK(semaforo_declaration_set_text(d, root, importer, LIT("IMP")));
+    CHECK_OK(semaforo_evaluator_eval(ev, ctx, d));
+    CHECK_OK(semaforo_declaration_clear(d));
+    CHECK_OK(semaforo_declaration_set_text(d, root, id, LIT("BAD-3")));
+    CHECK_OK(semaforo_declaration_set_text(d, root, importer, LIT("IMP")));
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d), SEMAFORO_MISSING_REQUIRED);
+    last_error(ev, msg, sizeof msg);
+    CHECK(strstr(msg, "items") != NULL);
+    /* An empty declaration names the key first. */
+    CHECK_OK(semaforo_declaration_clear(d));
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d), SEMAFORO_MISSING_REQUIRED);
+    last_error(ev, msg, sizeof msg);
+    CHECK(strcmp(msg, "id: required field is missing") == 0);
+
+    semaforo_field_free(id);
+    semaforo_field_free(importer);
+    semaforo_field_free(items);
+    semaforo_field_free(hs);
+    semaforo_declaration_free(d);
+    semaforo_evaluator_free(ev);
+    semaforo_context_free(ctx);
+    semaforo_ruleset_free(rs);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s ROOT EXPECTED_DIR\n", argv[0]);
@@ -320,5 +431,6 @@ int main(int argc, char **argv) {
     compile_errors();
     null_and_utf8();
     input_errors(argv[1]);
+    missing_required();
     return finish("test_errors");
 }
