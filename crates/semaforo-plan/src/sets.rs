@@ -304,6 +304,16 @@ pub(crate) struct ContainsSet {
 /// the final-sigma rule of `str::to_lowercase`) to `out`.
 #[inline]
 pub(crate) fn push_lower(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        // For ASCII, `char::to_lowercase` is `to_ascii_lowercase`; this is
+        // the common case of customs descriptions, done bytewise.
+        let start = out.len();
+        out.push_str(s);
+        if let Some(tail) = out.get_mut(start..) {
+            tail.make_ascii_lowercase();
+        }
+        return;
+    }
     for c in s.chars() {
         out.extend(c.to_lowercase());
     }
