@@ -1,0 +1,97 @@
+//! The JSON path on the regional example (`examples/regional/`): bind one
+//! declaration from JSON bytes and evaluate it, and end to end, a whole
+//! JSON Lines file of declarations -> one JSON outcome line each. See
+//! `docs/performance.md`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr,
+    missing_docs
+)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput};
+use semaforo::{Compiler, Context, Date, Ruleset};
+
+fn read(path: &str) -> String {
+    let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+fn ruleset() -> Ruleset {
+    let mut c = Compiler::new();
+    c.add_source("regional.sem", read("regional.sem"));
+    c.add_list_file(
+        "watched_importers",
+        "lists/watched_importers.txt",
+        read("lists/watched_importers.txt"),
+    );
+    c.add_list_file(
+        "watched_declarants",
+        "lists/watched_declarants.txt",
+        read("lists/watched_declarants.txt"),
+    );
+    c.add_table_file(
+        "reference_price",
+        "tables/reference_price.csv",
+        read("tables/reference_price.csv"),
+    );
+    c.compile().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let rs = ruleset();
+    let jsonl = read("declarations.jsonl");
+    let lines: Vec<&[u8]> = jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::as_bytes)
+        .collect();
+    let ctx = Context::new(Date::parse("2026-11-20").unwrap(), Default::default(), "k0");
+    let mut ev = rs.evaluator();
+    let mut fired = 0;
+    for l in &lines {
+        fired += ev.eval_json(l, &ctx).unwrap().fired().count();
+    }
+    eprintln!(
+        "[regional] {} declarations, {} rules, {fired} rule firings, {} bytes of JSON",
+        lines.len(),
+        rs.plan().rules().len(),
+        jsonl.len()
+    );
+
+    let mut g = c.benchmark_group("regional");
+    g.throughput(Throughput::Elements(1));
+    let mut k = 0;
+    g.bench_function("json_bind_evaluate", |b| {
+        b.iter(|| {
+            k = (k + 1) % lines.len();
+            let out = ev.eval_json(lines[k], &ctx).unwrap();
+            black_box((out.score(), out.raw().fired.len()))
+        })
+    });
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    let mut text = String::with_capacity(1 << 20);
+    g.bench_function("jsonl_to_outcome_lines", |b| {
+        b.iter(|| {
+            text.clear();
+            for l in &lines {
+                let out = ev.eval_json(l, &ctx).unwrap();
+                out.write_json(&mut text);
+                text.push('\n');
+            }
+            black_box(text.len())
+        })
+    });
+    g.finish();
+    c.final_summary();
+}
