@@ -14,7 +14,6 @@ use crate::Status;
 use crate::cmd_eval::{Record, read_input, split_input};
 use crate::common::{ContextArgs, DataArgs, context, error, warn};
 use crate::csv_input::{CsvBinder, CsvTable, LineMsg, MapArgs, Mapping, parse_outcome};
-use crate::render::{self, Format};
 use semaforo::{Context, Evaluator, Ruleset};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -927,16 +926,9 @@ pub(crate) fn human(r: &Report) -> String {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
-    let compiler = match crate::common::load(&args.files, &args.data) {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
-    let ruleset = match compiler.compile() {
+    let ruleset = match crate::common::compile_rules(&args.files, &args.data) {
         Ok(r) => r,
-        Err(e) => {
-            render::diagnostics(&e.diagnostics, &e.sources, Format::Human);
-            return Status::Findings;
-        }
+        Err(s) => return s,
     };
     let ctx = match context(&args.ctx) {
         Ok(c) => c,

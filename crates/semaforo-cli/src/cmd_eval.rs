@@ -1,8 +1,7 @@
 //! `semaforo eval`.
 
 use crate::Status;
-use crate::common::{ContextArgs, DataArgs, context, error, load};
-use crate::render::{self, Format};
+use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
 use semaforo::{Context, Evaluator};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -92,39 +91,37 @@ pub(crate) fn read_input(path: &Path) -> Result<(Vec<u8>, bool), String> {
     Ok((bytes, jsonl))
 }
 
+/// Reads `--input` into `buf` and splits it into declarations; errors are
+/// printed and turned into the exit status.
+pub(crate) fn read_records<'a>(
+    path: &Path,
+    buf: &'a mut Vec<u8>,
+) -> Result<Vec<Record<'a>>, Status> {
+    let (bytes, jsonl) = read_input(path).map_err(|e| {
+        error(e);
+        Status::Trouble
+    })?;
+    *buf = bytes;
+    split_input(buf, jsonl).map_err(|e| {
+        error(format!("{}: {e}", path.display()));
+        Status::Trouble
+    })
+}
+
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
-    let compiler = match load(&args.files, &args.data) {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
-    let ruleset = match compiler.compile() {
-        Ok(r) => r,
-        Err(e) => {
-            render::diagnostics(&e.diagnostics, &e.sources, Format::Human);
-            return Status::Findings;
-        }
-    };
-    let ctx = match context(&args.ctx) {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
-    let (input, jsonl) = match read_input(&args.input) {
-        Ok(x) => x,
-        Err(e) => {
-            error(e);
-            return Status::Trouble;
-        }
-    };
-    let records = match split_input(&input, jsonl) {
-        Ok(r) => r,
-        Err(e) => {
-            error(format!("{}: {e}", args.input.display()));
-            return Status::Trouble;
-        }
-    };
+    match try_run(&args) {
+        Ok(s) | Err(s) => s,
+    }
+}
+
+fn try_run(args: &Args) -> Result<Status, Status> {
+    let ruleset = compile_rules(&args.files, &args.data)?;
+    let ctx = context(&args.ctx)?;
+    let mut input = Vec::new();
+    let records = read_records(&args.input, &mut input)?;
     let mut ev = ruleset.evaluator();
-    eval_all(&mut ev, &records, &ctx, &args.input)
+    Ok(eval_all(&mut ev, &records, &ctx, &args.input))
 }
 
 fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &Path) -> Status {

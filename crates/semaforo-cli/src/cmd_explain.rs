@@ -5,9 +5,8 @@
 //! tree an officer can read, or as one JSON object.
 
 use crate::Status;
-use crate::cmd_eval::{read_input, split_input};
-use crate::common::{ContextArgs, DataArgs, context, error, load};
-use crate::render;
+use crate::cmd_eval::read_records;
+use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
 use semaforo::{
     Decimal, ElementStep, Explanation, RuleExplanation, Ruleset, SampleDraw, Step, Truth,
 };
@@ -53,34 +52,18 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
-    let compiler = match load(&args.files, &args.data) {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
-    let ruleset = match compiler.compile() {
+    let ruleset = match compile_rules(&args.files, &args.data) {
         Ok(r) => r,
-        Err(e) => {
-            render::diagnostics(&e.diagnostics, &e.sources, render::Format::Human);
-            return Status::Findings;
-        }
+        Err(s) => return s,
     };
     let ctx = match context(&args.ctx) {
         Ok(c) => c,
         Err(s) => return s,
     };
-    let (input, jsonl) = match read_input(&args.input) {
-        Ok(x) => x,
-        Err(e) => {
-            error(e);
-            return Status::Trouble;
-        }
-    };
-    let records = match split_input(&input, jsonl) {
+    let mut input = Vec::new();
+    let records = match read_records(&args.input, &mut input) {
         Ok(r) => r,
-        Err(e) => {
-            error(format!("{}: {e}", args.input.display()));
-            return Status::Trouble;
-        }
+        Err(s) => return s,
     };
     let mut ev = ruleset.evaluator();
     let mut unbound = 0usize;

@@ -1,8 +1,7 @@
 //! `semaforo test`.
 
 use crate::Status;
-use crate::common::{ContextArgs, DataArgs, context, load};
-use crate::render::{self, Format};
+use crate::common::{ContextArgs, DataArgs, compile_rules, context};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -22,16 +21,9 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
-    let compiler = match load(&args.files, &args.data) {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
-    let ruleset = match compiler.compile() {
+    let ruleset = match compile_rules(&args.files, &args.data) {
         Ok(r) => r,
-        Err(e) => {
-            render::diagnostics(&e.diagnostics, &e.sources, Format::Human);
-            return Status::Findings;
-        }
+        Err(s) => return s,
     };
     // Tests are deterministic by default: without a key, the all-zero key,
     // without the warning `eval` prints.

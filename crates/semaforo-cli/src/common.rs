@@ -64,47 +64,48 @@ fn split_assignment(s: &str, what: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+/// Prints an error and gives the status for usage and I/O problems.
+fn trouble(e: impl std::fmt::Display) -> Status {
+    error(e);
+    Status::Trouble
+}
+
 /// A compiler loaded with the rule files and external data.
 pub(crate) fn load(files: &[PathBuf], data: &DataArgs) -> Result<Compiler, Status> {
     let mut c = Compiler::new();
     if files.is_empty() {
-        error("no rule files given");
-        return Err(Status::Trouble);
+        return Err(trouble("no rule files given"));
     }
     for f in files {
-        match read_text(f) {
-            Ok(t) => {
-                c.add_source(f.display().to_string(), t);
-            }
-            Err(e) => {
-                error(e);
-                return Err(Status::Trouble);
+        let text = read_text(f).map_err(trouble)?;
+        c.add_source(f.display().to_string(), text);
+    }
+    for (option, assignments) in [("list", &data.lists), ("table", &data.tables)] {
+        for a in assignments {
+            let (name, path) = split_assignment(a, option).map_err(trouble)?;
+            let text = read_text(&path).map_err(trouble)?;
+            let file = path.display().to_string();
+            if option == "list" {
+                c.add_list_file(name, file, text);
+            } else {
+                c.add_table_file(name, file, text);
             }
         }
     }
-    for l in &data.lists {
-        let (name, path) = split_assignment(l, "list").map_err(|e| {
-            error(e);
-            Status::Trouble
-        })?;
-        let text = read_text(&path).map_err(|e| {
-            error(e);
-            Status::Trouble
-        })?;
-        c.add_list_file(name, path.display().to_string(), text);
-    }
-    for t in &data.tables {
-        let (name, path) = split_assignment(t, "table").map_err(|e| {
-            error(e);
-            Status::Trouble
-        })?;
-        let text = read_text(&path).map_err(|e| {
-            error(e);
-            Status::Trouble
-        })?;
-        c.add_table_file(name, path.display().to_string(), text);
-    }
     Ok(c)
+}
+
+/// Loads the rule files and external data and compiles them; on failure the
+/// diagnostics are printed and the status to exit with is returned.
+pub(crate) fn compile_rules(
+    files: &[PathBuf],
+    data: &DataArgs,
+) -> Result<semaforo::Ruleset, Status> {
+    let compiler = load(files, data)?;
+    compiler.compile().map_err(|e| {
+        crate::render::diagnostics(&e.diagnostics, &e.sources, crate::render::Format::Human);
+        Status::Findings
+    })
 }
 
 /// The current date in UTC.
