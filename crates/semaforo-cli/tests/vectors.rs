@@ -126,6 +126,11 @@ fn sampling() {
 }
 
 #[test]
+fn records() {
+    check("records");
+}
+
+#[test]
 fn text() {
     check("text");
 }

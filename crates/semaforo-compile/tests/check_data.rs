@@ -115,7 +115,8 @@ fn every_code_has_a_data_file() {
     }
     let codes = (101..=117)
         .chain(201..=213)
-        .chain(301..=311)
+        // E0307 is retired: `is missing` on a record list is now allowed.
+        .chain((301..=311).filter(|n| *n != 307))
         .chain(401..=412)
         .map(|n| format!("E0{n}"))
         .chain((1..=6).map(|n| format!("W000{n}")));

@@ -152,8 +152,8 @@ fn every_vector_directory_has_a_test() {
     assert_eq!(
         names,
         [
-            "dates", "decimal", "kleene", "lanes", "lookups", "missing", "ops", "sampling",
-            "text"
+            "dates", "decimal", "kleene", "lanes", "lookups", "missing", "ops", "records",
+            "sampling", "text"
         ]
     );
 }
@@ -196,6 +196,11 @@ fn ops() {
 #[test]
 fn sampling() {
     check("sampling");
+}
+
+#[test]
+fn records() {
+    check("records");
 }
 
 #[test]

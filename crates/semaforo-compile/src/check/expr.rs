@@ -344,19 +344,28 @@ impl Checker {
                 boxed(kind, BOOL, span)
             }
             A::Is { value, present } => {
-                let v = self.expr(value, scope)?;
-                if let Type::Records(_) = v.ty {
-                    let found = self.type_name(v.ty);
-                    let word = if *present { "present" } else { "missing" };
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E0307",
-                            v.span,
-                            format!("`is {word}` tests a single value, found {found}"),
-                        )
-                        .with_help("test a field of the elements inside a quantifier"),
-                    );
-                    return None;
+                let mut v = self.expr(value, scope)?;
+                if let Type::Records(record) = v.ty {
+                    // An optional record list is tested as a whole: it is
+                    // missing exactly when `count(x in list: true)` is, so
+                    // the test is lowered to that and every evaluator
+                    // handles it with the quantifier rules it already has.
+                    let list_span = v.span;
+                    v = Expr {
+                        kind: ExprKind::Quant {
+                            kind: Quant::Count,
+                            var: VarId(scope.len() as u32),
+                            record,
+                            list: Box::new(v),
+                            body: Box::new(Expr {
+                                kind: ExprKind::Const(Const::Bool(true)),
+                                ty: BOOL,
+                                span: list_span,
+                            }),
+                        },
+                        ty: NUMBER,
+                        span: list_span,
+                    };
                 }
                 boxed(
                     ExprKind::Is {
