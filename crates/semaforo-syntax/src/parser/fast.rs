@@ -1,0 +1,1141 @@
+//! The fast path of [`parse`](super::parse): a hand-written recursive-descent
+//! parser for the grammar in `grammar/semaforo.pest` that builds the AST in
+//! one pass over the bytes, with no parse tree in between.
+//!
+//! It either returns exactly the [`SourceFile`] items the pest path would
+//! build (same nodes, same spans), or gives up with `None` and lets the pest
+//! path run, which then reports the diagnostics. It gives up at the first
+//! thing it does not expect: any syntax error, a bad escape, an integer out
+//! of range, a chained comparison, an expression deeper than
+//! [`MAX_EXPR_DEPTH`]. So every diagnostic still comes from the pest path,
+//! and the fast path only has to be right on valid input.
+//!
+//! Soundness argument, for reviewers: the parser follows the PEG rule by
+//! rule. Where the grammar has an ordered choice, an optional part or a
+//! repetition, it looks at the next token to decide; when that token matches
+//! the alternative it takes the same alternative pest would try first, and
+//! when the rest of that alternative then fails it gives up rather than
+//! backtracking. Giving up is always safe (pest decides), so the fast path
+//! can only disagree with pest by accepting a different tree, which the
+//! differential tests in `parser.rs` check on every `.sem` file of the
+//! repository and on generated and mutated sources.
+//!
+//! Recursion happens only through brackets (bounded by the pre-scan's
+//! [`MAX_NESTING`](super::MAX_NESTING)), and operator chains are loops.
+
+use crate::ast::{
+    Action, Active, BinOp, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit, Item,
+    JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, QuantKind, RecordDecl, Rule,
+    RuleId, RulesetHeader, ScalarType, StrLit, TableDecl, Test, Threshold, TypeExpr, UnOp,
+    is_reserved,
+};
+use crate::span::{FileId, Span};
+
+use super::{MAX_EXPR_DEPTH, decode_escape, off};
+
+/// Parses `source` (already size-checked and pre-scanned) into items, or
+/// returns `None` when the pest path must decide.
+pub(super) fn parse_items(source: &str, file: FileId) -> Option<Vec<Item>> {
+    let mut p = P {
+        s: source,
+        b: source.as_bytes(),
+        pos: 0,
+        file,
+    };
+    p.skip();
+    if p.b.starts_with("\u{FEFF}".as_bytes()) {
+        p.pos += 3;
+        p.skip();
+    }
+    let mut items = Vec::new();
+    while p.pos < p.b.len() {
+        items.push(p.item()?);
+    }
+    Some(items)
+}
+
+/// An ASCII letter, digit or `_` (the grammar's `ident_char`).
+fn is_ic(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The grammar's `WHITESPACE`.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The words that cannot name a function (`non_function` and `quant_kw`).
+fn is_non_function(w: &str) -> bool {
+    matches!(
+        w,
+        "and"
+            | "or"
+            | "not"
+            | "in"
+            | "is"
+            | "missing"
+            | "present"
+            | "starts"
+            | "with"
+            | "contains"
+            | "true"
+            | "false"
+            | "today"
+    ) || quant_kind(w).is_some()
+}
+
+fn quant_kind(w: &str) -> Option<QuantKind> {
+    Some(match w {
+        "any" => QuantKind::Any,
+        "all" => QuantKind::All,
+        "count" => QuantKind::Count,
+        "sum" => QuantKind::Sum,
+        "min" => QuantKind::Min,
+        "max" => QuantKind::Max,
+        _ => return None,
+    })
+}
+
+/// A comparison or test operator (`cmp_tail` without its operand).
+#[derive(Clone, Copy)]
+enum CmpOp {
+    Bin(BinOp),
+    In { negated: bool },
+    StartsWith,
+    Contains,
+    Is { present: bool },
+}
+
+/// The parser state: the source and the current byte offset, always at the
+/// start of a token or at the end (whitespace and comments already skipped,
+/// except inside atomic tokens).
+struct P<'s> {
+    s: &'s str,
+    b: &'s [u8],
+    pos: usize,
+    file: FileId,
+}
+
+impl<'s> P<'s> {
+    fn at(&self, i: usize) -> Option<u8> {
+        self.b.get(i).copied()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.at(self.pos)
+    }
+
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, off(start), off(end))
+    }
+
+    /// Skips whitespace and comments (pest's implicit `skip`).
+    fn skip(&mut self) {
+        while let Some(b) = self.peek() {
+            if is_ws(b) {
+                self.pos += 1;
+            } else if b == b'#' {
+                let rest = self.b.get(self.pos..).unwrap_or(&[]);
+                self.pos += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The length of the identifier at `i` (0 if none).
+    fn ident_len(&self, i: usize) -> usize {
+        match self.at(i) {
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                let rest = self.b.get(i..).unwrap_or(&[]);
+                rest.iter().position(|&c| !is_ic(c)).unwrap_or(rest.len())
+            }
+            _ => 0,
+        }
+    }
+
+    /// The identifier at the current position, not consumed.
+    fn peek_word(&self) -> &'s str {
+        let n = self.ident_len(self.pos);
+        self.s.get(self.pos..self.pos + n).unwrap_or("")
+    }
+
+    /// Whether the whole word `w` is at `i` (not followed by an identifier
+    /// character), as the grammar's `kw_*` rules match.
+    fn word_at(&self, i: usize, w: &str) -> bool {
+        self.b.get(i..).is_some_and(|r| r.starts_with(w.as_bytes()))
+            && !self.at(i + w.len()).is_some_and(is_ic)
+    }
+
+    /// Consumes the keyword `w` and the whitespace after it.
+    fn kw(&mut self, w: &str) -> Option<Span> {
+        if self.word_at(self.pos, w) {
+            let start = self.pos;
+            self.pos += w.len();
+            let sp = self.span(start, self.pos);
+            self.skip();
+            Some(sp)
+        } else {
+            None
+        }
+    }
+
+    /// Consumes the punctuation byte `c` and the whitespace after it.
+    fn punct(&mut self, c: u8) -> Option<Span> {
+        if self.peek() == Some(c) {
+            let start = self.pos;
+            self.pos += 1;
+            let sp = self.span(start, self.pos);
+            self.skip();
+            Some(sp)
+        } else {
+            None
+        }
+    }
+
+    /// Consumes an identifier (any, reserved words included).
+    fn ident(&mut self) -> Option<Ident> {
+        let n = self.ident_len(self.pos);
+        if n == 0 {
+            return None;
+        }
+        let start = self.pos;
+        self.pos += n;
+        let name = self.s.get(start..self.pos)?.to_owned();
+        let span = self.span(start, self.pos);
+        self.skip();
+        Some(Ident { name, span })
+    }
+
+    /// The number of ASCII digits from `i`.
+    fn digits(&self, i: usize) -> usize {
+        let rest = self.b.get(i..).unwrap_or(&[]);
+        rest.iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(rest.len())
+    }
+
+    /// The end of the `number` token at `i` (`i` if none).
+    fn number_end(&self, i: usize) -> usize {
+        let n = self.digits(i);
+        if n == 0 {
+            return i;
+        }
+        let mut end = i + n;
+        if self.at(end) == Some(b'.') {
+            let f = self.digits(end + 1);
+            if f > 0 {
+                end += 1 + f;
+            }
+        }
+        end
+    }
+
+    /// Whether a `date` token starts at the current position.
+    fn date_here(&self) -> bool {
+        let i = self.pos;
+        self.digits(i) >= 4
+            && self.at(i + 4) == Some(b'-')
+            && self.at(i + 5).is_some_and(|c| c.is_ascii_digit())
+            && self.at(i + 6).is_some_and(|c| c.is_ascii_digit())
+            && self.at(i + 7) == Some(b'-')
+            && self.at(i + 8).is_some_and(|c| c.is_ascii_digit())
+            && self.at(i + 9).is_some_and(|c| c.is_ascii_digit())
+            && !self.at(i + 10).is_some_and(|c| c.is_ascii_digit())
+            && self.digits(i) == 4
+    }
+
+    fn date(&mut self) -> Option<DateLit> {
+        if !self.date_here() {
+            return None;
+        }
+        let start = self.pos;
+        let t = self.s.get(start..start + 10)?;
+        let part = |r: std::ops::Range<usize>| t.get(r).and_then(|s| s.parse::<u16>().ok());
+        let (year, month, day) = (part(0..4)?, part(5..7)?, part(8..10)?);
+        self.pos += 10;
+        let span = self.span(start, self.pos);
+        self.skip();
+        Some(DateLit {
+            year,
+            month: u8::try_from(month).unwrap_or(u8::MAX),
+            day: u8::try_from(day).unwrap_or(u8::MAX),
+            span,
+        })
+    }
+
+    fn number(&mut self) -> Option<NumLit> {
+        let start = self.pos;
+        let end = self.number_end(start);
+        if end == start {
+            return None;
+        }
+        let text = self.s.get(start..end)?.to_owned();
+        self.pos = end;
+        let span = self.span(start, end);
+        self.skip();
+        Some(NumLit { text, span })
+    }
+
+    fn int(&mut self) -> Option<IntLit> {
+        let start = self.pos;
+        let sign = usize::from(self.peek() == Some(b'-'));
+        let n = self.digits(start + sign);
+        if n == 0 {
+            return None;
+        }
+        let end = start + sign + n;
+        let value = self.s.get(start..end)?.parse::<i64>().ok()?;
+        self.pos = end;
+        let span = self.span(start, end);
+        self.skip();
+        Some(IntLit { value, span })
+    }
+
+    fn rule_id(&mut self) -> Option<RuleId> {
+        let start = self.pos;
+        if !self.peek().is_some_and(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let rest = self.b.get(start..).unwrap_or(&[]);
+        let n = rest
+            .iter()
+            .position(|&c| !(is_ic(c) || c == b'.' || c == b'-'))
+            .unwrap_or(rest.len());
+        let name = self.s.get(start..start + n)?.to_owned();
+        self.pos = start + n;
+        let span = self.span(start, self.pos);
+        self.skip();
+        Some(RuleId { name, span })
+    }
+
+    /// A string literal, decoded; `None` on a bad escape or a line break.
+    fn string(&mut self) -> Option<StrLit> {
+        let start = self.pos;
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let mut i = start + 1;
+        let mut value = String::new();
+        loop {
+            let rest = self.b.get(i..)?;
+            let n = rest
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'\\' | b'\n' | b'\r'))?;
+            value.push_str(self.s.get(i..i + n)?);
+            i += n;
+            match self.at(i)? {
+                b'"' => break,
+                b'\\' => {
+                    let c = match self.at(i + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'n' => '\n',
+                        b't' => '\t',
+                        b'u' if self.at(i + 2) == Some(b'{') => {
+                            let body = self.b.get(i + 3..)?;
+                            let m = body
+                                .iter()
+                                .position(|&c| matches!(c, b'}' | b'"' | b'\n' | b'\r'))?;
+                            if body.get(m) != Some(&b'}') {
+                                return None;
+                            }
+                            let end = i + 3 + m + 1;
+                            let c = decode_escape(self.s.get(i..end)?).ok()?;
+                            i = end;
+                            value.push(c);
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    value.push(c);
+                    i += 2;
+                }
+                _ => return None,
+            }
+        }
+        self.pos = i + 1;
+        let span = self.span(start, self.pos);
+        self.skip();
+        Some(StrLit { value, span })
+    }
+
+    fn scalar_type(&mut self) -> Option<(ScalarType, Span)> {
+        let ty = match self.peek_word() {
+            "text" => ScalarType::Text,
+            "number" => ScalarType::Number,
+            "bool" => ScalarType::Bool,
+            "date" => ScalarType::Date,
+            _ => return None,
+        };
+        let start = self.pos;
+        self.pos += self.ident_len(start);
+        let span = self.span(start, self.pos);
+        self.skip();
+        Some((ty, span))
+    }
+
+    // ------------------------------------------------------------- items
+
+    fn item(&mut self) -> Option<Item> {
+        let start = self.pos;
+        let word = self.peek_word();
+        let kw = self.kw(word)?;
+        Some(match word {
+            "ruleset" => {
+                let name = self.string()?;
+                self.kw("version")?;
+                let version = self.string()?;
+                let span = self.span(start, version.span.end as usize);
+                Item::Ruleset(RulesetHeader {
+                    name,
+                    version,
+                    span,
+                })
+            }
+            "lanes" => {
+                let mut lanes = vec![self.ident()?];
+                while self.punct(b',').is_some() {
+                    lanes.push(self.ident()?);
+                }
+                // pest's `a ~ b*` keeps the whitespace skipped before a
+                // repetition that matched nothing: with one lane the item
+                // runs on to the next token.
+                let end = match lanes.as_slice() {
+                    [_] => self.pos,
+                    _ => lanes
+                        .last()
+                        .map_or(kw.end as usize, |l| l.span.end as usize),
+                };
+                Item::Lanes(Lanes {
+                    lanes,
+                    span: self.span(start, end),
+                })
+            }
+            "threshold" => {
+                let lane = self.ident()?;
+                let score = self.int()?;
+                let span = self.span(start, score.span.end as usize);
+                Item::Threshold(Threshold { lane, score, span })
+            }
+            "schema" | "record" => {
+                let name = self.ident()?;
+                self.punct(b'{')?;
+                let mut fields = Vec::new();
+                while self.ident_len(self.pos) > 0 {
+                    fields.push(self.field()?);
+                    self.punct(b',');
+                }
+                let close = self.punct(b'}')?;
+                let decl = RecordDecl {
+                    name,
+                    fields,
+                    span: self.span(start, close.end as usize),
+                };
+                if word == "schema" {
+                    Item::Schema(decl)
+                } else {
+                    Item::Record(decl)
+                }
+            }
+            "list" => {
+                let name = self.ident()?;
+                let (body, end) = if self.punct(b'=').is_some() {
+                    let open = self.punct(b'[')?;
+                    let mut lits = Vec::new();
+                    while self.peek() != Some(b']') {
+                        lits.push(self.literal()?);
+                        if self.punct(b',').is_none() {
+                            break;
+                        }
+                    }
+                    let close = self.punct(b']')?;
+                    (ListBody::Inline(lits, open.to(close)), close.end as usize)
+                } else {
+                    self.punct(b':')?;
+                    let (ty, tspan) = self.scalar_type()?;
+                    (ListBody::External(ty, tspan), tspan.end as usize)
+                };
+                Item::List(ListDecl {
+                    name,
+                    body,
+                    span: self.span(start, end),
+                })
+            }
+            "table" => {
+                let name = self.ident()?;
+                self.punct(b':')?;
+                let (ty, ty_span) = self.scalar_type()?;
+                Item::Table(TableDecl {
+                    name,
+                    ty,
+                    ty_span,
+                    span: self.span(start, ty_span.end as usize),
+                })
+            }
+            "rule" => Item::Rule(self.rule(start)?),
+            "test" => Item::Test(self.test(start)?),
+            _ => return None,
+        })
+    }
+
+    fn field(&mut self) -> Option<FieldDecl> {
+        let start = self.pos;
+        let mut key = false;
+        if self.word_at(self.pos, "key") {
+            // `key` is the marker only when `name :` follows.
+            let save = self.pos;
+            self.pos += 3;
+            self.skip();
+            let after_key = self.pos;
+            if self.ident().is_some() && self.peek() == Some(b':') {
+                key = true;
+                self.pos = after_key;
+            } else {
+                self.pos = save;
+            }
+        }
+        let name = self.ident()?;
+        self.punct(b':')?;
+        let ty = if self.peek() == Some(b'[') {
+            let open = self.punct(b'[')?;
+            let rec = self.ident()?;
+            let close = self.punct(b']')?;
+            TypeExpr::List(rec, open.to(close))
+        } else {
+            let (s, sp) = self.scalar_type()?;
+            TypeExpr::Scalar(s, sp)
+        };
+        let mut end = match &ty {
+            TypeExpr::Scalar(_, sp) | TypeExpr::List(_, sp) => sp.end,
+        };
+        let optional = match self.punct(b'?') {
+            Some(q) => {
+                end = q.end;
+                true
+            }
+            None => false,
+        };
+        Some(FieldDecl {
+            key,
+            name,
+            ty,
+            optional,
+            span: Span::new(self.file, off(start), end),
+        })
+    }
+
+    fn literal(&mut self) -> Option<Literal> {
+        match self.peek()? {
+            b'"' => Some(Literal::Str(self.string()?)),
+            c if c.is_ascii_digit() && self.date_here() => Some(Literal::Date(self.date()?)),
+            c if c.is_ascii_digit() || c == b'-' => {
+                let start = self.pos;
+                let negative = c == b'-';
+                if negative {
+                    if !self.at(start + 1).is_some_and(|d| d.is_ascii_digit()) {
+                        return None;
+                    }
+                    self.pos += 1;
+                }
+                let lit = self.number()?;
+                let span = self.span(start, lit.span.end as usize);
+                Some(Literal::Number {
+                    negative,
+                    lit,
+                    span,
+                })
+            }
+            _ => {
+                if let Some(sp) = self.kw("true") {
+                    Some(Literal::Bool(true, sp))
+                } else {
+                    self.kw("false").map(|sp| Literal::Bool(false, sp))
+                }
+            }
+        }
+    }
+
+    fn rule(&mut self, start: usize) -> Option<Rule> {
+        let id = self.rule_id()?;
+        let title = self.string()?;
+        self.punct(b'{')?;
+        let mut rule = Rule {
+            id,
+            title,
+            active: None,
+            tags: Vec::new(),
+            when: None,
+            sample: None,
+            actions: Vec::new(),
+            span: Span::default(),
+        };
+        if let Some(kw) = self.kw("active") {
+            let (from, to, end) = if self.kw("from").is_some() {
+                let d = self.date()?;
+                let end = d.span.end;
+                (Some(d), None, end)
+            } else if self.kw("to").is_some() {
+                let d = self.date()?;
+                let end = d.span.end;
+                (None, Some(d), end)
+            } else {
+                let from = self.date()?;
+                self.kw("to")?;
+                let to = self.date()?;
+                let end = to.span.end;
+                (Some(from), Some(to), end)
+            };
+            rule.active = Some(Active {
+                from,
+                to,
+                span: Span::new(self.file, kw.start, end),
+            });
+        }
+        if self.kw("tags").is_some() {
+            rule.tags.push(self.ident()?);
+            while self.punct(b',').is_some() {
+                rule.tags.push(self.ident()?);
+            }
+        }
+        if self.kw("when").is_some() {
+            let (e, _) = self.expr()?;
+            rule.when = Some(e);
+        }
+        if self.kw("sample").is_some() {
+            let s = self.pos;
+            let end = self.number_end(s);
+            if end == s || self.at(end) != Some(b'%') {
+                return None;
+            }
+            let text = self.s.get(s..end)?.to_owned();
+            self.pos = end + 1;
+            let span = self.span(s, self.pos);
+            self.skip();
+            rule.sample = Some(PercentLit { text, span });
+        }
+        if self.kw("then").is_some() {
+            rule.actions.push(self.action()?);
+            while self.punct(b',').is_some() {
+                rule.actions.push(self.action()?);
+            }
+        }
+        let close = self.punct(b'}')?;
+        rule.span = Span::new(self.file, off(start), close.end);
+        Some(rule)
+    }
+
+    fn action(&mut self) -> Option<Action> {
+        let start = self.pos;
+        if self.kw("score").is_some() {
+            let i = self.int()?;
+            let span = self.span(start, i.span.end as usize);
+            Some(Action::Score(i, span))
+        } else if self.kw("lane").is_some() {
+            let i = self.ident()?;
+            let span = self.span(start, i.span.end as usize);
+            Some(Action::Lane(i, span))
+        } else {
+            self.kw("note")?;
+            let s = self.string()?;
+            let span = self.span(start, s.span.end as usize);
+            Some(Action::Note(s, span))
+        }
+    }
+
+    fn test(&mut self, start: usize) -> Option<Test> {
+        let name = self.string()?;
+        self.punct(b'{')?;
+        let today = if self.kw("today").is_some() {
+            Some(self.date()?)
+        } else {
+            None
+        };
+        self.kw("given")?;
+        let jstart = self.pos;
+        if self.peek() != Some(b'{') {
+            return None;
+        }
+        self.json_object()?;
+        let given = JsonText {
+            text: self.s.get(jstart..self.pos)?.to_owned(),
+            span: self.span(jstart, self.pos),
+        };
+        self.skip();
+        let mut expects = Vec::new();
+        while let Some(kw) = self.kw("expect") {
+            let x = if self.kw("lane").is_some() {
+                let i = self.ident()?;
+                let sp = kw.to(i.span);
+                Expect::Lane(i, sp)
+            } else if self.kw("score").is_some() {
+                let i = self.int()?;
+                let sp = kw.to(i.span);
+                Expect::Score(i, sp)
+            } else if self.kw("fired").is_some() {
+                let r = self.rule_id()?;
+                let sp = kw.to(r.span);
+                Expect::Fired(r, sp)
+            } else if self.kw("not").is_some() {
+                self.kw("fired")?;
+                let r = self.rule_id()?;
+                let sp = kw.to(r.span);
+                Expect::NotFired(r, sp)
+            } else if self.kw("undetermined").is_some() {
+                let r = self.rule_id()?;
+                let sp = kw.to(r.span);
+                Expect::Undetermined(r, sp)
+            } else {
+                self.kw("note")?;
+                let s = self.string()?;
+                let sp = kw.to(s.span);
+                Expect::Note(s, sp)
+            };
+            expects.push(x);
+        }
+        if expects.is_empty() {
+            return None;
+        }
+        let close = self.punct(b'}')?;
+        Some(Test {
+            name,
+            today,
+            given,
+            expects,
+            span: Span::new(self.file, off(start), close.end),
+        })
+    }
+
+    // -------------------------------------------------------------- JSON
+
+    fn json_ws(&mut self) {
+        while self.peek().is_some_and(is_ws) {
+            self.pos += 1;
+        }
+    }
+
+    /// Validates a JSON object at the current position (no trailing skip).
+    fn json_object(&mut self) -> Option<()> {
+        self.pos += 1;
+        self.json_ws();
+        if self.peek() == Some(b'"') {
+            self.json_member()?;
+            loop {
+                self.json_ws();
+                if self.peek() != Some(b',') {
+                    break;
+                }
+                self.pos += 1;
+                self.json_ws();
+                self.json_member()?;
+            }
+        }
+        self.json_ws();
+        (self.peek() == Some(b'}')).then(|| self.pos += 1)
+    }
+
+    fn json_member(&mut self) -> Option<()> {
+        self.json_string()?;
+        self.json_ws();
+        if self.peek() != Some(b':') {
+            return None;
+        }
+        self.pos += 1;
+        self.json_ws();
+        self.json_value()
+    }
+
+    fn json_array(&mut self) -> Option<()> {
+        self.pos += 1;
+        self.json_ws();
+        if self.peek() != Some(b']') {
+            self.json_value()?;
+            loop {
+                self.json_ws();
+                if self.peek() != Some(b',') {
+                    break;
+                }
+                self.pos += 1;
+                self.json_ws();
+                self.json_value()?;
+            }
+        }
+        self.json_ws();
+        (self.peek() == Some(b']')).then(|| self.pos += 1)
+    }
+
+    fn json_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.json_object(),
+            b'[' => self.json_array(),
+            b'"' => self.json_string(),
+            b'-' | b'0'..=b'9' => self.json_number(),
+            _ => {
+                for w in ["true", "false", "null"] {
+                    if self.word_at(self.pos, w) {
+                        self.pos += w.len();
+                        return Some(());
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn json_string(&mut self) -> Option<()> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let mut i = self.pos + 1;
+        loop {
+            match self.at(i)? {
+                b'"' => break,
+                b'\\' => match self.at(i + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                    b'u' => {
+                        for k in 2..6 {
+                            if !self.at(i + k)?.is_ascii_hexdigit() {
+                                return None;
+                            }
+                        }
+                        i += 6;
+                    }
+                    _ => return None,
+                },
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        Some(())
+    }
+
+    fn json_number(&mut self) -> Option<()> {
+        let mut i = self.pos;
+        if self.at(i) == Some(b'-') {
+            i += 1;
+        }
+        match self.at(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => i += self.digits(i),
+            _ => return None,
+        }
+        if self.at(i) == Some(b'.') && self.digits(i + 1) > 0 {
+            i += 1 + self.digits(i + 1);
+        }
+        if matches!(self.at(i), Some(b'e' | b'E')) {
+            let mut j = i + 1;
+            if matches!(self.at(j), Some(b'+' | b'-')) {
+                j += 1;
+            }
+            let d = self.digits(j);
+            if d > 0 {
+                i = j + d;
+            }
+        }
+        self.pos = i;
+        Some(())
+    }
+
+    // -------------------------------------------------------- expressions
+
+    /// Makes a node one level deeper than `child_depth`; `None` beyond
+    /// [`MAX_EXPR_DEPTH`] (the pest path reports it).
+    fn node(kind: ExprKind, span: Span, child_depth: u32) -> Option<(Expr, u32)> {
+        let depth = child_depth.saturating_add(1);
+        (depth <= MAX_EXPR_DEPTH).then_some((Expr { kind, span }, depth))
+    }
+
+    fn expr(&mut self) -> Option<(Expr, u32)> {
+        let (mut acc, mut d) = self.and_expr()?;
+        while self.kw("or").is_some() {
+            let (r, rd) = self.and_expr()?;
+            let s = acc.span.to(r.span);
+            (acc, d) = Self::node(
+                ExprKind::Binary(BinOp::Or, Box::new(acc), Box::new(r)),
+                s,
+                d.max(rd),
+            )?;
+        }
+        Some((acc, d))
+    }
+
+    fn and_expr(&mut self) -> Option<(Expr, u32)> {
+        let (mut acc, mut d) = self.not_expr()?;
+        while self.kw("and").is_some() {
+            let (r, rd) = self.not_expr()?;
+            let s = acc.span.to(r.span);
+            (acc, d) = Self::node(
+                ExprKind::Binary(BinOp::And, Box::new(acc), Box::new(r)),
+                s,
+                d.max(rd),
+            )?;
+        }
+        Some((acc, d))
+    }
+
+    fn not_expr(&mut self) -> Option<(Expr, u32)> {
+        let mut ops = Vec::new();
+        while let Some(sp) = self.kw("not") {
+            ops.push(sp);
+        }
+        let (mut acc, mut d) = self.cmp_expr()?;
+        for s in ops.into_iter().rev() {
+            let whole = s.to(acc.span);
+            (acc, d) = Self::node(ExprKind::Unary(UnOp::Not, Box::new(acc)), whole, d)?;
+        }
+        Some((acc, d))
+    }
+
+    /// The comparison or test operator at the current position and the
+    /// offset just after it, without consuming it.
+    fn cmp_op_here(&self) -> Option<(CmpOp, usize)> {
+        let i = self.pos;
+        let two = self.b.get(i..i + 2);
+        let op = match two {
+            Some(b"==") => Some(BinOp::Eq),
+            Some(b"!=") => Some(BinOp::Ne),
+            Some(b"<=") => Some(BinOp::Le),
+            Some(b">=") => Some(BinOp::Ge),
+            _ => None,
+        };
+        if let Some(op) = op {
+            return Some((CmpOp::Bin(op), i + 2));
+        }
+        match self.peek()? {
+            b'<' => return Some((CmpOp::Bin(BinOp::Lt), i + 1)),
+            b'>' => return Some((CmpOp::Bin(BinOp::Gt), i + 1)),
+            _ => {}
+        }
+        // `first WHITESPACE+ second`, as the compound-atomic operators match.
+        let pair = |first: &str, second: &str| -> Option<usize> {
+            if !self.word_at(i, first) {
+                return None;
+            }
+            let j = i + first.len();
+            let rest = self.b.get(j..)?;
+            let ws = rest.iter().position(|&c| !is_ws(c)).unwrap_or(rest.len());
+            (ws > 0 && self.word_at(j + ws, second)).then_some(j + ws + second.len())
+        };
+        if let Some(end) = pair("not", "in") {
+            return Some((CmpOp::In { negated: true }, end));
+        }
+        if self.word_at(i, "in") {
+            return Some((CmpOp::In { negated: false }, i + 2));
+        }
+        if let Some(end) = pair("starts", "with") {
+            return Some((CmpOp::StartsWith, end));
+        }
+        if self.word_at(i, "contains") {
+            return Some((CmpOp::Contains, i + 8));
+        }
+        if let Some(end) = pair("is", "missing") {
+            return Some((CmpOp::Is { present: false }, end));
+        }
+        pair("is", "present").map(|end| (CmpOp::Is { present: true }, end))
+    }
+
+    fn cmp_expr(&mut self) -> Option<(Expr, u32)> {
+        let (lhs, ld) = self.add_expr()?;
+        let Some((op, end)) = self.cmp_op_here() else {
+            return Some((lhs, ld));
+        };
+        self.pos = end;
+        self.skip();
+        let l = Box::new(lhs);
+        let out = match op {
+            CmpOp::Is { present } => {
+                let whole = Span::new(self.file, l.span.start, off(end));
+                Self::node(ExprKind::Is { value: l, present }, whole, ld)?
+            }
+            _ => {
+                let (rhs, rd) = self.add_expr()?;
+                let whole = l.span.to(rhs.span);
+                let r = Box::new(rhs);
+                let kind = match op {
+                    CmpOp::Bin(b) => ExprKind::Binary(b, l, r),
+                    CmpOp::In { negated } => ExprKind::In {
+                        value: l,
+                        list: r,
+                        negated,
+                    },
+                    CmpOp::StartsWith => ExprKind::StartsWith(l, r),
+                    CmpOp::Contains => ExprKind::Contains(l, r),
+                    CmpOp::Is { .. } => return None,
+                };
+                Self::node(kind, whole, ld.max(rd))?
+            }
+        };
+        // A second comparison is `E0008`: the pest path reports it.
+        if self.cmp_op_here().is_some() {
+            return None;
+        }
+        Some(out)
+    }
+
+    fn add_expr(&mut self) -> Option<(Expr, u32)> {
+        let (mut acc, mut d) = self.mul_expr()?;
+        loop {
+            let op = match self.peek() {
+                Some(b'+') => BinOp::Add,
+                Some(b'-') => BinOp::Sub,
+                _ => break,
+            };
+            self.pos += 1;
+            self.skip();
+            let (r, rd) = self.mul_expr()?;
+            let s = acc.span.to(r.span);
+            (acc, d) = Self::node(
+                ExprKind::Binary(op, Box::new(acc), Box::new(r)),
+                s,
+                d.max(rd),
+            )?;
+        }
+        Some((acc, d))
+    }
+
+    fn mul_expr(&mut self) -> Option<(Expr, u32)> {
+        let (mut acc, mut d) = self.neg_expr()?;
+        loop {
+            let op = match self.peek() {
+                Some(b'*') => BinOp::Mul,
+                Some(b'/') => BinOp::Div,
+                _ => break,
+            };
+            self.pos += 1;
+            self.skip();
+            let (r, rd) = self.neg_expr()?;
+            let s = acc.span.to(r.span);
+            (acc, d) = Self::node(
+                ExprKind::Binary(op, Box::new(acc), Box::new(r)),
+                s,
+                d.max(rd),
+            )?;
+        }
+        Some((acc, d))
+    }
+
+    fn neg_expr(&mut self) -> Option<(Expr, u32)> {
+        let mut ops = Vec::new();
+        while let Some(sp) = self.punct(b'-') {
+            ops.push(sp);
+        }
+        let (mut acc, mut d) = self.postfix_expr()?;
+        for s in ops.into_iter().rev() {
+            let whole = s.to(acc.span);
+            (acc, d) = Self::node(ExprKind::Unary(UnOp::Neg, Box::new(acc)), whole, d)?;
+        }
+        Some((acc, d))
+    }
+
+    fn postfix_expr(&mut self) -> Option<(Expr, u32)> {
+        let (mut acc, mut d) = self.primary()?;
+        while self.peek() == Some(b'.') && self.ident_len(self.pos + 1) > 0 {
+            self.pos += 1;
+            let name = self.ident()?;
+            let whole = Span::new(self.file, acc.span.start, name.span.end);
+            (acc, d) = Self::node(ExprKind::Field(Box::new(acc), name), whole, d)?;
+        }
+        Some((acc, d))
+    }
+
+    /// Comma-separated expressions up to `close`, a trailing comma allowed;
+    /// returns them, their depth and the closing bracket's span.
+    fn expr_list(&mut self, close: u8) -> Option<(Vec<Expr>, u32, Span)> {
+        let mut items = Vec::new();
+        let mut depth = 0;
+        while self.peek() != Some(close) {
+            let (e, d) = self.expr()?;
+            depth = d.max(depth);
+            items.push(e);
+            if self.punct(b',').is_none() {
+                break;
+            }
+        }
+        let end = self.punct(close)?;
+        Some((items, depth, end))
+    }
+
+    fn primary(&mut self) -> Option<(Expr, u32)> {
+        let start = self.pos;
+        let c = self.peek()?;
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let word = self.peek_word();
+            if let Some(kind) = quant_kind(word) {
+                self.pos += word.len();
+                self.skip();
+                self.punct(b'(')?;
+                let var = self.ident()?;
+                self.kw("in")?;
+                let (list, ld) = self.expr()?;
+                self.punct(b':')?;
+                let (body, bd) = self.expr()?;
+                let close = self.punct(b')')?;
+                return Self::node(
+                    ExprKind::Quant {
+                        kind,
+                        var,
+                        list: Box::new(list),
+                        body: Box::new(body),
+                    },
+                    self.span(start, close.end as usize),
+                    ld.max(bd),
+                );
+            }
+            let name = self.ident()?;
+            if !is_non_function(word) && self.peek() == Some(b'(') {
+                self.punct(b'(')?;
+                let (args, depth, close) = self.expr_list(b')')?;
+                let span = self.span(start, close.end as usize);
+                return Self::node(ExprKind::Call { func: name, args }, span, depth);
+            }
+            let span = name.span;
+            let kind = match word {
+                "true" => ExprKind::Bool(true),
+                "false" => ExprKind::Bool(false),
+                "today" => ExprKind::Today,
+                w if is_reserved(w) => return None,
+                _ => ExprKind::Name(name),
+            };
+            return Self::node(kind, span, 0);
+        }
+        match c {
+            b'(' => {
+                self.punct(b'(')?;
+                let (inner, d) = self.expr()?;
+                let close = self.punct(b')')?;
+                Self::node(
+                    ExprKind::Paren(Box::new(inner)),
+                    self.span(start, close.end as usize),
+                    d,
+                )
+            }
+            b'[' => {
+                self.punct(b'[')?;
+                let (items, depth, close) = self.expr_list(b']')?;
+                Self::node(
+                    ExprKind::List(items),
+                    self.span(start, close.end as usize),
+                    depth,
+                )
+            }
+            b'"' => {
+                let s = self.string()?;
+                let span = s.span;
+                Self::node(ExprKind::Str(s), span, 0)
+            }
+            b'0'..=b'9' => {
+                if self.date_here() {
+                    let d = self.date()?;
+                    let span = d.span;
+                    Self::node(ExprKind::Date(d), span, 0)
+                } else {
+                    let n = self.number()?;
+                    let span = n.span;
+                    Self::node(ExprKind::Number(n), span, 0)
+                }
+            }
+            _ => None,
+        }
+    }
+}
