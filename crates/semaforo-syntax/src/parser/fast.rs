@@ -316,6 +316,16 @@ impl<'s> P<'s> {
             return None;
         }
         let mut i = start + 1;
+        let special = |c: &u8| matches!(c, b'"' | b'\\' | b'\n' | b'\r');
+        // The common case, no escape: one allocation of the exact size.
+        let n = self.b.get(i..)?.iter().position(special)?;
+        if self.at(i + n) == Some(b'"') {
+            let value = self.s.get(i..i + n)?.to_owned();
+            self.pos = i + n + 1;
+            let span = self.span(start, self.pos);
+            self.skip();
+            return Some(StrLit { value, span });
+        }
         let mut value = String::new();
         loop {
             let rest = self.b.get(i..)?;
@@ -847,6 +857,9 @@ impl<'s> P<'s> {
     }
 
     fn expr(&mut self) -> Option<(Expr, u32)> {
+        if let Some(leaf) = self.lone_literal() {
+            return Some(leaf);
+        }
         let (mut acc, mut d) = self.and_expr()?;
         while self.kw("or").is_some() {
             let (r, rd) = self.and_expr()?;
@@ -858,6 +871,39 @@ impl<'s> P<'s> {
             )?;
         }
         Some((acc, d))
+    }
+
+    /// A string or number literal that is a whole expression (followed by
+    /// `,`, `]` or `)`, which no operator starts), as in long lists: the
+    /// same leaf the precedence levels would build, without walking them.
+    /// `None` (nothing consumed) otherwise.
+    fn lone_literal(&mut self) -> Option<(Expr, u32)> {
+        let save = self.pos;
+        let leaf = match self.peek()? {
+            b'"' => {
+                let s = self.string()?;
+                let span = s.span;
+                Expr {
+                    kind: ExprKind::Str(s),
+                    span,
+                }
+            }
+            b'0'..=b'9' if !self.date_here() => {
+                let n = self.number()?;
+                let span = n.span;
+                Expr {
+                    kind: ExprKind::Number(n),
+                    span,
+                }
+            }
+            _ => return None,
+        };
+        if matches!(self.peek(), Some(b',' | b']' | b')')) {
+            Some((leaf, 1))
+        } else {
+            self.pos = save;
+            None
+        }
     }
 
     fn and_expr(&mut self) -> Option<(Expr, u32)> {
