@@ -1,17 +1,24 @@
 //! Parser and formatter: any text parses or fails with diagnostics, never a
-//! panic; a parsed file formats to text that parses back to the same tree
-//! (up to spans), keeps every comment, and formats to itself.
+//! panic; the fast parser and the pest parser agree exactly (tree, spans and
+//! diagnostics); a parsed file formats to text that parses back to the same
+//! tree (up to spans), keeps every comment, and formats to itself.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use semaforo_syntax::ast::strip_spans;
-use semaforo_syntax::{FileId, format, parse};
+use semaforo_syntax::{FileId, format, parse, parse_with_pest};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(src) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(file) = parse(src, FileId(0)) else {
+    let parsed = parse(src, FileId(0));
+    assert_eq!(
+        parsed,
+        parse_with_pest(src, FileId(0)),
+        "the fast parser and pest disagree"
+    );
+    let Ok(file) = parsed else {
         return;
     };
     let out = format(&file);

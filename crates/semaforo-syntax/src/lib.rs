@@ -64,6 +64,6 @@ pub use fmt::format;
 pub use parser::{
     E_BAD_ESCAPE, E_CHAINED, E_INT_RANGE, E_INTERNAL, E_PARSER_LIMIT, E_SYNTAX, E_TOO_DEEP,
     E_TOO_LARGE, E_UNTERMINATED, MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, PEST_CALL_LIMIT,
-    parse,
+    parse, parse_with_pest,
 };
 pub use span::{Diagnostic, FileId, Label, Severity, Span, line_col};

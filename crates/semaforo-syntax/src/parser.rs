@@ -112,6 +112,34 @@ pub fn parse(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> 
     }
 }
 
+/// [`parse`] through the pest parser only, skipping the fast path.
+///
+/// The fast hand-written parser must accept a subset of what pest accepts
+/// and build the identical tree, spans included; this entry point lets
+/// tests and the `parse` fuzz target check that on any input. Not part of
+/// the supported API.
+#[doc(hidden)]
+pub fn parse_with_pest(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let comments = check_input(source, file)?;
+                parse_pest(source, file, comments, PEST_CALL_LIMIT)
+            })
+            .map(|handle| handle.join())
+    })
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_else(|| {
+        Err(vec![Diagnostic::error(
+            E_INTERNAL,
+            Span::new(file, 0, 0),
+            "internal parser error: the parser thread failed",
+        )])
+    })
+}
+
 /// The stack size of the thread [`parse`] runs on.
 const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
