@@ -152,6 +152,7 @@ impl Declaration {
     }
 
     /// Forgets the bound declaration, keeping every allocation.
+    #[inline]
     pub fn clear(&mut self) {
         for p in &mut self.pools {
             p.slots.clear();
@@ -203,26 +204,42 @@ impl Declaration {
         }
     }
 
-    fn slot_mut(
-        &mut self,
+    /// Where a field of a node lives: its pool, its slot's index in that
+    /// pool, and its type (looked up once per call on the binding path).
+    #[inline]
+    fn locate(
+        &self,
         layout: &Layout,
         node: Node,
         field: FieldId,
-    ) -> Result<(&mut Slot, FieldType), DeclError> {
-        let f = layout
+    ) -> Result<(usize, usize, FieldType), DeclError> {
+        let ty = layout
             .field(node.record, field)
-            .ok_or(DeclError::NoSuchField)?;
-        let pool = self
-            .pools
-            .get_mut(node.record.0 as usize)
-            .ok_or(DeclError::NoSuchField)?;
-        let slot = pool
-            .slots
-            .get_mut(node.index as usize * pool.stride + field.0 as usize)
-            .ok_or(DeclError::NoSuchField)?;
-        Ok((slot, f.ty))
+            .ok_or(DeclError::NoSuchField)?
+            .ty;
+        let p = node.record.0 as usize;
+        let pool = self.pools.get(p).ok_or(DeclError::NoSuchField)?;
+        let at = node.index as usize * pool.stride + field.0 as usize;
+        if at >= pool.slots.len() {
+            return Err(DeclError::NoSuchField);
+        }
+        Ok((p, at, ty))
     }
 
+    /// Writes a slot found by [`Declaration::locate`].
+    #[inline]
+    fn write(&mut self, p: usize, at: usize, value: Slot) -> Result<(), DeclError> {
+        let slot = self
+            .pools
+            .get_mut(p)
+            .and_then(|pool| pool.slots.get_mut(at))
+            .ok_or(DeclError::NoSuchField)?;
+        *slot = value;
+        Ok(())
+    }
+
+    /// Stores a non-text value after checking it against the field's type.
+    #[inline]
     fn set(
         &mut self,
         layout: &Layout,
@@ -230,7 +247,7 @@ impl Declaration {
         field: FieldId,
         value: Slot,
     ) -> Result<(), DeclError> {
-        let (slot, ty) = self.slot_mut(layout, node, field)?;
+        let (p, at, ty) = self.locate(layout, node, field)?;
         let ok = matches!(
             (ty, &value),
             (FieldType::Text, Slot::Text { .. })
@@ -245,11 +262,11 @@ impl Declaration {
                 found: slot_type_name(&value),
             });
         }
-        *slot = value;
-        Ok(())
+        self.write(p, at, value)
     }
 
     /// Sets a text field.
+    #[inline]
     pub fn set_text(
         &mut self,
         layout: &Layout,
@@ -260,8 +277,8 @@ impl Declaration {
         let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
         let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
         start.checked_add(len).ok_or(DeclError::TooLarge)?;
-        // Check the type before copying the text in.
-        let (_, ty) = self.slot_mut(layout, node, field)?;
+        // Check the field and its type (once) before copying the text in.
+        let (p, at, ty) = self.locate(layout, node, field)?;
         if ty != FieldType::Text {
             return Err(DeclError::WrongType {
                 expected: type_name(ty),
@@ -269,10 +286,11 @@ impl Declaration {
             });
         }
         self.text.push_str(value);
-        self.set(layout, node, field, Slot::Text { start, len })
+        self.write(p, at, Slot::Text { start, len })
     }
 
     /// Sets a number field.
+    #[inline]
     pub fn set_number(
         &mut self,
         layout: &Layout,
@@ -284,6 +302,7 @@ impl Declaration {
     }
 
     /// Sets a bool field.
+    #[inline]
     pub fn set_bool(
         &mut self,
         layout: &Layout,
@@ -295,6 +314,7 @@ impl Declaration {
     }
 
     /// Sets a date field.
+    #[inline]
     pub fn set_date(
         &mut self,
         layout: &Layout,
@@ -315,6 +335,25 @@ impl Declaration {
         self.set(layout, node, field, Slot::Missing)
     }
 
+    /// The list field `field` of `node`: its pool, slot index and element
+    /// record type.
+    #[inline]
+    fn locate_list(
+        &self,
+        layout: &Layout,
+        node: Node,
+        field: FieldId,
+    ) -> Result<(usize, usize, RecordId), DeclError> {
+        let (p, at, ty) = self.locate(layout, node, field)?;
+        let FieldType::List(elem) = ty else {
+            return Err(DeclError::WrongType {
+                expected: type_name(ty),
+                found: "list",
+            });
+        };
+        Ok((p, at, elem))
+    }
+
     /// Makes a list field present and empty (if it was missing); returns the
     /// element record type.
     pub fn start_list(
@@ -323,13 +362,12 @@ impl Declaration {
         node: Node,
         field: FieldId,
     ) -> Result<RecordId, DeclError> {
-        let (slot, ty) = self.slot_mut(layout, node, field)?;
-        let FieldType::List(elem) = ty else {
-            return Err(DeclError::WrongType {
-                expected: type_name(ty),
-                found: "list",
-            });
-        };
+        let (p, at, elem) = self.locate_list(layout, node, field)?;
+        let slot = self
+            .pools
+            .get_mut(p)
+            .and_then(|pool| pool.slots.get_mut(at))
+            .ok_or(DeclError::NoSuchField)?;
         if *slot == Slot::Missing {
             *slot = Slot::List {
                 first: 0,
@@ -342,13 +380,14 @@ impl Declaration {
 
     /// Appends a new element (every field missing) to the list field `field`
     /// of `node`, making the list present if it was missing.
+    #[inline]
     pub fn push_element(
         &mut self,
         layout: &Layout,
         node: Node,
         field: FieldId,
     ) -> Result<Node, DeclError> {
-        let elem = self.start_list(layout, node, field)?;
+        let (p, at, elem) = self.locate_list(layout, node, field)?;
         let pool = self
             .pools
             .get_mut(elem.0 as usize)
@@ -360,7 +399,14 @@ impl Declaration {
         let stride = pool.stride;
         pool.slots.resize(pool.slots.len() + stride, Slot::Missing);
         pool.next.push(u32::MAX);
-        let (slot, _) = self.slot_mut(layout, node, field)?;
+        // The list's own slot (in the parent's pool, which may be the same
+        // pool when a record type nests itself: it was only appended to,
+        // so `at` still addresses the list).
+        let slot = self
+            .pools
+            .get_mut(p)
+            .and_then(|pool| pool.slots.get_mut(at))
+            .ok_or(DeclError::NoSuchField)?;
         let prev_last = match *slot {
             Slot::List { first, last, len } if len > 0 => {
                 *slot = Slot::List {

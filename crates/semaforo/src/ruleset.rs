@@ -132,6 +132,7 @@ pub type Element = Node;
 
 impl Declaration {
     /// Forgets the bound declaration, keeping its allocations.
+    #[inline]
     pub fn clear(&mut self) {
         self.inner.clear();
     }
@@ -141,6 +142,7 @@ impl Declaration {
         Node::ROOT
     }
 
+    #[inline]
     fn check(&self, at: Element, h: FieldHandle) -> Result<(), InputError> {
         if at.record == h.record {
             Ok(())
@@ -149,14 +151,27 @@ impl Declaration {
         }
     }
 
+    #[inline]
     fn wrap(&self, h: FieldHandle, r: Result<(), DeclError>) -> Result<(), InputError> {
-        r.map_err(|source| InputError::Field {
+        match r {
+            Ok(()) => Ok(()),
+            Err(source) => Err(self.field_error(h, source)),
+        }
+    }
+
+    /// The error for a value that could not be stored (kept out of line:
+    /// it formats the field's path).
+    #[cold]
+    #[inline(never)]
+    fn field_error(&self, h: FieldHandle, source: DeclError) -> InputError {
+        InputError::Field {
             path: self.ruleset.field_path(h),
             source,
-        })
+        }
     }
 
     /// Sets a text field of `at`.
+    #[inline]
     pub fn set_text(&mut self, at: Element, h: FieldHandle, value: &str) -> Result<(), InputError> {
         self.check(at, h)?;
         let r = self
@@ -166,6 +181,7 @@ impl Declaration {
     }
 
     /// Sets a number field of `at`.
+    #[inline]
     pub fn set_number(
         &mut self,
         at: Element,
@@ -180,6 +196,7 @@ impl Declaration {
     }
 
     /// Sets a bool field of `at`.
+    #[inline]
     pub fn set_bool(&mut self, at: Element, h: FieldHandle, value: bool) -> Result<(), InputError> {
         self.check(at, h)?;
         let r = self
@@ -189,6 +206,7 @@ impl Declaration {
     }
 
     /// Sets a date field of `at`.
+    #[inline]
     pub fn set_date(&mut self, at: Element, h: FieldHandle, value: Date) -> Result<(), InputError> {
         self.check(at, h)?;
         let r = self
@@ -218,14 +236,16 @@ impl Declaration {
     }
 
     /// Appends a new record to the list field `list` of `at` and returns it.
+    #[inline]
     pub fn push(&mut self, at: Element, list: FieldHandle) -> Result<Element, InputError> {
         self.check(at, list)?;
-        self.inner
+        match self
+            .inner
             .push_element(self.ruleset.inner.plan.layout(), at, list.field)
-            .map_err(|source| InputError::Field {
-                path: self.ruleset.field_path(list),
-                source,
-            })
+        {
+            Ok(e) => Ok(e),
+            Err(source) => Err(self.field_error(list, source)),
+        }
     }
 
     /// Checks that every required field is present (JSON binding does this
