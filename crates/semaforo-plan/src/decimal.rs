@@ -279,15 +279,31 @@ impl Decimal {
         }
         let negative = (self.raw < 0) != (rhs.raw < 0);
         let (a, b) = (self.raw.abs(), rhs.raw.abs());
-        // The quotient in millionths is a*S/b; long division, one decimal
+        // The quotient in millionths is a*S/b with remainder r. When a*S
+        // fits in 64 bits (values up to about 18 million), one machine
+        // division gives both exactly; otherwise long division, one decimal
         // digit at a time, keeps every intermediate below 10*b <= 10^37.
-        let mut q = a / b;
-        let mut r = a % b;
-        for _ in 0..6 {
-            r *= 10;
-            q = q.checked_mul(10)?.checked_add(r / b)?;
-            r %= b;
-        }
+        // Both give floor(a*S/b) and the same remainder.
+        let small = a <= i128::from(u64::MAX) / SCALE;
+        // `a * SCALE` is evaluated only when `small` (no overflow).
+        let n = if small {
+            u64::try_from(a * SCALE).ok()
+        } else {
+            None
+        };
+        let (q, r) = match (n, u64::try_from(b)) {
+            (Some(n), Ok(d)) if d != 0 => (i128::from(n / d), i128::from(n % d)),
+            _ => {
+                let mut q = a / b;
+                let mut r = a % b;
+                for _ in 0..6 {
+                    r *= 10;
+                    q = q.checked_mul(10)?.checked_add(r / b)?;
+                    r %= b;
+                }
+                (q, r)
+            }
+        };
         let result = round_half_even(q, r, b)?;
         Decimal::from_raw(if negative { -result } else { result })
     }

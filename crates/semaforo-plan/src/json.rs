@@ -466,9 +466,7 @@ impl<'a> Parser<'a, '_> {
         let start = self.pos;
         // Fast path: find the first byte that ends a plain run.
         let rest = self.input.get(start..).unwrap_or_default();
-        let stop = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        let stop = plain_run(rest);
         match stop.and_then(|i| rest.get(i).map(|&b| (i, b))) {
             Some((i, b'"')) => {
                 self.pos = start + i + 1;
@@ -1288,4 +1286,73 @@ pub fn json_lines(input: &[u8]) -> impl Iterator<Item = (usize, usize, &[u8])> {
                 Some((i + 1, at, line))
             }
         })
+}
+
+/// True for the bytes that end a plain run inside a JSON string: `"`, `\\`
+/// and control characters.
+#[inline]
+fn ends_run(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The position of the first byte of `s` that ends a plain run (see
+/// [`ends_run`]), eight bytes at a time: most strings (codes, names,
+/// descriptions) have no escapes, so this scan is most of their cost.
+#[inline]
+fn plain_run(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte is flagged if it is below 0x20, or equal to `"` or `\\`
+        // (zero after the XOR); flags may be spurious only above a real
+        // one, and the exact byte is found below.
+        let below = x.wrapping_sub(ONES * 0x20) & !x;
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let slash = x ^ (ONES * u64::from(b'\\'));
+        let zero_q = quote.wrapping_sub(ONES) & !quote;
+        let zero_s = slash.wrapping_sub(ONES) & !slash;
+        if (below | zero_q | zero_s) & HIGH != 0
+            && let Some(i) = chunk.iter().position(|&b| ends_run(b))
+        {
+            return Some(at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| ends_run(b))
+        .map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ends_run, plain_run};
+
+    #[test]
+    fn plain_run_finds_the_first_stop_byte_like_a_bytewise_scan() {
+        // Every stop byte at every position of strings of every length up
+        // to three words, over a background of bytes near the stop bytes.
+        let background = [b'a', b'!', b'#', b'[', b']', b' ', 0x7f, 0xc3, 0xff, b'0'];
+        let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
+        for len in 0..24 {
+            for &bg in &background {
+                let mut s = vec![bg; len];
+                assert_eq!(plain_run(&s), None, "len {len} bg {bg}");
+                for at in 0..len {
+                    for &stop in &stops {
+                        s[at] = stop;
+                        let want = s.iter().position(|&b| ends_run(b));
+                        assert_eq!(plain_run(&s), want, "len {len} at {at} stop {stop}");
+                        s[at] = bg;
+                    }
+                }
+            }
+        }
+    }
 }

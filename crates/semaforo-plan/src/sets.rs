@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 
 use crate::date::Date;
 use crate::decimal::Decimal;
@@ -69,7 +69,11 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The low bits of a product depend only on the low bits of its
+        // factors, and the table picks buckets by the low bits: rotate the
+        // well-mixed high bits down (as rustc-hash 2 does), so short keys
+        // such as country codes do not pile up in a few buckets.
+        self.hash.rotate_left(26)
     }
 }
 
@@ -319,6 +323,10 @@ pub(crate) fn push_lower(out: &mut String, s: &str) {
     }
 }
 
+/// Pattern bytes up to which a `contains` set is matched by a DFA without
+/// a prefilter (larger sets use the default matcher).
+const DFA_MAX_BYTES: usize = 4096;
+
 impl ContainsSet {
     pub(crate) fn new(patterns: &[Box<str>]) -> Result<ContainsSet, SetError> {
         let mut lowered = Vec::with_capacity(patterns.len());
@@ -335,7 +343,16 @@ impl ContainsSet {
         let automaton = if lowered.is_empty() {
             None
         } else {
-            Some(AhoCorasick::new(&lowered).map_err(|e| SetError::Matcher {
+            // Haystacks are short (descriptions), so a prefilter costs more
+            // than it saves; for sets of modest size a DFA is the fastest
+            // matcher and its memory stays small. Matching is the same
+            // whatever the kind.
+            let small = lowered.iter().map(String::len).sum::<usize>() <= DFA_MAX_BYTES;
+            let mut b = AhoCorasickBuilder::new();
+            if small {
+                b.kind(Some(AhoCorasickKind::DFA)).prefilter(false);
+            }
+            Some(b.build(&lowered).map_err(|e| SetError::Matcher {
                 reason: e.to_string(),
             })?)
         };
