@@ -66,6 +66,8 @@ pub struct Scratch {
     lower: String,
     /// The candidate rules of the declaration being evaluated.
     bits: Vec<u64>,
+    /// The rule index's work buffer (its second level).
+    bits2: Vec<u64>,
 }
 
 struct Cx<'a, 's> {
@@ -101,6 +103,7 @@ impl Plan {
             vars: vec![Node::ROOT; self.vars],
             lower: String::with_capacity(256),
             bits: Vec::with_capacity(self.index.words()),
+            bits2: Vec::with_capacity(self.index.words()),
         }
     }
 
@@ -124,7 +127,8 @@ impl Plan {
             // Only for a scratch made for another plan: grows once.
             scratch.vars.resize(self.vars, Node::ROOT);
         }
-        self.index.candidates(decl, &mut scratch.bits);
+        self.index
+            .candidates(decl, &mut scratch.bits, &mut scratch.bits2);
         let mut cx = Cx {
             decl,
             today: ctx.today,
@@ -159,18 +163,15 @@ impl Plan {
         out: &mut Outcome,
         lane: &mut u16,
     ) {
-        let (Some(rule), Some(cond)) = (
-            self.rules.get(index as usize),
-            self.conds.get(index as usize),
-        ) else {
+        let Some(rule) = self.hot.get(index as usize) else {
             return;
         };
         if !rule.is_active(ctx.today) {
             return;
         }
-        let when = match cond {
+        let when = match rule.cond {
             None => Some(true),
-            Some(op) => truth(self.eval(*op, cx)),
+            Some(op) => truth(self.eval(op, cx)),
         };
         match when {
             Some(true) => {}
@@ -180,23 +181,20 @@ impl Plan {
                 return;
             }
         }
-        let draw = match rule.sample {
-            None => None,
-            Some(cutoff) => {
-                let d = sample::draw(&ctx.sampling_key, &rule.id, self.key_text(cx.decl));
-                if d >= cutoff {
-                    return;
-                }
-                Some(d)
+        let draw = if rule.sample == u32::MAX {
+            None
+        } else {
+            // Only sampled rules read the descriptive record (for the id).
+            let id = self.rules.get(index as usize).map_or("", |r| &r.id);
+            let d = sample::draw(&ctx.sampling_key, id, self.key_text(cx.decl));
+            if d >= rule.sample {
+                return;
             }
+            Some(d)
         };
         out.fired.push(Fired { rule: index, draw });
-        if let Some(s) = rule.score {
-            out.score = out.score.saturating_add(s);
-        }
-        if let Some(l) = rule.lane {
-            *lane = (*lane).max(l);
-        }
+        out.score = out.score.saturating_add(rule.score);
+        *lane = (*lane).max(rule.lane);
     }
 
     fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {

@@ -20,10 +20,15 @@
 //!
 //! Prefix patterns are kept in a byte trie per list field, so one walk
 //! down an element's code finds every rule whose pattern it starts with
-//! (no hashing). Each rule uses at most one guard (a prefix guard with patterns of two or
-//! more bytes first, as codes such as HS numbers are selective; otherwise
-//! the value guard with the fewest values). Rules without a guard are
-//! always candidates. Per declaration, the candidates are collected into a
+//! (no hashing). Each rule's best guard (a prefix guard with patterns of
+//! two or more bytes first, as codes such as HS numbers are selective;
+//! otherwise the value guard with the fewest values) is its first level.
+//! In plans with many rules, a second value guard on another conjunct (say
+//! `origin in [..]` next to an HS prefix guard) is a second level: a rule
+//! is a candidate only if neither guard is certainly false, which at
+//! 10,000 rules cuts the candidates several-fold. Rules without a guard
+//! are always candidates. Values shared by many rules map to a bitset
+//! rather than a list. Per declaration, the candidates are collected into a
 //! bitset in the [`crate::Scratch`] and evaluated in ruleset order, so
 //! `fired` and `undetermined` keep their order.
 //!
@@ -39,8 +44,52 @@ use crate::layout::{FieldId, RecordId};
 use crate::plan::{Base, CmpOp, Op, OpId, Plan, QuantKind};
 use crate::sets::{FxBuild, InSet};
 
+/// A set of rules, shaped for marking them in a candidate bitset: a list
+/// of rule numbers, or (when the list would be at least as long as the
+/// bitset has words) a bitset to OR in, so a value shared by many rules,
+/// such as a country listed by hundreds of rules, costs one pass over the
+/// words. At most twice the memory of the list.
+#[derive(Debug)]
+enum RuleSet {
+    List(Box<[u32]>),
+    Bits(Box<[u64]>),
+}
+
+impl RuleSet {
+    fn new(rules: Vec<u32>, words: usize) -> RuleSet {
+        if words > 0 && rules.len() >= words {
+            let mut bits = vec![0u64; words];
+            for &r in &rules {
+                set_bit(&mut bits, r);
+            }
+            RuleSet::Bits(bits.into_boxed_slice())
+        } else {
+            RuleSet::List(rules.into_boxed_slice())
+        }
+    }
+
+    #[inline]
+    fn mark(&self, bits: &mut [u64]) {
+        match self {
+            RuleSet::List(rules) => set_all(bits, rules),
+            RuleSet::Bits(set) => {
+                for (w, s) in bits.iter_mut().zip(set.iter()) {
+                    *w |= *s;
+                }
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            RuleSet::List(r) => r.len() * 4,
+            RuleSet::Bits(b) => b.len() * 8,
+        }
+    }
+}
+
 /// Text value -> the rules guarded by it.
-type RuleMap = HashMap<Box<str>, Box<[u32]>, FxBuild>;
+type RuleMap = HashMap<Box<str>, RuleSet, FxBuild>;
 
 /// Rules guarded by one top-level text field.
 #[derive(Debug)]
@@ -48,7 +97,7 @@ struct ValueGuards {
     field: FieldId,
     map: RuleMap,
     /// Every rule guarded by this field (candidates when it is missing).
-    all: Box<[u32]>,
+    all: RuleSet,
 }
 
 /// Rules guarded by the prefixes of one element field of one list.
@@ -126,6 +175,10 @@ impl Trie {
     }
 }
 
+/// The fewest rules with a second value guard for which the index builds
+/// its second level (see [`RuleIndex::build`]).
+const SECOND_LEVEL_MIN_RULES: usize = 64;
+
 /// The rule index of a plan (see the module docs).
 #[derive(Debug, Default)]
 pub(crate) struct RuleIndex {
@@ -135,6 +188,18 @@ pub(crate) struct RuleIndex {
     prefixes: Box<[PrefixGuards]>,
     /// How many rules have a guard.
     guarded: usize,
+    /// A second value guard per rule, on another conjunct than the first
+    /// (for example `origin in [..]` next to an HS prefix guard), or
+    /// `None` when no rule has one. A candidate must pass both levels.
+    second: Option<SecondLevel>,
+}
+
+/// The second level of the index: rules without a second guard are in
+/// `always`; the others pass when their value guard is not certainly false.
+#[derive(Debug)]
+struct SecondLevel {
+    always: Box<[u64]>,
+    values: Box<[ValueGuards]>,
 }
 
 /// A guard found in a rule's condition.
@@ -290,50 +355,100 @@ fn add(map: &mut HashMap<Box<str>, Vec<u32>, FxBuild>, key: &str, rule: u32) {
     }
 }
 
-fn freeze(map: HashMap<Box<str>, Vec<u32>, FxBuild>) -> RuleMap {
+fn freeze(map: HashMap<Box<str>, Vec<u32>, FxBuild>, words: usize) -> RuleMap {
     map.into_iter()
-        .map(|(k, v)| (k, v.into_boxed_slice()))
+        .map(|(k, v)| (k, RuleSet::new(v, words)))
         .collect()
 }
 
 type Building = HashMap<Box<str>, Vec<u32>, FxBuild>;
+
+/// Value guards being collected, one entry per field.
+type BuildingValues = Vec<(FieldId, Building, Vec<u32>)>;
+
+/// Records that `rule` is guarded by `field` taking one of `vs`.
+fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rule: u32) {
+    let at = match values.iter().position(|(f, _, _)| *f == field) {
+        Some(at) => at,
+        None => {
+            values.push((field, Building::default(), Vec::new()));
+            values.len() - 1
+        }
+    };
+    if let Some((_, map, all)) = values.get_mut(at) {
+        for v in vs {
+            add(map, v, rule);
+        }
+        all.push(rule);
+    }
+}
+
+fn freeze_values(values: BuildingValues, words: usize) -> Box<[ValueGuards]> {
+    values
+        .into_iter()
+        .map(|(field, map, all)| ValueGuards {
+            field,
+            map: freeze(map, words),
+            all: RuleSet::new(all, words),
+        })
+        .collect()
+}
+
+/// Marks the rules of `guards` whose value guard is not certainly false
+/// for `decl` (keeps INVARIANT (false-only)).
+#[inline]
+fn mark_values(guards: &[ValueGuards], decl: &Declaration, bits: &mut [u64]) {
+    for g in guards {
+        match decl.slot(Node::ROOT, g.field) {
+            Slot::Text { start, len } => {
+                if let Some(rules) = g.map.get(decl.text(start, len)) {
+                    rules.mark(bits);
+                }
+            }
+            _ => g.all.mark(bits),
+        }
+    }
+}
 
 impl RuleIndex {
     /// Builds the index of a plan whose ops and rules are final.
     pub(crate) fn build(plan: &Plan) -> RuleIndex {
         let words = plan.conds.len().div_ceil(64);
         let mut always = vec![0u64; words];
-        let mut values: Vec<(FieldId, Building, Vec<u32>)> = Vec::new();
+        let mut always2 = vec![0u64; words];
+        let mut values: BuildingValues = Vec::new();
+        let mut values2: BuildingValues = Vec::new();
         type PrefixKey = (FieldId, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
         let mut guarded = 0;
         for (rule, cond) in plan.conds.iter().enumerate() {
             let rule = rule as u32;
-            let best = cond.and_then(|c| {
-                conjuncts(plan, c, &mut parts);
-                parts
-                    .iter()
-                    .filter_map(|&p| guard_of(plan, p))
-                    .min_by_key(Guard::rank)
+            let mut guards: Vec<Guard<'_>> = match cond {
+                Some(c) => {
+                    conjuncts(plan, *c, &mut parts);
+                    parts.iter().filter_map(|&p| guard_of(plan, p)).collect()
+                }
+                None => Vec::new(),
+            };
+            // The best guard is the first level; the best remaining value
+            // guard (another conjunct) is the second.
+            guards.sort_by_key(Guard::rank);
+            let mut rest = guards.into_iter();
+            let best = rest.next();
+            let second = rest.find_map(|g| match g {
+                Guard::Value { field, values } => Some((field, values)),
+                Guard::Prefix { .. } => None,
             });
+            match second {
+                Some((field, vs)) => add_value_guard(&mut values2, field, &vs, rule),
+                None => set_bit(&mut always2, rule),
+            }
             match best {
                 None => set_bit(&mut always, rule),
                 Some(Guard::Value { field, values: vs }) => {
                     guarded += 1;
-                    let at = match values.iter().position(|(f, _, _)| *f == field) {
-                        Some(at) => at,
-                        None => {
-                            values.push((field, Building::default(), Vec::new()));
-                            values.len() - 1
-                        }
-                    };
-                    if let Some((_, map, all)) = values.get_mut(at) {
-                        for v in vs {
-                            add(map, v, rule);
-                        }
-                        all.push(rule);
-                    }
+                    add_value_guard(&mut values, field, &vs, rule);
                 }
                 Some(Guard::Prefix {
                     list,
@@ -359,16 +474,18 @@ impl RuleIndex {
                 }
             }
         }
+        // A second lookup per declaration pays only when the first level
+        // lets many rules through, which takes many rules: with a few
+        // dozen, the lookup costs more than the evaluations it saves.
+        let seconds: usize = values2.iter().map(|(_, _, all)| all.len()).sum();
+        let second = (seconds >= SECOND_LEVEL_MIN_RULES).then(|| SecondLevel {
+            always: always2.into_boxed_slice(),
+            values: freeze_values(values2, words),
+        });
         RuleIndex {
             always: always.into_boxed_slice(),
-            values: values
-                .into_iter()
-                .map(|(field, map, all)| ValueGuards {
-                    field,
-                    map: freeze(map),
-                    all: all.into_boxed_slice(),
-                })
-                .collect(),
+            values: freeze_values(values, words),
+            second,
             prefixes: prefixes
                 .into_iter()
                 .map(|((list, record, field), trie, all)| PrefixGuards {
@@ -394,21 +511,19 @@ impl RuleIndex {
     }
 
     /// Writes the candidate rules for `decl` into `bits` (resized to
-    /// [`RuleIndex::words`]; allocation-free once it has that capacity).
-    /// Keeps INVARIANT (false-only).
-    pub(crate) fn candidates(&self, decl: &Declaration, bits: &mut Vec<u64>) {
+    /// [`RuleIndex::words`]; allocation-free once `bits` and `second` have
+    /// that capacity; `second` is a work buffer). Keeps INVARIANT
+    /// (false-only): each level leaves a rule out only when its guard is
+    /// certainly false.
+    pub(crate) fn candidates(
+        &self,
+        decl: &Declaration,
+        bits: &mut Vec<u64>,
+        second: &mut Vec<u64>,
+    ) {
         bits.clear();
         bits.extend_from_slice(&self.always);
-        for g in self.values.iter() {
-            match decl.slot(Node::ROOT, g.field) {
-                Slot::Text { start, len } => {
-                    if let Some(rules) = g.map.get(decl.text(start, len)) {
-                        set_all(bits, rules);
-                    }
-                }
-                _ => set_all(bits, &g.all),
-            }
-        }
+        mark_values(&self.values, decl, bits);
         for g in self.prefixes.iter() {
             let list = decl.slot(Node::ROOT, g.list);
             if !matches!(list, Slot::List { .. }) {
@@ -422,6 +537,14 @@ impl RuleIndex {
                 };
                 let t = decl.text(start, len);
                 Self::walk(&g.trie, t.as_bytes(), bits);
+            }
+        }
+        if let Some(level) = &self.second {
+            second.clear();
+            second.extend_from_slice(&level.always);
+            mark_values(&level.values, decl, second);
+            for (b, s) in bits.iter_mut().zip(second.iter()) {
+                *b &= *s;
             }
         }
     }
@@ -449,17 +572,22 @@ impl RuleIndex {
     /// An estimate of the heap bytes the index holds.
     pub(crate) fn heap_bytes(&self) -> usize {
         fn map_bytes(m: &RuleMap) -> usize {
-            let entry = size_of::<(Box<str>, Box<[u32]>)>() + 1;
+            let entry = size_of::<(Box<str>, RuleSet)>() + 1;
             m.capacity() * entry
                 + m.iter()
-                    .map(|(k, v)| k.len() + v.len() * size_of::<u32>())
+                    .map(|(k, v)| k.len() + v.heap_bytes())
                     .sum::<usize>()
         }
-        let values: usize = self
-            .values
-            .iter()
-            .map(|g| size_of::<ValueGuards>() + map_bytes(&g.map) + g.all.len() * 4)
-            .sum();
+        fn values_bytes(v: &[ValueGuards]) -> usize {
+            v.iter()
+                .map(|g| size_of::<ValueGuards>() + map_bytes(&g.map) + g.all.heap_bytes())
+                .sum()
+        }
+        let values = values_bytes(&self.values)
+            + self
+                .second
+                .as_ref()
+                .map_or(0, |l| l.always.len() * 8 + values_bytes(&l.values));
         let prefixes: usize = self
             .prefixes
             .iter()

@@ -18,6 +18,8 @@
 //! - INVARIANT (hash-consed): pushing an op equal to an existing one (same
 //!   operator, same children) returns the existing id, so identical
 //!   sub-expressions are one op.
+//! - INVARIANT (hot): each rule's compact evaluation record (`HotRule`)
+//!   is built from its `RuleInfo` and condition by [`PlanBuilder::build`].
 //! - INVARIANT (indexed): the plan's rule index is built by
 //!   [`PlanBuilder::build`] from the final ops and rules, so it describes
 //!   exactly the plan it belongs to (see `crate::index`).
@@ -235,6 +237,7 @@ pub enum Op {
 
 // The hot op type stays small: it is copied on every step.
 const _: () = assert!(size_of::<Op>() <= 16);
+const _: () = assert!(size_of::<HotRule>() <= 40);
 
 impl Op {
     /// The child ops, in evaluation order (at most two).
@@ -297,6 +300,49 @@ impl RuleInfo {
     }
 }
 
+/// What evaluation reads of a rule, kept apart from the descriptive
+/// [`RuleInfo`] so the rules evaluated for a declaration touch one small
+/// record each (40 bytes) instead of a large one with pointers to chase.
+/// Built from the rules by [`PlanBuilder::build`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HotRule {
+    /// The condition (`None` = true).
+    pub(crate) cond: Option<OpId>,
+    /// `score N`, 0 without one (adding 0 changes no score).
+    pub(crate) score: i64,
+    /// First active day, inclusive.
+    pub(crate) active_from: Option<Date>,
+    /// Last active day, inclusive.
+    pub(crate) active_to: Option<Date>,
+    /// `sample P%` cut-off in millionths; `u32::MAX` without sampling (a
+    /// cut-off is at most 1,000,000).
+    pub(crate) sample: u32,
+    /// `lane L`, 0 without one (lane 0 is the default lane, and the lane of
+    /// an outcome is a maximum that starts at 0).
+    pub(crate) lane: u16,
+}
+
+impl HotRule {
+    fn new(info: &RuleInfo, cond: Option<OpId>) -> HotRule {
+        HotRule {
+            cond,
+            score: info.score.unwrap_or(0),
+            active_from: info.active_from,
+            active_to: info.active_to,
+            // A draw is below `DRAW_MODULUS` (1,000,000), so any cut-off
+            // above it behaves like `u32::MAX - 1`: the sentinel stays free.
+            sample: info.sample.map_or(u32::MAX, |s| s.min(u32::MAX - 1)),
+            lane: info.lane.unwrap_or(0),
+        }
+    }
+
+    /// True if the rule is active on `today` (both ends inclusive).
+    #[inline]
+    pub(crate) fn is_active(&self, today: Date) -> bool {
+        self.active_from.is_none_or(|f| f <= today) && self.active_to.is_none_or(|t| today <= t)
+    }
+}
+
 /// Why the builder refused something.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -349,6 +395,10 @@ pub struct Plan {
     pub(crate) rules: Box<[RuleInfo]>,
     /// `conds[i]` is rule `i`'s condition (`None` = true).
     pub(crate) conds: Box<[Option<OpId>]>,
+    /// `hot[i]` is what evaluation reads of rule `i` (INVARIANT (hot):
+    /// built from `rules` and `conds` by [`PlanBuilder::build`], same
+    /// length).
+    pub(crate) hot: Box<[HotRule]>,
     /// One more than the highest quantifier variable used.
     pub(crate) vars: usize,
     /// Which rules can be skipped for a declaration; see `crate::index`.
@@ -432,6 +482,7 @@ impl Plan {
             + self.text_spans.len() * 8
             + self.quants.len() * size_of::<Quant>()
             + self.conds.len() * size_of::<Option<OpId>>()
+            + self.hot.len() * size_of::<HotRule>()
             + rules
             + sets
             + self.index.heap_bytes()
@@ -728,6 +779,12 @@ impl PlanBuilder {
 
     /// Finishes the plan and builds its rule index (INVARIANT (indexed)).
     pub fn build(self) -> Plan {
+        let hot = self
+            .rules
+            .iter()
+            .zip(&self.conds)
+            .map(|(r, &c)| HotRule::new(r, c))
+            .collect();
         let mut plan = Plan {
             name: self.name,
             version: self.version,
@@ -745,6 +802,7 @@ impl PlanBuilder {
             quants: self.quants.into_boxed_slice(),
             rules: self.rules.into_boxed_slice(),
             conds: self.conds.into_boxed_slice(),
+            hot,
             vars: self.vars,
             index: RuleIndex::default(),
         };
