@@ -1,0 +1,146 @@
+//! A fixed amount of work for `valgrind --tool=callgrind`, whose
+//! instruction counts are stable on a noisy machine where wall-clock
+//! medians are not. See `docs/performance.md`.
+//!
+//! ```text
+//! cargo build --release -p semaforo-benches --example profile
+//! valgrind --tool=callgrind --toggle-collect='*timed_*' \
+//!     target/release/examples/profile issue6 1000 20000
+//! ```
+//!
+//! With `--toggle-collect='*timed_*'` only the timed calls are counted:
+//! K bind-and-evaluate calls (`issue6 N K`: the issue 6 workload
+//! with N rules, direct binding) or K JSON bind-and-evaluate calls
+//! (`regional 0 K`: the regional example).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    missing_docs
+)]
+
+use std::hint::black_box;
+
+use semaforo::{Compiler, Context, Date, Decimal, Outcome};
+use semaforo_benches::{COUNTRIES, Workload};
+
+fn read(path: &str) -> String {
+    let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// The timed part of `issue6`, a symbol for `--toggle-collect`.
+#[inline(never)]
+fn timed_issue6(f: impl FnOnce() -> u64) -> u64 {
+    f()
+}
+
+/// The timed part of `regional`, a symbol for `--toggle-collect`.
+#[inline(never)]
+fn timed_regional(f: impl FnOnce() -> u64) -> u64 {
+    f()
+}
+
+fn issue6(n: usize, k: usize) -> u64 {
+    let w = Workload::generate(n, 1, 1);
+    let mut c = Compiler::new();
+    c.add_source("bench.sem", w.source());
+    let rs = c.compile().unwrap_or_else(|e| panic!("{e}"));
+    let f = |p: &str| rs.field(p).unwrap();
+    let (id, origin, importer, items, hs, value, net_kg) = (
+        f("id"),
+        f("origin"),
+        f("importer"),
+        f("items"),
+        f("items.hs"),
+        f("items.value"),
+        f("items.net_kg"),
+    );
+    let nums: Vec<Vec<(Decimal, Decimal)>> = w
+        .decls
+        .iter()
+        .map(|d| {
+            d.items
+                .iter()
+                .map(|it| {
+                    (
+                        Decimal::from_i64(it.value as i64),
+                        Decimal::from_i64(it.net_kg as i64),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut d = rs.new_declaration();
+    let mut scratch = rs.new_scratch();
+    let mut out = Outcome::default();
+    let ctx = Context::new(Date::parse("2026-06-01").unwrap(), Default::default(), "k0");
+    let mut acc = 0u64;
+    for i in 0..k {
+        let at = i % w.decls.len();
+        let b = &w.decls[at];
+        acc += timed_issue6(|| {
+            d.clear();
+            let root = d.root();
+            d.set_text(root, id, &b.id).unwrap();
+            d.set_text(root, origin, COUNTRIES[b.origin]).unwrap();
+            d.set_text(root, importer, &b.importer).unwrap();
+            for (it, &(v, kg)) in b.items.iter().zip(&nums[at]) {
+                let e = d.push(root, items).unwrap();
+                d.set_text(e, hs, &it.hs).unwrap();
+                d.set_number(e, value, v).unwrap();
+                d.set_number(e, net_kg, kg).unwrap();
+            }
+            rs.evaluate(&d, &ctx, &mut scratch, &mut out).unwrap();
+            out.fired.len() as u64 + out.score as u64
+        });
+    }
+    acc
+}
+
+fn regional(k: usize) -> u64 {
+    let mut c = Compiler::new();
+    c.add_source("regional.sem", read("regional.sem"));
+    for l in ["watched_importers", "watched_declarants"] {
+        c.add_list_file(
+            l,
+            &format!("lists/{l}.txt"),
+            read(&format!("lists/{l}.txt")),
+        );
+    }
+    c.add_table_file(
+        "reference_price",
+        "tables/reference_price.csv",
+        read("tables/reference_price.csv"),
+    );
+    let rs = c.compile().unwrap_or_else(|e| panic!("{e}"));
+    let jsonl = read("declarations.jsonl");
+    let lines: Vec<&[u8]> = jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::as_bytes)
+        .collect();
+    let ctx = Context::new(Date::parse("2026-11-20").unwrap(), Default::default(), "k0");
+    let mut ev = rs.evaluator();
+    let mut acc = 0u64;
+    for i in 0..k {
+        acc +=
+            timed_regional(|| ev.eval_json(lines[i % lines.len()], &ctx).unwrap().score() as u64);
+    }
+    acc
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map_or("issue6", |s| s);
+    let n: usize = args.get(2).map_or(1000, |s| s.parse().unwrap());
+    let k: usize = args.get(3).map_or(10_000, |s| s.parse().unwrap());
+    let acc = match mode {
+        "issue6" => issue6(n, k),
+        "regional" => regional(k),
+        _ => panic!("unknown mode `{mode}`"),
+    };
+    println!("{}", black_box(acc));
+}
