@@ -106,7 +106,7 @@ fn regional(k: usize) -> u64 {
     for l in ["watched_importers", "watched_declarants"] {
         c.add_list_file(
             l,
-            &format!("lists/{l}.txt"),
+            format!("lists/{l}.txt"),
             read(&format!("lists/{l}.txt")),
         );
     }
