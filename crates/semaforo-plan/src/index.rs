@@ -603,3 +603,145 @@ impl RuleIndex {
         self.always.len() * 8 + values + prefixes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{Field, FieldType, Layout, Record};
+    use crate::plan::{PlanBuilder, Quant, RuleInfo};
+    use crate::sets::Constant;
+
+    const ORIGINS: [&str; 4] = ["CN", "VN", "US", "MX"];
+
+    /// `rules` rules `origin in [O] and any(it in items: it.hs starts with
+    /// "P")`, origins and prefixes in rotation, over an optional `origin`.
+    fn plan(rules: usize) -> Plan {
+        let field = |name: &str, ty, optional| Field {
+            name: name.into(),
+            ty,
+            optional,
+        };
+        let layout = Layout::new(
+            vec![
+                Record {
+                    name: "declaration".into(),
+                    fields: vec![
+                        field("id", FieldType::Text, false),
+                        field("origin", FieldType::Text, true),
+                        field("items", FieldType::List(RecordId(1)), false),
+                    ]
+                    .into(),
+                },
+                Record {
+                    name: "item".into(),
+                    fields: vec![field("hs", FieldType::Text, true)].into(),
+                },
+            ],
+            FieldId(0),
+        )
+        .unwrap();
+        let mut b = PlanBuilder::new("t", "1", &[], layout);
+        let origin = b
+            .push(Op::Field {
+                base: Base::Root,
+                field: FieldId(1),
+            })
+            .unwrap();
+        let hs = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(0),
+            })
+            .unwrap();
+        for r in 0..rules {
+            let set = b.in_set(&[Constant::Text(ORIGINS[r % 4].into())]).unwrap();
+            let in_op = b
+                .push(Op::In {
+                    value: origin,
+                    set,
+                    negated: false,
+                })
+                .unwrap();
+            let p = b
+                .constant(&Constant::Text(["84", "85", "6403"][r % 3].into()))
+                .unwrap();
+            let body = b.push(Op::StartsWith(hs, p)).unwrap();
+            let any = b
+                .quant(Quant {
+                    kind: QuantKind::Any,
+                    var: 0,
+                    record: RecordId(1),
+                    base: Base::Root,
+                    field: FieldId(2),
+                    body,
+                })
+                .unwrap();
+            let cond = b.push(Op::And(in_op, any)).unwrap();
+            let info = RuleInfo {
+                id: format!("R{r}").into(),
+                title: "".into(),
+                tags: Box::new([]),
+                notes: Box::new([]),
+                score: Some(1),
+                lane: None,
+                sample: None,
+                active_from: None,
+                active_to: None,
+            };
+            b.rule(info, Some(cond)).unwrap();
+        }
+        b.build()
+    }
+
+    fn candidates(plan: &Plan, origin: Option<&str>, hs: Option<&str>) -> Vec<u32> {
+        let l = plan.layout();
+        let mut d = Declaration::new(l);
+        d.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+        if let Some(o) = origin {
+            d.set_text(l, Node::ROOT, FieldId(1), o).unwrap();
+        }
+        let e = d.push_element(l, Node::ROOT, FieldId(2)).unwrap();
+        if let Some(h) = hs {
+            d.set_text(l, e, FieldId(0), h).unwrap();
+        }
+        let (mut bits, mut second) = (Vec::new(), Vec::new());
+        plan.index.candidates(&d, &mut bits, &mut second);
+        (0..plan.conds.len() as u32)
+            .filter(|&r| bits[r as usize / 64] & (1 << (r % 64)) != 0)
+            .collect()
+    }
+
+    #[test]
+    fn the_second_level_needs_both_guards_and_keeps_unknown_rules() {
+        let small = plan(12);
+        let large = plan(240);
+        assert!(small.index.second.is_none(), "a small plan has one level");
+        assert!(large.index.second.is_some(), "a large plan has two");
+        for p in [&small, &large] {
+            let n = p.conds.len() as u32;
+            // Both guards can be false: only rules with origin CN and a
+            // prefix of 8471000000 (`84`) remain.
+            let got = candidates(p, Some("CN"), Some("8471000000"));
+            let both: Vec<u32> = (0..n).filter(|r| r % 4 == 0 && r % 3 == 0).collect();
+            if p.index.second.is_some() {
+                assert_eq!(got, both);
+            } else {
+                // One level: the prefix guard alone.
+                let prefix: Vec<u32> = (0..n).filter(|r| r % 3 == 0).collect();
+                assert_eq!(got, prefix);
+            }
+            // A missing origin makes the origin guard unknown, never false.
+            let got = candidates(p, None, Some("8471000000"));
+            assert_eq!(got, (0..n).filter(|r| r % 3 == 0).collect::<Vec<_>>());
+            // A missing code makes every prefix-guarded rule a candidate
+            // (then filtered by origin on the second level only).
+            let got = candidates(p, Some("VN"), None);
+            let want: Vec<u32> = if p.index.second.is_some() {
+                (0..n).filter(|r| r % 4 == 1).collect()
+            } else {
+                (0..n).collect()
+            };
+            assert_eq!(got, want);
+        }
+    }
+}
