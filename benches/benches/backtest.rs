@@ -5,7 +5,7 @@
 //! all timed. See `docs/performance.md`.
 //!
 //! The inputs are made at run time in a temporary folder (about 500 MB of
-//! JSON Lines and 300 MB of CSV) from the 420 declarations of
+//! JSON Lines and a few hundred MB of CSV) from the 420 declarations of
 //! `examples/regional/declarations.jsonl`, each repeated with a new key, and
 //! removed at the end. The binary is built first with
 //! `cargo build --release -p semaforo-cli` (or taken from `SEMAFORO_BIN`).
