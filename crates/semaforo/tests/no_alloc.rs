@@ -6,7 +6,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::print_stdout
 )]
 
 use semaforo::{
@@ -15,16 +16,11 @@ use semaforo::{
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::path::Path;
-use std::sync::Mutex;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const ROUNDS: usize = 10_000;
-
-/// The tests of this binary take turns: the counter is global, so a test
-/// running on another thread would be counted too.
-static TURN: Mutex<()> = Mutex::new(());
 
 fn regional() -> Ruleset {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/regional");
@@ -259,18 +255,14 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
     );
 }
 
-#[test]
 fn the_counter_counts() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let region = Region::new(GLOBAL);
     let v: Vec<u64> = (0..100).collect();
     assert!(region.change().allocations >= 1);
     drop(v);
 }
 
-#[test]
 fn regional_example_allocates_nothing_after_warm_up() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let r = regional();
     let h = Handles::new(
         &r,
@@ -302,9 +294,7 @@ fn regional_example_allocates_nothing_after_warm_up() {
     count_rounds(&r, &h);
 }
 
-#[test]
 fn feature_complete_ruleset_allocates_nothing_after_warm_up() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let r = features();
     let h = Handles::new(
         &r,
@@ -312,4 +302,26 @@ fn feature_complete_ruleset_allocates_nothing_after_warm_up() {
         &["hs", "description", "net_kg", "value", "parts"],
     );
     count_rounds(&r, &h);
+}
+
+/// This binary runs without libtest's harness (`harness = false` in
+/// Cargo.toml), one check after the other: the allocation counter is
+/// process-wide, and the harness's own threads allocate.
+fn main() {
+    let checks: [(&str, fn()); 3] = [
+        ("the_counter_counts", the_counter_counts),
+        (
+            "regional_example_allocates_nothing_after_warm_up",
+            regional_example_allocates_nothing_after_warm_up,
+        ),
+        (
+            "feature_complete_ruleset_allocates_nothing_after_warm_up",
+            feature_complete_ruleset_allocates_nothing_after_warm_up,
+        ),
+    ];
+    for (name, check) in checks {
+        check();
+        println!("test {name} ... ok");
+    }
+    println!("{} passed, 0 failed", checks.len());
 }
