@@ -28,9 +28,10 @@ pub struct SourceFile {
 /// A `#` comment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
-    /// The text after `#`, up to (not including) the end of the line.
+    /// The text after `#`, up to the end of the line, without trailing
+    /// white space (spaces, tabs, carriage returns).
     pub text: String,
-    /// From the `#` to the end of the line.
+    /// From the `#` to the end of the text.
     pub span: Span,
     /// True when code precedes the comment on its line (`lanes a, b  # x`);
     /// false for a comment on a line of its own. The formatter keeps a

@@ -258,11 +258,15 @@ fn prescan(source: &str, file: FileId) -> Result<Vec<Comment>, Vec<Diagnostic>> 
                     .get(i..)
                     .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
                     .map_or(bytes.len(), |p| i + p);
-                let text_end = if end > i + 1 && bytes.get(end - 1) == Some(&b'\r') {
-                    end - 1
-                } else {
-                    end
-                };
+                // Trailing white space (a CRLF's `\r` included) is not part
+                // of the comment, so formatting cannot change a comment by
+                // moving it or by rewriting line ends.
+                let mut text_end = end;
+                while text_end > i + 1
+                    && matches!(bytes.get(text_end - 1), Some(b' ' | b'\t' | b'\r'))
+                {
+                    text_end -= 1;
+                }
                 let text = source.get(i + 1..text_end).unwrap_or("").to_owned();
                 comments.push(Comment {
                     text,

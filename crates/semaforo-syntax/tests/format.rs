@@ -175,3 +175,18 @@ fn comments_inside_a_broken_when_stay_before_their_operand() {
     assert_eq!(fmt_src(src), expected);
     assert_eq!(fmt_src(expected), expected);
 }
+
+#[test]
+fn trailing_white_space_in_comments_is_not_part_of_them() {
+    // Found by the `parse` fuzz target: a comment ending in several `\r`
+    // lost one per formatting round (the last was read as half of a CRLF).
+    let src = "\u{feff}# expect:byte ork,\r\r\r\r\nlanes a, b # x \t\r\n";
+    let file = parse(src, FileId(0)).unwrap();
+    let texts: Vec<&str> = file.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, [" expect:byte ork,", " x"]);
+    let out = format(&file);
+    let again = parse(&out, FileId(0)).unwrap();
+    let texts_again: Vec<&str> = again.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts_again, texts);
+    assert_eq!(format(&again), out);
+}
