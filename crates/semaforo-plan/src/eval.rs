@@ -127,7 +127,8 @@ impl Plan {
             // Only for a scratch made for another plan: grows once.
             scratch.vars.resize(self.vars, Node::ROOT);
         }
-        self.index
+        let proof = self
+            .index
             .candidates(decl, &mut scratch.bits, &mut scratch.bits2);
         let mut cx = Cx {
             decl,
@@ -141,7 +142,7 @@ impl Plan {
             while word != 0 {
                 let index = (w * 64) as u32 + word.trailing_zeros();
                 word &= word - 1;
-                self.run_rule(index, ctx, &mut cx, out, &mut lane);
+                self.run_rule(index, proof, ctx, &mut cx, out, &mut lane);
             }
         }
         for &(l, min) in self.thresholds.iter() {
@@ -153,11 +154,13 @@ impl Plan {
         Ok(())
     }
 
-    /// Evaluates rule `index` and records what it decides.
+    /// Evaluates candidate rule `index` and records what it decides;
+    /// `proof` is what the rule index proved for the declaration.
     #[inline]
     fn run_rule<'a>(
         &'a self,
         index: u32,
+        proof: u64,
         ctx: &EvalContext,
         cx: &mut Cx<'a, '_>,
         out: &mut Outcome,
@@ -171,7 +174,11 @@ impl Plan {
         }
         let when = match rule.cond {
             None => Some(true),
-            Some(op) => truth(self.eval(op, cx)),
+            // The index proved some conjuncts true: the others decide.
+            Some(op) => match self.index.rest(index, proof) {
+                Some(parts) => self.eval_and(parts, cx),
+                None => truth(self.eval(op, cx)),
+            },
         };
         match when {
             Some(true) => {}
@@ -195,6 +202,21 @@ impl Plan {
         out.fired.push(Fired { rule: index, draw });
         out.score = out.score.saturating_add(rule.score);
         *lane = (*lane).max(rule.lane);
+    }
+
+    /// The Kleene `and` of `parts` (*true* when empty), stopping at the
+    /// first *false* (evaluation has no side effects, so order is free).
+    #[inline]
+    fn eval_and<'a>(&'a self, parts: &[OpId], cx: &mut Cx<'a, '_>) -> Option<bool> {
+        let mut all = Some(true);
+        for &p in parts {
+            match truth(self.eval(p, cx)) {
+                Some(true) => {}
+                Some(false) => return Some(false),
+                None => all = None,
+            }
+        }
+        all
     }
 
     fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {

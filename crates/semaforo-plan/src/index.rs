@@ -192,7 +192,30 @@ pub(crate) struct RuleIndex {
     /// (for example `origin in [..]` next to an HS prefix guard), or
     /// `None` when no rule has one. A candidate must pass both levels.
     second: Option<SecondLevel>,
+    /// Per rule, the conjuncts left to evaluate once its value guards are
+    /// known to hold (see [`RuleIndex::rest`]).
+    rests: Box<[Rest]>,
+    /// The conjuncts of every [`Rest`], back to back.
+    parts: Box<[OpId]>,
 }
+
+/// What is left of a rule's condition when the index has proved its
+/// value guards true: a candidate whose guard fields are all present
+/// text passed each level by a map hit, so each of those guard conjuncts
+/// is *true*, and the Kleene `and` of the other conjuncts decides.
+#[derive(Clone, Copy, Debug, Default)]
+struct Rest {
+    /// The proof bits (see [`RuleIndex::candidates`]) the rule needs;
+    /// 0 when no guard of the rule can be left out.
+    need: u64,
+    /// The other conjuncts, `parts[start..start + len]`.
+    start: u32,
+    len: u32,
+}
+
+/// How many value-guard fields per level have a proof bit (the bits of
+/// level 1 are the low half of a `u64`, those of level 2 the high half).
+const PROOF_FIELDS: usize = 32;
 
 /// The second level of the index: rules without a second guard are in
 /// `always`; the others pass when their value guard is not certainly false.
@@ -348,10 +371,18 @@ fn set_all(bits: &mut [u64], rules: &[u32]) {
 
 /// Adds `rule` to the list of `key` in `map`.
 fn add(map: &mut HashMap<Box<str>, Vec<u32>, FxBuild>, key: &str, rule: u32) {
-    let list = map.entry(key.into()).or_default();
-    // A rule may list a value twice; keep each rule once per key.
-    if list.last() != Some(&rule) {
-        list.push(rule);
+    // Look up before inserting, so a key already seen (a country listed
+    // by many rules) costs no allocation.
+    match map.get_mut(key) {
+        // A rule may list a value twice; keep each rule once per key.
+        Some(list) => {
+            if list.last() != Some(&rule) {
+                list.push(rule);
+            }
+        }
+        None => {
+            map.insert(key.into(), vec![rule]);
+        }
     }
 }
 
@@ -366,8 +397,9 @@ type Building = HashMap<Box<str>, Vec<u32>, FxBuild>;
 /// Value guards being collected, one entry per field.
 type BuildingValues = Vec<(FieldId, Building, Vec<u32>)>;
 
-/// Records that `rule` is guarded by `field` taking one of `vs`.
-fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rule: u32) {
+/// Records that `rule` is guarded by `field` taking one of `vs`; returns
+/// the field's position among the level's guard fields.
+fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rule: u32) -> usize {
     let at = match values.iter().position(|(f, _, _)| *f == field) {
         Some(at) => at,
         None => {
@@ -381,6 +413,7 @@ fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rul
         }
         all.push(rule);
     }
+    at
 }
 
 fn freeze_values(values: BuildingValues, words: usize) -> Box<[ValueGuards]> {
@@ -396,11 +429,17 @@ fn freeze_values(values: BuildingValues, words: usize) -> Box<[ValueGuards]> {
 
 /// Marks the rules of `guards` whose value guard is not certainly false
 /// for `decl` (keeps INVARIANT (false-only)).
+/// Returns one bit per guard field (the first [`PROOF_FIELDS`]) that is
+/// present text, i.e. whose guards of the marked rules are *true*.
 #[inline]
-fn mark_values(guards: &[ValueGuards], decl: &Declaration, bits: &mut [u64]) {
-    for g in guards {
+fn mark_values(guards: &[ValueGuards], decl: &Declaration, bits: &mut [u64]) -> u64 {
+    let mut proof = 0u64;
+    for (i, g) in guards.iter().enumerate() {
         match decl.slot(Node::ROOT, g.field) {
             Slot::Text { start, len } => {
+                if i < PROOF_FIELDS {
+                    proof |= 1u64 << i;
+                }
                 if let Some(rules) = g.map.get(decl.text(start, len)) {
                     rules.mark(bits);
                 }
@@ -408,6 +447,52 @@ fn mark_values(guards: &[ValueGuards], decl: &Declaration, bits: &mut [u64]) {
             _ => g.all.mark(bits),
         }
     }
+    proof
+}
+
+/// The proof bit of guard field `at` on `level` (0 or 1), if it has one.
+fn proof_bit(level: u32, at: usize) -> Option<u64> {
+    (at < PROOF_FIELDS).then(|| 1u64 << (at as u32 + level * PROOF_FIELDS as u32))
+}
+
+/// The [`Rest`] of every rule from its conjuncts and removable guards;
+/// a second-level guard is removable only if that level exists (without
+/// it, nothing proved the guard).
+fn rests(
+    all_parts: &[OpId],
+    spans: &[(u32, u32, [Option<(OpId, u64)>; 2])],
+    second: bool,
+) -> (Box<[Rest]>, Box<[OpId]>) {
+    let mut parts = Vec::new();
+    let rests = spans
+        .iter()
+        .map(|&(start, len, [first, other])| {
+            let other = other.filter(|_| second);
+            let need = first.map_or(0, |(_, b)| b) | other.map_or(0, |(_, b)| b);
+            if need == 0 {
+                return Rest::default();
+            }
+            let mut drop = [first.map(|(op, _)| op), other.map(|(op, _)| op)];
+            let at = parts.len() as u32;
+            let own = all_parts
+                .get(start as usize..start as usize + len as usize)
+                .unwrap_or(&[]);
+            for &p in own {
+                // Leave out one occurrence of each proved guard.
+                if let Some(d) = drop.iter_mut().find(|d| **d == Some(p)) {
+                    *d = None;
+                } else {
+                    parts.push(p);
+                }
+            }
+            Rest {
+                need,
+                start: at,
+                len: parts.len() as u32 - at,
+            }
+        })
+        .collect();
+    (rests, parts.into_boxed_slice())
 }
 
 impl RuleIndex {
@@ -422,40 +507,61 @@ impl RuleIndex {
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
         let mut guarded = 0;
+        // Per rule: its conjuncts (in `all_parts`) and the value guards
+        // that a proof bit can leave out, `(conjunct, bit)` per level.
+        type Proofs = [Option<(OpId, u64)>; 2];
+        let mut all_parts: Vec<OpId> = Vec::new();
+        let mut spans: Vec<(u32, u32, Proofs)> = Vec::with_capacity(plan.conds.len());
         for (rule, cond) in plan.conds.iter().enumerate() {
             let rule = rule as u32;
-            let mut guards: Vec<Guard<'_>> = match cond {
+            let mut guards: Vec<(OpId, Guard<'_>)> = match cond {
                 Some(c) => {
                     conjuncts(plan, *c, &mut parts);
-                    parts.iter().filter_map(|&p| guard_of(plan, p)).collect()
+                    parts
+                        .iter()
+                        .filter_map(|&p| guard_of(plan, p).map(|g| (p, g)))
+                        .collect()
                 }
-                None => Vec::new(),
+                None => {
+                    parts.clear();
+                    Vec::new()
+                }
             };
+            let start = all_parts.len() as u32;
+            all_parts.extend_from_slice(&parts);
+            let mut proofs: Proofs = [None, None];
             // The best guard is the first level; the best remaining value
             // guard (another conjunct) is the second.
-            guards.sort_by_key(Guard::rank);
+            guards.sort_by_key(|(_, g)| g.rank());
             let mut rest = guards.into_iter();
             let best = rest.next();
-            let second = rest.find_map(|g| match g {
-                Guard::Value { field, values } => Some((field, values)),
+            let second = rest.find_map(|(op, g)| match g {
+                Guard::Value { field, values } => Some((op, field, values)),
                 Guard::Prefix { .. } => None,
             });
             match second {
-                Some((field, vs)) => add_value_guard(&mut values2, field, &vs, rule),
+                Some((op, field, vs)) => {
+                    let at = add_value_guard(&mut values2, field, &vs, rule);
+                    proofs[1] = proof_bit(1, at).map(|b| (op, b));
+                }
                 None => set_bit(&mut always2, rule),
             }
             match best {
                 None => set_bit(&mut always, rule),
-                Some(Guard::Value { field, values: vs }) => {
+                Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
-                    add_value_guard(&mut values, field, &vs, rule);
+                    let at = add_value_guard(&mut values, field, &vs, rule);
+                    proofs[0] = proof_bit(0, at).map(|b| (op, b));
                 }
-                Some(Guard::Prefix {
-                    list,
-                    record,
-                    field,
-                    patterns,
-                }) => {
+                Some((
+                    _,
+                    Guard::Prefix {
+                        list,
+                        record,
+                        field,
+                        patterns,
+                    },
+                )) => {
                     guarded += 1;
                     let key = (list, record, field);
                     let at = match prefixes.iter().position(|(k, _, _)| *k == key) {
@@ -473,6 +579,7 @@ impl RuleIndex {
                     }
                 }
             }
+            spans.push((start, parts.len() as u32, proofs));
         }
         // A second lookup per declaration pays only when the first level
         // lets many rules through, which takes many rules: with a few
@@ -482,7 +589,10 @@ impl RuleIndex {
             always: always2.into_boxed_slice(),
             values: freeze_values(values2, words),
         });
+        let (rests, parts) = rests(&all_parts, &spans, second.is_some());
         RuleIndex {
+            rests,
+            parts,
             always: always.into_boxed_slice(),
             values: freeze_values(values, words),
             second,
@@ -515,15 +625,21 @@ impl RuleIndex {
     /// that capacity; `second` is a work buffer). Keeps INVARIANT
     /// (false-only): each level leaves a rule out only when its guard is
     /// certainly false.
+    ///
+    /// Returns the proof bits: one per value-guard field (level 1 in the
+    /// low half, level 2 in the high half) that is present text in
+    /// `decl`. For such a field, a candidate guarded by it passed its level
+    /// by a map hit, so its guard conjunct is *true* (INVARIANT (proof),
+    /// used by [`RuleIndex::rest`]).
     pub(crate) fn candidates(
         &self,
         decl: &Declaration,
         bits: &mut Vec<u64>,
         second: &mut Vec<u64>,
-    ) {
+    ) -> u64 {
         bits.clear();
         bits.extend_from_slice(&self.always);
-        mark_values(&self.values, decl, bits);
+        let mut proof = mark_values(&self.values, decl, bits);
         for g in self.prefixes.iter() {
             let list = decl.slot(Node::ROOT, g.list);
             if !matches!(list, Slot::List { .. }) {
@@ -542,11 +658,27 @@ impl RuleIndex {
         if let Some(level) = &self.second {
             second.clear();
             second.extend_from_slice(&level.always);
-            mark_values(&level.values, decl, second);
+            proof |= mark_values(&level.values, decl, second) << PROOF_FIELDS;
             for (b, s) in bits.iter_mut().zip(second.iter()) {
                 *b &= *s;
             }
         }
+        proof
+    }
+
+    /// The conjuncts left to evaluate for candidate `rule` given the proof
+    /// bits of [`RuleIndex::candidates`] for the same declaration: `None`
+    /// when its whole condition must be evaluated, otherwise conjuncts
+    /// whose Kleene `and` equals the condition (every left-out conjunct is
+    /// a value guard proved *true*; empty means *true*).
+    #[inline]
+    pub(crate) fn rest(&self, rule: u32, proof: u64) -> Option<&[OpId]> {
+        let r = self.rests.get(rule as usize)?;
+        if r.need == 0 || r.need & proof != r.need {
+            return None;
+        }
+        self.parts
+            .get(r.start as usize..r.start as usize + r.len as usize)
     }
 
     /// Marks the rules of every pattern of `trie` that is a prefix of `t`.
@@ -600,7 +732,11 @@ impl RuleIndex {
                         .sum::<usize>()
             })
             .sum();
-        self.always.len() * 8 + values + prefixes
+        self.always.len() * 8
+            + values
+            + prefixes
+            + self.rests.len() * size_of::<Rest>()
+            + self.parts.len() * size_of::<OpId>()
     }
 }
 
@@ -709,6 +845,42 @@ mod tests {
         (0..plan.conds.len() as u32)
             .filter(|&r| bits[r as usize / 64] & (1 << (r % 64)) != 0)
             .collect()
+    }
+
+    /// The proof bits of `candidates` for a declaration.
+    fn proof(plan: &Plan, origin: Option<&str>) -> u64 {
+        let l = plan.layout();
+        let mut d = Declaration::new(l);
+        d.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+        if let Some(o) = origin {
+            d.set_text(l, Node::ROOT, FieldId(1), o).unwrap();
+        }
+        let e = d.push_element(l, Node::ROOT, FieldId(2)).unwrap();
+        d.set_text(l, e, FieldId(0), "8471000000").unwrap();
+        let (mut bits, mut second) = (Vec::new(), Vec::new());
+        plan.index.candidates(&d, &mut bits, &mut second)
+    }
+
+    #[test]
+    fn a_proved_guard_is_left_out_only_when_its_level_checked_it() {
+        let large = plan(240);
+        let small = plan(12);
+        // Large plan: the origin guard is the second level; with origin
+        // present, what is left of `origin in [..] and any(..)` is the
+        // `any` alone.
+        let p = proof(&large, Some("CN"));
+        let rest = large.index.rest(0, p).expect("origin is proved");
+        let cond = large.conds[0].unwrap();
+        let Op::And(_, any) = large.ops[cond.index()] else {
+            panic!("the condition is an `and`")
+        };
+        assert_eq!(rest, &[any]);
+        // A missing origin proves nothing: the whole condition runs.
+        let p = proof(&large, None);
+        assert!(large.index.rest(0, p).is_none());
+        // Small plan: no second level checked the origin, so it stays.
+        let p = proof(&small, Some("CN"));
+        assert!(small.index.rest(0, p).is_none());
     }
 
     #[test]
