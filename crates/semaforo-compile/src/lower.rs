@@ -397,7 +397,7 @@ impl<'p> Lowerer<'p> {
         match p {
             hir::Pattern::Inline(vs) => {
                 let vs: Vec<Constant> = vs.iter().map(constant).collect();
-                self.b.in_set(&vs).map_err(|e| plan_error(span, &e))
+                self.b.in_set_owned(vs).map_err(|e| plan_error(span, &e))
             }
             hir::Pattern::List(id) => {
                 if let Some(&s) = self.in_sets.get(id) {

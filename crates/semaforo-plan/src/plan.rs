@@ -30,7 +30,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
-use crate::sets::{Constant, ContainsSet, InSet, PrefixSet, SetError, Table};
+use crate::sets::{Constant, ContainsSet, FxBuild, InSet, PrefixSet, SetError, Table};
 
 // The evaluation types live in `eval`; they are re-exported here so the
 // whole plan API can be named from one module.
@@ -508,21 +508,23 @@ pub struct PlanBuilder {
     layout: Layout,
     ops: Vec<Op>,
     depth: Vec<u32>,
-    op_ids: HashMap<Op, OpId>,
+    op_ids: HashMap<Op, OpId, FxBuild>,
     numbers: Vec<Decimal>,
-    number_ids: HashMap<Decimal, NumberId>,
+    number_ids: HashMap<Decimal, NumberId, FxBuild>,
     text_arena: String,
     text_spans: Vec<(u32, u32)>,
-    text_ids: HashMap<Box<str>, TextId>,
+    text_ids: HashMap<Box<str>, TextId, FxBuild>,
     in_sets: Vec<InSet>,
-    in_set_ids: HashMap<Vec<Constant>, SetId>,
+    /// Interned `in` sets by [`InSet::content_hash`]; equal hashes are
+    /// told apart by [`InSet::same`].
+    in_set_ids: HashMap<u64, Vec<SetId>, FxBuild>,
     prefix_sets: Vec<PrefixSet>,
-    prefix_set_ids: HashMap<Vec<Box<str>>, PrefixSetId>,
+    prefix_set_ids: HashMap<Vec<Box<str>>, PrefixSetId, FxBuild>,
     contains_sets: Vec<ContainsSet>,
-    contains_set_ids: HashMap<Vec<Box<str>>, ContainsSetId>,
+    contains_set_ids: HashMap<Vec<Box<str>>, ContainsSetId, FxBuild>,
     tables: Vec<Table>,
     quants: Vec<Quant>,
-    quant_ids: HashMap<Quant, QuantId>,
+    quant_ids: HashMap<Quant, QuantId, FxBuild>,
     rules: Vec<RuleInfo>,
     conds: Vec<Option<OpId>>,
     vars: usize,
@@ -553,21 +555,21 @@ impl PlanBuilder {
             layout,
             ops: Vec::new(),
             depth: Vec::new(),
-            op_ids: HashMap::new(),
+            op_ids: HashMap::default(),
             numbers: Vec::new(),
-            number_ids: HashMap::new(),
+            number_ids: HashMap::default(),
             text_arena: String::new(),
             text_spans: Vec::new(),
-            text_ids: HashMap::new(),
+            text_ids: HashMap::default(),
             in_sets: Vec::new(),
-            in_set_ids: HashMap::new(),
+            in_set_ids: HashMap::default(),
             prefix_sets: Vec::new(),
-            prefix_set_ids: HashMap::new(),
+            prefix_set_ids: HashMap::default(),
             contains_sets: Vec::new(),
-            contains_set_ids: HashMap::new(),
+            contains_set_ids: HashMap::default(),
             tables: Vec::new(),
             quants: Vec::new(),
-            quant_ids: HashMap::new(),
+            quant_ids: HashMap::default(),
             rules: Vec::new(),
             conds: Vec::new(),
             vars: 0,
@@ -628,12 +630,26 @@ impl PlanBuilder {
     /// A membership set for `in` (interned by content). All values must be
     /// of one type.
     pub fn in_set(&mut self, values: &[Constant]) -> Result<SetId, PlanError> {
-        if let Some(&id) = self.in_set_ids.get(values) {
+        self.in_set_owned(values.to_vec())
+    }
+
+    /// [`PlanBuilder::in_set`] for values the caller no longer needs: texts
+    /// move into the set, so an inline list (one per rule) is not copied
+    /// again. Sets with the same values, in any order, are one set.
+    pub fn in_set_owned(&mut self, values: Vec<Constant>) -> Result<SetId, PlanError> {
+        let set = InSet::from_owned(values)?;
+        let hash = set.content_hash();
+        let in_sets = &self.in_sets;
+        let ids = self.in_set_ids.entry(hash).or_default();
+        if let Some(&id) = ids
+            .iter()
+            .find(|id| in_sets.get(id.index()).is_some_and(|s| s.same(&set)))
+        {
             return Ok(id);
         }
         let id = SetId(next_id(self.in_sets.len())?);
-        self.in_sets.push(InSet::new(values)?);
-        self.in_set_ids.insert(values.to_vec(), id);
+        ids.push(id);
+        self.in_sets.push(set);
         Ok(id)
     }
 

@@ -63,6 +63,21 @@ impl Hasher for FxHasher {
     }
 
     #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
@@ -205,6 +220,63 @@ impl InSet {
                 has_false: values.contains(&Constant::Bool(false)),
             },
         })
+    }
+
+    /// [`InSet::new`] from values the caller gives up: texts are moved
+    /// into the set, not copied.
+    pub(crate) fn from_owned(values: Vec<Constant>) -> Result<InSet, SetError> {
+        if !matches!(values.first(), Some(Constant::Text(_))) {
+            return InSet::new(&values);
+        }
+        let mut set = TextSet::with_capacity_and_hasher(values.len(), FxBuild::default());
+        for (index, v) in values.into_iter().enumerate() {
+            match v {
+                Constant::Text(t) => {
+                    set.insert(t);
+                }
+                _ => return Err(SetError::MixedTypes { index }),
+            }
+        }
+        Ok(InSet::Text(set))
+    }
+
+    /// A hash of the set's content that does not depend on the order of
+    /// its values, for interning equal sets.
+    pub(crate) fn content_hash(&self) -> u64 {
+        fn one(v: &impl std::hash::Hash) -> u64 {
+            let mut h = FxHasher::default();
+            v.hash(&mut h);
+            h.finish()
+        }
+        match self {
+            InSet::Text(s) => s.iter().fold(1u64, |acc, t| acc.wrapping_add(one(t))),
+            InSet::Number(v) => one(v).wrapping_add(2),
+            InSet::Date(v) => one(v).wrapping_add(3),
+            InSet::Bool {
+                has_true,
+                has_false,
+            } => 4 + u64::from(*has_true) + 2 * u64::from(*has_false),
+        }
+    }
+
+    /// Whether two sets hold the same values (so one can stand for both).
+    pub(crate) fn same(&self, other: &InSet) -> bool {
+        match (self, other) {
+            (InSet::Text(a), InSet::Text(b)) => a == b,
+            (InSet::Number(a), InSet::Number(b)) => a == b,
+            (InSet::Date(a), InSet::Date(b)) => a == b,
+            (
+                InSet::Bool {
+                    has_true: a,
+                    has_false: b,
+                },
+                InSet::Bool {
+                    has_true: c,
+                    has_false: d,
+                },
+            ) => a == c && b == d,
+            _ => false,
+        }
     }
 
     /// An estimate of the heap bytes held.

@@ -555,8 +555,11 @@ impl Checker {
         let inner = unparen(p);
         match &inner.kind {
             A::List(elems) => {
-                let mut values: Vec<Const> = Vec::new();
-                let mut spans: Vec<Span> = Vec::new();
+                let mut values: Vec<Const> = Vec::with_capacity(elems.len());
+                let mut spans: Vec<Span> = Vec::with_capacity(elems.len());
+                // A hash per kept value, so the duplicate check compares
+                // words, not texts (lists of a thousand entries exist).
+                let mut hashes: Vec<u64> = Vec::with_capacity(elems.len());
                 let mut ok = true;
                 for elem in elems {
                     match self.inline_literal(elem) {
@@ -594,7 +597,12 @@ impl Checker {
                                 self.diags.push(d);
                                 continue;
                             }
-                            if let Some(i) = values.iter().position(|v| *v == c) {
+                            let h = const_hash(&c);
+                            let dup = hashes
+                                .iter()
+                                .zip(&values)
+                                .position(|(&vh, v)| vh == h && *v == c);
+                            if let Some(i) = dup {
                                 let first = spans.get(i).copied().unwrap_or(elem.span);
                                 self.diags.push(
                                     Diagnostic::warning(
@@ -608,6 +616,7 @@ impl Checker {
                             } else {
                                 values.push(c);
                                 spans.push(elem.span);
+                                hashes.push(h);
                             }
                         }
                     }
@@ -1110,4 +1119,50 @@ impl Checker {
         );
         None
     }
+}
+
+/// A cheap hash of a constant for the duplicate check of inline lists
+/// (the multiply-rotate scheme of rustc's `FxHasher`; equal constants
+/// hash equally because `Const`'s `Hash` agrees with its `Eq`).
+fn const_hash(c: &Const) -> u64 {
+    use std::hash::{Hash, Hasher};
+    struct Fx(u64);
+    impl Fx {
+        fn add(&mut self, w: u64) {
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    impl Hasher for Fx {
+        fn write(&mut self, bytes: &[u8]) {
+            let mut chunks = bytes.chunks_exact(8);
+            for ch in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(ch);
+                self.add(u64::from_le_bytes(w));
+            }
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(chunks.remainder()) {
+                *d = *s;
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+        fn write_u8(&mut self, i: u8) {
+            self.add(u64::from(i));
+        }
+        fn write_u32(&mut self, i: u32) {
+            self.add(u64::from(i));
+        }
+        fn write_u64(&mut self, i: u64) {
+            self.add(i);
+        }
+        fn write_usize(&mut self, i: usize) {
+            self.add(i as u64);
+        }
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+    let mut h = Fx(0);
+    c.hash(&mut h);
+    h.finish()
 }
