@@ -194,6 +194,7 @@ impl Compiler {
             return (sources, Err(diagnostics));
         }
         let checked = check(&files);
+        drop_elsewhere(files);
         let result = match checked.program {
             Some(p) => {
                 let mut diagnostics = checked.diagnostics;
@@ -400,4 +401,21 @@ fn host_entries<'a>(
             span: Span::new(id, s, e),
         })
         .collect()
+}
+
+/// Drops the syntax trees on a short-lived thread: freeing a large
+/// ruleset's tree (hundreds of thousands of nodes) takes as long as
+/// checking it, and nothing waits for it. If no thread can be started,
+/// the trees are dropped here.
+fn drop_elsewhere(files: Vec<semaforo_syntax::ast::SourceFile>) {
+    // Small rulesets are not worth a thread.
+    const WORTH_A_THREAD: usize = 500;
+    let items: usize = files.iter().map(|f| f.items.len()).sum();
+    if items < WORTH_A_THREAD {
+        return;
+    }
+    // On failure `spawn` drops the closure, and with it the trees.
+    let _ = std::thread::Builder::new()
+        .name("semaforo-drop-ast".into())
+        .spawn(move || drop(files));
 }
