@@ -669,6 +669,14 @@ impl Builder {
                 while let Some(i) = k.eat(R::ident) {
                     lanes.push(self.ident(&i));
                 }
+                // pest's `a ~ (b ~ c)*` keeps the white space and comments
+                // it skipped before a repetition that matched nothing; the
+                // item ends with its last lane, so a comment after it is
+                // not inside it (the formatter places comments by span).
+                let span = match lanes.last() {
+                    Some(l) => Span::new(span.file, span.start, l.span.end),
+                    None => span,
+                };
                 Item::Lanes(Lanes { lanes, span })
             }
             R::threshold_item => {

@@ -190,3 +190,22 @@ fn trailing_white_space_in_comments_is_not_part_of_them() {
     assert_eq!(texts_again, texts);
     assert_eq!(format(&again), out);
 }
+
+#[test]
+fn a_comment_after_a_single_lane_stays_on_its_line() {
+    // Found by the `parse` fuzz target: pest's span of `lanes x` ran on over
+    // the comment after it, and the formatter moved that comment on the
+    // second round.
+    let src = "# exprs.1\"\nlanes lowix_l# ion \"0.1\"\nlanes lowix_l# ";
+    let once = fmt_src(src);
+    assert_eq!(
+        once,
+        "# exprs.1\"\nlanes lowix_l                     # ion \"0.1\"\nlanes lowix_l                     #\n"
+    );
+    assert_eq!(fmt_src(&once), once);
+    let lanes = parse("lanes green  # default\n", FileId(0)).unwrap();
+    let semaforo_syntax::ast::Item::Lanes(l) = &lanes.items[0] else {
+        panic!("not lanes");
+    };
+    assert_eq!((l.span.start, l.span.end), (0, 11));
+}

@@ -408,15 +408,11 @@ impl<'s> P<'s> {
                 while self.punct(b',').is_some() {
                     lanes.push(self.ident()?);
                 }
-                // pest's `a ~ b*` keeps the whitespace skipped before a
-                // repetition that matched nothing: with one lane the item
-                // runs on to the next token.
-                let end = match lanes.as_slice() {
-                    [_] => self.pos,
-                    _ => lanes
-                        .last()
-                        .map_or(kw.end as usize, |l| l.span.end as usize),
-                };
+                // The item ends with its last lane (the pest builder trims
+                // the white space pest keeps after a failed repetition).
+                let end = lanes
+                    .last()
+                    .map_or(kw.end as usize, |l| l.span.end as usize);
                 Item::Lanes(Lanes {
                     lanes,
                     span: self.span(start, end),
