@@ -226,6 +226,63 @@ impl Declaration {
         Ok((p, at, ty))
     }
 
+    /// Writes `value` into field `field` of `node` without looking the
+    /// field up in the layout: for a caller that resolved the field, and
+    /// checked `value` against its type, in a layout whose stamp is this
+    /// buffer's (a field handle). Only the slot's existence is checked, so
+    /// a wrong claim stores a value of another type, never out of range.
+    #[inline]
+    fn put_known(&mut self, node: Node, field: FieldId, value: Slot) -> Result<(), DeclError> {
+        let slot = self
+            .pools
+            .get_mut(node.record.0 as usize)
+            .and_then(|pool| {
+                pool.slots
+                    .get_mut(node.index as usize * pool.stride + field.0 as usize)
+            })
+            .ok_or(DeclError::NoSuchField)?;
+        *slot = value;
+        Ok(())
+    }
+
+    /// Sets a text field known to be text in this buffer's layout (see
+    /// `put_known`): the direct-binding fast path of a field handle whose
+    /// layout stamp is [`Declaration::stamp`].
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`,
+    /// [`DeclError::TooLarge`] past 4 GiB of text.
+    #[inline]
+    pub fn set_text_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        value: &str,
+    ) -> Result<(), DeclError> {
+        let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
+        let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
+        start.checked_add(len).ok_or(DeclError::TooLarge)?;
+        // Claim the slot first, so a failure leaves the text untouched.
+        self.put_known(node, field, Slot::Text { start, len })?;
+        self.text.push_str(value);
+        Ok(())
+    }
+
+    /// Sets a number field known to be a number in this buffer's layout
+    /// (see [`Declaration::set_text_known`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn set_number_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        value: Decimal,
+    ) -> Result<(), DeclError> {
+        self.put_known(node, field, Slot::Number(value))
+    }
+
     /// Writes a slot found by [`Declaration::locate`].
     #[inline]
     fn write(&mut self, p: usize, at: usize, value: Slot) -> Result<(), DeclError> {

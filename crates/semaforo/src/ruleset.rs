@@ -72,6 +72,10 @@ pub struct FieldHandle {
     record: RecordId,
     field: FieldId,
     ty: FieldType,
+    /// The stamp of the layout the field was resolved in: a declaration
+    /// with the same stamp has this field with this type, so binding skips
+    /// the layout lookup.
+    stamp: u64,
 }
 
 impl FieldHandle {
@@ -174,9 +178,12 @@ impl Declaration {
     #[inline]
     pub fn set_text(&mut self, at: Element, h: FieldHandle, value: &str) -> Result<(), InputError> {
         self.check(at, h)?;
-        let r = self
-            .inner
-            .set_text(self.ruleset.inner.plan.layout(), at, h.field, value);
+        let r = if h.stamp == self.inner.stamp() && h.ty == FieldType::Text {
+            self.inner.set_text_known(at, h.field, value)
+        } else {
+            self.inner
+                .set_text(self.ruleset.inner.plan.layout(), at, h.field, value)
+        };
         self.wrap(h, r)
     }
 
@@ -189,9 +196,12 @@ impl Declaration {
         value: Decimal,
     ) -> Result<(), InputError> {
         self.check(at, h)?;
-        let r = self
-            .inner
-            .set_number(self.ruleset.inner.plan.layout(), at, h.field, value);
+        let r = if h.stamp == self.inner.stamp() && h.ty == FieldType::Number {
+            self.inner.set_number_known(at, h.field, value)
+        } else {
+            self.inner
+                .set_number(self.ruleset.inner.plan.layout(), at, h.field, value)
+        };
         self.wrap(h, r)
     }
 
@@ -382,6 +392,7 @@ impl Ruleset {
                     record,
                     field: id,
                     ty: f.ty,
+                    stamp: layout.stamp(),
                 });
             }
             match f.ty {
