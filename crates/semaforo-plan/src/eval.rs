@@ -68,6 +68,8 @@ pub struct Scratch {
     bits: Vec<u64>,
     /// The rule index's work buffer (its second level).
     bits2: Vec<u64>,
+    /// The candidate rules in ruleset order (capacity: every rule).
+    list: Vec<u32>,
 }
 
 struct Cx<'a, 's> {
@@ -104,6 +106,7 @@ impl Plan {
             lower: String::with_capacity(256),
             bits: Vec::with_capacity(self.index.words()),
             bits2: Vec::with_capacity(self.index.words()),
+            list: Vec::with_capacity(self.hot.len()),
         }
     }
 
@@ -136,14 +139,36 @@ impl Plan {
             vars: &mut scratch.vars,
             lower: &mut scratch.lower,
         };
-        let mut lane = 0u16;
+        // The candidates as a list first: a tight loop over the bitset,
+        // then one pass that reads each candidate's records, so their
+        // cache misses overlap instead of waiting on one another.
+        let list = &mut scratch.list;
+        list.clear();
         for (w, &word) in scratch.bits.iter().enumerate() {
             let mut word = word;
             while word != 0 {
-                let index = (w * 64) as u32 + word.trailing_zeros();
+                list.push((w * 64) as u32 + word.trailing_zeros());
                 word &= word - 1;
-                self.run_rule(index, proof, ctx, &mut cx, out, &mut lane);
             }
+        }
+        if list.len() > 1 {
+            let mut touched = 0u64;
+            for &index in list.iter() {
+                touched ^= self
+                    .hot
+                    .get(index as usize)
+                    .map_or(0, |r| u64::from(r.sample));
+                if let Some(op) = self.index.touch(index) {
+                    // Its first op too (a quantifier or a comparison).
+                    let first = self.ops.get(op.0 as usize);
+                    touched ^= u64::from(matches!(first, Some(Op::Quant(_))));
+                }
+            }
+            std::hint::black_box(touched);
+        }
+        let mut lane = 0u16;
+        for &index in list.iter() {
+            self.run_rule(index, proof, ctx, &mut cx, out, &mut lane);
         }
         for &(l, min) in self.thresholds.iter() {
             if out.score >= min {
