@@ -143,14 +143,7 @@ impl Plan {
         // then one pass that reads each candidate's records, so their
         // cache misses overlap instead of waiting on one another.
         let list = &mut scratch.list;
-        list.clear();
-        for (w, &word) in scratch.bits.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                list.push((w * 64) as u32 + word.trailing_zeros());
-                word &= word - 1;
-            }
-        }
+        list_bits(&scratch.bits, list);
         if list.len() > 1 {
             let mut touched = 0u64;
             for &index in list.iter() {
@@ -465,6 +458,23 @@ impl Plan {
         if let Some(slot) = cx.vars.get_mut(var as usize) {
             *slot = node;
         }
+    }
+}
+
+/// The set bits of `bits` in ascending order into `list` (cleared first).
+/// Kept out of line so its counters stay in registers: inlined into
+/// `evaluate`, they were spilled to the stack, a store and a load per word.
+#[inline(never)]
+fn list_bits(bits: &[u64], list: &mut Vec<u32>) {
+    list.clear();
+    let mut base = 0u32;
+    for &word in bits {
+        let mut word = word;
+        while word != 0 {
+            list.push(base + word.trailing_zeros());
+            word &= word - 1;
+        }
+        base = base.wrapping_add(64);
     }
 }
 
