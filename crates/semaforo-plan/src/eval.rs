@@ -252,6 +252,37 @@ impl Plan {
         }
     }
 
+    /// The value of a scalar field.
+    #[inline]
+    fn field<'a>(base: Base, field: crate::layout::FieldId, cx: &Cx<'a, '_>) -> Value<'a> {
+        let Some(node) = Self::node(cx, base) else {
+            return Value::Missing;
+        };
+        match cx.decl.slot(node, field) {
+            Slot::Missing | Slot::List { .. } => Value::Missing,
+            Slot::Bool(b) => Value::Bool(b),
+            Slot::Number(n) => Value::Number(n),
+            Slot::Date(d) => Value::Date(d),
+            Slot::Text { start, len } => Value::Text(cx.decl.text(start, len)),
+        }
+    }
+
+    /// Evaluates an operand: the leaves that operators read most (a
+    /// field, a text or number constant) without a recursive call, the
+    /// rest through [`Plan::eval`]. Same value as `eval`.
+    #[inline(always)]
+    fn operand<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        match self.ops.get(id.0 as usize) {
+            Some(&Op::Field { base, field }) => Self::field(base, field, cx),
+            Some(&Op::Text(t)) => Value::Text(self.text(t)),
+            Some(&Op::Number(n)) => self
+                .numbers
+                .get(n.0 as usize)
+                .map_or(Value::Missing, |&d| Value::Number(d)),
+            _ => self.eval(id, cx),
+        }
+    }
+
     /// Evaluates one op. Recursion depth is bounded by INVARIANT (depth).
     fn eval<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         let Some(&op) = self.ops.get(id.0 as usize) else {
@@ -266,18 +297,7 @@ impl Plan {
             Op::Text(t) => Value::Text(self.text(t)),
             Op::Date(d) => Value::Date(d),
             Op::Today => Value::Date(cx.today),
-            Op::Field { base, field } => {
-                let Some(node) = Self::node(cx, base) else {
-                    return Value::Missing;
-                };
-                match cx.decl.slot(node, field) {
-                    Slot::Missing | Slot::List { .. } => Value::Missing,
-                    Slot::Bool(b) => Value::Bool(b),
-                    Slot::Number(n) => Value::Number(n),
-                    Slot::Date(d) => Value::Date(d),
-                    Slot::Text { start, len } => Value::Text(cx.decl.text(start, len)),
-                }
-            }
+            Op::Field { base, field } => Self::field(base, field, cx),
             Op::Neg(a) => match self.eval(a, cx) {
                 Value::Number(n) => Value::Number(n.neg()),
                 _ => Value::Missing,
@@ -306,7 +326,8 @@ impl Plan {
                 }
             }
             Op::Arith(k, a, b) => {
-                let (Value::Number(x), Value::Number(y)) = (self.eval(a, cx), self.eval(b, cx))
+                let (Value::Number(x), Value::Number(y)) =
+                    (self.operand(a, cx), self.operand(b, cx))
                 else {
                     return Value::Missing;
                 };
@@ -323,13 +344,13 @@ impl Plan {
                 }
                 _ => Value::Missing,
             },
-            Op::Cmp(k, a, b) => compare(k, self.eval(a, cx), self.eval(b, cx)),
+            Op::Cmp(k, a, b) => compare(k, self.operand(a, cx), self.operand(b, cx)),
             Op::In {
                 value,
                 set,
                 negated,
             } => {
-                let v = self.eval(value, cx);
+                let v = self.operand(value, cx);
                 if v == Value::Missing {
                     return Value::Missing;
                 }
@@ -338,21 +359,22 @@ impl Plan {
                 };
                 Value::Bool(s.contains(v) != negated)
             }
-            Op::StartsWith(t, p) => match (self.eval(t, cx), self.eval(p, cx)) {
+            Op::StartsWith(t, p) => match (self.operand(t, cx), self.operand(p, cx)) {
                 (Value::Text(t), Value::Text(p)) => Value::Bool(t.starts_with(p)),
                 _ => Value::Missing,
             },
-            Op::StartsWithAny(t, s) => match (self.eval(t, cx), self.prefix_sets.get(s.0 as usize))
-            {
-                (Value::Text(t), Some(s)) => Value::Bool(s.matches(t)),
-                _ => Value::Missing,
-            },
-            Op::Contains(t, p) => match (self.eval(t, cx), self.eval(p, cx)) {
+            Op::StartsWithAny(t, s) => {
+                match (self.operand(t, cx), self.prefix_sets.get(s.0 as usize)) {
+                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t)),
+                    _ => Value::Missing,
+                }
+            }
+            Op::Contains(t, p) => match (self.operand(t, cx), self.operand(p, cx)) {
                 (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p)),
                 _ => Value::Missing,
             },
             Op::ContainsAny(t, s) => {
-                match (self.eval(t, cx), self.contains_sets.get(s.0 as usize)) {
+                match (self.operand(t, cx), self.contains_sets.get(s.0 as usize)) {
                     (Value::Text(t), Some(s)) => {
                         cx.lower.clear();
                         push_lower(cx.lower, t);
@@ -368,7 +390,7 @@ impl Plan {
                 Some(q) => self.quant(q, cx),
                 None => Value::Missing,
             },
-            Op::Lookup(t, k) => match (self.eval(k, cx), self.tables.get(t.0 as usize)) {
+            Op::Lookup(t, k) => match (self.operand(k, cx), self.tables.get(t.0 as usize)) {
                 (Value::Text(k), Some(t)) => t.get(k).map_or(Value::Missing, |c| c.value()),
                 _ => Value::Missing,
             },
