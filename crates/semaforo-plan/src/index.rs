@@ -36,6 +36,11 @@
 //! of its top-level conjuncts is *false* for the declaration; kept by
 //! [`RuleIndex::candidates`], which treats every value other than present
 //! text as "candidate".
+//!
+//! INVARIANT (proof): when a value-guard field is present text, every
+//! candidate guarded by it on a level that was checked passed by a map
+//! hit, so that guard conjunct is *true*; [`RuleIndex::rest`] then leaves
+//! it out and the evaluator evaluates only the rule's other conjuncts.
 
 use std::collections::HashMap;
 
