@@ -400,37 +400,89 @@ fn set_all(bits: &mut [u64], rules: &[u32]) {
     }
 }
 
-/// Adds `rule` to the list of `key` in `map`.
-fn add(map: &mut HashMap<Box<str>, Vec<u32>, FxBuild>, key: &str, rule: u32) {
-    // Look up before inserting, so a key already seen (a country listed
-    // by many rules) costs no allocation.
-    match map.get_mut(key) {
-        // A rule may list a value twice; keep each rule once per key.
-        Some(list) => {
-            if list.last() != Some(&rule) {
-                list.push(rule);
+/// The value guards of one field while they are being collected: each
+/// distinct value (borrowed from the plan) gets a dense number, and every
+/// `(number, rule)` pair goes into one flat vector, so collecting costs
+/// no allocation per value; [`Building::freeze`] allocates each final
+/// key and rule list once, at its exact size, into a map sized once.
+#[derive(Default)]
+struct Building<'p> {
+    /// Value -> its dense number.
+    numbers: HashMap<&'p str, u32, FxBuild>,
+    /// The values by number.
+    keys: Vec<&'p str>,
+    /// `(value number, rule)`, rules in increasing order.
+    pairs: Vec<(u32, u32)>,
+}
+
+impl<'p> Building<'p> {
+    /// Adds `rule` to the rules of `key`.
+    fn add(&mut self, key: &'p str, rule: u32) {
+        let next = self.keys.len() as u32;
+        let number = *self.numbers.entry(key).or_insert(next);
+        if number == next {
+            self.keys.push(key);
+        }
+        self.pairs.push((number, rule));
+    }
+
+    /// The final map: value -> its rules (each rule once, in increasing
+    /// order), shaped by [`RuleSet::new`].
+    fn freeze(self, words: usize) -> RuleMap {
+        // A counting sort by value number keeps each value's rules in
+        // the order they were added, which is increasing.
+        let mut starts = vec![0u32; self.keys.len() + 1];
+        for &(number, _) in &self.pairs {
+            if let Some(c) = starts.get_mut(number as usize + 1) {
+                *c += 1;
             }
         }
-        None => {
-            map.insert(key.into(), vec![rule]);
+        let mut total = 0u32;
+        for c in &mut starts {
+            total += *c;
+            *c = total;
         }
+        let mut fill = starts.clone();
+        let mut sorted = vec![0u32; self.pairs.len()];
+        for &(number, rule) in &self.pairs {
+            if let Some(at) = fill.get_mut(number as usize) {
+                if let Some(slot) = sorted.get_mut(*at as usize) {
+                    *slot = rule;
+                }
+                *at += 1;
+            }
+        }
+        let mut map = RuleMap::with_capacity_and_hasher(self.keys.len(), FxBuild::default());
+        for (key, bounds) in self.keys.iter().zip(starts.windows(2)) {
+            let (start, end) = match bounds {
+                [s, e] => (*s as usize, *e as usize),
+                _ => continue,
+            };
+            let own = sorted.get(start..end).unwrap_or(&[]);
+            // A rule may list a value twice; keep each rule once per key.
+            let mut rules = Vec::with_capacity(own.len());
+            for &r in own {
+                if rules.last() != Some(&r) {
+                    rules.push(r);
+                }
+            }
+            map.insert(Box::from(*key), RuleSet::new(rules, words));
+        }
+        map
     }
 }
 
-fn freeze(map: HashMap<Box<str>, Vec<u32>, FxBuild>, words: usize) -> RuleMap {
-    map.into_iter()
-        .map(|(k, v)| (k, RuleSet::new(v, words)))
-        .collect()
-}
-
-type Building = HashMap<Box<str>, Vec<u32>, FxBuild>;
-
 /// Value guards being collected, one entry per field.
-type BuildingValues = Vec<(FieldId, Building, Vec<u32>)>;
+type BuildingValues<'p> = Vec<(FieldId, Building<'p>, Vec<u32>)>;
 
 /// Records that `rule` is guarded by `field` taking one of `vs`; returns
 /// the field's position among the level's guard fields.
-fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rule: u32) -> usize {
+fn add_value_guard<'p>(
+    values: &mut BuildingValues<'p>,
+    field: FieldId,
+    vs: &[&'p str],
+    rule: u32,
+) -> usize {
     let at = match values.iter().position(|(f, _, _)| *f == field) {
         Some(at) => at,
         None => {
@@ -438,9 +490,9 @@ fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rul
             values.len() - 1
         }
     };
-    if let Some((_, map, all)) = values.get_mut(at) {
+    if let Some((_, building, all)) = values.get_mut(at) {
         for v in vs {
-            add(map, v, rule);
+            building.add(v, rule);
         }
         all.push(rule);
     }
@@ -450,9 +502,9 @@ fn add_value_guard(values: &mut BuildingValues, field: FieldId, vs: &[&str], rul
 fn freeze_values(values: BuildingValues, words: usize) -> Box<[ValueGuards]> {
     values
         .into_iter()
-        .map(|(field, map, all)| ValueGuards {
+        .map(|(field, building, all)| ValueGuards {
             field,
-            map: freeze(map, words),
+            map: building.freeze(words),
             all: RuleSet::new(all, words),
         })
         .collect()
@@ -998,5 +1050,30 @@ mod tests {
             };
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn collected_value_guards_keep_each_rule_once_in_order() {
+        let mut b = Building::default();
+        for (key, rule) in [
+            ("CN", 3),
+            ("VN", 3),
+            ("CN", 3),
+            ("CN", 7),
+            ("US", 9),
+            ("VN", 12),
+        ] {
+            b.add(key, rule);
+        }
+        let map = b.freeze(0);
+        let rules = |k: &str| match map.get(k) {
+            Some(RuleSet::List(r)) => r.to_vec(),
+            other => panic!("{k}: {other:?}"),
+        };
+        assert_eq!(map.len(), 3);
+        assert_eq!(rules("CN"), [3, 7]);
+        assert_eq!(rules("VN"), [3, 12]);
+        assert_eq!(rules("US"), [9]);
+        assert!(map.get("MX").is_none());
     }
 }

@@ -1,0 +1,91 @@
+//! Compile time of the issue-6 workload, by phase, for wall-clock medians
+//! and `valgrind --tool=callgrind` instruction counts. See the "Compile
+//! time" section of `docs/performance.md`.
+//!
+//! ```text
+//! cargo build --release -p semaforo-benches --example compile_time
+//! target/release/examples/compile_time 10000 7        # 7 runs, min/median
+//! valgrind --tool=callgrind --toggle-collect='*phase_*' \
+//!     target/release/examples/compile_time 10000 1
+//! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use semaforo::Compiler;
+use semaforo_benches::Workload;
+
+#[inline(never)]
+fn phase_parse(source: &str) -> semaforo_syntax::ast::SourceFile {
+    semaforo_syntax::parse(source, semaforo_syntax::FileId(0)).unwrap()
+}
+
+#[inline(never)]
+fn phase_check(file: &semaforo_syntax::ast::SourceFile) -> semaforo_compile::hir::Program {
+    semaforo_compile::check::check(std::slice::from_ref(file))
+        .program
+        .unwrap()
+}
+
+#[inline(never)]
+fn phase_lower(program: &semaforo_compile::hir::Program) -> impl Sized {
+    semaforo_compile::lower::lower(program, &Default::default()).unwrap()
+}
+
+#[inline(never)]
+fn phase_compile(source: &str) -> semaforo::Ruleset {
+    let mut c = Compiler::new();
+    c.add_source("bench.sem", source);
+    c.compile().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).map_or(10_000, |a| a.parse().unwrap());
+    let runs: usize = args.get(2).map_or(7, |a| a.parse().unwrap());
+    let source = Workload::generate(n, 1, 1).source();
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let file = phase_parse(&source);
+        let parse = ms(t);
+        let t = Instant::now();
+        let program = phase_check(&file);
+        let check = ms(t);
+        drop(file);
+        let t = Instant::now();
+        let plan = phase_lower(&program);
+        let lower = ms(t);
+        black_box(plan);
+        drop(program);
+        let t = Instant::now();
+        let rs = phase_compile(&source);
+        let compile = ms(t);
+        black_box(rs);
+        rows.push([parse, check, lower, compile]);
+    }
+    let names = ["parse", "check", "lower", "Compiler::compile"];
+    for (i, name) in names.iter().enumerate() {
+        let mut v: Vec<f64> = rows.iter().map(|r| r[i]).collect();
+        v.sort_by(f64::total_cmp);
+        println!(
+            "{name:>18}: min {:7.1} ms  median {:7.1} ms  ({} runs, N={n})",
+            v[0],
+            v[v.len() / 2],
+            v.len()
+        );
+    }
+}
