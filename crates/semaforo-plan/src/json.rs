@@ -30,7 +30,7 @@ use std::fmt;
 use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
 use crate::decl::{DeclError, Declaration, Node};
-use crate::layout::{FieldId, FieldType, Layout, RecordId};
+use crate::layout::{Field, FieldId, FieldType, Layout, RecordId};
 
 /// The largest JSON text accepted for one declaration: 64 MiB.
 pub const MAX_JSON_BYTES: usize = 64 << 20;
@@ -661,11 +661,21 @@ impl<'a> Parser<'a, '_> {
                     Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("a string"))),
                     None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
                 }
-                let key = self.string()?;
+                // Most keys are a schema field's name spelled plainly: match
+                // it in place, without scanning the string first.
+                let (key, found) = match fast_key(self.input, key_at, &record.fields, hint) {
+                    Some((fid, end)) => {
+                        self.pos = end + 1;
+                        (Str::Input(key_at + 1, end), Some(fid))
+                    }
+                    None => {
+                        let key = self.string()?;
+                        (key, self.lookup(node.record, self.str_bytes(key), hint))
+                    }
+                };
                 self.expect_byte(b':', "`:`")?;
                 self.skip_ws();
-                let name = self.str_bytes(key);
-                match self.lookup(node.record, name, hint) {
+                match found {
                     Some(fid) => {
                         let i = fid.0 as usize;
                         hint = i + 1;
@@ -879,6 +889,13 @@ impl<'a> Parser<'a, '_> {
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
             (b'-' | b'0'..=b'9', FieldType::Number) => {
+                if let Some((v, end)) = short_number(self.input, at) {
+                    self.pos = end;
+                    self.decl
+                        .set_number(self.layout, node, fid, v)
+                        .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
+                    return Ok(());
+                }
                 let (a, b) = self.number()?;
                 if b - a > MAX_NUMBER_BYTES {
                     return Err(self.err_at(at, BindErrorKind::NumberTooLong));
@@ -1052,6 +1069,108 @@ impl<'a> Parser<'a, '_> {
         self.b.key_bytes.truncate(bytes_base);
         Ok(())
     }
+}
+
+/// Matches the key whose opening quote is at `quote` against the names of
+/// `fields` spelled plainly (no escapes), trying field `hint` first. Returns
+/// the field and the position of the closing quote.
+///
+/// A match is exactly what [`Parser::string`] followed by a lookup would
+/// find: the name's bytes contain no byte that ends a plain run (checked
+/// here), so the input bytes are the decoded key and the quote after them
+/// closes it. Anything else (an escape, an unknown key) returns `None` and
+/// takes the general path.
+#[inline]
+fn fast_key(input: &[u8], quote: usize, fields: &[Field], hint: usize) -> Option<(FieldId, usize)> {
+    let start = quote.checked_add(1)?;
+    let rest = input.get(start..)?;
+    let first = *rest.first()?;
+    let matches = |name: &[u8]| -> bool {
+        rest.get(name.len()) == Some(&b'"')
+            && rest.iter().zip(name).all(|(&a, &b)| a == b && !ends_run(b))
+    };
+    let found = |i: usize, name: &[u8]| -> Option<(FieldId, usize)> {
+        Some((FieldId(u32::try_from(i).ok()?), start + name.len()))
+    };
+    if let Some(f) = fields.get(hint)
+        && matches(f.name.as_bytes())
+    {
+        return found(hint, f.name.as_bytes());
+    }
+    for (i, f) in fields.iter().enumerate() {
+        let name = f.name.as_bytes();
+        // The first byte decides most misses (an empty name compares the
+        // quote itself).
+        if name.first().map_or(first == b'"', |&b| b == first) && matches(name) {
+            return found(i, name);
+        }
+    }
+    None
+}
+
+/// Reads the common short number forms (`12`, `-0.5`, `8603.57`: at most
+/// twelve integer and six fractional digits, no exponent) starting at
+/// `at`, in one pass with 64-bit arithmetic. Returns the value and the
+/// position after the token, or `None` for anything else (longer numbers,
+/// exponents, leading zeros, syntax errors), which takes the general path:
+/// where this returns a value, [`Parser::number`] and [`Decimal::parse`]
+/// would read the same token and the same value.
+#[inline]
+fn short_number(input: &[u8], at: usize) -> Option<(Decimal, usize)> {
+    let mut pos = at;
+    let negative = input.get(pos) == Some(&b'-');
+    if negative {
+        pos += 1;
+    }
+    let int_start = pos;
+    let mut int: u64 = 0;
+    while let Some(&b) = input.get(pos) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        int = int * 10 + u64::from(b - b'0');
+        pos += 1;
+        if pos - int_start > 12 {
+            return None;
+        }
+    }
+    let int_len = pos - int_start;
+    // JSON wants a digit, and forbids leading zeros such as `012`.
+    if int_len == 0 || (int_len > 1 && input.get(int_start) == Some(&b'0')) {
+        return None;
+    }
+    let mut scaled = int * 1_000_000;
+    if input.get(pos) == Some(&b'.') {
+        pos += 1;
+        let frac_start = pos;
+        let mut frac: u64 = 0;
+        while let Some(&b) = input.get(pos) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            frac = frac * 10 + u64::from(b - b'0');
+            pos += 1;
+            if pos - frac_start > 6 {
+                return None;
+            }
+        }
+        let frac_len = pos - frac_start;
+        let unit = match frac_len {
+            1 => 100_000,
+            2 => 10_000,
+            3 => 1_000,
+            4 => 100,
+            5 => 10,
+            6 => 1,
+            _ => return None,
+        };
+        scaled += frac * unit;
+    }
+    if matches!(input.get(pos), Some(b'e' | b'E')) {
+        return None;
+    }
+    let raw = i128::from(scaled);
+    Some((Decimal::from_raw(if negative { -raw } else { raw })?, pos))
 }
 
 /// Byte equality for short names, without a call into `memcmp`.
@@ -1332,7 +1451,76 @@ fn plain_run(s: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ends_run, plain_run};
+    use super::{Decimal, ends_run, plain_run, short_number};
+
+    #[test]
+    fn short_number_agrees_with_the_general_reader_or_declines() {
+        // Tokens of every short shape, with what may follow them in JSON
+        // (and some bytes that make the token invalid).
+        let tokens = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "12",
+            "012",
+            "-012",
+            "0.5",
+            "-0.5",
+            "8603.57",
+            "1183.45",
+            "1.",
+            "1.0",
+            "1.000000",
+            "1.0000001",
+            "0.123456",
+            "0.1234567",
+            "999999999999",
+            "9999999999999",
+            "999999999999.999999",
+            "-999999999999.999999",
+            "1e3",
+            "1E3",
+            "1.5e-2",
+            "-",
+            "-.5",
+            ".5",
+            "00",
+            "1.2.3",
+        ];
+        for t in tokens {
+            for tail in ["", ",", "}", " ", "]", "x", ".", "e"] {
+                let text = format!("{t}{tail}");
+                let Some((v, end)) = short_number(text.as_bytes(), 0) else {
+                    continue;
+                };
+                // The token it consumed is a whole JSON number the general
+                // reader accepts with the same value, and it stopped where
+                // the general scanner stops.
+                let token = &text[..end];
+                let parsed = Decimal::parse(token).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+                assert_eq!(parsed.value, v, "{text}");
+                assert!(!parsed.rounded, "{text}");
+                let next = text.as_bytes().get(end).copied();
+                assert!(
+                    !matches!(next, Some(b'0'..=b'9' | b'e' | b'E')),
+                    "{text} stopped at {end}"
+                );
+                if next == Some(b'.') {
+                    assert!(token.contains('.'), "{text}");
+                }
+            }
+        }
+        assert!(short_number(b"8603.57,", 0).is_some());
+        assert!(short_number(b"1e3", 0).is_none());
+        assert!(short_number(b"012", 0).is_none());
+        assert!(short_number(b"0.1234567", 0).is_none());
+        assert!(short_number(b"9999999999999", 0).is_none());
+        assert_eq!(
+            short_number(b"-12.5]", 0).map(|(v, e)| (v.raw(), e)),
+            Some((-12_500_000, 5))
+        );
+    }
 
     #[test]
     fn plain_run_finds_the_first_stop_byte_like_a_bytewise_scan() {
