@@ -1,4 +1,4 @@
-//! The semantic checker: the ASTs of a ruleset's files -> [`hir::Program`].
+//! The semantic checker: the ASTs of a ruleset's files -> [`crate::hir::Program`].
 //!
 //! [`check`] resolves every name (fields, records, lists, tables, lanes,
 //! quantifier variables, rule ids), type-checks every expression against

@@ -1,6 +1,6 @@
 //! Test support: a reference interpreter of SPEC §3 and random generators.
 //!
-//! - [`reference`] evaluates a checked [`semaforo_compile::hir::Program`]
+//! - [`reference`](mod@reference) evaluates a checked [`semaforo_compile::hir::Program`]
 //!   straight from the spec, as the oracle the optimised plan is compared to.
 //! - [`generate`] builds random layouts, well-typed programs, external lists and
 //!   tables, and declarations (as [`generate::Recipe`]s that can be bound to any
