@@ -32,7 +32,6 @@ use crate::decl::{Declaration, Node, Slot};
 use crate::outcome::{Fired, Outcome};
 use crate::plan::{ArithOp, Base, CmpOp, Op, OpId, Plan, QuantKind};
 use crate::sample::{self, SamplingKey};
-use crate::sets::push_lower;
 use crate::text::contains_ci;
 use crate::value::Value;
 
@@ -375,11 +374,7 @@ impl Plan {
             },
             Op::ContainsAny(t, s) => {
                 match (self.operand(t, cx), self.contains_sets.get(s.0 as usize)) {
-                    (Value::Text(t), Some(s)) => {
-                        cx.lower.clear();
-                        push_lower(cx.lower, t);
-                        Value::Bool(s.matches_lowered(cx.lower))
-                    }
+                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t, cx.lower)),
                     _ => Value::Missing,
                 }
             }

@@ -374,6 +374,135 @@ pub(crate) struct ContainsSet {
     any_text: bool,
     /// `None` when there are no non-empty patterns.
     automaton: Option<AhoCorasick>,
+    /// For small sets, a dense DFA that also folds ASCII case, so ASCII
+    /// texts are matched without being lowercased first.
+    small: Option<SmallDfa>,
+}
+
+/// Pattern bytes up to which a `contains` set also gets a [`SmallDfa`]
+/// (at most 1,025 states of 512 bytes each).
+const SMALL_DFA_MAX_BYTES: usize = 1024;
+
+/// The flag of a transition into a state where some pattern ends.
+const SMALL_DFA_MATCH: u16 = 0x8000;
+
+/// A dense Aho–Corasick DFA over bytes, built for `is_match` only: a
+/// transition into a state where some pattern ends (itself or through its
+/// failure links) carries [`SMALL_DFA_MATCH`]. Transitions on ASCII
+/// uppercase bytes are those of the lowercase bytes, which is
+/// `to_ascii_lowercase` applied to the text, since the (lowercased)
+/// patterns contain no ASCII uppercase byte.
+#[derive(Clone, Debug)]
+struct SmallDfa {
+    // INVARIANT (dense): 256 entries per state; every entry, without its
+    // match flag, is a state below `next.len() / 256`. Kept by `build`.
+    next: Box<[u16]>,
+}
+
+impl SmallDfa {
+    /// Builds the DFA of non-empty `patterns`, or `None` if they are too
+    /// large or contain an ASCII uppercase byte.
+    fn build(patterns: &[String]) -> Option<SmallDfa> {
+        let total: usize = patterns.iter().map(String::len).sum();
+        if total > SMALL_DFA_MAX_BYTES
+            || patterns
+                .iter()
+                .any(|p| p.is_empty() || p.bytes().any(|b| b.is_ascii_uppercase()))
+        {
+            return None;
+        }
+        // The trie: `goto[s * 256 + b]` is a child or 0 (the root is never
+        // a child).
+        let mut goto: Vec<u16> = vec![0; 256];
+        let mut out: Vec<bool> = vec![false];
+        for p in patterns {
+            let mut s = 0usize;
+            for &b in p.as_bytes() {
+                let slot = s * 256 + usize::from(b);
+                let child = *goto.get(slot)?;
+                if child == 0 {
+                    let id = u16::try_from(out.len()).ok()?;
+                    if id >= SMALL_DFA_MATCH {
+                        return None;
+                    }
+                    *goto.get_mut(slot)? = id;
+                    goto.extend(std::iter::repeat_n(0, 256));
+                    out.push(false);
+                    s = usize::from(id);
+                } else {
+                    s = usize::from(child);
+                }
+            }
+            *out.get_mut(s)? = true;
+        }
+        // Breadth first: a state's missing transitions are those of its
+        // failure state, which is shallower and therefore already complete.
+        let states = out.len();
+        let mut fail: Vec<u16> = vec![0; states];
+        let mut next: Vec<u16> = vec![0; states * 256];
+        let mut queue = std::collections::VecDeque::new();
+        for b in 0..256usize {
+            let child = *goto.get(b)?;
+            *next.get_mut(b)? = child;
+            if child != 0 {
+                queue.push_back(child);
+            }
+        }
+        while let Some(s) = queue.pop_front() {
+            let s = usize::from(s);
+            let f = usize::from(*fail.get(s)?);
+            if *out.get(f)? {
+                *out.get_mut(s)? = true;
+            }
+            for b in 0..256usize {
+                let child = *goto.get(s * 256 + b)?;
+                let via_fail = *next.get(f * 256 + b)?;
+                if child != 0 {
+                    *fail.get_mut(usize::from(child))? = via_fail;
+                    *next.get_mut(s * 256 + b)? = child;
+                    queue.push_back(child);
+                } else {
+                    *next.get_mut(s * 256 + b)? = via_fail;
+                }
+            }
+        }
+        // Flag transitions into matching states, then fold ASCII case.
+        for t in &mut next {
+            if out.get(usize::from(*t)).copied().unwrap_or(false) {
+                *t |= SMALL_DFA_MATCH;
+            }
+        }
+        for s in 0..states {
+            for upper in b'A'..=b'Z' {
+                let lower = *next.get(s * 256 + usize::from(upper.to_ascii_lowercase()))?;
+                *next.get_mut(s * 256 + usize::from(upper))? = lower;
+            }
+        }
+        Some(SmallDfa {
+            next: next.into_boxed_slice(),
+        })
+    }
+
+    /// Runs the DFA over `bytes`: `Some(true)` at the first match,
+    /// `Some(false)` at the end without one, `None` at the first non-ASCII
+    /// byte if `ascii_only`.
+    #[inline]
+    fn run(&self, bytes: &[u8], ascii_only: bool) -> Option<bool> {
+        let mut s = 0usize;
+        for &b in bytes {
+            if ascii_only && !b.is_ascii() {
+                return None;
+            }
+            // The table is dense (see the invariant), so the lookup always
+            // succeeds; a miss would read as "no match".
+            let t = *self.next.get(s * 256 + usize::from(b))?;
+            if t & SMALL_DFA_MATCH != 0 {
+                return Some(true);
+            }
+            s = usize::from(t);
+        }
+        Some(false)
+    }
 }
 
 /// Appends `s` lowercased per character (`char::to_lowercase`, so without
@@ -428,10 +557,34 @@ impl ContainsSet {
                 reason: e.to_string(),
             })?)
         };
+        let small = SmallDfa::build(&lowered);
         Ok(ContainsSet {
             any_text,
             automaton,
+            small,
         })
+    }
+
+    /// True if some pattern occurs in `text` lowercased with
+    /// [`push_lower`]; `lower` is scratch space for the lowercased text.
+    /// An ASCII text is matched in place by the small DFA when there is
+    /// one (its transitions fold ASCII case).
+    #[inline]
+    pub(crate) fn matches(&self, text: &str, lower: &mut String) -> bool {
+        if self.any_text {
+            return true;
+        }
+        if let Some(dfa) = &self.small {
+            if let Some(found) = dfa.run(text.as_bytes(), true) {
+                return found;
+            }
+            lower.clear();
+            push_lower(lower, text);
+            return dfa.run(lower.as_bytes(), false).unwrap_or(false);
+        }
+        lower.clear();
+        push_lower(lower, text);
+        self.matches_lowered(lower)
     }
 
     /// True if some pattern occurs in `lowered`, a text already lowercased
@@ -498,5 +651,101 @@ impl Table {
                 m.get(head)
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ContainsSet, push_lower};
+
+    /// The reference: lowercase both sides per character, then search.
+    fn reference(text: &str, patterns: &[&str]) -> bool {
+        let mut t = String::new();
+        push_lower(&mut t, text);
+        patterns.iter().any(|p| {
+            let mut l = String::new();
+            push_lower(&mut l, p);
+            t.contains(l.as_str())
+        })
+    }
+
+    #[test]
+    fn contains_sets_match_like_lowercased_substring_search() {
+        let sets: [&[&str]; 6] = [
+            &[
+                "used",
+                "usado",
+                "usada",
+                "segunda mano",
+                "reacondicionado",
+                "refurbished",
+            ],
+            &[
+                "replica",
+                "réplica",
+                "imitation",
+                "imitación",
+                "imitacion",
+                "aaa copy",
+            ],
+            &["aa", "aab", "b"],
+            &["ΣΑ", "k", "İ"],
+            &["he", "she", "his", "hers"],
+            &["", "x"],
+        ];
+        let texts = [
+            "",
+            "USED CARS",
+            "Réplica de reloj",
+            "RÉPLICA",
+            "IMITACIÓN DE CUERO",
+            "a",
+            "aab",
+            "xaaab",
+            "ab",
+            "ushers",
+            "HIS",
+            "σα",
+            "ΣΑ",
+            "\u{212A}",
+            "K",
+            "i\u{307}",
+            "İ",
+            "PAPEL BOND EN RESMAS",
+            "segunda  mano",
+            "SEGUNDA MANO",
+            "refurbishe",
+            "bb",
+            "aaa cop",
+            "AAA COPY!",
+            "usadx",
+            "ςα",
+        ];
+        let mut lower = String::new();
+        for patterns in sets {
+            let owned: Vec<Box<str>> = patterns.iter().map(|p| Box::<str>::from(*p)).collect();
+            let set = ContainsSet::new(&owned).unwrap();
+            for text in texts {
+                assert_eq!(
+                    set.matches(text, &mut lower),
+                    reference(text, patterns),
+                    "{patterns:?} in {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn small_sets_get_a_dfa_and_large_or_empty_ones_do_not() {
+        let small = ContainsSet::new(&["used".into()]).unwrap();
+        assert!(small.small.is_some());
+        let long: Vec<Box<str>> = (0..300).map(|i| format!("word{i}").into()).collect();
+        let large = ContainsSet::new(&long).unwrap();
+        assert!(large.small.is_none());
+        let mut lower = String::new();
+        assert!(large.matches("THE WORD299 HERE", &mut lower));
+        assert!(!large.matches("the word here", &mut lower));
+        let empty = ContainsSet::new(&[]).unwrap();
+        assert!(!empty.matches("anything", &mut lower));
     }
 }
