@@ -828,6 +828,10 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Binds the value at `self.pos` into field `fid` of `node`.
+    ///
+    /// Text and numbers are stored with the `_known` setters: `bind`
+    /// checked that the buffer's layout is `self.layout`, and the field's
+    /// type is read from it here.
     fn bind_value(&mut self, node: Node, fid: FieldId, depth: usize) -> PResult<()> {
         let Some(field) = self.layout.field(node.record, fid) else {
             return Err(self.decl_err(DeclError::NoSuchField));
@@ -863,13 +867,13 @@ impl<'a> Parser<'a, '_> {
                         if t.len() > MAX_TEXT_BYTES {
                             return Err(self.err_at(at, BindErrorKind::TextTooLong));
                         }
-                        self.decl.set_text(self.layout, node, fid, t)
+                        self.decl.set_text_known(node, fid, t)
                     }
                     Str::Scratch => {
                         if self.b.scratch.len() > MAX_TEXT_BYTES {
                             return Err(self.err_at(at, BindErrorKind::TextTooLong));
                         }
-                        self.decl.set_text(self.layout, node, fid, &self.b.scratch)
+                        self.decl.set_text_known(node, fid, &self.b.scratch)
                     }
                 };
                 r.map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
@@ -892,7 +896,7 @@ impl<'a> Parser<'a, '_> {
                 if let Some((v, end)) = short_number(self.input, at) {
                     self.pos = end;
                     self.decl
-                        .set_number(self.layout, node, fid, v)
+                        .set_number_known(node, fid, v)
                         .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
                     return Ok(());
                 }
@@ -912,7 +916,7 @@ impl<'a> Parser<'a, '_> {
                     }
                 };
                 self.decl
-                    .set_number(self.layout, node, fid, v)
+                    .set_number_known(node, fid, v)
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
             (b't' | b'f', FieldType::Bool) => {
