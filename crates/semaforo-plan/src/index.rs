@@ -416,6 +416,15 @@ struct Building<'p> {
 }
 
 impl<'p> Building<'p> {
+    /// Room for `n` values and pairs, so collecting never rehashes.
+    fn with_capacity(n: usize) -> Building<'p> {
+        Building {
+            numbers: HashMap::with_capacity_and_hasher(n, FxBuild::default()),
+            keys: Vec::with_capacity(n),
+            pairs: Vec::with_capacity(n),
+        }
+    }
+
     /// Adds `rule` to the rules of `key`.
     fn add(&mut self, key: &'p str, rule: u32) {
         let next = self.keys.len() as u32;
@@ -428,7 +437,7 @@ impl<'p> Building<'p> {
 
     /// The final map: value -> its rules (each rule once, in increasing
     /// order), shaped by [`RuleSet::new`].
-    fn freeze(self, words: usize) -> RuleMap {
+    fn freeze(&self, words: usize) -> RuleMap {
         // A counting sort by value number keeps each value's rules in
         // the order they were added, which is increasing.
         let mut starts = vec![0u32; self.keys.len() + 1];
@@ -476,17 +485,19 @@ impl<'p> Building<'p> {
 type BuildingValues<'p> = Vec<(FieldId, Building<'p>, Vec<u32>)>;
 
 /// Records that `rule` is guarded by `field` taking one of `vs`; returns
-/// the field's position among the level's guard fields.
+/// the field's position among the level's guard fields. A field seen for
+/// the first time gets room for `hint` values (see [`value_hint`]).
 fn add_value_guard<'p>(
     values: &mut BuildingValues<'p>,
     field: FieldId,
     vs: &[&'p str],
     rule: u32,
+    hint: usize,
 ) -> usize {
     let at = match values.iter().position(|(f, _, _)| *f == field) {
         Some(at) => at,
         None => {
-            values.push((field, Building::default(), Vec::new()));
+            values.push((field, Building::with_capacity(hint), Vec::new()));
             values.len() - 1
         }
     };
@@ -499,15 +510,72 @@ fn add_value_guard<'p>(
     at
 }
 
-fn freeze_values(values: BuildingValues, words: usize) -> Box<[ValueGuards]> {
+fn freeze_values(values: &BuildingValues<'_>, words: usize) -> Box<[ValueGuards]> {
     values
-        .into_iter()
+        .iter()
         .map(|(field, building, all)| ValueGuards {
-            field,
+            field: *field,
             map: building.freeze(words),
-            all: RuleSet::new(all, words),
+            all: RuleSet::new(all.clone(), words),
         })
         .collect()
+}
+
+/// An upper bound on the `(value, rule)` pairs one level can collect:
+/// every text of every `in` set plus one `==` constant per rule. A large
+/// ruleset's guards are mostly one field (an importer list across
+/// thousands of rules), so sizing for the bound avoids rehashing a map of
+/// a hundred thousand keys as it grows; the memory is freed when the
+/// index is frozen.
+fn value_hint(plan: &Plan) -> usize {
+    let texts: usize = plan
+        .in_sets
+        .iter()
+        .map(|s| match s {
+            InSet::Text(t) => t.len(),
+            _ => 0,
+        })
+        .sum();
+    texts.saturating_add(plan.conds.len())
+}
+
+/// From how many collected `(value, rule)` pairs the two levels are
+/// frozen on two threads: freezing allocates every key and rule list, a
+/// large share of compiling a ruleset of thousands of rules, and below
+/// this a thread costs more than it saves.
+const PARALLEL_FREEZE_PAIRS: usize = 20_000;
+
+/// The `(value, rule)` pairs collected for one level.
+fn pairs(v: &BuildingValues<'_>) -> usize {
+    v.iter().map(|(_, b, _)| b.pairs.len()).sum()
+}
+
+/// Runs `a` and `b`, on a short-lived second thread for `a` when
+/// `parallel` (and a thread can be had; otherwise one after the other
+/// here). A panic in `a` is passed on as if `a` had run here.
+fn alongside<A: Send, B>(
+    parallel: bool,
+    a: impl Fn() -> A + Sync,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let a = &a;
+        let handle = std::thread::Builder::new()
+            .name("semaforo-index".to_owned())
+            .spawn_scoped(scope, a)
+            .ok();
+        let b_out = b();
+        let a_out = match handle.map(|h| h.join()) {
+            Some(Ok(v)) => v,
+            Some(Err(payload)) => std::panic::resume_unwind(payload),
+            // No thread could be had: `a` runs here.
+            None => a(),
+        };
+        (a_out, b_out)
+    })
 }
 
 /// Marks the rules of `guards` whose value guard is not certainly false
@@ -590,6 +658,7 @@ impl RuleIndex {
         let mut always2 = vec![0u64; words];
         let mut values: BuildingValues = Vec::new();
         let mut values2: BuildingValues = Vec::new();
+        let hint = value_hint(plan);
         type PrefixKey = (FieldId, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
@@ -627,7 +696,7 @@ impl RuleIndex {
             });
             match second {
                 Some((op, field, vs)) => {
-                    let at = add_value_guard(&mut values2, field, &vs, rule);
+                    let at = add_value_guard(&mut values2, field, &vs, rule, hint);
                     proofs[1] = proof_bit(1, at).map(|b| (op, b));
                 }
                 None => set_bit(&mut always2, rule),
@@ -636,7 +705,7 @@ impl RuleIndex {
                 None => set_bit(&mut always, rule),
                 Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
-                    let at = add_value_guard(&mut values, field, &vs, rule);
+                    let at = add_value_guard(&mut values, field, &vs, rule, hint);
                     proofs[0] = proof_bit(0, at).map(|b| (op, b));
                 }
                 Some((
@@ -671,27 +740,40 @@ impl RuleIndex {
         // lets many rules through, which takes many rules: with a few
         // dozen, the lookup costs more than the evaluations it saves.
         let seconds: usize = values2.iter().map(|(_, _, all)| all.len()).sum();
-        let second = (seconds >= SECOND_LEVEL_MIN_RULES).then(|| SecondLevel {
-            always: always2.into_boxed_slice(),
-            values: freeze_values(values2, words),
-        });
-        let (rests, parts) = rests(&all_parts, &spans, second.is_some());
+        let values2 = (seconds >= SECOND_LEVEL_MIN_RULES).then_some(values2);
+        let has_second = values2.is_some();
+        // The first level (usually the largest map: one key per importer
+        // or country listed) is frozen on a second thread while this one
+        // freezes everything else.
+        let big = pairs(&values) >= PARALLEL_FREEZE_PAIRS;
+        let (values, (second, prefixes, (rests, parts))) = alongside(
+            big,
+            || freeze_values(&values, words),
+            || {
+                let second = values2.map(|v| SecondLevel {
+                    always: always2.into_boxed_slice(),
+                    values: freeze_values(&v, words),
+                });
+                let prefixes: Box<[PrefixGuards]> = prefixes
+                    .into_iter()
+                    .map(|((list, record, field), trie, all)| PrefixGuards {
+                        list,
+                        record,
+                        field,
+                        trie: trie.freeze(),
+                        all: all.into_boxed_slice(),
+                    })
+                    .collect();
+                (second, prefixes, rests(&all_parts, &spans, has_second))
+            },
+        );
         RuleIndex {
             rests,
             parts,
             always: always.into_boxed_slice(),
-            values: freeze_values(values, words),
+            values,
             second,
-            prefixes: prefixes
-                .into_iter()
-                .map(|((list, record, field), trie, all)| PrefixGuards {
-                    list,
-                    record,
-                    field,
-                    trie: trie.freeze(),
-                    all: all.into_boxed_slice(),
-                })
-                .collect(),
+            prefixes,
             guarded,
         }
     }
@@ -1074,6 +1156,6 @@ mod tests {
         assert_eq!(rules("CN"), [3, 7]);
         assert_eq!(rules("VN"), [3, 12]);
         assert_eq!(rules("US"), [9]);
-        assert!(map.get("MX").is_none());
+        assert!(!map.contains_key("MX"));
     }
 }
