@@ -243,6 +243,11 @@ pub struct JsonBinder {
     key_bytes: Vec<u8>,
     keys: Vec<KeySpan>,
     present: Vec<bool>,
+    /// The layout stamp `plain_names` was computed for.
+    plain_stamp: Option<u64>,
+    /// Per record of that layout: no field name contains a byte that ends
+    /// a plain string run, so [`fast_key`] may match names in place.
+    plain_names: Vec<bool>,
     path: Vec<Seg>,
     order: Vec<u32>,
 }
@@ -285,6 +290,16 @@ impl JsonBinder {
         self.keys.clear();
         self.present.clear();
         self.path.clear();
+        if self.plain_stamp != Some(layout.stamp()) {
+            self.plain_names.clear();
+            self.plain_names.extend(
+                layout
+                    .records()
+                    .iter()
+                    .map(|r| r.fields.iter().all(|f| !f.name.bytes().any(ends_run))),
+            );
+            self.plain_stamp = Some(layout.stamp());
+        }
         let mut p = Parser {
             input,
             text,
@@ -663,7 +678,18 @@ impl<'a> Parser<'a, '_> {
                 }
                 // Most keys are a schema field's name spelled plainly: match
                 // it in place, without scanning the string first.
-                let (key, found) = match fast_key(self.input, key_at, &record.fields, hint) {
+                let plain = self
+                    .b
+                    .plain_names
+                    .get(node.record.0 as usize)
+                    .copied()
+                    .unwrap_or(false);
+                let fast = if plain {
+                    fast_key(self.input, key_at, &record.fields, hint)
+                } else {
+                    None
+                };
+                let (key, found) = match fast {
                     Some((fid, end)) => {
                         self.pos = end + 1;
                         (Str::Input(key_at + 1, end), Some(fid))
@@ -1079,10 +1105,10 @@ impl<'a> Parser<'a, '_> {
 /// `fields` spelled plainly (no escapes), trying field `hint` first. Returns
 /// the field and the position of the closing quote.
 ///
-/// A match is exactly what [`Parser::string`] followed by a lookup would
-/// find: the name's bytes contain no byte that ends a plain run (checked
-/// here), so the input bytes are the decoded key and the quote after them
-/// closes it. Anything else (an escape, an unknown key) returns `None` and
+/// Only for records whose names contain no byte that ends a plain run
+/// (`JsonBinder::plain_names`): then a match is exactly what
+/// [`Parser::string`] followed by a lookup would find, since the input
+/// bytes are the decoded key and the quote after them closes it. Anything else (an escape, an unknown key) returns `None` and
 /// takes the general path.
 #[inline]
 fn fast_key(input: &[u8], quote: usize, fields: &[Field], hint: usize) -> Option<(FieldId, usize)> {
@@ -1090,8 +1116,7 @@ fn fast_key(input: &[u8], quote: usize, fields: &[Field], hint: usize) -> Option
     let rest = input.get(start..)?;
     let first = *rest.first()?;
     let matches = |name: &[u8]| -> bool {
-        rest.get(name.len()) == Some(&b'"')
-            && rest.iter().zip(name).all(|(&a, &b)| a == b && !ends_run(b))
+        rest.get(name.len()) == Some(&b'"') && rest.iter().zip(name).all(|(&a, &b)| a == b)
     };
     let found = |i: usize, name: &[u8]| -> Option<(FieldId, usize)> {
         Some((FieldId(u32::try_from(i).ok()?), start + name.len()))
@@ -1433,16 +1458,17 @@ fn plain_run(s: &[u8]) -> Option<usize> {
         let x = u64::from_le_bytes(word);
         // A byte is flagged if it is below 0x20, or equal to `"` or `\\`
         // (zero after the XOR); flags may be spurious only above a real
-        // one, and the exact byte is found below.
+        // one.
         let below = x.wrapping_sub(ONES * 0x20) & !x;
         let quote = x ^ (ONES * u64::from(b'"'));
         let slash = x ^ (ONES * u64::from(b'\\'));
         let zero_q = quote.wrapping_sub(ONES) & !quote;
         let zero_s = slash.wrapping_sub(ONES) & !slash;
-        if (below | zero_q | zero_s) & HIGH != 0
-            && let Some(i) = chunk.iter().position(|&b| ends_run(b))
-        {
-            return Some(at + i);
+        let flags = (below | zero_q | zero_s) & HIGH;
+        if flags != 0 {
+            // Spurious flags only sit above a real one, so the lowest flag
+            // (the first byte, little-endian) is the real first stop.
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
@@ -1455,7 +1481,54 @@ fn plain_run(s: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Decimal, ends_run, plain_run, short_number};
+    use super::{Decimal, JsonBinder, ends_run, plain_run, short_number};
+    use crate::decl::{Declaration, Node, Slot};
+    use crate::layout::{Field, FieldId, FieldType, Layout, Record};
+
+    #[test]
+    fn names_with_escape_bytes_are_matched_after_decoding() {
+        // A schema field named `a\b` (a real backslash): the input bytes
+        // `a\b` spell the key "a<backspace>", another member, so only the
+        // escaped spelling `a\\b` binds the field; `x` is bound in both.
+        let field = |name: &str, ty| Field {
+            name: name.into(),
+            ty,
+            optional: true,
+        };
+        let layout = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![
+                    Field {
+                        name: "id".into(),
+                        ty: FieldType::Text,
+                        optional: false,
+                    },
+                    field("a\\b", FieldType::Number),
+                    field("x", FieldType::Number),
+                ]
+                .into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        let mut binder = JsonBinder::new();
+        let mut d = Declaration::new(&layout);
+        let slot = |d: &Declaration, f| d.slot(Node::ROOT, FieldId(f));
+        binder
+            .bind(&layout, br#"{"id": "k", "a\b": 5, "x": 1}"#, &mut d)
+            .unwrap();
+        assert_eq!(slot(&d, 1), Slot::Missing);
+        assert_eq!(slot(&d, 2), Slot::Number(Decimal::from_i64(1)));
+        binder
+            .bind(&layout, br#"{"id": "k", "a\\b": 5, "x": 1}"#, &mut d)
+            .unwrap();
+        assert_eq!(slot(&d, 1), Slot::Number(Decimal::from_i64(5)));
+        let dup = binder
+            .bind(&layout, br#"{"id": "k", "a\\b": 5, "a\u005cb": 6}"#, &mut d)
+            .unwrap_err();
+        assert_eq!(dup.to_string(), "duplicate member `a\\b`");
+    }
 
     #[test]
     fn short_number_agrees_with_the_general_reader_or_declines() {
