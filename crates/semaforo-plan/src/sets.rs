@@ -483,25 +483,22 @@ impl SmallDfa {
         })
     }
 
-    /// Runs the DFA over `bytes`: `Some(true)` at the first match,
-    /// `Some(false)` at the end without one, `None` at the first non-ASCII
-    /// byte if `ascii_only`.
+    /// True if some pattern occurs in `bytes`.
     #[inline]
-    fn run(&self, bytes: &[u8], ascii_only: bool) -> Option<bool> {
+    fn run(&self, bytes: &[u8]) -> bool {
         let mut s = 0usize;
         for &b in bytes {
-            if ascii_only && !b.is_ascii() {
-                return None;
-            }
             // The table is dense (see the invariant), so the lookup always
             // succeeds; a miss would read as "no match".
-            let t = *self.next.get(s * 256 + usize::from(b))?;
+            let Some(&t) = self.next.get(s * 256 + usize::from(b)) else {
+                return false;
+            };
             if t & SMALL_DFA_MATCH != 0 {
-                return Some(true);
+                return true;
             }
             s = usize::from(t);
         }
-        Some(false)
+        false
     }
 }
 
@@ -575,12 +572,12 @@ impl ContainsSet {
             return true;
         }
         if let Some(dfa) = &self.small {
-            if let Some(found) = dfa.run(text.as_bytes(), true) {
-                return found;
+            if text.is_ascii() {
+                return dfa.run(text.as_bytes());
             }
             lower.clear();
             push_lower(lower, text);
-            return dfa.run(lower.as_bytes(), false).unwrap_or(false);
+            return dfa.run(lower.as_bytes());
         }
         lower.clear();
         push_lower(lower, text);
