@@ -1158,4 +1158,49 @@ mod tests {
         assert_eq!(rules("US"), [9]);
         assert!(!map.contains_key("MX"));
     }
+
+    /// A frozen level as sorted `(value, rules)` rows, for comparison.
+    fn rows(levels: &[ValueGuards]) -> Vec<(FieldId, String, Vec<u32>)> {
+        let mut out = Vec::new();
+        for g in levels {
+            for (k, set) in &g.map {
+                let rules = match set {
+                    RuleSet::List(r) => r.to_vec(),
+                    RuleSet::Bits(b) => (0..b.len() as u32 * 64)
+                        .filter(|&r| b[r as usize / 64] & (1 << (r % 64)) != 0)
+                        .collect(),
+                };
+                out.push((g.field, k.to_string(), rules));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_level_frozen_on_a_second_thread_equals_one_frozen_here() {
+        let keys: Vec<String> = (0..12_000).map(|i| format!("IMP{i:05}")).collect();
+        let mut values: BuildingValues = Vec::new();
+        let mut distinct = std::collections::HashSet::new();
+        for rule in 0..30_000u32 {
+            let vs = [
+                keys[rule as usize % keys.len()].as_str(),
+                keys[(rule as usize * 7) % keys.len()].as_str(),
+            ];
+            add_value_guard(&mut values, FieldId(rule % 2), &vs, rule, 0);
+            distinct.extend(vs.map(|v| (rule % 2, v)));
+        }
+        assert!(pairs(&values) >= PARALLEL_FREEZE_PAIRS);
+        let words = 30_000usize.div_ceil(64);
+        let (threaded, other) = alongside(true, || freeze_values(&values, words), || 7);
+        let (here, _) = alongside(false, || freeze_values(&values, words), || 7);
+        assert_eq!(other, 7);
+        let (a, b) = (rows(&threaded), rows(&here));
+        assert_eq!(a.len(), distinct.len());
+        assert_eq!(a, b);
+        // Rule 3 lists IMP00003 and IMP00021 under field 1.
+        let find = |k: &str| a.iter().find(|(f, key, _)| *f == FieldId(1) && key == k);
+        assert!(find("IMP00003").is_some_and(|(_, _, r)| r.contains(&3)));
+        assert!(find("IMP00021").is_some_and(|(_, _, r)| r.contains(&3)));
+    }
 }
