@@ -257,6 +257,16 @@ impl Decimal {
     pub fn checked_mul(self, rhs: Decimal) -> Option<Decimal> {
         let negative = (self.raw < 0) != (rhs.raw < 0);
         let (a, b) = (self.raw.abs(), rhs.raw.abs());
+        // Fast path: the exact product in millionths squared fits in 64
+        // bits (values such as 8603.57 * 24.7), so one machine division
+        // gives the same quotient and remainder as the long form below.
+        if let (Ok(a64), Ok(b64)) = (u64::try_from(a), u64::try_from(b))
+            && let Some(p) = a64.checked_mul(b64)
+        {
+            const S: u64 = 1_000_000; // SCALE
+            let result = round_half_even(i128::from(p / S), i128::from(p % S), SCALE)?;
+            return Decimal::from_raw(if negative { -result } else { result });
+        }
         let (a1, a0) = (a / SCALE, a % SCALE);
         let (b1, b0) = (b / SCALE, b % SCALE);
         // a*b/S = a1*b1*S + a1*b0 + a0*b1 + a0*b0/S. Each term is checked;
