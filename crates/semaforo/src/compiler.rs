@@ -320,7 +320,29 @@ impl Compiler {
         }
         externals.lists = lists.clone().into_iter().collect();
         externals.tables = tables.clone().into_iter().collect();
-        let plan = match lower(&program, &externals) {
+        // The fingerprint hashes every source byte; for a large ruleset it
+        // is computed on a second thread while the program is lowered.
+        let texts = || self.rules.iter().map(|(_, t)| t.as_str());
+        let print = || fingerprint(texts(), &lists, &tables);
+        let large = texts().map(str::len).sum::<usize>() >= FINGERPRINT_THREAD_BYTES;
+        let (lowered, fp) = std::thread::scope(|scope| {
+            let handle = large
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("semaforo-fingerprint".into())
+                        .spawn_scoped(scope, print)
+                        .ok()
+                })
+                .flatten();
+            let lowered = lower(&program, &externals);
+            let fp = match handle.map(|h| h.join()) {
+                Some(Ok(fp)) => fp,
+                Some(Err(payload)) => std::panic::resume_unwind(payload),
+                None => print(),
+            };
+            (lowered, fp)
+        });
+        let plan = match lowered {
             Ok(p) => p,
             Err(mut d) => {
                 diagnostics.append(&mut d);
@@ -330,8 +352,6 @@ impl Compiler {
                 });
             }
         };
-        let rule_texts: Vec<&str> = self.rules.iter().map(|(_, t)| t.as_str()).collect();
-        let fp = fingerprint(rule_texts.into_iter(), &lists, &tables);
         Ok(Ruleset::new(
             plan,
             program,
@@ -342,6 +362,10 @@ impl Compiler {
         ))
     }
 }
+
+/// From how many bytes of rule source the fingerprint is computed on a
+/// second thread (below this, hashing takes less than starting a thread).
+const FINGERPRINT_THREAD_BYTES: usize = 256 * 1024;
 
 /// Binds every test's `given` object against the schema, so that `check`
 /// reports a test whose declaration could never be evaluated (E0413).
