@@ -658,6 +658,9 @@ impl RuleIndex {
         let mut always2 = vec![0u64; words];
         let mut values: BuildingValues = Vec::new();
         let mut values2: BuildingValues = Vec::new();
+        // Only the first level is sized for the bound: the second holds
+        // the remaining guards, usually a short list of countries, and
+        // sizing it too would touch megabytes of fresh pages for nothing.
         let hint = value_hint(plan);
         type PrefixKey = (FieldId, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
@@ -696,7 +699,7 @@ impl RuleIndex {
             });
             match second {
                 Some((op, field, vs)) => {
-                    let at = add_value_guard(&mut values2, field, &vs, rule, hint);
+                    let at = add_value_guard(&mut values2, field, &vs, rule, 0);
                     proofs[1] = proof_bit(1, at).map(|b| (op, b));
                 }
                 None => set_bit(&mut always2, rule),
