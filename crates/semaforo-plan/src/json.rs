@@ -248,6 +248,10 @@ pub struct JsonBinder {
     /// Per record of that layout: no field name contains a byte that ends
     /// a plain string run, so [`fast_key`] may match names in place.
     plain_names: Vec<bool>,
+    /// Per record of that layout with at most 64 fields, the bits of its
+    /// required fields: such objects track presence in a local bitmask
+    /// instead of `present`.
+    required: Vec<Option<u64>>,
     path: Vec<Seg>,
     order: Vec<u32>,
 }
@@ -298,6 +302,16 @@ impl JsonBinder {
                     .iter()
                     .map(|r| r.fields.iter().all(|f| !f.name.bytes().any(ends_run))),
             );
+            self.required.clear();
+            self.required.extend(layout.records().iter().map(|r| {
+                (r.fields.len() <= 64).then(|| {
+                    r.fields
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| !f.optional)
+                        .fold(0u64, |m, (i, _)| m | (1u64 << i))
+                })
+            }));
             self.plain_stamp = Some(layout.stamp());
         }
         let mut p = Parser {
@@ -658,8 +672,18 @@ impl<'a> Parser<'a, '_> {
             .record(node.record)
             .ok_or_else(|| self.decl_err(DeclError::NoSuchField))?;
         let nfields = record.fields.len();
+        let required = self
+            .b
+            .required
+            .get(node.record.0 as usize)
+            .copied()
+            .flatten();
+        // With a mask, field `i` (below 64) is seen if bit `i` is set.
+        let mut seen = 0u64;
         let present_base = self.b.present.len();
-        self.b.present.resize(present_base + nfields, false);
+        if required.is_none() {
+            self.b.present.resize(present_base + nfields, false);
+        }
         let keys_base = self.b.keys.len();
         let bytes_base = self.b.key_bytes.len();
         self.pos += 1;
@@ -705,15 +729,23 @@ impl<'a> Parser<'a, '_> {
                     Some(fid) => {
                         let i = fid.0 as usize;
                         hint = i + 1;
-                        match self.b.present.get_mut(present_base + i) {
-                            Some(p) if !*p => *p = true,
-                            _ => {
-                                let name =
-                                    String::from_utf8_lossy(self.str_bytes(key)).into_owned();
-                                return Err(
-                                    self.err_at(key_at, BindErrorKind::DuplicateMember(name))
-                                );
+                        let fresh = if required.is_some() {
+                            let bit = 1u64.checked_shl(fid.0).unwrap_or(0);
+                            let fresh = seen & bit == 0;
+                            seen |= bit;
+                            fresh
+                        } else {
+                            match self.b.present.get_mut(present_base + i) {
+                                Some(p) if !*p => {
+                                    *p = true;
+                                    true
+                                }
+                                _ => false,
                             }
+                        };
+                        if !fresh {
+                            let name = String::from_utf8_lossy(self.str_bytes(key)).into_owned();
+                            return Err(self.err_at(key_at, BindErrorKind::DuplicateMember(name)));
                         }
                         self.b.path.push(Seg::Field(node.record, fid));
                         self.bind_value(node, fid, depth)?;
@@ -742,23 +774,33 @@ impl<'a> Parser<'a, '_> {
         }
         self.check_keys(keys_base)?;
         // Required fields that never appeared.
+        // The first in schema order is reported: the lowest missing bit.
         let close = self.pos.saturating_sub(1);
-        for (i, f) in record.fields.iter().enumerate() {
-            let seen = self
-                .b
-                .present
-                .get(present_base + i)
-                .copied()
-                .unwrap_or(false);
-            if !seen && !f.optional {
-                let fid = FieldId(u32::try_from(i).unwrap_or(u32::MAX));
-                self.b.path.push(Seg::Field(node.record, fid));
-                let e = self.err_at(close, BindErrorKind::MissingRequired);
-                self.b.path.pop();
-                return Err(e);
+        let missing = match required {
+            Some(req) => {
+                let m = req & !seen;
+                (m != 0).then(|| m.trailing_zeros() as usize)
             }
+            None => record.fields.iter().enumerate().position(|(i, f)| {
+                !f.optional
+                    && !self
+                        .b
+                        .present
+                        .get(present_base + i)
+                        .copied()
+                        .unwrap_or(false)
+            }),
+        };
+        if let Some(i) = missing {
+            let fid = FieldId(u32::try_from(i).unwrap_or(u32::MAX));
+            self.b.path.push(Seg::Field(node.record, fid));
+            let e = self.err_at(close, BindErrorKind::MissingRequired);
+            self.b.path.pop();
+            return Err(e);
         }
-        self.b.present.truncate(present_base);
+        if required.is_none() {
+            self.b.present.truncate(present_base);
+        }
         self.b.keys.truncate(keys_base);
         self.b.key_bytes.truncate(bytes_base);
         Ok(())
@@ -1484,6 +1526,58 @@ mod tests {
     use super::{Decimal, JsonBinder, ends_run, plain_run, short_number};
     use crate::decl::{Declaration, Node, Slot};
     use crate::layout::{Field, FieldId, FieldType, Layout, Record};
+
+    #[test]
+    fn presence_is_tracked_alike_in_small_and_large_records() {
+        // Records of 10 fields (a bitmask) and 70 fields (the flag vector):
+        // the first missing required field in schema order is reported,
+        // and a repeated member is a duplicate, in both.
+        for n in [10usize, 70] {
+            let fields: Vec<Field> = (0..n)
+                .map(|i| Field {
+                    name: format!("f{i}").into(),
+                    ty: FieldType::Text,
+                    optional: !(i == 0 || i == 3 || i == n - 2),
+                })
+                .collect();
+            let layout = Layout::new(
+                vec![Record {
+                    name: "declaration".into(),
+                    fields: fields.into(),
+                }],
+                FieldId(0),
+            )
+            .unwrap();
+            let mut binder = JsonBinder::new();
+            let mut d = Declaration::new(&layout);
+            let last = n - 2;
+            let bind = |binder: &mut JsonBinder, d: &mut Declaration, json: String| {
+                binder
+                    .bind(&layout, json.as_bytes(), d)
+                    .map_err(|e| e.to_string())
+            };
+            let all = format!(r#"{{"f{last}": "c", "f0": "a", "f3": "b"}}"#);
+            assert_eq!(bind(&mut binder, &mut d, all), Ok(()), "{n}");
+            let no_3 = format!(r#"{{"f{last}": "c", "f0": "a"}}"#);
+            assert_eq!(
+                bind(&mut binder, &mut d, no_3),
+                Err("f3: required field is missing".to_owned()),
+                "{n}"
+            );
+            let no_3_last = r#"{"f0": "a", "f1": "x"}"#.to_owned();
+            assert_eq!(
+                bind(&mut binder, &mut d, no_3_last),
+                Err("f3: required field is missing".to_owned()),
+                "{n}"
+            );
+            let twice = format!(r#"{{"f0": "a", "f3": "b", "f{last}": "c", "f3": "d"}}"#);
+            assert_eq!(
+                bind(&mut binder, &mut d, twice),
+                Err("duplicate member `f3`".to_owned()),
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn names_with_escape_bytes_are_matched_after_decoding() {
