@@ -510,13 +510,13 @@ fn add_value_guard<'p>(
     at
 }
 
-fn freeze_values(values: &BuildingValues<'_>, words: usize) -> Box<[ValueGuards]> {
+fn freeze_values(values: BuildingValues<'_>, words: usize) -> Box<[ValueGuards]> {
     values
-        .iter()
+        .into_iter()
         .map(|(field, building, all)| ValueGuards {
-            field: *field,
+            field,
             map: building.freeze(words),
-            all: RuleSet::new(all.clone(), words),
+            all: RuleSet::new(all, words),
         })
         .collect()
 }
@@ -537,45 +537,6 @@ fn value_hint(plan: &Plan) -> usize {
         })
         .sum();
     texts.saturating_add(plan.conds.len())
-}
-
-/// From how many collected `(value, rule)` pairs the two levels are
-/// frozen on two threads: freezing allocates every key and rule list, a
-/// large share of compiling a ruleset of thousands of rules, and below
-/// this a thread costs more than it saves.
-const PARALLEL_FREEZE_PAIRS: usize = 20_000;
-
-/// The `(value, rule)` pairs collected for one level.
-fn pairs(v: &BuildingValues<'_>) -> usize {
-    v.iter().map(|(_, b, _)| b.pairs.len()).sum()
-}
-
-/// Runs `a` and `b`, on a short-lived second thread for `a` when
-/// `parallel` (and a thread can be had; otherwise one after the other
-/// here). A panic in `a` is passed on as if `a` had run here.
-fn alongside<A: Send, B>(
-    parallel: bool,
-    a: impl Fn() -> A + Sync,
-    b: impl FnOnce() -> B,
-) -> (A, B) {
-    if !parallel {
-        return (a(), b());
-    }
-    std::thread::scope(|scope| {
-        let a = &a;
-        let handle = std::thread::Builder::new()
-            .name("semaforo-index".to_owned())
-            .spawn_scoped(scope, a)
-            .ok();
-        let b_out = b();
-        let a_out = match handle.map(|h| h.join()) {
-            Some(Ok(v)) => v,
-            Some(Err(payload)) => std::panic::resume_unwind(payload),
-            // No thread could be had: `a` runs here.
-            None => a(),
-        };
-        (a_out, b_out)
-    })
 }
 
 /// Marks the rules of `guards` whose value guard is not certainly false
@@ -744,37 +705,26 @@ impl RuleIndex {
         // dozen, the lookup costs more than the evaluations it saves.
         let seconds: usize = values2.iter().map(|(_, _, all)| all.len()).sum();
         let values2 = (seconds >= SECOND_LEVEL_MIN_RULES).then_some(values2);
-        let has_second = values2.is_some();
-        // The first level (usually the largest map: one key per importer
-        // or country listed) is frozen on a second thread while this one
-        // freezes everything else.
-        let big = pairs(&values) >= PARALLEL_FREEZE_PAIRS;
-        let (values, (second, prefixes, (rests, parts))) = alongside(
-            big,
-            || freeze_values(&values, words),
-            || {
-                let second = values2.map(|v| SecondLevel {
-                    always: always2.into_boxed_slice(),
-                    values: freeze_values(&v, words),
-                });
-                let prefixes: Box<[PrefixGuards]> = prefixes
-                    .into_iter()
-                    .map(|((list, record, field), trie, all)| PrefixGuards {
-                        list,
-                        record,
-                        field,
-                        trie: trie.freeze(),
-                        all: all.into_boxed_slice(),
-                    })
-                    .collect();
-                (second, prefixes, rests(&all_parts, &spans, has_second))
-            },
-        );
+        let second = values2.map(|v| SecondLevel {
+            always: always2.into_boxed_slice(),
+            values: freeze_values(v, words),
+        });
+        let (rests, parts) = rests(&all_parts, &spans, second.is_some());
+        let prefixes: Box<[PrefixGuards]> = prefixes
+            .into_iter()
+            .map(|((list, record, field), trie, all)| PrefixGuards {
+                list,
+                record,
+                field,
+                trie: trie.freeze(),
+                all: all.into_boxed_slice(),
+            })
+            .collect();
         RuleIndex {
             rests,
             parts,
             always: always.into_boxed_slice(),
-            values,
+            values: freeze_values(values, words),
             second,
             prefixes,
             guarded,
@@ -1160,50 +1110,5 @@ mod tests {
         assert_eq!(rules("VN"), [3, 12]);
         assert_eq!(rules("US"), [9]);
         assert!(!map.contains_key("MX"));
-    }
-
-    /// A frozen level as sorted `(value, rules)` rows, for comparison.
-    fn rows(levels: &[ValueGuards]) -> Vec<(FieldId, String, Vec<u32>)> {
-        let mut out = Vec::new();
-        for g in levels {
-            for (k, set) in &g.map {
-                let rules = match set {
-                    RuleSet::List(r) => r.to_vec(),
-                    RuleSet::Bits(b) => (0..b.len() as u32 * 64)
-                        .filter(|&r| b[r as usize / 64] & (1 << (r % 64)) != 0)
-                        .collect(),
-                };
-                out.push((g.field, k.to_string(), rules));
-            }
-        }
-        out.sort();
-        out
-    }
-
-    #[test]
-    fn a_level_frozen_on_a_second_thread_equals_one_frozen_here() {
-        let keys: Vec<String> = (0..12_000).map(|i| format!("IMP{i:05}")).collect();
-        let mut values: BuildingValues = Vec::new();
-        let mut distinct = std::collections::HashSet::new();
-        for rule in 0..30_000u32 {
-            let vs = [
-                keys[rule as usize % keys.len()].as_str(),
-                keys[(rule as usize * 7) % keys.len()].as_str(),
-            ];
-            add_value_guard(&mut values, FieldId(rule % 2), &vs, rule, 0);
-            distinct.extend(vs.map(|v| (rule % 2, v)));
-        }
-        assert!(pairs(&values) >= PARALLEL_FREEZE_PAIRS);
-        let words = 30_000usize.div_ceil(64);
-        let (threaded, other) = alongside(true, || freeze_values(&values, words), || 7);
-        let (here, _) = alongside(false, || freeze_values(&values, words), || 7);
-        assert_eq!(other, 7);
-        let (a, b) = (rows(&threaded), rows(&here));
-        assert_eq!(a.len(), distinct.len());
-        assert_eq!(a, b);
-        // Rule 3 lists IMP00003 and IMP00021 under field 1.
-        let find = |k: &str| a.iter().find(|(f, key, _)| *f == FieldId(1) && key == k);
-        assert!(find("IMP00003").is_some_and(|(_, _, r)| r.contains(&3)));
-        assert!(find("IMP00021").is_some_and(|(_, _, r)| r.contains(&3)));
     }
 }
