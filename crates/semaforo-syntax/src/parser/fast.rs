@@ -1016,37 +1016,39 @@ impl<'s> P<'s> {
     }
 
     fn add_expr(&mut self) -> Option<(Expr, u32)> {
-        let (mut acc, mut d) = self.mul_expr()?;
-        loop {
-            let op = match self.peek() {
-                Some(b'+') => BinOp::Add,
-                Some(b'-') => BinOp::Sub,
-                _ => break,
-            };
-            self.pos += 1;
-            self.skip();
-            let (r, rd) = self.mul_expr()?;
-            let s = acc.span.to(r.span);
-            (acc, d) = Self::node(
-                ExprKind::Binary(op, Box::new(acc), Box::new(r)),
-                s,
-                d.max(rd),
-            )?;
-        }
-        Some((acc, d))
+        self.left_assoc(
+            |b| match b {
+                b'+' => Some(BinOp::Add),
+                b'-' => Some(BinOp::Sub),
+                _ => None,
+            },
+            Self::mul_expr,
+        )
     }
 
     fn mul_expr(&mut self) -> Option<(Expr, u32)> {
-        let (mut acc, mut d) = self.neg_expr()?;
-        loop {
-            let op = match self.peek() {
-                Some(b'*') => BinOp::Mul,
-                Some(b'/') => BinOp::Div,
-                _ => break,
-            };
+        self.left_assoc(
+            |b| match b {
+                b'*' => Some(BinOp::Mul),
+                b'/' => Some(BinOp::Div),
+                _ => None,
+            },
+            Self::neg_expr,
+        )
+    }
+
+    /// A left-associative level of one-byte operators (`+ -`, `* /`) over
+    /// operands parsed by `operand`.
+    fn left_assoc(
+        &mut self,
+        op_of: fn(u8) -> Option<BinOp>,
+        operand: fn(&mut Self) -> Option<(Expr, u32)>,
+    ) -> Option<(Expr, u32)> {
+        let (mut acc, mut d) = operand(self)?;
+        while let Some(op) = self.peek().and_then(op_of) {
             self.pos += 1;
             self.skip();
-            let (r, rd) = self.neg_expr()?;
+            let (r, rd) = operand(self)?;
             let s = acc.span.to(r.span);
             (acc, d) = Self::node(
                 ExprKind::Binary(op, Box::new(acc), Box::new(r)),
