@@ -85,52 +85,18 @@ fn check(name: &str) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn dates() {
-    check("dates");
+/// One test per vector directory, named after it.
+macro_rules! vectors {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check(stringify!($name));
+            }
+        )*
+    };
 }
 
-#[test]
-fn decimal() {
-    check("decimal");
-}
-
-#[test]
-fn kleene() {
-    check("kleene");
-}
-
-#[test]
-fn lanes() {
-    check("lanes");
-}
-
-#[test]
-fn lookups() {
-    check("lookups");
-}
-
-#[test]
-fn missing() {
-    check("missing");
-}
-
-#[test]
-fn ops() {
-    check("ops");
-}
-
-#[test]
-fn sampling() {
-    check("sampling");
-}
-
-#[test]
-fn records() {
-    check("records");
-}
-
-#[test]
-fn text() {
-    check("text");
-}
+vectors!(
+    dates, decimal, kleene, lanes, lookups, missing, ops, records, sampling, text
+);

@@ -158,52 +158,18 @@ fn every_vector_directory_has_a_test() {
     );
 }
 
-#[test]
-fn dates() {
-    check("dates");
+/// One test per vector directory, named after it.
+macro_rules! vectors {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check(stringify!($name));
+            }
+        )*
+    };
 }
 
-#[test]
-fn decimal() {
-    check("decimal");
-}
-
-#[test]
-fn kleene() {
-    check("kleene");
-}
-
-#[test]
-fn lanes() {
-    check("lanes");
-}
-
-#[test]
-fn lookups() {
-    check("lookups");
-}
-
-#[test]
-fn missing() {
-    check("missing");
-}
-
-#[test]
-fn ops() {
-    check("ops");
-}
-
-#[test]
-fn sampling() {
-    check("sampling");
-}
-
-#[test]
-fn records() {
-    check("records");
-}
-
-#[test]
-fn text() {
-    check("text");
-}
+vectors!(
+    dates, decimal, kleene, lanes, lookups, missing, ops, records, sampling, text
+);
