@@ -197,7 +197,8 @@ proptest! {
         // mantissa and `shift` more on the negative exponent, too.
         let plain = format!("{a}e-6");
         prop_assert_eq!(Decimal::parse(&plain).unwrap().value, dec(a));
-        let zeros = "0".repeat(shift as usize);
+        // Zero takes no extra zeros: `00` is not a JSON number (leading zero).
+        let zeros = if a == 0 { String::new() } else { "0".repeat(shift as usize) };
         let shifted = format!("{a}{zeros}E-{}", 6 + shift);
         prop_assert_eq!(Decimal::parse(&shifted).unwrap().value, dec(a));
     }
@@ -421,4 +422,11 @@ fn display_forms() {
         assert_eq!(dec(raw).to_string(), text);
         assert_eq!(format!("{:?}", dec(raw)), text);
     }
+}
+
+#[test]
+fn zero_with_leading_zeros_is_not_a_json_number() {
+    // The case that made the exponent-forms property fail: `00E-7`.
+    assert!(Decimal::parse("00E-7").is_err());
+    assert_eq!(Decimal::parse("0E-7").unwrap().value, Decimal::ZERO);
 }
