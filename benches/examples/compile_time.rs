@@ -18,8 +18,14 @@
     missing_docs
 )]
 
+use std::alloc::System;
 use std::hint::black_box;
 use std::time::Instant;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 use semaforo::Compiler;
 use semaforo_benches::Workload;
@@ -77,15 +83,31 @@ fn main() {
         black_box(rs);
         rows.push([parse, check, lower, compile]);
     }
+    // One more pass, counting heap allocations per phase (not timed: the
+    // counting allocator's atomics would add to the figures above).
+    let region = Region::new(GLOBAL);
+    let file = phase_parse(&source);
+    let a_parse = region.change().allocations;
+    let region = Region::new(GLOBAL);
+    let program = phase_check(&file);
+    let a_check = region.change().allocations;
+    let region = Region::new(GLOBAL);
+    black_box(phase_lower(&program));
+    let a_lower = region.change().allocations;
+    let region = Region::new(GLOBAL);
+    black_box(phase_compile(&source));
+    let a_compile = region.change().allocations;
+    let allocations = [a_parse, a_check, a_lower, a_compile];
     let names = ["parse", "check", "lower", "Compiler::compile"];
     for (i, name) in names.iter().enumerate() {
         let mut v: Vec<f64> = rows.iter().map(|r| r[i]).collect();
         v.sort_by(f64::total_cmp);
         println!(
-            "{name:>18}: min {:7.1} ms  median {:7.1} ms  ({} runs, N={n})",
+            "{name:>18}: min {:7.1} ms  median {:7.1} ms  ({} runs, N={n}), {} allocations",
             v[0],
             v[v.len() / 2],
-            v.len()
+            v.len(),
+            allocations[i]
         );
     }
 }
