@@ -23,6 +23,7 @@ use semaforo_plan::plan::{
     ArithOp, Base, CmpOp, ContainsSetId, MAX_DEPTH, Op, OpId, PrefixSetId, Quant, QuantKind, SetId,
     TableRef,
 };
+use semaforo_plan::value::Value;
 use semaforo_plan::{Constant, Layout, Plan, PlanBuilder, PlanError, RuleInfo};
 use semaforo_syntax::{Diagnostic, Span};
 
@@ -56,8 +57,11 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
         prefix_sets: HashMap::new(),
         contains_sets: HashMap::new(),
         table_refs: HashMap::new(),
+        todo: Vec::new(),
+        done: Vec::new(),
     };
     let mut diags = Vec::new();
+    let mut depth_stack = Vec::new();
     for &(lane, min) in &program.thresholds {
         if let Err(e) = lowerer.b.threshold(lane.0, min) {
             diags.push(plan_error(Span::default(), &e));
@@ -66,7 +70,7 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
     for rule in &program.rules {
         let when = match &rule.when {
             None => None,
-            Some(e) if depth(e) > MAX_DEPTH as usize => {
+            Some(e) if depth(e, &mut depth_stack) > MAX_DEPTH as usize => {
                 diags.push(
                     Diagnostic::error(
                         "E0506",
@@ -119,6 +123,16 @@ fn constant(c: &hir::Const) -> Constant {
         hir::Const::Number(n) => Constant::Number(*n),
         hir::Const::Bool(b) => Constant::Bool(*b),
         hir::Const::Date(d) => Constant::Date(*d),
+    }
+}
+
+/// A checked constant as a plan value, borrowing its text.
+fn const_value(c: &hir::Const) -> Value<'_> {
+    match c {
+        hir::Const::Text(t) => Value::Text(t),
+        hir::Const::Number(n) => Value::Number(*n),
+        hir::Const::Bool(b) => Value::Bool(*b),
+        hir::Const::Date(d) => Value::Date(*d),
     }
 }
 
@@ -305,10 +319,12 @@ fn plan_error(span: Span, e: &PlanError) -> Diagnostic {
 }
 
 /// The depth of an expression tree, measured with an explicit stack (the
-/// tree may be arbitrarily deep, so no recursion here).
-fn depth(e: &hir::Expr) -> usize {
+/// tree may be arbitrarily deep, so no recursion here); `stack` is a work
+/// buffer reused across calls.
+fn depth<'e>(e: &'e hir::Expr, stack: &mut Vec<(&'e hir::Expr, usize)>) -> usize {
     let mut max = 0;
-    let mut stack = vec![(e, 1usize)];
+    stack.clear();
+    stack.push((e, 1usize));
     while let Some((e, d)) = stack.pop() {
         max = max.max(d);
         macro_rules! push {
@@ -365,6 +381,9 @@ struct Lowerer<'p> {
     prefix_sets: HashMap<hir::ListId, PrefixSetId>,
     contains_sets: HashMap<hir::ListId, ContainsSetId>,
     table_refs: HashMap<(hir::TableId, bool), TableRef>,
+    /// Work buffers of [`Lowerer::expr`], reused across rules.
+    todo: Vec<(&'p hir::Expr, bool)>,
+    done: Vec<OpId>,
 }
 
 /// The texts of a list used as patterns, or `None` if one is not text.
@@ -395,10 +414,10 @@ impl<'p> Lowerer<'p> {
     /// the plan's set id (cached per named list and use).
     fn in_set(&mut self, p: &hir::Pattern, span: Span) -> Result<SetId, Diagnostic> {
         match p {
-            hir::Pattern::Inline(vs) => {
-                let vs: Vec<Constant> = vs.iter().map(constant).collect();
-                self.b.in_set_owned(vs).map_err(|e| plan_error(span, &e))
-            }
+            hir::Pattern::Inline(vs) => self
+                .b
+                .in_set_values(vs.iter().map(const_value))
+                .map_err(|e| plan_error(span, &e)),
             hir::Pattern::List(id) => {
                 if let Some(&s) = self.in_sets.get(id) {
                     return Ok(s);
@@ -506,9 +525,25 @@ impl<'p> Lowerer<'p> {
     /// Lowers one expression without recursion: a post-order walk with an
     /// explicit stack, so even a very deep tree cannot overflow the stack
     /// here (the depth limit protects the evaluator).
-    fn expr(&mut self, root: &hir::Expr) -> Result<OpId, Diagnostic> {
-        let mut todo: Vec<(&hir::Expr, bool)> = vec![(root, false)];
-        let mut done: Vec<OpId> = Vec::new();
+    fn expr(&mut self, root: &'p hir::Expr) -> Result<OpId, Diagnostic> {
+        let mut todo = std::mem::take(&mut self.todo);
+        let mut done = std::mem::take(&mut self.done);
+        todo.clear();
+        done.clear();
+        todo.push((root, false));
+        let result = self.expr_with(&mut todo, &mut done, root);
+        self.todo = todo;
+        self.done = done;
+        result
+    }
+
+    /// [`Lowerer::expr`] with its work buffers.
+    fn expr_with(
+        &mut self,
+        todo: &mut Vec<(&'p hir::Expr, bool)>,
+        done: &mut Vec<OpId>,
+        root: &'p hir::Expr,
+    ) -> Result<OpId, Diagnostic> {
         while let Some((e, expanded)) = todo.pop() {
             let kids = children(e);
             if !expanded {

@@ -42,12 +42,11 @@
 //! hit, so that guard conjunct is *true*; [`RuleIndex::rest`] then leaves
 //! it out and the evaluator evaluates only the rule's other conjuncts.
 
-use std::collections::HashMap;
-
 use crate::decl::{Declaration, Node, Slot};
 use crate::layout::{FieldId, RecordId};
 use crate::plan::{Base, CmpOp, Op, OpId, Plan, QuantKind};
-use crate::sets::{FxBuild, InSet};
+use crate::sets::{InSet, PrefixSet};
+use crate::strtab::{StrTable, StrTableBuilder};
 
 /// A set of rules, shaped for marking them in a candidate bitset: a list
 /// of rule numbers, or (when the list would be at least as long as the
@@ -74,15 +73,16 @@ impl RuleSet {
     }
 
     #[inline]
-    fn mark(&self, bits: &mut [u64]) {
+    fn view(&self) -> Rules<'_> {
         match self {
-            RuleSet::List(rules) => set_all(bits, rules),
-            RuleSet::Bits(set) => {
-                for (w, s) in bits.iter_mut().zip(set.iter()) {
-                    *w |= *s;
-                }
-            }
+            RuleSet::List(rules) => Rules::List(rules),
+            RuleSet::Bits(set) => Rules::Bits(set),
         }
+    }
+
+    #[inline]
+    fn mark(&self, bits: &mut [u64]) {
+        self.view().mark(bits);
     }
 
     fn heap_bytes(&self) -> usize {
@@ -93,8 +93,73 @@ impl RuleSet {
     }
 }
 
-/// Text value -> the rules guarded by it.
-type RuleMap = HashMap<Box<str>, RuleSet, FxBuild>;
+/// Where the rules of one key of a [`RuleMap`] are.
+#[derive(Clone, Copy, Debug)]
+enum RuleSetRef {
+    /// `lists[start..start + len]`.
+    List { start: u32, len: u32 },
+    /// `bits[start..start + words]`.
+    Bits { start: u32 },
+}
+
+/// Text value -> the rules guarded by it: the keys in one [`StrTable`]
+/// (no allocation per key), each key's rules (by key number) in two flat
+/// arrays, shaped as [`RuleSet::new`] would shape them.
+#[derive(Debug, Default)]
+struct RuleMap {
+    keys: StrTable,
+    sets: Box<[RuleSetRef]>,
+    lists: Box<[u32]>,
+    bits: Box<[u64]>,
+    /// Words per bitset.
+    words: usize,
+}
+
+/// The rules of one key, borrowed from a [`RuleMap`].
+#[derive(Clone, Copy)]
+enum Rules<'m> {
+    List(&'m [u32]),
+    Bits(&'m [u64]),
+}
+
+impl RuleMap {
+    /// The rules guarded by `key`, if any.
+    #[inline]
+    fn get(&self, key: &str) -> Option<Rules<'_>> {
+        let i = self.keys.find(key)?;
+        match *self.sets.get(i as usize)? {
+            RuleSetRef::List { start, len } => self
+                .lists
+                .get(start as usize..start as usize + len as usize)
+                .map(Rules::List),
+            RuleSetRef::Bits { start } => self
+                .bits
+                .get(start as usize..start as usize + self.words)
+                .map(Rules::Bits),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.heap_bytes()
+            + self.sets.len() * size_of::<RuleSetRef>()
+            + self.lists.len() * 4
+            + self.bits.len() * 8
+    }
+}
+
+impl Rules<'_> {
+    #[inline]
+    fn mark(self, bits: &mut [u64]) {
+        match self {
+            Rules::List(rules) => set_all(bits, rules),
+            Rules::Bits(set) => {
+                for (w, s) in bits.iter_mut().zip(set.iter()) {
+                    *w |= *s;
+                }
+            }
+        }
+    }
+}
 
 /// Rules guarded by one top-level text field.
 #[derive(Debug)]
@@ -117,43 +182,16 @@ struct PrefixGuards {
     all: Box<[u32]>,
 }
 
-/// A trie node while it is being built: edges and rules.
-type BuildNode = (Vec<(u8, u32)>, Vec<u32>);
-
-/// A trie while it is being built.
+/// A trie while it is being built: its `(pattern, rule)` pairs, laid out
+/// by [`Trie::freeze`] (no allocation per node).
 #[derive(Default)]
-struct Trie {
-    nodes: Vec<BuildNode>,
+struct Trie<'p> {
+    pairs: Vec<(&'p str, u32)>,
 }
 
-impl Trie {
-    fn insert(&mut self, pattern: &str, rule: u32) {
-        if self.nodes.is_empty() {
-            self.nodes.push((Vec::new(), Vec::new()));
-        }
-        let mut at = 0usize;
-        for &b in pattern.as_bytes() {
-            let next = self
-                .nodes
-                .get(at)
-                .and_then(|(edges, _)| edges.iter().find(|(e, _)| *e == b).map(|(_, n)| *n));
-            at = match next {
-                Some(n) => n as usize,
-                None => {
-                    let n = self.nodes.len();
-                    self.nodes.push((Vec::new(), Vec::new()));
-                    if let Some((edges, _)) = self.nodes.get_mut(at) {
-                        edges.push((b, n as u32));
-                    }
-                    n
-                }
-            };
-        }
-        if let Some((_, rules)) = self.nodes.get_mut(at)
-            && rules.last() != Some(&rule)
-        {
-            rules.push(rule);
-        }
+impl<'p> Trie<'p> {
+    fn insert(&mut self, pattern: &'p str, rule: u32) {
+        self.pairs.push((pattern, rule));
     }
 
     /// Lays the trie out in one array of words, nodes in depth-first
@@ -161,46 +199,62 @@ impl Trie {
     /// few cache lines rather than three scattered allocations per node).
     /// A node at offset `o` is: its edge count `e`, its rule count `r`,
     /// `e` pairs (byte, offset of the child) sorted by byte, then its `r`
-    /// rules. The root is at offset 0; an empty trie is an empty array.
-    fn freeze(self) -> Box<[u32]> {
-        let size = |n: &BuildNode| 2 + 2 * n.0.len() + n.1.len();
-        // Depth-first order (first child next), then offsets.
-        let mut order = Vec::with_capacity(self.nodes.len());
-        let mut stack = Vec::new();
-        if !self.nodes.is_empty() {
-            stack.push(0u32);
+    /// rules (ascending, each once). The root is at offset 0; an empty
+    /// trie is an empty array.
+    ///
+    /// Built from the pairs sorted by pattern: the patterns below a node
+    /// at depth `d` are a contiguous run sharing `d` bytes, those of
+    /// length `d` (the node's own) first, then one run per child byte.
+    fn freeze(mut self) -> Box<[u32]> {
+        if self.pairs.is_empty() {
+            return Box::new([]);
         }
-        while let Some(n) = stack.pop() {
-            order.push(n);
-            if let Some((edges, _)) = self.nodes.get(n as usize) {
-                let mut kids: Vec<(u8, u32)> = edges.clone();
-                kids.sort_unstable();
-                stack.extend(kids.iter().rev().map(|&(_, k)| k));
-            }
-        }
-        let mut offset = vec![0u32; self.nodes.len()];
-        let mut total = 0usize;
-        for &n in &order {
-            if let (Some(o), Some(node)) = (offset.get_mut(n as usize), self.nodes.get(n as usize))
+        self.pairs
+            .sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
+        self.pairs.dedup();
+        let pairs = &self.pairs;
+        let byte =
+            |i: usize, d: usize| pairs.get(i).and_then(|(p, _)| p.as_bytes().get(d).copied());
+        let mut out: Vec<u32> = Vec::new();
+        // (run start, run end, depth, where the parent wants our offset).
+        let mut stack: Vec<(usize, usize, usize, Option<usize>)> = vec![(0, pairs.len(), 0, None)];
+        let mut kids: Vec<(usize, usize, usize)> = Vec::new();
+        while let Some((lo, hi, d, patch)) = stack.pop() {
+            let here = out.len() as u32;
+            if let Some(at) = patch
+                && let Some(w) = out.get_mut(at)
             {
-                *o = total as u32;
-                total += size(node);
+                *w = here;
             }
-        }
-        let mut out = Vec::with_capacity(total);
-        for &n in &order {
-            let Some((edges, rules)) = self.nodes.get(n as usize) else {
-                continue;
-            };
-            let mut edges = edges.clone();
-            edges.sort_unstable();
-            out.push(edges.len() as u32);
-            out.push(rules.len() as u32);
-            for (b, k) in edges {
-                out.push(u32::from(b));
-                out.push(offset.get(k as usize).copied().unwrap_or(u32::MAX));
+            // The node's own rules: patterns of length `d` come first.
+            let mut own = lo;
+            while own < hi && byte(own, d).is_none() {
+                own += 1;
             }
-            out.extend_from_slice(rules);
+            // One run per child byte; `kids` holds (start, end, slot).
+            kids.clear();
+            let mut at = own;
+            while at < hi {
+                let b = byte(at, d);
+                let mut end = at + 1;
+                while end < hi && byte(end, d) == b {
+                    end += 1;
+                }
+                kids.push((at, end, 0));
+                at = end;
+            }
+            out.push(kids.len() as u32);
+            out.push((own - lo) as u32);
+            for k in kids.iter_mut() {
+                out.push(u32::from(byte(k.0, d).unwrap_or(0)));
+                k.2 = out.len();
+                out.push(u32::MAX);
+            }
+            out.extend(pairs.get(lo..own).unwrap_or(&[]).iter().map(|&(_, r)| r));
+            // First child next: push in reverse.
+            for &(start, end, slot) in kids.iter().rev() {
+                stack.push((start, end, d + 1, Some(slot)));
+            }
         }
         out.into_boxed_slice()
     }
@@ -256,17 +310,52 @@ struct SecondLevel {
     values: Box<[ValueGuards]>,
 }
 
+/// The texts of a guard, borrowed from the plan.
+#[derive(Clone, Copy)]
+enum Texts<'p> {
+    One(&'p str),
+    Set(&'p StrTable),
+    Prefixes(&'p PrefixSet),
+}
+
+impl<'p> Texts<'p> {
+    fn len(self) -> usize {
+        match self {
+            Texts::One(_) => 1,
+            Texts::Set(s) => s.len(),
+            Texts::Prefixes(p) => p.by_len().iter().map(|(_, s)| s.len()).sum(),
+        }
+    }
+
+    /// Whether every text has at least two bytes.
+    fn all_long(self) -> bool {
+        match self {
+            Texts::One(t) => t.len() >= 2,
+            Texts::Set(s) => s.iter().all(|t| t.len() >= 2),
+            Texts::Prefixes(p) => p.by_len().iter().all(|(len, _)| *len >= 2),
+        }
+    }
+
+    fn for_each(self, mut f: impl FnMut(&'p str)) {
+        match self {
+            Texts::One(t) => f(t),
+            Texts::Set(s) => s.iter().for_each(f),
+            Texts::Prefixes(p) => p.by_len().iter().flat_map(|(_, s)| s.iter()).for_each(f),
+        }
+    }
+}
+
 /// A guard found in a rule's condition.
 enum Guard<'p> {
     Value {
         field: FieldId,
-        values: Vec<&'p str>,
+        values: Texts<'p>,
     },
     Prefix {
         list: FieldId,
         record: RecordId,
         field: FieldId,
-        patterns: Vec<&'p str>,
+        patterns: Texts<'p>,
     },
 }
 
@@ -274,9 +363,7 @@ impl Guard<'_> {
     /// Lower is better.
     fn rank(&self) -> (u8, usize) {
         match self {
-            Guard::Prefix { patterns, .. } if patterns.iter().all(|p| p.len() >= 2) => {
-                (0, patterns.len())
-            }
+            Guard::Prefix { patterns, .. } if patterns.all_long() => (0, patterns.len()),
             Guard::Value { values, .. } => (1, values.len()),
             Guard::Prefix { patterns, .. } => (2, patterns.len()),
         }
@@ -284,10 +371,11 @@ impl Guard<'_> {
 }
 
 /// The top-level conjuncts of `root` (an explicit stack: chains of `and`
-/// are as deep as the plan allows).
-fn conjuncts(plan: &Plan, root: OpId, out: &mut Vec<OpId>) {
+/// are as deep as the plan allows; `stack` is a work buffer).
+fn conjuncts(plan: &Plan, root: OpId, out: &mut Vec<OpId>, stack: &mut Vec<OpId>) {
     out.clear();
-    let mut stack = vec![root];
+    stack.clear();
+    stack.push(root);
     while let Some(id) = stack.pop() {
         match plan.ops.get(id.index()) {
             Some(&Op::And(a, b)) => {
@@ -319,8 +407,15 @@ fn text_const(plan: &Plan, id: OpId) -> Option<&str> {
     }
 }
 
+/// Work buffers of [`guard_of`].
+#[derive(Default)]
+struct GuardScratch {
+    body: Vec<OpId>,
+    stack: Vec<OpId>,
+}
+
 /// The guard a conjunct is, if any.
-fn guard_of(plan: &Plan, id: OpId) -> Option<Guard<'_>> {
+fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<Guard<'p>> {
     match *plan.ops.get(id.index())? {
         Op::In {
             value,
@@ -331,7 +426,7 @@ fn guard_of(plan: &Plan, id: OpId) -> Option<Guard<'_>> {
             match plan.in_sets.get(set.index())? {
                 InSet::Text(s) => Some(Guard::Value {
                     field,
-                    values: s.iter().map(|v| &**v).collect(),
+                    values: Texts::Set(s),
                 }),
                 _ => None,
             }
@@ -344,7 +439,7 @@ fn guard_of(plan: &Plan, id: OpId) -> Option<Guard<'_>> {
             };
             Some(Guard::Value {
                 field,
-                values: vec![value],
+                values: Texts::One(value),
             })
         }
         Op::Quant(q) => {
@@ -352,19 +447,12 @@ fn guard_of(plan: &Plan, id: OpId) -> Option<Guard<'_>> {
             if q.kind != QuantKind::Any || q.base != Base::Root {
                 return None;
             }
-            let mut body = Vec::new();
-            conjuncts(plan, q.body, &mut body);
-            body.iter().find_map(|&c| {
+            conjuncts(plan, q.body, &mut scratch.body, &mut scratch.stack);
+            scratch.body.iter().find_map(|&c| {
                 let (t, patterns) = match *plan.ops.get(c.index())? {
-                    Op::StartsWith(t, p) => (t, vec![text_const(plan, p)?]),
+                    Op::StartsWith(t, p) => (t, Texts::One(text_const(plan, p)?)),
                     Op::StartsWithAny(t, s) => {
-                        let set = plan.prefix_sets.get(s.index())?;
-                        let pats = set
-                            .by_len()
-                            .iter()
-                            .flat_map(|(_, s)| s.iter().map(|p| &**p))
-                            .collect();
-                        (t, pats)
+                        (t, Texts::Prefixes(plan.prefix_sets.get(s.index())?))
                     }
                     _ => return None,
                 };
@@ -401,46 +489,49 @@ fn set_all(bits: &mut [u64], rules: &[u32]) {
 }
 
 /// The value guards of one field while they are being collected: each
-/// distinct value (borrowed from the plan) gets a dense number, and every
-/// `(number, rule)` pair goes into one flat vector, so collecting costs
-/// no allocation per value; [`Building::freeze`] allocates each final
-/// key and rule list once, at its exact size, into a map sized once.
+/// distinct value gets a dense number in a [`StrTableBuilder`] (which
+/// becomes the frozen map's keys as it is), and every `(number, rule)`
+/// pair goes into one flat vector, so neither collecting nor freezing
+/// allocates per value.
 #[derive(Default)]
-struct Building<'p> {
-    /// Value -> its dense number.
-    numbers: HashMap<&'p str, u32, FxBuild>,
-    /// The values by number.
-    keys: Vec<&'p str>,
+struct Building {
+    keys: StrTableBuilder,
     /// `(value number, rule)`, rules in increasing order.
     pairs: Vec<(u32, u32)>,
+    /// A value could not be added (the keys would hold 4 GiB): the map
+    /// cannot be trusted to be complete.
+    overflow: bool,
 }
 
-impl<'p> Building<'p> {
+impl Building {
     /// Room for `n` values and pairs, so collecting never rehashes.
-    fn with_capacity(n: usize) -> Building<'p> {
+    fn with_capacity((n, bytes): (usize, usize)) -> Building {
         Building {
-            numbers: HashMap::with_capacity_and_hasher(n, FxBuild::default()),
-            keys: Vec::with_capacity(n),
+            keys: StrTableBuilder::with_capacity(n, bytes),
             pairs: Vec::with_capacity(n),
+            overflow: false,
         }
     }
 
     /// Adds `rule` to the rules of `key`.
-    fn add(&mut self, key: &'p str, rule: u32) {
-        let next = self.keys.len() as u32;
-        let number = *self.numbers.entry(key).or_insert(next);
-        if number == next {
-            self.keys.push(key);
+    fn add(&mut self, key: &str, rule: u32) {
+        match self.keys.insert(key) {
+            Some((number, _)) => self.pairs.push((number, rule)),
+            None => self.overflow = true,
         }
-        self.pairs.push((number, rule));
     }
 
     /// The final map: value -> its rules (each rule once, in increasing
-    /// order), shaped by [`RuleSet::new`].
-    fn freeze(&self, words: usize) -> RuleMap {
+    /// order), each shaped as [`RuleSet::new`] would shape it. `None` if
+    /// a value could not be added.
+    fn freeze(self, words: usize) -> Option<RuleMap> {
+        if self.overflow {
+            return None;
+        }
+        let keys = self.keys.len();
         // A counting sort by value number keeps each value's rules in
         // the order they were added, which is increasing.
-        let mut starts = vec![0u32; self.keys.len() + 1];
+        let mut starts = vec![0u32; keys + 1];
         for &(number, _) in &self.pairs {
             if let Some(c) = starts.get_mut(number as usize + 1) {
                 *c += 1;
@@ -461,38 +552,64 @@ impl<'p> Building<'p> {
                 *at += 1;
             }
         }
-        let mut map = RuleMap::with_capacity_and_hasher(self.keys.len(), FxBuild::default());
-        for (key, bounds) in self.keys.iter().zip(starts.windows(2)) {
+        drop(fill);
+        // Deduplicate each value's rules in place (a rule may list a
+        // value twice), then shape each as a list or a bitset.
+        let mut lists: Vec<u32> = Vec::with_capacity(sorted.len());
+        let mut bits: Vec<u64> = Vec::new();
+        let mut sets = Vec::with_capacity(keys);
+        for bounds in starts.windows(2) {
             let (start, end) = match bounds {
                 [s, e] => (*s as usize, *e as usize),
                 _ => continue,
             };
             let own = sorted.get(start..end).unwrap_or(&[]);
-            // A rule may list a value twice; keep each rule once per key.
-            let mut rules = Vec::with_capacity(own.len());
+            let at = lists.len();
             for &r in own {
-                if rules.last() != Some(&r) {
-                    rules.push(r);
+                if lists.len() == at || lists.last() != Some(&r) {
+                    lists.push(r);
                 }
             }
-            map.insert(Box::from(*key), RuleSet::new(rules, words));
+            let len = lists.len() - at;
+            let as_bits = words > 0 && len >= words && u32::try_from(bits.len()).is_ok();
+            if as_bits {
+                let b = bits.len();
+                bits.resize(b + words, 0);
+                let set = bits.get_mut(b..).unwrap_or(&mut []);
+                for &r in lists.get(at..).unwrap_or(&[]) {
+                    set_bit(set, r);
+                }
+                lists.truncate(at);
+                sets.push(RuleSetRef::Bits { start: b as u32 });
+            } else {
+                sets.push(RuleSetRef::List {
+                    start: u32::try_from(at).ok()?,
+                    len: len as u32,
+                });
+            }
         }
-        map
+        Some(RuleMap {
+            keys: self.keys.finish(),
+            sets: sets.into_boxed_slice(),
+            lists: lists.into_boxed_slice(),
+            bits: bits.into_boxed_slice(),
+            words,
+        })
     }
 }
 
 /// Value guards being collected, one entry per field.
-type BuildingValues<'p> = Vec<(FieldId, Building<'p>, Vec<u32>)>;
+type BuildingValues = Vec<(FieldId, Building, Vec<u32>)>;
 
 /// Records that `rule` is guarded by `field` taking one of `vs`; returns
 /// the field's position among the level's guard fields. A field seen for
 /// the first time gets room for `hint` values (see [`value_hint`]).
-fn add_value_guard<'p>(
-    values: &mut BuildingValues<'p>,
+fn add_value_guard(
+    values: &mut BuildingValues,
     field: FieldId,
-    vs: &[&'p str],
+    vs: Texts<'_>,
     rule: u32,
-    hint: usize,
+    hint: (usize, usize),
 ) -> usize {
     let at = match values.iter().position(|(f, _, _)| *f == field) {
         Some(at) => at,
@@ -502,41 +619,48 @@ fn add_value_guard<'p>(
         }
     };
     if let Some((_, building, all)) = values.get_mut(at) {
-        for v in vs {
-            building.add(v, rule);
-        }
+        vs.for_each(|v| building.add(v, rule));
         all.push(rule);
     }
     at
 }
 
-fn freeze_values(values: BuildingValues<'_>, words: usize) -> Box<[ValueGuards]> {
+/// The frozen guards of a level, or `None` if a map could not be built.
+fn freeze_values(values: BuildingValues, words: usize) -> Option<Box<[ValueGuards]>> {
     values
         .into_iter()
-        .map(|(field, building, all)| ValueGuards {
-            field,
-            map: building.freeze(words),
-            all: RuleSet::new(all, words),
+        .map(|(field, building, all)| {
+            Some(ValueGuards {
+                field,
+                map: building.freeze(words)?,
+                all: RuleSet::new(all, words),
+            })
         })
         .collect()
 }
 
-/// An upper bound on the `(value, rule)` pairs one level can collect:
-/// every text of every `in` set plus one `==` constant per rule. A large
+/// An upper bound on the `(value, rule)` pairs one level can collect, and
+/// on their bytes: every text of every `in` set plus one `==` constant per
+/// rule. A large
 /// ruleset's guards are mostly one field (an importer list across
 /// thousands of rules), so sizing for the bound avoids rehashing a map of
 /// a hundred thousand keys as it grows; the memory is freed when the
 /// index is frozen.
-fn value_hint(plan: &Plan) -> usize {
-    let texts: usize = plan
+fn value_hint(plan: &Plan) -> (usize, usize) {
+    let (texts, bytes) = plan
         .in_sets
         .iter()
         .map(|s| match s {
-            InSet::Text(t) => t.len(),
-            _ => 0,
+            InSet::Text(t) => (t.len(), t.text_bytes()),
+            _ => (0, 0),
         })
-        .sum();
-    texts.saturating_add(plan.conds.len())
+        .fold((0usize, 0usize), |(n, b), (tn, tb)| {
+            (n.saturating_add(tn), b.saturating_add(tb))
+        });
+    (
+        texts.saturating_add(plan.conds.len()),
+        bytes.saturating_add(plan.texts.text_bytes()),
+    )
 }
 
 /// Marks the rules of `guards` whose value guard is not certainly false
@@ -626,6 +750,9 @@ impl RuleIndex {
         type PrefixKey = (FieldId, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
+        let mut stack = Vec::new();
+        let mut scratch = GuardScratch::default();
+        let mut guards: Vec<(OpId, Guard<'_>)> = Vec::new();
         let mut guarded = 0;
         // Per rule: its conjuncts (in `all_parts`) and the value guards
         // that a proof bit can leave out, `(conjunct, bit)` per level.
@@ -633,26 +760,25 @@ impl RuleIndex {
         let mut spans: Vec<(u32, u32, Proofs)> = Vec::with_capacity(plan.conds.len());
         for (rule, cond) in plan.conds.iter().enumerate() {
             let rule = rule as u32;
-            let mut guards: Vec<(OpId, Guard<'_>)> = match cond {
+            guards.clear();
+            match cond {
                 Some(c) => {
-                    conjuncts(plan, *c, &mut parts);
-                    parts
-                        .iter()
-                        .filter_map(|&p| guard_of(plan, p).map(|g| (p, g)))
-                        .collect()
+                    conjuncts(plan, *c, &mut parts, &mut stack);
+                    guards.extend(
+                        parts
+                            .iter()
+                            .filter_map(|&p| guard_of(plan, p, &mut scratch).map(|g| (p, g))),
+                    );
                 }
-                None => {
-                    parts.clear();
-                    Vec::new()
-                }
-            };
+                None => parts.clear(),
+            }
             let start = all_parts.len() as u32;
             all_parts.extend_from_slice(&parts);
             let mut proofs: Proofs = [None, None];
             // The best guard is the first level; the best remaining value
             // guard (another conjunct) is the second.
             guards.sort_by_key(|(_, g)| g.rank());
-            let mut rest = guards.into_iter();
+            let mut rest = guards.drain(..);
             let best = rest.next();
             let second = rest.find_map(|(op, g)| match g {
                 Guard::Value { field, values } => Some((op, field, values)),
@@ -660,7 +786,7 @@ impl RuleIndex {
             });
             match second {
                 Some((op, field, vs)) => {
-                    let at = add_value_guard(&mut values2, field, &vs, rule, 0);
+                    let at = add_value_guard(&mut values2, field, vs, rule, (0, 0));
                     proofs[1] = proof_bit(1, at).map(|b| (op, b));
                 }
                 None => set_bit(&mut always2, rule),
@@ -669,7 +795,7 @@ impl RuleIndex {
                 None => set_bit(&mut always, rule),
                 Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
-                    let at = add_value_guard(&mut values, field, &vs, rule, hint);
+                    let at = add_value_guard(&mut values, field, vs, rule, hint);
                     proofs[0] = proof_bit(0, at).map(|b| (op, b));
                 }
                 Some((
@@ -691,9 +817,7 @@ impl RuleIndex {
                         }
                     };
                     if let Some((_, trie, all)) = prefixes.get_mut(at) {
-                        for p in patterns {
-                            trie.insert(p, rule);
-                        }
+                        patterns.for_each(|p| trie.insert(p, rule));
                         all.push(rule);
                     }
                 }
@@ -705,10 +829,20 @@ impl RuleIndex {
         // dozen, the lookup costs more than the evaluations it saves.
         let seconds: usize = values2.iter().map(|(_, _, all)| all.len()).sum();
         let values2 = (seconds >= SECOND_LEVEL_MIN_RULES).then_some(values2);
-        let second = values2.map(|v| SecondLevel {
-            always: always2.into_boxed_slice(),
-            values: freeze_values(v, words),
-        });
+        let (values, second) = match (freeze_values(values, words), values2) {
+            (Some(values), None) => (values, None),
+            (Some(values), Some(v)) => match freeze_values(v, words) {
+                Some(v) => (
+                    values,
+                    Some(SecondLevel {
+                        always: always2.into_boxed_slice(),
+                        values: v,
+                    }),
+                ),
+                None => return RuleIndex::unindexed(words, plan.conds.len()),
+            },
+            (None, _) => return RuleIndex::unindexed(words, plan.conds.len()),
+        };
         let (rests, parts) = rests(&all_parts, &spans, second.is_some());
         let prefixes: Box<[PrefixGuards]> = prefixes
             .into_iter()
@@ -724,10 +858,24 @@ impl RuleIndex {
             rests,
             parts,
             always: always.into_boxed_slice(),
-            values: freeze_values(values, words),
+            values,
             second,
             prefixes,
             guarded,
+        }
+    }
+
+    /// An index that skips nothing: every rule is always a candidate (the
+    /// fallback if a guard map cannot be built).
+    fn unindexed(words: usize, rules: usize) -> RuleIndex {
+        let mut always = vec![0u64; words];
+        for r in 0..rules {
+            set_bit(&mut always, r as u32);
+        }
+        RuleIndex {
+            always: always.into_boxed_slice(),
+            rests: vec![Rest::default(); rules].into_boxed_slice(),
+            ..RuleIndex::default()
         }
     }
 
@@ -804,7 +952,7 @@ impl RuleIndex {
         };
         let (hit, proof) = match decl.slot(Node::ROOT, g.field) {
             Slot::Text { start, len } => (g.map.get(decl.text(start, len)), 1),
-            _ => (Some(&g.all), 0),
+            _ => (Some(g.all.view()), 0),
         };
         match hit {
             None => {
@@ -812,12 +960,12 @@ impl RuleIndex {
                     *b &= *a;
                 }
             }
-            Some(RuleSet::Bits(set)) => {
+            Some(Rules::Bits(set)) => {
                 for ((b, a), s) in bits.iter_mut().zip(level.always.iter()).zip(set.iter()) {
                     *b &= *a | *s;
                 }
             }
-            Some(RuleSet::List(_)) => return None,
+            Some(Rules::List(_)) => return None,
         }
         Some(proof)
     }
@@ -880,16 +1028,9 @@ impl RuleIndex {
 
     /// An estimate of the heap bytes the index holds.
     pub(crate) fn heap_bytes(&self) -> usize {
-        fn map_bytes(m: &RuleMap) -> usize {
-            let entry = size_of::<(Box<str>, RuleSet)>() + 1;
-            m.capacity() * entry
-                + m.iter()
-                    .map(|(k, v)| k.len() + v.heap_bytes())
-                    .sum::<usize>()
-        }
         fn values_bytes(v: &[ValueGuards]) -> usize {
             v.iter()
-                .map(|g| size_of::<ValueGuards>() + map_bytes(&g.map) + g.all.heap_bytes())
+                .map(|g| size_of::<ValueGuards>() + g.map.heap_bytes() + g.all.heap_bytes())
                 .sum()
         }
         let values = values_bytes(&self.values)
@@ -1100,15 +1241,44 @@ mod tests {
         ] {
             b.add(key, rule);
         }
-        let map = b.freeze(0);
+        let map = b.freeze(0).unwrap();
         let rules = |k: &str| match map.get(k) {
-            Some(RuleSet::List(r)) => r.to_vec(),
-            other => panic!("{k}: {other:?}"),
+            Some(Rules::List(r)) => r.to_vec(),
+            Some(Rules::Bits(_)) => panic!("{k}: a bitset"),
+            None => panic!("{k}: missing"),
         };
-        assert_eq!(map.len(), 3);
+        assert_eq!(map.keys.len(), 3);
         assert_eq!(rules("CN"), [3, 7]);
         assert_eq!(rules("VN"), [3, 12]);
         assert_eq!(rules("US"), [9]);
-        assert!(!map.contains_key("MX"));
+        assert!(map.get("MX").is_none());
+    }
+
+    proptest::proptest! {
+        /// A walk of the frozen trie marks exactly the rules of the
+        /// patterns that are prefixes of the text (duplicates, the empty
+        /// pattern and shared prefixes included).
+        #[test]
+        fn the_trie_marks_exactly_the_rules_of_matching_prefixes(
+            pairs in proptest::collection::vec(("[ab]{0,4}", 0u32..70), 0..60),
+            texts in proptest::collection::vec("[abc]{0,6}", 1..20),
+        ) {
+            let mut trie = Trie::default();
+            for (p, r) in &pairs {
+                trie.insert(p, *r);
+            }
+            let frozen = trie.freeze();
+            for t in &texts {
+                let mut bits = vec![0u64; 2];
+                RuleIndex::walk(&frozen, t.as_bytes(), &mut bits);
+                let mut want = vec![0u64; 2];
+                for (p, r) in &pairs {
+                    if t.starts_with(p.as_str()) {
+                        set_bit(&mut want, *r);
+                    }
+                }
+                proptest::prop_assert_eq!(bits, want, "text {:?}", t);
+            }
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod decimal;
 pub mod decl;
 pub mod eval;
 mod index;
+mod strtab;
 pub mod json;
 pub mod layout;
 pub mod outcome;

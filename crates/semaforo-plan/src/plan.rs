@@ -31,6 +31,8 @@ use crate::decimal::Decimal;
 use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
 use crate::sets::{Constant, ContainsSet, FxBuild, InSet, PrefixSet, SetError, Table};
+use crate::strtab::{StrTable, StrTableBuilder};
+use crate::value::Value;
 
 // The evaluation types live in `eval`; they are re-exported here so the
 // whole plan API can be named from one module.
@@ -384,9 +386,8 @@ pub struct Plan {
     pub(crate) layout: Layout,
     pub(crate) ops: Box<[Op]>,
     pub(crate) numbers: Box<[Decimal]>,
-    /// All text constants, back to back; `text_spans` index into it.
-    pub(crate) text_arena: Box<str>,
-    pub(crate) text_spans: Box<[(u32, u32)]>,
+    /// All text constants, numbered by [`TextId`].
+    pub(crate) texts: StrTable,
     pub(crate) in_sets: Box<[InSet]>,
     pub(crate) prefix_sets: Box<[PrefixSet]>,
     pub(crate) contains_sets: Box<[ContainsSet]>,
@@ -478,8 +479,7 @@ impl Plan {
             + self.contains_sets.len() * size_of::<ContainsSet>();
         self.ops.len() * size_of::<Op>()
             + self.numbers.len() * size_of::<Decimal>()
-            + self.text_arena.len()
-            + self.text_spans.len() * 8
+            + self.texts.heap_bytes()
             + self.quants.len() * size_of::<Quant>()
             + self.conds.len() * size_of::<Option<OpId>>()
             + self.hot.len() * size_of::<HotRule>()
@@ -491,10 +491,7 @@ impl Plan {
     /// The text of a text constant (empty for an impossible id).
     #[inline]
     pub(crate) fn text(&self, id: TextId) -> &str {
-        self.text_spans
-            .get(id.index())
-            .and_then(|&(s, l)| self.text_arena.get(s as usize..s as usize + l as usize))
-            .unwrap_or("")
+        self.texts.get(id.index()).unwrap_or("")
     }
 }
 
@@ -511,9 +508,8 @@ pub struct PlanBuilder {
     op_ids: HashMap<Op, OpId, FxBuild>,
     numbers: Vec<Decimal>,
     number_ids: HashMap<Decimal, NumberId, FxBuild>,
-    text_arena: String,
-    text_spans: Vec<(u32, u32)>,
-    text_ids: HashMap<Box<str>, TextId, FxBuild>,
+    /// Text constants, interned without an allocation per text.
+    texts: StrTableBuilder,
     in_sets: Vec<InSet>,
     /// Interned `in` sets by [`InSet::content_hash`]; equal hashes are
     /// told apart by [`InSet::same`].
@@ -558,9 +554,7 @@ impl PlanBuilder {
             op_ids: HashMap::default(),
             numbers: Vec::new(),
             number_ids: HashMap::default(),
-            text_arena: String::new(),
-            text_spans: Vec::new(),
-            text_ids: HashMap::default(),
+            texts: StrTableBuilder::default(),
             in_sets: Vec::new(),
             in_set_ids: HashMap::default(),
             prefix_sets: Vec::new(),
@@ -603,17 +597,8 @@ impl PlanBuilder {
 
     /// Interns a text constant.
     pub fn text(&mut self, value: &str) -> Result<TextId, PlanError> {
-        if let Some(&id) = self.text_ids.get(value) {
-            return Ok(id);
-        }
-        let id = TextId(next_id(self.text_spans.len())?);
-        let start = next_id(self.text_arena.len())?;
-        let len = next_id(value.len())?;
-        start.checked_add(len).ok_or(PlanError::TooLarge)?;
-        self.text_arena.push_str(value);
-        self.text_spans.push((start, len));
-        self.text_ids.insert(value.into(), id);
-        Ok(id)
+        let (id, _) = self.texts.insert(value).ok_or(PlanError::TooLarge)?;
+        Ok(TextId(id))
     }
 
     /// Pushes the op for a constant.
@@ -630,14 +615,18 @@ impl PlanBuilder {
     /// A membership set for `in` (interned by content). All values must be
     /// of one type.
     pub fn in_set(&mut self, values: &[Constant]) -> Result<SetId, PlanError> {
-        self.in_set_owned(values.to_vec())
+        self.in_set_values(values.iter().map(Constant::value))
     }
 
-    /// [`PlanBuilder::in_set`] for values the caller no longer needs: texts
-    /// move into the set, so an inline list (one per rule) is not copied
-    /// again. Sets with the same values, in any order, are one set.
-    pub fn in_set_owned(&mut self, values: Vec<Constant>) -> Result<SetId, PlanError> {
-        let set = InSet::from_owned(values)?;
+    /// [`PlanBuilder::in_set`] from borrowed values (none *missing*), for
+    /// a caller that holds its constants in another form: only the bytes
+    /// of the texts are copied, into one buffer per set. Sets with the
+    /// same values, in any order, are one set.
+    pub fn in_set_values<'a>(
+        &mut self,
+        values: impl Iterator<Item = Value<'a>> + Clone,
+    ) -> Result<SetId, PlanError> {
+        let set = InSet::from_values(values)?;
         let hash = set.content_hash();
         let in_sets = &self.in_sets;
         let ids = self.in_set_ids.entry(hash).or_default();
@@ -659,7 +648,8 @@ impl PlanBuilder {
             return Ok(id);
         }
         let id = PrefixSetId(next_id(self.prefix_sets.len())?);
-        self.prefix_sets.push(PrefixSet::new(patterns));
+        self.prefix_sets
+            .push(PrefixSet::new(patterns.iter().map(|p| &**p))?);
         self.prefix_set_ids.insert(patterns.to_vec(), id);
         Ok(id)
     }
@@ -737,7 +727,7 @@ impl PlanBuilder {
         }
         match op {
             Op::Number(n) => Self::check_id("number", n.0, self.numbers.len())?,
-            Op::Text(t) => Self::check_id("text", t.0, self.text_spans.len())?,
+            Op::Text(t) => Self::check_id("text", t.0, self.texts.len())?,
             Op::In { set, .. } => Self::check_id("set", set.0, self.in_sets.len())?,
             Op::StartsWithAny(_, s) => Self::check_id("prefix set", s.0, self.prefix_sets.len())?,
             Op::ContainsAny(_, s) => Self::check_id("contains set", s.0, self.contains_sets.len())?,
@@ -809,8 +799,7 @@ impl PlanBuilder {
             layout: self.layout,
             ops: self.ops.into_boxed_slice(),
             numbers: self.numbers.into_boxed_slice(),
-            text_arena: self.text_arena.into_boxed_str(),
-            text_spans: self.text_spans.into_boxed_slice(),
+            texts: self.texts.finish(),
             in_sets: self.in_sets.into_boxed_slice(),
             prefix_sets: self.prefix_sets.into_boxed_slice(),
             contains_sets: self.contains_sets.into_boxed_slice(),

@@ -8,13 +8,14 @@
 //! a hash map, or for `lookup_prefix` one map per key length, tried longest
 //! first. None of the queries allocates.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 
 use crate::date::Date;
 use crate::decimal::Decimal;
+use crate::strtab::StrTable;
 use crate::value::Value;
 
 /// A small, fast hasher for the plan's text-keyed sets and maps (the
@@ -95,14 +96,6 @@ impl Hasher for FxHasher {
 /// Builds [`FxHasher`]s.
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
-/// A text set hashed with [`FxHasher`].
-pub(crate) type TextSet = HashSet<Box<str>, FxBuild>;
-
-/// An estimate of the heap bytes of a text set (by capacity).
-fn text_set_bytes(s: &TextSet) -> usize {
-    s.capacity() * (size_of::<Box<str>>() + 1) + s.iter().map(|t| t.len()).sum::<usize>()
-}
-
 /// A constant scalar, as supplied to the plan builder.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Constant {
@@ -127,15 +120,6 @@ impl Constant {
             Constant::Date(d) => Value::Date(*d),
         }
     }
-
-    fn kind(&self) -> u8 {
-        match self {
-            Constant::Text(_) => 0,
-            Constant::Number(_) => 1,
-            Constant::Bool(_) => 2,
-            Constant::Date(_) => 3,
-        }
-    }
 }
 
 /// Why a set or table could not be built.
@@ -153,6 +137,9 @@ pub enum SetError {
         /// The key.
         key: String,
     },
+    /// The texts of one set hold 4 GiB or more.
+    #[error("list too large")]
+    TooLarge,
     /// The automaton for `contains` could not be built.
     #[error("cannot build the `contains` matcher: {reason}")]
     Matcher {
@@ -164,38 +151,52 @@ pub enum SetError {
 /// A membership set for `in`.
 #[derive(Clone, Debug)]
 pub(crate) enum InSet {
-    Text(TextSet),
-    // INVARIANT (sorted): sorted ascending and deduplicated; kept by `InSet::new`.
+    Text(StrTable),
+    // INVARIANT (sorted): sorted ascending and deduplicated; kept by `InSet::from_values`.
     Number(Box<[Decimal]>),
     // INVARIANT (sorted): as above.
     Date(Box<[Date]>),
     Bool { has_true: bool, has_false: bool },
 }
 
+/// The kind of a value, for telling apart mixed lists.
+fn value_kind(v: Value<'_>) -> u8 {
+    match v {
+        Value::Text(_) => 0,
+        Value::Number(_) => 1,
+        Value::Bool(_) => 2,
+        Value::Date(_) => 3,
+        Value::Missing => 4,
+    }
+}
+
 impl InSet {
-    /// Builds the set; an empty list is an empty text set, which contains
-    /// nothing of any type.
-    pub(crate) fn new(values: &[Constant]) -> Result<InSet, SetError> {
-        if let Some(first) = values.first()
-            && let Some(index) = values.iter().position(|v| v.kind() != first.kind())
-        {
-            return Err(SetError::MixedTypes { index });
+    /// Builds the set from borrowed values (none of them *missing*):
+    /// nothing but the bytes of the texts is copied. An empty list is an
+    /// empty text set, which contains nothing of any type.
+    pub(crate) fn from_values<'a>(
+        values: impl Iterator<Item = Value<'a>> + Clone,
+    ) -> Result<InSet, SetError> {
+        let mut all = values.clone();
+        let Some(first) = all.next() else {
+            return Ok(InSet::Text(StrTable::default()));
+        };
+        let kind = value_kind(first);
+        if let Some(at) = all.position(|v| value_kind(v) != kind) {
+            return Err(SetError::MixedTypes { index: at + 1 });
         }
-        Ok(match values.first() {
-            None | Some(Constant::Text(_)) => InSet::Text(
-                values
-                    .iter()
-                    .filter_map(|v| match v {
-                        Constant::Text(t) => Some(t.clone()),
-                        _ => None,
-                    })
-                    .collect(),
+        Ok(match first {
+            Value::Text(_) | Value::Missing => InSet::Text(
+                StrTable::build(values.filter_map(|v| match v {
+                    Value::Text(t) => Some(t),
+                    _ => None,
+                }))
+                .ok_or(SetError::TooLarge)?,
             ),
-            Some(Constant::Number(_)) => {
+            Value::Number(_) => {
                 let mut v: Vec<Decimal> = values
-                    .iter()
                     .filter_map(|v| match v {
-                        Constant::Number(n) => Some(*n),
+                        Value::Number(n) => Some(n),
                         _ => None,
                     })
                     .collect();
@@ -203,11 +204,10 @@ impl InSet {
                 v.dedup();
                 InSet::Number(v.into_boxed_slice())
             }
-            Some(Constant::Date(_)) => {
+            Value::Date(_) => {
                 let mut v: Vec<Date> = values
-                    .iter()
                     .filter_map(|v| match v {
-                        Constant::Date(d) => Some(*d),
+                        Value::Date(d) => Some(d),
                         _ => None,
                     })
                     .collect();
@@ -215,29 +215,21 @@ impl InSet {
                 v.dedup();
                 InSet::Date(v.into_boxed_slice())
             }
-            Some(Constant::Bool(_)) => InSet::Bool {
-                has_true: values.contains(&Constant::Bool(true)),
-                has_false: values.contains(&Constant::Bool(false)),
-            },
-        })
-    }
-
-    /// [`InSet::new`] from values the caller gives up: texts are moved
-    /// into the set, not copied.
-    pub(crate) fn from_owned(values: Vec<Constant>) -> Result<InSet, SetError> {
-        if !matches!(values.first(), Some(Constant::Text(_))) {
-            return InSet::new(&values);
-        }
-        let mut set = TextSet::with_capacity_and_hasher(values.len(), FxBuild::default());
-        for (index, v) in values.into_iter().enumerate() {
-            match v {
-                Constant::Text(t) => {
-                    set.insert(t);
+            Value::Bool(_) => {
+                let (mut has_true, mut has_false) = (false, false);
+                for v in values {
+                    match v {
+                        Value::Bool(true) => has_true = true,
+                        Value::Bool(false) => has_false = true,
+                        _ => {}
+                    }
                 }
-                _ => return Err(SetError::MixedTypes { index }),
+                InSet::Bool {
+                    has_true,
+                    has_false,
+                }
             }
-        }
-        Ok(InSet::Text(set))
+        })
     }
 
     /// A hash of the set's content that does not depend on the order of
@@ -249,7 +241,7 @@ impl InSet {
             h.finish()
         }
         match self {
-            InSet::Text(s) => s.iter().fold(1u64, |acc, t| acc.wrapping_add(one(t))),
+            InSet::Text(s) => s.content_hash(),
             InSet::Number(v) => one(v).wrapping_add(2),
             InSet::Date(v) => one(v).wrapping_add(3),
             InSet::Bool {
@@ -262,7 +254,7 @@ impl InSet {
     /// Whether two sets hold the same values (so one can stand for both).
     pub(crate) fn same(&self, other: &InSet) -> bool {
         match (self, other) {
-            (InSet::Text(a), InSet::Text(b)) => a == b,
+            (InSet::Text(a), InSet::Text(b)) => a.same_texts(b),
             (InSet::Number(a), InSet::Number(b)) => a == b,
             (InSet::Date(a), InSet::Date(b)) => a == b,
             (
@@ -282,7 +274,7 @@ impl InSet {
     /// An estimate of the heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
-            InSet::Text(s) => text_set_bytes(s),
+            InSet::Text(s) => s.heap_bytes(),
             InSet::Number(v) => v.len() * size_of::<Decimal>(),
             InSet::Date(v) => v.len() * size_of::<Date>(),
             InSet::Bool { .. } => 0,
@@ -319,32 +311,36 @@ impl InSet {
 #[derive(Clone, Debug)]
 pub(crate) struct PrefixSet {
     // INVARIANT (ascending): lengths strictly ascending; kept by `new`.
-    by_len: Box<[(usize, TextSet)]>,
+    by_len: Box<[(usize, StrTable)]>,
 }
 
 impl PrefixSet {
-    pub(crate) fn new(patterns: &[Box<str>]) -> PrefixSet {
-        let mut map: HashMap<usize, TextSet> = HashMap::new();
-        for p in patterns {
-            map.entry(p.len()).or_default().insert(p.clone());
-        }
-        let mut by_len: Vec<_> = map.into_iter().collect();
-        by_len.sort_unstable_by_key(|(len, _)| *len);
-        PrefixSet {
-            by_len: by_len.into_boxed_slice(),
-        }
+    pub(crate) fn new<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<PrefixSet, SetError> {
+        let mut sorted: Vec<&str> = patterns.collect();
+        // Stable, so each length keeps the patterns' order.
+        sorted.sort_by_key(|p| p.len());
+        let by_len = sorted
+            .chunk_by(|a, b| a.len() == b.len())
+            .map(|group| {
+                let len = group.first().map_or(0, |p| p.len());
+                StrTable::build(group.iter().copied())
+                    .map(|t| (len, t))
+                    .ok_or(SetError::TooLarge)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(PrefixSet { by_len })
     }
 
     /// An estimate of the heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.by_len
             .iter()
-            .map(|(_, s)| size_of::<(usize, TextSet)>() + text_set_bytes(s))
+            .map(|(_, s)| size_of::<(usize, StrTable)>() + s.heap_bytes())
             .sum()
     }
 
     /// The patterns, grouped by byte length (ascending).
-    pub(crate) fn by_len(&self) -> &[(usize, TextSet)] {
+    pub(crate) fn by_len(&self) -> &[(usize, StrTable)] {
         &self.by_len
     }
 

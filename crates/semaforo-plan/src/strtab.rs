@@ -1,0 +1,296 @@
+//! Text tables: distinct texts stored back to back in one buffer, found
+//! through an open-addressing index.
+//!
+//! A ruleset holds hundreds of thousands of short texts (country codes in
+//! every `in` list, importer ids on watch lists, the keys of the rule
+//! index). A hash set of `Box<str>` costs one heap allocation per text to
+//! build and one pointer chase per probe. A [`StrTable`] costs three
+//! allocations whatever its size: the bytes, the end offset of each text,
+//! and the slots.
+//!
+//! A slot is a `u64`: 0 when empty, otherwise the high 32 bits of the
+//! text's hash (a tag, so a probe compares texts only when the tags agree)
+//! and the text's number plus one. Texts are numbered densely in the order
+//! they were first inserted, which lets callers keep per-text data in a
+//! plain array.
+//!
+//! INVARIANT (load): the slot count is zero or a power of two at least
+//! twice the number of texts, so every probe sequence reaches an empty
+//! slot. Kept by [`StrTableBuilder::insert`], which grows the slots first.
+
+use std::hash::Hasher;
+
+use crate::sets::FxHasher;
+
+/// The hash of a text for [`StrTable`]: low bits pick the slot, the high
+/// 32 bits are the slot's tag.
+#[inline]
+pub(crate) fn text_hash(t: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(t.as_bytes());
+    h.write_usize(t.len());
+    h.finish()
+}
+
+/// The slot of text number `index` with hash `hash`.
+#[inline]
+fn slot(hash: u64, index: usize) -> u64 {
+    (hash & 0xffff_ffff_0000_0000) | (index as u64 + 1)
+}
+
+/// The text at `index` of `text` split by `ends`.
+#[inline]
+fn text_at<'t>(text: &'t str, ends: &[u32], index: usize) -> Option<&'t str> {
+    let end = *ends.get(index)? as usize;
+    let start = match index.checked_sub(1) {
+        Some(p) => *ends.get(p)? as usize,
+        None => 0,
+    };
+    text.get(start..end)
+}
+
+/// Finds `t` (hash `hash`) among `slots` over `text`/`ends`: `Ok(number)`
+/// when present, `Err(free slot)` when absent (`Err(usize::MAX)` when
+/// there are no slots).
+#[inline]
+fn probe(text: &str, ends: &[u32], slots: &[u64], t: &str, hash: u64) -> Result<u32, usize> {
+    let mask = slots.len().wrapping_sub(1);
+    let tag = hash >> 32;
+    let mut at = hash as usize & mask;
+    // INVARIANT (load) bounds the probe; the count guards against a
+    // broken table all the same.
+    for _ in 0..slots.len() {
+        let s = slots.get(at).copied().unwrap_or(0);
+        if s == 0 {
+            return Err(at);
+        }
+        if s >> 32 == tag {
+            let index = (s as u32).wrapping_sub(1);
+            if text_at(text, ends, index as usize) == Some(t) {
+                return Ok(index);
+            }
+        }
+        at = (at + 1) & mask;
+    }
+    Err(usize::MAX)
+}
+
+/// A read-only table of distinct texts (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StrTable {
+    /// The texts, back to back.
+    text: Box<str>,
+    /// `ends[i]` is where text `i` ends in `text`.
+    ends: Box<[u32]>,
+    slots: Box<[u64]>,
+}
+
+impl StrTable {
+    /// The table of the distinct texts of `texts` (numbered by first
+    /// occurrence), or `None` if they hold 4 GiB or more. The iterator is
+    /// walked twice: once to size the table exactly, once to fill it.
+    pub(crate) fn build<'a>(texts: impl Iterator<Item = &'a str> + Clone) -> Option<StrTable> {
+        let (n, bytes) = texts.clone().fold((0usize, 0usize), |(n, b), t| {
+            (n + 1, b.saturating_add(t.len()))
+        });
+        let mut b = StrTableBuilder::with_capacity(n, bytes);
+        for t in texts {
+            b.insert(t)?;
+        }
+        Some(b.finish())
+    }
+
+    /// How many texts.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Text number `index`.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<&str> {
+        text_at(&self.text, &self.ends, index)
+    }
+
+    /// The texts, in number order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The number of text `t`, if the table holds it.
+    #[inline]
+    pub(crate) fn find(&self, t: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        probe(&self.text, &self.ends, &self.slots, t, text_hash(t)).ok()
+    }
+
+    /// Whether the table holds `t`.
+    #[inline]
+    pub(crate) fn contains(&self, t: &str) -> bool {
+        self.find(t).is_some()
+    }
+
+    /// Whether both tables hold the same texts (in any order).
+    pub(crate) fn same_texts(&self, other: &StrTable) -> bool {
+        self.len() == other.len() && self.iter().all(|t| other.contains(t))
+    }
+
+    /// A hash of the texts that does not depend on their order.
+    pub(crate) fn content_hash(&self) -> u64 {
+        self.iter()
+            .fold(1u64, |acc, t| acc.wrapping_add(text_hash(t)))
+    }
+
+    /// The bytes of all the texts.
+    pub(crate) fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.text.len() + self.ends.len() * 4 + self.slots.len() * 8
+    }
+}
+
+/// Builds a [`StrTable`]; also usable as an interner while building.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StrTableBuilder {
+    text: String,
+    ends: Vec<u32>,
+    slots: Vec<u64>,
+}
+
+impl StrTableBuilder {
+    /// Room for `n` texts of `bytes` bytes in all without growing.
+    pub(crate) fn with_capacity(n: usize, bytes: usize) -> StrTableBuilder {
+        let slots = if n == 0 {
+            0
+        } else {
+            n.saturating_mul(2).next_power_of_two().max(8)
+        };
+        StrTableBuilder {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(n),
+            slots: vec![0; slots],
+        }
+    }
+
+    /// How many texts.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Inserts `t` if it is new: `(its number, whether it is new)`, or
+    /// `None` if the table would hold 4 GiB or `u32::MAX` texts.
+    pub(crate) fn insert(&mut self, t: &str) -> Option<(u32, bool)> {
+        let hash = text_hash(t);
+        if self.slots.len() < (self.ends.len() + 1).saturating_mul(2) {
+            self.grow()?;
+        }
+        match probe(&self.text, &self.ends, &self.slots, t, hash) {
+            Ok(index) => Some((index, false)),
+            Err(free) => {
+                let index = u32::try_from(self.ends.len()).ok()?;
+                let end = u32::try_from(self.text.len().checked_add(t.len())?).ok()?;
+                let s = self.slots.get_mut(free)?;
+                *s = slot(hash, index as usize);
+                self.text.push_str(t);
+                self.ends.push(end);
+                Some((index, true))
+            }
+        }
+    }
+
+    /// Doubles the slots (at least 8) and places every text again.
+    fn grow(&mut self) -> Option<()> {
+        let size = self.slots.len().checked_mul(2)?.max(8);
+        let mut slots = vec![0u64; size];
+        let mask = size - 1;
+        for index in 0..self.ends.len() {
+            let t = text_at(&self.text, &self.ends, index)?;
+            let hash = text_hash(t);
+            let mut at = hash as usize & mask;
+            while slots.get(at).is_some_and(|&s| s != 0) {
+                at = (at + 1) & mask;
+            }
+            *slots.get_mut(at)? = slot(hash, index);
+        }
+        self.slots = slots;
+        Some(())
+    }
+
+    /// The finished table.
+    pub(crate) fn finish(self) -> StrTable {
+        StrTable {
+            text: self.text.into_boxed_str(),
+            ends: self.ends.into_boxed_slice(),
+            slots: self.slots.into_boxed_slice(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn texts_are_numbered_by_first_insertion_and_found() {
+        let mut b = StrTableBuilder::default();
+        assert_eq!(b.insert("CN"), Some((0, true)));
+        assert_eq!(b.insert(""), Some((1, true)));
+        assert_eq!(b.insert("CN"), Some((0, false)));
+        assert_eq!(b.insert("ñandú"), Some((2, true)));
+        let t = b.finish();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.find("CN"), Some(0));
+        assert_eq!(t.find(""), Some(1));
+        assert_eq!(t.find("ñandú"), Some(2));
+        assert_eq!(t.find("C"), None);
+        assert_eq!(t.find("CNN"), None);
+        assert_eq!(t.iter().collect::<Vec<_>>(), ["CN", "", "ñandú"]);
+    }
+
+    #[test]
+    fn an_empty_table_holds_nothing() {
+        let t = StrTable::build([].into_iter()).unwrap();
+        assert_eq!(t.len(), 0);
+        assert!(!t.contains(""));
+        assert!(!StrTable::default().contains("x"));
+        assert!(t.same_texts(&StrTable::default()));
+    }
+
+    #[test]
+    fn sets_compare_and_hash_without_order() {
+        let a = StrTable::build(["CN", "VN", "US"].into_iter()).unwrap();
+        let b = StrTable::build(["US", "CN", "VN", "CN"].into_iter()).unwrap();
+        let c = StrTable::build(["US", "CN", "MX"].into_iter()).unwrap();
+        assert!(a.same_texts(&b));
+        assert_eq!(a.content_hash(), b.content_hash());
+        assert!(!a.same_texts(&c));
+    }
+
+    proptest! {
+        /// Membership agrees with a `HashSet` over many growths.
+        #[test]
+        fn agrees_with_a_hash_set(
+            texts in proptest::collection::vec("[a-c]{0,4}", 0..300),
+            probes in proptest::collection::vec("[a-d]{0,5}", 0..50),
+        ) {
+            let t = StrTable::build(texts.iter().map(String::as_str)).unwrap();
+            let set: HashSet<&str> = texts.iter().map(String::as_str).collect();
+            prop_assert_eq!(t.len(), set.len());
+            for p in probes.iter().chain(&texts) {
+                let found = t.find(p);
+                prop_assert_eq!(found.is_some(), set.contains(p.as_str()));
+                if let Some(i) = found {
+                    prop_assert_eq!(t.get(i as usize), Some(p.as_str()));
+                }
+            }
+        }
+    }
+}
