@@ -143,20 +143,17 @@ pub fn parse_with_pest(source: &str, file: FileId) -> Result<SourceFile, Vec<Dia
 /// The stack size of the thread [`parse`] runs on.
 const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
-/// [`parse`] on the current thread: the input checks, then the fast
-/// hand-written parser ([`fast`]); when it gives up (on any error, or
-/// anything it does not expect), the pest parser, which reports the
-/// diagnostics.
+/// [`parse`] on the current thread: the size check, then the fast
+/// hand-written parser ([`fast`]), which does the pre-scan's work on the
+/// way; when it gives up (on any error, or anything it does not expect),
+/// the pre-scan and the pest parser, which report the diagnostics.
 fn parse_here(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
-    let comments = check_input(source, file)?;
-    match fast::parse_items(source, file) {
-        Some(items) => Ok(SourceFile {
-            items,
-            comments,
-            blank_lines: crate::fmt::blank_lines(source),
-        }),
-        None => parse_pest(source, file, comments, PEST_CALL_LIMIT),
+    check_size(source, file)?;
+    if let Some(parsed) = fast::parse_file(source, file) {
+        return Ok(parsed);
     }
+    let comments = prescan(source, file)?;
+    parse_pest(source, file, comments, PEST_CALL_LIMIT)
 }
 
 /// [`parse`] on the current thread through pest only, with the given pest
@@ -174,6 +171,12 @@ fn parse_with_call_limit(
 /// The checks run before any parser: the size limit, then the pre-scan
 /// (comments, unterminated strings, bracket nesting).
 fn check_input(source: &str, file: FileId) -> Result<Vec<Comment>, Vec<Diagnostic>> {
+    check_size(source, file)?;
+    prescan(source, file)
+}
+
+/// The size limit, `E0002` beyond [`MAX_SOURCE_BYTES`].
+fn check_size(source: &str, file: FileId) -> Result<(), Vec<Diagnostic>> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(vec![
             Diagnostic::error(
@@ -187,7 +190,7 @@ fn check_input(source: &str, file: FileId) -> Result<Vec<Comment>, Vec<Diagnosti
             .with_help("split the ruleset into several files"),
         ]);
     }
-    prescan(source, file)
+    Ok(())
 }
 
 /// The pest parser and the AST builder over its parse tree.
@@ -1415,13 +1418,10 @@ mod tests {
         pub(super) fn agree(src: &str) -> bool {
             let file = FileId(7);
             let slow = parse_with_call_limit(src, file, PEST_CALL_LIMIT);
-            let fast = check_input(src, file).ok().and_then(|comments| {
-                fast::parse_items(src, file).map(|items| SourceFile {
-                    items,
-                    comments,
-                    blank_lines: crate::fmt::blank_lines(src),
-                })
-            });
+            // The fast path runs without the pre-scan and collects comments
+            // and blank lines itself; pest's side gets them from the
+            // pre-scan and `fmt::blank_lines`.
+            let fast = fast::parse_file(src, file);
             match (fast, slow) {
                 (Some(f), Ok(s)) => {
                     assert_eq!(f, s, "fast and pest trees differ on {src:?}");
@@ -1506,6 +1506,63 @@ mod tests {
             ];
             for src in valid {
                 assert!(agree(src), "fast path gave up on {src:?}");
+            }
+            // Comments and blank lines, which the fast path collects itself.
+            let layout = [
+                "\n\nlanes a",
+                "# c",
+                "#",
+                "  # c  \t\r\n\t\r\n \nlanes a #  x \r\n\r\n# y\n\n",
+                "\u{FEFF}# c\n\nlanes a",
+                "\u{FEFF}\n  \nlanes a",
+                "lanes a,#c\n\n b # d",
+                "schema d { key # k\n\n x: text,\n\n key #\n\n: text }",
+                "rule R \"t\" {\n\n  when x is \n \n\t missing or y not\n\n in [\"a\" # c\n\n, 1 # d\n] and f(\"a\" # e\n\n == b) then score 1\n\n}\n",
+                "rule R \"t\" { when a\n  \n  starts\r\n\r\nwith \"#\" then note \"# not a comment\" }",
+                "test \"t\" { given {\n\n  \"a\" :\n \n [ 1 ,\n\n 2 ] , \"#\": \"#\"\n\n}\n\n expect score 1 } # end",
+            ];
+            for src in layout {
+                assert!(agree(src), "fast path gave up on {src:?}");
+            }
+            // Bracket nesting: at most `MAX_NESTING` open brackets of any
+            // kind (the rule's or test's brace included), as the pre-scan
+            // counts them.
+            let n = MAX_NESTING as usize;
+            let parens = |k: usize| {
+                format!(
+                    "rule R \"t\" {{ when {}a{} then score 1 }}",
+                    "(".repeat(k),
+                    ")".repeat(k)
+                )
+            };
+            let lists = |k: usize| {
+                format!(
+                    "rule R \"t\" {{ when a in {}{} }}",
+                    "[".repeat(k),
+                    "]".repeat(k)
+                )
+            };
+            let calls = |k: usize| {
+                format!(
+                    "rule R \"t\" {{ when {}a{} then score 1 }}",
+                    "f(".repeat(k),
+                    ")".repeat(k)
+                )
+            };
+            let json = |k: usize| {
+                format!(
+                    "test \"t\" {{ given {{\"a\": {}{}}} expect score 1 }}",
+                    "[".repeat(k),
+                    "]".repeat(k)
+                )
+            };
+            assert!(agree(&parens(n - 1)) && !agree(&parens(n)));
+            assert!(agree(&lists(n - 1)) && !agree(&lists(n)));
+            assert!(agree(&calls(n - 1)) && !agree(&calls(n)));
+            assert!(agree(&json(n - 2)) && !agree(&json(n - 1)));
+            for k in [n - 1, n] {
+                let prescan_ok = prescan(&parens(k), FileId(7)).is_ok();
+                assert_eq!(prescan_ok, k < n, "pre-scan at {k}");
             }
             let invalid = [
                 "lanes",

@@ -24,23 +24,39 @@
 //! [`MAX_NESTING`](super::MAX_NESTING)), and operator chains are loops.
 
 use crate::ast::{
-    Action, Active, BinOp, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit, Item,
-    JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, QuantKind, RecordDecl, Rule,
-    RuleId, RulesetHeader, ScalarType, StrLit, TableDecl, Test, Threshold, TypeExpr, UnOp,
-    is_reserved,
+    Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
+    Item, JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, QuantKind, RecordDecl,
+    Rule, RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold,
+    TypeExpr, UnOp, is_reserved,
 };
 use crate::span::{FileId, Span};
 
-use super::{MAX_EXPR_DEPTH, decode_escape, off};
+use super::{MAX_EXPR_DEPTH, MAX_NESTING, decode_escape, off};
 
-/// Parses `source` (already size-checked and pre-scanned) into items, or
-/// returns `None` when the pest path must decide.
-pub(super) fn parse_items(source: &str, file: FileId) -> Option<Vec<Item>> {
+/// Parses `source` (already size-checked, not pre-scanned) into a whole
+/// [`SourceFile`], or returns `None` when the pre-scan and the pest path
+/// must decide.
+///
+/// The pre-scan's work is done on the way: comments are collected where
+/// white space is skipped, blank lines are recorded at the line feeds of
+/// skipped white space, and bracket nesting is counted at every bracket
+/// token (giving up beyond [`MAX_NESTING`]). On a file the fast path
+/// accepts, every byte belongs to a token, a comment or skipped white
+/// space, strings hold no line break, and the brackets outside strings and
+/// comments are exactly the bracket tokens, so the comments, blank lines
+/// and nesting are those the pre-scan and `fmt::blank_lines` find.
+pub(super) fn parse_file(source: &str, file: FileId) -> Option<SourceFile> {
     let mut p = P {
         s: source,
         b: source.as_bytes(),
         pos: 0,
         file,
+        line_start: 0,
+        depth: 0,
+        comments: Vec::new(),
+        blank_lines: Vec::new(),
+        exprs: Vec::new(),
+        lits: Vec::new(),
     };
     p.skip();
     if p.b.starts_with("\u{FEFF}".as_bytes()) {
@@ -51,7 +67,11 @@ pub(super) fn parse_items(source: &str, file: FileId) -> Option<Vec<Item>> {
     while p.pos < p.b.len() {
         items.push(p.item()?);
     }
-    Some(items)
+    Some(SourceFile {
+        items,
+        comments: p.comments,
+        blank_lines: p.blank_lines,
+    })
 }
 
 /// An ASCII letter, digit or `_` (the grammar's `ident_char`).
@@ -108,12 +128,35 @@ enum CmpOp {
 
 /// The parser state: the source and the current byte offset, always at the
 /// start of a token or at the end (whitespace and comments already skipped,
-/// except inside atomic tokens).
+/// except inside atomic tokens), and what the pre-scan would collect.
 struct P<'s> {
     s: &'s str,
     b: &'s [u8],
     pos: usize,
     file: FileId,
+    /// The offset just after the last line feed skipped (0 before any).
+    line_start: usize,
+    /// The number of bracket tokens open at `pos`.
+    depth: u32,
+    /// The comments skipped so far, as the pre-scan collects them.
+    comments: Vec<Comment>,
+    /// The blank lines seen so far, as `fmt::blank_lines` finds them.
+    blank_lines: Vec<u32>,
+    /// A stack of list elements being parsed (nested lists push above the
+    /// outer list's), moved into a vector of the exact size at the list's
+    /// end, so no list vector grows.
+    exprs: Vec<Expr>,
+    /// The same for the literals of a `list` declaration.
+    lits: Vec<Literal>,
+}
+
+/// A point to backtrack to: the position and what skipping has recorded.
+#[derive(Clone, Copy)]
+struct Mark {
+    pos: usize,
+    line_start: usize,
+    comments: usize,
+    blank_lines: usize,
 }
 
 impl<'s> P<'s> {
@@ -129,18 +172,94 @@ impl<'s> P<'s> {
         Span::new(self.file, off(start), off(end))
     }
 
-    /// Skips whitespace and comments (pest's implicit `skip`).
+    fn mark(&self) -> Mark {
+        Mark {
+            pos: self.pos,
+            line_start: self.line_start,
+            comments: self.comments.len(),
+            blank_lines: self.blank_lines.len(),
+        }
+    }
+
+    /// Goes back to `m`, forgetting what was skipped since.
+    fn reset(&mut self, m: Mark) {
+        self.pos = m.pos;
+        self.line_start = m.line_start;
+        self.comments.truncate(m.comments);
+        self.blank_lines.truncate(m.blank_lines);
+    }
+
+    /// Skips whitespace and comments (pest's implicit `skip`). Inlined for
+    /// the common cases, nothing or one space before the next token.
+    #[inline(always)]
     fn skip(&mut self) {
-        while let Some(b) = self.peek() {
-            if is_ws(b) {
-                self.pos += 1;
-            } else if b == b'#' {
-                let rest = self.b.get(self.pos..).unwrap_or(&[]);
-                self.pos += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
-            } else {
-                break;
+        let seen = self.pos;
+        if self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+        if matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n' | b'#')) {
+            self.white_space(true, seen);
+        }
+    }
+
+    /// Skips white space, and comments if `comments`, recording comments
+    /// and blank lines. `seen` is the end of the token before the white
+    /// space (0 at the start of the file): the line holding it is not
+    /// blank, and a later line is blank exactly when it starts at or after
+    /// `seen` and after the last comment.
+    #[inline(never)]
+    fn white_space(&mut self, comments: bool, seen: usize) {
+        let mut seen = seen;
+        while let Some(&b) = self.b.get(self.pos) {
+            match b {
+                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b'\n' => {
+                    if self.line_start >= seen {
+                        self.blank_lines.push(off(self.line_start));
+                    }
+                    self.pos += 1;
+                    self.line_start = self.pos;
+                }
+                b'#' if comments => {
+                    self.comment(self.line_start < seen);
+                    seen = self.pos;
+                }
+                _ => break,
             }
         }
+    }
+
+    /// Consumes the comment at the current position up to its line feed,
+    /// recording it as the pre-scan does.
+    fn comment(&mut self, trailing: bool) {
+        let i = self.pos;
+        let rest = self.b.get(i..).unwrap_or(&[]);
+        let end = i + rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+        // Trailing white space (a CRLF's `\r` included) is not part of the
+        // comment.
+        let mut text_end = end;
+        while text_end > i + 1 && matches!(self.at(text_end - 1), Some(b' ' | b'\t' | b'\r')) {
+            text_end -= 1;
+        }
+        let text = self.s.get(i + 1..text_end).unwrap_or("").to_owned();
+        self.comments.push(Comment {
+            text,
+            span: self.span(i, text_end),
+            trailing,
+        });
+        self.pos = end;
+    }
+
+    /// Counts an opening bracket token; `None` beyond [`MAX_NESTING`] (the
+    /// pre-scan reports it).
+    fn open(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_NESTING).then_some(())
+    }
+
+    /// Counts a closing bracket token.
+    fn close(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     /// The length of the identifier at `i` (0 if none).
@@ -180,9 +299,15 @@ impl<'s> P<'s> {
         }
     }
 
-    /// Consumes the punctuation byte `c` and the whitespace after it.
+    /// Consumes the punctuation byte `c` and the whitespace after it,
+    /// counting brackets.
     fn punct(&mut self, c: u8) -> Option<Span> {
         if self.peek() == Some(c) {
+            match c {
+                b'(' | b'[' | b'{' => self.open()?,
+                b')' | b']' | b'}' => self.close(),
+                _ => {}
+            }
             let start = self.pos;
             self.pos += 1;
             let sp = self.span(start, self.pos);
@@ -448,14 +573,15 @@ impl<'s> P<'s> {
                 let name = self.ident()?;
                 let (body, end) = if self.punct(b'=').is_some() {
                     let open = self.punct(b'[')?;
-                    let mut lits = Vec::new();
                     while self.peek() != Some(b']') {
-                        lits.push(self.literal()?);
+                        let lit = self.literal()?;
+                        self.lits.push(lit);
                         if self.punct(b',').is_none() {
                             break;
                         }
                     }
                     let close = self.punct(b']')?;
+                    let lits = self.lits.drain(..).collect();
                     (ListBody::Inline(lits, open.to(close)), close.end as usize)
                 } else {
                     self.punct(b':')?;
@@ -490,15 +616,15 @@ impl<'s> P<'s> {
         let mut key = false;
         if self.word_at(self.pos, "key") {
             // `key` is the marker only when `name :` follows.
-            let save = self.pos;
+            let save = self.mark();
             self.pos += 3;
             self.skip();
-            let after_key = self.pos;
+            let after_key = self.mark();
             if self.ident().is_some() && self.peek() == Some(b':') {
                 key = true;
-                self.pos = after_key;
+                self.reset(after_key);
             } else {
-                self.pos = save;
+                self.reset(save);
             }
         }
         let name = self.ident()?;
@@ -715,13 +841,14 @@ impl<'s> P<'s> {
     // -------------------------------------------------------------- JSON
 
     fn json_ws(&mut self) {
-        while self.peek().is_some_and(is_ws) {
-            self.pos += 1;
+        if self.peek().is_some_and(is_ws) {
+            self.white_space(false, self.pos);
         }
     }
 
     /// Validates a JSON object at the current position (no trailing skip).
     fn json_object(&mut self) -> Option<()> {
+        self.open()?;
         self.pos += 1;
         self.json_ws();
         if self.peek() == Some(b'"') {
@@ -737,7 +864,10 @@ impl<'s> P<'s> {
             }
         }
         self.json_ws();
-        (self.peek() == Some(b'}')).then(|| self.pos += 1)
+        (self.peek() == Some(b'}')).then(|| {
+            self.close();
+            self.pos += 1;
+        })
     }
 
     fn json_member(&mut self) -> Option<()> {
@@ -752,6 +882,7 @@ impl<'s> P<'s> {
     }
 
     fn json_array(&mut self) -> Option<()> {
+        self.open()?;
         self.pos += 1;
         self.json_ws();
         if self.peek() != Some(b']') {
@@ -767,7 +898,10 @@ impl<'s> P<'s> {
             }
         }
         self.json_ws();
-        (self.peek() == Some(b']')).then(|| self.pos += 1)
+        (self.peek() == Some(b']')).then(|| {
+            self.close();
+            self.pos += 1;
+        })
     }
 
     fn json_value(&mut self) -> Option<()> {
@@ -874,7 +1008,7 @@ impl<'s> P<'s> {
     /// same leaf the precedence levels would build, without walking them.
     /// `None` (nothing consumed) otherwise.
     fn lone_literal(&mut self) -> Option<(Expr, u32)> {
-        let save = self.pos;
+        let save = self.mark();
         let leaf = match self.peek()? {
             b'"' => {
                 let s = self.string()?;
@@ -897,7 +1031,7 @@ impl<'s> P<'s> {
         if matches!(self.peek(), Some(b',' | b']' | b')')) {
             Some((leaf, 1))
         } else {
-            self.pos = save;
+            self.reset(save);
             None
         }
     }
@@ -982,7 +1116,15 @@ impl<'s> P<'s> {
         let Some((op, end)) = self.cmp_op_here() else {
             return Some((lhs, ld));
         };
-        self.pos = end;
+        // The white space inside a two-word operator (`is  missing`) may
+        // hold blank lines.
+        while self.pos < end {
+            if self.peek().is_some_and(is_ws) {
+                self.white_space(false, self.pos);
+            } else {
+                self.pos += 1;
+            }
+        }
         self.skip();
         let l = Box::new(lhs);
         let out = match op {
@@ -1086,17 +1228,18 @@ impl<'s> P<'s> {
     /// Comma-separated expressions up to `close`, a trailing comma allowed;
     /// returns them, their depth and the closing bracket's span.
     fn expr_list(&mut self, close: u8) -> Option<(Vec<Expr>, u32, Span)> {
-        let mut items = Vec::new();
+        let base = self.exprs.len();
         let mut depth = 0;
         while self.peek() != Some(close) {
             let (e, d) = self.expr()?;
             depth = d.max(depth);
-            items.push(e);
+            self.exprs.push(e);
             if self.punct(b',').is_none() {
                 break;
             }
         }
         let end = self.punct(close)?;
+        let items = self.exprs.drain(base..).collect();
         Some((items, depth, end))
     }
 
