@@ -60,6 +60,11 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
         todo: Vec::new(),
         done: Vec::new(),
     };
+    // Rules of the size analysts write lower to a handful of ops each
+    // (hash-consing shares the rest).
+    lowerer
+        .b
+        .reserve(program.rules.len(), program.rules.len().saturating_mul(4));
     let mut diags = Vec::new();
     let mut depth_stack = Vec::new();
     for &(lane, min) in &program.thresholds {

@@ -570,6 +570,17 @@ impl PlanBuilder {
         }
     }
 
+    /// Makes room for `rules` more rules and about `ops` more ops, so a
+    /// builder told the size of the ruleset does not copy its vectors as
+    /// they grow. Only an optimisation: the builder grows as needed.
+    pub fn reserve(&mut self, rules: usize, ops: usize) {
+        self.rules.reserve(rules);
+        self.conds.reserve(rules);
+        self.ops.reserve(ops);
+        self.depth.reserve(ops);
+        self.op_ids.reserve(ops);
+    }
+
     /// The layout the plan is built over.
     pub fn layout(&self) -> &Layout {
         &self.layout

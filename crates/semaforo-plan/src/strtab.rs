@@ -83,6 +83,9 @@ pub(crate) struct StrTable {
     /// `ends[i]` is where text `i` ends in `text`.
     ends: Box<[u32]>,
     slots: Box<[u64]>,
+    /// The order-independent hash of the texts (see
+    /// [`StrTable::content_hash`]).
+    content: u64,
 }
 
 impl StrTable {
@@ -137,10 +140,10 @@ impl StrTable {
         self.len() == other.len() && self.iter().all(|t| other.contains(t))
     }
 
-    /// A hash of the texts that does not depend on their order.
+    /// A hash of the texts that does not depend on their order (the
+    /// wrapping sum of their hashes, kept while building).
     pub(crate) fn content_hash(&self) -> u64 {
-        self.iter()
-            .fold(1u64, |acc, t| acc.wrapping_add(text_hash(t)))
+        self.content
     }
 
     /// The bytes of all the texts.
@@ -160,6 +163,7 @@ pub(crate) struct StrTableBuilder {
     text: String,
     ends: Vec<u32>,
     slots: Vec<u64>,
+    content: u64,
 }
 
 impl StrTableBuilder {
@@ -174,6 +178,7 @@ impl StrTableBuilder {
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(n),
             slots: vec![0; slots],
+            content: 0,
         }
     }
 
@@ -199,6 +204,7 @@ impl StrTableBuilder {
                 *s = slot(hash, index as usize);
                 self.text.push_str(t);
                 self.ends.push(end);
+                self.content = self.content.wrapping_add(hash);
                 Some((index, true))
             }
         }
@@ -228,6 +234,7 @@ impl StrTableBuilder {
             text: self.text.into_boxed_str(),
             ends: self.ends.into_boxed_slice(),
             slots: self.slots.into_boxed_slice(),
+            content: self.content,
         }
     }
 }
@@ -272,6 +279,15 @@ mod tests {
         assert!(a.same_texts(&b));
         assert_eq!(a.content_hash(), b.content_hash());
         assert!(!a.same_texts(&c));
+        let mut grown = StrTableBuilder::default();
+        for t in ["VN", "US", "VN", "CN"] {
+            grown.insert(t).unwrap();
+        }
+        assert_eq!(grown.finish().content_hash(), a.content_hash());
+        assert_eq!(
+            StrTable::default().content_hash(),
+            StrTable::build([].into_iter()).unwrap().content_hash()
+        );
     }
 
     proptest! {
