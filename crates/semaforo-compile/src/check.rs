@@ -34,7 +34,10 @@ use crate::hir::{
 };
 
 mod expr;
+mod fx;
 mod lit;
+
+use fx::FxMap;
 
 /// The result of [`check`]: the checked program (if the ruleset has no
 /// errors) and every diagnostic, errors and warnings, in a stable order.
@@ -115,7 +118,7 @@ struct TableInfo {
 }
 
 #[derive(Default)]
-struct Checker {
+struct Checker<'a> {
     diags: Vec<Diagnostic>,
     header: Option<(String, String)>,
     /// True when the ruleset has no schema: unknown bare names are then not
@@ -126,17 +129,29 @@ struct Checker {
     records: Vec<RecInfo>,
     key: Option<FieldId>,
     /// Root field name -> index in `records[0].fields`.
-    root_fields: HashMap<String, usize>,
+    root_fields: FxMap<&'a str, usize>,
     lanes: Vec<LaneInfo>,
     thresholds: Vec<(LaneId, i64)>,
     lists: Vec<ListInfo>,
-    list_names: HashMap<String, usize>,
+    list_names: FxMap<&'a str, usize>,
     tables: Vec<TableInfo>,
-    table_names: HashMap<String, usize>,
+    table_names: FxMap<&'a str, usize>,
     /// Rule id -> (index in `rules`, span of the id) of its first definition.
-    rule_ids: HashMap<String, (u32, Span)>,
+    rule_ids: FxMap<&'a str, (u32, Span)>,
     rules: Vec<RuleDef>,
     tests: Vec<TestDef>,
+    /// Reused buffers, so that checking a rule allocates only what the HIR
+    /// keeps.
+    scratch: Scratch<'a>,
+}
+
+/// Buffers reused from rule to rule; always empty between uses.
+#[derive(Default)]
+struct Scratch<'a> {
+    /// The quantifier variables in scope.
+    scope: Vec<expr::ScopeVar<'a>>,
+    /// The duplicate check of a list's entries.
+    dedup: fx::Dedup,
 }
 
 /// The items of all files, grouped by kind, in source order.
@@ -173,8 +188,8 @@ fn scalar_name(s: Scalar) -> &'static str {
     }
 }
 
-impl Checker {
-    fn run(&mut self, files: &[ast::SourceFile]) {
+impl<'a> Checker<'a> {
+    fn run(&mut self, files: &'a [ast::SourceFile]) {
         let mut items = Items::default();
         for file in files {
             for item in &file.items {
@@ -197,6 +212,8 @@ impl Checker {
         self.declare_lists(&items.lists);
         self.declare_tables(&items.tables);
         self.check_thresholds(&items.thresholds);
+        self.rules.reserve_exact(items.rules.len());
+        self.rule_ids.reserve(items.rules.len());
         for rule in &items.rules {
             self.check_rule(rule);
         }
@@ -401,8 +418,12 @@ impl Checker {
         None
     }
 
-    fn declare_records(&mut self, schemas: &[&ast::RecordDecl], records: &[&ast::RecordDecl]) {
-        let mut decls: Vec<Option<&ast::RecordDecl>> = Vec::new();
+    fn declare_records(
+        &mut self,
+        schemas: &[&'a ast::RecordDecl],
+        records: &[&'a ast::RecordDecl],
+    ) {
+        let mut decls: Vec<Option<&'a ast::RecordDecl>> = Vec::new();
         let mut names: HashMap<String, (RecordId, Span)> = HashMap::new();
         match schemas.split_first() {
             None => {
@@ -549,6 +570,9 @@ impl Checker {
                         }
                     }
                 }
+                if is_root {
+                    self.root_fields.insert(&f.name.name, fields.len());
+                }
                 fields.push(FieldInfo {
                     name: f.name.name.clone(),
                     span: f.name.span,
@@ -566,11 +590,6 @@ impl Checker {
                 slot.fields = fields;
             }
         }
-        if let Some(root) = self.records.first() {
-            for (i, f) in root.fields.iter().enumerate() {
-                self.root_fields.insert(f.name.clone(), i);
-            }
-        }
     }
 
     /// Reports a list or table name that is already taken: `Some(true)` if
@@ -579,12 +598,12 @@ impl Checker {
     fn name_taken(&mut self, name: &ast::Ident) -> Option<bool> {
         let first = self
             .list_names
-            .get(&name.name)
+            .get(name.name.as_str())
             .and_then(|&i| self.lists.get(i))
             .map(|l| l.name_span)
             .or_else(|| {
                 self.table_names
-                    .get(&name.name)
+                    .get(name.name.as_str())
                     .and_then(|&i| self.tables.get(i))
                     .map(|t| t.name_span)
             });
@@ -601,7 +620,7 @@ impl Checker {
         }
         let field = self
             .root_fields
-            .get(&name.name)
+            .get(name.name.as_str())
             .and_then(|&i| self.records.first()?.fields.get(i))
             .map(|f| f.span);
         if let Some(field) = field {
@@ -619,7 +638,7 @@ impl Checker {
         None
     }
 
-    fn declare_lists(&mut self, lists: &[&ast::ListDecl]) {
+    fn declare_lists(&mut self, lists: &[&'a ast::ListDecl]) {
         for l in lists {
             self.reserved(&l.name, "list");
             let (elem, values) = match &l.body {
@@ -633,8 +652,7 @@ impl Checker {
             if taken == Some(true) {
                 continue;
             }
-            self.list_names
-                .insert(l.name.name.clone(), self.lists.len());
+            self.list_names.insert(&l.name.name, self.lists.len());
             self.lists.push(ListInfo {
                 name: l.name.name.clone(),
                 name_span: l.name.span,
@@ -654,8 +672,9 @@ impl Checker {
     fn list_literals(&mut self, lits: &[ast::Literal]) -> (Option<Scalar>, Vec<Const>) {
         let mut elem: Option<(Scalar, Span)> = None;
         let mut mixed_reported = false;
-        let mut seen: HashMap<Const, Span> = HashMap::new();
-        let mut values = Vec::new();
+        let mut values = Vec::with_capacity(lits.len());
+        let mut dedup = std::mem::take(&mut self.scratch.dedup);
+        dedup.start(lits.len());
         for literal in lits {
             let Some(c) = self.literal(literal) else {
                 continue;
@@ -686,17 +705,17 @@ impl Checker {
                 }
                 Some(_) => {}
             }
-            if let Some(first) = seen.get(&c) {
+            if let Some(first) = dedup.first(&values, &c, span) {
                 self.diags.push(
                     Diagnostic::warning("W0004", span, "duplicate entry in a list")
-                        .with_label(*first, "first listed here")
+                        .with_label(first, "first listed here")
                         .with_help("remove the repeated entry"),
                 );
             } else {
-                seen.insert(c.clone(), span);
                 values.push(c);
             }
         }
+        self.scratch.dedup = dedup;
         (elem.map(|(t, _)| t), values)
     }
 
@@ -715,15 +734,14 @@ impl Checker {
         }
     }
 
-    fn declare_tables(&mut self, tables: &[&ast::TableDecl]) {
+    fn declare_tables(&mut self, tables: &[&'a ast::TableDecl]) {
         for t in tables {
             self.reserved(&t.name, "table");
             let taken = self.name_taken(&t.name);
             if taken == Some(true) {
                 continue;
             }
-            self.table_names
-                .insert(t.name.name.clone(), self.tables.len());
+            self.table_names.insert(&t.name.name, self.tables.len());
             self.tables.push(TableInfo {
                 name: t.name.name.clone(),
                 name_span: t.name.span,
@@ -802,9 +820,9 @@ impl Checker {
 
     // ----- rules and tests --------------------------------------------------
 
-    fn check_rule(&mut self, rule: &ast::Rule) {
+    fn check_rule(&mut self, rule: &'a ast::Rule) {
         let index = self.rules.len() as u32;
-        if let Some((_, first)) = self.rule_ids.get(&rule.id.name) {
+        if let Some((_, first)) = self.rule_ids.get(rule.id.name.as_str()) {
             self.diags.push(
                 Diagnostic::error(
                     "E0404",
@@ -815,8 +833,7 @@ impl Checker {
                 .with_help("rule ids must be unique in the ruleset"),
             );
         } else {
-            self.rule_ids
-                .insert(rule.id.name.clone(), (index, rule.id.span));
+            self.rule_ids.insert(&rule.id.name, (index, rule.id.span));
         }
 
         let (mut active_from, mut active_to) = (None, None);
@@ -840,7 +857,7 @@ impl Checker {
         }
 
         let mut tags: Vec<String> = Vec::new();
-        let mut tag_spans: HashMap<&str, Span> = HashMap::new();
+        let mut tag_spans: FxMap<&str, Span> = FxMap::default();
         for tag in &rule.tags {
             if let Some(first) = tag_spans.get(tag.name.as_str()) {
                 self.diags.push(
@@ -855,8 +872,11 @@ impl Checker {
 
         let mut when = None;
         if let Some(w) = &rule.when {
-            let mut scope = Vec::new();
-            if let Some(e) = self.expr(w, &mut scope) {
+            let mut scope = std::mem::take(&mut self.scratch.scope);
+            scope.clear();
+            let checked = self.expr(w, &mut scope);
+            self.scratch.scope = scope;
+            if let Some(e) = checked {
                 if e.ty != Type::Scalar(Scalar::Bool) {
                     let found = self.type_name(e.ty);
                     self.diags.push(
@@ -1036,11 +1056,11 @@ impl Checker {
 
     /// The index of the rule named by a test; E0206 if there is none.
     fn rule_ref(&mut self, id: &ast::RuleId) -> Option<u32> {
-        if let Some((i, _)) = self.rule_ids.get(&id.name) {
+        if let Some((i, _)) = self.rule_ids.get(id.name.as_str()) {
             return Some(*i);
         }
         let mut d = Diagnostic::error("E0206", id.span, format!("unknown rule `{}`", id.name));
-        if let Some(s) = lit::suggest(&id.name, self.rule_ids.keys().map(String::as_str)) {
+        if let Some(s) = lit::suggest(&id.name, self.rule_ids.keys().copied()) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         self.diags.push(d);

@@ -4,6 +4,8 @@
 //! failure has been reported, and callers stay silent about `None` operands
 //! so one mistake gives one diagnostic.
 
+use std::fmt;
+
 use semaforo_plan::{FieldId, RecordId};
 use semaforo_syntax::ast::{self, BinOp, ExprKind as A, QuantKind, UnOp};
 use semaforo_syntax::{Diagnostic, Span};
@@ -12,8 +14,9 @@ use super::{Checker, FieldTy, lit, scalar_name};
 use crate::hir::{Arith, Base, Cmp, Const, Expr, ExprKind, Pattern, Quant, Scalar, Type, VarId};
 
 /// A quantifier variable in scope; its index in the scope is its [`VarId`].
-pub(super) struct ScopeVar {
-    name: String,
+pub(super) struct ScopeVar<'a> {
+    /// The variable's name, borrowed from the syntax tree.
+    name: &'a str,
     span: Span,
     /// `None` when the iterated list's record type is unknown (reported).
     record: Option<RecordId>,
@@ -59,8 +62,8 @@ fn boxed(kind: ExprKind, ty: Type, span: Span) -> Option<Expr> {
     Some(Expr { kind, ty, span })
 }
 
-impl Checker {
-    fn resolve(&self, name: &str, scope: &[ScopeVar]) -> Resolved {
+impl<'a> Checker<'a> {
+    fn resolve(&self, name: &str, scope: &[ScopeVar<'_>]) -> Resolved {
         if let Some((depth, var)) = scope.iter().enumerate().rev().find(|(_, v)| v.name == name) {
             return Resolved::Var(depth as u32, var.record);
         }
@@ -77,10 +80,10 @@ impl Checker {
     }
 
     /// Reports an unknown name with a suggestion among `candidates`.
-    fn unknown_name<'a>(
+    fn unknown_name<'c>(
         &mut self,
         id: &ast::Ident,
-        candidates: impl Iterator<Item = &'a str>,
+        candidates: impl Iterator<Item = &'c str>,
         what: &str,
     ) {
         let mut d = Diagnostic::error("E0202", id.span, format!("unknown {what} `{}`", id.name));
@@ -129,7 +132,7 @@ impl Checker {
     }
 
     /// A bare name in a value position.
-    fn name_value(&mut self, id: &ast::Ident, scope: &[ScopeVar], span: Span) -> Option<Expr> {
+    fn name_value(&mut self, id: &ast::Ident, scope: &[ScopeVar<'_>], span: Span) -> Option<Expr> {
         match self.resolve(&id.name, scope) {
             Resolved::Field(i) => self.field_expr(Base::Root, RecordId(0), i, span),
             Resolved::Var(_, record) => {
@@ -210,8 +213,9 @@ impl Checker {
         }
     }
 
-    /// Requires `e` to have type `want`; E0301 otherwise.
-    fn want(&mut self, e: &Expr, want: Scalar, context: &str) -> bool {
+    /// Requires `e` to have type `want`; E0301 otherwise, with `context` as
+    /// the help (formatted only then).
+    fn want(&mut self, e: &Expr, want: Scalar, context: fmt::Arguments<'_>) -> bool {
         if e.ty == Type::Scalar(want) {
             return true;
         }
@@ -222,7 +226,7 @@ impl Checker {
                 e.span,
                 format!("expected {}, found {found}", scalar_name(want)),
             )
-            .with_help(context.to_string()),
+            .with_help(fmt::format(context)),
         );
         false
     }
@@ -243,7 +247,7 @@ impl Checker {
     }
 
     /// Checks an expression in a value position.
-    pub(super) fn expr(&mut self, e: &ast::Expr, scope: &mut Vec<ScopeVar>) -> Option<Expr> {
+    pub(super) fn expr(&mut self, e: &'a ast::Expr, scope: &mut Vec<ScopeVar<'a>>) -> Option<Expr> {
         let span = e.span;
         match &e.kind {
             A::Number(n) => {
@@ -273,7 +277,7 @@ impl Checker {
             A::Paren(inner) => self.expr(inner, scope),
             A::Unary(UnOp::Not, x) => {
                 let x = self.expr(x, scope)?;
-                if !self.want(&x, Scalar::Bool, "`not` negates a bool") {
+                if !self.want(&x, Scalar::Bool, format_args!("`not` negates a bool")) {
                     return None;
                 }
                 boxed(ExprKind::Not(Box::new(x)), BOOL, span)
@@ -285,7 +289,11 @@ impl Checker {
                     return boxed(ExprKind::Const(Const::Number(d)), NUMBER, span);
                 }
                 let x = self.expr(x, scope)?;
-                if !self.want(&x, Scalar::Number, "unary `-` negates a number") {
+                if !self.want(
+                    &x,
+                    Scalar::Number,
+                    format_args!("unary `-` negates a number"),
+                ) {
                     return None;
                 }
                 boxed(ExprKind::Neg(Box::new(x)), NUMBER, span)
@@ -328,7 +336,7 @@ impl Checker {
                 };
                 let t = self.expr(t, scope);
                 let t_ok = match &t {
-                    Some(t) => self.want(t, Scalar::Text, &format!("`{op}` tests a text")),
+                    Some(t) => self.want(t, Scalar::Text, format_args!("`{op}` tests a text")),
                     None => false,
                 };
                 let pattern = self.pattern(p, Some(Scalar::Text), None, PatMode::Text, scope, op);
@@ -389,22 +397,30 @@ impl Checker {
     fn binary(
         &mut self,
         op: BinOp,
-        a: &ast::Expr,
-        b: &ast::Expr,
-        scope: &mut Vec<ScopeVar>,
+        a: &'a ast::Expr,
+        b: &'a ast::Expr,
+        scope: &mut Vec<ScopeVar<'a>>,
         span: Span,
     ) -> Option<Expr> {
         let l = self.expr(a, scope);
         let r = self.expr(b, scope);
         match op {
             BinOp::And | BinOp::Or => {
-                let context = format!("`{}` combines conditions (bool)", op.as_str());
-                let l_ok = l
-                    .as_ref()
-                    .is_some_and(|l| self.want(l, Scalar::Bool, &context));
-                let r_ok = r
-                    .as_ref()
-                    .is_some_and(|r| self.want(r, Scalar::Bool, &context));
+                let op_str = op.as_str();
+                let l_ok = l.as_ref().is_some_and(|l| {
+                    self.want(
+                        l,
+                        Scalar::Bool,
+                        format_args!("`{op_str}` combines conditions (bool)"),
+                    )
+                });
+                let r_ok = r.as_ref().is_some_and(|r| {
+                    self.want(
+                        r,
+                        Scalar::Bool,
+                        format_args!("`{op_str}` combines conditions (bool)"),
+                    )
+                });
                 let (l, r) = (Box::new(l?), Box::new(r?));
                 if !(l_ok && r_ok) {
                     return None;
@@ -463,13 +479,21 @@ impl Checker {
                     );
                     return None;
                 }
-                let context = format!("`{}` works on numbers", op.as_str());
-                let l_ok = l
-                    .as_ref()
-                    .is_some_and(|l| self.want(l, Scalar::Number, &context));
-                let r_ok = r
-                    .as_ref()
-                    .is_some_and(|r| self.want(r, Scalar::Number, &context));
+                let op_str = op.as_str();
+                let l_ok = l.as_ref().is_some_and(|l| {
+                    self.want(
+                        l,
+                        Scalar::Number,
+                        format_args!("`{op_str}` works on numbers"),
+                    )
+                });
+                let r_ok = r.as_ref().is_some_and(|r| {
+                    self.want(
+                        r,
+                        Scalar::Number,
+                        format_args!("`{op_str}` works on numbers"),
+                    )
+                });
                 let (l, r) = (l?, r?);
                 if !(l_ok && r_ok) {
                     return None;
@@ -545,21 +569,21 @@ impl Checker {
     /// element type required (`None` when the tested value failed).
     fn pattern(
         &mut self,
-        p: &ast::Expr,
+        p: &'a ast::Expr,
         want: Option<Scalar>,
         value_span: Option<Span>,
         mode: PatMode,
-        scope: &mut Vec<ScopeVar>,
+        scope: &mut Vec<ScopeVar<'a>>,
         op: &str,
     ) -> Option<Pattern> {
         let inner = unparen(p);
         match &inner.kind {
             A::List(elems) => {
+                // Exact size unless entries are dropped; the duplicate
+                // check's buffers are reused from list to list.
                 let mut values: Vec<Const> = Vec::with_capacity(elems.len());
-                let mut spans: Vec<Span> = Vec::with_capacity(elems.len());
-                // A hash per kept value, so the duplicate check compares
-                // words, not texts (lists of a thousand entries exist).
-                let mut hashes: Vec<u64> = Vec::with_capacity(elems.len());
+                let mut dedup = std::mem::take(&mut self.scratch.dedup);
+                dedup.start(elems.len());
                 let mut ok = true;
                 for elem in elems {
                     match self.inline_literal(elem) {
@@ -597,13 +621,7 @@ impl Checker {
                                 self.diags.push(d);
                                 continue;
                             }
-                            let h = const_hash(&c);
-                            let dup = hashes
-                                .iter()
-                                .zip(&values)
-                                .position(|(&vh, v)| vh == h && *v == c);
-                            if let Some(i) = dup {
-                                let first = spans.get(i).copied().unwrap_or(elem.span);
+                            if let Some(first) = dedup.first(&values, &c, elem.span) {
                                 self.diags.push(
                                     Diagnostic::warning(
                                         "W0004",
@@ -615,12 +633,11 @@ impl Checker {
                                 );
                             } else {
                                 values.push(c);
-                                spans.push(elem.span);
-                                hashes.push(h);
                             }
                         }
                     }
                 }
+                self.scratch.dedup = dedup;
                 ok.then_some(Pattern::Inline(values))
             }
             A::Name(id) => match self.resolve(&id.name, scope) {
@@ -681,15 +698,15 @@ impl Checker {
 
     fn text_pattern(
         &mut self,
-        p: &ast::Expr,
-        scope: &mut Vec<ScopeVar>,
+        p: &'a ast::Expr,
+        scope: &mut Vec<ScopeVar<'a>>,
         op: &str,
     ) -> Option<Pattern> {
         let e = self.expr(p, scope)?;
         if !self.want(
             &e,
             Scalar::Text,
-            &format!("`{op}` takes a text, a list of texts or a list name"),
+            format_args!("`{op}` takes a text, a list of texts or a list name"),
         ) {
             return None;
         }
@@ -744,9 +761,9 @@ impl Checker {
     /// `base.field`: only a quantifier variable has fields.
     fn field_access(
         &mut self,
-        base: &ast::Expr,
+        base: &'a ast::Expr,
         field: &ast::Ident,
-        scope: &mut Vec<ScopeVar>,
+        scope: &mut Vec<ScopeVar<'a>>,
         span: Span,
     ) -> Option<Expr> {
         let base = unparen(base);
@@ -775,7 +792,7 @@ impl Checker {
                     if scope.is_empty() && self.no_schema {
                         return None;
                     }
-                    let mut names: Vec<String> = scope.iter().map(|v| v.name.clone()).collect();
+                    let mut names: Vec<String> = scope.iter().map(|v| v.name.to_string()).collect();
                     names.extend(self.root_field_names());
                     self.unknown_name(id, names.iter().map(String::as_str), "name");
                     return None;
@@ -852,7 +869,7 @@ impl Checker {
     }
 
     /// The iterated list of a quantifier: a record-list field.
-    fn quant_source(&mut self, list: &ast::Expr, scope: &mut Vec<ScopeVar>) -> Option<Expr> {
+    fn quant_source(&mut self, list: &'a ast::Expr, scope: &mut Vec<ScopeVar<'a>>) -> Option<Expr> {
         let inner = unparen(list);
         let e = if let A::Name(id) = &inner.kind {
             match self.resolve(&id.name, scope) {
@@ -924,10 +941,10 @@ impl Checker {
     fn quant(
         &mut self,
         kind: QuantKind,
-        var: &ast::Ident,
-        list: &ast::Expr,
-        body: &ast::Expr,
-        scope: &mut Vec<ScopeVar>,
+        var: &'a ast::Ident,
+        list: &'a ast::Expr,
+        body: &'a ast::Expr,
+        scope: &mut Vec<ScopeVar<'a>>,
         span: Span,
     ) -> Option<Expr> {
         let source = self.quant_source(list, scope);
@@ -960,7 +977,7 @@ impl Checker {
         };
         let var_id = VarId(scope.len() as u32);
         scope.push(ScopeVar {
-            name: var.name.clone(),
+            name: &var.name,
             span: var.span,
             record,
         });
@@ -975,12 +992,16 @@ impl Checker {
             QuantKind::Max => (Scalar::Number, Quant::Max, NUMBER),
         };
         let b = b?;
-        let context = if want == Scalar::Bool {
-            format!("the body of `{}` is a condition", kind.as_str())
+        let what = if want == Scalar::Bool {
+            "a condition"
         } else {
-            format!("the body of `{}` is a number", kind.as_str())
+            "a number"
         };
-        if !self.want(&b, want, &context) {
+        if !self.want(
+            &b,
+            want,
+            format_args!("the body of `{}` is {what}", kind.as_str()),
+        ) {
             return None;
         }
         let (source, record) = (source?, record?);
@@ -1003,8 +1024,8 @@ impl Checker {
     fn call(
         &mut self,
         func: &ast::Ident,
-        args: &[ast::Expr],
-        scope: &mut Vec<ScopeVar>,
+        args: &'a [ast::Expr],
+        scope: &mut Vec<ScopeVar<'a>>,
         span: Span,
     ) -> Option<Expr> {
         let arity = match func.name.as_str() {
@@ -1048,7 +1069,11 @@ impl Checker {
         }
         if func.name == "len" {
             let arg = self.expr(args.first()?, scope)?;
-            if !self.want(&arg, Scalar::Text, "`len` counts the characters of a text") {
+            if !self.want(
+                &arg,
+                Scalar::Text,
+                format_args!("`len` counts the characters of a text"),
+            ) {
                 return None;
             }
             return boxed(ExprKind::Len(Box::new(arg)), NUMBER, span);
@@ -1061,7 +1086,7 @@ impl Checker {
         let key = self.expr(key_arg, scope);
         let key_ok = key
             .as_ref()
-            .is_some_and(|k| self.want(k, Scalar::Text, "a table's keys are texts"));
+            .is_some_and(|k| self.want(k, Scalar::Text, format_args!("a table's keys are texts")));
         let ((table, value), key) = (table?, key?);
         if !key_ok {
             return None;
@@ -1081,8 +1106,8 @@ impl Checker {
     fn table_arg(
         &mut self,
         func: &str,
-        arg: &ast::Expr,
-        scope: &mut Vec<ScopeVar>,
+        arg: &'a ast::Expr,
+        scope: &mut Vec<ScopeVar<'a>>,
     ) -> Option<(crate::hir::TableId, Scalar)> {
         if let A::Name(id) = &unparen(arg).kind {
             match self.resolve(&id.name, scope) {
@@ -1119,50 +1144,4 @@ impl Checker {
         );
         None
     }
-}
-
-/// A cheap hash of a constant for the duplicate check of inline lists
-/// (the multiply-rotate scheme of rustc's `FxHasher`; equal constants
-/// hash equally because `Const`'s `Hash` agrees with its `Eq`).
-fn const_hash(c: &Const) -> u64 {
-    use std::hash::{Hash, Hasher};
-    struct Fx(u64);
-    impl Fx {
-        fn add(&mut self, w: u64) {
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    impl Hasher for Fx {
-        fn write(&mut self, bytes: &[u8]) {
-            let mut chunks = bytes.chunks_exact(8);
-            for ch in &mut chunks {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(ch);
-                self.add(u64::from_le_bytes(w));
-            }
-            let mut w = [0u8; 8];
-            for (d, s) in w.iter_mut().zip(chunks.remainder()) {
-                *d = *s;
-            }
-            self.add(u64::from_le_bytes(w));
-        }
-        fn write_u8(&mut self, i: u8) {
-            self.add(u64::from(i));
-        }
-        fn write_u32(&mut self, i: u32) {
-            self.add(u64::from(i));
-        }
-        fn write_u64(&mut self, i: u64) {
-            self.add(i);
-        }
-        fn write_usize(&mut self, i: usize) {
-            self.add(i as u64);
-        }
-        fn finish(&self) -> u64 {
-            self.0
-        }
-    }
-    let mut h = Fx(0);
-    c.hash(&mut h);
-    h.finish()
 }

@@ -7,7 +7,7 @@ use semaforo_syntax::{Diagnostic, Span};
 use super::Checker;
 use crate::hir::{Cmp, Const, Expr, ExprKind, Pattern};
 
-impl Checker {
+impl Checker<'_> {
     /// A decimal literal (`negative` when written `-digits` in a list); E0401
     /// when out of range, W0001 when it has more than 6 fractional digits.
     pub(super) fn number(
@@ -18,18 +18,28 @@ impl Checker {
     ) -> Option<Decimal> {
         // The grammar allows leading zeros (`007`), which JSON syntax does not.
         let (int, frac) = lit.text.split_once('.').unwrap_or((lit.text.as_str(), ""));
-        let int = int.trim_start_matches('0');
-        let int = if int.is_empty() { "0" } else { int };
-        let mut text = String::with_capacity(lit.text.len() + 1);
-        if negative {
-            text.push('-');
-        }
-        text.push_str(int);
-        if !frac.is_empty() {
-            text.push('.');
-            text.push_str(frac);
-        }
-        match Decimal::parse(&text) {
+        let trimmed = int.trim_start_matches('0');
+        let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+        // The text is already in JSON syntax (the usual case) when it has
+        // no sign to add, no leading zero to drop and no `.` without digits.
+        let as_json = !negative
+            && trimmed.len() == int.len()
+            && (!frac.is_empty() || !lit.text.contains('.'));
+        let parsed = if as_json {
+            Decimal::parse(&lit.text)
+        } else {
+            let mut text = String::with_capacity(lit.text.len() + 1);
+            if negative {
+                text.push('-');
+            }
+            text.push_str(trimmed);
+            if !frac.is_empty() {
+                text.push('.');
+                text.push_str(frac);
+            }
+            Decimal::parse(&text)
+        };
+        match parsed {
             Ok(parsed) => {
                 if frac.len() > 6 {
                     self.diags.push(

@@ -1,0 +1,319 @@
+//! A small, fast hasher for the checker's name maps and the duplicate check
+//! of inline lists (the multiply-rotate scheme of rustc's `FxHasher`).
+//!
+//! It is not resistant to collision attacks, and need not be: every key it
+//! hashes comes from the ruleset's own source (names and list entries),
+//! which its author controls, and a collision only costs time, never a
+//! wrong answer, because every lookup still compares the keys themselves.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use semaforo_syntax::Span;
+
+use crate::hir::Const;
+
+/// The multiplier of rustc's `FxHasher`.
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// A hasher that folds 8-byte words with a rotate, a xor and a multiply.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+
+    /// Folds in the length of `bytes`, then `bytes` as little-endian words
+    /// (the length tells apart keys whose last words coincide).
+    #[inline]
+    fn add_bytes(&mut self, bytes: &[u8]) {
+        self.add(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            if let Ok(word) = <[u8; 8]>::try_from(chunk) {
+                self.add(u64::from_le_bytes(word));
+            }
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            self.add(tail_word(rest));
+        }
+    }
+}
+
+/// The last 1 to 7 bytes of a key as one word, read with at most two loads
+/// (a byte-by-byte copy stalls on the store-to-load forwarding). Which bytes
+/// land where depends only on the length: 4 to 7 bytes as two overlapping
+/// 4-byte reads, 1 to 3 bytes as the first, middle and last byte. Every
+/// byte is read, so keys of one length that differ give different words.
+#[inline]
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    if let (Some(lo), Some(hi)) = (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*lo)) | (u64::from(u32::from_le_bytes(*hi)) << 32)
+    } else {
+        let byte = |i: usize| u64::from(rest.get(i).copied().unwrap_or(0));
+        byte(0) | (byte(n / 2) << 8) | (byte(n.saturating_sub(1)) << 16)
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.add_bytes(bytes);
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // The low bits of a product depend only on the low bits of its
+        // factors, and hash tables pick buckets by the low bits: rotate the
+        // well-mixed high bits down (as rustc-hash 2 does), so short keys
+        // do not pile up in a few buckets.
+        self.hash.rotate_left(26)
+    }
+}
+
+/// Builds [`FxHasher`]s.
+pub(super) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A hash map keyed by names from the ruleset's source.
+pub(super) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// A cheap hash of a constant for the duplicate check of inline lists.
+///
+/// Equal constants hash equally: a text hashes its bytes (text equality is
+/// byte equality), every other constant hashes through its
+/// `Hash`, which agrees with its `Eq`. Constants of different kinds may
+/// share a hash; the check compares the values after the hashes.
+pub(super) fn const_hash(c: &Const) -> u64 {
+    let mut h = FxHasher::default();
+    match c {
+        Const::Text(s) => h.add_bytes(s.as_bytes()),
+        other => other.hash(&mut h),
+    }
+    h.finish()
+}
+
+/// Lists up to this length are checked for duplicates by comparing each
+/// entry's hash with those of the kept entries; longer ones use a table.
+const SCAN_MAX: usize = 16;
+
+/// The exact duplicate check of one list's entries (W0004), in time linear
+/// in the list's length on average, with buffers reused from list to list.
+///
+/// The caller keeps the list's distinct entries in `values` and asks
+/// [`Dedup::first`] about each new entry before keeping it. Entry `i` of
+/// `values` has its hash at `hashes[i]` and its span at `spans[i]`.
+#[derive(Debug, Default)]
+pub(super) struct Dedup {
+    hashes: Vec<u64>,
+    spans: Vec<Span>,
+    /// Open addressing, linear probing: 0 is an empty slot, `i + 1` holds
+    /// entry `i`. Empty for short lists, which are scanned instead. At most
+    /// half full, so every probe sequence reaches an empty slot.
+    slots: Vec<u32>,
+}
+
+impl Dedup {
+    /// Gets ready for a list of at most `len` entries.
+    pub(super) fn start(&mut self, len: usize) {
+        self.hashes.clear();
+        self.spans.clear();
+        self.slots.clear();
+        if len > SCAN_MAX
+            && let Some(size) = len
+                .checked_mul(2)
+                .and_then(usize::checked_next_power_of_two)
+            && u32::try_from(size).is_ok()
+        {
+            self.slots.resize(size, 0);
+        }
+    }
+
+    /// The span of the kept entry equal to `c`, if there is one; otherwise
+    /// records `c`, written at `span`, as the next kept entry (the caller
+    /// pushes it onto `values`) and returns `None`.
+    pub(super) fn first(&mut self, values: &[Const], c: &Const, span: Span) -> Option<Span> {
+        let h = const_hash(c);
+        let same = |i: usize| self.hashes.get(i) == Some(&h) && values.get(i) == Some(c);
+        let next = self.hashes.len();
+        if self.slots.is_empty() {
+            // Compare hashes in a tight loop; values only where they match.
+            let mut from = 0;
+            while let Some(found) = self
+                .hashes
+                .get(from..)
+                .and_then(|hs| hs.iter().position(|&x| x == h))
+            {
+                let i = from + found;
+                if values.get(i) == Some(c) {
+                    return self.spans.get(i).copied();
+                }
+                from = i + 1;
+            }
+        } else {
+            let mask = self.slots.len() - 1;
+            let mut at = (h as usize) & mask;
+            let mut empty = None;
+            for _ in 0..self.slots.len() {
+                match self.slots.get(at) {
+                    Some(0) | None => {
+                        empty = Some(at);
+                        break;
+                    }
+                    Some(&k) => {
+                        let i = k as usize - 1;
+                        if same(i) {
+                            return self.spans.get(i).copied();
+                        }
+                    }
+                }
+                at = (at + 1) & mask;
+            }
+            // `start` sized the table for the whole list, so an empty slot
+            // is always found; `u32` holds every index below its size.
+            if let (Some(slot), Ok(k)) = (
+                empty.and_then(|at| self.slots.get_mut(at)),
+                u32::try_from(next + 1),
+            ) {
+                *slot = k;
+            }
+        }
+        self.hashes.push(h);
+        self.spans.push(span);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dedup, FxMap, SCAN_MAX, const_hash};
+    use crate::hir::Const;
+    use semaforo_plan::Decimal;
+    use semaforo_syntax::{FileId, Span};
+
+    #[test]
+    fn equal_constants_hash_equally() {
+        let a = Const::Text("W-0012345".into());
+        let b = Const::Text(String::from("W-0012345").into_boxed_str());
+        assert_eq!(const_hash(&a), const_hash(&b));
+        let n = |s: &str| Const::Number(Decimal::parse(s).map(|p| p.value).unwrap());
+        assert_eq!(const_hash(&n("1.50")), const_hash(&n("1.5")));
+        assert_eq!(n("1.50"), n("1.5"));
+    }
+
+    #[test]
+    fn texts_differing_in_length_or_bytes_hash_apart() {
+        // A zero byte pads the last word, so the length must tell these
+        // apart.
+        let texts = ["", "\0", "a", "a\0", "ab", "ba", "abcdefgh", "abcdefgh\0"];
+        for (i, x) in texts.iter().enumerate() {
+            for y in texts.iter().skip(i + 1) {
+                assert_ne!(
+                    const_hash(&Const::Text((*x).into())),
+                    const_hash(&Const::Text((*y).into())),
+                    "{x:?} and {y:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn name_map_finds_borrowed_keys() {
+        let mut m: FxMap<&str, usize> = FxMap::default();
+        let owned = String::from("origin");
+        m.insert(&owned, 3);
+        assert_eq!(m.get("origin"), Some(&3));
+        assert_eq!(m.get("origin_"), None);
+    }
+
+    /// Runs the check over `texts` as the checker does: the first span of
+    /// each entry already kept, `None` for a new one.
+    fn firsts(texts: &[String]) -> Vec<Option<Span>> {
+        let mut dedup = Dedup::default();
+        dedup.start(texts.len());
+        let mut values: Vec<Const> = Vec::new();
+        let mut out = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            let c = Const::Text(t.as_str().into());
+            let span = Span::new(FileId(0), i as u32, i as u32 + 1);
+            let first = dedup.first(&values, &c, span);
+            if first.is_none() {
+                values.push(c);
+            }
+            out.push(first);
+        }
+        out
+    }
+
+    /// The quadratic reference: the span of the first equal entry before.
+    fn reference(texts: &[String]) -> Vec<Option<Span>> {
+        (0..texts.len())
+            .map(|i| {
+                texts[..i]
+                    .iter()
+                    .position(|t| *t == texts[i])
+                    .map(|j| Span::new(FileId(0), j as u32, j as u32 + 1))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn duplicates_are_found_exactly_in_short_and_long_lists() {
+        for len in [0, 1, 2, SCAN_MAX, SCAN_MAX + 1, 50, 1000] {
+            // Every third entry repeats an earlier one.
+            let texts: Vec<String> = (0..len)
+                .map(|i| {
+                    if i % 3 == 2 {
+                        format!("W-{:07}", i / 2)
+                    } else {
+                        format!("W-{i:07}")
+                    }
+                })
+                .collect();
+            assert_eq!(firsts(&texts), reference(&texts), "len {len}");
+            assert!(len < 3 || firsts(&texts).iter().any(Option::is_some));
+        }
+    }
+
+    #[test]
+    fn a_reused_check_forgets_the_previous_list() {
+        let mut dedup = Dedup::default();
+        let span = Span::new(FileId(0), 0, 1);
+        let c = Const::Bool(true);
+        for len in [40, 3, 40] {
+            dedup.start(len);
+            assert_eq!(dedup.first(&[], &c, span), None);
+        }
+    }
+}
