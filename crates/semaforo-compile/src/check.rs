@@ -1108,3 +1108,108 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::hir::{Const, ExprKind, Pattern};
+    use semaforo_plan::Decimal;
+    use semaforo_syntax::{FileId, parse};
+
+    /// `len` entries, every third one repeating an earlier entry (the
+    /// numbers as `k.0`, equal to `k`), written with their byte offsets.
+    fn entries(len: usize, text: bool, at: &mut usize, out: &mut String) -> Vec<(usize, String)> {
+        let mut written = Vec::new();
+        for i in 0..len {
+            if i > 0 {
+                out.push_str(", ");
+                *at += 2;
+            }
+            let k = if i % 3 == 2 { i / 2 } else { i };
+            let entry = match (text, i % 3 == 2) {
+                (true, _) => format!("\"C{k}\""),
+                (false, false) => format!("{k}"),
+                (false, true) => format!("{k}.0"),
+            };
+            written.push((*at, format!("{k}")));
+            *at += entry.len();
+            out.push_str(&entry);
+        }
+        written
+    }
+
+    /// The W0004 warnings a quadratic scan expects: (offset, first offset).
+    fn expected(written: &[(usize, String)]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (i, (at, key)) in written.iter().enumerate() {
+            if let Some((first, _)) = written[..i].iter().find(|(_, k)| k == key) {
+                out.push((*at, *first));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn long_lists_report_every_duplicate_at_its_first_entry() {
+        for len in [3, 8, 9, 17, 40, 1000] {
+            let mut src = String::from(
+                "ruleset \"t\" version \"1\"\nschema declaration {\n  key id: text\n  value: number\n}\nlist codes = [",
+            );
+            let mut at = src.len();
+            let declared = entries(len, true, &mut at, &mut src);
+            src.push_str("]\nrule R1 \"r\" { when value in [");
+            at = src.len();
+            let inline = entries(len, false, &mut at, &mut src);
+            src.push_str("] and id in codes then score 1 }\n");
+
+            let file = parse(&src, FileId(0)).unwrap();
+            let checked = check(std::slice::from_ref(&file));
+            let found: Vec<(usize, usize)> = checked
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    assert_eq!(d.code, "W0004", "{d:?}");
+                    (d.span.start as usize, d.labels[0].span.start as usize)
+                })
+                .collect();
+            let mut want = expected(&declared);
+            want.extend(expected(&inline));
+            assert_eq!(found, want, "len {len}");
+            assert_eq!(found.is_empty(), len < 3);
+
+            // Each list keeps its distinct entries once, in order.
+            let program = checked.program.unwrap();
+            let distinct = |text: bool| -> Vec<Const> {
+                let mut seen: Vec<usize> = Vec::new();
+                for i in 0..len {
+                    let k = if i % 3 == 2 { i / 2 } else { i };
+                    if !seen.contains(&k) {
+                        seen.push(k);
+                    }
+                }
+                seen.iter()
+                    .map(|k| {
+                        if text {
+                            Const::Text(format!("C{k}").into())
+                        } else {
+                            Const::Number(Decimal::parse(&k.to_string()).unwrap().value)
+                        }
+                    })
+                    .collect()
+            };
+            assert_eq!(program.lists[0].values, Some(distinct(true)));
+            let when = program.rules[0].when.as_ref().unwrap();
+            let ExprKind::And(a, _) = &when.kind else {
+                panic!("expected `and`");
+            };
+            let ExprKind::In {
+                list: Pattern::Inline(values),
+                ..
+            } = &a.kind
+            else {
+                panic!("expected an inline `in`");
+            };
+            assert_eq!(*values, distinct(false));
+        }
+    }
+}

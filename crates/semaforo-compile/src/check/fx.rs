@@ -126,7 +126,7 @@ pub(super) fn const_hash(c: &Const) -> u64 {
 
 /// Lists up to this length are checked for duplicates by comparing each
 /// entry's hash with those of the kept entries; longer ones use a table.
-const SCAN_MAX: usize = 16;
+const SCAN_MAX: usize = 8;
 
 /// The exact duplicate check of one list's entries (W0004), in time linear
 /// in the list's length on average, with buffers reused from list to list.

@@ -195,6 +195,42 @@ fn compare(op: Cmp, x: &Const, y: &Const) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::{levenshtein, suggest};
+    use crate::check::Checker;
+    use semaforo_plan::Decimal;
+    use semaforo_syntax::{FileId, Span, ast};
+
+    #[test]
+    fn number_literals_read_with_and_without_a_copy_agree() {
+        let span = Span::new(FileId(0), 0, 1);
+        let cases = [
+            ("0", false, "0"),
+            ("7", false, "7"),
+            ("007", false, "7"),
+            ("00", false, "0"),
+            ("0.5", false, "0.5"),
+            ("00.50", false, "0.5"),
+            ("12.25", true, "-12.25"),
+            ("0", true, "0"),
+            ("010.0000001", false, "10"),
+        ];
+        for (text, negative, want) in cases {
+            let mut cx = Checker::default();
+            let lit = ast::NumLit {
+                text: text.to_string(),
+                span,
+            };
+            let got = cx.number(&lit, negative, span);
+            assert_eq!(got, Some(Decimal::parse(want).unwrap().value), "{text}");
+        }
+        // Out of range either way: an error, not a value.
+        let mut cx = Checker::default();
+        let lit = ast::NumLit {
+            text: "1".repeat(31),
+            span,
+        };
+        assert_eq!(cx.number(&lit, false, span), None);
+        assert_eq!(cx.diags.first().map(|d| d.code), Some("E0401"));
+    }
 
     #[test]
     fn distance_counts_edits() {
