@@ -79,6 +79,35 @@ fn is_ic(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// The offset of the first `"`, `\\`, line feed or carriage return in
+/// `bytes` (what ends the plain part of a string literal), eight bytes at a
+/// time.
+fn string_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    // A high bit set in each byte of `w` equal to `b`, and maybe in bytes
+    // after the first such byte (the borrow), never before it.
+    let eq = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let m = eq(w, b'"') | eq(w, b'\\') | eq(w, b'\n') | eq(w, b'\r');
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = bytes.get(i..)?;
+    rest.iter()
+        .position(|&c| matches!(c, b'"' | b'\\' | b'\n' | b'\r'))
+        .map(|n| i + n)
+}
+
 /// The grammar's `WHITESPACE`.
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
@@ -441,9 +470,8 @@ impl<'s> P<'s> {
             return None;
         }
         let mut i = start + 1;
-        let special = |c: &u8| matches!(c, b'"' | b'\\' | b'\n' | b'\r');
         // The common case, no escape: one allocation of the exact size.
-        let n = self.b.get(i..)?.iter().position(special)?;
+        let n = string_special(self.b.get(i..)?)?;
         if self.at(i + n) == Some(b'"') {
             let value = self.s.get(i..i + n)?.to_owned();
             self.pos = i + n + 1;
@@ -1081,7 +1109,10 @@ impl<'s> P<'s> {
         match self.peek()? {
             b'<' => return Some((CmpOp::Bin(BinOp::Lt), i + 1)),
             b'>' => return Some((CmpOp::Bin(BinOp::Gt), i + 1)),
-            _ => {}
+            // The first letters of `not in`, `in`, `is`, `starts with` and
+            // `contains`; nothing else starts an operator word.
+            b'n' | b'i' | b's' | b'c' => {}
+            _ => return None,
         }
         // `first WHITESPACE+ second`, as the compound-atomic operators match.
         let pair = |first: &str, second: &str| -> Option<usize> {
@@ -1231,6 +1262,26 @@ impl<'s> P<'s> {
         let base = self.exprs.len();
         let mut depth = 0;
         while self.peek() != Some(close) {
+            // A string element, as in long lists: the leaf `lone_literal`
+            // would build, pushed in place.
+            if self.peek() == Some(b'"') {
+                let save = self.mark();
+                if let Some(s) = self.string()
+                    && matches!(self.peek(), Some(b',' | b']' | b')'))
+                {
+                    let span = s.span;
+                    self.exprs.push(Expr {
+                        kind: ExprKind::Str(s),
+                        span,
+                    });
+                    depth = depth.max(1);
+                    if self.punct(b',').is_none() {
+                        break;
+                    }
+                    continue;
+                }
+                self.reset(save);
+            }
             let (e, d) = self.expr()?;
             depth = d.max(depth);
             self.exprs.push(e);
@@ -1324,5 +1375,47 @@ impl<'s> P<'s> {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::string_special;
+
+    /// The word-at-a-time search finds what a byte-by-byte search finds,
+    /// at every length and offset, with the special byte anywhere or
+    /// nowhere, and with bytes that differ from a special one by the
+    /// borrow of the trick (`#`, `]`, `!`, `\x0b`, high bytes).
+    #[test]
+    fn string_special_matches_a_plain_search() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|&c| matches!(c, b'"' | b'\\' | b'\n' | b'\r'))
+        };
+        let fillers = [
+            b'a', b'#', b']', b'!', 0x0b, 0x0c, 0x5d, 0xff, 0x80, 0x00, 0x01,
+        ];
+        let specials = [b'"', b'\\', b'\n', b'\r'];
+        let mut checked = 0;
+        for len in 0..40 {
+            for &f in &fillers {
+                let base = vec![f; len];
+                assert_eq!(string_special(&base), naive(&base));
+                for at in 0..len {
+                    for &sp in &specials {
+                        let mut v = base.clone();
+                        v[at] = sp;
+                        // A second special byte later must not win.
+                        if at + 3 < len {
+                            v[at + 3] = b'"';
+                        }
+                        assert_eq!(string_special(&v), Some(at), "{v:?}");
+                        assert_eq!(string_special(&v), naive(&v));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000);
     }
 }
