@@ -133,11 +133,10 @@ const SCAN_MAX: usize = 8;
 ///
 /// The caller keeps the list's distinct entries in `values` and asks
 /// [`Dedup::first`] about each new entry before keeping it. Entry `i` of
-/// `values` has its hash at `hashes[i]` and its span at `spans[i]`.
+/// `values` has its hash and its span at `kept[i]`.
 #[derive(Debug, Default)]
 pub(super) struct Dedup {
-    hashes: Vec<u64>,
-    spans: Vec<Span>,
+    kept: Vec<(u64, Span)>,
     /// Open addressing, linear probing: 0 is an empty slot, `i + 1` holds
     /// entry `i`. Empty for short lists, which are scanned instead. At most
     /// half full, so every probe sequence reaches an empty slot.
@@ -147,8 +146,7 @@ pub(super) struct Dedup {
 impl Dedup {
     /// Gets ready for a list of at most `len` entries.
     pub(super) fn start(&mut self, len: usize) {
-        self.hashes.clear();
-        self.spans.clear();
+        self.kept.clear();
         self.slots.clear();
         if len > SCAN_MAX
             && let Some(size) = len
@@ -165,19 +163,20 @@ impl Dedup {
     /// pushes it onto `values`) and returns `None`.
     pub(super) fn first(&mut self, values: &[Const], c: &Const, span: Span) -> Option<Span> {
         let h = const_hash(c);
-        let same = |i: usize| self.hashes.get(i) == Some(&h) && values.get(i) == Some(c);
-        let next = self.hashes.len();
+        let next = self.kept.len();
         if self.slots.is_empty() {
-            // Compare hashes in a tight loop; values only where they match.
+            // Compare hashes; values only where they match.
             let mut from = 0;
             while let Some(found) = self
-                .hashes
+                .kept
                 .get(from..)
-                .and_then(|hs| hs.iter().position(|&x| x == h))
+                .and_then(|kept| kept.iter().position(|&(kh, _)| kh == h))
             {
                 let i = from + found;
-                if values.get(i) == Some(c) {
-                    return self.spans.get(i).copied();
+                if let (Some(&(_, first)), Some(v)) = (self.kept.get(i), values.get(i))
+                    && v == c
+                {
+                    return Some(first);
                 }
                 from = i + 1;
             }
@@ -193,8 +192,11 @@ impl Dedup {
                     }
                     Some(&k) => {
                         let i = k as usize - 1;
-                        if same(i) {
-                            return self.spans.get(i).copied();
+                        if let (Some(&(kh, first)), Some(v)) = (self.kept.get(i), values.get(i))
+                            && kh == h
+                            && v == c
+                        {
+                            return Some(first);
                         }
                     }
                 }
@@ -209,8 +211,7 @@ impl Dedup {
                 *slot = k;
             }
         }
-        self.hashes.push(h);
-        self.spans.push(span);
+        self.kept.push((h, span));
         None
     }
 }
