@@ -4,15 +4,16 @@
 //! A ruleset holds hundreds of thousands of short texts (country codes in
 //! every `in` list, importer ids on watch lists, the keys of the rule
 //! index). A hash set of `Box<str>` costs one heap allocation per text to
-//! build and one pointer chase per probe. A [`StrTable`] costs three
+//! build and one pointer chase per probe. A [`StrTable`] costs four
 //! allocations whatever its size: the bytes, the end offset of each text,
-//! and the slots.
+//! and the slots' tags and text numbers.
 //!
-//! A slot is a `u64`: 0 when empty, otherwise the high 32 bits of the
-//! text's hash (a tag, so a probe compares texts only when the tags agree)
-//! and the text's number plus one. Texts are numbered densely in the order
-//! they were first inserted, which lets callers keep per-text data in a
-//! plain array.
+//! A slot is a tag byte, 0 when the slot is empty and otherwise 1..=255
+//! from the top bits of the text's hash, beside the text's number. A probe
+//! reads tags only (a byte per slot, so a table of 100,000 importer ids
+//! probes 256 KiB, not megabytes) and compares a text only when its tag
+//! agrees. Texts are numbered densely in the order they were first
+//! inserted, which lets callers keep per-text data in a plain array.
 //!
 //! INVARIANT (load): the slot count is zero or a power of two at least
 //! twice the number of texts, so every probe sequence reaches an empty
@@ -79,10 +80,10 @@ pub(crate) fn text_hash(t: &str) -> u64 {
     fold_mul(x ^ SEED_A ^ n, y ^ SEED_B)
 }
 
-/// The slot of text number `index` with hash `hash`.
+/// The tag of a slot holding a text with hash `hash` (never 0).
 #[inline]
-fn slot(hash: u64, index: usize) -> u64 {
-    (hash & 0xffff_ffff_0000_0000) | (index as u64 + 1)
+fn tag(hash: u64) -> u8 {
+    ((hash >> 56) as u8).max(1)
 }
 
 /// The text at `index` of `text` split by `ends`.
@@ -96,23 +97,29 @@ fn text_at<'t>(text: &'t str, ends: &[u32], index: usize) -> Option<&'t str> {
     text.get(start..end)
 }
 
-/// Finds `t` (hash `hash`) among `slots` over `text`/`ends`: `Ok(number)`
-/// when present, `Err(free slot)` when absent (`Err(usize::MAX)` when
-/// there are no slots).
+/// Finds `t` (hash `hash`) in the slots `tags`/`ids` over `text`/`ends`:
+/// `Ok(number)` when present, `Err(free slot)` when absent
+/// (`Err(usize::MAX)` when there are no slots).
 #[inline]
-fn probe(text: &str, ends: &[u32], slots: &[u64], t: &str, hash: u64) -> Result<u32, usize> {
-    let mask = slots.len().wrapping_sub(1);
-    let tag = hash >> 32;
+fn probe(
+    text: &str,
+    ends: &[u32],
+    (tags, ids): (&[u8], &[u32]),
+    t: &str,
+    hash: u64,
+) -> Result<u32, usize> {
+    let mask = tags.len().wrapping_sub(1);
+    let want = tag(hash);
     let mut at = hash as usize & mask;
     // INVARIANT (load) bounds the probe; the count guards against a
     // broken table all the same.
-    for _ in 0..slots.len() {
-        let s = slots.get(at).copied().unwrap_or(0);
+    for _ in 0..tags.len() {
+        let s = tags.get(at).copied().unwrap_or(0);
         if s == 0 {
             return Err(at);
         }
-        if s >> 32 == tag {
-            let index = (s as u32).wrapping_sub(1);
+        if s == want {
+            let index = ids.get(at).copied().unwrap_or(u32::MAX);
             if text_at(text, ends, index as usize) == Some(t) {
                 return Ok(index);
             }
@@ -129,7 +136,10 @@ pub(crate) struct StrTable {
     text: Box<str>,
     /// `ends[i]` is where text `i` ends in `text`.
     ends: Box<[u32]>,
-    slots: Box<[u64]>,
+    /// Per slot: 0 (empty) or the tag of the text in it.
+    tags: Box<[u8]>,
+    /// Per slot: the number of the text in it (unused when empty).
+    ids: Box<[u32]>,
     /// The order-independent hash of the texts (see
     /// [`StrTable::content_hash`]).
     content: u64,
@@ -170,10 +180,17 @@ impl StrTable {
     /// The number of text `t`, if the table holds it.
     #[inline]
     pub(crate) fn find(&self, t: &str) -> Option<u32> {
-        if self.slots.is_empty() {
+        if self.tags.is_empty() {
             return None;
         }
-        probe(&self.text, &self.ends, &self.slots, t, text_hash(t)).ok()
+        probe(
+            &self.text,
+            &self.ends,
+            (&self.tags, &self.ids),
+            t,
+            text_hash(t),
+        )
+        .ok()
     }
 
     /// Whether the table holds `t`.
@@ -200,7 +217,7 @@ impl StrTable {
 
     /// The heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.text.len() + self.ends.len() * 4 + self.slots.len() * 8
+        self.text.len() + self.ends.len() * 4 + self.tags.len() + self.ids.len() * 4
     }
 }
 
@@ -209,7 +226,8 @@ impl StrTable {
 pub(crate) struct StrTableBuilder {
     text: String,
     ends: Vec<u32>,
-    slots: Vec<u64>,
+    tags: Vec<u8>,
+    ids: Vec<u32>,
     content: u64,
 }
 
@@ -224,7 +242,8 @@ impl StrTableBuilder {
         StrTableBuilder {
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(n),
-            slots: vec![0; slots],
+            tags: vec![0; slots],
+            ids: vec![0; slots],
             content: 0,
         }
     }
@@ -239,16 +258,16 @@ impl StrTableBuilder {
     /// `None` if the table would hold 4 GiB or `u32::MAX` texts.
     pub(crate) fn insert(&mut self, t: &str) -> Option<(u32, bool)> {
         let hash = text_hash(t);
-        if self.slots.len() < (self.ends.len() + 1).saturating_mul(2) {
+        if self.tags.len() < (self.ends.len() + 1).saturating_mul(2) {
             self.grow()?;
         }
-        match probe(&self.text, &self.ends, &self.slots, t, hash) {
+        match probe(&self.text, &self.ends, (&self.tags, &self.ids), t, hash) {
             Ok(index) => Some((index, false)),
             Err(free) => {
                 let index = u32::try_from(self.ends.len()).ok()?;
                 let end = u32::try_from(self.text.len().checked_add(t.len())?).ok()?;
-                let s = self.slots.get_mut(free)?;
-                *s = slot(hash, index as usize);
+                *self.tags.get_mut(free)? = tag(hash);
+                *self.ids.get_mut(free)? = index;
                 self.text.push_str(t);
                 self.ends.push(end);
                 self.content = self.content.wrapping_add(hash);
@@ -259,19 +278,22 @@ impl StrTableBuilder {
 
     /// Doubles the slots (at least 8) and places every text again.
     fn grow(&mut self) -> Option<()> {
-        let size = self.slots.len().checked_mul(2)?.max(8);
-        let mut slots = vec![0u64; size];
+        let size = self.tags.len().checked_mul(2)?.max(8);
+        let mut tags = vec![0u8; size];
+        let mut ids = vec![0u32; size];
         let mask = size - 1;
         for index in 0..self.ends.len() {
             let t = text_at(&self.text, &self.ends, index)?;
             let hash = text_hash(t);
             let mut at = hash as usize & mask;
-            while slots.get(at).is_some_and(|&s| s != 0) {
+            while tags.get(at).is_some_and(|&s| s != 0) {
                 at = (at + 1) & mask;
             }
-            *slots.get_mut(at)? = slot(hash, index);
+            *tags.get_mut(at)? = tag(hash);
+            *ids.get_mut(at)? = u32::try_from(index).ok()?;
         }
-        self.slots = slots;
+        self.tags = tags;
+        self.ids = ids;
         Some(())
     }
 
@@ -280,7 +302,8 @@ impl StrTableBuilder {
         StrTable {
             text: self.text.into_boxed_str(),
             ends: self.ends.into_boxed_slice(),
-            slots: self.slots.into_boxed_slice(),
+            tags: self.tags.into_boxed_slice(),
+            ids: self.ids.into_boxed_slice(),
             content: self.content,
         }
     }
