@@ -47,9 +47,14 @@
 //!   [`MAX_NESTING`], an expression deeper than [`MAX_EXPR_DEPTH`]), and
 //!   the pre-scan and pest then run on the file and report the
 //!   diagnostics, so every error is theirs. It recurses only per bracket
-//!   (bounded by its own count) and runs only on the parser thread;
-//!   differential tests check that it builds exactly pest's file,
-//!   comments and blank lines included.
+//!   (bounded by its own count). It first runs on the caller's thread with
+//!   a bound of 16 brackets (about 2 KiB of stack per level in a release
+//!   build; a test parses such input on a 128 KiB stack), because a new
+//!   thread starts with an empty heap arena and faulting in memory for a
+//!   large tree doubled the parse time; input it gives up on goes to the
+//!   parser thread, which runs it again with the full bound and then the
+//!   pre-scan and pest. Differential tests check that it builds exactly
+//!   pest's file, comments and blank lines included.
 //! - The AST builder walks through single-child precedence levels in a loop
 //!   and recurses only through brackets, and it refuses to build an
 //!   expression tree deeper than [`MAX_EXPR_DEPTH`] (`E0003`): a chain of a

@@ -84,6 +84,17 @@ pub const E_INTERNAL: &str = "E0009";
 /// assert_eq!(errors[0].code, "E0001");
 /// ```
 pub fn parse(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+    // Valid input of ordinary depth is parsed right here by the fast path:
+    // its recursion is one chain of frames per open bracket, so a bound of
+    // `CALLER_NESTING` brackets keeps it within a few tens of KiB of the
+    // caller's stack. A new thread would cost more than the parse: its
+    // heap arena starts empty, and faulting in memory for a large tree
+    // doubled the time of a 10,000-rule parse. Anything else (an error,
+    // deeper nesting) goes to the thread below, which decides alone.
+    check_size(source, file)?;
+    if let Some(parsed) = fast::parse_file_nested(source, file, CALLER_NESTING) {
+        return Ok(parsed);
+    }
     // pest recurses a few dozen frames per bracket level; on a small thread
     // stack (2 MiB for Rust's spawned threads, less in debug builds' favour)
     // the nesting limit would be unreachable. Parse on a scoped thread with a
@@ -139,6 +150,11 @@ pub fn parse_with_pest(source: &str, file: FileId) -> Result<SourceFile, Vec<Dia
         )])
     })
 }
+
+/// The bracket nesting up to which [`parse`] runs the fast path on the
+/// caller's thread (rulesets nest a few levels; deeper input goes to the
+/// parser thread).
+const CALLER_NESTING: u32 = 16;
 
 /// The stack size of the thread [`parse`] runs on.
 const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;

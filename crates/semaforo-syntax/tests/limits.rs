@@ -140,3 +140,44 @@ fn garbage_never_panics() {
         let _ = parse(src, FileId(0));
     }
 }
+
+/// Valid input nested up to the depth [`parse`] handles on the caller's
+/// thread (16 brackets of every kind) parses on a thread with a small
+/// stack: 128 KiB in a release build, 1 MiB in a debug build (whose frames
+/// are several times larger). Deeper input still parses, on the parser's
+/// own thread. See `CALLER_NESTING` in `src/parser.rs`.
+#[test]
+fn ordinary_nesting_parses_on_a_small_caller_stack() {
+    let nested = |open: &str, inner: &str, close: &str, n: usize| {
+        format!(
+            "rule R \"t\" {{ when {}{inner}{} }}",
+            open.repeat(n),
+            close.repeat(n)
+        )
+    };
+    let sources = [
+        nested("(", "x", ")", 15),
+        nested("any(v in items: ", "true", ")", 7),
+        nested("len(", "x", ")", 15),
+        format!(
+            "test \"t\" {{ given {{\"a\": {}1{} }} expect score 0 }}",
+            "[".repeat(14),
+            "]".repeat(14)
+        ),
+        nested("(", "x", ")", 100),
+    ];
+    let stack = if cfg!(debug_assertions) {
+        1024 * 1024
+    } else {
+        128 * 1024
+    };
+    for src in sources {
+        let parsed = std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(move || parse(&src, FileId(0)).map(|f| f.items.len()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(parsed.unwrap(), 1);
+    }
+}

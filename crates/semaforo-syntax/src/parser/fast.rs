@@ -46,7 +46,19 @@ use super::{MAX_EXPR_DEPTH, MAX_NESTING, decode_escape, off};
 /// comments are exactly the bracket tokens, so the comments, blank lines
 /// and nesting are those the pre-scan and `fmt::blank_lines` find.
 pub(super) fn parse_file(source: &str, file: FileId) -> Option<SourceFile> {
+    parse_file_nested(source, file, MAX_NESTING)
+}
+
+/// [`parse_file`] giving up beyond `max_nesting` brackets (at most
+/// [`MAX_NESTING`]), which bounds its recursion: [`parse`](super::parse)
+/// first runs it on the caller's thread with a small bound.
+pub(super) fn parse_file_nested(
+    source: &str,
+    file: FileId,
+    max_nesting: u32,
+) -> Option<SourceFile> {
     let mut p = P {
+        max_nesting: max_nesting.min(MAX_NESTING),
         s: source,
         b: source.as_bytes(),
         pos: 0,
@@ -167,6 +179,8 @@ struct P<'s> {
     line_start: usize,
     /// The number of bracket tokens open at `pos`.
     depth: u32,
+    /// Bracket nesting beyond which the parser gives up.
+    max_nesting: u32,
     /// The comments skipped so far, as the pre-scan collects them.
     comments: Vec<Comment>,
     /// The blank lines seen so far, as `fmt::blank_lines` finds them.
@@ -279,11 +293,11 @@ impl<'s> P<'s> {
         self.pos = end;
     }
 
-    /// Counts an opening bracket token; `None` beyond [`MAX_NESTING`] (the
-    /// pre-scan reports it).
+    /// Counts an opening bracket token; `None` beyond `max_nesting` (at
+    /// most [`MAX_NESTING`], which the pre-scan reports).
     fn open(&mut self) -> Option<()> {
         self.depth += 1;
-        (self.depth <= MAX_NESTING).then_some(())
+        (self.depth <= self.max_nesting).then_some(())
     }
 
     /// Counts a closing bracket token.
