@@ -29,6 +29,7 @@
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::decl::{Declaration, Node, Slot};
+use crate::index::Candidates;
 use crate::outcome::{Fired, Outcome};
 use crate::plan::{ArithOp, Base, CmpOp, Op, OpId, Plan, QuantKind};
 use crate::sample::{self, SamplingKey};
@@ -63,10 +64,8 @@ pub struct Scratch {
     vars: Vec<Node>,
     /// The lowercased haystack of `contains` against a set.
     lower: String,
-    /// The candidate rules of the declaration being evaluated.
-    bits: Vec<u64>,
-    /// The rule index's work buffer (its second level).
-    bits2: Vec<u64>,
+    /// The rule index's work buffers.
+    candidates: Candidates,
     /// The candidate rules in ruleset order (capacity: every rule).
     list: Vec<u32>,
 }
@@ -103,8 +102,7 @@ impl Plan {
         Scratch {
             vars: vec![Node::ROOT; self.vars],
             lower: String::with_capacity(256),
-            bits: Vec::with_capacity(self.index.words()),
-            bits2: Vec::with_capacity(self.index.words()),
+            candidates: Candidates::for_index(&self.index),
             list: Vec::with_capacity(self.hot.len()),
         }
     }
@@ -129,20 +127,17 @@ impl Plan {
             // Only for a scratch made for another plan: grows once.
             scratch.vars.resize(self.vars, Node::ROOT);
         }
-        let proof = self
-            .index
-            .candidates(decl, &mut scratch.bits, &mut scratch.bits2);
+        let list = &mut scratch.list;
+        let proof = self.index.candidates(decl, &mut scratch.candidates, list);
         let mut cx = Cx {
             decl,
             today: ctx.today,
             vars: &mut scratch.vars,
             lower: &mut scratch.lower,
         };
-        // The candidates as a list first: a tight loop over the bitset,
-        // then one pass that reads each candidate's records, so their
-        // cache misses overlap instead of waiting on one another.
-        let list = &mut scratch.list;
-        list_bits(&scratch.bits, list);
+        // The candidates as a list first, then one pass that reads each
+        // candidate's records, so their cache misses overlap instead of
+        // waiting on one another.
         if list.len() > 1 {
             let mut touched = 0u64;
             for &index in list.iter() {
@@ -478,40 +473,6 @@ impl Plan {
     }
 }
 
-/// The set bits of `bits` in ascending order into `list` (cleared first).
-/// Kept out of line so its counters stay in registers: inlined into
-/// `evaluate`, they were spilled to the stack, a store and a load per word.
-/// Runs of eight empty words (most of them, in large plans) are skipped
-/// with one test.
-#[inline(never)]
-fn list_bits(bits: &[u64], list: &mut Vec<u32>) {
-    list.clear();
-    let chunks = bits.chunks_exact(8);
-    let tail = chunks.remainder();
-    let mut base = 0u32;
-    for chunk in chunks {
-        if chunk.iter().fold(0, |acc, &w| acc | w) != 0 {
-            push_bits(list, base, chunk);
-        }
-        base = base.wrapping_add(512);
-    }
-    push_bits(list, base, tail);
-}
-
-/// Pushes the set bits of `words`, numbered from `base`.
-#[inline]
-fn push_bits(list: &mut Vec<u32>, base: u32, words: &[u64]) {
-    let mut at = base;
-    for &word in words {
-        let mut word = word;
-        while word != 0 {
-            list.push(at + word.trailing_zeros());
-            word &= word - 1;
-        }
-        at = at.wrapping_add(64);
-    }
-}
-
 /// A comparison; *unknown* if either side is missing or the types differ.
 #[inline]
 fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
@@ -554,24 +515,4 @@ fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::list_bits;
-
-    #[test]
-    fn list_bits_lists_every_set_bit_in_order_across_chunks_and_tail() {
-        // 19 words: two chunks of eight and a tail of three.
-        let set = [0u32, 1, 63, 64, 300, 511, 512, 700, 1023, 1024, 1150, 1215];
-        let mut bits = vec![0u64; 19];
-        for &r in &set {
-            bits[r as usize / 64] |= 1 << (r % 64);
-        }
-        let mut list = vec![99];
-        list_bits(&bits, &mut list);
-        assert_eq!(list, set);
-        list_bits(&[], &mut list);
-        assert!(list.is_empty());
-    }
 }

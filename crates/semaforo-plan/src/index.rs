@@ -81,8 +81,8 @@ impl RuleSet {
     }
 
     #[inline]
-    fn mark(&self, bits: &mut [u64]) {
-        self.view().mark(bits);
+    fn mark(&self, m: &mut impl Marks) {
+        self.view().mark(m);
     }
 
     fn heap_bytes(&self) -> usize {
@@ -149,14 +149,10 @@ impl RuleMap {
 
 impl Rules<'_> {
     #[inline]
-    fn mark(self, bits: &mut [u64]) {
+    fn mark(self, m: &mut impl Marks) {
         match self {
-            Rules::List(rules) => set_all(bits, rules),
-            Rules::Bits(set) => {
-                for (w, s) in bits.iter_mut().zip(set.iter()) {
-                    *w |= *s;
-                }
-            }
+            Rules::List(rules) => m.all(rules),
+            Rules::Bits(set) => m.words(set),
         }
     }
 }
@@ -269,6 +265,9 @@ const SECOND_LEVEL_MIN_RULES: usize = 64;
 pub(crate) struct RuleIndex {
     /// Rules without a guard, as a bitset of `words` words.
     always: Box<[u64]>,
+    /// The same rules as a list, when candidates are kept sparse (`None`:
+    /// dense, see [`Candidates`]).
+    sparse: Option<Box<[u32]>>,
     values: Box<[ValueGuards]>,
     prefixes: Box<[PrefixGuards]>,
     /// How many rules have a guard.
@@ -481,12 +480,188 @@ fn set_bit(bits: &mut [u64], rule: u32) {
     }
 }
 
-#[inline]
-fn set_all(bits: &mut [u64], rules: &[u32]) {
-    for &r in rules {
-        set_bit(bits, r);
+/// Where candidate rules are marked: [`Dense`] or [`Sparse`].
+trait Marks {
+    /// Marks one rule.
+    fn one(&mut self, rule: u32);
+
+    /// Marks every rule of a list.
+    #[inline]
+    fn all(&mut self, rules: &[u32]) {
+        for &r in rules {
+            self.one(r);
+        }
+    }
+
+    /// Marks every rule of a bitset as wide as the candidate bitset.
+    fn words(&mut self, set: &[u64]);
+}
+
+/// A whole candidate bitset, every word written.
+struct Dense<'a>(&'a mut [u64]);
+
+impl Marks for Dense<'_> {
+    #[inline]
+    fn one(&mut self, rule: u32) {
+        set_bit(self.0, rule);
+    }
+
+    #[inline]
+    fn words(&mut self, set: &[u64]) {
+        for (w, s) in self.0.iter_mut().zip(set) {
+            *w |= *s;
+        }
     }
 }
+
+/// A candidate bitset that is all zero before marking, and the numbers of
+/// its words that marking made non-zero (each once): a large plan of which
+/// a declaration has few candidates touches few words, and only those are
+/// read and cleared again (INVARIANT (clean), see [`Candidates`]).
+struct Sparse<'a> {
+    bits: &'a mut [u64],
+    dirty: &'a mut Vec<u32>,
+}
+
+impl Marks for Sparse<'_> {
+    #[inline]
+    fn one(&mut self, rule: u32) {
+        let w = rule as usize / 64;
+        if let Some(word) = self.bits.get_mut(w) {
+            if *word == 0 {
+                // At most one push per word: capacity `words` suffices.
+                self.dirty.push(w as u32);
+            }
+            *word |= 1u64 << (rule % 64);
+        }
+    }
+
+    #[inline]
+    fn words(&mut self, set: &[u64]) {
+        for (w, (word, s)) in self.bits.iter_mut().zip(set).enumerate() {
+            if *s != 0 {
+                if *word == 0 {
+                    self.dirty.push(w as u32);
+                }
+                *word |= *s;
+            }
+        }
+    }
+}
+
+/// The rule index's work buffers, kept in the evaluator's `Scratch` and
+/// reused across declarations.
+///
+/// INVARIANT (clean): when `clean` is set, `bits` is all zero. The sparse
+/// path relies on it and restores it by clearing the words it touched; the
+/// dense path leaves `bits` written and unsets it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Candidates {
+    bits: Vec<u64>,
+    second: Vec<u64>,
+    dirty: Vec<u32>,
+    clean: bool,
+}
+
+impl Candidates {
+    /// Buffers with room for `index`, so evaluation does not allocate.
+    pub(crate) fn for_index(index: &RuleIndex) -> Candidates {
+        let words = index.words();
+        Candidates {
+            bits: vec![0; words],
+            second: Vec::with_capacity(words),
+            dirty: Vec::with_capacity(words),
+            clean: true,
+        }
+    }
+}
+
+/// The set bits of `bits` in ascending order, appended to `list`.
+///
+/// Kept out of line so its counters stay in registers: inlined into the
+/// evaluator, they were spilled to the stack, a store and a load per word.
+/// Runs of eight empty words (most of them, in large plans) are skipped
+/// with one test.
+#[inline(never)]
+fn list_bits(bits: &[u64], list: &mut Vec<u32>) {
+    let chunks = bits.chunks_exact(8);
+    let tail = chunks.remainder();
+    let mut base = 0u32;
+    for chunk in chunks {
+        if chunk.iter().fold(0, |acc, &w| acc | w) != 0 {
+            push_bits(list, base, chunk);
+        }
+        base = base.wrapping_add(512);
+    }
+    push_bits(list, base, tail);
+}
+
+/// Pushes the set bits of `words`, numbered from `base`.
+#[inline]
+fn push_bits(list: &mut Vec<u32>, base: u32, words: &[u64]) {
+    let mut at = base;
+    for &word in words {
+        let mut word = word;
+        while word != 0 {
+            list.push(at + word.trailing_zeros());
+            word &= word - 1;
+        }
+        at = at.wrapping_add(64);
+    }
+}
+
+/// The rules that pass the second level, word by word: `a[i]` or
+/// `a[i] | b[i]`.
+#[derive(Clone, Copy)]
+enum Mask<'a> {
+    One(&'a [u64]),
+    Two(&'a [u64], &'a [u64]),
+}
+
+impl Mask<'_> {
+    /// Word `w` of the mask.
+    #[inline]
+    fn word(self, w: usize) -> u64 {
+        let at = |s: &[u64]| s.get(w).copied().unwrap_or(0);
+        match self {
+            Mask::One(a) => at(a),
+            Mask::Two(a, b) => at(a) | at(b),
+        }
+    }
+}
+
+/// [`Sparse`] marking of only the rules that pass a second-level [`Mask`]:
+/// the same candidates as marking everything and ANDing the mask in.
+struct Filtered<'a> {
+    sparse: Sparse<'a>,
+    mask: Mask<'a>,
+}
+
+impl Marks for Filtered<'_> {
+    #[inline]
+    fn one(&mut self, rule: u32) {
+        if self.mask.word(rule as usize / 64) >> (rule % 64) & 1 == 1 {
+            self.sparse.one(rule);
+        }
+    }
+
+    #[inline]
+    fn words(&mut self, set: &[u64]) {
+        for (w, (word, s)) in self.sparse.bits.iter_mut().zip(set).enumerate() {
+            let s = *s & self.mask.word(w);
+            if s != 0 {
+                if *word == 0 {
+                    self.sparse.dirty.push(w as u32);
+                }
+                *word |= s;
+            }
+        }
+    }
+}
+
+/// From how many words a plan's candidates are kept sparse (when few of
+/// its rules are unguarded, see [`RuleIndex::build`]).
+const SPARSE_MIN_WORDS: usize = 16;
 
 /// The value guards of one field while they are being collected: each
 /// distinct value gets a dense number in a [`StrTableBuilder`] (which
@@ -668,7 +843,7 @@ fn value_hint(plan: &Plan) -> (usize, usize) {
 /// Returns one bit per guard field (the first [`PROOF_FIELDS`]) that is
 /// present text, i.e. whose guards of the marked rules are *true*.
 #[inline]
-fn mark_values(guards: &[ValueGuards], decl: &Declaration, bits: &mut [u64]) -> u64 {
+fn mark_values(guards: &[ValueGuards], decl: &Declaration, m: &mut impl Marks) -> u64 {
     let mut proof = 0u64;
     for (i, g) in guards.iter().enumerate() {
         match decl.slot(Node::ROOT, g.field) {
@@ -677,10 +852,10 @@ fn mark_values(guards: &[ValueGuards], decl: &Declaration, bits: &mut [u64]) -> 
                     proof |= 1u64 << i;
                 }
                 if let Some(rules) = g.map.get(decl.text(start, len)) {
-                    rules.mark(bits);
+                    rules.mark(m);
                 }
             }
-            _ => g.all.mark(bits),
+            _ => g.all.mark(m),
         }
     }
     proof
@@ -854,9 +1029,21 @@ impl RuleIndex {
                 all: all.into_boxed_slice(),
             })
             .collect();
+        // Sparse candidates pay when the plan is wide and nearly every
+        // rule is guarded, so a declaration's candidates are a few words.
+        let unguarded: Vec<u32> = (0..plan.conds.len() as u32)
+            .filter(|&r| {
+                always
+                    .get(r as usize / 64)
+                    .is_some_and(|w| w >> (r % 64) & 1 == 1)
+            })
+            .collect();
+        let sparse = (words >= SPARSE_MIN_WORDS && unguarded.len() <= words)
+            .then(|| unguarded.into_boxed_slice());
         RuleIndex {
             rests,
             parts,
+            sparse,
             always: always.into_boxed_slice(),
             values,
             second,
@@ -884,16 +1071,21 @@ impl RuleIndex {
         self.always.len()
     }
 
+    /// Whether candidates are kept sparse (see [`Candidates`]).
+    pub(crate) fn is_sparse(&self) -> bool {
+        self.sparse.is_some()
+    }
+
     /// How many rules have a guard (and so may be skipped).
     pub(crate) fn guarded(&self) -> usize {
         self.guarded
     }
 
-    /// Writes the candidate rules for `decl` into `bits` (resized to
-    /// [`RuleIndex::words`]; allocation-free once `bits` and `second` have
-    /// that capacity; `second` is a work buffer). Keeps INVARIANT
-    /// (false-only): each level leaves a rule out only when its guard is
-    /// certainly false.
+    /// Writes the candidate rules for `decl` into `list`, in ascending
+    /// order (cleared first; allocation-free once `list` has room for
+    /// every rule and `c` was made by [`Candidates::for_index`]). Keeps
+    /// INVARIANT (false-only): each level leaves a rule out only when its
+    /// guard is certainly false.
     ///
     /// Returns the proof bits: one per value-guard field (level 1 in the
     /// low half, level 2 in the high half) that is present text in
@@ -903,71 +1095,126 @@ impl RuleIndex {
     pub(crate) fn candidates(
         &self,
         decl: &Declaration,
-        bits: &mut Vec<u64>,
-        second: &mut Vec<u64>,
+        c: &mut Candidates,
+        list: &mut Vec<u32>,
     ) -> u64 {
-        bits.clear();
-        bits.extend_from_slice(&self.always);
-        let mut proof = mark_values(&self.values, decl, bits);
+        list.clear();
+        let words = self.words();
+        let Some(always) = &self.sparse else {
+            c.clean = false;
+            c.bits.clear();
+            c.bits.extend_from_slice(&self.always);
+            let mut m = Dense(&mut c.bits);
+            let mut proof = self.first_level(decl, &mut m);
+            if let Some(level) = &self.second {
+                let (mask, p) = Self::second_level(level, decl, &mut c.second);
+                proof |= p << PROOF_FIELDS;
+                match mask {
+                    Mask::One(a) => {
+                        for (b, a) in c.bits.iter_mut().zip(a) {
+                            *b &= *a;
+                        }
+                    }
+                    Mask::Two(a, s) => {
+                        for ((b, a), s) in c.bits.iter_mut().zip(a).zip(s) {
+                            *b &= *a | *s;
+                        }
+                    }
+                }
+            }
+            list_bits(&c.bits, list);
+            return proof;
+        };
+        if !c.clean || c.bits.len() != words {
+            c.bits.clear();
+            c.bits.resize(words, 0);
+        }
+        c.clean = false;
+        c.dirty.clear();
+        let Candidates {
+            bits,
+            second,
+            dirty,
+            ..
+        } = c;
+        let sparse = Sparse { bits, dirty };
+        // The second level is applied as rules are marked, so a rule it
+        // leaves out never dirties a word.
+        let proof = match &self.second {
+            None => {
+                let mut m = sparse;
+                m.all(always);
+                self.first_level(decl, &mut m)
+            }
+            Some(level) => {
+                let (mask, p) = Self::second_level(level, decl, second);
+                let mut m = Filtered { sparse, mask };
+                m.all(always);
+                self.first_level(decl, &mut m) | p << PROOF_FIELDS
+            }
+        };
+        // Ascending words give ascending rules; each word is cleared once
+        // listed, which restores INVARIANT (clean).
+        c.dirty.sort_unstable();
+        for &w in c.dirty.iter() {
+            if let Some(b) = c.bits.get_mut(w as usize) {
+                push_bits(list, w.wrapping_mul(64), &[*b]);
+                *b = 0;
+            }
+        }
+        c.clean = true;
+        proof
+    }
+
+    /// Marks the first level's candidates (value guards, prefix guards and
+    /// unguarded rules are marked by the caller); returns its proof bits.
+    #[inline]
+    fn first_level(&self, decl: &Declaration, m: &mut impl Marks) -> u64 {
+        let proof = mark_values(&self.values, decl, m);
         for g in self.prefixes.iter() {
             let list = decl.slot(Node::ROOT, g.list);
             if !matches!(list, Slot::List { .. }) {
-                set_all(bits, &g.all);
+                m.all(&g.all);
                 continue;
             }
             for node in decl.elements(g.record, list) {
                 let Slot::Text { start, len } = decl.slot(node, g.field) else {
-                    set_all(bits, &g.all);
+                    m.all(&g.all);
                     break;
                 };
                 let t = decl.text(start, len);
-                Self::walk(&g.trie, t.as_bytes(), bits);
-            }
-        }
-        if let Some(level) = &self.second {
-            if let Some(p) = Self::second_fused(level, decl, bits) {
-                proof |= p << PROOF_FIELDS;
-            } else {
-                second.clear();
-                second.extend_from_slice(&level.always);
-                proof |= mark_values(&level.values, decl, second) << PROOF_FIELDS;
-                for (b, s) in bits.iter_mut().zip(second.iter()) {
-                    *b &= *s;
-                }
+                Self::walk(&g.trie, t.as_bytes(), m);
             }
         }
         proof
     }
 
-    /// The second level in one pass over `bits` when it has one guard
-    /// field whose rules for `decl` are a bitset (a value shared by many
-    /// rules, such as a country) or nothing: `bits &= always | hit`,
-    /// without building the level's own bitset. Returns the proof bits
-    /// of the level, or `None` (nothing written) when the case does not
-    /// apply. Same result as marking the level and ANDing it in.
+    /// The second level's mask (the rules that pass it, to AND into the
+    /// candidates) and proof bits. When the level has one guard field
+    /// whose rules for `decl` are a bitset (a value shared by many rules,
+    /// such as a country) or nothing, the mask is `always | hit`, read in
+    /// place; otherwise the level is marked into `second` first.
     #[inline]
-    fn second_fused(level: &SecondLevel, decl: &Declaration, bits: &mut [u64]) -> Option<u64> {
-        let [g] = &*level.values else {
-            return None;
-        };
-        let (hit, proof) = match decl.slot(Node::ROOT, g.field) {
-            Slot::Text { start, len } => (g.map.get(decl.text(start, len)), 1),
-            _ => (Some(g.all.view()), 0),
-        };
-        match hit {
-            None => {
-                for (b, a) in bits.iter_mut().zip(level.always.iter()) {
-                    *b &= *a;
-                }
+    fn second_level<'a>(
+        level: &'a SecondLevel,
+        decl: &Declaration,
+        second: &'a mut Vec<u64>,
+    ) -> (Mask<'a>, u64) {
+        if let [g] = &*level.values {
+            let (hit, proof) = match decl.slot(Node::ROOT, g.field) {
+                Slot::Text { start, len } => (g.map.get(decl.text(start, len)), 1),
+                _ => (Some(g.all.view()), 0),
+            };
+            match hit {
+                None => return (Mask::One(&level.always), proof),
+                Some(Rules::Bits(set)) => return (Mask::Two(&level.always, set), proof),
+                Some(Rules::List(_)) => {}
             }
-            Some(Rules::Bits(set)) => {
-                for ((b, a), s) in bits.iter_mut().zip(level.always.iter()).zip(set.iter()) {
-                    *b &= *a | *s;
-                }
-            }
-            Some(Rules::List(_)) => return None,
         }
-        Some(proof)
+        second.clear();
+        second.extend_from_slice(&level.always);
+        let proof = mark_values(&level.values, decl, &mut Dense(second));
+        (Mask::One(second), proof)
     }
 
     /// The first conjunct left for rule `rule` (ignoring proofs), read so
@@ -997,7 +1244,7 @@ impl RuleIndex {
     /// Marks the rules of every pattern of `trie` (laid out by
     /// [`Trie::freeze`]) that is a prefix of `t`.
     #[inline]
-    fn walk(trie: &[u32], t: &[u8], bits: &mut [u64]) {
+    fn walk(trie: &[u32], t: &[u8], m: &mut impl Marks) {
         let mut at = 0usize;
         let mut rest = t.iter();
         loop {
@@ -1006,7 +1253,7 @@ impl RuleIndex {
             };
             let edges = at + 2;
             let rules = edges + 2 * e as usize;
-            set_all(bits, trie.get(rules..rules + r as usize).unwrap_or(&[]));
+            m.all(trie.get(rules..rules + r as usize).unwrap_or(&[]));
             let Some(&b) = rest.next() else {
                 return;
             };
@@ -1151,11 +1398,10 @@ mod tests {
         if let Some(h) = hs {
             d.set_text(l, e, FieldId(0), h).unwrap();
         }
-        let (mut bits, mut second) = (Vec::new(), Vec::new());
-        plan.index.candidates(&d, &mut bits, &mut second);
-        (0..plan.conds.len() as u32)
-            .filter(|&r| bits[r as usize / 64] & (1 << (r % 64)) != 0)
-            .collect()
+        let mut list = Vec::new();
+        plan.index
+            .candidates(&d, &mut Candidates::default(), &mut list);
+        list
     }
 
     /// The proof bits of `candidates` for a declaration.
@@ -1168,8 +1414,64 @@ mod tests {
         }
         let e = d.push_element(l, Node::ROOT, FieldId(2)).unwrap();
         d.set_text(l, e, FieldId(0), "8471000000").unwrap();
-        let (mut bits, mut second) = (Vec::new(), Vec::new());
-        plan.index.candidates(&d, &mut bits, &mut second)
+        plan.index
+            .candidates(&d, &mut Candidates::default(), &mut Vec::new())
+    }
+
+    /// Sparse and dense candidates agree, declaration after declaration
+    /// through one reused set of buffers (INVARIANT (clean)), on a plan
+    /// wide enough to be sparse: present, absent and missing origins and
+    /// codes, country bitsets and lists on the second level.
+    #[test]
+    fn sparse_candidates_equal_dense_ones_across_reuse() {
+        let mut p = plan(1500);
+        assert!(p.index.sparse.is_some(), "1,500 guarded rules are sparse");
+        assert!(p.index.second.is_some());
+        let decls: Vec<Declaration> = [
+            (Some("CN"), Some("8471000000")),
+            (Some("VN"), Some("6403990000")),
+            (None, Some("8471000000")),
+            (Some("XX"), Some("8471")),
+            (Some("US"), None),
+            (Some("MX"), Some("9999999999")),
+            (Some("CN"), Some("84")),
+        ]
+        .iter()
+        .map(|&(origin, hs)| {
+            let l = p.layout();
+            let mut d = Declaration::new(l);
+            d.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+            if let Some(o) = origin {
+                d.set_text(l, Node::ROOT, FieldId(1), o).unwrap();
+            }
+            let e = d.push_element(l, Node::ROOT, FieldId(2)).unwrap();
+            if let Some(h) = hs {
+                d.set_text(l, e, FieldId(0), h).unwrap();
+            }
+            d
+        })
+        .collect();
+        let run = |p: &Plan, c: &mut Candidates| {
+            let mut all = Vec::new();
+            for _ in 0..2 {
+                for d in &decls {
+                    let mut list = Vec::new();
+                    let proof = p.index.candidates(d, c, &mut list);
+                    all.push((list, proof));
+                }
+            }
+            all
+        };
+        let mut c = Candidates::for_index(&p.index);
+        let sparse = run(&p, &mut c);
+        assert!(sparse.iter().any(|(l, _)| !l.is_empty()));
+        assert!(sparse.iter().any(|(l, _)| l.len() < 1500));
+        let saved = p.index.sparse.take();
+        // The same buffers, now written densely, then sparse again.
+        let dense = run(&p, &mut c);
+        assert_eq!(sparse, dense);
+        p.index.sparse = saved;
+        assert_eq!(run(&p, &mut c), dense);
     }
 
     #[test]
@@ -1270,7 +1572,7 @@ mod tests {
             let frozen = trie.freeze();
             for t in &texts {
                 let mut bits = vec![0u64; 2];
-                RuleIndex::walk(&frozen, t.as_bytes(), &mut bits);
+                RuleIndex::walk(&frozen, t.as_bytes(), &mut Dense(&mut bits));
                 let mut want = vec![0u64; 2];
                 for (p, r) in &pairs {
                     if t.starts_with(p.as_str()) {
@@ -1280,5 +1582,23 @@ mod tests {
                 proptest::prop_assert_eq!(bits, want, "text {:?}", t);
             }
         }
+    }
+
+    #[test]
+    fn list_bits_lists_every_set_bit_in_order_across_chunks_and_tail() {
+        // 19 words: two chunks of eight and a tail of three.
+        let set = [0u32, 1, 63, 64, 300, 511, 512, 700, 1023, 1024, 1150, 1215];
+        let mut bits = vec![0u64; 19];
+        for &r in &set {
+            bits[r as usize / 64] |= 1 << (r % 64);
+        }
+        // Appended after what the list holds.
+        let mut list = vec![99];
+        list_bits(&bits, &mut list);
+        assert_eq!(list[0], 99);
+        assert_eq!(list[1..], set);
+        list.clear();
+        list_bits(&[], &mut list);
+        assert!(list.is_empty());
     }
 }

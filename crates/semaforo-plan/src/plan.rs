@@ -451,6 +451,13 @@ impl Plan {
         self.index.guarded()
     }
 
+    /// Whether the rule index keeps a declaration's candidates sparse (a
+    /// wide plan whose rules are nearly all guarded); for tests.
+    #[doc(hidden)]
+    pub fn sparse_candidates(&self) -> bool {
+        self.index.is_sparse()
+    }
+
     /// An estimate of the heap memory the plan holds, in bytes (ops,
     /// constants, sets, tables, rule descriptions and the rule index; hash
     /// tables counted by capacity).
