@@ -219,7 +219,7 @@ impl<'a> Checker<'a> {
         }
         let mut test_names: HashMap<&str, Span> = HashMap::new();
         for test in &items.tests {
-            if let Some(first) = test_names.get(test.name.value.as_str()) {
+            if let Some(first) = test_names.get(&*test.name.value) {
                 self.diags.push(
                     Diagnostic::error(
                         "E0412",
@@ -336,7 +336,7 @@ impl<'a> Checker<'a> {
                 .with_help("start the first file with `ruleset \"name\" version \"1\"`"),
             ),
             Some((first, rest)) => {
-                self.header = Some((first.name.value.clone(), first.version.value.clone()));
+                self.header = Some((first.name.value.to_string(), first.version.value.to_string()));
                 for dup in rest {
                     self.diags.push(
                         Diagnostic::error("E0102", dup.span, "duplicate `ruleset` header")
@@ -723,7 +723,7 @@ impl<'a> Checker<'a> {
     /// (reported).
     fn literal(&mut self, literal: &ast::Literal) -> Option<Const> {
         match literal {
-            ast::Literal::Str(s) => Some(Const::Text(s.value.as_str().into())),
+            ast::Literal::Str(s) => Some(Const::Text(s.value.clone())),
             ast::Literal::Bool(b, _) => Some(Const::Bool(*b)),
             ast::Literal::Date(d) => self.date(d).map(Const::Date),
             ast::Literal::Number {
@@ -950,7 +950,7 @@ impl<'a> Checker<'a> {
                     }
                     lane = Some((self.lane(id), *span));
                 }
-                ast::Action::Note(s, _) => notes.push(s.value.clone()),
+                ast::Action::Note(s, _) => notes.push(s.value.to_string()),
             }
         }
         if rule.actions.is_empty() {
@@ -966,7 +966,7 @@ impl<'a> Checker<'a> {
 
         self.rules.push(RuleDef {
             id: rule.id.name.clone(),
-            title: rule.title.value.clone(),
+            title: rule.title.value.to_string(),
             tags,
             active_from,
             active_to,
@@ -1040,12 +1040,12 @@ impl<'a> Checker<'a> {
                 ast::Expect::Undetermined(id, span) => self
                     .rule_ref(id)
                     .map(|i| TestExpect::Undetermined(i, *span)),
-                ast::Expect::Note(s, span) => Some(TestExpect::Note(s.value.clone(), *span)),
+                ast::Expect::Note(s, span) => Some(TestExpect::Note(s.value.to_string(), *span)),
             };
             expects.extend(checked);
         }
         self.tests.push(TestDef {
-            name: test.name.value.clone(),
+            name: test.name.value.to_string(),
             today,
             given: test.given.text.clone(),
             given_span: test.given.span,

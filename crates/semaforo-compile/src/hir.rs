@@ -10,6 +10,8 @@
 //! [`Layout`], lists by [`ListId`], tables by [`TableId`], lanes by
 //! [`LaneId`], quantifier variables by [`VarId`].
 
+use std::sync::Arc;
+
 use semaforo_plan::{Date, Decimal, FieldId, Layout, RecordId};
 use semaforo_syntax::Span;
 
@@ -56,8 +58,9 @@ pub enum Type {
 /// A constant value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Const {
-    /// Text.
-    Text(Box<str>),
+    /// Text, shared with the syntax tree's literal (see
+    /// `semaforo_syntax::ast::StrLit`).
+    Text(Arc<str>),
     /// A number.
     Number(Decimal),
     /// A boolean.

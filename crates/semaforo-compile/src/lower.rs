@@ -124,7 +124,7 @@ type Resolved = (Vec<Vec<Constant>>, Vec<Vec<(Box<str>, Constant)>>);
 
 fn constant(c: &hir::Const) -> Constant {
     match c {
-        hir::Const::Text(t) => Constant::Text(t.clone()),
+        hir::Const::Text(t) => Constant::Text((**t).into()),
         hir::Const::Number(n) => Constant::Number(*n),
         hir::Const::Bool(b) => Constant::Bool(*b),
         hir::Const::Date(d) => Constant::Date(*d),

@@ -11,6 +11,8 @@
 //! compiler, so `2026-02-30` parses and is then reported as E-code), strings
 //! with their escapes already decoded.
 
+use std::sync::Arc;
+
 use crate::span::Span;
 
 /// One parsed source file.
@@ -60,8 +62,10 @@ pub struct RuleId {
 /// A string literal with its escapes decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StrLit {
-    /// The decoded value.
-    pub value: String,
+    /// The decoded value, shared: the checked program's constants (one per
+    /// entry of a list of thousands, in a large ruleset) point at the same
+    /// text instead of copying it.
+    pub value: Arc<str>,
     /// Where, quotes included.
     pub span: Span,
 }

@@ -1064,7 +1064,10 @@ impl Builder {
                 other => return Err(self.internal(span, other)),
             }
         }
-        Ok(StrLit { value, span })
+        Ok(StrLit {
+            value: value.into(),
+            span,
+        })
     }
 
     // --------------------------------------------------------- expressions

@@ -867,7 +867,7 @@ fn random_record_recipe(rng: &mut Rng, layout: &Layout, record: RecordId, level:
                     )
                 }
                 ty => match random_const(rng, scalar_of(ty).unwrap_or(Scalar::Text)) {
-                    Const::Text(t) => RecipeValue::Text(t.into()),
+                    Const::Text(t) => RecipeValue::Text(t.to_string()),
                     Const::Number(n) => RecipeValue::Number(n),
                     Const::Bool(b) => RecipeValue::Bool(b),
                     Const::Date(d) => RecipeValue::Date(d),

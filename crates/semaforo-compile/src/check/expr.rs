@@ -255,7 +255,7 @@ impl<'a> Checker<'a> {
                 boxed(ExprKind::Const(Const::Number(d)), NUMBER, span)
             }
             A::Str(s) => boxed(
-                ExprKind::Const(Const::Text(s.value.as_str().into())),
+                ExprKind::Const(Const::Text(s.value.clone())),
                 TEXT,
                 span,
             ),
@@ -558,7 +558,7 @@ impl<'a> Checker<'a> {
                 A::Number(n) => Ok(self.number(n, true, e.span).map(Const::Number)),
                 _ => Err(()),
             },
-            A::Str(s) => Ok(Some(Const::Text(s.value.as_str().into()))),
+            A::Str(s) => Ok(Some(Const::Text(s.value.clone()))),
             A::Bool(b) => Ok(Some(Const::Bool(*b))),
             A::Date(d) => Ok(self.date(d).map(Const::Date)),
             _ => Err(()),

@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn equal_constants_hash_equally() {
         let a = Const::Text("W-0012345".into());
-        let b = Const::Text(String::from("W-0012345").into_boxed_str());
+        let b = Const::Text(String::from("W-0012345").into());
         assert_eq!(const_hash(&a), const_hash(&b));
         let n = |s: &str| Const::Number(Decimal::parse(s).map(|p| p.value).unwrap());
         assert_eq!(const_hash(&n("1.50")), const_hash(&n("1.5")));

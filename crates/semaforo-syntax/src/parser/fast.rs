@@ -487,7 +487,7 @@ impl<'s> P<'s> {
         // The common case, no escape: one allocation of the exact size.
         let n = string_special(self.b.get(i..)?)?;
         if self.at(i + n) == Some(b'"') {
-            let value = self.s.get(i..i + n)?.to_owned();
+            let value = self.s.get(i..i + n)?.into();
             self.pos = i + n + 1;
             let span = self.span(start, self.pos);
             self.skip();
@@ -534,7 +534,10 @@ impl<'s> P<'s> {
         self.pos = i + 1;
         let span = self.span(start, self.pos);
         self.skip();
-        Some(StrLit { value, span })
+        Some(StrLit {
+            value: value.into(),
+            span,
+        })
     }
 
     fn scalar_type(&mut self) -> Option<(ScalarType, Span)> {
