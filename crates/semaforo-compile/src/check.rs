@@ -336,7 +336,10 @@ impl<'a> Checker<'a> {
                 .with_help("start the first file with `ruleset \"name\" version \"1\"`"),
             ),
             Some((first, rest)) => {
-                self.header = Some((first.name.value.to_string(), first.version.value.to_string()));
+                self.header = Some((
+                    first.name.value.to_string(),
+                    first.version.value.to_string(),
+                ));
                 for dup in rest {
                     self.diags.push(
                         Diagnostic::error("E0102", dup.span, "duplicate `ruleset` header")

@@ -17,13 +17,13 @@ pub mod decimal;
 pub mod decl;
 pub mod eval;
 mod index;
-mod strtab;
 pub mod json;
 pub mod layout;
 pub mod outcome;
 pub mod plan;
 pub mod sample;
 pub mod sets;
+mod strtab;
 pub mod text;
 pub mod value;
 

@@ -110,7 +110,10 @@ fn at_least(x: Expr, min: u8) -> Box<Expr> {
 fn expr() -> impl Strategy<Value = Expr> {
     let leaf = prop_oneof![
         number().prop_map(|n| e(ExprKind::Number(n))),
-        string().prop_map(|v| e(ExprKind::Str(StrLit { value: v.into(), span: Z }))),
+        string().prop_map(|v| e(ExprKind::Str(StrLit {
+            value: v.into(),
+            span: Z
+        }))),
         any::<bool>().prop_map(|b| e(ExprKind::Bool(b))),
         date().prop_map(|d| e(ExprKind::Date(d))),
         Just(e(ExprKind::Today)),
@@ -165,7 +168,10 @@ fn rule_id() -> impl Strategy<Value = RuleId> {
 
 fn literal() -> impl Strategy<Value = Literal> {
     prop_oneof![
-        string().prop_map(|value| Literal::Str(StrLit { value: value.into(), span: Z })),
+        string().prop_map(|value| Literal::Str(StrLit {
+            value: value.into(),
+            span: Z
+        })),
         (any::<bool>(), number()).prop_map(|(negative, lit)| Literal::Number {
             negative,
             lit,
@@ -186,7 +192,10 @@ fn scalar() -> impl Strategy<Value = ScalarType> {
 }
 
 fn s(value: String) -> StrLit {
-    StrLit { value: value.into(), span: Z }
+    StrLit {
+        value: value.into(),
+        span: Z,
+    }
 }
 
 fn item() -> impl Strategy<Value = Item> {

@@ -254,11 +254,7 @@ impl<'a> Checker<'a> {
                 let d = self.number(n, false, span)?;
                 boxed(ExprKind::Const(Const::Number(d)), NUMBER, span)
             }
-            A::Str(s) => boxed(
-                ExprKind::Const(Const::Text(s.value.clone())),
-                TEXT,
-                span,
-            ),
+            A::Str(s) => boxed(ExprKind::Const(Const::Text(s.value.clone())), TEXT, span),
             A::Bool(b) => boxed(ExprKind::Const(Const::Bool(*b)), BOOL, span),
             A::Date(d) => {
                 let d = self.date(d)?;
