@@ -152,6 +152,9 @@ struct Scratch<'a> {
     scope: Vec<expr::ScopeVar<'a>>,
     /// The duplicate check of a list's entries.
     dedup: fx::Dedup,
+    /// The right operands (and node spans) of the `and`/`or` chains being
+    /// checked, innermost chain on top (see `Checker::chain`).
+    chains: Vec<(&'a ast::Expr, Span)>,
 }
 
 /// The items of all files, grouped by kind, in source order.

@@ -550,6 +550,37 @@ impl<'p> Lowerer<'p> {
         root: &'p hir::Expr,
     ) -> Result<OpId, Diagnostic> {
         while let Some((e, expanded)) = todo.pop() {
+            if let Some(any) = chain_kind(e) {
+                // A chain `x1 and x2 and ..` (left-deep in the HIR) becomes
+                // one n-ary op over its operands, lowered left to right.
+                if !expanded {
+                    todo.push((e, true));
+                    let mut cur = e;
+                    while let Some((l, r)) = chain_step(cur, any) {
+                        todo.push((r, false));
+                        cur = l;
+                    }
+                    todo.push((cur, false));
+                    continue;
+                }
+                let mut count = 1;
+                let mut cur = e;
+                while let Some((l, _)) = chain_step(cur, any) {
+                    count += 1;
+                    cur = l;
+                }
+                let at = done
+                    .len()
+                    .checked_sub(count)
+                    .ok_or_else(|| internal(e.span, "lowering stack underflow"))?;
+                let id = self
+                    .b
+                    .chain(any, done.get(at..).unwrap_or(&[]))
+                    .map_err(|err| plan_error(e.span, &err))?;
+                done.truncate(at);
+                done.push(id);
+                continue;
+            }
             let kids = children(e);
             if !expanded {
                 todo.push((e, true));
@@ -615,8 +646,15 @@ impl<'p> Lowerer<'p> {
                 Op::Neg(a)
             }
             K::Not(_) => Op::Not(a1()?),
-            K::And(..) => Op::And(a1()?, b1()?),
-            K::Or(..) => Op::Or(a1()?, b1()?),
+            // Chains are lowered by `expr_with`; a lone node is a chain of
+            // two.
+            K::And(..) | K::Or(..) => {
+                let any = matches!(e.kind, K::Or(..));
+                return self
+                    .b
+                    .chain(any, &[a1()?, b1()?])
+                    .map_err(|err| plan_error(span, &err));
+            }
             K::Arith(k, ..) => {
                 let k = match k {
                     hir::Arith::Add => ArithOp::Add,
@@ -735,6 +773,23 @@ fn children(e: &hir::Expr) -> [Option<&hir::Expr>; 2] {
             hir::Pattern::Expr(p) => [Some(t), Some(p)],
             _ => [Some(t), None],
         },
+    }
+}
+
+/// `Some(false)` for an `and` node, `Some(true)` for an `or` node.
+fn chain_kind(e: &hir::Expr) -> Option<bool> {
+    match e.kind {
+        hir::ExprKind::And(..) => Some(false),
+        hir::ExprKind::Or(..) => Some(true),
+        _ => None,
+    }
+}
+
+/// The operands of `e` if it is an `or` node (`any`) or an `and` node.
+fn chain_step(e: &hir::Expr, any: bool) -> Option<(&hir::Expr, &hir::Expr)> {
+    match (&e.kind, any) {
+        (hir::ExprKind::And(l, r), false) | (hir::ExprKind::Or(l, r), true) => Some((l, r)),
+        _ => None,
     }
 }
 

@@ -231,6 +231,19 @@ impl Plan {
         all
     }
 
+    /// The Kleene `or` of `parts`, evaluated in order until one is true.
+    fn eval_or<'a>(&'a self, parts: &[OpId], cx: &mut Cx<'a, '_>) -> Option<bool> {
+        let mut any = Some(false);
+        for &p in parts {
+            match truth(self.eval(p, cx)) {
+                Some(false) => {}
+                Some(true) => return Some(true),
+                None => any = None,
+            }
+        }
+        any
+    }
+
     fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {
         match decl.slot(Node::ROOT, self.layout.key()) {
             Slot::Text { start, len } => decl.text(start, len),
@@ -308,6 +321,8 @@ impl Plan {
                     _ => Value::Missing,
                 }
             }
+            Op::All(l) => kleene(self.eval_and(self.list(l), cx)),
+            Op::AnyOf(l) => kleene(self.eval_or(self.list(l), cx)),
             Op::Or(a, b) => {
                 let x = truth(self.eval(a, cx));
                 if x == Some(true) {

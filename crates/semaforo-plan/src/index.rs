@@ -381,6 +381,7 @@ fn conjuncts(plan: &Plan, root: OpId, out: &mut Vec<OpId>, stack: &mut Vec<OpId>
                 stack.push(b);
                 stack.push(a);
             }
+            Some(&Op::All(l)) => stack.extend(plan.list(l).iter().rev()),
             Some(_) => out.push(id),
             None => {}
         }

@@ -41,8 +41,8 @@ pub use crate::eval::{EvalContext, EvalError, Scratch};
 /// The deepest op the plan accepts. The evaluator recurses once per level,
 /// so this bounds its stack use: about 1.3 KiB per level in a debug build
 /// and far less optimised, so 512 levels fit in a 2 MiB thread stack with
-/// room to spare. The parser's nesting limit (256) is below it; what can
-/// come near it is a long chain of `and`/`or`, which is left-deep.
+/// room to spare. The parser's nesting limit (256) is below it. A chain of
+/// `and` or `or` is one level however long ([`Op::All`], [`Op::AnyOf`]).
 pub const MAX_DEPTH: u32 = 512;
 
 /// The most quantifier variables (nesting depth of quantifiers) a plan may
@@ -96,6 +96,10 @@ id_type!(
 id_type!(
     /// Index of a quantifier's description.
     QuantId
+);
+id_type!(
+    /// Index of the operand list of an n-ary `and`/`or`.
+    PartsId
 );
 
 /// Where a field is read from.
@@ -199,6 +203,11 @@ pub enum Op {
     And(OpId, OpId),
     /// Kleene `or`.
     Or(OpId, OpId),
+    /// Kleene `and` of three or more operands, in order (a chain `a and b
+    /// and c ..`, evaluated in a loop rather than one level per operand).
+    All(PartsId),
+    /// Kleene `or` of three or more operands, in order.
+    AnyOf(PartsId),
     /// Number arithmetic.
     Arith(ArithOp, OpId, OpId),
     /// `date - date` in days.
@@ -242,7 +251,8 @@ const _: () = assert!(size_of::<Op>() <= 16);
 const _: () = assert!(size_of::<HotRule>() <= 40);
 
 impl Op {
-    /// The child ops, in evaluation order (at most two).
+    /// The child ops, in evaluation order (at most two; the operands of
+    /// [`Op::All`] and [`Op::AnyOf`] are in the plan's operand lists).
     fn children(&self) -> [Option<OpId>; 2] {
         match *self {
             Op::Bool(_)
@@ -251,7 +261,9 @@ impl Op {
             | Op::Date(_)
             | Op::Today
             | Op::Field { .. }
-            | Op::Quant(_) => [None, None],
+            | Op::Quant(_)
+            | Op::All(_)
+            | Op::AnyOf(_) => [None, None],
             Op::Neg(a)
             | Op::Not(a)
             | Op::In { value: a, .. }
@@ -393,6 +405,10 @@ pub struct Plan {
     pub(crate) contains_sets: Box<[ContainsSet]>,
     pub(crate) tables: Box<[Table]>,
     pub(crate) quants: Box<[Quant]>,
+    /// The operand lists of [`Op::All`] and [`Op::AnyOf`]:
+    /// `parts[start..start + len]` for `lists[id]`.
+    pub(crate) lists: Box<[(u32, u32)]>,
+    pub(crate) parts: Box<[OpId]>,
     pub(crate) rules: Box<[RuleInfo]>,
     /// `conds[i]` is rule `i`'s condition (`None` = true).
     pub(crate) conds: Box<[Option<OpId>]>,
@@ -488,11 +504,22 @@ impl Plan {
             + self.numbers.len() * size_of::<Decimal>()
             + self.texts.heap_bytes()
             + self.quants.len() * size_of::<Quant>()
+            + self.lists.len() * 8
+            + self.parts.len() * size_of::<OpId>()
             + self.conds.len() * size_of::<Option<OpId>>()
             + self.hot.len() * size_of::<HotRule>()
             + rules
             + sets
             + self.index.heap_bytes()
+    }
+
+    /// The operands of an n-ary op's list (empty for an impossible id).
+    #[inline]
+    pub(crate) fn list(&self, l: PartsId) -> &[OpId] {
+        self.lists
+            .get(l.index())
+            .and_then(|&(s, n)| self.parts.get(s as usize..s as usize + n as usize))
+            .unwrap_or(&[])
     }
 
     /// The text of a text constant (empty for an impossible id).
@@ -528,6 +555,11 @@ pub struct PlanBuilder {
     tables: Vec<Table>,
     quants: Vec<Quant>,
     quant_ids: HashMap<Quant, QuantId, FxBuild>,
+    /// Operand lists of n-ary ops, interned by content (hash, then the
+    /// lists with that hash).
+    lists: Vec<(u32, u32)>,
+    parts: Vec<OpId>,
+    list_ids: HashMap<u64, Vec<PartsId>, FxBuild>,
     rules: Vec<RuleInfo>,
     conds: Vec<Option<OpId>>,
     vars: usize,
@@ -571,6 +603,9 @@ impl PlanBuilder {
             tables: Vec::new(),
             quants: Vec::new(),
             quant_ids: HashMap::default(),
+            lists: Vec::new(),
+            parts: Vec::new(),
+            list_ids: HashMap::default(),
             rules: Vec::new(),
             conds: Vec::new(),
             vars: 0,
@@ -764,6 +799,13 @@ impl PlanBuilder {
                 let d = self.depth.get(body).copied().unwrap_or(0);
                 depth = depth.max(d + 1);
             }
+            Op::All(l) | Op::AnyOf(l) => {
+                Self::check_id("operand list", l.0, self.lists.len())?;
+                for &p in self.list(l) {
+                    let d = self.depth.get(p.index()).copied().unwrap_or(0);
+                    depth = depth.max(d + 1);
+                }
+            }
             _ => {}
         }
         if depth > MAX_DEPTH {
@@ -774,6 +816,62 @@ impl PlanBuilder {
         self.depth.push(depth);
         self.op_ids.insert(op, id);
         Ok(id)
+    }
+
+    /// The operands of list `l` (empty for an impossible id).
+    fn list(&self, l: PartsId) -> &[OpId] {
+        self.lists
+            .get(l.index())
+            .and_then(|&(s, n)| self.parts.get(s as usize..s as usize + n as usize))
+            .unwrap_or(&[])
+    }
+
+    /// Pushes the Kleene `and` (`or` when `any`) of `operands`, in order: one
+    /// operand is itself, two a binary op, more an [`Op::All`] /
+    /// [`Op::AnyOf`] over an interned operand list, so a chain of any
+    /// length is one level deep.
+    ///
+    /// # Errors
+    /// [`PlanError::BadId`] for an operand that is not an earlier op, or
+    /// no operand at all.
+    pub fn chain(&mut self, any: bool, operands: &[OpId]) -> Result<OpId, PlanError> {
+        match *operands {
+            [] => Err(PlanError::BadId {
+                what: "operand list",
+                id: 0,
+            }),
+            [a] => {
+                Self::check_id("op", a.0, self.ops.len())?;
+                Ok(a)
+            }
+            [a, b] => self.push(if any { Op::Or(a, b) } else { Op::And(a, b) }),
+            _ => {
+                for p in operands {
+                    Self::check_id("op", p.0, self.ops.len())?;
+                }
+                let mut h = crate::sets::FxHasher::default();
+                std::hash::Hash::hash_slice(operands, &mut h);
+                let hash = std::hash::Hasher::finish(&h);
+                let found = self
+                    .list_ids
+                    .get(&hash)
+                    .and_then(|ids| ids.iter().copied().find(|&id| self.list(id) == operands));
+                let id = match found {
+                    Some(id) => id,
+                    None => {
+                        let id = PartsId(next_id(self.lists.len())?);
+                        let start = next_id(self.parts.len())?;
+                        let len = next_id(operands.len())?;
+                        start.checked_add(len).ok_or(PlanError::TooLarge)?;
+                        self.parts.extend_from_slice(operands);
+                        self.lists.push((start, len));
+                        self.list_ids.entry(hash).or_default().push(id);
+                        id
+                    }
+                };
+                self.push(if any { Op::AnyOf(id) } else { Op::All(id) })
+            }
+        }
     }
 
     /// Adds a rule (in ruleset order) with its condition (`None` = true).
@@ -823,6 +921,8 @@ impl PlanBuilder {
             contains_sets: self.contains_sets.into_boxed_slice(),
             tables: self.tables.into_boxed_slice(),
             quants: self.quants.into_boxed_slice(),
+            lists: self.lists.into_boxed_slice(),
+            parts: self.parts.into_boxed_slice(),
             rules: self.rules.into_boxed_slice(),
             conds: self.conds.into_boxed_slice(),
             hot,

@@ -390,6 +390,71 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A chain `x1 op x2 op .. op xn` of one `and`/`or` operator, which the
+    /// parser builds left-deep (`((x1 op x2) op x3) ..`): checked along its
+    /// left spine with a loop, not one recursion per operand, so a chain
+    /// of hundreds of alternatives needs no more stack than one operand.
+    /// Builds the same tree and reports the same diagnostics, in the same
+    /// order, as checking each `op` node recursively would.
+    fn chain(
+        &mut self,
+        op: BinOp,
+        a: &'a ast::Expr,
+        b: &'a ast::Expr,
+        scope: &mut Vec<ScopeVar<'a>>,
+        span: Span,
+    ) -> Option<Expr> {
+        // The spine from the top: each node's right operand and span, on
+        // the shared stack (operands checked below push their own chains
+        // above `end` and pop them before returning).
+        let start = self.scratch.chains.len();
+        self.scratch.chains.push((b, span));
+        let mut leftmost = a;
+        while let A::Binary(inner, l, r) = &leftmost.kind
+            && *inner == op
+        {
+            self.scratch.chains.push((r, leftmost.span));
+            leftmost = l;
+        }
+        let end = self.scratch.chains.len();
+        let op_str = op.as_str();
+        let mut acc = self.expr(leftmost, scope);
+        for at in (start..end).rev() {
+            let Some(&(right, span)) = self.scratch.chains.get(at) else {
+                break;
+            };
+            let r = self.expr(right, scope);
+            let l_ok = acc.as_ref().is_some_and(|l| {
+                self.want(
+                    l,
+                    Scalar::Bool,
+                    format_args!("`{op_str}` combines conditions (bool)"),
+                )
+            });
+            let r_ok = r.as_ref().is_some_and(|r| {
+                self.want(
+                    r,
+                    Scalar::Bool,
+                    format_args!("`{op_str}` combines conditions (bool)"),
+                )
+            });
+            acc = match (acc, r) {
+                (Some(l), Some(r)) if l_ok && r_ok => {
+                    let (l, r) = (Box::new(l), Box::new(r));
+                    let kind = if op == BinOp::And {
+                        ExprKind::And(l, r)
+                    } else {
+                        ExprKind::Or(l, r)
+                    };
+                    boxed(kind, BOOL, span)
+                }
+                _ => None,
+            };
+        }
+        self.scratch.chains.truncate(start);
+        acc
+    }
+
     fn binary(
         &mut self,
         op: BinOp,
@@ -398,36 +463,13 @@ impl<'a> Checker<'a> {
         scope: &mut Vec<ScopeVar<'a>>,
         span: Span,
     ) -> Option<Expr> {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            return self.chain(op, a, b, scope, span);
+        }
         let l = self.expr(a, scope);
         let r = self.expr(b, scope);
         match op {
-            BinOp::And | BinOp::Or => {
-                let op_str = op.as_str();
-                let l_ok = l.as_ref().is_some_and(|l| {
-                    self.want(
-                        l,
-                        Scalar::Bool,
-                        format_args!("`{op_str}` combines conditions (bool)"),
-                    )
-                });
-                let r_ok = r.as_ref().is_some_and(|r| {
-                    self.want(
-                        r,
-                        Scalar::Bool,
-                        format_args!("`{op_str}` combines conditions (bool)"),
-                    )
-                });
-                let (l, r) = (Box::new(l?), Box::new(r?));
-                if !(l_ok && r_ok) {
-                    return None;
-                }
-                let kind = if op == BinOp::And {
-                    ExprKind::And(l, r)
-                } else {
-                    ExprKind::Or(l, r)
-                };
-                boxed(kind, BOOL, span)
-            }
+            BinOp::And | BinOp::Or => None,
             BinOp::Eq | BinOp::Ne => {
                 let ls = l.as_ref().map(|l| self.want_scalar(l));
                 let rs = r.as_ref().map(|r| self.want_scalar(r));
