@@ -18,15 +18,17 @@ use crate::decimal::Decimal;
 use crate::strtab::StrTable;
 use crate::value::Value;
 
-/// A small, fast hasher for the plan's text-keyed sets and maps (the
-/// multiply-rotate scheme of rustc's `FxHasher`).
+/// A small, fast hasher for the hash maps built from a ruleset (the
+/// multiply-rotate scheme of rustc's `FxHasher`): the plan builder's
+/// interning maps and the checker's name maps.
 ///
-/// It is not resistant to collision attacks, and need not be: every set
-/// and map it serves is built from the ruleset's own constants and
-/// external lists, which the customs administration supplies; declaration
-/// values are only looked up, and a lookup cannot make the table degrade.
+/// It is not resistant to collision attacks, and need not be: every key it
+/// hashes comes from the ruleset, its external lists or the plan itself,
+/// which the customs administration supplies, and a collision only costs
+/// time, since every lookup still compares keys; declaration values are
+/// only looked up (in [`crate::strtab`] tables, which hash on their own).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct FxHasher {
+pub struct FxHasher {
     hash: u64,
 }
 
@@ -39,22 +41,37 @@ impl FxHasher {
     }
 }
 
+/// The last 1 to 7 bytes of a key as one word, read with at most two loads
+/// (a byte-by-byte copy stalls on the store-to-load forwarding). Which bytes
+/// land where depends only on the length: 4 to 7 bytes as two overlapping
+/// 4-byte reads, 1 to 3 bytes as the first, middle and last byte. Every
+/// byte is read, so keys of one length that differ give different words.
+#[inline]
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    if let (Some(lo), Some(hi)) = (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*lo)) | (u64::from(u32::from_le_bytes(*hi)) << 32)
+    } else {
+        let byte = |i: usize| u64::from(rest.get(i).copied().unwrap_or(0));
+        byte(0) | (byte(n / 2) << 8) | (byte(n.saturating_sub(1)) << 16)
+    }
+}
+
 impl Hasher for FxHasher {
+    /// Folds in the length of `bytes`, then `bytes` as little-endian words
+    /// (the length tells apart keys whose last words coincide).
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
+        self.add(bytes.len() as u64);
         let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
+        for chunk in &mut chunks {
+            if let Ok(word) = <[u8; 8]>::try_from(chunk) {
+                self.add(u64::from_le_bytes(word));
+            }
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            for (d, s) in w.iter_mut().zip(rest) {
-                *d = *s;
-            }
-            self.add(u64::from_le_bytes(w));
+            self.add(tail_word(rest));
         }
     }
 
@@ -94,7 +111,7 @@ impl Hasher for FxHasher {
 }
 
 /// Builds [`FxHasher`]s.
-pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// A constant scalar, as supplied to the plan builder.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -1,5 +1,6 @@
-//! A small, fast hasher for the checker's name maps and the duplicate check
-//! of inline lists (the multiply-rotate scheme of rustc's `FxHasher`).
+//! The checker's name maps and the duplicate check of inline lists, hashed
+//! with the plan's Fx hasher ([`semaforo_plan::sets::FxHasher`], the
+//! multiply-rotate scheme of rustc's `FxHasher`).
 //!
 //! It is not resistant to collision attacks, and need not be: every key it
 //! hashes comes from the ruleset's own source (names and list entries),
@@ -7,104 +8,13 @@
 //! wrong answer, because every lookup still compares the keys themselves.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use semaforo_syntax::Span;
 
 use crate::hir::Const;
 
-/// The multiplier of rustc's `FxHasher`.
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-/// A hasher that folds 8-byte words with a rotate, a xor and a multiply.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct FxHasher {
-    hash: u64,
-}
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-
-    /// Folds in the length of `bytes`, then `bytes` as little-endian words
-    /// (the length tells apart keys whose last words coincide).
-    #[inline]
-    fn add_bytes(&mut self, bytes: &[u8]) {
-        self.add(bytes.len() as u64);
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            if let Ok(word) = <[u8; 8]>::try_from(chunk) {
-                self.add(u64::from_le_bytes(word));
-            }
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            self.add(tail_word(rest));
-        }
-    }
-}
-
-/// The last 1 to 7 bytes of a key as one word, read with at most two loads
-/// (a byte-by-byte copy stalls on the store-to-load forwarding). Which bytes
-/// land where depends only on the length: 4 to 7 bytes as two overlapping
-/// 4-byte reads, 1 to 3 bytes as the first, middle and last byte. Every
-/// byte is read, so keys of one length that differ give different words.
-#[inline]
-fn tail_word(rest: &[u8]) -> u64 {
-    let n = rest.len();
-    if let (Some(lo), Some(hi)) = (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
-        u64::from(u32::from_le_bytes(*lo)) | (u64::from(u32::from_le_bytes(*hi)) << 32)
-    } else {
-        let byte = |i: usize| u64::from(rest.get(i).copied().unwrap_or(0));
-        byte(0) | (byte(n / 2) << 8) | (byte(n.saturating_sub(1)) << 16)
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        self.add_bytes(bytes);
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // The low bits of a product depend only on the low bits of its
-        // factors, and hash tables pick buckets by the low bits: rotate the
-        // well-mixed high bits down (as rustc-hash 2 does), so short keys
-        // do not pile up in a few buckets.
-        self.hash.rotate_left(26)
-    }
-}
-
-/// Builds [`FxHasher`]s.
-pub(super) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(super) use semaforo_plan::sets::{FxBuild, FxHasher};
 
 /// A hash map keyed by names from the ruleset's source.
 pub(super) type FxMap<K, V> = HashMap<K, V, FxBuild>;
@@ -118,7 +28,7 @@ pub(super) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(super) fn const_hash(c: &Const) -> u64 {
     let mut h = FxHasher::default();
     match c {
-        Const::Text(s) => h.add_bytes(s.as_bytes()),
+        Const::Text(s) => h.write(s.as_bytes()),
         other => other.hash(&mut h),
     }
     h.finish()
