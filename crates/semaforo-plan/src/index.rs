@@ -1388,7 +1388,9 @@ mod tests {
         b.build()
     }
 
-    fn candidates(plan: &Plan, origin: Option<&str>, hs: Option<&str>) -> Vec<u32> {
+    /// A declaration `D1` of `plan` with an optional origin and one item
+    /// with an optional code.
+    fn decl(plan: &Plan, origin: Option<&str>, hs: Option<&str>) -> Declaration {
         let l = plan.layout();
         let mut d = Declaration::new(l);
         d.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
@@ -1399,6 +1401,11 @@ mod tests {
         if let Some(h) = hs {
             d.set_text(l, e, FieldId(0), h).unwrap();
         }
+        d
+    }
+
+    fn candidates(plan: &Plan, origin: Option<&str>, hs: Option<&str>) -> Vec<u32> {
+        let d = decl(plan, origin, hs);
         let mut list = Vec::new();
         plan.index
             .candidates(&d, &mut Candidates::default(), &mut list);
@@ -1407,14 +1414,7 @@ mod tests {
 
     /// The proof bits of `candidates` for a declaration.
     fn proof(plan: &Plan, origin: Option<&str>) -> u64 {
-        let l = plan.layout();
-        let mut d = Declaration::new(l);
-        d.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
-        if let Some(o) = origin {
-            d.set_text(l, Node::ROOT, FieldId(1), o).unwrap();
-        }
-        let e = d.push_element(l, Node::ROOT, FieldId(2)).unwrap();
-        d.set_text(l, e, FieldId(0), "8471000000").unwrap();
+        let d = decl(plan, origin, Some("8471000000"));
         plan.index
             .candidates(&d, &mut Candidates::default(), &mut Vec::new())
     }
@@ -1438,19 +1438,7 @@ mod tests {
             (Some("CN"), Some("84")),
         ]
         .iter()
-        .map(|&(origin, hs)| {
-            let l = p.layout();
-            let mut d = Declaration::new(l);
-            d.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
-            if let Some(o) = origin {
-                d.set_text(l, Node::ROOT, FieldId(1), o).unwrap();
-            }
-            let e = d.push_element(l, Node::ROOT, FieldId(2)).unwrap();
-            if let Some(h) = hs {
-                d.set_text(l, e, FieldId(0), h).unwrap();
-            }
-            d
-        })
+        .map(|&(origin, hs)| decl(&p, origin, hs))
         .collect();
         let run = |p: &Plan, c: &mut Candidates| {
             let mut all = Vec::new();

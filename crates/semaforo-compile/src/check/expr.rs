@@ -232,6 +232,20 @@ impl<'a> Checker<'a> {
     }
 
     /// Requires `e` to be a single value (not a record list); E0301 otherwise.
+    /// [`Checker::want`] for both operands of a binary operator, left then
+    /// right (an operand that failed to check is not ok and says nothing).
+    fn want_both(
+        &mut self,
+        l: Option<&Expr>,
+        r: Option<&Expr>,
+        want: Scalar,
+        context: fmt::Arguments<'_>,
+    ) -> (bool, bool) {
+        let l_ok = l.is_some_and(|l| self.want(l, want, context));
+        let r_ok = r.is_some_and(|r| self.want(r, want, context));
+        (l_ok, r_ok)
+    }
+
     fn want_scalar(&mut self, e: &Expr) -> Option<Scalar> {
         match e.ty {
             Type::Scalar(s) => Some(s),
@@ -424,20 +438,12 @@ impl<'a> Checker<'a> {
                 break;
             };
             let r = self.expr(right, scope);
-            let l_ok = acc.as_ref().is_some_and(|l| {
-                self.want(
-                    l,
-                    Scalar::Bool,
-                    format_args!("`{op_str}` combines conditions (bool)"),
-                )
-            });
-            let r_ok = r.as_ref().is_some_and(|r| {
-                self.want(
-                    r,
-                    Scalar::Bool,
-                    format_args!("`{op_str}` combines conditions (bool)"),
-                )
-            });
+            let (l_ok, r_ok) = self.want_both(
+                acc.as_ref(),
+                r.as_ref(),
+                Scalar::Bool,
+                format_args!("`{op_str}` combines conditions (bool)"),
+            );
             acc = match (acc, r) {
                 (Some(l), Some(r)) if l_ok && r_ok => {
                     let (l, r) = (Box::new(l), Box::new(r));
@@ -518,20 +524,12 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 let op_str = op.as_str();
-                let l_ok = l.as_ref().is_some_and(|l| {
-                    self.want(
-                        l,
-                        Scalar::Number,
-                        format_args!("`{op_str}` works on numbers"),
-                    )
-                });
-                let r_ok = r.as_ref().is_some_and(|r| {
-                    self.want(
-                        r,
-                        Scalar::Number,
-                        format_args!("`{op_str}` works on numbers"),
-                    )
-                });
+                let (l_ok, r_ok) = self.want_both(
+                    l.as_ref(),
+                    r.as_ref(),
+                    Scalar::Number,
+                    format_args!("`{op_str}` works on numbers"),
+                );
                 let (l, r) = (l?, r?);
                 if !(l_ok && r_ok) {
                     return None;
