@@ -279,6 +279,12 @@ impl StrTableBuilder {
     /// Doubles the slots (at least 8) and places every text again.
     fn grow(&mut self) -> Option<()> {
         let size = self.tags.len().checked_mul(2)?.max(8);
+        self.place_all(size)
+    }
+
+    /// Places every text again in `size` slots (a power of two, at least
+    /// twice the number of texts).
+    fn place_all(&mut self, size: usize) -> Option<()> {
         let mut tags = vec![0u8; size];
         let mut ids = vec![0u32; size];
         let mask = size - 1;
@@ -297,8 +303,16 @@ impl StrTableBuilder {
         Some(())
     }
 
-    /// The finished table.
-    pub(crate) fn finish(self) -> StrTable {
+    /// The finished table. Slots sized for far more texts than were
+    /// inserted (a builder made with a generous capacity) are placed again
+    /// at the size INVARIANT (load) asks for, so the table the plan keeps,
+    /// and a lookup reads, is no larger than it needs to be.
+    pub(crate) fn finish(mut self) -> StrTable {
+        let fit = self.ends.len().saturating_mul(2).next_power_of_two().max(8);
+        if !self.ends.is_empty() && self.tags.len() > fit.saturating_mul(2) {
+            // On failure (impossible: `fit` holds them) the larger slots stay.
+            let _ = self.place_all(fit);
+        }
         StrTable {
             text: self.text.into_boxed_str(),
             ends: self.ends.into_boxed_slice(),
@@ -330,6 +344,24 @@ mod tests {
         assert_eq!(t.find("C"), None);
         assert_eq!(t.find("CNN"), None);
         assert_eq!(t.iter().collect::<Vec<_>>(), ["CN", "", "ñandú"]);
+    }
+
+    #[test]
+    fn an_oversized_builder_finishes_at_the_size_its_texts_need() {
+        let mut b = StrTableBuilder::with_capacity(100_000, 0);
+        for i in 0..1000 {
+            b.insert(&format!("IMP{i:06}")).unwrap();
+        }
+        let t = b.finish();
+        assert_eq!(t.tags.len(), 2048);
+        assert_eq!(t.ids.len(), 2048);
+        for i in 0..1000 {
+            assert_eq!(t.find(&format!("IMP{i:06}")), Some(i));
+        }
+        assert_eq!(t.find("IMP001000"), None);
+        // A table that fits keeps its slots.
+        let t = StrTable::build(["a", "b", "c"].into_iter()).unwrap();
+        assert_eq!(t.tags.len(), 8);
     }
 
     #[test]
