@@ -309,7 +309,7 @@ impl StrTableBuilder {
     /// and a lookup reads, is no larger than it needs to be.
     pub(crate) fn finish(mut self) -> StrTable {
         let fit = self.ends.len().saturating_mul(2).next_power_of_two().max(8);
-        if !self.ends.is_empty() && self.tags.len() > fit.saturating_mul(2) {
+        if !self.ends.is_empty() && self.tags.len() >= fit.saturating_mul(2) {
             // On failure (impossible: `fit` holds them) the larger slots stay.
             let _ = self.place_all(fit);
         }
@@ -359,6 +359,14 @@ mod tests {
             assert_eq!(t.find(&format!("IMP{i:06}")), Some(i));
         }
         assert_eq!(t.find("IMP001000"), None);
+        // Twice the slots it needs is resized too (the first-level guard
+        // map of the issue-6 workload: 190,000 texts of room, 100,000 ids).
+        let mut b = StrTableBuilder::with_capacity(2000, 0);
+        for i in 0..1000 {
+            b.insert(&format!("IMP{i:06}")).unwrap();
+        }
+        assert_eq!(b.tags.len(), 4096);
+        assert_eq!(b.finish().tags.len(), 2048);
         // A table that fits keeps its slots.
         let t = StrTable::build(["a", "b", "c"].into_iter()).unwrap();
         assert_eq!(t.tags.len(), 8);
