@@ -188,7 +188,7 @@ impl Plan {
             None => Some(true),
             // The index proved some conjuncts true: the others decide.
             Some(op) => match self.index.rest(index, proof) {
-                Some(parts) => self.eval_and(parts, cx),
+                Some(parts) => self.eval_chain::<false>(parts, cx),
                 None => truth(self.eval(op, cx)),
             },
         };
@@ -216,32 +216,26 @@ impl Plan {
         *lane = (*lane).max(rule.lane);
     }
 
-    /// The Kleene `and` of `parts` (*true* when empty), stopping at the
-    /// first *false* (evaluation has no side effects, so order is free).
+    /// The Kleene `and` of `parts` (`OR == false`; *true* when empty) or
+    /// their Kleene `or` (`OR == true`; *false* when empty), evaluated in
+    /// order and stopping at the first operand that decides (*false* for
+    /// `and`, *true* for `or`): evaluation has no side effects, so stopping
+    /// early changes nothing but the time taken.
     #[inline]
-    fn eval_and<'a>(&'a self, parts: &[OpId], cx: &mut Cx<'a, '_>) -> Option<bool> {
-        let mut all = Some(true);
+    fn eval_chain<'a, const OR: bool>(
+        &'a self,
+        parts: &[OpId],
+        cx: &mut Cx<'a, '_>,
+    ) -> Option<bool> {
+        let mut all = Some(!OR);
         for &p in parts {
             match truth(self.eval(p, cx)) {
-                Some(true) => {}
-                Some(false) => return Some(false),
+                Some(b) if b == OR => return Some(OR),
+                Some(_) => {}
                 None => all = None,
             }
         }
         all
-    }
-
-    /// The Kleene `or` of `parts`, evaluated in order until one is true.
-    fn eval_or<'a>(&'a self, parts: &[OpId], cx: &mut Cx<'a, '_>) -> Option<bool> {
-        let mut any = Some(false);
-        for &p in parts {
-            match truth(self.eval(p, cx)) {
-                Some(false) => {}
-                Some(true) => return Some(true),
-                None => any = None,
-            }
-        }
-        any
     }
 
     fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {
@@ -321,8 +315,8 @@ impl Plan {
                     _ => Value::Missing,
                 }
             }
-            Op::All(l) => kleene(self.eval_and(self.list(l), cx)),
-            Op::AnyOf(l) => kleene(self.eval_or(self.list(l), cx)),
+            Op::All(l) => kleene(self.eval_chain::<false>(self.list(l), cx)),
+            Op::AnyOf(l) => kleene(self.eval_chain::<true>(self.list(l), cx)),
             Op::Or(a, b) => {
                 let x = truth(self.eval(a, cx));
                 if x == Some(true) {
