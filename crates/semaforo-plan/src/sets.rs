@@ -26,7 +26,7 @@ use crate::value::Value;
 /// hashes comes from the ruleset, its external lists or the plan itself,
 /// which the customs administration supplies, and a collision only costs
 /// time, since every lookup still compares keys; declaration values are
-/// only looked up (in [`crate::strtab`] tables, which hash on their own).
+/// only looked up (in the plan's text tables, which hash on their own).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FxHasher {
     hash: u64,
