@@ -61,7 +61,7 @@ enum RuleSet {
 
 impl RuleSet {
     fn new(rules: Vec<u32>, words: usize) -> RuleSet {
-        if words > 0 && rules.len() >= words {
+        if as_bits(rules.len(), words) {
             let mut bits = vec![0u64; words];
             for &r in &rules {
                 set_bit(&mut bits, r);
@@ -91,6 +91,14 @@ impl RuleSet {
             RuleSet::Bits(b) => b.len() * 8,
         }
     }
+}
+
+/// Whether `rules` rules are kept as a bitset of `words` words rather than
+/// a list: when the list would be at least as long as the bitset has
+/// words (at most twice the memory, one pass to mark).
+#[inline]
+fn as_bits(rules: usize, words: usize) -> bool {
+    words > 0 && rules >= words
 }
 
 /// Where the rules of one key of a [`RuleMap`] are.
@@ -524,28 +532,33 @@ struct Sparse<'a> {
     dirty: &'a mut Vec<u32>,
 }
 
-impl Marks for Sparse<'_> {
+impl Sparse<'_> {
+    /// ORs `bits` into word `w`, remembering the word if it was zero.
     #[inline]
-    fn one(&mut self, rule: u32) {
-        let w = rule as usize / 64;
+    fn or(&mut self, w: usize, bits: u64) {
+        if bits == 0 {
+            return;
+        }
         if let Some(word) = self.bits.get_mut(w) {
             if *word == 0 {
                 // At most one push per word: capacity `words` suffices.
                 self.dirty.push(w as u32);
             }
-            *word |= 1u64 << (rule % 64);
+            *word |= bits;
         }
+    }
+}
+
+impl Marks for Sparse<'_> {
+    #[inline]
+    fn one(&mut self, rule: u32) {
+        self.or(rule as usize / 64, 1u64 << (rule % 64));
     }
 
     #[inline]
     fn words(&mut self, set: &[u64]) {
-        for (w, (word, s)) in self.bits.iter_mut().zip(set).enumerate() {
-            if *s != 0 {
-                if *word == 0 {
-                    self.dirty.push(w as u32);
-                }
-                *word |= *s;
-            }
+        for (w, &s) in set.iter().enumerate() {
+            self.or(w, s);
         }
     }
 }
@@ -648,14 +661,8 @@ impl Marks for Filtered<'_> {
 
     #[inline]
     fn words(&mut self, set: &[u64]) {
-        for (w, (word, s)) in self.sparse.bits.iter_mut().zip(set).enumerate() {
-            let s = *s & self.mask.word(w);
-            if s != 0 {
-                if *word == 0 {
-                    self.sparse.dirty.push(w as u32);
-                }
-                *word |= s;
-            }
+        for (w, &s) in set.iter().enumerate() {
+            self.sparse.or(w, s & self.mask.word(w));
         }
     }
 }
@@ -747,8 +754,7 @@ impl Building {
                 }
             }
             let len = lists.len() - at;
-            let as_bits = words > 0 && len >= words && u32::try_from(bits.len()).is_ok();
-            if as_bits {
+            if as_bits(len, words) && u32::try_from(bits.len()).is_ok() {
                 let b = bits.len();
                 bits.resize(b + words, 0);
                 let set = bits.get_mut(b..).unwrap_or(&mut []);
@@ -930,6 +936,7 @@ impl RuleIndex {
         let mut scratch = GuardScratch::default();
         let mut guards: Vec<(OpId, Guard<'_>)> = Vec::new();
         let mut guarded = 0;
+        let mut unguarded: Vec<u32> = Vec::new();
         // Per rule: its conjuncts (in `all_parts`) and the value guards
         // that a proof bit can leave out, `(conjunct, bit)` per level.
         let mut all_parts: Vec<OpId> = Vec::new();
@@ -968,7 +975,10 @@ impl RuleIndex {
                 None => set_bit(&mut always2, rule),
             }
             match best {
-                None => set_bit(&mut always, rule),
+                None => {
+                    set_bit(&mut always, rule);
+                    unguarded.push(rule);
+                }
                 Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
                     let at = add_value_guard(&mut values, field, vs, rule, hint);
@@ -1032,13 +1042,6 @@ impl RuleIndex {
             .collect();
         // Sparse candidates pay when the plan is wide and nearly every
         // rule is guarded, so a declaration's candidates are a few words.
-        let unguarded: Vec<u32> = (0..plan.conds.len() as u32)
-            .filter(|&r| {
-                always
-                    .get(r as usize / 64)
-                    .is_some_and(|w| w >> (r % 64) & 1 == 1)
-            })
-            .collect();
         let sparse = (words >= SPARSE_MIN_WORDS && unguarded.len() <= words)
             .then(|| unguarded.into_boxed_slice());
         RuleIndex {

@@ -516,10 +516,7 @@ impl Plan {
     /// The operands of an n-ary op's list (empty for an impossible id).
     #[inline]
     pub(crate) fn list(&self, l: PartsId) -> &[OpId] {
-        self.lists
-            .get(l.index())
-            .and_then(|&(s, n)| self.parts.get(s as usize..s as usize + n as usize))
-            .unwrap_or(&[])
+        operands(&self.lists, &self.parts, l)
     }
 
     /// The text of a text constant (empty for an impossible id).
@@ -563,6 +560,16 @@ pub struct PlanBuilder {
     rules: Vec<RuleInfo>,
     conds: Vec<Option<OpId>>,
     vars: usize,
+}
+
+/// Operand list `l` of `lists` (spans into `parts`), empty for an
+/// impossible id.
+#[inline]
+fn operands<'a>(lists: &[(u32, u32)], parts: &'a [OpId], l: PartsId) -> &'a [OpId] {
+    lists
+        .get(l.index())
+        .and_then(|&(s, n)| parts.get(s as usize..s as usize + n as usize))
+        .unwrap_or(&[])
 }
 
 fn next_id(len: usize) -> Result<u32, PlanError> {
@@ -820,10 +827,7 @@ impl PlanBuilder {
 
     /// The operands of list `l` (empty for an impossible id).
     fn list(&self, l: PartsId) -> &[OpId] {
-        self.lists
-            .get(l.index())
-            .and_then(|&(s, n)| self.parts.get(s as usize..s as usize + n as usize))
-            .unwrap_or(&[])
+        operands(&self.lists, &self.parts, l)
     }
 
     /// Pushes the Kleene `and` (`or` when `any`) of `operands`, in order: one
