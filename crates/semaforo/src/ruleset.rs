@@ -67,14 +67,20 @@ impl Context {
 
 /// A field resolved once by name (`importer`, `items.net_kg`), for filling
 /// declarations directly without JSON.
+///
+/// A handle belongs to the ruleset it was resolved on: the setters of a
+/// [`Declaration`] of any other ruleset refuse it with
+/// [`InputError::ForeignHandle`], even when both were compiled from the same
+/// schema. After a reload, resolve handles again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldHandle {
     record: RecordId,
     field: FieldId,
     ty: FieldType,
-    /// The stamp of the layout the field was resolved in: a declaration
-    /// with the same stamp has this field with this type, so binding skips
-    /// the layout lookup.
+    /// The stamp of the layout the field was resolved in (unique per
+    /// compiled ruleset): setters refuse a handle whose stamp is not their
+    /// declaration's, and for one that matches they know the field's type
+    /// without a layout lookup.
     stamp: u64,
 }
 
@@ -118,6 +124,10 @@ pub enum InputError {
     /// The declaration buffer was made by another ruleset.
     #[error("declaration buffer belongs to another ruleset")]
     WrongRuleset,
+    /// The field handle was resolved on another ruleset (for instance
+    /// before a reload): resolve handles again on the ruleset in use.
+    #[error("field handle was resolved on another ruleset; resolve it again on this one")]
+    ForeignHandle,
     /// Evaluation failed.
     #[error(transparent)]
     Eval(#[from] EvalError),
@@ -146,8 +156,16 @@ impl Declaration {
         Node::ROOT
     }
 
+    /// Checks that `h` was resolved on this declaration's ruleset and names
+    /// a field of `at`'s record type.
     #[inline]
     fn check(&self, at: Element, h: FieldHandle) -> Result<(), InputError> {
+        // A handle resolved on another ruleset (kept across a reload, say)
+        // names a field by its index there; here that index may be another
+        // field, so it is refused rather than written.
+        if h.stamp != self.inner.stamp() {
+            return Err(InputError::ForeignHandle);
+        }
         if at.record == h.record {
             Ok(())
         } else {
@@ -178,7 +196,7 @@ impl Declaration {
     #[inline]
     pub fn set_text(&mut self, at: Element, h: FieldHandle, value: &str) -> Result<(), InputError> {
         self.check(at, h)?;
-        let r = if h.stamp == self.inner.stamp() && h.ty == FieldType::Text {
+        let r = if h.ty == FieldType::Text {
             self.inner.set_text_known(at, h.field, value)
         } else {
             self.inner
@@ -196,7 +214,7 @@ impl Declaration {
         value: Decimal,
     ) -> Result<(), InputError> {
         self.check(at, h)?;
-        let r = if h.stamp == self.inner.stamp() && h.ty == FieldType::Number {
+        let r = if h.ty == FieldType::Number {
             self.inner.set_number_known(at, h.field, value)
         } else {
             self.inner
