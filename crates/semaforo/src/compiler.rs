@@ -1,6 +1,6 @@
 //! Compiling sources and external data into a [`Ruleset`].
 
-use crate::externals::{RawEntry, read_list_file, read_table_file, typed};
+use crate::externals::{RawEntry, check_entry, read_list_file, read_table_file, typed};
 use crate::fingerprint::fingerprint;
 use crate::ruleset::Ruleset;
 use crate::source::{SourceKind, Sources};
@@ -126,7 +126,9 @@ impl Compiler {
     }
 
     /// Supplies the external list `name` as the text of a list file (one
-    /// entry per line, `#` comments and blank lines skipped).
+    /// entry per line, `#` comments and blank lines skipped; a byte order
+    /// mark, a bare carriage return or an invisible character in an entry
+    /// is refused, see `docs/language.md`, "External data files").
     pub fn add_list_file(
         &mut self,
         name: impl Into<String>,
@@ -235,10 +237,11 @@ impl Compiler {
                     &mut sources,
                     &format!("<list `{name}` given by the host>"),
                     v.iter(),
+                    &mut errors,
                 ),
                 Data::File(file, text) => {
                     let id = sources.add(file.clone(), text.clone(), SourceKind::List);
-                    read_list_file(id, text)
+                    read_list_file(id, text, &mut errors)
                 }
             };
             if lists.contains_key(name) {
@@ -269,8 +272,12 @@ impl Compiler {
             let entries = match data {
                 TableData::Values(v) => {
                     let label = format!("<table `{name}` given by the host>");
-                    let flat =
-                        host_entries(&mut sources, &label, v.iter().flat_map(|(k, v)| [k, v]));
+                    let flat = host_entries(
+                        &mut sources,
+                        &label,
+                        v.iter().flat_map(|(k, v)| [k, v]),
+                        &mut errors,
+                    );
                     flat.chunks_exact(2)
                         .filter_map(|p| match p {
                             [k, v] => Some((k.clone(), v.clone())),
@@ -403,11 +410,14 @@ fn given_errors(program: &Program) -> Vec<Diagnostic> {
 }
 
 /// Registers values given through the API as a pseudo-source (one value per
-/// line) so that diagnostics about them can point at the value.
+/// line) so that diagnostics about them can point at the value. A value
+/// with a character that data files may not hold (see `externals`) is
+/// reported in `errors`.
 fn host_entries<'a>(
     sources: &mut Sources,
     label: &str,
     values: impl Iterator<Item = &'a String>,
+    errors: &mut Vec<Diagnostic>,
 ) -> Vec<RawEntry> {
     let mut text = String::new();
     let mut spans = Vec::new();
@@ -420,9 +430,14 @@ fn host_entries<'a>(
     let id: FileId = sources.add(label.to_string(), text, SourceKind::List);
     spans
         .into_iter()
-        .map(|(t, s, e)| RawEntry {
-            text: t,
-            span: Span::new(id, s, e),
+        .map(|(t, s, e)| {
+            if let Err(d) = check_entry(id, s as usize, &t) {
+                errors.push(d);
+            }
+            RawEntry {
+                text: t,
+                span: Span::new(id, s, e),
+            }
         })
         .collect()
 }

@@ -1,12 +1,29 @@
 //! Reading external lists and tables (SPEC §5) into typed constants.
 //!
-//! List files hold one entry per line; `#` starts a comment line and blank
-//! lines are skipped; each entry is trimmed of surrounding white space (so a
-//! CRLF file reads like an LF file). Table files are CSV with the header
-//! `key,value`; fields may be quoted with `"` (a doubled `""` inside quotes is
-//! a quote); each row is trimmed outside quotes. Entries are typed by the
-//! list or table declaration: numbers in JSON number syntax (exact), dates as
-//! `YYYY-MM-DD`, bools as `true`/`false`, text as written.
+//! Every data file, list or table, is read by one line reader
+//! ([`DataLines`]) with one policy, so that an entry is exactly what an
+//! analyst sees in an editor, or the file is refused with a diagnostic that
+//! names the line:
+//!
+//! - a UTF-8 byte order mark at the very start of the file is skipped;
+//! - lines end with LF or CRLF; a carriage return not followed by LF (the
+//!   old Mac line end, or a stray CR) is error E0606;
+//! - each entry (a list line, a CSV field) is trimmed of surrounding white
+//!   space; what remains must not contain a control character (tab
+//!   included), an invisible formatting character (zero-width space, joiners,
+//!   direction marks, a byte order mark, soft hyphen, ...) or white space
+//!   other than the ASCII space: each is error E0606 at the character.
+//!   Such a character makes an entry that looks like `IMP-7` differ from
+//!   `IMP-7`, so the watched importer would silently stop matching.
+//!
+//! List files hold one entry per line; a line whose first non-blank
+//! character is `#` is a comment, and blank lines are skipped. Table files
+//! are CSV with the header `key,value`; fields may be quoted with `"` (a
+//! doubled `""` inside quotes is a quote; a quoted field ends on its line).
+//! Entries are typed by the list or table declaration: numbers in JSON
+//! number syntax (exact), dates as `YYYY-MM-DD`, bools as `true`/`false`,
+//! text as written. Entries given through the API are checked for the same
+//! characters (they are not trimmed).
 
 use semaforo_compile::hir::{Const, Scalar};
 use semaforo_plan::{Date, Decimal};
@@ -17,28 +34,174 @@ use semaforo_syntax::{Diagnostic, FileId, Span};
 pub(crate) struct RawEntry {
     /// The text as read (trimmed).
     pub(crate) text: String,
-    /// Where in the data file (or a zero-length span for data given through
-    /// the API).
+    /// Where in the data file (or in the pseudo-source of data given
+    /// through the API).
     pub(crate) span: Span,
 }
 
-/// Splits a list file into entries.
-pub(crate) fn read_list_file(file: FileId, text: &str) -> Vec<RawEntry> {
+/// One line of a data file, without its line end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Line<'a> {
+    /// Byte offset of the line's first byte in the file.
+    pub(crate) start: usize,
+    /// The line's text, without `\n` or `\r\n`.
+    pub(crate) text: &'a str,
+}
+
+/// The lines of a data file, by the policy in the module docs: a leading
+/// byte order mark skipped, LF or CRLF line ends, a bare CR an error.
+pub(crate) struct DataLines<'a> {
+    file: FileId,
+    text: &'a str,
+    pos: usize,
+}
+
+const BOM: &str = "\u{feff}";
+
+impl<'a> DataLines<'a> {
+    pub(crate) fn new(file: FileId, text: &'a str) -> DataLines<'a> {
+        let pos = if text.starts_with(BOM) { BOM.len() } else { 0 };
+        DataLines { file, text, pos }
+    }
+}
+
+impl<'a> Iterator for DataLines<'a> {
+    type Item = Result<Line<'a>, Diagnostic>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.text.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let start = self.pos;
+        let (len, next) = match rest.find(['\n', '\r']) {
+            None => (rest.len(), self.text.len()),
+            Some(i) => match rest.as_bytes().get(i..i + 2) {
+                Some(b"\r\n") => (i, start + i + 2),
+                _ if rest.as_bytes().get(i) == Some(&b'\n') => (i, start + i + 1),
+                _ => {
+                    // A bare CR: the rest of the file is not read, so one
+                    // diagnostic names the first one.
+                    self.pos = self.text.len();
+                    let at = (start + i) as u32;
+                    return Some(Err(Diagnostic::error(
+                        "E0606",
+                        Span::new(self.file, at, at + 1),
+                        "carriage return not followed by a line feed",
+                    )
+                    .with_help(
+                        "save the file with LF or CRLF line ends (a bare CR is the old Mac line end, \
+                         and would join lines into one entry)",
+                    )));
+                }
+            },
+        };
+        self.pos = next;
+        let text = rest.get(..len).unwrap_or("");
+        Some(Ok(Line { start, text }))
+    }
+}
+
+/// What is wrong with a character that may not appear in an entry, if
+/// anything.
+fn forbidden(c: char) -> Option<&'static str> {
+    if c == ' ' {
+        None
+    } else if c.is_control() {
+        Some("a control character")
+    } else if c.is_whitespace() {
+        Some("white space other than the ASCII space")
+    } else if is_format(c) {
+        Some("an invisible formatting character")
+    } else {
+        None
+    }
+}
+
+/// Unicode general category Cf (format characters: zero-width space and
+/// joiners, direction marks and embeddings, word joiner, byte order mark,
+/// soft hyphen, tags, ...), as of Unicode 15.1.
+fn is_format(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// Checks an entry's characters; `start` is the byte offset of `text` in
+/// the file. All-ASCII-printable entries (the usual case) are checked in
+/// one pass over the bytes.
+pub(crate) fn check_entry(file: FileId, start: usize, text: &str) -> Result<(), Diagnostic> {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
+    for (i, c) in text.char_indices() {
+        if let Some(what) = forbidden(c) {
+            let at = (start + i) as u32;
+            return Err(Diagnostic::error(
+                "E0606",
+                Span::new(file, at, at + c.len_utf8() as u32),
+                format!("entry contains {what} (U+{:04X})", c as u32),
+            )
+            .with_help(
+                "an entry must be exactly the text it shows; remove the character \
+                 (it often comes from copying out of a spreadsheet or a web page)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Splits a list file into entries; every diagnostic of the file is
+/// pushed to `errors` (an entry with a bad character is left out, and the
+/// compile fails).
+pub(crate) fn read_list_file(
+    file: FileId,
+    text: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<RawEntry> {
     let mut out = Vec::new();
-    let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let content = line.trim_end_matches(['\n', '\r']);
-        let trimmed = content.trim();
+    for line in DataLines::new(file, text) {
+        let line = match line {
+            Ok(l) => l,
+            Err(d) => {
+                errors.push(d);
+                break;
+            }
+        };
+        let trimmed = line.text.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let lead = content.len() - content.trim_start().len();
-        let s = (start + lead) as u32;
+        let lead = line.text.len() - line.text.trim_start().len();
+        let s = line.start + lead;
+        if let Err(d) = check_entry(file, s, trimmed) {
+            errors.push(d);
+            continue;
+        }
         out.push(RawEntry {
             text: trimmed.to_string(),
-            span: Span::new(file, s, s + trimmed.len() as u32),
+            span: Span::new(file, s as u32, (s + trimmed.len()) as u32),
         });
     }
     out
@@ -50,12 +213,12 @@ pub(crate) fn read_table_file(
     text: &str,
 ) -> Result<Vec<(RawEntry, RawEntry)>, Diagnostic> {
     let mut out = Vec::new();
-    let mut offset = 0usize;
     let mut header_seen = false;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let content = line.trim_end_matches(['\n', '\r']);
+    for line in DataLines::new(file, text) {
+        let Line {
+            start,
+            text: content,
+        } = line?;
         if content.trim().is_empty() {
             continue;
         }
@@ -68,6 +231,9 @@ pub(crate) fn read_table_file(
             )
             .with_help("close the quoted field with `\"`; write a quote inside quotes as `\"\"`")
         })?;
+        for (t, at) in &fields {
+            check_entry(file, *at, t)?;
+        }
         if !header_seen {
             header_seen = true;
             let names: Vec<&str> = fields.iter().map(|(t, _)| t.as_str()).collect();
