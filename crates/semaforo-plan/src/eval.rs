@@ -37,7 +37,7 @@ use crate::text::contains_ci;
 use crate::value::Value;
 
 /// What the host supplies for one evaluation besides the declaration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvalContext {
     /// The evaluation date (`today`, and the day active windows are checked
     /// against).

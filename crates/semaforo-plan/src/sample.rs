@@ -10,8 +10,25 @@ use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
 
 /// The host's secret sampling key.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+///
+/// Not `Copy`, so the key exists only where the host put it, and its bytes
+/// are overwritten with zeros when it is dropped (through `zeroize`, whose
+/// writes the compiler may not optimise away). Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct SamplingKey(pub [u8; 16]);
+
+impl SamplingKey {
+    /// Overwrites the key with zeros (what dropping it does).
+    pub fn wipe(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl Drop for SamplingKey {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
 
 impl std::fmt::Debug for SamplingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -219,3 +219,11 @@ fn vector_inputs() -> Vec<([u8; 16], &'static str, &'static str)> {
         (*b"semaforo-key-002", "RND-001", "GT-2026-000123"),
     ]
 }
+
+#[test]
+fn a_key_is_wiped_and_never_shown() {
+    let mut k = semaforo_plan::SamplingKey(*b"0123456789abcdef");
+    assert_eq!(format!("{k:?}"), "SamplingKey(..)");
+    k.wipe();
+    assert_eq!(k.0, [0; 16]);
+}

@@ -52,7 +52,7 @@ fn both(p: &Program, x: &Externals, input: &Input) -> Result<Pair, String> {
     let mut out = Outcome::default();
     let ctx = EvalContext {
         today: input.today,
-        sampling_key: input.key,
+        sampling_key: input.key.clone(),
     };
     plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)
         .map_err(|e| format!("evaluation failed: {e}"))?;
@@ -230,7 +230,7 @@ fn shrink(p: &Program, x: &Externals, input: &Input, fails: Fails<'_>) -> (Progr
             let trial = Input {
                 recipe: candidate.clone(),
                 today: input.today,
-                key: input.key,
+                key: input.key.clone(),
             };
             if fails(&program, x, &trial) {
                 recipe = candidate;
@@ -242,7 +242,7 @@ fn shrink(p: &Program, x: &Externals, input: &Input, fails: Fails<'_>) -> (Progr
     let input = Input {
         recipe,
         today: input.today,
-        key: input.key,
+        key: input.key.clone(),
     };
     (program, input)
 }
@@ -316,7 +316,7 @@ fn check_program(seed: u64, config: &ProgramConfig, inputs: usize) -> Result<(),
         input.recipe.apply(&p.layout, &mut ref_decl).unwrap();
         let ctx = EvalContext {
             today: input.today,
-            sampling_key: input.key,
+            sampling_key: input.key.clone(),
         };
         let ok = plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out);
         let expected = reference::evaluate(p, x, &ref_decl, input.today, &input.key);

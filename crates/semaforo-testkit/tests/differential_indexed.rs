@@ -298,7 +298,7 @@ fn run_shapes(seed: u64, rules: usize, decls: usize, guarded_only: bool) -> usiz
         };
         let ctx = EvalContext {
             today,
-            sampling_key: key,
+            sampling_key: key.clone(),
         };
         plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)
             .unwrap();

@@ -934,7 +934,7 @@ mod tests {
                 let mut out = Outcome::default();
                 let ctx = EvalContext {
                     today: input.today,
-                    sampling_key: input.key,
+                    sampling_key: input.key.clone(),
                 };
                 assert!(
                     plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)

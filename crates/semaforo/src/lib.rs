@@ -48,6 +48,15 @@
 //! size and depth and rejects duplicate members, and evaluation recursion is
 //! bounded by the nesting limit. No input makes the library panic.
 
+/// The version of the engine that evaluates, written beside the ruleset's
+/// fingerprint in every outcome (`ruleset.engine` in JSON).
+///
+/// The fingerprint covers the rules and the external data; the engine
+/// version covers the meaning given to them. Two outcomes with the same
+/// fingerprint *and* the same engine version were decided identically
+/// (given the same date and sampling key). See `docs/fingerprint.md`.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 mod compiler;
 mod explain;
 mod externals;

@@ -462,7 +462,7 @@ impl Ruleset {
     ) -> Result<(), InputError> {
         let ec = EvalContext {
             today: ctx.today,
-            sampling_key: ctx.sampling_key,
+            sampling_key: ctx.sampling_key.clone(),
         };
         self.inner
             .plan
@@ -659,7 +659,8 @@ impl<'a> OutcomeView<'a> {
 
     /// Appends the outcome as one JSON object (no newline) to `out`:
     /// `id`, `lane`, `score`, `fired`, `draws`, `notes`, `undetermined`,
-    /// `today`, `sampling_key_id`, `ruleset` (name, version, fingerprint).
+    /// `today`, `sampling_key_id`, `ruleset` (name, version, fingerprint,
+    /// and the [`ENGINE_VERSION`](crate::ENGINE_VERSION) that decided).
     pub fn write_json(&self, out: &mut String) {
         out.push_str("{\"id\":");
         json_str(out, self.id);
@@ -711,6 +712,8 @@ impl<'a> OutcomeView<'a> {
         json_str(out, self.ruleset.version());
         out.push_str(",\"fingerprint\":\"");
         out.push_str(self.ruleset.fingerprint_hex());
+        out.push_str("\",\"engine\":\"");
+        out.push_str(crate::ENGINE_VERSION);
         out.push_str("\"}}");
     }
 }

@@ -118,7 +118,9 @@ fn files_that_would_hide_an_entry_are_refused_at_the_line() {
 
 #[test]
 fn every_bad_entry_of_a_list_is_reported() {
-    let e = compile("A\u{200b}\nB\nC\u{200b}\nD\0\n", TABLE).err().unwrap();
+    let e = compile("A\u{200b}\nB\nC\u{200b}\nD\0\n", TABLE)
+        .err()
+        .unwrap();
     let lines: Vec<u32> = e
         .diagnostics
         .iter()
@@ -166,7 +168,10 @@ fn entries_given_by_the_host_are_checked_too() {
     let e = c.compile().err().unwrap();
     let (code, file, line, col) = first_error(&e);
     assert_eq!(code, "E0606");
-    assert_eq!((file.as_str(), line, col), ("<list `watched` given by the host>", 2, 4));
+    assert_eq!(
+        (file.as_str(), line, col),
+        ("<list `watched` given by the host>", 2, 4)
+    );
 }
 
 /// One readable line of a list file: printable text that is not a

@@ -116,6 +116,7 @@ fn run_vector(dir: &Path) -> Vec<String> {
         let got: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(got["sampling_key_id"], ctx.sampling_key_id.as_str());
         assert_eq!(got["ruleset"]["fingerprint"], ruleset.fingerprint_hex());
+        assert_eq!(got["ruleset"]["engine"], semaforo::ENGINE_VERSION);
         let want: Value = serde_json::from_str(want).unwrap();
         let (got, want) = (project(&got), project(&want));
         if got != want {
