@@ -325,12 +325,12 @@ impl Compiler {
                 sources,
             });
         }
-        externals.lists = lists.clone().into_iter().collect();
-        externals.tables = tables.clone().into_iter().collect();
+        externals.lists = lists.into_iter().collect();
+        externals.tables = tables.into_iter().collect();
         // The fingerprint hashes every source byte; for a large ruleset it
         // is computed on a second thread while the program is lowered.
         let texts = || self.rules.iter().map(|(_, t)| t.as_str());
-        let print = || fingerprint(texts(), &lists, &tables);
+        let print = || fingerprint(texts(), &externals.lists, &externals.tables);
         let large = texts().map(str::len).sum::<usize>() >= FINGERPRINT_THREAD_BYTES;
         let (lowered, fp) = std::thread::scope(|scope| {
             let handle = large

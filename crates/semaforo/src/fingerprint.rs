@@ -21,7 +21,7 @@
 
 use semaforo_compile::hir::Const;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn put(h: &mut Sha256, bytes: &[u8]) {
     h.update((bytes.len() as u64).to_le_bytes());
@@ -38,11 +38,20 @@ pub(crate) fn const_text(c: &Const) -> String {
     }
 }
 
-/// Computes the fingerprint.
+/// Hashes a constant's canonical text (text as is, without a copy).
+fn put_const(h: &mut Sha256, c: &Const) {
+    match c {
+        Const::Text(t) => put(h, t.as_bytes()),
+        other => put(h, const_text(other).as_bytes()),
+    }
+}
+
+/// Computes the fingerprint; lists and tables are taken in name order
+/// whatever the map's.
 pub(crate) fn fingerprint<'a>(
     sources: impl Iterator<Item = &'a str>,
-    lists: &BTreeMap<String, Vec<Const>>,
-    tables: &BTreeMap<String, Vec<(String, Const)>>,
+    lists: &HashMap<String, Vec<Const>>,
+    tables: &HashMap<String, Vec<(String, Const)>>,
 ) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"semaforo-fingerprint-v1");
@@ -50,12 +59,14 @@ pub(crate) fn fingerprint<'a>(
         h.update(b"S");
         put(&mut h, s.as_bytes());
     }
+    let lists: BTreeMap<&String, &Vec<Const>> = lists.iter().collect();
+    let tables: BTreeMap<&String, &Vec<(String, Const)>> = tables.iter().collect();
     for (name, values) in lists {
         h.update(b"L");
         put(&mut h, name.as_bytes());
         h.update((values.len() as u64).to_le_bytes());
         for v in values {
-            put(&mut h, const_text(v).as_bytes());
+            put_const(&mut h, v);
         }
     }
     for (name, entries) in tables {
@@ -66,7 +77,7 @@ pub(crate) fn fingerprint<'a>(
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
         for (k, v) in sorted {
             put(&mut h, k.as_bytes());
-            put(&mut h, const_text(v).as_bytes());
+            put_const(&mut h, v);
         }
     }
     h.finalize().into()
