@@ -378,7 +378,8 @@ fn work(
                 label
             }
         };
-        let o = ev.outcome();
+        // Every path above that failed went on to the next declaration.
+        let Some(o) = ev.outcome() else { continue };
         out.fired.extend(o.fired.iter().map(|f| f.rule));
         out.undet.extend_from_slice(&o.undetermined);
         out.res.push(Res {

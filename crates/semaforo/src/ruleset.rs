@@ -505,6 +505,7 @@ impl Ruleset {
             decl: self.new_declaration(),
             scratch: self.new_scratch(),
             outcome: Outcome::default(),
+            fresh: false,
             binder: JsonBinder::default(),
         }
     }
@@ -528,6 +529,12 @@ pub struct Evaluator {
     decl: Declaration,
     scratch: Scratch,
     outcome: Outcome,
+    // INVARIANT (fresh): true only while `outcome` is the outcome of the
+    // declaration in `decl`: set by a successful evaluation, cleared at the
+    // start of every evaluation and whenever the buffer is lent out for
+    // filling, so a failed evaluation never leaves the previous
+    // declaration's outcome readable.
+    fresh: bool,
     binder: JsonBinder,
 }
 
@@ -538,13 +545,16 @@ impl Evaluator {
         json: &[u8],
         ctx: &'a Context,
     ) -> Result<OutcomeView<'a>, InputError> {
+        self.fresh = false;
         self.ruleset
             .bind_json(&mut self.binder, json, &mut self.decl)?;
         self.evaluate_bound(ctx)
     }
 
-    /// The declaration buffer, to fill directly by field handle.
+    /// The declaration buffer, to fill directly by field handle. The last
+    /// outcome is no longer readable through [`Evaluator::outcome`].
     pub fn declaration_mut(&mut self) -> &mut Declaration {
+        self.fresh = false;
         &mut self.decl
     }
 
@@ -556,19 +566,25 @@ impl Evaluator {
     /// Evaluates the declaration currently in the buffer, after checking
     /// that every required field was set.
     pub fn eval<'a>(&'a mut self, ctx: &'a Context) -> Result<OutcomeView<'a>, InputError> {
+        self.fresh = false;
         self.decl.validate()?;
         self.evaluate_bound(ctx)
     }
 
     fn evaluate_bound<'a>(&'a mut self, ctx: &'a Context) -> Result<OutcomeView<'a>, InputError> {
+        self.fresh = false;
         self.ruleset
             .evaluate(&self.decl, ctx, &mut self.scratch, &mut self.outcome)?;
+        self.fresh = true;
         Ok(self.ruleset.view(&self.decl, ctx, &self.outcome))
     }
 
-    /// The last outcome.
-    pub fn outcome(&self) -> &Outcome {
-        &self.outcome
+    /// The outcome of the last evaluation, if it succeeded; `None` before
+    /// the first evaluation, after a failed one (a declaration that could
+    /// not be read has no outcome), and once the buffer was lent out again
+    /// by [`Evaluator::declaration_mut`].
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.fresh.then_some(&self.outcome)
     }
 }
 

@@ -313,3 +313,33 @@ fn reload_by_swapping_keeps_evaluations_in_flight_on_the_old_ruleset() {
         "red"
     );
 }
+
+/// A declaration that cannot be read has no outcome: after a failed
+/// evaluation the evaluator never shows the previous declaration's.
+#[test]
+fn a_failed_evaluation_leaves_no_outcome_readable() {
+    let r = compiler().compile().unwrap();
+    let ctx = ctx();
+    let mut ev = r.evaluator();
+    assert!(ev.outcome().is_none(), "no outcome before any evaluation");
+    let watched = br#"{"id": "D1", "importer": "IMP-7", "aeo": false, "declared_on": "2026-06-01", "items": []}"#;
+    assert_eq!(ev.eval_json(watched, &ctx).unwrap().lane(), "red");
+    assert_eq!(ev.outcome().unwrap().score, 0);
+    // A malformed declaration, then one with a missing required field.
+    for bad in [
+        &br#"{"id": "D2", "importer": "IMP-8""#[..],
+        br#"{"id": "D2", "importer": "IMP-8", "declared_on": "2026-06-01", "items": []}"#,
+        br#"{"id": "D2", "importer": 7, "aeo": false, "declared_on": "2026-06-01", "items": []}"#,
+    ] {
+        assert_eq!(ev.eval_json(watched, &ctx).unwrap().lane(), "red");
+        assert!(ev.eval_json(bad, &ctx).is_err());
+        assert!(ev.outcome().is_none(), "{}", String::from_utf8_lossy(bad));
+    }
+    // Direct binding: lending the buffer out forgets the outcome, and a
+    // declaration left incomplete has none.
+    assert_eq!(ev.eval_json(watched, &ctx).unwrap().lane(), "red");
+    ev.declaration_mut().clear();
+    assert!(ev.outcome().is_none());
+    assert!(ev.eval(&ctx).is_err());
+    assert!(ev.outcome().is_none());
+}
