@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 
 use semaforo_compile::check::check;
-use semaforo_syntax::{FileId, line_col};
+use semaforo_syntax::{FileId, LineIndex};
 
 /// The expectations written at the top of a test file, sorted.
 fn expectations(source: &str, name: &str) -> Vec<(String, u32, u32)> {
@@ -72,11 +72,12 @@ fn check_data_files() {
             }
         };
         let checked = check(std::slice::from_ref(&file));
+        let lines = LineIndex::new(&source);
         let mut actual: Vec<(String, u32, u32)> = checked
             .diagnostics
             .iter()
             .map(|d| {
-                let (l, c) = line_col(&source, d.span.start);
+                let (l, c) = lines.line_col(d.span.start);
                 (d.code.to_string(), l, c)
             })
             .collect();
@@ -92,7 +93,7 @@ fn check_data_files() {
                 .diagnostics
                 .iter()
                 .map(|d| {
-                    let (l, c) = line_col(&source, d.span.start);
+                    let (l, c) = lines.line_col(d.span.start);
                     format!("    {} at {l}:{c}: {} ({:?})", d.code, d.message, d.help)
                 })
                 .collect();
