@@ -114,7 +114,7 @@ fn every_code_has_a_data_file() {
     for entry in fs::read_dir(&dir).unwrap() {
         all.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
     }
-    let codes = (101..=117)
+    let codes = (101..=118)
         .chain(201..=213)
         // E0307 is retired: `is missing` on a record list is now allowed.
         .chain((301..=311).filter(|n| *n != 307))
@@ -131,7 +131,10 @@ fn every_code_has_a_data_file() {
     let docs =
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnostics.md"))
             .unwrap();
-    for code in (101..=117)
+    // E0119 (more than `MAX_ITEMS` records, fields, lists, tables or
+    // rules) needs billions of items, so it has no data file; a unit test
+    // in `check.rs` reaches it.
+    for code in (101..=119)
         .chain(201..=213)
         .chain(301..=311)
         .chain(401..=412)
