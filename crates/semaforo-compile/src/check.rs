@@ -786,18 +786,53 @@ impl<'a> Checker<'a> {
                 }
                 Some(_) => {}
             }
-            if let Some(first) = dedup.first(&values, &c, span) {
-                self.diags.push(
-                    Diagnostic::warning("W0004", span, "duplicate entry in a list")
-                        .with_label(first, "first listed here")
-                        .with_help("remove the repeated entry"),
-                );
-            } else {
+            if !self.dedup_entry(&mut dedup, &values, &c, span) {
                 values.push(c);
             }
         }
+        self.dedup_finish(&dedup);
         self.scratch.dedup = dedup;
         (elem.map(|(t, _)| t), values)
+    }
+
+    /// The duplicate check of entry `c` of a list, written at `span`: true
+    /// if it repeats an earlier entry. The first repeat of an entry gets
+    /// the one W0004 of that entry; later repeats are only counted (see
+    /// [`Checker::dedup_finish`]), so a list with a value repeated a million
+    /// times gives one warning, not a million.
+    fn dedup_entry(
+        &mut self,
+        dedup: &mut fx::Dedup,
+        values: &[Const],
+        c: &Const,
+        span: Span,
+    ) -> bool {
+        let Some(repeat) = dedup.first(values, c, span) else {
+            return false;
+        };
+        if repeat.times == 1 {
+            dedup.warned(repeat.entry, self.diags.len());
+            self.diags.push(
+                Diagnostic::warning("W0004", span, "duplicate entry in a list")
+                    .with_label(repeat.first, "first listed here")
+                    .with_help("remove the repeated entry"),
+            );
+        }
+        true
+    }
+
+    /// Says in each W0004 of the list just checked how many times its
+    /// entry was repeated, when more than once.
+    fn dedup_finish(&mut self, dedup: &fx::Dedup) {
+        for (diag, times) in dedup.warnings() {
+            if times > 1
+                && let Some(d) = self.diags.get_mut(diag)
+            {
+                d.help = Some(format!(
+                    "the entry is repeated {times} times in this list; remove the repeats"
+                ));
+            }
+        }
     }
 
     /// A literal of a list declaration as a constant; `None` if invalid
@@ -1238,6 +1273,43 @@ mod tests {
     use crate::hir::{Const, ExprKind, Pattern};
     use semaforo_plan::Decimal;
     use semaforo_syntax::{FileId, parse};
+
+    #[test]
+    fn a_value_repeated_many_times_gets_one_warning() {
+        let list: Vec<String> = (0..1000).map(|i| format!("\"{}\"", i % 3)).collect();
+        let src = format!(
+            "ruleset \"t\" version \"1\"\nschema declaration {{ key id: text }}\n\
+             list codes = [{}]\nrule R1 \"r\" {{ when id in codes or id in [\"x\", \"x\"] then score 1 }}\n",
+            list.join(", ")
+        );
+        let file = parse(&src, FileId(0)).unwrap();
+        let checked = check(std::slice::from_ref(&file));
+        let found: Vec<(&str, Option<&str>)> = checked
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.help.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "W0004",
+                    Some("the entry is repeated 333 times in this list; remove the repeats")
+                ),
+                (
+                    "W0004",
+                    Some("the entry is repeated 332 times in this list; remove the repeats")
+                ),
+                (
+                    "W0004",
+                    Some("the entry is repeated 332 times in this list; remove the repeats")
+                ),
+                ("W0004", Some("remove the repeated entry")),
+            ]
+        );
+        let program = checked.program.unwrap();
+        assert_eq!(program.lists[0].values.as_ref().map(Vec::len), Some(3));
+    }
 
     /// `len` entries, every third one repeating an earlier entry (the
     /// numbers as `k.0`, equal to `k`), written with their byte offsets.

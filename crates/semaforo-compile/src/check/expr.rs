@@ -660,22 +660,13 @@ impl<'a> Checker<'a> {
                                 self.diags.push(d);
                                 continue;
                             }
-                            if let Some(first) = dedup.first(&values, &c, elem.span) {
-                                self.diags.push(
-                                    Diagnostic::warning(
-                                        "W0004",
-                                        elem.span,
-                                        "duplicate entry in a list",
-                                    )
-                                    .with_label(first, "first listed here")
-                                    .with_help("remove the repeated entry"),
-                                );
-                            } else {
+                            if !self.dedup_entry(&mut dedup, &values, &c, elem.span) {
                                 values.push(c);
                             }
                         }
                     }
                 }
+                self.dedup_finish(&dedup);
                 self.scratch.dedup = dedup;
                 ok.then_some(Pattern::Inline(values))
             }
