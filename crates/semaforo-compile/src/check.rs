@@ -22,6 +22,17 @@
 //! inherits that bound. Every index is taken with `get`, numbers are read by
 //! [`semaforo_plan::Decimal::parse`] (range-checked) and percentages from
 //! their digit text without floating point.
+//!
+//! Nothing is dropped or renumbered silently: a ruleset with more than
+//! [`MAX_LANES`] lanes is an error (`E0118`), and so is one with more
+//! records, fields in a record, lists, tables or rules than `u32` ids
+//! address (`E0119`, [`MAX_ITEMS`]).
+//!
+//! Time is linear in the size of the ruleset (hash maps for every name:
+//! fields per record, lanes, lists, tables, rule ids, tags; a hash table
+//! for the duplicates of each list). The exception is on error paths
+//! only: a "did you mean" suggestion compares the unknown name with every
+//! candidate name, so it costs `O(names)` per unknown name.
 
 use std::collections::HashMap;
 
@@ -48,6 +59,15 @@ pub struct Checked {
     /// All problems found, sorted by file, start offset and code.
     pub diagnostics: Vec<Diagnostic>,
 }
+
+/// The most lanes a ruleset may declare (`E0118` beyond): a lane is a
+/// `u16` index in plans and outcomes.
+pub const MAX_LANES: usize = u16::MAX as usize;
+
+/// The most records, fields of one record, lists, tables or rules a ruleset
+/// may declare (`E0119` beyond): they are addressed by `u32` ids. The
+/// largest value is left free, so a count of ids also fits.
+pub const MAX_ITEMS: usize = u32::MAX as usize - 1;
 
 /// The largest magnitude of a `score` action: 10^12, so that the sum of the
 /// scores of millions of rules stays far inside `i64`.
@@ -128,9 +148,15 @@ struct Checker<'a> {
     // `records[0]` is the schema (possibly an empty placeholder).
     records: Vec<RecInfo>,
     key: Option<FieldId>,
-    /// Root field name -> index in `records[0].fields`.
-    root_fields: FxMap<&'a str, usize>,
+    /// (record, field name) -> index in `records[record].fields`.
+    field_names: FxMap<(RecordId, &'a str), usize>,
+    // INVARIANT (lane names): maps the name of every lane in `lanes` to its
+    // index there. Lanes at `MAX_LANES` and beyond were reported (E0118)
+    // and resolve to no lane, silently.
     lanes: Vec<LaneInfo>,
+    lane_names: FxMap<&'a str, usize>,
+    /// The kinds of items already reported by E0119.
+    too_many: Vec<&'static str>,
     thresholds: Vec<(LaneId, i64)>,
     lists: Vec<ListInfo>,
     list_names: FxMap<&'a str, usize>,
@@ -367,10 +393,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn declare_lanes(&mut self, decls: &[&ast::Lanes]) {
+    fn declare_lanes(&mut self, decls: &[&'a ast::Lanes]) {
         match decls.split_first() {
             None => {
                 for name in ["green", "yellow", "red"] {
+                    self.lane_names.insert(name, self.lanes.len());
                     self.lanes.push(LaneInfo {
                         name: name.to_string(),
                         span: None,
@@ -378,10 +405,16 @@ impl<'a> Checker<'a> {
                 }
             }
             Some((first, rest)) => {
+                self.lanes.reserve(first.lanes.len());
+                self.lane_names.reserve(first.lanes.len());
                 for lane in &first.lanes {
                     self.reserved(lane, "lane");
-                    if let Some(prev) = self.lanes.iter().find(|l| l.name == lane.name) {
-                        let prev_span = prev.span.unwrap_or(lane.span);
+                    if let Some(prev) = self.lane_names.get(lane.name.as_str()) {
+                        let prev_span = self
+                            .lanes
+                            .get(*prev)
+                            .and_then(|l| l.span)
+                            .unwrap_or(lane.span);
                         self.diags.push(
                             Diagnostic::error(
                                 "E0106",
@@ -390,12 +423,26 @@ impl<'a> Checker<'a> {
                             )
                             .with_label(prev_span, "first listed here"),
                         );
-                    } else if self.lanes.len() < usize::from(u16::MAX) {
-                        self.lanes.push(LaneInfo {
-                            name: lane.name.clone(),
-                            span: Some(lane.span),
-                        });
+                        continue;
                     }
+                    if self.lanes.len() == MAX_LANES {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E0118",
+                                lane.span,
+                                format!("more than {MAX_LANES} lanes"),
+                            )
+                            .with_help(format!(
+                                "a ruleset declares at most {MAX_LANES} lanes; this one declares {}",
+                                first.lanes.len()
+                            )),
+                        );
+                    }
+                    self.lane_names.insert(&lane.name, self.lanes.len());
+                    self.lanes.push(LaneInfo {
+                        name: lane.name.clone(),
+                        span: Some(lane.span),
+                    });
                 }
                 for dup in rest {
                     self.diags.push(
@@ -409,15 +456,29 @@ impl<'a> Checker<'a> {
     }
 
     /// Finds a lane by name, reporting E0204 (with a suggestion) if unknown.
+    /// A lane beyond [`MAX_LANES`] (reported by E0118) is no lane, silently.
     fn lane(&mut self, id: &ast::Ident) -> Option<LaneId> {
-        if let Some(i) = self.lanes.iter().position(|l| l.name == id.name) {
-            return u16::try_from(i).ok().map(LaneId);
+        if let Some(&i) = self.lane_names.get(id.name.as_str()) {
+            return (i < MAX_LANES)
+                .then(|| u16::try_from(i).ok().map(LaneId))
+                .flatten();
         }
         let mut d = Diagnostic::error("E0204", id.span, format!("unknown lane `{}`", id.name));
         if let Some(s) = lit::suggest(&id.name, self.lanes.iter().map(|l| l.name.as_str())) {
             d = d.with_help(format!("did you mean `{s}`?"));
         } else {
-            let all: Vec<String> = self.lanes.iter().map(|l| format!("`{}`", l.name)).collect();
+            // At most a few names, so the help stays short whatever the
+            // number of lanes.
+            const SHOWN: usize = 8;
+            let mut all: Vec<String> = self
+                .lanes
+                .iter()
+                .take(SHOWN)
+                .map(|l| format!("`{}`", l.name))
+                .collect();
+            if self.lanes.len() > SHOWN {
+                all.push(format!("and {} more", self.lanes.len() - SHOWN));
+            }
             d = d.with_help(format!("the lanes are {}", all.join(", ")));
         }
         self.diags.push(d);
@@ -480,7 +541,10 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            let id = RecordId(self.records.len() as u32);
+            let Some(id) = self.id32(self.records.len(), "records", r.name.span) else {
+                continue;
+            };
+            let id = RecordId(id);
             names.insert(r.name.name.clone(), (id, r.name.span));
             self.records.push(RecInfo {
                 name: r.name.name.clone(),
@@ -492,10 +556,22 @@ impl<'a> Checker<'a> {
         for (index, decl) in decls.iter().enumerate() {
             let Some(decl) = decl else { continue };
             let is_root = index == 0;
-            let mut fields: Vec<FieldInfo> = Vec::new();
+            // `decls` and `records` are pushed together, and the number of
+            // records was checked above.
+            let record = RecordId(u32::try_from(index).unwrap_or(u32::MAX));
+            let mut fields: Vec<FieldInfo> = Vec::with_capacity(decl.fields.len());
+            self.field_names.reserve(decl.fields.len());
             for f in &decl.fields {
                 self.reserved(&f.name, "field");
-                if let Some(first) = fields.iter().find(|x| x.name == f.name.name) {
+                let Some(field_id) = self.id32(fields.len(), "fields in one record", f.name.span)
+                else {
+                    break;
+                };
+                if let Some(first) = self
+                    .field_names
+                    .get(&(record, f.name.name.as_str()))
+                    .and_then(|&i| fields.get(i))
+                {
                     self.diags.push(
                         Diagnostic::error(
                             "E0112",
@@ -560,7 +636,7 @@ impl<'a> Checker<'a> {
                         );
                     } else {
                         key_span = Some(f.span);
-                        self.key = Some(FieldId(fields.len() as u32));
+                        self.key = Some(FieldId(field_id));
                         if !matches!(ty, FieldTy::Scalar(Scalar::Text)) || f.optional {
                             self.diags.push(
                                 Diagnostic::error(
@@ -576,9 +652,8 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                if is_root {
-                    self.root_fields.insert(&f.name.name, fields.len());
-                }
+                self.field_names
+                    .insert((record, f.name.name.as_str()), fields.len());
                 fields.push(FieldInfo {
                     name: f.name.name.clone(),
                     span: f.name.span,
@@ -625,8 +700,8 @@ impl<'a> Checker<'a> {
             return Some(true);
         }
         let field = self
-            .root_fields
-            .get(name.name.as_str())
+            .field_names
+            .get(&(RecordId(0), name.name.as_str()))
             .and_then(|&i| self.records.first()?.fields.get(i))
             .map(|f| f.span);
         if let Some(field) = field {
@@ -655,7 +730,7 @@ impl<'a> Checker<'a> {
                 ast::ListBody::External(s, _) => (Some(scalar_of(*s)), None),
             };
             let taken = self.name_taken(&l.name);
-            if taken == Some(true) {
+            if taken == Some(true) || self.id32(self.lists.len(), "lists", l.name.span).is_none() {
                 continue;
             }
             self.list_names.insert(&l.name.name, self.lists.len());
@@ -711,18 +786,53 @@ impl<'a> Checker<'a> {
                 }
                 Some(_) => {}
             }
-            if let Some(first) = dedup.first(&values, &c, span) {
-                self.diags.push(
-                    Diagnostic::warning("W0004", span, "duplicate entry in a list")
-                        .with_label(first, "first listed here")
-                        .with_help("remove the repeated entry"),
-                );
-            } else {
+            if !self.dedup_entry(&mut dedup, &values, &c, span) {
                 values.push(c);
             }
         }
+        self.dedup_finish(&dedup);
         self.scratch.dedup = dedup;
         (elem.map(|(t, _)| t), values)
+    }
+
+    /// The duplicate check of entry `c` of a list, written at `span`: true
+    /// if it repeats an earlier entry. The first repeat of an entry gets
+    /// the one W0004 of that entry; later repeats are only counted (see
+    /// [`Checker::dedup_finish`]), so a list with a value repeated a million
+    /// times gives one warning, not a million.
+    fn dedup_entry(
+        &mut self,
+        dedup: &mut fx::Dedup,
+        values: &[Const],
+        c: &Const,
+        span: Span,
+    ) -> bool {
+        let Some(repeat) = dedup.first(values, c, span) else {
+            return false;
+        };
+        if repeat.times == 1 {
+            dedup.warned(repeat.entry, self.diags.len());
+            self.diags.push(
+                Diagnostic::warning("W0004", span, "duplicate entry in a list")
+                    .with_label(repeat.first, "first listed here")
+                    .with_help("remove the repeated entry"),
+            );
+        }
+        true
+    }
+
+    /// Says in each W0004 of the list just checked how many times its
+    /// entry was repeated, when more than once.
+    fn dedup_finish(&mut self, dedup: &fx::Dedup) {
+        for (diag, times) in dedup.warnings() {
+            if times > 1
+                && let Some(d) = self.diags.get_mut(diag)
+            {
+                d.help = Some(format!(
+                    "the entry is repeated {times} times in this list; remove the repeats"
+                ));
+            }
+        }
     }
 
     /// A literal of a list declaration as a constant; `None` if invalid
@@ -744,7 +854,11 @@ impl<'a> Checker<'a> {
         for t in tables {
             self.reserved(&t.name, "table");
             let taken = self.name_taken(&t.name);
-            if taken == Some(true) {
+            if taken == Some(true)
+                || self
+                    .id32(self.tables.len(), "tables", t.name.span)
+                    .is_none()
+            {
                 continue;
             }
             self.table_names.insert(&t.name.name, self.tables.len());
@@ -827,7 +941,9 @@ impl<'a> Checker<'a> {
     // ----- rules and tests --------------------------------------------------
 
     fn check_rule(&mut self, rule: &'a ast::Rule) {
-        let index = self.rules.len() as u32;
+        let Some(index) = self.id32(self.rules.len(), "rules", rule.id.span) else {
+            return;
+        };
         if let Some((_, first)) = self.rule_ids.get(rule.id.name.as_str()) {
             self.diags.push(
                 Diagnostic::error(
@@ -1073,6 +1189,25 @@ impl<'a> Checker<'a> {
         None
     }
 
+    /// `n` as the `u32` id of the next item of a kind, or `None` beyond
+    /// [`MAX_ITEMS`], reported (E0119) at the first item of the kind that
+    /// does not fit.
+    fn id32(&mut self, n: usize, what: &'static str, span: Span) -> Option<u32> {
+        match u32::try_from(n) {
+            Ok(id) if n < MAX_ITEMS => Some(id),
+            _ => {
+                if !self.too_many.contains(&what) {
+                    self.too_many.push(what);
+                    self.diags.push(
+                        Diagnostic::error("E0119", span, format!("more than {MAX_ITEMS} {what}"))
+                            .with_help("split the ruleset"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
     fn warn_unused(&mut self) {
         for l in &self.lists {
             if !l.used {
@@ -1117,10 +1252,64 @@ impl<'a> Checker<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{Checker, MAX_ITEMS, check};
+    use semaforo_syntax::Span;
+
+    #[test]
+    fn ids_beyond_the_limit_are_reported_once_per_kind() {
+        let mut cx = Checker::default();
+        let span = Span::default();
+        assert_eq!(cx.id32(0, "rules", span), Some(0));
+        assert_eq!(cx.id32(MAX_ITEMS - 1, "rules", span), Some(u32::MAX - 2));
+        assert!(cx.diags.is_empty());
+        for n in [MAX_ITEMS, MAX_ITEMS + 1, usize::MAX] {
+            assert_eq!(cx.id32(n, "rules", span), None);
+        }
+        assert_eq!(cx.id32(MAX_ITEMS, "lists", span), None);
+        let codes: Vec<&str> = cx.diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["E0119", "E0119"]);
+        assert_eq!(cx.diags[1].message, format!("more than {MAX_ITEMS} lists"));
+    }
     use crate::hir::{Const, ExprKind, Pattern};
     use semaforo_plan::Decimal;
     use semaforo_syntax::{FileId, parse};
+
+    #[test]
+    fn a_value_repeated_many_times_gets_one_warning() {
+        let list: Vec<String> = (0..1000).map(|i| format!("\"{}\"", i % 3)).collect();
+        let src = format!(
+            "ruleset \"t\" version \"1\"\nschema declaration {{ key id: text }}\n\
+             list codes = [{}]\nrule R1 \"r\" {{ when id in codes or id in [\"x\", \"x\"] then score 1 }}\n",
+            list.join(", ")
+        );
+        let file = parse(&src, FileId(0)).unwrap();
+        let checked = check(std::slice::from_ref(&file));
+        let found: Vec<(&str, Option<&str>)> = checked
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.help.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "W0004",
+                    Some("the entry is repeated 333 times in this list; remove the repeats")
+                ),
+                (
+                    "W0004",
+                    Some("the entry is repeated 332 times in this list; remove the repeats")
+                ),
+                (
+                    "W0004",
+                    Some("the entry is repeated 332 times in this list; remove the repeats")
+                ),
+                ("W0004", Some("remove the repeated entry")),
+            ]
+        );
+        let program = checked.program.unwrap();
+        assert_eq!(program.lists[0].values.as_ref().map(Vec::len), Some(3));
+    }
 
     /// `len` entries, every third one repeating an earlier entry (the
     /// numbers as `k.0`, equal to `k`), written with their byte offsets.

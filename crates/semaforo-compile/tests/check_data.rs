@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 
 use semaforo_compile::check::check;
-use semaforo_syntax::{FileId, line_col};
+use semaforo_syntax::{FileId, LineIndex};
 
 /// The expectations written at the top of a test file, sorted.
 fn expectations(source: &str, name: &str) -> Vec<(String, u32, u32)> {
@@ -72,11 +72,12 @@ fn check_data_files() {
             }
         };
         let checked = check(std::slice::from_ref(&file));
+        let lines = LineIndex::new(&source);
         let mut actual: Vec<(String, u32, u32)> = checked
             .diagnostics
             .iter()
             .map(|d| {
-                let (l, c) = line_col(&source, d.span.start);
+                let (l, c) = lines.line_col(d.span.start);
                 (d.code.to_string(), l, c)
             })
             .collect();
@@ -92,7 +93,7 @@ fn check_data_files() {
                 .diagnostics
                 .iter()
                 .map(|d| {
-                    let (l, c) = line_col(&source, d.span.start);
+                    let (l, c) = lines.line_col(d.span.start);
                     format!("    {} at {l}:{c}: {} ({:?})", d.code, d.message, d.help)
                 })
                 .collect();
@@ -113,7 +114,7 @@ fn every_code_has_a_data_file() {
     for entry in fs::read_dir(&dir).unwrap() {
         all.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
     }
-    let codes = (101..=117)
+    let codes = (101..=118)
         .chain(201..=213)
         // E0307 is retired: `is missing` on a record list is now allowed.
         .chain((301..=311).filter(|n| *n != 307))
@@ -130,7 +131,10 @@ fn every_code_has_a_data_file() {
     let docs =
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnostics.md"))
             .unwrap();
-    for code in (101..=117)
+    // E0119 (more than `MAX_ITEMS` records, fields, lists, tables or
+    // rules) needs billions of items, so it has no data file; a unit test
+    // in `check.rs` reaches it.
+    for code in (101..=119)
         .chain(201..=213)
         .chain(301..=311)
         .chain(401..=412)

@@ -13,6 +13,8 @@
 //! - [`format()`]: [`ast::SourceFile`] -> canonical source text. Formatting is
 //!   idempotent, keeps every comment, and `parse(format(f))` equals `f` up to
 //!   spans (see [`ast::strip_spans`]).
+//! - [`LineIndex`]: byte offsets of a text -> `(line, column)` for showing
+//!   diagnostics, built once per text ([`line_col`] for a single position).
 //!
 //! ```
 //! use semaforo_syntax::{FileId, format, parse};
@@ -65,10 +67,12 @@
 
 pub mod ast;
 pub mod fmt;
+mod lines;
 mod parser;
 pub mod span;
 
 pub use fmt::format;
+pub use lines::LineIndex;
 pub use parser::{
     E_BAD_ESCAPE, E_CHAINED, E_INT_RANGE, E_INTERNAL, E_PARSER_LIMIT, E_SYNTAX, E_TOO_DEEP,
     E_TOO_LARGE, E_UNTERMINATED, MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, PEST_CALL_LIMIT,

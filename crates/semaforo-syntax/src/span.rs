@@ -131,7 +131,12 @@ impl Diagnostic {
 }
 
 /// Converts a byte offset into a 1-based `(line, column)` pair, where the
-/// column counts Unicode scalar values. Offsets past the end clamp to the end.
+/// column counts Unicode scalar values. Offsets past the end clamp to the end;
+/// an offset inside a multi-byte character has column 1.
+///
+/// This walks `source` from its start, so it suits one position. To place
+/// many positions in one text (every diagnostic of a file), build a
+/// [`crate::LineIndex`] once: it gives the same answers in logarithmic time.
 pub fn line_col(source: &str, offset: u32) -> (u32, u32) {
     let offset = (offset as usize).min(source.len());
     let mut line = 1u32;

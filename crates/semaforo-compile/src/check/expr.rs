@@ -65,9 +65,12 @@ fn boxed(kind: ExprKind, ty: Type, span: Span) -> Option<Expr> {
 impl<'a> Checker<'a> {
     fn resolve(&self, name: &str, scope: &[ScopeVar<'_>]) -> Resolved {
         if let Some((depth, var)) = scope.iter().enumerate().rev().find(|(_, v)| v.name == name) {
-            return Resolved::Var(depth as u32, var.record);
+            // The scope is at most as deep as the expression (the parser's
+            // nesting limit), far below `u32::MAX`.
+            let depth = u32::try_from(depth).unwrap_or(u32::MAX);
+            return Resolved::Var(depth, var.record);
         }
-        if let Some(&i) = self.root_fields.get(name) {
+        if let Some(&i) = self.field_names.get(&(RecordId(0), name)) {
             return Resolved::Field(i);
         }
         if let Some(&i) = self.list_names.get(name) {
@@ -124,7 +127,7 @@ impl<'a> Checker<'a> {
             ExprKind::Field {
                 base,
                 record,
-                field: FieldId(index as u32),
+                field: FieldId(u32::try_from(index).ok()?),
             },
             ty,
             span,
@@ -372,7 +375,7 @@ impl<'a> Checker<'a> {
                     v = Expr {
                         kind: ExprKind::Quant {
                             kind: Quant::Count,
-                            var: VarId(scope.len() as u32),
+                            var: VarId(u32::try_from(scope.len()).ok()?),
                             record,
                             list: Box::new(v),
                             body: Box::new(Expr {
@@ -657,22 +660,13 @@ impl<'a> Checker<'a> {
                                 self.diags.push(d);
                                 continue;
                             }
-                            if let Some(first) = dedup.first(&values, &c, elem.span) {
-                                self.diags.push(
-                                    Diagnostic::warning(
-                                        "W0004",
-                                        elem.span,
-                                        "duplicate entry in a list",
-                                    )
-                                    .with_label(first, "first listed here")
-                                    .with_help("remove the repeated entry"),
-                                );
-                            } else {
+                            if !self.dedup_entry(&mut dedup, &values, &c, elem.span) {
                                 values.push(c);
                             }
                         }
                     }
                 }
+                self.dedup_finish(&dedup);
                 self.scratch.dedup = dedup;
                 ok.then_some(Pattern::Inline(values))
             }
@@ -791,7 +785,9 @@ impl<'a> Checker<'a> {
             self.diags.push(d);
             return None;
         }
-        Some(Pattern::List(crate::hir::ListId(index as u32)))
+        Some(Pattern::List(crate::hir::ListId(
+            u32::try_from(index).ok()?,
+        )))
     }
 
     /// `base.field`: only a quantifier variable has fields.
@@ -807,10 +803,10 @@ impl<'a> Checker<'a> {
             match self.resolve(&id.name, scope) {
                 Resolved::Var(depth, record) => {
                     let record = record?;
-                    let rec = self.records.get(record.0 as usize)?;
-                    if let Some(i) = rec.fields.iter().position(|f| f.name == field.name) {
+                    if let Some(&i) = self.field_names.get(&(record, field.name.as_str())) {
                         return self.field_expr(Base::Var(VarId(depth)), record, i, span);
                     }
+                    let rec = self.records.get(record.0 as usize)?;
                     let mut d = Diagnostic::error(
                         "E0203",
                         field.span,
@@ -1011,7 +1007,8 @@ impl<'a> Checker<'a> {
             Some(Type::Records(r)) => Some(r),
             _ => None,
         };
-        let var_id = VarId(scope.len() as u32);
+        // The scope is bounded by the parser's nesting limit.
+        let var_id = VarId(u32::try_from(scope.len()).ok()?);
         scope.push(ScopeVar {
             name: &var.name,
             span: var.span,
@@ -1150,7 +1147,7 @@ impl<'a> Checker<'a> {
                 Resolved::Table(i) => {
                     let t = self.tables.get_mut(i)?;
                     t.used = true;
-                    return Some((crate::hir::TableId(i as u32), t.value));
+                    return Some((crate::hir::TableId(u32::try_from(i).ok()?), t.value));
                 }
                 Resolved::Unknown => {
                     let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();

@@ -43,10 +43,15 @@ const SCAN_MAX: usize = 8;
 ///
 /// The caller keeps the list's distinct entries in `values` and asks
 /// [`Dedup::first`] about each new entry before keeping it. Entry `i` of
-/// `values` has its hash and its span at `kept[i]`.
+/// `values` has its hash and its span at `kept[i]`, and the number of times
+/// it was repeated so far at `repeats[i]`.
 #[derive(Debug, Default)]
 pub(super) struct Dedup {
     kept: Vec<(u64, Span)>,
+    repeats: Vec<u32>,
+    /// The kept entries that were repeated, each with the index of the one
+    /// warning the caller gave for it.
+    warned: Vec<(usize, usize)>,
     /// Open addressing, linear probing: 0 is an empty slot, `i + 1` holds
     /// entry `i`. Empty for short lists, which are scanned instead. At most
     /// half full, so every probe sequence reaches an empty slot.
@@ -57,6 +62,8 @@ impl Dedup {
     /// Gets ready for a list of at most `len` entries.
     pub(super) fn start(&mut self, len: usize) {
         self.kept.clear();
+        self.repeats.clear();
+        self.warned.clear();
         self.slots.clear();
         if len > SCAN_MAX
             && let Some(size) = len
@@ -68,10 +75,37 @@ impl Dedup {
         }
     }
 
-    /// The span of the kept entry equal to `c`, if there is one; otherwise
-    /// records `c`, written at `span`, as the next kept entry (the caller
-    /// pushes it onto `values`) and returns `None`.
-    pub(super) fn first(&mut self, values: &[Const], c: &Const, span: Span) -> Option<Span> {
+    /// The kept entry equal to `c`, if there is one, counted as repeated
+    /// once more; otherwise records `c`, written at `span`, as the next
+    /// kept entry (the caller pushes it onto `values`) and returns `None`.
+    pub(super) fn first(&mut self, values: &[Const], c: &Const, span: Span) -> Option<Repeat> {
+        let found = self.find_or_keep(values, c, span)?;
+        let times = self.repeats.get_mut(found)?;
+        *times = times.saturating_add(1);
+        Some(Repeat {
+            entry: found,
+            first: self.kept.get(found).map_or(span, |&(_, s)| s),
+            times: *times,
+        })
+    }
+
+    /// Records that the caller's warning number `diag` is about the
+    /// repeats of kept entry `entry`.
+    pub(super) fn warned(&mut self, entry: usize, diag: usize) {
+        self.warned.push((entry, diag));
+    }
+
+    /// The warnings given, each with how many times its entry was repeated
+    /// in the whole list.
+    pub(super) fn warnings(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.warned
+            .iter()
+            .map(|&(entry, diag)| (diag, self.repeats.get(entry).copied().unwrap_or(0)))
+    }
+
+    /// The index of the kept entry equal to `c`, or `None` after keeping
+    /// `c`.
+    fn find_or_keep(&mut self, values: &[Const], c: &Const, span: Span) -> Option<usize> {
         let h = const_hash(c);
         let next = self.kept.len();
         if self.slots.is_empty() {
@@ -83,10 +117,8 @@ impl Dedup {
                 .and_then(|kept| kept.iter().position(|&(kh, _)| kh == h))
             {
                 let i = from + found;
-                if let (Some(&(_, first)), Some(v)) = (self.kept.get(i), values.get(i))
-                    && v == c
-                {
-                    return Some(first);
+                if values.get(i) == Some(c) {
+                    return Some(i);
                 }
                 from = i + 1;
             }
@@ -102,11 +134,11 @@ impl Dedup {
                     }
                     Some(&k) => {
                         let i = k as usize - 1;
-                        if let (Some(&(kh, first)), Some(v)) = (self.kept.get(i), values.get(i))
+                        if let (Some(&(kh, _)), Some(v)) = (self.kept.get(i), values.get(i))
                             && kh == h
                             && v == c
                         {
-                            return Some(first);
+                            return Some(i);
                         }
                     }
                 }
@@ -122,8 +154,21 @@ impl Dedup {
             }
         }
         self.kept.push((h, span));
+        self.repeats.push(0);
         None
     }
+}
+
+/// An entry equal to an earlier one of the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Repeat {
+    /// The index of the earlier entry among the kept ones.
+    pub(super) entry: usize,
+    /// Where the earlier entry is written.
+    pub(super) first: Span,
+    /// How many times the entry has been repeated so far, this one
+    /// included.
+    pub(super) times: u32,
 }
 
 #[cfg(test)]
@@ -182,7 +227,7 @@ mod tests {
             if first.is_none() {
                 values.push(c);
             }
-            out.push(first);
+            out.push(first.map(|r| r.first));
         }
         out
     }
