@@ -54,14 +54,38 @@ pub fn context() -> Context {
 }
 
 /// Evaluates every fixed declaration and `extra`; errors are fine, panics
-/// are not.
+/// are not. Checks meaning too: a declaration that fails to bind leaves no
+/// outcome readable, and `explain` (a separate walk of the checked
+/// program) agrees with the evaluator on lane, score, fired and
+/// undetermined rules.
 pub fn evaluate_all(ruleset: &Ruleset, extra: Option<&[u8]>) {
     let ctx = context();
     let mut ev = ruleset.evaluator();
-    for d in DECLARATIONS {
-        let _ = ev.eval_json(d.as_bytes(), &ctx);
+    for d in DECLARATIONS.iter().map(|d| d.as_bytes()).chain(extra) {
+        evaluate_one(ruleset, &mut ev, d, &ctx);
     }
-    if let Some(x) = extra {
-        let _ = ev.eval_json(x, &ctx);
-    }
+}
+
+fn evaluate_one(ruleset: &Ruleset, ev: &mut semaforo::Evaluator, json: &[u8], ctx: &Context) {
+    let verdict = match ev.eval_json(json, ctx) {
+        Ok(out) => (
+            out.lane().to_string(),
+            out.score(),
+            out.fired().map(|f| f.id.to_string()).collect::<Vec<_>>(),
+            out.undetermined().map(str::to_string).collect::<Vec<_>>(),
+        ),
+        Err(_) => {
+            assert!(ev.outcome().is_none(), "an outcome after a failed evaluation");
+            return;
+        }
+    };
+    assert!(ev.outcome().is_some(), "no outcome after a successful evaluation");
+    let e = ruleset.explain(ev.declaration(), ctx);
+    let explained = (
+        e.lane.clone(),
+        e.score,
+        e.fired().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        e.undetermined().map(|r| r.id.clone()).collect::<Vec<_>>(),
+    );
+    assert_eq!(verdict, explained, "explain disagrees with the evaluator");
 }

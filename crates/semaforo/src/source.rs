@@ -1,6 +1,7 @@
 //! The texts a ruleset was compiled from, for rendering diagnostics.
 
-use semaforo_syntax::{FileId, Span, line_col};
+use semaforo_syntax::{FileId, LineIndex, Span};
+use std::sync::OnceLock;
 
 /// What a source is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,19 @@ pub struct Source {
     pub text: String,
     /// Rules, list or table.
     pub kind: SourceKind,
+    /// Where the text's lines start, built on the first request for a
+    /// position, so placing every diagnostic of a file is linear overall.
+    lines: OnceLock<LineIndex>,
+}
+
+impl Source {
+    /// The 1-based `(line, column)` of a byte offset, the column in
+    /// characters.
+    pub fn line_col(&self, offset: u32) -> (u32, u32) {
+        self.lines
+            .get_or_init(|| LineIndex::new(&self.text))
+            .line_col(offset)
+    }
 }
 
 /// Every source of a compilation, addressed by [`FileId`]: rule files first,
@@ -35,7 +49,12 @@ pub struct Sources {
 impl Sources {
     /// Adds a source and returns its id.
     pub fn add(&mut self, name: String, text: String, kind: SourceKind) -> FileId {
-        self.files.push(Source { name, text, kind });
+        self.files.push(Source {
+            name,
+            text,
+            kind,
+            lines: OnceLock::new(),
+        });
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -56,7 +75,7 @@ impl Sources {
     pub fn locate(&self, span: Span) -> (&str, u32, u32) {
         match self.get(span.file) {
             Some(s) => {
-                let (l, c) = line_col(&s.text, span.start);
+                let (l, c) = s.line_col(span.start);
                 (&s.name, l, c)
             }
             None => ("<unknown>", 0, 0),
@@ -66,6 +85,6 @@ impl Sources {
     /// `(line, column)` of a span's end.
     pub fn locate_end(&self, span: Span) -> (u32, u32) {
         self.get(span.file)
-            .map_or((0, 0), |s| line_col(&s.text, span.end))
+            .map_or((0, 0), |s| s.line_col(span.end))
     }
 }

@@ -90,6 +90,9 @@ fn files_that_would_hide_an_entry_are_refused_at_the_line() {
         // Old Mac line ends: one line `IMP-1\rIMP-7`.
         ("IMP-1\rIMP-7\r", 1, 6),
         ("IMP-1\nIMP-7\rIMP-8\n", 2, 6),
+        // A CR at the very end is not a line end either (found by the
+        // `list_file` fuzz target's oracle).
+        ("IMP-1\nIMP-7\r", 2, 6),
         // A NUL, a zero-width space, a BOM after the start, a word joiner,
         // direction marks, a soft hyphen, a tab and a no-break space inside.
         ("IMP-1\nIMP-7\0\n", 2, 6),
