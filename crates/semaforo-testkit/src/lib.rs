@@ -6,8 +6,11 @@
 //!   tables, and declarations (as [`generate::Recipe`]s that can be bound to any
 //!   structurally equal layout), for property tests and benchmarks.
 //! - [`show`] renders programs and declarations for failure reports.
+//! - [`complexity`] fails a test whose work grows super-linearly with its
+//!   input (thread CPU time, robust to a busy machine).
 
 // `gen` is a reserved word in edition 2024, so the module is `generate`.
+pub mod complexity;
 #[path = "gen.rs"]
 pub mod generate;
 pub mod reference;

@@ -84,7 +84,6 @@ impl Sources {
 
     /// `(line, column)` of a span's end.
     pub fn locate_end(&self, span: Span) -> (u32, u32) {
-        self.get(span.file)
-            .map_or((0, 0), |s| s.line_col(span.end))
+        self.get(span.file).map_or((0, 0), |s| s.line_col(span.end))
     }
 }

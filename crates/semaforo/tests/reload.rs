@@ -124,9 +124,15 @@ fn eight_workers_evaluate_while_the_ruleset_is_swapped_1000_times() {
         total += attempts;
         for (g, before, line) in seen {
             let o: serde_json::Value = serde_json::from_str(&line).unwrap();
-            assert!(g >= before, "generation {g} used after {before} was published");
+            assert!(
+                g >= before,
+                "generation {g} used after {before} was published"
+            );
             assert_eq!(o["ruleset"]["version"], g.to_string(), "{line}");
-            assert_eq!(o["ruleset"]["fingerprint"], fingerprints[g as usize], "{line}");
+            assert_eq!(
+                o["ruleset"]["fingerprint"], fingerprints[g as usize],
+                "{line}"
+            );
             assert_eq!(o["ruleset"]["engine"], semaforo::ENGINE_VERSION, "{line}");
             assert_eq!(o["score"], g, "{line}");
             let watched = o["id"] == format!("D{g}");
