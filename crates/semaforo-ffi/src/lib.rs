@@ -66,6 +66,7 @@ mod context;
 mod declaration;
 mod diagnostics;
 mod evaluator;
+mod lines;
 mod ruleset;
 mod status;
 mod util;

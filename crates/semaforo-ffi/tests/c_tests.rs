@@ -130,6 +130,11 @@ fn c_error_paths() {
 }
 
 #[test]
+fn c_diagnostics_render_in_linear_time() {
+    run_c_test("test_diag_scale");
+}
+
+#[test]
 fn c_four_threads_share_a_ruleset() {
     run_c_test("test_threads");
 }
