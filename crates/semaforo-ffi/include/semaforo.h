@@ -760,7 +760,7 @@ semaforo_status semaforo_evaluator_batch_output(const semaforo_evaluator *evalua
  */
 semaforo_status semaforo_evaluator_batch_status(const semaforo_evaluator *evaluator,
                                                 size_t index,
-                                                uint32_t *out_status);
+                                                semaforo_status *out_status);
 
 /**
  * Frees a ruleset handle; NULL is ignored. Handles made from it stay valid.

@@ -1,8 +1,8 @@
 //! The evaluation context handle: today's date, the sampling key and its
 //! label.
 
-use crate::status::{Status, guard, semaforo_status};
-use crate::util::{array, free_handle, handle_mut, into_handle, out, text};
+use super::status::{Status, guard, semaforo_status};
+use super::util::{array, free_handle, handle_mut, into_handle, out, text};
 use semaforo_core::{Context, Date, SamplingKey};
 use std::ffi::c_char;
 

@@ -67,7 +67,9 @@ impl semaforo_diagnostics {
                 indexes.resize_with(file + 1, || None);
             }
             let index = match (indexes.get_mut(file), source) {
-                (Some(slot), Some(s)) => Some(&*slot.get_or_insert_with(|| LineIndex::new(&s.text))),
+                (Some(slot), Some(s)) => {
+                    Some(&*slot.get_or_insert_with(|| LineIndex::new(&s.text)))
+                }
                 _ => None,
             };
             let name = source.map_or("<unknown>", |s| s.name.as_str());

@@ -1,12 +1,13 @@
 //! The evaluator handle: per-thread scratch space, the last outcome and its
 //! readers, and the batch call.
 
-use crate::context::semaforo_context;
-use crate::declaration::semaforo_declaration;
-use crate::ruleset::{plan_id, semaforo_ruleset};
-use crate::status::{Status, guard, input_status, semaforo_status};
-use crate::util::{
-    bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, write, write_str,
+use super::context::semaforo_context;
+use super::declaration::semaforo_declaration;
+use super::ruleset::{plan_id, semaforo_ruleset};
+use super::status::{Status, guard, input_status, semaforo_status};
+use super::util::{
+    ArgError, bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, write,
+    write_str,
 };
 use semaforo_core::{
     Context, Declaration, InputError, JsonBinder, Outcome, OutcomeView, Ruleset, Scratch,
@@ -53,19 +54,60 @@ pub struct semaforo_evaluator {
     binder: JsonBinder,
     /// A copy of the context of the last evaluation.
     ctx: Context,
+    /// INVARIANT (outcome): true only when the last evaluation call on this
+    /// handle succeeded. Every evaluation call sets it false first, before
+    /// any check that can fail, so no failure leaves an earlier outcome
+    /// readable.
     has_outcome: bool,
     json: String,
+    /// The message of the last failed evaluation call (see `reject`).
     last_error: String,
+    /// A batch item's error message, kept apart from `last_error`: a batch
+    /// that runs succeeds, and a successful call leaves `last_error` alone.
+    item_error: String,
     batch_out: String,
-    batch_status: Vec<u32>,
+    batch_status: Vec<semaforo_status>,
 }
 
 impl semaforo_evaluator {
+    /// Records a failed evaluation: no outcome, and `last_error` says why.
     fn fail(&mut self, e: &InputError) -> semaforo_status {
         self.has_outcome = false;
         self.last_error.clear();
         let _ = write!(self.last_error, "{e}");
         input_status(e)
+    }
+
+    /// Records a failed evaluation call with a status and a message.
+    fn reject(&mut self, status: Status, message: &str) -> semaforo_status {
+        self.has_outcome = false;
+        self.last_error.clear();
+        self.last_error.push_str(message);
+        status
+    }
+
+    /// Records a refused pointer/length argument named `what`.
+    fn reject_arg(&mut self, e: ArgError, what: &str) -> semaforo_status {
+        self.has_outcome = false;
+        e.describe(&mut self.last_error, what);
+        e.status()
+    }
+
+    /// Starts an evaluation call: drops the outcome of the previous one
+    /// (INVARIANT (outcome)) and reads the context, recording a NULL one.
+    ///
+    /// # Safety
+    /// `context` must be NULL or a live context handle.
+    unsafe fn begin(&mut self, context: *const semaforo_context) -> Result<(), semaforo_status> {
+        self.has_outcome = false;
+        // SAFETY: NULL or a live handle, by the caller's contract.
+        match unsafe { context.as_ref() } {
+            Some(c) => {
+                self.set_context(&c.inner);
+                Ok(())
+            }
+            None => Err(self.reject(Status::SEMAFORO_NULL_PARAMETER, "context: NULL handle")),
+        }
     }
 
     fn set_context(&mut self, c: &Context) {
@@ -144,6 +186,7 @@ pub unsafe extern "C" fn semaforo_evaluator_new(
             has_outcome: false,
             json: String::new(),
             last_error: String::new(),
+            item_error: String::new(),
             batch_out: String::new(),
             batch_status: Vec::new(),
             ruleset: rs,
@@ -177,15 +220,12 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_json(
     json_len: usize,
 ) -> semaforo_status {
     guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let (e, c, json) = unsafe {
-            (
-                handle_mut(evaluator)?,
-                handle(context)?,
-                bytes(json, json_len)?,
-            )
-        };
-        e.set_context(&c.inner);
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
+        // SAFETY: NULL or a live handle, by contract.
+        unsafe { e.begin(context) }?;
+        // SAFETY: NULL or `json_len` readable bytes, by contract.
+        let json = unsafe { bytes(json, json_len) }.map_err(|a| e.reject_arg(a, "json"))?;
         e.eval_json(json).map_err(|err| e.fail(&err))
     })
 }
@@ -203,22 +243,20 @@ pub unsafe extern "C" fn semaforo_evaluator_eval(
     declaration: *const semaforo_declaration,
 ) -> semaforo_status {
     guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let (e, c, d) = unsafe {
-            (
-                handle_mut(evaluator)?,
-                handle(context)?,
-                handle(declaration)?,
-            )
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
+        // SAFETY: NULL or a live handle, by contract.
+        unsafe { e.begin(context) }?;
+        // SAFETY: NULL or a live handle, by contract.
+        let Some(d) = (unsafe { declaration.as_ref() }) else {
+            return Err(e.reject(Status::SEMAFORO_NULL_PARAMETER, "declaration: NULL handle"));
         };
-        e.has_outcome = false;
         if d.plan != e.plan {
-            e.last_error.clear();
-            e.last_error
-                .push_str("declaration buffer belongs to another ruleset");
-            return Err(Status::SEMAFORO_WRONG_RULESET);
+            return Err(e.reject(
+                Status::SEMAFORO_WRONG_RULESET,
+                "declaration buffer belongs to another ruleset",
+            ));
         }
-        e.set_context(&c.inner);
         e.eval_direct(&d.inner).map_err(|err| e.fail(&err))
     })
 }
@@ -459,18 +497,20 @@ impl semaforo_evaluator {
                 }
                 buf.push('\n');
                 self.batch_out = buf;
-                self.batch_status.push(Status::SEMAFORO_OK as u32);
+                self.batch_status.push(Status::SEMAFORO_OK);
             }
             Err(err) => {
-                let status = self.fail(&err);
+                let status = input_status(&err);
+                self.item_error.clear();
+                let _ = write!(self.item_error, "{err}");
                 let _ = write!(
                     self.batch_out,
                     "{{\"index\":{index},\"status\":{},\"error\":",
                     status as u32
                 );
-                json_str(&mut self.batch_out, &self.last_error);
+                json_str(&mut self.batch_out, &self.item_error);
                 self.batch_out.push_str("}\n");
-                self.batch_status.push(status as u32);
+                self.batch_status.push(status);
             }
         }
     }
@@ -500,19 +540,20 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
     out_failed: *mut usize,
 ) -> semaforo_status {
     guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let (e, c, input) = unsafe {
-            (
-                handle_mut(evaluator)?,
-                handle(context)?,
-                bytes(input, input_len)?,
-            )
-        };
-        let count_out = out(out_count)?;
-        let failed_out = out(out_failed)?;
-        e.set_context(&c.inner);
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
         e.batch_out.clear();
         e.batch_status.clear();
+        // SAFETY: NULL or a live handle, by contract.
+        unsafe { e.begin(context) }?;
+        // SAFETY: NULL or `input_len` readable bytes, by contract.
+        let input = unsafe { bytes(input, input_len) }.map_err(|a| e.reject_arg(a, "input"))?;
+        let (Ok(count_out), Ok(failed_out)) = (out(out_count), out(out_failed)) else {
+            return Err(e.reject(
+                Status::SEMAFORO_NULL_PARAMETER,
+                "out_count or out_failed: NULL pointer",
+            ));
+        };
         let is_array = input
             .iter()
             .find(|b| !b.is_ascii_whitespace())
@@ -539,7 +580,7 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
         let failed = e
             .batch_status
             .iter()
-            .filter(|&&s| s != Status::SEMAFORO_OK as u32)
+            .filter(|&&s| s != Status::SEMAFORO_OK)
             .count();
         // SAFETY: both are non-NULL and writable by contract.
         unsafe {
@@ -570,7 +611,7 @@ pub unsafe extern "C" fn semaforo_evaluator_batch_output(
 pub unsafe extern "C" fn semaforo_evaluator_batch_status(
     evaluator: *const semaforo_evaluator,
     index: usize,
-    out_status: *mut u32,
+    out_status: *mut semaforo_status,
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: NULL or a live handle, by contract.

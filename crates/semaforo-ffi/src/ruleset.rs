@@ -1,7 +1,7 @@
 //! The ruleset handle (immutable, shared by threads) and field handles.
 
-use crate::status::{Status, guard, input_status, semaforo_status};
-use crate::util::{free_handle, handle, into_handle, out, text, write, write_str};
+use super::status::{Status, guard, input_status, semaforo_status};
+use super::util::{free_handle, handle, into_handle, out, text, write, write_str};
 use semaforo_core::{FieldHandle, FieldType, Ruleset};
 use std::ffi::c_char;
 
@@ -42,6 +42,8 @@ pub(crate) fn plan_id(r: &Ruleset) -> usize {
 /// by threads. Free with `semaforo_field_free`.
 pub struct semaforo_field {
     pub(crate) handle: FieldHandle,
+    /// The path it was resolved from (`items.net_kg`), for messages.
+    pub(crate) path: Box<str>,
     /// Keeps the plan alive so that its address identifies it.
     pub(crate) ruleset: Ruleset,
 }
@@ -149,6 +151,7 @@ pub unsafe extern "C" fn semaforo_ruleset_field(
         let h = r.inner.field(path).map_err(|e| input_status(&e))?;
         let f = semaforo_field {
             handle: h,
+            path: path.into(),
             ruleset: r.inner.clone(),
         };
         // SAFETY: non-NULL and writable by contract.

@@ -2,7 +2,7 @@
 
 use semaforo_core::InputError;
 use semaforo_plan::decl::DeclError;
-use semaforo_plan::json::{BindError, BindErrorKind};
+use semaforo_plan::json::{BindError, BindErrorKind, SyntaxError};
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -101,6 +101,11 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Status>) -> semaforo_status {
 /// The status for a JSON binding error.
 pub(crate) fn bind_status(e: &BindError) -> semaforo_status {
     match &e.kind {
+        // Invalid UTF-8 is the same status wherever a string comes in.
+        BindErrorKind::Syntax {
+            error: SyntaxError::InvalidUtf8,
+            ..
+        } => Status::SEMAFORO_INVALID_UTF8,
         BindErrorKind::Syntax { .. } => Status::SEMAFORO_JSON_SYNTAX,
         BindErrorKind::WrongLayout => Status::SEMAFORO_WRONG_RULESET,
         _ => Status::SEMAFORO_JSON_SCHEMA,

@@ -6,7 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test")]
 
-#[allow(dead_code, unreachable_pub, reason = "one module of the library, mounted")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "one module of the library, mounted"
+)]
 #[path = "../src/lines.rs"]
 mod lines;
 
