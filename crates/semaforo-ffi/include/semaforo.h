@@ -210,11 +210,14 @@ typedef struct semaforo_evaluator semaforo_evaluator;
 typedef struct semaforo_field semaforo_field;
 
 /**
- * A compiled ruleset. Immutable: any number of threads may use one handle
- * at the same time. Declarations, evaluators and field handles made from
- * it keep what they need alive, so it may be freed (with
- * `semaforo_ruleset_free`) before them; to reload rules, compile a new one
- * and switch to it.
+ * A compiled ruleset, reference-counted. Immutable: any number of
+ * threads may use one handle at the same time. `semaforo_compiler_compile`
+ * returns it with one reference; `semaforo_ruleset_retain` adds one and
+ * `semaforo_ruleset_release` (or `semaforo_ruleset_free`) drops one; the
+ * handle is freed with its last reference. Declarations, evaluators and
+ * field handles made from it keep the compiled rules alive on their own,
+ * so references may be dropped before them. See docs/c-abi.md, "Reloading
+ * rules", for sharing a ruleset that another thread replaces.
  */
 typedef struct semaforo_ruleset semaforo_ruleset;
 
@@ -763,7 +766,23 @@ semaforo_status semaforo_evaluator_batch_status(const semaforo_evaluator *evalua
                                                 semaforo_status *out_status);
 
 /**
- * Frees a ruleset handle; NULL is ignored. Handles made from it stay valid.
+ * Adds a reference to a ruleset handle, to be dropped with
+ * `semaforo_ruleset_release`. Safe to call from any thread while another
+ * thread holds a reference. Returns `SEMAFORO_NULL_PARAMETER` for NULL.
+ */
+semaforo_status semaforo_ruleset_retain(const semaforo_ruleset *ruleset);
+
+/**
+ * Drops one reference to a ruleset handle; the last one frees it. NULL is
+ * ignored. Declarations, evaluators and field handles made from it stay
+ * valid. After this call the caller must not use its reference again.
+ */
+void semaforo_ruleset_release(const semaforo_ruleset *ruleset);
+
+/**
+ * The same as `semaforo_ruleset_release`: drops one reference (the one
+ * `semaforo_compiler_compile` returned, if it was never retained) and frees
+ * the handle with the last. NULL is ignored.
  */
 void semaforo_ruleset_free(semaforo_ruleset *ruleset);
 

@@ -212,7 +212,7 @@ pub unsafe extern "C" fn semaforo_compiler_compile(
                     unsafe { out_diagnostics.write(into_handle(d)) };
                 }
                 // SAFETY: `o` is non-NULL and writable by contract.
-                unsafe { o.write(into_handle(semaforo_ruleset::new(rs))) };
+                unsafe { o.write(semaforo_ruleset::into_handle(rs)) };
                 Ok(())
             }
             Err(e) => {

@@ -52,6 +52,11 @@
 //! out-of-range indices and elements or field handles from another ruleset
 //! all give a status code; none crashes or panics.
 
+// The modules name each other through `super::`, never `crate::`, so that
+// this file can also be mounted as a module (`#[path = ".../src/lib.rs"]
+// mod ffi;`) by the Rust tests (`tests/reload.rs`) and the `ffi_calls` fuzz
+// target, which call the exports directly: the crate has no rlib to link.
+
 #![allow(
     non_camel_case_types,
     reason = "C type names (`semaforo_ruleset`) are the public ABI"

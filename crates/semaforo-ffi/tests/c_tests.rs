@@ -139,6 +139,11 @@ fn c_four_threads_share_a_ruleset() {
     run_c_test("test_threads");
 }
 
+#[test]
+fn c_eight_workers_evaluate_while_the_ruleset_is_reloaded() {
+    run_c_test("test_reload");
+}
+
 /// The direct path allocates nothing once warm (`tests/c/test_alloc.c`
 /// interposes the C allocator, which needs glibc).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
