@@ -6,8 +6,8 @@ use super::declaration::semaforo_declaration;
 use super::ruleset::{plan_id, semaforo_ruleset};
 use super::status::{Status, guard, input_status, semaforo_status};
 use super::util::{
-    ArgError, bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, write,
-    write_str,
+    ArgError, bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, wipe_key,
+    write, write_str,
 };
 use semaforo_core::{
     Context, Declaration, InputError, JsonBinder, Outcome, OutcomeView, Ruleset, Scratch,
@@ -52,7 +52,9 @@ pub struct semaforo_evaluator {
     scratch: Scratch,
     outcome: Outcome,
     binder: JsonBinder,
-    /// A copy of the context of the last evaluation.
+    /// A copy of the context of the last evaluation (the outcome's readers
+    /// need its date and key label). It holds the secret sampling key too,
+    /// wiped when the evaluator is freed.
     ctx: Context,
     /// INVARIANT (outcome): true only when the last evaluation call on this
     /// handle succeeded. Every evaluation call sets it false first, before
@@ -67,6 +69,13 @@ pub struct semaforo_evaluator {
     item_error: String,
     batch_out: String,
     batch_status: Vec<semaforo_status>,
+}
+
+impl Drop for semaforo_evaluator {
+    /// Wipes the copy of the secret sampling key (see `ctx`).
+    fn drop(&mut self) {
+        wipe_key(&mut self.ctx.sampling_key);
+    }
 }
 
 impl semaforo_evaluator {

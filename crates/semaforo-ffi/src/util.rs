@@ -2,6 +2,7 @@
 //! Rust reference or slice, reporting NULL and invalid UTF-8 as statuses.
 
 use super::status::Status;
+use semaforo_core::SamplingKey;
 use std::ffi::c_char;
 use std::fmt::Write as _;
 
@@ -198,4 +199,15 @@ pub(crate) unsafe fn free_handle<T>(p: *mut T) {
         // SAFETY: `p` came from `Box::into_raw` and is freed once.
         drop(unsafe { Box::from_raw(p) });
     }
+}
+
+/// Overwrites a sampling key with zeros in a way the optimiser may not
+/// remove as a dead store, so a freed handle does not leave the secret in
+/// the heap for a later allocation (or a core dump) to reveal.
+pub(crate) fn wipe_key(key: &mut SamplingKey) {
+    for b in &mut key.0 {
+        // SAFETY: `b` is a valid, aligned, exclusive reference to a byte.
+        unsafe { std::ptr::write_volatile(b, 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }

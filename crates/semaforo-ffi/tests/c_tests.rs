@@ -151,3 +151,11 @@ fn c_eight_workers_evaluate_while_the_ruleset_is_reloaded() {
 fn c_direct_path_does_not_allocate_after_warm_up() {
     run_c_test("test_alloc");
 }
+
+/// Freeing a context or an evaluator wipes the sampling key
+/// (`tests/c/test_key_wipe.c` interposes `free`, which needs glibc).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn c_sampling_key_is_wiped_on_free() {
+    run_c_test("test_key_wipe");
+}
