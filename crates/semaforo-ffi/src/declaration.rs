@@ -407,8 +407,9 @@ pub unsafe extern "C" fn semaforo_declaration_validate(
     })
 }
 
-/// The message of the last failed call on this declaration (empty if none),
-/// borrowed until the next call on the handle.
+/// The message of the most recent failed call on this declaration (a
+/// setter, `_start_list`, `_push` or `_validate`), or empty if none has
+/// failed; a successful call does not clear it. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_declaration_last_error(
     declaration: *const semaforo_declaration,
@@ -421,8 +422,8 @@ pub unsafe extern "C" fn semaforo_declaration_last_error(
     })
 }
 
-/// Reads back the declaration's key (empty when not set), borrowed until the
-/// next call on the handle.
+/// Reads back the declaration's key (empty when not set). A borrowed
+/// string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_declaration_key(
     declaration: *const semaforo_declaration,

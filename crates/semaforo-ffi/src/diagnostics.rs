@@ -14,7 +14,7 @@ pub const SEMAFORO_SEVERITY_ERROR: u32 = 1;
 pub const SEMAFORO_SEVERITY_WARNING: u32 = 2;
 
 /// One diagnostic, as filled by `semaforo_diagnostics_get`. The strings are
-/// borrowed from the diagnostics handle and valid until it is freed.
+/// borrowed from the diagnostics handle.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct semaforo_diagnostic {
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn semaforo_diagnostics_get(
 
 /// Every diagnostic rendered as text (`file:line:col: error[CODE]: message`,
 /// the source line and a caret under the span, and a help line), one after
-/// the other. Borrowed from the handle, valid until it is freed.
+/// the other. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_diagnostics_rendered(
     diagnostics: *const semaforo_diagnostics,

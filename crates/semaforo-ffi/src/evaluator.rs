@@ -17,7 +17,7 @@ use std::ffi::c_char;
 use std::fmt::Write as _;
 
 /// One fired rule, as filled by `semaforo_evaluator_fired`. The strings are
-/// borrowed from the ruleset and valid while any handle of it lives.
+/// borrowed from the evaluator.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct semaforo_fired_rule {
@@ -38,8 +38,8 @@ pub struct semaforo_fired_rule {
 /// does not allocate once warm. Belongs to one thread at a time (create one
 /// per thread). Free with `semaforo_evaluator_free`.
 ///
-/// Strings read from an evaluator are borrowed from it and valid until the
-/// next evaluation or `semaforo_evaluator_outcome_json` call on it.
+/// Strings read from an evaluator are borrowed from it (see "Strings out" in
+/// the conventions above).
 pub struct semaforo_evaluator {
     ruleset: Ruleset,
     plan: usize,
@@ -217,10 +217,12 @@ pub unsafe extern "C" fn semaforo_evaluator_free(evaluator: *mut semaforo_evalua
 }
 
 /// Binds one JSON object (SPEC §4) and evaluates it under `context`. On
-/// success the outcome is readable with the `semaforo_evaluator_*` readers;
-/// on failure (`SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the
-/// evaluator holds no outcome and `semaforo_evaluator_last_error` says why
-/// (`items[3].net_kg: expected number, found string`).
+/// success the outcome is readable with the `semaforo_evaluator_*` readers.
+/// On any failure (a NULL context or text, `SEMAFORO_INVALID_UTF8`,
+/// `SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the evaluator holds
+/// no outcome (its readers return `SEMAFORO_NO_OUTCOME`) and
+/// `semaforo_evaluator_last_error` says why (`items[3].net_kg: expected
+/// number, found string`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_eval_json(
     evaluator: *mut semaforo_evaluator,
@@ -240,9 +242,11 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_json(
 }
 
 /// Validates a declaration filled through field handles and evaluates it
-/// under `context`. A required field that was never set gives
-/// `SEMAFORO_MISSING_REQUIRED` and no outcome; `semaforo_evaluator_last_error`
-/// names the field by path (`items[1].hs: required field is missing`).
+/// under `context`. On any failure (a NULL context or declaration, a
+/// declaration of another ruleset, ...) the evaluator holds no outcome and
+/// `semaforo_evaluator_last_error` says why: a required field that was
+/// never set gives `SEMAFORO_MISSING_REQUIRED`, named by path
+/// (`items[1].hs: required field is missing`).
 /// Performs no heap allocation once the evaluator has seen a declaration of
 /// similar size (unless validation fails).
 #[unsafe(no_mangle)]
@@ -270,7 +274,9 @@ pub unsafe extern "C" fn semaforo_evaluator_eval(
     })
 }
 
-/// The message of the last failed call on this evaluator (empty if none).
+/// The message of the most recent failed evaluation call on this evaluator
+/// (`_eval_json`, `_eval`, `_eval_batch`), or empty if none has failed; a
+/// successful call does not clear it. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_last_error(
     evaluator: *const semaforo_evaluator,
@@ -453,7 +459,7 @@ pub unsafe extern "C" fn semaforo_evaluator_undetermined(
 /// The whole outcome as one JSON object (no newline): `id`, `lane`,
 /// `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
 /// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
-/// Borrowed until the next call on the evaluator.
+/// A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_outcome_json(
     evaluator: *mut semaforo_evaluator,
@@ -526,19 +532,23 @@ impl semaforo_evaluator {
 }
 
 /// Evaluates many JSON declarations in one call: `input` is JSON Lines (one
-/// object per line; blank lines skipped) or one JSON array of objects (when
-/// its first non-blank byte is `[`).
+/// object per line) or one JSON array of objects (when its first non-blank
+/// byte is `[`). The items are the non-blank lines (blank: empty or white
+/// space only, skipped and not counted) or the array's elements.
 ///
-/// For declaration `i` (0-based, in input order) the evaluator's batch
+/// For item `i` (0-based, in input order) the evaluator's batch
 /// output gets line `i`: the outcome object (as from
 /// `semaforo_evaluator_outcome_json`) or `{"index":i,"status":CODE,"error":
 /// "message"}`, each followed by `\n`; read it with
 /// `semaforo_evaluator_batch_output` and each item's status with
 /// `semaforo_evaluator_batch_status`. A malformed array ends the batch at
 /// the malformed element (which gets an error line). Returns `SEMAFORO_OK`
-/// whenever the batch ran, even if items failed: `*out_count` is the number
-/// of items and `*out_failed` how many of them failed. The evaluator holds
-/// no single outcome afterwards.
+/// whenever the batch ran, even if items failed (their messages are in the
+/// output, not in `semaforo_evaluator_last_error`): `*out_count` is the
+/// number of items and `*out_failed` how many of them failed. If the call
+/// itself fails (a NULL context, input or out-parameter), the batch output
+/// is empty and the last error says why. Either way the evaluator holds no
+/// single outcome afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
     evaluator: *mut semaforo_evaluator,
@@ -601,7 +611,7 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
 }
 
 /// The JSON Lines written by the last `semaforo_evaluator_eval_batch`,
-/// borrowed until the next call on the evaluator.
+/// a borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_batch_output(
     evaluator: *const semaforo_evaluator,
@@ -614,8 +624,8 @@ pub unsafe extern "C" fn semaforo_evaluator_batch_output(
     })
 }
 
-/// The status of batch item `index` of the last batch (`SEMAFORO_OK` or the
-/// error code of its line).
+/// Writes the `semaforo_status` of batch item `index` of the last batch
+/// (`SEMAFORO_OK`, or the code in its error line).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_batch_status(
     evaluator: *const semaforo_evaluator,

@@ -97,7 +97,7 @@ pub unsafe extern "C" fn semaforo_ruleset_free(ruleset: *mut semaforo_ruleset) {
     unsafe { semaforo_ruleset_release(ruleset) }
 }
 
-/// The ruleset's name (`ruleset NAME`), borrowed until the handle is freed.
+/// The ruleset's name (`ruleset NAME`). A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_name(
     ruleset: *const semaforo_ruleset,
@@ -110,7 +110,7 @@ pub unsafe extern "C" fn semaforo_ruleset_name(
     })
 }
 
-/// The ruleset's version string, borrowed until the handle is freed.
+/// The ruleset's version string. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_version(
     ruleset: *const semaforo_ruleset,
@@ -124,7 +124,7 @@ pub unsafe extern "C" fn semaforo_ruleset_version(
 }
 
 /// The ruleset's fingerprint (SHA-256 over sources and external data) as 64
-/// lowercase hex digits, borrowed until the handle is freed.
+/// lowercase hex digits. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_fingerprint(
     ruleset: *const semaforo_ruleset,
@@ -149,8 +149,8 @@ pub unsafe extern "C" fn semaforo_ruleset_lane_count(
     })
 }
 
-/// The name of lane `index` (0 = the default, least severe), borrowed until
-/// the handle is freed.
+/// The name of lane `index` (0 = the default, least severe). A borrowed
+/// string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_lane_name(
     ruleset: *const semaforo_ruleset,
