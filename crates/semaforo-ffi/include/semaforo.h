@@ -791,8 +791,11 @@ semaforo_status semaforo_evaluator_batch_status(const semaforo_evaluator *evalua
 
 /**
  * Adds a reference to a ruleset handle, to be dropped with
- * `semaforo_ruleset_release`. Safe to call from any thread while another
- * thread holds a reference. Returns `SEMAFORO_NULL_PARAMETER` for NULL.
+ * `semaforo_ruleset_release`. Thread-safe. The handle must stay live during
+ * the call: a reference held by any thread suffices, such as the one a
+ * mutex-guarded "current ruleset" pointer owns, read under that mutex
+ * (docs/c-abi.md, "Reloading rules"). Returns `SEMAFORO_NULL_PARAMETER`
+ * for NULL.
  */
 semaforo_status semaforo_ruleset_retain(const semaforo_ruleset *ruleset);
 

@@ -56,8 +56,11 @@ pub struct semaforo_field {
 }
 
 /// Adds a reference to a ruleset handle, to be dropped with
-/// `semaforo_ruleset_release`. Safe to call from any thread while another
-/// thread holds a reference. Returns `SEMAFORO_NULL_PARAMETER` for NULL.
+/// `semaforo_ruleset_release`. Thread-safe. The handle must stay live during
+/// the call: a reference held by any thread suffices, such as the one a
+/// mutex-guarded "current ruleset" pointer owns, read under that mutex
+/// (docs/c-abi.md, "Reloading rules"). Returns `SEMAFORO_NULL_PARAMETER`
+/// for NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_retain(
     ruleset: *const semaforo_ruleset,
@@ -67,7 +70,8 @@ pub unsafe extern "C" fn semaforo_ruleset_retain(
             return Err(Status::SEMAFORO_NULL_PARAMETER);
         }
         // SAFETY: INVARIANT (arc): the pointer came from `Arc::into_raw`, and
-        // the caller holds a reference, so the count is at least one.
+        // by contract some reference keeps it live during the call, so the
+        // count is at least one.
         unsafe { Arc::increment_strong_count(ruleset) };
         Ok(())
     })
