@@ -19,8 +19,7 @@
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    clippy::undocumented_unsafe_blocks,
-    reason = "a test; every pointer passed below is a live handle or a local"
+    reason = "a test"
 )]
 
 #[allow(
@@ -70,6 +69,7 @@ fn compile(version: usize) -> *mut semaforo_ruleset {
     let text = ruleset_text(version);
     let mut c = ptr::null_mut();
     let mut rs = ptr::null_mut();
+    // SAFETY: live handles (a ruleset only while referenced) and locals.
     unsafe {
         assert_eq!(semaforo_compiler_new(&mut c), semaforo_status::SEMAFORO_OK);
         assert_eq!(
@@ -87,11 +87,13 @@ fn compile(version: usize) -> *mut semaforo_ruleset {
 
 /// A borrowed string of the library as a Rust string.
 unsafe fn borrowed<'a>(p: *const c_char, n: usize) -> &'a str {
+    // SAFETY: `p` has `n` readable bytes; the handle is unchanged since.
     std::str::from_utf8(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) }).unwrap()
 }
 
 fn fingerprint(rs: *const semaforo_ruleset) -> String {
     let (mut p, mut n) = (ptr::null(), 0);
+    // SAFETY: live handles (a ruleset only while referenced) and locals.
     unsafe {
         assert_eq!(
             semaforo_ruleset_fingerprint(rs, &mut p, &mut n),
@@ -116,6 +118,7 @@ fn generation(s: &Shared) -> usize {
 
 fn worker(s: &Shared, w: usize) -> usize {
     let mut ctx = ptr::null_mut();
+    // SAFETY: live handles (a ruleset only while referenced) and locals.
     unsafe {
         assert_eq!(
             semaforo_context_new(2026, 11, 20, &mut ctx),
@@ -129,6 +132,7 @@ fn worker(s: &Shared, w: usize) -> usize {
         let before = generation(s);
         let (rs, g) = {
             let cur = s.current.lock().unwrap();
+            // SAFETY: live handles (a ruleset only while referenced) and locals.
             unsafe {
                 assert_eq!(
                     semaforo_ruleset_retain(cur.rs),
@@ -138,6 +142,7 @@ fn worker(s: &Shared, w: usize) -> usize {
             (cur.rs, cur.generation)
         };
         let mut ev = ptr::null_mut();
+        // SAFETY: live handles (a ruleset only while referenced) and locals.
         unsafe {
             assert_eq!(
                 semaforo_evaluator_new(rs, &mut ev),
@@ -148,6 +153,7 @@ fn worker(s: &Shared, w: usize) -> usize {
         }
         let json = format!("{{\"id\":\"W{w}-{done}\",\"origin\":\"CN\"}}");
         let (mut p, mut n) = (ptr::null(), 0);
+        // SAFETY: live handles (a ruleset only while referenced) and locals.
         let outcome = unsafe {
             assert_eq!(
                 semaforo_evaluator_eval_json(ev, ctx, json.as_ptr().cast(), json.len()),
@@ -159,6 +165,7 @@ fn worker(s: &Shared, w: usize) -> usize {
             );
             borrowed(p, n).to_string()
         };
+        // SAFETY: live handles (a ruleset only while referenced) and locals.
         unsafe { semaforo_evaluator_free(ev) };
         let after = generation(s);
         assert!(before <= g && g <= after);
@@ -182,6 +189,7 @@ fn worker(s: &Shared, w: usize) -> usize {
         }
         done += 1;
     }
+    // SAFETY: live handles (a ruleset only while referenced) and locals.
     unsafe { semaforo_context_free(ctx) };
     s.evaluated.fetch_add(done, Ordering::Relaxed);
     generations_seen
@@ -216,12 +224,14 @@ fn eight_workers_evaluate_while_the_ruleset_is_swapped() {
                 std::mem::replace(&mut cur.rs, next)
             };
             // Freed here unless a worker still holds a reference.
+            // SAFETY: live handles (a ruleset only while referenced) and locals.
             unsafe { semaforo_ruleset_release(old) };
         }
         shared.stop.store(true, Ordering::Relaxed);
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
     let cur = shared.current.into_inner().unwrap();
+    // SAFETY: live handles (a ruleset only while referenced) and locals.
     unsafe { semaforo_ruleset_free(cur.rs) };
     let evaluated = shared.evaluated.load(Ordering::Relaxed);
     assert!(evaluated >= WORKERS, "{evaluated} evaluations");
@@ -238,6 +248,7 @@ fn retain_and_release_count_references() {
     let rs = compile(1);
     let mut ev = ptr::null_mut();
     let mut ctx = ptr::null_mut();
+    // SAFETY: live handles (a ruleset only while referenced) and locals.
     unsafe {
         assert_eq!(semaforo_ruleset_retain(rs), semaforo_status::SEMAFORO_OK);
         assert_eq!(semaforo_ruleset_retain(rs), semaforo_status::SEMAFORO_OK);
