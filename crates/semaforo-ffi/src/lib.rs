@@ -22,7 +22,7 @@
 //! - An evaluator and a declaration keep the message of the most recent of
 //!   their calls that failed (`*_last_error`); a successful call does not
 //!   clear it. Evaluation calls, setters, `_start_list`, `_push` and
-//!   `_validate` record one on every failure; readers never change it.
+//!   `_validate` record one on every failure; no other call changes it.
 //! - Strings in are a pointer and a length in bytes, UTF-8, not
 //!   NUL-terminated. A NULL pointer is accepted only with length 0. Text
 //!   that is not UTF-8, JSON included, gives `SEMAFORO_INVALID_UTF8`.
