@@ -3,7 +3,15 @@
  * Compiles a ruleset from files, reads declarations from a JSON Lines file,
  * and prints each declaration's lane and fired rules.
  *
+ *   SEMAFORO_KEY_FILE=KEYFILE [SEMAFORO_KEY_ID=LABEL] \
  *   semaforo_eval RULES.sem DECLARATIONS.jsonl TODAY [list:NAME=FILE]... [table:NAME=FILE]...
+ *
+ * The secret 16-byte sampling key is read from the file named by the
+ * environment variable SEMAFORO_KEY_FILE (exactly 16 raw bytes, readable
+ * only by the service account; e.g. `head -c 16 /dev/urandom > KEYFILE`),
+ * never from the command line, where other users of the machine can read
+ * it in the process list and shell history. SEMAFORO_KEY_ID is its label,
+ * recorded in every outcome so that draws can be replayed after a rotation.
  *
  * Build (see docs/c-abi.md):
  *   cc -std=c99 -I crates/semaforo-ffi/include examples/c/semaforo_eval.c \
@@ -35,6 +43,39 @@ static char *slurp(const char *path, size_t *len) {
     }
     fclose(f);
     return buf;
+}
+
+/* Reads the 16-byte key from the file named by SEMAFORO_KEY_FILE. */
+static int read_key(uint8_t key[16]) {
+    const char *path = getenv("SEMAFORO_KEY_FILE");
+    FILE *f;
+    size_t n;
+    int extra;
+    if (path == NULL || *path == '\0') {
+        fprintf(stderr, "semaforo_eval: set SEMAFORO_KEY_FILE to a file holding the 16-byte sampling key\n");
+        return 0;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "semaforo_eval: cannot open the key file %s\n", path);
+        return 0;
+    }
+    n = fread(key, 1, 16, f);
+    extra = fgetc(f);
+    fclose(f);
+    if (n != 16 || extra != EOF) {
+        fprintf(stderr, "semaforo_eval: the key file %s must hold exactly 16 bytes\n", path);
+        return 0;
+    }
+    return 1;
+}
+
+/* Overwrites a secret; the volatile stores are not optimised away. */
+static void wipe(uint8_t *p, size_t n) {
+    volatile uint8_t *v = p;
+    while (n-- > 0) {
+        *v++ = 0;
+    }
 }
 
 static int fail(const char *what, semaforo_status s) {
@@ -113,10 +154,22 @@ int main(int argc, char **argv) {
         (s = semaforo_context_set_today_str(context, argv[3], strlen(argv[3]))) != SEMAFORO_OK) {
         return fail("today", s);
     }
-    /* A real host loads its secret 16-byte key here. */
+    /* The secret key: the context keeps its own copy (wiped when it is
+       freed), so the program's copy is wiped at once. */
     {
-        static const uint8_t key[16] = {0};
-        semaforo_context_set_sampling_key(context, key, sizeof key, "example-key", 11);
+        uint8_t key[16];
+        const char *key_id = getenv("SEMAFORO_KEY_ID");
+        if (key_id == NULL) {
+            key_id = "unlabelled";
+        }
+        if (!read_key(key)) {
+            return 2;
+        }
+        s = semaforo_context_set_sampling_key(context, key, sizeof key, key_id, strlen(key_id));
+        wipe(key, sizeof key);
+        if (s != SEMAFORO_OK) {
+            return fail("sampling key", s);
+        }
     }
     semaforo_evaluator_new(ruleset, &evaluator);
 

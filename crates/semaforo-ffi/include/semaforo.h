@@ -1,15 +1,23 @@
 /*
  * Semáforo: the C ABI of the embeddable customs risk engine.
  *
- * Conventions (see docs/c-abi.md):
+ * Conventions (docs/c-abi.md states each one fully):
  * - Handles are opaque; each `*_new`/`semaforo_compiler_compile`/
  *   `semaforo_ruleset_field` result is released by the matching `*_free`
- *   (which accepts NULL).
+ *   (which accepts NULL). A ruleset handle is reference-counted
+ *   (`semaforo_ruleset_retain`/`_release`; `_free` is `_release`).
  * - Fallible functions return a semaforo_status: SEMAFORO_OK (0) or a code
- *   from 7000 up; out-parameters are written only on SEMAFORO_OK.
- * - Strings in: pointer + length in bytes, UTF-8, not NUL-terminated.
- * - Strings out: pointer + length borrowed from the handle, valid until the
- *   next call that changes that handle (immutable handles: until freed).
+ *   from 7000 up. Out-parameters are written only on SEMAFORO_OK, except
+ *   `*out_diagnostics` of semaforo_compiler_compile, which is also written
+ *   on SEMAFORO_COMPILE_FAILED.
+ * - Last error: an evaluator or declaration keeps the message of the most
+ *   recent of its calls that failed; a successful call does not clear it.
+ * - Strings in: pointer + length in bytes, UTF-8 (else
+ *   SEMAFORO_INVALID_UTF8, JSON included), not NUL-terminated.
+ * - Strings out: pointer + length borrowed from the handle they were read
+ *   from, not NUL-terminated; valid until the next call that receives that
+ *   handle as a non-const pointer, or until that handle is freed (a
+ *   ruleset: until the reference it was read through is released).
  * - Thread safety: a ruleset handle is immutable and may be shared by any
  *   number of threads; compiler, declaration and evaluator handles belong
  *   to one thread at a time; a context may be shared while nobody changes it.
@@ -82,7 +90,7 @@ enum semaforo_status
    */
   SEMAFORO_NULL_PARAMETER = 7001,
   /**
-   * A string argument was not valid UTF-8.
+   * A string argument, or JSON text, was not valid UTF-8.
    */
   SEMAFORO_INVALID_UTF8 = 7002,
   /**
@@ -101,7 +109,7 @@ enum semaforo_status
   SEMAFORO_INDEX_OUT_OF_RANGE = 7005,
   /**
    * The evaluator holds no outcome (nothing evaluated yet, or the last
-   * evaluation failed).
+   * evaluation call failed).
    */
   SEMAFORO_NO_OUTCOME = 7006,
   /**
@@ -109,12 +117,16 @@ enum semaforo_status
    */
   SEMAFORO_COMPILE_FAILED = 7100,
   /**
-   * The JSON text is malformed.
+   * The JSON text is malformed: bad syntax, an invalid escape (a lone
+   * surrogate such as `\ud800` included), a raw control character in a
+   * string, or nesting deeper than 256.
    */
   SEMAFORO_JSON_SYNTAX = 7200,
   /**
-   * The JSON is well formed but does not match the schema (wrong type,
-   * bad date, duplicate member, required field missing, too large).
+   * The JSON is well formed but is not a declaration of the schema: not
+   * an object, a value of the wrong type, an invalid date, a number out of
+   * range (magnitude 10^30 or more) or too long, a duplicate member, a
+   * missing required field, or input larger than 64 MiB.
    */
   SEMAFORO_JSON_SCHEMA = 7201,
   /**
@@ -142,7 +154,8 @@ enum semaforo_status
    */
   SEMAFORO_INVALID_DATE = 7305,
   /**
-   * A required field was never set (from `semaforo_declaration_validate`).
+   * A required field was never set (`semaforo_evaluator_eval`,
+   * `semaforo_declaration_validate`).
    */
   SEMAFORO_MISSING_REQUIRED = 7306,
   /**
@@ -197,8 +210,8 @@ typedef struct semaforo_diagnostics semaforo_diagnostics;
  * does not allocate once warm. Belongs to one thread at a time (create one
  * per thread). Free with `semaforo_evaluator_free`.
  *
- * Strings read from an evaluator are borrowed from it and valid until the
- * next evaluation or `semaforo_evaluator_outcome_json` call on it.
+ * Strings read from an evaluator are borrowed from it (see "Strings out" in
+ * the conventions above).
  */
 typedef struct semaforo_evaluator semaforo_evaluator;
 
@@ -210,11 +223,14 @@ typedef struct semaforo_evaluator semaforo_evaluator;
 typedef struct semaforo_field semaforo_field;
 
 /**
- * A compiled ruleset. Immutable: any number of threads may use one handle
- * at the same time. Declarations, evaluators and field handles made from
- * it keep what they need alive, so it may be freed (with
- * `semaforo_ruleset_free`) before them; to reload rules, compile a new one
- * and switch to it.
+ * A compiled ruleset, reference-counted. Immutable: any number of
+ * threads may use one handle at the same time. `semaforo_compiler_compile`
+ * returns it with one reference; `semaforo_ruleset_retain` adds one and
+ * `semaforo_ruleset_release` (or `semaforo_ruleset_free`) drops one; the
+ * handle is freed with its last reference. Declarations, evaluators and
+ * field handles made from it keep the compiled rules alive on their own,
+ * so references may be dropped before them. See docs/c-abi.md, "Reloading
+ * rules", for sharing a ruleset that another thread replaces.
  */
 typedef struct semaforo_ruleset semaforo_ruleset;
 
@@ -252,7 +268,7 @@ typedef struct {
 
 /**
  * One diagnostic, as filled by `semaforo_diagnostics_get`. The strings are
- * borrowed from the diagnostics handle and valid until it is freed.
+ * borrowed from the diagnostics handle.
  */
 typedef struct {
   /**
@@ -287,7 +303,7 @@ typedef struct {
 
 /**
  * One fired rule, as filled by `semaforo_evaluator_fired`. The strings are
- * borrowed from the ruleset and valid while any handle of it lives.
+ * borrowed from the evaluator.
  */
 typedef struct {
   /**
@@ -555,16 +571,17 @@ semaforo_status semaforo_declaration_push(semaforo_declaration *declaration,
 semaforo_status semaforo_declaration_validate(semaforo_declaration *declaration);
 
 /**
- * The message of the last failed call on this declaration (empty if none),
- * borrowed until the next call on the handle.
+ * The message of the most recent failed call on this declaration (a
+ * setter, `_start_list`, `_push` or `_validate`), or empty if none has
+ * failed; a successful call does not clear it. A borrowed string.
  */
 semaforo_status semaforo_declaration_last_error(const semaforo_declaration *declaration,
                                                 const char **out_ptr,
                                                 size_t *out_len);
 
 /**
- * Reads back the declaration's key (empty when not set), borrowed until the
- * next call on the handle.
+ * Reads back the declaration's key (empty when not set). A borrowed
+ * string.
  */
 semaforo_status semaforo_declaration_key(const semaforo_declaration *declaration,
                                          const char **out_ptr,
@@ -597,7 +614,7 @@ semaforo_status semaforo_diagnostics_get(const semaforo_diagnostics *diagnostics
 /**
  * Every diagnostic rendered as text (`file:line:col: error[CODE]: message`,
  * the source line and a caret under the span, and a help line), one after
- * the other. Borrowed from the handle, valid until it is freed.
+ * the other. A borrowed string.
  */
 semaforo_status semaforo_diagnostics_rendered(const semaforo_diagnostics *diagnostics,
                                               const char **out_ptr,
@@ -616,10 +633,12 @@ void semaforo_evaluator_free(semaforo_evaluator *evaluator);
 
 /**
  * Binds one JSON object (SPEC §4) and evaluates it under `context`. On
- * success the outcome is readable with the `semaforo_evaluator_*` readers;
- * on failure (`SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the
- * evaluator holds no outcome and `semaforo_evaluator_last_error` says why
- * (`items[3].net_kg: expected number, found string`).
+ * success the outcome is readable with the `semaforo_evaluator_*` readers.
+ * On any failure (a NULL context or text, `SEMAFORO_INVALID_UTF8`,
+ * `SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the evaluator holds
+ * no outcome (its readers return `SEMAFORO_NO_OUTCOME`) and
+ * `semaforo_evaluator_last_error` says why (`items[3].net_kg: expected
+ * number, found string`).
  */
 semaforo_status semaforo_evaluator_eval_json(semaforo_evaluator *evaluator,
                                              const semaforo_context *context,
@@ -628,9 +647,11 @@ semaforo_status semaforo_evaluator_eval_json(semaforo_evaluator *evaluator,
 
 /**
  * Validates a declaration filled through field handles and evaluates it
- * under `context`. A required field that was never set gives
- * `SEMAFORO_MISSING_REQUIRED` and no outcome; `semaforo_evaluator_last_error`
- * names the field by path (`items[1].hs: required field is missing`).
+ * under `context`. On any failure (a NULL context or declaration, a
+ * declaration of another ruleset, ...) the evaluator holds no outcome and
+ * `semaforo_evaluator_last_error` says why: a required field that was
+ * never set gives `SEMAFORO_MISSING_REQUIRED`, named by path
+ * (`items[1].hs: required field is missing`).
  * Performs no heap allocation once the evaluator has seen a declaration of
  * similar size (unless validation fails).
  */
@@ -639,7 +660,9 @@ semaforo_status semaforo_evaluator_eval(semaforo_evaluator *evaluator,
                                         const semaforo_declaration *declaration);
 
 /**
- * The message of the last failed call on this evaluator (empty if none).
+ * The message of the most recent failed evaluation call on this evaluator
+ * (`_eval_json`, `_eval`, `_eval_batch`), or empty if none has failed; a
+ * successful call does not clear it. A borrowed string.
  */
 semaforo_status semaforo_evaluator_last_error(const semaforo_evaluator *evaluator,
                                               const char **out_ptr,
@@ -717,7 +740,7 @@ semaforo_status semaforo_evaluator_undetermined(const semaforo_evaluator *evalua
  * The whole outcome as one JSON object (no newline): `id`, `lane`,
  * `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
  * `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
- * Borrowed until the next call on the evaluator.
+ * A borrowed string.
  */
 semaforo_status semaforo_evaluator_outcome_json(semaforo_evaluator *evaluator,
                                                 const char **out_ptr,
@@ -725,19 +748,23 @@ semaforo_status semaforo_evaluator_outcome_json(semaforo_evaluator *evaluator,
 
 /**
  * Evaluates many JSON declarations in one call: `input` is JSON Lines (one
- * object per line; blank lines skipped) or one JSON array of objects (when
- * its first non-blank byte is `[`).
+ * object per line) or one JSON array of objects (when its first non-blank
+ * byte is `[`). The items are the non-blank lines (blank: empty or white
+ * space only, skipped and not counted) or the array's elements.
  *
- * For declaration `i` (0-based, in input order) the evaluator's batch
+ * For item `i` (0-based, in input order) the evaluator's batch
  * output gets line `i`: the outcome object (as from
  * `semaforo_evaluator_outcome_json`) or `{"index":i,"status":CODE,"error":
  * "message"}`, each followed by `\n`; read it with
  * `semaforo_evaluator_batch_output` and each item's status with
  * `semaforo_evaluator_batch_status`. A malformed array ends the batch at
  * the malformed element (which gets an error line). Returns `SEMAFORO_OK`
- * whenever the batch ran, even if items failed: `*out_count` is the number
- * of items and `*out_failed` how many of them failed. The evaluator holds
- * no single outcome afterwards.
+ * whenever the batch ran, even if items failed (their messages are in the
+ * output, not in `semaforo_evaluator_last_error`): `*out_count` is the
+ * number of items and `*out_failed` how many of them failed. If the call
+ * itself fails (a NULL context, input or out-parameter), the batch output
+ * is empty and the last error says why. Either way the evaluator holds no
+ * single outcome afterwards.
  */
 semaforo_status semaforo_evaluator_eval_batch(semaforo_evaluator *evaluator,
                                               const semaforo_context *context,
@@ -748,34 +775,53 @@ semaforo_status semaforo_evaluator_eval_batch(semaforo_evaluator *evaluator,
 
 /**
  * The JSON Lines written by the last `semaforo_evaluator_eval_batch`,
- * borrowed until the next call on the evaluator.
+ * a borrowed string.
  */
 semaforo_status semaforo_evaluator_batch_output(const semaforo_evaluator *evaluator,
                                                 const char **out_ptr,
                                                 size_t *out_len);
 
 /**
- * The status of batch item `index` of the last batch (`SEMAFORO_OK` or the
- * error code of its line).
+ * Writes the `semaforo_status` of batch item `index` of the last batch
+ * (`SEMAFORO_OK`, or the code in its error line).
  */
 semaforo_status semaforo_evaluator_batch_status(const semaforo_evaluator *evaluator,
                                                 size_t index,
-                                                uint32_t *out_status);
+                                                semaforo_status *out_status);
 
 /**
- * Frees a ruleset handle; NULL is ignored. Handles made from it stay valid.
+ * Adds a reference to a ruleset handle, to be dropped with
+ * `semaforo_ruleset_release`. Thread-safe. The handle must stay live during
+ * the call: a reference held by any thread suffices, such as the one a
+ * mutex-guarded "current ruleset" pointer owns, read under that mutex
+ * (docs/c-abi.md, "Reloading rules"). Returns `SEMAFORO_NULL_PARAMETER`
+ * for NULL.
+ */
+semaforo_status semaforo_ruleset_retain(const semaforo_ruleset *ruleset);
+
+/**
+ * Drops one reference to a ruleset handle; the last one frees it. NULL is
+ * ignored. Declarations, evaluators and field handles made from it stay
+ * valid. After this call the caller must not use its reference again.
+ */
+void semaforo_ruleset_release(const semaforo_ruleset *ruleset);
+
+/**
+ * The same as `semaforo_ruleset_release`: drops one reference (the one
+ * `semaforo_compiler_compile` returned, if it was never retained) and frees
+ * the handle with the last. NULL is ignored.
  */
 void semaforo_ruleset_free(semaforo_ruleset *ruleset);
 
 /**
- * The ruleset's name (`ruleset NAME`), borrowed until the handle is freed.
+ * The ruleset's name (`ruleset NAME`). A borrowed string.
  */
 semaforo_status semaforo_ruleset_name(const semaforo_ruleset *ruleset,
                                       const char **out_ptr,
                                       size_t *out_len);
 
 /**
- * The ruleset's version string, borrowed until the handle is freed.
+ * The ruleset's version string. A borrowed string.
  */
 semaforo_status semaforo_ruleset_version(const semaforo_ruleset *ruleset,
                                          const char **out_ptr,
@@ -783,7 +829,7 @@ semaforo_status semaforo_ruleset_version(const semaforo_ruleset *ruleset,
 
 /**
  * The ruleset's fingerprint (SHA-256 over sources and external data) as 64
- * lowercase hex digits, borrowed until the handle is freed.
+ * lowercase hex digits. A borrowed string.
  */
 semaforo_status semaforo_ruleset_fingerprint(const semaforo_ruleset *ruleset,
                                              const char **out_ptr,
@@ -795,8 +841,8 @@ semaforo_status semaforo_ruleset_fingerprint(const semaforo_ruleset *ruleset,
 semaforo_status semaforo_ruleset_lane_count(const semaforo_ruleset *ruleset, size_t *out_count);
 
 /**
- * The name of lane `index` (0 = the default, least severe), borrowed until
- * the handle is freed.
+ * The name of lane `index` (0 = the default, least severe). A borrowed
+ * string.
  */
 semaforo_status semaforo_ruleset_lane_name(const semaforo_ruleset *ruleset,
                                            size_t index,

@@ -1,9 +1,9 @@
 //! The compiler handle: sources and external data in, a ruleset out.
 
-use crate::diagnostics::semaforo_diagnostics;
-use crate::ruleset::semaforo_ruleset;
-use crate::status::{Status, guard, semaforo_status};
-use crate::util::{array, free_handle, handle, handle_mut, into_handle, out, semaforo_str, text};
+use super::diagnostics::semaforo_diagnostics;
+use super::ruleset::semaforo_ruleset;
+use super::status::{Status, guard, semaforo_status};
+use super::util::{array, free_handle, handle, handle_mut, into_handle, out, semaforo_str, text};
 use semaforo_core::Compiler;
 use std::ffi::c_char;
 
@@ -52,7 +52,8 @@ unsafe fn strings(items: *const semaforo_str, count: usize) -> Result<Vec<String
         .iter()
         // SAFETY: each entry is valid for its length by contract.
         .map(|s| unsafe { text(s.ptr, s.len) }.map(str::to_string))
-        .collect()
+        .collect::<Result<_, _>>()
+        .map_err(Status::from)
 }
 
 /// Adds a rule source. `name` is shown in diagnostics (e.g. a relative
@@ -211,7 +212,7 @@ pub unsafe extern "C" fn semaforo_compiler_compile(
                     unsafe { out_diagnostics.write(into_handle(d)) };
                 }
                 // SAFETY: `o` is non-NULL and writable by contract.
-                unsafe { o.write(into_handle(semaforo_ruleset::new(rs))) };
+                unsafe { o.write(semaforo_ruleset::into_handle(rs)) };
                 Ok(())
             }
             Err(e) => {

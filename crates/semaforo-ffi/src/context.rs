@@ -1,8 +1,8 @@
 //! The evaluation context handle: today's date, the sampling key and its
 //! label.
 
-use crate::status::{Status, guard, semaforo_status};
-use crate::util::{array, free_handle, handle_mut, into_handle, out, text};
+use super::status::{Status, guard, semaforo_status};
+use super::util::{array, free_handle, handle_mut, into_handle, out, text, wipe_key};
 use semaforo_core::{Context, Date, SamplingKey};
 use std::ffi::c_char;
 
@@ -13,6 +13,13 @@ use std::ffi::c_char;
 /// `semaforo_context_free`.
 pub struct semaforo_context {
     pub(crate) inner: Context,
+}
+
+impl Drop for semaforo_context {
+    /// Wipes the secret key before the memory goes back to the allocator.
+    fn drop(&mut self) {
+        wipe_key(&mut self.inner.sampling_key);
+    }
 }
 
 /// Creates a context for the date `year`-`month`-`day`, with an all-zero
@@ -100,6 +107,7 @@ pub unsafe extern "C" fn semaforo_context_set_sampling_key(
         let key: [u8; 16] = key
             .try_into()
             .map_err(|_| Status::SEMAFORO_INVALID_ARGUMENT)?;
+        // Overwrites the previous key in place (no copy is left behind).
         c.inner.sampling_key = SamplingKey(key);
         c.inner.sampling_key_id.clear();
         c.inner.sampling_key_id.push_str(key_id);

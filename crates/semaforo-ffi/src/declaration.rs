@@ -1,9 +1,9 @@
 //! The declaration handle: a reusable buffer filled field by field, without
 //! JSON and without allocating per declaration once warm.
 
-use crate::ruleset::{plan_id, semaforo_field, semaforo_ruleset};
-use crate::status::{Status, guard, input_status, semaforo_status};
-use crate::util::{free_handle, handle, handle_mut, into_handle, out, text, write_str};
+use super::ruleset::{plan_id, semaforo_field, semaforo_ruleset};
+use super::status::{Status, guard, input_status, semaforo_status};
+use super::util::{free_handle, handle, handle_mut, into_handle, out, text, write_str};
 use semaforo_core::{Date, Decimal, Declaration, Element, FieldHandle, InputError};
 use semaforo_plan::RecordId;
 use std::ffi::c_char;
@@ -49,6 +49,57 @@ pub struct semaforo_declaration {
 }
 
 impl semaforo_declaration {
+    /// Reads the field handle argument of a setter, recording a NULL one.
+    ///
+    /// # Safety
+    /// `field` must be NULL or a live field handle.
+    unsafe fn field<'f>(
+        &mut self,
+        field: *const semaforo_field,
+    ) -> Result<&'f semaforo_field, Status> {
+        // SAFETY: NULL or a live handle, by the caller's contract.
+        match unsafe { field.as_ref() } {
+            Some(f) => Ok(f),
+            None => {
+                self.fail_with("field: NULL handle");
+                Err(Status::SEMAFORO_NULL_PARAMETER)
+            }
+        }
+    }
+
+    /// Reads the text value of a setter for `field`, recording a refused
+    /// one with the field's path and, for invalid UTF-8, the byte offset
+    /// (`` `items.description` value: invalid UTF-8 at byte offset 2 ``).
+    ///
+    /// # Safety
+    /// As for [`text`].
+    unsafe fn value<'v>(
+        &mut self,
+        field: &semaforo_field,
+        ptr: *const c_char,
+        len: usize,
+    ) -> Result<&'v str, Status> {
+        // SAFETY: forwarded contract.
+        unsafe { text(ptr, len) }.map_err(|e| {
+            let what = format!("`{}` value", field.path);
+            e.describe(&mut self.last_error, &what);
+            e.status()
+        })
+    }
+
+    /// Records a value the setter could not read for `field`.
+    fn bad_value(
+        &mut self,
+        field: &semaforo_field,
+        status: Status,
+        what: &str,
+        value: &str,
+    ) -> Status {
+        self.last_error.clear();
+        let _ = write!(self.last_error, "`{}`: {what}, found `{value}`", field.path);
+        status
+    }
+
     /// Runs a setter with a field handle of the same ruleset, recording the
     /// error message on failure.
     fn with_field<T>(
@@ -131,13 +182,11 @@ pub unsafe extern "C" fn semaforo_declaration_set_text(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f, v) = unsafe {
-            (
-                handle_mut(declaration)?,
-                handle(field)?,
-                text(value, value_len)?,
-            )
-        };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
+        // SAFETY: as above.
+        let v = unsafe { d.value(f, value, value_len) }?;
         d.with_field(f, |decl, h| decl.set_text(at.to_core(), h, v))
     })
 }
@@ -156,16 +205,18 @@ pub unsafe extern "C" fn semaforo_declaration_set_number(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f, v) = unsafe {
-            (
-                handle_mut(declaration)?,
-                handle(field)?,
-                text(value, value_len)?,
-            )
-        };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
+        // SAFETY: as above.
+        let v = unsafe { d.value(f, value, value_len) }?;
         let Ok(n) = Decimal::parse(v) else {
-            d.fail_with("not a valid number");
-            return Err(Status::SEMAFORO_INVALID_NUMBER);
+            return Err(d.bad_value(
+                f,
+                Status::SEMAFORO_INVALID_NUMBER,
+                "expected a number such as `12.5`",
+                v,
+            ));
         };
         d.with_field(f, |decl, h| decl.set_number(at.to_core(), h, n.value))
     })
@@ -184,10 +235,16 @@ pub unsafe extern "C" fn semaforo_declaration_set_number_units(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f) = unsafe { (handle_mut(declaration)?, handle(field)?) };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
         let Some(n) = Decimal::from_units(units, scale) else {
-            d.fail_with("scale must be 0 to 6");
-            return Err(Status::SEMAFORO_INVALID_ARGUMENT);
+            return Err(d.bad_value(
+                f,
+                Status::SEMAFORO_INVALID_ARGUMENT,
+                "expected a scale from 0 to 6",
+                &scale.to_string(),
+            ));
         };
         d.with_field(f, |decl, h| decl.set_number(at.to_core(), h, n))
     })
@@ -203,7 +260,9 @@ pub unsafe extern "C" fn semaforo_declaration_set_bool(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f) = unsafe { (handle_mut(declaration)?, handle(field)?) };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
         d.with_field(f, |decl, h| decl.set_bool(at.to_core(), h, value))
     })
 }
@@ -220,10 +279,16 @@ pub unsafe extern "C" fn semaforo_declaration_set_date(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f) = unsafe { (handle_mut(declaration)?, handle(field)?) };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
         let Some(date) = Date::from_ymd(year, month, day) else {
-            d.fail_with("not a valid date");
-            return Err(Status::SEMAFORO_INVALID_DATE);
+            return Err(d.bad_value(
+                f,
+                Status::SEMAFORO_INVALID_DATE,
+                "expected a valid date",
+                &format!("{year}-{month:02}-{day:02}"),
+            ));
         };
         d.with_field(f, |decl, h| decl.set_date(at.to_core(), h, date))
     })
@@ -240,16 +305,18 @@ pub unsafe extern "C" fn semaforo_declaration_set_date_str(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f, v) = unsafe {
-            (
-                handle_mut(declaration)?,
-                handle(field)?,
-                text(value, value_len)?,
-            )
-        };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
+        // SAFETY: as above.
+        let v = unsafe { d.value(f, value, value_len) }?;
         let Some(date) = Date::parse(v) else {
-            d.fail_with("not a valid `YYYY-MM-DD` date");
-            return Err(Status::SEMAFORO_INVALID_DATE);
+            return Err(d.bad_value(
+                f,
+                Status::SEMAFORO_INVALID_DATE,
+                "expected a date `YYYY-MM-DD`",
+                v,
+            ));
         };
         d.with_field(f, |decl, h| decl.set_date(at.to_core(), h, date))
     })
@@ -264,7 +331,9 @@ pub unsafe extern "C" fn semaforo_declaration_set_missing(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f) = unsafe { (handle_mut(declaration)?, handle(field)?) };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(field) }?;
         d.with_field(f, |decl, h| decl.set_missing(at.to_core(), h))
     })
 }
@@ -279,7 +348,9 @@ pub unsafe extern "C" fn semaforo_declaration_start_list(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f) = unsafe { (handle_mut(declaration)?, handle(list)?) };
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(list) }?;
         d.with_field(f, |decl, h| decl.start_list(at.to_core(), h))
     })
 }
@@ -295,8 +366,13 @@ pub unsafe extern "C" fn semaforo_declaration_push(
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
-        let (d, f) = unsafe { (handle_mut(declaration)?, handle(list)?) };
-        let o = out(out_element)?;
+        let d = unsafe { handle_mut(declaration) }?;
+        // SAFETY: as above.
+        let f = unsafe { d.field(list) }?;
+        let Ok(o) = out(out_element) else {
+            d.fail_with("out_element: NULL pointer");
+            return Err(Status::SEMAFORO_NULL_PARAMETER);
+        };
         let e = d.with_field(f, |decl, h| decl.push(at.to_core(), h))?;
         let e = semaforo_element {
             record: e.record.0,
@@ -331,8 +407,9 @@ pub unsafe extern "C" fn semaforo_declaration_validate(
     })
 }
 
-/// The message of the last failed call on this declaration (empty if none),
-/// borrowed until the next call on the handle.
+/// The message of the most recent failed call on this declaration (a
+/// setter, `_start_list`, `_push` or `_validate`), or empty if none has
+/// failed; a successful call does not clear it. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_declaration_last_error(
     declaration: *const semaforo_declaration,
@@ -345,8 +422,8 @@ pub unsafe extern "C" fn semaforo_declaration_last_error(
     })
 }
 
-/// Reads back the declaration's key (empty when not set), borrowed until the
-/// next call on the handle.
+/// Reads back the declaration's key (empty when not set). A borrowed
+/// string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_declaration_key(
     declaration: *const semaforo_declaration,

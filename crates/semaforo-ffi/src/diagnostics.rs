@@ -1,8 +1,9 @@
 //! The diagnostics handle: every error and warning of a compilation, with
 //! locations resolved and a rendered text.
 
-use crate::status::{Status, guard, semaforo_status};
-use crate::util::{free_handle, handle, semaforo_str, write, write_str};
+use super::lines::LineIndex;
+use super::status::{Status, guard, semaforo_status};
+use super::util::{free_handle, handle, semaforo_str, write, write_str};
 use semaforo_core::{Diagnostic, Severity, Sources};
 use std::ffi::c_char;
 use std::fmt::Write as _;
@@ -13,7 +14,7 @@ pub const SEMAFORO_SEVERITY_ERROR: u32 = 1;
 pub const SEMAFORO_SEVERITY_WARNING: u32 = 2;
 
 /// One diagnostic, as filled by `semaforo_diagnostics_get`. The strings are
-/// borrowed from the diagnostics handle and valid until it is freed.
+/// borrowed from the diagnostics handle.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct semaforo_diagnostic {
@@ -53,12 +54,28 @@ pub struct semaforo_diagnostics {
 }
 
 impl semaforo_diagnostics {
-    /// Resolves the locations of `diagnostics` in `sources` and renders them.
+    /// Resolves the locations of `diagnostics` in `sources` and renders them,
+    /// indexing the lines of each source once (see `lines`).
     pub(crate) fn new(diagnostics: &[Diagnostic], sources: &Sources) -> semaforo_diagnostics {
         let mut entries = Vec::with_capacity(diagnostics.len());
         let mut rendered = String::new();
+        let mut indexes: Vec<Option<LineIndex<'_>>> = Vec::new();
         for d in diagnostics {
-            let (file, line, column) = sources.locate(d.span);
+            let file = d.span.file.0 as usize;
+            let source = sources.get(d.span.file);
+            if indexes.len() <= file {
+                indexes.resize_with(file + 1, || None);
+            }
+            let index = match (indexes.get_mut(file), source) {
+                (Some(slot), Some(s)) => {
+                    Some(&*slot.get_or_insert_with(|| LineIndex::new(&s.text)))
+                }
+                _ => None,
+            };
+            let name = source.map_or("<unknown>", |s| s.name.as_str());
+            let (line, column) = index.map_or((0, 0), |ix| ix.locate(d.span.start));
+            let end = index.map_or((0, 0), |ix| ix.locate(d.span.end));
+            render(&mut rendered, d, name, (line, column), end, index);
             entries.push(Entry {
                 code: d.code,
                 severity: match d.severity {
@@ -67,11 +84,10 @@ impl semaforo_diagnostics {
                 },
                 message: d.message.clone(),
                 help: d.help.clone().unwrap_or_default(),
-                file: file.to_string(),
+                file: name.to_string(),
                 line,
                 column,
             });
-            render(&mut rendered, d, sources);
         }
         semaforo_diagnostics {
             errors: diagnostics.iter().filter(|d| d.is_error()).count(),
@@ -89,21 +105,24 @@ impl semaforo_diagnostics {
 ///     |      ^^^^^
 ///     = help: did you mean `origin`?
 /// ```
-fn render(out: &mut String, d: &Diagnostic, sources: &Sources) {
-    let (file, line, col) = sources.locate(d.span);
+fn render(
+    out: &mut String,
+    d: &Diagnostic,
+    file: &str,
+    (line, col): (u32, u32),
+    (end_line, end_col): (u32, u32),
+    index: Option<&LineIndex<'_>>,
+) {
     let _ = writeln!(
         out,
         "{file}:{line}:{col}: {}[{}]: {}",
         d.severity, d.code, d.message
     );
-    let source_line = sources
-        .get(d.span.file)
-        .and_then(|s| s.text.lines().nth(line.saturating_sub(1) as usize));
+    let source_line = index.and_then(|ix| ix.line(line));
     let number = line.to_string();
     let pad = " ".repeat(number.len());
     if let Some(text) = source_line.filter(|_| line > 0) {
         let _ = writeln!(out, "  {number} | {text}");
-        let (end_line, end_col) = sources.locate_end(d.span);
         let width = if end_line == line && end_col > col {
             (end_col - col) as usize
         } else {
@@ -189,7 +208,7 @@ pub unsafe extern "C" fn semaforo_diagnostics_get(
 
 /// Every diagnostic rendered as text (`file:line:col: error[CODE]: message`,
 /// the source line and a caret under the span, and a help line), one after
-/// the other. Borrowed from the handle, valid until it is freed.
+/// the other. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_diagnostics_rendered(
     diagnostics: *const semaforo_diagnostics,

@@ -1,12 +1,13 @@
 //! The evaluator handle: per-thread scratch space, the last outcome and its
 //! readers, and the batch call.
 
-use crate::context::semaforo_context;
-use crate::declaration::semaforo_declaration;
-use crate::ruleset::{plan_id, semaforo_ruleset};
-use crate::status::{Status, guard, input_status, semaforo_status};
-use crate::util::{
-    bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, write, write_str,
+use super::context::semaforo_context;
+use super::declaration::semaforo_declaration;
+use super::ruleset::{plan_id, semaforo_ruleset};
+use super::status::{Status, guard, input_status, semaforo_status};
+use super::util::{
+    ArgError, bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, wipe_key,
+    write, write_str,
 };
 use semaforo_core::{
     Context, Declaration, InputError, JsonBinder, Outcome, OutcomeView, Ruleset, Scratch,
@@ -16,7 +17,7 @@ use std::ffi::c_char;
 use std::fmt::Write as _;
 
 /// One fired rule, as filled by `semaforo_evaluator_fired`. The strings are
-/// borrowed from the ruleset and valid while any handle of it lives.
+/// borrowed from the evaluator.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct semaforo_fired_rule {
@@ -37,8 +38,8 @@ pub struct semaforo_fired_rule {
 /// does not allocate once warm. Belongs to one thread at a time (create one
 /// per thread). Free with `semaforo_evaluator_free`.
 ///
-/// Strings read from an evaluator are borrowed from it and valid until the
-/// next evaluation or `semaforo_evaluator_outcome_json` call on it.
+/// Strings read from an evaluator are borrowed from it (see "Strings out" in
+/// the conventions above).
 pub struct semaforo_evaluator {
     ruleset: Ruleset,
     plan: usize,
@@ -51,21 +52,71 @@ pub struct semaforo_evaluator {
     scratch: Scratch,
     outcome: Outcome,
     binder: JsonBinder,
-    /// A copy of the context of the last evaluation.
+    /// A copy of the context of the last evaluation (the outcome's readers
+    /// need its date and key label). It holds the secret sampling key too,
+    /// wiped when the evaluator is freed.
     ctx: Context,
+    /// INVARIANT (outcome): true only when the last evaluation call on this
+    /// handle succeeded. Every evaluation call sets it false first, before
+    /// any check that can fail, so no failure leaves an earlier outcome
+    /// readable.
     has_outcome: bool,
     json: String,
+    /// The message of the last failed evaluation call (see `reject`).
     last_error: String,
+    /// A batch item's error message, kept apart from `last_error`: a batch
+    /// that runs succeeds, and a successful call leaves `last_error` alone.
+    item_error: String,
     batch_out: String,
-    batch_status: Vec<u32>,
+    batch_status: Vec<semaforo_status>,
+}
+
+impl Drop for semaforo_evaluator {
+    /// Wipes the copy of the secret sampling key (see `ctx`).
+    fn drop(&mut self) {
+        wipe_key(&mut self.ctx.sampling_key);
+    }
 }
 
 impl semaforo_evaluator {
+    /// Records a failed evaluation: no outcome, and `last_error` says why.
     fn fail(&mut self, e: &InputError) -> semaforo_status {
         self.has_outcome = false;
         self.last_error.clear();
         let _ = write!(self.last_error, "{e}");
         input_status(e)
+    }
+
+    /// Records a failed evaluation call with a status and a message.
+    fn reject(&mut self, status: Status, message: &str) -> semaforo_status {
+        self.has_outcome = false;
+        self.last_error.clear();
+        self.last_error.push_str(message);
+        status
+    }
+
+    /// Records a refused pointer/length argument named `what`.
+    fn reject_arg(&mut self, e: ArgError, what: &str) -> semaforo_status {
+        self.has_outcome = false;
+        e.describe(&mut self.last_error, what);
+        e.status()
+    }
+
+    /// Starts an evaluation call: drops the outcome of the previous one
+    /// (INVARIANT (outcome)) and reads the context, recording a NULL one.
+    ///
+    /// # Safety
+    /// `context` must be NULL or a live context handle.
+    unsafe fn begin(&mut self, context: *const semaforo_context) -> Result<(), semaforo_status> {
+        self.has_outcome = false;
+        // SAFETY: NULL or a live handle, by the caller's contract.
+        match unsafe { context.as_ref() } {
+            Some(c) => {
+                self.set_context(&c.inner);
+                Ok(())
+            }
+            None => Err(self.reject(Status::SEMAFORO_NULL_PARAMETER, "context: NULL handle")),
+        }
     }
 
     fn set_context(&mut self, c: &Context) {
@@ -144,6 +195,7 @@ pub unsafe extern "C" fn semaforo_evaluator_new(
             has_outcome: false,
             json: String::new(),
             last_error: String::new(),
+            item_error: String::new(),
             batch_out: String::new(),
             batch_status: Vec::new(),
             ruleset: rs,
@@ -165,10 +217,12 @@ pub unsafe extern "C" fn semaforo_evaluator_free(evaluator: *mut semaforo_evalua
 }
 
 /// Binds one JSON object (SPEC §4) and evaluates it under `context`. On
-/// success the outcome is readable with the `semaforo_evaluator_*` readers;
-/// on failure (`SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the
-/// evaluator holds no outcome and `semaforo_evaluator_last_error` says why
-/// (`items[3].net_kg: expected number, found string`).
+/// success the outcome is readable with the `semaforo_evaluator_*` readers.
+/// On any failure (a NULL context or text, `SEMAFORO_INVALID_UTF8`,
+/// `SEMAFORO_JSON_SYNTAX`, `SEMAFORO_JSON_SCHEMA`, ...) the evaluator holds
+/// no outcome (its readers return `SEMAFORO_NO_OUTCOME`) and
+/// `semaforo_evaluator_last_error` says why (`items[3].net_kg: expected
+/// number, found string`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_eval_json(
     evaluator: *mut semaforo_evaluator,
@@ -177,23 +231,22 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_json(
     json_len: usize,
 ) -> semaforo_status {
     guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let (e, c, json) = unsafe {
-            (
-                handle_mut(evaluator)?,
-                handle(context)?,
-                bytes(json, json_len)?,
-            )
-        };
-        e.set_context(&c.inner);
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
+        // SAFETY: NULL or a live handle, by contract.
+        unsafe { e.begin(context) }?;
+        // SAFETY: NULL or `json_len` readable bytes, by contract.
+        let json = unsafe { bytes(json, json_len) }.map_err(|a| e.reject_arg(a, "json"))?;
         e.eval_json(json).map_err(|err| e.fail(&err))
     })
 }
 
 /// Validates a declaration filled through field handles and evaluates it
-/// under `context`. A required field that was never set gives
-/// `SEMAFORO_MISSING_REQUIRED` and no outcome; `semaforo_evaluator_last_error`
-/// names the field by path (`items[1].hs: required field is missing`).
+/// under `context`. On any failure (a NULL context or declaration, a
+/// declaration of another ruleset, ...) the evaluator holds no outcome and
+/// `semaforo_evaluator_last_error` says why: a required field that was
+/// never set gives `SEMAFORO_MISSING_REQUIRED`, named by path
+/// (`items[1].hs: required field is missing`).
 /// Performs no heap allocation once the evaluator has seen a declaration of
 /// similar size (unless validation fails).
 #[unsafe(no_mangle)]
@@ -203,27 +256,27 @@ pub unsafe extern "C" fn semaforo_evaluator_eval(
     declaration: *const semaforo_declaration,
 ) -> semaforo_status {
     guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let (e, c, d) = unsafe {
-            (
-                handle_mut(evaluator)?,
-                handle(context)?,
-                handle(declaration)?,
-            )
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
+        // SAFETY: NULL or a live handle, by contract.
+        unsafe { e.begin(context) }?;
+        // SAFETY: NULL or a live handle, by contract.
+        let Some(d) = (unsafe { declaration.as_ref() }) else {
+            return Err(e.reject(Status::SEMAFORO_NULL_PARAMETER, "declaration: NULL handle"));
         };
-        e.has_outcome = false;
         if d.plan != e.plan {
-            e.last_error.clear();
-            e.last_error
-                .push_str("declaration buffer belongs to another ruleset");
-            return Err(Status::SEMAFORO_WRONG_RULESET);
+            return Err(e.reject(
+                Status::SEMAFORO_WRONG_RULESET,
+                "declaration buffer belongs to another ruleset",
+            ));
         }
-        e.set_context(&c.inner);
         e.eval_direct(&d.inner).map_err(|err| e.fail(&err))
     })
 }
 
-/// The message of the last failed call on this evaluator (empty if none).
+/// The message of the most recent failed evaluation call on this evaluator
+/// (`_eval_json`, `_eval`, `_eval_batch`), or empty if none has failed; a
+/// successful call does not clear it. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_last_error(
     evaluator: *const semaforo_evaluator,
@@ -406,7 +459,7 @@ pub unsafe extern "C" fn semaforo_evaluator_undetermined(
 /// The whole outcome as one JSON object (no newline): `id`, `lane`,
 /// `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
 /// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
-/// Borrowed until the next call on the evaluator.
+/// A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_outcome_json(
     evaluator: *mut semaforo_evaluator,
@@ -459,37 +512,43 @@ impl semaforo_evaluator {
                 }
                 buf.push('\n');
                 self.batch_out = buf;
-                self.batch_status.push(Status::SEMAFORO_OK as u32);
+                self.batch_status.push(Status::SEMAFORO_OK);
             }
             Err(err) => {
-                let status = self.fail(&err);
+                let status = input_status(&err);
+                self.item_error.clear();
+                let _ = write!(self.item_error, "{err}");
                 let _ = write!(
                     self.batch_out,
                     "{{\"index\":{index},\"status\":{},\"error\":",
                     status as u32
                 );
-                json_str(&mut self.batch_out, &self.last_error);
+                json_str(&mut self.batch_out, &self.item_error);
                 self.batch_out.push_str("}\n");
-                self.batch_status.push(status as u32);
+                self.batch_status.push(status);
             }
         }
     }
 }
 
 /// Evaluates many JSON declarations in one call: `input` is JSON Lines (one
-/// object per line; blank lines skipped) or one JSON array of objects (when
-/// its first non-blank byte is `[`).
+/// object per line) or one JSON array of objects (when its first non-blank
+/// byte is `[`). The items are the non-blank lines (blank: empty or white
+/// space only, skipped and not counted) or the array's elements.
 ///
-/// For declaration `i` (0-based, in input order) the evaluator's batch
+/// For item `i` (0-based, in input order) the evaluator's batch
 /// output gets line `i`: the outcome object (as from
 /// `semaforo_evaluator_outcome_json`) or `{"index":i,"status":CODE,"error":
 /// "message"}`, each followed by `\n`; read it with
 /// `semaforo_evaluator_batch_output` and each item's status with
 /// `semaforo_evaluator_batch_status`. A malformed array ends the batch at
 /// the malformed element (which gets an error line). Returns `SEMAFORO_OK`
-/// whenever the batch ran, even if items failed: `*out_count` is the number
-/// of items and `*out_failed` how many of them failed. The evaluator holds
-/// no single outcome afterwards.
+/// whenever the batch ran, even if items failed (their messages are in the
+/// output, not in `semaforo_evaluator_last_error`): `*out_count` is the
+/// number of items and `*out_failed` how many of them failed. If the call
+/// itself fails (a NULL context, input or out-parameter), the batch output
+/// is empty and the last error says why. Either way the evaluator holds no
+/// single outcome afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
     evaluator: *mut semaforo_evaluator,
@@ -500,19 +559,20 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
     out_failed: *mut usize,
 ) -> semaforo_status {
     guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let (e, c, input) = unsafe {
-            (
-                handle_mut(evaluator)?,
-                handle(context)?,
-                bytes(input, input_len)?,
-            )
-        };
-        let count_out = out(out_count)?;
-        let failed_out = out(out_failed)?;
-        e.set_context(&c.inner);
+        // SAFETY: NULL or a live handle, by contract.
+        let e = unsafe { handle_mut(evaluator) }?;
         e.batch_out.clear();
         e.batch_status.clear();
+        // SAFETY: NULL or a live handle, by contract.
+        unsafe { e.begin(context) }?;
+        // SAFETY: NULL or `input_len` readable bytes, by contract.
+        let input = unsafe { bytes(input, input_len) }.map_err(|a| e.reject_arg(a, "input"))?;
+        let (Ok(count_out), Ok(failed_out)) = (out(out_count), out(out_failed)) else {
+            return Err(e.reject(
+                Status::SEMAFORO_NULL_PARAMETER,
+                "out_count or out_failed: NULL pointer",
+            ));
+        };
         let is_array = input
             .iter()
             .find(|b| !b.is_ascii_whitespace())
@@ -539,7 +599,7 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
         let failed = e
             .batch_status
             .iter()
-            .filter(|&&s| s != Status::SEMAFORO_OK as u32)
+            .filter(|&&s| s != Status::SEMAFORO_OK)
             .count();
         // SAFETY: both are non-NULL and writable by contract.
         unsafe {
@@ -551,7 +611,7 @@ pub unsafe extern "C" fn semaforo_evaluator_eval_batch(
 }
 
 /// The JSON Lines written by the last `semaforo_evaluator_eval_batch`,
-/// borrowed until the next call on the evaluator.
+/// a borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_batch_output(
     evaluator: *const semaforo_evaluator,
@@ -564,13 +624,13 @@ pub unsafe extern "C" fn semaforo_evaluator_batch_output(
     })
 }
 
-/// The status of batch item `index` of the last batch (`SEMAFORO_OK` or the
-/// error code of its line).
+/// Writes the `semaforo_status` of batch item `index` of the last batch
+/// (`SEMAFORO_OK`, or the code in its error line).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_batch_status(
     evaluator: *const semaforo_evaluator,
     index: usize,
-    out_status: *mut u32,
+    out_status: *mut semaforo_status,
 ) -> semaforo_status {
     guard(|| {
         // SAFETY: NULL or a live handle, by contract.

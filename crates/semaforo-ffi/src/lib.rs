@@ -16,14 +16,25 @@
 //!   accepts NULL.
 //! - Every fallible function returns a [`semaforo_status`]: `SEMAFORO_OK`
 //!   (0) or an error code from 7000 up, and writes its out-parameters only
-//!   when it returns `SEMAFORO_OK`.
+//!   when it returns `SEMAFORO_OK`, except `*out_diagnostics` of
+//!   `semaforo_compiler_compile`, which is also written on
+//!   `SEMAFORO_COMPILE_FAILED`.
+//! - An evaluator and a declaration keep the message of the most recent of
+//!   their calls that failed (`*_last_error`); a successful call does not
+//!   clear it. Evaluation calls, setters, `_start_list`, `_push` and
+//!   `_validate` record one on every failure; no other call changes it.
 //! - Strings in are a pointer and a length in bytes, UTF-8, not
-//!   NUL-terminated. A NULL pointer is accepted only with length 0.
-//! - Strings out are a pointer and a length borrowed from the handle that
-//!   produced them: valid until the next call that mutates that handle (for
-//!   immutable handles, until it is freed). They are not NUL-terminated,
-//!   except the static strings of `semaforo_version` and
-//!   `semaforo_status_message`.
+//!   NUL-terminated. A NULL pointer is accepted only with length 0. Text
+//!   that is not UTF-8, JSON included, gives `SEMAFORO_INVALID_UTF8`.
+//! - Strings out are a pointer and a length borrowed from the handle they
+//!   were read from, not NUL-terminated: valid until the next call that
+//!   receives that handle as a non-`const` pointer, or until that handle is
+//!   freed (a ruleset: until the reference it was read through is
+//!   released). The static strings of `semaforo_version` and
+//!   `semaforo_status_message` are the only NUL-terminated ones.
+//! - A ruleset handle is reference-counted (`semaforo_ruleset_retain`,
+//!   `semaforo_ruleset_release`), so a ruleset can be replaced while other
+//!   threads use it (docs/c-abi.md, "Reloading rules").
 //! - No Rust panic crosses the boundary: every export runs inside
 //!   `catch_unwind` and reports `SEMAFORO_PANIC` instead (a library built
 //!   with `panic = "abort"` would abort instead; the workspace does not).
@@ -41,7 +52,7 @@
 //! # Thread safety
 //!
 //! A ruleset handle is immutable and may be shared by any number of threads
-//! at once. A context handle may be shared for reading (evaluation) while no
+//! at once, each holding a reference while it uses it. A context handle may be shared for reading (evaluation) while no
 //! thread changes it. Compiler, declaration and evaluator handles belong to
 //! one thread at a time (they may move between threads).
 //!
@@ -51,6 +62,11 @@
 //! invalid UTF-8, malformed JSON, unknown field names, wrong value types,
 //! out-of-range indices and elements or field handles from another ruleset
 //! all give a status code; none crashes or panics.
+
+// The modules name each other through `super::`, never `crate::`, so that
+// this file can also be mounted as a module (`#[path = ".../src/lib.rs"]
+// mod ffi;`) by the Rust tests (`tests/reload.rs`) and the `ffi_calls` fuzz
+// target, which call the exports directly: the crate has no rlib to link.
 
 #![allow(
     non_camel_case_types,
@@ -66,6 +82,7 @@ mod context;
 mod declaration;
 mod diagnostics;
 mod evaluator;
+mod lines;
 mod ruleset;
 mod status;
 mod util;

@@ -1,9 +1,10 @@
 //! The ruleset handle (immutable, shared by threads) and field handles.
 
-use crate::status::{Status, guard, input_status, semaforo_status};
-use crate::util::{free_handle, handle, into_handle, out, text, write, write_str};
+use super::status::{Status, guard, input_status, semaforo_status};
+use super::util::{free_handle, handle, into_handle, out, text, write, write_str};
 use semaforo_core::{FieldHandle, FieldType, Ruleset};
 use std::ffi::c_char;
+use std::sync::Arc;
 
 /// `semaforo_field_type` of a text field.
 pub const SEMAFORO_TYPE_TEXT: u32 = 1;
@@ -16,18 +17,24 @@ pub const SEMAFORO_TYPE_DATE: u32 = 4;
 /// `semaforo_field_type` of a list of records.
 pub const SEMAFORO_TYPE_LIST: u32 = 5;
 
-/// A compiled ruleset. Immutable: any number of threads may use one handle
-/// at the same time. Declarations, evaluators and field handles made from
-/// it keep what they need alive, so it may be freed (with
-/// `semaforo_ruleset_free`) before them; to reload rules, compile a new one
-/// and switch to it.
+/// A compiled ruleset, reference-counted. Immutable: any number of
+/// threads may use one handle at the same time. `semaforo_compiler_compile`
+/// returns it with one reference; `semaforo_ruleset_retain` adds one and
+/// `semaforo_ruleset_release` (or `semaforo_ruleset_free`) drops one; the
+/// handle is freed with its last reference. Declarations, evaluators and
+/// field handles made from it keep the compiled rules alive on their own,
+/// so references may be dropped before them. See docs/c-abi.md, "Reloading
+/// rules", for sharing a ruleset that another thread replaces.
 pub struct semaforo_ruleset {
     pub(crate) inner: Ruleset,
 }
 
 impl semaforo_ruleset {
-    pub(crate) fn new(inner: Ruleset) -> semaforo_ruleset {
-        semaforo_ruleset { inner }
+    /// Moves a compiled ruleset into a new handle holding one reference.
+    pub(crate) fn into_handle(inner: Ruleset) -> *mut semaforo_ruleset {
+        // INVARIANT (arc): every `semaforo_ruleset` pointer the library hands
+        // out comes from `Arc::into_raw`, so retain and release may count it.
+        Arc::into_raw(Arc::new(semaforo_ruleset { inner })).cast_mut()
     }
 }
 
@@ -42,21 +49,59 @@ pub(crate) fn plan_id(r: &Ruleset) -> usize {
 /// by threads. Free with `semaforo_field_free`.
 pub struct semaforo_field {
     pub(crate) handle: FieldHandle,
+    /// The path it was resolved from (`items.net_kg`), for messages.
+    pub(crate) path: Box<str>,
     /// Keeps the plan alive so that its address identifies it.
     pub(crate) ruleset: Ruleset,
 }
 
-/// Frees a ruleset handle; NULL is ignored. Handles made from it stay valid.
+/// Adds a reference to a ruleset handle, to be dropped with
+/// `semaforo_ruleset_release`. Thread-safe. The handle must stay live during
+/// the call: a reference held by any thread suffices, such as the one a
+/// mutex-guarded "current ruleset" pointer owns, read under that mutex
+/// (docs/c-abi.md, "Reloading rules"). Returns `SEMAFORO_NULL_PARAMETER`
+/// for NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn semaforo_ruleset_free(ruleset: *mut semaforo_ruleset) {
+pub unsafe extern "C" fn semaforo_ruleset_retain(
+    ruleset: *const semaforo_ruleset,
+) -> semaforo_status {
+    guard(|| {
+        if ruleset.is_null() {
+            return Err(Status::SEMAFORO_NULL_PARAMETER);
+        }
+        // SAFETY: INVARIANT (arc): the pointer came from `Arc::into_raw`, and
+        // by contract some reference keeps it live during the call, so the
+        // count is at least one.
+        unsafe { Arc::increment_strong_count(ruleset) };
+        Ok(())
+    })
+}
+
+/// Drops one reference to a ruleset handle; the last one frees it. NULL is
+/// ignored. Declarations, evaluators and field handles made from it stay
+/// valid. After this call the caller must not use its reference again.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_release(ruleset: *const semaforo_ruleset) {
     let _ = guard(|| {
-        // SAFETY: NULL or a handle from `semaforo_compiler_compile`.
-        unsafe { free_handle(ruleset) };
+        if !ruleset.is_null() {
+            // SAFETY: INVARIANT (arc): the pointer came from `Arc::into_raw`
+            // and the caller gives up one reference it holds.
+            unsafe { Arc::decrement_strong_count(ruleset) };
+        }
         Ok(())
     });
 }
 
-/// The ruleset's name (`ruleset NAME`), borrowed until the handle is freed.
+/// The same as `semaforo_ruleset_release`: drops one reference (the one
+/// `semaforo_compiler_compile` returned, if it was never retained) and frees
+/// the handle with the last. NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_ruleset_free(ruleset: *mut semaforo_ruleset) {
+    // SAFETY: forwarded contract.
+    unsafe { semaforo_ruleset_release(ruleset) }
+}
+
+/// The ruleset's name (`ruleset NAME`). A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_name(
     ruleset: *const semaforo_ruleset,
@@ -69,7 +114,7 @@ pub unsafe extern "C" fn semaforo_ruleset_name(
     })
 }
 
-/// The ruleset's version string, borrowed until the handle is freed.
+/// The ruleset's version string. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_version(
     ruleset: *const semaforo_ruleset,
@@ -83,7 +128,7 @@ pub unsafe extern "C" fn semaforo_ruleset_version(
 }
 
 /// The ruleset's fingerprint (SHA-256 over sources and external data) as 64
-/// lowercase hex digits, borrowed until the handle is freed.
+/// lowercase hex digits. A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_fingerprint(
     ruleset: *const semaforo_ruleset,
@@ -108,8 +153,8 @@ pub unsafe extern "C" fn semaforo_ruleset_lane_count(
     })
 }
 
-/// The name of lane `index` (0 = the default, least severe), borrowed until
-/// the handle is freed.
+/// The name of lane `index` (0 = the default, least severe). A borrowed
+/// string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_lane_name(
     ruleset: *const semaforo_ruleset,
@@ -149,6 +194,7 @@ pub unsafe extern "C" fn semaforo_ruleset_field(
         let h = r.inner.field(path).map_err(|e| input_status(&e))?;
         let f = semaforo_field {
             handle: h,
+            path: path.into(),
             ruleset: r.inner.clone(),
         };
         // SAFETY: non-NULL and writable by contract.

@@ -2,7 +2,7 @@
 
 use semaforo_core::InputError;
 use semaforo_plan::decl::DeclError;
-use semaforo_plan::json::{BindError, BindErrorKind};
+use semaforo_plan::json::{BindError, BindErrorKind, SyntaxError};
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -18,7 +18,7 @@ pub enum semaforo_status {
     SEMAFORO_OK = 0,
     /// A required pointer argument was NULL.
     SEMAFORO_NULL_PARAMETER = 7001,
-    /// A string argument was not valid UTF-8.
+    /// A string argument, or JSON text, was not valid UTF-8.
     SEMAFORO_INVALID_UTF8 = 7002,
     /// An internal error was caught at the boundary; the handle involved is
     /// still safe to free but its contents are unspecified.
@@ -29,14 +29,18 @@ pub enum semaforo_status {
     /// An index was not below the corresponding count.
     SEMAFORO_INDEX_OUT_OF_RANGE = 7005,
     /// The evaluator holds no outcome (nothing evaluated yet, or the last
-    /// evaluation failed).
+    /// evaluation call failed).
     SEMAFORO_NO_OUTCOME = 7006,
     /// The ruleset has errors; read them from the diagnostics handle.
     SEMAFORO_COMPILE_FAILED = 7100,
-    /// The JSON text is malformed.
+    /// The JSON text is malformed: bad syntax, an invalid escape (a lone
+    /// surrogate such as `\ud800` included), a raw control character in a
+    /// string, or nesting deeper than 256.
     SEMAFORO_JSON_SYNTAX = 7200,
-    /// The JSON is well formed but does not match the schema (wrong type,
-    /// bad date, duplicate member, required field missing, too large).
+    /// The JSON is well formed but is not a declaration of the schema: not
+    /// an object, a value of the wrong type, an invalid date, a number out of
+    /// range (magnitude 10^30 or more) or too long, a duplicate member, a
+    /// missing required field, or input larger than 64 MiB.
     SEMAFORO_JSON_SCHEMA = 7201,
     /// No field has this path.
     SEMAFORO_UNKNOWN_FIELD = 7300,
@@ -50,7 +54,8 @@ pub enum semaforo_status {
     SEMAFORO_INVALID_NUMBER = 7304,
     /// The text or the components are not a valid `YYYY-MM-DD` date.
     SEMAFORO_INVALID_DATE = 7305,
-    /// A required field was never set (from `semaforo_declaration_validate`).
+    /// A required field was never set (`semaforo_evaluator_eval`,
+    /// `semaforo_declaration_validate`).
     SEMAFORO_MISSING_REQUIRED = 7306,
     /// The declaration is too large or the element does not exist.
     SEMAFORO_INVALID_DECLARATION = 7307,
@@ -101,6 +106,11 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Status>) -> semaforo_status {
 /// The status for a JSON binding error.
 pub(crate) fn bind_status(e: &BindError) -> semaforo_status {
     match &e.kind {
+        // Invalid UTF-8 is the same status wherever a string comes in.
+        BindErrorKind::Syntax {
+            error: SyntaxError::InvalidUtf8,
+            ..
+        } => Status::SEMAFORO_INVALID_UTF8,
         BindErrorKind::Syntax { .. } => Status::SEMAFORO_JSON_SYNTAX,
         BindErrorKind::WrongLayout => Status::SEMAFORO_WRONG_RULESET,
         _ => Status::SEMAFORO_JSON_SCHEMA,

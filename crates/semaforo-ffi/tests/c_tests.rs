@@ -130,8 +130,18 @@ fn c_error_paths() {
 }
 
 #[test]
+fn c_diagnostics_render_in_linear_time() {
+    run_c_test("test_diag_scale");
+}
+
+#[test]
 fn c_four_threads_share_a_ruleset() {
     run_c_test("test_threads");
+}
+
+#[test]
+fn c_eight_workers_evaluate_while_the_ruleset_is_reloaded() {
+    run_c_test("test_reload");
 }
 
 /// The direct path allocates nothing once warm (`tests/c/test_alloc.c`
@@ -140,4 +150,12 @@ fn c_four_threads_share_a_ruleset() {
 #[test]
 fn c_direct_path_does_not_allocate_after_warm_up() {
     run_c_test("test_alloc");
+}
+
+/// Freeing a context or an evaluator wipes the sampling key
+/// (`tests/c/test_key_wipe.c` interposes `free`, which needs glibc).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn c_sampling_key_is_wiped_on_free() {
+    run_c_test("test_key_wipe");
 }

@@ -209,7 +209,7 @@ static void input_errors(const char *root) {
     CHECK(n > 0);
     CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, bad_utf8_json,
                                               sizeof bad_utf8_json),
-                 SEMAFORO_JSON_SYNTAX);
+                 SEMAFORO_INVALID_UTF8);
     CHECK_STATUS(
         semaforo_evaluator_eval_json(
             ev, ctx,
@@ -237,7 +237,7 @@ static void input_errors(const char *root) {
                                            &count, &failed));
     CHECK(count == 2 && failed == 2);
     {
-        uint32_t st = 0;
+        semaforo_status st = SEMAFORO_OK;
         CHECK_OK(semaforo_evaluator_batch_status(ev, 1, &st));
         CHECK(st == SEMAFORO_JSON_SYNTAX);
         CHECK_OK(semaforo_evaluator_batch_output(ev, &p, &n));
@@ -423,6 +423,311 @@ static void missing_required(void) {
     semaforo_ruleset_free(rs);
 }
 
+
+/* The message of the declaration's last error, NUL-terminated. */
+static void decl_error(semaforo_declaration *d, char *buf, size_t size) {
+    const char *p = NULL;
+    size_t n = 0;
+    CHECK_OK(semaforo_declaration_last_error(d, &p, &n));
+    snprintf(buf, size, "%.*s", (int)n, p);
+}
+
+/* Evaluates a complete declaration of `small_rules` (lane red). */
+static void eval_ok(semaforo_evaluator *ev, semaforo_context *ctx) {
+    const char *p = NULL;
+    size_t n = 0;
+    CHECK_OK(semaforo_evaluator_eval_json(ev, ctx, LIT("{\"id\":\"OK\",\"origin\":\"CN\",\"net\":1}")));
+    CHECK_OK(semaforo_evaluator_lane(ev, &p, &n));
+    CHECK(str_eq(p, n, "red"));
+}
+
+/* Every outcome reader gives SEMAFORO_NO_OUTCOME and writes nothing. */
+static void check_no_outcome(semaforo_evaluator *ev, int line) {
+    const char *p = SENTINEL;
+    size_t n = 7;
+    uint32_t lane = 7;
+    int64_t score = 7;
+    semaforo_fired_rule rule;
+    int before = failures;
+    rule.draw = 7;
+    CHECK_STATUS(semaforo_evaluator_lane(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_id(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_lane_index(ev, &lane), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_score(ev, &score), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_fired_count(ev, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_fired(ev, 0, &rule), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_note_count(ev, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_note(ev, 0, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_undetermined_count(ev, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_undetermined(ev, 0, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK_STATUS(semaforo_evaluator_outcome_json(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+    CHECK(p == SENTINEL && n == 7 && lane == 7 && score == 7 && rule.draw == 7);
+    if (failures != before) {
+        fprintf(stderr, "  (outcome still readable after the failed call on line %d)\n", line);
+    }
+}
+
+/* The last error names what went wrong (`needle`) after a failed call. */
+static void check_last_error(semaforo_evaluator *ev, const char *needle) {
+    char msg[512];
+    last_error(ev, msg, sizeof msg);
+    if (strstr(msg, needle) == NULL) {
+        fprintf(stderr, "last_error `%s` does not contain `%s`\n", msg, needle);
+        failures++;
+    }
+}
+
+/* Issue: a failed eval with a NULL argument returned an error but left the
+   previous outcome readable (and last_error empty). Every failed
+   evaluation call now drops the outcome and records a message. */
+static void failed_eval_drops_outcome(void) {
+    semaforo_ruleset *rs = compile_small();
+    semaforo_ruleset *other = compile_small();
+    semaforo_context *ctx = test_context();
+    semaforo_evaluator *ev = NULL;
+    semaforo_declaration *d = NULL, *d_other = NULL;
+    size_t count = 0, failed = 0;
+    char msg[512];
+
+    CHECK_OK(semaforo_evaluator_new(rs, &ev));
+    CHECK_OK(semaforo_declaration_new(rs, &d));
+    CHECK_OK(semaforo_declaration_new(other, &d_other));
+
+    /* Nothing evaluated yet; nothing failed yet. */
+    check_no_outcome(ev, __LINE__);
+    last_error(ev, msg, sizeof msg);
+    CHECK(msg[0] == '\0');
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, NULL, LIT("{}")), SEMAFORO_NULL_PARAMETER);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "context");
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, NULL, 5), SEMAFORO_NULL_PARAMETER);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "json");
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, NULL), SEMAFORO_NULL_PARAMETER);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "declaration");
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval(ev, NULL, d), SEMAFORO_NULL_PARAMETER);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "context");
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d_other), SEMAFORO_WRONG_RULESET);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "another ruleset");
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval(ev, ctx, d), SEMAFORO_MISSING_REQUIRED);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "id: required field is missing");
+
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, LIT("{\"id\":\"X\",\"origin\":7}")),
+                 SEMAFORO_JSON_SCHEMA);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "origin: expected text");
+
+    /* A batch call that fails also drops the outcome and records why. */
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval_batch(ev, ctx, LIT("{}"), NULL, &failed),
+                 SEMAFORO_NULL_PARAMETER);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "out_count");
+    eval_ok(ev, ctx);
+    CHECK_STATUS(semaforo_evaluator_eval_batch(ev, NULL, LIT("{}"), &count, &failed),
+                 SEMAFORO_NULL_PARAMETER);
+    check_no_outcome(ev, __LINE__);
+    check_last_error(ev, "context");
+
+    /* A successful call leaves the last error as it was; a batch that ran
+       succeeds even when items fail, and item messages stay in its output. */
+    eval_ok(ev, ctx);
+    check_last_error(ev, "context");
+    CHECK_OK(semaforo_evaluator_eval_batch(ev, ctx, LIT("{nope"), &count, &failed));
+    CHECK(count == 1 && failed == 1);
+    check_last_error(ev, "context");
+    check_no_outcome(ev, __LINE__);
+
+    semaforo_declaration_free(d);
+    semaforo_declaration_free(d_other);
+    semaforo_evaluator_free(ev);
+    semaforo_context_free(ctx);
+    semaforo_ruleset_free(other);
+    semaforo_ruleset_free(rs);
+}
+
+/* Issue: a setter given text that is not UTF-8 (Latin-1 `CAÑA` from a
+   legacy system) returned SEMAFORO_INVALID_UTF8 without a message. The
+   message names the field and the offset of the first invalid byte. */
+static void setter_messages(const char *root) {
+    semaforo_ruleset *rs = compile_regional(root);
+    semaforo_declaration *d = NULL;
+    semaforo_field *items = NULL, *desc = NULL, *net = NULL, *declared = NULL;
+    semaforo_element it;
+    static const char latin1[] = {'C', 'A', (char)0xD1, 'A'};
+    char msg[512];
+
+    CHECK_OK(semaforo_declaration_new(rs, &d));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("items"), &items));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("items.description"), &desc));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("items.net_kg"), &net));
+    CHECK_OK(semaforo_ruleset_field(rs, LIT("declared_on"), &declared));
+    CHECK_OK(semaforo_declaration_push(d, semaforo_element_root(), items, &it));
+
+    CHECK_STATUS(semaforo_declaration_set_text(d, it, desc, latin1, sizeof latin1),
+                 SEMAFORO_INVALID_UTF8);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strcmp(msg, "`items.description` value: invalid UTF-8 at byte offset 2") == 0);
+
+    CHECK_STATUS(semaforo_declaration_set_number(d, it, net, latin1, sizeof latin1),
+                 SEMAFORO_INVALID_UTF8);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "`items.net_kg` value: invalid UTF-8 at byte offset 2") != NULL);
+
+    CHECK_STATUS(semaforo_declaration_set_date_str(d, semaforo_element_root(), declared,
+                                                   "2026\xff", 5),
+                 SEMAFORO_INVALID_UTF8);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "`declared_on` value: invalid UTF-8 at byte offset 4") != NULL);
+
+    /* Every other refused argument is named too. */
+    CHECK_STATUS(semaforo_declaration_set_text(d, it, NULL, LIT("x")), SEMAFORO_NULL_PARAMETER);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "field") != NULL);
+    CHECK_STATUS(semaforo_declaration_set_text(d, it, desc, NULL, 3), SEMAFORO_NULL_PARAMETER);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "`items.description` value: NULL") != NULL);
+    CHECK_STATUS(semaforo_declaration_set_number(d, it, net, LIT("1,5")), SEMAFORO_INVALID_NUMBER);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "`items.net_kg`") != NULL && strstr(msg, "`1,5`") != NULL);
+    CHECK_STATUS(semaforo_declaration_set_date(d, semaforo_element_root(), declared, 2026, 2, 30),
+                 SEMAFORO_INVALID_DATE);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "`declared_on`") != NULL && strstr(msg, "2026-02-30") != NULL);
+    CHECK_STATUS(semaforo_declaration_push(d, semaforo_element_root(), items, NULL),
+                 SEMAFORO_NULL_PARAMETER);
+    decl_error(d, msg, sizeof msg);
+    CHECK(strstr(msg, "out_element") != NULL);
+
+    /* Valid text still goes in. */
+    CHECK_OK(semaforo_declaration_set_text(d, it, desc, LIT("CA\xc3\x91" "A")));
+
+    semaforo_field_free(items);
+    semaforo_field_free(desc);
+    semaforo_field_free(net);
+    semaforo_field_free(declared);
+    semaforo_declaration_free(d);
+    semaforo_ruleset_free(rs);
+}
+
+/* The status of each kind of bad JSON, as the status table documents it,
+   for a single declaration and for a batch item. */
+static void json_statuses(void) {
+    semaforo_ruleset *rs = compile_small();
+    semaforo_context *ctx = test_context();
+    semaforo_evaluator *ev = NULL;
+    static const char bad_utf8[] = {'{', '"', 'i', 'd', '"', ':', '"', (char)0xE9, '"', '}'};
+    static const struct {
+        const char *json;
+        semaforo_status status;
+    } cases[] = {
+        {"{\"id\":\"A\",\"origin\":\"\\ud800\"}", SEMAFORO_JSON_SYNTAX}, /* lone surrogate */
+        {"{\"id\":\"A\",\"origin\":\"\\udc00x\"}", SEMAFORO_JSON_SYNTAX},
+        {"[{\"id\":\"A\"}]", SEMAFORO_JSON_SCHEMA}, /* not an object */
+        {"42", SEMAFORO_JSON_SCHEMA},
+        {"\"A\"", SEMAFORO_JSON_SCHEMA},
+        {"null", SEMAFORO_JSON_SCHEMA},
+        {"{\"id\":\"A\",\"origin\":\"CN\",\"net\":1e30}", SEMAFORO_JSON_SCHEMA}, /* out of range */
+        {"{\"id\":\"A\",\"origin\":\"CN\",\"net\":-1000000000000000000000000000000}",
+         SEMAFORO_JSON_SCHEMA},
+        {"{\"id\":\"A\",", SEMAFORO_JSON_SYNTAX},
+    };
+    size_t i, count = 0, failed = 0;
+    semaforo_status st = SEMAFORO_OK;
+    char line[256];
+    const char *p = NULL;
+    size_t n = 0;
+
+    CHECK_OK(semaforo_evaluator_new(rs, &ev));
+    CHECK_STATUS(semaforo_evaluator_eval_json(ev, ctx, bad_utf8, sizeof bad_utf8),
+                 SEMAFORO_INVALID_UTF8);
+    check_last_error(ev, "invalid UTF-8");
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        semaforo_status got;
+        size_t len = strlen(cases[i].json);
+        got = semaforo_evaluator_eval_json(ev, ctx, cases[i].json, len);
+        if (got != cases[i].status) {
+            fprintf(stderr, "%s: status %u, expected %u\n", cases[i].json, (unsigned)got,
+                    (unsigned)cases[i].status);
+            failures++;
+        }
+        /* The same text as the only line of a batch. */
+        CHECK_OK(semaforo_evaluator_eval_batch(ev, ctx, cases[i].json, len, &count,
+                                               &failed));
+        CHECK(count == 1 && failed == 1);
+        CHECK_OK(semaforo_evaluator_batch_status(ev, 0, &st));
+        CHECK(st == cases[i].status);
+        CHECK_OK(semaforo_evaluator_batch_output(ev, &p, &n));
+        snprintf(line, sizeof line, "{\"index\":0,\"status\":%u,", (unsigned)cases[i].status);
+        CHECK(n > strlen(line) && memcmp(p, line, strlen(line)) == 0);
+    }
+    CHECK_OK(semaforo_evaluator_eval_batch(ev, ctx, bad_utf8, sizeof bad_utf8, &count, &failed));
+    CHECK_OK(semaforo_evaluator_batch_status(ev, 0, &st));
+    CHECK(st == SEMAFORO_INVALID_UTF8);
+    semaforo_evaluator_free(ev);
+    semaforo_context_free(ctx);
+    semaforo_ruleset_free(rs);
+}
+
+/* Blank lines (empty or white space only) are skipped and do not count:
+   `index` is the item's position among the non-blank lines, which is also
+   its line number in the batch output. */
+static void batch_index_skips_blank_lines(void) {
+    semaforo_ruleset *rs = compile_small();
+    semaforo_context *ctx = test_context();
+    semaforo_evaluator *ev = NULL;
+    size_t count = 0, failed = 0, n = 0;
+    const char *p = NULL;
+    semaforo_status st = SEMAFORO_PANIC;
+    static const char input[] =
+        "\n"
+        "{\"id\":\"A\",\"origin\":\"CN\",\"net\":1}\n"
+        "   \t\r\n"
+        "\n"
+        "{nope\n"
+        "{\"id\":\"C\",\"origin\":\"VN\",\"net\":2}";
+    static const char expected_error[] = "{\"index\":1,\"status\":7200,\"error\":";
+
+    CHECK_OK(semaforo_evaluator_new(rs, &ev));
+    CHECK_OK(semaforo_evaluator_eval_batch(ev, ctx, input, sizeof input - 1, &count, &failed));
+    CHECK(count == 3 && failed == 1);
+    CHECK_OK(semaforo_evaluator_batch_status(ev, 0, &st));
+    CHECK(st == SEMAFORO_OK);
+    CHECK_OK(semaforo_evaluator_batch_status(ev, 1, &st));
+    CHECK(st == SEMAFORO_JSON_SYNTAX);
+    CHECK_OK(semaforo_evaluator_batch_status(ev, 2, &st));
+    CHECK(st == SEMAFORO_OK);
+    CHECK_STATUS(semaforo_evaluator_batch_status(ev, 3, &st), SEMAFORO_INDEX_OUT_OF_RANGE);
+    CHECK_OK(semaforo_evaluator_batch_output(ev, &p, &n));
+    {
+        const char *second = memchr(p, '\n', n);
+        CHECK(second != NULL);
+        if (second != NULL) {
+            CHECK(memcmp(second + 1, expected_error, sizeof expected_error - 1) == 0);
+        }
+    }
+    semaforo_evaluator_free(ev);
+    semaforo_context_free(ctx);
+    semaforo_ruleset_free(rs);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s ROOT EXPECTED_DIR\n", argv[0]);
@@ -432,5 +737,9 @@ int main(int argc, char **argv) {
     null_and_utf8();
     input_errors(argv[1]);
     missing_required();
+    failed_eval_drops_outcome();
+    setter_messages(argv[1]);
+    json_statuses();
+    batch_index_skips_blank_lines();
     return finish("test_errors");
 }
