@@ -82,7 +82,6 @@ mod context;
 mod declaration;
 mod diagnostics;
 mod evaluator;
-mod lines;
 mod ruleset;
 mod status;
 mod util;

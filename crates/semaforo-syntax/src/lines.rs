@@ -99,6 +99,18 @@ impl LineIndex {
         }
     }
 
+    /// The byte range of 1-based line `line`, without its `\n` (a CRLF's
+    /// `\r` is included, as in columns); `None` past the last line.
+    pub fn line_range(&self, line: u32) -> Option<std::ops::Range<u32>> {
+        let i = (line as usize).checked_sub(1)?;
+        let start = *self.starts.get(i)?;
+        let end = match self.starts.get(i + 1) {
+            Some(&next) => next.saturating_sub(1),
+            None => self.len,
+        };
+        Some(start..end.max(start))
+    }
+
     /// The number of lines: one more than the number of `\n`.
     pub fn lines(&self) -> usize {
         self.starts.len()

@@ -30,12 +30,36 @@ pub struct Source {
 }
 
 impl Source {
+    fn index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
     /// The 1-based `(line, column)` of a byte offset, the column in
     /// characters.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
-        self.lines
-            .get_or_init(|| LineIndex::new(&self.text))
-            .line_col(offset)
+        self.index().line_col(offset)
+    }
+
+    /// The byte offset at which 1-based line `line` starts; `None` past the
+    /// last line.
+    pub fn line_start(&self, line: u32) -> Option<u32> {
+        self.index().line_range(line).map(|r| r.start)
+    }
+
+    /// The text of 1-based line `line`, without its line end (`\n` or
+    /// `\r\n`), as `str::lines` gives it; `None` past the last line.
+    pub fn line_text(&self, line: u32) -> Option<&str> {
+        let r = self.index().line_range(line)?;
+        if r.start as usize >= self.text.len() {
+            return None;
+        }
+        let l = self.text.get(r.start as usize..r.end as usize)?;
+        // A CR is part of the line end only before the LF.
+        let ended_by_lf = (r.end as usize) < self.text.len();
+        Some(match l.strip_suffix('\r') {
+            Some(t) if ended_by_lf => t,
+            _ => l,
+        })
     }
 }
 
