@@ -14,9 +14,10 @@ use crate::Status;
 use crate::cmd_eval::{Record, read_input, split_input};
 use crate::common::{ContextArgs, DataArgs, context, error, warn};
 use crate::csv_input::{CsvBinder, CsvTable, LineMsg, MapArgs, Mapping, parse_outcome};
+use crate::output::print_all;
 use semaforo::{Context, Evaluator, Ruleset};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -1048,8 +1049,7 @@ pub(crate) fn run(args: Args) -> Status {
             Err(e) => return fail(e.to_string()),
         },
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if acc.counts.rejected > 0 {
+    let status = if acc.counts.rejected > 0 {
         error(format!(
             "{} of {} declarations could not be evaluated",
             acc.counts.rejected, acc.counts.read
@@ -1057,6 +1057,10 @@ pub(crate) fn run(args: Args) -> Status {
         Status::Findings
     } else {
         Status::Ok
+    };
+    match print_all(&text) {
+        Ok(()) => status,
+        Err(s) => s.status(status),
     }
 }
 

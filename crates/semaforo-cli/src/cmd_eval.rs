@@ -2,8 +2,9 @@
 
 use crate::Status;
 use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
+use crate::output::Output;
 use semaforo::{Context, Evaluator};
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Options of `semaforo eval`.
@@ -125,8 +126,7 @@ fn try_run(args: &Args) -> Result<Status, Status> {
 }
 
 fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &Path) -> Status {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = Output::stdout();
     let mut line = String::new();
     let mut rejected = 0usize;
     for r in records {
@@ -135,9 +135,8 @@ fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &P
                 line.clear();
                 view.write_json(&mut line);
                 line.push('\n');
-                if out.write_all(line.as_bytes()).is_err() {
-                    // The reader went away (e.g. `| head`): stop quietly.
-                    return Status::Ok;
+                if let Err(s) = out.write_str(&line) {
+                    return s.into();
                 }
             }
             Err(e) => {
@@ -146,8 +145,8 @@ fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &P
             }
         }
     }
-    if out.flush().is_err() {
-        return Status::Ok;
+    if let Err(s) = out.finish() {
+        return s.into();
     }
     if rejected > 0 {
         error(format!(

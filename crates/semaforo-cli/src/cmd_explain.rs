@@ -7,13 +7,13 @@
 use crate::Status;
 use crate::cmd_eval::read_records;
 use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
+use crate::output::print_all;
 use semaforo::{
     Decimal, ElementStep, Explanation, RuleExplanation, Ruleset, SampleDraw, Step, Truth,
 };
 use semaforo_plan::RecordId;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 /// How the explanation is printed.
@@ -125,8 +125,10 @@ pub(crate) fn run(args: Args) -> Status {
             s
         }
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    Status::Ok
+    match print_all(&text) {
+        Ok(()) => Status::Ok,
+        Err(s) => s.into(),
+    }
 }
 
 /// The key field's value in a declaration that could not be bound, if it

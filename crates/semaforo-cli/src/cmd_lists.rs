@@ -12,9 +12,9 @@ use crate::Status;
 use crate::cmd_eval::{read_input, split_input};
 use crate::common::error;
 use crate::csv_input::{CsvTable, MapArgs, Mapping, outcome_of_rows, parse_outcome};
+use crate::output::print_all;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 /// Options of `semaforo lists`.
@@ -150,25 +150,26 @@ fn derive(a: DeriveArgs) -> Status {
         out.push_str(v);
         out.push('\n');
     }
+    let status = if bad > 0 {
+        error(format!("{bad} declarations could not be read"));
+        Status::Findings
+    } else {
+        Status::Ok
+    };
     let written = match &a.output {
         Some(p) => {
             std::fs::write(p, out).map_err(|e| format!("cannot write `{}`: {e}", p.display()))
         }
-        None => {
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
-            Ok(())
-        }
+        None => match print_all(&out) {
+            Ok(()) => Ok(()),
+            Err(s) => return s.status(status),
+        },
     };
     if let Err(e) = written {
         error(e);
         return Status::Trouble;
     }
-    if bad > 0 {
-        error(format!("{bad} declarations could not be read"));
-        Status::Findings
-    } else {
-        Status::Ok
-    }
+    status
 }
 
 /// Adds one declaration's distinct values.

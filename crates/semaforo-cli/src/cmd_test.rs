@@ -2,7 +2,7 @@
 
 use crate::Status;
 use crate::common::{ContextArgs, DataArgs, compile_rules, context};
-use std::io::Write;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Options of `semaforo test`.
@@ -47,7 +47,7 @@ pub(crate) fn run(args: Args) -> Status {
             }
         };
     let results = ruleset.run_tests(&ctx);
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     let sources = ruleset.sources();
     let (mut passed, mut failed) = (0usize, 0usize);
     for r in &results {
@@ -69,9 +69,13 @@ pub(crate) fn run(args: Args) -> Status {
         }
     }
     let _ = writeln!(out, "\n{passed} passed, {failed} failed");
-    if failed > 0 {
+    let status = if failed > 0 {
         Status::Findings
     } else {
         Status::Ok
+    };
+    match crate::output::print_all(&out) {
+        Ok(()) => status,
+        Err(s) => s.status(status),
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn compile_rules(
 ) -> Result<semaforo::Ruleset, Status> {
     let compiler = load(files, data)?;
     compiler.compile().map_err(|e| {
-        crate::render::diagnostics(&e.diagnostics, &e.sources, crate::render::Format::Human);
+        crate::render::human(&e.diagnostics, &e.sources);
         Status::Findings
     })
 }

@@ -1,5 +1,6 @@
 //! Rendering diagnostics: rustc-style text, or JSON Lines.
 
+use crate::output::{Output, Stopped};
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{
@@ -7,7 +8,7 @@ use codespan_reporting::term::{
     termcolor::{ColorChoice, StandardStream},
 };
 use semaforo::{Diagnostic, Severity, Sources};
-use std::io::Write;
+use std::fmt::Write as _;
 
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -19,15 +20,25 @@ pub(crate) enum Format {
     Json,
 }
 
-/// Prints diagnostics in the chosen format.
-pub(crate) fn diagnostics(diags: &[Diagnostic], sources: &Sources, format: Format) {
+/// Prints diagnostics in the chosen format. Human output goes to stderr
+/// (its write errors are ignored, like every other message); JSON goes to
+/// stdout, whose write errors are returned.
+pub(crate) fn diagnostics(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    format: Format,
+) -> Result<(), Stopped> {
     match format {
-        Format::Human => human(diags, sources),
+        Format::Human => {
+            human(diags, sources);
+            Ok(())
+        }
         Format::Json => json(diags, sources),
     }
 }
 
-fn human(diags: &[Diagnostic], sources: &Sources) {
+/// Prints diagnostics rustc-style on stderr.
+pub(crate) fn human(diags: &[Diagnostic], sources: &Sources) {
     let mut files = SimpleFiles::new();
     let ids: Vec<usize> = sources
         .iter()
@@ -70,8 +81,9 @@ fn human(diags: &[Diagnostic], sources: &Sources) {
     }
 }
 
-fn json(diags: &[Diagnostic], sources: &Sources) {
-    let mut out = std::io::stdout().lock();
+fn json(diags: &[Diagnostic], sources: &Sources) -> Result<(), Stopped> {
+    let mut out = Output::stdout();
+    let mut text = String::new();
     for d in diags {
         let (file, line, column) = sources.locate(d.span);
         let (end_line, end_column) = sources.locate_end(d.span);
@@ -90,8 +102,11 @@ fn json(diags: &[Diagnostic], sources: &Sources) {
                 serde_json::json!({"message": l.message, "file": f, "line": li, "column": c})
             }).collect::<Vec<_>>(),
         });
-        let _ = writeln!(out, "{v}");
+        text.clear();
+        let _ = writeln!(text, "{v}");
+        out.write_str(&text)?;
     }
+    out.finish()
 }
 
 /// A one-line summary such as `2 errors, 1 warning`.
