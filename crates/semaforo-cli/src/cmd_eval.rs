@@ -3,7 +3,9 @@
 use crate::Status;
 use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
 use crate::output::Output;
-use semaforo::{Context, Evaluator};
+use semaforo::{Context, Evaluator, Ruleset};
+use serde_json::Value;
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -122,14 +124,20 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     let mut input = Vec::new();
     let records = read_records(&args.input, &mut input)?;
     let mut ev = ruleset.evaluator();
-    Ok(eval_all(&mut ev, &records, &ctx, &args.input))
+    Ok(eval_all(&ruleset, &mut ev, &records, &ctx, &args.input))
 }
 
-fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &Path) -> Status {
+fn eval_all(
+    ruleset: &Ruleset,
+    ev: &mut Evaluator,
+    records: &[Record<'_>],
+    ctx: &Context,
+    input: &Path,
+) -> Status {
     let mut out = Output::stdout();
     let mut line = String::new();
     let mut rejected = 0usize;
-    for r in records {
+    for (index, r) in records.iter().enumerate() {
         match ev.eval_json(r.bytes, ctx) {
             Ok(view) => {
                 line.clear();
@@ -141,7 +149,13 @@ fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &P
             }
             Err(e) => {
                 rejected += 1;
-                error(format!("{}:{}: {e}", input.display(), r.line));
+                let msg = e.to_string();
+                error(format!("{}:{}: {msg}", input.display(), r.line));
+                line.clear();
+                error_record(&mut line, index, r.line, &msg, key_of(ruleset, r.bytes));
+                if let Err(s) = out.write_str(&line) {
+                    return s.status(Status::Findings);
+                }
             }
         }
     }
@@ -157,4 +171,25 @@ fn eval_all(ev: &mut Evaluator, records: &[Record<'_>], ctx: &Context, input: &P
     } else {
         Status::Ok
     }
+}
+
+/// The line `eval` writes for a declaration it could not evaluate, so that
+/// output line `i` always answers input declaration `i`: the same shape as
+/// the C ABI's batch error line (`index`, `error`), with the input line and
+/// the declaration's key when it can be read.
+fn error_record(out: &mut String, index: usize, line: usize, msg: &str, id: Option<String>) {
+    let _ = write!(out, "{{\"index\":{index},\"line\":{line},");
+    if let Some(id) = id {
+        let _ = write!(out, "\"id\":{},", Value::from(id));
+    }
+    let _ = writeln!(out, "\"error\":{}}}", Value::from(msg));
+}
+
+/// The key field's value in a declaration that could not be bound, if it
+/// is readable at all.
+pub(crate) fn key_of(ruleset: &Ruleset, json: &[u8]) -> Option<String> {
+    let layout = ruleset.plan().layout();
+    let name: &str = &layout.field(semaforo_plan::RecordId(0), layout.key())?.name;
+    let value: Value = serde_json::from_slice(json).ok()?;
+    value.get(name)?.as_str().map(str::to_string)
 }

@@ -5,13 +5,10 @@
 //! tree an officer can read, or as one JSON object.
 
 use crate::Status;
-use crate::cmd_eval::read_records;
+use crate::cmd_eval::{key_of, read_records};
 use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
 use crate::output::print_all;
-use semaforo::{
-    Decimal, ElementStep, Explanation, RuleExplanation, Ruleset, SampleDraw, Step, Truth,
-};
-use semaforo_plan::RecordId;
+use semaforo::{Decimal, ElementStep, Explanation, RuleExplanation, SampleDraw, Step, Truth};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -129,15 +126,6 @@ pub(crate) fn run(args: Args) -> Status {
         Ok(()) => Status::Ok,
         Err(s) => s.into(),
     }
-}
-
-/// The key field's value in a declaration that could not be bound, if it
-/// is readable at all.
-fn key_of(ruleset: &Ruleset, json: &[u8]) -> Option<String> {
-    let layout = ruleset.plan().layout();
-    let name: &str = &layout.field(RecordId(0), layout.key())?.name;
-    let value: Value = serde_json::from_slice(json).ok()?;
-    value.get(name)?.as_str().map(str::to_string)
 }
 
 /// Fired ids, undetermined ids, score and lane.
