@@ -27,25 +27,24 @@ pub(crate) fn run(args: Args) -> Status {
     };
     // Tests are deterministic by default: without a key, the all-zero key,
     // without the warning `eval` prints.
-    let ctx =
-        if args.ctx.sampling_key.is_none() && std::env::var_os("SEMAFORO_SAMPLING_KEY").is_none() {
-            match args.ctx.today.as_deref().map(semaforo::Date::parse) {
-                Some(None) => {
-                    crate::common::error("`--today`: expected a date `YYYY-MM-DD`");
-                    return Status::Trouble;
-                }
-                Some(Some(d)) => semaforo::Context::new(d, Default::default(), "zero-key"),
-                None => match crate::common::current_date() {
-                    Some(d) => semaforo::Context::new(d, Default::default(), "zero-key"),
-                    None => return Status::Trouble,
-                },
+    let ctx = if !args.ctx.key_given() {
+        match args.ctx.today.as_deref().map(semaforo::Date::parse) {
+            Some(None) => {
+                crate::common::error("`--today`: expected a date `YYYY-MM-DD`");
+                return Status::Trouble;
             }
-        } else {
-            match context(&args.ctx) {
-                Ok(c) => c,
-                Err(s) => return s,
-            }
-        };
+            Some(Some(d)) => semaforo::Context::new(d, Default::default(), "zero-key"),
+            None => match crate::common::current_date() {
+                Some(d) => semaforo::Context::new(d, Default::default(), "zero-key"),
+                None => return Status::Trouble,
+            },
+        }
+    } else {
+        match context(&args.ctx) {
+            Ok(c) => c,
+            Err(s) => return s,
+        }
+    };
     let results = ruleset.run_tests(&ctx);
     let mut out = String::new();
     let sources = ruleset.sources();

@@ -328,3 +328,70 @@ fn list_and_table_errors_name_file_and_line() {
     assert_eq!(r.code, 1, "a missing external list is an error");
     assert!(r.stderr.contains("watched"), "{}", r.stderr);
 }
+
+#[test]
+fn sampling_key_from_a_file_and_precedence() {
+    let dir = setup("eval-key-file");
+    write(&dir, "in.jsonl", &format!("{D1}\n{D2}\n"));
+    write(
+        &dir,
+        "k.key",
+        &format!("# example key, comments allowed\n\n  {KEY}  \n"),
+    );
+    let base = |extra: &[&'static str]| {
+        let mut a = vec!["eval", "good.sem", "--input", "in.jsonl"];
+        a.extend(DATA);
+        a.extend(["--today", "2026-06-01"]);
+        a.extend_from_slice(extra);
+        a
+    };
+    let flag = run(&dir, &base(&["--sampling-key", KEY]));
+    let file = run(&dir, &base(&["--sampling-key-file", "k.key"]));
+    assert_eq!(file.code, 0, "{}", file.stderr);
+    assert!(!file.stderr.contains("warning"), "{}", file.stderr);
+    assert_eq!(file.stdout, flag.stdout, "the same key, the same outcomes");
+
+    // The file wins over the environment; the environment is used alone.
+    let other = "ffffffffffffffffffffffffffffffff";
+    let both = run_with(
+        &dir,
+        &base(&["--sampling-key-file", "k.key"]),
+        b"",
+        &[("SEMAFORO_SAMPLING_KEY", other)],
+    );
+    assert_eq!(both.stdout, flag.stdout);
+    let env = run_with(&dir, &base(&[]), b"", &[("SEMAFORO_SAMPLING_KEY", other)]);
+    assert_eq!(env.code, 0, "{}", env.stderr);
+    assert_ne!(env.stdout, flag.stdout);
+
+    // The file and the option exclude each other.
+    let r = run(
+        &dir,
+        &base(&["--sampling-key-file", "k.key", "--sampling-key", KEY]),
+    );
+    assert_eq!(r.code, 2);
+
+    // A bad key, wherever it comes from, is an error that never shows it.
+    let typo = "000102030405060708090a0b0c0d0e0g";
+    write(&dir, "typo.key", &format!("{typo}\n"));
+    write(&dir, "two.key", &format!("{KEY}\n{KEY}\n"));
+    for r in [
+        run(&dir, &base(&["--sampling-key-file", "typo.key"])),
+        run(&dir, &base(&["--sampling-key-file", "two.key"])),
+        run(&dir, &base(&["--sampling-key-file", "absent.key"])),
+        run(&dir, &base(&["--sampling-key", typo])),
+        run_with(&dir, &base(&[]), b"", &[("SEMAFORO_SAMPLING_KEY", typo)]),
+    ] {
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains("error:"), "{}", r.stderr);
+        for secret in [typo, KEY, &typo[..16], &KEY[..16]] {
+            assert!(!r.stderr.contains(secret), "key shown: {}", r.stderr);
+        }
+    }
+    // Outcomes and messages of a good run never show the key either.
+    for r in [&flag, &file, &env] {
+        assert!(!r.stdout.contains(KEY) && !r.stderr.contains(KEY));
+        assert!(!r.stdout.contains(other) && !r.stderr.contains(other));
+    }
+}
