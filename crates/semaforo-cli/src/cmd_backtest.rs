@@ -91,8 +91,12 @@ pub(crate) struct Report {
     pub input_format: &'static str,
     /// The evaluation date.
     pub today: String,
-    /// CSV data rows read (CSV only).
+    /// CSV data rows in the file, blank lines excepted (CSV only).
     pub rows: Option<u64>,
+    /// Of which rows that could not be read: a quote not closed on its
+    /// line, a cell count other than the header's, a bad character (CSV
+    /// only). Each rejects its declaration and is reported with its line.
+    pub rows_rejected: Option<u64>,
     /// Declaration counts.
     pub declarations: Counts,
     /// Warnings (CSV rows disagreeing with their declaration's first row).
@@ -620,7 +624,7 @@ fn build_report(
     ruleset: &Ruleset,
     input: &Path,
     input_format: &'static str,
-    rows: Option<u64>,
+    rows: Option<(u64, u64)>,
     ctx: &Context,
     outcome: Option<&str>,
     stopped_early: bool,
@@ -705,7 +709,8 @@ fn build_report(
         input: input.display().to_string(),
         input_format,
         today: ctx.today.to_string(),
-        rows,
+        rows: rows.map(|r| r.0),
+        rows_rejected: rows.map(|r| r.1),
         declarations: acc.counts,
         warnings: acc.warnings,
         stopped_early,
@@ -817,7 +822,11 @@ pub(crate) fn human(r: &Report) -> String {
         r.ruleset.name, r.ruleset.version, r.today
     );
     let d = r.declarations;
-    let rows = r.rows.map(|n| format!("{n} rows, ")).unwrap_or_default();
+    let rows = match (r.rows, r.rows_rejected) {
+        (Some(n), Some(bad)) => format!("{n} rows ({} read, {bad} rejected), ", n - bad),
+        (Some(n), None) => format!("{n} rows, "),
+        _ => String::new(),
+    };
     let _ = writeln!(
         s,
         "input `{}` ({}): {rows}{} declarations read, {} rejected, {} evaluated",
@@ -969,7 +978,7 @@ pub(crate) fn run(args: Args) -> Status {
             Err(e) => return fail(e),
         };
         let groups = table.group(Some(binder.key_col()));
-        let rows = table.rows.len() as u64;
+        let rows = (table.rows.len() as u64, table.rejected_rows() as u64);
         (
             Source::Csv {
                 table: &table,

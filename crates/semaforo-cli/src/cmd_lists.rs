@@ -70,6 +70,8 @@ type Tally = HashMap<String, (u64, u64)>;
 /// What was read.
 #[derive(Default)]
 struct Totals {
+    /// CSV only: data rows, and rows that could not be read.
+    rows: Option<(u64, u64)>,
     declarations: u64,
     labelled: u64,
     positives: u64,
@@ -146,6 +148,14 @@ fn derive(a: DeriveArgs) -> Status {
         tally.len(),
         kept.len()
     );
+    let _ = writeln!(out, "# rejected: {bad} declarations could not be read");
+    if let Some((rows, rejected)) = totals.rows {
+        let _ = writeln!(
+            out,
+            "# rows: {rows} data rows, {} read, {rejected} rejected",
+            rows - rejected
+        );
+    }
     for (v, _, _) in &kept {
         out.push_str(v);
         out.push('\n');
@@ -205,6 +215,7 @@ fn tally_csv(
     totals: &mut Totals,
 ) -> Result<u64, String> {
     let table = CsvTable::parse(bytes)?;
+    totals.rows = Some((table.rows.len() as u64, table.rejected_rows() as u64));
     let mapping = Mapping::from_args(&a.map)?;
     let col = |name: &str, what: &str| {
         table
@@ -223,6 +234,13 @@ fn tally_csv(
     let mut bad = 0u64;
     let mut values = Vec::new();
     for g in groups {
+        // A row that cannot be read rejects its declaration: its cells may
+        // be shifted, so no value of it is trusted.
+        if let Some(e) = table.first_problem(g.clone()) {
+            error(format!("{}:{}: {}", a.input.display(), e.line, e.msg));
+            bad += 1;
+            continue;
+        }
         let label = match outcome_of_rows(&table, g.clone(), outcome, outcome_name) {
             Ok(l) => l,
             Err(e) => {
