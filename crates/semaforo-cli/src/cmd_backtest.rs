@@ -1043,8 +1043,11 @@ pub(crate) fn run(args: Args) -> Status {
     );
     if let Some(path) = &args.report {
         let html = crate::report_html::render(&report);
-        if let Err(e) = std::fs::write(path, html) {
-            error(format!("cannot write `{}`: {e}", path.display()));
+        if let Err(e) = crate::common::replace_file(path, html.as_bytes()) {
+            error(format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                path.display()
+            ));
             return Status::Trouble;
         }
     }

@@ -5,8 +5,7 @@ use crate::common::{error, read_text};
 use crate::output::Output;
 use crate::render;
 use semaforo::{FileId, SourceKind, Sources};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Options of `semaforo fmt`.
 #[derive(clap::Args, Debug)]
@@ -59,7 +58,7 @@ fn format_files(args: &Args, out: &mut Output) -> Status {
             if let Err(s) = out.write_str(&format!("{}\n", path.display())) {
                 return s.status(status);
             }
-        } else if let Err(e) = replace_file(path, formatted.as_bytes()) {
+        } else if let Err(e) = crate::common::replace_file(path, formatted.as_bytes()) {
             error(format!(
                 "cannot write `{}`: {e}; the file was left as it was",
                 path.display()
@@ -68,58 +67,4 @@ fn format_files(args: &Args, out: &mut Output) -> Status {
         }
     }
     status
-}
-
-/// Replaces the contents of `path` atomically: the new text goes to a
-/// temporary file in the same directory, with the original's permissions,
-/// is flushed to disk, and is renamed over the original. A reader, or a
-/// crash at any point, sees the old file or the new one, never a mix; on
-/// an error the temporary file is removed and the original is untouched.
-/// A symbolic link is followed: its target is replaced, the link stays.
-fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let target = std::fs::canonicalize(path)?;
-    let permissions = std::fs::metadata(&target)?.permissions();
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let (tmp, mut file) = create_temp(dir, &name)?;
-    let written = (|| {
-        file.write_all(contents)?;
-        file.set_permissions(permissions)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Make the rename itself durable; not every platform can open a
-    // directory, and the new contents are already on disk.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// Creates a new, empty temporary file next to `name` in `dir`.
-fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let mut last = None;
-    for attempt in 0..100u32 {
-        let tmp = dir.join(format!(
-            ".{name}.semaforo-fmt.{}.{attempt}.tmp",
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no temporary file name left")))
 }

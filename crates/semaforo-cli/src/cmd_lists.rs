@@ -167,9 +167,12 @@ fn derive(a: DeriveArgs) -> Status {
         Status::Ok
     };
     let written = match &a.output {
-        Some(p) => {
-            std::fs::write(p, out).map_err(|e| format!("cannot write `{}`: {e}", p.display()))
-        }
+        Some(p) => crate::common::replace_file(p, out.as_bytes()).map_err(|e| {
+            format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                p.display()
+            )
+        }),
         None => match print_all(&out) {
             Ok(()) => Ok(()),
             Err(s) => return s.status(status),

@@ -224,3 +224,69 @@ pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
         args.sampling_key_id.clone().unwrap_or(default_id),
     ))
 }
+
+/// Replaces the contents of `path` atomically: the new text goes to a
+/// temporary file in the same directory, with the original's permissions,
+/// is flushed to disk, and is renamed over the original. A reader, or a
+/// crash at any point, sees the old file or the new one, never a mix; on
+/// an error the temporary file is removed and the original is untouched.
+/// A symbolic link is followed: its target is replaced, the link stays.
+/// A file that does not exist yet is created the same way.
+pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let (target, permissions) = match std::fs::canonicalize(path) {
+        Ok(t) => {
+            let p = std::fs::metadata(&t)?.permissions();
+            (t, Some(p))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (path.to_path_buf(), None),
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let (tmp, mut file) = create_temp(dir, &name)?;
+    let written = (|| {
+        std::io::Write::write_all(&mut file, contents)?;
+        if let Some(p) = permissions {
+            file.set_permissions(p)?;
+        }
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, &target)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Make the rename itself durable; not every platform can open a
+    // directory, and the new contents are already on disk.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a new, empty temporary file next to `name` in `dir`.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut last = None;
+    for attempt in 0..100u32 {
+        let tmp = dir.join(format!(
+            ".{name}.semaforo.{}.{attempt}.tmp",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no temporary file name left")))
+}

@@ -198,3 +198,14 @@ fn a_stray_quote_rejects_its_row_and_no_other() {
     );
     assert_eq!(entries(&out).len(), 7);
 }
+
+#[test]
+fn an_output_file_that_cannot_be_written_is_an_error() {
+    let (out, err, code) = derive(&["--by", "Importer", "--output", "/nonexistent-dir/risky.txt"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("cannot write `/nonexistent-dir/risky.txt`"),
+        "{err}"
+    );
+}
