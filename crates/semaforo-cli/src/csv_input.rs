@@ -249,8 +249,12 @@ impl CsvTable {
             if let Some(why) = bad_text(cell) {
                 return Err(format!("line 1: a header cell {why}"));
             }
-            t.headers
-                .push(String::from_utf8_lossy(cell).trim().to_string());
+            let name = String::from_utf8_lossy(cell).trim().to_string();
+            if !name.is_empty() && t.headers.contains(&name) {
+                // Which of the two columns would be read is a guess: refuse.
+                return Err(format!("line 1: the header names column `{name}` twice"));
+            }
+            t.headers.push(name);
         }
         t.data.clear();
         t.bounds.clear();
@@ -812,6 +816,8 @@ mod tests {
         let t = CsvTable::parse(b"k,v\nA,\xff\n").unwrap();
         assert_eq!(t.problem(&t.rows[0]), Some("column `v` is not valid UTF-8"));
         assert!(CsvTable::parse(b"\"k,v\nA,1\n").is_err());
+        assert!(CsvTable::parse(b"k,v,k\nA,1,2\n").is_err());
+        assert!(CsvTable::parse(b"k,,\nA,1,2\n").is_ok());
         assert!(CsvTable::parse(b"").is_err());
     }
 
