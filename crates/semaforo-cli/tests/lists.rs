@@ -209,3 +209,37 @@ fn an_output_file_that_cannot_be_written_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn values_that_cannot_be_entries_are_warned_about() {
+    let text = "{\"id\": \"J1\", \"found\": 1, \"importer\": \"#7\"}\n\
+                {\"id\": \"J2\", \"found\": 1, \"importer\": \"IMP\\u200b1\"}\n\
+                {\"id\": \"J3\", \"found\": 1, \"importer\": true}\n\
+                {\"id\": \"J4\", \"found\": 1, \"importer\": \"IMP-4\"}\n";
+    let dir = std::env::temp_dir().join(format!("semaforo-lists-{}-skip", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("h.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(BIN)
+        .args(["lists", "derive", "--input"])
+        .arg(&path)
+        .args(["--outcome", "found", "--by", "importer", "--min-count", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(entries(&stdout), ["IMP-4"]);
+    assert!(
+        stdout.contains("# skipped: 3 values that cannot be list entries"),
+        "{stdout}"
+    );
+    for (line, what) in [(1, "`#`"), (2, "U+200B"), (3, "a bool")] {
+        assert!(
+            stderr.contains(&format!("h.jsonl:{line}: ")) && stderr.contains(what),
+            "{stderr}"
+        );
+    }
+}
