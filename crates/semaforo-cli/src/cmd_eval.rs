@@ -160,6 +160,13 @@ fn eval_all(
     let mut out = Output::stdout();
     let mut line = String::new();
     let mut rejected = 0usize;
+    let so_far = |rejected: usize| {
+        if rejected > 0 {
+            Status::Findings
+        } else {
+            Status::Ok
+        }
+    };
     for (index, r) in records.iter().enumerate() {
         match ev.eval_json(r.bytes, ctx) {
             Ok(view) => {
@@ -167,7 +174,7 @@ fn eval_all(
                 view.write_json(&mut line);
                 line.push('\n');
                 if let Err(s) = out.write_str(&line) {
-                    return s.into();
+                    return s.status(so_far(rejected));
                 }
             }
             Err(e) => {
@@ -183,7 +190,7 @@ fn eval_all(
         }
     }
     if let Err(s) = out.finish() {
-        return s.into();
+        return s.status(so_far(rejected));
     }
     if rejected > 0 {
         error(format!(
