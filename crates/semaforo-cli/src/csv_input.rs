@@ -119,6 +119,10 @@ pub(crate) struct CsvTable {
     problems: Vec<String>,
 }
 
+/// Why a quoted cell cannot be read when its line ends inside it.
+const UNCLOSED: &str =
+    "opens a quote that is not closed on this line (a quoted cell may not span lines)";
+
 /// A cell that could not be read, by its 0-based position in the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CellProblem {
@@ -148,7 +152,7 @@ fn split_line(
                     None => {
                         return Err(CellProblem {
                             cell,
-                            what: "opens a quote that is not closed on this line (a quoted cell may not span lines)",
+                            what: UNCLOSED,
                         });
                     }
                     Some(b'"') if line.get(i + 1) == Some(&b'"') => {
@@ -258,15 +262,31 @@ impl CsvTable {
         }
         t.data.clear();
         t.bounds.clear();
+        // The line of the last quote left open. A later line with a quote
+        // in it may close that cell (as a multi-line cell would, in CSV
+        // that allows them); it is rejected rather than read as a row.
+        let mut open_quote: Option<u64> = None;
         for (i, line) in lines.enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            let line_no = i as u64 + 2;
             let first = t.bounds.len();
             let split = split_line(line, &mut t.data, &mut t.bounds);
             let len = t.bounds.len() - first;
+            let has_quote = line.contains(&b'"');
+            let continues = if has_quote { open_quote.take() } else { None };
             let problem = match split {
-                Err(p) => Some(format!("{} {}", t.cell_name(p.cell), p.what)),
+                Err(p) => {
+                    if p.what == UNCLOSED {
+                        open_quote = Some(line_no);
+                    }
+                    Some(format!("{} {}", t.cell_name(p.cell), p.what))
+                }
+                Ok(()) if continues.is_some() => Some(format!(
+                    "may be the end of the quoted cell left open on line {}, as its quote suggests (a quoted cell may not span lines)",
+                    continues.unwrap_or(0)
+                )),
                 Ok(()) if len != t.headers.len() => Some(format!(
                     "expected {} cells as in the header, found {len}",
                     t.headers.len()
@@ -287,7 +307,7 @@ impl CsvTable {
                 t.problems.len() - 1
             });
             t.rows.push(Row {
-                line: i as u64 + 2,
+                line: line_no,
                 first,
                 len,
                 problem,
@@ -797,6 +817,22 @@ mod tests {
         );
         assert_eq!(t.rejected_rows(), 4);
         assert_eq!(t.first_problem(0..2).unwrap().line, 3);
+    }
+
+    #[test]
+    fn the_line_that_may_close_an_open_quote_is_rejected_too() {
+        // A multi-line cell: its first line leaves a quote open, its last
+        // line closes it and would otherwise read as a row of two cells.
+        let t = CsvTable::parse(b"k,v\nA,\"two\nlines\",B\nC,1\nD,12\" pipe\n").unwrap();
+        let problems: Vec<Option<&str>> = t.rows.iter().map(|r| t.problem(r)).collect();
+        assert!(problems[0].unwrap().contains("not closed on this line"));
+        assert!(
+            problems[1].unwrap().contains("left open on line 2"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[2], None);
+        // Only the first line with a quote after it: later quotes are data.
+        assert_eq!(problems[3], None);
     }
 
     #[test]
