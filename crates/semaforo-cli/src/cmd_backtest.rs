@@ -14,9 +14,10 @@ use crate::Status;
 use crate::cmd_eval::{Record, read_input, split_input};
 use crate::common::{ContextArgs, DataArgs, context, error, warn};
 use crate::csv_input::{CsvBinder, CsvTable, LineMsg, MapArgs, Mapping, parse_outcome};
+use crate::output::print_all;
 use semaforo::{Context, Evaluator, Ruleset};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -90,8 +91,12 @@ pub(crate) struct Report {
     pub input_format: &'static str,
     /// The evaluation date.
     pub today: String,
-    /// CSV data rows read (CSV only).
+    /// CSV data rows in the file, blank lines excepted (CSV only).
     pub rows: Option<u64>,
+    /// Of which rows that could not be read: a quote not closed on its
+    /// line, a cell count other than the header's, a bad character (CSV
+    /// only). Each rejects its declaration and is reported with its line.
+    pub rows_rejected: Option<u64>,
     /// Declaration counts.
     pub declarations: Counts,
     /// Warnings (CSV rows disagreeing with their declaration's first row).
@@ -620,7 +625,7 @@ fn build_report(
     ruleset: &Ruleset,
     input: &Path,
     input_format: &'static str,
-    rows: Option<u64>,
+    rows: Option<(u64, u64)>,
     ctx: &Context,
     outcome: Option<&str>,
     stopped_early: bool,
@@ -705,7 +710,8 @@ fn build_report(
         input: input.display().to_string(),
         input_format,
         today: ctx.today.to_string(),
-        rows,
+        rows: rows.map(|r| r.0),
+        rows_rejected: rows.map(|r| r.1),
         declarations: acc.counts,
         warnings: acc.warnings,
         stopped_early,
@@ -817,7 +823,11 @@ pub(crate) fn human(r: &Report) -> String {
         r.ruleset.name, r.ruleset.version, r.today
     );
     let d = r.declarations;
-    let rows = r.rows.map(|n| format!("{n} rows, ")).unwrap_or_default();
+    let rows = match (r.rows, r.rows_rejected) {
+        (Some(n), Some(bad)) => format!("{n} rows ({} read, {bad} rejected), ", n - bad),
+        (Some(n), None) => format!("{n} rows, "),
+        _ => String::new(),
+    };
     let _ = writeln!(
         s,
         "input `{}` ({}): {rows}{} declarations read, {} rejected, {} evaluated",
@@ -969,7 +979,7 @@ pub(crate) fn run(args: Args) -> Status {
             Err(e) => return fail(e),
         };
         let groups = table.group(Some(binder.key_col()));
-        let rows = table.rows.len() as u64;
+        let rows = (table.rows.len() as u64, table.rejected_rows() as u64);
         (
             Source::Csv {
                 table: &table,
@@ -1034,8 +1044,11 @@ pub(crate) fn run(args: Args) -> Status {
     );
     if let Some(path) = &args.report {
         let html = crate::report_html::render(&report);
-        if let Err(e) = std::fs::write(path, html) {
-            error(format!("cannot write `{}`: {e}", path.display()));
+        if let Err(e) = crate::common::replace_file(path, html.as_bytes()) {
+            error(format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                path.display()
+            ));
             return Status::Trouble;
         }
     }
@@ -1049,8 +1062,7 @@ pub(crate) fn run(args: Args) -> Status {
             Err(e) => return fail(e.to_string()),
         },
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if acc.counts.rejected > 0 {
+    let status = if acc.counts.rejected > 0 {
         error(format!(
             "{} of {} declarations could not be evaluated",
             acc.counts.rejected, acc.counts.read
@@ -1058,6 +1070,10 @@ pub(crate) fn run(args: Args) -> Status {
         Status::Findings
     } else {
         Status::Ok
+    };
+    match print_all(&text) {
+        Ok(()) => status,
+        Err(s) => s.status(status),
     }
 }
 

@@ -39,9 +39,12 @@ pub(crate) fn run(args: Args) -> Status {
         let report = compiler.check();
         (report.diagnostics, report.sources)
     };
-    render::diagnostics(&diags, &sources, args.format);
     let errors = diags.iter().any(|d| d.is_error());
     let failed = errors || (args.deny_warnings && !diags.is_empty());
+    let status = if failed { Status::Findings } else { Status::Ok };
+    if let Err(s) = render::diagnostics(&diags, &sources, args.format) {
+        return s.status(status);
+    }
     if args.format == Format::Human {
         let _ = writeln!(
             std::io::stderr(),
@@ -50,5 +53,5 @@ pub(crate) fn run(args: Args) -> Status {
             render::summary(&diags)
         );
     }
-    if failed { Status::Findings } else { Status::Ok }
+    status
 }

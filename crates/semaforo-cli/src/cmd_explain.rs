@@ -5,15 +5,12 @@
 //! tree an officer can read, or as one JSON object.
 
 use crate::Status;
-use crate::cmd_eval::read_records;
+use crate::cmd_eval::{key_of, read_records};
 use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
-use semaforo::{
-    Decimal, ElementStep, Explanation, RuleExplanation, Ruleset, SampleDraw, Step, Truth,
-};
-use semaforo_plan::RecordId;
+use crate::output::print_all;
+use semaforo::{Decimal, ElementStep, Explanation, RuleExplanation, SampleDraw, Step, Truth};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 /// How the explanation is printed.
@@ -125,17 +122,10 @@ pub(crate) fn run(args: Args) -> Status {
             s
         }
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    Status::Ok
-}
-
-/// The key field's value in a declaration that could not be bound, if it
-/// is readable at all.
-fn key_of(ruleset: &Ruleset, json: &[u8]) -> Option<String> {
-    let layout = ruleset.plan().layout();
-    let name: &str = &layout.field(RecordId(0), layout.key())?.name;
-    let value: Value = serde_json::from_slice(json).ok()?;
-    value.get(name)?.as_str().map(str::to_string)
+    match print_all(&text) {
+        Ok(()) => Status::Ok,
+        Err(s) => s.into(),
+    }
 }
 
 /// Fired ids, undetermined ids, score and lane.
@@ -309,14 +299,14 @@ fn step(out: &mut String, s: &Step, indent: usize) {
 const EXPANDED: usize = 5;
 
 /// Per-element results of a quantifier, and the bodies of the elements that
-/// decided it.
+/// decided it. The explanation holds the traces of at most
+/// `Step::ELEMENT_DETAIL` elements of each result, and the count of each.
 fn elements(out: &mut String, s: &Step, indent: usize) {
     if s.elements.is_empty() {
         return;
     }
     let pad = " ".repeat(indent);
-    let conditions = s.elements.iter().all(|e| e.body.condition);
-    if conditions {
+    if conditions(s) {
         for t in [Truth::True, Truth::Unknown, Truth::False] {
             let labels: Vec<&str> = s
                 .elements
@@ -324,42 +314,57 @@ fn elements(out: &mut String, s: &Step, indent: usize) {
                 .filter(|e| e.body.truth() == t)
                 .map(|e| e.label.as_str())
                 .collect();
-            if !labels.is_empty() {
-                let _ = writeln!(out, "{pad}{t} for {}", labels.join(", "));
+            if labels.is_empty() {
+                continue;
             }
+            let n = s.elements_with(t);
+            let _ = write!(out, "{pad}{t} for {}", labels.join(", "));
+            if n > labels.len() {
+                let _ = write!(out, ", ... ({n} elements in all)");
+            }
+            out.push('\n');
         }
     }
-    let decisive = decisive(s);
+    let (decisive, in_all) = decisive(s);
     for e in decisive.iter().take(EXPANDED) {
         let _ = write!(out, "{pad}{}: ", e.label);
         step(out, &e.body, indent);
     }
-    if decisive.len() > EXPANDED {
+    if in_all > EXPANDED.min(decisive.len()) {
         let _ = writeln!(
             out,
             "{pad}... and {} more elements",
-            decisive.len() - EXPANDED
+            in_all - EXPANDED.min(decisive.len())
         );
     }
 }
 
+/// Whether a quantifier's body is a condition (`any`, `all`, `count`).
+fn conditions(s: &Step) -> bool {
+    s.elements.iter().all(|e| e.body.condition)
+}
+
 /// The elements worth expanding: those whose result gave the quantifier its
-/// value (the true ones of an `any` that is true, ...), else all of them.
-fn decisive(s: &Step) -> Vec<&ElementStep> {
-    let want = if s.elements.iter().all(|e| e.body.condition) && s.condition {
+/// value (the true ones of an `any` that is true, ...), else all of them;
+/// and how many elements of the list are of that kind.
+fn decisive(s: &Step) -> (Vec<&ElementStep>, usize) {
+    let others = |t: Truth| {
+        [Truth::True, Truth::False, Truth::Unknown]
+            .into_iter()
+            .filter(|o| *o != t)
+            .map(|o| s.elements_with(o))
+            .sum::<usize>()
+    };
+    let want = if conditions(s) && s.condition {
         // `any` or `all`: the result itself names the deciding elements,
         // except `any` false / `all` true, where every element counts.
         match s.truth() {
-            Truth::True if s.elements.iter().any(|e| e.body.truth() != Truth::True) => {
-                Some(Truth::True)
-            }
-            Truth::False if s.elements.iter().any(|e| e.body.truth() != Truth::False) => {
-                Some(Truth::False)
-            }
+            Truth::True if others(Truth::True) > 0 => Some(Truth::True),
+            Truth::False if others(Truth::False) > 0 => Some(Truth::False),
             Truth::Unknown => Some(Truth::Unknown),
             _ => None,
         }
-    } else if s.elements.iter().all(|e| e.body.condition) {
+    } else if conditions(s) {
         // `count`: the elements counted.
         Some(Truth::True)
     } else {
@@ -369,12 +374,20 @@ fn decisive(s: &Step) -> Vec<&ElementStep> {
         Some(t) => {
             let v: Vec<&ElementStep> = s.elements.iter().filter(|e| e.body.truth() == t).collect();
             if v.is_empty() {
-                s.elements.iter().collect()
+                (s.elements.iter().collect(), s.element_total)
             } else {
-                v
+                (v, s.elements_with(t))
             }
         }
-        None => s.elements.iter().collect(),
+        None => {
+            // `sum`, `min`, `max`: the element that gave a `min` or `max`
+            // its value first.
+            let (mut v, rest): (Vec<&ElementStep>, Vec<&ElementStep>) =
+                s.elements.iter().partition(|e| e.body.value == s.value);
+            v.truncate(1);
+            v.extend(rest);
+            (v, s.element_total)
+        }
     }
 }
 
@@ -414,6 +427,22 @@ fn step_json(s: &Step) -> Value {
                 "operands".into(),
                 Value::Array(s.operands.iter().map(step_json).collect()),
             );
+        }
+        if s.element_total > 0 {
+            let counts = if s.elements.iter().all(|e| e.body.condition) {
+                json!({
+                    "total": s.element_total,
+                    "true": s.elements_with(Truth::True),
+                    "false": s.elements_with(Truth::False),
+                    "unknown": s.elements_with(Truth::Unknown),
+                })
+            } else {
+                json!({
+                    "total": s.element_total,
+                    "missing": s.elements_with(Truth::Unknown),
+                })
+            };
+            map.insert("element_counts".into(), counts);
         }
         if !s.elements.is_empty() {
             map.insert(

@@ -2,9 +2,9 @@
 
 use crate::Status;
 use crate::common::{error, read_text};
-use crate::render::{self, Format};
+use crate::output::Output;
+use crate::render;
 use semaforo::{FileId, SourceKind, Sources};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Options of `semaforo fmt`.
@@ -20,6 +20,15 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
+    let mut out = Output::stdout();
+    let status = format_files(&args, &mut out);
+    match out.finish() {
+        Ok(()) => status,
+        Err(s) => s.status(status),
+    }
+}
+
+fn format_files(args: &Args, out: &mut Output) -> Status {
     let mut status = Status::Ok;
     for path in &args.files {
         let text = match read_text(path) {
@@ -35,7 +44,7 @@ pub(crate) fn run(args: Args) -> Status {
             Err(diags) => {
                 let mut sources = Sources::default();
                 sources.add(path.display().to_string(), text, SourceKind::Rules);
-                render::diagnostics(&diags, &sources, Format::Human);
+                render::human(&diags, &sources);
                 status = Status::Findings;
                 continue;
             }
@@ -45,10 +54,15 @@ pub(crate) fn run(args: Args) -> Status {
             continue;
         }
         if args.check {
-            let _ = writeln!(std::io::stdout(), "{}", path.display());
             status = Status::Findings;
-        } else if let Err(e) = std::fs::write(path, formatted) {
-            error(format!("cannot write `{}`: {e}", path.display()));
+            if let Err(s) = out.write_str(&format!("{}\n", path.display())) {
+                return s.status(status);
+            }
+        } else if let Err(e) = crate::common::replace_file(path, formatted.as_bytes()) {
+            error(format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                path.display()
+            ));
             return Status::Trouble;
         }
     }

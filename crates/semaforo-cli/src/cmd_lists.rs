@@ -12,9 +12,9 @@ use crate::Status;
 use crate::cmd_eval::{read_input, split_input};
 use crate::common::error;
 use crate::csv_input::{CsvTable, MapArgs, Mapping, outcome_of_rows, parse_outcome};
+use crate::output::print_all;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 /// Options of `semaforo lists`.
@@ -70,6 +70,10 @@ type Tally = HashMap<String, (u64, u64)>;
 /// What was read.
 #[derive(Default)]
 struct Totals {
+    /// CSV only: data rows, and rows that could not be read.
+    rows: Option<(u64, u64)>,
+    /// Values that cannot be list entries (each warned about).
+    skipped: u64,
     declarations: u64,
     labelled: u64,
     positives: u64,
@@ -146,29 +150,48 @@ fn derive(a: DeriveArgs) -> Status {
         tally.len(),
         kept.len()
     );
+    let _ = writeln!(out, "# rejected: {bad} declarations could not be read");
+    if totals.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "# skipped: {} values that cannot be list entries",
+            totals.skipped
+        );
+    }
+    if let Some((rows, rejected)) = totals.rows {
+        let _ = writeln!(
+            out,
+            "# rows: {rows} data rows, {} read, {rejected} rejected",
+            rows - rejected
+        );
+    }
     for (v, _, _) in &kept {
         out.push_str(v);
         out.push('\n');
     }
+    let status = if bad > 0 {
+        error(format!("{bad} declarations could not be read"));
+        Status::Findings
+    } else {
+        Status::Ok
+    };
     let written = match &a.output {
-        Some(p) => {
-            std::fs::write(p, out).map_err(|e| format!("cannot write `{}`: {e}", p.display()))
-        }
-        None => {
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
-            Ok(())
-        }
+        Some(p) => crate::common::replace_file(p, out.as_bytes()).map_err(|e| {
+            format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                p.display()
+            )
+        }),
+        None => match print_all(&out) {
+            Ok(()) => Ok(()),
+            Err(s) => return s.status(status),
+        },
     };
     if let Err(e) = written {
         error(e);
         return Status::Trouble;
     }
-    if bad > 0 {
-        error(format!("{bad} declarations could not be read"));
-        Status::Findings
-    } else {
-        Status::Ok
-    }
+    status
 }
 
 /// Adds one declaration's distinct values.
@@ -191,10 +214,45 @@ fn add(tally: &mut Tally, totals: &mut Totals, values: &mut Vec<String>, label: 
 }
 
 /// Entries are lines of a list file: a value must be one line, not a
-/// comment.
-fn usable(v: &str) -> bool {
+/// comment, with no control or invisible character (the list reader
+/// refuses those). `Ok(None)` for an empty value (nothing to list),
+/// `Err` with the reason for a value that cannot be an entry.
+fn entry(v: &str) -> Result<Option<&str>, String> {
     let t = v.trim();
-    !t.is_empty() && !t.starts_with('#') && !v.contains(['\n', '\r'])
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.starts_with('#') {
+        return Err(format!(
+            "value {} starts with `#`, which a list file reads as a comment",
+            serde_json::Value::from(t)
+        ));
+    }
+    if let Some(c) = t.chars().find(|c| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    }) {
+        return Err(format!(
+            "value {} holds the character U+{:04X}, which a list file cannot hold",
+            serde_json::Value::from(t),
+            u32::from(c)
+        ));
+    }
+    Ok(Some(t))
+}
+
+/// Adds `v` to `values`, or warns (with the input line) that it cannot be
+/// a list entry; returns whether it was skipped.
+fn push_entry(values: &mut Vec<String>, v: &str, input: &std::path::Path, line: u64) -> bool {
+    match entry(v) {
+        Ok(Some(t)) => values.push(t.to_string()),
+        Ok(None) => {}
+        Err(why) => {
+            crate::common::warn(format!("{}:{line}: {why}; not listed", input.display()));
+            return true;
+        }
+    }
+    false
 }
 
 fn tally_csv(
@@ -204,6 +262,7 @@ fn tally_csv(
     totals: &mut Totals,
 ) -> Result<u64, String> {
     let table = CsvTable::parse(bytes)?;
+    totals.rows = Some((table.rows.len() as u64, table.rejected_rows() as u64));
     let mapping = Mapping::from_args(&a.map)?;
     let col = |name: &str, what: &str| {
         table
@@ -222,6 +281,13 @@ fn tally_csv(
     let mut bad = 0u64;
     let mut values = Vec::new();
     for g in groups {
+        // A row that cannot be read rejects its declaration: its cells may
+        // be shifted, so no value of it is trusted.
+        if let Some(e) = table.first_problem(g.clone()) {
+            error(format!("{}:{}: {}", a.input.display(), e.line, e.msg));
+            bad += 1;
+            continue;
+        }
         let label = match outcome_of_rows(&table, g.clone(), outcome, outcome_name) {
             Ok(l) => l,
             Err(e) => {
@@ -233,9 +299,7 @@ fn tally_csv(
         for r in table.rows.get(g).unwrap_or_default() {
             if let Some(cell) = table.cell(r, by) {
                 let v = String::from_utf8_lossy(cell);
-                if usable(&v) {
-                    values.push(v.trim().to_string());
-                }
+                totals.skipped += u64::from(push_entry(&mut values, &v, &a.input, r.line));
             }
         }
         add(tally, totals, &mut values, label);
@@ -294,10 +358,27 @@ fn tally_json(
                 continue;
             }
         };
+        let line = r.line as u64;
+        let mut skipped = 0u64;
         let mut push = |v: Option<&serde_json::Value>| match v {
-            Some(serde_json::Value::String(s)) if usable(s) => values.push(s.trim().to_string()),
+            Some(serde_json::Value::String(s)) => {
+                skipped += u64::from(push_entry(&mut values, s, &a.input, line));
+            }
             Some(serde_json::Value::Number(n)) => values.push(n.to_string()),
-            _ => {}
+            None | Some(serde_json::Value::Null) => {}
+            Some(other) => {
+                crate::common::warn(format!(
+                    "{}:{line}: `{}` is {}, not text or a number; not listed",
+                    a.input.display(),
+                    a.by,
+                    match other {
+                        serde_json::Value::Bool(_) => "a bool",
+                        serde_json::Value::Array(_) => "an array",
+                        _ => "an object",
+                    }
+                ));
+                skipped += 1;
+            }
         };
         match list {
             None => push(doc.get(member)),
@@ -309,6 +390,7 @@ fn tally_json(
                 }
             }
         }
+        totals.skipped += skipped;
         add(tally, totals, &mut values, label);
     }
     Ok(bad)

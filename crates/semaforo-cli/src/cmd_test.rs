@@ -2,7 +2,7 @@
 
 use crate::Status;
 use crate::common::{ContextArgs, DataArgs, compile_rules, context};
-use std::io::Write;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Options of `semaforo test`.
@@ -27,27 +27,26 @@ pub(crate) fn run(args: Args) -> Status {
     };
     // Tests are deterministic by default: without a key, the all-zero key,
     // without the warning `eval` prints.
-    let ctx =
-        if args.ctx.sampling_key.is_none() && std::env::var_os("SEMAFORO_SAMPLING_KEY").is_none() {
-            match args.ctx.today.as_deref().map(semaforo::Date::parse) {
-                Some(None) => {
-                    crate::common::error("`--today`: expected a date `YYYY-MM-DD`");
-                    return Status::Trouble;
-                }
-                Some(Some(d)) => semaforo::Context::new(d, Default::default(), "zero-key"),
-                None => match crate::common::current_date() {
-                    Some(d) => semaforo::Context::new(d, Default::default(), "zero-key"),
-                    None => return Status::Trouble,
-                },
+    let ctx = if !args.ctx.key_given() {
+        match args.ctx.today.as_deref().map(semaforo::Date::parse) {
+            Some(None) => {
+                crate::common::error("`--today`: expected a date `YYYY-MM-DD`");
+                return Status::Trouble;
             }
-        } else {
-            match context(&args.ctx) {
-                Ok(c) => c,
-                Err(s) => return s,
-            }
-        };
+            Some(Some(d)) => semaforo::Context::new(d, Default::default(), "zero-key"),
+            None => match crate::common::current_date() {
+                Some(d) => semaforo::Context::new(d, Default::default(), "zero-key"),
+                None => return Status::Trouble,
+            },
+        }
+    } else {
+        match context(&args.ctx) {
+            Ok(c) => c,
+            Err(s) => return s,
+        }
+    };
     let results = ruleset.run_tests(&ctx);
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     let sources = ruleset.sources();
     let (mut passed, mut failed) = (0usize, 0usize);
     for r in &results {
@@ -69,9 +68,13 @@ pub(crate) fn run(args: Args) -> Status {
         }
     }
     let _ = writeln!(out, "\n{passed} passed, {failed} failed");
-    if failed > 0 {
+    let status = if failed > 0 {
         Status::Findings
     } else {
         Status::Ok
+    };
+    match crate::output::print_all(&out) {
+        Ok(()) => status,
+        Err(s) => s.status(status),
     }
 }

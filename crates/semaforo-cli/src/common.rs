@@ -23,9 +23,16 @@ pub(crate) struct ContextArgs {
     /// The evaluation date, `YYYY-MM-DD` (default: today, UTC).
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
-    /// The 128-bit sampling key as 32 hex digits (or set
-    /// `SEMAFORO_SAMPLING_KEY`). Without either, an all-zero key is used
-    /// and a warning is printed.
+    /// A file holding the 128-bit sampling key as 32 hex digits (`#`
+    /// comment lines and blank lines allowed). Preferred: a key on the
+    /// command line is visible to other users (`ps`) and in shell history.
+    /// Without a key option, `SEMAFORO_SAMPLING_KEY` is read; without
+    /// either, the all-zero key is used and a warning is printed.
+    #[arg(long, value_name = "PATH", conflicts_with = "sampling_key")]
+    pub sampling_key_file: Option<PathBuf>,
+    /// The sampling key itself, 32 hex digits. For tests only: other users
+    /// can read it in `ps`; use `--sampling-key-file` or
+    /// `SEMAFORO_SAMPLING_KEY`.
     #[arg(long, value_name = "HEX32")]
     pub sampling_key: Option<String>,
     /// A label for the sampling key, recorded in every outcome (default:
@@ -103,7 +110,7 @@ pub(crate) fn compile_rules(
 ) -> Result<semaforo::Ruleset, Status> {
     let compiler = load(files, data)?;
     compiler.compile().map_err(|e| {
-        crate::render::diagnostics(&e.diagnostics, &e.sources, crate::render::Format::Human);
+        crate::render::human(&e.diagnostics, &e.sources);
         Status::Findings
     })
 }
@@ -117,9 +124,60 @@ pub(crate) fn current_date() -> Option<Date> {
     Date::from_days(i32::try_from(secs / 86_400).ok()?)
 }
 
+/// The environment variable holding the sampling key.
+pub(crate) const KEY_ENV: &str = "SEMAFORO_SAMPLING_KEY";
+
+impl ContextArgs {
+    /// Whether a sampling key was given (option, file or environment).
+    pub(crate) fn key_given(&self) -> bool {
+        self.sampling_key.is_some()
+            || self.sampling_key_file.is_some()
+            || std::env::var_os(KEY_ENV).is_some()
+    }
+
+    /// The sampling key from, in order: `--sampling-key-file` or
+    /// `--sampling-key` (they exclude each other), then
+    /// `SEMAFORO_SAMPLING_KEY`. Messages never show the key.
+    fn key(&self) -> Result<Option<SamplingKey>, String> {
+        if let Some(path) = &self.sampling_key_file {
+            let text = read_text(path)?;
+            let mut lines = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'));
+            return match (lines.next(), lines.next()) {
+                (Some(hex), None) => parse_key(hex)
+                    .map(Some)
+                    .map_err(|e| format!("`{}`: {e}", path.display())),
+                _ => Err(format!(
+                    "`{}`: expected one line with the sampling key (32 hexadecimal digits), besides `#` comment lines",
+                    path.display()
+                )),
+            };
+        }
+        if let Some(hex) = &self.sampling_key {
+            return parse_key(hex)
+                .map(Some)
+                .map_err(|e| format!("`--sampling-key`: {e}"));
+        }
+        match std::env::var_os(KEY_ENV) {
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .ok_or_else(|| {
+                    "the sampling key must be exactly 32 hexadecimal digits (128 bits)".to_string()
+                })
+                .and_then(parse_key)
+                .map(Some)
+                .map_err(|e| format!("{KEY_ENV}: {e}")),
+        }
+    }
+}
+
 fn parse_key(hex: &str) -> Result<SamplingKey, String> {
     let hex = hex.trim();
     if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // Never echo the text: it may be a key with a typo.
         return Err("the sampling key must be exactly 32 hexadecimal digits (128 bits)".into());
     }
     let mut key = [0u8; 16];
@@ -142,14 +200,10 @@ pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
             Status::Trouble
         })?,
     };
-    let from_env = std::env::var("SEMAFORO_SAMPLING_KEY").ok();
-    let key = match args.sampling_key.as_deref().or(from_env.as_deref()) {
-        Some(h) => Some(parse_key(h).map_err(|e| {
-            error(e);
-            Status::Trouble
-        })?),
-        None => None,
-    };
+    let key = args.key().map_err(|e| {
+        error(e);
+        Status::Trouble
+    })?;
     let (key, default_id) = match key {
         Some(k) => {
             let digest = Sha256::digest(k.0);
@@ -158,7 +212,7 @@ pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
         }
         None => {
             warn(
-                "no sampling key given (`--sampling-key` or SEMAFORO_SAMPLING_KEY): using the all-zero key, \
+                "no sampling key given (`--sampling-key-file` or SEMAFORO_SAMPLING_KEY): using the all-zero key, \
                  so sampled rules select predictably",
             );
             (SamplingKey::default(), "zero-key".to_string())
@@ -169,4 +223,70 @@ pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
         key,
         args.sampling_key_id.clone().unwrap_or(default_id),
     ))
+}
+
+/// Replaces the contents of `path` atomically: the new text goes to a
+/// temporary file in the same directory, with the original's permissions,
+/// is flushed to disk, and is renamed over the original. A reader, or a
+/// crash at any point, sees the old file or the new one, never a mix; on
+/// an error the temporary file is removed and the original is untouched.
+/// A symbolic link is followed: its target is replaced, the link stays.
+/// A file that does not exist yet is created the same way.
+pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let (target, permissions) = match std::fs::canonicalize(path) {
+        Ok(t) => {
+            let p = std::fs::metadata(&t)?.permissions();
+            (t, Some(p))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (path.to_path_buf(), None),
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let (tmp, mut file) = create_temp(dir, &name)?;
+    let written = (|| {
+        std::io::Write::write_all(&mut file, contents)?;
+        if let Some(p) = permissions {
+            file.set_permissions(p)?;
+        }
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, &target)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Make the rename itself durable; not every platform can open a
+    // directory, and the new contents are already on disk.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a new, empty temporary file next to `name` in `dir`.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut last = None;
+    for attempt in 0..100u32 {
+        let tmp = dir.join(format!(
+            ".{name}.semaforo.{}.{attempt}.tmp",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no temporary file name left")))
 }

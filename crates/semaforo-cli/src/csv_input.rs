@@ -94,13 +94,20 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 /// One CSV row: its line number and its cells' bounds in [`CsvTable`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Row {
-    /// 1-based line number where the row starts.
+    /// 1-based line number of the row.
     pub line: u64,
     first: usize,
     len: usize,
+    /// Why the row cannot be read, as an index into `CsvTable::problems`;
+    /// its cells are then those read before the problem.
+    problem: Option<usize>,
 }
 
 /// A whole CSV file in a flat store.
+///
+/// INVARIANT (every line accounted for): every line after the header that
+/// is not blank is one entry of `rows`, readable or not; nothing the
+/// reader meets on one line can affect another line.
 #[derive(Debug, Default)]
 pub(crate) struct CsvTable {
     /// Column names from the header row.
@@ -109,61 +116,238 @@ pub(crate) struct CsvTable {
     bounds: Vec<(usize, usize)>,
     /// The data rows in file order.
     pub rows: Vec<Row>,
+    problems: Vec<String>,
+}
+
+/// Why a quoted cell cannot be read when its line ends inside it.
+const UNCLOSED: &str =
+    "opens a quote that is not closed on this line (a quoted cell may not span lines)";
+
+/// A cell that could not be read, by its 0-based position in the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CellProblem {
+    cell: usize,
+    what: &'static str,
+}
+
+/// Splits one line (without its line break) into cells appended to
+/// `data`/`bounds`. A cell starting with `"` is quoted: `""` stands for a
+/// quote, and the cell must end with a quote followed by `,` or the end of
+/// the line. A quote anywhere else in a cell is an ordinary character.
+/// Quoted cells may not span lines: a line is always one row.
+fn split_line(
+    line: &[u8],
+    data: &mut Vec<u8>,
+    bounds: &mut Vec<(usize, usize)>,
+) -> Result<(), CellProblem> {
+    let mut i = 0usize;
+    let base = bounds.len();
+    loop {
+        let cell = bounds.len() - base;
+        let start = data.len();
+        if line.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                match line.get(i) {
+                    None => {
+                        return Err(CellProblem {
+                            cell,
+                            what: UNCLOSED,
+                        });
+                    }
+                    Some(b'"') if line.get(i + 1) == Some(&b'"') => {
+                        data.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&b) => {
+                        data.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            bounds.push((start, data.len()));
+            match line.get(i) {
+                None => return Ok(()),
+                Some(b',') => i += 1,
+                Some(_) => {
+                    return Err(CellProblem {
+                        cell,
+                        what: "has text after its closing quote",
+                    });
+                }
+            }
+        } else {
+            let rest = line.get(i..).unwrap_or_default();
+            let end = rest.iter().position(|b| *b == b',');
+            data.extend_from_slice(rest.get(..end.unwrap_or(rest.len())).unwrap_or_default());
+            bounds.push((start, data.len()));
+            match end {
+                Some(e) => i += e + 1,
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Why a cell's text is refused: not UTF-8, or a character that does not
+/// belong in customs data and would make two equal-looking values differ
+/// (control characters other than tab, zero-width and bidirectional
+/// formatting characters, the byte order mark).
+fn bad_text(cell: &[u8]) -> Option<String> {
+    if cell.iter().all(|b| (0x20..0x7f).contains(b) || *b == b'\t') {
+        return None;
+    }
+    let Ok(text) = std::str::from_utf8(cell) else {
+        return Some("is not valid UTF-8".to_string());
+    };
+    text.chars()
+        .find(|c| {
+            (c.is_control() && *c != '\t')
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+        })
+        .map(|c| format!("holds the invisible character U+{:04X}", u32::from(c)))
+}
+
+/// Ordinal of a 0-based cell index, for messages about rows whose cells
+/// do not line up with the header.
+fn nth(i: usize) -> String {
+    let n = i + 1;
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 impl CsvTable {
-    /// Parses CSV text with a header row. Rows are kept even when their
-    /// number of cells is wrong; [`CsvBinder::bind`] reports them.
+    /// Parses CSV text with a header row. One line is one row: a row that
+    /// cannot be read (a quote not closed on its line, text after a
+    /// closing quote, a cell count other than the header's, a cell that is
+    /// not UTF-8 or holds an invisible character) is kept with its problem
+    /// and reported by whoever uses it ([`CsvTable::problem`]). Only a bad
+    /// header row fails the whole parse. Blank lines are skipped.
     pub(crate) fn parse(input: &[u8]) -> Result<CsvTable, String> {
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(input);
-        let headers = rdr
-            .byte_headers()
-            .map_err(|e| format!("cannot read the header row: {e}"))?
-            .iter()
-            .map(|h| {
-                std::str::from_utf8(h)
-                    .map(|s| s.trim().to_string())
-                    .map_err(|_| "the header row is not valid UTF-8".to_string())
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut lines = input
+            .split(|b| *b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        let header = lines.next().unwrap_or_default();
+        if header.iter().all(u8::is_ascii_whitespace) {
+            return Err("line 1: expected the header row, found a blank line".to_string());
+        }
         let mut t = CsvTable {
-            headers,
             data: Vec::with_capacity(input.len()),
-            bounds: Vec::new(),
-            rows: Vec::new(),
+            ..CsvTable::default()
         };
-        let mut rec = csv::ByteRecord::new();
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = e.position().map_or(0, csv::Position::line);
-                    return Err(format!("line {line}: {e}"));
-                }
+        split_line(header, &mut t.data, &mut t.bounds)
+            .map_err(|p| format!("line 1: the header row's {} cell {}", nth(p.cell), p.what))?;
+        for &(s, e) in &t.bounds {
+            let cell = t.data.get(s..e).unwrap_or_default();
+            if let Some(why) = bad_text(cell) {
+                return Err(format!("line 1: a header cell {why}"));
             }
-            let line = rec.position().map_or(0, csv::Position::line);
-            // A blank line reads as one empty cell: skip it like JSON Lines.
-            if rec.len() == 1 && rec.get(0).is_some_and(<[u8]>::is_empty) {
+            let name = String::from_utf8_lossy(cell).trim().to_string();
+            if !name.is_empty() && t.headers.contains(&name) {
+                // Which of the two columns would be read is a guess: refuse.
+                return Err(format!("line 1: the header names column `{name}` twice"));
+            }
+            t.headers.push(name);
+        }
+        t.data.clear();
+        t.bounds.clear();
+        // The line of the last quote left open. A later line with a quote
+        // in it may close that cell (as a multi-line cell would, in CSV
+        // that allows them); it is rejected rather than read as a row.
+        let mut open_quote: Option<u64> = None;
+        for (i, line) in lines.enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            let line_no = i as u64 + 2;
             let first = t.bounds.len();
-            for cell in &rec {
-                let s = t.data.len();
-                t.data.extend_from_slice(cell);
-                t.bounds.push((s, t.data.len()));
-            }
+            let split = split_line(line, &mut t.data, &mut t.bounds);
+            let len = t.bounds.len() - first;
+            let has_quote = line.contains(&b'"');
+            let continues = if has_quote { open_quote.take() } else { None };
+            let problem = match split {
+                Err(p) => {
+                    if p.what == UNCLOSED {
+                        open_quote = Some(line_no);
+                    }
+                    Some(format!("{} {}", t.cell_name(p.cell), p.what))
+                }
+                Ok(()) if continues.is_some() => Some(format!(
+                    "may be the end of the quoted cell left open on line {}, as its quote suggests (a quoted cell may not span lines)",
+                    continues.unwrap_or(0)
+                )),
+                Ok(()) if len != t.headers.len() => Some(format!(
+                    "expected {} cells as in the header, found {len}",
+                    t.headers.len()
+                )),
+                Ok(()) => t
+                    .bounds
+                    .get(first..)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .find_map(|(c, &(s, e))| {
+                        bad_text(t.data.get(s..e).unwrap_or_default())
+                            .map(|why| format!("{} {why}", t.cell_name(c)))
+                    }),
+            };
+            let problem = problem.map(|p| {
+                t.problems.push(p);
+                t.problems.len() - 1
+            });
             t.rows.push(Row {
-                line,
+                line: line_no,
                 first,
-                len: rec.len(),
+                len,
+                problem,
             });
         }
         Ok(t)
+    }
+
+    /// `column `NAME`` for a cell index within the header, else its ordinal.
+    fn cell_name(&self, cell: usize) -> String {
+        match self.headers.get(cell) {
+            Some(h) => format!("column `{h}`"),
+            None => format!("the {} cell", nth(cell)),
+        }
+    }
+
+    /// Why a row cannot be read, if it cannot.
+    pub(crate) fn problem(&self, row: &Row) -> Option<&str> {
+        row.problem
+            .and_then(|p| self.problems.get(p))
+            .map(String::as_str)
+    }
+
+    /// How many rows cannot be read.
+    pub(crate) fn rejected_rows(&self) -> usize {
+        self.problems.len()
+    }
+
+    /// The first row of `rows` that cannot be read, as a message.
+    pub(crate) fn first_problem(&self, rows: Range<usize>) -> Option<LineMsg> {
+        self.rows
+            .get(rows)
+            .unwrap_or_default()
+            .iter()
+            .find_map(|r| {
+                self.problem(r).map(|p| LineMsg {
+                    line: r.line,
+                    msg: p.to_string(),
+                })
+            })
     }
 
     /// The index of a column by name.
@@ -375,10 +559,13 @@ impl CsvBinder {
         decl: &mut Declaration,
         warnings: &mut Vec<LineMsg>,
     ) -> Result<(), LineMsg> {
-        let group = table.rows.get(rows).unwrap_or_default();
+        let group = table.rows.get(rows.clone()).unwrap_or_default();
         let Some(first) = group.first() else {
             return Ok(());
         };
+        if let Some(e) = table.first_problem(rows.clone()) {
+            return Err(e);
+        }
         for r in group {
             if r.len != self.ncols {
                 return Err(LineMsg {
@@ -582,6 +769,92 @@ mod tests {
             t.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
             [2, 3, 4, 5]
         );
+    }
+
+    fn cells(t: &CsvTable, i: usize) -> Vec<String> {
+        let r = t.rows[i];
+        (0..r.len)
+            .map(|c| String::from_utf8(t.cell(&r, c).unwrap().to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn quoted_cells_on_one_line() {
+        let t = CsvTable::parse(
+            b"\xEF\xBB\xBFa,b,c\r\n\"x,y\",\"say \"\"hi\"\"\",12\" pipe\r\n,\"\",\n",
+        )
+        .unwrap();
+        assert_eq!(t.headers, ["a", "b", "c"]);
+        assert_eq!(cells(&t, 0), ["x,y", "say \"hi\"", "12\" pipe"]);
+        assert_eq!(cells(&t, 1), ["", "", ""]);
+        assert_eq!(t.rejected_rows(), 0);
+    }
+
+    #[test]
+    fn an_unclosed_quote_rejects_its_line_only() {
+        let t = CsvTable::parse(b"k,v\nA,1\nB,\"2\nC,3\n\nD,\"4\"x\nE,5,6\nF\n").unwrap();
+        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 4, 6, 7, 8]);
+        let problems: Vec<Option<&str>> = t.rows.iter().map(|r| t.problem(r)).collect();
+        assert_eq!(problems[0], None);
+        assert!(
+            problems[1].unwrap().starts_with("column `v` opens a quote"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[2], None);
+        assert_eq!(cells(&t, 2), ["C", "3"]);
+        assert_eq!(
+            problems[3],
+            Some("column `v` has text after its closing quote")
+        );
+        assert_eq!(
+            problems[4],
+            Some("expected 2 cells as in the header, found 3")
+        );
+        assert_eq!(
+            problems[5],
+            Some("expected 2 cells as in the header, found 1")
+        );
+        assert_eq!(t.rejected_rows(), 4);
+        assert_eq!(t.first_problem(0..2).unwrap().line, 3);
+    }
+
+    #[test]
+    fn the_line_that_may_close_an_open_quote_is_rejected_too() {
+        // A multi-line cell: its first line leaves a quote open, its last
+        // line closes it and would otherwise read as a row of two cells.
+        let t = CsvTable::parse(b"k,v\nA,\"two\nlines\",B\nC,1\nD,12\" pipe\n").unwrap();
+        let problems: Vec<Option<&str>> = t.rows.iter().map(|r| t.problem(r)).collect();
+        assert!(problems[0].unwrap().contains("not closed on this line"));
+        assert!(
+            problems[1].unwrap().contains("left open on line 2"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[2], None);
+        // Only the first line with a quote after it: later quotes are data.
+        assert_eq!(problems[3], None);
+    }
+
+    #[test]
+    fn invisible_characters_and_bad_utf8_are_refused() {
+        let t = CsvTable::parse("k,v\nA,IMP\u{200B}1\nB,a\tb\nC,x\u{7}\nD,caf\u{e9}\n".as_bytes())
+            .unwrap();
+        let problems: Vec<Option<&str>> = t.rows.iter().map(|r| t.problem(r)).collect();
+        assert_eq!(
+            problems,
+            [
+                Some("column `v` holds the invisible character U+200B"),
+                None,
+                Some("column `v` holds the invisible character U+0007"),
+                None
+            ]
+        );
+        let t = CsvTable::parse(b"k,v\nA,\xff\n").unwrap();
+        assert_eq!(t.problem(&t.rows[0]), Some("column `v` is not valid UTF-8"));
+        assert!(CsvTable::parse(b"\"k,v\nA,1\n").is_err());
+        assert!(CsvTable::parse(b"k,v,k\nA,1,2\n").is_err());
+        assert!(CsvTable::parse(b"k,,\nA,1,2\n").is_ok());
+        assert!(CsvTable::parse(b"").is_err());
     }
 
     #[test]

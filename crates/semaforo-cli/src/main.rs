@@ -9,6 +9,7 @@ mod cmd_lists;
 mod cmd_test;
 mod common;
 mod csv_input;
+mod output;
 mod render;
 mod report_html;
 

@@ -65,7 +65,11 @@ pub(crate) fn render(r: &Report) -> String {
         esc(&r.input),
         r.input_format,
         esc(&r.today),
-        r.rows.map(|n| format!("{n} rows, ")).unwrap_or_default(),
+        match (r.rows, r.rows_rejected) {
+            (Some(n), Some(bad)) => format!("{n} rows ({} read, {bad} rejected), ", n - bad),
+            (Some(n), None) => format!("{n} rows, "),
+            _ => String::new(),
+        },
         d.read,
         d.rejected,
         d.evaluated,

@@ -426,3 +426,46 @@ fn missing_mapping_for_a_required_field_is_a_clear_error() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("required field `aeo`"), "{stderr}");
 }
+
+#[test]
+fn a_stray_quote_rejects_one_row_and_every_other_row_is_read() {
+    // Row 12 (line 13) opens a quote it never closes. Rows read plus rows
+    // rejected is every row of the file.
+    let dir = scratch_dir("stray-quote");
+    let mut text = String::from("Decl,Origin,AEO,Date,Freight,HS,Value,Kg,Found\n");
+    for i in 1..=2_000 {
+        let origin = if i == 12 { "\"CN" } else { "CN" };
+        text.push_str(&format!("D{i},{origin},0,2026-01-02,,6403,10,1,0\n"));
+    }
+    // A row with one cell too many, and one with one too few.
+    text.push_str("E1,CN,0,2026-01-02,,6403,1,000,1,0\nE2,CN,0\n");
+    let path = dir.join("quote.csv");
+    std::fs::write(&path, text).unwrap();
+    let (v, stderr) = json_report(&path, &["--outcome", "Found"]);
+    assert_eq!(v["rows"], 2_002);
+    assert_eq!(v["rows_rejected"], 3);
+    assert_eq!(v["declarations"]["read"], 2_002);
+    assert_eq!(v["declarations"]["rejected"], 3);
+    assert_eq!(v["declarations"]["evaluated"], 1_999);
+    assert!(
+        stderr.contains(
+            "quote.csv:13: column `Origin` opens a quote that is not closed on this line"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("quote.csv:2002: expected 9 cells as in the header, found 10"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("quote.csv:2003: expected 9 cells as in the header, found 3"),
+        "{stderr}"
+    );
+    let out = backtest(&path, &["--outcome", "Found"]);
+    assert_eq!(out.status.code(), Some(1));
+    let human = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        human.contains("2002 rows (1999 read, 3 rejected)"),
+        "{human}"
+    );
+}

@@ -163,3 +163,85 @@ fn external_data_errors_point_into_the_data_file() {
     );
     assert!(d["message"].as_str().unwrap().contains("`ten`"), "{d}");
 }
+
+/// A ruleset whose inline list is one line of `unique` values with `dups`
+/// duplicates spread along it (each repeats the value 50 entries before).
+fn long_list_ruleset(unique: usize, dups: usize) -> String {
+    let mut values = Vec::new();
+    let every = unique / dups;
+    for i in 0..unique {
+        values.push(format!("\"V{i:06}\""));
+        if i % every == every - 1 && i >= 50 {
+            values.push(format!("\"V{:06}\"", i - 50));
+        }
+    }
+    format!(
+        "ruleset \"x\" version \"1\"\nschema d {{\n  key id: text\n  origin: text\n}}\nrule R \"t\" {{\n  when origin in [{}]\n  then score 1\n}}\n",
+        values.join(", ")
+    )
+}
+
+#[test]
+fn warnings_on_a_very_long_line_show_a_window_of_it() {
+    let dir = scratch("check-long-line");
+    let text = long_list_ruleset(20_000, 200);
+    let line = text.lines().nth(6).unwrap();
+    assert!(line.len() > 200_000);
+    write(&dir, "long.sem", &text);
+    let r = run(&dir, &["check", "long.sem"]);
+    assert_eq!(r.code, 0, "warnings only");
+    let warnings = r.stderr.matches("warning[W0004]").count();
+    assert_eq!(warnings, 200, "every duplicate is still reported");
+    // Each warning shows a bounded part of the line: the whole output stays
+    // within a fixed size per warning (before, each reprinted the 200 KB
+    // line: 40 MB in all).
+    assert!(
+        r.stderr.len() < warnings * 1_000,
+        "{} bytes for {warnings} warnings",
+        r.stderr.len()
+    );
+    // The window holds the duplicate, with its real line and column, and
+    // says which part of the line it is; the first entry, far away,
+    // becomes a note with its location.
+    let first = r.stderr.split("\n\n").next().unwrap();
+    let dup = text.find("\"V000099\", \"V000049\"").unwrap() + 11;
+    let col = dup - text[..dup].rfind('\n').unwrap();
+    assert!(first.contains(&format!("long.sem:7:{col}")), "{first}");
+    assert!(first.contains("\"V000049\""), "{first}");
+    assert!(
+        first.contains("is shown") || first.contains("are shown"),
+        "{first}"
+    );
+    assert!(first.contains("first listed here: long.sem:7:"), "{first}");
+
+    // The JSON form locates every warning the same way.
+    let j = run(&dir, &["check", "long.sem", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(j.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(v["line"], 7);
+    assert_eq!(v["column"], col);
+}
+
+#[test]
+fn short_lines_are_shown_whole_with_every_label() {
+    let dir = scratch("check-short-line");
+    write(
+        &dir,
+        "short.sem",
+        "ruleset \"x\" version \"1\"\nschema d {\n  key id: text\n  origin: text\n}\nrule R \"t\" { when origin in [\"CN\", \"VN\", \"CN\"] then score 1 }\n",
+    );
+    let r = run(&dir, &["check", "short.sem"]);
+    assert_eq!(
+        r.stderr.matches("warning[W0004]").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(" first listed here\n"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("6 │ rule R \"t\" { when origin in [\"CN\", \"VN\", \"CN\"] then score 1 }"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("are shown"), "{}", r.stderr);
+}

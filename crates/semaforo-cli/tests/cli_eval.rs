@@ -104,9 +104,57 @@ fn a_declaration_that_fails_to_bind_is_reported_and_the_others_evaluated() {
     let r = eval(&dir, "in.jsonl", &[]);
     assert_eq!(r.code, 1);
     let ids: Vec<Value> = lines(&r.stdout).iter().map(|o| o["id"].clone()).collect();
-    assert_eq!(ids, ["D1", "D2"]);
+    assert_eq!(ids, ["D1", "D3", "D2"]);
     assert!(r.stderr.contains("in.jsonl:2"), "line number: {}", r.stderr);
     assert!(r.stderr.contains("items[0].net_kg"), "path: {}", r.stderr);
+}
+
+#[test]
+fn every_input_declaration_gets_one_output_line_in_order() {
+    // Output line i answers input declaration i, also for declarations
+    // that cannot be read (an error record, the C ABI batch's shape plus
+    // the input line), so a consumer pairing lines never shifts.
+    let dir = setup("eval-pairing");
+    let bad = r#"{"id": "D3", "origin": "CN", "importer": "IMP-1", "items": [{"hs": "64", "net_kg": "heavy"}]}"#;
+    write(
+        &dir,
+        "in.jsonl",
+        &format!("{D1}\n{{not json\n\n{bad}\n{D2}\n"),
+    );
+    write(&dir, "in.json", &format!("[{D1},\n{bad},\n{D2}]"));
+    let r = eval(&dir, "in.jsonl", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = lines(&r.stdout);
+    assert_eq!(v.len(), 4, "{}", r.stdout);
+    assert_eq!(v[0]["id"], "D1");
+    assert_eq!(v[0].get("error"), None);
+    assert_eq!(v[1]["index"], 1);
+    assert_eq!(v[1]["line"], 2);
+    assert_eq!(v[1].get("id"), None, "an unreadable line has no id");
+    assert!(v[1]["error"].as_str().unwrap().len() > 5, "{}", v[1]);
+    assert_eq!(v[2]["index"], 2);
+    assert_eq!(v[2]["line"], 4, "blank lines are not declarations");
+    assert_eq!(v[2]["id"], "D3");
+    assert!(
+        v[2]["error"].as_str().unwrap().contains("items[0].net_kg"),
+        "{}",
+        v[2]
+    );
+    assert_eq!(v[3]["id"], "D2");
+    assert!(v[3].get("lane").is_some());
+    assert!(r.stderr.contains("in.jsonl:2:"), "{}", r.stderr);
+    assert!(r.stderr.contains("2 of 4 declarations"), "{}", r.stderr);
+
+    let r = eval(&dir, "in.json", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = lines(&r.stdout);
+    assert_eq!(v.len(), 3, "{}", r.stdout);
+    assert_eq!(
+        (v[1]["index"].clone(), v[1]["line"].clone()),
+        (1.into(), 2.into())
+    );
+    assert_eq!(v[1]["id"], "D3");
+    assert_eq!(v[2]["id"], "D2");
 }
 
 #[test]
@@ -119,7 +167,14 @@ fn duplicate_member_is_rejected() {
     );
     let r = eval(&dir, "d.json", &[]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.is_empty());
+    let v = lines(&r.stdout);
+    assert_eq!(v.len(), 1);
+    assert!(
+        v[0]["error"].as_str().unwrap().contains("origin"),
+        "{}",
+        v[0]
+    );
+    assert!(v[0].get("lane").is_none());
     assert!(r.stderr.contains("origin"), "{}", r.stderr);
 }
 
@@ -272,4 +327,71 @@ fn list_and_table_errors_name_file_and_line() {
     );
     assert_eq!(r.code, 1, "a missing external list is an error");
     assert!(r.stderr.contains("watched"), "{}", r.stderr);
+}
+
+#[test]
+fn sampling_key_from_a_file_and_precedence() {
+    let dir = setup("eval-key-file");
+    write(&dir, "in.jsonl", &format!("{D1}\n{D2}\n"));
+    write(
+        &dir,
+        "k.key",
+        &format!("# example key, comments allowed\n\n  {KEY}  \n"),
+    );
+    let base = |extra: &[&'static str]| {
+        let mut a = vec!["eval", "good.sem", "--input", "in.jsonl"];
+        a.extend(DATA);
+        a.extend(["--today", "2026-06-01"]);
+        a.extend_from_slice(extra);
+        a
+    };
+    let flag = run(&dir, &base(&["--sampling-key", KEY]));
+    let file = run(&dir, &base(&["--sampling-key-file", "k.key"]));
+    assert_eq!(file.code, 0, "{}", file.stderr);
+    assert!(!file.stderr.contains("warning"), "{}", file.stderr);
+    assert_eq!(file.stdout, flag.stdout, "the same key, the same outcomes");
+
+    // The file wins over the environment; the environment is used alone.
+    let other = "ffffffffffffffffffffffffffffffff";
+    let both = run_with(
+        &dir,
+        &base(&["--sampling-key-file", "k.key"]),
+        b"",
+        &[("SEMAFORO_SAMPLING_KEY", other)],
+    );
+    assert_eq!(both.stdout, flag.stdout);
+    let env = run_with(&dir, &base(&[]), b"", &[("SEMAFORO_SAMPLING_KEY", other)]);
+    assert_eq!(env.code, 0, "{}", env.stderr);
+    assert_ne!(env.stdout, flag.stdout);
+
+    // The file and the option exclude each other.
+    let r = run(
+        &dir,
+        &base(&["--sampling-key-file", "k.key", "--sampling-key", KEY]),
+    );
+    assert_eq!(r.code, 2);
+
+    // A bad key, wherever it comes from, is an error that never shows it.
+    let typo = "000102030405060708090a0b0c0d0e0g";
+    write(&dir, "typo.key", &format!("{typo}\n"));
+    write(&dir, "two.key", &format!("{KEY}\n{KEY}\n"));
+    for r in [
+        run(&dir, &base(&["--sampling-key-file", "typo.key"])),
+        run(&dir, &base(&["--sampling-key-file", "two.key"])),
+        run(&dir, &base(&["--sampling-key-file", "absent.key"])),
+        run(&dir, &base(&["--sampling-key", typo])),
+        run_with(&dir, &base(&[]), b"", &[("SEMAFORO_SAMPLING_KEY", typo)]),
+    ] {
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+        assert!(r.stderr.contains("error:"), "{}", r.stderr);
+        for secret in [typo, KEY, &typo[..16], &KEY[..16]] {
+            assert!(!r.stderr.contains(secret), "key shown: {}", r.stderr);
+        }
+    }
+    // Outcomes and messages of a good run never show the key either.
+    for r in [&flag, &file, &env] {
+        assert!(!r.stdout.contains(KEY) && !r.stderr.contains(KEY));
+        assert!(!r.stdout.contains(other) && !r.stderr.contains(other));
+    }
 }

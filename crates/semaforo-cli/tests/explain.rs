@@ -211,3 +211,152 @@ fn binding_error_names_the_path() {
     assert!(err.contains("freight"), "{err}");
     assert!(stdout(&o).is_empty());
 }
+
+#[path = "data/cli/support.rs"]
+mod support;
+
+const MANY: &str = r#"ruleset "many" version "1"
+
+schema declaration {
+  key id: text
+  items: [item]
+}
+
+record item {
+  hs: text
+  kg: number?
+}
+
+list watched_hs: text
+
+rule ANY "Some item is watched" {
+  when any(it in items: it.hs in watched_hs)
+  then score 10
+}
+
+rule ALL "Every item is heavy" {
+  when all(it in items: it.kg > 10)
+  then score 10
+}
+
+rule COUNT "Many footwear items" {
+  when count(it in items: it.hs starts with "64") > 3
+  then score 10
+}
+
+rule SUM "Heavy in all" {
+  when sum(it in items: it.kg) > 100 and max(it in items: it.kg) > 5
+  then score 10
+}
+"#;
+
+/// A declaration with `n` items: every third one watched, every fifth one
+/// without a mass.
+fn many_items(n: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            let hs = if i % 3 == 0 { "640299" } else { "847130" };
+            if i % 5 == 4 {
+                format!(r#"{{"hs": "{hs}"}}"#)
+            } else {
+                format!(r#"{{"hs": "{hs}", "kg": {}}}"#, 1 + i % 50)
+            }
+        })
+        .collect();
+    format!(r#"{{"id": "BIG", "items": [{}]}}"#, items.join(","))
+}
+
+fn explain_many(dir: &std::path::Path, n: usize, format: &str) -> support::Run {
+    support::write(dir, &format!("d{n}.json"), &many_items(n));
+    support::run(
+        dir,
+        &[
+            "explain",
+            "many.sem",
+            "--list",
+            "watched_hs=watched.txt",
+            "--input",
+            &format!("d{n}.json"),
+            "--today",
+            "2026-06-01",
+            "--sampling-key",
+            "000102030405060708090a0b0c0d0e0f",
+            "--format",
+            format,
+        ],
+    )
+}
+
+/// Every `elements` array in a JSON explanation, with its step's counts.
+fn element_arrays<'v>(
+    v: &'v serde_json::Value,
+    out: &mut Vec<(&'v Vec<serde_json::Value>, &'v serde_json::Value)>,
+) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let (Some(serde_json::Value::Array(e)), Some(c)) =
+                (m.get("elements"), m.get("element_counts"))
+            {
+                out.push((e, c));
+            }
+            for x in m.values() {
+                element_arrays(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| element_arrays(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn explanations_of_many_items_are_bounded() {
+    let dir = support::scratch("explain-many");
+    support::write(&dir, "many.sem", MANY);
+    support::write(&dir, "watched.txt", "640299\n640399\n");
+    let small = explain_many(&dir, 300, "json");
+    let large = explain_many(&dir, 30_000, "json");
+    assert_eq!(small.code, 0, "{}", small.stderr);
+    assert_eq!(large.code, 0, "{}", large.stderr);
+    // A hundred times the items: the same size, give or take the digits of
+    // the counts and indices (before, every element was traced: about 22 KB
+    // of memory and 2 KB of output per item).
+    assert!(
+        large.stdout.len() < small.stdout.len() + 2_000,
+        "{} bytes for 30,000 items, {} for 300",
+        large.stdout.len(),
+        small.stdout.len()
+    );
+    let v: serde_json::Value = serde_json::from_str(&large.stdout).unwrap();
+    let mut arrays = Vec::new();
+    element_arrays(&v, &mut arrays);
+    assert_eq!(arrays.len(), 5, "one per quantifier");
+    for (elements, counts) in arrays {
+        assert_eq!(counts["total"], 30_000);
+        // At most ten traces per result (plus the max's own element).
+        assert!(elements.len() <= 31, "{} traces", elements.len());
+        let indices: Vec<u64> = elements
+            .iter()
+            .map(|e| e["index"].as_u64().unwrap())
+            .collect();
+        assert!(
+            indices.windows(2).all(|w| w[0] < w[1]),
+            "in order: {indices:?}"
+        );
+    }
+    // Counts are exact: 10,000 watched items, 6,000 without a mass.
+    let any = &v["rules"][0]["when"];
+    assert_eq!(any["value"], "true");
+    assert_eq!(any["element_counts"]["true"], 10_000);
+    assert_eq!(any["element_counts"]["false"], 20_000);
+    let all = &v["rules"][1]["when"];
+    assert_eq!(all["element_counts"]["unknown"], 6_000);
+    // The readable form is bounded too, and says how many there were.
+    let human = explain_many(&dir, 30_000, "human");
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    assert!(human.stdout.len() < 20_000, "{} bytes", human.stdout.len());
+    assert!(
+        human.stdout.contains("(10000 elements in all)"),
+        "{}",
+        human.stdout
+    );
+}

@@ -7,7 +7,12 @@
 //! result per element, each rule's active window, sample draw and verdict,
 //! then the score, the thresholds reached and the lane.
 //!
-//! It is not the hot path: it allocates freely. Its verdict (fired,
+//! It is not the hot path: it allocates freely, but within bounds: a
+//! quantifier evaluates and counts every element and keeps the trace of at
+//! most [`Step::ELEMENT_DETAIL`] elements of each result, so an
+//! explanation's size does not grow with the number of elements, and a
+//! named list tested inside a quantifier is looked up in a hash set built
+//! once, not copied per element. Its verdict (fired,
 //! undetermined, score, lane) must equal [`Ruleset::evaluate`]'s; the tests
 //! check that on the regional example and on random programs.
 
@@ -144,11 +149,38 @@ pub struct Step {
     pub detail: Option<String>,
     /// Its operands, in source order.
     pub operands: Vec<Step>,
-    /// For a quantifier or aggregate: the body evaluated for each element.
+    /// For a quantifier or aggregate: the body evaluated for some of the
+    /// elements, in index order: at most [`Step::ELEMENT_DETAIL`] of each
+    /// result (see [`Step::elements_with`]), so that an explanation's size
+    /// does not grow with the number of elements.
     pub elements: Vec<ElementStep>,
+    /// For a quantifier or aggregate: how many elements its list had
+    /// (0 for a missing list).
+    pub element_total: usize,
+    /// How many element bodies were *true*, *false*, *unknown* (for a body
+    /// that is a value, not a condition: 0, 0 and the missing values).
+    element_counts: [usize; 3],
 }
 
 impl Step {
+    /// The most elements of each result a quantifier keeps in full in
+    /// [`Step::elements`]: for a condition body, the first ones that were
+    /// *true*, the first *false* and the first *unknown*; for a value body
+    /// (`sum`, `min`, `max`), the first ones with a value, the first
+    /// missing ones, and for `min`/`max` the element that gave the result.
+    pub const ELEMENT_DETAIL: usize = 10;
+
+    /// How many element bodies of a quantifier had this result (for a
+    /// value body, `Truth::Unknown` counts the missing values).
+    pub fn elements_with(&self, t: Truth) -> usize {
+        let i = match t {
+            Truth::True => 0,
+            Truth::False => 1,
+            Truth::Unknown => 2,
+        };
+        self.element_counts.get(i).copied().unwrap_or(0)
+    }
+
     /// The value as a truth value (for conditions).
     pub fn truth(&self) -> Truth {
         self.value.truth()
@@ -327,6 +359,7 @@ pub(crate) fn explain_program(
         sources,
         decl,
         today,
+        sets: Default::default(),
     };
     let key_value = match decl.slot(Node::ROOT, program.layout.key()) {
         Slot::Text { start, len } => decl.text(start, len).to_string(),
@@ -452,9 +485,34 @@ struct Tracer<'a> {
     sources: Option<&'a Sources>,
     decl: &'a semaforo_plan::Declaration,
     today: Date,
+    /// Hash sets of the named lists `in` has tested, built on first use,
+    /// so a test inside a quantifier costs one lookup per element, not a
+    /// copy and a scan of the list.
+    sets: std::cell::RefCell<std::collections::HashMap<u32, std::collections::HashSet<&'a Const>>>,
 }
 
-impl Tracer<'_> {
+/// The values a pattern stands for.
+enum Items<'a> {
+    /// A missing text expression: the test is *unknown*.
+    Missing,
+    /// One value (a text expression).
+    One(ExplainedValue),
+    /// The entries of an inline list (`None`) or of named list `Some(id)`.
+    Consts(&'a [Const], Option<u32>),
+}
+
+/// The constant a value would be, to look it up in a set of constants.
+fn to_const(v: &ExplainedValue) -> Option<Const> {
+    match v {
+        ExplainedValue::Text(t) => Some(Const::Text(t.as_str().into())),
+        ExplainedValue::Number(n) => Some(Const::Number(*n)),
+        ExplainedValue::Bool(b) => Some(Const::Bool(*b)),
+        ExplainedValue::Date(d) => Some(Const::Date(*d)),
+        ExplainedValue::Missing | ExplainedValue::Records(_) => None,
+    }
+}
+
+impl<'a> Tracer<'a> {
     fn text(&self, span: Span) -> String {
         self.sources
             .and_then(|s| s.get(span.file))
@@ -473,6 +531,8 @@ impl Tracer<'_> {
             detail: None,
             operands,
             elements: Vec::new(),
+            element_total: 0,
+            element_counts: [0; 3],
         }
     }
 
@@ -567,8 +627,12 @@ impl Tracer<'_> {
                 let v = self.eval(value, vars);
                 let (items, name, mut operands) = self.pattern(list, vars);
                 let found = match (&v.value, &items) {
-                    (ExplainedValue::Missing, _) | (_, None) => None,
-                    (x, Some(items)) => Some(items.contains(x)),
+                    (ExplainedValue::Missing, _) | (_, Items::Missing) => None,
+                    (x, Items::One(y)) => Some(x == y),
+                    (x, Items::Consts(consts, None)) => {
+                        Some(consts.iter().any(|c| ExplainedValue::from_const(c) == *x))
+                    }
+                    (x, Items::Consts(_, Some(id))) => Some(self.in_list(*id, x)),
                 };
                 let detail = match found {
                     Some(true) => Some(format!("found in {name}")),
@@ -585,19 +649,23 @@ impl Tracer<'_> {
                 let starts = matches!(e.kind, ExprKind::StartsWith(..));
                 let t = self.eval(t, vars);
                 let (items, name, mut operands) = self.pattern(p, vars);
+                let matches = |p: &str, text: &str| {
+                    if starts {
+                        text.starts_with(p)
+                    } else {
+                        semaforo_plan::text::contains_ci(text, p)
+                    }
+                };
                 let (truth, detail) = match (&t.value, items) {
-                    (ExplainedValue::Text(text), Some(items)) => {
-                        let hit = items.iter().find_map(|p| match p {
-                            ExplainedValue::Text(p) => {
-                                let ok = if starts {
-                                    text.starts_with(p.as_str())
-                                } else {
-                                    semaforo_plan::text::contains_ci(text, p)
-                                };
-                                ok.then_some(p.clone())
-                            }
-                            _ => None,
-                        });
+                    (ExplainedValue::Text(text), items @ (Items::One(_) | Items::Consts(..))) => {
+                        let hit = match items {
+                            Items::One(ExplainedValue::Text(p)) => matches(&p, text).then_some(p),
+                            Items::Consts(consts, _) => consts.iter().find_map(|c| match c {
+                                Const::Text(p) => matches(p, text).then(|| p.to_string()),
+                                _ => None,
+                            }),
+                            Items::One(_) | Items::Missing => None,
+                        };
                         match hit {
                             Some(p) => (Some(true), Some(format!("matched {}", quote(&p)))),
                             None if name.starts_with('`') => {
@@ -687,44 +755,64 @@ impl Tracer<'_> {
         }
     }
 
-    /// The values a pattern stands for (`None` if a text expression pattern
-    /// is missing), its name for messages, and its traced operand if it is
-    /// an expression or an inline list.
-    fn pattern(
-        &self,
-        p: &Pattern,
+    /// The values a pattern stands for, its name for messages, and its
+    /// traced operand if it is an expression.
+    fn pattern<'p>(
+        &'p self,
+        p: &'p Pattern,
         vars: &mut Vec<Node>,
-    ) -> (Option<Vec<ExplainedValue>>, String, Vec<Step>) {
+    ) -> (Items<'p>, String, Vec<Step>) {
         match p {
             Pattern::Expr(e) => {
                 let s = self.eval(e, vars);
                 let items = match &s.value {
-                    ExplainedValue::Missing => None,
-                    v => Some(vec![v.clone()]),
+                    ExplainedValue::Missing => Items::Missing,
+                    v => Items::One(v.clone()),
                 };
                 (items, "the pattern".to_string(), vec![s])
             }
             Pattern::Inline(items) => (
-                Some(items.iter().map(ExplainedValue::from_const).collect()),
+                Items::Consts(items, None),
                 "the list".to_string(),
                 Vec::new(),
             ),
             Pattern::List(id) => {
                 let Some(def) = self.program.lists.get(id.0 as usize) else {
-                    return (Some(Vec::new()), "the list".to_string(), Vec::new());
+                    return (Items::Consts(&[], None), "the list".to_string(), Vec::new());
                 };
-                let items = match &def.values {
-                    Some(values) => values.iter().map(ExplainedValue::from_const).collect(),
-                    None => self
-                        .externals
-                        .lists
-                        .get(&def.name)
-                        .map(|v| v.iter().map(ExplainedValue::from_const).collect())
-                        .unwrap_or_default(),
-                };
-                (Some(items), format!("`{}`", def.name), Vec::new())
+                (
+                    Items::Consts(self.list_entries(id.0), Some(id.0)),
+                    format!("`{}`", def.name),
+                    Vec::new(),
+                )
             }
         }
+    }
+
+    /// The entries of named list `id`: its inline values or its external
+    /// data.
+    fn list_entries(&self, id: u32) -> &'a [Const] {
+        let program: &'a Program = self.program;
+        let externals: &'a Externals = self.externals;
+        let Some(def) = program.lists.get(id as usize) else {
+            return &[];
+        };
+        match &def.values {
+            Some(values) => values,
+            None => externals.lists.get(&def.name).map_or(&[][..], |v| &v[..]),
+        }
+    }
+
+    /// Whether `x` is an entry of named list `id`, through a hash set built
+    /// on the list's first test.
+    fn in_list(&self, id: u32, x: &ExplainedValue) -> bool {
+        let Some(c) = to_const(x) else {
+            return false;
+        };
+        let mut sets = self.sets.borrow_mut();
+        sets.entry(id)
+            .or_insert_with(|| self.list_entries(id).iter().collect())
+            .contains(&c)
     }
 
     /// `lookup` / `lookup_prefix`: the value and which key matched.
@@ -792,7 +880,22 @@ impl Tracer<'_> {
             s.detail = Some(format!("`{}` is missing", list_step_text(&s)));
             return s;
         };
-        let mut traced = Vec::with_capacity(elements.len());
+        // Every element is evaluated and counted, but only a bounded number
+        // of element traces is kept (`Step::ELEMENT_DETAIL` per result),
+        // so memory does not grow with the list.
+        let total = elements.len();
+        let mut counts = [0usize; 3];
+        let mut kept = [0usize; 3];
+        let mut traced = Vec::new();
+        let mut acc_truth = match kind {
+            Quant::All => Some(true),
+            _ => Some(false),
+        };
+        let mut count = 0usize;
+        let mut sum = Some(Decimal::ZERO);
+        // For `min`/`max`: the best value so far and its element's trace,
+        // kept aside unless it is kept anyway.
+        let mut best: Option<(Decimal, ElementStep)> = None;
         for (index, element) in elements.into_iter().enumerate() {
             vars.truncate(var);
             while vars.len() < var {
@@ -800,57 +903,76 @@ impl Tracer<'_> {
             }
             vars.push(element);
             let b = self.eval(body, vars);
-            traced.push(ElementStep {
+            let class = match (&b.value, b.condition) {
+                (ExplainedValue::Bool(true), true) => 0,
+                (ExplainedValue::Bool(false), true) => 1,
+                (ExplainedValue::Missing, _) => 2,
+                // A value body with a value: counted in no truth class, kept
+                // in the first slot.
+                _ => 0,
+            };
+            if (b.condition || b.value == ExplainedValue::Missing)
+                && let Some(c) = counts.get_mut(class)
+            {
+                *c += 1;
+            }
+            let t = b.value.truth_opt();
+            match kind {
+                Quant::Any => acc_truth = kleene_or(acc_truth, t),
+                Quant::All => acc_truth = kleene_and(acc_truth, t),
+                Quant::Count => count += usize::from(t == Some(true)),
+                Quant::Sum => {
+                    if let ExplainedValue::Number(n) = &b.value {
+                        sum = sum.and_then(|s| s.checked_add(*n));
+                    }
+                }
+                Quant::Min | Quant::Max => {}
+            }
+            let keep = kept.get(class).is_some_and(|k| *k < Step::ELEMENT_DETAIL);
+            let new_best = match (&b.value, kind, &best) {
+                (ExplainedValue::Number(n), Quant::Min, Some((m, _))) => n < m,
+                (ExplainedValue::Number(n), Quant::Max, Some((m, _))) => n > m,
+                (ExplainedValue::Number(_), Quant::Min | Quant::Max, None) => true,
+                _ => false,
+            };
+            if !keep && !new_best {
+                continue;
+            }
+            let step = ElementStep {
                 index,
                 label: format!("{}[{index}]", list_step.text),
                 body: b,
-            });
+            };
+            if new_best && let ExplainedValue::Number(n) = step.body.value {
+                best = Some((n, step.clone()));
+            }
+            if keep {
+                if let Some(k) = kept.get_mut(class) {
+                    *k += 1;
+                }
+                traced.push(step);
+            }
         }
         vars.truncate(var);
-        let results = traced.iter().map(|t| &t.body.value);
         let value = match kind {
-            Quant::Any => {
-                let mut acc = Some(false);
-                for r in results {
-                    acc = kleene_or(acc, r.truth_opt());
-                }
-                ExplainedValue::from_truth(acc)
-            }
-            Quant::All => {
-                let mut acc = Some(true);
-                for r in results {
-                    acc = kleene_and(acc, r.truth_opt());
-                }
-                ExplainedValue::from_truth(acc)
-            }
+            Quant::Any | Quant::All => ExplainedValue::from_truth(acc_truth),
             Quant::Count => {
-                let n = results.filter(|r| r.truth_opt() == Some(true)).count();
-                ExplainedValue::Number(Decimal::from_i64(n as i64))
+                ExplainedValue::Number(Decimal::from_i64(i64::try_from(count).unwrap_or(i64::MAX)))
             }
-            Quant::Sum => {
-                let mut total = Some(Decimal::ZERO);
-                for r in results {
-                    if let ExplainedValue::Number(n) = r {
-                        total = total.and_then(|t| t.checked_add(*n));
-                    }
-                }
-                total.map_or(ExplainedValue::Missing, ExplainedValue::Number)
-            }
-            Quant::Min | Quant::Max => {
-                let numbers = results.filter_map(|r| match r {
-                    ExplainedValue::Number(n) => Some(*n),
-                    _ => None,
-                });
-                let best = if kind == Quant::Min {
-                    numbers.min()
-                } else {
-                    numbers.max()
-                };
-                best.map_or(ExplainedValue::Missing, ExplainedValue::Number)
-            }
+            Quant::Sum => sum.map_or(ExplainedValue::Missing, ExplainedValue::Number),
+            Quant::Min | Quant::Max => best
+                .as_ref()
+                .map_or(ExplainedValue::Missing, |(n, _)| ExplainedValue::Number(*n)),
         };
+        if let Some((_, step)) = best
+            && let Err(at) = traced.binary_search_by_key(&step.index, |t| t.index)
+        {
+            traced.insert(at, step);
+        }
         let mut s = self.step(e, value, vec![list_step]);
         s.elements = traced;
+        s.element_total = total;
+        s.element_counts = counts;
         s
     }
 }

@@ -101,3 +101,38 @@ rule RND-001 "Random control" {
   then note "random"
 }
 "#;
+
+/// Runs `semaforo ARGS` in `dir` with stdout going to `/dev/full`, where
+/// every write fails with "no space left on device".
+pub(crate) fn run_to_dev_full(dir: &Path, args: &[&str]) -> Run {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SEMAFORO_SAMPLING_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    run_output(o)
+}
+
+/// Runs `semaforo ARGS` in `dir` with stdout a pipe whose reader is closed
+/// before the command starts writing.
+pub(crate) fn run_to_closed_pipe(dir: &Path, args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SEMAFORO_SAMPLING_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    run_output(child.wait_with_output().unwrap())
+}
