@@ -228,12 +228,12 @@ fn entry(v: &str) -> Result<Option<&str>, String> {
             serde_json::Value::from(t)
         ));
     }
-    if let Some(c) = t.chars().find(|c| {
-        c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
-    }) {
+    if let Some((c, what)) = t
+        .chars()
+        .find_map(|c| semaforo::charset::entry_problem(c).map(|w| (c, w)))
+    {
         return Err(format!(
-            "value {} holds the character U+{:04X}, which a list file cannot hold",
+            "value {} holds {what} (U+{:04X}), which a list file cannot hold",
             serde_json::Value::from(t),
             u32::from(c)
         ));

@@ -193,10 +193,9 @@ fn split_line(
     }
 }
 
-/// Why a cell's text is refused: not UTF-8, or a character that does not
-/// belong in customs data and would make two equal-looking values differ
-/// (control characters other than tab, zero-width and bidirectional
-/// formatting characters, the byte order mark).
+/// Why a cell's text is refused: not UTF-8, or a character that would make
+/// two equal-looking values differ (`semaforo::charset::text_problem`:
+/// control characters other than tab, invisible formatting characters).
 fn bad_text(cell: &[u8]) -> Option<String> {
     if cell.iter().all(|b| (0x20..0x7f).contains(b) || *b == b'\t') {
         return None;
@@ -204,12 +203,10 @@ fn bad_text(cell: &[u8]) -> Option<String> {
     let Ok(text) = std::str::from_utf8(cell) else {
         return Some("is not valid UTF-8".to_string());
     };
-    text.chars()
-        .find(|c| {
-            (c.is_control() && *c != '\t')
-                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
-        })
-        .map(|c| format!("holds the invisible character U+{:04X}", u32::from(c)))
+    text.chars().find_map(|c| {
+        semaforo::charset::text_problem(c)
+            .map(|what| format!("holds {what} (U+{:04X})", u32::from(c)))
+    })
 }
 
 /// Ordinal of a 0-based cell index, for messages about rows whose cells
@@ -843,9 +840,9 @@ mod tests {
         assert_eq!(
             problems,
             [
-                Some("column `v` holds the invisible character U+200B"),
+                Some("column `v` holds an invisible formatting character (U+200B)"),
                 None,
-                Some("column `v` holds the invisible character U+0007"),
+                Some("column `v` holds a control character (U+0007)"),
                 None
             ]
         );

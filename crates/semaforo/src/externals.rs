@@ -102,52 +102,6 @@ impl<'a> Iterator for DataLines<'a> {
     }
 }
 
-/// What is wrong with a character that may not appear in an entry, if
-/// anything.
-fn forbidden(c: char) -> Option<&'static str> {
-    if c == ' ' {
-        None
-    } else if c.is_control() {
-        Some("a control character")
-    } else if c.is_whitespace() {
-        Some("white space other than the ASCII space")
-    } else if is_format(c) {
-        Some("an invisible formatting character")
-    } else {
-        None
-    }
-}
-
-/// Unicode general category Cf (format characters: zero-width space and
-/// joiners, direction marks and embeddings, word joiner, byte order mark,
-/// soft hyphen, tags, ...), as of Unicode 15.1.
-fn is_format(c: char) -> bool {
-    matches!(
-        c as u32,
-        0x00AD
-            | 0x0600..=0x0605
-            | 0x061C
-            | 0x06DD
-            | 0x070F
-            | 0x0890..=0x0891
-            | 0x08E2
-            | 0x180E
-            | 0x200B..=0x200F
-            | 0x202A..=0x202E
-            | 0x2060..=0x2064
-            | 0x2066..=0x206F
-            | 0xFEFF
-            | 0xFFF9..=0xFFFB
-            | 0x110BD
-            | 0x110CD
-            | 0x13430..=0x1343F
-            | 0x1BCA0..=0x1BCA3
-            | 0x1D173..=0x1D17A
-            | 0xE0001
-            | 0xE0020..=0xE007F
-    )
-}
-
 /// Checks an entry's characters; `start` is the byte offset of `text` in
 /// the file. All-ASCII-printable entries (the usual case) are checked in
 /// one pass over the bytes.
@@ -156,7 +110,7 @@ pub(crate) fn check_entry(file: FileId, start: usize, text: &str) -> Result<(), 
         return Ok(());
     }
     for (i, c) in text.char_indices() {
-        if let Some(what) = forbidden(c) {
+        if let Some(what) = crate::charset::entry_problem(c) {
             let at = (start + i) as u32;
             return Err(Diagnostic::error(
                 "E0606",

@@ -57,6 +57,7 @@
 /// (given the same date and sampling key). See `docs/fingerprint.md`.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod charset;
 mod compiler;
 mod explain;
 mod externals;
