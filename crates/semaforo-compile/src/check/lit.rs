@@ -259,5 +259,10 @@ mod tests {
         // Two edits on a 4-letter name exceed max(1, 4 / 3).
         assert_eq!(suggest("orgn", names.iter().copied()), None);
         assert_eq!(suggest("ofice", names.iter().copied()), Some("office"));
+        // Lengths are compared in characters, not bytes.
+        let names = ["ñandú", "x".repeat(40).leak()];
+        assert_eq!(suggest("ñand", names.iter().copied()), Some("ñandú"));
+        assert_eq!(suggest("nandú", names.iter().copied()), Some("ñandú"));
+        assert_eq!(suggest("xxxxx", names.iter().copied()), None);
     }
 }
