@@ -252,11 +252,18 @@ fn resolve_externals<'p>(
         tables.push(Arc::new(data.finish()));
     }
     // Supplied names the ruleset does not declare, sorted for a stable order.
+    let list_defs: HashMap<&str, &hir::ListDef> =
+        program.lists.iter().map(|d| (d.name.as_str(), d)).collect();
+    let table_defs: HashMap<&str, &hir::TableDef> = program
+        .tables
+        .iter()
+        .map(|d| (d.name.as_str(), d))
+        .collect();
     let mut extra: Vec<Diagnostic> = Vec::new();
     let mut supplied_lists: Vec<&String> = externals.lists.keys().collect();
     supplied_lists.sort();
     for name in supplied_lists {
-        match program.lists.iter().find(|d| &d.name == name) {
+        match list_defs.get(name.as_str()) {
             Some(def) if def.values.is_some() => extra.push(
                 Diagnostic::error(
                     "E0505",
@@ -266,14 +273,22 @@ fn resolve_externals<'p>(
                 .with_help("declare it as `list NAME: TYPE` to supply it at compile time"),
             ),
             Some(_) => {}
-            None => extra.push(undeclared("list", name, program)),
+            None => extra.push(undeclared(
+                "list",
+                name,
+                table_defs.get(name.as_str()).map(|t| t.span),
+            )),
         }
     }
     let mut supplied_tables: Vec<&String> = externals.tables.keys().collect();
     supplied_tables.sort();
     for name in supplied_tables {
-        if !program.tables.iter().any(|d| &d.name == name) {
-            extra.push(undeclared("table", name, program));
+        if !table_defs.contains_key(name.as_str()) {
+            extra.push(undeclared(
+                "table",
+                name,
+                list_defs.get(name.as_str()).map(|l| l.span),
+            ));
         }
     }
     diags.extend(extra);
@@ -284,26 +299,14 @@ fn resolve_externals<'p>(
     }
 }
 
-/// `E0504`: an external the ruleset does not declare.
-fn undeclared(kind: &str, name: &str, program: &hir::Program) -> Diagnostic {
+/// `E0504`: an external the ruleset does not declare; `other` is where
+/// it is declared as the other kind, if it is.
+fn undeclared(kind: &str, name: &str, other: Option<Span>) -> Diagnostic {
     let d = Diagnostic::error(
         "E0504",
         Span::default(),
         format!("{kind} `{name}` was supplied but the ruleset declares no such {kind}"),
     );
-    let other = if kind == "list" {
-        program
-            .tables
-            .iter()
-            .find(|t| t.name == name)
-            .map(|t| t.span)
-    } else {
-        program
-            .lists
-            .iter()
-            .find(|l| l.name == name)
-            .map(|l| l.span)
-    };
     match other {
         Some(span) => d
             .with_label(span, "declared here with the other kind")
