@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p semaforo-compile --example table_lowering -- 100000 1000000
+//! cargo run --release -p semaforo-compile --example table_lowering -- --list 100000 1000000
 //! ```
 //!
 //! The table is read by `lookup` and by `lookup_prefix`, so it is built in
@@ -34,9 +35,23 @@ rule R1 "exact" { when lookup(prices, hs) > 100 then score 1 }
 rule R2 "prefix" { when lookup_prefix(prices, hs) > 100 then score 1 }
 "#;
 
+/// With `--list`: an external list of the same codes, read by `in` and by
+/// `starts with`.
+const LIST_RULES: &str = r#"ruleset "t" version "1"
+schema declaration {
+  key id: text
+  hs: text
+}
+list codes: text
+rule R1 "in" { when hs in codes then score 1 }
+rule R2 "prefix" { when hs starts with codes then score 1 }
+"#;
+
 fn main() {
+    let list = std::env::args().any(|a| a == "--list");
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
+        .filter(|a| a != "--list")
         .map(|a| a.parse().expect("a table size"))
         .collect();
     let sizes = if sizes.is_empty() {
@@ -44,7 +59,7 @@ fn main() {
     } else {
         sizes
     };
-    let file = parse(RULES, FileId(0)).unwrap();
+    let file = parse(if list { LIST_RULES } else { RULES }, FileId(0)).unwrap();
     let program = check(std::slice::from_ref(&file)).program.unwrap();
     for n in sizes {
         let entries: Vec<(String, Const)> = (0..n)
@@ -56,7 +71,15 @@ fn main() {
             })
             .collect();
         let mut externals = Externals::default();
-        externals.tables.insert("prices".into(), entries);
+        if list {
+            let codes = entries
+                .into_iter()
+                .map(|(k, _)| Const::Text(k.into()))
+                .collect();
+            externals.lists.insert("codes".into(), codes);
+        } else {
+            externals.tables.insert("prices".into(), entries);
+        }
         let mut best = f64::MAX;
         let mut allocated = 0;
         let mut kept = 0;
