@@ -7,8 +7,11 @@
 //! hash-conses identical sub-expressions and builds each list in the shape
 //! its use needs (a hash set for text `in`, a sorted slice for numbers and
 //! dates, per-length sets for `starts with`, an Aho-Corasick automaton for
-//! `contains`, per-length maps for `lookup_prefix`). A list or table used
-//! in several ways is built once per way.
+//! `contains`). A list used in several ways is built once per way. A table
+//! is built once, while its values are checked ([`TableData`]: its keys in
+//! one text table, its values in one column), and shared by its `lookup`
+//! and `lookup_prefix` shapes; lowering copies no list or table entry
+//! other than into the plan's own structures.
 //!
 //! Arithmetic and negation on number constants are folded into one
 //! constant (`reference * 0.5` with a literal reference is one number).
@@ -17,12 +20,14 @@
 //! it is lowered, and a condition deeper than [`MAX_DEPTH`] is an error
 //! (`E0506`), so neither lowering nor evaluation can overflow the stack.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use semaforo_plan::plan::{
     ArithOp, Base, CmpOp, ContainsSetId, MAX_DEPTH, Op, OpId, PrefixSetId, Quant, QuantKind, SetId,
     TableRef,
 };
+use semaforo_plan::sets::{SetError, TableBuilder, TableData};
 use semaforo_plan::value::Value;
 use semaforo_plan::{Constant, Layout, Plan, PlanBuilder, PlanError, RuleInfo};
 use semaforo_syntax::{Diagnostic, Span};
@@ -119,8 +124,9 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
     }
 }
 
-/// External and inline list values by `ListId`, table entries by `TableId`.
-type Resolved = (Vec<Vec<Constant>>, Vec<Vec<(Box<str>, Constant)>>);
+/// List values by `ListId` (borrowed from the program or the externals),
+/// table data by `TableId`.
+type Resolved<'p> = (Vec<&'p [hir::Const]>, Vec<Arc<TableData>>);
 
 fn constant(c: &hir::Const) -> Constant {
     match c {
@@ -152,10 +158,14 @@ fn scalar_name(s: hir::Scalar) -> &'static str {
 
 /// Checks the supplied externals against the declarations and collects
 /// every list's and table's values.
-fn resolve_externals(
-    program: &hir::Program,
-    externals: &Externals,
-) -> Result<Resolved, Vec<Diagnostic>> {
+///
+/// A table's data is built here, in the same pass that checks its values'
+/// types and finds its repeated keys (E0503): one hash probe per entry, and
+/// no copy of the entries other than the table itself.
+fn resolve_externals<'p>(
+    program: &'p hir::Program,
+    externals: &'p Externals,
+) -> Result<Resolved<'p>, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut lists = Vec::with_capacity(program.lists.len());
     for def in &program.lists {
@@ -191,7 +201,7 @@ fn resolve_externals(
                 ));
             }
         }
-        lists.push(values.iter().map(constant).collect());
+        lists.push(values);
     }
     let mut tables = Vec::with_capacity(program.tables.len());
     for def in &program.tables {
@@ -207,10 +217,11 @@ fn resolve_externals(
                     def.name
                 )),
             );
-            tables.push(Vec::new());
+            tables.push(Arc::new(TableBuilder::with_capacity(0, 0).finish()));
             continue;
         };
-        let mut seen = BTreeSet::new();
+        let key_bytes = entries.iter().map(|(k, _)| k.len()).sum();
+        let mut data = TableBuilder::with_capacity(entries.len(), key_bytes);
         for (key, v) in entries {
             if v.scalar() != def.value {
                 diags.push(Diagnostic::error(
@@ -223,28 +234,36 @@ fn resolve_externals(
                         scalar_name(def.value)
                     ),
                 ));
+                continue;
             }
-            if !seen.insert(key.as_str()) {
-                diags.push(Diagnostic::error(
+            match data.insert(key, const_value(v)) {
+                Ok(true) => {}
+                Ok(false) => diags.push(Diagnostic::error(
                     "E0503",
                     def.span,
                     format!("key `{key}` is given twice in table `{}`", def.name),
-                ));
+                )),
+                Err(e) => {
+                    diags.push(set_error(def.span, &format!("table `{}`", def.name), &e));
+                    break;
+                }
             }
         }
-        tables.push(
-            entries
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), constant(v)))
-                .collect(),
-        );
+        tables.push(Arc::new(data.finish()));
     }
     // Supplied names the ruleset does not declare, sorted for a stable order.
+    let list_defs: HashMap<&str, &hir::ListDef> =
+        program.lists.iter().map(|d| (d.name.as_str(), d)).collect();
+    let table_defs: HashMap<&str, &hir::TableDef> = program
+        .tables
+        .iter()
+        .map(|d| (d.name.as_str(), d))
+        .collect();
     let mut extra: Vec<Diagnostic> = Vec::new();
     let mut supplied_lists: Vec<&String> = externals.lists.keys().collect();
     supplied_lists.sort();
     for name in supplied_lists {
-        match program.lists.iter().find(|d| &d.name == name) {
+        match list_defs.get(name.as_str()) {
             Some(def) if def.values.is_some() => extra.push(
                 Diagnostic::error(
                     "E0505",
@@ -254,14 +273,22 @@ fn resolve_externals(
                 .with_help("declare it as `list NAME: TYPE` to supply it at compile time"),
             ),
             Some(_) => {}
-            None => extra.push(undeclared("list", name, program)),
+            None => extra.push(undeclared(
+                "list",
+                name,
+                table_defs.get(name.as_str()).map(|t| t.span),
+            )),
         }
     }
     let mut supplied_tables: Vec<&String> = externals.tables.keys().collect();
     supplied_tables.sort();
     for name in supplied_tables {
-        if !program.tables.iter().any(|d| &d.name == name) {
-            extra.push(undeclared("table", name, program));
+        if !table_defs.contains_key(name.as_str()) {
+            extra.push(undeclared(
+                "table",
+                name,
+                list_defs.get(name.as_str()).map(|l| l.span),
+            ));
         }
     }
     diags.extend(extra);
@@ -272,26 +299,14 @@ fn resolve_externals(
     }
 }
 
-/// `E0504`: an external the ruleset does not declare.
-fn undeclared(kind: &str, name: &str, program: &hir::Program) -> Diagnostic {
+/// `E0504`: an external the ruleset does not declare; `other` is where
+/// it is declared as the other kind, if it is.
+fn undeclared(kind: &str, name: &str, other: Option<Span>) -> Diagnostic {
     let d = Diagnostic::error(
         "E0504",
         Span::default(),
         format!("{kind} `{name}` was supplied but the ruleset declares no such {kind}"),
     );
-    let other = if kind == "list" {
-        program
-            .tables
-            .iter()
-            .find(|t| t.name == name)
-            .map(|t| t.span)
-    } else {
-        program
-            .lists
-            .iter()
-            .find(|l| l.name == name)
-            .map(|l| l.span)
-    };
     match other {
         Some(span) => d
             .with_label(span, "declared here with the other kind")
@@ -319,8 +334,30 @@ fn plan_error(span: Span, e: &PlanError) -> Diagnostic {
             span,
             format!("the rule is too deeply nested for the evaluator: {e}"),
         ),
+        PlanError::TooLarge => too_large(span, "the rules"),
+        PlanError::Set(e) => set_error(span, "a list or table", e),
         _ => internal(span, &e.to_string()),
     }
+}
+
+/// A set or table that could not be built: `E0508` when it is too large,
+/// otherwise an internal error (the checks before make the rest
+/// impossible).
+fn set_error(span: Span, what: &str, e: &SetError) -> Diagnostic {
+    match e {
+        SetError::TooLarge => too_large(span, what),
+        _ => internal(span, &e.to_string()),
+    }
+}
+
+/// `E0508`: beyond what the plan's `u32` ids and offsets address.
+fn too_large(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0508",
+        span,
+        format!("{what} too large for the plan"),
+    )
+    .with_help("the texts of one list or table must hold less than 4 GiB, and a plan fewer than 4,294,967,296 ops, constants, sets or tables; split the data or the ruleset")
 }
 
 /// The depth of an expression tree, measured with an explicit stack (the
@@ -380,8 +417,8 @@ enum Use {
 
 struct Lowerer<'p> {
     b: PlanBuilder,
-    lists: &'p [Vec<Constant>],
-    tables: &'p [Vec<(Box<str>, Constant)>],
+    lists: &'p [&'p [hir::Const]],
+    tables: &'p [Arc<TableData>],
     in_sets: HashMap<hir::ListId, SetId>,
     prefix_sets: HashMap<hir::ListId, PrefixSetId>,
     contains_sets: HashMap<hir::ListId, ContainsSetId>,
@@ -392,11 +429,11 @@ struct Lowerer<'p> {
 }
 
 /// The texts of a list used as patterns, or `None` if one is not text.
-fn texts(values: &[Constant]) -> Option<Vec<Box<str>>> {
+fn texts(values: &[hir::Const]) -> Option<Vec<Box<str>>> {
     values
         .iter()
         .map(|v| match v {
-            Constant::Text(t) => Some(t.clone()),
+            hir::Const::Text(t) => Some(Box::from(&**t)),
             _ => None,
         })
         .collect()
@@ -407,11 +444,11 @@ impl<'p> Lowerer<'p> {
         self.b.push(op).map_err(|e| plan_error(span, &e))
     }
 
-    fn list(&self, id: hir::ListId, span: Span) -> Result<&'p [Constant], Diagnostic> {
-        let lists: &'p [Vec<Constant>] = self.lists;
+    fn list(&self, id: hir::ListId, span: Span) -> Result<&'p [hir::Const], Diagnostic> {
+        let lists: &'p [&'p [hir::Const]] = self.lists;
         lists
             .get(id.0 as usize)
-            .map(Vec::as_slice)
+            .copied()
             .ok_or_else(|| internal(span, &format!("list #{} does not exist", id.0)))
     }
 
@@ -428,7 +465,10 @@ impl<'p> Lowerer<'p> {
                     return Ok(s);
                 }
                 let vs = self.list(*id, span)?;
-                let s = self.b.in_set(vs).map_err(|e| plan_error(span, &e))?;
+                let s = self
+                    .b
+                    .in_set_values(vs.iter().map(const_value))
+                    .map_err(|e| plan_error(span, &e))?;
                 self.in_sets.insert(*id, s);
                 Ok(s)
             }
@@ -437,12 +477,12 @@ impl<'p> Lowerer<'p> {
     }
 
     fn pattern_texts(&self, p: &hir::Pattern, span: Span) -> Result<Vec<Box<str>>, Diagnostic> {
-        let values: Vec<Constant> = match p {
-            hir::Pattern::Inline(vs) => vs.iter().map(constant).collect(),
-            hir::Pattern::List(id) => self.list(*id, span)?.to_vec(),
-            hir::Pattern::Expr(_) => Vec::new(),
+        let values: &[hir::Const] = match p {
+            hir::Pattern::Inline(vs) => vs,
+            hir::Pattern::List(id) => self.list(*id, span)?,
+            hir::Pattern::Expr(_) => &[],
         };
-        texts(&values).ok_or_else(|| internal(span, "a text pattern list holds a non-text value"))
+        texts(values).ok_or_else(|| internal(span, "a text pattern list holds a non-text value"))
     }
 
     /// `t starts with P` / `t contains P`, with `t` (and a single-pattern
@@ -515,13 +555,14 @@ impl<'p> Lowerer<'p> {
         if let Some(&t) = self.table_refs.get(&(table, prefix)) {
             return Ok(t);
         }
-        let entries = self
+        let data = self
             .tables
             .get(table.0 as usize)
             .ok_or_else(|| internal(span, &format!("table #{} does not exist", table.0)))?;
+        // Both shapes of a table share its data.
         let t = self
             .b
-            .table(entries, prefix)
+            .table_data(Arc::clone(data), prefix)
             .map_err(|e| plan_error(span, &e))?;
         self.table_refs.insert((table, prefix), t);
         Ok(t)
@@ -797,5 +838,29 @@ fn lower_base(b: hir::Base) -> Base {
     match b {
         hir::Base::Root => Base::Root,
         hir::Base::Var(v) => Base::Var(v.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plan_error, set_error};
+    use semaforo_plan::PlanError;
+    use semaforo_plan::sets::SetError;
+    use semaforo_syntax::Span;
+
+    #[test]
+    fn limits_of_the_plan_are_user_errors_not_internal_ones() {
+        let span = Span::default();
+        assert_eq!(plan_error(span, &PlanError::TooLarge).code, "E0508");
+        assert_eq!(
+            plan_error(span, &PlanError::Set(SetError::TooLarge)).code,
+            "E0508"
+        );
+        assert_eq!(
+            set_error(span, "table `t`", &SetError::TooLarge).code,
+            "E0508"
+        );
+        let other = SetError::DuplicateKey { key: "k".into() };
+        assert_eq!(set_error(span, "table `t`", &other).code, "E0507");
     }
 }

@@ -209,9 +209,12 @@ impl<'p> Trie<'p> {
     /// Built from the pairs sorted by pattern: the patterns below a node
     /// at depth `d` are a contiguous run sharing `d` bytes, those of
     /// length `d` (the node's own) first, then one run per child byte.
-    fn freeze(mut self) -> Box<[u32]> {
+    ///
+    /// `None` if the array would need offsets beyond `u32` (the plan is
+    /// then left unindexed, which is always correct).
+    fn freeze(mut self) -> Option<Box<[u32]>> {
         if self.pairs.is_empty() {
-            return Box::new([]);
+            return Some(Box::new([]));
         }
         self.pairs
             .sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
@@ -224,7 +227,7 @@ impl<'p> Trie<'p> {
         let mut stack: Vec<(usize, usize, usize, Option<usize>)> = vec![(0, pairs.len(), 0, None)];
         let mut kids: Vec<(usize, usize, usize)> = Vec::new();
         while let Some((lo, hi, d, patch)) = stack.pop() {
-            let here = out.len() as u32;
+            let here = u32::try_from(out.len()).ok()?;
             if let Some(at) = patch
                 && let Some(w) = out.get_mut(at)
             {
@@ -247,8 +250,8 @@ impl<'p> Trie<'p> {
                 kids.push((at, end, 0));
                 at = end;
             }
-            out.push(kids.len() as u32);
-            out.push((own - lo) as u32);
+            out.push(u32::try_from(kids.len()).ok()?);
+            out.push(u32::try_from(own - lo).ok()?);
             for k in kids.iter_mut() {
                 out.push(u32::from(byte(k.0, d).unwrap_or(0)));
                 k.2 = out.len();
@@ -260,7 +263,8 @@ impl<'p> Trie<'p> {
                 stack.push((start, end, d + 1, Some(slot)));
             }
         }
-        out.into_boxed_slice()
+        u32::try_from(out.len()).ok()?;
+        Some(out.into_boxed_slice())
     }
 }
 
@@ -542,6 +546,8 @@ impl Sparse<'_> {
         if let Some(word) = self.bits.get_mut(w) {
             if *word == 0 {
                 // At most one push per word: capacity `words` suffices.
+                // `w` is below the word count, `rules / 64` with rules
+                // numbered by `u32`, so the cast is exact.
                 self.dirty.push(w as u32);
             }
             *word |= bits;
@@ -708,7 +714,8 @@ impl Building {
     /// order), each shaped as [`RuleSet::new`] would shape it. `None` if
     /// a value could not be added.
     fn freeze(self, words: usize) -> Option<RuleMap> {
-        if self.overflow {
+        // The counts below are `u32`: every pair's position must fit.
+        if self.overflow || u32::try_from(self.pairs.len()).is_err() {
             return None;
         }
         let keys = self.keys.len();
@@ -762,11 +769,13 @@ impl Building {
                     set_bit(set, r);
                 }
                 lists.truncate(at);
-                sets.push(RuleSetRef::Bits { start: b as u32 });
+                sets.push(RuleSetRef::Bits {
+                    start: u32::try_from(b).ok()?,
+                });
             } else {
                 sets.push(RuleSetRef::List {
                     start: u32::try_from(at).ok()?,
-                    len: len as u32,
+                    len: u32::try_from(len).ok()?,
                 });
             }
         }
@@ -877,14 +886,15 @@ fn proof_bit(level: u32, at: usize) -> Option<u64> {
 /// bit)` for level 1 and level 2.
 type Proofs = [Option<(OpId, u64)>; 2];
 
+/// Every rule's [`Rest`], and the conjuncts they address.
+type Rests = (Box<[Rest]>, Box<[OpId]>);
+
 /// The [`Rest`] of every rule from its conjuncts and removable guards;
 /// a second-level guard is removable only if that level exists (without
 /// it, nothing proved the guard).
-fn rests(
-    all_parts: &[OpId],
-    spans: &[(u32, u32, Proofs)],
-    second: bool,
-) -> (Box<[Rest]>, Box<[OpId]>) {
+///
+/// `None` if the parts kept would need offsets beyond `u32`.
+fn rests(all_parts: &[OpId], spans: &[(u32, u32, Proofs)], second: bool) -> Option<Rests> {
     let mut parts = Vec::new();
     let rests = spans
         .iter()
@@ -892,10 +902,10 @@ fn rests(
             let other = other.filter(|_| second);
             let need = first.map_or(0, |(_, b)| b) | other.map_or(0, |(_, b)| b);
             if need == 0 {
-                return Rest::default();
+                return Some(Rest::default());
             }
             let mut drop = [first.map(|(op, _)| op), other.map(|(op, _)| op)];
-            let at = parts.len() as u32;
+            let at = u32::try_from(parts.len()).ok()?;
             let own = all_parts
                 .get(start as usize..start as usize + len as usize)
                 .unwrap_or(&[]);
@@ -907,14 +917,14 @@ fn rests(
                     parts.push(p);
                 }
             }
-            Rest {
+            Some(Rest {
                 need,
                 start: at,
-                len: parts.len() as u32 - at,
-            }
+                len: u32::try_from(parts.len()).ok()? - at,
+            })
         })
-        .collect();
-    (rests, parts.into_boxed_slice())
+        .collect::<Option<_>>()?;
+    Some((rests, parts.into_boxed_slice()))
 }
 
 impl RuleIndex {
@@ -941,8 +951,14 @@ impl RuleIndex {
         // that a proof bit can leave out, `(conjunct, bit)` per level.
         let mut all_parts: Vec<OpId> = Vec::new();
         let mut spans: Vec<(u32, u32, Proofs)> = Vec::with_capacity(plan.conds.len());
+        // INVARIANT (ids): the builder numbers rules and ops with `u32`, so
+        // `rule` fits; the conjuncts of all rules together may not, and
+        // then the plan is left unindexed (which is always correct).
+        let unindexed = || RuleIndex::unindexed(words, plan.conds.len());
         for (rule, cond) in plan.conds.iter().enumerate() {
-            let rule = rule as u32;
+            let Ok(rule) = u32::try_from(rule) else {
+                return unindexed();
+            };
             guards.clear();
             match cond {
                 Some(c) => {
@@ -955,7 +971,10 @@ impl RuleIndex {
                 }
                 None => parts.clear(),
             }
-            let start = all_parts.len() as u32;
+            let (Ok(start), Ok(len)) = (u32::try_from(all_parts.len()), u32::try_from(parts.len()))
+            else {
+                return unindexed();
+            };
             all_parts.extend_from_slice(&parts);
             let mut proofs: Proofs = [None, None];
             // The best guard is the first level; the best remaining value
@@ -1008,7 +1027,7 @@ impl RuleIndex {
                     }
                 }
             }
-            spans.push((start, parts.len() as u32, proofs));
+            spans.push((start, len, proofs));
         }
         // A second lookup per declaration pays only when the first level
         // lets many rules through, which takes many rules: with a few
@@ -1025,21 +1044,28 @@ impl RuleIndex {
                         values: v,
                     }),
                 ),
-                None => return RuleIndex::unindexed(words, plan.conds.len()),
+                None => return unindexed(),
             },
-            (None, _) => return RuleIndex::unindexed(words, plan.conds.len()),
+            (None, _) => return unindexed(),
         };
-        let (rests, parts) = rests(&all_parts, &spans, second.is_some());
-        let prefixes: Box<[PrefixGuards]> = prefixes
+        let Some((rests, parts)) = rests(&all_parts, &spans, second.is_some()) else {
+            return unindexed();
+        };
+        let Some(prefixes) = prefixes
             .into_iter()
-            .map(|((list, record, field), trie, all)| PrefixGuards {
-                list,
-                record,
-                field,
-                trie: trie.freeze(),
-                all: all.into_boxed_slice(),
+            .map(|((list, record, field), trie, all)| {
+                Some(PrefixGuards {
+                    list,
+                    record,
+                    field,
+                    trie: trie.freeze()?,
+                    all: all.into_boxed_slice(),
+                })
             })
-            .collect();
+            .collect::<Option<Box<[PrefixGuards]>>>()
+        else {
+            return unindexed();
+        };
         // Sparse candidates pay when the plan is wide and nearly every
         // rule is guarded, so a declaration's candidates are a few words.
         let sparse = (words >= SPARSE_MIN_WORDS && unguarded.len() <= words)
@@ -1060,8 +1086,8 @@ impl RuleIndex {
     /// fallback if a guard map cannot be built).
     fn unindexed(words: usize, rules: usize) -> RuleIndex {
         let mut always = vec![0u64; words];
-        for r in 0..rules {
-            set_bit(&mut always, r as u32);
+        for r in (0..rules).filter_map(|r| u32::try_from(r).ok()) {
+            set_bit(&mut always, r);
         }
         RuleIndex {
             always: always.into_boxed_slice(),
@@ -1561,7 +1587,7 @@ mod tests {
             for (p, r) in &pairs {
                 trie.insert(p, *r);
             }
-            let frozen = trie.freeze();
+            let frozen = trie.freeze().unwrap();
             for t in &texts {
                 let mut bits = vec![0u64; 2];
                 RuleIndex::walk(&frozen, t.as_bytes(), &mut Dense(&mut bits));

@@ -25,12 +25,13 @@
 //!   exactly the plan it belongs to (see `crate::index`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
-use crate::sets::{Constant, ContainsSet, FxBuild, InSet, PrefixSet, SetError, Table};
+use crate::sets::{Constant, ContainsSet, FxBuild, InSet, PrefixSet, SetError, Table, TableData};
 use crate::strtab::{StrTable, StrTableBuilder};
 use crate::value::Value;
 
@@ -734,6 +735,20 @@ impl PlanBuilder {
     ) -> Result<TableRef, PlanError> {
         let id = TableRef(next_id(self.tables.len())?);
         self.tables.push(Table::new(entries, prefix)?);
+        Ok(id)
+    }
+
+    /// A table over data already built (by a [`crate::sets::TableBuilder`]),
+    /// shaped for exact (`prefix == false`) or longest-prefix lookup. Both
+    /// shapes of one table can share one `data`, so a table read by
+    /// `lookup` and by `lookup_prefix` is held once.
+    pub fn table_data(
+        &mut self,
+        data: Arc<TableData>,
+        prefix: bool,
+    ) -> Result<TableRef, PlanError> {
+        let id = TableRef(next_id(self.tables.len())?);
+        self.tables.push(Table::shaped(data, prefix));
         Ok(id)
     }
 

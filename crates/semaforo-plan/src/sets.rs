@@ -5,17 +5,18 @@
 //! binary search for numbers and dates; `starts with` gets one hash set
 //! per pattern length (only lengths that occur are tried); `contains`
 //! gets an Aho-Corasick automaton over the lowercased patterns; tables get
-//! a hash map, or for `lookup_prefix` one map per key length, tried longest
-//! first. None of the queries allocates.
+//! their keys in one text table and their values in one column
+//! ([`TableData`]), probed once for `lookup` and once per key length,
+//! longest first, for `lookup_prefix`. None of the queries allocates.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 
 use crate::date::Date;
 use crate::decimal::Decimal;
-use crate::strtab::StrTable;
+use crate::strtab::{StrTable, StrTableBuilder};
 use crate::value::Value;
 
 /// A small, fast hasher for the hash maps built from a ruleset (the
@@ -606,67 +607,391 @@ impl ContainsSet {
     }
 }
 
-/// A table, shaped for exact or longest-prefix lookup.
+/// The entries of one table: distinct text keys, each with a value, all
+/// values of one type. Built once by a [`TableBuilder`] and shared (through
+/// an `Arc`) by the table's exact and longest-prefix shapes in a plan.
+///
+/// The keys are one text table (their bytes back to back and an
+/// open-addressing index, a few allocations whatever the size) and the
+/// values one column indexed by key number: 16 bytes a number, 4 bytes a
+/// date, 1 byte a bool, and for text 4 bytes a value plus each distinct
+/// text once. A table of a million 10-byte keys with number values holds
+/// about 40 bytes per entry.
 #[derive(Clone, Debug)]
-pub(crate) enum Table {
-    Exact(TextMap),
-    // INVARIANT (descending): lengths strictly descending; kept by `new`.
-    Prefix(Box<[(usize, TextMap)]>),
+pub struct TableData {
+    // INVARIANT (column): `values` holds one value per key of `keys`, in
+    // key-number order; kept by `TableBuilder::insert`.
+    keys: StrTable,
+    values: Column,
+    // INVARIANT (lengths): the distinct byte lengths of the keys, longest
+    // first; kept by `TableBuilder::finish`.
+    lengths: Box<[u32]>,
 }
 
-/// Text keys to constants.
-type TextMap = HashMap<Box<str>, Constant, FxBuild>;
+/// A column of table values, indexed by key number.
+#[derive(Clone, Debug)]
+enum Column {
+    /// No value yet (an empty table).
+    Empty,
+    /// Text values: each value's number in `texts`.
+    Text {
+        texts: StrTable,
+        ids: Box<[u32]>,
+    },
+    Number(Box<[Decimal]>),
+    Date(Box<[Date]>),
+    Bool(Box<[bool]>),
+}
+
+/// The column while it is built.
+#[derive(Debug)]
+enum ColumnBuilder {
+    Empty,
+    Text {
+        texts: StrTableBuilder,
+        ids: Vec<u32>,
+    },
+    Number(Vec<Decimal>),
+    Date(Vec<Date>),
+    Bool(Vec<bool>),
+}
+
+/// Builds a [`TableData`] entry by entry, finding repeated keys on the way
+/// (one hash probe per entry, no allocation per entry).
+///
+/// ```
+/// use semaforo_plan::Value;
+/// use semaforo_plan::sets::TableBuilder;
+/// let mut b = TableBuilder::with_capacity(3, 12);
+/// assert_eq!(b.insert("6403", Value::Bool(true)), Ok(true));
+/// assert_eq!(b.insert("6403", Value::Bool(false)), Ok(false)); // repeated
+/// assert!(b.insert("64", Value::Text("x")).is_err()); // another type
+/// assert_eq!(b.finish().len(), 1);
+/// ```
+#[derive(Debug)]
+pub struct TableBuilder {
+    keys: StrTableBuilder,
+    values: ColumnBuilder,
+}
+
+impl TableBuilder {
+    /// Room for `entries` entries whose keys hold `key_bytes` bytes in all,
+    /// so that building does not grow any buffer.
+    pub fn with_capacity(entries: usize, key_bytes: usize) -> TableBuilder {
+        TableBuilder {
+            keys: StrTableBuilder::with_capacity(entries, key_bytes),
+            values: ColumnBuilder::Empty,
+        }
+    }
+
+    /// Adds an entry: `Ok(true)` if `key` is new, `Ok(false)` if it was
+    /// already added (the table keeps the first value; the caller reports
+    /// the repeat). Errors: a *missing* value or one of another type than
+    /// the first (`MixedTypes`, with the number of entries so far), or
+    /// keys or texts of 4 GiB or more (`TooLarge`).
+    pub fn insert(&mut self, key: &str, value: Value<'_>) -> Result<bool, SetError> {
+        let index = self.keys.len();
+        let mixed = SetError::MixedTypes { index };
+        if let ColumnBuilder::Empty = self.values {
+            let n = self.keys.len();
+            self.values = match value {
+                Value::Text(_) => ColumnBuilder::Text {
+                    texts: StrTableBuilder::default(),
+                    ids: Vec::with_capacity(n),
+                },
+                Value::Number(_) => ColumnBuilder::Number(Vec::new()),
+                Value::Date(_) => ColumnBuilder::Date(Vec::new()),
+                Value::Bool(_) => ColumnBuilder::Bool(Vec::new()),
+                Value::Missing => return Err(mixed),
+            };
+        }
+        // The type first, so a rejected entry leaves the keys unchanged.
+        let fits = matches!(
+            (&self.values, value),
+            (ColumnBuilder::Text { .. }, Value::Text(_))
+                | (ColumnBuilder::Number(_), Value::Number(_))
+                | (ColumnBuilder::Date(_), Value::Date(_))
+                | (ColumnBuilder::Bool(_), Value::Bool(_))
+        );
+        if !fits {
+            return Err(mixed);
+        }
+        let (_, new) = self.keys.insert(key).ok_or(SetError::TooLarge)?;
+        if !new {
+            return Ok(false);
+        }
+        // Reserve as the keys did, so the column grows with them.
+        let room = self.keys.capacity();
+        match (&mut self.values, value) {
+            (ColumnBuilder::Text { texts, ids }, Value::Text(t)) => {
+                let (id, _) = texts.insert(t).ok_or(SetError::TooLarge)?;
+                ids.reserve(room.saturating_sub(ids.len()));
+                ids.push(id);
+            }
+            (ColumnBuilder::Number(v), Value::Number(n)) => {
+                v.reserve(room.saturating_sub(v.len()));
+                v.push(n);
+            }
+            (ColumnBuilder::Date(v), Value::Date(d)) => {
+                v.reserve(room.saturating_sub(v.len()));
+                v.push(d);
+            }
+            (ColumnBuilder::Bool(v), Value::Bool(b)) => {
+                v.reserve(room.saturating_sub(v.len()));
+                v.push(b);
+            }
+            // Checked above.
+            _ => return Err(mixed),
+        }
+        Ok(true)
+    }
+
+    /// The table.
+    pub fn finish(self) -> TableData {
+        let keys = self.keys.finish();
+        let mut lengths: Vec<u32> = keys
+            .iter()
+            .map(|k| u32::try_from(k.len()).unwrap_or(u32::MAX))
+            .collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
+        let values = match self.values {
+            ColumnBuilder::Empty => Column::Empty,
+            ColumnBuilder::Text { texts, ids } => Column::Text {
+                texts: texts.finish(),
+                ids: ids.into_boxed_slice(),
+            },
+            ColumnBuilder::Number(v) => Column::Number(v.into_boxed_slice()),
+            ColumnBuilder::Date(v) => Column::Date(v.into_boxed_slice()),
+            ColumnBuilder::Bool(v) => Column::Bool(v.into_boxed_slice()),
+        };
+        TableData {
+            keys,
+            values,
+            lengths: lengths.into_boxed_slice(),
+        }
+    }
+}
+
+impl TableData {
+    /// How many entries (distinct keys).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the table has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.keys.len() == 0
+    }
+
+    /// The value of `key`, if it is a key.
+    pub fn get(&self, key: &str) -> Option<Value<'_>> {
+        self.value(self.keys.find(key)?)
+    }
+
+    /// The value of key number `index`.
+    fn value(&self, index: u32) -> Option<Value<'_>> {
+        let i = index as usize;
+        Some(match &self.values {
+            Column::Empty => return None,
+            Column::Text { texts, ids } => Value::Text(texts.get(*ids.get(i)? as usize)?),
+            Column::Number(v) => Value::Number(*v.get(i)?),
+            Column::Date(v) => Value::Date(*v.get(i)?),
+            Column::Bool(v) => Value::Bool(*v.get(i)?),
+        })
+    }
+
+    /// The value of the longest key that is a byte prefix of `key` (the
+    /// empty key is a prefix of every key): one probe per distinct key
+    /// length not longer than `key`, longest first.
+    pub fn get_prefix(&self, key: &str) -> Option<Value<'_>> {
+        self.lengths.iter().find_map(|&len| {
+            let head = key.get(..len as usize)?;
+            self.value(self.keys.find(head)?)
+        })
+    }
+
+    /// The heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        let values = match &self.values {
+            Column::Empty => 0,
+            Column::Text { texts, ids } => texts.heap_bytes() + ids.len() * 4,
+            Column::Number(v) => v.len() * size_of::<Decimal>(),
+            Column::Date(v) => v.len() * size_of::<Date>(),
+            Column::Bool(v) => v.len(),
+        };
+        self.keys.heap_bytes() + values + self.lengths.len() * 4
+    }
+}
+
+/// A table in a plan, shaped for exact or longest-prefix lookup; the two
+/// shapes of one table share its data.
+#[derive(Clone, Debug)]
+pub(crate) struct Table {
+    data: Arc<TableData>,
+    prefix: bool,
+}
+
+/// The value a table lookup found; [`TableValue::value`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TableValue<'a>(Value<'a>);
+
+impl<'a> TableValue<'a> {
+    /// The value (never *missing*).
+    #[inline]
+    pub(crate) fn value(self) -> Value<'a> {
+        self.0
+    }
+}
 
 impl Table {
+    /// The table of `entries` (keys distinct). Builds the data; a plan
+    /// that needs both shapes of one table shares it through
+    /// [`Table::shaped`].
     pub(crate) fn new(entries: &[(Box<str>, Constant)], prefix: bool) -> Result<Table, SetError> {
-        let mut exact: TextMap =
-            HashMap::with_capacity_and_hasher(entries.len(), FxBuild::default());
+        let bytes = entries.iter().map(|(k, _)| k.len()).sum();
+        let mut b = TableBuilder::with_capacity(entries.len(), bytes);
         for (k, v) in entries {
-            if exact.insert(k.clone(), v.clone()).is_some() {
+            if !b.insert(k, v.value())? {
                 return Err(SetError::DuplicateKey { key: k.to_string() });
             }
         }
-        if !prefix {
-            return Ok(Table::Exact(exact));
-        }
-        let mut by_len: HashMap<usize, TextMap> = HashMap::new();
-        for (k, v) in exact {
-            by_len.entry(k.len()).or_default().insert(k, v);
-        }
-        let mut by_len: Vec<_> = by_len.into_iter().collect();
-        by_len.sort_unstable_by_key(|(len, _)| std::cmp::Reverse(*len));
-        Ok(Table::Prefix(by_len.into_boxed_slice()))
+        Ok(Table::shaped(Arc::new(b.finish()), prefix))
     }
 
-    /// An estimate of the heap bytes held.
+    /// `data` shaped for exact (`prefix == false`) or longest-prefix
+    /// lookup.
+    pub(crate) fn shaped(data: Arc<TableData>, prefix: bool) -> Table {
+        Table { data, prefix }
+    }
+
+    /// An estimate of the heap bytes held: the shared data is counted
+    /// once, split between the tables that share it.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let map = |m: &TextMap| {
-            m.capacity() * (size_of::<(Box<str>, Constant)>() + 1)
-                + m.keys().map(|k| k.len()).sum::<usize>()
-        };
-        match self {
-            Table::Exact(m) => map(m),
-            Table::Prefix(v) => v.iter().map(|(_, m)| map(m)).sum(),
-        }
+        self.data.heap_bytes() / Arc::strong_count(&self.data).max(1)
     }
 
     /// The value for `key`: exact match, or the longest key that is a byte
     /// prefix of `key` (the empty key matches everything).
     #[inline]
-    pub(crate) fn get(&self, key: &str) -> Option<&Constant> {
-        match self {
-            Table::Exact(m) => m.get(key),
-            Table::Prefix(by_len) => by_len.iter().find_map(|(len, m)| {
-                let head = key.get(..*len)?;
-                m.get(head)
-            }),
+    pub(crate) fn get(&self, key: &str) -> Option<TableValue<'_>> {
+        if self.prefix {
+            self.data.get_prefix(key).map(TableValue)
+        } else {
+            self.data.get(key).map(TableValue)
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{ContainsSet, push_lower};
+    use super::{Constant, ContainsSet, SetError, Table, TableBuilder, push_lower};
+    use crate::date::Date;
+    use crate::decimal::Decimal;
+    use crate::value::Value;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    fn num(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap().value
+    }
+
+    #[test]
+    fn tables_find_exact_keys_and_longest_prefixes() {
+        let entries: Vec<(Box<str>, Constant)> =
+            [("", "1"), ("64", "2"), ("6403", "3"), ("85", "4")]
+                .iter()
+                .map(|(k, v)| (Box::from(*k), Constant::Number(num(v))))
+                .collect();
+        let exact = Table::new(&entries, false).unwrap();
+        let prefix = Table::new(&entries, true).unwrap();
+        fn get<'t>(t: &'t Table, k: &str) -> Option<Value<'t>> {
+            t.get(k).map(|v| v.value())
+        }
+        assert_eq!(get(&exact, "6403"), Some(Value::Number(num("3"))));
+        assert_eq!(get(&exact, "640399"), None);
+        assert_eq!(get(&exact, ""), Some(Value::Number(num("1"))));
+        assert_eq!(get(&prefix, "640399"), Some(Value::Number(num("3"))));
+        assert_eq!(get(&prefix, "6401"), Some(Value::Number(num("2"))));
+        assert_eq!(get(&prefix, "9"), Some(Value::Number(num("1"))));
+        // A length that would cut a character is skipped, not a panic.
+        assert_eq!(get(&prefix, "6é"), Some(Value::Number(num("1"))));
+    }
+
+    #[test]
+    fn table_values_of_every_type_are_kept_per_key() {
+        let d = Date::from_ymd(2026, 1, 2).unwrap();
+        for (a, b) in [
+            (Value::Text("alto"), Value::Text("bajo")),
+            (Value::Number(num("1.5")), Value::Number(num("-2"))),
+            (Value::Date(d), Value::Date(d)),
+            (Value::Bool(true), Value::Bool(false)),
+        ] {
+            let mut t = TableBuilder::with_capacity(0, 0);
+            assert_eq!(t.insert("a", a), Ok(true));
+            assert_eq!(t.insert("b", b), Ok(true));
+            assert_eq!(t.insert("a", b), Ok(false));
+            let t = t.finish();
+            assert_eq!(
+                (t.len(), t.get("a"), t.get("b"), t.get("c")),
+                (2, Some(a), Some(b), None)
+            );
+        }
+        let mut t = TableBuilder::with_capacity(2, 2);
+        assert_eq!(
+            t.insert("a", Value::Missing),
+            Err(SetError::MixedTypes { index: 0 })
+        );
+        assert_eq!(t.insert("a", Value::Bool(true)), Ok(true));
+        assert_eq!(
+            t.insert("b", Value::Text("x")),
+            Err(SetError::MixedTypes { index: 1 })
+        );
+        assert_eq!(t.finish().get("b"), None);
+        let empty = TableBuilder::with_capacity(0, 0).finish();
+        assert!(empty.is_empty());
+        assert_eq!((empty.get(""), empty.get_prefix("x")), (None, None));
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_by_the_plan_table() {
+        let entries: Vec<(Box<str>, Constant)> = vec![
+            ("k".into(), Constant::Bool(true)),
+            ("k".into(), Constant::Bool(false)),
+        ];
+        assert_eq!(
+            Table::new(&entries, false).err(),
+            Some(SetError::DuplicateKey { key: "k".into() })
+        );
+    }
+
+    proptest! {
+        /// Lookups agree with a map of the first value of each key, and
+        /// prefix lookups with a scan for the longest key that is a prefix.
+        #[test]
+        fn tables_agree_with_a_map(
+            entries in proptest::collection::vec(("[ab]{0,5}", "[xyz]{0,2}"), 0..200),
+            probes in proptest::collection::vec("[abc]{0,7}", 0..40),
+        ) {
+            let mut b = TableBuilder::with_capacity(entries.len(), 0);
+            let mut map: HashMap<&str, &str> = HashMap::new();
+            for (k, v) in &entries {
+                let new = b.insert(k, Value::Text(v)).unwrap();
+                prop_assert_eq!(new, !map.contains_key(k.as_str()));
+                map.entry(k.as_str()).or_insert(v.as_str());
+            }
+            let t = b.finish();
+            prop_assert_eq!(t.len(), map.len());
+            for p in probes.iter().chain(entries.iter().map(|(k, _)| k)) {
+                prop_assert_eq!(t.get(p), map.get(p.as_str()).map(|v| Value::Text(v)));
+                let longest = (0..=p.len())
+                    .rev()
+                    .find_map(|n| map.get(&p[..n]))
+                    .map(|v| Value::Text(v));
+                prop_assert_eq!(t.get_prefix(p), longest);
+            }
+        }
+    }
 
     /// The reference: lowercase both sides per character, then search.
     fn reference(text: &str, patterns: &[&str]) -> bool {

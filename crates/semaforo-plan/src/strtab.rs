@@ -254,6 +254,12 @@ impl StrTableBuilder {
         self.ends.len()
     }
 
+    /// How many texts fit before the buffer of text ends grows.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.ends.capacity()
+    }
+
     /// Inserts `t` if it is new: `(its number, whether it is new)`, or
     /// `None` if the table would hold 4 GiB or `u32::MAX` texts.
     pub(crate) fn insert(&mut self, t: &str) -> Option<(u32, bool)> {

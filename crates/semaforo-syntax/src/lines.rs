@@ -28,7 +28,7 @@ const BLOCK: usize = 64;
 /// kept beside the text it was built from (as the facade's `Sources` does).
 /// Asking it about another text gives meaningless positions, never a panic.
 ///
-/// Memory: 4 bytes per line, plus 12 bytes per 64 bytes of text when the
+/// Memory: 4 bytes per line, plus 16 bytes per 64 bytes of text when the
 /// text is not ASCII. Building is linear in the text's length; a query costs
 /// `O(log lines)`.
 ///

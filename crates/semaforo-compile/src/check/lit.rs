@@ -118,10 +118,21 @@ pub(super) fn suggest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let len = name.chars().count();
+    let limit = (len / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         if c == name {
+            continue;
+        }
+        // The distance is at least the difference in length, which is
+        // cheap to bound (a text has at least a character per 4 bytes and
+        // at most one per byte): most candidates need no table.
+        if c.len() > (len + limit) * 4 || c.len() + limit < len {
+            continue;
+        }
+        let clen = c.chars().count();
+        if clen.abs_diff(len) > limit {
             continue;
         }
         let d = levenshtein(name, c);
@@ -248,5 +259,10 @@ mod tests {
         // Two edits on a 4-letter name exceed max(1, 4 / 3).
         assert_eq!(suggest("orgn", names.iter().copied()), None);
         assert_eq!(suggest("ofice", names.iter().copied()), Some("office"));
+        // Lengths are compared in characters, not bytes.
+        let names = ["ñandú", "x".repeat(40).leak()];
+        assert_eq!(suggest("ñand", names.iter().copied()), Some("ñandú"));
+        assert_eq!(suggest("nandú", names.iter().copied()), Some("ñandú"));
+        assert_eq!(suggest("xxxxx", names.iter().copied()), None);
     }
 }
