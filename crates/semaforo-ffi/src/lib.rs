@@ -2,12 +2,15 @@
 //! `include/semaforo.h` (generated from this crate by cbindgen and checked
 //! in; `tests/header.rs` fails when they drift apart).
 //!
-//! The surface wraps the Rust facade (crate `semaforo`) one to one:
-//! a compiler handle collects sources and external data and compiles them
-//! into an immutable ruleset handle (or a diagnostics handle); a declaration
-//! is bound from JSON or filled directly through field handles; an
-//! evaluator handle (one per thread) evaluates it under a context and holds
-//! the outcome until the next evaluation. See `docs/c-abi.md`.
+//! The surface wraps the Rust facade (crate `semaforo`) one to one, and
+//! nothing beneath it: the facade is the only project crate this one
+//! depends on (`tests/dependencies.rs`), so everything the C ABI needs is
+//! part of the facade's public API. A compiler handle collects sources and
+//! external data and compiles them into an immutable ruleset handle (or a
+//! diagnostics handle); a declaration is bound from JSON or filled directly
+//! through field handles; an evaluator handle (one per thread) evaluates it
+//! under a context and holds the outcome until the next evaluation. See
+//! `docs/c-abi.md`.
 //!
 //! # Conventions
 //!

@@ -38,12 +38,6 @@ impl semaforo_ruleset {
     }
 }
 
-/// Identifies the plan of a ruleset: two handles made from the same
-/// compilation share it.
-pub(crate) fn plan_id(r: &Ruleset) -> usize {
-    std::ptr::from_ref(r.plan()) as usize
-}
-
 /// A field resolved once by path (`importer`, `items.net_kg`), used to fill
 /// declarations of the ruleset it was resolved in. Immutable: may be shared
 /// by threads. Free with `semaforo_field_free`.
@@ -51,7 +45,7 @@ pub struct semaforo_field {
     pub(crate) handle: FieldHandle,
     /// The path it was resolved from (`items.net_kg`), for messages.
     pub(crate) path: Box<str>,
-    /// Keeps the plan alive so that its address identifies it.
+    /// The compilation it was resolved in (`Ruleset::same_compilation`).
     pub(crate) ruleset: Ruleset,
 }
 
