@@ -456,8 +456,8 @@ pub unsafe extern "C" fn semaforo_evaluator_undetermined(
 
 /// The whole outcome as one JSON object (no newline): `id`, `lane`,
 /// `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
-/// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
-/// A borrowed string.
+/// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint` and
+/// `engine`, which is `semaforo_version()`). A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_outcome_json(
     evaluator: *mut semaforo_evaluator,

@@ -122,7 +122,11 @@ pub unsafe extern "C" fn semaforo_ruleset_version(
 }
 
 /// The ruleset's fingerprint (SHA-256 over sources and external data) as 64
-/// lowercase hex digits. A borrowed string.
+/// lowercase hex digits. A borrowed string. The fingerprint covers the rules
+/// and their data; the engine version that gives them their meaning is
+/// `semaforo_version()`. Outcomes carry both (`ruleset.fingerprint` and
+/// `ruleset.engine` in `semaforo_evaluator_outcome_json`): two outcomes with
+/// the same pair were decided identically, given the same date and key.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_fingerprint(
     ruleset: *const semaforo_ruleset,
