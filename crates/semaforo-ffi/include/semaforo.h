@@ -331,7 +331,10 @@ extern "C" {
 
 /**
  * The library version (`MAJOR.MINOR.PATCH`), a static NUL-terminated
- * string.
+ * string. It is the engine version: the `ruleset.engine` of every outcome
+ * (`semaforo_evaluator_outcome_json`), which goes with the ruleset's
+ * fingerprint (`semaforo_ruleset_fingerprint`) to say how a declaration
+ * was decided.
  */
 const char *semaforo_version(void);
 
@@ -739,8 +742,8 @@ semaforo_status semaforo_evaluator_undetermined(const semaforo_evaluator *evalua
 /**
  * The whole outcome as one JSON object (no newline): `id`, `lane`,
  * `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
- * `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
- * A borrowed string.
+ * `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint` and
+ * `engine`, which is `semaforo_version()`). A borrowed string.
  */
 semaforo_status semaforo_evaluator_outcome_json(semaforo_evaluator *evaluator,
                                                 const char **out_ptr,
@@ -829,7 +832,11 @@ semaforo_status semaforo_ruleset_version(const semaforo_ruleset *ruleset,
 
 /**
  * The ruleset's fingerprint (SHA-256 over sources and external data) as 64
- * lowercase hex digits. A borrowed string.
+ * lowercase hex digits. A borrowed string. The fingerprint covers the rules
+ * and their data; the engine version that gives them their meaning is
+ * `semaforo_version()`. Outcomes carry both (`ruleset.fingerprint` and
+ * `ruleset.engine` in `semaforo_evaluator_outcome_json`): two outcomes with
+ * the same pair were decided identically, given the same date and key.
  */
 semaforo_status semaforo_ruleset_fingerprint(const semaforo_ruleset *ruleset,
                                              const char **out_ptr,

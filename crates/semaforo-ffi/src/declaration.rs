@@ -1,11 +1,12 @@
 //! The declaration handle: a reusable buffer filled field by field, without
 //! JSON and without allocating per declaration once warm.
 
-use super::ruleset::{plan_id, semaforo_field, semaforo_ruleset};
+use super::ruleset::{semaforo_field, semaforo_ruleset};
 use super::status::{Status, guard, input_status, semaforo_status};
 use super::util::{free_handle, handle, handle_mut, into_handle, out, text, write_str};
-use semaforo_core::{Date, Decimal, Declaration, Element, FieldHandle, InputError};
-use semaforo_plan::RecordId;
+use semaforo_core::{
+    Date, Decimal, Declaration, Element, FieldHandle, InputError, RecordId, Ruleset,
+};
 use std::ffi::c_char;
 use std::fmt::Write as _;
 
@@ -44,7 +45,8 @@ pub extern "C" fn semaforo_element_root() -> semaforo_element {
 /// thread at a time. Free with `semaforo_declaration_free`.
 pub struct semaforo_declaration {
     pub(crate) inner: Declaration,
-    pub(crate) plan: usize,
+    /// The compilation it was made from (`Ruleset::same_compilation`).
+    pub(crate) ruleset: Ruleset,
     last_error: String,
 }
 
@@ -107,7 +109,7 @@ impl semaforo_declaration {
         field: &semaforo_field,
         op: impl FnOnce(&mut Declaration, FieldHandle) -> Result<T, InputError>,
     ) -> Result<T, Status> {
-        if plan_id(&field.ruleset) != self.plan {
+        if !field.ruleset.same_compilation(&self.ruleset) {
             self.fail_with("field handle belongs to another ruleset");
             return Err(Status::SEMAFORO_WRONG_RULESET);
         }
@@ -139,7 +141,7 @@ pub unsafe extern "C" fn semaforo_declaration_new(
         let o = out(out_declaration)?;
         let d = semaforo_declaration {
             inner: r.inner.new_declaration(),
-            plan: plan_id(&r.inner),
+            ruleset: r.inner.clone(),
             last_error: String::new(),
         };
         // SAFETY: non-NULL and writable by contract.

@@ -3,7 +3,7 @@
 
 use super::context::semaforo_context;
 use super::declaration::semaforo_declaration;
-use super::ruleset::{plan_id, semaforo_ruleset};
+use super::ruleset::semaforo_ruleset;
 use super::status::{Status, guard, input_status, semaforo_status};
 use super::util::{
     ArgError, bytes, free_handle, handle, handle_mut, into_handle, out, semaforo_str, wipe_key,
@@ -11,8 +11,8 @@ use super::util::{
 };
 use semaforo_core::{
     Context, Declaration, InputError, JsonBinder, Outcome, OutcomeView, Ruleset, Scratch,
+    split_json_array,
 };
-use semaforo_plan::json::split_json_array;
 use std::ffi::c_char;
 use std::fmt::Write as _;
 
@@ -42,7 +42,6 @@ pub struct semaforo_fired_rule {
 /// the conventions above).
 pub struct semaforo_evaluator {
     ruleset: Ruleset,
-    plan: usize,
     /// The JSON path's declaration buffer.
     decl: Declaration,
     /// The key of the last evaluated declaration, for the outcome's `id`:
@@ -185,7 +184,6 @@ pub unsafe extern "C" fn semaforo_evaluator_new(
             "",
         );
         let e = semaforo_evaluator {
-            plan: plan_id(&rs),
             decl: rs.new_declaration(),
             id: String::new(),
             scratch: rs.new_scratch(),
@@ -264,7 +262,7 @@ pub unsafe extern "C" fn semaforo_evaluator_eval(
         let Some(d) = (unsafe { declaration.as_ref() }) else {
             return Err(e.reject(Status::SEMAFORO_NULL_PARAMETER, "declaration: NULL handle"));
         };
-        if d.plan != e.plan {
+        if !d.ruleset.same_compilation(&e.ruleset) {
             return Err(e.reject(
                 Status::SEMAFORO_WRONG_RULESET,
                 "declaration buffer belongs to another ruleset",
@@ -458,8 +456,8 @@ pub unsafe extern "C" fn semaforo_evaluator_undetermined(
 
 /// The whole outcome as one JSON object (no newline): `id`, `lane`,
 /// `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
-/// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint`).
-/// A borrowed string.
+/// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint` and
+/// `engine`, which is `semaforo_version()`). A borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_evaluator_outcome_json(
     evaluator: *mut semaforo_evaluator,

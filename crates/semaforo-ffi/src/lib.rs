@@ -2,12 +2,15 @@
 //! `include/semaforo.h` (generated from this crate by cbindgen and checked
 //! in; `tests/header.rs` fails when they drift apart).
 //!
-//! The surface wraps the Rust facade (crate `semaforo`) one to one:
-//! a compiler handle collects sources and external data and compiles them
-//! into an immutable ruleset handle (or a diagnostics handle); a declaration
-//! is bound from JSON or filled directly through field handles; an
-//! evaluator handle (one per thread) evaluates it under a context and holds
-//! the outcome until the next evaluation. See `docs/c-abi.md`.
+//! The surface wraps the Rust facade (crate `semaforo`) one to one, and
+//! nothing beneath it: the facade is the only project crate this one
+//! depends on (`tests/dependencies.rs`), so everything the C ABI needs is
+//! part of the facade's public API. A compiler handle collects sources and
+//! external data and compiles them into an immutable ruleset handle (or a
+//! diagnostics handle); a declaration is bound from JSON or filled directly
+//! through field handles; an evaluator handle (one per thread) evaluates it
+//! under a context and holds the outcome until the next evaluation. See
+//! `docs/c-abi.md`.
 //!
 //! # Conventions
 //!
@@ -98,8 +101,31 @@ pub use util::semaforo_str;
 use std::ffi::c_char;
 
 /// The library version (`MAJOR.MINOR.PATCH`), a static NUL-terminated
-/// string.
+/// string. It is the engine version: the `ruleset.engine` of every outcome
+/// (`semaforo_evaluator_outcome_json`), which goes with the ruleset's
+/// fingerprint (`semaforo_ruleset_fingerprint`) to say how a declaration
+/// was decided.
 #[unsafe(no_mangle)]
 pub extern "C" fn semaforo_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+// `semaforo_version` must be the facade's engine version (the library and
+// the facade share the workspace version; this fails to compile if they
+// ever do not).
+const _: () = assert!(
+    same_str(env!("CARGO_PKG_VERSION"), semaforo_core::ENGINE_VERSION),
+    "semaforo_version() must be semaforo::ENGINE_VERSION"
+);
+
+/// String equality usable in a constant.
+const fn same_str(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.split_first(), b.split_first()) {
+            (None, None) => return true,
+            (Some((x, rest_a)), Some((y, rest_b))) if *x == *y => (a, b) = (rest_a, rest_b),
+            _ => return false,
+        }
+    }
 }

@@ -38,12 +38,6 @@ impl semaforo_ruleset {
     }
 }
 
-/// Identifies the plan of a ruleset: two handles made from the same
-/// compilation share it.
-pub(crate) fn plan_id(r: &Ruleset) -> usize {
-    std::ptr::from_ref(r.plan()) as usize
-}
-
 /// A field resolved once by path (`importer`, `items.net_kg`), used to fill
 /// declarations of the ruleset it was resolved in. Immutable: may be shared
 /// by threads. Free with `semaforo_field_free`.
@@ -51,7 +45,7 @@ pub struct semaforo_field {
     pub(crate) handle: FieldHandle,
     /// The path it was resolved from (`items.net_kg`), for messages.
     pub(crate) path: Box<str>,
-    /// Keeps the plan alive so that its address identifies it.
+    /// The compilation it was resolved in (`Ruleset::same_compilation`).
     pub(crate) ruleset: Ruleset,
 }
 
@@ -128,7 +122,11 @@ pub unsafe extern "C" fn semaforo_ruleset_version(
 }
 
 /// The ruleset's fingerprint (SHA-256 over sources and external data) as 64
-/// lowercase hex digits. A borrowed string.
+/// lowercase hex digits. A borrowed string. The fingerprint covers the rules
+/// and their data; the engine version that gives them their meaning is
+/// `semaforo_version()`. Outcomes carry both (`ruleset.fingerprint` and
+/// `ruleset.engine` in `semaforo_evaluator_outcome_json`): two outcomes with
+/// the same pair were decided identically, given the same date and key.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_ruleset_fingerprint(
     ruleset: *const semaforo_ruleset,

@@ -1,8 +1,6 @@
 //! Status codes and the panic boundary.
 
-use semaforo_core::InputError;
-use semaforo_plan::decl::DeclError;
-use semaforo_plan::json::{BindError, BindErrorKind, SyntaxError};
+use semaforo_core::{BindError, BindErrorKind, DeclError, InputError, SyntaxError};
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -66,6 +66,7 @@
 //!   are kept as digits, so no other literal can overflow here.
 
 pub mod ast;
+pub mod codes;
 pub mod fmt;
 mod lines;
 mod parser;

@@ -81,3 +81,13 @@ pub use semaforo_plan::{Date, Decimal, FieldType, Outcome, SamplingKey};
 pub use semaforo_syntax::{Diagnostic, FileId, Label, Severity, Span};
 pub use source::{Source, SourceKind, Sources};
 pub use testing::{TestFailure, TestResult};
+
+// The types inside the facade's own types, so that a host (the C ABI
+// included) names them without depending on `semaforo-plan`: the error
+// kinds of `InputError` and `BindError`, the record type of `Element` and
+// `FieldType::List`, the array splitter beside `JsonBinder`, and which
+// compilation a `Ruleset` is (`Ruleset::same_compilation`).
+mod identity;
+pub use semaforo_plan::RecordId;
+pub use semaforo_plan::decl::DeclError;
+pub use semaforo_plan::json::{BindErrorKind, SyntaxError, split_json_array};

@@ -1,0 +1,371 @@
+//! Runs the evaluation vectors of `tests/data/eval/` through the C ABI,
+//! the way `crates/semaforo/tests/vectors.rs` runs them through the facade:
+//! compiles each vector's rules, lists and tables with the exported
+//! `semaforo_compiler_*` functions, evaluates each input line with
+//! `semaforo_evaluator_eval_json` and compares the outcome (`id`, `lane`,
+//! `score`, `fired`, `undetermined`, `notes`, `draws`) with the expected
+//! line, twice: as read from `semaforo_evaluator_outcome_json`, and as
+//! assembled from the single-value readers (`_lane`, `_score`, `_fired`,
+//! `_note`, `_undetermined`, `_id`). Every outcome must also carry the
+//! ruleset's fingerprint (`semaforo_ruleset_fingerprint`) beside the engine
+//! version, which is `semaforo_version()`.
+//!
+//! The crate has no rlib (see Cargo.toml), so this test mounts the crate's
+//! source as a module and calls the `extern "C"` functions directly.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test"
+)]
+
+#[allow(
+    unreachable_pub,
+    unused_imports,
+    missing_docs,
+    dead_code,
+    reason = "the library, mounted as a module"
+)]
+#[path = "../src/lib.rs"]
+mod ffi;
+
+use ffi::*;
+use serde_json::{Map, Value, json};
+use std::ffi::{CStr, c_char};
+use std::path::{Path, PathBuf};
+use std::ptr;
+
+/// The keys of an outcome line that the vectors fix.
+const KEYS: [&str; 7] = [
+    "id",
+    "lane",
+    "score",
+    "fired",
+    "undetermined",
+    "notes",
+    "draws",
+];
+
+fn eval_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/eval")
+}
+
+/// Panics with the status's message unless it is `SEMAFORO_OK`.
+#[track_caller]
+fn ok(status: semaforo_status, what: &str) {
+    if status != semaforo_status::SEMAFORO_OK {
+        // SAFETY: `semaforo_status_message` returns a static C string.
+        let message = unsafe { CStr::from_ptr(semaforo_status_message(status as u32)) };
+        panic!("{what}: {status:?} ({})", message.to_string_lossy());
+    }
+}
+
+/// A borrowed string the library wrote as a pointer and a length.
+///
+/// # Safety
+/// `ptr` and `len` must describe a live UTF-8 string.
+unsafe fn text<'a>(ptr: *const c_char, len: usize) -> &'a str {
+    if len == 0 {
+        return "";
+    }
+    // SAFETY: by the caller's contract.
+    std::str::from_utf8(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }).unwrap()
+}
+
+/// Reads a string out-parameter pair through `f`.
+fn read_str(
+    what: &str,
+    f: impl FnOnce(*mut *const c_char, *mut usize) -> semaforo_status,
+) -> String {
+    let (mut p, mut n) = (ptr::null(), 0);
+    ok(f(&mut p, &mut n), what);
+    // SAFETY: the library wrote a borrowed string, still live here.
+    unsafe { text(p, n) }.to_string()
+}
+
+/// The `args` file: `--today`, `--sampling-key`, `--sampling-key-id`, as a
+/// context handle (the facade runner's defaults: an all-zero key labelled
+/// `zero-key`).
+fn context(dir: &Path) -> (*mut semaforo_context, String) {
+    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let mut today = None;
+    let mut key = [0u8; 16];
+    let mut key_id = "zero-key".to_string();
+    for pair in words.chunks(2) {
+        match pair {
+            ["--today", d] => today = Some((*d).to_string()),
+            ["--sampling-key", hex] => {
+                for (i, b) in key.iter_mut().enumerate() {
+                    *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+                }
+            }
+            ["--sampling-key-id", id] => key_id = (*id).to_string(),
+            other => panic!("{}: unknown args {other:?}", dir.display()),
+        }
+    }
+    let today = today.expect("`--today` in args");
+    let mut ctx = ptr::null_mut();
+    // SAFETY: valid out-parameter; the strings are live for each call.
+    unsafe {
+        ok(semaforo_context_new(1970, 1, 1, &mut ctx), "context");
+        ok(
+            semaforo_context_set_today_str(ctx, today.as_ptr().cast(), today.len()),
+            "today",
+        );
+        ok(
+            semaforo_context_set_sampling_key(
+                ctx,
+                key.as_ptr(),
+                key.len(),
+                key_id.as_ptr().cast(),
+                key_id.len(),
+            ),
+            "sampling key",
+        );
+    }
+    (ctx, key_id)
+}
+
+/// Compiles the vector's `rules.sem`, `lists/*.txt` and `tables/*.csv`
+/// through the C compiler handle, with the facade runner's names.
+fn compile(dir: &Path) -> *mut semaforo_ruleset {
+    let mut c = ptr::null_mut();
+    // SAFETY: valid out-parameter.
+    ok(unsafe { semaforo_compiler_new(&mut c) }, "compiler");
+    let rules = std::fs::read_to_string(dir.join("rules.sem")).unwrap();
+    let name = "rules.sem";
+    // SAFETY: a live compiler; the strings are live for the call.
+    let s = unsafe {
+        semaforo_compiler_add_source(
+            c,
+            name.as_ptr().cast(),
+            name.len(),
+            rules.as_ptr().cast(),
+            rules.len(),
+        )
+    };
+    ok(s, "add source");
+    for (sub, is_list) in [("lists", true), ("tables", false)] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for p in paths {
+            let name = p.file_stem().unwrap().to_str().unwrap().to_string();
+            let contents = std::fs::read_to_string(&p).unwrap();
+            let file = format!("{sub}/{}", p.file_name().unwrap().to_str().unwrap());
+            let add = if is_list {
+                semaforo_compiler_add_list_file
+            } else {
+                semaforo_compiler_add_table_file
+            };
+            // SAFETY: a live compiler; the strings are live for the call.
+            let s = unsafe {
+                add(
+                    c,
+                    name.as_ptr().cast(),
+                    name.len(),
+                    file.as_ptr().cast(),
+                    file.len(),
+                    contents.as_ptr().cast(),
+                    contents.len(),
+                )
+            };
+            ok(s, &file);
+        }
+    }
+    let mut rs = ptr::null_mut();
+    let mut diags = ptr::null_mut();
+    // SAFETY: a live compiler and valid out-parameters.
+    let status = unsafe { semaforo_compiler_compile(c, &mut rs, &mut diags) };
+    if status != semaforo_status::SEMAFORO_OK {
+        let rendered = read_str("diagnostics", |p, n| {
+            // SAFETY: the diagnostics handle the compiler wrote.
+            unsafe { semaforo_diagnostics_rendered(diags, p, n) }
+        });
+        panic!("{}: {status:?}\n{rendered}", dir.display());
+    }
+    // SAFETY: handles this test owns, freed once.
+    unsafe {
+        semaforo_diagnostics_free(diags);
+        semaforo_compiler_free(c);
+    }
+    rs
+}
+
+/// The fixed keys of an outcome object (`draws` may be absent when empty).
+fn project(v: &Value) -> Map<String, Value> {
+    let obj = v.as_object().expect("an outcome object");
+    KEYS.iter()
+        .map(|k| {
+            let mut x = obj.get(*k).cloned().unwrap_or(Value::Null);
+            if *k == "draws" && x.is_null() {
+                x = Value::Object(Map::new());
+            }
+            ((*k).to_string(), x)
+        })
+        .collect()
+}
+
+/// The outcome as assembled from the evaluator's single-value readers.
+#[expect(
+    clippy::undocumented_unsafe_blocks,
+    reason = "one contract for every call here: a live evaluator holding an outcome, \
+              valid out-parameters, and borrowed strings read before the next call"
+)]
+fn from_readers(e: *mut semaforo_evaluator) -> Value {
+    let id = read_str("id", |p, n| unsafe { semaforo_evaluator_id(e, p, n) });
+    let lane = read_str("lane", |p, n| unsafe { semaforo_evaluator_lane(e, p, n) });
+    let mut score = 0i64;
+    ok(unsafe { semaforo_evaluator_score(e, &mut score) }, "score");
+    let mut count = 0usize;
+    ok(
+        unsafe { semaforo_evaluator_fired_count(e, &mut count) },
+        "fired count",
+    );
+    let mut fired = Vec::new();
+    let mut draws = Map::new();
+    for i in 0..count {
+        let mut f = semaforo_fired_rule {
+            id: semaforo_str {
+                ptr: ptr::null(),
+                len: 0,
+            },
+            title: semaforo_str {
+                ptr: ptr::null(),
+                len: 0,
+            },
+            sampled: false,
+            draw: 0,
+        };
+        ok(unsafe { semaforo_evaluator_fired(e, i, &mut f) }, "fired");
+        let rule = unsafe { text(f.id.ptr, f.id.len) }.to_string();
+        if f.sampled {
+            draws.insert(rule.clone(), json!(f.draw));
+        }
+        fired.push(Value::String(rule));
+    }
+    ok(
+        unsafe { semaforo_evaluator_note_count(e, &mut count) },
+        "note count",
+    );
+    let notes: Vec<String> = (0..count)
+        .map(|i| {
+            read_str("note", |p, n| unsafe {
+                semaforo_evaluator_note(e, i, p, n)
+            })
+        })
+        .collect();
+    ok(
+        unsafe { semaforo_evaluator_undetermined_count(e, &mut count) },
+        "undetermined count",
+    );
+    let undetermined: Vec<String> = (0..count)
+        .map(|i| {
+            read_str("undetermined", |p, n| unsafe {
+                semaforo_evaluator_undetermined(e, i, p, n)
+            })
+        })
+        .collect();
+    json!({
+        "id": id,
+        "lane": lane,
+        "score": score,
+        "fired": fired,
+        "undetermined": undetermined,
+        "notes": notes,
+        "draws": draws,
+    })
+}
+
+/// Runs one vector; returns a message per mismatching outcome.
+fn run_vector(dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let rs = compile(dir);
+    let (ctx, key_id) = context(dir);
+    // SAFETY: a live ruleset (every call below).
+    let fingerprint = read_str("fingerprint", |p, n| unsafe {
+        semaforo_ruleset_fingerprint(rs, p, n)
+    });
+    // SAFETY: `semaforo_version` returns a static C string.
+    let version = unsafe { CStr::from_ptr(semaforo_version()) }
+        .to_str()
+        .unwrap();
+    let mut e = ptr::null_mut();
+    // SAFETY: a live ruleset and a valid out-parameter.
+    ok(unsafe { semaforo_evaluator_new(rs, &mut e) }, "evaluator");
+    let input = std::fs::read_to_string(dir.join("input.jsonl")).unwrap();
+    let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
+    let inputs: Vec<&str> = input.lines().filter(|l| !l.trim().is_empty()).collect();
+    let wants: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        inputs.len(),
+        wants.len(),
+        "{name}: one expected line per input line"
+    );
+    assert!(!inputs.is_empty(), "{name}: no input");
+    let mut failures = Vec::new();
+    for (i, (input, want)) in inputs.iter().zip(&wants).enumerate() {
+        // SAFETY: live handles; the input is live for the call.
+        let status =
+            unsafe { semaforo_evaluator_eval_json(e, ctx, input.as_ptr().cast(), input.len()) };
+        if status != semaforo_status::SEMAFORO_OK {
+            // SAFETY: a live evaluator and valid out-parameters.
+            let error = read_str("last error", |p, n| unsafe {
+                semaforo_evaluator_last_error(e, p, n)
+            });
+            panic!("{name}:{}: {status:?}: {error}", i + 1);
+        }
+        // SAFETY: a live evaluator and valid out-parameters.
+        let line = read_str("outcome json", |p, n| unsafe {
+            semaforo_evaluator_outcome_json(e, p, n)
+        });
+        let got: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(got["sampling_key_id"], key_id.as_str(), "{name}:{}", i + 1);
+        assert_eq!(got["ruleset"]["fingerprint"], fingerprint.as_str());
+        assert_eq!(
+            got["ruleset"]["engine"], version,
+            "engine beside fingerprint"
+        );
+        assert_eq!(version, semaforo_core::ENGINE_VERSION);
+        let want = project(&serde_json::from_str(want).unwrap());
+        for (how, got) in [
+            ("outcome_json", project(&got)),
+            ("readers", project(&from_readers(e))),
+        ] {
+            if got != want {
+                failures.push(format!(
+                    "{name} line {} ({how}):\n  expected {}\n  actual   {}",
+                    i + 1,
+                    Value::Object(want.clone()),
+                    Value::Object(got)
+                ));
+            }
+        }
+    }
+    // SAFETY: handles this test owns, freed once.
+    unsafe {
+        semaforo_evaluator_free(e);
+        semaforo_context_free(ctx);
+        semaforo_ruleset_release(rs);
+    }
+    failures
+}
+
+#[test]
+fn every_vector_through_the_c_abi() {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(eval_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    // The facade's runner names every directory; this one runs them all.
+    assert!(dirs.len() >= 10, "{dirs:?}");
+    let failures: Vec<String> = dirs.iter().flat_map(|d| run_vector(d)).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
