@@ -62,6 +62,7 @@ mod compiler;
 mod explain;
 mod externals;
 mod fingerprint;
+pub mod render;
 mod ruleset;
 mod source;
 mod testing;
