@@ -538,7 +538,7 @@ fn merge(
     max_errors: Option<u64>,
     quiet: bool,
 ) -> bool {
-    let rules = ruleset.plan().rules();
+    let rules: Vec<semaforo::RuleSummary<'_>> = ruleset.rules().collect();
     let (mut f0, mut u0, mut w0) = (0usize, 0usize, 0usize);
     for r in &chunk.res {
         acc.counts.read += 1;
@@ -638,9 +638,7 @@ fn build_report(
         })
         .collect();
     let rules = ruleset
-        .plan()
         .rules()
-        .iter()
         .enumerate()
         .map(|(i, r)| {
             let fired = acc.rule_fired.get(i).copied().unwrap_or(0);
@@ -1002,7 +1000,7 @@ pub(crate) fn run(args: Args) -> Status {
         }
         pb
     });
-    let rules = ruleset.plan().rules().len();
+    let rules = ruleset.rules().len();
     let mut acc = Acc::new(rules, ruleset.lanes().len());
     let (stopped, _) = run_batches(
         &src,

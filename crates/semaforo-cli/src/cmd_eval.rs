@@ -54,7 +54,7 @@ pub(crate) fn split_input<'a>(input: &'a [u8], jsonl: bool) -> Result<Vec<Record
         // Elements come in increasing offset order: one cursor counts the
         // line breaks once, so the whole split is linear in the input.
         let mut lines = LineCursor::default();
-        for item in semaforo_plan::json::split_json_array(input) {
+        for item in semaforo::json::split_array(input) {
             let (offset, bytes) = item.map_err(|e| {
                 let line = lines.line_at(input, e.offset);
                 format!("line {line}: {e}")
@@ -218,10 +218,8 @@ fn error_record(out: &mut String, index: usize, line: usize, msg: &str, id: Opti
 /// The key field's value in a declaration that could not be bound, if it
 /// is readable at all.
 pub(crate) fn key_of(ruleset: &Ruleset, json: &[u8]) -> Option<String> {
-    let layout = ruleset.plan().layout();
-    let name: &str = &layout.field(semaforo_plan::RecordId(0), layout.key())?.name;
     let value: Value = serde_json::from_slice(json).ok()?;
-    value.get(name)?.as_str().map(str::to_string)
+    value.get(ruleset.key_field())?.as_str().map(str::to_string)
 }
 
 #[cfg(test)]

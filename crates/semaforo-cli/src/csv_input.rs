@@ -466,11 +466,7 @@ impl CsvBinder {
             }
             seen.push((path, name));
         }
-        let layout = ruleset.plan().layout();
-        let key_name = layout
-            .field(semaforo_plan::RecordId(0), layout.key())
-            .map(|f| f.name.to_string())
-            .unwrap_or_default();
+        let key_name = ruleset.key_field();
         let key_col = seen
             .iter()
             .find(|(p, _)| *p == key_name)
@@ -482,28 +478,27 @@ impl CsvBinder {
             })?;
         // Every required field must have a column; unmapped lists start empty.
         let mut empty_lists = Vec::new();
-        let root = layout.record(semaforo_plan::RecordId(0));
-        for f in root.map(|r| &*r.fields).unwrap_or_default() {
-            if let FieldType::List(elem) = f.ty {
-                let Ok(h) = ruleset.field(&f.name) else {
+        for f in ruleset.fields() {
+            let name = f.name();
+            if let FieldType::List(_) = f.field_type() {
+                let Ok(h) = ruleset.field(name) else {
                     continue;
                 };
                 if !lists.iter().any(|l| l.list == h) {
                     empty_lists.push(h);
                     continue;
                 }
-                for g in layout.record(elem).map(|r| &*r.fields).unwrap_or_default() {
-                    let p = format!("{}.{}", f.name, g.name);
-                    if !g.optional && !seen.iter().any(|(q, _)| *q == p) {
+                for g in f.element_fields() {
+                    let p = format!("{name}.{}", g.name());
+                    if !g.is_optional() && !seen.iter().any(|(q, _)| *q == p) {
                         return Err(format!(
                             "no column maps to the required field `{p}`; add `--map 'COLUMN={p}'` or mark it optional"
                         ));
                     }
                 }
-            } else if !f.optional && !seen.iter().any(|(q, _)| **q == *f.name) {
+            } else if !f.is_optional() && !seen.iter().any(|(q, _)| q == name) {
                 return Err(format!(
-                    "no column maps to the required field `{}`; add `--map 'COLUMN={}'` or mark it optional",
-                    f.name, f.name
+                    "no column maps to the required field `{name}`; add `--map 'COLUMN={name}'` or mark it optional"
                 ));
             }
         }
