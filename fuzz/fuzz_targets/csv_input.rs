@@ -114,7 +114,9 @@ fn oracle_cells(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 fn oracle_bad_text(cell: &[u8]) -> bool {
     match std::str::from_utf8(cell) {
         Err(_) => true,
-        Ok(s) => s.chars().any(|c| semaforo::charset::text_problem(c).is_some()),
+        Ok(s) => s
+            .chars()
+            .any(|c| semaforo::charset::text_problem(c).is_some()),
     }
 }
 
@@ -176,9 +178,17 @@ fuzz_target!(|data: &[u8]| {
             None => {
                 read += 1;
                 let cells: Vec<&[u8]> = (0..ncols)
-                    .map(|c| table.cell(row, c).unwrap_or_else(|| panic!("line {}: no cell {c}", row.line)))
+                    .map(|c| {
+                        table
+                            .cell(row, c)
+                            .unwrap_or_else(|| panic!("line {}: no cell {c}", row.line))
+                    })
                     .collect();
-                assert!(table.cell(row, ncols).is_none(), "line {}: a cell past the header", row.line);
+                assert!(
+                    table.cell(row, ncols).is_none(),
+                    "line {}: a cell past the header",
+                    row.line
+                );
                 let own = own
                     .as_ref()
                     .unwrap_or_else(|| panic!("line {}: read, but the oracle cannot", row.line));
@@ -189,7 +199,11 @@ fuzz_target!(|data: &[u8]| {
                     row.line
                 );
                 assert!(own_ok, "line {}: read, but the oracle refuses it", row.line);
-                assert!(!continues, "line {}: may close an open quote, but read", row.line);
+                assert!(
+                    !continues,
+                    "line {}: may close an open quote, but read",
+                    row.line
+                );
             }
             Some(_) => {
                 rejected += 1;
@@ -226,7 +240,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let ruleset = ruleset();
-    let outcome_col = table.headers.iter().any(|h| h == "result").then_some("result");
+    let outcome_col = table
+        .headers
+        .iter()
+        .any(|h| h == "result")
+        .then_some("result");
     let ctx = Context::new(
         Date::parse("2026-06-01").unwrap_or_else(|| panic!("date")),
         Default::default(),
@@ -244,13 +262,27 @@ fuzz_target!(|data: &[u8]| {
             let result = binder.evaluate(&table, g.clone(), &mut ev, &ctx, &mut warnings);
             let any_rejected = table.first_problem(g.clone()).is_some();
             match result {
-                Err(_) => assert!(ev.outcome().is_none(), "a rejected declaration has an outcome"),
+                Err(_) => assert!(
+                    ev.outcome().is_none(),
+                    "a rejected declaration has an outcome"
+                ),
                 Ok(_) => {
-                    assert!(!any_rejected, "a declaration with a rejected row was evaluated");
-                    assert!(ev.outcome().is_some(), "an evaluated declaration has no outcome");
+                    assert!(
+                        !any_rejected,
+                        "a declaration with a rejected row was evaluated"
+                    );
+                    assert!(
+                        ev.outcome().is_some(),
+                        "an evaluated declaration has no outcome"
+                    );
                     let first = &table.rows[g.start];
                     let k = table.cell(first, key).unwrap_or_default();
-                    assert_eq!(ev.declaration().key().as_bytes(), k, "key of line {}", first.line);
+                    assert_eq!(
+                        ev.declaration().key().as_bytes(),
+                        k,
+                        "key of line {}",
+                        first.line
+                    );
                 }
             }
         }
@@ -275,7 +307,11 @@ fuzz_target!(|data: &[u8]| {
                     let l = &lines[i];
                     assert_eq!(*line, l.number);
                     let own = oracle_cells(l.text).unwrap_or_default();
-                    assert_eq!(Some(*cell), own.get(by).map(Vec::as_slice), "line {line}: `by` cell");
+                    assert_eq!(
+                        Some(*cell),
+                        own.get(by).map(Vec::as_slice),
+                        "line {line}: `by` cell"
+                    );
                 }
             } else {
                 // Rejected declarations are reported, not dropped: the
