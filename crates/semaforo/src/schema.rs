@@ -31,15 +31,27 @@
 use crate::ruleset::Ruleset;
 use semaforo_plan::FieldType;
 use semaforo_plan::layout::{Field, Layout, RecordId};
+use std::fmt;
 
 /// The declaration record's id in every layout.
 const ROOT: RecordId = RecordId(0);
 
 /// One field of the schema, or of the records of a list field.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct SchemaField<'a> {
     layout: &'a Layout,
     field: &'a Field,
+}
+
+/// The field alone, not the whole layout it points into.
+impl fmt::Debug for SchemaField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchemaField")
+            .field("name", &self.name())
+            .field("field_type", &self.field_type())
+            .field("optional", &self.is_optional())
+            .finish()
+    }
 }
 
 impl<'a> SchemaField<'a> {
