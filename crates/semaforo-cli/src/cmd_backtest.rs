@@ -12,8 +12,8 @@
 
 use crate::Status;
 use crate::cmd_eval::{Record, read_input, split_input};
-use crate::common::{ContextArgs, DataArgs, context, error, warn};
-use crate::csv_input::{CsvBinder, CsvTable, LineMsg, MapArgs, Mapping, parse_outcome};
+use crate::common::{ContextArgs, DataArgs, MapArgs, context, error, warn};
+use crate::csv_input::{CsvBinder, CsvTable, LineMsg, parse_outcome};
 use crate::output::print_all;
 use semaforo::{Context, Evaluator, Ruleset};
 use serde::Serialize;
@@ -359,28 +359,13 @@ fn work(
                 binder,
             } => {
                 let Some(g) = groups.get(i) else { continue };
-                let line = table.rows.get(g.start).map_or(0, |r| r.line);
-                if let Err(e) =
-                    binder.bind(table, g.clone(), ev.declaration_mut(), &mut out.warnings)
-                {
-                    out.push_err(e);
-                    continue;
-                }
-                let label = match binder.outcome(table, g.clone()) {
-                    Ok(l) => l,
+                match binder.evaluate(table, g.clone(), ev, ctx, &mut out.warnings) {
+                    Ok(label) => label,
                     Err(e) => {
                         out.push_err(e);
                         continue;
                     }
-                };
-                if let Err(e) = ev.eval(ctx) {
-                    out.push_err(LineMsg {
-                        line,
-                        msg: e.to_string(),
-                    });
-                    continue;
                 }
-                label
             }
         };
         // Every path above that failed went on to the next declaration.
@@ -553,7 +538,7 @@ fn merge(
     max_errors: Option<u64>,
     quiet: bool,
 ) -> bool {
-    let rules = ruleset.plan().rules();
+    let rules: Vec<semaforo::RuleSummary<'_>> = ruleset.rules().collect();
     let (mut f0, mut u0, mut w0) = (0usize, 0usize, 0usize);
     for r in &chunk.res {
         acc.counts.read += 1;
@@ -653,9 +638,7 @@ fn build_report(
         })
         .collect();
     let rules = ruleset
-        .plan()
         .rules()
-        .iter()
         .enumerate()
         .map(|(i, r)| {
             let fired = acc.rule_fired.get(i).copied().unwrap_or(0);
@@ -967,7 +950,7 @@ pub(crate) fn run(args: Args) -> Status {
             Ok(t) => t,
             Err(e) => return fail(e),
         };
-        let mapping = match Mapping::from_args(&args.map) {
+        let mapping = match args.map.mapping() {
             Ok(m) => m,
             Err(e) => {
                 error(e);
@@ -1017,7 +1000,7 @@ pub(crate) fn run(args: Args) -> Status {
         }
         pb
     });
-    let rules = ruleset.plan().rules().len();
+    let rules = ruleset.rules().len();
     let mut acc = Acc::new(rules, ruleset.lanes().len());
     let (stopped, _) = run_batches(
         &src,

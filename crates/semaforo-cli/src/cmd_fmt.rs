@@ -4,7 +4,7 @@ use crate::Status;
 use crate::common::{error, read_text};
 use crate::output::Output;
 use crate::render;
-use semaforo::{FileId, SourceKind, Sources};
+use semaforo::{SourceKind, Sources};
 use std::path::PathBuf;
 
 /// Options of `semaforo fmt`.
@@ -38,8 +38,7 @@ fn format_files(args: &Args, out: &mut Output) -> Status {
                 return Status::Trouble;
             }
         };
-        let parsed = semaforo_syntax::parse(&text, FileId(0));
-        let file = match parsed {
+        let formatted = match semaforo::format_source(&text) {
             Ok(f) => f,
             Err(diags) => {
                 let mut sources = Sources::default();
@@ -49,7 +48,6 @@ fn format_files(args: &Args, out: &mut Output) -> Status {
                 continue;
             }
         };
-        let formatted = semaforo_syntax::format(&file);
         if formatted == text {
             continue;
         }

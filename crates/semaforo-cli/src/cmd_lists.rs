@@ -10,8 +10,8 @@
 
 use crate::Status;
 use crate::cmd_eval::{read_input, split_input};
-use crate::common::error;
-use crate::csv_input::{CsvTable, MapArgs, Mapping, outcome_of_rows, parse_outcome};
+use crate::common::{MapArgs, error};
+use crate::csv_input::{CsvTable, labelled_cells, parse_outcome};
 use crate::output::print_all;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -263,7 +263,7 @@ fn tally_csv(
 ) -> Result<u64, String> {
     let table = CsvTable::parse(bytes)?;
     totals.rows = Some((table.rows.len() as u64, table.rejected_rows() as u64));
-    let mapping = Mapping::from_args(&a.map)?;
+    let mapping = a.map.mapping()?;
     let col = |name: &str, what: &str| {
         table
             .column(name)
@@ -281,26 +281,17 @@ fn tally_csv(
     let mut bad = 0u64;
     let mut values = Vec::new();
     for g in groups {
-        // A row that cannot be read rejects its declaration: its cells may
-        // be shifted, so no value of it is trusted.
-        if let Some(e) = table.first_problem(g.clone()) {
-            error(format!("{}:{}: {}", a.input.display(), e.line, e.msg));
-            bad += 1;
-            continue;
-        }
-        let label = match outcome_of_rows(&table, g.clone(), outcome, outcome_name) {
-            Ok(l) => l,
+        let (label, cells) = match labelled_cells(&table, g, by, outcome, outcome_name) {
+            Ok(x) => x,
             Err(e) => {
                 error(format!("{}:{}: {}", a.input.display(), e.line, e.msg));
                 bad += 1;
                 continue;
             }
         };
-        for r in table.rows.get(g).unwrap_or_default() {
-            if let Some(cell) = table.cell(r, by) {
-                let v = String::from_utf8_lossy(cell);
-                totals.skipped += u64::from(push_entry(&mut values, &v, &a.input, r.line));
-            }
+        for (line, cell) in cells {
+            let v = String::from_utf8_lossy(cell);
+            totals.skipped += u64::from(push_entry(&mut values, &v, &a.input, line));
         }
         add(tally, totals, &mut values, label);
     }

@@ -1,6 +1,7 @@
 //! Options and helpers shared by the subcommands.
 
 use crate::Status;
+use crate::csv_input::Mapping;
 use semaforo::{Compiler, Context, Date, SamplingKey};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -15,6 +16,32 @@ pub(crate) struct DataArgs {
     /// An external table: `NAME=PATH` (CSV with header `key,value`).
     #[arg(long = "table", value_name = "NAME=PATH")]
     pub tables: Vec<String>,
+}
+
+/// Column mapping options, shared by `backtest` and `lists derive`.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub(crate) struct MapArgs {
+    /// A column mapping file: `COLUMN = PATH` lines (`#` comments), e.g.
+    /// `Importer ID = importer`, `HS6 Code = items.hs6`.
+    #[arg(long = "map-file", value_name = "FILE")]
+    pub map_file: Option<PathBuf>,
+    /// One mapping `COLUMN=PATH` (repeatable; wins over the map file).
+    #[arg(long = "map", value_name = "COLUMN=PATH")]
+    pub maps: Vec<String>,
+}
+
+impl MapArgs {
+    /// Reads the mapping the options give; errors name the file and line.
+    pub(crate) fn mapping(&self) -> Result<Mapping, String> {
+        let mut m = Mapping::default();
+        if let Some(path) = &self.map_file {
+            m.add_file(&path.display().to_string(), &read_text(path)?)?;
+        }
+        for s in &self.maps {
+            m.add_option(s)?;
+        }
+        Ok(m)
+    }
 }
 
 /// Evaluation context options.

@@ -15,21 +15,10 @@
 //! item cells is non-empty. Header fields come from the first row of a
 //! declaration; a later row that disagrees is reported as a warning.
 
-use semaforo::{Date, Decimal, Declaration, FieldHandle, FieldType, InputError, Ruleset};
+use semaforo::{
+    Context, Date, Decimal, Declaration, Evaluator, FieldHandle, FieldType, InputError, Ruleset,
+};
 use std::ops::Range;
-use std::path::PathBuf;
-
-/// Column mapping options, shared by `backtest` and `lists derive`.
-#[derive(clap::Args, Debug, Default, Clone)]
-pub(crate) struct MapArgs {
-    /// A column mapping file: `COLUMN = PATH` lines (`#` comments), e.g.
-    /// `Importer ID = importer`, `HS6 Code = items.hs6`.
-    #[arg(long = "map-file", value_name = "FILE")]
-    pub map_file: Option<PathBuf>,
-    /// One mapping `COLUMN=PATH` (repeatable; wins over the map file).
-    #[arg(long = "map", value_name = "COLUMN=PATH")]
-    pub maps: Vec<String>,
-}
 
 /// Column name -> field path pairs, in the order given.
 #[derive(Debug, Default, Clone)]
@@ -38,25 +27,25 @@ pub(crate) struct Mapping {
 }
 
 impl Mapping {
-    /// Reads the mapping from the options; errors name the file and line.
-    pub(crate) fn from_args(args: &MapArgs) -> Result<Mapping, String> {
-        let mut m = Mapping::default();
-        if let Some(path) = &args.map_file {
-            let text = crate::common::read_text(path)?;
-            for (i, line) in text.lines().enumerate() {
-                let t = line.trim();
-                if t.is_empty() || t.starts_with('#') {
-                    continue;
-                }
-                let pair =
-                    parse_pair(t).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-                m.insert(pair);
+    /// Adds the pairs of a mapping file's text (`COLUMN = PATH` lines,
+    /// `#` comments); errors name `file` and the line.
+    pub(crate) fn add_file(&mut self, file: &str, text: &str) -> Result<(), String> {
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
             }
+            let pair = parse_pair(t).map_err(|e| format!("{file}:{}: {e}", i + 1))?;
+            self.insert(pair);
         }
-        for s in &args.maps {
-            m.insert(parse_pair(s).map_err(|e| format!("`--map {s}`: {e}"))?);
-        }
-        Ok(m)
+        Ok(())
+    }
+
+    /// Adds one `COLUMN=PATH` pair given as an option; it wins over an
+    /// earlier pair for the same column.
+    pub(crate) fn add_option(&mut self, s: &str) -> Result<(), String> {
+        self.insert(parse_pair(s).map_err(|e| format!("`--map {s}`: {e}"))?);
+        Ok(())
     }
 
     fn insert(&mut self, (col, path): (String, String)) {
@@ -477,11 +466,7 @@ impl CsvBinder {
             }
             seen.push((path, name));
         }
-        let layout = ruleset.plan().layout();
-        let key_name = layout
-            .field(semaforo_plan::RecordId(0), layout.key())
-            .map(|f| f.name.to_string())
-            .unwrap_or_default();
+        let key_name = ruleset.key_field();
         let key_col = seen
             .iter()
             .find(|(p, _)| *p == key_name)
@@ -493,28 +478,27 @@ impl CsvBinder {
             })?;
         // Every required field must have a column; unmapped lists start empty.
         let mut empty_lists = Vec::new();
-        let root = layout.record(semaforo_plan::RecordId(0));
-        for f in root.map(|r| &*r.fields).unwrap_or_default() {
-            if let FieldType::List(elem) = f.ty {
-                let Ok(h) = ruleset.field(&f.name) else {
+        for f in ruleset.fields() {
+            let name = f.name();
+            if let FieldType::List(_) = f.field_type() {
+                let Ok(h) = ruleset.field(name) else {
                     continue;
                 };
                 if !lists.iter().any(|l| l.list == h) {
                     empty_lists.push(h);
                     continue;
                 }
-                for g in layout.record(elem).map(|r| &*r.fields).unwrap_or_default() {
-                    let p = format!("{}.{}", f.name, g.name);
-                    if !g.optional && !seen.iter().any(|(q, _)| *q == p) {
+                for g in f.element_fields() {
+                    let p = format!("{name}.{}", g.name());
+                    if !g.is_optional() && !seen.iter().any(|(q, _)| *q == p) {
                         return Err(format!(
                             "no column maps to the required field `{p}`; add `--map 'COLUMN={p}'` or mark it optional"
                         ));
                     }
                 }
-            } else if !f.optional && !seen.iter().any(|(q, _)| **q == *f.name) {
+            } else if !f.is_optional() && !seen.iter().any(|(q, _)| q == name) {
                 return Err(format!(
-                    "no column maps to the required field `{}`; add `--map 'COLUMN={}'` or mark it optional",
-                    f.name, f.name
+                    "no column maps to the required field `{name}`; add `--map 'COLUMN={name}'` or mark it optional"
                 ));
             }
         }
@@ -642,6 +626,29 @@ impl CsvBinder {
         })
     }
 
+    /// Binds the rows `rows` as one declaration into `ev`'s buffer, reads
+    /// their inspection result and evaluates them: the result, or why the
+    /// declaration was rejected. On `Err`, `ev` has no outcome
+    /// ([`Evaluator::outcome`] is `None`), so a rejected declaration can
+    /// never be counted with the previous one's decision.
+    pub(crate) fn evaluate(
+        &self,
+        table: &CsvTable,
+        rows: Range<usize>,
+        ev: &mut Evaluator,
+        ctx: &Context,
+        warnings: &mut Vec<LineMsg>,
+    ) -> Result<Option<bool>, LineMsg> {
+        let line = table.rows.get(rows.start).map_or(0, |r| r.line);
+        self.bind(table, rows.clone(), ev.declaration_mut(), warnings)?;
+        let label = self.outcome(table, rows)?;
+        ev.eval(ctx).map_err(|e| LineMsg {
+            line,
+            msg: e.to_string(),
+        })?;
+        Ok(label)
+    }
+
     /// The declaration-level inspection result of a group of rows: the
     /// maximum over its rows (`None` when every cell is empty or there is
     /// no outcome column).
@@ -655,6 +662,34 @@ impl CsvBinder {
         };
         outcome_of_rows(table, rows, col, self.name(col))
     }
+}
+
+/// Cells of one column with their 1-based line numbers.
+pub(crate) type LineCells<'t> = Vec<(u64, &'t [u8])>;
+
+/// One declaration of `lists derive`: its inspection result (column
+/// `outcome`, named `outcome_name` in messages) and the cells of column
+/// `by` with their lines. A row that cannot be read rejects the whole
+/// declaration: its cells may be shifted, so no value of it is trusted.
+pub(crate) fn labelled_cells<'t>(
+    table: &'t CsvTable,
+    rows: Range<usize>,
+    by: usize,
+    outcome: usize,
+    outcome_name: &str,
+) -> Result<(Option<bool>, LineCells<'t>), LineMsg> {
+    if let Some(e) = table.first_problem(rows.clone()) {
+        return Err(e);
+    }
+    let label = outcome_of_rows(table, rows.clone(), outcome, outcome_name)?;
+    let cells = table
+        .rows
+        .get(rows)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| table.cell(r, by).map(|c| (r.line, c)))
+        .collect();
+    Ok((label, cells))
 }
 
 /// The maximum of the outcome cells in column `col` over `rows`.
@@ -852,6 +887,41 @@ mod tests {
         assert!(CsvTable::parse(b"k,v,k\nA,1,2\n").is_err());
         assert!(CsvTable::parse(b"k,,\nA,1,2\n").is_ok());
         assert!(CsvTable::parse(b"").is_err());
+    }
+
+    /// What the `csv_input` fuzz target checks, on one file: a declaration
+    /// with a rejected row, or one that fails to bind, leaves no outcome
+    /// behind, even right after one that was evaluated; `lists derive`
+    /// rejects the same declarations.
+    #[test]
+    fn a_rejected_declaration_leaves_no_outcome() {
+        let mut c = semaforo::Compiler::new();
+        c.add_source(
+            "r.sem",
+            "ruleset \"d\" version \"1\"\nschema d { key id: text\n value: number }\nrule R \"big\" { when value > 10 then lane red }\n",
+        );
+        let ruleset = c.compile().unwrap();
+        let t = CsvTable::parse(b"id,value,result\nA,20,1\nB,\"5,0\nC,20,1\nD,x,1\nE,1,maybe\n")
+            .unwrap();
+        let binder = CsvBinder::new(&ruleset, &t, &Mapping::default(), Some("result")).unwrap();
+        let ctx = Context::new(Date::parse("2026-01-01").unwrap(), Default::default(), "k");
+        let mut ev = ruleset.evaluator();
+        let mut warnings = Vec::new();
+        let groups = t.group(Some(binder.key_col()));
+        let results: Vec<Option<u64>> = groups
+            .iter()
+            .map(|g| {
+                let r = binder.evaluate(&t, g.clone(), &mut ev, &ctx, &mut warnings);
+                assert_eq!(r.is_ok(), ev.outcome().is_some());
+                r.err().map(|e| e.line)
+            })
+            .collect();
+        assert_eq!(results, [None, Some(3), None, Some(5), Some(6)]);
+        let derived: Vec<bool> = groups
+            .iter()
+            .map(|g| labelled_cells(&t, g.clone(), 0, 2, "result").is_ok())
+            .collect();
+        assert_eq!(derived, [true, false, true, true, false]);
     }
 
     #[test]

@@ -9,7 +9,6 @@ use semaforo_compile::hir::{Const, Program};
 use semaforo_compile::lower::{Externals, lower};
 use semaforo_syntax::{Diagnostic, FileId, Span};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The checked program with its warnings, or every diagnostic.
 type FrontEnd = Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>>;
@@ -51,8 +50,7 @@ pub struct Compiler {
 }
 
 /// The result of [`Compiler::check`]: every diagnostic, and the sources
-/// their spans point into.
-#[derive(Debug)]
+/// their spans point into ([`CheckReport::render`] renders them).
 pub struct CheckReport {
     /// Errors and warnings in a stable order.
     pub diagnostics: Vec<Diagnostic>,
@@ -68,33 +66,16 @@ impl CheckReport {
 }
 
 /// Compilation failed; `diagnostics` holds every error (and the warnings).
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` lists every error, one a line, with its location;
+/// [`CompileError::render`] shows them with source excerpts, as the
+/// `semaforo` command does. `Debug` names the sources without their text.
+#[derive(thiserror::Error)]
 pub struct CompileError {
     /// Errors and warnings in a stable order.
     pub diagnostics: Vec<Diagnostic>,
     /// The sources, for rendering.
     pub sources: Sources,
-}
-
-impl fmt::Display for CompileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let errors: Vec<&Diagnostic> = self.diagnostics.iter().filter(|d| d.is_error()).collect();
-        match errors.first() {
-            Some(d) => {
-                let (file, line, col) = self.sources.locate(d.span);
-                write!(
-                    f,
-                    "{file}:{line}:{col}: {}[{}]: {}",
-                    d.severity, d.code, d.message
-                )?;
-                if errors.len() > 1 {
-                    write!(f, " (and {} more errors)", errors.len() - 1)?;
-                }
-                Ok(())
-            }
-            None => f.write_str("the ruleset could not be compiled"),
-        }
-    }
 }
 
 impl Compiler {

@@ -62,7 +62,11 @@ mod compiler;
 mod explain;
 mod externals;
 mod fingerprint;
+mod format;
+pub mod json;
+pub mod render;
 mod ruleset;
+mod schema;
 mod source;
 mod testing;
 
@@ -71,10 +75,12 @@ pub use explain::{
     ElementStep, ExplainedValue, Explanation, RuleExplanation, SampleDraw, Step, ThresholdCheck,
     Truth,
 };
+pub use format::format_source;
 pub use ruleset::{
     Context, Declaration, Element, Evaluator, FieldHandle, FiredRule, InputError, OutcomeView,
     Ruleset,
 };
+pub use schema::{RuleSummary, SchemaField};
 pub use semaforo_plan::json::{BindError, JsonBinder};
 pub use semaforo_plan::plan::{EvalError, Scratch};
 pub use semaforo_plan::{Date, Decimal, FieldType, Outcome, SamplingKey};

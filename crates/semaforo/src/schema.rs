@@ -1,0 +1,132 @@
+//! What a host may read of a compiled ruleset's shape: the key field, the
+//! schema's fields (names, types, optionality, the fields of list
+//! elements) and the rules in the order outcomes number them.
+//!
+//! These are views of the compiled plan with facade types only, so a host
+//! (the `semaforo` command, say) can map columns to fields or name the
+//! rules an [`Outcome`](crate::Outcome) refers to by index, without the
+//! plan's types.
+//!
+//! ```
+//! let mut c = semaforo::Compiler::new();
+//! c.add_source("r.sem", r#"ruleset "d" version "1"
+//! record item { hs: text
+//!   qty: number? }
+//! schema declaration { key id: text
+//!   origin: text
+//!   items: [item] }
+//! rule SHOE "Shoes" { when any(it in items: it.hs starts with "6403") then lane red }
+//! "#);
+//! let ruleset = c.compile().unwrap();
+//! assert_eq!(ruleset.key_field(), "id");
+//! let names: Vec<&str> = ruleset.fields().map(|f| f.name()).collect();
+//! assert_eq!(names, ["id", "origin", "items"]);
+//! let items = ruleset.fields().find(|f| f.name() == "items").unwrap();
+//! let elems: Vec<(&str, bool)> = items.element_fields().map(|f| (f.name(), f.is_optional())).collect();
+//! assert_eq!(elems, [("hs", false), ("qty", true)]);
+//! let rules: Vec<&str> = ruleset.rules().map(|r| r.id).collect();
+//! assert_eq!(rules, ["SHOE"]);
+//! ```
+
+use crate::ruleset::Ruleset;
+use semaforo_plan::FieldType;
+use semaforo_plan::layout::{Field, Layout, RecordId};
+use std::fmt;
+
+/// The declaration record's id in every layout.
+const ROOT: RecordId = RecordId(0);
+
+/// One field of the schema, or of the records of a list field.
+#[derive(Clone, Copy)]
+pub struct SchemaField<'a> {
+    layout: &'a Layout,
+    field: &'a Field,
+}
+
+/// The field alone, not the whole layout it points into.
+impl fmt::Debug for SchemaField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchemaField")
+            .field("name", &self.name())
+            .field("field_type", &self.field_type())
+            .field("optional", &self.is_optional())
+            .finish()
+    }
+}
+
+impl<'a> SchemaField<'a> {
+    /// The field's name (without the list's name for an element field).
+    pub fn name(&self) -> &'a str {
+        &self.field.name
+    }
+
+    /// The field's type; [`FieldType::List`] for a list of records, whose
+    /// fields [`SchemaField::element_fields`] gives.
+    pub fn field_type(&self) -> FieldType {
+        self.field.ty
+    }
+
+    /// Whether the field is marked `?` (may be missing or null).
+    pub fn is_optional(&self) -> bool {
+        self.field.optional
+    }
+
+    /// The fields of a list field's records, in declaration order; none for
+    /// any other field.
+    pub fn element_fields(&self) -> impl Iterator<Item = SchemaField<'a>> + 'a {
+        let layout = self.layout;
+        let fields = match self.field.ty {
+            FieldType::List(r) => layout.record(r).map(|r| &*r.fields),
+            _ => None,
+        };
+        fields
+            .unwrap_or_default()
+            .iter()
+            .map(move |field| SchemaField { layout, field })
+    }
+}
+
+/// A rule of the ruleset, as [`Ruleset::rules`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleSummary<'a> {
+    /// The rule's id (`WATCH-001`).
+    pub id: &'a str,
+    /// The rule's title.
+    pub title: &'a str,
+    /// The lane its `lane` action sets, as an index into
+    /// [`Ruleset::lanes`] (as [`Outcome::lane`](crate::Outcome) is one).
+    pub lane: Option<u16>,
+    /// The points of its `score` action.
+    pub score: Option<i64>,
+}
+
+impl Ruleset {
+    /// The name of the schema's `key` field (the declaration's id).
+    pub fn key_field(&self) -> &str {
+        let layout = self.plan().layout();
+        layout.field(ROOT, layout.key()).map_or("", |f| &*f.name)
+    }
+
+    /// The schema's top-level fields, in declaration order.
+    pub fn fields(&self) -> impl Iterator<Item = SchemaField<'_>> {
+        let layout = self.plan().layout();
+        layout
+            .record(ROOT)
+            .map(|r| &*r.fields)
+            .unwrap_or_default()
+            .iter()
+            .map(move |field| SchemaField { layout, field })
+    }
+
+    /// Every rule in ruleset order: the `i`-th is the rule an
+    /// [`Outcome`](crate::Outcome) calls `i` (in `fired[..].rule` and
+    /// `undetermined`).
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = RuleSummary<'_>> {
+        self.plan().rules().iter().map(|r| RuleSummary {
+            id: &r.id,
+            title: &r.title,
+            lane: r.lane,
+            score: r.score,
+        })
+    }
+}
