@@ -528,6 +528,9 @@ impl<'r, 'p: 'd, 'd, T: Trace> Run<'r, 'p, 'd, T> {
     }
 
     /// Evaluates an expression.
+    ///
+    /// Each form is one function below, so the frame of this recursion is
+    /// small: only the form at hand's locals are on the stack per level.
     fn eval(&mut self, e: &'p Expr) -> (Value<'d>, T::Node) {
         match &e.kind {
             ExprKind::Const(c) => self.node(e, Value::from_const(c), Vec::new()),
@@ -537,96 +540,23 @@ impl<'r, 'p: 'd, 'd, T: Trace> Run<'r, 'p, 'd, T> {
                 record,
                 field,
             } => {
-                let node = match base {
-                    Base::Root => Some(Node::ROOT),
-                    Base::Var(v) => self.vars.get(v.0 as usize).copied(),
-                };
-                let v = match node {
-                    Some(node) => self.read_field(node, *record, *field),
-                    None => Value::Missing,
-                };
+                let v = self.field(*base, *record, *field);
                 self.node(e, v, Vec::new())
             }
-            ExprKind::Neg(a) => {
-                let (a, na) = self.eval(a);
-                let v = match a {
-                    Value::Number(n) => Value::Number(n.neg()),
-                    _ => Value::Missing,
-                };
-                self.node(e, v, vec![na])
-            }
-            ExprKind::Not(a) => {
-                let (a, na) = self.eval(a);
-                self.node(e, Value::from_truth(a.truth().map(|b| !b)), vec![na])
-            }
-            ExprKind::And(a, b) => {
-                let (a, na) = self.eval(a);
-                let (b, nb) = self.eval(b);
-                let v = Value::from_truth(kleene_and(a.truth(), b.truth()));
-                self.node(e, v, vec![na, nb])
-            }
-            ExprKind::Or(a, b) => {
-                let (a, na) = self.eval(a);
-                let (b, nb) = self.eval(b);
-                let v = Value::from_truth(kleene_or(a.truth(), b.truth()));
-                self.node(e, v, vec![na, nb])
-            }
-            ExprKind::Arith(op, a, b) => {
-                let (a, na) = self.eval(a);
-                let (b, nb) = self.eval(b);
-                let (v, detail) = arith(*op, &a, &b);
-                self.node_with(e, v, vec![na, nb], detail)
-            }
-            ExprKind::DateDiff(a, b) => {
-                let (a, na) = self.eval(a);
-                let (b, nb) = self.eval(b);
-                let v = match (a, b) {
-                    (Value::Date(a), Value::Date(b)) => {
-                        Value::Number(Decimal::from_i64(i64::from(a.days()) - i64::from(b.days())))
-                    }
-                    _ => Value::Missing,
-                };
-                self.node(e, v, vec![na, nb])
-            }
-            ExprKind::Cmp(op, a, b) => {
-                let (a, na) = self.eval(a);
-                let (b, nb) = self.eval(b);
-                let v = Value::from_truth(compare(*op, &a, &b));
-                self.node(e, v, vec![na, nb])
-            }
+            ExprKind::Neg(a) | ExprKind::Not(a) | ExprKind::Len(a) => self.unary(e, a),
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::DateDiff(a, b)
+            | ExprKind::Cmp(_, a, b) => self.binary(e, a, b),
             ExprKind::In {
                 value,
                 list,
                 negated,
-            } => {
-                let (v, nv) = self.eval(value);
-                let mut operands = vec![nv];
-                let (items, among) = self.pattern(list, &mut operands);
-                let found = if v.is_missing() {
-                    None
-                } else {
-                    match items {
-                        Items::Missing => None,
-                        Items::One(x) => Some(x == v),
-                        Items::Inline(consts) => {
-                            Some(consts.iter().any(|c| Value::from_const(c) == v))
-                        }
-                        Items::List(id) => self.interp.in_list(id, &v),
-                    }
-                };
-                let detail = found.map_or(Detail::None, |found| Detail::Found { found, among });
-                let t = if *negated { found.map(|b| !b) } else { found };
-                self.node_with(e, Value::from_truth(t), operands, detail)
-            }
-            ExprKind::StartsWith(t, p) => {
-                let (t, nt) = self.eval(t);
-                self.text_test(e, t, nt, p, |t, p| t.starts_with(p))
-            }
+            } => self.in_test(e, value, list, *negated),
+            ExprKind::StartsWith(t, p) => self.text_test(e, t, p, |t, p| t.starts_with(p)),
             ExprKind::Contains(t, p) => {
-                let (t, nt) = self.eval(t);
-                self.text_test(e, t, nt, p, |t, p| {
-                    lowercase(t).contains(lowercase(p).as_str())
-                })
+                self.text_test(e, t, p, |t, p| lowercase(t).contains(lowercase(p).as_str()))
             }
             ExprKind::Is { value, present } => {
                 let (v, nv) = self.eval(value);
@@ -640,31 +570,109 @@ impl<'r, 'p: 'd, 'd, T: Trace> Run<'r, 'p, 'd, T> {
                 body,
                 ..
             } => self.quantify(e, *kind, var.0 as usize, list, body),
-            ExprKind::Lookup { table, key, prefix } => {
-                let (k, nk) = self.eval(key);
-                let (v, detail) = match k {
-                    Value::Text(k) => match self.interp.lookup(*table, k, *prefix) {
-                        None => (Value::Missing, Detail::None),
-                        Some(None) => (Value::Missing, Detail::NoKey(*table)),
-                        Some(Some((key, v))) => {
-                            (Value::from_const(v), Detail::Key { table: *table, key })
-                        }
-                    },
-                    _ => (Value::Missing, Detail::None),
-                };
-                self.node_with(e, v, vec![nk], detail)
-            }
-            ExprKind::Len(t) => {
-                let (t, nt) = self.eval(t);
-                let v = match t {
-                    Value::Text(t) => Value::Number(Decimal::from_i64(
-                        i64::try_from(t.chars().count()).unwrap_or(i64::MAX),
-                    )),
-                    _ => Value::Missing,
-                };
-                self.node(e, v, vec![nt])
-            }
+            ExprKind::Lookup { table, key, prefix } => self.lookup(e, *table, key, *prefix),
         }
+    }
+
+    /// A field of the declaration or of a bound element.
+    fn field(&self, base: Base, record: RecordId, field: FieldId) -> Value<'d> {
+        let node = match base {
+            Base::Root => Some(Node::ROOT),
+            Base::Var(v) => self.vars.get(v.0 as usize).copied(),
+        };
+        match node {
+            Some(node) => self.read_field(node, record, field),
+            None => Value::Missing,
+        }
+    }
+
+    /// `-a`, `not a`, `len(a)`.
+    fn unary(&mut self, e: &Expr, a: &'p Expr) -> (Value<'d>, T::Node) {
+        let (a, na) = self.eval(a);
+        let v = match (&e.kind, a) {
+            (ExprKind::Neg(_), Value::Number(n)) => Value::Number(n.neg()),
+            (ExprKind::Not(_), a) => Value::from_truth(a.truth().map(|b| !b)),
+            (ExprKind::Len(_), Value::Text(t)) => Value::Number(Decimal::from_i64(
+                i64::try_from(t.chars().count()).unwrap_or(i64::MAX),
+            )),
+            _ => Value::Missing,
+        };
+        self.node(e, v, vec![na])
+    }
+
+    /// `and`, `or`, arithmetic, `date - date` and comparisons: both operands
+    /// are evaluated.
+    fn binary(&mut self, e: &Expr, a: &'p Expr, b: &'p Expr) -> (Value<'d>, T::Node) {
+        let (a, na) = self.eval(a);
+        let (b, nb) = self.eval(b);
+        let (v, detail) = match &e.kind {
+            ExprKind::And(..) => (
+                Value::from_truth(kleene_and(a.truth(), b.truth())),
+                Detail::None,
+            ),
+            ExprKind::Or(..) => (
+                Value::from_truth(kleene_or(a.truth(), b.truth())),
+                Detail::None,
+            ),
+            ExprKind::Arith(op, ..) => arith(*op, &a, &b),
+            ExprKind::DateDiff(..) => match (a, b) {
+                (Value::Date(a), Value::Date(b)) => (
+                    Value::Number(Decimal::from_i64(i64::from(a.days()) - i64::from(b.days()))),
+                    Detail::None,
+                ),
+                _ => (Value::Missing, Detail::None),
+            },
+            ExprKind::Cmp(op, ..) => (Value::from_truth(compare(*op, &a, &b)), Detail::None),
+            _ => (Value::Missing, Detail::None),
+        };
+        self.node_with(e, v, vec![na, nb], detail)
+    }
+
+    /// `x in L` / `x not in L`: unknown if `x` is missing.
+    fn in_test(
+        &mut self,
+        e: &Expr,
+        value: &'p Expr,
+        list: &'p Pattern,
+        negated: bool,
+    ) -> (Value<'d>, T::Node) {
+        let (v, nv) = self.eval(value);
+        let mut operands = vec![nv];
+        let (items, among) = self.pattern(list, &mut operands);
+        let found = if v.is_missing() {
+            None
+        } else {
+            match items {
+                Items::Missing => None,
+                Items::One(x) => Some(x == v),
+                Items::Inline(consts) => Some(consts.iter().any(|c| Value::from_const(c) == v)),
+                Items::List(id) => self.interp.in_list(id, &v),
+            }
+        };
+        let detail = found.map_or(Detail::None, |found| Detail::Found { found, among });
+        let t = if negated { found.map(|b| !b) } else { found };
+        self.node_with(e, Value::from_truth(t), operands, detail)
+    }
+
+    /// `lookup(t, k)` / `lookup_prefix(t, k)`: missing if the key is
+    /// missing or no entry matches.
+    fn lookup(
+        &mut self,
+        e: &Expr,
+        table: TableId,
+        key: &'p Expr,
+        prefix: bool,
+    ) -> (Value<'d>, T::Node) {
+        let (k, nk) = self.eval(key);
+        let (v, detail) = match k {
+            Value::Text(k) => match self.interp.lookup(table, k, prefix) {
+                None => (Value::Missing, Detail::None),
+                Some(None) => (Value::Missing, Detail::NoKey(table)),
+                Some(Some((key, v))) => (Value::from_const(v), Detail::Key { table, key }),
+            },
+            _ => (Value::Missing, Detail::None),
+        };
+        self.node_with(e, v, vec![nk], detail)
     }
 
     fn read_field(&self, node: Node, record: RecordId, field: FieldId) -> Value<'d> {
@@ -717,11 +725,11 @@ impl<'r, 'p: 'd, 'd, T: Trace> Run<'r, 'p, 'd, T> {
     fn text_test(
         &mut self,
         e: &Expr,
-        t: Value<'d>,
-        nt: T::Node,
+        t: &'p Expr,
         p: &'p Pattern,
         test: impl Fn(&str, &str) -> bool,
     ) -> (Value<'d>, T::Node) {
+        let (t, nt) = self.eval(t);
         let mut operands = vec![nt];
         let (items, among) = self.pattern(p, &mut operands);
         let (truth, detail) = match (&t, items) {
