@@ -745,4 +745,63 @@ mod tests {
         let e = other.explain(ev.declaration(), &ctx);
         assert!(!e.verdict_agrees);
     }
+
+    /// Explains `when` (compiled on a roomy thread) on a thread with
+    /// `stack` bytes; true if the explanation agrees with the plan.
+    fn explains_within(stack: usize, when: String) -> bool {
+        const HEADER: &str = "ruleset \"deep\" version \"1\"\n\
+            schema declaration {\n  key id: text\n  v: number?\n  aeo: bool?\n}\n";
+        let compiled = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || {
+                let mut c = crate::Compiler::new();
+                c.add_source(
+                    "deep.sem",
+                    format!("{HEADER}rule R \"deep\" {{\n  when {when}\n  then score 1\n}}\n"),
+                );
+                let rs = c.compile().unwrap_or_else(|e| panic!("{e:?}"));
+                let mut ev = rs.evaluator();
+                let ctx = Context::new(
+                    Date::parse("2026-01-01").unwrap_or_else(|| unreachable!()),
+                    Default::default(),
+                    "k",
+                );
+                assert!(
+                    ev.eval_json(br#"{"id": "1", "v": 2, "aeo": true}"#, &ctx)
+                        .is_ok()
+                );
+                (rs, ev, ctx)
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join()
+            .unwrap_or_else(|_| panic!("compiling panicked"));
+        std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(move || {
+                let (rs, ev, ctx) = compiled;
+                rs.explain(ev.declaration(), &ctx).verdict_agrees
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join()
+            .unwrap_or_else(|_| panic!("explaining panicked"))
+    }
+
+    /// The interpreter recurses once per nesting level (and per `and`/`or`
+    /// of a chain): the deepest conditions the parser accepts explain (and
+    /// the explanation drops) within 4 MiB, with room to spare (about 2 MiB
+    /// measured in a debug build, whose frames are the largest).
+    #[test]
+    fn the_deepest_conditions_explain_within_a_known_stack() {
+        let stack = 4 << 20;
+        for when in [
+            format!("v > 1{}", " and aeo".repeat(500)),
+            format!("v > 5{}", " or v > 9".repeat(499)) + " or aeo",
+            format!("{}aeo", "not ".repeat(500)),
+            format!("{}aeo{}", "(".repeat(250), ")".repeat(250)),
+            format!("v{} > 100", " + v".repeat(500)),
+            format!("{}v > 1", "- ".repeat(500)),
+        ] {
+            assert!(explains_within(stack, when));
+        }
+    }
 }
