@@ -27,9 +27,13 @@
 //!
 //! # Input safety
 //!
-//! Recursion follows the expression tree, whose depth the parser and the
-//! checker bound (the nesting limit); nothing here panics on any program
-//! or declaration.
+//! Recursion follows the expression tree, `and`/`or` links included,
+//! whose depth the parser bounds (`semaforo_syntax::MAX_EXPR_DEPTH`, 512);
+//! each form is evaluated by its own function, so a level holds only that
+//! form's locals (the facade's `explain` tests pin the stack the deepest
+//! accepted condition takes). Nothing here panics on any program or
+//! declaration: every index is checked, a missing list, table or field is
+//! missing data.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
@@ -383,18 +387,17 @@ impl<'p> Interpreter<'p> {
                 (Some(cutoff), Some(d)) => d < cutoff,
                 _ => true,
             };
+            // An unknown condition leaves the rule undetermined (sampled or
+            // not); a true one fires it if the sample selects it.
+            if condition.is_none() {
+                outcome.undetermined.push(index);
+            }
             let fired = condition == Some(true) && selected;
-            match condition {
-                None => outcome.undetermined.push(index),
-                Some(false) => {}
-                Some(true) => {
-                    if selected {
-                        outcome.fired.push(Fired { rule: index, draw });
-                        outcome.score = outcome.score.saturating_add(rule.score.unwrap_or(0));
-                        if let Some(l) = rule.lane {
-                            lane = lane.max(l.0);
-                        }
-                    }
+            if fired {
+                outcome.fired.push(Fired { rule: index, draw });
+                outcome.score = outcome.score.saturating_add(rule.score.unwrap_or(0));
+                if let Some(l) = rule.lane {
+                    lane = lane.max(l.0);
                 }
             }
             run.tracer.rule(
