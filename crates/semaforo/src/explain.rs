@@ -685,6 +685,8 @@ mod tests {
                     plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)
                         .is_ok()
                 );
+                // The reference is the same interpreter without a trace:
+                // the explanation's verdict must not depend on tracing.
                 let reference = semaforo_testkit::reference::evaluate(
                     &g.program,
                     &g.externals,
