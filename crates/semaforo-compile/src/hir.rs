@@ -2,9 +2,9 @@
 //!
 //! The checker (`check`) turns the ASTs of a ruleset's source files into one
 //! [`Program`]; lowering (`lower`) turns a `Program` plus the external lists
-//! and tables into the flat plan. The reference interpreter in
-//! `semaforo-testkit` walks this form directly, so it is the meaning of a
-//! ruleset that both evaluators must agree on.
+//! and tables into the flat plan. The interpreter (`interp`) walks this
+//! form directly, as the test oracle and as `explain`, so it is the
+//! meaning of a ruleset that it and the plan evaluator must agree on.
 //!
 //! Every reference is an index: fields by `(RecordId, FieldId)` of the
 //! [`Layout`], lists by [`ListId`], tables by [`TableId`], lanes by

@@ -1,7 +1,9 @@
-//! Test support: a reference interpreter of SPEC §3 and random generators.
+//! Test support: the reference interpreter of SPEC §3 and random generators.
 //!
 //! - [`reference`](mod@reference) evaluates a checked [`semaforo_compile::hir::Program`]
-//!   straight from the spec, as the oracle the optimised plan is compared to.
+//!   straight from the spec, as the oracle the optimised plan is compared to
+//!   (a thin wrapper over `semaforo_compile::interp`, the interpreter
+//!   `explain` traces too).
 //! - [`generate`] builds random layouts, well-typed programs, external lists and
 //!   tables, and declarations (as [`generate::Recipe`]s that can be bound to any
 //!   structurally equal layout), for property tests and benchmarks.

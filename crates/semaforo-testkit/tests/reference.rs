@@ -205,6 +205,8 @@ fn externals() -> Externals {
             ("64".into(), Const::Number(Decimal::from_i64(64))),
             ("6402".into(), Const::Number(Decimal::from_i64(6402))),
             ("6403".into(), Const::Number(Decimal::from_i64(6403))),
+            ("ñ".into(), Const::Number(Decimal::from_i64(2))),
+            ("ña".into(), Const::Number(Decimal::from_i64(3))),
         ],
     );
     x
@@ -496,6 +498,11 @@ fn lookups_len_today_and_date_diff() {
         "the empty key matches all"
     );
     assert_eq!(is(lookup("", false), "1"), Some(true));
+    // Prefixes end at character boundaries: a key of two-byte characters.
+    assert_eq!(is(lookup("ñañ", true), "3"), Some(true));
+    assert_eq!(is(lookup("ñb", true), "2"), Some(true));
+    assert_eq!(is(lookup("ñ", false), "2"), Some(true));
+    assert_eq!(is(lookup("n", true), "1"), Some(true));
     let len = |t: &str| e(ExprKind::Len(b(text(t))), Scalar::Number);
     assert_eq!(is(len("ΣΑΣ"), "3"), Some(true));
     assert_eq!(is(len("İ"), "1"), Some(true));
