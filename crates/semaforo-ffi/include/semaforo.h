@@ -615,9 +615,10 @@ semaforo_status semaforo_diagnostics_get(const semaforo_diagnostics *diagnostics
                                          semaforo_diagnostic *out);
 
 /**
- * Every diagnostic rendered as text (`file:line:col: error[CODE]: message`,
- * the source line and a caret under the span, and a help line), one after
- * the other. A borrowed string.
+ * Every diagnostic rendered as text, exactly as `semaforo check` shows it
+ * without colour (`error[CODE]: message`, `┌─ file:line:col`, the source
+ * lines with carets under the spans, a window of very long lines, and a
+ * help line), one after the other. UTF-8; a borrowed string.
  */
 semaforo_status semaforo_diagnostics_rendered(const semaforo_diagnostics *diagnostics,
                                               const char **out_ptr,

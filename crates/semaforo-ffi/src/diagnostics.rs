@@ -3,9 +3,8 @@
 
 use super::status::{Status, guard, semaforo_status};
 use super::util::{free_handle, handle, semaforo_str, write, write_str};
-use semaforo_core::{Diagnostic, Severity, Source, Sources};
+use semaforo_core::{Diagnostic, Severity, Sources};
 use std::ffi::c_char;
-use std::fmt::Write as _;
 
 /// `semaforo_diagnostic.severity` of an error.
 pub const SEMAFORO_SEVERITY_ERROR: u32 = 1;
@@ -54,17 +53,17 @@ pub struct semaforo_diagnostics {
 
 impl semaforo_diagnostics {
     /// Resolves the locations of `diagnostics` in `sources` and renders them
-    /// (`Sources` indexes each source's lines once, so this is linear in the
-    /// sources and the diagnostics).
+    /// with the facade's renderer (`semaforo::render::render_text`, as the
+    /// `semaforo` command shows them, without colour). `Sources` indexes
+    /// each source's lines once, so this is linear in the sources and the
+    /// diagnostics.
     pub(crate) fn new(diagnostics: &[Diagnostic], sources: &Sources) -> semaforo_diagnostics {
         let mut entries = Vec::with_capacity(diagnostics.len());
-        let mut rendered = String::new();
+        let rendered = semaforo_core::render::render_text(diagnostics, sources, false);
         for d in diagnostics {
             let source = sources.get(d.span.file);
             let name = source.map_or("<unknown>", |s| s.name.as_str());
             let (line, column) = source.map_or((0, 0), |s| s.line_col(d.span.start));
-            let end = source.map_or((0, 0), |s| s.line_col(d.span.end));
-            render(&mut rendered, d, name, (line, column), end, source);
             entries.push(Entry {
                 code: d.code,
                 severity: match d.severity {
@@ -83,116 +82,6 @@ impl semaforo_diagnostics {
             entries,
             rendered,
         }
-    }
-}
-
-/// Lines longer than this many bytes are shown as a window.
-const LONG_LINE: usize = 240;
-/// Characters a window shows.
-const WINDOW: usize = 120;
-/// Characters a window shows before the column.
-const BEFORE: usize = 40;
-
-/// The part of a source line shown under a diagnostic.
-struct Window<'a> {
-    /// The text shown.
-    text: &'a str,
-    /// The shown text before the diagnostic's column (for the caret).
-    before: &'a str,
-    /// Whether the line starts before, or goes on after, the text shown.
-    cut_before: bool,
-    cut_after: bool,
-}
-
-/// The window of `line` shown for a diagnostic at byte `at` of it: the
-/// whole line when it is short, else at most [`WINDOW`] characters from
-/// [`BEFORE`] characters before `at`. Costs `O(WINDOW)` for a long line.
-fn window(line: &str, at: usize) -> Window<'_> {
-    let at = (0..=at)
-        .rev()
-        .find(|&i| line.is_char_boundary(i))
-        .unwrap_or(0);
-    if line.len() <= LONG_LINE {
-        return Window {
-            text: line,
-            before: line.get(..at).unwrap_or(""),
-            cut_before: false,
-            cut_after: false,
-        };
-    }
-    let head = line.get(..at).unwrap_or("");
-    let start = head
-        .char_indices()
-        .rev()
-        .take(BEFORE)
-        .last()
-        .map_or(at, |(i, _)| i);
-    let tail = line.get(start..).unwrap_or("");
-    let len = tail
-        .char_indices()
-        .nth(WINDOW)
-        .map_or(tail.len(), |(i, _)| i);
-    Window {
-        text: tail.get(..len).unwrap_or(""),
-        before: line.get(start..at).unwrap_or(""),
-        cut_before: start > 0,
-        cut_after: start + len < line.len(),
-    }
-}
-
-/// Appends one diagnostic in the familiar compiler form:
-///
-/// ```text
-/// rules.sem:4:8: error[E0201]: unknown field `orign`
-///   4 | when orign == "CN"
-///     |      ^^^^^
-///     = help: did you mean `origin`?
-/// ```
-fn render(
-    out: &mut String,
-    d: &Diagnostic,
-    file: &str,
-    (line, col): (u32, u32),
-    (end_line, end_col): (u32, u32),
-    source: Option<&Source>,
-) {
-    let _ = writeln!(
-        out,
-        "{file}:{line}:{col}: {}[{}]: {}",
-        d.severity, d.code, d.message
-    );
-    let number = line.to_string();
-    let pad = " ".repeat(number.len());
-    let shown = source.and_then(|s| {
-        let text = s.line_text(line)?;
-        let at = d.span.start.checked_sub(s.line_start(line)?)? as usize;
-        Some((text, at))
-    });
-    if let Some((text, at)) = shown.filter(|_| line > 0) {
-        let width = if end_line == line && end_col > col {
-            (end_col - col) as usize
-        } else {
-            1
-        };
-        let w = window(text, at.min(text.len()));
-        let _ = writeln!(
-            out,
-            "  {number} | {}{}{}",
-            if w.cut_before { "…" } else { "" },
-            w.text,
-            if w.cut_after { "…" } else { "" }
-        );
-        let indent: String = w
-            .before
-            .chars()
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        let lead = if w.cut_before { " " } else { "" };
-        let width = width.min(WINDOW);
-        let _ = writeln!(out, "  {pad} | {lead}{indent}{}", "^".repeat(width));
-    }
-    if let Some(h) = &d.help {
-        let _ = writeln!(out, "  {pad} = help: {h}");
     }
 }
 
@@ -262,9 +151,10 @@ pub unsafe extern "C" fn semaforo_diagnostics_get(
     })
 }
 
-/// Every diagnostic rendered as text (`file:line:col: error[CODE]: message`,
-/// the source line and a caret under the span, and a help line), one after
-/// the other. A borrowed string.
+/// Every diagnostic rendered as text, exactly as `semaforo check` shows it
+/// without colour (`error[CODE]: message`, `┌─ file:line:col`, the source
+/// lines with carets under the spans, a window of very long lines, and a
+/// help line), one after the other. UTF-8; a borrowed string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_diagnostics_rendered(
     diagnostics: *const semaforo_diagnostics,
@@ -285,31 +175,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn short_lines_are_shown_whole() {
-        let w = window("when orign == \"CN\"", 5);
-        assert_eq!((w.text, w.before), ("when orign == \"CN\"", "when "));
-        assert!(!w.cut_before && !w.cut_after);
-    }
-
-    #[test]
-    fn long_lines_are_shown_as_a_window_at_the_column() {
-        let line = format!("{}ñX{}", "a".repeat(1000), "b".repeat(1000));
-        let at = line.find('X').unwrap();
-        let w = window(&line, at);
-        assert_eq!(w.text.chars().count(), WINDOW);
-        assert_eq!(w.before.chars().count(), BEFORE);
-        assert!(w.before.ends_with('ñ') && w.text.contains('X'));
-        assert!(w.cut_before && w.cut_after);
-        // At the very start and end of the line.
-        assert!(!window(&line, 0).cut_before);
-        let end = window(&line, line.len());
-        assert!(end.cut_before && !end.cut_after);
-        // Inside a multi-byte character: from its start.
-        let w = window(&line, at - 1);
-        assert!(w.before.ends_with('a'));
-    }
-
     /// Many warnings on one very long line: each shows a window of it, so
     /// the rendered text grows with the warnings, not warnings × line.
     #[test]
@@ -329,10 +194,10 @@ mod tests {
         let d = semaforo_diagnostics::new(warnings, rs.sources());
         assert!(source.len() > 40_000);
         assert!(
-            d.rendered.len() < warnings.len() * 600,
+            d.rendered.len() < warnings.len() * 1_000,
             "{} bytes rendered",
             d.rendered.len()
         );
-        assert!(d.rendered.contains("  4 | …"));
+        assert!(d.rendered.contains("long.sem:4:"));
     }
 }
