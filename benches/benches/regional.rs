@@ -65,7 +65,7 @@ fn main() {
     eprintln!(
         "[regional] {} declarations, {} rules, {fired} rule firings, {} bytes of JSON",
         lines.len(),
-        rs.plan().rules().len(),
+        rs.stats().rules,
         jsonl.len()
     );
 

@@ -399,7 +399,7 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
     eprintln!(
         "[issue6] N={n}: compile {compile_ms:.1} ms (again, by phase: parse {parse:.1} ms, check {check:.1} ms, lower {lower:.1} ms)"
     );
-    let plan = ruleset.plan();
+    let stats = ruleset.stats();
     let mut engine = Engine::new(ruleset.clone());
     let mut flat = Baseline::new(w);
     let mut indexed = Indexed::new(w);
@@ -438,9 +438,9 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
     eprintln!(
         "[issue6] N={n}: plan {} bytes ({:.0} B/rule), {} of {n} rules indexed, \
          matched {matched}/{} declarations ({:.2}%), heap allocations in {} bind+evaluate calls: {} (reallocs {})",
-        plan.heap_bytes(),
-        plan.heap_bytes() as f64 / n as f64,
-        plan.indexed_rules(),
+        stats.heap_bytes,
+        stats.heap_bytes as f64 / n as f64,
+        stats.indexed_rules,
         bound.len(),
         100.0 * matched as f64 / bound.len() as f64,
         bound.len(),

@@ -78,7 +78,7 @@ pub use explain::{
 pub use format::format_source;
 pub use ruleset::{
     Context, Declaration, Element, Evaluator, FieldHandle, FiredRule, InputError, OutcomeView,
-    Ruleset,
+    PlanStats, Ruleset,
 };
 pub use schema::{RuleSummary, SchemaField};
 pub use semaforo_plan::json::{BindError, JsonBinder};

@@ -37,6 +37,19 @@ pub struct Ruleset {
     inner: Arc<Inner>,
 }
 
+/// Figures about a compiled ruleset ([`Ruleset::stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlanStats {
+    /// Rules in the ruleset.
+    pub rules: usize,
+    /// Rules the rule index can skip for a declaration (the others are
+    /// evaluated for every declaration).
+    pub indexed_rules: usize,
+    /// Bytes the compiled plan holds on the heap.
+    pub heap_bytes: usize,
+}
+
 /// The host's evaluation settings for a declaration.
 #[derive(Clone, Debug)]
 pub struct Context {
@@ -297,7 +310,7 @@ impl Declaration {
     }
 
     /// The underlying plan-level buffer.
-    pub fn as_plan(&self) -> &semaforo_plan::Declaration {
+    pub(crate) fn as_plan(&self) -> &semaforo_plan::Declaration {
         &self.inner
     }
 }
@@ -362,13 +375,25 @@ impl Ruleset {
         self.inner.plan.lanes()
     }
 
-    /// The compiled plan.
-    pub fn plan(&self) -> &Plan {
+    /// The compiled plan (internal: hosts see the ruleset through this
+    /// type's methods, never the plan's).
+    pub(crate) fn plan(&self) -> &Plan {
         &self.inner.plan
     }
 
+    /// Figures about the compiled plan, for capacity planning and the
+    /// benchmarks.
+    pub fn stats(&self) -> PlanStats {
+        let plan = &self.inner.plan;
+        PlanStats {
+            rules: plan.rules().len(),
+            indexed_rules: plan.indexed_rules(),
+            heap_bytes: plan.heap_bytes(),
+        }
+    }
+
     /// The ruleset's `test` blocks.
-    pub fn tests(&self) -> &[TestDef] {
+    pub(crate) fn tests(&self) -> &[TestDef] {
         &self.inner.tests
     }
 
