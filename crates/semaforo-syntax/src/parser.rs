@@ -11,10 +11,10 @@ use pest::iterators::{Pair, Pairs};
 use crate::ast::BinOp;
 use crate::ast::{
     Action, Active, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit, Item,
-    JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, QuantKind, RecordDecl, Rule,
-    RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold, TypeExpr,
-    UnOp, is_reserved,
+    JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule, RuleId,
+    RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold, TypeExpr, UnOp,
 };
+use crate::keywords::{is_reserved, quantifier};
 use crate::span::{Diagnostic, FileId, Span};
 
 use grammar::{Grammar, Rule as R};
@@ -1324,13 +1324,8 @@ impl Builder {
             R::quantifier => {
                 let mut k = self.kids(p);
                 let kw = k.want(R::quant_kw)?;
-                let kind = match kw.as_str() {
-                    "any" => QuantKind::Any,
-                    "all" => QuantKind::All,
-                    "count" => QuantKind::Count,
-                    "sum" => QuantKind::Sum,
-                    "min" => QuantKind::Min,
-                    _ => QuantKind::Max,
+                let Some(kind) = quantifier(kw.as_str()) else {
+                    return Err(self.internal(span, R::quant_kw));
                 };
                 let var = self.ident(&k.want(R::ident)?);
                 k.want(R::kw_in)?;

@@ -42,7 +42,8 @@ fn name() -> impl Strategy<Value = String> {
 fn decl_name() -> impl Strategy<Value = String> {
     prop_oneof![
         name(),
-        prop::sample::select(RESERVED.to_vec()).prop_map(str::to_owned)
+        prop::sample::select(RESERVED.iter().map(|k| k.word).collect::<Vec<_>>())
+            .prop_map(str::to_owned)
     ]
 }
 

@@ -25,10 +25,11 @@
 
 use crate::ast::{
     Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
-    Item, JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, QuantKind, RecordDecl,
-    Rule, RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold,
-    TypeExpr, UnOp, is_reserved,
+    Item, JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule,
+    RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold, TypeExpr,
+    UnOp,
 };
+use crate::keywords::{is_non_function, is_reserved, quantifier};
 use crate::span::{FileId, Span};
 
 use super::{MAX_EXPR_DEPTH, MAX_NESTING, decode_escape, off};
@@ -123,38 +124,6 @@ fn string_special(bytes: &[u8]) -> Option<usize> {
 /// The grammar's `WHITESPACE`.
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// The words that cannot name a function (`non_function` and `quant_kw`).
-fn is_non_function(w: &str) -> bool {
-    matches!(
-        w,
-        "and"
-            | "or"
-            | "not"
-            | "in"
-            | "is"
-            | "missing"
-            | "present"
-            | "starts"
-            | "with"
-            | "contains"
-            | "true"
-            | "false"
-            | "today"
-    ) || quant_kind(w).is_some()
-}
-
-fn quant_kind(w: &str) -> Option<QuantKind> {
-    Some(match w {
-        "any" => QuantKind::Any,
-        "all" => QuantKind::All,
-        "count" => QuantKind::Count,
-        "sum" => QuantKind::Sum,
-        "min" => QuantKind::Min,
-        "max" => QuantKind::Max,
-        _ => return None,
-    })
 }
 
 /// A comparison or test operator (`cmp_tail` without its operand).
@@ -1316,7 +1285,7 @@ impl<'s> P<'s> {
         let c = self.peek()?;
         if c.is_ascii_alphabetic() || c == b'_' {
             let word = self.peek_word();
-            if let Some(kind) = quant_kind(word) {
+            if let Some(kind) = quantifier(word) {
                 self.pos += word.len();
                 self.skip();
                 self.punct(b'(')?;
