@@ -17,8 +17,9 @@
 //! when the rest of that alternative then fails it gives up rather than
 //! backtracking. Giving up is always safe (pest decides), so the fast path
 //! can only disagree with pest by accepting a different tree, which the
-//! differential tests in `parser.rs` check on every `.sem` file of the
-//! repository and on generated and mutated sources.
+//! differential tests check: `parser/tests.rs` on every `.sem` file of the
+//! repository and its mutations, `tests/roundtrip.rs` on generated and
+//! mutated sources.
 //!
 //! Recursion happens only through brackets (bounded by the pre-scan's
 //! [`MAX_NESTING`](super::MAX_NESTING)), and operator chains are loops.
