@@ -104,12 +104,6 @@ pub fn quantifier(word: &str) -> Option<QuantKind> {
     }
 }
 
-/// True if `word` followed by `(` is not a call: every reserved word but
-/// the functions (the grammar's `non_function` and `quant_kw`).
-pub fn is_non_function(word: &str) -> bool {
-    role(word).is_some_and(|r| r != Role::Function)
-}
-
 /// The built-in function names, in table order.
 ///
 /// ```

@@ -30,7 +30,7 @@ use crate::ast::{
     RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold, TypeExpr,
     UnOp,
 };
-use crate::keywords::{is_non_function, is_reserved, quantifier};
+use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
 
 use super::{MAX_EXPR_DEPTH, MAX_NESTING, decode_escape, off};
@@ -1286,7 +1286,9 @@ impl<'s> P<'s> {
         let c = self.peek()?;
         if c.is_ascii_alphabetic() || c == b'_' {
             let word = self.peek_word();
-            if let Some(kind) = quantifier(word) {
+            // One look-up in the keyword table decides what the word may be.
+            let role = role(word);
+            if let Some(Role::Quantifier(kind)) = role {
                 self.pos += word.len();
                 self.skip();
                 self.punct(b'(')?;
@@ -1308,7 +1310,8 @@ impl<'s> P<'s> {
                 );
             }
             let name = self.ident()?;
-            if !is_non_function(word) && self.peek() == Some(b'(') {
+            let callable = matches!(role, None | Some(Role::Function));
+            if callable && self.peek() == Some(b'(') {
                 self.punct(b'(')?;
                 let (args, depth, close) = self.expr_list(b')')?;
                 let span = self.span(start, close.end as usize);
@@ -1319,7 +1322,7 @@ impl<'s> P<'s> {
                 "true" => ExprKind::Bool(true),
                 "false" => ExprKind::Bool(false),
                 "today" => ExprKind::Today,
-                w if is_reserved(w) => return None,
+                _ if role.is_some() => return None,
                 _ => ExprKind::Name(name),
             };
             return Self::node(kind, span, 0);
