@@ -551,37 +551,10 @@ pub enum ExprKind {
     },
 }
 
-/// Words reserved inside expressions (SPEC §3.2): they cannot name a field,
-/// list, table, record or variable.
-pub const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "is",
-    "missing",
-    "present",
-    "starts",
-    "with",
-    "contains",
-    "true",
-    "false",
-    "today",
-    "any",
-    "all",
-    "count",
-    "sum",
-    "min",
-    "max",
-    "lookup",
-    "lookup_prefix",
-    "len",
-];
-
-/// True if `name` is reserved inside expressions.
-pub fn is_reserved(name: &str) -> bool {
-    RESERVED.contains(&name)
-}
+/// The reserved words, kept in [`crate::keywords`] (one table for the
+/// grammar test, both parsers and the checker) and re-exported here for the
+/// checker's use.
+pub use crate::keywords::{RESERVED, is_reserved};
 
 /// Sets every span in `file` to [`Span::default`], so that two files that
 /// differ only by layout compare equal with `==` (used by the formatter's

@@ -68,6 +68,7 @@
 pub mod ast;
 pub mod codes;
 pub mod fmt;
+pub mod keywords;
 mod lines;
 mod parser;
 pub mod span;

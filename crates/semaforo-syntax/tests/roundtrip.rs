@@ -2,6 +2,11 @@
 //! formatting is idempotent. The generator builds ASTs the grammar can
 //! express: names avoid reserved words where an expression needs a name, and
 //! sub-expressions are wrapped in `Paren` where precedence requires.
+//!
+//! Every generated source, and mutations of it, is also parsed by the pest
+//! parser alone (`parse_with_pest`): the fast path must build the identical
+//! tree, spans, comments and blank lines included, or step aside so that
+//! both report the same diagnostics.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,13 +16,28 @@
 
 use proptest::prelude::*;
 use semaforo_syntax::ast::*;
-use semaforo_syntax::{FileId, Span, format, parse};
+use semaforo_syntax::{Diagnostic, FileId, Span, format, parse, parse_with_pest};
 
 const Z: Span = Span {
     file: FileId(0),
     start: 0,
     end: 0,
 };
+
+/// [`parse`] (fast path first) and [`parse_with_pest`] on `text`, which
+/// must give the same result: the same tree with the same spans, or the
+/// same diagnostics.
+fn parse_both(text: &str) -> Result<Result<SourceFile, Vec<Diagnostic>>, TestCaseError> {
+    let fast = parse(text, FileId(0));
+    let slow = parse_with_pest(text, FileId(0));
+    prop_assert_eq!(
+        &fast,
+        &slow,
+        "parse and parse_with_pest differ on {:?}",
+        text
+    );
+    Ok(fast)
+}
 
 fn ident(name: &str) -> Ident {
     Ident {
@@ -42,7 +62,8 @@ fn name() -> impl Strategy<Value = String> {
 fn decl_name() -> impl Strategy<Value = String> {
     prop_oneof![
         name(),
-        prop::sample::select(RESERVED.to_vec()).prop_map(str::to_owned)
+        prop::sample::select(RESERVED.iter().map(|k| k.word).collect::<Vec<_>>())
+            .prop_map(str::to_owned)
     ]
 }
 
@@ -340,7 +361,7 @@ proptest! {
     fn format_round_trips(items in prop::collection::vec(item(), 0..6)) {
         let ast = SourceFile { items, comments: Vec::new(), blank_lines: Vec::new() };
         let text = format(&ast);
-        let mut back = parse(&text, FileId(0)).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        let mut back = parse_both(&text)?.unwrap_or_else(|d| panic!("{d:?}\n{text}"));
         let again = format(&back);
         prop_assert_eq!(&again, &text);
         strip_spans(&mut back);
@@ -366,9 +387,68 @@ proptest! {
         };
         let ast = SourceFile { items: vec![Item::Rule(rule)], comments: Vec::new(), blank_lines: Vec::new() };
         let text = format(&ast);
-        let mut back = parse(&text, FileId(0)).unwrap_or_else(|d| panic!("{d:?}\n{text}"));
+        let mut back = parse_both(&text)?.unwrap_or_else(|d| panic!("{d:?}\n{text}"));
         prop_assert_eq!(&format(&back), &text);
         strip_spans(&mut back);
         prop_assert_eq!(back, ast);
+    }
+}
+
+/// A mutation of a source text at a char boundary.
+#[derive(Clone, Copy, Debug)]
+enum Mutation {
+    /// Cut the text here.
+    Truncate,
+    /// Delete the char here.
+    Delete,
+    /// Double the char here.
+    Double,
+    /// Insert a byte here.
+    Insert(u8),
+}
+
+fn mutate(text: &str, at: prop::sample::Index, m: Mutation) -> String {
+    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    if bounds.is_empty() {
+        return text.to_owned();
+    }
+    let i = bounds[at.index(bounds.len())];
+    let next = text[i..].chars().next().map_or(i, |c| i + c.len_utf8());
+    match m {
+        Mutation::Truncate => text[..i].to_owned(),
+        Mutation::Delete => format!("{}{}", &text[..i], &text[next..]),
+        Mutation::Double => format!("{}{}", &text[..next], &text[i..]),
+        Mutation::Insert(b) => format!("{}{}{}", &text[..i], char::from(b), &text[i..]),
+    }
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        Just(Mutation::Truncate),
+        Just(Mutation::Delete),
+        Just(Mutation::Double),
+        prop::sample::select(b" \n#\"(),.-_a1".to_vec()).prop_map(Mutation::Insert),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Mostly invalid, sometimes valid sources near valid ones, with
+    /// comments: `parse` and the pest parser agree on every one.
+    #[test]
+    fn mutated_sources_parse_alike_on_both_paths(
+        items in prop::collection::vec(item(), 1..4),
+        comment in prop::option::of("[ -~]{0,6}"),
+        at in any::<prop::sample::Index>(),
+        m in mutation(),
+    ) {
+        let ast = SourceFile { items, comments: Vec::new(), blank_lines: Vec::new() };
+        let mut text = format(&ast);
+        if let Some(c) = comment {
+            text = format!("# {c}\n\n{text}");
+        }
+        // Valid or not, only the agreement matters here.
+        let _valid_or_not = parse_both(&mutate(&text, at, m))?;
     }
 }

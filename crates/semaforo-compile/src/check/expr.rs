@@ -8,7 +8,7 @@ use std::fmt;
 
 use semaforo_plan::{FieldId, RecordId};
 use semaforo_syntax::ast::{self, BinOp, ExprKind as A, QuantKind, UnOp};
-use semaforo_syntax::{Diagnostic, Span};
+use semaforo_syntax::{Diagnostic, Span, keywords};
 
 use super::{Checker, FieldTy, lit, scalar_name};
 use crate::hir::{Arith, Base, Cmp, Const, Expr, ExprKind, Pattern, Quant, Scalar, Type, VarId};
@@ -1070,8 +1070,9 @@ impl<'a> Checker<'a> {
                     func.span,
                     format!("unknown function `{}`", func.name),
                 );
-                let known = ["lookup", "lookup_prefix", "len"];
-                d = match lit::suggest(&func.name, known.iter().copied()) {
+                // The function names come from the syntax crate's table of
+                // reserved words, which the grammar is tested against.
+                d = match lit::suggest(&func.name, keywords::functions()) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help("the functions are `lookup`, `lookup_prefix` and `len`"),
                 };

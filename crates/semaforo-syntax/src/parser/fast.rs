@@ -17,18 +17,20 @@
 //! when the rest of that alternative then fails it gives up rather than
 //! backtracking. Giving up is always safe (pest decides), so the fast path
 //! can only disagree with pest by accepting a different tree, which the
-//! differential tests in `parser.rs` check on every `.sem` file of the
-//! repository and on generated and mutated sources.
+//! differential tests check: `parser/tests.rs` on every `.sem` file of the
+//! repository and its mutations, `tests/roundtrip.rs` on generated and
+//! mutated sources.
 //!
 //! Recursion happens only through brackets (bounded by the pre-scan's
 //! [`MAX_NESTING`](super::MAX_NESTING)), and operator chains are loops.
 
 use crate::ast::{
     Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
-    Item, JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, QuantKind, RecordDecl,
-    Rule, RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold,
-    TypeExpr, UnOp, is_reserved,
+    Item, JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule,
+    RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold, TypeExpr,
+    UnOp,
 };
+use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
 
 use super::{MAX_EXPR_DEPTH, MAX_NESTING, decode_escape, off};
@@ -123,38 +125,6 @@ fn string_special(bytes: &[u8]) -> Option<usize> {
 /// The grammar's `WHITESPACE`.
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// The words that cannot name a function (`non_function` and `quant_kw`).
-fn is_non_function(w: &str) -> bool {
-    matches!(
-        w,
-        "and"
-            | "or"
-            | "not"
-            | "in"
-            | "is"
-            | "missing"
-            | "present"
-            | "starts"
-            | "with"
-            | "contains"
-            | "true"
-            | "false"
-            | "today"
-    ) || quant_kind(w).is_some()
-}
-
-fn quant_kind(w: &str) -> Option<QuantKind> {
-    Some(match w {
-        "any" => QuantKind::Any,
-        "all" => QuantKind::All,
-        "count" => QuantKind::Count,
-        "sum" => QuantKind::Sum,
-        "min" => QuantKind::Min,
-        "max" => QuantKind::Max,
-        _ => return None,
-    })
 }
 
 /// A comparison or test operator (`cmp_tail` without its operand).
@@ -1316,7 +1286,9 @@ impl<'s> P<'s> {
         let c = self.peek()?;
         if c.is_ascii_alphabetic() || c == b'_' {
             let word = self.peek_word();
-            if let Some(kind) = quant_kind(word) {
+            // One look-up in the keyword table decides what the word may be.
+            let role = role(word);
+            if let Some(Role::Quantifier(kind)) = role {
                 self.pos += word.len();
                 self.skip();
                 self.punct(b'(')?;
@@ -1338,7 +1310,8 @@ impl<'s> P<'s> {
                 );
             }
             let name = self.ident()?;
-            if !is_non_function(word) && self.peek() == Some(b'(') {
+            let callable = matches!(role, None | Some(Role::Function));
+            if callable && self.peek() == Some(b'(') {
                 self.punct(b'(')?;
                 let (args, depth, close) = self.expr_list(b')')?;
                 let span = self.span(start, close.end as usize);
@@ -1349,7 +1322,7 @@ impl<'s> P<'s> {
                 "true" => ExprKind::Bool(true),
                 "false" => ExprKind::Bool(false),
                 "today" => ExprKind::Today,
-                w if is_reserved(w) => return None,
+                _ if role.is_some() => return None,
                 _ => ExprKind::Name(name),
             };
             return Self::node(kind, span, 0);
