@@ -197,8 +197,29 @@ fn every_vector_directory_has_a_test() {
     assert_eq!(
         names,
         [
-            "dates", "decimal", "kleene", "lanes", "lookups", "missing", "ops", "records",
-            "sampling", "text"
+            "builtins",
+            "casefold",
+            "comparisons",
+            "dates",
+            "decimal",
+            "draws",
+            "kleene",
+            "lanes",
+            "logic",
+            "lookups",
+            "membership",
+            "missing",
+            "ops",
+            "prefix_lookup",
+            "prefixes",
+            "quantifiers",
+            "records",
+            "rounding",
+            "sampling",
+            "sharing",
+            "text",
+            "thresholds",
+            "windows",
         ]
     );
 }
@@ -216,5 +237,27 @@ macro_rules! vectors {
 }
 
 vectors!(
-    dates, decimal, kleene, lanes, lookups, missing, ops, records, sampling, text
+    builtins,
+    casefold,
+    comparisons,
+    dates,
+    decimal,
+    draws,
+    kleene,
+    lanes,
+    logic,
+    lookups,
+    membership,
+    missing,
+    ops,
+    prefix_lookup,
+    prefixes,
+    quantifiers,
+    records,
+    rounding,
+    sampling,
+    sharing,
+    text,
+    thresholds,
+    windows,
 );
