@@ -9,13 +9,6 @@
 //! through the plan, `explain`, the CLI and the C ABI. What stays here
 //! cannot be written as a vector: it reads the plan itself (its op count,
 //! its rule records) or reuses its buffers, none of which an outcome shows.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    missing_docs,
-    reason = "tests: a failed unwrap or index is a failed test, and the test \
-              functions need no docs"
-)]
 
 mod lower_common;
 

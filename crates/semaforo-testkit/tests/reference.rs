@@ -1,9 +1,10 @@
 //! Unit tests of the reference interpreter on hand-built programs.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test"
 )]
 
 use semaforo_compile::hir::{

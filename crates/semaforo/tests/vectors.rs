@@ -5,14 +5,14 @@
 //! `semaforo_testkit::reference::evaluate`), and compare both outcomes with
 //! the expected line (JSON-equal, modulo key order). The explanation must
 //! also agree with the plan (`verdict_agrees`).
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    reason = "a test runner: a vector that cannot be read or compiled, or a \
-              malformed `args` file, is a failed test, and panicking with the \
-              vector's path is the clearest report"
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test"
 )]
 
 use semaforo::{Compiler, Context, Date, Explanation, SamplingKey};

@@ -4,12 +4,16 @@
 //! (`lower_eval.rs`). Semantics belong in `tests/data/eval/` vectors.
 #![allow(
     dead_code,
+    reason = "each test binary including this module uses a part of it"
+)]
+#![expect(
     unreachable_pub,
-    missing_docs,
     clippy::unwrap_used,
     clippy::panic,
-    reason = "a helper module shared by two test binaries, each using a part \
-              of it; a helper that cannot build its program fails the test"
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test; the helpers are `pub` for the test \
+              binaries that include this module"
 )]
 
 use semaforo_compile::hir::{
