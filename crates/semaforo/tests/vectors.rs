@@ -197,6 +197,7 @@ fn every_vector_directory_has_a_test() {
     assert_eq!(
         names,
         [
+            "aggregates",
             "builtins",
             "casefold",
             "comparisons",
@@ -216,8 +217,10 @@ fn every_vector_directory_has_a_test() {
             "records",
             "rounding",
             "sampling",
+            "scores",
             "sharing",
             "text",
+            "text_lookups",
             "thresholds",
             "windows",
         ]
@@ -237,6 +240,7 @@ macro_rules! vectors {
 }
 
 vectors!(
+    aggregates,
     builtins,
     casefold,
     comparisons,
@@ -256,8 +260,10 @@ vectors!(
     records,
     rounding,
     sampling,
+    scores,
     sharing,
     text,
+    text_lookups,
     thresholds,
     windows,
 );
