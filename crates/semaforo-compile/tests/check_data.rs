@@ -3,11 +3,12 @@
 //! 1-based, column in characters) or `# expect: ok`, and the checker must
 //! report exactly that multiset of diagnostics.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test"
 )]
 
 use std::fs;

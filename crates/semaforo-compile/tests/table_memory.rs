@@ -8,8 +8,6 @@
 //! The bytes are counted by a global allocator, so this file holds one
 //! test: nothing else allocates while it measures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::alloc::System;
 
 use semaforo_compile::check::check;

@@ -1,12 +1,10 @@
 //! The plan and evaluator through `PlanBuilder` directly: invariants kept
 //! by the builder, layout checks, sharing across threads.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    missing_docs
-)]
+//!
+//! These stay hand-built: they test the plan crate's own API, below the
+//! compiler, which rule text cannot reach (the plan crate depends on no
+//! parser or checker). The language's semantics are tested by the vectors
+//! under `tests/data/eval/`.
 
 mod eval_support;
 
@@ -16,6 +14,7 @@ use semaforo_plan::{
     Constant, Declaration, EvalError, Outcome, Plan, PlanBuilder, PlanError, Scratch, sample,
 };
 
+/// Hand-built: a property of the types, not of any evaluation.
 #[test]
 fn plan_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
@@ -24,6 +23,8 @@ fn plan_is_send_and_sync() {
     assert_send_sync::<Outcome>();
 }
 
+/// Hand-built: one plan shared by threads through `Arc`, each with its own
+/// buffers; a vector runner evaluates on one thread.
 #[test]
 fn plans_evaluate_in_parallel() {
     let plan = std::sync::Arc::new(everything());
@@ -58,6 +59,8 @@ fn plans_evaluate_in_parallel() {
     }
 }
 
+/// Hand-built: a declaration buffer made for another plan is an API misuse
+/// that the facade's types rule out, so only the plan's API can show it.
 #[test]
 fn layout_mismatch() {
     let plan = everything();
@@ -76,6 +79,8 @@ fn layout_mismatch() {
     );
 }
 
+/// Hand-built: ids, lanes, sets and depth that the compiler never produces,
+/// rejected by `PlanBuilder` itself.
 #[test]
 fn builder_rejects_bad_ids_and_depth() {
     let mut b = PlanBuilder::new("x", "1", &[], layout());
@@ -114,6 +119,8 @@ fn builder_rejects_bad_ids_and_depth() {
     ));
 }
 
+/// Hand-built: op ids and the op count are the builder's API, not visible
+/// in an outcome.
 #[test]
 fn builder_hash_conses() {
     let mut b = PlanBuilder::new("x", "1", &["low", "high"], layout());
@@ -143,6 +150,9 @@ fn builder_hash_conses() {
     assert_eq!(plan.lanes().len(), 2);
 }
 
+/// Hand-built: the plan built by `PlanBuilder` without the compiler, every
+/// op kind in it, checked for the outcome's invariants (order, disjointness,
+/// draws, score and lane) on 200 generated declarations.
 #[test]
 fn everything_plan_behaves() {
     let plan = everything();

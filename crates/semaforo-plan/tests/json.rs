@@ -1,10 +1,12 @@
 //! JSON binding (SPEC §4): every error kind with its path, exact numbers,
 //! escapes, duplicates, limits, and a round-trip property.
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test"
 )]
 
 use proptest::prelude::*;

@@ -1,11 +1,5 @@
 //! `contains` (SPEC §3.6): per-character Unicode lowercase mapping, then a
 //! contiguous run.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use proptest::prelude::*;
 use semaforo_plan::text::contains_ci;

@@ -1,14 +1,21 @@
 //! Runs the evaluation vectors of `tests/data/eval/` through the library:
-//! compile with [`Compiler`], evaluate each input line, compare the outcome
-//! with the expected line (JSON-equal, modulo key order).
-#![allow(
+//! compile with [`Compiler`], evaluate each input line on the plan and
+//! explain it with [`semaforo::Ruleset::explain`] (the interpreter of the
+//! checked program, which is also the test oracle
+//! `semaforo_testkit::reference::evaluate`), and compare both outcomes with
+//! the expected line (JSON-equal, modulo key order). The explanation must
+//! also agree with the plan (`verdict_agrees`).
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test"
 )]
 
-use semaforo::{Compiler, Context, Date, SamplingKey};
+use semaforo::{Compiler, Context, Date, Explanation, SamplingKey};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
@@ -90,6 +97,31 @@ fn project(v: &Value) -> Map<String, Value> {
         .collect()
 }
 
+/// The explanation's verdict as an outcome line: the same keys, from the
+/// interpreter's rule-by-rule account instead of the plan.
+fn explained(e: &Explanation) -> Value {
+    let ids = |rules: Vec<&semaforo::RuleExplanation>| -> Vec<Value> {
+        rules.iter().map(|r| Value::from(r.id.as_str())).collect()
+    };
+    let notes: Vec<Value> = e
+        .fired()
+        .flat_map(|r| r.notes.iter().map(|n| Value::from(n.as_str())))
+        .collect();
+    let draws: Map<String, Value> = e
+        .fired()
+        .filter_map(|r| r.sample.map(|s| (r.id.clone(), Value::from(s.draw))))
+        .collect();
+    serde_json::json!({
+        "id": e.id,
+        "lane": e.lane,
+        "score": e.score,
+        "fired": ids(e.fired().collect()),
+        "undetermined": ids(e.undetermined().collect()),
+        "notes": notes,
+        "draws": draws,
+    })
+}
+
 fn run_vector(dir: &Path) -> Vec<String> {
     let ruleset = compiler(dir)
         .compile()
@@ -117,16 +149,28 @@ fn run_vector(dir: &Path) -> Vec<String> {
         assert_eq!(got["sampling_key_id"], ctx.sampling_key_id.as_str());
         assert_eq!(got["ruleset"]["fingerprint"], ruleset.fingerprint_hex());
         assert_eq!(got["ruleset"]["engine"], semaforo::ENGINE_VERSION);
+        let explanation = ruleset.explain(ev.declaration(), &ctx);
         let want: Value = serde_json::from_str(want).unwrap();
-        let (got, want) = (project(&got), project(&want));
-        if got != want {
+        let want = project(&want);
+        let name = dir.file_name().unwrap().to_string_lossy();
+        if !explanation.verdict_agrees {
             failures.push(format!(
-                "{} line {}:\n  expected {}\n  actual   {}",
-                dir.file_name().unwrap().to_string_lossy(),
-                i + 1,
-                Value::Object(want),
-                Value::Object(got)
+                "{name} line {}: explain's verdict differs from the plan's",
+                i + 1
             ));
+        }
+        for (surface, got) in [
+            ("plan", project(&got)),
+            ("explain", project(&explained(&explanation))),
+        ] {
+            if got != want {
+                failures.push(format!(
+                    "{name} line {} ({surface}):\n  expected {}\n  actual   {}",
+                    i + 1,
+                    Value::Object(want.clone()),
+                    Value::Object(got)
+                ));
+            }
         }
     }
     failures
@@ -153,8 +197,32 @@ fn every_vector_directory_has_a_test() {
     assert_eq!(
         names,
         [
-            "dates", "decimal", "kleene", "lanes", "lookups", "missing", "ops", "records",
-            "sampling", "text"
+            "aggregates",
+            "builtins",
+            "casefold",
+            "comparisons",
+            "dates",
+            "decimal",
+            "draws",
+            "kleene",
+            "lanes",
+            "logic",
+            "lookups",
+            "membership",
+            "missing",
+            "ops",
+            "prefix_lookup",
+            "prefixes",
+            "quantifiers",
+            "records",
+            "rounding",
+            "sampling",
+            "scores",
+            "sharing",
+            "text",
+            "text_lookups",
+            "thresholds",
+            "windows",
         ]
     );
 }
@@ -172,5 +240,30 @@ macro_rules! vectors {
 }
 
 vectors!(
-    dates, decimal, kleene, lanes, lookups, missing, ops, records, sampling, text
+    aggregates,
+    builtins,
+    casefold,
+    comparisons,
+    dates,
+    decimal,
+    draws,
+    kleene,
+    lanes,
+    logic,
+    lookups,
+    membership,
+    missing,
+    ops,
+    prefix_lookup,
+    prefixes,
+    quantifiers,
+    records,
+    rounding,
+    sampling,
+    scores,
+    sharing,
+    text,
+    text_lookups,
+    thresholds,
+    windows,
 );

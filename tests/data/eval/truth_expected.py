@@ -4,7 +4,7 @@ In `kleene`, `ops` and `decimal` every rule is one assertion whose id starts
 with the truth value its condition must have, decided by hand from SPEC.md:
 `T-` fires, `F-` does not, `U-` is undetermined. Every rule scores 1 and
 there are no thresholds or lane actions, so the outcome follows from the ids.
-Run: python3 truth_expected.py kleene ops decimal
+Run: python3 truth_expected.py kleene ops decimal (or any truth-table vector)
 """
 import json
 import re

@@ -1,17 +1,24 @@
-//! Hand-built checked programs for the lowering and evaluation tests.
+//! Hand-built checked programs for the tests that cannot be rule text:
+//! lowering errors on programs the checker would never produce or that are
+//! too deep to write (`lower_externals.rs`) and the plan's own API
+//! (`lower_eval.rs`). Semantics belong in `tests/data/eval/` vectors.
 #![allow(
     dead_code,
+    reason = "each test binary including this module uses a part of it"
+)]
+#![expect(
     unreachable_pub,
-    missing_docs,
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    reason = "helpers outside `#[test]` functions (which clippy.toml already \
+              exempts) stop on input the test itself wrote, and a panic with its \
+              message is the failed test; the helpers are `pub` for the test \
+              binaries that include this module"
 )]
 
 use semaforo_compile::hir::{
-    self, Arith, Base, Cmp, Const, Expr, ExprKind, LaneId, ListDef, ListId, Pattern, Program,
-    Quant, RuleDef, Scalar, TableDef, TableId, Type, VarId,
+    Base, Cmp, Const, Expr, ExprKind, LaneId, ListDef, ListId, Pattern, Program, RuleDef, Scalar,
+    TableDef, TableId, Type,
 };
 use semaforo_compile::lower::{Externals, lower};
 use semaforo_plan::{
@@ -98,20 +105,6 @@ pub fn root(name: &str) -> Expr {
     )
 }
 
-/// A field of the item bound to variable `var`.
-pub fn item(var: u32, name: &str) -> Expr {
-    let l = layout();
-    let (id, f) = l.field_by_name(ITEM, name).unwrap();
-    ex(
-        ExprKind::Field {
-            base: Base::Var(VarId(var)),
-            record: ITEM,
-            field: id,
-        },
-        field_type(f.ty),
-    )
-}
-
 pub fn bool_ty() -> Type {
     Type::Scalar(Scalar::Bool)
 }
@@ -121,9 +114,6 @@ pub fn num_ty() -> Type {
 
 pub fn t() -> Expr {
     ex(ExprKind::Const(Const::Bool(true)), bool_ty())
-}
-pub fn f() -> Expr {
-    ex(ExprKind::Const(Const::Bool(false)), bool_ty())
 }
 /// *Unknown*: the optional bool field `aeo`, left missing by the tests.
 pub fn u() -> Expr {
@@ -143,12 +133,6 @@ pub fn s(v: &str) -> Expr {
 }
 pub fn d(v: &str) -> Date {
     Date::parse(v).unwrap()
-}
-pub fn dt(v: &str) -> Expr {
-    ex(
-        ExprKind::Const(Const::Date(d(v))),
-        Type::Scalar(Scalar::Date),
-    )
 }
 pub fn ctext(v: &str) -> Const {
     Const::Text(v.into())
@@ -172,21 +156,6 @@ pub fn cmp(k: Cmp, a: Expr, b: Expr) -> Expr {
 pub fn eq(a: Expr, b: Expr) -> Expr {
     cmp(Cmp::Eq, a, b)
 }
-pub fn arith(k: Arith, a: Expr, b: Expr) -> Expr {
-    ex(ExprKind::Arith(k, Box::new(a), Box::new(b)), num_ty())
-}
-pub fn neg(a: Expr) -> Expr {
-    ex(ExprKind::Neg(Box::new(a)), num_ty())
-}
-pub fn len(a: Expr) -> Expr {
-    ex(ExprKind::Len(Box::new(a)), num_ty())
-}
-pub fn today() -> Expr {
-    ex(ExprKind::Today, Type::Scalar(Scalar::Date))
-}
-pub fn datediff(a: Expr, b: Expr) -> Expr {
-    ex(ExprKind::DateDiff(Box::new(a), Box::new(b)), num_ty())
-}
 pub fn is(a: Expr, present: bool) -> Expr {
     ex(
         ExprKind::Is {
@@ -206,15 +175,6 @@ pub fn in_(value: Expr, list: Pattern, negated: bool) -> Expr {
         bool_ty(),
     )
 }
-pub fn starts(t: Expr, p: Pattern) -> Expr {
-    ex(ExprKind::StartsWith(Box::new(t), p), bool_ty())
-}
-pub fn contains(t: Expr, p: Pattern) -> Expr {
-    ex(ExprKind::Contains(Box::new(t), p), bool_ty())
-}
-pub fn pexpr(e: Expr) -> Pattern {
-    Pattern::Expr(Box::new(e))
-}
 pub fn lookup(table: u32, key: Expr, prefix: bool, ty: Scalar) -> Expr {
     ex(
         ExprKind::Lookup {
@@ -223,23 +183,6 @@ pub fn lookup(table: u32, key: Expr, prefix: bool, ty: Scalar) -> Expr {
             prefix,
         },
         Type::Scalar(ty),
-    )
-}
-/// A quantifier over the root `items` list.
-pub fn quant(kind: Quant, var: u32, body: Expr) -> Expr {
-    let ty = match kind {
-        Quant::Any | Quant::All => bool_ty(),
-        _ => num_ty(),
-    };
-    ex(
-        ExprKind::Quant {
-            kind,
-            var: VarId(var),
-            record: ITEM,
-            list: Box::new(root("items")),
-            body: Box::new(body),
-        },
-        ty,
     )
 }
 
@@ -355,45 +298,4 @@ pub fn fate(out: &Outcome, i: u32) -> Fate {
     }
 }
 
-/// Evaluates one condition against a declaration; returns its Kleene value
-/// as seen through the rule's fate.
-pub fn truth_of(when: Expr, fill: impl FnOnce(&mut Declaration, &Layout)) -> Fate {
-    let p = program(vec![rule("R", Some(when))]);
-    let pl = plan(&p);
-    let dcl = decl(&pl, fill);
-    fate(&run(&pl, &dcl, &ctx()), 0)
-}
-
-/// Field id by name in the root record.
-pub fn rf(l: &Layout, name: &str) -> FieldId {
-    l.field_by_name(RecordId(0), name).unwrap().0
-}
-/// Field id by name in the item record.
-pub fn itf(l: &Layout, name: &str) -> FieldId {
-    l.field_by_name(ITEM, name).unwrap().0
-}
-
-/// Appends an item with the given optional hs, net_kg and value.
-pub fn push_item(
-    dcl: &mut Declaration,
-    l: &Layout,
-    hs: Option<&str>,
-    net_kg: Option<&str>,
-    value: Option<&str>,
-) {
-    let node = dcl.push_element(l, Node::ROOT, rf(l, "items")).unwrap();
-    if let Some(h) = hs {
-        dcl.set_text(l, node, itf(l, "hs"), h).unwrap();
-    }
-    if let Some(v) = net_kg {
-        dcl.set_number(l, node, itf(l, "net_kg"), dec(v)).unwrap();
-    }
-    if let Some(v) = value {
-        dcl.set_number(l, node, itf(l, "value"), dec(v)).unwrap();
-    }
-}
-
 pub fn no_fill(_: &mut Declaration, _: &Layout) {}
-
-#[allow(unused_imports)]
-pub use hir::Quant as Q;
