@@ -85,7 +85,8 @@ fn check(name: &str) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// One test per vector directory, named after it.
+/// One test per vector directory, named after it, and a test that no
+/// directory is left out of the list.
 macro_rules! vectors {
     ($($name:ident),* $(,)?) => {
         $(
@@ -94,9 +95,48 @@ macro_rules! vectors {
                 check(stringify!($name));
             }
         )*
+
+        #[test]
+        fn every_vector_directory_runs_through_the_cli() {
+            let listed = [$(stringify!($name)),*];
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/eval");
+            let mut dirs: Vec<String> = std::fs::read_dir(&root)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            dirs.sort();
+            assert_eq!(dirs, listed, "add every directory of tests/data/eval to `vectors!`");
+        }
     };
 }
 
 vectors!(
-    dates, decimal, kleene, lanes, lookups, missing, ops, records, sampling, text
+    aggregates,
+    builtins,
+    casefold,
+    comparisons,
+    dates,
+    decimal,
+    draws,
+    kleene,
+    lanes,
+    logic,
+    lookups,
+    membership,
+    missing,
+    ops,
+    prefix_lookup,
+    prefixes,
+    quantifiers,
+    records,
+    rounding,
+    sampling,
+    scores,
+    sharing,
+    text,
+    text_lookups,
+    thresholds,
+    windows
 );
