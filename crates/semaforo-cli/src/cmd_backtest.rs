@@ -122,6 +122,9 @@ pub(crate) struct RulesetInfo {
     pub version: String,
     /// SHA-256 fingerprint, hex.
     pub fingerprint: String,
+    /// The engine version that evaluated ([`semaforo::ENGINE_VERSION`]):
+    /// the fingerprint names the rules and data, this their meaning.
+    pub engine: String,
 }
 
 /// How many declarations were read, rejected and evaluated.
@@ -689,6 +692,7 @@ fn build_report(
             name: ruleset.name().to_string(),
             version: ruleset.version().to_string(),
             fingerprint: ruleset.fingerprint_hex().to_string(),
+            engine: semaforo::ENGINE_VERSION.to_string(),
         },
         input: input.display().to_string(),
         input_format,
@@ -802,8 +806,8 @@ pub(crate) fn human(r: &Report) -> String {
         .unwrap_or(&r.ruleset.fingerprint);
     let _ = writeln!(
         s,
-        "ruleset `{}` version `{}` (fingerprint {fp}), evaluated on {}",
-        r.ruleset.name, r.ruleset.version, r.today
+        "ruleset `{}` version `{}` (fingerprint {fp}, engine {}), evaluated on {}",
+        r.ruleset.name, r.ruleset.version, r.ruleset.engine, r.today
     );
     let d = r.declarations;
     let rows = match (r.rows, r.rows_rejected) {

@@ -200,11 +200,12 @@ fn human(e: &Explanation) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "declaration {}\nruleset {} {} ({}), today {}, sampling key {}",
+        "declaration {}\nruleset {} {} ({}, engine {}), today {}, sampling key {}",
         json!(e.id),
         json!(e.ruleset_name),
         json!(e.ruleset_version),
         e.fingerprint.get(..16).unwrap_or(&e.fingerprint),
+        semaforo::ENGINE_VERSION,
         e.today,
         e.sampling_key_id
     );
@@ -488,6 +489,7 @@ fn to_json(e: &Explanation) -> Value {
             "name": e.ruleset_name,
             "version": e.ruleset_version,
             "fingerprint": e.fingerprint,
+            "engine": semaforo::ENGINE_VERSION,
         },
         "rules": e.rules.iter().map(rule_json).collect::<Vec<_>>(),
         "score": e.score,

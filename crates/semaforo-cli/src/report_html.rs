@@ -81,8 +81,9 @@ pub(crate) fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "<p class=\"muted\">Ruleset fingerprint <code>{}</code>.</p>",
-        esc(&r.ruleset.fingerprint)
+        "<p class=\"muted\">Ruleset fingerprint <code>{}</code>, engine <code>{}</code>.</p>",
+        esc(&r.ruleset.fingerprint),
+        esc(&r.ruleset.engine)
     );
     if let Some(o) = &r.outcome {
         let _ = writeln!(
