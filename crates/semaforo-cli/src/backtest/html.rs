@@ -2,7 +2,7 @@
 //! charts, no scripts, nothing loaded from the network, so it can be mailed
 //! or archived next to the ruleset it describes.
 
-use crate::cmd_backtest::Report;
+use super::report::Report;
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
