@@ -64,12 +64,12 @@ pub(crate) fn run(args: Args) -> Status {
     };
     let mut ev = ruleset.evaluator();
     let mut unbound = 0usize;
-    let mut chosen = None;
+    let mut found = false;
     for r in &records {
         match ev.eval_json(r.bytes, &ctx) {
             Ok(view) => {
                 if args.id.as_deref().is_none_or(|id| id == view.id()) {
-                    chosen = Some(verdict_of(&view));
+                    found = true;
                     break;
                 }
             }
@@ -88,7 +88,7 @@ pub(crate) fn run(args: Args) -> Status {
             }
         }
     }
-    let Some(evaluated) = chosen else {
+    if !found {
         match &args.id {
             Some(id) => {
                 let mut msg = format!(
@@ -103,15 +103,10 @@ pub(crate) fn run(args: Args) -> Status {
             None => error(format!("`{}` holds no declaration", args.input.display())),
         }
         return Status::Trouble;
-    };
+    }
     let explanation = ruleset.explain(ev.declaration(), &ctx);
-    if verdict_of_explanation(&explanation) != evaluated {
-        // The explanation and the evaluator implement the same spec; a
-        // difference is a bug, and the officer must not trust the tree.
-        error(format!(
-            "internal: the explanation of `{}` disagrees with its evaluation; please report this",
-            explanation.id
-        ));
+    if let Err(msg) = trusted(&explanation) {
+        error(msg);
         return Status::Trouble;
     }
     let text = match args.format {
@@ -128,25 +123,20 @@ pub(crate) fn run(args: Args) -> Status {
     }
 }
 
-/// Fired ids, undetermined ids, score and lane.
-type Verdict = (Vec<String>, Vec<String>, i64, String);
-
-fn verdict_of(view: &semaforo::OutcomeView<'_>) -> Verdict {
-    (
-        view.fired().map(|f| f.id.to_string()).collect(),
-        view.undetermined().map(str::to_string).collect(),
-        view.score(),
-        view.lane().to_string(),
-    )
-}
-
-fn verdict_of_explanation(e: &Explanation) -> Verdict {
-    (
-        e.fired().map(|r| r.id.clone()).collect(),
-        e.undetermined().map(|r| r.id.clone()).collect(),
-        e.score,
-        e.lane.clone(),
-    )
+/// Refuses an explanation whose verdict differs from the plan's
+/// ([`Explanation::verdict_agrees`], checked by the facade on every call).
+/// The interpreter and the plan evaluator implement the same spec
+/// independently; a difference is a bug, and the officer must not be shown
+/// a tree that does not lead to the decision that was taken.
+fn trusted(e: &Explanation) -> Result<(), String> {
+    if e.verdict_agrees {
+        Ok(())
+    } else {
+        Err(format!(
+            "internal: the explanation of `{}` disagrees with its evaluation; please report this",
+            e.id
+        ))
+    }
 }
 
 /// Source text on one line: runs of whitespace (and comments' line breaks)
@@ -210,11 +200,12 @@ fn human(e: &Explanation) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "declaration {}\nruleset {} {} ({}), today {}, sampling key {}",
+        "declaration {}\nruleset {} {} ({}, engine {}), today {}, sampling key {}",
         json!(e.id),
         json!(e.ruleset_name),
         json!(e.ruleset_version),
         e.fingerprint.get(..16).unwrap_or(&e.fingerprint),
+        semaforo::ENGINE_VERSION,
         e.today,
         e.sampling_key_id
     );
@@ -498,6 +489,7 @@ fn to_json(e: &Explanation) -> Value {
             "name": e.ruleset_name,
             "version": e.ruleset_version,
             "fingerprint": e.fingerprint,
+            "engine": semaforo::ENGINE_VERSION,
         },
         "rules": e.rules.iter().map(rule_json).collect::<Vec<_>>(),
         "score": e.score,
@@ -508,4 +500,49 @@ fn to_json(e: &Explanation) -> Value {
         "fired": e.fired().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         "undetermined": e.undetermined().map(|r| r.id.as_str()).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn explanation() -> Explanation {
+        let mut c = semaforo::Compiler::new();
+        c.add_source(
+            "r.sem",
+            "ruleset \"d\" version \"1\"\nschema d { key id: text\n origin: text }\n\
+             rule R \"CN\" { when origin == \"CN\" then lane red }\n",
+        );
+        let ruleset = c.compile().map_err(|e| format!("{e:?}")).unwrap();
+        let ctx = semaforo::Context::new(
+            semaforo::Date::parse("2026-06-01").unwrap(),
+            semaforo::SamplingKey::default(),
+            "k0",
+        );
+        let mut ev = ruleset.evaluator();
+        ev.eval_json(br#"{"id": "D1", "origin": "CN"}"#, &ctx)
+            .unwrap();
+        ruleset.explain(ev.declaration(), &ctx)
+    }
+
+    #[test]
+    fn an_agreeing_explanation_is_shown() {
+        let e = explanation();
+        assert!(e.verdict_agrees);
+        assert_eq!(trusted(&e), Ok(()));
+    }
+
+    #[test]
+    fn a_disagreeing_explanation_is_refused() {
+        // The facade never produces one unless interpreter and plan differ;
+        // the flag is what the CLI trusts, so set it as such a bug would.
+        let mut e = explanation();
+        e.verdict_agrees = false;
+        let msg = trusted(&e).unwrap_err();
+        assert!(
+            msg.starts_with("internal: the explanation of `D1` disagrees"),
+            "{msg}"
+        );
+    }
 }

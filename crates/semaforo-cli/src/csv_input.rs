@@ -16,7 +16,8 @@
 //! declaration; a later row that disagrees is reported as a warning.
 
 use semaforo::{
-    Context, Date, Decimal, Declaration, Evaluator, FieldHandle, FieldType, InputError, Ruleset,
+    Context, Date, Decimal, Declaration, Evaluator, FieldHandle, FieldType, InputError,
+    OutcomeView, Ruleset,
 };
 use std::ops::Range;
 
@@ -627,26 +628,28 @@ impl CsvBinder {
     }
 
     /// Binds the rows `rows` as one declaration into `ev`'s buffer, reads
-    /// their inspection result and evaluates them: the result, or why the
-    /// declaration was rejected. On `Err`, `ev` has no outcome
+    /// their inspection result and evaluates them: the result and the
+    /// outcome (so a caller that counts outcomes has one for every
+    /// declaration not rejected), or why the declaration was rejected with
+    /// its line. On `Err`, `ev` has no outcome
     /// ([`Evaluator::outcome`] is `None`), so a rejected declaration can
     /// never be counted with the previous one's decision.
-    pub(crate) fn evaluate(
+    pub(crate) fn evaluate<'e>(
         &self,
         table: &CsvTable,
         rows: Range<usize>,
-        ev: &mut Evaluator,
-        ctx: &Context,
+        ev: &'e mut Evaluator,
+        ctx: &'e Context,
         warnings: &mut Vec<LineMsg>,
-    ) -> Result<Option<bool>, LineMsg> {
+    ) -> Result<(Option<bool>, OutcomeView<'e>), LineMsg> {
         let line = table.rows.get(rows.start).map_or(0, |r| r.line);
         self.bind(table, rows.clone(), ev.declaration_mut(), warnings)?;
         let label = self.outcome(table, rows)?;
-        ev.eval(ctx).map_err(|e| LineMsg {
+        let view = ev.eval(ctx).map_err(|e| LineMsg {
             line,
             msg: e.to_string(),
         })?;
-        Ok(label)
+        Ok((label, view))
     }
 
     /// The declaration-level inspection result of a group of rows: the
@@ -911,9 +914,12 @@ mod tests {
         let results: Vec<Option<u64>> = groups
             .iter()
             .map(|g| {
-                let r = binder.evaluate(&t, g.clone(), &mut ev, &ctx, &mut warnings);
-                assert_eq!(r.is_ok(), ev.outcome().is_some());
-                r.err().map(|e| e.line)
+                let r = binder
+                    .evaluate(&t, g.clone(), &mut ev, &ctx, &mut warnings)
+                    .err()
+                    .map(|e| e.line);
+                assert_eq!(r.is_none(), ev.outcome().is_some());
+                r
             })
             .collect();
         assert_eq!(results, [None, Some(3), None, Some(5), Some(6)]);

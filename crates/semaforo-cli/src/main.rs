@@ -1,6 +1,6 @@
 //! The `semaforo` command: check, format, test and evaluate rulesets.
 
-mod cmd_backtest;
+mod backtest;
 mod cmd_check;
 mod cmd_eval;
 mod cmd_explain;
@@ -11,7 +11,6 @@ mod common;
 mod csv_input;
 mod output;
 mod render;
-mod report_html;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,7 +36,7 @@ enum Command {
     /// Explain one declaration's decision, rule by rule and condition by condition.
     Explain(cmd_explain::Args),
     /// Evaluate a history of declarations and report lanes, rule hits and hit rates.
-    Backtest(cmd_backtest::Args),
+    Backtest(backtest::Args),
     /// Work with list files (`lists derive` builds one from inspection results).
     Lists(cmd_lists::Args),
 }
@@ -57,7 +56,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_check::run(a),
         Command::Fmt(a) => cmd_fmt::run(a),
         Command::Test(a) => cmd_test::run(a),
-        Command::Backtest(a) => cmd_backtest::run(a),
+        Command::Backtest(a) => backtest::run(a),
         Command::Lists(a) => cmd_lists::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),

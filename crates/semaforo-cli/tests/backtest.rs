@@ -264,6 +264,8 @@ fn csv_counts_match_an_independent_computation() {
     write_csv(&decls, &csv);
     let (v, stderr) = json_report(&csv, &["--outcome", "Found"]);
     check_against(&v, &expected(&decls), decls.len());
+    assert_eq!(v["ruleset"]["fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(v["ruleset"]["engine"], semaforo::ENGINE_VERSION);
     let rows: usize = decls.iter().map(|d| d.items.len().max(1)).sum();
     assert_eq!(v["rows"], rows as u64);
     assert_eq!(v["warnings"], 0, "{stderr}");
@@ -409,6 +411,16 @@ fn html_report_is_self_contained_with_charts() {
     // The human table goes to stdout at the same time.
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("top k%"), "{stdout}");
+    // Both name the engine beside the fingerprint.
+    let engine = semaforo::ENGINE_VERSION;
+    assert!(
+        stdout.contains(&format!(", engine {engine}), evaluated on 2026-06-01")),
+        "{stdout}"
+    );
+    assert!(
+        text.contains(&format!("engine <code>{engine}</code>")),
+        "no engine in the HTML report"
+    );
 }
 
 #[test]

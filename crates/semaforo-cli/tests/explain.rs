@@ -48,8 +48,12 @@ fn stderr(o: &Output) -> String {
 }
 
 /// Compares `actual` with `tests/data/explain/NAME`, or rewrites the file
-/// when `SEMAFORO_BLESS=1`.
+/// when `SEMAFORO_BLESS=1`. The engine version is written `engine {ENGINE}`
+/// in the file, so a release does not change the expectations.
 fn expect_file(name: &str, actual: &str) {
+    let engine = format!("engine {}", semaforo::ENGINE_VERSION);
+    assert!(actual.contains(&engine), "no `{engine}` in:\n{actual}");
+    let actual = actual.replace(&engine, "engine {ENGINE}");
     let path = data().join(name);
     if std::env::var("SEMAFORO_BLESS").is_ok_and(|v| v == "1") {
         std::fs::write(&path, actual).unwrap();
@@ -113,6 +117,8 @@ fn json_output_parses_and_has_the_fields() {
     assert_eq!(v["today"], "2026-11-15");
     assert_eq!(v["sampling_key_id"], "test-key");
     assert_eq!(v["ruleset"]["name"], "explain-demo");
+    assert_eq!(v["ruleset"]["fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(v["ruleset"]["engine"], semaforo::ENGINE_VERSION);
     assert_eq!(v["lane"], "red");
     assert_eq!(v["score"], 70);
     assert_eq!(

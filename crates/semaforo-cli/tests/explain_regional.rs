@@ -1,7 +1,9 @@
 //! The explanation's verdict equals the evaluator's on the regional example:
 //! for every declaration of `examples/regional/declarations.jsonl`, the
 //! fired rules (with their draws), the undetermined rules, the score and
-//! the lane of `Ruleset::explain` are those of `Ruleset::evaluate`.
+//! the lane of `Ruleset::explain` are those of `Ruleset::evaluate`, and the
+//! explanation says so itself (`verdict_agrees`, the flag `semaforo explain`
+//! trusts before printing).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -52,6 +54,7 @@ fn explanations_agree_with_evaluation_on_the_regional_example() {
             let undetermined_ids: Vec<String> = view.undetermined().map(str::to_string).collect();
             let (score, lane) = (view.score(), view.lane().to_string());
             let e = ruleset.explain(ev.declaration(), &ctx);
+            assert!(e.verdict_agrees, "line {}: verdict_agrees", i + 1);
             let mine: Vec<(String, Option<u32>)> = e
                 .fired()
                 .map(|r| (r.id.clone(), r.sample.map(|s| s.draw)))

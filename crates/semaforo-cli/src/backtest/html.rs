@@ -2,7 +2,7 @@
 //! charts, no scripts, nothing loaded from the network, so it can be mailed
 //! or archived next to the ruleset it describes.
 
-use crate::cmd_backtest::Report;
+use super::report::Report;
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -81,8 +81,9 @@ pub(crate) fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "<p class=\"muted\">Ruleset fingerprint <code>{}</code>.</p>",
-        esc(&r.ruleset.fingerprint)
+        "<p class=\"muted\">Ruleset fingerprint <code>{}</code>, engine <code>{}</code>.</p>",
+        esc(&r.ruleset.fingerprint),
+        esc(&r.ruleset.engine)
     );
     if let Some(o) = &r.outcome {
         let _ = writeln!(

@@ -1,0 +1,319 @@
+//! The running totals of a backtest, merged in input order, and the report
+//! built from them: shares, hit rates, recall, lift, top k% and the score
+//! histogram.
+
+use super::batches::ChunkOut;
+use super::report::{
+    Counts, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RulesetInfo, ScoreBin, ScoreDist,
+    TopK,
+};
+use crate::common::{error, warn};
+use semaforo::{Context, Ruleset};
+use std::path::Path;
+
+/// The percentages of top-scored declarations inspected in the report.
+const TOP_K: [u32; 4] = [1, 2, 5, 10];
+
+/// Running totals, merged in input order.
+pub(super) struct Acc {
+    nlanes: usize,
+    pub counts: Counts,
+    warnings: u64,
+    lanes: Vec<u64>,
+    lane_labelled: Vec<u64>,
+    lane_hits: Vec<u64>,
+    rule_fired: Vec<u64>,
+    rule_undet: Vec<u64>,
+    rule_forced: Vec<u64>,
+    rule_labelled: Vec<u64>,
+    rule_hits: Vec<u64>,
+    /// `rule * nlanes + lane`.
+    rule_lanes: Vec<u64>,
+    /// (score, label) per evaluated declaration, in input order.
+    scores: Vec<(i64, Option<bool>)>,
+}
+
+impl Acc {
+    pub(super) fn new(nrules: usize, nlanes: usize) -> Acc {
+        Acc {
+            nlanes,
+            counts: Counts::default(),
+            warnings: 0,
+            lanes: vec![0; nlanes],
+            lane_labelled: vec![0; nlanes],
+            lane_hits: vec![0; nlanes],
+            rule_fired: vec![0; nrules],
+            rule_undet: vec![0; nrules],
+            rule_forced: vec![0; nrules],
+            rule_labelled: vec![0; nrules],
+            rule_hits: vec![0; nrules],
+            rule_lanes: vec![0; nrules * nlanes],
+            scores: Vec::new(),
+        }
+    }
+}
+
+fn bump(v: &mut [u64], i: usize) {
+    if let Some(x) = v.get_mut(i) {
+        *x += 1;
+    }
+}
+
+/// Merges one chunk's results; returns true when `max_errors` is reached.
+pub(super) fn merge(
+    acc: &mut Acc,
+    chunk: &ChunkOut,
+    ruleset: &Ruleset,
+    input: &Path,
+    max_errors: Option<u64>,
+    quiet: bool,
+) -> bool {
+    let rules: Vec<semaforo::RuleSummary<'_>> = ruleset.rules().collect();
+    let (mut f0, mut u0, mut w0) = (0usize, 0usize, 0usize);
+    for r in &chunk.res {
+        acc.counts.read += 1;
+        for w in chunk.warnings.get(w0..r.warn_end).unwrap_or_default() {
+            acc.warnings += 1;
+            if !quiet {
+                warn(format!("{}:{}: {}", input.display(), w.line, w.msg));
+            }
+        }
+        w0 = r.warn_end;
+        if let Some(e) = r.error.and_then(|i| chunk.errors.get(i)) {
+            acc.counts.rejected += 1;
+            if !quiet {
+                error(format!("{}:{}: {}", input.display(), e.line, e.msg));
+            }
+            if max_errors.is_some_and(|m| acc.counts.rejected >= m) {
+                return true;
+            }
+            continue;
+        }
+        acc.counts.evaluated += 1;
+        let lane = usize::from(r.lane);
+        bump(&mut acc.lanes, lane);
+        if let Some(l) = r.label {
+            bump(&mut acc.lane_labelled, lane);
+            if l {
+                bump(&mut acc.lane_hits, lane);
+            }
+        }
+        for &f in chunk.fired.get(f0..r.fired_end).unwrap_or_default() {
+            let fi = f as usize;
+            bump(&mut acc.rule_fired, fi);
+            bump(&mut acc.rule_lanes, fi * acc.nlanes + lane);
+            if rules.get(fi).and_then(|ri| ri.lane) == Some(r.lane) {
+                bump(&mut acc.rule_forced, fi);
+            }
+            if let Some(l) = r.label {
+                bump(&mut acc.rule_labelled, fi);
+                if l {
+                    bump(&mut acc.rule_hits, fi);
+                }
+            }
+        }
+        f0 = r.fired_end;
+        for &u in chunk.undet.get(u0..r.undet_end).unwrap_or_default() {
+            bump(&mut acc.rule_undet, u as usize);
+        }
+        u0 = r.undet_end;
+        acc.scores.push((r.score, r.label));
+    }
+    false
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    if b == 0 {
+        None
+    } else {
+        Some(a as f64 / b as f64)
+    }
+}
+
+/// Builds the report from the totals.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename the arguments"
+)]
+pub(super) fn build_report(
+    acc: &Acc,
+    ruleset: &Ruleset,
+    input: &Path,
+    input_format: &'static str,
+    rows: Option<(u64, u64)>,
+    ctx: &Context,
+    outcome: Option<&str>,
+    stopped_early: bool,
+) -> Report {
+    let lanes_names = ruleset.lanes();
+    let has_outcome = outcome.is_some();
+    let labelled: u64 = acc.scores.iter().filter(|s| s.1.is_some()).count() as u64;
+    let positives: u64 = acc.scores.iter().filter(|s| s.1 == Some(true)).count() as u64;
+    let base = ratio(positives, labelled);
+    let ev = acc.counts.evaluated;
+    let lanes = lanes_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let count = acc.lanes.get(i).copied().unwrap_or(0);
+            let hits = acc.lane_hits.get(i).copied().unwrap_or(0);
+            let lab = acc.lane_labelled.get(i).copied().unwrap_or(0);
+            LaneRow {
+                lane: name.to_string(),
+                count,
+                share: ratio(count, ev).unwrap_or(0.0),
+                hits: has_outcome.then_some(hits),
+                hit_rate: if has_outcome { ratio(hits, lab) } else { None },
+            }
+        })
+        .collect();
+    let rules = ruleset
+        .rules()
+        .enumerate()
+        .map(|(i, r)| {
+            let fired = acc.rule_fired.get(i).copied().unwrap_or(0);
+            let hits = acc.rule_hits.get(i).copied().unwrap_or(0);
+            let lab = acc.rule_labelled.get(i).copied().unwrap_or(0);
+            let hit_rate = if has_outcome { ratio(hits, lab) } else { None };
+            RuleRow {
+                id: r.id.to_string(),
+                title: r.title.to_string(),
+                fired,
+                undetermined: acc.rule_undet.get(i).copied().unwrap_or(0),
+                share: ratio(fired, ev).unwrap_or(0.0),
+                forced: acc.rule_forced.get(i).copied().unwrap_or(0),
+                lanes: lanes_names
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(l, name)| {
+                        let c = acc.rule_lanes.get(i * acc.nlanes + l).copied().unwrap_or(0);
+                        (c > 0).then(|| LaneCount {
+                            lane: name.to_string(),
+                            count: c,
+                        })
+                    })
+                    .collect(),
+                hits: has_outcome.then_some(hits),
+                hit_rate,
+                recall: if has_outcome {
+                    ratio(hits, positives)
+                } else {
+                    None
+                },
+                lift: match (hit_rate, base) {
+                    (Some(h), Some(b)) if b > 0.0 => Some(h / b),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+    let outcome = outcome.map(|field| OutcomeStats {
+        field: field.to_string(),
+        labelled,
+        positives,
+        base_rate: base,
+        top: top_k(&acc.scores, labelled, positives),
+    });
+    Report {
+        ruleset: RulesetInfo {
+            name: ruleset.name().to_string(),
+            version: ruleset.version().to_string(),
+            fingerprint: ruleset.fingerprint_hex().to_string(),
+            engine: semaforo::ENGINE_VERSION.to_string(),
+        },
+        input: input.display().to_string(),
+        input_format,
+        today: ctx.today.to_string(),
+        rows: rows.map(|r| r.0),
+        rows_rejected: rows.map(|r| r.1),
+        declarations: acc.counts,
+        warnings: acc.warnings,
+        stopped_early,
+        lanes,
+        rules,
+        scores: score_dist(&acc.scores, has_outcome),
+        outcome,
+    }
+}
+
+/// Precision and recall when inspecting the top k% of labelled
+/// declarations, ranked by score (highest first), ties by input order.
+fn top_k(scores: &[(i64, Option<bool>)], labelled: u64, positives: u64) -> Vec<TopK> {
+    let mut ranked: Vec<(i64, bool)> = scores
+        .iter()
+        .filter_map(|(s, l)| l.map(|l| (*s, l)))
+        .collect();
+    // A stable sort keeps input order among equal scores.
+    ranked.sort_by_key(|x| std::cmp::Reverse(x.0));
+    TOP_K
+        .iter()
+        .map(|&k| {
+            let n = (labelled * u64::from(k)).div_ceil(100);
+            let taken = ranked.get(..n as usize).unwrap_or(&ranked);
+            let hits = taken.iter().filter(|x| x.1).count() as u64;
+            TopK {
+                k_percent: k,
+                inspected: n,
+                hits,
+                precision: ratio(hits, n),
+                recall: ratio(hits, positives),
+                min_score: taken.last().map(|x| x.0),
+            }
+        })
+        .collect()
+}
+
+fn score_dist(scores: &[(i64, Option<bool>)], has_outcome: bool) -> ScoreDist {
+    let mut sorted: Vec<(i64, bool)> = scores.iter().map(|(s, l)| (*s, *l == Some(true))).collect();
+    sorted.sort_unstable();
+    let (Some(min), Some(max)) = (sorted.first().map(|x| x.0), sorted.last().map(|x| x.0)) else {
+        return ScoreDist::default();
+    };
+    let mut distinct: Vec<(i64, u64, u64)> = Vec::new();
+    for (s, hit) in &sorted {
+        match distinct.last_mut() {
+            Some(d) if d.0 == *s => {
+                d.1 += 1;
+                d.2 += u64::from(*hit);
+            }
+            _ => distinct.push((*s, 1, u64::from(*hit))),
+        }
+    }
+    let histogram = if distinct.len() <= 30 {
+        distinct
+            .iter()
+            .map(|&(s, c, h)| ScoreBin {
+                from: s,
+                to: s,
+                count: c,
+                hits: has_outcome.then_some(h),
+            })
+            .collect()
+    } else {
+        let span = i128::from(max) - i128::from(min) + 1;
+        let width = i64::try_from((span + 19) / 20).unwrap_or(i64::MAX).max(1);
+        let mut bins: Vec<ScoreBin> = Vec::new();
+        for &(s, c, h) in &distinct {
+            let idx = (i128::from(s) - i128::from(min)) / i128::from(width);
+            let from = i64::try_from(i128::from(min) + idx * i128::from(width)).unwrap_or(s);
+            match bins.last_mut() {
+                Some(b) if b.from == from => {
+                    b.count += c;
+                    b.hits = b.hits.map(|x| x + h);
+                }
+                _ => bins.push(ScoreBin {
+                    from,
+                    to: from.saturating_add(width - 1).min(max),
+                    count: c,
+                    hits: has_outcome.then_some(h),
+                }),
+            }
+        }
+        bins
+    };
+    ScoreDist {
+        min: Some(min),
+        max: Some(max),
+        histogram,
+    }
+}

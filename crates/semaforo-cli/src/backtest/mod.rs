@@ -1,0 +1,194 @@
+//! `semaforo backtest`: evaluate a history of declarations and report what
+//! the rules would have selected, and, given the inspection results, how
+//! well.
+//!
+//! The input (JSON, JSON Lines or CSV) is read into memory and cut into
+//! *units* (one declaration each, or a line that could not be read). Units
+//! are evaluated in fixed-size batches; each batch is split into contiguous
+//! chunks, one per thread (`std::thread::scope`), each thread with its own
+//! [`semaforo::Evaluator`]. Per-declaration results are merged on the calling thread
+//! in input order, so the report, the messages and the `--max-errors` cut
+//! are the same whatever the number of threads.
+//!
+//! Modules, in the order data flows: `source` (the input cut into units,
+//! one unit bound and evaluated), `batches` (parallel evaluation),
+//! `metrics` (the running totals and the report built from them),
+//! `report` (the report's data and its text form) and `html` (its HTML
+//! form).
+
+mod batches;
+mod html;
+mod metrics;
+mod report;
+mod source;
+
+use crate::Status;
+use crate::cmd_eval::read_input;
+use crate::common::{ContextArgs, DataArgs, MapArgs, context, error};
+use crate::output::print_all;
+use batches::run_batches;
+use metrics::{Acc, build_report};
+use report::human;
+use source::Source;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Inputs at least this large get a progress bar (on a terminal).
+const PROGRESS_MIN: usize = 50_000;
+
+/// Report formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutFormat {
+    /// A readable table.
+    Human,
+    /// One JSON object.
+    Json,
+}
+
+/// Options of `semaforo backtest`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Rule files, compiled together in this order.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Declarations: `.csv` (one row per item, see `--map`), `.jsonl` (one
+    /// object per line), `.json` (an object or an array); `-` reads JSON
+    /// Lines from stdin.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// The inspection result: a CSV column (it need not be in the schema;
+    /// a declaration's result is the maximum over its rows) or a top-level
+    /// JSON member. `0`/`false` = nothing found; `1`/`true` or a number
+    /// above zero = a finding; empty or null = not inspected.
+    #[arg(long, value_name = "FIELD")]
+    outcome: Option<String>,
+    /// Column mapping for CSV input.
+    #[command(flatten)]
+    map: MapArgs,
+    /// Stop after this many rejected declarations.
+    #[arg(long, value_name = "N")]
+    max_errors: Option<u64>,
+    /// Worker threads (default: all cores). The report does not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutFormat,
+    /// Also write a self-contained HTML report with charts.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// External data.
+    #[command(flatten)]
+    data: DataArgs,
+    /// Evaluation context.
+    #[command(flatten)]
+    ctx: ContextArgs,
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> Status {
+    let ruleset = match crate::common::compile_rules(&args.files, &args.data) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let ctx = match context(&args.ctx) {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    let (bytes, jsonl) = match read_input(&args.input) {
+        Ok(x) => x,
+        Err(e) => {
+            error(e);
+            return Status::Trouble;
+        }
+    };
+    let src = match Source::read(
+        &bytes,
+        jsonl,
+        &args.input,
+        &ruleset,
+        &args.map,
+        args.outcome.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            error(e);
+            return Status::Trouble;
+        }
+    };
+    let threads = args
+        .threads
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let total = src.len();
+    let progress = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
+        let pb = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} declarations ({per_sec}, {eta} left)",
+        ) {
+            pb.set_style(style);
+        }
+        pb
+    });
+    let rules = ruleset.rules().len();
+    let mut acc = Acc::new(rules, ruleset.lanes().len());
+    let (stopped, _) = run_batches(
+        &src,
+        &ruleset,
+        &ctx,
+        threads,
+        &mut acc,
+        &args.input,
+        args.max_errors,
+        progress.as_ref(),
+    );
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    let report = build_report(
+        &acc,
+        &ruleset,
+        &args.input,
+        src.format_name(),
+        src.rows(),
+        &ctx,
+        args.outcome.as_deref(),
+        stopped && (acc.counts.read as usize) < total,
+    );
+    if let Some(path) = &args.report {
+        let html = html::render(&report);
+        if let Err(e) = crate::common::replace_file(path, html.as_bytes()) {
+            error(format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                path.display()
+            ));
+            return Status::Trouble;
+        }
+    }
+    let text = match args.format {
+        OutFormat::Human => human(&report),
+        OutFormat::Json => match serde_json::to_string_pretty(&report) {
+            Ok(mut j) => {
+                j.push('\n');
+                j
+            }
+            Err(e) => {
+                error(format!("{}: {e}", args.input.display()));
+                return Status::Trouble;
+            }
+        },
+    };
+    let status = if acc.counts.rejected > 0 {
+        error(format!(
+            "{} of {} declarations could not be evaluated",
+            acc.counts.rejected, acc.counts.read
+        ));
+        Status::Findings
+    } else {
+        Status::Ok
+    };
+    match print_all(&text) {
+        Ok(()) => status,
+        Err(s) => s.status(status),
+    }
+}

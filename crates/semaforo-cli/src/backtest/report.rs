@@ -1,0 +1,302 @@
+//! The backtest report (also the `--format json` output) and its
+//! readable form; the HTML form is in `html`.
+
+use serde::Serialize;
+
+/// The backtest report (also the `--format json` output).
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct Report {
+    /// Which rules decided.
+    pub ruleset: RulesetInfo,
+    /// The input file as given.
+    pub input: String,
+    /// `csv`, `jsonl` or `json`.
+    pub input_format: &'static str,
+    /// The evaluation date.
+    pub today: String,
+    /// CSV data rows in the file, blank lines excepted (CSV only).
+    pub rows: Option<u64>,
+    /// Of which rows that could not be read: a quote not closed on its
+    /// line, a cell count other than the header's, a bad character (CSV
+    /// only). Each rejects its declaration and is reported with its line.
+    pub rows_rejected: Option<u64>,
+    /// Declaration counts.
+    pub declarations: Counts,
+    /// Warnings (CSV rows disagreeing with their declaration's first row).
+    pub warnings: u64,
+    /// True if `--max-errors` stopped the run before the end of the input.
+    pub stopped_early: bool,
+    /// Lane distribution, least severe first.
+    pub lanes: Vec<LaneRow>,
+    /// Per-rule statistics, in ruleset order.
+    pub rules: Vec<RuleRow>,
+    /// Score distribution.
+    pub scores: ScoreDist,
+    /// Inspection-result statistics, with `--outcome`.
+    pub outcome: Option<OutcomeStats>,
+}
+
+/// Ruleset identity.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct RulesetInfo {
+    /// `ruleset NAME`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// SHA-256 fingerprint, hex.
+    pub fingerprint: String,
+    /// The engine version that evaluated ([`semaforo::ENGINE_VERSION`]):
+    /// the fingerprint names the rules and data, this their meaning.
+    pub engine: String,
+}
+
+/// How many declarations were read, rejected and evaluated.
+#[derive(Serialize, Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
+    /// Declarations (or unreadable lines) read.
+    pub read: u64,
+    /// Declarations that could not be bound or evaluated.
+    pub rejected: u64,
+    /// Declarations evaluated.
+    pub evaluated: u64,
+}
+
+/// One lane's share.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct LaneRow {
+    /// The lane's name.
+    pub lane: String,
+    /// Declarations in the lane.
+    pub count: u64,
+    /// `count / evaluated`.
+    pub share: f64,
+    /// Declarations in the lane with a finding (with `--outcome`).
+    pub hits: Option<u64>,
+    /// `hits / labelled declarations in the lane`.
+    pub hit_rate: Option<f64>,
+}
+
+/// A lane name and a count.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct LaneCount {
+    /// The lane's name.
+    pub lane: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// One rule's statistics.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct RuleRow {
+    /// Rule id.
+    pub id: String,
+    /// Rule title.
+    pub title: String,
+    /// Declarations the rule fired on.
+    pub fired: u64,
+    /// Declarations where its condition was unknown.
+    pub undetermined: u64,
+    /// `fired / evaluated`.
+    pub share: f64,
+    /// Declarations it fired on whose final lane is the rule's own `lane`
+    /// action (the rule alone sufficed for that lane).
+    pub forced: u64,
+    /// Final lanes of the declarations it fired on.
+    pub lanes: Vec<LaneCount>,
+    /// Fired declarations with a finding.
+    pub hits: Option<u64>,
+    /// `hits / labelled fired declarations` (precision).
+    pub hit_rate: Option<f64>,
+    /// `hits / all findings`.
+    pub recall: Option<f64>,
+    /// `hit_rate / base rate`.
+    pub lift: Option<f64>,
+}
+
+/// Scores of evaluated declarations.
+#[derive(Serialize, Debug, Clone, Default)]
+pub(crate) struct ScoreDist {
+    /// Lowest score.
+    pub min: Option<i64>,
+    /// Highest score.
+    pub max: Option<i64>,
+    /// Bins `from..=to` in ascending order (one per distinct score when
+    /// there are at most 30 of them).
+    pub histogram: Vec<ScoreBin>,
+}
+
+/// One histogram bin.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct ScoreBin {
+    /// Lowest score in the bin.
+    pub from: i64,
+    /// Highest score in the bin.
+    pub to: i64,
+    /// Declarations in the bin.
+    pub count: u64,
+    /// Of which with a finding (with `--outcome`).
+    pub hits: Option<u64>,
+}
+
+/// Inspection-result statistics.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct OutcomeStats {
+    /// The outcome field.
+    pub field: String,
+    /// Evaluated declarations with a known result.
+    pub labelled: u64,
+    /// Of which with a finding.
+    pub positives: u64,
+    /// `positives / labelled`.
+    pub base_rate: Option<f64>,
+    /// Inspecting the top k% by score.
+    pub top: Vec<TopK>,
+}
+
+/// Precision and recall when inspecting the top `k` percent by score.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct TopK {
+    /// Percent of labelled declarations inspected.
+    pub k_percent: u32,
+    /// `ceil(labelled * k / 100)`.
+    pub inspected: u64,
+    /// Findings among them.
+    pub hits: u64,
+    /// `hits / inspected`.
+    pub precision: Option<f64>,
+    /// `hits / positives`.
+    pub recall: Option<f64>,
+    /// The lowest score inspected (the cut).
+    pub min_score: Option<i64>,
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// Renders the report as readable tables.
+pub(crate) fn human(r: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let fp = r
+        .ruleset
+        .fingerprint
+        .get(..12)
+        .unwrap_or(&r.ruleset.fingerprint);
+    let _ = writeln!(
+        s,
+        "ruleset `{}` version `{}` (fingerprint {fp}, engine {}), evaluated on {}",
+        r.ruleset.name, r.ruleset.version, r.ruleset.engine, r.today
+    );
+    let d = r.declarations;
+    let rows = match (r.rows, r.rows_rejected) {
+        (Some(n), Some(bad)) => format!("{n} rows ({} read, {bad} rejected), ", n - bad),
+        (Some(n), None) => format!("{n} rows, "),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "input `{}` ({}): {rows}{} declarations read, {} rejected, {} evaluated",
+        r.input, r.input_format, d.read, d.rejected, d.evaluated
+    );
+    if r.warnings > 0 {
+        let _ = writeln!(s, "{} warnings", r.warnings);
+    }
+    if r.stopped_early {
+        let _ = writeln!(s, "stopped early: `--max-errors` reached");
+    }
+    let o = r.outcome.as_ref();
+    if let Some(o) = o {
+        let _ = writeln!(
+            s,
+            "outcome `{}`: {} labelled, {} with a finding, base rate {}",
+            o.field,
+            o.labelled,
+            o.positives,
+            pct(o.base_rate)
+        );
+    }
+    s.push('\n');
+    let _ = writeln!(
+        s,
+        "{:<12} {:>9} {:>7}{}",
+        "lane",
+        "count",
+        "share",
+        if o.is_some() { "  hit rate" } else { "" }
+    );
+    for l in &r.lanes {
+        let _ = write!(s, "{:<12} {:>9} {:>7}", l.lane, l.count, pct(Some(l.share)));
+        if o.is_some() {
+            let _ = write!(s, "  {:>8}", pct(l.hit_rate));
+        }
+        s.push('\n');
+    }
+    s.push('\n');
+    let idw = r.rules.iter().map(|x| x.id.len()).max().unwrap_or(4).max(4);
+    let _ = write!(
+        s,
+        "{:<idw$} {:>8} {:>7} {:>8} {:>7}",
+        "rule", "fired", "share", "undeterm", "forced"
+    );
+    if o.is_some() {
+        let _ = write!(
+            s,
+            " {:>7} {:>9} {:>7} {:>5}",
+            "hits", "hit rate", "recall", "lift"
+        );
+    }
+    s.push_str("  lanes\n");
+    for x in &r.rules {
+        let _ = write!(
+            s,
+            "{:<idw$} {:>8} {:>7} {:>8} {:>7}",
+            x.id,
+            x.fired,
+            pct(Some(x.share)),
+            x.undetermined,
+            x.forced
+        );
+        if o.is_some() {
+            let lift = x
+                .lift
+                .map_or_else(|| "-".to_string(), |l| format!("{l:.2}"));
+            let _ = write!(
+                s,
+                " {:>7} {:>9} {:>7} {:>5}",
+                x.hits.unwrap_or(0),
+                pct(x.hit_rate),
+                pct(x.recall),
+                lift
+            );
+        }
+        let lanes: Vec<String> = x
+            .lanes
+            .iter()
+            .map(|l| format!("{} {}", l.lane, l.count))
+            .collect();
+        let _ = writeln!(s, "  {}", lanes.join(", "));
+    }
+    if let Some(o) = o {
+        s.push('\n');
+        let _ = writeln!(
+            s,
+            "{:<8} {:>9} {:>7} {:>9} {:>7} {:>9}",
+            "top k%", "inspected", "hits", "precision", "recall", "min score"
+        );
+        for t in &o.top {
+            let _ = writeln!(
+                s,
+                "{:<8} {:>9} {:>7} {:>9} {:>7} {:>9}",
+                format!("{}%", t.k_percent),
+                t.inspected,
+                t.hits,
+                pct(t.precision),
+                pct(t.recall),
+                t.min_score
+                    .map_or_else(|| "-".to_string(), |m| m.to_string())
+            );
+        }
+    }
+    s
+}
