@@ -107,25 +107,23 @@ use std::ffi::c_char;
 /// was decided.
 #[unsafe(no_mangle)]
 pub extern "C" fn semaforo_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    VERSION.as_ptr().cast()
 }
 
-// `semaforo_version` must be the facade's engine version (the library and
-// the facade share the workspace version; this fails to compile if they
-// ever do not).
-const _: () = assert!(
-    same_str(env!("CARGO_PKG_VERSION"), semaforo_core::ENGINE_VERSION),
-    "semaforo_version() must be semaforo::ENGINE_VERSION"
-);
+/// `semaforo::ENGINE_VERSION` with a NUL at the end, built at compile time
+/// from that one constant, so the C ABI cannot name another version.
+static VERSION: [u8; semaforo_core::ENGINE_VERSION.len() + 1] =
+    nul_terminated(semaforo_core::ENGINE_VERSION);
 
-/// String equality usable in a constant.
-const fn same_str(a: &str, b: &str) -> bool {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (a.split_first(), b.split_first()) {
-            (None, None) => return true,
-            (Some((x, rest_a)), Some((y, rest_b))) if *x == *y => (a, b) = (rest_a, rest_b),
-            _ => return false,
-        }
+/// `s` followed by zero bytes (at least one: `N` is `s.len() + 1`).
+#[expect(clippy::indexing_slicing, reason = "`i` is below both lengths")]
+const fn nul_terminated<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i + 1 < N {
+        out[i] = bytes[i];
+        i += 1;
     }
+    out
 }
