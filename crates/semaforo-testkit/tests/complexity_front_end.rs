@@ -1,15 +1,8 @@
 //! The front end's time grows linearly with its input: each test checks an
-//! input of size `n` and one of size `10 n` and fails when the time grows by
-//! [`MAX_RATIO`] (30) times or more (a linear front end grows 10 to 20 times,
-//! a quadratic one about 100 times).
-//!
-//! Time is the only measure that sees a quadratic loop of string
-//! comparisons, so the tests are built to be robust to a busy machine: the
-//! time is the thread's CPU time where Linux reports it (time spent waiting
-//! for a core does not count), `n` grows until checking it takes at least
-//! 20 ms (whatever the build profile), each size is timed more than once
-//! and the fastest run counts, and the tests run one at a time (a lock), so
-//! they do not slow each other down. Parsing is not timed.
+//! input of size `n` and one of size `10 n` with
+//! `semaforo_testkit::complexity::assert_linear` (thread CPU time, sizes
+//! grown until the small run takes 20 ms, the fastest of several runs, one
+//! measurement at a time). Parsing is not timed.
 //!
 //! Every case is a regression test of a reliability issue:
 //!
@@ -28,88 +21,11 @@
 )]
 
 use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use semaforo_compile::check::check;
 use semaforo_syntax::ast::SourceFile;
 use semaforo_syntax::{FileId, LineIndex, parse};
-
-/// The tests of this file run one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// The smallest time of the small input.
-const TARGET: Duration = Duration::from_millis(20);
-
-/// The largest accepted growth of the time from `n` to `10 n`. Linear code
-/// grows about 10 times in theory, and up to about 19 times measured
-/// (debug and release builds, on a loaded 2-core machine): the small input
-/// fits in the caches and the large one does not. Quadratic code grows
-/// about 100 times.
-const MAX_RATIO: f64 = 30.0;
-
-/// The CPU time this thread has run, where Linux tells it
-/// (`/proc/thread-self/schedstat`, in nanoseconds): unlike wall time, it
-/// does not count the time other processes of a busy machine hold the
-/// cores.
-fn thread_cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
-/// The fastest of `runs` runs of `f`, in thread CPU time where available,
-/// else in wall time.
-fn fastest(runs: u32, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let (cpu, wall) = (thread_cpu_time(), Instant::now());
-            f();
-            match (cpu, thread_cpu_time()) {
-                (Some(a), Some(b)) => b.saturating_sub(a),
-                _ => wall.elapsed(),
-            }
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-/// Times `work` on `make(n)` and `make(10 n)`, with `n` grown from
-/// `start` (up to `max_n`) until the small input takes [`TARGET`], and
-/// fails if the time grows 25 times or more.
-fn assert_linear<T>(
-    what: &str,
-    start: usize,
-    max_n: usize,
-    make: impl Fn(usize) -> T,
-    work: impl Fn(&T),
-) {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut n = start;
-    let input = loop {
-        let input = make(n);
-        let t = fastest(1, || work(&input));
-        if t >= TARGET || n * 2 > max_n {
-            break input;
-        }
-        // Straight to about the target (a power of two times `start`).
-        let mut factor = 2;
-        while factor < 64 && t * factor < TARGET {
-            factor *= 2;
-        }
-        n = (n * factor as usize).min(max_n);
-    };
-    let small = fastest(3, || work(&input));
-    drop(input);
-    let big_input = make(10 * n);
-    let big = fastest(2, || work(&big_input));
-    let ratio = big.as_secs_f64() / small.as_secs_f64().max(1e-9);
-    assert!(
-        ratio < MAX_RATIO,
-        "{what}: {n} -> {}: {small:?} -> {big:?} (x{ratio:.1}); linear time grows about x10, quadratic x100",
-        10 * n
-    );
-}
+use semaforo_testkit::complexity::assert_linear;
 
 /// A source text and its syntax tree.
 struct Parsed {
