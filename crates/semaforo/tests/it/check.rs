@@ -1,12 +1,5 @@
 //! `Compiler::check` reports problems the checker alone cannot see.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
-
 use semaforo::Compiler;
 
 const SCHEMA: &str = r#"ruleset "t" version "1"

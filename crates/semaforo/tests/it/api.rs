@@ -1,12 +1,5 @@
 //! The facade's API: compiling, direct binding by field handle, external
 //! data errors, fingerprints, sharing and reloading.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::{
     CompileError, Compiler, Context, Date, Decimal, FieldType, InputError, Ruleset, SamplingKey,

@@ -7,13 +7,6 @@
 //! ruleset the worker took, and its score is that ruleset's (never a mix of
 //! two); and that ruleset was not older than the one already published
 //! when the evaluation began (no stale ruleset after a swap).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::{Compiler, Context, Date, Ruleset};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -4,13 +4,6 @@
 //! condition gets long, are checked in a loop and evaluated as one n-ary
 //! op, so they need almost no stack at all. See "Stack" in
 //! `docs/embedding.md`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::{Compiler, Context, Date, JsonBinder, Outcome};
 

@@ -3,11 +3,6 @@
 //! the start of the text) and the text of a line as `str::lines`, at every
 //! byte offset of texts with CRLF and LF endings, blank and trailing lines,
 //! multi-byte characters, tabs and bare CRs.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::{FileId, SourceKind, Sources, Span};
 

@@ -5,13 +5,6 @@
 //! invisible formatting character, non-ASCII white space inside an entry —
 //! is error E0606 naming the line. A watched importer never silently stops
 //! matching.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use proptest::prelude::*;
 use semaforo::{CompileError, Compiler, Context, Date, Ruleset};

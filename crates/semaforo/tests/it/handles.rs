@@ -1,13 +1,6 @@
 //! Field handles belong to the ruleset they were resolved on: they bind
 //! there (with types and record kinds still checked), and every setter
 //! refuses them on any other ruleset.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::{Compiler, Context, Date, Decimal, InputError, Outcome, Ruleset};
 

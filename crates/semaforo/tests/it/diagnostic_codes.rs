@@ -10,14 +10,6 @@
 //! - every code the checker reports has a data file in
 //!   `crates/semaforo-compile/tests/data/check/` that expects it.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "a test"
-)]
-
 use semaforo_syntax::codes::{self, Category};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,12 +1,6 @@
 //! `semaforo::render` and the `CompileError`/`CheckReport` presentations:
 //! every diagnostic rendered, a window of long lines, `Display` listing
 //! every error, `Debug` without the sources' text.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::Compiler;
 

@@ -59,7 +59,7 @@ fn context(dir: &Path) -> Context {
 }
 
 /// A compiler with the vector's rules, lists and tables.
-pub fn compiler(dir: &Path) -> Compiler {
+fn compiler(dir: &Path) -> Compiler {
     let mut c = Compiler::new();
     let rules = std::fs::read_to_string(dir.join("rules.sem")).unwrap();
     c.add_source("rules.sem", rules);
