@@ -1,14 +1,6 @@
 //! `semaforo eval` through the real binary.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
-#[path = "data/cli/support.rs"]
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{GOOD, Run, run, run_with, scratch, write};

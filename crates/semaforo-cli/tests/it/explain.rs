@@ -1,13 +1,6 @@
 //! `semaforo explain` through the real binary: a stored expectation for a
 //! fixed declaration (`SEMAFORO_BLESS=1` rewrites it), the JSON form, and
 //! the error exits.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -219,8 +212,7 @@ fn binding_error_names_the_path() {
     assert!(stdout(&o).is_empty());
 }
 
-#[path = "data/cli/support.rs"]
-mod support;
+use crate::support;
 
 const MANY: &str = r#"ruleset "many" version "1"
 

@@ -1,14 +1,6 @@
 //! `semaforo test` through the real binary.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
-#[path = "data/cli/support.rs"]
-mod support;
+use crate::support;
 
 use support::{run, scratch, write};
 

@@ -4,13 +4,6 @@
 //! the lane of `Ruleset::explain` are those of `Ruleset::evaluate`, and the
 //! explanation says so itself (`verdict_agrees`, the flag `semaforo explain`
 //! trusts before printing).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo::{Compiler, Context, Date, SamplingKey, Truth};
 use std::path::PathBuf;

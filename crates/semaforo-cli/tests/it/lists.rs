@@ -1,12 +1,5 @@
 //! `semaforo lists derive` through the real binary, on a small history
 //! whose expected lists are worked out in the comments.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,13 +2,6 @@
 //! independent computation of the fixture ruleset, CSV and JSON Lines
 //! agreeing, malformed input reported by line, thread-count independence
 //! and the HTML report.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,13 +1,6 @@
 //! Runs the evaluation vectors of `tests/data/eval/` through the real
 //! `semaforo eval` binary and compares each outcome line with the expected
 //! one (JSON-equal modulo key order, on the keys the vectors fix).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};

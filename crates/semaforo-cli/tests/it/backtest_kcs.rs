@@ -2,13 +2,6 @@
 //! lists, every row of `valid.csv` binds through the mapping, the outcome
 //! counts match a count made here from the CSV text, and the lists record
 //! that they come from `train.csv`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -2,16 +2,8 @@
 //! closed pipe (here `/dev/full`, "no space left on device") is reported
 //! on stderr with exit status 2, never taken for success; a closed pipe
 //! ends the command quietly.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
-#[path = "data/cli/support.rs"]
-mod support;
+use crate::support;
 
 use support::{GOOD, Run, run_to_closed_pipe, run_to_dev_full, scratch, write};
 

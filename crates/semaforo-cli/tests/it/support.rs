@@ -1,9 +1,5 @@
 //! Helpers shared by the CLI tests: run the real binary in a scratch
 //! directory.
-#![allow(
-    dead_code,
-    reason = "each test binary including this module uses a part of it"
-)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
