@@ -6,7 +6,7 @@
 //! parser or checker). The language's semantics are tested by the vectors
 //! under `tests/data/eval/`.
 
-mod eval_support;
+use crate::eval_support;
 
 use eval_support::*;
 use semaforo_plan::plan::{Base, CmpOp, MAX_DEPTH, Op, OpId, TextId};

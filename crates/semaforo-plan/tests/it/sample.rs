@@ -141,7 +141,7 @@ fn the_separator_keeps_rule_and_value_apart() {
 /// implementations can check themselves against.
 #[test]
 fn documented_vectors() {
-    let text = include_str!("data/sampling_vectors.txt");
+    let text = include_str!("../data/sampling_vectors.txt");
     let mut checked = 0;
     for line in text.lines() {
         if line.trim().is_empty() || line.starts_with('#') {
