@@ -1,11 +1,4 @@
 //! Expression shapes: precedence, associativity, keywords and literals.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo_syntax::ast::{Expr, ExprKind, Item, UnOp};
 use semaforo_syntax::{FileId, parse};

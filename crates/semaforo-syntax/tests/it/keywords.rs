@@ -3,13 +3,6 @@
 //! `grammar/semaforo.pest`, the parsers and the checker read the table, and
 //! this test keeps the two equal, so a keyword added in one place and not
 //! the other fails here.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use std::collections::BTreeSet;
 

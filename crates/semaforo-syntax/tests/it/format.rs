@@ -1,12 +1,5 @@
 //! The formatter: canonical layout, comments kept, idempotence and
 //! `parse(format(ast)) == ast` up to spans.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo_syntax::ast::{SourceFile, strip_spans};
 use semaforo_syntax::{FileId, format, parse};

@@ -3,13 +3,6 @@
 //! `# expect: E0001 at LINE:COL` (the first diagnostic's code and start).
 //! A file without the header must parse. Files that parse must also survive
 //! formatting: the output parses back to the same AST and is a fixed point.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use semaforo_syntax::{FileId, ast::strip_spans, format, line_col, parse};
 

@@ -7,13 +7,6 @@
 //! parser alone (`parse_with_pest`): the fast path must build the identical
 //! tree, spans, comments and blank lines included, or step aside so that
 //! both report the same diagnostics.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests unwrap, index and panic: a failure is the test's report"
-)]
 
 use proptest::prelude::*;
 use semaforo_syntax::ast::*;
