@@ -10,7 +10,7 @@
               message is the failed test"
 )]
 
-mod lower_common;
+use crate::lower_common;
 
 use lower_common::*;
 use semaforo_compile::hir::{Const, Scalar};

@@ -10,7 +10,7 @@
 //! cannot be written as a vector: it reads the plan itself (its op count,
 //! its rule records) or reuses its buffers, none of which an outcome shows.
 
-mod lower_common;
+use crate::lower_common;
 
 use lower_common::*;
 use semaforo_compile::hir::Cmp;

@@ -2,10 +2,6 @@
 //! lowering errors on programs the checker would never produce or that are
 //! too deep to write (`lower_externals.rs`) and the plan's own API
 //! (`lower_eval.rs`). Semantics belong in `tests/data/eval/` vectors.
-#![allow(
-    dead_code,
-    reason = "each test binary including this module uses a part of it"
-)]
 #![expect(
     unreachable_pub,
     clippy::unwrap_used,
@@ -13,7 +9,7 @@
     reason = "helpers outside `#[test]` functions (which clippy.toml already \
               exempts) stop on input the test itself wrote, and a panic with its \
               message is the failed test; the helpers are `pub` for the test \
-              binaries that include this module"
+              modules that use this one"
 )]
 
 use semaforo_compile::hir::{
@@ -143,9 +139,6 @@ pub fn cnum(v: &str) -> Const {
 
 pub fn and(a: Expr, b: Expr) -> Expr {
     ex(ExprKind::And(Box::new(a), Box::new(b)), bool_ty())
-}
-pub fn or(a: Expr, b: Expr) -> Expr {
-    ex(ExprKind::Or(Box::new(a), Box::new(b)), bool_ty())
 }
 pub fn not(a: Expr) -> Expr {
     ex(ExprKind::Not(Box::new(a)), bool_ty())
