@@ -14,7 +14,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::print_stderr
+    clippy::print_stderr,
+    reason = "tests unwrap, index and panic: a failure is the test's report; this harness prints its progress"
 )]
 
 mod common;

@@ -2,7 +2,12 @@
 //! the project's crates, `semaforo-ffi` depends on `semaforo` alone, so
 //! what the C library needs is a deliberate part of the facade.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests unwrap, index and panic: a failure is the test's report"
+)]
 
 use std::path::Path;
 

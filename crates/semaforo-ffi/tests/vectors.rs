@@ -1,5 +1,5 @@
 //! Runs the evaluation vectors of `tests/data/eval/` through the C ABI,
-//! the way `crates/semaforo/tests/vectors.rs` runs them through the facade:
+//! the way `crates/semaforo/tests/it/vectors.rs` runs them through the facade:
 //! compiles each vector's rules, lists and tables with the exported
 //! `semaforo_compiler_*` functions, evaluates each input line with
 //! `semaforo_evaluator_eval_json` and compares the outcome (`id`, `lane`,

@@ -6,7 +6,7 @@
 //! [`ast::is_reserved`](crate::ast::is_reserved)), and the grammar's
 //! `reserved`, `quant_kw` and `non_function` rules in
 //! `grammar/semaforo.pest`, which pest needs as literal text, are held equal
-//! to it by `tests/keywords.rs`. A word added here and not in the grammar,
+//! to it by `tests/it/keywords.rs`. A word added here and not in the grammar,
 //! or the other way round, fails that test.
 //!
 //! Keywords outside this table (`rule`, `when`, `score`, `from`, ...) are
@@ -59,7 +59,7 @@ const fn kw(word: &'static str, role: Role) -> Reserved {
 /// in an expression none is read as a name.
 ///
 /// Adding a word here means adding it to the grammar's `reserved` rule and
-/// to `quant_kw` or `non_function` by its role (`tests/keywords.rs` says
+/// to `quant_kw` or `non_function` by its role (`tests/it/keywords.rs` says
 /// which is missing), then giving it meaning in both parsers.
 pub const RESERVED: &[Reserved] = &[
     kw("and", Role::Operator),

@@ -4,7 +4,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "tests unwrap, index and panic: a failure is the test's report"
 )]
 
 use std::time::{Duration, Instant};

@@ -7,7 +7,8 @@
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    clippy::print_stdout
+    clippy::print_stdout,
+    reason = "tests unwrap, index and panic: a failure is the test's report; this harness prints its progress"
 )]
 
 use semaforo::{

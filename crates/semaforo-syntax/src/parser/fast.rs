@@ -18,7 +18,7 @@
 //! backtracking. Giving up is always safe (pest decides), so the fast path
 //! can only disagree with pest by accepting a different tree, which the
 //! differential tests check: `parser/tests.rs` on every `.sem` file of the
-//! repository and its mutations, `tests/roundtrip.rs` on generated and
+//! repository and its mutations, `tests/it/roundtrip.rs` on generated and
 //! mutated sources.
 //!
 //! Recursion happens only through brackets (bounded by the pre-scan's

@@ -1,0 +1,477 @@
+//! `semaforo backtest` through the real binary: counts checked against an
+//! independent computation of the fixture ruleset, CSV and JSON Lines
+//! agreeing, malformed input reported by line, thread-count independence
+//! and the HTML report.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_semaforo");
+const KEY: &str = "000102030405060708090a0b0c0d0e0f";
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/backtest")
+        .join(name)
+}
+
+fn scratch_dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("semaforo-backtest-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn backtest(input: &Path, extra: &[&str]) -> Output {
+    let mut c = Command::new(BIN);
+    c.arg("backtest")
+        .arg(data("rules.sem"))
+        .arg("--input")
+        .arg(input)
+        .args(["--today", "2026-06-01", "--sampling-key", KEY]);
+    if input.extension().is_some_and(|e| e == "csv") {
+        c.arg("--map-file").arg(data("map.txt"));
+    }
+    c.args(extra).output().unwrap()
+}
+
+fn json_report(input: &Path, extra: &[&str]) -> (Value, String) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = backtest(input, &args);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}); stderr: {stderr}"));
+    (v, stderr)
+}
+
+/// One generated declaration.
+#[derive(Clone, Debug)]
+struct Decl {
+    id: String,
+    origin: &'static str,
+    aeo: bool,
+    freight: Option<u32>,
+    /// (hs, value in cents, kg, found)
+    items: Vec<(&'static str, u64, u32, bool)>,
+}
+
+/// A deterministic generator (xorshift), so the fixture needs no files.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn generate(n: usize) -> Vec<Decl> {
+    let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+    let origins = ["CN", "US", "MX", "GT", "VN"];
+    let hs = ["6403", "8471", "6402", "0901"];
+    (0..n)
+        .map(|i| {
+            let items = (0..r.below(4))
+                .map(|_| {
+                    // Values around 1000.00 so `> 1000` is exercised at the edge.
+                    let value = 90_000 + r.below(20_000);
+                    (
+                        hs[r.below(4) as usize],
+                        value,
+                        1 + r.below(50) as u32,
+                        r.below(4) == 0,
+                    )
+                })
+                .collect();
+            Decl {
+                id: format!("D{i:05}"),
+                origin: origins[r.below(5) as usize],
+                aeo: r.below(3) == 0,
+                freight: if r.below(2) == 0 {
+                    None
+                } else {
+                    Some(r.below(200) as u32)
+                },
+                items,
+            }
+        })
+        .collect()
+}
+
+fn money(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn write_csv(decls: &[Decl], path: &Path) {
+    let mut s = String::from("Decl,Origin,AEO,Date,Freight,HS,Value,Kg,Found\n");
+    for d in decls {
+        let freight = d.freight.map(|f| f.to_string()).unwrap_or_default();
+        let aeo = if d.aeo { "1" } else { "0" };
+        if d.items.is_empty() {
+            s.push_str(&format!(
+                "{},{},{aeo},2026-05-01,{freight},,,,0\n",
+                d.id, d.origin
+            ));
+        }
+        for (hs, v, kg, found) in &d.items {
+            s.push_str(&format!(
+                "{},{},{aeo},2026-05-01,{freight},{hs},{},{kg},{}\n",
+                d.id,
+                d.origin,
+                money(*v),
+                u8::from(*found)
+            ));
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+fn write_jsonl(decls: &[Decl], path: &Path) {
+    let mut s = String::new();
+    for d in decls {
+        let items: Vec<String> = d
+            .items
+            .iter()
+            .map(|(hs, v, kg, _)| format!(r#"{{"hs":"{hs}","value":{},"kg":{kg}}}"#, money(*v)))
+            .collect();
+        let freight = d
+            .freight
+            .map(|f| format!(r#","freight":{f}"#))
+            .unwrap_or_default();
+        let found = d.items.iter().any(|i| i.3);
+        s.push_str(&format!(
+            r#"{{"id":"{}","origin":"{}","aeo":{},"declared_on":"2026-05-01"{freight},"items":[{}],"found":{}}}"#,
+            d.id,
+            d.origin,
+            d.aeo,
+            items.join(","),
+            u8::from(found)
+        ));
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// What the fixture ruleset decides, computed by hand.
+struct Expected {
+    lanes: [u64; 3],
+    fired: [u64; 4],
+    undetermined: [u64; 4],
+    hits: [u64; 4],
+    lane_hits: [u64; 3],
+    positives: u64,
+    top: Vec<(u64, u64)>,
+}
+
+fn expected(decls: &[Decl]) -> Expected {
+    let mut e = Expected {
+        lanes: [0; 3],
+        fired: [0; 4],
+        undetermined: [0; 4],
+        hits: [0; 4],
+        lane_hits: [0; 3],
+        positives: 0,
+        top: Vec::new(),
+    };
+    let mut ranked = Vec::new();
+    for d in decls {
+        let found = d.items.iter().any(|i| i.3);
+        let orig = d.origin == "CN";
+        let high = d.items.iter().any(|i| i.1 > 100_000);
+        let freight = d.freight.map(|f| f > 100);
+        let fired = [orig, high, freight == Some(true), d.aeo];
+        let score = 30 * i64::from(orig) + 40 * i64::from(high) - 10 * i64::from(d.aeo);
+        let mut lane = if score >= 60 {
+            2
+        } else if score >= 30 {
+            1
+        } else {
+            0
+        };
+        if fired[2] {
+            lane = 2;
+        }
+        e.lanes[lane] += 1;
+        if found {
+            e.lane_hits[lane] += 1;
+            e.positives += 1;
+        }
+        for (i, f) in fired.iter().enumerate() {
+            if *f {
+                e.fired[i] += 1;
+                if found {
+                    e.hits[i] += 1;
+                }
+            }
+        }
+        if freight.is_none() {
+            e.undetermined[2] += 1;
+        }
+        ranked.push((score, found));
+    }
+    ranked.sort_by_key(|x| std::cmp::Reverse(x.0));
+    for k in [1u64, 2, 5, 10] {
+        let n = (decls.len() as u64 * k).div_ceil(100);
+        let hits = ranked[..n as usize].iter().filter(|x| x.1).count() as u64;
+        e.top.push((n, hits));
+    }
+    e
+}
+
+fn check_against(v: &Value, e: &Expected, n: usize) {
+    assert_eq!(v["declarations"]["read"], n as u64);
+    assert_eq!(v["declarations"]["rejected"], 0);
+    assert_eq!(v["declarations"]["evaluated"], n as u64);
+    for (i, lane) in ["green", "yellow", "red"].iter().enumerate() {
+        assert_eq!(v["lanes"][i]["lane"], *lane);
+        assert_eq!(v["lanes"][i]["count"], e.lanes[i], "lane {lane}");
+        assert_eq!(v["lanes"][i]["hits"], e.lane_hits[i], "lane {lane} hits");
+    }
+    for (i, id) in ["ORIG", "HIGH", "FREIGHT", "AEO"].iter().enumerate() {
+        let r = &v["rules"][i];
+        assert_eq!(r["id"], *id);
+        assert_eq!(r["fired"], e.fired[i], "{id} fired");
+        assert_eq!(r["undetermined"], e.undetermined[i], "{id} undetermined");
+        assert_eq!(r["hits"], e.hits[i], "{id} hits");
+    }
+    // FREIGHT sets lane red, so every declaration it fires on was forced red.
+    assert_eq!(v["rules"][2]["forced"], e.fired[2]);
+    let o = &v["outcome"];
+    assert_eq!(o["labelled"], n as u64);
+    assert_eq!(o["positives"], e.positives);
+    for (i, (inspected, hits)) in e.top.iter().enumerate() {
+        assert_eq!(o["top"][i]["inspected"], *inspected);
+        assert_eq!(o["top"][i]["hits"], *hits, "top {i}");
+    }
+}
+
+#[test]
+fn csv_counts_match_an_independent_computation() {
+    let dir = scratch_dir("csv");
+    let decls = generate(3000);
+    let csv = dir.join("decls.csv");
+    write_csv(&decls, &csv);
+    let (v, stderr) = json_report(&csv, &["--outcome", "Found"]);
+    check_against(&v, &expected(&decls), decls.len());
+    assert_eq!(v["ruleset"]["fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(v["ruleset"]["engine"], semaforo::ENGINE_VERSION);
+    let rows: usize = decls.iter().map(|d| d.items.len().max(1)).sum();
+    assert_eq!(v["rows"], rows as u64);
+    assert_eq!(v["warnings"], 0, "{stderr}");
+}
+
+#[test]
+fn jsonl_counts_match_and_agree_with_csv() {
+    let dir = scratch_dir("jsonl");
+    let decls = generate(3000);
+    let jsonl = dir.join("decls.jsonl");
+    let csv = dir.join("decls.csv");
+    write_jsonl(&decls, &jsonl);
+    write_csv(&decls, &csv);
+    let (j, _) = json_report(&jsonl, &["--outcome", "found"]);
+    check_against(&j, &expected(&decls), decls.len());
+    let (c, _) = json_report(&csv, &["--outcome", "Found"]);
+    assert_eq!(j["lanes"], c["lanes"]);
+    assert_eq!(j["rules"], c["rules"]);
+    assert_eq!(j["scores"], c["scores"]);
+    assert_eq!(j["outcome"]["top"], c["outcome"]["top"]);
+}
+
+#[test]
+fn thread_count_does_not_change_the_report() {
+    let dir = scratch_dir("threads");
+    // More than one batch, so batching and chunking are both exercised.
+    let decls = generate(20_000);
+    let csv = dir.join("decls.csv");
+    let jsonl = dir.join("decls.jsonl");
+    write_csv(&decls, &csv);
+    write_jsonl(&decls, &jsonl);
+    for (input, outcome) in [(&csv, "Found"), (&jsonl, "found")] {
+        let one = backtest(
+            input,
+            &["--format", "json", "--outcome", outcome, "--threads", "1"],
+        );
+        let two = backtest(
+            input,
+            &["--format", "json", "--outcome", outcome, "--threads", "2"],
+        );
+        let three = backtest(
+            input,
+            &["--format", "json", "--outcome", outcome, "--threads", "3"],
+        );
+        assert!(one.status.success());
+        assert!(!one.stdout.is_empty());
+        assert_eq!(one.stdout, two.stdout);
+        assert_eq!(one.stdout, three.stdout);
+    }
+}
+
+#[test]
+fn malformed_csv_rows_are_reported_by_line_and_counted() {
+    let (v, stderr) = json_report(&data("bad.csv"), &["--outcome", "Found"]);
+    assert_eq!(v["declarations"]["read"], 7);
+    assert_eq!(v["declarations"]["rejected"], 4);
+    assert_eq!(v["declarations"]["evaluated"], 3);
+    assert_eq!(v["warnings"], 1);
+    for (line, what) in [
+        (3, "`Value`"),
+        (5, "expected 9 cells"),
+        (6, "`Date`"),
+        (7, "`Found`"),
+    ] {
+        let needle = format!("bad.csv:{line}: ");
+        let l = stderr
+            .lines()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_else(|| panic!("no message for line {line} in:\n{stderr}"));
+        assert!(l.starts_with("error:") && l.contains(what), "{l}");
+    }
+    assert!(
+        stderr.lines().any(|l| l.starts_with("warning:")
+            && l.contains("bad.csv:9:")
+            && l.contains("`Origin`")),
+        "{stderr}"
+    );
+    let out = backtest(&data("bad.csv"), &["--outcome", "Found"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn malformed_json_lines_are_reported_by_line_and_counted() {
+    let (v, stderr) = json_report(&data("bad.jsonl"), &["--outcome", "found"]);
+    assert_eq!(v["declarations"]["read"], 5);
+    assert_eq!(v["declarations"]["rejected"], 2);
+    assert_eq!(v["declarations"]["evaluated"], 3);
+    assert!(stderr.contains("bad.jsonl:3: "), "{stderr}");
+    assert!(stderr.contains("bad.jsonl:4: "), "{stderr}");
+    assert!(!stderr.contains("bad.jsonl:1: "), "{stderr}");
+    // J5's freight of 200 sends it red; J1 (CN, 1200.50) scores 70, red too.
+    assert_eq!(v["lanes"][2]["count"], 2);
+    assert_eq!(v["outcome"]["positives"], 2);
+}
+
+#[test]
+fn max_errors_stops_early() {
+    let (v, stderr) = json_report(&data("bad.csv"), &["--max-errors", "1"]);
+    assert_eq!(v["stopped_early"], true);
+    assert_eq!(v["declarations"]["rejected"], 1);
+    assert_eq!(v["declarations"]["read"], 2);
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains("bad.csv:")).count(),
+        1,
+        "{stderr}"
+    );
+    let (v, _) = json_report(&data("bad.csv"), &["--max-errors", "100"]);
+    assert_eq!(v["stopped_early"], false);
+}
+
+#[test]
+fn html_report_is_self_contained_with_charts() {
+    let dir = scratch_dir("html");
+    let decls = generate(500);
+    let csv = dir.join("decls.csv");
+    write_csv(&decls, &csv);
+    let html = dir.join("report.html");
+    let out = backtest(
+        &csv,
+        &["--outcome", "Found", "--report", html.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>"));
+    for chart in [
+        "lane distribution",
+        "rule hits and hit rates",
+        "score distribution",
+        "precision at k percent",
+    ] {
+        assert!(
+            text.contains(&format!("aria-label=\"{chart}\"")),
+            "missing chart {chart}"
+        );
+    }
+    assert_eq!(text.matches("<svg").count(), 4);
+    assert!(!text.contains("<script"));
+    assert!(!text.contains("http://") && !text.contains("https://"));
+    // The human table goes to stdout at the same time.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("top k%"), "{stdout}");
+    // Both name the engine beside the fingerprint.
+    let engine = semaforo::ENGINE_VERSION;
+    assert!(
+        stdout.contains(&format!(", engine {engine}), evaluated on 2026-06-01")),
+        "{stdout}"
+    );
+    assert!(
+        text.contains(&format!("engine <code>{engine}</code>")),
+        "no engine in the HTML report"
+    );
+}
+
+#[test]
+fn missing_mapping_for_a_required_field_is_a_clear_error() {
+    let out = Command::new(BIN)
+        .arg("backtest")
+        .arg(data("rules.sem"))
+        .arg("--input")
+        .arg(data("bad.csv"))
+        .args(["--today", "2026-06-01", "--sampling-key", KEY])
+        .args(["--map", "Decl=id", "--map", "Origin=origin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("required field `aeo`"), "{stderr}");
+}
+
+#[test]
+fn a_stray_quote_rejects_one_row_and_every_other_row_is_read() {
+    // Row 12 (line 13) opens a quote it never closes. Rows read plus rows
+    // rejected is every row of the file.
+    let dir = scratch_dir("stray-quote");
+    let mut text = String::from("Decl,Origin,AEO,Date,Freight,HS,Value,Kg,Found\n");
+    for i in 1..=2_000 {
+        let origin = if i == 12 { "\"CN" } else { "CN" };
+        text.push_str(&format!("D{i},{origin},0,2026-01-02,,6403,10,1,0\n"));
+    }
+    // A row with one cell too many, and one with one too few.
+    text.push_str("E1,CN,0,2026-01-02,,6403,1,000,1,0\nE2,CN,0\n");
+    let path = dir.join("quote.csv");
+    std::fs::write(&path, text).unwrap();
+    let (v, stderr) = json_report(&path, &["--outcome", "Found"]);
+    assert_eq!(v["rows"], 2_002);
+    assert_eq!(v["rows_rejected"], 3);
+    assert_eq!(v["declarations"]["read"], 2_002);
+    assert_eq!(v["declarations"]["rejected"], 3);
+    assert_eq!(v["declarations"]["evaluated"], 1_999);
+    assert!(
+        stderr.contains(
+            "quote.csv:13: column `Origin` opens a quote that is not closed on this line"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("quote.csv:2002: expected 9 cells as in the header, found 10"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("quote.csv:2003: expected 9 cells as in the header, found 3"),
+        "{stderr}"
+    );
+    let out = backtest(&path, &["--outcome", "Found"]);
+    assert_eq!(out.status.code(), Some(1));
+    let human = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        human.contains("2002 rows (1999 read, 3 rejected)"),
+        "{human}"
+    );
+}
