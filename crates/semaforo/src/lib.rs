@@ -46,7 +46,12 @@
 //! Rule text, external data and declarations are treated as hostile: the
 //! parser limits source size and nesting depth, the JSON binder limits input
 //! size and depth and rejects duplicate members, and evaluation recursion is
-//! bounded by the nesting limit. No input makes the library panic.
+//! bounded by the nesting limit. No input makes the library panic. External
+//! list and table files are read by one policy ([`charset`]): a character
+//! that would make an entry differ from what an analyst sees is an error
+//! naming the line, never a silently unmatched entry. A declaration that
+//! cannot be bound has no outcome ([`Evaluator::outcome`] is `None`).
+//! `docs/reliability.md` lists every guarantee and limit with its test.
 
 /// The version of the engine that evaluates, written beside the ruleset's
 /// fingerprint in every outcome (`ruleset.engine` in JSON).
