@@ -87,8 +87,14 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error with the given code, message and primary span.
+    /// An error with the given code, message and primary span. The code
+    /// must be in the registry ([`crate::codes`]); debug builds (and so
+    /// every test) check it where the diagnostic is made.
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        debug_assert!(
+            crate::codes::lookup(code).is_some_and(|c| !c.is_retired()),
+            "diagnostic code {code} is not in semaforo_syntax::codes"
+        );
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -99,7 +105,8 @@ impl Diagnostic {
         }
     }
 
-    /// A warning with the given code, message and primary span.
+    /// A warning with the given code, message and primary span (a
+    /// registered code, as for [`Diagnostic::error`]).
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,

@@ -64,7 +64,9 @@ mod differential {
             let name = e.file_name();
             let name = name.to_string_lossy();
             if path.is_dir() {
-                if !name.starts_with('.') && name != "target" {
+                // `fuzz/` holds copies of these files as seeds (and
+                // corpora); they would only be compared a second time.
+                if !name.starts_with('.') && name != "target" && name != "fuzz" {
                     sem_files(&path, out);
                 }
             } else if name.ends_with(".sem") {
