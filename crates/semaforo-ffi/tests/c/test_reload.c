@@ -18,6 +18,7 @@
 #include "common.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #define WORKERS 8
 
@@ -27,6 +28,12 @@ struct shared {
     semaforo_ruleset *current;
     size_t generation;
     int stop;
+    /* Evaluations done, by all workers, and workers that have done one:
+       the reloader waits for progress before each swap, so the swaps
+       overlap evaluations even where threads barely interleave (valgrind
+       runs one thread at a time). */
+    size_t progress;
+    int started;
     /* fingerprints[g] is written before generation g is published. */
     char (*fingerprints)[65];
     semaforo_context *ctx;
@@ -144,8 +151,34 @@ static void *worker(void *arg) {
             last = g;
         }
         job->evaluated++;
+        pthread_mutex_lock(&s->lock);
+        s->progress++;
+        if (job->evaluated == 1) {
+            s->started++;
+        }
+        pthread_mutex_unlock(&s->lock);
     }
     return NULL;
+}
+
+/* Waits (at most about 10 s) until every worker has evaluated once and at
+   least one evaluation happened since `*seen`; updates `*seen`. */
+static void wait_for_progress(struct shared *s, size_t *seen) {
+    struct timespec pause = {0, 100000}; /* 0.1 ms */
+    int tries;
+    for (tries = 0; tries < 100000; tries++) {
+        int ready;
+        pthread_mutex_lock(&s->lock);
+        ready = s->started == WORKERS && s->progress > *seen;
+        if (ready) {
+            *seen = s->progress;
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (ready) {
+            return;
+        }
+        nanosleep(&pause, NULL);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -155,7 +188,7 @@ int main(int argc, char **argv) {
     const char *env = getenv("SEMAFORO_RELOAD_SWAPS");
     size_t swaps = env != NULL ? (size_t)strtoul(env, NULL, 10)
                                : (getenv("SEMAFORO_TEST_SLOW") != NULL ? 100 : 1000);
-    size_t g, total = 0, seen = 0;
+    size_t g, total = 0, seen = 0, progress_seen = 0;
     int i;
 
     if (argc != 3) {
@@ -168,6 +201,8 @@ int main(int argc, char **argv) {
     copy_fingerprint(s.current, s.fingerprints[0]);
     s.generation = 0;
     s.stop = 0;
+    s.progress = 0;
+    s.started = 0;
     s.ctx = test_context();
 
     for (i = 0; i < WORKERS; i++) {
@@ -180,6 +215,7 @@ int main(int argc, char **argv) {
     }
     for (g = 1; g <= swaps; g++) {
         semaforo_ruleset *next = compile_version(g), *old;
+        wait_for_progress(&s, &progress_seen);
         copy_fingerprint(next, s.fingerprints[g]);
         pthread_mutex_lock(&s.lock);
         old = s.current;
