@@ -61,7 +61,7 @@ check_example() {
 run "semaforo_eval example" check_example "${example[@]}"
 
 if command -v valgrind >/dev/null 2>&1; then
-    vg=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no)
+    vg=(valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no)
     for src in "$ffi"/tests/c/*.c; do
         name="$(basename "$src" .c)"
         # test_alloc and test_key_wipe interpose malloc and free, which
