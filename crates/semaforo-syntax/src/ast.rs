@@ -263,16 +263,35 @@ impl Literal {
     }
 }
 
-/// `table NAME: TYPE`.
+/// `table NAME: TYPE` or `table NAME: { COL: TYPE, ... }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableDecl {
     /// The table's name.
     pub name: Ident,
-    /// The values' type.
-    pub ty: ScalarType,
-    /// Span of the type name.
-    pub ty_span: Span,
+    /// One value per key, or a row of named columns.
+    pub body: TableBody,
     /// The whole item.
+    pub span: Span,
+}
+
+/// What a table holds per key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableBody {
+    /// `table NAME: TYPE`: one value; the span is the type name's.
+    Value(ScalarType, Span),
+    /// `table NAME: { COL: TYPE, ... }`: named columns, in source order; the
+    /// span covers the braces.
+    Columns(Vec<TableColumn>, Span),
+}
+
+/// One column of a multi-column table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableColumn {
+    /// The column's name.
+    pub name: Ident,
+    /// Its type.
+    pub ty: ScalarType,
+    /// The whole `NAME: TYPE`.
     pub span: Span,
 }
 
@@ -284,6 +303,8 @@ pub struct Rule {
     pub id: RuleId,
     /// The rule's title.
     pub title: StrLit,
+    /// `monitor` after the title (a shadow rule): the keyword's span.
+    pub monitor: Option<Span>,
     /// `active ...`.
     pub active: Option<Active>,
     /// `tags a, b` (empty when absent).
@@ -313,19 +334,34 @@ pub struct Active {
 /// One action after `then`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// `score N` (N may be negative); span covers the whole action.
-    Score(IntLit, Span),
+    /// `score EXPR` (an integer literal, possibly negative, or any number
+    /// expression); span covers the whole action.
+    Score(Expr, Span),
     /// `lane NAME`.
     Lane(Ident, Span),
+    /// `lane L1 P1%, L2 P2%, ...`: a lane split (at least one share).
+    LaneSplit(Vec<LaneShare>, Span),
     /// `note "text"`.
     Note(StrLit, Span),
+}
+
+/// One `LANE PERCENT` of a lane split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneShare {
+    /// The lane.
+    pub lane: Ident,
+    /// Its share of the draws.
+    pub percent: PercentLit,
 }
 
 impl Action {
     /// Where the action is.
     pub fn span(&self) -> Span {
         match self {
-            Action::Score(_, s) | Action::Lane(_, s) | Action::Note(_, s) => *s,
+            Action::Score(_, s)
+            | Action::Lane(_, s)
+            | Action::LaneSplit(_, s)
+            | Action::Note(_, s) => *s,
         }
     }
 }
@@ -369,6 +405,8 @@ pub enum Expect {
     NotFired(RuleId, Span),
     /// `expect undetermined ID`.
     Undetermined(RuleId, Span),
+    /// `expect monitored ID` (a shadow rule that would have fired).
+    Monitored(RuleId, Span),
     /// `expect note "text"`.
     Note(StrLit, Span),
 }
@@ -382,6 +420,7 @@ impl Expect {
             | Expect::Fired(_, s)
             | Expect::NotFired(_, s)
             | Expect::Undetermined(_, s)
+            | Expect::Monitored(_, s)
             | Expect::Note(_, s) => *s,
         }
     }
@@ -618,13 +657,25 @@ fn strip_item(item: &mut Item) {
         }
         Item::Table(t) => {
             t.name.span = z;
-            t.ty_span = z;
             t.span = z;
+            match &mut t.body {
+                TableBody::Value(_, s) => *s = z,
+                TableBody::Columns(cols, s) => {
+                    *s = z;
+                    for c in cols {
+                        c.name.span = z;
+                        c.span = z;
+                    }
+                }
+            }
         }
         Item::Rule(r) => {
             r.id.span = z;
             r.title.span = z;
             r.span = z;
+            if let Some(m) = &mut r.monitor {
+                *m = z;
+            }
             if let Some(a) = &mut r.active {
                 a.span = z;
                 if let Some(d) = &mut a.from {
@@ -643,9 +694,16 @@ fn strip_item(item: &mut Item) {
             }
             for a in &mut r.actions {
                 match a {
-                    Action::Score(i, s) => {
-                        i.span = z;
+                    Action::Score(e, s) => {
+                        strip_expr(e);
                         *s = z;
+                    }
+                    Action::LaneSplit(shares, s) => {
+                        *s = z;
+                        for sh in shares {
+                            sh.lane.span = z;
+                            sh.percent.span = z;
+                        }
                     }
                     Action::Lane(i, s) => {
                         i.span = z;
@@ -675,7 +733,10 @@ fn strip_item(item: &mut Item) {
                         i.span = z;
                         *s = z;
                     }
-                    Expect::Fired(i, s) | Expect::NotFired(i, s) | Expect::Undetermined(i, s) => {
+                    Expect::Fired(i, s)
+                    | Expect::NotFired(i, s)
+                    | Expect::Undetermined(i, s)
+                    | Expect::Monitored(i, s) => {
                         i.span = z;
                         *s = z;
                     }

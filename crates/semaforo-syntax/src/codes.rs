@@ -227,6 +227,9 @@ pub const ALL: &[Code] = &[
         Category::Structure,
         "more than 4,294,967,294 records, fields, lists, tables or rules",
     ),
+    Code::new("E0120", Category::Structure, "duplicate table column"),
+    Code::new("E0121", Category::Structure, "table column named `key`"),
+    Code::new("E0122", Category::Structure, "table without columns"),
     Code::new("E0201", Category::Names, "reserved word used as a name"),
     Code::new("E0202", Category::Names, "unknown name"),
     Code::new("E0203", Category::Names, "unknown field of a record"),
@@ -260,6 +263,7 @@ pub const ALL: &[Code] = &[
         Category::Names,
         "the right-hand side of `in` is not a list",
     ),
+    Code::new("E0214", Category::Names, "unknown table column"),
     Code::new("E0301", Category::Types, "operand of the wrong type"),
     Code::new(
         "E0302",
@@ -283,6 +287,12 @@ pub const ALL: &[Code] = &[
     ),
     Code::new("E0310", Category::Types, "rule condition is not bool"),
     Code::new("E0311", Category::Types, "inline list used as a value"),
+    Code::new("E0312", Category::Types, "score is not a number"),
+    Code::new(
+        "E0313",
+        Category::Types,
+        "row of a multi-column table used as a value",
+    ),
     Code::new("E0401", Category::Rules, "number out of range"),
     Code::new("E0402", Category::Rules, "invalid date"),
     Code::new("E0403", Category::Rules, "list of mixed types"),
@@ -301,12 +311,20 @@ pub const ALL: &[Code] = &[
     Code::new("E0408", Category::Rules, "more than one `score` action"),
     Code::new("E0409", Category::Rules, "more than one `lane` action"),
     Code::new("E0410", Category::Rules, "rule without action"),
-    Code::new("E0411", Category::Rules, "score out of range"),
+    Code::retired("E0411", Category::Rules),
     Code::new("E0412", Category::Rules, "duplicate test name"),
     Code::new(
         "E0413",
         Category::Rules,
         "a test's `given` declaration does not match the schema",
+    ),
+    Code::new("E0414", Category::Rules, "lane share of 0%"),
+    Code::new("E0415", Category::Rules, "lane split above 100%"),
+    Code::new("E0416", Category::Rules, "lane twice in a lane split"),
+    Code::new(
+        "E0417",
+        Category::Rules,
+        "expectation that does not fit a shadow rule",
     ),
     Code::new(
         "E0501",
@@ -348,7 +366,7 @@ pub const ALL: &[Code] = &[
     Code::new(
         "E0602",
         Category::DataFiles,
-        "table file without the header `key,value`",
+        "table data whose columns do not match the declaration",
     ),
     Code::new(
         "E0603",
@@ -380,6 +398,7 @@ pub const ALL: &[Code] = &[
     Code::new("W0004", Category::Warnings, "duplicate entry in a list"),
     Code::new("W0005", Category::Warnings, "threshold on the default lane"),
     Code::new("W0006", Category::Warnings, "duplicate tag"),
+    Code::new("W0007", Category::Warnings, "score literal out of range"),
 ];
 
 // INVARIANT (shape), INVARIANT (sorted): a mistake in the table fails the

@@ -31,7 +31,7 @@ use std::fmt::Write as _;
 
 use crate::ast::{
     Action, BinOp, Comment, Expect, Expr, ExprKind, Item, ListBody, Literal, RecordDecl, Rule,
-    ScalarType, SourceFile, Test, TypeExpr, UnOp,
+    ScalarType, SourceFile, TableBody, TableColumn, Test, TypeExpr, UnOp,
 };
 
 /// The column (0-based) at which trailing comments start when the code
@@ -302,16 +302,46 @@ fn item_lines(item: &Item, lines: &mut Vec<Line>) {
             };
             lines.push(code(0, text, l.span.start, l.span.end));
         }
-        Item::Table(t) => lines.push(code(
-            0,
-            format!("table {}: {}", t.name.name, scalar(t.ty)),
-            t.span.start,
-            t.span.end,
-        )),
+        Item::Table(t) => match &t.body {
+            TableBody::Value(ty, _) => lines.push(code(
+                0,
+                format!("table {}: {}", t.name.name, scalar(*ty)),
+                t.span.start,
+                t.span.end,
+            )),
+            TableBody::Columns(cols, _) => {
+                let col = |c: &TableColumn| format!("{}: {}", c.name.name, scalar(c.ty));
+                let one = format!(
+                    "table {}: {{ {} }}",
+                    t.name.name,
+                    cols.iter().map(col).collect::<Vec<_>>().join(", ")
+                );
+                if one.len() <= TABLE_LINE {
+                    lines.push(code(0, one, t.span.start, t.span.end));
+                } else {
+                    // One column a line, like a record.
+                    let head = cols.first().map_or(t.span.end, |c| c.span.start);
+                    lines.push(code(
+                        0,
+                        format!("table {}: {{", t.name.name),
+                        t.span.start,
+                        head,
+                    ));
+                    for c in cols {
+                        lines.push(code(1, col(c), c.span.start, c.span.end));
+                    }
+                    lines.push(close(t.span.end));
+                }
+            }
+        },
         Item::Rule(r) => rule_lines(r, lines),
         Item::Test(t) => test_lines(t, lines),
     }
 }
+
+/// The longest one-line `table NAME: { ... }`; a longer one is written
+/// one column a line.
+const TABLE_LINE: usize = 100;
 
 fn record_lines(keyword: &str, r: &RecordDecl, lines: &mut Vec<Line>) {
     lines.push(code(
@@ -346,9 +376,14 @@ fn record_lines(keyword: &str, r: &RecordDecl, lines: &mut Vec<Line>) {
 fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
     lines.push(code(
         0,
-        format!("rule {} {} {{", r.id.name, quote(&r.title.value)),
+        format!(
+            "rule {} {}{} {{",
+            r.id.name,
+            quote(&r.title.value),
+            if r.monitor.is_some() { " monitor" } else { "" }
+        ),
         r.span.start,
-        r.title.span.end,
+        r.monitor.map_or(r.title.span.end, |m| m.end),
     ));
     if let Some(a) = &r.active {
         let text = match (&a.from, &a.to) {
@@ -406,8 +441,18 @@ fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
                 s.push_str(", ");
             }
             match a {
-                Action::Score(n, _) => {
-                    let _ = write!(s, "score {}", n.value);
+                Action::Score(e, _) => {
+                    s.push_str("score ");
+                    expr(&mut s, e);
+                }
+                Action::LaneSplit(shares, _) => {
+                    s.push_str("lane ");
+                    for (j, sh) in shares.iter().enumerate() {
+                        if j > 0 {
+                            s.push_str(", ");
+                        }
+                        let _ = write!(s, "{} {}%", sh.lane.name, sh.percent.text);
+                    }
                 }
                 Action::Lane(l, _) => {
                     let _ = write!(s, "lane {}", l.name);
@@ -450,6 +495,7 @@ fn test_lines(t: &Test, lines: &mut Vec<Line>) {
             Expect::Fired(id, _) => format!("expect fired {}", id.name),
             Expect::NotFired(id, _) => format!("expect not fired {}", id.name),
             Expect::Undetermined(id, _) => format!("expect undetermined {}", id.name),
+            Expect::Monitored(id, _) => format!("expect monitored {}", id.name),
             Expect::Note(n, _) => format!("expect note {}", quote(&n.value)),
         };
         let s = e.span();

@@ -26,9 +26,9 @@
 
 use crate::ast::{
     Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
-    Item, JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule,
-    RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableDecl, Test, Threshold, TypeExpr,
-    UnOp,
+    Item, JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl,
+    Rule, RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableBody, TableColumn, TableDecl,
+    Test, Threshold, TypeExpr, UnOp,
 };
 use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
@@ -612,12 +612,29 @@ impl<'s> P<'s> {
             "table" => {
                 let name = self.ident()?;
                 self.punct(b':')?;
-                let (ty, ty_span) = self.scalar_type()?;
+                let (body, end) = if let Some(open) = self.punct(b'{') {
+                    let mut cols = Vec::new();
+                    while self.peek() != Some(b'}') {
+                        let cname = self.ident()?;
+                        self.punct(b':')?;
+                        let (ty, tspan) = self.scalar_type()?;
+                        cols.push(TableColumn {
+                            span: cname.span.to(tspan),
+                            name: cname,
+                            ty,
+                        });
+                        self.punct(b',');
+                    }
+                    let close = self.punct(b'}')?;
+                    (TableBody::Columns(cols, open.to(close)), close.end as usize)
+                } else {
+                    let (ty, ty_span) = self.scalar_type()?;
+                    (TableBody::Value(ty, ty_span), ty_span.end as usize)
+                };
                 Item::Table(TableDecl {
                     name,
-                    ty,
-                    ty_span,
-                    span: self.span(start, ty_span.end as usize),
+                    body,
+                    span: self.span(start, end),
                 })
             }
             "rule" => Item::Rule(self.rule(start)?),
@@ -706,10 +723,12 @@ impl<'s> P<'s> {
     fn rule(&mut self, start: usize) -> Option<Rule> {
         let id = self.rule_id()?;
         let title = self.string()?;
+        let monitor = self.kw("monitor");
         self.punct(b'{')?;
         let mut rule = Rule {
             id,
             title,
+            monitor,
             active: None,
             tags: Vec::new(),
             when: None,
@@ -750,16 +769,7 @@ impl<'s> P<'s> {
             rule.when = Some(e);
         }
         if self.kw("sample").is_some() {
-            let s = self.pos;
-            let end = self.number_end(s);
-            if end == s || self.at(end) != Some(b'%') {
-                return None;
-            }
-            let text = self.s.get(s..end)?.to_owned();
-            self.pos = end + 1;
-            let span = self.span(s, self.pos);
-            self.skip();
-            rule.sample = Some(PercentLit { text, span });
+            rule.sample = Some(self.percent()?);
         }
         if self.kw("then").is_some() {
             rule.actions.push(self.action()?);
@@ -772,16 +782,62 @@ impl<'s> P<'s> {
         Some(rule)
     }
 
+    /// A percentage such as `2.5%` (`%` written right after the digits).
+    fn percent(&mut self) -> Option<PercentLit> {
+        let s = self.pos;
+        let end = self.number_end(s);
+        if end == s || self.at(end) != Some(b'%') {
+            return None;
+        }
+        let text = self.s.get(s..end)?.to_owned();
+        self.pos = end + 1;
+        let span = self.span(s, self.pos);
+        self.skip();
+        Some(PercentLit { text, span })
+    }
+
+    /// True if a percentage starts here (a lane share continues).
+    fn percent_here(&self) -> bool {
+        let end = self.number_end(self.pos);
+        end > self.pos && self.at(end) == Some(b'%')
+    }
+
     fn action(&mut self) -> Option<Action> {
         let start = self.pos;
         if self.kw("score").is_some() {
-            let i = self.int()?;
-            let span = self.span(start, i.span.end as usize);
-            Some(Action::Score(i, span))
+            let (e, _) = self.expr()?;
+            let span = self.span(start, e.span.end as usize);
+            Some(Action::Score(e, span))
         } else if self.kw("lane").is_some() {
             let i = self.ident()?;
-            let span = self.span(start, i.span.end as usize);
-            Some(Action::Lane(i, span))
+            if !self.percent_here() {
+                let span = self.span(start, i.span.end as usize);
+                return Some(Action::Lane(i, span));
+            }
+            let mut shares = vec![LaneShare {
+                lane: i,
+                percent: self.percent()?,
+            }];
+            // After a comma, `LANE PERCENT` continues the split and an
+            // action keyword starts the next action.
+            loop {
+                let m = self.mark();
+                if self.punct(b',').is_none() {
+                    break;
+                }
+                let word = self.peek_word();
+                if matches!(word, "score" | "lane" | "note") {
+                    self.reset(m);
+                    break;
+                }
+                let lane = self.ident()?;
+                shares.push(LaneShare {
+                    lane,
+                    percent: self.percent()?,
+                });
+            }
+            let end = shares.last().map_or(start, |s| s.percent.span.end as usize);
+            Some(Action::LaneSplit(shares, self.span(start, end)))
         } else {
             self.kw("note")?;
             let s = self.string()?;
@@ -832,6 +888,10 @@ impl<'s> P<'s> {
                 let r = self.rule_id()?;
                 let sp = kw.to(r.span);
                 Expect::Undetermined(r, sp)
+            } else if self.kw("monitored").is_some() {
+                let r = self.rule_id()?;
+                let sp = kw.to(r.span);
+                Expect::Monitored(r, sp)
             } else {
                 self.kw("note")?;
                 let s = self.string()?;

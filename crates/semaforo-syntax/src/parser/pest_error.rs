@@ -48,6 +48,8 @@ fn human(rule: R) -> Option<&'static str> {
         R::kw_expect | R::expect_line => "`expect`",
         R::kw_fired => "`fired`",
         R::kw_undetermined => "`undetermined`",
+        R::kw_monitor | R::monitor_mark => "`monitor`",
+        R::kw_monitored => "`monitored`",
         R::kw_today | R::today_clause => "`today`",
         R::kw_or
         | R::kw_and
@@ -97,16 +99,19 @@ fn human(rule: R) -> Option<&'static str> {
         R::list_type => "a list type such as `[item]`",
         R::list_inline | R::list_external => "`= [...]` or `: type`",
         R::literal => "a literal",
-        R::action | R::score_action | R::lane_action | R::note_action => {
+        R::action | R::action_kw | R::score_action | R::lane_action | R::note_action => {
             "an action (`score`, `lane` or `note`)"
         }
+        R::lane_share => "a lane and its share, such as `red 50%`",
+        R::table_columns | R::table_column => "a column (`name: type`)",
         R::expect_lane
         | R::expect_score
         | R::expect_fired
         | R::expect_not_fired
         | R::expect_undetermined
+        | R::expect_monitored
         | R::expect_note => {
-            "an expectation (`lane`, `score`, `fired`, `not fired`, `undetermined` or `note`)"
+            "an expectation (`lane`, `score`, `fired`, `not fired`, `undetermined`, `monitored` or `note`)"
         }
         R::json => "a JSON object",
         R::json_member => "a JSON member (`\"name\": value`)",

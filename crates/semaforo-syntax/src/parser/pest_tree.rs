@@ -10,8 +10,9 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::ast::{
     Action, Active, BinOp, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit, Item,
-    JsonText, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule, RuleId,
-    RulesetHeader, ScalarType, StrLit, TableDecl, Test, Threshold, TypeExpr, UnOp,
+    JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule,
+    RuleId, RulesetHeader, ScalarType, StrLit, TableBody, TableColumn, TableDecl, Test, Threshold,
+    TypeExpr, UnOp,
 };
 use crate::keywords::quantifier;
 use crate::span::{Diagnostic, FileId, Span};
@@ -218,14 +219,31 @@ impl Builder {
             R::table_item => {
                 k.want(R::kw_table)?;
                 let name = self.ident(&k.want(R::ident)?);
-                let t = k.want(R::scalar_type)?;
-                let (ty, ty_span) = self.scalar(&t)?;
-                Item::Table(TableDecl {
-                    name,
-                    ty,
-                    ty_span,
-                    span,
-                })
+                let body = match k.next_pair() {
+                    Some(t) if t.as_rule() == R::scalar_type => {
+                        let (ty, ty_span) = self.scalar(&t)?;
+                        TableBody::Value(ty, ty_span)
+                    }
+                    Some(c) if c.as_rule() == R::table_columns => {
+                        let cspan = self.span(&c);
+                        let mut cols = Vec::new();
+                        let columns = c.into_inner().filter(|x| x.as_rule() == R::table_column);
+                        for col in columns {
+                            let colspan = self.span(&col);
+                            let mut ck = self.kids(col);
+                            let name = self.ident(&ck.want(R::ident)?);
+                            let (ty, _) = self.scalar(&ck.want(R::scalar_type)?)?;
+                            cols.push(TableColumn {
+                                name,
+                                ty,
+                                span: colspan,
+                            });
+                        }
+                        TableBody::Columns(cols, cspan)
+                    }
+                    _ => return Err(self.internal(span, R::table_item)),
+                };
+                Item::Table(TableDecl { name, body, span })
             }
             R::rule_item => Item::Rule(self.rule(k, span)?),
             R::test_item => Item::Test(self.test(k, span)?),
@@ -304,9 +322,11 @@ impl Builder {
         k.want(R::kw_rule)?;
         let id = self.rule_id(&k.want(R::rule_id)?);
         let title = self.string(k.want(R::string)?)?;
+        let monitor = k.eat(R::monitor_mark).map(|m| self.span(&m));
         let mut rule = Rule {
             id,
             title,
+            monitor,
             active: None,
             tags: Vec::new(),
             when: None,
@@ -379,11 +399,44 @@ impl Builder {
         let mut k = self.kids(p);
         k.next_pair();
         Ok(match rule {
-            R::score_action => Action::Score(self.int(&k.want(R::int)?), span),
-            R::lane_action => Action::Lane(self.ident(&k.want(R::ident)?), span),
+            R::score_action => {
+                // The pair's span may run on over the white space pest
+                // skipped looking for more of the expression: end the
+                // action at the expression.
+                let (e, _) = self.expr(k.want(R::expr)?)?;
+                let span = Span::new(self.file, span.start, e.span.end);
+                Action::Score(e, span)
+            }
+            R::lane_action => match k.next_pair() {
+                Some(i) if i.as_rule() == R::ident => Action::Lane(self.ident(&i), span),
+                Some(first) if first.as_rule() == R::lane_share => {
+                    let mut shares = vec![self.lane_share(first)?];
+                    while let Some(p) = k.next_pair() {
+                        if p.as_rule() == R::lane_share {
+                            shares.push(self.lane_share(p)?);
+                        }
+                    }
+                    // End at the last share, not at the white space after it.
+                    let end = shares.last().map_or(span.end, |s| s.percent.span.end);
+                    Action::LaneSplit(shares, Span::new(self.file, span.start, end))
+                }
+                _ => return Err(self.internal(span, R::lane_action)),
+            },
             R::note_action => Action::Note(self.string(k.want(R::string)?)?, span),
             other => return Err(self.internal(span, other)),
         })
+    }
+
+    /// One `LANE PERCENT` of a lane split.
+    fn lane_share(&mut self, p: Pair<'_, R>) -> Res<LaneShare> {
+        let mut k = self.kids(p);
+        let lane = self.ident(&k.want(R::ident)?);
+        let pc = k.want(R::percent)?;
+        let percent = PercentLit {
+            text: pc.as_str().trim_end_matches('%').to_owned(),
+            span: self.span(&pc),
+        };
+        Ok(LaneShare { lane, percent })
     }
 
     fn test(&mut self, mut k: Kids<'_>, span: Span) -> Res<Test> {
@@ -432,6 +485,10 @@ impl Builder {
                 R::expect_undetermined => {
                     bk.want(R::kw_undetermined)?;
                     Expect::Undetermined(self.rule_id(&bk.want(R::rule_id)?), espan)
+                }
+                R::expect_monitored => {
+                    bk.want(R::kw_monitored)?;
+                    Expect::Monitored(self.rule_id(&bk.want(R::rule_id)?), espan)
                 }
                 R::expect_note => {
                     bk.want(R::kw_note)?;

@@ -253,9 +253,33 @@ fn item() -> impl Strategy<Value = Item> {
             span: Z
         }),
     ];
+    let percent = || "[0-9]{1,3}(\\.[0-9]{1,4})?".prop_map(|text| PercentLit { text, span: Z });
+    // After a comma an action keyword starts the next action, so a lane
+    // share there never names a lane `score`, `lane` or `note`.
+    let share_lane = || {
+        decl_name().prop_filter("an action keyword", |n| {
+            !matches!(n.as_str(), "score" | "lane" | "note")
+        })
+    };
     let action = prop_oneof![
-        int().prop_map(|n| Action::Score(n, Z)),
+        expr().prop_map(|e| Action::Score(e, Z)),
         decl_name().prop_map(|n| Action::Lane(ident(&n), Z)),
+        (
+            decl_name(),
+            percent(),
+            prop::collection::vec((share_lane(), percent()), 0..3)
+        )
+            .prop_map(|(first, p, rest)| {
+                let mut shares = vec![LaneShare {
+                    lane: ident(&first),
+                    percent: p,
+                }];
+                shares.extend(rest.into_iter().map(|(l, percent)| LaneShare {
+                    lane: ident(&l),
+                    percent,
+                }));
+                Action::LaneSplit(shares, Z)
+            }),
         string().prop_map(|v| Action::Note(s(v), Z)),
     ];
     let rule = (
@@ -266,23 +290,28 @@ fn item() -> impl Strategy<Value = Item> {
         prop::option::of(expr()),
         prop::option::of("[0-9]{1,3}(\\.[0-9]{1,4})?"),
         prop::collection::vec(action, 0..3),
+        any::<bool>(),
     )
-        .prop_map(|(id, title, active, tags, when, sample, actions)| Rule {
-            id,
-            title: s(title),
-            active,
-            tags: tags.iter().map(|t| ident(t)).collect(),
-            when,
-            sample: sample.map(|text| PercentLit { text, span: Z }),
-            actions,
-            span: Z,
-        });
+        .prop_map(
+            |(id, title, active, tags, when, sample, actions, monitor)| Rule {
+                id,
+                title: s(title),
+                monitor: monitor.then_some(Z),
+                active,
+                tags: tags.iter().map(|t| ident(t)).collect(),
+                when,
+                sample: sample.map(|text| PercentLit { text, span: Z }),
+                actions,
+                span: Z,
+            },
+        );
     let expect = prop_oneof![
         decl_name().prop_map(|n| Expect::Lane(ident(&n), Z)),
         int().prop_map(|n| Expect::Score(n, Z)),
         rule_id().prop_map(|r| Expect::Fired(r, Z)),
         rule_id().prop_map(|r| Expect::NotFired(r, Z)),
         rule_id().prop_map(|r| Expect::Undetermined(r, Z)),
+        rule_id().prop_map(|r| Expect::Monitored(r, Z)),
         string().prop_map(|v| Expect::Note(s(v), Z)),
     ];
     let json = prop::sample::select(vec![
@@ -339,10 +368,29 @@ fn item() -> impl Strategy<Value = Item> {
             })),
         (decl_name(), scalar()).prop_map(|(n, ty)| Item::Table(TableDecl {
             name: ident(&n),
-            ty,
-            ty_span: Z,
+            body: TableBody::Value(ty, Z),
             span: Z
         })),
+        (
+            decl_name(),
+            prop::collection::vec((decl_name(), scalar()), 0..8)
+        )
+            .prop_map(|(n, cols)| {
+                Item::Table(TableDecl {
+                    name: ident(&n),
+                    body: TableBody::Columns(
+                        cols.iter()
+                            .map(|(c, ty)| TableColumn {
+                                name: ident(c),
+                                ty: *ty,
+                                span: Z,
+                            })
+                            .collect(),
+                        Z,
+                    ),
+                    span: Z,
+                })
+            }),
         rule.prop_map(Item::Rule),
         test.prop_map(Item::Test),
     ]
@@ -372,6 +420,7 @@ proptest! {
         let rule = Rule {
             id: RuleId { name: "R".to_owned(), span: Z },
             title: s(String::new()),
+            monitor: None,
             active: None,
             tags: Vec::new(),
             when: Some(x),
