@@ -11,6 +11,9 @@ pub struct Date {
 }
 
 impl Date {
+    /// 1970-01-01 (day number 0).
+    pub const EPOCH: Date = Date { days: 0 };
+
     /// The date, if `year-month-day` is a real date in years 0..=9999.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
         if !(0..=9999).contains(&year) || !(1..=12).contains(&month) {

@@ -88,6 +88,27 @@ impl Decimal {
         self.raw % SCALE == 0
     }
 
+    /// The points of a `score` (SPEC §3.9): the value rounded half to even
+    /// to an integer, clamped to -1,000,000..=1,000,000.
+    ///
+    /// ```
+    /// use semaforo_plan::Decimal;
+    /// let p = |s: &str| Decimal::parse(s).unwrap().value.to_points();
+    /// assert_eq!((p("2.5"), p("3.5"), p("-2.5"), p("2.500001")), (2, 4, -2, 3));
+    /// assert_eq!((p("1000000.5"), p("-7000000")), (1_000_000, -1_000_000));
+    /// ```
+    pub fn to_points(self) -> i64 {
+        const LIMIT: i128 = 1_000_000;
+        let (q, r) = (self.raw / SCALE, self.raw % SCALE);
+        // `q` rounds towards zero; move away from zero above one half, and
+        // at exactly one half when that makes `q` even.
+        let half = SCALE / 2;
+        let away = r.abs() > half || (r.abs() == half && q % 2 != 0);
+        let n = if away { q + r.signum() } else { q };
+        // Within ±LIMIT, so the cast is exact.
+        n.clamp(-LIMIT, LIMIT) as i64
+    }
+
     /// The integer value if the decimal is an integer that fits in `i64`.
     pub fn to_i64(self) -> Option<i64> {
         if self.is_integer() {

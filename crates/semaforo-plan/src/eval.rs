@@ -31,7 +31,7 @@ use crate::decimal::Decimal;
 use crate::decl::{Declaration, Node, Slot};
 use crate::index::Candidates;
 use crate::outcome::{Fired, Outcome};
-use crate::plan::{ArithOp, Base, CmpOp, Op, OpId, Plan, QuantKind};
+use crate::plan::{ArithOp, Base, CmpOp, HotRule, Op, OpId, PartsId, Plan, QuantKind};
 use crate::sample::{self, SamplingKey};
 use crate::text::contains_ci;
 use crate::value::Value;
@@ -68,6 +68,9 @@ pub struct Scratch {
     candidates: Candidates,
     /// The candidate rules in ruleset order (capacity: every rule).
     list: Vec<u32>,
+    /// Buffers for composite keys, one per nesting level (a `key(...)`
+    /// inside the key of a lookup inside a `key(...)` needs two).
+    keys: Vec<String>,
 }
 
 struct Cx<'a, 's> {
@@ -75,6 +78,37 @@ struct Cx<'a, 's> {
     today: Date,
     vars: &'s mut [Node],
     lower: &'s mut String,
+    /// The key buffers, and how many are in use.
+    keys: &'s mut [String],
+    key_level: usize,
+}
+
+/// A text operand: a value, or a composite key built into a scratch
+/// buffer, which [`Plan::release`] gives back.
+enum Operand<'a> {
+    Value(Value<'a>),
+    Key {
+        /// The key's text (complete only if `present`).
+        buf: String,
+        /// Which key buffer it came from.
+        level: usize,
+        /// No part was *missing*.
+        present: bool,
+    },
+}
+
+impl Operand<'_> {
+    /// The operand's value.
+    #[inline]
+    fn value(&self) -> Value<'_> {
+        match self {
+            Operand::Value(v) => *v,
+            Operand::Key {
+                buf, present: true, ..
+            } => Value::Text(buf),
+            Operand::Key { .. } => Value::Missing,
+        }
+    }
 }
 
 /// Kleene truth of a value: `Some(b)` for a boolean, `None` for unknown.
@@ -104,6 +138,7 @@ impl Plan {
             lower: String::with_capacity(256),
             candidates: Candidates::for_index(&self.index),
             list: Vec::with_capacity(self.hot.len()),
+            keys: vec![String::with_capacity(64); self.key_depth],
         }
     }
 
@@ -127,6 +162,9 @@ impl Plan {
             // Only for a scratch made for another plan: grows once.
             scratch.vars.resize(self.vars, Node::ROOT);
         }
+        if scratch.keys.len() < self.key_depth {
+            scratch.keys.resize(self.key_depth, String::new());
+        }
         let list = &mut scratch.list;
         let proof = self.index.candidates(decl, &mut scratch.candidates, list);
         let mut cx = Cx {
@@ -134,6 +172,8 @@ impl Plan {
             today: ctx.today,
             vars: &mut scratch.vars,
             lower: &mut scratch.lower,
+            keys: &mut scratch.keys,
+            key_level: 0,
         };
         // The candidates as a list first, then one pass that reads each
         // candidate's records, so their cache misses overlap instead of
@@ -192,11 +232,15 @@ impl Plan {
                 None => truth(self.eval(op, cx)),
             },
         };
+        let monitor = rule.flags & HotRule::MONITOR != 0;
         match when {
             Some(true) => {}
             Some(false) => return,
             None => {
-                out.undetermined.push(index);
+                // A shadow rule whose condition is unknown is listed nowhere.
+                if !monitor {
+                    out.undetermined.push(index);
+                }
                 return;
             }
         }
@@ -211,9 +255,56 @@ impl Plan {
             }
             Some(d)
         };
-        out.fired.push(Fired { rule: index, draw });
-        out.score = out.score.saturating_add(rule.score);
-        *lane = (*lane).max(rule.lane);
+        let mut entry = Fired {
+            rule: index,
+            draw,
+            lane_draw: None,
+            lane: (rule.flags & HotRule::LANE != 0).then_some(rule.lane),
+            points: rule.score,
+        };
+        if rule.flags & (HotRule::SCORE_EXPR | HotRule::SPLIT) != 0 {
+            self.rule_extras(index, rule.flags, ctx, cx, &mut entry);
+        }
+        if monitor {
+            out.monitored.push(entry);
+        } else {
+            out.fired.push(entry);
+            out.score = out.score.saturating_add(entry.points);
+            if let Some(l) = entry.lane {
+                *lane = (*lane).max(l);
+            }
+        }
+    }
+
+    /// The points of a `score EXPR` and the lane of a lane split, for a
+    /// rule that fires (or a shadow rule that would).
+    #[cold]
+    fn rule_extras<'a>(
+        &'a self,
+        index: u32,
+        flags: u8,
+        ctx: &EvalContext,
+        cx: &mut Cx<'a, '_>,
+        entry: &mut Fired,
+    ) {
+        let Some(info) = self.rules.get(index as usize) else {
+            return;
+        };
+        if flags & HotRule::SCORE_EXPR != 0 {
+            entry.points = match info.score_expr.map(|op| self.eval(op, cx)) {
+                Some(Value::Number(n)) => n.to_points(),
+                _ => 0,
+            };
+        }
+        if flags & HotRule::SPLIT != 0 {
+            let d = sample::lane_draw(&ctx.sampling_key, &info.id, self.key_text(cx.decl));
+            entry.lane_draw = Some(d);
+            entry.lane = info
+                .split
+                .iter()
+                .find(|&&(_, cut)| d < cut)
+                .map(|&(l, _)| l);
+        }
     }
 
     /// The Kleene `and` of `parts` (`OR == false`; *true* when empty) or
@@ -284,6 +375,159 @@ impl Plan {
         }
     }
 
+    /// Evaluates a text operand: a composite key is built into the key
+    /// buffer of the current nesting level (INVARIANT (keys)); any other op
+    /// as [`Plan::operand`]. Give the operand back with [`Plan::release`].
+    #[inline(always)]
+    fn text_operand<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Operand<'a> {
+        match self.ops.get(id.0 as usize) {
+            Some(&Op::Key(parts)) => self.build_key(parts, cx),
+            _ => Operand::Value(self.operand(id, cx)),
+        }
+    }
+
+    /// Builds `key(parts...)`: the parts joined with `|`, stopping at the
+    /// first *missing* part (the key is then *missing*).
+    fn build_key<'a>(&'a self, parts: PartsId, cx: &mut Cx<'a, '_>) -> Operand<'a> {
+        let level = cx.key_level;
+        let mut buf = cx
+            .keys
+            .get_mut(level)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        buf.clear();
+        cx.key_level += 1;
+        let mut present = true;
+        for (i, &p) in self.list(parts).iter().enumerate() {
+            if i > 0 {
+                buf.push('|');
+            }
+            // A part is never a key itself, so this builds nothing.
+            match self.operand(p, cx) {
+                Value::Text(t) => buf.push_str(t),
+                _ => {
+                    present = false;
+                    break;
+                }
+            }
+        }
+        cx.key_level -= 1;
+        Operand::Key {
+            buf,
+            level,
+            present,
+        }
+    }
+
+    /// Gives a key buffer back to the scratch, keeping its capacity.
+    #[inline(always)]
+    fn release(cx: &mut Cx<'_, '_>, operand: Operand<'_>) {
+        if let Operand::Key { buf, level, .. } = operand
+            && let Some(slot) = cx.keys.get_mut(level)
+        {
+            *slot = buf;
+        }
+    }
+
+    /// Evaluates a text operator over one operand (`f` sees its value).
+    #[inline(always)]
+    fn with_text<'a, R>(
+        &'a self,
+        id: OpId,
+        cx: &mut Cx<'a, '_>,
+        f: impl FnOnce(Value<'_>, &mut Cx<'a, '_>) -> R,
+    ) -> R {
+        let a = self.text_operand(id, cx);
+        let r = f(a.value(), cx);
+        Self::release(cx, a);
+        r
+    }
+
+    /// Evaluates a text operator over two operands.
+    #[inline(always)]
+    fn with_texts<'a, R>(
+        &'a self,
+        x: OpId,
+        y: OpId,
+        cx: &mut Cx<'a, '_>,
+        f: impl FnOnce(Value<'_>, Value<'_>) -> R,
+    ) -> R {
+        let a = self.text_operand(x, cx);
+        let b = self.text_operand(y, cx);
+        let r = f(a.value(), b.value());
+        Self::release(cx, b);
+        Self::release(cx, a);
+        r
+    }
+
+    /// Whether op `id` is a composite key (INVARIANT (keys)).
+    #[inline(always)]
+    fn is_key(&self, id: OpId) -> bool {
+        matches!(self.ops.get(id.0 as usize), Some(Op::Key(_)))
+    }
+
+    /// A text operator with a composite key among its operands: the key is
+    /// built into a scratch buffer first. Kept out of [`Plan::eval`] so
+    /// the buffers do not enlarge its frame (the recursion depth of
+    /// conditions is bounded by their frame size times [`MAX_DEPTH`]).
+    ///
+    /// [`MAX_DEPTH`]: crate::plan::MAX_DEPTH
+    #[inline(never)]
+    fn eval_keyed<'a>(&'a self, op: Op, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        match op {
+            Op::Cmp(k, a, b) => self.with_texts(a, b, cx, |x, y| compare(k, x, y)),
+            Op::In {
+                value,
+                set,
+                negated,
+            } => self.with_text(value, cx, |v, _| {
+                match (v, self.in_sets.get(set.0 as usize)) {
+                    (Value::Missing, _) | (_, None) => Value::Missing,
+                    (v, Some(s)) => Value::Bool(s.contains(v) != negated),
+                }
+            }),
+            Op::StartsWith(t, p) => self.with_texts(t, p, cx, |t, p| match (t, p) {
+                (Value::Text(t), Value::Text(p)) => Value::Bool(t.starts_with(p)),
+                _ => Value::Missing,
+            }),
+            Op::StartsWithAny(t, s) => self.with_text(t, cx, |t, _| {
+                match (t, self.prefix_sets.get(s.0 as usize)) {
+                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t)),
+                    _ => Value::Missing,
+                }
+            }),
+            Op::Contains(t, p) => self.with_texts(t, p, cx, |t, p| match (t, p) {
+                (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p)),
+                _ => Value::Missing,
+            }),
+            Op::ContainsAny(t, s) => self.with_text(t, cx, |t, cx| {
+                match (t, self.contains_sets.get(s.0 as usize)) {
+                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t, cx.lower)),
+                    _ => Value::Missing,
+                }
+            }),
+            Op::Is { value, present } => self.with_text(value, cx, |v, _| {
+                Value::Bool((v != Value::Missing) == present)
+            }),
+            Op::Lookup(t, k) => {
+                let table = self.tables.get(t.0 as usize);
+                self.with_text(k, cx, |k, _| match (k, table) {
+                    (Value::Text(k), Some(t)) => t.get(k).map_or(Value::Missing, |c| c.value()),
+                    _ => Value::Missing,
+                })
+            }
+            Op::Len(t) => self.with_text(t, cx, |t, _| match t {
+                Value::Text(t) => {
+                    // A text is at most 4 GiB, so its length fits in i64.
+                    Value::Number(Decimal::from_i64(t.chars().count() as i64))
+                }
+                _ => Value::Missing,
+            }),
+            // Only text operators are sent here (see `Plan::eval`).
+            _ => Value::Missing,
+        }
+    }
+
     /// Evaluates one op. Recursion depth is bounded by INVARIANT (depth).
     fn eval<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         let Some(&op) = self.ops.get(id.0 as usize) else {
@@ -347,7 +591,21 @@ impl Plan {
                 }
                 _ => Value::Missing,
             },
+            Op::Cmp(_, a, b) if self.is_key(a) || self.is_key(b) => self.eval_keyed(op, cx),
             Op::Cmp(k, a, b) => compare(k, self.operand(a, cx), self.operand(b, cx)),
+            Op::In { value, .. }
+            | Op::StartsWithAny(value, _)
+            | Op::ContainsAny(value, _)
+            | Op::Is { value, .. }
+            | Op::Len(value)
+            | Op::Lookup(_, value)
+                if self.is_key(value) =>
+            {
+                self.eval_keyed(op, cx)
+            }
+            Op::StartsWith(a, b) | Op::Contains(a, b) if self.is_key(a) || self.is_key(b) => {
+                self.eval_keyed(op, cx)
+            }
             Op::In {
                 value,
                 set,
@@ -400,6 +658,9 @@ impl Plan {
                 }
                 _ => Value::Missing,
             },
+            // INVARIANT (keys): a key is built by the text operator that
+            // reads it; it has no value of its own here.
+            Op::Key(_) => Value::Missing,
         }
     }
 

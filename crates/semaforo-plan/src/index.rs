@@ -1411,6 +1411,7 @@ mod tests {
                 sample: None,
                 active_from: None,
                 active_to: None,
+                ..RuleInfo::default()
             };
             b.rule(info, Some(cond)).unwrap();
         }

@@ -1,6 +1,7 @@
-//! What evaluating one declaration decides (SPEC §3.5).
+//! What evaluating one declaration decides (SPEC §3.5, §3.9).
 
-/// One fired rule.
+/// One fired rule (or, in [`Outcome::monitored`], a shadow rule that would
+/// have fired).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fired {
     /// The rule's index in ruleset order.
@@ -8,6 +9,16 @@ pub struct Fired {
     /// For a sampled rule, its draw (`hash % 1_000_000`), so an auditor can
     /// replay it.
     pub draw: Option<u32>,
+    /// For a rule with a lane split, its lane draw (over `0x1E`), made
+    /// whether or not it chose a lane.
+    pub lane_draw: Option<u32>,
+    /// The lane action in effect: the rule's `lane`, or the lane its split
+    /// chose; `None` without one (or when the draw fell past the split).
+    pub lane: Option<u16>,
+    /// The rule's contribution to the score: its `score` rounded half to
+    /// even and clamped to ±1,000,000; 0 without one or when the score
+    /// expression is *missing*.
+    pub points: i64,
 }
 
 /// The decision for one declaration. Created empty, filled by evaluation,
@@ -17,12 +28,16 @@ pub struct Fired {
 pub struct Outcome {
     /// Index of the lane (0 = the default, least severe).
     pub lane: u16,
-    /// Sum of the scores of the fired rules.
+    /// Sum of the points of the fired rules.
     pub score: i64,
-    /// Fired rules in ruleset order.
+    /// Fired rules in ruleset order (never a shadow rule).
     pub fired: Vec<Fired>,
-    /// Active rules whose condition was unknown, in ruleset order.
+    /// Active rules whose condition was unknown, in ruleset order (never a
+    /// shadow rule).
     pub undetermined: Vec<u32>,
+    /// Shadow rules (`monitor`) that would have fired, in ruleset order,
+    /// with their draws and points; they change nothing else.
+    pub monitored: Vec<Fired>,
 }
 
 impl Outcome {
@@ -32,5 +47,6 @@ impl Outcome {
         self.score = 0;
         self.fired.clear();
         self.undetermined.clear();
+        self.monitored.clear();
     }
 }

@@ -245,6 +245,12 @@ pub enum Op {
     Lookup(TableRef, OpId),
     /// `len(t)`.
     Len(OpId),
+    /// `key(e1, e2, ...)`: the text parts joined with `|`, *missing* if any
+    /// part is. INVARIANT (keys): a key is only ever an operand of a text
+    /// operator (comparison, `in`, `starts with`, `contains`, `is`,
+    /// `lookup`, `len`), which builds it into a scratch buffer; no part is
+    /// itself a key (the checker flattens them).
+    Key(PartsId),
 }
 
 // The hot op type stays small: it is copied on every step.
@@ -264,7 +270,8 @@ impl Op {
             | Op::Field { .. }
             | Op::Quant(_)
             | Op::All(_)
-            | Op::AnyOf(_) => [None, None],
+            | Op::AnyOf(_)
+            | Op::Key(_) => [None, None],
             Op::Neg(a)
             | Op::Not(a)
             | Op::In { value: a, .. }
@@ -285,7 +292,7 @@ impl Op {
 }
 
 /// What the host needs to know about a rule (everything but its condition).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleInfo {
     /// The rule's id.
     pub id: Box<str>,
@@ -305,6 +312,15 @@ pub struct RuleInfo {
     pub active_from: Option<Date>,
     /// Last active day, inclusive.
     pub active_to: Option<Date>,
+    /// `score EXPR` (not an integer literal, which is `score`): the op
+    /// giving the points when the rule fires.
+    pub score_expr: Option<OpId>,
+    /// A lane split `lane L1 P1%, ...`: each lane with its cumulative
+    /// cut-off in millionths (increasing, at most 1,000,000); empty
+    /// without one (`lane` is then the rule's lane action).
+    pub split: Box<[(u16, u32)]>,
+    /// `monitor`: a shadow rule.
+    pub monitor: bool,
 }
 
 impl RuleInfo {
@@ -335,6 +351,9 @@ pub(crate) struct HotRule {
     /// `lane L`, 0 without one (lane 0 is the default lane, and the lane of
     /// an outcome is a maximum that starts at 0).
     pub(crate) lane: u16,
+    /// [`HotRule::MONITOR`], [`HotRule::SCORE_EXPR`], [`HotRule::SPLIT`],
+    /// [`HotRule::LANE`]: what else evaluation must read of the rule.
+    pub(crate) flags: u8,
 }
 
 impl HotRule {
@@ -348,8 +367,33 @@ impl HotRule {
             // above it behaves like `u32::MAX - 1`: the sentinel stays free.
             sample: info.sample.map_or(u32::MAX, |s| s.min(u32::MAX - 1)),
             lane: info.lane.unwrap_or(0),
+            flags: (if info.monitor { HotRule::MONITOR } else { 0 })
+                | (if info.score_expr.is_some() {
+                    HotRule::SCORE_EXPR
+                } else {
+                    0
+                })
+                | (if info.split.is_empty() {
+                    0
+                } else {
+                    HotRule::SPLIT
+                })
+                | (if info.lane.is_some() {
+                    HotRule::LANE
+                } else {
+                    0
+                }),
         }
     }
+
+    /// A shadow rule (`monitor`).
+    pub(crate) const MONITOR: u8 = 1;
+    /// Points from an expression (`Plan::rules[i].score_expr`).
+    pub(crate) const SCORE_EXPR: u8 = 2;
+    /// A lane split (`Plan::rules[i].split`).
+    pub(crate) const SPLIT: u8 = 4;
+    /// A fixed `lane` action (`lane`).
+    pub(crate) const LANE: u8 = 8;
 
     /// True if the rule is active on `today` (both ends inclusive).
     #[inline]
@@ -419,6 +463,10 @@ pub struct Plan {
     pub(crate) hot: Box<[HotRule]>,
     /// One more than the highest quantifier variable used.
     pub(crate) vars: usize,
+    /// The deepest nesting of composite keys (`key(...)` inside a
+    /// lookup's key inside a `key(...)`, ...): how many key buffers an
+    /// evaluation needs at once.
+    pub(crate) key_depth: usize,
     /// Which rules can be skipped for a declaration; see `crate::index`.
     pub(crate) index: RuleIndex,
 }
@@ -537,6 +585,8 @@ pub struct PlanBuilder {
     layout: Layout,
     ops: Vec<Op>,
     depth: Vec<u32>,
+    /// Per op, the nesting of composite keys in it (see `Plan::key_depth`).
+    key_nest: Vec<u32>,
     op_ids: HashMap<Op, OpId, FxBuild>,
     numbers: Vec<Decimal>,
     number_ids: HashMap<Decimal, NumberId, FxBuild>,
@@ -598,6 +648,7 @@ impl PlanBuilder {
             layout,
             ops: Vec::new(),
             depth: Vec::new(),
+            key_nest: Vec::new(),
             op_ids: HashMap::default(),
             numbers: Vec::new(),
             number_ids: HashMap::default(),
@@ -739,16 +790,18 @@ impl PlanBuilder {
     }
 
     /// A table over data already built (by a [`crate::sets::TableBuilder`]),
-    /// shaped for exact (`prefix == false`) or longest-prefix lookup. Both
-    /// shapes of one table can share one `data`, so a table read by
-    /// `lookup` and by `lookup_prefix` is held once.
+    /// shaped for exact (`prefix == false`) or longest-prefix lookup of
+    /// column `column` (0 for a one-value table). Every shape of one table
+    /// can share one `data`, so a table read by `lookup` and by
+    /// `lookup_prefix`, or in several columns, is held once.
     pub fn table_data(
         &mut self,
         data: Arc<TableData>,
         prefix: bool,
+        column: u32,
     ) -> Result<TableRef, PlanError> {
         let id = TableRef(next_id(self.tables.len())?);
-        self.tables.push(Table::shaped(data, prefix));
+        self.tables.push(Table::shaped(data, prefix, column));
         Ok(id)
     }
 
@@ -795,10 +848,12 @@ impl PlanBuilder {
             return Ok(id);
         }
         let mut depth = 1u32;
+        let mut nest = 0u32;
         for child in op.children().into_iter().flatten() {
             Self::check_id("op", child.0, self.ops.len())?;
             let d = self.depth.get(child.index()).copied().unwrap_or(0);
             depth = depth.max(d + 1);
+            nest = nest.max(self.key_nest.get(child.index()).copied().unwrap_or(0));
         }
         match op {
             Op::Number(n) => Self::check_id("number", n.0, self.numbers.len())?,
@@ -820,12 +875,18 @@ impl PlanBuilder {
                 let body = self.quants.get(q.index()).map_or(0, |q| q.body.index());
                 let d = self.depth.get(body).copied().unwrap_or(0);
                 depth = depth.max(d + 1);
+                nest = nest.max(self.key_nest.get(body).copied().unwrap_or(0));
             }
-            Op::All(l) | Op::AnyOf(l) => {
+            Op::All(l) | Op::AnyOf(l) | Op::Key(l) => {
                 Self::check_id("operand list", l.0, self.lists.len())?;
                 for &p in self.list(l) {
                     let d = self.depth.get(p.index()).copied().unwrap_or(0);
                     depth = depth.max(d + 1);
+                    let n = self.key_nest.get(p.index()).copied().unwrap_or(0);
+                    nest = nest.max(n);
+                }
+                if let Op::Key(_) = op {
+                    nest += 1;
                 }
             }
             _ => {}
@@ -836,6 +897,7 @@ impl PlanBuilder {
         let id = OpId(next_id(self.ops.len())?);
         self.ops.push(op);
         self.depth.push(depth);
+        self.key_nest.push(nest);
         self.op_ids.insert(op, id);
         Ok(id)
     }
@@ -843,6 +905,49 @@ impl PlanBuilder {
     /// The operands of list `l` (empty for an impossible id).
     fn list(&self, l: PartsId) -> &[OpId] {
         operands(&self.lists, &self.parts, l)
+    }
+
+    /// Pushes `key(parts...)` (two or more text parts, none a key).
+    ///
+    /// # Errors
+    /// [`PlanError::BadId`] for a part that is not an earlier op, or fewer
+    /// than two parts.
+    pub fn key(&mut self, parts: &[OpId]) -> Result<OpId, PlanError> {
+        if parts.len() < 2 {
+            return Err(PlanError::BadId {
+                what: "key part list",
+                id: 0,
+            });
+        }
+        let l = self.parts_list(parts)?;
+        self.push(Op::Key(l))
+    }
+
+    /// Interns an operand list.
+    fn parts_list(&mut self, operands: &[OpId]) -> Result<PartsId, PlanError> {
+        for p in operands {
+            Self::check_id("op", p.0, self.ops.len())?;
+        }
+        let mut h = crate::sets::FxHasher::default();
+        std::hash::Hash::hash_slice(operands, &mut h);
+        let hash = std::hash::Hasher::finish(&h);
+        let found = self
+            .list_ids
+            .get(&hash)
+            .and_then(|ids| ids.iter().copied().find(|&id| self.list(id) == operands));
+        Ok(match found {
+            Some(id) => id,
+            None => {
+                let id = PartsId(next_id(self.lists.len())?);
+                let start = next_id(self.parts.len())?;
+                let len = next_id(operands.len())?;
+                start.checked_add(len).ok_or(PlanError::TooLarge)?;
+                self.parts.extend_from_slice(operands);
+                self.lists.push((start, len));
+                self.list_ids.entry(hash).or_default().push(id);
+                id
+            }
+        })
     }
 
     /// Pushes the Kleene `and` (`or` when `any`) of `operands`, in order: one
@@ -865,29 +970,7 @@ impl PlanBuilder {
             }
             [a, b] => self.push(if any { Op::Or(a, b) } else { Op::And(a, b) }),
             _ => {
-                for p in operands {
-                    Self::check_id("op", p.0, self.ops.len())?;
-                }
-                let mut h = crate::sets::FxHasher::default();
-                std::hash::Hash::hash_slice(operands, &mut h);
-                let hash = std::hash::Hasher::finish(&h);
-                let found = self
-                    .list_ids
-                    .get(&hash)
-                    .and_then(|ids| ids.iter().copied().find(|&id| self.list(id) == operands));
-                let id = match found {
-                    Some(id) => id,
-                    None => {
-                        let id = PartsId(next_id(self.lists.len())?);
-                        let start = next_id(self.parts.len())?;
-                        let len = next_id(operands.len())?;
-                        start.checked_add(len).ok_or(PlanError::TooLarge)?;
-                        self.parts.extend_from_slice(operands);
-                        self.lists.push((start, len));
-                        self.list_ids.entry(hash).or_default().push(id);
-                        id
-                    }
-                };
+                let id = self.parts_list(operands)?;
                 self.push(if any { Op::AnyOf(id) } else { Op::All(id) })
             }
         }
@@ -899,6 +982,16 @@ impl PlanBuilder {
             && usize::from(lane) >= self.lanes.len()
         {
             return Err(PlanError::BadLane(lane));
+        }
+        if let Some(&(lane, _)) = info
+            .split
+            .iter()
+            .find(|(l, _)| usize::from(*l) >= self.lanes.len())
+        {
+            return Err(PlanError::BadLane(lane));
+        }
+        if let Some(w) = info.score_expr {
+            Self::check_id("op", w.0, self.ops.len())?;
         }
         if let Some(w) = when {
             Self::check_id("op", w.0, self.ops.len())?;
@@ -946,6 +1039,7 @@ impl PlanBuilder {
             conds: self.conds.into_boxed_slice(),
             hot,
             vars: self.vars,
+            key_depth: self.key_nest.iter().copied().max().unwrap_or(0) as usize,
             index: RuleIndex::default(),
         };
         plan.index = RuleIndex::build(&plan);

@@ -42,6 +42,22 @@ pub const DRAW_MODULUS: u64 = 1_000_000;
 
 /// The draw of `rule_id` for the declaration whose key field is `key_value`.
 pub fn draw(key: &SamplingKey, rule_id: &str, key_value: &str) -> u32 {
+    draw_over(key, rule_id, SAMPLE_SEPARATOR, key_value)
+}
+
+/// The lane draw of a rule with a lane split (SPEC §3.9): the same hash
+/// over `UTF-8(rule id) ‖ 0x1E ‖ UTF-8(key field value)`, so it is
+/// independent of the rule's `sample` draw.
+pub fn lane_draw(key: &SamplingKey, rule_id: &str, key_value: &str) -> u32 {
+    draw_over(key, rule_id, LANE_SEPARATOR, key_value)
+}
+
+/// The byte between rule id and key value in a `sample` draw.
+pub const SAMPLE_SEPARATOR: u8 = 0x1F;
+/// The byte between rule id and key value in a lane draw.
+pub const LANE_SEPARATOR: u8 = 0x1E;
+
+fn draw_over(key: &SamplingKey, rule_id: &str, separator: u8, key_value: &str) -> u32 {
     let mut k0 = [0u8; 8];
     let mut k1 = [0u8; 8];
     let (a, b) = key.0.split_at(8);
@@ -51,7 +67,7 @@ pub fn draw(key: &SamplingKey, rule_id: &str, key_value: &str) -> u32 {
     // `Hasher::write` feeds raw bytes (no length prefix), which is exactly
     // the message of the spec.
     h.write(rule_id.as_bytes());
-    h.write(&[0x1F]);
+    h.write(&[separator]);
     h.write(key_value.as_bytes());
     (h.finish() % DRAW_MODULUS) as u32
 }

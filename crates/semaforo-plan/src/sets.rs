@@ -16,6 +16,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 
 use crate::date::Date;
 use crate::decimal::Decimal;
+use crate::layout::FieldType;
 use crate::strtab::{StrTable, StrTableBuilder};
 use crate::value::Value;
 
@@ -607,31 +608,43 @@ impl ContainsSet {
     }
 }
 
-/// The entries of one table: distinct text keys, each with a value, all
-/// values of one type. Built once by a [`TableBuilder`] and shared (through
-/// an `Arc`) by the table's exact and longest-prefix shapes in a plan.
+/// The entries of one table: distinct text keys, each with a value (a
+/// one-value table) or a row of typed cells, some possibly empty (a
+/// multi-column table). Built once by a [`TableBuilder`] and shared (through
+/// an `Arc`) by the table's exact and longest-prefix shapes in a plan, one
+/// shape per column read.
 ///
 /// The keys are one text table (their bytes back to back and an
-/// open-addressing index, a few allocations whatever the size) and the
-/// values one column indexed by key number: 16 bytes a number, 4 bytes a
+/// open-addressing index, a few allocations whatever the size) and each
+/// column one array indexed by key number: 16 bytes a number, 4 bytes a
 /// date, 1 byte a bool, and for text 4 bytes a value plus each distinct
-/// text once. A table of a million 10-byte keys with number values holds
-/// about 40 bytes per entry.
+/// text once; a column with empty cells has a bitmap of them. A table of a
+/// million 10-byte keys with number values holds about 40 bytes per entry.
 #[derive(Clone, Debug)]
 pub struct TableData {
-    // INVARIANT (column): `values` holds one value per key of `keys`, in
-    // key-number order; kept by `TableBuilder::insert`.
+    // INVARIANT (column): every column holds one value per key of `keys`,
+    // in key-number order (an empty cell holds a placeholder and its bit in
+    // the column's `empty` bitmap); kept by `TableBuilder::insert_row`.
     keys: StrTable,
-    values: Column,
+    columns: Box<[TableColumn]>,
     // INVARIANT (lengths): the distinct byte lengths of the keys, longest
     // first; kept by `TableBuilder::finish`.
     lengths: Box<[u32]>,
 }
 
+/// One column of a table.
+#[derive(Clone, Debug)]
+struct TableColumn {
+    values: Column,
+    /// Bit `i` set: key number `i` has no value in this column. Empty when
+    /// no cell is empty.
+    empty: Box<[u64]>,
+}
+
 /// A column of table values, indexed by key number.
 #[derive(Clone, Debug)]
 enum Column {
-    /// No value yet (an empty table).
+    /// No value yet (an empty one-value table).
     Empty,
     /// Text values: each value's number in `texts`.
     Text {
@@ -656,6 +669,83 @@ enum ColumnBuilder {
     Bool(Vec<bool>),
 }
 
+impl ColumnBuilder {
+    /// An empty column of type `ty` (a scalar type; a record list gives an
+    /// untyped column, which accepts no value).
+    fn typed(ty: FieldType) -> ColumnBuilder {
+        match ty {
+            FieldType::Text => ColumnBuilder::Text {
+                texts: StrTableBuilder::default(),
+                ids: Vec::new(),
+            },
+            FieldType::Number => ColumnBuilder::Number(Vec::new()),
+            FieldType::Date => ColumnBuilder::Date(Vec::new()),
+            FieldType::Bool => ColumnBuilder::Bool(Vec::new()),
+            FieldType::List(_) => ColumnBuilder::Empty,
+        }
+    }
+
+    /// Whether `value` (not *missing*) has this column's type.
+    fn fits(&self, value: Value<'_>) -> bool {
+        matches!(
+            (self, value),
+            (ColumnBuilder::Text { .. }, Value::Text(_))
+                | (ColumnBuilder::Number(_), Value::Number(_))
+                | (ColumnBuilder::Date(_), Value::Date(_))
+                | (ColumnBuilder::Bool(_), Value::Bool(_))
+        )
+    }
+
+    /// Appends `value` (of the column's type; *missing* appends the type's
+    /// placeholder), reserving room for `room` values.
+    fn push(&mut self, value: Value<'_>, room: usize) -> Result<(), SetError> {
+        match (self, value) {
+            (ColumnBuilder::Text { texts, ids }, v) => {
+                let t = match v {
+                    Value::Text(t) => t,
+                    _ => "",
+                };
+                let (id, _) = texts.insert(t).ok_or(SetError::TooLarge)?;
+                ids.reserve(room.saturating_sub(ids.len()));
+                ids.push(id);
+            }
+            (ColumnBuilder::Number(v), x) => {
+                v.reserve(room.saturating_sub(v.len()));
+                v.push(match x {
+                    Value::Number(n) => n,
+                    _ => Decimal::ZERO,
+                });
+            }
+            (ColumnBuilder::Date(v), x) => {
+                v.reserve(room.saturating_sub(v.len()));
+                v.push(match x {
+                    Value::Date(d) => d,
+                    _ => Date::EPOCH,
+                });
+            }
+            (ColumnBuilder::Bool(v), x) => {
+                v.reserve(room.saturating_sub(v.len()));
+                v.push(matches!(x, Value::Bool(true)));
+            }
+            (ColumnBuilder::Empty, _) => return Err(SetError::MixedTypes { index: 0 }),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Column {
+        match self {
+            ColumnBuilder::Empty => Column::Empty,
+            ColumnBuilder::Text { texts, ids } => Column::Text {
+                texts: texts.finish(),
+                ids: ids.into_boxed_slice(),
+            },
+            ColumnBuilder::Number(v) => Column::Number(v.into_boxed_slice()),
+            ColumnBuilder::Date(v) => Column::Date(v.into_boxed_slice()),
+            ColumnBuilder::Bool(v) => Column::Bool(v.into_boxed_slice()),
+        }
+    }
+}
+
 /// Builds a [`TableData`] entry by entry, finding repeated keys on the way
 /// (one hash probe per entry, no allocation per entry).
 ///
@@ -668,80 +758,108 @@ enum ColumnBuilder {
 /// assert!(b.insert("64", Value::Text("x")).is_err()); // another type
 /// assert_eq!(b.finish().len(), 1);
 /// ```
+///
+/// A multi-column table declares its column types and takes rows, where
+/// *missing* is an empty cell:
+///
+/// ```
+/// use semaforo_plan::{Decimal, FieldType, Value};
+/// use semaforo_plan::sets::TableBuilder;
+/// let mut b = TableBuilder::with_columns(&[FieldType::Number, FieldType::Text], 2, 8);
+/// let n = Value::Number(Decimal::from_i64(7));
+/// assert_eq!(b.insert_row("6403", &[n, Value::Missing]), Ok(true));
+/// let t = b.finish();
+/// assert_eq!(t.get_cell("6403", 0), Some(n));
+/// assert_eq!(t.get_cell("6403", 1), None); // an empty cell
+/// ```
 #[derive(Debug)]
 pub struct TableBuilder {
     keys: StrTableBuilder,
-    values: ColumnBuilder,
+    /// A one-value table infers its type from its first value.
+    infer: bool,
+    columns: Vec<ColumnBuilder>,
+    /// Per column, the key numbers of its empty cells.
+    empty: Vec<Vec<u32>>,
 }
 
 impl TableBuilder {
-    /// Room for `entries` entries whose keys hold `key_bytes` bytes in all,
-    /// so that building does not grow any buffer.
+    /// A one-value table with room for `entries` entries whose keys hold
+    /// `key_bytes` bytes in all, so that building does not grow any buffer.
+    /// Its values' type is the first value's.
     pub fn with_capacity(entries: usize, key_bytes: usize) -> TableBuilder {
         TableBuilder {
             keys: StrTableBuilder::with_capacity(entries, key_bytes),
-            values: ColumnBuilder::Empty,
+            infer: true,
+            columns: vec![ColumnBuilder::Empty],
+            empty: vec![Vec::new()],
         }
     }
 
-    /// Adds an entry: `Ok(true)` if `key` is new, `Ok(false)` if it was
-    /// already added (the table keeps the first value; the caller reports
-    /// the repeat). Errors: a *missing* value or one of another type than
-    /// the first (`MixedTypes`, with the number of entries so far), or
-    /// keys or texts of 4 GiB or more (`TooLarge`).
+    /// A table whose rows have one cell per entry of `types` (scalar
+    /// types), with room for `entries` rows whose keys hold `key_bytes`
+    /// bytes in all.
+    pub fn with_columns(types: &[FieldType], entries: usize, key_bytes: usize) -> TableBuilder {
+        TableBuilder {
+            keys: StrTableBuilder::with_capacity(entries, key_bytes),
+            infer: false,
+            columns: types.iter().map(|&t| ColumnBuilder::typed(t)).collect(),
+            empty: types.iter().map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Adds an entry of a one-value table: `Ok(true)` if `key` is new,
+    /// `Ok(false)` if it was already added (the table keeps the first
+    /// value; the caller reports the repeat). Errors: a *missing* value or
+    /// one of another type than the first (`MixedTypes`, with the number
+    /// of entries so far), or keys or texts of 4 GiB or more (`TooLarge`).
     pub fn insert(&mut self, key: &str, value: Value<'_>) -> Result<bool, SetError> {
         let index = self.keys.len();
-        let mixed = SetError::MixedTypes { index };
-        if let ColumnBuilder::Empty = self.values {
-            let n = self.keys.len();
-            self.values = match value {
-                Value::Text(_) => ColumnBuilder::Text {
-                    texts: StrTableBuilder::default(),
-                    ids: Vec::with_capacity(n),
-                },
-                Value::Number(_) => ColumnBuilder::Number(Vec::new()),
-                Value::Date(_) => ColumnBuilder::Date(Vec::new()),
-                Value::Bool(_) => ColumnBuilder::Bool(Vec::new()),
-                Value::Missing => return Err(mixed),
-            };
+        if value == Value::Missing || self.columns.len() != 1 {
+            return Err(SetError::MixedTypes { index });
         }
-        // The type first, so a rejected entry leaves the keys unchanged.
-        let fits = matches!(
-            (&self.values, value),
-            (ColumnBuilder::Text { .. }, Value::Text(_))
-                | (ColumnBuilder::Number(_), Value::Number(_))
-                | (ColumnBuilder::Date(_), Value::Date(_))
-                | (ColumnBuilder::Bool(_), Value::Bool(_))
-        );
-        if !fits {
+        if self.infer
+            && let Some(c @ ColumnBuilder::Empty) = self.columns.first_mut()
+        {
+            *c = ColumnBuilder::typed(match value {
+                Value::Text(_) => FieldType::Text,
+                Value::Number(_) => FieldType::Number,
+                Value::Date(_) => FieldType::Date,
+                _ => FieldType::Bool,
+            });
+        }
+        self.insert_row(key, &[value])
+    }
+
+    /// Adds a row: one cell per column, *missing* for an empty cell.
+    /// `Ok(true)` if `key` is new, `Ok(false)` if it was already added (the
+    /// table keeps the first row). Errors: a cell of another type than its
+    /// column's, or a row of the wrong length (`MixedTypes`, with the
+    /// number of rows so far), or keys or texts of 4 GiB or more
+    /// (`TooLarge`).
+    pub fn insert_row(&mut self, key: &str, cells: &[Value<'_>]) -> Result<bool, SetError> {
+        let index = self.keys.len();
+        let mixed = SetError::MixedTypes { index };
+        // The types first, so a rejected row leaves the table unchanged.
+        if cells.len() != self.columns.len()
+            || self
+                .columns
+                .iter()
+                .zip(cells)
+                .any(|(c, &v)| v != Value::Missing && !c.fits(v))
+        {
             return Err(mixed);
         }
-        let (_, new) = self.keys.insert(key).ok_or(SetError::TooLarge)?;
+        let (number, new) = self.keys.insert(key).ok_or(SetError::TooLarge)?;
         if !new {
             return Ok(false);
         }
-        // Reserve as the keys did, so the column grows with them.
+        // Reserve as the keys did, so the columns grow with them.
         let room = self.keys.capacity();
-        match (&mut self.values, value) {
-            (ColumnBuilder::Text { texts, ids }, Value::Text(t)) => {
-                let (id, _) = texts.insert(t).ok_or(SetError::TooLarge)?;
-                ids.reserve(room.saturating_sub(ids.len()));
-                ids.push(id);
+        for ((column, empty), &cell) in self.columns.iter_mut().zip(&mut self.empty).zip(cells) {
+            column.push(cell, room)?;
+            if cell == Value::Missing {
+                empty.push(number);
             }
-            (ColumnBuilder::Number(v), Value::Number(n)) => {
-                v.reserve(room.saturating_sub(v.len()));
-                v.push(n);
-            }
-            (ColumnBuilder::Date(v), Value::Date(d)) => {
-                v.reserve(room.saturating_sub(v.len()));
-                v.push(d);
-            }
-            (ColumnBuilder::Bool(v), Value::Bool(b)) => {
-                v.reserve(room.saturating_sub(v.len()));
-                v.push(b);
-            }
-            // Checked above.
-            _ => return Err(mixed),
         }
         Ok(true)
     }
@@ -755,19 +873,30 @@ impl TableBuilder {
             .collect();
         lengths.sort_unstable_by(|a, b| b.cmp(a));
         lengths.dedup();
-        let values = match self.values {
-            ColumnBuilder::Empty => Column::Empty,
-            ColumnBuilder::Text { texts, ids } => Column::Text {
-                texts: texts.finish(),
-                ids: ids.into_boxed_slice(),
-            },
-            ColumnBuilder::Number(v) => Column::Number(v.into_boxed_slice()),
-            ColumnBuilder::Date(v) => Column::Date(v.into_boxed_slice()),
-            ColumnBuilder::Bool(v) => Column::Bool(v.into_boxed_slice()),
-        };
+        let rows = keys.len();
+        let columns = self
+            .columns
+            .into_iter()
+            .zip(self.empty)
+            .map(|(c, empty)| {
+                let mut bits = Vec::new();
+                if !empty.is_empty() {
+                    bits = vec![0u64; rows.div_ceil(64)];
+                    for i in empty {
+                        if let Some(w) = bits.get_mut(i as usize / 64) {
+                            *w |= 1 << (i % 64);
+                        }
+                    }
+                }
+                TableColumn {
+                    values: c.finish(),
+                    empty: bits.into_boxed_slice(),
+                }
+            })
+            .collect();
         TableData {
             keys,
-            values,
+            columns,
             lengths: lengths.into_boxed_slice(),
         }
     }
@@ -784,15 +913,35 @@ impl TableData {
         self.keys.len() == 0
     }
 
-    /// The value of `key`, if it is a key.
-    pub fn get(&self, key: &str) -> Option<Value<'_>> {
-        self.value(self.keys.find(key)?)
+    /// How many columns (1 for a one-value table).
+    pub fn columns(&self) -> usize {
+        self.columns.len()
     }
 
-    /// The value of key number `index`.
-    fn value(&self, index: u32) -> Option<Value<'_>> {
+    /// The value of `key`, if it is a key (a one-value table's value, the
+    /// first column of a multi-column table).
+    pub fn get(&self, key: &str) -> Option<Value<'_>> {
+        self.get_cell(key, 0)
+    }
+
+    /// Column `column` of the row of `key`: `None` if `key` is not a key or
+    /// the cell is empty.
+    pub fn get_cell(&self, key: &str, column: u32) -> Option<Value<'_>> {
+        self.value(self.keys.find(key)?, column)
+    }
+
+    /// Column `column` of key number `index` (`None` for an empty cell).
+    fn value(&self, index: u32, column: u32) -> Option<Value<'_>> {
         let i = index as usize;
-        Some(match &self.values {
+        let col = self.columns.get(column as usize)?;
+        if col
+            .empty
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        {
+            return None;
+        }
+        Some(match &col.values {
             Column::Empty => return None,
             Column::Text { texts, ids } => Value::Text(texts.get(*ids.get(i)? as usize)?),
             Column::Number(v) => Value::Number(*v.get(i)?),
@@ -805,21 +954,36 @@ impl TableData {
     /// empty key is a prefix of every key): one probe per distinct key
     /// length not longer than `key`, longest first.
     pub fn get_prefix(&self, key: &str) -> Option<Value<'_>> {
-        self.lengths.iter().find_map(|&len| {
+        self.get_prefix_cell(key, 0)
+    }
+
+    /// Column `column` of the row whose key is the longest byte prefix of
+    /// `key`. The row is chosen first: an empty cell in it is `None`, and
+    /// no shorter key is tried.
+    pub fn get_prefix_cell(&self, key: &str, column: u32) -> Option<Value<'_>> {
+        let index = self.lengths.iter().find_map(|&len| {
             let head = key.get(..len as usize)?;
-            self.value(self.keys.find(head)?)
-        })
+            self.keys.find(head)
+        })?;
+        self.value(index, column)
     }
 
     /// The heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        let values = match &self.values {
-            Column::Empty => 0,
-            Column::Text { texts, ids } => texts.heap_bytes() + ids.len() * 4,
-            Column::Number(v) => v.len() * size_of::<Decimal>(),
-            Column::Date(v) => v.len() * size_of::<Date>(),
-            Column::Bool(v) => v.len(),
-        };
+        let values: usize = self
+            .columns
+            .iter()
+            .map(|c| {
+                let v = match &c.values {
+                    Column::Empty => 0,
+                    Column::Text { texts, ids } => texts.heap_bytes() + ids.len() * 4,
+                    Column::Number(v) => v.len() * size_of::<Decimal>(),
+                    Column::Date(v) => v.len() * size_of::<Date>(),
+                    Column::Bool(v) => v.len(),
+                };
+                v + c.empty.len() * 8 + size_of::<TableColumn>()
+            })
+            .sum();
         self.keys.heap_bytes() + values + self.lengths.len() * 4
     }
 }
@@ -830,6 +994,8 @@ impl TableData {
 pub(crate) struct Table {
     data: Arc<TableData>,
     prefix: bool,
+    /// The column read.
+    column: u32,
 }
 
 /// The value a table lookup found; [`TableValue::value`] reads it.
@@ -856,13 +1022,17 @@ impl Table {
                 return Err(SetError::DuplicateKey { key: k.to_string() });
             }
         }
-        Ok(Table::shaped(Arc::new(b.finish()), prefix))
+        Ok(Table::shaped(Arc::new(b.finish()), prefix, 0))
     }
 
     /// `data` shaped for exact (`prefix == false`) or longest-prefix
     /// lookup.
-    pub(crate) fn shaped(data: Arc<TableData>, prefix: bool) -> Table {
-        Table { data, prefix }
+    pub(crate) fn shaped(data: Arc<TableData>, prefix: bool, column: u32) -> Table {
+        Table {
+            data,
+            prefix,
+            column,
+        }
     }
 
     /// An estimate of the heap bytes held: the shared data is counted
@@ -876,9 +1046,9 @@ impl Table {
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<TableValue<'_>> {
         if self.prefix {
-            self.data.get_prefix(key).map(TableValue)
+            self.data.get_prefix_cell(key, self.column).map(TableValue)
         } else {
-            self.data.get(key).map(TableValue)
+            self.data.get_cell(key, self.column).map(TableValue)
         }
     }
 }

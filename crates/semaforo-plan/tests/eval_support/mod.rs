@@ -86,6 +86,7 @@ pub fn info(id: &str) -> RuleInfo {
         sample: None,
         active_from: None,
         active_to: None,
+        ..RuleInfo::default()
     }
 }
 
