@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use semaforo_compile::check::check;
 use semaforo_compile::hir::Const;
-use semaforo_compile::lower::{Externals, lower};
+use semaforo_compile::lower::{Externals, TableRows, lower};
 use semaforo_plan::Decimal;
 use semaforo_syntax::{FileId, parse};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -78,7 +78,9 @@ fn main() {
                 .collect();
             externals.lists.insert("codes".into(), codes);
         } else {
-            externals.tables.insert("prices".into(), entries);
+            externals
+                .tables
+                .insert("prices".into(), TableRows::values(entries));
         }
         let mut best = f64::MAX;
         let mut allocated = 0;

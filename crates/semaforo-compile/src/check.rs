@@ -41,7 +41,8 @@ use semaforo_syntax::ast::{self, Item};
 use semaforo_syntax::{Diagnostic, FileId, Span};
 
 use crate::hir::{
-    Const, LaneId, ListDef, Program, RuleDef, Scalar, TableDef, TestDef, TestExpect, Type,
+    Const, ExprKind, LaneAction, LaneId, ListDef, Program, RuleDef, Scalar, Score, TableDef,
+    TableShape, TestDef, TestExpect, Type,
 };
 
 mod expr;
@@ -68,10 +69,6 @@ pub const MAX_LANES: usize = u16::MAX as usize;
 /// may declare (`E0119` beyond): they are addressed by `u32` ids. The
 /// largest value is left free, so a count of ids also fits.
 pub const MAX_ITEMS: usize = u32::MAX as usize - 1;
-
-/// The largest magnitude of a `score` action: 10^12, so that the sum of the
-/// scores of millions of rules stays far inside `i64`.
-pub const MAX_SCORE: i64 = 1_000_000_000_000;
 
 /// Checks the files of one ruleset; `files[i]` is the file with `FileId(i)`.
 ///
@@ -133,7 +130,7 @@ struct TableInfo {
     name: String,
     name_span: Span,
     span: Span,
-    value: Scalar,
+    shape: TableShape,
     used: bool,
 }
 
@@ -343,7 +340,7 @@ impl<'a> Checker<'a> {
                 .drain(..)
                 .map(|t| TableDef {
                     name: t.name,
-                    value: t.value,
+                    shape: t.shape,
                     span: t.span,
                 })
                 .collect(),
@@ -861,15 +858,72 @@ impl<'a> Checker<'a> {
             {
                 continue;
             }
+            let shape = match &t.body {
+                ast::TableBody::Value(ty, _) => TableShape::Value(scalar_of(*ty)),
+                ast::TableBody::Columns(cols, span) => self.table_columns(&t.name, cols, *span),
+            };
             self.table_names.insert(&t.name.name, self.tables.len());
             self.tables.push(TableInfo {
                 name: t.name.name.clone(),
                 name_span: t.name.span,
                 span: t.span,
-                value: scalar_of(t.ty),
+                shape,
                 used: taken.is_some() || ast::is_reserved(&t.name.name),
             });
         }
+    }
+
+    /// The columns of a multi-column table: at least one, names distinct,
+    /// none named `key` (the key column of its data file).
+    fn table_columns(
+        &mut self,
+        table: &ast::Ident,
+        cols: &[ast::TableColumn],
+        span: Span,
+    ) -> TableShape {
+        if cols.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0122",
+                    span,
+                    format!("table `{}` has no columns", table.name),
+                )
+                .with_help("declare its columns, e.g. `{ min: number, max: number }`, or one value: `table name: number`"),
+            );
+        }
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut out = Vec::with_capacity(cols.len());
+        for c in cols {
+            if c.name.name == "key" {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0121",
+                        c.name.span,
+                        format!("table `{}` has a column named `key`", table.name),
+                    )
+                    .with_help("`key` is the data file's key column; name this column otherwise"),
+                );
+                continue;
+            }
+            if let Some(first) = seen.get(c.name.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0120",
+                        c.name.span,
+                        format!(
+                            "table `{}` has two columns named `{}`",
+                            table.name, c.name.name
+                        ),
+                    )
+                    .with_label(*first, "first column here")
+                    .with_help("give each column its own name"),
+                );
+                continue;
+            }
+            seen.insert(&c.name.name, c.name.span);
+            out.push((c.name.name.clone(), scalar_of(c.ty)));
+        }
+        TableShape::Columns(out)
     }
 
     fn check_thresholds(&mut self, thresholds: &[&ast::Threshold]) {
@@ -1027,12 +1081,12 @@ impl<'a> Checker<'a> {
 
         let sample = rule.sample.as_ref().and_then(|p| self.percent(p));
 
-        let mut score: Option<(i64, Span)> = None;
-        let mut lane: Option<(Option<LaneId>, Span)> = None;
+        let mut score: Option<(Option<Score>, Span)> = None;
+        let mut lane: Option<(Option<LaneAction>, Span)> = None;
         let mut notes = Vec::new();
         for action in &rule.actions {
             match action {
-                ast::Action::Score(n, span) => {
+                ast::Action::Score(e, span) => {
                     if let Some((_, first)) = score {
                         self.diags.push(
                             Diagnostic::error(
@@ -1045,19 +1099,9 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    if n.value.unsigned_abs() > MAX_SCORE.unsigned_abs() {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "E0411",
-                                n.span,
-                                format!("score {} is out of range", n.value),
-                            )
-                            .with_help("a score must be between -1000000000000 and 1000000000000"),
-                        );
-                    }
-                    score = Some((n.value, *span));
+                    score = Some((self.score(e), *span));
                 }
-                ast::Action::Lane(id, span) => {
+                ast::Action::Lane(_, span) | ast::Action::LaneSplit(_, span) => {
                     if let Some((_, first)) = lane {
                         self.diags.push(
                             Diagnostic::error(
@@ -1070,7 +1114,12 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    lane = Some((self.lane(id), *span));
+                    let checked = match action {
+                        ast::Action::Lane(id, _) => self.lane(id).map(LaneAction::Lane),
+                        ast::Action::LaneSplit(shares, _) => self.lane_split(shares),
+                        _ => None,
+                    };
+                    lane = Some((checked, *span));
                 }
                 ast::Action::Note(s, _) => notes.push(s.value.to_string()),
             }
@@ -1094,11 +1143,126 @@ impl<'a> Checker<'a> {
             active_to,
             when,
             sample,
-            score: score.map(|(n, _)| n),
+            score: score.and_then(|(n, _)| n),
             lane: lane.and_then(|(l, _)| l),
+            monitor: rule.monitor.is_some(),
             notes,
             span: rule.span,
         });
+    }
+
+    /// A `score` action: an integer literal (possibly negated) is folded
+    /// to its clamped points, with W0007 when clamping changes it; any
+    /// other expression must be a number (E0312).
+    fn score(&mut self, e: &'a ast::Expr) -> Option<Score> {
+        let mut scope = std::mem::take(&mut self.scratch.scope);
+        scope.clear();
+        let checked = self.expr(e, &mut scope);
+        self.scratch.scope = scope;
+        let checked = checked?;
+        if checked.ty != Type::Scalar(Scalar::Number) {
+            let found = self.type_name(checked.ty);
+            self.diags.push(
+                Diagnostic::error(
+                    "E0312",
+                    e.span,
+                    format!("a score must be a number, found {found}"),
+                )
+                .with_help("write an integer such as `score 10` or a number expression such as `score lookup(points, hs6)`"),
+            );
+            return None;
+        }
+        let literal = match &e.kind {
+            ast::ExprKind::Number(_) => true,
+            ast::ExprKind::Unary(ast::UnOp::Neg, x) => matches!(x.kind, ast::ExprKind::Number(_)),
+            _ => false,
+        };
+        match (&checked.kind, literal) {
+            (ExprKind::Const(Const::Number(d)), true) => {
+                let points = d.to_points();
+                if !d.is_integer() || d.to_i64() != Some(points) {
+                    let mut w = Diagnostic::warning(
+                        "W0007",
+                        e.span,
+                        format!("score {d} is not an integer from -1000000 to 1000000"),
+                    );
+                    w = w.with_help(format!(
+                        "a rule contributes its score rounded half to even and clamped to that range: this one scores {points}"
+                    ));
+                    self.diags.push(w);
+                }
+                Some(Score::Points(points))
+            }
+            _ => Some(Score::Expr(checked)),
+        }
+    }
+
+    /// A lane split: each share in (0%, 100%] with at most 4 decimals, no
+    /// lane twice, 100% at most in all; the cumulative cut-offs.
+    fn lane_split(&mut self, shares: &[ast::LaneShare]) -> Option<LaneAction> {
+        let mut out = Vec::with_capacity(shares.len());
+        let mut seen: HashMap<LaneId, Span> = HashMap::new();
+        let mut total: u32 = 0;
+        let mut ok = true;
+        for sh in shares {
+            let lane = self.lane(&sh.lane);
+            let share = self.share(&sh.percent);
+            let (Some(lane), Some(share)) = (lane, share) else {
+                ok = false;
+                continue;
+            };
+            if let Some(first) = seen.get(&lane) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0416",
+                        sh.lane.span,
+                        format!("lane `{}` appears twice in the split", sh.lane.name),
+                    )
+                    .with_label(*first, "first share here")
+                    .with_help("give each lane one share"),
+                );
+                ok = false;
+                continue;
+            }
+            seen.insert(lane, sh.lane.span);
+            total = total.saturating_add(share);
+            out.push((lane, total));
+        }
+        if total > 1_000_000 {
+            let span = match (shares.first(), shares.last()) {
+                (Some(a), Some(b)) => a.lane.span.to(b.percent.span),
+                _ => Span::default(),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    "E0415",
+                    span,
+                    "the shares of a lane split add up to more than 100%",
+                )
+                .with_help(
+                    "the shares are fractions of the rule's selections: at most 100% in all",
+                ),
+            );
+            return None;
+        }
+        ok.then_some(LaneAction::Split(out))
+    }
+
+    /// One share of a lane split, in millionths: above 0% and at most 100%.
+    fn share(&mut self, p: &ast::PercentLit) -> Option<u32> {
+        let v = self.percent(p)?;
+        if v == 0 {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0414",
+                    p.span,
+                    format!("a lane share of `{}%` selects nothing", p.text),
+                )
+                .with_help("a share is above 0% and at most 100%; remove the lane instead"),
+            );
+            return None;
+        }
+        Some(v)
     }
 
     /// `sample P%` as millionths, from the digit text (no floating point).
@@ -1153,15 +1317,22 @@ impl<'a> Checker<'a> {
             let checked = match e {
                 ast::Expect::Lane(id, span) => self.lane(id).map(|l| TestExpect::Lane(l, *span)),
                 ast::Expect::Score(n, span) => Some(TestExpect::Score(n.value, *span)),
-                ast::Expect::Fired(id, span) => {
-                    self.rule_ref(id).map(|i| TestExpect::Fired(i, *span))
-                }
-                ast::Expect::NotFired(id, span) => {
-                    self.rule_ref(id).map(|i| TestExpect::NotFired(i, *span))
-                }
+                ast::Expect::Fired(id, span) => self
+                    .rule_ref(id)
+                    .filter(|&i| self.expect_kind(id, i, false))
+                    .map(|i| TestExpect::Fired(i, *span)),
+                ast::Expect::NotFired(id, span) => self
+                    .rule_ref(id)
+                    .filter(|&i| self.expect_kind(id, i, false))
+                    .map(|i| TestExpect::NotFired(i, *span)),
                 ast::Expect::Undetermined(id, span) => self
                     .rule_ref(id)
+                    .filter(|&i| self.expect_kind(id, i, false))
                     .map(|i| TestExpect::Undetermined(i, *span)),
+                ast::Expect::Monitored(id, span) => self
+                    .rule_ref(id)
+                    .filter(|&i| self.expect_kind(id, i, true))
+                    .map(|i| TestExpect::Monitored(i, *span)),
                 ast::Expect::Note(s, span) => Some(TestExpect::Note(s.value.to_string(), *span)),
             };
             expects.extend(checked);
@@ -1174,6 +1345,31 @@ impl<'a> Checker<'a> {
             expects,
             span: test.span,
         });
+    }
+
+    /// Whether rule `index` is a shadow rule exactly when `monitor` says the
+    /// expectation needs one (`expect monitored` names a shadow rule;
+    /// `fired`, `not fired` and `undetermined` an ordinary one, since a
+    /// shadow rule is never listed there); E0417 otherwise.
+    fn expect_kind(&mut self, id: &ast::RuleId, index: u32, monitor: bool) -> bool {
+        let is_monitor = self.rules.get(index as usize).is_some_and(|r| r.monitor);
+        if is_monitor == monitor {
+            return true;
+        }
+        let (message, help) = if monitor {
+            (
+                format!("rule `{}` is not a shadow rule", id.name),
+                "`expect monitored` is for rules marked `monitor`; expect `fired` for this one",
+            )
+        } else {
+            (
+                format!("rule `{}` is a shadow rule (`monitor`)", id.name),
+                "a shadow rule is never fired or undetermined: write `expect monitored` (or its absence) instead",
+            )
+        };
+        self.diags
+            .push(Diagnostic::error("E0417", id.span, message).with_help(help));
+        false
     }
 
     /// The index of the rule named by a test; E0206 if there is none.

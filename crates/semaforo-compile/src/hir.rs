@@ -124,10 +124,59 @@ pub struct ListDef {
 pub struct TableDef {
     /// The table's name.
     pub name: String,
-    /// The values' type.
-    pub value: Scalar,
+    /// What each key maps to.
+    pub shape: TableShape,
     /// Where it is declared.
     pub span: Span,
+}
+
+/// What a table maps each key to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableShape {
+    /// `table NAME: TYPE`: one value.
+    Value(Scalar),
+    /// `table NAME: { COL: TYPE, ... }`: a row of named columns (at least
+    /// one, names distinct, none named `key`), in declaration order; a
+    /// row's cell may be empty (*missing*).
+    Columns(Vec<(String, Scalar)>),
+}
+
+impl TableShape {
+    /// The columns' types in order; a one-value table has one column.
+    pub fn column_types(&self) -> Vec<Scalar> {
+        match self {
+            TableShape::Value(s) => vec![*s],
+            TableShape::Columns(c) => c.iter().map(|(_, s)| *s).collect(),
+        }
+    }
+}
+
+/// A rule's `score` action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Score {
+    /// An integer literal, already clamped to
+    /// [`POINTS_MIN`]..=[`POINTS_MAX`].
+    Points(i64),
+    /// A number expression, evaluated when the rule fires: its value
+    /// rounded half to even to an integer and clamped; *missing* gives 0.
+    Expr(Expr),
+}
+
+/// The least points one rule contributes (SPEC §3.9).
+pub const POINTS_MIN: i64 = -1_000_000;
+/// The most points one rule contributes (SPEC §3.9).
+pub const POINTS_MAX: i64 = 1_000_000;
+
+/// A rule's `lane` action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LaneAction {
+    /// `lane L`.
+    Lane(LaneId),
+    /// `lane L1 P1%, L2 P2%, ...`: the lanes with their cumulative cut-offs
+    /// in millionths, `round((P1 + ... + Pi) × 10_000)`, increasing and at
+    /// most 1,000,000. The rule's lane is the first `L_i` whose cut-off is
+    /// above the lane draw; none when the draw is at or above the last.
+    Split(Vec<(LaneId, u32)>),
 }
 
 /// A checked rule.
@@ -147,10 +196,13 @@ pub struct RuleDef {
     pub when: Option<Expr>,
     /// `sample P%` as a cut-off in millionths: `round(P × 10_000)`, 0..=1_000_000.
     pub sample: Option<u32>,
-    /// `score N`.
-    pub score: Option<i64>,
-    /// `lane L`.
-    pub lane: Option<LaneId>,
+    /// `score N` or `score EXPR`.
+    pub score: Option<Score>,
+    /// `lane L` or a lane split.
+    pub lane: Option<LaneAction>,
+    /// `monitor`: a shadow rule, reported in `monitored` and never
+    /// deciding anything.
+    pub monitor: bool,
     /// `note "..."`, in order.
     pub notes: Vec<String>,
     /// The whole rule.
@@ -187,6 +239,8 @@ pub enum TestExpect {
     NotFired(u32, Span),
     /// `expect undetermined ID`.
     Undetermined(u32, Span),
+    /// `expect monitored ID` (a shadow rule).
+    Monitored(u32, Span),
     /// `expect note "..."`.
     Note(String, Span),
 }
@@ -333,7 +387,8 @@ pub enum ExprKind {
         /// Condition (`Any`/`All`/`Count`) or number term (`Sum`/`Min`/`Max`).
         body: Box<Expr>,
     },
-    /// `lookup(t, k)` / `lookup_prefix(t, k)`.
+    /// `lookup(t, k)` / `lookup_prefix(t, k)`, and `lookup(t, k).col` on a
+    /// multi-column table.
     Lookup {
         /// The table.
         table: TableId,
@@ -341,7 +396,16 @@ pub enum ExprKind {
         key: Box<Expr>,
         /// Longest-prefix match rather than exact.
         prefix: bool,
+        /// The column read (its index in [`TableShape::Columns`]); 0 for a
+        /// one-value table. The row is found first, then the column: an
+        /// empty cell of the matched row is *missing* (a shorter matching
+        /// key is not tried).
+        column: u32,
     },
+    /// `key(e1, e2, ...)`: the parts joined with `|` (two or more text
+    /// parts, none itself a `key(...)`: nested keys are flattened); *missing*
+    /// when any part is.
+    Key(Vec<Expr>),
     /// `len(t)`: Unicode scalar values.
     Len(Box<Expr>),
 }

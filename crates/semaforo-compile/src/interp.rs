@@ -45,14 +45,15 @@ use semaforo_plan::{
 use siphasher::sip::SipHasher24;
 
 use crate::hir::{
-    Arith, Base, Cmp, Const, Expr, ExprKind, LaneId, ListId, Pattern, Program, Quant, RuleDef,
-    TableId,
+    Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, LaneId, ListId, Pattern, Program, Quant,
+    RuleDef, Score, TableId,
 };
 use crate::lower::Externals;
 
 /// A value during evaluation. For conditions, `Bool` and `Missing` are
 /// Kleene's *true*/*false* and *unknown*. Text borrows from the program,
-/// the external data or the declaration: no operator makes new text.
+/// the external data or the declaration, or, for a composite key (the one
+/// operator that makes new text), from the evaluation's arena.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value<'a> {
     /// Missing data, or *unknown* as a truth value.
@@ -121,12 +122,22 @@ pub fn kleene_or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 /// The SipHash-2-4 draw of SPEC §3.4, built from the message bytes
 /// `UTF-8(rule id) ‖ 0x1F ‖ UTF-8(key field value)`, modulo 1,000,000.
 pub fn draw(key: &SamplingKey, rule_id: &str, key_value: &str) -> u32 {
+    siphash_draw(key, rule_id, 0x1F, key_value)
+}
+
+/// The lane draw of SPEC §3.9: as [`draw`] with `0x1E` between the rule id
+/// and the key field value.
+pub fn lane_draw(key: &SamplingKey, rule_id: &str, key_value: &str) -> u32 {
+    siphash_draw(key, rule_id, 0x1E, key_value)
+}
+
+fn siphash_draw(key: &SamplingKey, rule_id: &str, separator: u8, key_value: &str) -> u32 {
     let (first, last) = key.0.split_at(8);
     let k0 = <[u8; 8]>::try_from(first).unwrap_or_default();
     let k1 = <[u8; 8]>::try_from(last).unwrap_or_default();
     let mut message: Vec<u8> = Vec::with_capacity(rule_id.len() + 1 + key_value.len());
     message.extend_from_slice(rule_id.as_bytes());
-    message.push(0x1F);
+    message.push(separator);
     message.extend_from_slice(key_value.as_bytes());
     let mut h = SipHasher24::new_with_keys(u64::from_le_bytes(k0), u64::from_le_bytes(k1));
     h.write(&message);
@@ -191,8 +202,13 @@ pub struct RuleVerdict<N> {
     pub condition: Option<Option<bool>>,
     /// The draw, for an active sampled rule (whatever its condition).
     pub draw: Option<u32>,
-    /// The rule fired.
+    /// The rule fired (for a shadow rule: would have fired).
     pub fired: bool,
+    /// The traced `score` expression, evaluated only when the rule fired.
+    pub score: Option<N>,
+    /// The outcome entry when the rule fired (points, draws, lane); in
+    /// `Outcome::monitored` for a shadow rule.
+    pub entry: Option<Fired>,
 }
 
 /// Receives what the interpreter evaluates, bottom-up: each sub-expression
@@ -300,6 +316,9 @@ impl<'a> Key<'a> {
     }
 }
 
+/// A table row: one cell per column, `None` for an empty cell.
+type Row<'p> = &'p [Option<Const>];
+
 /// The interpreter of one program with its external data. Reuse it across
 /// declarations: the hash sets of named lists and the maps of tables are
 /// built on first use and kept.
@@ -309,8 +328,8 @@ pub struct Interpreter<'p> {
     externals: &'p Externals,
     /// Per list: its entries as a set, once `in` has tested it.
     sets: Vec<Option<HashSet<Key<'p>>>>,
-    /// Per table: key to value (the first entry of a key), once looked up.
-    tables: Vec<Option<HashMap<&'p str, &'p Const>>>,
+    /// Per table: key to row (the first row of a key), once looked up.
+    tables: Vec<Option<HashMap<&'p str, Row<'p>>>>,
 }
 
 impl<'p> Interpreter<'p> {
@@ -343,12 +362,14 @@ impl<'p> Interpreter<'p> {
         tracer: &mut T,
     ) -> Outcome {
         let program = self.program;
+        let arena = bumpalo::Bump::new();
         let mut run = Run {
             interp: self,
             decl,
             today,
             tracer,
             vars: Vec::new(),
+            arena: &arena,
         };
         let key_value = match decl.slot(Node::ROOT, program.layout.key()) {
             Slot::Text { start, len } => decl.text(start, len),
@@ -370,6 +391,8 @@ impl<'p> Interpreter<'p> {
                         condition: None,
                         draw: None,
                         fired: false,
+                        score: None,
+                        entry: None,
                     },
                 );
                 continue;
@@ -388,16 +411,54 @@ impl<'p> Interpreter<'p> {
                 _ => true,
             };
             // An unknown condition leaves the rule undetermined (sampled or
-            // not); a true one fires it if the sample selects it.
-            if condition.is_none() {
+            // not; a shadow rule is listed nowhere); a true one fires it if
+            // the sample selects it.
+            if condition.is_none() && !rule.monitor {
                 outcome.undetermined.push(index);
             }
             let fired = condition == Some(true) && selected;
+            let mut score_node = None;
+            let mut fired_entry = None;
             if fired {
-                outcome.fired.push(Fired { rule: index, draw });
-                outcome.score = outcome.score.saturating_add(rule.score.unwrap_or(0));
-                if let Some(l) = rule.lane {
-                    lane = lane.max(l.0);
+                // Points and the lane draw only for a rule that fires.
+                let points = match &rule.score {
+                    None => 0,
+                    Some(Score::Points(p)) => *p,
+                    Some(Score::Expr(e)) => {
+                        run.vars.clear();
+                        let (v, node) = run.eval(e);
+                        score_node = Some(node);
+                        match v {
+                            Value::Number(n) => n.to_points(),
+                            _ => 0,
+                        }
+                    }
+                };
+                let (lane_action, lane_draw) = match &rule.lane {
+                    None => (None, None),
+                    Some(LaneAction::Lane(l)) => (Some(l.0), None),
+                    Some(LaneAction::Split(shares)) => {
+                        let d = lane_draw(key, &rule.id, key_value);
+                        let chosen = shares.iter().find(|(_, cut)| d < *cut).map(|(l, _)| l.0);
+                        (chosen, Some(d))
+                    }
+                };
+                let entry = Fired {
+                    rule: index,
+                    draw,
+                    lane_draw,
+                    lane: lane_action,
+                    points,
+                };
+                fired_entry = Some(entry);
+                if rule.monitor {
+                    outcome.monitored.push(entry);
+                } else {
+                    outcome.fired.push(entry);
+                    outcome.score = outcome.score.saturating_add(points);
+                    if let Some(l) = lane_action {
+                        lane = lane.max(l);
+                    }
                 }
             }
             run.tracer.rule(
@@ -409,6 +470,8 @@ impl<'p> Interpreter<'p> {
                     condition: Some(condition),
                     draw,
                     fired,
+                    score: score_node,
+                    entry: fired_entry,
                 },
             );
         }
@@ -446,15 +509,15 @@ impl<'p> Interpreter<'p> {
         Some(Key::of_value(v).is_some_and(|k| set.contains(&k)))
     }
 
-    /// `lookup` (`prefix` false: the entry whose key is `k`) or
-    /// `lookup_prefix` (the entry with the longest key that `k` starts
+    /// `lookup` (`prefix` false: the row whose key is `k`) or
+    /// `lookup_prefix` (the row with the longest key that `k` starts
     /// with); with its key. `None` if the program has no such table.
     fn lookup(
         &mut self,
         table: TableId,
         k: &str,
         prefix: bool,
-    ) -> Option<Option<(&'p str, &'p Const)>> {
+    ) -> Option<Option<(&'p str, Row<'p>)>> {
         let program: &'p Program = self.program;
         let externals: &'p Externals = self.externals;
         let def = program.tables.get(table.0 as usize)?;
@@ -462,12 +525,14 @@ impl<'p> Interpreter<'p> {
             .tables
             .get_mut(table.0 as usize)?
             .get_or_insert_with(|| {
-                let entries = externals.tables.get(&def.name).map_or(&[][..], |v| &v[..]);
-                let mut map = HashMap::with_capacity(entries.len());
-                for (key, value) in entries {
-                    // Lowering rejects a key given twice; should one reach
-                    // here, the first entry wins.
-                    map.entry(key.as_str()).or_insert(value);
+                let mut map = HashMap::new();
+                if let Some(rows) = externals.tables.get(&def.name) {
+                    map.reserve(rows.len());
+                    for (key, cells) in rows.rows() {
+                        // Lowering rejects a key given twice; should one
+                        // reach here, the first row wins.
+                        map.entry(key).or_insert(cells);
+                    }
                 }
                 map
             });
@@ -500,6 +565,8 @@ struct Run<'r, 'p, 'd, T> {
     tracer: &'r mut T,
     /// `vars[i]` is the element bound to `VarId(i)`.
     vars: Vec<Node>,
+    /// Where composite keys are built.
+    arena: &'d bumpalo::Bump,
 }
 
 /// The entries a pattern stands for.
@@ -573,8 +640,36 @@ impl<'r, 'p: 'd, 'd, T: Trace> Run<'r, 'p, 'd, T> {
                 body,
                 ..
             } => self.quantify(e, *kind, var.0 as usize, list, body),
-            ExprKind::Lookup { table, key, prefix } => self.lookup(e, *table, key, *prefix),
+            ExprKind::Lookup {
+                table,
+                key,
+                prefix,
+                column,
+            } => self.lookup(e, *table, key, *prefix, *column),
+            ExprKind::Key(parts) => self.composite_key(e, parts),
         }
+    }
+
+    /// `key(e1, e2, ...)`: every part evaluated; the parts joined with `|`,
+    /// *missing* if any part is.
+    fn composite_key(&mut self, e: &Expr, parts: &'p [Expr]) -> (Value<'d>, T::Node) {
+        let mut texts: Vec<Option<&'d str>> = Vec::with_capacity(parts.len());
+        let mut nodes = Vec::with_capacity(parts.len());
+        for p in parts {
+            let (v, n) = self.eval(p);
+            texts.push(match v {
+                Value::Text(t) => Some(t),
+                _ => None,
+            });
+            nodes.push(n);
+        }
+        let joined: Option<Vec<&str>> = texts.into_iter().collect();
+        let arena: &'d bumpalo::Bump = self.arena;
+        let v = match joined {
+            Some(texts) => Value::Text(arena.alloc_str(&texts.join("|"))),
+            None => Value::Missing,
+        };
+        self.node(e, v, nodes)
     }
 
     /// A field of the declaration or of a bound element.
@@ -665,13 +760,18 @@ impl<'r, 'p: 'd, 'd, T: Trace> Run<'r, 'p, 'd, T> {
         table: TableId,
         key: &'p Expr,
         prefix: bool,
+        column: u32,
     ) -> (Value<'d>, T::Node) {
         let (k, nk) = self.eval(key);
         let (v, detail) = match k {
             Value::Text(k) => match self.interp.lookup(table, k, prefix) {
                 None => (Value::Missing, Detail::None),
                 Some(None) => (Value::Missing, Detail::NoKey(table)),
-                Some(Some((key, v))) => (Value::from_const(v), Detail::Key { table, key }),
+                // The row first, then its cell: an empty cell is missing.
+                Some(Some((key, row))) => match row.get(column as usize) {
+                    Some(Some(v)) => (Value::from_const(v), Detail::Key { table, key }),
+                    _ => (Value::Missing, Detail::Key { table, key }),
+                },
             },
             _ => (Value::Missing, Detail::None),
         };

@@ -29,7 +29,7 @@ use semaforo_plan::plan::{
 };
 use semaforo_plan::sets::{SetError, TableBuilder, TableData};
 use semaforo_plan::value::Value;
-use semaforo_plan::{Constant, Layout, Plan, PlanBuilder, PlanError, RuleInfo};
+use semaforo_plan::{Constant, FieldType, Layout, Plan, PlanBuilder, PlanError, RuleInfo};
 use semaforo_syntax::{Diagnostic, Span};
 
 use crate::hir;
@@ -39,8 +39,55 @@ use crate::hir;
 pub struct Externals {
     /// `list NAME: TYPE` values, in the order given.
     pub lists: HashMap<String, Vec<hir::Const>>,
-    /// `table NAME: TYPE` entries as `(key, value)`, in the order given.
-    pub tables: HashMap<String, Vec<(String, hir::Const)>>,
+    /// `table NAME: ...` rows, in the order given.
+    pub tables: HashMap<String, TableRows>,
+}
+
+/// The rows of an external table: a key and one cell per column (one
+/// column for `table NAME: TYPE`), in the order given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableRows {
+    /// Cells per row: 1 for a one-value table.
+    pub columns: usize,
+    /// The keys, in the order given.
+    pub keys: Vec<String>,
+    /// The cells, row after row: `cells[row * columns + column]`; `None`
+    /// is an empty cell (only in a multi-column table).
+    pub cells: Vec<Option<hir::Const>>,
+}
+
+impl TableRows {
+    /// A one-value table from `(key, value)` pairs.
+    pub fn values(entries: impl IntoIterator<Item = (String, hir::Const)>) -> TableRows {
+        let mut t = TableRows {
+            columns: 1,
+            ..TableRows::default()
+        };
+        for (k, v) in entries {
+            t.keys.push(k);
+            t.cells.push(Some(v));
+        }
+        t
+    }
+
+    /// The rows, each a key and its cells.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, &[Option<hir::Const>])> {
+        let width = self.columns.max(1);
+        self.keys
+            .iter()
+            .map(String::as_str)
+            .zip(self.cells.chunks(width))
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
 }
 
 /// Lowers a checked program and its external data to a plan.
@@ -102,16 +149,51 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
                 }
             },
         };
+        let (score, score_expr) = match &rule.score {
+            None => (None, None),
+            Some(hir::Score::Points(p)) => (Some(*p), None),
+            Some(hir::Score::Expr(e)) if depth(e, &mut depth_stack) > MAX_DEPTH as usize => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0506",
+                        e.span,
+                        format!(
+                            "the score of rule `{}` is nested more than {MAX_DEPTH} levels deep",
+                            rule.id
+                        ),
+                    )
+                    .with_help("simplify the score expression"),
+                );
+                continue;
+            }
+            Some(hir::Score::Expr(e)) => match lowerer.expr(e) {
+                Ok(id) => (None, Some(id)),
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            },
+        };
+        let (lane, split) = match &rule.lane {
+            None => (None, Box::default()),
+            Some(hir::LaneAction::Lane(l)) => (Some(l.0), Box::default()),
+            Some(hir::LaneAction::Split(shares)) => {
+                (None, shares.iter().map(|&(l, c)| (l.0, c)).collect())
+            }
+        };
         let info = RuleInfo {
             id: rule.id.as_str().into(),
             title: rule.title.as_str().into(),
             tags: rule.tags.iter().map(|t| t.as_str().into()).collect(),
             notes: rule.notes.iter().map(|n| n.as_str().into()).collect(),
-            score: rule.score,
-            lane: rule.lane.map(|l| l.0),
+            score,
+            lane,
             sample: rule.sample,
             active_from: rule.active_from,
             active_to: rule.active_to,
+            score_expr,
+            split,
+            monitor: rule.monitor,
         };
         if let Err(e) = lowerer.b.rule(info, when) {
             diags.push(plan_error(rule.span, &e));
@@ -144,6 +226,15 @@ fn const_value(c: &hir::Const) -> Value<'_> {
         hir::Const::Number(n) => Value::Number(*n),
         hir::Const::Bool(b) => Value::Bool(*b),
         hir::Const::Date(d) => Value::Date(*d),
+    }
+}
+
+fn field_type(s: hir::Scalar) -> FieldType {
+    match s {
+        hir::Scalar::Text => FieldType::Text,
+        hir::Scalar::Number => FieldType::Number,
+        hir::Scalar::Bool => FieldType::Bool,
+        hir::Scalar::Date => FieldType::Date,
     }
 }
 
@@ -220,23 +311,64 @@ fn resolve_externals<'p>(
             tables.push(Arc::new(TableBuilder::with_capacity(0, 0).finish()));
             continue;
         };
-        let key_bytes = entries.iter().map(|(k, _)| k.len()).sum();
-        let mut data = TableBuilder::with_capacity(entries.len(), key_bytes);
-        for (key, v) in entries {
-            if v.scalar() != def.value {
-                diags.push(Diagnostic::error(
-                    "E0502",
-                    def.span,
-                    format!(
-                        "the value of key `{key}` in table `{}` is a {}, expected {}",
-                        def.name,
-                        scalar_name(v.scalar()),
-                        scalar_name(def.value)
-                    ),
-                ));
+        let types = def.shape.column_types();
+        let names: Vec<&str> = match &def.shape {
+            hir::TableShape::Value(_) => vec!["value"],
+            hir::TableShape::Columns(c) => c.iter().map(|(n, _)| n.as_str()).collect(),
+        };
+        let multi = matches!(def.shape, hir::TableShape::Columns(_));
+        if entries.columns != types.len() {
+            diags.push(internal(
+                def.span,
+                &format!(
+                    "table `{}` was supplied with {} columns, expected {}",
+                    def.name,
+                    entries.columns,
+                    types.len()
+                ),
+            ));
+            tables.push(Arc::new(TableBuilder::with_capacity(0, 0).finish()));
+            continue;
+        }
+        let key_bytes = entries.keys.iter().map(String::len).sum();
+        let field_types: Vec<FieldType> = types.iter().map(|&t| field_type(t)).collect();
+        let mut data = TableBuilder::with_columns(&field_types, entries.len(), key_bytes);
+        let mut row: Vec<Value<'_>> = Vec::with_capacity(types.len());
+        for (key, cells) in entries.rows() {
+            row.clear();
+            let mut ok = true;
+            for ((cell, &ty), name) in cells.iter().zip(&types).zip(&names) {
+                match cell {
+                    Some(v) if v.scalar() != ty => {
+                        let what = if multi {
+                            format!("column `{name}` of key `{key}`")
+                        } else {
+                            format!("the value of key `{key}`")
+                        };
+                        diags.push(Diagnostic::error(
+                            "E0502",
+                            def.span,
+                            format!(
+                                "{what} in table `{}` is a {}, expected {}",
+                                def.name,
+                                scalar_name(v.scalar()),
+                                scalar_name(ty)
+                            ),
+                        ));
+                        ok = false;
+                    }
+                    Some(v) => row.push(const_value(v)),
+                    None if multi => row.push(Value::Missing),
+                    None => {
+                        diags.push(internal(def.span, "an empty cell in a one-value table"));
+                        ok = false;
+                    }
+                }
+            }
+            if !ok {
                 continue;
             }
-            match data.insert(key, const_value(v)) {
+            match data.insert_row(key, &row) {
                 Ok(true) => {}
                 Ok(false) => diags.push(Diagnostic::error(
                     "E0503",
@@ -379,6 +511,11 @@ fn depth<'e>(e: &'e hir::Expr, stack: &mut Vec<(&'e hir::Expr, usize)>) -> usize
             hir::ExprKind::Neg(a) | hir::ExprKind::Not(a) | hir::ExprKind::Len(a) => push!(a),
             hir::ExprKind::Is { value, .. } => push!(value),
             hir::ExprKind::Lookup { key, .. } => push!(key),
+            hir::ExprKind::Key(parts) => {
+                for p in parts {
+                    push!(p);
+                }
+            }
             hir::ExprKind::And(a, b)
             | hir::ExprKind::Or(a, b)
             | hir::ExprKind::Arith(_, a, b)
@@ -422,7 +559,7 @@ struct Lowerer<'p> {
     in_sets: HashMap<hir::ListId, SetId>,
     prefix_sets: HashMap<hir::ListId, PrefixSetId>,
     contains_sets: HashMap<hir::ListId, ContainsSetId>,
-    table_refs: HashMap<(hir::TableId, bool), TableRef>,
+    table_refs: HashMap<(hir::TableId, bool, u32), TableRef>,
     /// Work buffers of [`Lowerer::expr`], reused across rules.
     todo: Vec<(&'p hir::Expr, bool)>,
     done: Vec<OpId>,
@@ -550,21 +687,22 @@ impl<'p> Lowerer<'p> {
         &mut self,
         table: hir::TableId,
         prefix: bool,
+        column: u32,
         span: Span,
     ) -> Result<TableRef, Diagnostic> {
-        if let Some(&t) = self.table_refs.get(&(table, prefix)) {
+        if let Some(&t) = self.table_refs.get(&(table, prefix, column)) {
             return Ok(t);
         }
         let data = self
             .tables
             .get(table.0 as usize)
             .ok_or_else(|| internal(span, &format!("table #{} does not exist", table.0)))?;
-        // Both shapes of a table share its data.
+        // Every shape of a table shares its data.
         let t = self
             .b
-            .table_data(Arc::clone(data), prefix)
+            .table_data(Arc::clone(data), prefix, column)
             .map_err(|e| plan_error(span, &e))?;
-        self.table_refs.insert((table, prefix), t);
+        self.table_refs.insert((table, prefix, column), t);
         Ok(t)
     }
 
@@ -617,6 +755,27 @@ impl<'p> Lowerer<'p> {
                 let id = self
                     .b
                     .chain(any, done.get(at..).unwrap_or(&[]))
+                    .map_err(|err| plan_error(e.span, &err))?;
+                done.truncate(at);
+                done.push(id);
+                continue;
+            }
+            if let hir::ExprKind::Key(parts) = &e.kind {
+                // A composite key is one op over its parts, in order.
+                if !expanded {
+                    todo.push((e, true));
+                    for p in parts.iter().rev() {
+                        todo.push((p, false));
+                    }
+                    continue;
+                }
+                let at = done
+                    .len()
+                    .checked_sub(parts.len())
+                    .ok_or_else(|| internal(e.span, "lowering stack underflow"))?;
+                let id = self
+                    .b
+                    .key(done.get(at..).unwrap_or(&[]))
                     .map_err(|err| plan_error(e.span, &err))?;
                 done.truncate(at);
                 done.push(id);
@@ -785,11 +944,17 @@ impl<'p> Lowerer<'p> {
                     })
                     .map_err(|e| plan_error(span, &e));
             }
-            K::Lookup { table, prefix, .. } => {
+            K::Lookup {
+                table,
+                prefix,
+                column,
+                ..
+            } => {
                 let key = a1()?;
-                Op::Lookup(self.table(*table, *prefix, span)?, key)
+                Op::Lookup(self.table(*table, *prefix, *column, span)?, key)
             }
             K::Len(_) => Op::Len(a1()?),
+            K::Key(_) => return Err(internal(span, "a composite key lowered as a node")),
         };
         self.push(op, span)
     }
@@ -801,7 +966,8 @@ impl<'p> Lowerer<'p> {
 fn children(e: &hir::Expr) -> [Option<&hir::Expr>; 2] {
     use hir::ExprKind as K;
     match &e.kind {
-        K::Const(_) | K::Today | K::Field { .. } => [None, None],
+        // A key's parts are lowered by `expr_with`.
+        K::Const(_) | K::Today | K::Field { .. } | K::Key(_) => [None, None],
         K::Neg(a) | K::Not(a) | K::Len(a) => [Some(a), None],
         K::Is { value, .. } => [Some(value), None],
         K::Lookup { key, .. } => [Some(key), None],

@@ -12,7 +12,7 @@ use std::alloc::System;
 
 use semaforo_compile::check::check;
 use semaforo_compile::hir::Const;
-use semaforo_compile::lower::{Externals, lower};
+use semaforo_compile::lower::{Externals, TableRows, lower};
 use semaforo_plan::Decimal;
 use semaforo_syntax::{FileId, parse};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -41,7 +41,9 @@ rule R2 "prefix" { when lookup_prefix(prices, hs) > 100 then score 1 }
             (format!("HS{i:08}"), Const::Number(value))
         })
         .collect();
-    externals.tables.insert("prices".into(), entries);
+    externals
+        .tables
+        .insert("prices".into(), TableRows::values(entries));
 
     let region = Region::new(GLOBAL);
     let plan = lower(&program, &externals).unwrap();

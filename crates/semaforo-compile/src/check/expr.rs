@@ -11,7 +11,9 @@ use semaforo_syntax::ast::{self, BinOp, ExprKind as A, QuantKind, UnOp};
 use semaforo_syntax::{Diagnostic, Span, keywords};
 
 use super::{Checker, FieldTy, lit, scalar_name};
-use crate::hir::{Arith, Base, Cmp, Const, Expr, ExprKind, Pattern, Quant, Scalar, Type, VarId};
+use crate::hir::{
+    Arith, Base, Cmp, Const, Expr, ExprKind, Pattern, Quant, Scalar, TableShape, Type, VarId,
+};
 
 /// A quantifier variable in scope; its index in the scope is its [`VarId`].
 pub(super) struct ScopeVar<'a> {
@@ -799,6 +801,12 @@ impl<'a> Checker<'a> {
         span: Span,
     ) -> Option<Expr> {
         let base = unparen(base);
+        if let A::Call { func, args } = &base.kind
+            && matches!(func.name.as_str(), "lookup" | "lookup_prefix")
+        {
+            // `lookup(t, k).column` of a multi-column table.
+            return self.lookup(func, args, Some(field), scope, span);
+        }
         if let A::Name(id) = &base.kind {
             match self.resolve(&id.name, scope) {
                 Resolved::Var(depth, record) => {
@@ -1056,14 +1064,29 @@ impl<'a> Checker<'a> {
 
     fn call(
         &mut self,
-        func: &ast::Ident,
+        func: &'a ast::Ident,
         args: &'a [ast::Expr],
         scope: &mut Vec<ScopeVar<'a>>,
         span: Span,
     ) -> Option<Expr> {
-        let arity = match func.name.as_str() {
-            "len" => 1,
-            "lookup" | "lookup_prefix" => 2,
+        match func.name.as_str() {
+            "lookup" | "lookup_prefix" => self.lookup(func, args, None, scope, span),
+            "key" => self.composite_key(args, scope, span),
+            "len" => {
+                let [arg] = args else {
+                    self.arity(func, "`len(text)`", 1, args.len(), span);
+                    return None;
+                };
+                let arg = self.expr(arg, scope)?;
+                if !self.want(
+                    &arg,
+                    Scalar::Text,
+                    format_args!("`len` counts the characters of a text"),
+                ) {
+                    return None;
+                }
+                boxed(ExprKind::Len(Box::new(arg)), NUMBER, span)
+            }
             _ => {
                 let mut d = Diagnostic::error(
                     "E0205",
@@ -1071,65 +1094,178 @@ impl<'a> Checker<'a> {
                     format!("unknown function `{}`", func.name),
                 );
                 // The function names come from the syntax crate's table of
-                // reserved words, which the grammar is tested against.
-                d = match lit::suggest(&func.name, keywords::functions()) {
+                // reserved words, which the grammar is tested against, and
+                // `key`, which is contextual (a field may be named `key`).
+                let names = keywords::functions().chain(["key"]);
+                d = match lit::suggest(&func.name, names) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help("the functions are `lookup`, `lookup_prefix` and `len`"),
+                    None => {
+                        d.with_help("the functions are `lookup`, `lookup_prefix`, `key` and `len`")
+                    }
                 };
                 self.diags.push(d);
-                return None;
+                None
             }
-        };
-        if args.len() != arity {
-            let usage = if arity == 1 {
-                "`len(text)`".to_string()
-            } else {
-                format!("`{}(table, text)`", func.name)
-            };
+        }
+    }
+
+    /// E0308: `func` called with `found` arguments instead of `arity`.
+    fn arity(&mut self, func: &ast::Ident, usage: &str, arity: usize, found: usize, span: Span) {
+        self.diags.push(
+            Diagnostic::error(
+                "E0308",
+                span,
+                format!(
+                    "`{}` takes {arity} argument{}, found {found}",
+                    func.name,
+                    if arity == 1 { "" } else { "s" },
+                ),
+            )
+            .with_help(format!("write {usage}")),
+        );
+    }
+
+    /// `key(e1, e2, ...)`: two or more texts; a part that is itself a
+    /// `key(...)` is flattened into this one (the same text, and *missing*
+    /// in the same cases).
+    fn composite_key(
+        &mut self,
+        args: &'a [ast::Expr],
+        scope: &mut Vec<ScopeVar<'a>>,
+        span: Span,
+    ) -> Option<Expr> {
+        if args.len() < 2 {
             self.diags.push(
                 Diagnostic::error(
                     "E0308",
                     span,
-                    format!(
-                        "`{}` takes {arity} argument{}, found {}",
-                        func.name,
-                        if arity == 1 { "" } else { "s" },
-                        args.len()
-                    ),
+                    format!("`key` takes two or more arguments, found {}", args.len()),
                 )
-                .with_help(format!("write {usage}")),
+                .with_help("write `key(a, b, ...)`; a single text is already a key"),
             );
             return None;
         }
-        if func.name == "len" {
-            let arg = self.expr(args.first()?, scope)?;
+        let mut parts = Vec::with_capacity(args.len());
+        let mut ok = true;
+        for a in args {
+            let Some(part) = self.expr(a, scope) else {
+                ok = false;
+                continue;
+            };
             if !self.want(
-                &arg,
+                &part,
                 Scalar::Text,
-                format_args!("`len` counts the characters of a text"),
+                format_args!("the parts of a composite key are texts"),
             ) {
-                return None;
+                ok = false;
+                continue;
             }
-            return boxed(ExprKind::Len(Box::new(arg)), NUMBER, span);
+            match part.kind {
+                ExprKind::Key(inner) => parts.extend(inner),
+                _ => parts.push(part),
+            }
         }
-        let (table_arg, key_arg) = match args {
-            [t, k] => (t, k),
-            _ => return None,
+        if !ok {
+            return None;
+        }
+        boxed(ExprKind::Key(parts), TEXT, span)
+    }
+
+    /// `lookup(t, k)` / `lookup_prefix(t, k)`, with `column` for
+    /// `lookup(t, k).column` on a multi-column table (E0313 without it,
+    /// E0214 for a column the table does not have, E0211 for a column of
+    /// a one-value table).
+    fn lookup(
+        &mut self,
+        func: &'a ast::Ident,
+        args: &'a [ast::Expr],
+        column: Option<&ast::Ident>,
+        scope: &mut Vec<ScopeVar<'a>>,
+        span: Span,
+    ) -> Option<Expr> {
+        let [table_arg, key_arg] = args else {
+            self.arity(
+                func,
+                &format!("`{}(table, text)`", func.name),
+                2,
+                args.len(),
+                span,
+            );
+            return None;
         };
         let table = self.table_arg(&func.name, table_arg, scope);
         let key = self.expr(key_arg, scope);
         let key_ok = key
             .as_ref()
             .is_some_and(|k| self.want(k, Scalar::Text, format_args!("a table's keys are texts")));
-        let ((table, value), key) = (table?, key?);
+        let ((table, shape), key) = (table?, key?);
         if !key_ok {
             return None;
         }
+        let name = self.tables.get(table.0 as usize).map(|t| t.name.clone())?;
+        let (column, value) = match (&shape, column) {
+            (TableShape::Value(v), None) => (0, *v),
+            (TableShape::Value(v), Some(c)) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0211",
+                        c.span,
+                        format!(
+                            "table `{name}` holds one {} per key and has no column `{}`",
+                            scalar_name(*v),
+                            c.name
+                        ),
+                    )
+                    .with_help(format!("read its value with `{}({name}, key)`", func.name)),
+                );
+                return None;
+            }
+            (TableShape::Columns(cols), None) => {
+                let first = cols.first().map_or("column", |(n, _)| n.as_str());
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0313",
+                        span,
+                        format!("a row of table `{name}` is not a value"),
+                    )
+                    .with_help(format!(
+                        "read one of its columns, e.g. `{}({name}, key).{first}`",
+                        func.name
+                    )),
+                );
+                return None;
+            }
+            (TableShape::Columns(cols), Some(c)) => {
+                match cols.iter().position(|(n, _)| *n == c.name) {
+                    Some(i) => (u32::try_from(i).ok()?, cols.get(i)?.1),
+                    None => {
+                        let mut d = Diagnostic::error(
+                            "E0214",
+                            c.span,
+                            format!("table `{name}` has no column `{}`", c.name),
+                        );
+                        d = match lit::suggest(&c.name, cols.iter().map(|(n, _)| n.as_str())) {
+                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            None => d.with_help(format!(
+                                "its columns are {}",
+                                cols.iter()
+                                    .map(|(n, _)| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        };
+                        self.diags.push(d);
+                        return None;
+                    }
+                }
+            }
+        };
         boxed(
             ExprKind::Lookup {
                 table,
                 key: Box::new(key),
                 prefix: func.name == "lookup_prefix",
+                column,
             },
             Type::Scalar(value),
             span,
@@ -1142,13 +1278,13 @@ impl<'a> Checker<'a> {
         func: &str,
         arg: &'a ast::Expr,
         scope: &mut Vec<ScopeVar<'a>>,
-    ) -> Option<(crate::hir::TableId, Scalar)> {
+    ) -> Option<(crate::hir::TableId, TableShape)> {
         if let A::Name(id) = &unparen(arg).kind {
             match self.resolve(&id.name, scope) {
                 Resolved::Table(i) => {
                     let t = self.tables.get_mut(i)?;
                     t.used = true;
-                    return Some((crate::hir::TableId(u32::try_from(i).ok()?), t.value));
+                    return Some((crate::hir::TableId(u32::try_from(i).ok()?), t.shape.clone()));
                 }
                 Resolved::Unknown => {
                     let names: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();

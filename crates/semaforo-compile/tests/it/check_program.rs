@@ -13,8 +13,8 @@
 use proptest::prelude::*;
 use semaforo_compile::check::{Checked, check};
 use semaforo_compile::hir::{
-    Arith, Base, Cmp, Const, Expr, ExprKind, LaneId, ListId, Pattern, Program, Quant, Scalar,
-    TableId, TestExpect, Type, VarId,
+    Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, LaneId, ListId, Pattern, Program, Quant,
+    Scalar, Score, TableId, TestExpect, Type, VarId,
 };
 use semaforo_plan::{Date, Decimal, FieldId, FieldType, RecordId};
 use semaforo_syntax::{FileId, line_col};
@@ -111,7 +111,7 @@ fn custom_lanes_drop_the_default_lane_threshold() {
     let p = checked.program.unwrap();
     assert_eq!(p.lanes, ["low", "mid", "high"]);
     assert_eq!(p.thresholds, [(LaneId(1), -10), (LaneId(2), -5)]);
-    assert_eq!(p.rules[0].lane, Some(LaneId(1)));
+    assert_eq!(p.rules[0].lane, Some(LaneAction::Lane(LaneId(1))));
 }
 
 #[test]
@@ -149,8 +149,8 @@ fn rule_fields_are_filled() {
     assert_eq!(r.tags, ["x", "y"]);
     assert_eq!(r.active_from, Date::from_ymd(2026, 1, 1));
     assert_eq!(r.active_to, Date::from_ymd(2026, 12, 31));
-    assert_eq!(r.score, Some(-7));
-    assert_eq!(r.lane, Some(LaneId(2)));
+    assert_eq!(r.score, Some(Score::Points(-7)));
+    assert_eq!(r.lane, Some(LaneAction::Lane(LaneId(2))));
     assert_eq!(r.notes, ["n1", "n2"]);
     assert!(r.when.is_none());
     assert_eq!(p.rules[1].active_from, None);
@@ -288,6 +288,7 @@ fn expression_types() {
                 },
             }),
             prefix: true,
+            column: 0,
         }
     );
     assert_eq!(lookup.ty, Type::Scalar(Scalar::Number));
@@ -397,6 +398,7 @@ fn tests_resolve_rules_and_lanes() {
             TestExpect::Fired(i, _) => format!("fired {i}"),
             TestExpect::NotFired(i, _) => format!("not fired {i}"),
             TestExpect::Undetermined(i, _) => format!("undetermined {i}"),
+            TestExpect::Monitored(i, _) => format!("monitored {i}"),
             TestExpect::Lane(l, _) => format!("lane {}", l.0),
             TestExpect::Score(s, _) => format!("score {s}"),
             TestExpect::Note(n, _) => format!("note {n}"),

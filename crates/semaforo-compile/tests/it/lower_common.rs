@@ -14,7 +14,7 @@
 
 use semaforo_compile::hir::{
     Base, Cmp, Const, Expr, ExprKind, LaneId, ListDef, ListId, Pattern, Program, RuleDef, Scalar,
-    TableDef, TableId, Type,
+    TableDef, TableId, TableShape, Type,
 };
 use semaforo_compile::lower::{Externals, lower};
 use semaforo_plan::{
@@ -174,6 +174,7 @@ pub fn lookup(table: u32, key: Expr, prefix: bool, ty: Scalar) -> Expr {
             table: TableId(table),
             key: Box::new(key),
             prefix,
+            column: 0,
         },
         Type::Scalar(ty),
     )
@@ -190,6 +191,7 @@ pub fn rule(id: &str, when: Option<Expr>) -> RuleDef {
         sample: None,
         score: None,
         lane: None,
+        monitor: false,
         notes: vec![],
         span: sp(),
     }
@@ -221,7 +223,7 @@ pub fn list_def(name: &str, elem: Scalar, values: Option<Vec<Const>>) -> ListDef
 pub fn table_def(name: &str, value: Scalar) -> TableDef {
     TableDef {
         name: name.into(),
-        value,
+        shape: TableShape::Value(value),
         span: Span::new(Default::default(), 30, 40),
     }
 }

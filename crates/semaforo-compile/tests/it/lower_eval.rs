@@ -13,7 +13,7 @@
 use crate::lower_common;
 
 use lower_common::*;
-use semaforo_compile::hir::Cmp;
+use semaforo_compile::hir::{Cmp, LaneAction, Score};
 
 /// Hand-built: the op count is a property of the plan, not of any outcome
 /// (the outcomes of the same two rules are the `sharing` vector).
@@ -39,8 +39,8 @@ fn identical_subexpressions_are_shared() {
 fn plan_metadata() {
     let mut r = rule("R-1", None);
     r.notes = vec!["n1".into(), "n2".into()];
-    r.score = Some(5);
-    r.lane = Some(lane(1));
+    r.score = Some(Score::Points(5));
+    r.lane = Some(LaneAction::Lane(lane(1)));
     r.sample = Some(25_000);
     let pl = plan(&program(vec![r]));
     assert_eq!(pl.name(), "test");

@@ -14,6 +14,7 @@ use crate::lower_common;
 
 use lower_common::*;
 use semaforo_compile::hir::{Const, Scalar};
+use semaforo_compile::lower::TableRows;
 use semaforo_compile::lower::{Externals, lower};
 use semaforo_syntax::{Diagnostic, Severity};
 
@@ -36,8 +37,10 @@ fn base() -> semaforo_compile::hir::Program {
 fn good() -> Externals {
     let mut ext = Externals::default();
     ext.lists.insert("watched".into(), vec![ctext("IMP-1")]);
-    ext.tables
-        .insert("prices".into(), vec![("64".into(), cnum("2"))]);
+    ext.tables.insert(
+        "prices".into(),
+        TableRows::values(vec![("64".into(), cnum("2"))]),
+    );
     ext
 }
 
@@ -76,7 +79,10 @@ fn wrong_types_name_the_entry() {
     );
     ext.tables.insert(
         "prices".into(),
-        vec![("64".into(), cnum("2")), ("85".into(), ctext("cheap"))],
+        TableRows::values(vec![
+            ("64".into(), cnum("2")),
+            ("85".into(), ctext("cheap")),
+        ]),
     );
     let d = errors(&ext);
     assert_eq!(codes(&d), vec!["E0502", "E0502", "E0502"]);
@@ -91,11 +97,11 @@ fn duplicate_table_key() {
     let mut ext = good();
     ext.tables.insert(
         "prices".into(),
-        vec![
+        TableRows::values(vec![
             ("64".into(), cnum("2")),
             ("85".into(), cnum("3")),
             ("64".into(), cnum("4")),
-        ],
+        ]),
     );
     let d = errors(&ext);
     assert_eq!(codes(&d), vec!["E0503"]);
@@ -106,7 +112,7 @@ fn duplicate_table_key() {
 fn undeclared_externals_are_errors() {
     let mut ext = good();
     ext.lists.insert("wacthed".into(), vec![]);
-    ext.tables.insert("price".into(), vec![]);
+    ext.tables.insert("price".into(), TableRows::values(vec![]));
     // A table name supplied as a list.
     ext.lists.insert("prices".into(), vec![]);
     let d = errors(&ext);
