@@ -302,8 +302,9 @@ typedef struct {
 } semaforo_diagnostic;
 
 /**
- * One fired rule, as filled by `semaforo_evaluator_fired`. The strings are
- * borrowed from the evaluator.
+ * One fired rule, as filled by `semaforo_evaluator_fired` (or a shadow
+ * rule that would have fired, by `semaforo_evaluator_monitored`). The
+ * strings are borrowed from the evaluator.
  */
 typedef struct {
   /**
@@ -323,6 +324,25 @@ typedef struct {
    * `sampled` is false.
    */
   uint32_t draw;
+  /**
+   * The rule's points: its score rounded half to even and clamped to
+   * ±1000000; 0 without a score or when the score expression is missing.
+   */
+  int64_t points;
+  /**
+   * True for a rule with a lane split; then `lane_draw` holds its lane
+   * draw.
+   */
+  bool split;
+  /**
+   * The lane draw (over `0x1E`), for replay; 0 when `split` is false.
+   */
+  uint32_t lane_draw;
+  /**
+   * The lane action in effect (`lane L`, or the lane the split chose);
+   * empty (`len` 0) when there is none.
+   */
+  semaforo_str lane;
 } semaforo_fired_rule;
 
 #ifdef __cplusplus
@@ -712,6 +732,20 @@ semaforo_status semaforo_evaluator_fired(const semaforo_evaluator *evaluator,
                                          semaforo_fired_rule *out_rule);
 
 /**
+ * The number of shadow rules (`monitor`) that would have fired.
+ */
+semaforo_status semaforo_evaluator_monitored_count(const semaforo_evaluator *evaluator,
+                                                   size_t *out_count);
+
+/**
+ * Shadow rule number `index` that would have fired, in ruleset order,
+ * with its draws and points as a fired rule would have them.
+ */
+semaforo_status semaforo_evaluator_monitored(const semaforo_evaluator *evaluator,
+                                             size_t index,
+                                             semaforo_fired_rule *out_rule);
+
+/**
  * The number of notes (of all fired rules).
  */
 semaforo_status semaforo_evaluator_note_count(const semaforo_evaluator *evaluator,
@@ -742,7 +776,9 @@ semaforo_status semaforo_evaluator_undetermined(const semaforo_evaluator *evalua
 
 /**
  * The whole outcome as one JSON object (no newline): `id`, `lane`,
- * `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
+ * `score`, `fired` (entries with `id`, `points`, and `draw`, `lane_draw`,
+ * `lane` when they apply), `monitored` (the same for shadow rules),
+ * `draws`, `notes`, `undetermined`, `today`,
  * `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint` and
  * `engine`, which is `semaforo_version()`). A borrowed string.
  */

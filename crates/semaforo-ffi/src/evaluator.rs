@@ -16,8 +16,9 @@ use semaforo_core::{
 use std::ffi::c_char;
 use std::fmt::Write as _;
 
-/// One fired rule, as filled by `semaforo_evaluator_fired`. The strings are
-/// borrowed from the evaluator.
+/// One fired rule, as filled by `semaforo_evaluator_fired` (or a shadow
+/// rule that would have fired, by `semaforo_evaluator_monitored`). The
+/// strings are borrowed from the evaluator.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct semaforo_fired_rule {
@@ -30,6 +31,32 @@ pub struct semaforo_fired_rule {
     /// The sample draw (`hash % 1000000`), for replay by an auditor; 0 when
     /// `sampled` is false.
     pub draw: u32,
+    /// The rule's points: its score rounded half to even and clamped to
+    /// ±1000000; 0 without a score or when the score expression is missing.
+    pub points: i64,
+    /// True for a rule with a lane split; then `lane_draw` holds its lane
+    /// draw.
+    pub split: bool,
+    /// The lane draw (over `0x1E`), for replay; 0 when `split` is false.
+    pub lane_draw: u32,
+    /// The lane action in effect (`lane L`, or the lane the split chose);
+    /// empty (`len` 0) when there is none.
+    pub lane: semaforo_str,
+}
+
+impl semaforo_fired_rule {
+    fn of(f: &semaforo_core::FiredRule<'_>) -> semaforo_fired_rule {
+        semaforo_fired_rule {
+            id: semaforo_str::of(f.id),
+            title: semaforo_str::of(f.title),
+            sampled: f.draw.is_some(),
+            draw: f.draw.unwrap_or(0),
+            points: f.points,
+            split: f.lane_draw.is_some(),
+            lane_draw: f.lane_draw.unwrap_or(0),
+            lane: semaforo_str::of(f.lane.unwrap_or("")),
+        }
+    }
 }
 
 /// Everything one thread needs to evaluate declarations of one ruleset:
@@ -374,14 +401,42 @@ pub unsafe extern "C" fn semaforo_evaluator_fired(
             .fired()
             .nth(index)
             .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
-        let r = semaforo_fired_rule {
-            id: semaforo_str::of(f.id),
-            title: semaforo_str::of(f.title),
-            sampled: f.draw.is_some(),
-            draw: f.draw.unwrap_or(0),
-        };
         // SAFETY: NULL or writable, by contract.
-        unsafe { write(out_rule, r) }
+        unsafe { write(out_rule, semaforo_fired_rule::of(&f)) }
+    })
+}
+
+/// The number of shadow rules (`monitor`) that would have fired.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_monitored_count(
+    evaluator: *const semaforo_evaluator,
+    out_count: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_count, v.raw().monitored.len()) }
+    })
+}
+
+/// Shadow rule number `index` that would have fired, in ruleset order,
+/// with its draws and points as a fired rule would have them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_monitored(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_rule: *mut semaforo_fired_rule,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        let f = v
+            .monitored()
+            .nth(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_rule, semaforo_fired_rule::of(&f)) }
     })
 }
 
@@ -455,7 +510,9 @@ pub unsafe extern "C" fn semaforo_evaluator_undetermined(
 }
 
 /// The whole outcome as one JSON object (no newline): `id`, `lane`,
-/// `score`, `fired`, `draws`, `notes`, `undetermined`, `today`,
+/// `score`, `fired` (entries with `id`, `points`, and `draw`, `lane_draw`,
+/// `lane` when they apply), `monitored` (the same for shadow rules),
+/// `draws`, `notes`, `undetermined`, `today`,
 /// `sampling_key_id` and `ruleset` (`name`, `version`, `fingerprint` and
 /// `engine`, which is `semaforo_version()`). A borrowed string.
 #[unsafe(no_mangle)]

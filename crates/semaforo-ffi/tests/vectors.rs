@@ -38,11 +38,12 @@ use std::path::{Path, PathBuf};
 use std::ptr;
 
 /// The keys of an outcome line that the vectors fix.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "id",
     "lane",
     "score",
     "fired",
+    "monitored",
     "undetermined",
     "notes",
     "draws",
@@ -211,6 +212,42 @@ fn project(v: &Value) -> Map<String, Value> {
         .collect()
 }
 
+/// A fired (or monitored) entry read through `read`, as the JSON output
+/// writes it: `id`, `points`, then `draw`, `lane_draw` and `lane` when they
+/// apply.
+fn read_entry(read: impl FnOnce(*mut semaforo_fired_rule) -> semaforo_status) -> Value {
+    let empty = semaforo_str {
+        ptr: ptr::null(),
+        len: 0,
+    };
+    let mut f = semaforo_fired_rule {
+        id: empty,
+        title: empty,
+        sampled: false,
+        draw: 0,
+        points: 0,
+        split: false,
+        lane_draw: 0,
+        lane: empty,
+    };
+    ok(read(&mut f), "fired entry");
+    // SAFETY: strings the evaluator just wrote, read before the next call.
+    let (id, lane) = unsafe { (text(f.id.ptr, f.id.len), text(f.lane.ptr, f.lane.len)) };
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id));
+    m.insert("points".into(), json!(f.points));
+    if f.sampled {
+        m.insert("draw".into(), json!(f.draw));
+    }
+    if f.split {
+        m.insert("lane_draw".into(), json!(f.lane_draw));
+    }
+    if !lane.is_empty() {
+        m.insert("lane".into(), json!(lane));
+    }
+    Value::Object(m)
+}
+
 /// The outcome as assembled from the evaluator's single-value readers.
 #[expect(
     clippy::undocumented_unsafe_blocks,
@@ -227,28 +264,23 @@ fn from_readers(e: *mut semaforo_evaluator) -> Value {
         unsafe { semaforo_evaluator_fired_count(e, &mut count) },
         "fired count",
     );
-    let mut fired = Vec::new();
     let mut draws = Map::new();
-    for i in 0..count {
-        let mut f = semaforo_fired_rule {
-            id: semaforo_str {
-                ptr: ptr::null(),
-                len: 0,
-            },
-            title: semaforo_str {
-                ptr: ptr::null(),
-                len: 0,
-            },
-            sampled: false,
-            draw: 0,
-        };
-        ok(unsafe { semaforo_evaluator_fired(e, i, &mut f) }, "fired");
-        let rule = unsafe { text(f.id.ptr, f.id.len) }.to_string();
-        if f.sampled {
-            draws.insert(rule.clone(), json!(f.draw));
-        }
-        fired.push(Value::String(rule));
-    }
+    let fired: Vec<Value> = (0..count)
+        .map(|i| {
+            let f = read_entry(|f| unsafe { semaforo_evaluator_fired(e, i, f) });
+            if let Some(d) = f.get("draw") {
+                draws.insert(f["id"].as_str().unwrap().to_string(), d.clone());
+            }
+            f
+        })
+        .collect();
+    ok(
+        unsafe { semaforo_evaluator_monitored_count(e, &mut count) },
+        "monitored count",
+    );
+    let monitored: Vec<Value> = (0..count)
+        .map(|i| read_entry(|f| unsafe { semaforo_evaluator_monitored(e, i, f) }))
+        .collect();
     ok(
         unsafe { semaforo_evaluator_note_count(e, &mut count) },
         "note count",
@@ -276,6 +308,7 @@ fn from_readers(e: *mut semaforo_evaluator) -> Value {
         "lane": lane,
         "score": score,
         "fired": fired,
+        "monitored": monitored,
         "undetermined": undetermined,
         "notes": notes,
         "draws": draws,

@@ -13,8 +13,8 @@
 
 use proptest::prelude::{Strategy, any};
 use semaforo_compile::hir::{
-    Arith, Base, Cmp, Const, Expr, ExprKind, LaneId, ListDef, ListId, Pattern, Program, Quant,
-    RuleDef, Scalar, TableDef, TableId, Type, VarId,
+    Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, LaneId, ListDef, ListId, Pattern, Program,
+    Quant, RuleDef, Scalar, Score, TableDef, TableId, TableShape, Type, VarId,
 };
 use semaforo_plan::decl::DeclError;
 use semaforo_plan::{
@@ -24,6 +24,7 @@ use semaforo_plan::{
 use semaforo_syntax::Span;
 
 use crate::Externals;
+use semaforo_compile::lower::TableRows;
 
 /// A small, fast, seedable random number generator (SplitMix64).
 #[derive(Clone, Debug)]
@@ -97,6 +98,12 @@ pub const TEXTS: &[&str] = &[
     "a",
     "A",
     "abc",
+    // Composite keys (`key(a, b)` joins with `|`), so keys meet entries.
+    "CN|VN",
+    "6402|CN",
+    "A|a",
+    "|",
+    "CN|",
 ];
 
 fn number(raw: i128) -> Decimal {
@@ -418,10 +425,43 @@ pub fn random_program(seed: u64, config: &ProgramConfig) -> GeneratedProgram {
                 entries.push((k, random_const(&mut rng, s)));
             }
         }
-        externals.tables.insert(name.clone(), entries);
+        externals
+            .tables
+            .insert(name.clone(), TableRows::values(entries));
         tables.push(TableDef {
             name,
-            value: s,
+            shape: TableShape::Value(s),
+            span: Span::default(),
+        });
+    }
+    // Multi-column tables, with empty cells.
+    for _ in 0..rng.range(0, 2) {
+        let name = format!("table{}", tables.len());
+        let columns: Vec<(String, Scalar)> = (0..rng.range(1, 3))
+            .map(|c| {
+                let s = rng.pick(&SCALARS).copied().unwrap_or(Scalar::Number);
+                (format!("c{c}"), s)
+            })
+            .collect();
+        let mut rows = TableRows {
+            columns: columns.len(),
+            ..TableRows::default()
+        };
+        for _ in 0..rng.range(0, 6) {
+            let k = rng.pick(TEXTS).copied().unwrap_or("").to_string();
+            if rows.keys.contains(&k) {
+                continue;
+            }
+            rows.keys.push(k);
+            for (_, s) in &columns {
+                let cell = (!rng.chance(25)).then(|| random_const(&mut rng, *s));
+                rows.cells.push(cell);
+            }
+        }
+        externals.tables.insert(name.clone(), rows);
+        tables.push(TableDef {
+            name,
+            shape: TableShape::Columns(columns),
             span: Span::default(),
         });
     }
@@ -476,13 +516,48 @@ fn random_rule(g: &mut ExprGen<'_>, index: usize, lanes: usize, max_depth: usize
         3 | 4 => Some(g.rng.range(0, 1_000_000) as u32),
         _ => None,
     };
-    let mut score = g.rng.chance(70).then(|| g.rng.range(-20, 60));
-    let lane = g.rng.chance(30).then(|| LaneId(g.rng.below(lanes) as u16));
+    let mut score = match g.rng.below(10) {
+        0..=3 => Some(Score::Points(g.rng.range(-20, 60))),
+        // Clamped literals, as the checker folds them.
+        4 => Some(Score::Points(if g.rng.chance(50) {
+            1_000_000
+        } else {
+            -1_000_000
+        })),
+        5 | 6 => Some(Score::Expr(g.expr_of(Scalar::Number, max_depth.min(3)))),
+        _ => None,
+    };
+    let lane = match g.rng.below(10) {
+        0..=2 => Some(LaneAction::Lane(LaneId(g.rng.below(lanes) as u16))),
+        3 => {
+            // A split: distinct lanes, shares in (0, 100%], at most 100%.
+            let mut cut = 0u32;
+            let mut shares = Vec::new();
+            for l in 0..lanes {
+                if g.rng.chance(50) {
+                    continue;
+                }
+                let share = match g.rng.below(4) {
+                    0 => 1,
+                    1 => 1_000_000,
+                    _ => g.rng.range(1, 600_000) as u32,
+                };
+                if cut + share > 1_000_000 {
+                    break;
+                }
+                cut += share;
+                shares.push((LaneId(l as u16), cut));
+            }
+            (!shares.is_empty()).then_some(LaneAction::Split(shares))
+        }
+        _ => None,
+    };
+    let monitor = g.rng.chance(15);
     let notes: Vec<String> = (0..g.rng.below(3))
         .map(|k| format!("note {index}.{k}"))
         .collect();
     if score.is_none() && lane.is_none() && notes.is_empty() {
-        score = Some(1);
+        score = Some(Score::Points(1));
     }
     RuleDef {
         id,
@@ -494,6 +569,7 @@ fn random_rule(g: &mut ExprGen<'_>, index: usize, lanes: usize, max_depth: usize
         sample,
         score,
         lane,
+        monitor,
         notes,
         span: Span::default(),
     }
@@ -603,8 +679,9 @@ impl ExprGen<'_> {
         match s {
             Scalar::Bool => self.gen_bool(d),
             Scalar::Number => self.gen_number(d),
-            Scalar::Text => match self.rng.below(4) {
+            Scalar::Text => match self.rng.below(5) {
                 0 => self.lookup(Scalar::Text, d),
+                1 => self.composite_key(d),
                 _ => self.leaf(s),
             },
             Scalar::Date => match self.rng.below(4) {
@@ -720,22 +797,39 @@ impl ExprGen<'_> {
     }
 
     fn lookup(&mut self, s: Scalar, d: usize) -> Expr {
-        let tables: Vec<usize> = self
-            .tables
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.value == s)
-            .map(|(i, _)| i)
-            .collect();
-        let Some(table) = self.rng.pick(&tables).copied() else {
+        // (table, column) pairs holding values of type `s`.
+        let mut cells: Vec<(usize, u32)> = Vec::new();
+        for (i, t) in self.tables.iter().enumerate() {
+            for (c, ty) in t.shape.column_types().into_iter().enumerate() {
+                if ty == s {
+                    cells.push((i, c as u32));
+                }
+            }
+        }
+        let Some((table, column)) = self.rng.pick(&cells).copied() else {
             return self.leaf(s);
         };
         let kind = ExprKind::Lookup {
             table: TableId(table as u32),
             key: self.b(Scalar::Text, d),
             prefix: self.rng.chance(50),
+            column,
         };
         expr(kind, s)
+    }
+
+    /// `key(a, b, ...)` of two or three text parts, flattened as the
+    /// checker does.
+    fn composite_key(&mut self, d: usize) -> Expr {
+        let mut parts = Vec::new();
+        for _ in 0..self.rng.range(2, 3) {
+            let p = *self.b(Scalar::Text, d);
+            match p.kind {
+                ExprKind::Key(inner) => parts.extend(inner),
+                _ => parts.push(p),
+            }
+        }
+        expr(ExprKind::Key(parts), Scalar::Text)
     }
 
     fn quant(&mut self, kind: Quant, body: Scalar, d: usize) -> Option<ExprKind> {
@@ -952,8 +1046,9 @@ pub fn clone_rule(r: &RuleDef) -> RuleDef {
         active_to: r.active_to,
         when: r.when.clone(),
         sample: r.sample,
-        score: r.score,
-        lane: r.lane,
+        score: r.score.clone(),
+        lane: r.lane.clone(),
+        monitor: r.monitor,
         notes: r.notes.clone(),
         span: r.span,
     }
@@ -983,7 +1078,7 @@ pub fn program_with_rules(p: &Program, rules: Vec<RuleDef>) -> Program {
             .iter()
             .map(|t| TableDef {
                 name: t.name.clone(),
-                value: t.value,
+                shape: t.shape.clone(),
                 span: t.span,
             })
             .collect(),

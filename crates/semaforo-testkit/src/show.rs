@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use semaforo_compile::hir::{
-    Arith, Base, Cmp, Const, Expr, ExprKind, Pattern, Program, Quant, RuleDef,
+    Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, Pattern, Program, Quant, RuleDef, Score,
+    TableShape,
 };
 use semaforo_plan::{FieldType, Layout, RecordId};
 
@@ -116,20 +117,34 @@ pub fn show_expr(p: &Program, e: &Expr) -> String {
             };
             format!("{k}(v{} in {}: {})", var.0, s(list), s(body))
         }
-        ExprKind::Lookup { table, key, prefix } => {
-            let name = p
-                .tables
-                .get(table.0 as usize)
-                .map_or_else(|| format!("table#{}", table.0), |t| t.name.clone());
+        ExprKind::Lookup {
+            table,
+            key,
+            prefix,
+            column,
+        } => {
+            let def = p.tables.get(table.0 as usize);
+            let name = def.map_or_else(|| format!("table#{}", table.0), |t| t.name.clone());
             let f = if *prefix { "lookup_prefix" } else { "lookup" };
-            format!("{f}({name}, {})", s(key))
+            let col = match def.map(|t| &t.shape) {
+                Some(TableShape::Columns(c)) => c
+                    .get(*column as usize)
+                    .map_or_else(|| format!(".#{column}"), |(n, _)| format!(".{n}")),
+                _ => String::new(),
+            };
+            format!("{f}({name}, {}){col}", s(key))
+        }
+        ExprKind::Key(parts) => {
+            let parts: Vec<String> = parts.iter().map(&s).collect();
+            format!("key({})", parts.join(", "))
         }
         ExprKind::Len(t) => format!("len({})", s(t)),
     }
 }
 
 fn show_rule(p: &Program, r: &RuleDef, out: &mut String) {
-    let _ = writeln!(out, "rule {} {:?} {{", r.id, r.title);
+    let monitor = if r.monitor { " monitor" } else { "" };
+    let _ = writeln!(out, "rule {} {:?}{monitor} {{", r.id, r.title);
     match (r.active_from, r.active_to) {
         (Some(a), Some(b)) => {
             let _ = writeln!(out, "  active {a} to {b}");
@@ -149,12 +164,27 @@ fn show_rule(p: &Program, r: &RuleDef, out: &mut String) {
         let _ = writeln!(out, "  sample {}% (cut-off {c})", f64::from(c) / 10_000.0);
     }
     let mut actions = Vec::new();
-    if let Some(s) = r.score {
-        actions.push(format!("score {s}"));
+    match &r.score {
+        Some(Score::Points(n)) => actions.push(format!("score {n}")),
+        Some(Score::Expr(e)) => actions.push(format!("score {}", show_expr(p, e))),
+        None => {}
     }
-    if let Some(l) = r.lane {
-        let name = p.lanes.get(usize::from(l.0)).cloned().unwrap_or_default();
-        actions.push(format!("lane {name}"));
+    let lane = |l: u16| p.lanes.get(usize::from(l)).cloned().unwrap_or_default();
+    match &r.lane {
+        Some(LaneAction::Lane(l)) => actions.push(format!("lane {}", lane(l.0))),
+        Some(LaneAction::Split(shares)) => {
+            let mut previous = 0;
+            let shares: Vec<String> = shares
+                .iter()
+                .map(|&(l, cut)| {
+                    let share = f64::from(cut - previous) / 10_000.0;
+                    previous = cut;
+                    format!("{} {share}%", lane(l.0))
+                })
+                .collect();
+            actions.push(format!("lane {}", shares.join(", ")));
+        }
+        None => {}
     }
     for n in &r.notes {
         actions.push(format!("note {n:?}"));
@@ -220,9 +250,15 @@ pub fn show_program(p: &Program, externals: &Externals) -> String {
         let entries: Vec<String> = externals
             .tables
             .get(&t.name)
-            .map(|es| {
-                es.iter()
-                    .map(|(k, v)| format!("{k:?}: {}", show_const(v)))
+            .map(|rows| {
+                rows.rows()
+                    .map(|(k, cells)| {
+                        let cells: Vec<String> = cells
+                            .iter()
+                            .map(|c| c.as_ref().map_or("(empty)".into(), show_const))
+                            .collect();
+                        format!("{k:?}: {}", cells.join(" | "))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -230,7 +266,7 @@ pub fn show_program(p: &Program, externals: &Externals) -> String {
             out,
             "table {}: {:?} = {{{}}}",
             t.name,
-            t.value,
+            t.shape,
             entries.join(", ")
         );
     }

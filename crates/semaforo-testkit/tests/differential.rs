@@ -98,6 +98,7 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
         }
         ExprKind::Quant { body, .. } => vec![&mut **body],
         ExprKind::Lookup { key, .. } => vec![&mut **key],
+        ExprKind::Key(parts) => parts.iter_mut().collect(),
     }
 }
 

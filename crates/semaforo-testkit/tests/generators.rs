@@ -134,11 +134,31 @@ fn check(p: &Program, e: &Expr, vars: &mut Vec<RecordId>, seen: &mut BTreeSet<St
             check(p, body, vars, seen);
             vars.pop();
         }
-        ExprKind::Lookup { table, key, prefix } => {
-            seen.insert(format!("Lookup{prefix}"));
+        ExprKind::Lookup {
+            table,
+            key,
+            prefix,
+            column,
+        } => {
+            let shape = &p.tables[table.0 as usize].shape;
+            let multi = matches!(shape, semaforo_compile::hir::TableShape::Columns(_));
+            seen.insert(format!(
+                "Lookup{prefix}{}",
+                if multi { "Column" } else { "" }
+            ));
             assert_eq!(s(key), Scalar::Text);
-            assert_eq!(p.tables[table.0 as usize].value, s(e));
+            assert_eq!(shape.column_types()[*column as usize], s(e));
             check(p, key, vars, seen);
+        }
+        ExprKind::Key(parts) => {
+            seen.insert("Key".into());
+            assert!(parts.len() >= 2, "a key has two or more parts");
+            assert_eq!(s(e), Scalar::Text);
+            for part in parts {
+                assert_eq!(s(part), Scalar::Text);
+                assert!(!matches!(part.kind, ExprKind::Key(_)), "keys are flattened");
+                check(p, part, vars, seen);
+            }
         }
     }
 }
@@ -200,6 +220,28 @@ fn generated_programs_are_well_typed_and_cover_every_form() {
                 Some(_) => seen.insert("SampleSome".into()),
                 None => seen.insert("Unsampled".into()),
             };
+            use semaforo_compile::hir::{LaneAction, Score};
+            match &r.score {
+                Some(Score::Points(_)) => seen.insert("ScorePoints".into()),
+                Some(Score::Expr(e)) => {
+                    assert_eq!(e.ty, Type::Scalar(Scalar::Number));
+                    check(p, e, &mut Vec::new(), &mut seen);
+                    seen.insert("ScoreExpr".into())
+                }
+                None => seen.insert("NoScore".into()),
+            };
+            match &r.lane {
+                Some(LaneAction::Lane(_)) => seen.insert("Lane".into()),
+                Some(LaneAction::Split(shares)) => {
+                    assert!(shares.windows(2).all(|w| w[0].1 < w[1].1));
+                    assert!(shares.last().is_some_and(|s| s.1 <= 1_000_000));
+                    seen.insert("LaneSplit".into())
+                }
+                None => seen.insert("NoLane".into()),
+            };
+            if r.monitor {
+                seen.insert("Monitor".into());
+            }
         }
     }
     let mut missing = Vec::new();
@@ -259,7 +301,22 @@ fn generated_programs_are_well_typed_and_cover_every_form() {
     ] {
         expect(p);
     }
-    for s in ["SampleNone", "SampleAll", "SampleSome", "Unsampled"] {
+    for s in [
+        "SampleNone",
+        "SampleAll",
+        "SampleSome",
+        "Unsampled",
+        "ScorePoints",
+        "ScoreExpr",
+        "NoScore",
+        "Lane",
+        "LaneSplit",
+        "NoLane",
+        "Monitor",
+        "Key",
+        "LookuptrueColumn",
+        "LookupfalseColumn",
+    ] {
         expect(s);
     }
     assert!(missing.is_empty(), "forms never generated: {missing:?}");

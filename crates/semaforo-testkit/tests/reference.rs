@@ -13,8 +13,10 @@
 )]
 
 use semaforo_compile::hir::{
-    Base, Cmp, Const, Expr, ExprKind, LaneId, ListDef, Program, RuleDef, Scalar, TableDef, Type,
+    Base, Cmp, Const, Expr, ExprKind, LaneId, ListDef, Program, RuleDef, Scalar, Score, TableDef,
+    TableShape, Type,
 };
+use semaforo_compile::lower::TableRows;
 use semaforo_plan::{
     Date, Decimal, Declaration, Field, FieldId, FieldType, Fired, Layout, Node, Record, RecordId,
     SamplingKey,
@@ -110,8 +112,9 @@ fn rule(id: &str, when: Option<Expr>) -> RuleDef {
         active_to: None,
         when,
         sample: None,
-        score: Some(1),
+        score: Some(Score::Points(1)),
         lane: None,
+        monitor: false,
         notes: vec![],
         span: Span::default(),
     }
@@ -140,7 +143,7 @@ fn program(rules: Vec<RuleDef>) -> Program {
         ],
         tables: vec![TableDef {
             name: "price".into(),
-            value: Scalar::Number,
+            shape: TableShape::Value(Scalar::Number),
             span: Span::default(),
         }],
         rules,
@@ -154,14 +157,14 @@ fn externals() -> Externals {
         .insert("watched".into(), vec![Const::Text("IMP-7".into())]);
     x.tables.insert(
         "price".into(),
-        vec![
+        TableRows::values(vec![
             ("".into(), Const::Number(Decimal::from_i64(1))),
             ("64".into(), Const::Number(Decimal::from_i64(64))),
             ("6402".into(), Const::Number(Decimal::from_i64(6402))),
             ("6403".into(), Const::Number(Decimal::from_i64(6403))),
             ("ñ".into(), Const::Number(Decimal::from_i64(2))),
             ("ña".into(), Const::Number(Decimal::from_i64(3))),
-        ],
+        ]),
     );
     x
 }
@@ -227,6 +230,9 @@ fn sampling_draw_matches_a_hand_computation() {
     let fired = Fired {
         rule: 0,
         draw: Some(expected),
+        lane_draw: None,
+        lane: None,
+        points: 1,
     };
     assert_eq!(sampled(expected + 1).fired, vec![fired]);
     assert_eq!(sampled(1_000_000).fired, vec![fired]);
@@ -240,7 +246,10 @@ fn sampling_draw_matches_a_hand_computation() {
         o.fired,
         vec![Fired {
             rule: 0,
-            draw: None
+            draw: None,
+            lane_draw: None,
+            lane: None,
+            points: 1,
         }]
     );
 }

@@ -1,12 +1,12 @@
 //! Compiling sources and external data into a [`Ruleset`].
 
-use crate::externals::{RawEntry, check_entry, read_list_file, read_table_file, typed};
+use crate::externals::{RawEntry, TableRow, check_entry, read_list_file, read_table_file, typed};
 use crate::fingerprint::fingerprint;
 use crate::ruleset::Ruleset;
 use crate::source::{SourceKind, Sources};
 use semaforo_compile::check::check;
-use semaforo_compile::hir::{Const, Program};
-use semaforo_compile::lower::{Externals, lower};
+use semaforo_compile::hir::{Const, Program, Scalar, TableShape};
+use semaforo_compile::lower::{Externals, TableRows, lower};
 use semaforo_syntax::{Diagnostic, FileId, Span};
 use std::collections::BTreeMap;
 
@@ -24,6 +24,8 @@ enum Data {
 #[derive(Clone, Debug)]
 enum TableData {
     Values(Vec<(String, String)>),
+    /// Column names, then rows of a key and one cell per named column.
+    Rows(Vec<String>, Vec<(String, Vec<Option<String>>)>),
     File(String, String),
 }
 
@@ -136,8 +138,59 @@ impl Compiler {
         self
     }
 
-    /// Supplies the external table `name` as the text of a CSV file with the
-    /// header `key,value`.
+    /// Supplies the rows of the multi-column table `name`: `columns` names
+    /// each cell of a row (every declared column once, in any order), and
+    /// each row is a key and its cells, `None` for an empty cell.
+    ///
+    /// ```
+    /// let mut c = semaforo::Compiler::new();
+    /// c.add_source("rules.sem", r#"
+    /// ruleset "demo" version "1"
+    /// schema declaration { key id: text
+    ///   hs6: text
+    ///   unit_price: number }
+    /// table value_control: { min: number, max: number }
+    /// rule V1 "Below the usual price" {
+    ///   when unit_price < lookup(value_control, hs6).min then score 10 }
+    /// "#);
+    /// c.add_table_rows(
+    ///     "value_control",
+    ///     ["max", "min"],
+    ///     [("640399", vec![Some("80"), Some("12.5")]), ("610910", vec![None, Some("2")])],
+    /// );
+    /// assert!(c.compile().is_ok());
+    /// ```
+    pub fn add_table_rows<C, S, I, K, V>(
+        &mut self,
+        name: impl Into<String>,
+        columns: C,
+        rows: I,
+    ) -> &mut Compiler
+    where
+        C: IntoIterator<Item = S>,
+        S: Into<String>,
+        I: IntoIterator<Item = (K, Vec<Option<V>>)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let columns = columns.into_iter().map(Into::into).collect();
+        let rows = rows
+            .into_iter()
+            .map(|(k, cells)| {
+                (
+                    k.into(),
+                    cells.into_iter().map(|c| c.map(Into::into)).collect(),
+                )
+            })
+            .collect();
+        self.tables
+            .push((name.into(), TableData::Rows(columns, rows)));
+        self
+    }
+
+    /// Supplies the external table `name` as the text of a CSV file: the
+    /// header `key,value` for a one-value table, or `key` and each
+    /// declared column (any order) for a multi-column table.
     pub fn add_table_file(
         &mut self,
         name: impl Into<String>,
@@ -209,7 +262,7 @@ impl Compiler {
         };
         let mut externals = Externals::default();
         let mut lists: BTreeMap<String, Vec<Const>> = BTreeMap::new();
-        let mut tables: BTreeMap<String, Vec<(String, Const)>> = BTreeMap::new();
+        let mut tables: BTreeMap<String, TableRows> = BTreeMap::new();
         let mut errors = Vec::new();
 
         for (name, data) in &self.lists {
@@ -250,7 +303,22 @@ impl Compiler {
             lists.insert(name.clone(), values);
         }
         for (name, data) in &self.tables {
-            let entries = match data {
+            // Undeclared tables are passed on as one-value text tables so
+            // that lowering reports them.
+            let shape = program
+                .tables
+                .iter()
+                .find(|t| &t.name == name)
+                .map_or(TableShape::Value(Scalar::Text), |t| t.shape.clone());
+            let (names, types, multi): (Vec<&str>, Vec<Scalar>, bool) = match &shape {
+                TableShape::Value(v) => (vec!["value"], vec![*v], false),
+                TableShape::Columns(c) => (
+                    c.iter().map(|(n, _)| n.as_str()).collect(),
+                    c.iter().map(|(_, t)| *t).collect(),
+                    true,
+                ),
+            };
+            let rows: Vec<TableRow> = match data {
                 TableData::Values(v) => {
                     let label = format!("<table `{name}` given by the host>");
                     let flat = host_entries(
@@ -259,19 +327,37 @@ impl Compiler {
                         v.iter().flat_map(|(k, v)| [k, v]),
                         &mut errors,
                     );
+                    if multi {
+                        errors.push(Diagnostic::error(
+                            "E0602",
+                            flat.first().map_or(Span::default(), |e| e.span),
+                            format!(
+                                "table `{name}` has columns (`{}`): supply its rows with `add_table_rows` or a CSV file",
+                                names.join("`, `")
+                            ),
+                        ));
+                        continue;
+                    }
                     flat.chunks_exact(2)
                         .filter_map(|p| match p {
-                            [k, v] => Some((k.clone(), v.clone())),
+                            [k, v] => Some((k.clone(), vec![Some(v.clone())])),
                             _ => None,
                         })
                         .collect()
                 }
+                TableData::Rows(columns, v) => {
+                    let label = format!("<table `{name}` given by the host>");
+                    match host_rows(&mut sources, &label, columns, v, &names, &mut errors) {
+                        Some(rows) => rows,
+                        None => continue,
+                    }
+                }
                 TableData::File(file, text) => {
                     let id = sources.add(file.clone(), text.clone(), SourceKind::Table);
-                    match read_table_file(id, text) {
+                    match read_table_file(id, text, &names, multi) {
                         Ok(e) => e,
-                        Err(d) => {
-                            errors.push(d);
+                        Err(mut d) => {
+                            errors.append(&mut d);
                             continue;
                         }
                     }
@@ -280,24 +366,43 @@ impl Compiler {
             if tables.contains_key(name) {
                 errors.push(Diagnostic::error(
                     "E0605",
-                    entries.first().map_or(Span::default(), |e| e.0.span),
+                    rows.first().map_or(Span::default(), |e| e.0.span),
                     format!("table `{name}` is supplied twice"),
                 ));
                 continue;
             }
-            let ty = program
-                .tables
-                .iter()
-                .find(|t| &t.name == name)
-                .map_or(semaforo_compile::hir::Scalar::Text, |t| t.value);
-            let mut values = Vec::with_capacity(entries.len());
-            for (k, v) in &entries {
-                match typed(v, ty, &format!("table `{name}`, key `{}`", k.text)) {
-                    Ok(c) => values.push((k.text.clone(), c)),
-                    Err(d) => errors.push(d),
+            let mut out = TableRows {
+                columns: types.len(),
+                keys: Vec::with_capacity(rows.len()),
+                cells: Vec::with_capacity(rows.len() * types.len()),
+            };
+            for (k, cells) in &rows {
+                let mut typed_cells = Vec::with_capacity(cells.len());
+                let mut ok = true;
+                for ((cell, &ty), col) in cells.iter().zip(&types).zip(&names) {
+                    let Some(cell) = cell else {
+                        typed_cells.push(None);
+                        continue;
+                    };
+                    let what = if multi {
+                        format!("table `{name}`, key `{}`, column `{col}`", k.text)
+                    } else {
+                        format!("table `{name}`, key `{}`", k.text)
+                    };
+                    match typed(cell, ty, &what) {
+                        Ok(c) => typed_cells.push(Some(c)),
+                        Err(d) => {
+                            errors.push(d);
+                            ok = false;
+                        }
+                    }
+                }
+                if ok {
+                    out.keys.push(k.text.clone());
+                    out.cells.extend(typed_cells);
                 }
             }
-            tables.insert(name.clone(), values);
+            tables.insert(name.clone(), out);
         }
         if !errors.is_empty() {
             diagnostics.append(&mut errors);
@@ -421,6 +526,82 @@ fn host_entries<'a>(
             }
         })
         .collect()
+}
+
+/// Rows of a multi-column table given through the API, in the declared
+/// column order (registered as a pseudo-source, one cell per line, so that
+/// diagnostics can point at a cell). `None` (reported) if the host's
+/// columns are not the declared ones, or a row has the wrong length.
+fn host_rows(
+    sources: &mut Sources,
+    label: &str,
+    columns: &[String],
+    rows: &[(String, Vec<Option<String>>)],
+    declared: &[&str],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<TableRow>> {
+    let mut order = Vec::with_capacity(columns.len());
+    for c in columns {
+        order.push(declared.iter().position(|d| d == c));
+    }
+    let mut sorted = order.clone();
+    sorted.sort();
+    sorted.dedup();
+    if order.iter().any(Option::is_none)
+        || sorted.len() != declared.len()
+        || order.len() != declared.len()
+    {
+        errors.push(Diagnostic::error(
+            "E0602",
+            Span::default(),
+            format!(
+                "{label}: the columns `{}` are not the declared columns `{}`",
+                columns.join(","),
+                declared.join(",")
+            ),
+        ));
+        return None;
+    }
+    let empty = String::new();
+    let flat = host_entries(
+        sources,
+        label,
+        rows.iter().flat_map(|(k, cells)| {
+            std::iter::once(k).chain(cells.iter().map(|c| c.as_ref().unwrap_or(&empty)))
+        }),
+        errors,
+    );
+    let mut entries = flat.into_iter();
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, cells) in rows {
+        let key = entries.next()?;
+        if cells.len() != declared.len() {
+            errors.push(Diagnostic::error(
+                "E0603",
+                key.span,
+                format!(
+                    "{label}: key `{k}` has {} cells, expected {}",
+                    cells.len(),
+                    declared.len()
+                ),
+            ));
+            for _ in cells {
+                entries.next();
+            }
+            continue;
+        }
+        let mut row: Vec<Option<RawEntry>> = vec![None; declared.len()];
+        for (cell, slot) in cells.iter().zip(&order) {
+            let e = entries.next()?;
+            if let (Some(_), Some(i)) = (cell, slot)
+                && let Some(r) = row.get_mut(*i)
+            {
+                *r = Some(e);
+            }
+        }
+        out.push((key, row));
+    }
+    Some(out)
 }
 
 /// Drops the syntax trees on a short-lived thread: freeing a large

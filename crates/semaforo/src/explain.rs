@@ -22,7 +22,9 @@
 
 use crate::ruleset::{Context, Declaration, Ruleset};
 use crate::source::Sources;
-use semaforo_compile::hir::{Expr, ExprKind, LaneId, Program, RuleDef, Scalar, TableId, Type};
+use semaforo_compile::hir::{
+    Expr, ExprKind, LaneAction, LaneId, Program, RuleDef, Scalar, Score, TableId, Type,
+};
 use semaforo_compile::interp::{Among, Detail, Interpreter, RuleVerdict, Trace, Value};
 use semaforo_compile::lower::Externals;
 use semaforo_plan::{Date, Decimal, Fired, Node, Outcome, SamplingKey, Slot};
@@ -228,20 +230,35 @@ pub struct RuleExplanation {
     pub condition: Option<Truth>,
     /// The draw, for an active sampled rule.
     pub sample: Option<SampleDraw>,
-    /// The rule fired.
+    /// The rule fired (a shadow rule: would have fired, see `monitor`).
     pub fired: bool,
-    /// `score N`.
+    /// `monitor`: a shadow rule, listed in `monitored` and deciding
+    /// nothing.
+    pub monitor: bool,
+    /// `score N` with an integer literal (clamped); `None` without a score
+    /// or for `score EXPR`.
     pub score: Option<i64>,
-    /// `lane L`, by name.
+    /// The traced `score EXPR`, evaluated only when the rule fired.
+    pub score_expr: Option<Step>,
+    /// The points the rule contributed (would have, for a shadow rule):
+    /// `Some` when it fired.
+    pub points: Option<i64>,
+    /// The lane action in effect: `lane L`, or the lane a split chose
+    /// when the rule fired (`None` if the draw fell past the split).
     pub lane: Option<String>,
+    /// A lane split: each lane with its cumulative cut-off in millionths.
+    pub lane_split: Vec<(String, u32)>,
+    /// The lane draw of a split rule that fired.
+    pub lane_draw: Option<u32>,
     /// The rule's notes.
     pub notes: Vec<String>,
 }
 
 impl RuleExplanation {
-    /// The rule is active and its condition was *unknown*.
+    /// The rule is active and its condition was *unknown* (never a shadow
+    /// rule, which is then listed nowhere).
     pub fn undetermined(&self) -> bool {
-        self.condition == Some(Truth::Unknown)
+        self.condition == Some(Truth::Unknown) && !self.monitor
     }
 }
 
@@ -293,7 +310,12 @@ pub struct Explanation {
 impl Explanation {
     /// The fired rules, in ruleset order.
     pub fn fired(&self) -> impl Iterator<Item = &RuleExplanation> {
-        self.rules.iter().filter(|r| r.fired)
+        self.rules.iter().filter(|r| r.fired && !r.monitor)
+    }
+
+    /// The shadow rules that would have fired, in ruleset order.
+    pub fn monitored(&self) -> impl Iterator<Item = &RuleExplanation> {
+        self.rules.iter().filter(|r| r.fired && r.monitor)
     }
 
     /// The active rules whose condition was *unknown*, in ruleset order.
@@ -303,18 +325,24 @@ impl Explanation {
 
     /// The explanation's verdict (lane, score, fired rules with their
     /// draws, undetermined rules) in the plan evaluator's terms.
-    pub(crate) fn verdict(&self) -> Outcome {
+    pub(crate) fn verdict(&self, lanes: &[String]) -> Outcome {
+        let entry = |r: &RuleExplanation| Fired {
+            rule: r.index,
+            draw: r.sample.map(|s| s.draw),
+            lane_draw: r.lane_draw,
+            lane: r
+                .lane
+                .as_ref()
+                .and_then(|l| lanes.iter().position(|x| x == l))
+                .and_then(|i| u16::try_from(i).ok()),
+            points: r.points.unwrap_or(0),
+        };
         Outcome {
             lane: self.lane_index,
             score: self.score,
-            fired: self
-                .fired()
-                .map(|r| Fired {
-                    rule: r.index,
-                    draw: r.sample.map(|s| s.draw),
-                })
-                .collect(),
+            fired: self.fired().map(entry).collect(),
             undetermined: self.undetermined().map(|r| r.index).collect(),
+            monitored: self.monitored().map(entry).collect(),
         }
     }
 }
@@ -360,8 +388,8 @@ impl Ruleset {
         e.fingerprint = self.fingerprint_hex().to_string();
         let mut scratch = self.new_scratch();
         let mut outcome = Outcome::default();
-        e.verdict_agrees =
-            self.evaluate(decl, ctx, &mut scratch, &mut outcome).is_ok() && e.verdict() == outcome;
+        e.verdict_agrees = self.evaluate(decl, ctx, &mut scratch, &mut outcome).is_ok()
+            && e.verdict(&self.program().lanes) == outcome;
         e
     }
 }
@@ -612,7 +640,24 @@ impl Trace for Explainer<'_> {
             }),
             _ => None,
         };
-        let lane = rule.lane.map(|l| self.lane_name(l.0));
+        let (lane, lane_split) = match &rule.lane {
+            None => (None, Vec::new()),
+            Some(LaneAction::Lane(l)) => (Some(self.lane_name(l.0)), Vec::new()),
+            Some(LaneAction::Split(shares)) => (
+                verdict
+                    .entry
+                    .and_then(|e| e.lane)
+                    .map(|l| self.lane_name(l)),
+                shares
+                    .iter()
+                    .map(|&(l, cut)| (self.lane_name(l.0), cut))
+                    .collect(),
+            ),
+        };
+        let score = match &rule.score {
+            Some(Score::Points(p)) => Some(*p),
+            _ => None,
+        };
         self.rules.push(RuleExplanation {
             index,
             id: rule.id.clone(),
@@ -624,8 +669,13 @@ impl Trace for Explainer<'_> {
             condition: verdict.condition.map(Truth::from_option),
             sample,
             fired: verdict.fired,
-            score: rule.score,
+            monitor: rule.monitor,
+            score,
+            score_expr: verdict.score,
+            points: verdict.entry.map(|e| e.points),
             lane,
+            lane_split,
+            lane_draw: verdict.entry.and_then(|e| e.lane_draw),
             notes: rule.notes.clone(),
         });
     }
@@ -694,7 +744,7 @@ mod tests {
                     input.today,
                     &input.key,
                 );
-                let mine = e.verdict();
+                let mine = e.verdict(&g.program.lanes);
                 assert_eq!(mine, reference, "seed {seed}: explain vs reference");
                 assert_eq!(mine, out, "seed {seed}: explain vs plan");
                 // Every traced condition's truth is the rule's condition.

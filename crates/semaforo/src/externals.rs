@@ -18,12 +18,18 @@
 //!
 //! List files hold one entry per line; a line whose first non-blank
 //! character is `#` is a comment, and blank lines are skipped. Table files
-//! are CSV with the header `key,value`; fields may be quoted with `"` (a
-//! doubled `""` inside quotes is a quote; a quoted field ends on its line).
+//! are CSV with the header `key,value` (a one-value table) or `key` and one
+//! column per declared column, in any order (a multi-column table, where an
+//! empty field is an empty cell); comments and blank lines as in list
+//! files; fields may be quoted with `"` (a doubled `""` inside quotes is a
+//! quote; a quoted field ends on its line). A key given twice is an error
+//! naming both lines.
 //! Entries are typed by the list or table declaration: numbers in JSON
 //! number syntax (exact), dates as `YYYY-MM-DD`, bools as `true`/`false`,
 //! text as written. Entries given through the API are checked for the same
 //! characters (they are not trimmed).
+
+use std::collections::HashMap;
 
 use semaforo_compile::hir::{Const, Scalar};
 use semaforo_plan::{Date, Decimal};
@@ -161,71 +167,198 @@ pub(crate) fn read_list_file(
     out
 }
 
-/// Splits a CSV table file with header `key,value` into `(key, value)` pairs.
+/// One row of a table file: its key and one cell per declared column, in
+/// declaration order (`None`: an empty cell of a multi-column table).
+pub(crate) type TableRow = (RawEntry, Vec<Option<RawEntry>>);
+
+/// Reads a CSV table file. `columns` are the declared column names, in
+/// declaration order (`["value"]` for a one-value table); the header names
+/// `key` and each of them exactly once, in any order (a one-value table's
+/// header is exactly `key,value`). A line whose first non-blank character
+/// is `#` is a comment and blank lines are skipped. In a multi-column
+/// table (`multi`) an empty field is an empty cell. A key given twice is
+/// E0503 at the second, with the first as a label. Every problem with the
+/// file is returned (the header's alone when the header is wrong).
 pub(crate) fn read_table_file(
     file: FileId,
     text: &str,
-) -> Result<Vec<(RawEntry, RawEntry)>, Diagnostic> {
-    let mut out = Vec::new();
-    let mut header_seen = false;
+    columns: &[&str],
+    multi: bool,
+) -> Result<Vec<TableRow>, Vec<Diagnostic>> {
+    let mut out: Vec<TableRow> = Vec::new();
+    let mut errors = Vec::new();
+    // Field `i` of a row goes to `order[i]` (`None`: the key).
+    let mut order: Option<Vec<Option<usize>>> = None;
+    let mut first_line: HashMap<String, Span> = HashMap::new();
+    let expected_header = || {
+        let mut h = String::from("key");
+        for c in columns {
+            h.push(',');
+            h.push_str(c);
+        }
+        h
+    };
     for line in DataLines::new(file, text) {
         let Line {
             start,
             text: content,
-        } = line?;
-        if content.trim().is_empty() {
+        } = match line {
+            Ok(l) => l,
+            Err(d) => {
+                errors.push(d);
+                continue;
+            }
+        };
+        let trimmed = content.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
         let line_span = Span::new(file, start as u32, (start + content.len()) as u32);
-        let fields = split_csv_line(content, start).map_err(|col| {
-            Diagnostic::error(
-                "E0601",
-                Span::new(file, col as u32, col as u32 + 1),
-                "malformed CSV field",
-            )
-            .with_help("close the quoted field with `\"`; write a quote inside quotes as `\"\"`")
-        })?;
+        let fields = match split_csv_line(content, start) {
+            Ok(f) => f,
+            Err(col) => {
+                errors.push(
+                    Diagnostic::error(
+                        "E0601",
+                        Span::new(file, col as u32, col as u32 + 1),
+                        "malformed CSV field",
+                    )
+                    .with_help(
+                        "close the quoted field with `\"`; write a quote inside quotes as `\"\"`",
+                    ),
+                );
+                continue;
+            }
+        };
+        let mut bad_char = false;
         for (t, at) in &fields {
-            check_entry(file, *at, t)?;
+            if let Err(d) = check_entry(file, *at, t) {
+                errors.push(d);
+                bad_char = true;
+            }
         }
-        if !header_seen {
-            header_seen = true;
-            let names: Vec<&str> = fields.iter().map(|(t, _)| t.as_str()).collect();
-            if names != ["key", "value"] {
-                return Err(Diagnostic::error(
-                    "E0602",
-                    line_span,
-                    "a table file must start with the header `key,value`",
-                ));
+        let Some(order) = &order else {
+            match header_order(&fields, columns, multi) {
+                Some(o) => order = Some(o),
+                None => {
+                    errors.push(
+                        Diagnostic::error(
+                            "E0602",
+                            line_span,
+                            format!(
+                                "a table file must start with the header `{}`",
+                                expected_header()
+                            ),
+                        )
+                        .with_help(if multi {
+                            "name the key column `key` and every declared column once, in any order"
+                        } else {
+                            "the first line names the two columns: `key,value`"
+                        }),
+                    );
+                    return Err(errors);
+                }
             }
             continue;
-        }
-        let [(k, ks), (v, vs)] = <[(String, usize); 2]>::try_from(fields).map_err(|f| {
-            Diagnostic::error(
+        };
+        if fields.len() != order.len() {
+            errors.push(Diagnostic::error(
                 "E0603",
                 line_span,
-                format!("expected 2 fields (`key,value`), found {}", f.len()),
-            )
-        })?;
-        out.push((
-            RawEntry {
-                span: Span::new(file, ks as u32, (ks + k.len()) as u32),
-                text: k,
-            },
-            RawEntry {
-                span: Span::new(file, vs as u32, (vs + v.len()) as u32),
-                text: v,
-            },
-        ));
+                format!(
+                    "expected {} fields (`{}`), found {}",
+                    order.len(),
+                    expected_header(),
+                    fields.len()
+                ),
+            ));
+            continue;
+        }
+        if bad_char {
+            continue;
+        }
+        let mut key = None;
+        let mut cells: Vec<Option<RawEntry>> = vec![None; columns.len()];
+        for ((t, at), slot) in fields.into_iter().zip(order) {
+            let entry = RawEntry {
+                span: Span::new(file, at as u32, (at + t.len()) as u32),
+                text: t,
+            };
+            match slot {
+                None => key = Some(entry),
+                Some(c) => {
+                    if let Some(cell) = cells.get_mut(*c)
+                        && !(multi && entry.text.is_empty())
+                    {
+                        *cell = Some(entry);
+                    }
+                }
+            }
+        }
+        let Some(key) = key else { continue };
+        if let Some(first) = first_line.get(&key.text) {
+            errors.push(
+                Diagnostic::error(
+                    "E0503",
+                    key.span,
+                    format!("key `{}` is given twice in the table file", key.text),
+                )
+                .with_label(*first, "first given here")
+                .with_help("keep one row per key"),
+            );
+            continue;
+        }
+        first_line.insert(key.text.clone(), key.span);
+        out.push((key, cells));
     }
-    if !header_seen {
-        return Err(Diagnostic::error(
+    if order.is_none() && errors.is_empty() {
+        errors.push(Diagnostic::error(
             "E0602",
             Span::new(file, 0, 0),
-            "a table file must start with the header `key,value`",
+            format!(
+                "a table file must start with the header `{}`",
+                expected_header()
+            ),
         ));
     }
-    Ok(out)
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where each header field goes: `None` for `key`, `Some(i)` for declared
+/// column `i`; `None` if the header is not `key` and each column once (for
+/// a one-value table: exactly `key,value`).
+fn header_order(
+    fields: &[(String, usize)],
+    columns: &[&str],
+    multi: bool,
+) -> Option<Vec<Option<usize>>> {
+    let names: Vec<&str> = fields.iter().map(|(t, _)| t.as_str()).collect();
+    if !multi {
+        return (names == ["key", "value"]).then(|| vec![None, Some(0)]);
+    }
+    if names.len() != columns.len() + 1 {
+        return None;
+    }
+    let mut seen = vec![false; columns.len() + 1];
+    let mut order = Vec::with_capacity(names.len());
+    for n in names {
+        let slot = if n == "key" {
+            None
+        } else {
+            Some(columns.iter().position(|c| *c == n)?)
+        };
+        let mark = seen.get_mut(slot.map_or(0, |i| i + 1))?;
+        if *mark {
+            return None;
+        }
+        *mark = true;
+        order.push(slot);
+    }
+    Some(order)
 }
 
 /// Splits one CSV line; each field comes with the byte offset of its text.

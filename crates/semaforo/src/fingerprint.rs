@@ -10,6 +10,10 @@
 //!                                                   then for each entry: len(v) v
 //! for each table, by name (byte order):          'T' len(name) name count
 //!                                                   then for each entry, by key: len(k) k len(v) v
+//!   or, for a table with several columns or an empty cell:
+//!                                                'R' len(name) name columns count
+//!                                                   then for each row, by key: len(k) k
+//!                                                   and for each cell: 0x00 (empty) or 0x01 len(v) v
 //! ```
 //!
 //! where `len` and `count` are unsigned 64-bit little-endian integers and
@@ -20,6 +24,7 @@
 //! sorted by key.
 
 use semaforo_compile::hir::Const;
+use semaforo_compile::lower::TableRows;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
@@ -51,7 +56,7 @@ fn put_const(h: &mut Sha256, c: &Const) {
 pub(crate) fn fingerprint<'a>(
     sources: impl Iterator<Item = &'a str>,
     lists: &HashMap<String, Vec<Const>>,
-    tables: &HashMap<String, Vec<(String, Const)>>,
+    tables: &HashMap<String, TableRows>,
 ) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"semaforo-fingerprint-v1");
@@ -60,7 +65,7 @@ pub(crate) fn fingerprint<'a>(
         put(&mut h, s.as_bytes());
     }
     let lists: BTreeMap<&String, &Vec<Const>> = lists.iter().collect();
-    let tables: BTreeMap<&String, &Vec<(String, Const)>> = tables.iter().collect();
+    let tables: BTreeMap<&String, &TableRows> = tables.iter().collect();
     for (name, values) in lists {
         h.update(b"L");
         put(&mut h, name.as_bytes());
@@ -69,15 +74,30 @@ pub(crate) fn fingerprint<'a>(
             put_const(&mut h, v);
         }
     }
-    for (name, entries) in tables {
-        h.update(b"T");
+    for (name, rows) in tables {
+        let mut sorted: Vec<(&str, &[Option<Const>])> = rows.rows().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        // One value per key: the form of version 1, so that the
+        // fingerprints of one-value tables did not change.
+        let one_value = rows.columns == 1 && rows.cells.iter().all(Option::is_some);
+        h.update(if one_value { b"T" } else { b"R" });
         put(&mut h, name.as_bytes());
-        h.update((entries.len() as u64).to_le_bytes());
-        let mut sorted: Vec<&(String, Const)> = entries.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, v) in sorted {
+        if !one_value {
+            h.update((rows.columns as u64).to_le_bytes());
+        }
+        h.update((rows.len() as u64).to_le_bytes());
+        for (k, cells) in sorted {
             put(&mut h, k.as_bytes());
-            put_const(&mut h, v);
+            for c in cells {
+                match (c, one_value) {
+                    (Some(v), true) => put_const(&mut h, v),
+                    (Some(v), false) => {
+                        h.update([1u8]);
+                        put_const(&mut h, v);
+                    }
+                    (None, _) => h.update([0u8]),
+                }
+            }
         }
     }
     h.finalize().into()

@@ -613,7 +613,7 @@ impl Evaluator {
     }
 }
 
-/// One fired rule, by name.
+/// One fired rule (or a shadow rule that would have fired), by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FiredRule<'a> {
     /// The rule's id.
@@ -622,6 +622,13 @@ pub struct FiredRule<'a> {
     pub title: &'a str,
     /// The sample draw, for sampled rules.
     pub draw: Option<u32>,
+    /// The lane draw, for rules with a lane split.
+    pub lane_draw: Option<u32>,
+    /// The lane action in effect (`lane L`, or the lane a split chose).
+    pub lane: Option<&'a str>,
+    /// The rule's points: its `score` rounded half to even and clamped to
+    /// ±1,000,000; 0 without one or when the score expression is missing.
+    pub points: i64,
 }
 
 /// An outcome with names: lane, fired rule ids, notes, undetermined ids.
@@ -659,12 +666,28 @@ impl<'a> OutcomeView<'a> {
 
     /// Fired rules in ruleset order.
     pub fn fired(&self) -> impl Iterator<Item = FiredRule<'a>> + 'a {
+        self.named(&self.outcome.fired)
+    }
+
+    /// Shadow rules (`monitor`) that would have fired, in ruleset order.
+    pub fn monitored(&self) -> impl Iterator<Item = FiredRule<'a>> + 'a {
+        self.named(&self.outcome.monitored)
+    }
+
+    fn named(
+        &self,
+        entries: &'a [semaforo_plan::Fired],
+    ) -> impl Iterator<Item = FiredRule<'a>> + 'a {
         let rules = self.ruleset.plan().rules();
-        self.outcome.fired.iter().filter_map(move |f| {
+        let lanes = self.ruleset.lanes();
+        entries.iter().filter_map(move |f| {
             rules.get(f.rule as usize).map(|r| FiredRule {
                 id: &r.id,
                 title: &r.title,
                 draw: f.draw,
+                lane_draw: f.lane_draw,
+                lane: f.lane.and_then(|l| lanes.get(usize::from(l))).map(|l| &**l),
+                points: f.points,
             })
         })
     }
@@ -699,7 +722,9 @@ impl<'a> OutcomeView<'a> {
     }
 
     /// Appends the outcome as one JSON object (no newline) to `out`:
-    /// `id`, `lane`, `score`, `fired`, `draws`, `notes`, `undetermined`,
+    /// `id`, `lane`, `score`, `fired` (entries with `id`, `points`, and
+    /// `draw`, `lane_draw`, `lane` when they apply), `monitored` (the same
+    /// entries for shadow rules), `draws`, `notes`, `undetermined`,
     /// `today`, `sampling_key_id`, `ruleset` (name, version, fingerprint,
     /// and the [`ENGINE_VERSION`](crate::ENGINE_VERSION) that decided).
     pub fn write_json(&self, out: &mut String) {
@@ -713,7 +738,14 @@ impl<'a> OutcomeView<'a> {
             if i > 0 {
                 out.push(',');
             }
-            json_str(out, f.id);
+            json_entry(out, &f);
+        }
+        out.push_str("],\"monitored\":[");
+        for (i, f) in self.monitored().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_entry(out, &f);
         }
         out.push_str("],\"draws\":{");
         for (i, (id, d)) in self
@@ -757,6 +789,25 @@ impl<'a> OutcomeView<'a> {
         out.push_str(crate::ENGINE_VERSION);
         out.push_str("\"}}");
     }
+}
+
+/// Appends a fired (or monitored) entry as a JSON object: `id`, `points`,
+/// then `draw`, `lane_draw` and `lane` when the rule has them.
+fn json_entry(out: &mut String, f: &FiredRule<'_>) {
+    out.push_str("{\"id\":");
+    json_str(out, f.id);
+    let _ = write!(out, ",\"points\":{}", f.points);
+    if let Some(d) = f.draw {
+        let _ = write!(out, ",\"draw\":{d}");
+    }
+    if let Some(d) = f.lane_draw {
+        let _ = write!(out, ",\"lane_draw\":{d}");
+    }
+    if let Some(l) = f.lane {
+        out.push_str(",\"lane\":");
+        json_str(out, l);
+    }
+    out.push('}');
 }
 
 /// Appends `s` as a JSON string literal.

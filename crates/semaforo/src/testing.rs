@@ -78,6 +78,7 @@ impl Ruleset {
                 }
                 Ok(out) => {
                     let fired: Vec<&str> = out.fired().map(|f| f.id).collect();
+                    let monitored: Vec<&str> = out.monitored().map(|f| f.id).collect();
                     let undetermined: Vec<&str> = out.undetermined().collect();
                     let notes: Vec<&str> = out.notes().collect();
                     let rule_id =
@@ -128,6 +129,15 @@ impl Ruleset {
                                     )
                                 })
                             }
+                            TestExpect::Monitored(r, _) => {
+                                let id = rule_id(*r);
+                                (!monitored.contains(&id)).then(|| {
+                                    format!(
+                                        "expected shadow rule `{id}` to be monitored (it would have fired); monitored: {}",
+                                        list(&monitored)
+                                    )
+                                })
+                            }
                             TestExpect::Note(n, _) => (!notes.contains(&n.as_str()))
                                 .then(|| format!("expected note `{n}`; notes: {}", list(&notes))),
                         };
@@ -158,6 +168,7 @@ fn expect_span(e: &TestExpect) -> Span {
         | TestExpect::Fired(_, s)
         | TestExpect::NotFired(_, s)
         | TestExpect::Undetermined(_, s)
+        | TestExpect::Monitored(_, s)
         | TestExpect::Note(_, s) => *s,
     }
 }

@@ -43,13 +43,22 @@ fn check_d1_d2(v: &[Value]) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f.as_str().unwrap())
+        .map(|f| f["id"].as_str().unwrap())
         .collect();
     assert_eq!(&fired[..3], ["ORIG-001", "WATCH-001", "RATE-001"]);
+    // Each entry carries its points; the scores of the fired rules add up.
+    let points: i64 = v[0]["fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["points"].as_i64().unwrap())
+        .sum();
+    assert_eq!(points, 80);
     assert_eq!(v[1]["id"], "D2");
     assert_eq!(v[1]["score"], 0);
     for o in v {
         for k in [
+            "monitored",
             "undetermined",
             "notes",
             "draws",

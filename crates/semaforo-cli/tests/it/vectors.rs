@@ -6,11 +6,12 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "id",
     "lane",
     "score",
     "fired",
+    "monitored",
     "undetermined",
     "notes",
     "draws",

@@ -20,11 +20,12 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 /// The keys of an outcome line that the vectors fix.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
     "id",
     "lane",
     "score",
     "fired",
+    "monitored",
     "undetermined",
     "notes",
     "draws",
@@ -103,6 +104,28 @@ fn explained(e: &Explanation) -> Value {
     let ids = |rules: Vec<&semaforo::RuleExplanation>| -> Vec<Value> {
         rules.iter().map(|r| Value::from(r.id.as_str())).collect()
     };
+    // Entries as the JSON output writes them: `id`, `points`, then `draw`,
+    // `lane_draw` and `lane` when they apply.
+    let entries = |rules: Vec<&semaforo::RuleExplanation>| -> Vec<Value> {
+        rules
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert("id".into(), Value::from(r.id.as_str()));
+                m.insert("points".into(), Value::from(r.points.unwrap_or(0)));
+                if let Some(s) = r.sample {
+                    m.insert("draw".into(), Value::from(s.draw));
+                }
+                if let Some(d) = r.lane_draw {
+                    m.insert("lane_draw".into(), Value::from(d));
+                }
+                if let Some(l) = &r.lane {
+                    m.insert("lane".into(), Value::from(l.as_str()));
+                }
+                Value::Object(m)
+            })
+            .collect()
+    };
     let notes: Vec<Value> = e
         .fired()
         .flat_map(|r| r.notes.iter().map(|n| Value::from(n.as_str())))
@@ -115,7 +138,8 @@ fn explained(e: &Explanation) -> Value {
         "id": e.id,
         "lane": e.lane,
         "score": e.score,
-        "fired": ids(e.fired().collect()),
+        "fired": entries(e.fired().collect()),
+        "monitored": entries(e.monitored().collect()),
         "undetermined": ids(e.undetermined().collect()),
         "notes": notes,
         "draws": draws,
