@@ -1,0 +1,352 @@
+//! `semaforo diff`: evaluate one history of declarations with the live
+//! (old) ruleset and a candidate (new) one and report what changes, before
+//! the candidate is activated: the lane transition matrix, rule fire counts
+//! matched by id, the lane load per group (`--by`), precision and recall
+//! per lane (`--outcome`), and `--fail-if` gates for CI.
+//!
+//! The input layer is backtest's (`input` pairs its readers with two
+//! binders). Declarations are evaluated one at a time by both rulesets and
+//! only counted (`tally`): memory holds the input, as backtest does, and
+//! counters whose size depends on the rulesets and the number of groups
+//! (capped by `--max-groups`), never one outcome per declaration.
+//!
+//! Modules, in the order data flows: `group` (`--by` specs and values),
+//! `input`, `tally`, `gate` (`--fail-if`), `report` (the report and its
+//! text form) and `html`.
+
+mod gate;
+mod group;
+mod html;
+mod input;
+mod report;
+mod tally;
+
+use crate::Status;
+use crate::cmd_eval::read_input;
+use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, warn};
+use crate::csv_input::{LineMsg, Mapping};
+use crate::output::print_all;
+use gate::Gate;
+use group::{ByCol, BySpec};
+use input::{Both, Pair};
+use report::{Meta, RulesetInfo};
+use semaforo::{Context, Ruleset};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use tally::{Lanes, Tally};
+
+/// Inputs at least this large get a progress bar (on a terminal).
+const PROGRESS_MIN: usize = 50_000;
+
+/// Output formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Readable tables.
+    #[value(alias = "human")]
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// Options of `semaforo diff`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The live ruleset's files, compiled together in this order.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    old: Vec<PathBuf>,
+    /// The candidate ruleset's files.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    new: Vec<PathBuf>,
+    /// Declarations: `.csv` (see `--map`), `.jsonl`, `.json`; `-` reads
+    /// JSON Lines from stdin.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// The inspection result (as for `backtest`): gives precision and
+    /// recall per lane.
+    #[arg(long, value_name = "FIELD")]
+    outcome: Option<String>,
+    /// Column mapping for CSV input (one mapping serves both rulesets).
+    #[command(flatten)]
+    map: MapArgs,
+    /// Lane load per group: `COLUMN`, `COLUMN:day|week|month` (a date
+    /// column, bucketed), or several joined with `,` (their combination).
+    /// Repeatable: one breakdown per option.
+    #[arg(long = "by", value_name = "COL[:BUCKET][,COL...]")]
+    by: Vec<String>,
+    /// The most groups a breakdown keeps; later values are counted in
+    /// `(other)`.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_groups: usize,
+    /// A gate: exit 1 when it holds, e.g. `red.share > +0.5pp at office`,
+    /// `moved > 100`, `rule.R12.fired > +10%` (see docs/cli.md).
+    #[arg(long = "fail-if", value_name = "GATE")]
+    fail_if: Vec<String>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Also write a self-contained HTML report (atomically).
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// External data for both rulesets.
+    #[command(flatten)]
+    data: DataArgs,
+    /// An external list for the new ruleset only: `NAME=PATH`, replacing
+    /// `--list NAME=...` there.
+    #[arg(long = "new-list", value_name = "NAME=PATH")]
+    new_lists: Vec<String>,
+    /// An external table for the new ruleset only, replacing `--table`.
+    #[arg(long = "new-table", value_name = "NAME=PATH")]
+    new_tables: Vec<String>,
+    /// Evaluation context (the same for both).
+    #[command(flatten)]
+    ctx: ContextArgs,
+}
+
+impl Args {
+    /// The new ruleset's external data: `--list`/`--table`, with the
+    /// names `--new-list`/`--new-table` give replaced.
+    fn new_data(&self) -> DataArgs {
+        DataArgs {
+            lists: overlay(&self.data.lists, &self.new_lists),
+            tables: overlay(&self.data.tables, &self.new_tables),
+        }
+    }
+}
+
+/// `base` without the names `over` assigns, then `over`.
+fn overlay(base: &[String], over: &[String]) -> Vec<String> {
+    let name = |s: &String| s.split_once('=').map(|(n, _)| n.to_string());
+    let replaced: Vec<Option<String>> = over.iter().map(name).collect();
+    base.iter()
+        .filter(|b| name(b).is_none() || !replaced.contains(&name(b)))
+        .chain(over)
+        .cloned()
+        .collect()
+}
+
+/// Prints a usage error and gives its status.
+fn trouble(e: impl std::fmt::Display) -> Status {
+    error(e);
+    Status::Trouble
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> Status {
+    match try_run(&args) {
+        Ok(s) | Err(s) => s,
+    }
+}
+
+fn try_run(args: &Args) -> Result<Status, Status> {
+    let gates: Vec<Gate> = args
+        .fail_if
+        .iter()
+        .map(|g| Gate::parse(g))
+        .collect::<Result<_, _>>()
+        .map_err(trouble)?;
+    let specs: Vec<BySpec> = args
+        .by
+        .iter()
+        .map(|b| BySpec::parse(b))
+        .collect::<Result<_, _>>()
+        .map_err(trouble)?;
+    let old = compile_side(&args.old, &args.data, "old")?;
+    let new = compile_side(&args.new, &args.new_data(), "new")?;
+    let ctx = context(&args.ctx)?;
+    let (bytes, jsonl) = read_input(&args.input).map_err(trouble)?;
+    let mapping = args.map.mapping().map_err(trouble)?;
+    let pair = Pair::read(
+        &bytes,
+        jsonl,
+        &args.input,
+        (&old, &new),
+        &mapping,
+        args.outcome.as_deref(),
+    )
+    .map_err(trouble)?;
+    let breakdowns = resolve_by(&pair, specs, &mapping).map_err(trouble)?;
+    let lanes = Lanes::new(&old, &new);
+    let rules = tally::rule_keys(&old, &new);
+    let by_texts: Vec<String> = breakdowns.iter().map(|b| b.0.text.clone()).collect();
+    for g in &gates {
+        g.check_names(&lanes, &rules, &by_texts, args.outcome.is_some())
+            .map_err(trouble)?;
+    }
+    let mut t = Tally::new(&lanes, (&old, &new), breakdowns, args.max_groups);
+    evaluate_all(&pair, (&old, &new), &ctx, &lanes, &mut t, &args.input);
+    let results: Vec<_> = gates
+        .iter()
+        .map(|g| gate::check(g, &t, &lanes, &rules))
+        .collect();
+    let meta = Meta {
+        old: RulesetInfo::of(&old, &args.old),
+        new: RulesetInfo::of(&new, &args.new),
+        input: args.input.display().to_string(),
+        input_format: pair.format_name(),
+        today: ctx.today.to_string(),
+        rows: pair.rows(),
+        outcome: args.outcome.clone(),
+    };
+    let report = report::build(meta, &t, &lanes, &rules, results);
+    finish(args, &report)
+}
+
+/// Compiles one side; diagnostics are printed by `compile_rules`.
+fn compile_side(files: &[PathBuf], data: &DataArgs, side: &str) -> Result<Ruleset, Status> {
+    compile_rules(files, data).inspect_err(|s| {
+        if *s == Status::Findings {
+            error(format!("the {side} ruleset does not compile"));
+        }
+    })
+}
+
+/// Resolves every `--by` column against the input.
+fn resolve_by(
+    pair: &Pair<'_>,
+    specs: Vec<BySpec>,
+    mapping: &Mapping,
+) -> Result<Vec<(BySpec, Vec<ByCol>)>, String> {
+    specs
+        .into_iter()
+        .map(|s| {
+            let cols = s
+                .parts
+                .iter()
+                .map(|p| pair.by_col(&p.column, mapping))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((s, cols))
+        })
+        .collect()
+}
+
+/// Evaluates every declaration with both rulesets into `t`, printing
+/// every rejection and warning with its line.
+fn evaluate_all(
+    pair: &Pair<'_>,
+    (old, new): (&Ruleset, &Ruleset),
+    ctx: &Context,
+    lanes: &Lanes,
+    t: &mut Tally,
+    input: &Path,
+) {
+    let total = pair.len();
+    let progress = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
+        let pb = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} declarations ({per_sec}, {eta} left)",
+        ) {
+            pb.set_style(style);
+        }
+        pb
+    });
+    let (mut old_ev, mut new_ev) = (old.evaluator(), new.evaluator());
+    let cols: Vec<Vec<ByCol>> = t.breakdowns.iter().map(|b| b.cols.clone()).collect();
+    let mut warnings = Vec::new();
+    for i in 0..total {
+        warnings.clear();
+        let both = pair.evaluate(i, (&mut old_ev, &mut new_ev), ctx, &mut warnings);
+        t.counts.read += 1;
+        for w in &warnings {
+            t.warnings += 1;
+            warn(format!("{}:{}: {}", input.display(), w.line, w.msg));
+        }
+        let (o, n, label) = match both {
+            Both {
+                old: Ok(o),
+                new: Ok(n),
+                label,
+            } => (o, n, label),
+            rejected => {
+                reject(rejected, t, input);
+                continue;
+            }
+        };
+        let mut extra = 0u64;
+        let line = pair.line(i);
+        let labels: Vec<Vec<String>> = t
+            .breakdowns
+            .iter()
+            .zip(&cols)
+            .map(|(b, c)| {
+                let values = pair.by_values(i, c);
+                tally::labels(b, &values, &mut |m| {
+                    extra += 1;
+                    warn(format!("{}:{line}: {m}", input.display()));
+                })
+            })
+            .collect();
+        t.warnings += extra;
+        t.add(lanes, (o, n), label, &labels);
+        if let Some(pb) = &progress
+            && i % 4096 == 0
+        {
+            pb.set_position(i as u64);
+        }
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+}
+
+/// Counts and prints a declaration one side (or both) rejected.
+fn reject(both: Both<'_>, t: &mut Tally, input: &Path) {
+    t.counts.rejected += 1;
+    let (old, new) = (both.old.err(), both.new.err());
+    t.counts.rejected_old += u64::from(old.is_some());
+    t.counts.rejected_new += u64::from(new.is_some());
+    let print = |side: &str, e: &LineMsg| {
+        error(format!("{}:{}: {side}{}", input.display(), e.line, e.msg));
+    };
+    match (&old, &new) {
+        (Some(a), Some(b)) if a == b => print("", a),
+        _ => {
+            if let Some(e) = &old {
+                print("old ruleset: ", e);
+            }
+            if let Some(e) = &new {
+                print("new ruleset: ", e);
+            }
+        }
+    }
+}
+
+/// Writes the HTML report and the output, prints failed gates, and gives
+/// the exit status.
+fn finish(args: &Args, r: &report::Report) -> Result<Status, Status> {
+    if let Some(path) = &args.report {
+        crate::common::replace_file(path, html::render(r).as_bytes()).map_err(|e| {
+            trouble(format!(
+                "cannot write `{}`: {e}; the file was left as it was",
+                path.display()
+            ))
+        })?;
+    }
+    let text = match args.format {
+        Format::Text => report::text(r),
+        Format::Json => {
+            let mut j = serde_json::to_string_pretty(r)
+                .map_err(|e| trouble(format!("{}: {e}", args.input.display())))?;
+            j.push('\n');
+            j
+        }
+    };
+    let mut status = Status::Ok;
+    let d = r.declarations;
+    if d.rejected > 0 {
+        error(format!(
+            "{} of {} declarations could not be evaluated by both rulesets",
+            d.rejected, d.read
+        ));
+        status = Status::Findings;
+    }
+    for g in r.gates.iter().filter(|g| g.failed) {
+        for f in &g.failures {
+            error(format!("gate failed: `{}`: {}", g.gate, f.message));
+        }
+        status = Status::Findings;
+    }
+    Ok(match print_all(&text) {
+        Ok(()) => status,
+        Err(s) => s.status(status),
+    })
+}
