@@ -368,7 +368,8 @@ pub(crate) struct Failure {
     /// The new value.
     pub new: Option<f64>,
     /// What was compared with the bound: the change (in the bound's unit)
-    /// or, for `moved`, the level; `None` when it cannot be computed.
+    /// or, for `moved`, the level; `None` when it cannot be computed or
+    /// is a relative change from zero.
     pub value: Option<f64>,
     /// A readable line.
     pub message: String,
@@ -531,11 +532,47 @@ pub(super) fn moved(t: &Tally, lanes: &Lanes) -> u64 {
         .sum()
 }
 
+/// What a gate compares with its bound, at one place.
+enum Measured {
+    /// A number, in the bound's unit.
+    Value(Frac),
+    /// A relative change from zero to more: above any bound.
+    FromZero,
+    /// Cannot be computed, and why.
+    Unknown(&'static str),
+}
+
+/// The gate's measure of `v`, in the bound's unit.
+fn measure(gate: &Gate, v: &Values) -> Measured {
+    let percent = |f: Frac| f.div(Frac::ratio(1, 100)?);
+    let known =
+        |f: Option<Frac>| f.map_or(Measured::Unknown("too large to compare"), Measured::Value);
+    if gate.metric == Metric::Moved {
+        return match gate.unit {
+            Unit::Percent => match Frac::ratio(v.moved, v.total) {
+                Some(f) => known(percent(f)),
+                None => Measured::Unknown("no declarations compared"),
+            },
+            _ => Measured::Value(Frac::int(v.moved)),
+        };
+    }
+    let (Some(o), Some(n)) = (v.old, v.new) else {
+        return Measured::Unknown("cannot be computed (nothing to divide by)");
+    };
+    match gate.unit {
+        Unit::Points => known(n.sub(o).and_then(percent)),
+        Unit::Plain => known(n.sub(o)),
+        Unit::Percent if o.n == 0 && n.n == 0 => Measured::Value(Frac::int(0)),
+        Unit::Percent if o.n == 0 => Measured::FromZero,
+        Unit::Percent => known(n.sub(o).and_then(|c| c.div(o)).and_then(percent)),
+    }
+}
+
 /// Compares one place's values with the gate; a failure when the
-/// comparison holds or cannot be made.
+/// comparison holds or cannot be made (a gate never passes for want of
+/// data).
 fn judge(gate: &Gate, v: &Values, group: Option<Vec<String>>) -> Option<Failure> {
-    let hundred = Frac::int(100);
-    let where_ = group
+    let place = group
         .as_ref()
         .map(|g| {
             format!(
@@ -545,77 +582,45 @@ fn judge(gate: &Gate, v: &Values, group: Option<Vec<String>>) -> Option<Failure>
             )
         })
         .unwrap_or_default();
-    let value = if gate.metric == Metric::Moved {
-        match gate.unit {
-            Unit::Percent => Frac::ratio(v.moved, v.total)
-                .and_then(|f| f.div(Frac::ratio(1, 100)?))
-                .ok_or("no declarations compared"),
-            _ => Ok(Frac::int(v.moved)),
-        }
-    } else {
-        match (v.old, v.new) {
-            (Some(o), Some(n)) => match gate.unit {
-                Unit::Points => n.sub(o).and_then(|c| c.div(Frac::ratio(1, 100)?)),
-                Unit::Plain => n.sub(o),
-                Unit::Percent if o.n == 0 => Some(if n.n == 0 {
-                    Frac::int(0)
-                } else {
-                    // From nothing to something: larger than any bound.
-                    Frac {
-                        n: i128::MAX / 4,
-                        d: 1,
-                    }
-                }),
-                Unit::Percent => n
-                    .sub(o)
-                    .and_then(|c| c.div(o))
-                    .and_then(|r| Frac::new(r.n.checked_mul(hundred.n)?, r.d)),
-            }
-            .ok_or("too large to compare"),
-            _ => Err("cannot be computed (no declarations to divide by)"),
-        }
-    };
-    let fmt_side = |x: Option<Frac>| match x {
-        None => "-".to_string(),
-        Some(f) if gate.metric.is_rate() => format!("{:.2}%", f.f64() * 100.0),
-        Some(f) => format!("{}", f.f64()),
-    };
     let unit = match gate.unit {
         Unit::Plain => "",
         Unit::Points => "pp",
         Unit::Percent => "%",
     };
-    let (fails, shown, message) = match value {
-        Ok(val) => {
-            let fails = gate.op.holds(val.cmp(gate.bound));
-            let shown = if val.n == i128::MAX / 4 {
-                "new (was 0)".to_string()
-            } else if gate.metric == Metric::Moved {
-                format!("{}{unit}", round2(val.f64()))
+    let (fails, value, shown) = match measure(gate, v) {
+        Measured::Value(x) => {
+            let shown = if gate.metric == Metric::Moved {
+                format!("{}{unit}", round2(x.f64()))
             } else {
-                format!("{:+}{unit}", round2(val.f64()))
+                format!("{:+}{unit}", round2(x.f64()))
             };
-            let msg = if gate.metric == Metric::Moved {
-                format!(
-                    "{where_}{} of {} declarations moved ({shown})",
-                    v.moved, v.total
-                )
-            } else {
-                format!(
-                    "{where_}{} -> {} ({shown})",
-                    fmt_side(v.old),
-                    fmt_side(v.new)
-                )
-            };
-            (fails, Some(val.f64()), msg)
+            (gate.op.holds(x.cmp(gate.bound)), Some(x.f64()), shown)
         }
-        Err(why) => (true, None, format!("{where_}{why}")),
+        Measured::FromZero => (
+            matches!(gate.op, Op::Gt | Op::Ge),
+            None,
+            "from zero: above any relative bound".to_string(),
+        ),
+        Measured::Unknown(why) => (true, None, why.to_string()),
+    };
+    let side = |x: Option<Frac>| match x {
+        None => "-".to_string(),
+        Some(f) if gate.metric.is_rate() => format!("{:.2}%", f.f64() * 100.0),
+        Some(f) => format!("{}", f.f64()),
+    };
+    let message = if gate.metric == Metric::Moved {
+        format!(
+            "{place}{} of {} declarations moved ({shown})",
+            v.moved, v.total
+        )
+    } else {
+        format!("{place}{} -> {} ({shown})", side(v.old), side(v.new))
     };
     fails.then(|| Failure {
         group,
         old: v.old.map(Frac::f64),
         new: v.new.map(Frac::f64),
-        value: shown.filter(|x| x.is_finite() && *x < (i128::MAX / 8) as f64),
+        value,
         message,
     })
 }
