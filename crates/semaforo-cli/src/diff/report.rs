@@ -282,16 +282,35 @@ pub(super) fn build(
                     })
                     .collect(),
                 overflow: b.overflow,
-                groups: b
-                    .groups
-                    .iter()
-                    .map(|(k, g)| group_report(k, g, lanes))
-                    .collect(),
+                groups: sorted_groups(b, lanes),
             })
             .collect(),
         outcome: meta.outcome.map(|field| outcome_diff(field, t, lanes)),
         gates,
     }
+}
+
+/// The groups of `b` in natural order: labels that are both whole
+/// numbers compare as numbers (office `9` before `10`), others as text
+/// (ISO dates and buckets sort by time).
+fn sorted_groups(b: &super::tally::Breakdown, lanes: &Lanes) -> Vec<GroupReport> {
+    let mut groups: Vec<GroupReport> = b
+        .groups
+        .iter()
+        .map(|(k, g)| group_report(k, g, lanes))
+        .collect();
+    groups.sort_by(|x, y| {
+        x.key
+            .iter()
+            .zip(&y.key)
+            .map(|(a, b)| match (a.parse::<i64>(), b.parse::<i64>()) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => a.cmp(b),
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    groups
 }
 
 fn group_report(key: &[String], g: &GroupTally, lanes: &Lanes) -> GroupReport {

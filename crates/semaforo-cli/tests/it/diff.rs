@@ -763,3 +763,65 @@ fn diff_new_list_replaces_a_list_on_the_new_side_only() {
     );
     assert_ne!(v["old"]["fingerprint"], v["new"]["fingerprint"]);
 }
+
+#[test]
+fn diff_groups_sort_numbers_as_numbers() {
+    let dir = scratch("diff-natural");
+    let mut text = String::new();
+    for (i, office) in ["10", "9", "100", "A"].iter().enumerate() {
+        text.push_str(&format!(
+            "{{\"id\":\"X{i}\",\"office\":\"{office}\",\"declared_on\":\"2026-05-04\",\"origin\":\"US\",\"value\":1}}\n"
+        ));
+    }
+    std::fs::write(dir.join("h.jsonl"), text).unwrap();
+    let input = dir.join("h.jsonl").display().to_string();
+    let v = report("old.sem", "new.sem", &input, &["--by", "office"]);
+    let keys: Vec<&str> = v["breakdowns"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["9", "10", "100", "A"]);
+}
+
+#[test]
+fn diff_reports_a_full_disk_and_an_unwritable_report() {
+    let dir = scratch("diff-full");
+    for format in ["text", "json"] {
+        let r = crate::support::run_to_dev_full(
+            &data_dir(),
+            &[
+                "diff",
+                "--old",
+                "old.sem",
+                "--new",
+                "new.sem",
+                "--input",
+                "history.jsonl",
+                "--today",
+                "2026-06-30",
+                "--sampling-key",
+                KEY,
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(r.code, 2, "{format}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("cannot write to stdout"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    let report_path = dir.join("no-such-dir").join("r.html").display().to_string();
+    let r = diff(
+        "old.sem",
+        "new.sem",
+        "history.jsonl",
+        &["--report", &report_path],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
