@@ -5,15 +5,19 @@
 //! per lane (`--outcome`), and `--fail-if` gates for CI.
 //!
 //! The input layer is backtest's (`input` pairs its readers with two
-//! binders). Declarations are evaluated one at a time by both rulesets and
-//! only counted (`tally`): memory holds the input, as backtest does, and
+//! binders). Declarations are evaluated by both rulesets in batches on
+//! several threads, as backtest does, and only counted (`tally`): memory
+//! holds the input, as backtest's does, one batch of group labels, and
 //! counters whose size depends on the rulesets and the number of groups
-//! (capped by `--max-groups`), never one outcome per declaration.
+//! (capped by `--max-groups`), never one outcome per declaration. Chunks
+//! are merged in input order, so the report and the messages do not depend
+//! on the thread count.
 //!
 //! Modules, in the order data flows: `group` (`--by` specs and values),
-//! `input`, `tally`, `gate` (`--fail-if`), `report` (the report and its
-//! text form) and `html`.
+//! `input`, `batches` (parallel evaluation), `tally`, `gate`
+//! (`--fail-if`), `report` (the report and its text form) and `html`.
 
+mod batches;
 mod gate;
 mod group;
 mod html;
@@ -23,16 +27,16 @@ mod tally;
 
 use crate::Status;
 use crate::cmd_eval::read_input;
-use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, warn};
-use crate::csv_input::{LineMsg, Mapping};
+use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error};
+use crate::csv_input::Mapping;
 use crate::output::print_all;
 use gate::Gate;
 use group::{ByCol, BySpec};
-use input::{Both, Pair};
+use input::Pair;
 use report::{Meta, RulesetInfo};
-use semaforo::{Context, Ruleset};
+use semaforo::Ruleset;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tally::{Lanes, Tally};
 
 /// Inputs at least this large get a progress bar (on a terminal).
@@ -75,8 +79,12 @@ pub(crate) struct Args {
     by: Vec<String>,
     /// The most groups a breakdown keeps; later values are counted in
     /// `(other)`.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    max_groups: usize,
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_groups: u32,
+    /// Worker threads (default: all cores). The report does not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// A gate: exit 1 when it holds, e.g. `red.share > +0.5pp at office`,
     /// `moved > 100`, `rule.R12.fired > +10%` (see docs/cli.md).
     #[arg(long = "fail-if", value_name = "GATE")]
@@ -172,8 +180,25 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         g.check_names(&lanes, &rules, &by_texts, args.outcome.is_some())
             .map_err(trouble)?;
     }
-    let mut t = Tally::new(&lanes, (&old, &new), breakdowns, args.max_groups);
-    evaluate_all(&pair, (&old, &new), &ctx, &lanes, &mut t, &args.input);
+    let mut t = Tally::new(&lanes, (&old, &new), breakdowns, args.max_groups as usize);
+    let threads = args
+        .threads
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let progress = progress_bar(pair.len());
+    batches::run(
+        &pair,
+        (&old, &new),
+        &ctx,
+        &lanes,
+        &mut t,
+        &args.input,
+        threads,
+        progress.as_ref(),
+    );
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
     let results: Vec<_> = gates
         .iter()
         .map(|g| gate::check(g, &t, &lanes, &rules))
@@ -200,6 +225,19 @@ fn compile_side(files: &[PathBuf], data: &DataArgs, side: &str) -> Result<Rulese
     })
 }
 
+/// A progress bar on stderr for long inputs, when stderr is a terminal.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
+        let pb = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} declarations ({per_sec}, {eta} left)",
+        ) {
+            pb.set_style(style);
+        }
+        pb
+    })
+}
+
 /// Resolves every `--by` column against the input.
 fn resolve_by(
     pair: &Pair<'_>,
@@ -217,97 +255,6 @@ fn resolve_by(
             Ok((s, cols))
         })
         .collect()
-}
-
-/// Evaluates every declaration with both rulesets into `t`, printing
-/// every rejection and warning with its line.
-fn evaluate_all(
-    pair: &Pair<'_>,
-    (old, new): (&Ruleset, &Ruleset),
-    ctx: &Context,
-    lanes: &Lanes,
-    t: &mut Tally,
-    input: &Path,
-) {
-    let total = pair.len();
-    let progress = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
-        let pb = indicatif::ProgressBar::new(total as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} declarations ({per_sec}, {eta} left)",
-        ) {
-            pb.set_style(style);
-        }
-        pb
-    });
-    let (mut old_ev, mut new_ev) = (old.evaluator(), new.evaluator());
-    let cols: Vec<Vec<ByCol>> = t.breakdowns.iter().map(|b| b.cols.clone()).collect();
-    let mut warnings = Vec::new();
-    for i in 0..total {
-        warnings.clear();
-        let both = pair.evaluate(i, (&mut old_ev, &mut new_ev), ctx, &mut warnings);
-        t.counts.read += 1;
-        for w in &warnings {
-            t.warnings += 1;
-            warn(format!("{}:{}: {}", input.display(), w.line, w.msg));
-        }
-        let (o, n, label) = match both {
-            Both {
-                old: Ok(o),
-                new: Ok(n),
-                label,
-            } => (o, n, label),
-            rejected => {
-                reject(rejected, t, input);
-                continue;
-            }
-        };
-        let mut extra = 0u64;
-        let line = pair.line(i);
-        let labels: Vec<Vec<String>> = t
-            .breakdowns
-            .iter()
-            .zip(&cols)
-            .map(|(b, c)| {
-                let values = pair.by_values(i, c);
-                tally::labels(b, &values, &mut |m| {
-                    extra += 1;
-                    warn(format!("{}:{line}: {m}", input.display()));
-                })
-            })
-            .collect();
-        t.warnings += extra;
-        t.add(lanes, (o, n), label, &labels);
-        if let Some(pb) = &progress
-            && i % 4096 == 0
-        {
-            pb.set_position(i as u64);
-        }
-    }
-    if let Some(pb) = progress {
-        pb.finish_and_clear();
-    }
-}
-
-/// Counts and prints a declaration one side (or both) rejected.
-fn reject(both: Both<'_>, t: &mut Tally, input: &Path) {
-    t.counts.rejected += 1;
-    let (old, new) = (both.old.err(), both.new.err());
-    t.counts.rejected_old += u64::from(old.is_some());
-    t.counts.rejected_new += u64::from(new.is_some());
-    let print = |side: &str, e: &LineMsg| {
-        error(format!("{}:{}: {side}{}", input.display(), e.line, e.msg));
-    };
-    match (&old, &new) {
-        (Some(a), Some(b)) if a == b => print("", a),
-        _ => {
-            if let Some(e) = &old {
-                print("old ruleset: ", e);
-            }
-            if let Some(e) = &new {
-                print("new ruleset: ", e);
-            }
-        }
-    }
 }
 
 /// Writes the HTML report and the output, prints failed gates, and gives

@@ -2,7 +2,7 @@
 //! two rulesets (lanes, rules) and on the number of groups (capped by
 //! `--max-groups`), never on the number of declarations.
 
-use super::group::{ByCol, BySpec, label};
+use super::group::{ByCol, BySpec, ByValue, label};
 use semaforo::{Outcome, Ruleset};
 use std::collections::BTreeMap;
 
@@ -277,15 +277,9 @@ impl Tally {
         }
     }
 
-    /// Counts one declaration both rulesets evaluated. `by` holds its
-    /// group labels, one list per breakdown.
-    pub(super) fn add(
-        &mut self,
-        lanes: &Lanes,
-        (old, new): (&Outcome, &Outcome),
-        label: Option<bool>,
-        by: &[Vec<String>],
-    ) {
+    /// Counts one declaration both rulesets evaluated, in every total
+    /// but the breakdowns (see [`Tally::add_groups`]).
+    pub(super) fn add(&mut self, (old, new): (&Outcome, &Outcome), label: Option<bool>) {
         self.counts.compared += 1;
         let (ol, nl) = (usize::from(old.lane), usize::from(new.lane));
         bump(&mut self.transitions, ol * self.nnew + nl);
@@ -297,9 +291,16 @@ impl Tally {
             self.old_sel.add(ol, finding);
             self.new_sel.add(nl, finding);
         }
+    }
+
+    /// Counts one compared declaration, in lanes `old` and `new` (each
+    /// side's index), in its group of every breakdown: `by` holds its
+    /// labels, one list per breakdown. Called in input order, so the
+    /// groups `--max-groups` keeps do not depend on the thread count.
+    pub(super) fn add_groups(&mut self, lanes: &Lanes, (old, new): (u16, u16), by: &[Vec<String>]) {
         let (ou, nu) = (
-            lanes.old_of.get(ol).copied().unwrap_or(0),
-            lanes.new_of.get(nl).copied().unwrap_or(0),
+            lanes.old_of.get(usize::from(old)).copied().unwrap_or(0),
+            lanes.new_of.get(usize::from(new)).copied().unwrap_or(0),
         );
         let n = lanes.names.len();
         let max = self.max_groups;
@@ -310,6 +311,41 @@ impl Tally {
             bump(&mut g.new, nu);
             g.moved += u64::from(ou != nu);
         }
+    }
+
+    /// Adds another tally's totals (a worker's), breakdowns excepted.
+    pub(super) fn merge(&mut self, o: &Tally) {
+        let c = &mut self.counts;
+        c.read += o.counts.read;
+        c.rejected += o.counts.rejected;
+        c.rejected_old += o.counts.rejected_old;
+        c.rejected_new += o.counts.rejected_new;
+        c.compared += o.counts.compared;
+        self.warnings += o.warnings;
+        self.labelled += o.labelled;
+        self.positives += o.positives;
+        add_all(&mut self.transitions, &o.transitions);
+        for (a, b) in [
+            (&mut self.old_rules, &o.old_rules),
+            (&mut self.new_rules, &o.new_rules),
+        ] {
+            add_all(&mut a.fired, &b.fired);
+            add_all(&mut a.undetermined, &b.undetermined);
+        }
+        for (a, b) in [
+            (&mut self.old_sel, &o.old_sel),
+            (&mut self.new_sel, &o.new_sel),
+        ] {
+            add_all(&mut a.selected, &b.selected);
+            add_all(&mut a.hits, &b.hits);
+        }
+    }
+}
+
+/// `a[i] += b[i]` (the two come from the same rulesets, so have one length).
+fn add_all(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
     }
 }
 
@@ -331,15 +367,14 @@ fn group_of<'b>(b: &'b mut Breakdown, key: &[String], n: usize, max: usize) -> &
     b.groups.entry(key).or_insert_with(fresh)
 }
 
-/// The group labels of one declaration in breakdown `b`, with a warning
-/// for each value that is not what was asked for.
+/// The group labels of one declaration under `spec`, with a warning for
+/// each value that is not what was asked for.
 pub(super) fn labels(
-    b: &Breakdown,
-    values: &[super::group::ByValue],
+    spec: &BySpec,
+    values: &[ByValue],
     warn: &mut dyn FnMut(String),
 ) -> Vec<String> {
-    b.spec
-        .parts
+    spec.parts
         .iter()
         .zip(values)
         .map(|(part, v)| match label(v, part.bucket) {
@@ -347,7 +382,7 @@ pub(super) fn labels(
             Err((l, why)) => {
                 warn(format!(
                     "`--by {}`: column `{}`: {why}",
-                    b.spec.text, part.column
+                    spec.text, part.column
                 ));
                 l
             }

@@ -825,3 +825,73 @@ fn diff_reports_a_full_disk_and_an_unwritable_report() {
     assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn diff_output_does_not_depend_on_the_thread_count() {
+    let dir = scratch("diff-threads");
+    let offices = ["GT01", "GT02", "SV01", "HN01", "CR01"];
+    let origins = ["CN", "US", "VN", "MX"];
+    let mut text = String::new();
+    for i in 0..3000u32 {
+        if i % 397 == 5 {
+            // Unreadable: rejected by both sides, reported with its line.
+            text.push_str("{\"id\":\n");
+            continue;
+        }
+        let value = if i % 11 == 0 {
+            String::new()
+        } else {
+            format!(",\"value\":{}", (i * 37) % 1600)
+        };
+        let date = if i % 501 == 7 {
+            "\"declared_at\":\"soon\"".to_string()
+        } else {
+            format!(
+                "\"declared_on\":\"2026-{:02}-{:02}\"",
+                1 + i % 12,
+                1 + i % 28
+            )
+        };
+        text.push_str(&format!(
+            "{{\"id\":\"T{i}\",\"office\":\"{}\",{date},\"origin\":\"{}\"{value},\"found\":{}}}\n",
+            offices[(i % 5) as usize],
+            origins[(i % 4) as usize],
+            i % 3 == 0
+        ));
+    }
+    std::fs::write(dir.join("h.jsonl"), text).unwrap();
+    let input = dir.join("h.jsonl").display().to_string();
+    let runs: Vec<Run> = ["1", "2", "3"]
+        .iter()
+        .map(|n| {
+            diff(
+                "old.sem",
+                "new.sem",
+                &input,
+                &[
+                    "--threads",
+                    n,
+                    "--format",
+                    "json",
+                    "--outcome",
+                    "found",
+                    "--by",
+                    "office,declared_on:week",
+                    "--max-groups",
+                    "40",
+                    "--fail-if",
+                    "red.share > +30pp at office,declared_on:week",
+                ],
+            )
+        })
+        .collect();
+    let v = json(&runs[0], 1);
+    assert!(u(&v["declarations"]["rejected"]) > 0);
+    assert!(u(&v["declarations"]["compared"]) > 2900);
+    assert!(u(&v["breakdowns"][0]["overflow"]) > 0);
+    for r in &runs[1..] {
+        assert_eq!(r.code, runs[0].code);
+        assert_eq!(r.stdout, runs[0].stdout);
+        assert_eq!(r.stderr, runs[0].stderr);
+    }
+}
