@@ -895,3 +895,68 @@ fn diff_output_does_not_depend_on_the_thread_count() {
         assert_eq!(r.stderr, runs[0].stderr);
     }
 }
+
+#[test]
+fn diff_by_values_that_are_not_dates_are_grouped_and_reported() {
+    let dir = scratch("diff-not-a-date");
+    let lines = [
+        r#"{"id":"A","office":"GT01","declared_on":"2026-05-04","origin":"US","inspected_on":"2026-05-06"}"#,
+        r#"{"id":"B","office":"GT01","declared_on":"2026-05-04","origin":"US","inspected_on":"tomorrow"}"#,
+        r#"{"id":"C","office":"GT01","declared_on":"2026-05-04","origin":"US"}"#,
+        r#"{"id":"D","office":"GT01","declared_on":"2026-05-04","origin":"US","inspected_on":["x"]}"#,
+    ];
+    std::fs::write(dir.join("h.jsonl"), lines.join("\n")).unwrap();
+    let input = dir.join("h.jsonl").display().to_string();
+    let r = diff(
+        "old.sem",
+        "new.sem",
+        &input,
+        &["--by", "inspected_on:month", "--format", "json"],
+    );
+    let v = json(&r, 0);
+    let b = &v["breakdowns"][0];
+    for key in ["2026-05", "(not a date)", "(missing)", "(not a value)"] {
+        assert_eq!(u(&group(b, &[key])["count"]), 1, "{key}");
+    }
+    assert_eq!(u(&v["warnings"]), 2);
+    assert!(
+        r.stderr.contains(
+            "h.jsonl:2: `--by inspected_on:month`: column `inspected_on`: `tomorrow` is not a date"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("h.jsonl:4: `--by inspected_on:month`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn diff_bad_by_options_are_usage_errors() {
+    for (by, input, want) in [
+        (
+            "declared_on:year",
+            "history.jsonl",
+            "unknown date bucket `year`",
+        ),
+        ("office,", "history.jsonl", "a column name is empty"),
+        (
+            "Region",
+            "history.csv",
+            "the CSV header has no `--by` column `Region`",
+        ),
+    ] {
+        let r = diff("old.sem", "new.sem", input, &["--by", by]);
+        assert_eq!(r.code, 2, "{by}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{by}: {}", r.stderr);
+    }
+    let r = diff(
+        "old.sem",
+        "new.sem",
+        "history.jsonl",
+        &["--max-groups", "0"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
