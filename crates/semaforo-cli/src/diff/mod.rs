@@ -146,45 +146,25 @@ pub(crate) fn run(args: Args) -> Status {
 }
 
 fn try_run(args: &Args) -> Result<Status, Status> {
-    let gates: Vec<Gate> = args
-        .fail_if
-        .iter()
-        .map(|g| Gate::parse(g))
-        .collect::<Result<_, _>>()
-        .map_err(trouble)?;
-    let specs: Vec<BySpec> = args
-        .by
-        .iter()
-        .map(|b| BySpec::parse(b))
-        .collect::<Result<_, _>>()
-        .map_err(trouble)?;
+    let (gates, specs) = parse_options(args).map_err(trouble)?;
     let old = compile_side(&args.old, &args.data, "old")?;
     let new = compile_side(&args.new, &args.new_data(), "new")?;
     let ctx = context(&args.ctx)?;
     let (bytes, jsonl) = read_input(&args.input).map_err(trouble)?;
     let mapping = args.map.mapping().map_err(trouble)?;
-    let pair = Pair::read(
-        &bytes,
-        jsonl,
-        &args.input,
-        (&old, &new),
-        &mapping,
-        args.outcome.as_deref(),
-    )
-    .map_err(trouble)?;
+    let outcome = args.outcome.as_deref();
+    let pair =
+        Pair::read(&bytes, jsonl, &args.input, (&old, &new), &mapping, outcome).map_err(trouble)?;
     let breakdowns = resolve_by(&pair, specs, &mapping).map_err(trouble)?;
     let lanes = Lanes::new(&old, &new);
     let rules = tally::rule_keys(&old, &new);
     let by_texts: Vec<String> = breakdowns.iter().map(|b| b.0.text.clone()).collect();
     for g in &gates {
-        g.check_names(&lanes, &rules, &by_texts, args.outcome.is_some())
+        g.check_names(&lanes, &rules, &by_texts, outcome.is_some())
             .map_err(trouble)?;
     }
-    let mut t = Tally::new(&lanes, (&old, &new), breakdowns, args.max_groups as usize);
-    let threads = args
-        .threads
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let max_groups = usize::try_from(args.max_groups).unwrap_or(usize::MAX);
+    let mut t = Tally::new(&lanes, (&old, &new), breakdowns, max_groups);
     let progress = progress_bar(pair.len());
     batches::run(
         &pair,
@@ -193,13 +173,13 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         &lanes,
         &mut t,
         &args.input,
-        threads,
+        thread_count(args.threads),
         progress.as_ref(),
     );
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    let results: Vec<_> = gates
+    let results = gates
         .iter()
         .map(|g| gate::check(g, &t, &lanes, &rules))
         .collect();
@@ -212,8 +192,29 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         rows: pair.rows(),
         outcome: args.outcome.clone(),
     };
-    let report = report::build(meta, &t, &lanes, &rules, results);
-    finish(args, &report)
+    finish(args, &report::build(meta, &t, &lanes, &rules, results))
+}
+
+/// Parses the gates and `--by` options, before anything is read.
+fn parse_options(args: &Args) -> Result<(Vec<Gate>, Vec<BySpec>), String> {
+    let gates = args
+        .fail_if
+        .iter()
+        .map(|g| Gate::parse(g))
+        .collect::<Result<_, _>>()?;
+    let specs = args
+        .by
+        .iter()
+        .map(|b| BySpec::parse(b))
+        .collect::<Result<_, _>>()?;
+    Ok((gates, specs))
+}
+
+/// `--threads`, or all cores.
+fn thread_count(threads: Option<usize>) -> usize {
+    threads
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Compiles one side; diagnostics are printed by `compile_rules`.
