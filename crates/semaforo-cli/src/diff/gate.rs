@@ -221,7 +221,10 @@ impl Gate {
                             "unexpected `{tail}` after the bound; expected `at BY` (a `--by` option)"
                         ))
                     })?;
-                (b, Some(group.to_string()))
+                // Compared with the `--by` options in canonical form.
+                let group = super::group::BySpec::parse(group)
+                    .map_or_else(|_| group.to_string(), |s| s.text);
+                (b, Some(group))
             }
             None => (rest, None),
         };

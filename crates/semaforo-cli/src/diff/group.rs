@@ -19,6 +19,17 @@ pub(super) enum Bucket {
     Month,
 }
 
+impl Bucket {
+    /// The bucket's name in a `--by` option.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+            Bucket::Month => "month",
+        }
+    }
+}
+
 /// One column of a breakdown, as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct ByPart {
@@ -38,16 +49,23 @@ pub(super) struct BySpec {
 }
 
 impl BySpec {
-    /// Parses `COL[:day|week|month][,COL...]`.
+    /// Parses `COL[:day|week|month][,COL...]`. The spec's text is its
+    /// canonical form, without spaces around the parts, so `at` in a gate
+    /// matches however the option was spaced.
     pub(super) fn parse(text: &str) -> Result<BySpec, String> {
         let parts = text
             .split(',')
             .map(|p| parse_part(text, p.trim()))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(BySpec {
-            text: text.trim().to_string(),
-            parts,
-        })
+        let text = parts
+            .iter()
+            .map(|p| match p.bucket {
+                None => p.column.clone(),
+                Some(b) => format!("{}:{}", p.column, b.name()),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(BySpec { text, parts })
     }
 }
 
@@ -253,8 +271,9 @@ mod tests {
 
     #[test]
     fn specs_parse_and_bad_buckets_are_named() {
-        let s = BySpec::parse("office,declared_on:month").unwrap();
+        let s = BySpec::parse(" office , declared_on:month").unwrap();
         assert_eq!(s.parts.len(), 2);
+        assert_eq!(s.text, "office,declared_on:month");
         assert_eq!(s.parts[1].bucket, Some(Bucket::Month));
         let e = BySpec::parse("declared_on:year").unwrap_err();
         assert!(e.contains("`year`"), "{e}");

@@ -278,7 +278,7 @@ pub(super) fn build(
                     .iter()
                     .map(|p| match p.bucket {
                         None => p.column.clone(),
-                        Some(k) => format!("{}:{}", p.column, format!("{k:?}").to_lowercase()),
+                        Some(k) => format!("{}:{}", p.column, k.name()),
                     })
                     .collect(),
                 overflow: b.overflow,

@@ -960,3 +960,34 @@ fn diff_bad_by_options_are_usage_errors() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+#[test]
+fn diff_gate_at_matches_a_by_option_however_it_is_spaced() {
+    let r = diff(
+        "old.sem",
+        "new.sem",
+        "history.jsonl",
+        &[
+            "--by",
+            "office, declared_on:month",
+            "--fail-if",
+            "moved > 1 at office ,declared_on:month",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // Moved: GT01 May D2, D3 (of D1-D3); GT01 June D7 alone; GT02 May D4
+    // alone; GT02 June D5, D6.
+    assert!(
+        r.stderr
+            .contains("office,declared_on:month GT01, 2026-05: 2 of 3 declarations moved"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("GT02, 2026-06: 2 of 2"), "{}", r.stderr);
+    assert!(!r.stderr.contains("GT02, 2026-05"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("by office,declared_on:month"),
+        "{}",
+        r.stdout
+    );
+}
