@@ -98,6 +98,13 @@ pub(crate) struct Args {
     /// External data for both rulesets.
     #[command(flatten)]
     data: DataArgs,
+    /// An external list for the old ruleset only: `NAME=PATH`, replacing
+    /// `--list NAME=...` there (for a list the candidate no longer has).
+    #[arg(long = "old-list", value_name = "NAME=PATH")]
+    old_lists: Vec<String>,
+    /// An external table for the old ruleset only, replacing `--table`.
+    #[arg(long = "old-table", value_name = "NAME=PATH")]
+    old_tables: Vec<String>,
     /// An external list for the new ruleset only: `NAME=PATH`, replacing
     /// `--list NAME=...` there.
     #[arg(long = "new-list", value_name = "NAME=PATH")]
@@ -111,8 +118,17 @@ pub(crate) struct Args {
 }
 
 impl Args {
-    /// The new ruleset's external data: `--list`/`--table`, with the
-    /// names `--new-list`/`--new-table` give replaced.
+    /// The old ruleset's external data: `--list`/`--table`, with the
+    /// names `--old-list`/`--old-table` give replaced or added.
+    fn old_data(&self) -> DataArgs {
+        DataArgs {
+            lists: overlay(&self.data.lists, &self.old_lists),
+            tables: overlay(&self.data.tables, &self.old_tables),
+        }
+    }
+
+    /// The new ruleset's external data, likewise with `--new-list` and
+    /// `--new-table`.
     fn new_data(&self) -> DataArgs {
         DataArgs {
             lists: overlay(&self.data.lists, &self.new_lists),
@@ -147,7 +163,7 @@ pub(crate) fn run(args: Args) -> Status {
 
 fn try_run(args: &Args) -> Result<Status, Status> {
     let (gates, specs) = parse_options(args).map_err(trouble)?;
-    let old = compile_side(&args.old, &args.data, "old")?;
+    let old = compile_side(&args.old, &args.old_data(), "old")?;
     let new = compile_side(&args.new, &args.new_data(), "new")?;
     let ctx = context(&args.ctx)?;
     let (bytes, jsonl) = read_input(&args.input).map_err(trouble)?;

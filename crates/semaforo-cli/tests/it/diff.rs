@@ -991,3 +991,54 @@ fn diff_gate_at_matches_a_by_option_however_it_is_spaced() {
         r.stdout
     );
 }
+
+#[test]
+fn diff_old_list_serves_a_list_the_candidate_dropped() {
+    let dir = scratch("diff-old-list");
+    let schema = "schema declaration {\n  key id: text\n  office: text\n}\n";
+    std::fs::write(
+        dir.join("old.sem"),
+        format!("ruleset \"l\" version \"1\"\n{schema}list offices: text\nrule W \"watched office\" {{\n  when office in offices\n  then lane red\n}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("new.sem"),
+        format!("ruleset \"l\" version \"2\"\n{schema}rule W \"office GT02\" {{\n  when office == \"GT02\"\n  then lane red\n}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("a.txt"), "GT02\n").unwrap();
+    std::fs::copy(data_dir().join("history.jsonl"), dir.join("h.jsonl")).unwrap();
+    let args = |list: &'static str| {
+        [
+            "diff",
+            "--old",
+            "old.sem",
+            "--new",
+            "new.sem",
+            "--input",
+            "h.jsonl",
+            list,
+            "offices=a.txt",
+            "--today",
+            "2026-06-30",
+            "--sampling-key",
+            KEY,
+            "--format",
+            "json",
+        ]
+    };
+    // Given to both, the list is one the new ruleset does not declare.
+    let r = run(&dir, &args("--list"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the new ruleset does not compile"),
+        "{}",
+        r.stderr
+    );
+    let v = json(&run(&dir, &args("--old-list")), 0);
+    assert_eq!(u(&v["moved"]), 0);
+    assert_eq!(
+        v["transitions"]["counts"],
+        serde_json::json!([[6, 0, 0], [0, 0, 0], [0, 0, 3]])
+    );
+}
