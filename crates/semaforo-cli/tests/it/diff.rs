@@ -1042,3 +1042,59 @@ fn diff_old_list_serves_a_list_the_candidate_dropped() {
         serde_json::json!([[6, 0, 0], [0, 0, 0], [0, 0, 3]])
     );
 }
+
+#[test]
+fn diff_csv_history_serves_a_candidate_with_a_new_field() {
+    let dir = scratch("diff-csv-schemas");
+    std::fs::write(
+        dir.join("a.sem"),
+        "ruleset \"a\" version \"1\"\nschema declaration {\n  key id: text\n  office: text\n}\nrule R \"r\" {\n  when office == \"GT02\"\n  then lane red\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.sem"),
+        "ruleset \"a\" version \"2\"\nschema declaration {\n  key id: text\n  office: text\n  value: number\n}\nrule R \"r\" {\n  when value > 500\n  then lane red\n}\n",
+    )
+    .unwrap();
+    // `value` is named after the new field: only the new ruleset reads it.
+    std::fs::write(
+        dir.join("h.csv"),
+        "Decl,Office,value\nD1,GT01,600\nD2,GT02,100\n",
+    )
+    .unwrap();
+    let base = [
+        "diff",
+        "--old",
+        "a.sem",
+        "--new",
+        "b.sem",
+        "--input",
+        "h.csv",
+        "--map",
+        "Decl=id",
+        "--map",
+        "Office=office",
+        "--today",
+        "2026-06-30",
+        "--sampling-key",
+        KEY,
+        "--format",
+        "json",
+    ];
+    let v = json(&run(&dir, &base), 0);
+    assert_eq!(
+        v["transitions"]["counts"],
+        serde_json::json!([[0, 0, 1], [0, 0, 0], [1, 0, 0]])
+    );
+    // Mapped to a field the old schema lacks, the column is an error.
+    let mut mapped = base.to_vec();
+    mapped.extend(["--map", "value=value"]);
+    let r = run(&dir, &mapped);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("old ruleset: column `value` maps to `value`"),
+        "{}",
+        r.stderr
+    );
+}
