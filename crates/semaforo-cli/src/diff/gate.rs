@@ -208,26 +208,7 @@ impl Gate {
             .into_iter()
             .find_map(|(s, op)| rest.strip_prefix(s).map(|r| (op, r.trim_start())))
             .ok_or_else(|| at_err("expected `>`, `>=`, `<` or `<=`".into()))?;
-        let (bound_text, at) = match rest.split_once(char::is_whitespace) {
-            Some((b, tail)) => {
-                let tail = tail.trim();
-                let group = tail
-                    .strip_prefix("at")
-                    .filter(|g| g.starts_with(char::is_whitespace))
-                    .map(str::trim)
-                    .filter(|g| !g.is_empty())
-                    .ok_or_else(|| {
-                        at_err(format!(
-                            "unexpected `{tail}` after the bound; expected `at BY` (a `--by` option)"
-                        ))
-                    })?;
-                // Compared with the `--by` options in canonical form.
-                let group = super::group::BySpec::parse(group)
-                    .map_or_else(|_| group.to_string(), |s| s.text);
-                (b, Some(group))
-            }
-            None => (rest, None),
-        };
+        let (bound_text, at) = split_at_clause(rest).map_err(at_err)?;
         let (signed, bound, unit) = parse_bound(bound_text).map_err(at_err)?;
         let gate = Gate {
             text: t.to_string(),
@@ -337,6 +318,25 @@ impl Gate {
             }
         }
     }
+}
+
+/// Splits `BOUND [at BY]` into the bound and the `--by` text, the latter
+/// in canonical form (the form `--by` options are compared in).
+fn split_at_clause(rest: &str) -> Result<(&str, Option<String>), String> {
+    let Some((bound, tail)) = rest.split_once(char::is_whitespace) else {
+        return Ok((rest, None));
+    };
+    let tail = tail.trim();
+    let by = tail
+        .strip_prefix("at")
+        .filter(|g| g.starts_with(char::is_whitespace))
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .ok_or_else(|| {
+            format!("unexpected `{tail}` after the bound; expected `at BY` (a `--by` option)")
+        })?;
+    let by = super::group::BySpec::parse(by).map_or_else(|_| by.to_string(), |s| s.text);
+    Ok((bound, Some(by)))
 }
 
 /// Splits `+0.5pp` into (signed, value, unit); the value carries the sign.
