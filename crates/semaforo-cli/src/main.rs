@@ -9,6 +9,7 @@ mod cmd_lists;
 mod cmd_test;
 mod common;
 mod csv_input;
+mod diff;
 mod output;
 mod render;
 
@@ -37,6 +38,8 @@ enum Command {
     Explain(cmd_explain::Args),
     /// Evaluate a history of declarations and report lanes, rule hits and hit rates.
     Backtest(backtest::Args),
+    /// Compare a candidate ruleset with the live one on a history of declarations.
+    Diff(diff::Args),
     /// Work with list files (`lists derive` builds one from inspection results).
     Lists(cmd_lists::Args),
 }
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Fmt(a) => cmd_fmt::run(a),
         Command::Test(a) => cmd_test::run(a),
         Command::Backtest(a) => backtest::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Lists(a) => cmd_lists::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),

@@ -20,7 +20,7 @@ mod batches;
 mod html;
 mod metrics;
 mod report;
-mod source;
+pub(crate) mod source;
 
 use crate::Status;
 use crate::cmd_eval::read_input;

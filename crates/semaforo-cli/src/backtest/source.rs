@@ -162,8 +162,8 @@ impl<'a> Source<'a> {
 }
 
 /// Reads a top-level member of a JSON object as an inspection result,
-/// without building the document.
-fn json_outcome(bytes: &[u8], name: &str) -> Result<Option<bool>, String> {
+/// without building the document (also used by `diff`).
+pub(crate) fn json_outcome(bytes: &[u8], name: &str) -> Result<Option<bool>, String> {
     use serde::de::DeserializeSeed;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let v = Top(name)

@@ -18,6 +18,7 @@ mod cli_eval;
 mod cli_fmt;
 mod cli_output;
 mod cli_test;
+mod diff;
 mod explain;
 mod explain_regional;
 mod lists;
