@@ -11,6 +11,7 @@ mod common;
 mod csv_input;
 mod output;
 mod render;
+mod tables;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Backtest(backtest::Args),
     /// Work with list files (`lists derive` builds one from inspection results).
     Lists(cmd_lists::Args),
+    /// Work with table files (`tables derive` learns points tables and value statistics).
+    Tables(tables::Args),
 }
 
 /// Exit status of a command: 0 success, 1 findings (errors, failed tests,
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Test(a) => cmd_test::run(a),
         Command::Backtest(a) => backtest::run(a),
         Command::Lists(a) => cmd_lists::run(a),
+        Command::Tables(a) => tables::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),
     };
