@@ -22,4 +22,5 @@ mod explain;
 mod explain_regional;
 mod lists;
 mod support;
+mod tables;
 mod vectors;
