@@ -49,6 +49,10 @@ enum TablesCommand {
 pub(crate) const DEFAULT_SMOOTHING: f64 = 20.0;
 /// The default points per unit of log-odds `S`.
 pub(crate) const DEFAULT_POINTS: f64 = 100.0;
+/// The default least number of inspected declarations of a points key.
+pub(crate) const DEFAULT_MIN_COUNT: u64 = 1;
+/// The default least number of values of a statistics key.
+pub(crate) const DEFAULT_MIN_VALUES: u64 = 5;
 /// Points are clamped to this, as the language clamps a score (SPEC §3.9).
 const MAX_POINTS: f64 = 1_000_000.0;
 /// Examples printed per kind of problem before only counting.
@@ -87,13 +91,18 @@ pub(crate) struct DeriveArgs {
     /// Points per unit of log-odds S.
     #[arg(long, value_name = "S", default_value_t = DEFAULT_POINTS)]
     points: f64,
-    /// Leave out keys seen fewer times (inspected declarations; with
-    /// `--stats`, values).
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    min_count: u64,
+    /// Leave out keys seen fewer times: inspected declarations (default 1:
+    /// smoothing already pulls small counts towards 0 points); with
+    /// `--stats`, values (default 5).
+    #[arg(long, value_name = "N")]
+    min_count: Option<u64>,
     /// Points table with the columns `key,n,hits,rate,points`.
     #[arg(long)]
     columns: bool,
+    /// Leave out the header comment lines, for a table reader that does
+    /// not skip `#` lines (the provenance is then lost).
+    #[arg(long)]
+    no_comments: bool,
     /// Column mapping, to name columns by field path.
     #[command(flatten)]
     map: MapArgs,
@@ -405,6 +414,9 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
             let _ = writeln!(out, "# left out: {} {what}", p.count());
         }
     }
+    if a.no_comments {
+        out.clear();
+    }
     out.push_str(&body);
 
     t.rejected
@@ -444,6 +456,7 @@ fn points_body(a: &DeriveArgs, t: &Tally, out: &mut String) -> Result<String, St
         return Err(Status::Trouble);
     }
     let p = t.positives as f64 / t.labelled as f64;
+    let min_count = a.min_count.unwrap_or(DEFAULT_MIN_COUNT);
     let (m, s) = (a.smoothing, a.points);
     let mut body = String::from(if a.columns {
         "key,n,hits,rate,points\n"
@@ -452,7 +465,7 @@ fn points_body(a: &DeriveArgs, t: &Tally, out: &mut String) -> Result<String, St
     });
     let mut written = 0u64;
     for (k, &(n, h)) in &t.counts {
-        if n < a.min_count {
+        if n < min_count {
             continue;
         }
         written += 1;
@@ -475,7 +488,7 @@ fn points_body(a: &DeriveArgs, t: &Tally, out: &mut String) -> Result<String, St
         t.labelled,
         t.positives,
         t.counts.len(),
-        a.min_count
+        min_count
     );
     Ok(body)
 }
@@ -485,9 +498,10 @@ fn stats_body(a: &DeriveArgs, of: &str, t: &Tally, out: &mut String) -> String {
     let mut body = String::from("key,n,min,max,mean,median,p10,p90\n");
     let mut written = 0u64;
     let mut values = 0u64;
+    let min_count = a.min_count.unwrap_or(DEFAULT_MIN_VALUES);
     for (k, v) in &t.values {
         values += v.len() as u64;
-        if (v.len() as u64) < a.min_count {
+        if (v.len() as u64) < min_count {
             continue;
         }
         let mut v = v.clone();
@@ -506,7 +520,7 @@ fn stats_body(a: &DeriveArgs, of: &str, t: &Tally, out: &mut String) -> String {
         "# counts: {} declarations, {values} values; {} keys, {written} with at least {} values",
         t.declarations,
         t.values.len(),
-        a.min_count
+        min_count
     );
     body
 }

@@ -100,19 +100,29 @@ fn points_match_the_formula_computed_independently() {
             r.stdout
         );
     }
-    // The defaults, spelled out: M = 20, S = 100, at least 5 declarations;
-    // 6403|CN is round(100 × (logit(12/28) − logit(0.3))) = 56, 8471|CN
-    // round(100 × (logit(6/25) − logit(0.3))) = −31.
+    // The defaults, spelled out: M = 20, S = 100, every key (at least 1
+    // declaration); 6403|CN is round(100 × (logit(12/28) − logit(0.3))) =
+    // 56, 6403|VN round(100 × (logit(6/24) − logit(0.3))) = −25, 8471|CN
+    // round(100 × (logit(6/25) − logit(0.3))) = −31, 8471|DE
+    // round(100 × (logit(6/22) − logit(0.3))) = −13.
     let r = derive(
         &dir,
         &["--by", "hs", "--by", "origin", "--outcome", "found"],
     );
     assert_eq!(
         rows(&r.stdout),
-        ["6403|CN,56", "8471|CN,-31"],
+        ["6403|CN,56", "6403|VN,-25", "8471|CN,-31", "8471|DE,-13"],
         "{}",
         r.stdout
     );
+    // With `--stats` the default is at least 5 values: only 6403|CN (8)
+    // and 8471|CN (5).
+    let r = derive(&dir, &["--by", "hs", "--by", "origin", "--stats", "price"]);
+    let keys: Vec<&str> = rows(&r.stdout)
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(keys, ["6403|CN", "8471|CN"], "{}", r.stdout);
 }
 
 #[test]
@@ -574,4 +584,59 @@ fn kcs_train_shape() {
         per_key.insert(cells[0].to_string(), n);
     }
     assert!(per_key.keys().all(|k| k.len() == 6));
+}
+
+/// A points table loads as a `key,value` table of the language and its
+/// lookups give the points (written without comment lines: the table
+/// reader does not skip `#` lines).
+#[test]
+fn a_points_table_loads_and_scores() {
+    let dir = scratch("tables-load");
+    write(&dir, "h.csv", HISTORY);
+    let r = derive(
+        &dir,
+        &[
+            "--by",
+            "hs",
+            "--outcome",
+            "found",
+            "--no-comments",
+            "--output",
+            "pts.csv",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let table = std::fs::read_to_string(dir.join("pts.csv")).unwrap();
+    assert!(table.starts_with("key,value\n"), "{table}");
+    write(
+        &dir,
+        "r.sem",
+        "ruleset \"s\" version \"1\"\nschema d {\n  key id: text\n  hs: text\n}\ntable pts: number\nrule HS \"HS points\" {\n  when lookup(pts, hs) > 0\n  then score 1\n}\n",
+    );
+    write(
+        &dir,
+        "in.jsonl",
+        "{\"id\": \"1\", \"hs\": \"6403\"}\n{\"id\": \"2\", \"hs\": \"8471\"}\n",
+    );
+    let r = run(
+        &dir,
+        &[
+            "eval",
+            "r.sem",
+            "--input",
+            "in.jsonl",
+            "--table",
+            "pts=pts.csv",
+            "--today",
+            "2026-01-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // 6403: 6 of 12 above the base rate 0.3; 8471: 0 of 7, below.
+    let scores: Vec<bool> = r
+        .stdout
+        .lines()
+        .map(|l| l.contains("\"score\":1"))
+        .collect();
+    assert_eq!(scores, [true, false], "{}", r.stdout);
 }
