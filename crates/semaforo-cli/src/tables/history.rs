@@ -96,9 +96,12 @@ pub(crate) fn read(
     }
 }
 
+/// A key part as read, or a whole key: `Ok(None)` when empty or absent.
+type Text = Result<Option<String>, KeyProblem>;
+
 /// Builds a key from its parts (`None`: absent), by the rules in the
 /// module docs.
-fn compose(by: &[String], parts: &[Result<Option<String>, KeyProblem>]) -> Item0 {
+fn compose(by: &[String], parts: &[Result<Option<String>, KeyProblem>]) -> Text {
     let mut key = String::new();
     let single = parts.len() == 1;
     for (i, (name, part)) in by.iter().zip(parts).enumerate() {
@@ -125,8 +128,6 @@ fn compose(by: &[String], parts: &[Result<Option<String>, KeyProblem>]) -> Item0
     }
     entry_problem(&key).map_or(Ok(Some(key)), |why| Err(KeyProblem::NotEntry(why)))
 }
-
-type Item0 = Result<Option<String>, KeyProblem>;
 
 /// Why a key cannot be a line of a list file or a key of a table file: it
 /// starts with `#` (a comment), or holds a control or invisible character.
@@ -230,7 +231,7 @@ fn read_csv(
             .unwrap_or_default()
             .iter()
             .map(|row| {
-                let parts: Vec<Item0> = by.iter().map(|&c| Ok(Some(text(row, c)))).collect();
+                let parts: Vec<Text> = by.iter().map(|&c| Ok(Some(text(row, c)))).collect();
                 let value = value.map(|c| {
                     let v = number(spec.value.unwrap_or_default(), &text(row, c));
                     let p = per.map(|c| number(spec.per.unwrap_or_default(), &text(row, c)));
@@ -258,7 +259,7 @@ fn split_name(name: &str) -> (Option<&str>, &str) {
 
 /// A key part from a JSON value: text or a number; absent and null are
 /// missing; anything else cannot be a key.
-fn json_part(name: &str, v: Option<&Value>) -> Item0 {
+fn json_part(name: &str, v: Option<&Value>) -> Text {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -350,7 +351,7 @@ fn read_json(
                 (Some(_), m) => el.and_then(|e| e.get(m)),
                 (None, m) => doc.get(m),
             };
-            let parts: Vec<Item0> = spec.by.iter().map(|b| json_part(b, get(b))).collect();
+            let parts: Vec<Text> = spec.by.iter().map(|b| json_part(b, get(b))).collect();
             let value = spec.value.map(|v| {
                 let p = spec.per.map(|p| json_number(p, get(p)));
                 ratio(json_number(v, get(v)), p)
@@ -377,7 +378,7 @@ fn read_json(
 mod tests {
     use super::*;
 
-    fn parts(p: &[&str]) -> Vec<Item0> {
+    fn parts(p: &[&str]) -> Vec<Text> {
         p.iter().map(|s| Ok(Some((*s).to_string()))).collect()
     }
 

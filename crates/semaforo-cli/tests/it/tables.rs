@@ -640,3 +640,95 @@ fn a_points_table_loads_and_scores() {
         .collect();
     assert_eq!(scores, [true, false], "{}", r.stdout);
 }
+
+/// Declarations of several rows (`--key`): each counts once per distinct
+/// key, with the maximum of its rows' results.
+#[test]
+fn multi_row_declarations_count_once_per_key() {
+    let dir = scratch("tables-key");
+    write(
+        &dir,
+        "h.csv",
+        "Decl,Importer,HS,Found\nA1,IMP-1,6403,1\nA2,IMP-1,6403,1\nA3,IMP-1,8471,0\n\
+         A4,IMP-2,8471,0\nA5,IMP-2,6403,1\nA6,IMP-3,6402,1\nA7,IMP-3,6402,\n\
+         A8,IMP-4,8471,0\nA8,IMP-4,6402,1\nA9,IMP-5,6403,0\nA9,IMP-5,6403,0\n",
+    );
+    // N = 8 inspected (A7 is not), H = 5. 6402: A6, A8 (2 of 2);
+    // 6403: A1, A2, A5, A9 once (3 of 4); 8471: A3, A4, A8 (1 of 3).
+    let r = derive(
+        &dir,
+        &[
+            "--by",
+            "HS",
+            "--outcome",
+            "Found",
+            "--key",
+            "Decl",
+            "--columns",
+            "--smoothing",
+            "8",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let p = |n, h| expected_points(n, h, 8, 5, 8.0, 100.0);
+    // r: 6402 (2 + 5) / 10 = 0.7, 6403 (3 + 5) / 12, 8471 (1 + 5) / 11.
+    assert_eq!(
+        rows(&r.stdout),
+        [
+            format!("6402,2,2,0.700000,{}", p(2, 2)),
+            format!("6403,4,3,0.666667,{}", p(4, 3)),
+            format!("8471,3,1,0.545455,{}", p(3, 1)),
+        ]
+    );
+    assert!(
+        r.stdout
+            .contains("# counts: 9 declarations, 8 with a result, 5 with a finding; "),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn json_value_statistics_of_item_members() {
+    let dir = scratch("tables-json-stats");
+    write(
+        &dir,
+        "h.json",
+        r#"[{"id": "1", "origin": "CN", "items": [{"hs": "6403", "price": 10, "kg": 4},
+                                               {"hs": "6403", "price": "7.5", "kg": 1}]},
+            {"id": "2", "origin": "CN", "items": [{"hs": "6403", "price": 1e1, "kg": 0.5},
+                                               {"hs": "8471", "price": "x", "kg": 1}]}]"#,
+    );
+    let r = run(
+        &dir,
+        &[
+            "tables",
+            "derive",
+            "--input",
+            "h.json",
+            "--by",
+            "items.hs",
+            "--by",
+            "origin",
+            "--stats",
+            "items.price",
+            "--per",
+            "items.kg",
+            "--min-count",
+            "1",
+        ],
+    );
+    // 6403|CN: 2.5, 7.5, 20; the `x` price is an error (exit 1).
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(rows(&r.stdout), ["6403|CN,3,2.5,20,10,7.5,2.5,20"]);
+    assert!(
+        r.stderr
+            .contains("h.json:3: `items.price`: expected a number, found `x`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("# left out: 1 rows whose value is not a number\n")
+    );
+}
