@@ -252,7 +252,7 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// The SHA-256 of a file in hex, or why it could not be read.
+/// The SHA-256 of some bytes, in lowercase hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()

@@ -732,3 +732,102 @@ fn json_value_statistics_of_item_members() {
             .contains("# left out: 1 rows whose value is not a number\n")
     );
 }
+
+/// Splits a header command line written with POSIX shell quoting (plain
+/// words and single-quoted words, as `tables derive` writes them).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut w = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut w));
+                }
+                in_word = false;
+            }
+            _ => {
+                w.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(w);
+    }
+    words
+}
+
+/// The KCS tables come from `train.csv` alone (their headers carry its
+/// SHA-256), and the command line each records reproduces it byte for byte.
+#[test]
+fn kcs_tables_come_from_train_only_and_reproduce() {
+    use sha2::{Digest, Sha256};
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let train = std::fs::read(repo.join("examples/kcs/train.csv")).unwrap();
+    let digest: String = Sha256::digest(&train)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = scratch("tables-kcs-reproduce");
+    let tables = repo.join("examples/kcs/tables");
+    let mut names: Vec<String> = std::fs::read_dir(&tables)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("points_") || n.starts_with("unit_price_"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in &names {
+        let text = std::fs::read_to_string(tables.join(name)).unwrap();
+        assert!(
+            text.contains(&format!(
+                "\n# input: examples/kcs/train.csv sha256:{digest}\n"
+            )),
+            "{name}"
+        );
+        assert!(!text.contains("valid.csv"), "{name}");
+        if ![
+            "points_hs6_origin_departure.csv",
+            "points_importer.csv",
+            "unit_price_hs6.csv",
+        ]
+        .contains(&name.as_str())
+        {
+            continue;
+        }
+        let recorded = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# semaforo ")
+            .unwrap();
+        let mut args = shell_words(recorded);
+        let out = dir.join(name);
+        let at = args.iter().position(|a| a == "--output").unwrap();
+        let committed_output = std::mem::replace(&mut args[at + 1], out.to_str().unwrap().into());
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_semaforo"))
+            .args(&args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let again = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            again.replace(out.to_str().unwrap(), &committed_output),
+            text,
+            "{name}"
+        );
+    }
+}
