@@ -74,14 +74,17 @@ points points_declarant            declarant
 
 # Value control: statistics of the unit price (Item Price / Net Mass, per
 # kg) per HS6 code and per HS6|origin, keys with at least 5 prices.
-stats() { # output name, then the key fields
+# The `_clean` table uses only declarations inspected with nothing found.
+stats() { # output name, extra option or "", then the key fields
   name=$1
-  shift
+  opt=$2
+  shift 2
   set -- $(for f in "$@"; do printf ' --by %s' "$f"; done)
   # shellcheck disable=SC2086
   semaforo tables derive --input "$TRAIN" --map-file "$MAP" \
-    --stats items.price --per items.net_kg "$@" $EXTRA \
+    --stats items.price --per items.net_kg "$@" $opt $EXTRA \
     --output "$OUT/$name.csv"
 }
-stats unit_price_hs6        items.hs6
-stats unit_price_hs6_origin items.hs6 origin
+stats unit_price_hs6              ""              items.hs6
+stats unit_price_hs6_clean        "--clean Fraud" items.hs6
+stats unit_price_hs6_origin       ""              items.hs6 origin

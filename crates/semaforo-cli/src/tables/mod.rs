@@ -80,16 +80,21 @@ pub(crate) struct DeriveArgs {
     /// a row where it is empty or zero has no value.
     #[arg(long, value_name = "COLUMN", requires = "stats")]
     per: Option<String>,
+    /// With `--stats`: only declarations inspected with nothing found in
+    /// this result column (reference values without the ones found
+    /// wrong).
+    #[arg(long, value_name = "FIELD", requires = "stats")]
+    clean: Option<String>,
     /// CSV: consecutive rows with the same value in this column are one
     /// declaration (default: one row, one declaration).
     #[arg(long, value_name = "COLUMN")]
     key: Option<String>,
     /// The m-estimate weight M of the base rate in the smoothed rate
     /// (r = (h + M·p) / (n + M)); above zero.
-    #[arg(long, value_name = "M", default_value_t = DEFAULT_SMOOTHING)]
+    #[arg(long, value_name = "M", default_value_t = DEFAULT_SMOOTHING, conflicts_with = "stats")]
     smoothing: f64,
     /// Points per unit of log-odds S.
-    #[arg(long, value_name = "S", default_value_t = DEFAULT_POINTS)]
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_POINTS, conflicts_with = "stats")]
     points: f64,
     /// Leave out keys seen fewer times: inspected declarations (default 1:
     /// smoothing already pulls small counts towards 0 points); with
@@ -169,6 +174,9 @@ impl Problems {
 #[derive(Default)]
 struct Tally {
     declarations: u64,
+    /// Statistics with `--clean`: declarations left out because they were
+    /// not inspected or had a finding.
+    not_clean: u64,
     labelled: u64,
     positives: u64,
     /// Points: (inspected declarations, with a finding) per key.
@@ -222,8 +230,12 @@ impl Tally {
         }
     }
 
-    fn stats(&mut self, d: Decl, column: &str) {
+    fn stats(&mut self, d: Decl, column: &str, clean_only: bool) {
         self.declarations += 1;
+        if clean_only && d.label != Some(false) {
+            self.not_clean += 1;
+            return;
+        }
         for it in d.items {
             let Some(k) = self.key(it.line, it.key) else {
                 continue;
@@ -343,7 +355,7 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let spec = Spec {
         by: &a.by,
-        outcome: a.outcome.as_deref(),
+        outcome: a.outcome.as_deref().or(a.clean.as_deref()),
         key: a.key.as_deref(),
         value: a.stats.as_deref(),
         per: a.per.as_deref(),
@@ -362,7 +374,7 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
             t.rejected.add(e.line, e.msg);
         }
         Ok(d) => match &a.stats {
-            Some(_) => t.stats(d, &of),
+            Some(_) => t.stats(d, &of, a.clean.is_some()),
             None => t.points(d),
         },
     })
@@ -515,6 +527,13 @@ fn stats_body(a: &DeriveArgs, of: &str, t: &Tally, out: &mut String) -> String {
         out,
         "# statistics of {of}: mean and median rounded half to even to 6 decimals, p10/p90 nearest rank"
     );
+    if let Some(c) = &a.clean {
+        let _ = writeln!(
+            out,
+            "# clean: only declarations inspected with nothing found in `{c}`; {} others left out",
+            t.not_clean
+        );
+    }
     let _ = writeln!(
         out,
         "# counts: {} declarations, {values} values; {} keys, {written} with at least {} values",

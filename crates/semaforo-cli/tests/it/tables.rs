@@ -831,3 +831,46 @@ fn kcs_tables_come_from_train_only_and_reproduce() {
         );
     }
 }
+
+#[test]
+fn clean_statistics_leave_out_declarations_with_a_finding() {
+    let dir = scratch("tables-clean");
+    write(&dir, "h.csv", HISTORY);
+    // 6403|CN without findings: rows 7 and 8, price per kg 10 and 10.
+    let r = derive(
+        &dir,
+        &[
+            "--by",
+            "hs",
+            "--by",
+            "origin",
+            "--stats",
+            "price",
+            "--per",
+            "kg",
+            "--clean",
+            "found",
+            "--min-count",
+            "2",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        rows(&r.stdout),
+        [
+            "6403|CN,2,10,10,10,10,10,10",
+            "6403|VN,4,5,6,5.25,5,5,6",
+            "8471|CN,3,250,1000,583.333333,500,250,1000",
+            "8471|DE,2,1,1,1,1,1,1",
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "# clean: only declarations inspected with nothing found in `found`; 6 others left out\n"
+        ),
+        "{}",
+        r.stdout
+    );
+}
