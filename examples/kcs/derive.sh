@@ -47,7 +47,8 @@ EXTRA="${1:-}"
 # Scorecard points tables: key,value with value = the points of the key
 # (defaults: smoothing M = 20, S = 100 points per unit of log-odds, every
 # key seen at least once). Keys are named by the field paths of kcs.map,
-# in the order `key(...)` must list them.
+# in the order `key(...)` must list them; every key field is `text` in
+# kcs.sem, as `key(...)` requires (tax_rate, a number, is not used).
 TRAIN=examples/kcs/train.csv
 MAP=examples/kcs/kcs.map
 OUT=examples/kcs/tables
@@ -67,7 +68,8 @@ points points_hs6_tax_type         items.hs6 tax_type
 points points_hs6_import_type      items.hs6 import_type
 points points_office_hs6           office items.hs6
 points points_hs6                  items.hs6
-points points_origin_tax_rate      origin tax_type tax_rate
+points points_hs6_transport_mode   items.hs6 transport_mode
+points points_origin_tax_type      origin tax_type
 points points_origin_departure     origin departure
 points points_importer             importer
 points points_declarant            declarant
