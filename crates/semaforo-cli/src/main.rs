@@ -12,6 +12,7 @@ mod csv_input;
 mod diff;
 mod output;
 mod render;
+mod tables;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ enum Command {
     Diff(diff::Args),
     /// Work with list files (`lists derive` builds one from inspection results).
     Lists(cmd_lists::Args),
+    /// Work with table files (`tables derive` learns points tables and value statistics).
+    Tables(tables::Args),
 }
 
 /// Exit status of a command: 0 success, 1 findings (errors, failed tests,
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Backtest(a) => backtest::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Lists(a) => cmd_lists::run(a),
+        Command::Tables(a) => tables::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),
     };

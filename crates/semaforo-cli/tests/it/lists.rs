@@ -237,3 +237,133 @@ fn values_that_cannot_be_entries_are_warned_about() {
         );
     }
 }
+
+#[test]
+fn several_by_make_composite_keys_joined_with_a_bar() {
+    // Importer|HS per declaration (A8's two rows give two keys, each with
+    // the declaration's result, a finding): IMP-1|6403 2 of 2, IMP-1|8471
+    // 0 of 1, IMP-2|6403 1 of 1, IMP-2|8471 0 of 1, IMP-3|6402 1 of 1 (A7
+    // not inspected), IMP-4|6402 and IMP-4|8471 1 of 1.
+    let (out, err, code) = derive(&[
+        "--by",
+        "Importer",
+        "--by",
+        "HS",
+        "--min-count",
+        "1",
+        "--min-rate",
+        "1",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        entries(&out),
+        [
+            "IMP-1|6403",
+            "IMP-2|6403",
+            "IMP-3|6402",
+            "IMP-4|6402",
+            "IMP-4|8471"
+        ]
+    );
+    assert!(out.contains("# by: Importer | HS\n"), "{out}");
+    assert!(out.contains("7 distinct values, 5 kept"), "{out}");
+    let (out, _, _) = derive(&[
+        "--by",
+        "Importer",
+        "--by",
+        "HS",
+        "--min-count",
+        "2",
+        "--min-rate",
+        "0.5",
+    ]);
+    assert_eq!(entries(&out), ["IMP-1|6403"]);
+}
+
+#[test]
+fn max_rate_lists_low_risk_values() {
+    // IMP-1 2 of 3, IMP-2 1 of 2, IMP-3 1 of 1, IMP-4 1 of 1.
+    let (out, err, code) = derive(&["--by", "Importer", "--min-count", "1", "--max-rate", "0.5"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(entries(&out), ["IMP-2"]);
+    assert!(
+        out.contains("at least 1 inspected declarations, finding rate at most 0.5\n"),
+        "{out}"
+    );
+    // Both bounds; composite keys with no finding (trusted pairs).
+    let (out, _, _) = derive(&[
+        "--by",
+        "Importer",
+        "--min-count",
+        "1",
+        "--min-rate",
+        "0.5",
+        "--max-rate",
+        "0.7",
+    ]);
+    assert_eq!(entries(&out), ["IMP-1", "IMP-2"]);
+    assert!(out.contains("finding rate from 0.5 to 0.7\n"), "{out}");
+    let (out, _, _) = derive(&[
+        "--by",
+        "Importer",
+        "--by",
+        "HS",
+        "--min-count",
+        "1",
+        "--max-rate",
+        "0",
+    ]);
+    assert_eq!(entries(&out), ["IMP-1|8471", "IMP-2|8471"]);
+    let (_, err, code) = derive(&["--by", "Importer", "--max-rate", "1.5"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("`--max-rate 1.5`"), "{err}");
+}
+
+#[test]
+fn composite_keys_report_empty_parts_and_parts_with_a_bar() {
+    let text = "Decl,Found,Importer,Declarant\n\
+                A1,1,IMP-1,DEC-1\n\
+                A2,1,IMP-2,\n\
+                A3,1,IMP|3,DEC-3\n\
+                A4,0,IMP-1,DEC-1\n";
+    let (out, err, code) = derive_file(
+        "composite.csv",
+        text,
+        &[
+            "--by",
+            "Importer",
+            "--by",
+            "Declarant",
+            "--min-count",
+            "1",
+            "--min-rate",
+            "0",
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(entries(&out), ["IMP-1|DEC-1"]);
+    assert!(
+        err.contains("warning: ") && err.contains("composite.csv:3: `Declarant` is empty"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: ") && err.contains("composite.csv:4: `Importer` is \"IMP|3\""),
+        "{err}"
+    );
+    assert!(
+        out.contains("# left out: 1 rows with an empty key part\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# left out: 1 rows with `|` in a key part\n"),
+        "{out}"
+    );
+    // One `--by`: a `|` is plain text, as before.
+    let (out, _, code) = derive_file(
+        "single.csv",
+        text,
+        &["--by", "Importer", "--min-count", "1", "--min-rate", "0"],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(entries(&out), ["IMP-1", "IMP-2", "IMP|3"]);
+}

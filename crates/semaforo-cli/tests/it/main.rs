@@ -23,4 +23,5 @@ mod explain;
 mod explain_regional;
 mod lists;
 mod support;
+mod tables;
 mod vectors;
