@@ -104,15 +104,71 @@ fn trouble(e: impl std::fmt::Display) -> Status {
     Status::Trouble
 }
 
+/// The name diagnostics give to rules read from standard input.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// Whether a file argument is `-`, standard input.
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads standard input to its end as UTF-8 text.
+pub(crate) fn read_stdin_text() -> Result<String, String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{STDIN_NAME} is not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Refuses a file list that names standard input (`-`) more than once:
+/// the second reading would find it empty.
+pub(crate) fn stdin_at_most_once(files: &[PathBuf]) -> Result<(), String> {
+    if files.iter().filter(|f| is_stdin(f)).count() > 1 {
+        return Err("`-` (standard input) can be given only once".into());
+    }
+    Ok(())
+}
+
+/// Whether `-` among the rule files means standard input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stdin {
+    /// `-` is read from standard input, named `<stdin>` in diagnostics.
+    Allowed,
+    /// `-` is an ordinary file name (standard input may carry declarations).
+    Refused,
+}
+
 /// A compiler loaded with the rule files and external data.
 pub(crate) fn load(files: &[PathBuf], data: &DataArgs) -> Result<Compiler, Status> {
+    load_with(files, data, Stdin::Refused)
+}
+
+/// A compiler loaded with the rule files (`-` for standard input when
+/// `stdin` allows it) and external data.
+pub(crate) fn load_with(
+    files: &[PathBuf],
+    data: &DataArgs,
+    stdin: Stdin,
+) -> Result<Compiler, Status> {
     let mut c = Compiler::new();
     if files.is_empty() {
         return Err(trouble("no rule files given"));
     }
+    if stdin == Stdin::Allowed {
+        stdin_at_most_once(files).map_err(trouble)?;
+    }
     for f in files {
-        let text = read_text(f).map_err(trouble)?;
-        c.add_source(f.display().to_string(), text);
+        if stdin == Stdin::Allowed && is_stdin(f) {
+            c.add_source(STDIN_NAME, read_stdin_text().map_err(trouble)?);
+        } else {
+            let text = read_text(f).map_err(trouble)?;
+            c.add_source(f.display().to_string(), text);
+        }
     }
     for (option, assignments) in [("list", &data.lists), ("table", &data.tables)] {
         for a in assignments {
