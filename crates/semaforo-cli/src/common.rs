@@ -47,9 +47,19 @@ impl MapArgs {
 /// Evaluation context options.
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ContextArgs {
-    /// The evaluation date, `YYYY-MM-DD` (default: today, UTC).
+    /// The evaluation date, `YYYY-MM-DD` (default: the current date in
+    /// UTC, or at `--utc-offset`).
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
+    /// Without `--today`, take the current date at this offset from UTC,
+    /// `±HH:MM` (e.g. `-06:00` for Central America).
+    #[arg(
+        long,
+        value_name = "±HH:MM",
+        conflicts_with = "today",
+        allow_hyphen_values = true
+    )]
+    pub utc_offset: Option<String>,
     /// A file holding the 128-bit sampling key as 32 hex digits (`#`
     /// comment lines and blank lines allowed). Preferred: a key on the
     /// command line is visible to other users (`ps`) and in shell history.
@@ -198,13 +208,50 @@ pub(crate) fn compile_rules(
     })
 }
 
-/// The current date in UTC.
-pub(crate) fn current_date() -> Option<Date> {
+/// The current date at `offset_minutes` from UTC.
+pub(crate) fn current_date(offset_minutes: i64) -> Option<Date> {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    Date::from_days(i32::try_from(secs / 86_400).ok()?)
+    let local = i64::try_from(secs).ok()?.checked_add(offset_minutes * 60)?;
+    Date::from_days(i32::try_from(local.div_euclid(86_400)).ok()?)
+}
+
+/// Reads a UTC offset `±HH:MM` (hours 00 to 14, minutes 00 to 59) as
+/// minutes east of UTC.
+pub(crate) fn parse_utc_offset(s: &str) -> Option<i64> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, s.get(1..)?),
+        b'-' => (-1, s.get(1..)?),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
+        return None;
+    }
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m <= 59).then_some(sign * (h * 60 + m))
+}
+
+/// The evaluation date: `--today`, or the current date in UTC (or at
+/// `--utc-offset`). Errors are printed.
+pub(crate) fn evaluation_date(args: &ContextArgs) -> Result<Date, Status> {
+    if let Some(t) = &args.today {
+        return Date::parse(t)
+            .ok_or_else(|| trouble(format!("`--today {t}`: expected a date `YYYY-MM-DD`")));
+    }
+    let offset = match &args.utc_offset {
+        None => 0,
+        Some(o) => parse_utc_offset(o).ok_or_else(|| {
+            trouble(format!(
+                "`--utc-offset {o}`: expected `+HH:MM` or `-HH:MM`, at most 14 hours"
+            ))
+        })?,
+    };
+    current_date(offset)
+        .ok_or_else(|| trouble("the system clock is outside years 0000-9999; pass `--today`"))
 }
 
 /// The environment variable holding the sampling key.
@@ -273,16 +320,7 @@ fn parse_key(hex: &str) -> Result<SamplingKey, String> {
 
 /// The evaluation context from the options and the environment.
 pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
-    let today = match &args.today {
-        Some(t) => Date::parse(t).ok_or_else(|| {
-            error(format!("`--today {t}`: expected a date `YYYY-MM-DD`"));
-            Status::Trouble
-        })?,
-        None => current_date().ok_or_else(|| {
-            error("the system clock is outside years 0000-9999; pass `--today`");
-            Status::Trouble
-        })?,
-    };
+    let today = evaluation_date(args)?;
     let key = args.key().map_err(|e| {
         error(e);
         Status::Trouble
