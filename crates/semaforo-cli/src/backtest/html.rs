@@ -2,7 +2,7 @@
 //! charts, no scripts, nothing loaded from the network, so it can be mailed
 //! or archived next to the ruleset it describes.
 
-use super::report::Report;
+use super::report::{Report, ScoreBin};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -301,12 +301,22 @@ fn scores(s: &mut String, r: &Report) {
     let has = r.outcome.is_some();
     // The bars are categories, not a scale: only scores (or bins) that
     // occur get a bar, side by side, so equal gaps are not equal steps.
-    let ranges = bins.iter().any(|b| b.from != b.to);
-    s.push_str(if ranges {
-        "<p class=\"muted\">One bar per score range that occurs, in increasing order; ranges no declaration fell in are left out, so the horizontal axis is not to scale. Bar height: declarations (linear, from 0)."
-    } else {
-        "<p class=\"muted\">One bar per score that occurs, in increasing order; scores no declaration got are left out, so the horizontal axis lists scores, it is not to scale (equal gaps are not equal score differences). Bar height: declarations (linear, from 0)."
+    let (ranges, gapless) = histogram_shape(bins);
+    s.push_str(match (ranges, gapless) {
+        (true, false) => {
+            "<p class=\"muted\">One bar per score range that occurs, in increasing order; ranges no declaration fell in are left out, so the horizontal axis is not to scale."
+        }
+        (false, false) => {
+            "<p class=\"muted\">One bar per score that occurs, in increasing order; scores no declaration got are left out, so the horizontal axis lists scores, it is not to scale (equal gaps are not equal score differences)."
+        }
+        (true, true) => {
+            "<p class=\"muted\">Score ranges of equal width (the last may be narrower), none left out: the horizontal axis is to scale."
+        }
+        (false, true) => {
+            "<p class=\"muted\">One bar per score, consecutive scores, none left out: the horizontal axis is to scale."
+        }
     });
+    s.push_str(" Bar height: declarations (linear, from 0).");
     if has {
         s.push_str(" Dark part of each bar: declarations with a finding.");
     }
@@ -339,10 +349,11 @@ fn scores(s: &mut String, r: &Report) {
         "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max} declarations</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
         w / 2.0,
         h - 4.0,
-        if ranges {
-            "score ranges that occur (not to scale)"
-        } else {
-            "scores that occur (not to scale)"
+        match (ranges, gapless) {
+            (true, false) => "score ranges that occur (not to scale)",
+            (false, false) => "scores that occur (not to scale)",
+            (true, true) => "score ranges",
+            (false, true) => "score",
         }
     );
     for (i, b) in bins.iter().enumerate() {
@@ -486,6 +497,17 @@ fn top(s: &mut String, r: &Report) {
     s.push_str("</table>\n");
 }
 
+/// Whether the histogram's bins are ranges (rather than single scores),
+/// and whether they are gapless: only when no score or range in between
+/// is left out is the horizontal axis a scale.
+fn histogram_shape(bins: &[ScoreBin]) -> (bool, bool) {
+    let ranges = bins.iter().any(|b| b.from != b.to);
+    let gapless = bins
+        .windows(2)
+        .all(|p| matches!(p, [a, b] if a.to.checked_add(1) == Some(b.from)));
+    (ranges, gapless)
+}
+
 /// The top of the precision axis and its tick step, both fractions: the
 /// next multiple of the step at or above `highest` (at least one step, at
 /// most 100%), with steps of 5% up to 30%, 10% up to 60%, else 20%.
@@ -508,7 +530,40 @@ fn precision_axis(highest: f64) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{esc, precision_axis};
+    use super::{ScoreBin, esc, histogram_shape, precision_axis};
+
+    fn bins(b: &[(i64, i64)]) -> Vec<ScoreBin> {
+        b.iter()
+            .map(|&(from, to)| ScoreBin {
+                from,
+                to,
+                count: 1,
+                hits: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn histogram_axis_is_a_scale_only_without_gaps() {
+        assert_eq!(
+            histogram_shape(&bins(&[(0, 0), (5, 5), (10, 10)])),
+            (false, false)
+        );
+        assert_eq!(
+            histogram_shape(&bins(&[(0, 0), (1, 1), (2, 2)])),
+            (false, true)
+        );
+        assert_eq!(
+            histogram_shape(&bins(&[(0, 9), (10, 19), (20, 25)])),
+            (true, true)
+        );
+        assert_eq!(histogram_shape(&bins(&[(0, 9), (20, 29)])), (true, false));
+        assert_eq!(
+            histogram_shape(&bins(&[(i64::MAX, i64::MAX)])),
+            (false, true)
+        );
+        assert_eq!(histogram_shape(&[]), (false, true));
+    }
 
     #[test]
     fn precision_axis_ends_just_above_the_highest_value() {

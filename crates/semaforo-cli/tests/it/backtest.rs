@@ -449,12 +449,17 @@ fn html_report_explains_its_terms_and_labels_its_axes_truthfully() {
             "no glossary entry for {term}"
         );
     }
-    // The score histogram says its horizontal axis is not a scale.
+    // The score histogram says whether its horizontal axis is a scale:
+    // only when no score or range in between is left out.
     let scores = chart(&text, "score distribution");
+    let bins = v["scores"]["histogram"].as_array().unwrap();
+    let gapless = bins
+        .windows(2)
+        .all(|p| p[0]["to"].as_i64().unwrap() + 1 == p[1]["from"].as_i64().unwrap());
+    assert!(!gapless, "the fixture's scores leave gaps: {bins:?}");
     assert!(scores.contains("(not to scale)"), "{scores}");
     assert!(text.contains("so the horizontal axis"));
     // Every bar of the histogram has its label.
-    let bins = v["scores"]["histogram"].as_array().unwrap();
     assert!(scores.matches("<rect").count() >= bins.len());
     for b in bins {
         let label = if b["from"] == b["to"] {
