@@ -3,10 +3,10 @@
 //! time" section of `docs/performance.md`.
 //!
 //! ```text
-//! cargo build --release -p semaforo-benches --example compile_time
-//! target/release/examples/compile_time 10000 7        # 7 runs, min/median
+//! cargo build --profile profiling -p semaforo-benches --example compile_time
+//! target/profiling/examples/compile_time 10000 7        # 7 runs, min/median
 //! valgrind --tool=callgrind --toggle-collect='*phase_*' \
-//!     target/release/examples/compile_time 10000 1
+//!     target/profiling/examples/compile_time 10000 1
 //! ```
 #![allow(
     clippy::unwrap_used,

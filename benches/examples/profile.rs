@@ -3,9 +3,9 @@
 //! medians are not. See `docs/performance.md`.
 //!
 //! ```text
-//! cargo build --release -p semaforo-benches --example profile
+//! cargo build --profile profiling -p semaforo-benches --example profile
 //! valgrind --tool=callgrind --toggle-collect='*timed_*' \
-//!     target/release/examples/profile issue6 1000 20000
+//!     target/profiling/examples/profile issue6 1000 20000
 //! ```
 //!
 //! With `--toggle-collect='*timed_*'` only the timed calls are counted:

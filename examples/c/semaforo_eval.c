@@ -15,7 +15,9 @@
  *
  * Build (see docs/c-abi.md):
  *   cc -std=c99 -I crates/semaforo-ffi/include examples/c/semaforo_eval.c \
- *      -L target/release -lsemaforo -o semaforo_eval
+ *      -L target/release -lsemaforo -Wl,-rpath,'$ORIGIN/target/release' \
+ *      -o semaforo_eval
+ * (the run path lets ./semaforo_eval find libsemaforo.so at run time.)
  */
 #include "semaforo.h"
 

@@ -1,7 +1,7 @@
 //! `semaforo check`.
 
 use crate::Status;
-use crate::common::{DataArgs, load};
+use crate::common::{DataArgs, Stdin, load_with};
 use crate::render::{self, Format};
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,7 +9,8 @@ use std::path::PathBuf;
 /// Options of `semaforo check`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// Rule files, compiled together in this order.
+    /// Rule files, compiled together in this order; `-` reads one from
+    /// standard input (named `<stdin>` in diagnostics).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Output format.
@@ -25,7 +26,7 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
-    let compiler = match load(&args.files, &args.data) {
+    let compiler = match load_with(&args.files, &args.data, Stdin::Allowed) {
         Ok(c) => c,
         Err(s) => return s,
     };

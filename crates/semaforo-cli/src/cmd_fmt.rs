@@ -1,7 +1,7 @@
 //! `semaforo fmt`.
 
 use crate::Status;
-use crate::common::{error, read_text};
+use crate::common::{STDIN_NAME, error, is_stdin, read_stdin_text, read_text, stdin_at_most_once};
 use crate::output::Output;
 use crate::render;
 use semaforo::{SourceKind, Sources};
@@ -10,10 +10,12 @@ use std::path::PathBuf;
 /// Options of `semaforo fmt`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// Rule files to format in place.
+    /// Rule files to format in place; `-` reads standard input and writes
+    /// the formatted text to standard output.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Change nothing; list the files that would change and exit 1 if any.
+    /// Change nothing; list the files that would change (`<stdin>` for
+    /// `-`) and exit 1 if any.
     #[arg(long)]
     check: bool,
 }
@@ -29,9 +31,19 @@ pub(crate) fn run(args: Args) -> Status {
 }
 
 fn format_files(args: &Args, out: &mut Output) -> Status {
+    if let Err(e) = stdin_at_most_once(&args.files) {
+        error(e);
+        return Status::Trouble;
+    }
     let mut status = Status::Ok;
     for path in &args.files {
-        let text = match read_text(path) {
+        let stdin = is_stdin(path);
+        let (name, read) = if stdin {
+            (STDIN_NAME.to_string(), read_stdin_text())
+        } else {
+            (path.display().to_string(), read_text(path))
+        };
+        let text = match read {
             Ok(t) => t,
             Err(e) => {
                 error(e);
@@ -42,24 +54,29 @@ fn format_files(args: &Args, out: &mut Output) -> Status {
             Ok(f) => f,
             Err(diags) => {
                 let mut sources = Sources::default();
-                sources.add(path.display().to_string(), text, SourceKind::Rules);
+                sources.add(name, text, SourceKind::Rules);
                 render::human(&diags, &sources);
                 status = Status::Findings;
                 continue;
             }
         };
-        if formatted == text {
-            continue;
-        }
         if args.check {
-            status = Status::Findings;
-            if let Err(s) = out.write_str(&format!("{}\n", path.display())) {
+            if formatted != text {
+                status = Status::Findings;
+                if let Err(s) = out.write_str(&format!("{name}\n")) {
+                    return s.status(status);
+                }
+            }
+        } else if stdin {
+            // Format-on-save: the whole text, changed or not.
+            if let Err(s) = out.write_str(&formatted) {
                 return s.status(status);
             }
-        } else if let Err(e) = crate::common::replace_file(path, formatted.as_bytes()) {
+        } else if formatted != text
+            && let Err(e) = crate::common::replace_file(path, formatted.as_bytes())
+        {
             error(format!(
-                "cannot write `{}`: {e}; the file was left as it was",
-                path.display()
+                "cannot write `{name}`: {e}; the file was left as it was"
             ));
             return Status::Trouble;
         }

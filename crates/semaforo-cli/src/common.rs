@@ -47,9 +47,19 @@ impl MapArgs {
 /// Evaluation context options.
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ContextArgs {
-    /// The evaluation date, `YYYY-MM-DD` (default: today, UTC).
+    /// The evaluation date, `YYYY-MM-DD` (default: the current date in
+    /// UTC, or at `--utc-offset`).
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
+    /// Without `--today`, take the current date at this offset from UTC,
+    /// `±HH:MM` (e.g. `-06:00` for Central America).
+    #[arg(
+        long,
+        value_name = "±HH:MM",
+        conflicts_with = "today",
+        allow_hyphen_values = true
+    )]
+    pub utc_offset: Option<String>,
     /// A file holding the 128-bit sampling key as 32 hex digits (`#`
     /// comment lines and blank lines allowed). Preferred: a key on the
     /// command line is visible to other users (`ps`) and in shell history.
@@ -104,15 +114,71 @@ fn trouble(e: impl std::fmt::Display) -> Status {
     Status::Trouble
 }
 
+/// The name diagnostics give to rules read from standard input.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// Whether a file argument is `-`, standard input.
+pub(crate) fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads standard input to its end as UTF-8 text.
+pub(crate) fn read_stdin_text() -> Result<String, String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{STDIN_NAME} is not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Refuses a file list that names standard input (`-`) more than once:
+/// the second reading would find it empty.
+pub(crate) fn stdin_at_most_once(files: &[PathBuf]) -> Result<(), String> {
+    if files.iter().filter(|f| is_stdin(f)).count() > 1 {
+        return Err("`-` (standard input) can be given only once".into());
+    }
+    Ok(())
+}
+
+/// Whether `-` among the rule files means standard input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stdin {
+    /// `-` is read from standard input, named `<stdin>` in diagnostics.
+    Allowed,
+    /// `-` is an ordinary file name (standard input may carry declarations).
+    Refused,
+}
+
 /// A compiler loaded with the rule files and external data.
 pub(crate) fn load(files: &[PathBuf], data: &DataArgs) -> Result<Compiler, Status> {
+    load_with(files, data, Stdin::Refused)
+}
+
+/// A compiler loaded with the rule files (`-` for standard input when
+/// `stdin` allows it) and external data.
+pub(crate) fn load_with(
+    files: &[PathBuf],
+    data: &DataArgs,
+    stdin: Stdin,
+) -> Result<Compiler, Status> {
     let mut c = Compiler::new();
     if files.is_empty() {
         return Err(trouble("no rule files given"));
     }
+    if stdin == Stdin::Allowed {
+        stdin_at_most_once(files).map_err(trouble)?;
+    }
     for f in files {
-        let text = read_text(f).map_err(trouble)?;
-        c.add_source(f.display().to_string(), text);
+        if stdin == Stdin::Allowed && is_stdin(f) {
+            c.add_source(STDIN_NAME, read_stdin_text().map_err(trouble)?);
+        } else {
+            let text = read_text(f).map_err(trouble)?;
+            c.add_source(f.display().to_string(), text);
+        }
     }
     for (option, assignments) in [("list", &data.lists), ("table", &data.tables)] {
         for a in assignments {
@@ -142,13 +208,50 @@ pub(crate) fn compile_rules(
     })
 }
 
-/// The current date in UTC.
-pub(crate) fn current_date() -> Option<Date> {
+/// The current date at `offset_minutes` from UTC.
+pub(crate) fn current_date(offset_minutes: i64) -> Option<Date> {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    Date::from_days(i32::try_from(secs / 86_400).ok()?)
+    let local = i64::try_from(secs).ok()?.checked_add(offset_minutes * 60)?;
+    Date::from_days(i32::try_from(local.div_euclid(86_400)).ok()?)
+}
+
+/// Reads a UTC offset `±HH:MM` (hours 00 to 14, minutes 00 to 59) as
+/// minutes east of UTC.
+pub(crate) fn parse_utc_offset(s: &str) -> Option<i64> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, s.get(1..)?),
+        b'-' => (-1, s.get(1..)?),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
+        return None;
+    }
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m <= 59).then_some(sign * (h * 60 + m))
+}
+
+/// The evaluation date: `--today`, or the current date in UTC (or at
+/// `--utc-offset`). Errors are printed.
+pub(crate) fn evaluation_date(args: &ContextArgs) -> Result<Date, Status> {
+    if let Some(t) = &args.today {
+        return Date::parse(t)
+            .ok_or_else(|| trouble(format!("`--today {t}`: expected a date `YYYY-MM-DD`")));
+    }
+    let offset = match &args.utc_offset {
+        None => 0,
+        Some(o) => parse_utc_offset(o).ok_or_else(|| {
+            trouble(format!(
+                "`--utc-offset {o}`: expected `+HH:MM` or `-HH:MM`, at most 14 hours"
+            ))
+        })?,
+    };
+    current_date(offset)
+        .ok_or_else(|| trouble("the system clock is outside years 0000-9999; pass `--today`"))
 }
 
 /// The environment variable holding the sampling key.
@@ -217,16 +320,7 @@ fn parse_key(hex: &str) -> Result<SamplingKey, String> {
 
 /// The evaluation context from the options and the environment.
 pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
-    let today = match &args.today {
-        Some(t) => Date::parse(t).ok_or_else(|| {
-            error(format!("`--today {t}`: expected a date `YYYY-MM-DD`"));
-            Status::Trouble
-        })?,
-        None => current_date().ok_or_else(|| {
-            error("the system clock is outside years 0000-9999; pass `--today`");
-            Status::Trouble
-        })?,
-    };
+    let today = evaluation_date(args)?;
     let key = args.key().map_err(|e| {
         error(e);
         Status::Trouble

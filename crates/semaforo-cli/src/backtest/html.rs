@@ -2,7 +2,7 @@
 //! charts, no scripts, nothing loaded from the network, so it can be mailed
 //! or archived next to the ruleset it describes.
 
-use super::report::Report;
+use super::report::{Report, ScoreBin};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -41,7 +41,8 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-wid
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 td:first-child,th:first-child{text-align:left}.t{text-align:left}\
-svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}";
+svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}\
+td.id{white-space:nowrap}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
@@ -165,10 +166,18 @@ fn rules(s: &mut String, r: &Report) {
         "<h2>Rules: declarations selected</h2>\n"
     });
     let max_fired = r.rules.iter().map(|x| x.fired).max().unwrap_or(0).max(1) as f64;
-    let idw = 110.0;
+    // Wide enough for the longest id on one line (about 7 px a character
+    // at 12 px), so ids never run into the bars.
+    let longest = r
+        .rules
+        .iter()
+        .map(|x| x.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let idw = (longest as f64 * 7.5 + 12.0).max(110.0);
     let row = 22.0;
-    let w = 760.0;
-    let h = row * r.rules.len() as f64 + 30.0;
+    let w = idw + 650.0;
+    let h = row * r.rules.len() as f64 + 46.0;
     let _ = writeln!(
         s,
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"rule hits and hit rates\">"
@@ -218,8 +227,10 @@ fn rules(s: &mut String, r: &Report) {
         let bx = rate_x + b * rate_w;
         let _ = writeln!(
             s,
-            "<line x1=\"{bx:.1}\" y1=\"16\" x2=\"{bx:.1}\" y2=\"{:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>base rate {}</title></line>",
-            h - 4.0,
+            "<line x1=\"{bx:.1}\" y1=\"16\" x2=\"{bx:.1}\" y2=\"{:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>base rate {}</title></line><text x=\"{bx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" style=\"fill:#c62828\">base rate {}</text>",
+            h - 20.0,
+            pct(Some(b)),
+            h - 6.0,
             pct(Some(b))
         );
     }
@@ -231,7 +242,7 @@ fn rules(s: &mut String, r: &Report) {
     for x in &r.rules {
         let _ = write!(
             s,
-            "<tr><td><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
             x.fired,
@@ -258,32 +269,101 @@ fn rules(s: &mut String, r: &Report) {
         let _ = writeln!(s, "<td class=\"t\">{}</td></tr>", lanes.join(", "));
     }
     s.push_str("</table>\n");
+    glossary(s, has);
+}
+
+/// The terms of the rules table that are not everyday words.
+fn glossary(s: &mut String, has_outcome: bool) {
+    s.push_str("<dl class=\"glossary\">\n");
+    s.push_str(
+        "<dt>undetermined</dt><dd>The rule was active but its condition could not be decided \
+         (<em>unknown</em>) because data it needs was missing; it did not fire. Many undetermined \
+         declarations point to a field the input does not fill.</dd>\n",
+    );
+    s.push_str(
+        "<dt>forced</dt><dd>Declarations the rule fired on whose final lane is the rule's own \
+         <code>lane</code> action: the rule alone was enough to send them to that lane, \
+         whatever their score.</dd>\n",
+    );
+    if has_outcome {
+        s.push_str(
+            "<dt>lift</dt><dd>The rule's hit rate divided by the base rate: how many times \
+             more often its selections had a finding than a random selection would. 1 is \
+             no better than random; below 1 is worse.</dd>\n",
+        );
+    }
+    s.push_str("</dl>\n");
 }
 
 fn scores(s: &mut String, r: &Report) {
     s.push_str("<h2>Score distribution</h2>\n");
     let bins = &r.scores.histogram;
     let has = r.outcome.is_some();
+    // The bars are categories, not a scale: only scores (or bins) that
+    // occur get a bar, side by side, so equal gaps are not equal steps.
+    let (ranges, gapless) = histogram_shape(bins);
+    s.push_str(match (ranges, gapless) {
+        (true, false) => {
+            "<p class=\"muted\">One bar per score range that occurs, in increasing order; ranges no declaration fell in are left out, so the horizontal axis is not to scale."
+        }
+        (false, false) => {
+            "<p class=\"muted\">One bar per score that occurs, in increasing order; scores no declaration got are left out, so the horizontal axis lists scores, it is not to scale (equal gaps are not equal score differences)."
+        }
+        (true, true) => {
+            "<p class=\"muted\">Score ranges of equal width (the last may be narrower), none left out: the horizontal axis is to scale."
+        }
+        (false, true) => {
+            "<p class=\"muted\">One bar per score, consecutive scores, none left out: the horizontal axis is to scale."
+        }
+    });
+    s.push_str(" Bar height: declarations (linear, from 0).");
     if has {
-        s.push_str("<p class=\"muted\">Dark part of each bar: declarations with a finding.</p>\n");
+        s.push_str(" Dark part of each bar: declarations with a finding.");
     }
+    s.push_str("</p>\n");
     let max = bins.iter().map(|b| b.count).max().unwrap_or(0).max(1) as f64;
     let n = bins.len().max(1) as f64;
     let w = 720.0;
     let ch = 200.0;
-    let h = ch + 40.0;
     let bw = (w - 40.0) / n;
+    let widest = bins
+        .iter()
+        .map(|b| {
+            let digits = |v: i64| v.to_string().chars().count();
+            if b.from == b.to {
+                digits(b.from)
+            } else {
+                digits(b.from) + digits(b.to) + 1
+            }
+        })
+        .max()
+        .unwrap_or(1) as f64;
+    let slant = widest * 7.0 + 4.0 > bw;
+    let h = ch + if slant { 30.0 + widest * 5.5 } else { 44.0 };
     let _ = writeln!(
         s,
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"score distribution\">"
     );
     let _ = writeln!(
         s,
-        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max}</text>"
+        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max} declarations</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        w / 2.0,
+        h - 4.0,
+        match (ranges, gapless) {
+            (true, false) => "score ranges that occur (not to scale)",
+            (false, false) => "scores that occur (not to scale)",
+            (true, true) => "score ranges",
+            (false, true) => "score",
+        }
     );
     for (i, b) in bins.iter().enumerate() {
         let x = 35.0 + i as f64 * bw;
-        let bh = b.count as f64 / max * (ch - 20.0);
+        // A bin that holds declarations stays visible, however few.
+        let bh = if b.count > 0 {
+            (b.count as f64 / max * (ch - 20.0)).max(1.0)
+        } else {
+            0.0
+        };
         let label = if b.from == b.to {
             b.from.to_string()
         } else {
@@ -308,10 +388,20 @@ fn scores(s: &mut String, r: &Report) {
                 hits
             );
         }
-        if bins.len() <= 20 || i % 2 == 0 {
+        // Every bar is labelled (skipping some would suggest a linear
+        // scale to interpolate on); slanted when they would not fit.
+        if slant {
+            let (lx, ly) = (x + bw / 2.0 + 4.0, ch + 12.0);
             let _ = writeln!(
                 s,
-                "<text x=\"{x:.1}\" y=\"{}\">{}</text>",
+                "<text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"end\" transform=\"rotate(-45 {lx:.1} {ly:.1})\">{}</text>",
+                esc(&label)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                x + (bw - 2.0) / 2.0,
                 ch + 16.0,
                 esc(&label)
             );
@@ -324,41 +414,69 @@ fn top(s: &mut String, r: &Report) {
     let Some(o) = &r.outcome else {
         return;
     };
-    s.push_str("<h2>Precision when inspecting the top k% by score</h2>\n<p class=\"muted\">Declarations ranked by score, highest first; ties in input order. The dashed line is the base rate (random selection).</p>\n");
-    let w = 480.0;
+    s.push_str("<h2>Precision when inspecting the top k% by score</h2>\n<p class=\"muted\">Declarations ranked by score, highest first; ties in input order. Bar height: precision, on the scale at the left. The dashed line is the base rate (random selection).</p>\n");
+    // The axis ends just above the highest bar or base rate, so bars of a
+    // few per cent are not flattened under an axis that reaches 100%.
+    let highest = o
+        .top
+        .iter()
+        .filter_map(|t| t.precision)
+        .chain(o.base_rate)
+        .fold(0.0_f64, f64::max);
+    let (axis_max, step) = precision_axis(highest);
+    let left = 50.0;
+    let w = 580.0;
+    let plot_w = w - left - 130.0;
     let ch = 200.0;
+    let top_y = 20.0;
     let h = ch + 40.0;
+    let y_of = |p: f64| ch - p / axis_max * (ch - top_y);
     let _ = writeln!(
         s,
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"precision at k percent\">"
     );
-    let _ = writeln!(
-        s,
-        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"24\">100%</text>"
-    );
-    let bw = (w - 60.0) / o.top.len().max(1) as f64;
-    for (i, t) in o.top.iter().enumerate() {
-        let x = 40.0 + i as f64 * bw;
-        let p = t.precision.unwrap_or(0.0);
-        let bh = p * (ch - 20.0);
+    let ticks = (axis_max / step).round() as u32;
+    for i in 0..=ticks {
+        let p = f64::from(i) * step;
+        let y = y_of(p);
         let _ = writeln!(
             s,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#2f6fbf\"><title>top {}%: precision {}</title></rect><text x=\"{x:.1}\" y=\"{:.1}\">{}</text><text x=\"{x:.1}\" y=\"{}\">top {}%</text>",
-            ch - bh,
-            bw - 12.0,
+            "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{:.0}%</text>",
+            left - 4.0,
+            left + plot_w,
+            if i == 0 { "#999" } else { "#e4e4e4" },
+            left - 6.0,
+            y + 4.0,
+            p * 100.0
+        );
+    }
+    let bw = plot_w / o.top.len().max(1) as f64;
+    for (i, t) in o.top.iter().enumerate() {
+        let x = left + 6.0 + i as f64 * bw;
+        let p = t.precision.unwrap_or(0.0);
+        let y = y_of(p);
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#2f6fbf\"><title>top {}%: precision {}</title></rect><text x=\"{x:.1}\" y=\"{:.1}\">{}</text><text x=\"{x:.1}\" y=\"{}\">top {}%</text>",
+            (bw - 12.0).max(1.0),
+            ch - y,
             t.k_percent,
             pct(t.precision),
-            ch - bh - 4.0,
+            y - 4.0,
             pct(t.precision),
             ch + 16.0,
             t.k_percent
         );
     }
     if let Some(b) = o.base_rate {
-        let y = ch - b * (ch - 20.0);
+        let y = y_of(b);
         let _ = writeln!(
             s,
-            "<line x1=\"30\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>base rate {}</title></line>",
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>base rate {}</title></line><text x=\"{:.1}\" y=\"{:.1}\" style=\"fill:#c62828\">base rate {}</text>",
+            left + plot_w,
+            pct(Some(b)),
+            left + plot_w + 4.0,
+            y + 4.0,
             pct(Some(b))
         );
     }
@@ -379,9 +497,88 @@ fn top(s: &mut String, r: &Report) {
     s.push_str("</table>\n");
 }
 
+/// Whether the histogram's bins are ranges (rather than single scores),
+/// and whether they are gapless: only when no score or range in between
+/// is left out is the horizontal axis a scale.
+fn histogram_shape(bins: &[ScoreBin]) -> (bool, bool) {
+    let ranges = bins.iter().any(|b| b.from != b.to);
+    let gapless = bins
+        .windows(2)
+        .all(|p| matches!(p, [a, b] if a.to.checked_add(1) == Some(b.from)));
+    (ranges, gapless)
+}
+
+/// The top of the precision axis and its tick step, both fractions: the
+/// next multiple of the step at or above `highest` (at least one step, at
+/// most 100%), with steps of 5% up to 30%, 10% up to 60%, else 20%.
+fn precision_axis(highest: f64) -> (f64, f64) {
+    let h = if highest.is_finite() {
+        highest.clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let step = if h <= 0.3 {
+        0.05
+    } else if h <= 0.6 {
+        0.1
+    } else {
+        0.2
+    };
+    let top = ((h / step - 1e-9).ceil() * step).clamp(step, 1.0);
+    (top, step)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::{ScoreBin, esc, histogram_shape, precision_axis};
+
+    fn bins(b: &[(i64, i64)]) -> Vec<ScoreBin> {
+        b.iter()
+            .map(|&(from, to)| ScoreBin {
+                from,
+                to,
+                count: 1,
+                hits: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn histogram_axis_is_a_scale_only_without_gaps() {
+        assert_eq!(
+            histogram_shape(&bins(&[(0, 0), (5, 5), (10, 10)])),
+            (false, false)
+        );
+        assert_eq!(
+            histogram_shape(&bins(&[(0, 0), (1, 1), (2, 2)])),
+            (false, true)
+        );
+        assert_eq!(
+            histogram_shape(&bins(&[(0, 9), (10, 19), (20, 25)])),
+            (true, true)
+        );
+        assert_eq!(histogram_shape(&bins(&[(0, 9), (20, 29)])), (true, false));
+        assert_eq!(
+            histogram_shape(&bins(&[(i64::MAX, i64::MAX)])),
+            (false, true)
+        );
+        assert_eq!(histogram_shape(&[]), (false, true));
+    }
+
+    #[test]
+    fn precision_axis_ends_just_above_the_highest_value() {
+        let close = |(a, b): (f64, f64), (c, d): (f64, f64)| {
+            assert!((a - c).abs() < 1e-9 && (b - d).abs() < 1e-9, "{a} {b}")
+        };
+        close(precision_axis(0.275), (0.3, 0.05));
+        close(precision_axis(0.3), (0.3, 0.05));
+        close(precision_axis(0.21), (0.25, 0.05));
+        close(precision_axis(0.0), (0.05, 0.05));
+        close(precision_axis(0.45), (0.5, 0.1));
+        close(precision_axis(0.762), (0.8, 0.2));
+        close(precision_axis(1.0), (1.0, 0.2));
+        close(precision_axis(f64::NAN), (1.0, 0.2));
+    }
 
     #[test]
     fn escapes_markup() {

@@ -123,10 +123,17 @@ pub(crate) fn run(args: Args) -> Status {
     let total = src.len();
     let progress = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
         let pb = indicatif::ProgressBar::new(total as u64);
+        // `{per_sec}` prints a fraction (`347,638.6788/s`); a rate of
+        // whole declarations per second reads better.
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} declarations ({per_sec}, {eta} left)",
+            "{bar:40} {human_pos}/{human_len} declarations ({rate}, {eta} left)",
         ) {
-            pb.set_style(style);
+            pb.set_style(style.with_key(
+                "rate",
+                |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&rate_text(st.per_sec()));
+                },
+            ));
         }
         pb
     });
@@ -190,5 +197,30 @@ pub(crate) fn run(args: Args) -> Status {
     match print_all(&text) {
         Ok(()) => status,
         Err(s) => s.status(status),
+    }
+}
+
+/// A progress rate as whole declarations per second with thousands
+/// separators: `347,639/s`.
+fn rate_text(per_sec: f64) -> String {
+    let whole = if per_sec.is_finite() && per_sec > 0.0 {
+        // Saturates at u64::MAX; a rate is never near it.
+        per_sec.round() as u64
+    } else {
+        0
+    };
+    format!("{}/s", indicatif::HumanCount(whole))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_text;
+
+    #[test]
+    fn progress_rate_is_a_whole_number() {
+        assert_eq!(rate_text(347_638.678_8), "347,639/s");
+        assert_eq!(rate_text(0.4), "0/s");
+        assert_eq!(rate_text(f64::NAN), "0/s");
+        assert_eq!(rate_text(f64::INFINITY), "0/s");
     }
 }

@@ -417,6 +417,83 @@ fn html_report_is_self_contained_with_charts() {
     );
 }
 
+/// The `<svg>` element whose `aria-label` is `label`.
+fn chart<'a>(html: &'a str, label: &str) -> &'a str {
+    let at = html
+        .find(&format!("aria-label=\"{label}\""))
+        .unwrap_or_else(|| panic!("no chart {label}"));
+    let start = html[..at].rfind("<svg").unwrap();
+    let end = at + html[at..].find("</svg>").unwrap();
+    &html[start..end]
+}
+
+#[test]
+fn html_report_explains_its_terms_and_labels_its_axes_truthfully() {
+    let dir = scratch_dir("html-labels");
+    let decls = generate(500);
+    let csv = dir.join("decls.csv");
+    write_csv(&decls, &csv);
+    let html = dir.join("report.html");
+    let (v, stderr) = json_report(
+        &csv,
+        &["--outcome", "Found", "--report", html.to_str().unwrap()],
+    );
+    let text = std::fs::read_to_string(&html).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    // Rule ids stay on one line.
+    assert!(text.contains("td.id{white-space:nowrap}"));
+    assert!(text.contains("<td class=\"id\"><code>ORIG</code></td>"));
+    // A glossary for the terms that are not everyday words.
+    for term in ["undetermined", "forced", "lift"] {
+        assert!(
+            text.contains(&format!("<dt>{term}</dt><dd>")),
+            "no glossary entry for {term}"
+        );
+    }
+    // The score histogram says whether its horizontal axis is a scale:
+    // only when no score or range in between is left out.
+    let scores = chart(&text, "score distribution");
+    let bins = v["scores"]["histogram"].as_array().unwrap();
+    let gapless = bins
+        .windows(2)
+        .all(|p| p[0]["to"].as_i64().unwrap() + 1 == p[1]["from"].as_i64().unwrap());
+    assert!(!gapless, "the fixture's scores leave gaps: {bins:?}");
+    assert!(scores.contains("(not to scale)"), "{scores}");
+    assert!(text.contains("so the horizontal axis"));
+    // Every bar of the histogram has its label.
+    assert!(scores.matches("<rect").count() >= bins.len());
+    for b in bins {
+        let label = if b["from"] == b["to"] {
+            b["from"].to_string()
+        } else {
+            format!("{}–{}", b["from"], b["to"])
+        };
+        assert!(scores.contains(&format!(">{label}</text>")), "{label}");
+    }
+    // Precision at k: the axis ends just above the highest bar or base
+    // rate, and the base-rate line is labelled.
+    let base = v["outcome"]["base_rate"].as_f64().unwrap();
+    let highest = v["outcome"]["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["precision"].as_f64())
+        .fold(base, f64::max);
+    let top = chart(&text, "precision at k percent");
+    let ticks: Vec<f64> = top
+        .split("text-anchor=\"end\">")
+        .skip(1)
+        .map(|t| t[..t.find("%</text>").unwrap()].parse::<f64>().unwrap() / 100.0)
+        .collect();
+    let axis_max = ticks.iter().copied().fold(0.0, f64::max);
+    assert!(
+        axis_max >= highest && axis_max < highest + 0.2,
+        "axis to {axis_max} for bars up to {highest}: {ticks:?}"
+    );
+    let base_label = format!("base rate {:.1}%</text>", base * 100.0);
+    assert!(top.contains(&base_label), "{top}");
+    assert!(chart(&text, "rule hits and hit rates").contains(&base_label));
+}
+
 #[test]
 fn missing_mapping_for_a_required_field_is_a_clear_error() {
     let out = Command::new(BIN)

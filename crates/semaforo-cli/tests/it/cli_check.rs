@@ -238,3 +238,28 @@ fn short_lines_are_shown_whole_with_every_label() {
     );
     assert!(!r.stderr.contains("are shown"), "{}", r.stderr);
 }
+
+#[test]
+fn dash_reads_the_ruleset_from_stdin_named_stdin() {
+    let dir = scratch("check-stdin");
+    let r = support::run_with(&dir, &["check", "-"], BAD.as_bytes(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("<stdin>:6:20"), "{}", r.stderr);
+    assert!(!r.stderr.contains("cannot read"), "{}", r.stderr);
+    let r = support::run_with(
+        &dir,
+        &["check", "--format", "json", "-"],
+        BAD.as_bytes(),
+        &[],
+    );
+    assert_eq!(r.code, 1);
+    let d: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(d["file"], "<stdin>");
+    let r = support::run_with(&dir, &["check", "-"], GOOD.as_bytes(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Standard input is read once: naming it twice is a usage error,
+    // found before reading (so nothing is fed: the pipe may be closed).
+    let r = support::run_with(&dir, &["check", "-", "-"], b"", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("only once"), "{}", r.stderr);
+}

@@ -197,3 +197,30 @@ fn keeps_permissions_and_symbolic_links() {
     names.sort();
     assert_eq!(names, ["link.sem", "u.sem"]);
 }
+
+#[test]
+fn dash_formats_stdin_to_stdout() {
+    let dir = scratch("fmt-stdin");
+    write(&dir, "u.sem", UGLY);
+    assert_eq!(run(&dir, &["fmt", "u.sem"]).code, 0);
+    let formatted = std::fs::read_to_string(dir.join("u.sem")).unwrap();
+    // The formatted text on stdout, whether or not it changed.
+    let r = support::run_with(&dir, &["fmt", "-"], UGLY.as_bytes(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, formatted);
+    let r = support::run_with(&dir, &["fmt", "-"], formatted.as_bytes(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, formatted);
+    // `--check -`: exit 1 and name `<stdin>` when it would change.
+    let r = support::run_with(&dir, &["fmt", "--check", "-"], UGLY.as_bytes(), &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "<stdin>\n");
+    let r = support::run_with(&dir, &["fmt", "--check", "-"], formatted.as_bytes(), &[]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // A syntax error: diagnostics name `<stdin>`, nothing on stdout.
+    let r = support::run_with(&dir, &["fmt", "-"], b"ruleset \"x\" version\n", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("<stdin>:"), "{}", r.stderr);
+}

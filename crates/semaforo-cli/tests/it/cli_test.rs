@@ -118,3 +118,120 @@ fn compile_error_exits_1() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("E0202"), "{}", r.stderr);
 }
+
+#[test]
+fn filter_runs_only_tests_whose_name_contains_the_text() {
+    let dir = scratch("test-filter");
+    write(&dir, "r.sem", &format!("{RULES}{PASSING}{FAILING}"));
+    let r = run(&dir, &["test", "r.sem", "--filter", "window"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("test window on its last day ... ok"));
+    assert!(!r.stdout.contains("cn scores"), "{}", r.stdout);
+    assert!(!r.stdout.contains("wrong"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 passed, 0 failed, 2 filtered out"),
+        "{}",
+        r.stdout
+    );
+    // Several filters: a test runs when its name contains any of them.
+    let r = run(
+        &dir,
+        &["test", "r.sem", "--filter", "window", "--filter", "wrong"],
+    );
+    assert_eq!(r.code, 1, "the failing test ran: {}", r.stdout);
+    assert!(
+        r.stdout.contains("1 passed, 1 failed, 1 filtered out"),
+        "{}",
+        r.stdout
+    );
+    // A filter that matches nothing runs nothing, says so, and succeeds.
+    let r = run(&dir, &["test", "r.sem", "--filter", "no such test"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("no test name contains"), "{}", r.stderr);
+    assert!(r.stdout.contains("0 passed, 0 failed, 3 filtered out"));
+}
+
+#[test]
+fn json_format_has_one_object_per_test_and_a_summary() {
+    let dir = scratch("test-json");
+    let text = format!("{RULES}{PASSING}{FAILING}");
+    write(&dir, "r.sem", &text);
+    let r = run(&dir, &["test", "r.sem", "--format", "json"]);
+    assert_eq!(r.code, 1, "exit status as for human output");
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let ok = &lines[0];
+    assert_eq!(ok["type"], "test");
+    assert_eq!(ok["name"], "cn scores");
+    assert_eq!(ok["passed"], true);
+    assert_eq!(ok["file"], "r.sem");
+    assert_eq!(ok["line"], line_of("test \"cn scores\""));
+    assert_eq!(ok["today"], "2026-06-01");
+    assert_eq!(ok["failures"], serde_json::json!([]));
+    let bad = &lines[2];
+    assert_eq!(bad["name"], "wrong expectations");
+    assert_eq!(bad["passed"], false);
+    let f = &bad["failures"];
+    assert_eq!(f.as_array().unwrap().len(), 2, "{f}");
+    assert_eq!(f[0]["expected"], "score 31");
+    assert!(f[0]["actual"].as_str().unwrap().starts_with("30"), "{f}");
+    assert_eq!(f[0]["line"], line_of("expect score 31"));
+    assert_eq!(f[0]["column"], 3);
+    assert_eq!(f[1]["expected"], "fired R2");
+    assert!(f[1]["message"].as_str().unwrap().contains("undetermined"));
+    let s = &lines[3];
+    assert_eq!(s["type"], "summary");
+    assert_eq!((&s["passed"], &s["failed"]), (&2.into(), &1.into()));
+    assert_eq!(s["filtered_out"], 0);
+    // The human summary has no "filtered out" part without a filter.
+    let r = run(&dir, &["test", "r.sem"]);
+    assert!(r.stdout.contains("2 passed, 1 failed\n"), "{}", r.stdout);
+}
+
+#[test]
+fn utc_offset_moves_the_default_date() {
+    let dir = scratch("test-utc-offset");
+    write(
+        &dir,
+        "r.sem",
+        &format!(
+            "{RULES}\ntest \"dateless\" {{\n  given {{ \"id\": \"A\", \"origin\": \"CN\" }}\n  expect score 30\n}}\n"
+        ),
+    );
+    let today = |extra: &[&str]| {
+        let mut args = vec!["test", "r.sem", "--format", "json", "--filter", "dateless"];
+        args.extend_from_slice(extra);
+        let r = run(&dir, &args);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+        v["today"].as_str().unwrap().to_string()
+    };
+    // 26 hours apart: never the same date.
+    let east = today(&["--utc-offset", "+14:00"]);
+    let west = today(&["--utc-offset", "-12:00"]);
+    assert!(west < east, "{west} {east}");
+    let utc = today(&[]);
+    assert!(west <= utc && utc <= east, "{west} {utc} {east}");
+    for bad in ["6", "-6:00", "+15:00", "-06:60", "UTC"] {
+        let r = run(&dir, &["test", "r.sem", &format!("--utc-offset={bad}")]);
+        assert_eq!(r.code, 2, "{bad}");
+        assert!(r.stderr.contains("--utc-offset"), "{}", r.stderr);
+    }
+    let r = run(
+        &dir,
+        &[
+            "test",
+            "r.sem",
+            "--today",
+            "2026-01-01",
+            "--utc-offset",
+            "-06:00",
+        ],
+    );
+    assert_eq!(r.code, 2, "`--today` and `--utc-offset` exclude each other");
+}
