@@ -42,7 +42,7 @@ use semaforo_syntax::{Diagnostic, FileId, Span};
 
 use crate::hir::{
     Const, ExprKind, LaneAction, LaneId, ListDef, Program, RuleDef, Scalar, Score, TableDef,
-    TableShape, TestDef, TestExpect, Type,
+    TableShape, TestDef, TestExpect, ThresholdGroups, Type,
 };
 
 mod expr;
@@ -155,6 +155,7 @@ struct Checker<'a> {
     /// The kinds of items already reported by E0119.
     too_many: Vec<&'static str>,
     thresholds: Vec<(LaneId, i64)>,
+    threshold_groups: Option<ThresholdGroups>,
     lists: Vec<ListInfo>,
     list_names: FxMap<&'a str, usize>,
     tables: Vec<TableInfo>,
@@ -324,6 +325,7 @@ impl<'a> Checker<'a> {
             version,
             lanes: self.lanes.iter().map(|l| l.name.clone()).collect(),
             thresholds: std::mem::take(&mut self.thresholds),
+            threshold_groups: self.threshold_groups.take(),
             layout,
             lists: self
                 .lists
@@ -926,7 +928,106 @@ impl<'a> Checker<'a> {
         TableShape::Columns(out)
     }
 
+    /// The general thresholds, then the thresholds of each group
+    /// (`for FIELD "VALUE"`): one field for all groups, a top-level text
+    /// field; in each group, the general thresholds with the group's in
+    /// place of those of the same lanes must increase with severity.
     fn check_thresholds(&mut self, thresholds: &[&ast::Threshold]) {
+        let (grouped, general): (Vec<&ast::Threshold>, Vec<&ast::Threshold>) =
+            thresholds.iter().partition(|t| t.group.is_some());
+        let general_spans = self.check_threshold_set(&general, &[]);
+        self.thresholds = general_spans.iter().map(|&(l, n, _)| (l, n)).collect();
+        let Some(field) = self.threshold_field(&grouped) else {
+            return;
+        };
+        // Groups in the order their first threshold appears.
+        let mut order: Vec<&str> = Vec::new();
+        for t in &grouped {
+            if let Some(g) = &t.group
+                && !order.contains(&&*g.value.value)
+            {
+                order.push(&g.value.value);
+            }
+        }
+        let mut groups = Vec::with_capacity(order.len());
+        for value in order {
+            let mine: Vec<&ast::Threshold> = grouped
+                .iter()
+                .copied()
+                .filter(|t| t.group.as_ref().is_some_and(|g| &*g.value.value == value))
+                .collect();
+            let merged = self.check_threshold_set(&mine, &general_spans);
+            groups.push((
+                value.to_string(),
+                merged.into_iter().map(|(l, n, _)| (l, n)).collect(),
+            ));
+        }
+        self.threshold_groups = Some(ThresholdGroups { field, groups });
+    }
+
+    /// The one field the grouped thresholds name: a top-level text field
+    /// (E0202 unknown, E0301 another type, E0123 a second field).
+    fn threshold_field(&mut self, grouped: &[&ast::Threshold]) -> Option<FieldId> {
+        let mut field: Option<(FieldId, &str, Span)> = None;
+        let mut ok = true;
+        for t in grouped {
+            let Some(g) = &t.group else { continue };
+            if let Some((_, name, first)) = field {
+                if name != g.field.name {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E0123",
+                            g.field.span,
+                            format!(
+                                "thresholds are grouped by `{name}` and by `{}`",
+                                g.field.name
+                            ),
+                        )
+                        .with_label(first, "first grouped here")
+                        .with_help("group every threshold of a ruleset by one field"),
+                    );
+                    ok = false;
+                }
+                continue;
+            }
+            let Some(&i) = self.field_names.get(&(RecordId(0), g.field.name.as_str())) else {
+                let names = self.root_field_names();
+                self.unknown_name(&g.field, names.iter().map(String::as_str), "field");
+                return None;
+            };
+            let ty = self
+                .records
+                .first()
+                .and_then(|r| r.fields.get(i))
+                .map(|f| &f.ty);
+            if !matches!(ty, Some(FieldTy::Scalar(Scalar::Text))) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0301",
+                        g.field.span,
+                        format!(
+                            "thresholds are grouped by a text field; `{}` is not one",
+                            g.field.name
+                        ),
+                    )
+                    .with_help("group by a top-level text field such as `office` or `regime`"),
+                );
+                return None;
+            }
+            field = Some((FieldId(u32::try_from(i).ok()?), &g.field.name, g.field.span));
+        }
+        if ok { field.map(|(f, _, _)| f) } else { None }
+    }
+
+    /// Checks one set of thresholds (E0116 a lane twice, W0005 the default
+    /// lane) over `base` (lanes the set does not name keep their threshold
+    /// from `base`), and that the result increases with lane severity
+    /// (E0117); returns it by lane.
+    fn check_threshold_set(
+        &mut self,
+        thresholds: &[&ast::Threshold],
+        base: &[(LaneId, i64, Span)],
+    ) -> Vec<(LaneId, i64, Span)> {
         let mut seen: HashMap<LaneId, Span> = HashMap::new();
         let mut valid: Vec<(LaneId, i64, Span)> = Vec::new();
         for t in thresholds {
@@ -964,8 +1065,14 @@ impl<'a> Checker<'a> {
             }
             valid.push((lane, t.score.value, t.span));
         }
+        for &(lane, score, span) in base {
+            if !seen.contains_key(&lane) {
+                valid.push((lane, score, span));
+            }
+        }
         valid.sort_by_key(|v| v.0);
         let mut last: Option<(i64, Span)> = None;
+        let mut out = Vec::with_capacity(valid.len());
         for (lane, score, span) in valid {
             if let Some((prev, prev_span)) = last
                 && score <= prev
@@ -988,8 +1095,9 @@ impl<'a> Checker<'a> {
                 continue;
             }
             last = Some((score, span));
-            self.thresholds.push((lane, score));
+            out.push((lane, score, span));
         }
+        out
     }
 
     // ----- rules and tests --------------------------------------------------

@@ -92,6 +92,8 @@ pub struct Program {
     pub lanes: Vec<String>,
     /// `(lane, minimum score)`, in ascending order of both (checked).
     pub thresholds: Vec<(LaneId, i64)>,
+    /// `threshold LANE N for FIELD "VALUE"`: thresholds per group.
+    pub threshold_groups: Option<ThresholdGroups>,
     /// The schema and records.
     pub layout: Layout,
     /// Lists, in declaration order.
@@ -102,6 +104,20 @@ pub struct Program {
     pub rules: Vec<RuleDef>,
     /// Tests, in source order.
     pub tests: Vec<TestDef>,
+}
+
+/// Thresholds that differ by group (`threshold red 60 for office "GT01"`):
+/// a declaration whose text field `field` is one of the groups' values is
+/// decided by that group's thresholds, every other one (the field missing,
+/// or another value) by [`Program::thresholds`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThresholdGroups {
+    /// The top-level text field (one per ruleset).
+    pub field: FieldId,
+    /// Each group's value and its thresholds: the general thresholds with
+    /// the group's own in place of those of the same lanes, by lane, in
+    /// ascending order of both (checked).
+    pub groups: Vec<(String, Vec<(LaneId, i64)>)>,
 }
 
 /// A list declaration.

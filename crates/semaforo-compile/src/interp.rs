@@ -475,7 +475,17 @@ impl<'p> Interpreter<'p> {
                 },
             );
         }
-        for (threshold_lane, minimum) in &program.thresholds {
+        // The declaration's group's thresholds, if it is in one.
+        let mut thresholds = &program.thresholds;
+        if let Some(g) = &program.threshold_groups
+            && let Slot::Text { start, len } = decl.slot(Node::ROOT, g.field)
+        {
+            let value = decl.text(start, len);
+            if let Some((_, list)) = g.groups.iter().find(|(v, _)| v == value) {
+                thresholds = list;
+            }
+        }
+        for (threshold_lane, minimum) in thresholds {
             let reached = outcome.score >= *minimum;
             if reached {
                 lane = lane.max(threshold_lane.0);

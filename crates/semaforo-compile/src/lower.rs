@@ -124,6 +124,14 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
             diags.push(plan_error(Span::default(), &e));
         }
     }
+    if let Some(g) = &program.threshold_groups {
+        for (value, list) in &g.groups {
+            let list: Vec<(u16, i64)> = list.iter().map(|&(l, n)| (l.0, n)).collect();
+            if let Err(e) = lowerer.b.threshold_group(g.field, value, &list) {
+                diags.push(plan_error(Span::default(), &e));
+            }
+        }
+    }
     for rule in &program.rules {
         let when = match &rule.when {
             None => None,

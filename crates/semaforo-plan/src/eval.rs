@@ -197,7 +197,7 @@ impl Plan {
         for &index in list.iter() {
             self.run_rule(index, proof, ctx, &mut cx, out, &mut lane);
         }
-        for &(l, min) in self.thresholds.iter() {
+        for &(l, min) in self.thresholds_for(decl) {
             if out.score >= min {
                 lane = lane.max(l);
             }
@@ -327,6 +327,21 @@ impl Plan {
             }
         }
         all
+    }
+
+    /// The thresholds that decide `decl`: its group's, if the ruleset has
+    /// groups and the declaration's group field holds one of their values,
+    /// the general ones otherwise.
+    #[inline]
+    fn thresholds_for(&self, decl: &Declaration) -> &[(u16, i64)] {
+        if let Some(g) = &self.groups
+            && let Slot::Text { start, len } = decl.slot(Node::ROOT, g.field)
+            && let Some(i) = g.values.find(decl.text(start, len))
+            && let Some(list) = g.lists.get(i as usize)
+        {
+            return list;
+        }
+        &self.thresholds
     }
 
     fn key_text<'a>(&self, decl: &'a Declaration) -> &'a str {

@@ -440,6 +440,9 @@ pub struct Plan {
     // INVARIANT (lanes): every lane index below is < lanes.len(); kept by
     // `PlanBuilder::threshold` and `PlanBuilder::rule`.
     pub(crate) thresholds: Box<[(u16, i64)]>,
+    /// Thresholds per group of a text field (`threshold red 60 for office
+    /// "GT01"`); the declarations of no group use `thresholds`.
+    pub(crate) groups: Option<ThresholdGroups>,
     pub(crate) layout: Layout,
     pub(crate) ops: Box<[Op]>,
     pub(crate) numbers: Box<[Decimal]>,
@@ -575,6 +578,18 @@ impl Plan {
     }
 }
 
+/// Thresholds that differ by the value of one top-level text field.
+#[derive(Debug)]
+pub(crate) struct ThresholdGroups {
+    /// The field.
+    pub(crate) field: FieldId,
+    /// The groups' values; value number `i` has thresholds `lists[i]`.
+    pub(crate) values: StrTable,
+    // INVARIANT (lanes) as for `Plan::thresholds`; kept by
+    // `PlanBuilder::threshold_group`.
+    pub(crate) lists: Box<[Box<[(u16, i64)]>]>,
+}
+
 /// Builds a [`Plan`], keeping its invariants (see the module docs).
 #[derive(Debug)]
 pub struct PlanBuilder {
@@ -582,6 +597,9 @@ pub struct PlanBuilder {
     version: Box<str>,
     lanes: Box<[Box<str>]>,
     thresholds: Vec<(u16, i64)>,
+    group_field: Option<FieldId>,
+    group_values: StrTableBuilder,
+    group_lists: Vec<Box<[(u16, i64)]>>,
     layout: Layout,
     ops: Vec<Op>,
     depth: Vec<u32>,
@@ -645,6 +663,9 @@ impl PlanBuilder {
             version: version.into(),
             lanes,
             thresholds: Vec::new(),
+            group_field: None,
+            group_values: StrTableBuilder::default(),
+            group_lists: Vec::new(),
             layout,
             ops: Vec::new(),
             depth: Vec::new(),
@@ -693,6 +714,43 @@ impl PlanBuilder {
             return Err(PlanError::BadLane(lane));
         }
         self.thresholds.push((lane, min_score));
+        Ok(())
+    }
+
+    /// Adds the thresholds of the declarations whose text field `field` is
+    /// `value` (`thresholds`: `(lane, minimum score)` in ascending order,
+    /// the general thresholds included). Every group names the same field.
+    ///
+    /// # Errors
+    /// [`PlanError::BadLane`] for a lane the plan does not have,
+    /// [`PlanError::BadId`] for a second field or a value given twice.
+    pub fn threshold_group(
+        &mut self,
+        field: FieldId,
+        value: &str,
+        thresholds: &[(u16, i64)],
+    ) -> Result<(), PlanError> {
+        if let Some(&(lane, _)) = thresholds
+            .iter()
+            .find(|(l, _)| usize::from(*l) >= self.lanes.len())
+        {
+            return Err(PlanError::BadLane(lane));
+        }
+        if self.group_field.is_some_and(|f| f != field) {
+            return Err(PlanError::BadId {
+                what: "threshold group field",
+                id: field.0,
+            });
+        }
+        self.group_field = Some(field);
+        let (id, new) = self.group_values.insert(value).ok_or(PlanError::TooLarge)?;
+        if !new {
+            return Err(PlanError::BadId {
+                what: "threshold group",
+                id,
+            });
+        }
+        self.group_lists.push(thresholds.into());
         Ok(())
     }
 
@@ -1024,6 +1082,11 @@ impl PlanBuilder {
             version: self.version,
             lanes: self.lanes,
             thresholds: self.thresholds.into_boxed_slice(),
+            groups: self.group_field.map(|field| ThresholdGroups {
+                field,
+                values: self.group_values.finish(),
+                lists: self.group_lists.into_boxed_slice(),
+            }),
             layout: self.layout,
             ops: self.ops.into_boxed_slice(),
             numbers: self.numbers.into_boxed_slice(),

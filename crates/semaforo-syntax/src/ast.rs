@@ -153,15 +153,26 @@ pub struct Lanes {
     pub span: Span,
 }
 
-/// `threshold LANE N`.
+/// `threshold LANE N` or `threshold LANE N for FIELD "VALUE"`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Threshold {
     /// The lane reached.
     pub lane: Ident,
     /// The minimum total score.
     pub score: IntLit,
+    /// `for FIELD "VALUE"`: the threshold of one group of declarations.
+    pub group: Option<ThresholdGroup>,
     /// The whole item.
     pub span: Span,
+}
+
+/// `for FIELD "VALUE"` after a threshold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThresholdGroup {
+    /// A top-level text field of the schema.
+    pub field: Ident,
+    /// The field's value that selects the group.
+    pub value: StrLit,
 }
 
 /// A `schema` or `record` block.
@@ -628,6 +639,10 @@ fn strip_item(item: &mut Item) {
             t.lane.span = z;
             t.score.span = z;
             t.span = z;
+            if let Some(g) = &mut t.group {
+                g.field.span = z;
+                g.value.span = z;
+            }
         }
         Item::Schema(r) | Item::Record(r) => {
             r.name.span = z;

@@ -230,6 +230,11 @@ pub const ALL: &[Code] = &[
     Code::new("E0120", Category::Structure, "duplicate table column"),
     Code::new("E0121", Category::Structure, "table column named `key`"),
     Code::new("E0122", Category::Structure, "table without columns"),
+    Code::new(
+        "E0123",
+        Category::Structure,
+        "thresholds grouped by more than one field",
+    ),
     Code::new("E0201", Category::Names, "reserved word used as a name"),
     Code::new("E0202", Category::Names, "unknown name"),
     Code::new("E0203", Category::Names, "unknown field of a record"),

@@ -279,7 +279,16 @@ fn item_lines(item: &Item, lines: &mut Vec<Line>) {
         )),
         Item::Threshold(t) => lines.push(code(
             0,
-            format!("threshold {} {}", t.lane.name, t.score.value),
+            match &t.group {
+                None => format!("threshold {} {}", t.lane.name, t.score.value),
+                Some(g) => format!(
+                    "threshold {} {} for {} {}",
+                    t.lane.name,
+                    t.score.value,
+                    g.field.name,
+                    quote(&g.value.value)
+                ),
+            },
             t.span.start,
             t.span.end,
         )),

@@ -14,7 +14,7 @@
 use proptest::prelude::{Strategy, any};
 use semaforo_compile::hir::{
     Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, LaneId, ListDef, ListId, Pattern, Program,
-    Quant, RuleDef, Scalar, Score, TableDef, TableId, TableShape, Type, VarId,
+    Quant, RuleDef, Scalar, Score, TableDef, TableId, TableShape, ThresholdGroups, Type, VarId,
 };
 use semaforo_plan::decl::DeclError;
 use semaforo_plan::{
@@ -396,6 +396,40 @@ pub fn random_program(seed: u64, config: &ProgramConfig) -> GeneratedProgram {
             minimum += rng.range(1, 50);
         }
     }
+    // Thresholds per group of a top-level text field, now and then.
+    let text_fields: Vec<FieldId> = layout
+        .record(RecordId(0))
+        .map(|r| {
+            r.fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.ty == FieldType::Text)
+                .map(|(i, _)| FieldId(i as u32))
+                .collect()
+        })
+        .unwrap_or_default();
+    let threshold_groups = match rng.pick(&text_fields).copied() {
+        Some(field) if rng.chance(40) => {
+            let mut groups: Vec<(String, Vec<(LaneId, i64)>)> = Vec::new();
+            for _ in 0..rng.range(1, 3) {
+                let value = rng.pick(TEXTS).copied().unwrap_or("").to_string();
+                if groups.iter().any(|(v, _)| *v == value) {
+                    continue;
+                }
+                let mut list = Vec::new();
+                let mut minimum = rng.range(-20, 30);
+                for lane in 1..lane_count {
+                    if rng.chance(70) {
+                        list.push((LaneId(lane as u16), minimum));
+                        minimum += rng.range(1, 50);
+                    }
+                }
+                groups.push((value, list));
+            }
+            Some(ThresholdGroups { field, groups })
+        }
+        _ => None,
+    };
     let mut externals = Externals::default();
     let mut lists = Vec::new();
     for s in SCALARS {
@@ -486,6 +520,7 @@ pub fn random_program(seed: u64, config: &ProgramConfig) -> GeneratedProgram {
             version: "1".to_string(),
             lanes,
             thresholds,
+            threshold_groups,
             layout,
             lists,
             tables,
@@ -1062,6 +1097,7 @@ pub fn program_with_rules(p: &Program, rules: Vec<RuleDef>) -> Program {
         version: p.version.clone(),
         lanes: p.lanes.clone(),
         thresholds: p.thresholds.clone(),
+        threshold_groups: p.threshold_groups.clone(),
         layout: copy_layout(&p.layout),
         lists: p
             .lists

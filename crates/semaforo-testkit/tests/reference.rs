@@ -126,6 +126,7 @@ fn program(rules: Vec<RuleDef>) -> Program {
         version: "1".into(),
         lanes: vec!["green".into(), "yellow".into(), "red".into()],
         thresholds: vec![(LaneId(1), 10), (LaneId(2), 20)],
+        threshold_groups: None,
         layout: layout(),
         lists: vec![
             ListDef {

@@ -137,6 +137,7 @@ vectors!(
     table_columns,
     text,
     text_lookups,
+    threshold_groups,
     thresholds,
     windows,
 );

@@ -85,7 +85,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports an unknown name with a suggestion among `candidates`.
-    fn unknown_name<'c>(
+    pub(super) fn unknown_name<'c>(
         &mut self,
         id: &ast::Ident,
         candidates: impl Iterator<Item = &'c str>,
@@ -110,7 +110,7 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
-    fn root_field_names(&self) -> Vec<String> {
+    pub(super) fn root_field_names(&self) -> Vec<String> {
         self.records
             .first()
             .map(|r| r.fields.iter().map(|f| f.name.clone()).collect())

@@ -203,6 +203,7 @@ pub fn program(rules: Vec<RuleDef>) -> Program {
         version: "1".into(),
         lanes: vec!["green".into(), "yellow".into(), "red".into()],
         thresholds: vec![],
+        threshold_groups: None,
         layout: layout(),
         lists: vec![],
         tables: vec![],

@@ -28,7 +28,7 @@ use crate::ast::{
     Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
     Item, JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl,
     Rule, RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableBody, TableColumn, TableDecl,
-    Test, Threshold, TypeExpr, UnOp,
+    Test, Threshold, ThresholdGroup, TypeExpr, UnOp,
 };
 use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
@@ -561,8 +561,21 @@ impl<'s> P<'s> {
             "threshold" => {
                 let lane = self.ident()?;
                 let score = self.int()?;
-                let span = self.span(start, score.span.end as usize);
-                Item::Threshold(Threshold { lane, score, span })
+                let group = if self.kw("for").is_some() {
+                    let field = self.ident()?;
+                    let value = self.string()?;
+                    Some(ThresholdGroup { field, value })
+                } else {
+                    None
+                };
+                let end = group.as_ref().map_or(score.span.end, |g| g.value.span.end);
+                let span = self.span(start, end as usize);
+                Item::Threshold(Threshold {
+                    lane,
+                    score,
+                    group,
+                    span,
+                })
             }
             "schema" | "record" => {
                 let name = self.ident()?;

@@ -49,6 +49,7 @@ fn human(rule: R) -> Option<&'static str> {
         R::kw_fired => "`fired`",
         R::kw_undetermined => "`undetermined`",
         R::kw_monitor | R::monitor_mark => "`monitor`",
+        R::kw_for | R::threshold_for => "`for`",
         R::kw_monitored => "`monitored`",
         R::kw_today | R::today_clause => "`today`",
         R::kw_or

@@ -12,7 +12,7 @@ use crate::ast::{
     Action, Active, BinOp, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit, Item,
     JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule,
     RuleId, RulesetHeader, ScalarType, StrLit, TableBody, TableColumn, TableDecl, Test, Threshold,
-    TypeExpr, UnOp,
+    ThresholdGroup, TypeExpr, UnOp,
 };
 use crate::keywords::quantifier;
 use crate::span::{Diagnostic, FileId, Span};
@@ -172,7 +172,26 @@ impl Builder {
                 k.want(R::kw_threshold)?;
                 let lane = self.ident(&k.want(R::ident)?);
                 let score = self.int(&k.want(R::int)?);
-                Item::Threshold(Threshold { lane, score, span })
+                let group = match k.eat(R::threshold_for) {
+                    Some(g) => {
+                        let mut gk = self.kids(g);
+                        gk.want(R::kw_for)?;
+                        let field = self.ident(&gk.want(R::ident)?);
+                        let value = self.string(gk.want(R::string)?)?;
+                        Some(ThresholdGroup { field, value })
+                    }
+                    None => None,
+                };
+                // End at the last token, not at white space pest skipped
+                // looking for `for`.
+                let end = group.as_ref().map_or(score.span.end, |g| g.value.span.end);
+                let span = Span::new(self.file, span.start, end);
+                Item::Threshold(Threshold {
+                    lane,
+                    score,
+                    group,
+                    span,
+                })
             }
             R::schema_item | R::record_item => {
                 k.next_pair();

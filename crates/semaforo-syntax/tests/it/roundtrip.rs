@@ -346,11 +346,20 @@ fn item() -> impl Strategy<Value = Item> {
             lanes: v.iter().map(|n| ident(n)).collect(),
             span: Z
         })),
-        (decl_name(), int()).prop_map(|(n, score)| Item::Threshold(Threshold {
-            lane: ident(&n),
-            score,
-            span: Z
-        })),
+        (
+            decl_name(),
+            int(),
+            prop::option::of((decl_name(), string()))
+        )
+            .prop_map(|(n, score, group)| Item::Threshold(Threshold {
+                lane: ident(&n),
+                score,
+                group: group.map(|(f, v)| ThresholdGroup {
+                    field: ident(&f),
+                    value: s(v),
+                }),
+                span: Z
+            })),
         record
             .boxed()
             .prop_flat_map(|r| prop_oneof![Just(Item::Schema(r.clone())), Just(Item::Record(r))]),

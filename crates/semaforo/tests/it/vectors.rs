@@ -250,6 +250,7 @@ fn every_vector_directory_has_a_test() {
             "table_columns",
             "text",
             "text_lookups",
+            "threshold_groups",
             "thresholds",
             "windows",
         ]
@@ -298,6 +299,7 @@ vectors!(
     table_columns,
     text,
     text_lookups,
+    threshold_groups,
     thresholds,
     windows,
 );
