@@ -480,7 +480,7 @@ mod tests {
     fn json_result_records() {
         let f = json_fields(br#"{"id":"A","finding":true,"revenue":12.50,"office":"GT01","date":"2026-11-02","lane":"red"}"#).unwrap();
         assert_eq!(f[5].as_deref(), Some("true"));
-        assert_eq!(f[7].as_deref(), Some("12.50"));
+        assert_eq!(f[7].as_deref(), Some("12.5"));
         assert!(json_fields(br#"{"id":"A","extra":1}"#).is_err());
         assert!(json_fields(br#"{"id":5}"#).is_err());
     }

@@ -124,12 +124,8 @@ fn try_run(args: &Args) -> Result<Status, Status> {
                 .ok_or_else(|| trouble(format!("`--as-of {t}`: expected a date `YYYY-MM-DD`")))?,
         ),
     };
-    if !args.ruleset.is_empty() || args.fingerprint.is_none() {
-        if !args.data.lists.is_empty() || !args.data.tables.is_empty() {
-            if args.ruleset.is_empty() {
-                return Err(trouble("`--list` and `--table` go with `--ruleset`"));
-            }
-        }
+    if args.ruleset.is_empty() && !(args.data.lists.is_empty() && args.data.tables.is_empty()) {
+        return Err(trouble("`--list` and `--table` go with `--ruleset`"));
     }
     let ruleset = if args.ruleset.is_empty() {
         None
