@@ -130,7 +130,9 @@ pub(super) struct ResultRec {
     /// `None`: no control was made (an override to a lane without one).
     pub finding: Option<bool>,
     pub finding_type: Option<u32>,
-    pub revenue: Money,
+    /// Millionths, as `Money` (a record's revenue fits an `i64`; sums
+    /// are `i128`).
+    pub revenue: i64,
     pub office: u32,
     pub date: Date,
     /// Joined with an outcome already.
@@ -151,10 +153,13 @@ pub(super) const FIELDS: [&str; 10] = [
     "date",
 ];
 
-/// The results read, with the counts of what could not be.
+/// The results read, with the counts of what could not be: records in a
+/// vector, and a map of declaration id -> position (a map entry is the
+/// boxed id and a `u32`, so the table stays small however large a record).
 #[derive(Debug, Default)]
 pub(super) struct Results {
-    pub map: HashMap<Box<str>, ResultRec>,
+    ids: HashMap<Box<str>, u32>,
+    recs: Vec<ResultRec>,
     /// Lines (records) seen, rejected, and ids seen again (the later
     /// record replaces nothing: the first is kept).
     pub lines: u64,
@@ -181,12 +186,12 @@ impl Results {
         names: &mut Interner,
         report: &mut dyn FnMut(String),
     ) -> Result<(), String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
         let csv = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         if csv {
+            let bytes = std::fs::read(path).map_err(cannot)?;
             let table = CsvTable::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| table.column(f)).collect();
             for req in ["id", "lane", "office", "date"] {
@@ -223,13 +228,23 @@ impl Results {
             }
             return Ok(());
         }
-        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        // JSON Lines are read one line at a time, never held whole.
+        use std::io::BufRead;
+        let mut reader =
+            std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path).map_err(cannot)?);
+        let mut line = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).map_err(cannot)? == 0 {
+                break;
+            }
+            line_no += 1;
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let line_no = i as u64 + 1;
             self.lines += 1;
-            match json_fields(line) {
+            match json_fields(&line) {
                 Ok(fields) => self.add(fields, file, line_no, names),
                 Err(e) => Err(e),
             }
@@ -303,6 +318,8 @@ impl Results {
         if revenue.0 > 0 && finding != Some(true) {
             return Err("`revenue` above zero needs `finding` yes".into());
         }
+        let revenue = i64::try_from(revenue.0)
+            .map_err(|_| "`revenue` is too large (at most 9,223,372,036,854.775807)".to_string())?;
         let rec = ResultRec {
             file,
             line,
@@ -317,15 +334,36 @@ impl Results {
             date,
             matched: false,
         };
-        if let Some(first) = self.map.get(&*id) {
+        if let Some(first) = self.get(&id).map(|r| r.line) {
             self.duplicates += 1;
             return Err(format!(
-                "declaration `{id}` already has a result (line {}); a declaration has one result, this one is not used",
-                first.line
+                "declaration `{id}` already has a result (line {first}); a declaration has one result, this one is not used"
             ));
         }
-        self.map.insert(id.into_owned().into_boxed_str(), rec);
+        let at = u32::try_from(self.recs.len())
+            .map_err(|_| "more than 4,294,967,295 results".to_string())?;
+        self.recs.push(rec);
+        self.ids.insert(id.into_owned().into_boxed_str(), at);
         Ok(())
+    }
+
+    /// The result of declaration `id`.
+    pub(super) fn get(&self, id: &str) -> Option<&ResultRec> {
+        self.ids.get(id).and_then(|i| self.recs.get(*i as usize))
+    }
+
+    /// The result of declaration `id`, to mark it joined.
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut ResultRec> {
+        self.ids
+            .get(id)
+            .and_then(|i| self.recs.get_mut(*i as usize))
+    }
+
+    /// Every result with its declaration id.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &ResultRec)> {
+        self.ids
+            .iter()
+            .filter_map(|(id, i)| self.recs.get(*i as usize).map(|r| (&**id, r)))
     }
 }
 

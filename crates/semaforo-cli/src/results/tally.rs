@@ -46,7 +46,7 @@ impl Cell {
             self.controls += 1;
             if f {
                 self.hits += 1;
-                self.revenue = self.revenue.add(r.revenue);
+                self.revenue = self.revenue.add(Money(i128::from(r.revenue)));
                 if let Some(t) = r.finding_type {
                     *self.by_type.entry(t).or_default() += 1;
                 }
@@ -232,7 +232,7 @@ impl Tally {
         {
             let other = self.other.entry(o.fp.to_string()).or_default();
             other.outcomes += 1;
-            if let Some(r) = self.results.map.get_mut(o.id)
+            if let Some(r) = self.results.get_mut(o.id)
                 && !r.matched
             {
                 r.matched = true;
@@ -241,7 +241,7 @@ impl Tally {
             return Ok(());
         }
         let mut res = None;
-        if let Some(r) = self.results.map.get_mut(o.id) {
+        if let Some(r) = self.results.get_mut(o.id) {
             if r.matched {
                 self.duplicate_outcomes += 1;
                 return Err(at(
@@ -355,10 +355,9 @@ impl Tally {
     pub(super) fn unmatched(&self) -> Vec<(u32, u64, &str)> {
         let mut v: Vec<(u32, u64, &str)> = self
             .results
-            .map
             .iter()
             .filter(|(_, r)| !r.matched)
-            .map(|(id, r)| (r.file, r.line, &**id))
+            .map(|(id, r)| (r.file, r.line, id))
             .collect();
         v.sort_unstable();
         v
