@@ -582,3 +582,72 @@ fn backtest_outcomes_are_eval_output() {
     assert_eq!(written.lines().count(), 151);
     assert_eq!(written, ev.stdout);
 }
+
+#[test]
+fn results_in_json_lines_with_conflicts_and_lane_differences() {
+    let dir = scratch("results-jsonl");
+    write(&dir, "decl.jsonl", &declarations(0, 3));
+    let out = eval(&dir, &rules(), "decl.jsonl", "2026-05-20");
+    write(&dir, "outcomes.jsonl", &out);
+    let o = parse_lines(&out);
+    let fp = o[0]["ruleset"]["fingerprint"].as_str().unwrap();
+    // D0000: the right fingerprint (a prefix), a hit with exact revenue
+    // given as text; D0001: another fingerprint, a conflict; D0002: a
+    // lane other than the outcome's.
+    let results = format!(
+        "{{\"id\":\"D0000\",\"fingerprint\":\"{}\",\"lane\":\"{}\",\"finding\":true,\"revenue\":\"0.000001\",\"office\":\"GT01\",\"date\":\"2026-05-21\"}}\n\
+         \n\
+         {{\"id\":\"D0001\",\"fingerprint\":\"ffffffffffff\",\"lane\":\"{}\",\"finding\":\"no\",\"office\":\"GT01\",\"date\":\"2026-05-21\"}}\n\
+         {{\"id\":\"D0002\",\"lane\":\"purple\",\"finding\":0,\"office\":\"GT02\",\"date\":\"2026-05-22\",\"revenue\":null}}\n",
+        &fp[..12],
+        o[0]["lane"].as_str().unwrap(),
+        o[1]["lane"].as_str().unwrap()
+    );
+    write(&dir, "results.jsonl", &results);
+    let r = run(
+        &dir,
+        &[
+            "results",
+            "--outcomes",
+            "outcomes.jsonl",
+            "--results",
+            "results.jsonl",
+            "--format",
+            "json",
+            "--by",
+            "rule,office",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: outcomes.jsonl:2: declaration `D0001`")
+            && r.stderr
+                .contains("(line 3 of its file) names fingerprint ffffffffffff"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("warning: outcomes.jsonl:3: declaration `D0002`")
+            && r.stderr.contains("`purple` was applied"),
+        "{}",
+        r.stderr
+    );
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["results"]["lines"], 3);
+    assert_eq!(v["results"]["fingerprint_conflicts"], 1);
+    assert_eq!(v["results"]["joined"], 2);
+    let g = &v["rulesets"][0];
+    assert_eq!(g["with_result"], 2);
+    assert_eq!(g["lane_differs"], 1);
+    let revenue: Vec<&Value> = g["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["hits"] == 1)
+        .map(|r| &r["revenue"])
+        .collect();
+    assert!(!revenue.is_empty());
+    assert!(revenue.iter().all(|r| *r == "0.000001"), "{revenue:?}");
+}
