@@ -460,6 +460,8 @@ fn group_text(s: &mut String, g: &RulesetReport, r: &Report) {
     if r.by.contains(&"month") {
         head.push("month");
     }
+    // Rule, kind, office and month are text: left-aligned.
+    let left = head.len();
     head.extend([
         "selected",
         "controls",
@@ -493,7 +495,7 @@ fn group_text(s: &mut String, g: &RulesetReport, r: &Report) {
         table.push(cells);
     }
     s.push('\n');
-    columns(s, &table, 2);
+    columns(s, &table, left);
     let mut reasons_lines = Vec::new();
     for row in g.rules.iter().filter(|r| r.stats.overrides > 0) {
         reasons_lines.push(format!(
