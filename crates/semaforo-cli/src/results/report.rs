@@ -284,17 +284,10 @@ fn group_report(
             }
         })
         .collect();
-    rows.sort_by(|a, b| {
-        (
-            rule_key(&a.rule),
-            a.office.as_ref().map(|o| (o.is_none(), o.clone())),
-            &a.month,
-        )
-            .cmp(&(
-                rule_key(&b.rule),
-                b.office.as_ref().map(|o| (o.is_none(), o.clone())),
-                &b.month,
-            ))
+    // Rule order, then office (selections without a result last), then month.
+    rows.sort_by_cached_key(|r| {
+        let office = r.office.clone().flatten();
+        (rule_key(&r.rule), office.is_none(), office, r.month.clone())
     });
     let mut rules: Vec<RuleRow> = g
         .rules
