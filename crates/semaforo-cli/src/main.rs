@@ -12,6 +12,7 @@ mod csv_input;
 mod diff;
 mod output;
 mod render;
+mod results;
 mod tables;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,8 @@ enum Command {
     Backtest(backtest::Args),
     /// Compare a candidate ruleset with the live one on a history of declarations.
     Diff(diff::Args),
+    /// Join outcome logs with control results: hit rates, revenue and overrides per rule.
+    Results(results::Args),
     /// Work with list files (`lists derive` builds one from inspection results).
     Lists(cmd_lists::Args),
     /// Work with table files (`tables derive` learns points tables and value statistics).
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Test(a) => cmd_test::run(a),
         Command::Backtest(a) => backtest::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Results(a) => results::run(a),
         Command::Lists(a) => cmd_lists::run(a),
         Command::Tables(a) => tables::run(a),
         Command::Eval(a) => cmd_eval::run(a),

@@ -19,6 +19,7 @@
 mod batches;
 mod html;
 mod metrics;
+mod outcomes;
 mod report;
 pub(crate) mod source;
 
@@ -77,6 +78,10 @@ pub(crate) struct Args {
     /// Also write a self-contained HTML report with charts.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// Also write every declaration's outcome there, as `eval` writes
+    /// them (JSON Lines, line `i` for declaration `i`).
+    #[arg(long, value_name = "FILE.jsonl")]
+    outcomes: Option<PathBuf>,
     /// External data.
     #[command(flatten)]
     data: DataArgs,
@@ -139,7 +144,7 @@ pub(crate) fn run(args: Args) -> Status {
     });
     let rules = ruleset.rules().len();
     let mut acc = Acc::new(rules, ruleset.lanes().len());
-    let (stopped, _) = run_batches(
+    let (stopped, merged) = run_batches(
         &src,
         &ruleset,
         &ctx,
@@ -162,6 +167,12 @@ pub(crate) fn run(args: Args) -> Status {
         args.outcome.as_deref(),
         stopped && (acc.counts.read as usize) < total,
     );
+    if let Some(path) = &args.outcomes
+        && let Err(e) = outcomes::write(path, &src, merged, &ruleset, &ctx)
+    {
+        error(format!("cannot write `{}`: {e}", path.display()));
+        return Status::Trouble;
+    }
     if let Some(path) = &args.report {
         let html = html::render(&report);
         if let Err(e) = crate::common::replace_file(path, html.as_bytes()) {

@@ -22,6 +22,7 @@ mod diff;
 mod explain;
 mod explain_regional;
 mod lists;
+mod results;
 mod support;
 mod tables;
 mod vectors;
