@@ -1098,3 +1098,153 @@ fn diff_csv_history_serves_a_candidate_with_a_new_field() {
         r.stderr
     );
 }
+
+/// The fixture's schema with other rules: `CAND` is a shadow rule in the
+/// old ruleset and live in the new one, `NEWSHADOW` a shadow rule only the
+/// new one has.
+fn shadow_rulesets(dir: &Path) {
+    const HEAD: &str = "lanes green, yellow, red\nthreshold yellow 30\nthreshold red 60\n\
+        schema declaration {\n  key id: text\n  office: text\n  declared_on: date\n  origin: text\n  value: number?\n}\n\
+        rule ORIG \"Origin CN\" {\n  when origin == \"CN\"\n  then score 30\n}\n";
+    crate::support::write(
+        dir,
+        "old.sem",
+        &format!(
+            "ruleset \"shadow\" version \"1\"\n{HEAD}\
+             rule CAND \"Value above 500\" monitor {{\n  when value > 500\n  then lane red\n}}\n"
+        ),
+    );
+    crate::support::write(
+        dir,
+        "new.sem",
+        &format!(
+            "ruleset \"shadow\" version \"2\"\n{HEAD}\
+             rule CAND \"Value above 500\" {{\n  when value > 500\n  then lane red\n}}\n\
+             rule NEWSHADOW \"Office GT02\" monitor {{\n  when office == \"GT02\"\n  then score 50\n}}\n"
+        ),
+    );
+    let history = std::fs::read_to_string(data_dir().join("history.jsonl")).unwrap();
+    crate::support::write(dir, "history.jsonl", &history);
+}
+
+#[test]
+fn diff_counts_shadow_rules_old_and_new() {
+    let dir = scratch("diff-shadow");
+    shadow_rulesets(&dir);
+    let base = [
+        "diff",
+        "--old",
+        "old.sem",
+        "--new",
+        "new.sem",
+        "--input",
+        "history.jsonl",
+        "--today",
+        "2026-06-30",
+        "--sampling-key",
+        KEY,
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        run(&dir, &args)
+    };
+    let v = json(&with(&["--format", "json"]), 0);
+    let rule = |id: &str| {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no rule {id}"))
+            .clone()
+    };
+    // By hand: value above 500 in D1, D2, D3, D9 (D6 has none); office
+    // GT02 in D4, D5, D6; origin CN in D1, D2, D9.
+    let cand = rule("CAND");
+    assert_eq!(cand["status"], "kept");
+    assert_eq!(cand["old_monitor"], true);
+    assert_eq!(cand["new_monitor"], false);
+    assert_eq!((u(&cand["old_monitored"]), u(&cand["old_fired"])), (4, 0));
+    assert_eq!((u(&cand["new_monitored"]), u(&cand["new_fired"])), (0, 4));
+    assert_eq!(
+        (u(&cand["old_undetermined"]), u(&cand["new_undetermined"])),
+        (0, 1)
+    );
+    let added = rule("NEWSHADOW");
+    assert_eq!(added["status"], "added");
+    assert_eq!(added["old_monitored"], Value::Null);
+    assert_eq!(added["old_monitor"], Value::Null);
+    assert_eq!(added["new_monitor"], true);
+    assert_eq!((u(&added["new_monitored"]), u(&added["new_fired"])), (3, 0));
+    let orig = rule("ORIG");
+    assert_eq!((u(&orig["old_fired"]), u(&orig["new_fired"])), (3, 3));
+    assert_eq!(
+        (u(&orig["old_monitored"]), u(&orig["new_monitored"])),
+        (0, 0)
+    );
+    // The shadow rule decided nothing in the old ruleset (D1, D2, D9 are
+    // yellow by ORIG's 30 points, D3 green); live, it sends all four to
+    // red. NEWSHADOW's 50 points change nothing.
+    assert_eq!(u(&v["moved"]), 4);
+    assert_eq!(u(&v["transitions"]["counts"][1][2]), 3);
+    assert_eq!(u(&v["transitions"]["counts"][0][2]), 1);
+    // Text: the shadow columns and each rule's kind.
+    let text = with(&[]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let line = |id: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no {id} in:\n{}", text.stdout))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        text.stdout.contains("old shadow new shadow"),
+        "{}",
+        text.stdout
+    );
+    // D6 has no value: the live rule is undetermined there; the shadow
+    // rule was listed nowhere.
+    assert_eq!(line("CAND"), "CAND kept 0 4 +4 0 1 4 0 -4 shadow -> live");
+    assert_eq!(
+        line("NEWSHADOW"),
+        "NEWSHADOW added - 0 +0 - 0 - 3 +3 shadow"
+    );
+    assert_eq!(line("ORIG"), "ORIG kept 3 3 +0 0 0 0 0 +0 live");
+    // HTML: the same columns.
+    let html = with(&["--report", "r.html"]);
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    let page = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    assert!(page.contains("<th>old shadow</th><th>new shadow</th>"));
+    assert!(page.contains("shadow -&gt; live"), "the kind, escaped");
+    // A gate on what a shadow rule would have fired on.
+    let g = with(&["--fail-if", "rule.NEWSHADOW.monitored > +2"]);
+    assert_eq!(g.code, 1, "{}", g.stderr);
+    assert!(
+        g.stderr
+            .contains("gate failed: `rule.NEWSHADOW.monitored > +2`"),
+        "{}",
+        g.stderr
+    );
+    let g = with(&["--fail-if", "rule.NEWSHADOW.monitored > +3"]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    // ... which must name a shadow rule.
+    let g = with(&["--fail-if", "rule.ORIG.monitored > +0"]);
+    assert_eq!(g.code, 2, "{}", g.stderr);
+    assert!(
+        g.stderr
+            .contains("is a shadow rule (`monitor`) in neither ruleset"),
+        "{}",
+        g.stderr
+    );
+}
+
+#[test]
+fn diff_without_shadow_rules_has_no_shadow_columns() {
+    let r = diff("old.sem", "new.sem", "history.jsonl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("shadow"), "{}", r.stdout);
+}
