@@ -1099,56 +1099,11 @@ fn diff_csv_history_serves_a_candidate_with_a_new_field() {
     );
 }
 
-/// The fixture's schema with other rules: `CAND` is a shadow rule in the
-/// old ruleset and live in the new one, `NEWSHADOW` a shadow rule only the
-/// new one has.
-fn shadow_rulesets(dir: &Path) {
-    const HEAD: &str = "lanes green, yellow, red\nthreshold yellow 30\nthreshold red 60\n\
-        schema declaration {\n  key id: text\n  office: text\n  declared_on: date\n  origin: text\n  value: number?\n}\n\
-        rule ORIG \"Origin CN\" {\n  when origin == \"CN\"\n  then score 30\n}\n";
-    crate::support::write(
-        dir,
-        "old.sem",
-        &format!(
-            "ruleset \"shadow\" version \"1\"\n{HEAD}\
-             rule CAND \"Value above 500\" monitor {{\n  when value > 500\n  then lane red\n}}\n"
-        ),
-    );
-    crate::support::write(
-        dir,
-        "new.sem",
-        &format!(
-            "ruleset \"shadow\" version \"2\"\n{HEAD}\
-             rule CAND \"Value above 500\" {{\n  when value > 500\n  then lane red\n}}\n\
-             rule NEWSHADOW \"Office GT02\" monitor {{\n  when office == \"GT02\"\n  then score 50\n}}\n"
-        ),
-    );
-    let history = std::fs::read_to_string(data_dir().join("history.jsonl")).unwrap();
-    crate::support::write(dir, "history.jsonl", &history);
-}
-
 #[test]
 fn diff_counts_shadow_rules_old_and_new() {
-    let dir = scratch("diff-shadow");
-    shadow_rulesets(&dir);
-    let base = [
-        "diff",
-        "--old",
-        "old.sem",
-        "--new",
-        "new.sem",
-        "--input",
-        "history.jsonl",
-        "--today",
-        "2026-06-30",
-        "--sampling-key",
-        KEY,
-    ];
-    let with = |extra: &[&str]| {
-        let mut args = base.to_vec();
-        args.extend_from_slice(extra);
-        run(&dir, &args)
-    };
+    // `shadow-old.sem`: ORIG, and CAND as a shadow rule; `shadow-new.sem`:
+    // CAND live, and NEWSHADOW, a shadow rule only it has.
+    let with = |extra: &[&str]| diff("shadow-old.sem", "shadow-new.sem", "history.jsonl", extra);
     let v = json(&with(&["--format", "json"]), 0);
     let rule = |id: &str| {
         v["rules"]
@@ -1215,9 +1170,11 @@ fn diff_counts_shadow_rules_old_and_new() {
     );
     assert_eq!(line("ORIG"), "ORIG kept 3 3 +0 0 0 0 0 +0 live");
     // HTML: the same columns.
-    let html = with(&["--report", "r.html"]);
+    let dir = scratch("diff-shadow");
+    let report = dir.join("r.html");
+    let html = with(&["--report", report.to_str().unwrap()]);
     assert_eq!(html.code, 0, "{}", html.stderr);
-    let page = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    let page = std::fs::read_to_string(&report).unwrap();
     assert!(page.contains("<th>old shadow</th><th>new shadow</th>"));
     assert!(page.contains("shadow -&gt; live"), "the kind, escaped");
     // A gate on what a shadow rule would have fired on.
