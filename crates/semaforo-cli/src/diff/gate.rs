@@ -5,6 +5,7 @@
 //! gate      := metric op bound [ "at" BY ]
 //! metric    := "moved" | LANE ".share" | LANE ".count" | LANE ".precision"
 //!            | LANE ".recall" | "rule." ID ".fired" | "rule." ID ".undetermined"
+//!            | "rule." ID ".monitored"
 //! op        := ">" | ">=" | "<" | "<="
 //! bound     := moved:  N | N%                       (a level: count, or share of the compared)
 //!              others: (+|-)N | (+|-)N% | (+|-)Npp  (a change, new minus old)

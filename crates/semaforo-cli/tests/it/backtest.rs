@@ -760,3 +760,34 @@ fn points_shadow_rules_and_lane_splits_are_counted() {
     )));
     assert!(html.contains("<th>points</th><th>mean points</th>"));
 }
+
+/// The scorecard example of docs/cli.md is what `backtest` prints (but for
+/// its first line, which names the engine version).
+#[test]
+fn the_documented_scorecard_report_is_real() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(BIN)
+        .current_dir(&root)
+        .args([
+            "backtest",
+            "crates/semaforo-cli/tests/data/backtest/scorecard.sem",
+            "--input",
+            "crates/semaforo-cli/tests/data/backtest/scorecard.jsonl",
+            "--outcome",
+            "found",
+            "--today",
+            "2026-06-01",
+            "--sampling-key-file",
+            "examples/regional/sampling.key",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, rest) = text.split_once('\n').unwrap();
+    let docs = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    assert!(
+        docs.contains(rest),
+        "docs/cli.md does not show this report:\n{text}"
+    );
+}
