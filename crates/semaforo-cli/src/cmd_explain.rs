@@ -311,12 +311,15 @@ fn human(e: &Explanation, all: bool) -> String {
         );
     }
     verdict_list(&mut out, "fired", e.fired(), |r| Some(entry(r)));
-    verdict_list(
-        &mut out,
-        "monitored (shadow rules: would have fired, change nothing)",
-        e.monitored(),
-        |r| Some(entry(r)),
-    );
+    // Only a ruleset with shadow rules says which would have fired.
+    if e.rules.iter().any(|r| r.monitor) {
+        verdict_list(
+            &mut out,
+            "monitored (shadow rules: would have fired, change nothing)",
+            e.monitored(),
+            |r| Some(entry(r)),
+        );
+    }
     verdict_list(
         &mut out,
         "undetermined (condition unknown: data missing)",

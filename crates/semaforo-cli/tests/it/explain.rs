@@ -515,3 +515,61 @@ fn explanations_of_many_items_are_bounded() {
         human.stdout
     );
 }
+
+/// The README's `explain` command explains a declaration that was
+/// selected, with the key of its `eval` command, and docs/cli.md shows
+/// what it prints (but for the line naming the engine version).
+#[test]
+fn the_readme_explanation_is_of_a_selected_declaration_and_documented() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = |sub: &str| -> Vec<String> {
+        let prefix = format!("cargo run --release -p semaforo-cli -- {sub} ");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no `{sub}` command in the README"));
+        line[prefix.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let option = |args: &[String], name: &str| -> String {
+        let i = args.iter().position(|a| a == name).unwrap();
+        args[i + 1].clone()
+    };
+    let (eval, explain) = (command("eval"), command("explain"));
+    for o in ["--sampling-key-file", "--today"] {
+        assert_eq!(option(&eval, o), option(&explain, o), "{o}");
+    }
+    let run = |sub: &str, args: &[String]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+            .current_dir(&root)
+            .arg(sub)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let id = option(&explain, "--id");
+    let outcomes = run("eval", &eval);
+    let outcome: serde_json::Value = outcomes
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("`{id}` is not among the README's declarations"));
+    assert_ne!(outcome["lane"], "green", "`{id}` was not selected");
+    let text = run("explain", &explain);
+    assert!(
+        text.contains(&format!(
+            "lane {}, score {}",
+            outcome["lane"].as_str().unwrap(),
+            outcome["score"]
+        )),
+        "{text}"
+    );
+    let docs = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    let rest = text.splitn(3, '\n').nth(2).unwrap();
+    assert!(docs.contains(rest), "docs/cli.md does not show:\n{text}");
+}
