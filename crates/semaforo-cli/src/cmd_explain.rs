@@ -396,11 +396,12 @@ fn sample(out: &mut String, s: SampleDraw) {
 /// and the expression's operands below it.
 fn score(out: &mut String, s: &Step, points: i64) {
     use semaforo::ExplainedValue as V;
+    // Past ±1,000,000.5 rounding alone gives more than the limit (at
+    // exactly .5 it rounds to the even limit itself).
+    let limit = Decimal::from_units(10_000_005, 1).unwrap_or(Decimal::from_i64(1_000_000));
     let how = match &s.value {
         V::Missing => Some("missing scores 0"),
-        V::Number(n) if *n > Decimal::from_i64(1_000_000) || *n < Decimal::from_i64(-1_000_000) => {
-            Some("clamped to -1000000..1000000")
-        }
+        V::Number(n) if *n > limit || *n < limit.neg() => Some("clamped to -1000000..1000000"),
         V::Number(n) if !n.is_integer() => Some("rounded half to even"),
         _ => None,
     };
@@ -775,6 +776,56 @@ mod tests {
         assert!(
             msg.starts_with("internal: the explanation of `D1` disagrees"),
             "{msg}"
+        );
+    }
+
+    /// The score line of `score v * 1` for a declaration with `v`.
+    fn score_line(v: &str) -> String {
+        let mut c = semaforo::Compiler::new();
+        c.add_source(
+            "r.sem",
+            "ruleset \"c\" version \"1\"\nschema d { key id: text\n v: number? }\n\
+             rule BIG \"big\" { then score v * 1 }\n",
+        );
+        let ruleset = c.compile().map_err(|e| format!("{e:?}")).unwrap();
+        let ctx = semaforo::Context::new(
+            semaforo::Date::parse("2026-06-01").unwrap(),
+            semaforo::SamplingKey::default(),
+            "k0",
+        );
+        let mut ev = ruleset.evaluator();
+        ev.eval_json(format!(r#"{{"id": "D1", "v": {v}}}"#).as_bytes(), &ctx)
+            .unwrap();
+        let text = human(&ruleset.explain(ev.declaration(), &ctx), false);
+        text.lines()
+            .find(|l| l.starts_with("  score "))
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn score_lines_say_how_the_value_became_points() {
+        assert_eq!(score_line("7"), "  score v * 1 = 7 -> +7 points");
+        assert_eq!(
+            score_line("2.5"),
+            "  score v * 1 = 2.5 -> +2 points  (rounded half to even)"
+        );
+        // At exactly half past the limit, rounding alone gives the limit.
+        assert_eq!(
+            score_line("1000000.5"),
+            "  score v * 1 = 1000000.5 -> +1000000 points  (rounded half to even)"
+        );
+        assert_eq!(
+            score_line("1000000.6"),
+            "  score v * 1 = 1000000.6 -> +1000000 points  (clamped to -1000000..1000000)"
+        );
+        assert_eq!(
+            score_line("-2000000"),
+            "  score v * 1 = -2000000 -> -1000000 points  (clamped to -1000000..1000000)"
+        );
+        assert_eq!(
+            score_line("null"),
+            "  score v * 1 = missing -> 0 points  (missing scores 0)"
         );
     }
 }
