@@ -39,6 +39,10 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: ExplainFormat,
+    /// Show the conditions of every rule, not only of the fired, shadow
+    /// and undetermined ones (the human form; the JSON form has them all).
+    #[arg(long)]
+    all: bool,
     /// External data.
     #[command(flatten)]
     data: DataArgs,
@@ -110,7 +114,7 @@ pub(crate) fn run(args: Args) -> Status {
         return Status::Trouble;
     }
     let text = match args.format {
-        ExplainFormat::Human => human(&explanation),
+        ExplainFormat::Human => human(&explanation, args.all),
         ExplainFormat::Json => {
             let mut s = to_json(&explanation).to_string();
             s.push('\n');
@@ -167,26 +171,59 @@ fn window(r: &RuleExplanation) -> String {
     }
 }
 
+/// A rule's status in its heading.
 fn status(r: &RuleExplanation) -> &'static str {
-    if r.fired {
-        "FIRED"
-    } else if !r.active {
-        "inactive"
-    } else {
-        match r.condition {
-            Some(Truth::Unknown) => "UNDETERMINED",
-            Some(Truth::True) => "not selected by the sample",
-            _ => "not fired",
+    match (r.monitor, r.fired, r.active, r.condition) {
+        (true, true, ..) => "SHADOW, would have fired (changes nothing)",
+        (false, true, ..) => "FIRED",
+        (true, false, false, _) => "shadow rule, inactive",
+        (false, false, false, _) => "inactive",
+        (true, false, true, Some(Truth::Unknown)) => {
+            "shadow rule, condition unknown (listed nowhere)"
         }
+        (false, false, true, Some(Truth::Unknown)) => "UNDETERMINED",
+        (true, false, true, Some(Truth::True)) => "shadow rule, not selected by the sample",
+        (false, false, true, Some(Truth::True)) => "not selected by the sample",
+        (true, false, true, _) => "shadow rule, not fired",
+        (false, false, true, _) => "not fired",
     }
 }
 
+/// `+40`, `0`, `-5`.
+fn signed(n: i64) -> String {
+    if n == 0 {
+        "0".to_string()
+    } else {
+        format!("{n:+}")
+    }
+}
+
+/// A lane split as written: `red 50%, yellow 30%` (each lane's own share).
+fn split_text(split: &[(String, u32)]) -> String {
+    let mut prev = 0u32;
+    split
+        .iter()
+        .map(|(lane, cut)| {
+            let share = cut.saturating_sub(prev);
+            prev = *cut;
+            format!("{lane} {}", percent(share))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The actions as written: `score +40, lane red 50%, yellow 30%, note "..."`.
 fn actions(r: &RuleExplanation) -> String {
     let mut parts = Vec::new();
     if let Some(s) = r.score {
         parts.push(format!("score {s:+}"));
     }
-    if let Some(l) = &r.lane {
+    if let Some(t) = &r.score_text {
+        parts.push(format!("score {}", one_line(t)));
+    }
+    if !r.lane_split.is_empty() {
+        parts.push(format!("lane {}", split_text(&r.lane_split)));
+    } else if let Some(l) = &r.lane {
         parts.push(format!("lane {l}"));
     }
     for n in &r.notes {
@@ -195,8 +232,62 @@ fn actions(r: &RuleExplanation) -> String {
     parts.join(", ")
 }
 
-/// The readable tree.
-fn human(e: &Explanation) -> String {
+/// A fired (or monitored) rule's part in the verdict on one line:
+/// `+40 points`, `0 points, draw 107287 (sample 50%), lane yellow`,
+/// `0 points, lane draw 510928 -> yellow (split red 50%, yellow 30%)`.
+fn entry(r: &RuleExplanation) -> String {
+    let mut s = format!("{} points", signed(r.points.unwrap_or(0)));
+    if let Some(d) = r.sample {
+        let _ = write!(s, ", draw {} (sample {})", d.draw, percent(d.cutoff));
+    }
+    if r.lane_split.is_empty() {
+        if let Some(l) = &r.lane {
+            let _ = write!(s, ", lane {l}");
+        }
+    } else {
+        let chosen = r.lane.as_deref().unwrap_or("no lane");
+        match r.lane_draw {
+            Some(d) => {
+                let _ = write!(s, ", lane draw {d} -> {chosen}");
+            }
+            None => {
+                let _ = write!(s, ", {chosen}");
+            }
+        }
+        let _ = write!(s, " (split {})", split_text(&r.lane_split));
+    }
+    s
+}
+
+/// One line per rule of a verdict list, or `(none)`.
+fn verdict_list<'e>(
+    out: &mut String,
+    heading: &str,
+    rules: impl Iterator<Item = &'e RuleExplanation>,
+    line: impl Fn(&RuleExplanation) -> Option<String>,
+) {
+    let rules: Vec<&RuleExplanation> = rules.collect();
+    if rules.is_empty() {
+        let _ = writeln!(out, "{heading}: (none)");
+        return;
+    }
+    let _ = writeln!(out, "{heading}:");
+    let idw = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for r in rules {
+        let _ = write!(out, "  {:<idw$} {}", r.id, json!(r.title));
+        match line(r) {
+            Some(l) => {
+                let _ = writeln!(out, ": {l}");
+            }
+            None => out.push('\n'),
+        }
+    }
+}
+
+/// The readable explanation: the verdict first (lane, score, the fired,
+/// monitored and undetermined rules), then the conditions of those rules;
+/// with `all`, of every rule.
+fn human(e: &Explanation, all: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -209,27 +300,7 @@ fn human(e: &Explanation) -> String {
         e.today,
         e.sampling_key_id
     );
-    for r in &e.rules {
-        let _ = writeln!(out, "\n{} {}: {}", r.id, json!(r.title), status(r));
-        if r.active {
-            let _ = writeln!(out, "  active {}", window(r));
-        } else {
-            let _ = writeln!(out, "  not active on {} (active {})", e.today, window(r));
-        }
-        match (&r.when, r.active) {
-            (Some(w), _) => {
-                out.push_str("  when ");
-                step(&mut out, w, 2);
-            }
-            (None, true) => out.push_str("  when (none) -> true\n"),
-            (None, false) => {}
-        }
-        if let Some(s) = r.sample {
-            sample(&mut out, s);
-        }
-        let _ = writeln!(out, "  then {}", actions(r));
-    }
-    let _ = writeln!(out, "\nscore {}", e.score);
+    let _ = writeln!(out, "\nlane {}, score {}", e.lane, e.score);
     for t in &e.thresholds {
         let _ = writeln!(
             out,
@@ -239,18 +310,70 @@ fn human(e: &Explanation) -> String {
             if t.reached { "reached" } else { "not reached" }
         );
     }
-    let names = |it: &mut dyn Iterator<Item = &RuleExplanation>| {
-        let v: Vec<&str> = it.map(|r| r.id.as_str()).collect();
-        if v.is_empty() {
-            "(none)".to_string()
-        } else {
-            v.join(", ")
+    verdict_list(&mut out, "fired", e.fired(), |r| Some(entry(r)));
+    // Only a ruleset with shadow rules says which would have fired.
+    if e.rules.iter().any(|r| r.monitor) {
+        verdict_list(
+            &mut out,
+            "monitored (shadow rules: would have fired, change nothing)",
+            e.monitored(),
+            |r| Some(entry(r)),
+        );
+    }
+    verdict_list(
+        &mut out,
+        "undetermined (condition unknown: data missing)",
+        e.undetermined(),
+        |_| None,
+    );
+    let shown = |r: &RuleExplanation| all || r.fired || r.undetermined();
+    for r in e.rules.iter().filter(|r| shown(r)) {
+        rule(&mut out, e, r);
+    }
+    if !all {
+        let rest: Vec<&str> = e
+            .rules
+            .iter()
+            .filter(|r| !shown(r))
+            .map(|r| r.id.as_str())
+            .collect();
+        if !rest.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nnot fired: {} (`--all` shows their conditions)",
+                rest.join(", ")
+            );
         }
-    };
-    let _ = writeln!(out, "fired: {}", names(&mut e.fired()));
-    let _ = writeln!(out, "undetermined: {}", names(&mut e.undetermined()));
-    let _ = writeln!(out, "lane {}", e.lane);
+    }
     out
+}
+
+/// One rule's block: status, window, condition tree, draws, points.
+fn rule(out: &mut String, e: &Explanation, r: &RuleExplanation) {
+    let _ = writeln!(out, "\n{} {}: {}", r.id, json!(r.title), status(r));
+    if r.active {
+        let _ = writeln!(out, "  active {}", window(r));
+    } else {
+        let _ = writeln!(out, "  not active on {} (active {})", e.today, window(r));
+    }
+    match (&r.when, r.active) {
+        (Some(w), _) => {
+            out.push_str("  when ");
+            step(out, w, 2);
+        }
+        (None, true) => out.push_str("  when (none) -> true\n"),
+        (None, false) => {}
+    }
+    if let Some(s) = r.sample {
+        sample(out, s);
+    }
+    if let Some(s) = &r.score_expr {
+        score(out, s, r.points.unwrap_or(0));
+    }
+    if !r.lane_split.is_empty() {
+        split(out, r);
+    }
+    let _ = writeln!(out, "  then {}", actions(r));
 }
 
 fn sample(out: &mut String, s: SampleDraw) {
@@ -267,6 +390,68 @@ fn sample(out: &mut String, s: SampleDraw) {
             "not selected"
         }
     );
+}
+
+/// `score EXPR = VALUE -> N points` with how the value became the points,
+/// and the expression's operands below it.
+fn score(out: &mut String, s: &Step, points: i64) {
+    use semaforo::ExplainedValue as V;
+    // Past ±1,000,000.5 rounding alone gives more than the limit (at
+    // exactly .5 it rounds to the even limit itself).
+    let limit = Decimal::from_units(10_000_005, 1).unwrap_or(Decimal::from_i64(1_000_000));
+    let how = match &s.value {
+        V::Missing => Some("missing scores 0"),
+        V::Number(n) if *n > limit || *n < limit.neg() => Some("clamped to -1000000..1000000"),
+        V::Number(n) if !n.is_integer() => Some("rounded half to even"),
+        _ => None,
+    };
+    let _ = write!(
+        out,
+        "  score {} = {} -> {} points",
+        one_line(&s.text),
+        s.shown(),
+        signed(points)
+    );
+    let notes: Vec<&str> = s.detail.as_deref().into_iter().chain(how).collect();
+    if !notes.is_empty() {
+        let _ = write!(out, "  ({})", notes.join("; "));
+    }
+    out.push('\n');
+    for o in s.operands.iter().filter(|o| !o.constant) {
+        out.push_str("    ");
+        step(out, o, 4);
+    }
+    elements(out, s, 4);
+}
+
+/// The split's cut-offs and where the lane draw fell.
+fn split(out: &mut String, r: &RuleExplanation) {
+    let cuts: Vec<String> = r
+        .lane_split
+        .iter()
+        .map(|(lane, cut)| format!("{lane} below {cut}"))
+        .collect();
+    let _ = write!(
+        out,
+        "  lane split {}: cut-offs {}",
+        split_text(&r.lane_split),
+        cuts.join(", ")
+    );
+    let Some(d) = r.lane_draw else {
+        out.push_str("; drawn only when the rule fires\n");
+        return;
+    };
+    // The first cut-off above the draw chooses; the one before it (or 0)
+    // is where that lane's range starts.
+    let mut low = 0u32;
+    for (lane, cut) in &r.lane_split {
+        if d < *cut {
+            let _ = writeln!(out, "; lane draw {d}, {low} <= {d} < {cut} -> {lane}");
+            return;
+        }
+        low = *cut;
+    }
+    let _ = writeln!(out, "; lane draw {d} >= {low} -> no lane");
 }
 
 /// Writes one step's line (the caller wrote the indentation and any prefix)
@@ -460,6 +645,7 @@ fn rule_json(r: &RuleExplanation) -> Value {
     json!({
         "id": r.id,
         "title": r.title,
+        "monitor": r.monitor,
         "active": r.active,
         "active_from": r.active_from.map(|d| d.to_string()),
         "active_to": r.active_to.map(|d| d.to_string()),
@@ -474,9 +660,55 @@ fn rule_json(r: &RuleExplanation) -> Value {
         "fired": r.fired,
         "undetermined": r.undetermined(),
         "score": r.score,
+        "score_expr": r.score_expr.as_ref().map(step_json),
+        "score_text": r.score_text.as_deref().map(one_line),
+        "points": r.points,
         "lane": r.lane,
+        "lane_split": split_json(&r.lane_split),
+        "lane_draw": r.lane_draw,
         "notes": r.notes,
     })
+}
+
+/// A lane split: per lane, its own `percent` and cumulative `cutoff`;
+/// `null` without a split.
+fn split_json(split: &[(String, u32)]) -> Value {
+    if split.is_empty() {
+        return Value::Null;
+    }
+    let mut prev = 0u32;
+    Value::Array(
+        split
+            .iter()
+            .map(|(lane, cut)| {
+                let share = cut.saturating_sub(prev);
+                prev = *cut;
+                json!({
+                    "lane": lane,
+                    "percent": percent(share).trim_end_matches('%'),
+                    "cutoff": cut,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A fired or monitored entry as `eval` writes it: `id`, `points`, and
+/// `draw`, `lane_draw`, `lane` when they apply.
+fn entry_json(r: &RuleExplanation) -> Value {
+    let mut o = json!({ "id": r.id, "points": r.points.unwrap_or(0) });
+    if let Some(map) = o.as_object_mut() {
+        if let Some(s) = r.sample {
+            map.insert("draw".into(), json!(s.draw));
+        }
+        if let Some(d) = r.lane_draw {
+            map.insert("lane_draw".into(), json!(d));
+        }
+        if let Some(l) = &r.lane {
+            map.insert("lane".into(), json!(l));
+        }
+    }
+    o
 }
 
 /// The explanation as one JSON object.
@@ -491,14 +723,15 @@ fn to_json(e: &Explanation) -> Value {
             "fingerprint": e.fingerprint,
             "engine": semaforo::ENGINE_VERSION,
         },
-        "rules": e.rules.iter().map(rule_json).collect::<Vec<_>>(),
+        "lane": e.lane,
         "score": e.score,
         "thresholds": e.thresholds.iter().map(|t| json!({
             "lane": t.lane, "minimum": t.minimum, "reached": t.reached,
         })).collect::<Vec<_>>(),
-        "lane": e.lane,
-        "fired": e.fired().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        "fired": e.fired().map(entry_json).collect::<Vec<_>>(),
+        "monitored": e.monitored().map(entry_json).collect::<Vec<_>>(),
         "undetermined": e.undetermined().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        "rules": e.rules.iter().map(rule_json).collect::<Vec<_>>(),
     })
 }
 
@@ -543,6 +776,56 @@ mod tests {
         assert!(
             msg.starts_with("internal: the explanation of `D1` disagrees"),
             "{msg}"
+        );
+    }
+
+    /// The score line of `score v * 1` for a declaration with `v`.
+    fn score_line(v: &str) -> String {
+        let mut c = semaforo::Compiler::new();
+        c.add_source(
+            "r.sem",
+            "ruleset \"c\" version \"1\"\nschema d { key id: text\n v: number? }\n\
+             rule BIG \"big\" { then score v * 1 }\n",
+        );
+        let ruleset = c.compile().map_err(|e| format!("{e:?}")).unwrap();
+        let ctx = semaforo::Context::new(
+            semaforo::Date::parse("2026-06-01").unwrap(),
+            semaforo::SamplingKey::default(),
+            "k0",
+        );
+        let mut ev = ruleset.evaluator();
+        ev.eval_json(format!(r#"{{"id": "D1", "v": {v}}}"#).as_bytes(), &ctx)
+            .unwrap();
+        let text = human(&ruleset.explain(ev.declaration(), &ctx), false);
+        text.lines()
+            .find(|l| l.starts_with("  score "))
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn score_lines_say_how_the_value_became_points() {
+        assert_eq!(score_line("7"), "  score v * 1 = 7 -> +7 points");
+        assert_eq!(
+            score_line("2.5"),
+            "  score v * 1 = 2.5 -> +2 points  (rounded half to even)"
+        );
+        // At exactly half past the limit, rounding alone gives the limit.
+        assert_eq!(
+            score_line("1000000.5"),
+            "  score v * 1 = 1000000.5 -> +1000000 points  (rounded half to even)"
+        );
+        assert_eq!(
+            score_line("1000000.6"),
+            "  score v * 1 = 1000000.6 -> +1000000 points  (clamped to -1000000..1000000)"
+        );
+        assert_eq!(
+            score_line("-2000000"),
+            "  score v * 1 = -2000000 -> -1000000 points  (clamped to -1000000..1000000)"
+        );
+        assert_eq!(
+            score_line("null"),
+            "  score v * 1 = missing -> 0 points  (missing scores 0)"
         );
     }
 }

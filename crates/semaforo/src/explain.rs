@@ -240,6 +240,9 @@ pub struct RuleExplanation {
     pub score: Option<i64>,
     /// The traced `score EXPR`, evaluated only when the rule fired.
     pub score_expr: Option<Step>,
+    /// The source text of `score EXPR` (not of an integer literal), known
+    /// whether or not the rule fired; empty without sources.
+    pub score_text: Option<String>,
     /// The points the rule contributed (would have, for a shadow rule):
     /// `Some` when it fired.
     pub points: Option<i64>,
@@ -654,9 +657,10 @@ impl Trace for Explainer<'_> {
                     .collect(),
             ),
         };
-        let score = match &rule.score {
-            Some(Score::Points(p)) => Some(*p),
-            _ => None,
+        let (score, score_text) = match &rule.score {
+            Some(Score::Points(p)) => (Some(*p), None),
+            Some(Score::Expr(e)) => (None, Some(self.text(e.span))),
+            None => (None, None),
         };
         self.rules.push(RuleExplanation {
             index,
@@ -672,6 +676,7 @@ impl Trace for Explainer<'_> {
             monitor: rule.monitor,
             score,
             score_expr: verdict.score,
+            score_text,
             points: verdict.entry.map(|e| e.points),
             lane,
             lane_split,

@@ -98,6 +98,12 @@ pub struct RuleSummary<'a> {
     pub lane: Option<u16>,
     /// The points of its `score` action.
     pub score: Option<i64>,
+    /// `monitor`: a shadow rule, listed in `monitored` and never in
+    /// `fired` or `undetermined`.
+    pub monitor: bool,
+    /// A lane split: each lane (an index into [`Ruleset::lanes`]) with its
+    /// cumulative cut-off in millionths; empty without one.
+    pub split: &'a [(u16, u32)],
 }
 
 impl Ruleset {
@@ -127,6 +133,8 @@ impl Ruleset {
             title: &r.title,
             lane: r.lane,
             score: r.score,
+            monitor: r.monitor,
+            split: &r.split,
         })
     }
 }

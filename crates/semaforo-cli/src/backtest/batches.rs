@@ -25,6 +25,8 @@ pub(super) struct Res {
     /// Where this unit's fired rules end in `ChunkOut::fired` (they start
     /// where the previous unit's end).
     pub fired_end: usize,
+    /// The same in `ChunkOut::monitored`.
+    pub monitored_end: usize,
     /// The same in `ChunkOut::undet`.
     pub undet_end: usize,
     /// The same in `ChunkOut::warnings`.
@@ -33,11 +35,23 @@ pub(super) struct Res {
     pub error: Option<usize>,
 }
 
+/// A fired (or monitored) rule of one unit.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Hit {
+    /// The rule's index.
+    pub rule: u32,
+    /// Its points.
+    pub points: i64,
+    /// The lane its action set (a split's choice), if any.
+    pub lane: Option<u16>,
+}
+
 /// A worker's output for its chunk of a batch; reused across batches.
 #[derive(Default, Debug)]
 pub(super) struct ChunkOut {
     pub res: Vec<Res>,
-    pub fired: Vec<u32>,
+    pub fired: Vec<Hit>,
+    pub monitored: Vec<Hit>,
     pub undet: Vec<u32>,
     pub warnings: Vec<LineMsg>,
     pub errors: Vec<LineMsg>,
@@ -47,6 +61,7 @@ impl ChunkOut {
     fn clear(&mut self) {
         self.res.clear();
         self.fired.clear();
+        self.monitored.clear();
         self.undet.clear();
         self.warnings.clear();
         self.errors.clear();
@@ -59,6 +74,7 @@ impl ChunkOut {
             score: 0,
             label: None,
             fired_end: self.fired.len(),
+            monitored_end: self.monitored.len(),
             undet_end: self.undet.len(),
             warn_end: self.warnings.len(),
             error: Some(self.errors.len() - 1),
@@ -79,13 +95,23 @@ fn work(
     for i in range {
         match src.evaluate(i, ev, ctx, &mut out.warnings) {
             Ok(Evaluated { label, outcome: o }) => {
-                out.fired.extend(o.fired.iter().map(|f| f.rule));
+                for (to, from) in [
+                    (&mut out.fired, &o.fired),
+                    (&mut out.monitored, &o.monitored),
+                ] {
+                    to.extend(from.iter().map(|f| Hit {
+                        rule: f.rule,
+                        points: f.points,
+                        lane: f.lane,
+                    }));
+                }
                 out.undet.extend_from_slice(&o.undetermined);
                 out.res.push(Res {
                     lane: o.lane,
                     score: o.score,
                     label,
                     fired_end: out.fired.len(),
+                    monitored_end: out.monitored.len(),
                     undet_end: out.undet.len(),
                     warn_end: out.warnings.len(),
                     error: None,
@@ -137,7 +163,7 @@ pub(super) fn run_batches(
             });
         }
         for out in &outs {
-            if merge(acc, out, ruleset, input, max_errors, false) {
+            if merge(acc, out, input, max_errors, false) {
                 return (true, acc.counts.read as usize);
             }
         }

@@ -2,7 +2,7 @@
 //! charts, no scripts, nothing loaded from the network, so it can be mailed
 //! or archived next to the ruleset it describes.
 
-use super::report::{Report, ScoreBin};
+use super::report::{Report, RuleStats, ScoreBin, SplitCount, split_text};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -165,7 +165,13 @@ fn rules(s: &mut String, r: &Report) {
     } else {
         "<h2>Rules: declarations selected</h2>\n"
     });
-    let max_fired = r.rules.iter().map(|x| x.fired).max().unwrap_or(0).max(1) as f64;
+    let max_fired = r
+        .rules
+        .iter()
+        .map(|x| x.stats.fired)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     // Wide enough for the longest id on one line (about 7 px a character
     // at 12 px), so ids never run into the bars.
     let longest = r
@@ -194,7 +200,7 @@ fn rules(s: &mut String, r: &Report) {
     }
     for (i, x) in r.rules.iter().enumerate() {
         let y = 20.0 + i as f64 * row;
-        let fw = x.fired as f64 / max_fired * fired_w;
+        let fw = x.stats.fired as f64 / max_fired * fired_w;
         let _ = writeln!(
             s,
             "<text x=\"0\" y=\"{}\">{}</text><rect x=\"{idw}\" y=\"{y}\" width=\"{fw:.1}\" height=\"{}\" fill=\"#9e9e9e\"><title>{}: fired {}</title></rect><text x=\"{:.1}\" y=\"{}\">{}</text>",
@@ -202,13 +208,13 @@ fn rules(s: &mut String, r: &Report) {
             esc(&x.id),
             row - 6.0,
             esc(&x.id),
-            x.fired,
+            x.stats.fired,
             idw + fw + 4.0,
             y + 14.0,
-            x.fired
+            x.stats.fired
         );
         if has {
-            let hr = x.hit_rate.unwrap_or(0.0);
+            let hr = x.stats.hit_rate.unwrap_or(0.0);
             let _ = writeln!(
                 s,
                 "<rect x=\"{rate_x}\" y=\"{y}\" width=\"{rate_w}\" height=\"{}\" fill=\"#eeeeee\"/><rect x=\"{rate_x}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" fill=\"#37474f\"><title>{}: hit rate {}</title></rect><text x=\"{:.1}\" y=\"{}\">{}</text>",
@@ -216,10 +222,10 @@ fn rules(s: &mut String, r: &Report) {
                 hr * rate_w,
                 row - 6.0,
                 esc(&x.id),
-                pct(x.hit_rate),
+                pct(x.stats.hit_rate),
                 rate_x + rate_w + 4.0,
                 y + 14.0,
-                pct(x.hit_rate)
+                pct(x.stats.hit_rate)
             );
         }
     }
@@ -234,46 +240,105 @@ fn rules(s: &mut String, r: &Report) {
             pct(Some(b))
         );
     }
-    s.push_str("</svg>\n<table><tr><th>rule</th><th class=\"t\">title</th><th>fired</th><th>share</th><th>undetermined</th><th>forced</th>");
-    if has {
-        s.push_str("<th>hits</th><th>hit rate</th><th>recall</th><th>lift</th>");
-    }
-    s.push_str("<th class=\"t\">lanes</th></tr>\n");
+    s.push_str("</svg>\n");
+    let any_split = r.rules.iter().any(|x| x.split.is_some());
+    s.push_str("<table><tr><th>rule</th><th class=\"t\">title</th><th>fired</th><th>share</th><th>undetermined</th><th>forced</th>");
+    stats_heading(s, has, any_split);
     for x in &r.rules {
         let _ = write!(
             s,
             "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
-            x.fired,
-            pct(Some(x.share)),
+            x.stats.fired,
+            pct(Some(x.stats.share)),
             x.undetermined,
             x.forced
         );
-        if has {
-            let _ = write!(
-                s,
-                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-                x.hits.unwrap_or(0),
-                pct(x.hit_rate),
-                pct(x.recall),
-                x.lift
-                    .map_or_else(|| "–".to_string(), |l| format!("{l:.2}"))
-            );
-        }
-        let lanes: Vec<String> = x
-            .lanes
-            .iter()
-            .map(|l| format!("{} {}", esc(&l.lane), l.count))
-            .collect();
-        let _ = writeln!(s, "<td class=\"t\">{}</td></tr>", lanes.join(", "));
+        stats_row(s, &x.stats, has, any_split.then_some(x.split.as_deref()));
     }
     s.push_str("</table>\n");
-    glossary(s, has);
+    glossary(s, has, any_split);
+    shadow(s, r);
+}
+
+/// The points, outcome, lanes and split headings of a rules table.
+fn stats_heading(s: &mut String, has: bool, split: bool) {
+    s.push_str("<th>points</th><th>mean points</th>");
+    if has {
+        s.push_str("<th>hits</th><th>hit rate</th><th>recall</th><th>lift</th>");
+    }
+    s.push_str("<th class=\"t\">lanes</th>");
+    if split {
+        s.push_str("<th class=\"t\">lane split</th>");
+    }
+    s.push_str("</tr>\n");
+}
+
+/// The cells under [`stats_heading`]; `split` is `Some` when the table has
+/// the split column.
+fn stats_row(s: &mut String, x: &RuleStats, has: bool, split: Option<Option<&[SplitCount]>>) {
+    let _ = write!(
+        s,
+        "<td>{}</td><td>{}</td>",
+        x.points,
+        x.mean_points
+            .map_or_else(|| "–".to_string(), |m| format!("{m:.1}"))
+    );
+    if has {
+        let _ = write!(
+            s,
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            x.hits.unwrap_or(0),
+            pct(x.hit_rate),
+            pct(x.recall),
+            x.lift
+                .map_or_else(|| "–".to_string(), |l| format!("{l:.2}"))
+        );
+    }
+    let lanes: Vec<String> = x
+        .lanes
+        .iter()
+        .map(|l| format!("{} {}", esc(&l.lane), l.count))
+        .collect();
+    let _ = write!(s, "<td class=\"t\">{}</td>", lanes.join(", "));
+    if let Some(v) = split {
+        let _ = write!(
+            s,
+            "<td class=\"t\">{}</td>",
+            v.map(|v| esc(&split_text(v))).unwrap_or_default()
+        );
+    }
+    s.push_str("</tr>\n");
+}
+
+/// The shadow rules (`monitor`), apart: what they would have done.
+fn shadow(s: &mut String, r: &Report) {
+    if r.shadow_rules.is_empty() {
+        return;
+    }
+    let has = r.outcome.is_some();
+    let any_split = r.shadow_rules.iter().any(|x| x.split.is_some());
+    s.push_str("<h2>Shadow rules (<code>monitor</code>)</h2>\n<p class=\"muted\">Evaluated on every declaration but deciding nothing: the counts say what each would have selected. Lanes are the declarations' final lanes, set by the other rules.</p>\n");
+    s.push_str("<table><tr><th>shadow rule</th><th class=\"t\">title</th><th>would fire</th><th>share</th><th>raises lane</th>");
+    stats_heading(s, has, any_split);
+    for x in &r.shadow_rules {
+        let _ = write!(
+            s,
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            esc(&x.id),
+            esc(&x.title),
+            x.stats.fired,
+            pct(Some(x.stats.share)),
+            x.raises_lane
+        );
+        stats_row(s, &x.stats, has, any_split.then_some(x.split.as_deref()));
+    }
+    s.push_str("</table>\n<dl class=\"glossary\">\n<dt>raises lane</dt><dd>Declarations whose final lane is less severe than the shadow rule's own <code>lane</code> action: activating it would have sent them to a more severe lane (its points aside, which could raise others past a threshold).</dd>\n</dl>\n");
 }
 
 /// The terms of the rules table that are not everyday words.
-fn glossary(s: &mut String, has_outcome: bool) {
+fn glossary(s: &mut String, has_outcome: bool, split: bool) {
     s.push_str("<dl class=\"glossary\">\n");
     s.push_str(
         "<dt>undetermined</dt><dd>The rule was active but its condition could not be decided \
@@ -285,6 +350,18 @@ fn glossary(s: &mut String, has_outcome: bool) {
          <code>lane</code> action: the rule alone was enough to send them to that lane, \
          whatever their score.</dd>\n",
     );
+    s.push_str(
+        "<dt>points</dt><dd>The sum of the rule's points over the declarations it fired on \
+         (its <code>score</code>, rounded and clamped; 0 without one, or when a score \
+         expression had no value); mean points is that sum per declaration.</dd>\n",
+    );
+    if split {
+        s.push_str(
+            "<dt>lane split</dt><dd>For a rule whose lane is split between lanes by a draw, \
+             how often the draw chose each lane, and how often it fell past the split \
+             (the rule fired without a lane).</dd>\n",
+        );
+    }
     if has_outcome {
         s.push_str(
             "<dt>lift</dt><dd>The rule's hit rate divided by the base rate: how many times \

@@ -4,8 +4,8 @@
 
 use super::batches::ChunkOut;
 use super::report::{
-    Counts, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RulesetInfo, ScoreBin, ScoreDist,
-    TopK,
+    Counts, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RuleStats, RulesetInfo, ScoreBin,
+    ScoreDist, ShadowRow, SplitCount, TopK,
 };
 use crate::common::{error, warn};
 use semaforo::{Context, Ruleset};
@@ -27,6 +27,13 @@ pub(super) struct Acc {
     rule_forced: Vec<u64>,
     rule_labelled: Vec<u64>,
     rule_hits: Vec<u64>,
+    /// Sum of the points of each rule's entries (saturating).
+    rule_points: Vec<i64>,
+    /// `rule * (nlanes + 1) + lane`: the lane each entry's action set (a
+    /// split's choice; `nlanes` for none).
+    rule_chosen: Vec<u64>,
+    /// Shadow rules: entries whose lane is more severe than the final one.
+    rule_raises: Vec<u64>,
     /// `rule * nlanes + lane`.
     rule_lanes: Vec<u64>,
     /// (score, label) per evaluated declaration, in input order.
@@ -47,6 +54,9 @@ impl Acc {
             rule_forced: vec![0; nrules],
             rule_labelled: vec![0; nrules],
             rule_hits: vec![0; nrules],
+            rule_points: vec![0; nrules],
+            rule_chosen: vec![0; nrules * (nlanes + 1)],
+            rule_raises: vec![0; nrules],
             rule_lanes: vec![0; nrules * nlanes],
             scores: Vec::new(),
         }
@@ -63,13 +73,11 @@ fn bump(v: &mut [u64], i: usize) {
 pub(super) fn merge(
     acc: &mut Acc,
     chunk: &ChunkOut,
-    ruleset: &Ruleset,
     input: &Path,
     max_errors: Option<u64>,
     quiet: bool,
 ) -> bool {
-    let rules: Vec<semaforo::RuleSummary<'_>> = ruleset.rules().collect();
-    let (mut f0, mut u0, mut w0) = (0usize, 0usize, 0usize);
+    let (mut f0, mut m0, mut u0, mut w0) = (0usize, 0usize, 0usize, 0usize);
     for r in &chunk.res {
         acc.counts.read += 1;
         for w in chunk.warnings.get(w0..r.warn_end).unwrap_or_default() {
@@ -98,11 +106,29 @@ pub(super) fn merge(
                 bump(&mut acc.lane_hits, lane);
             }
         }
-        for &f in chunk.fired.get(f0..r.fired_end).unwrap_or_default() {
-            let fi = f as usize;
+        // A shadow rule is never in `fired`, so its `monitored` entries
+        // count in the same per-rule totals; the report lists the two
+        // kinds apart.
+        let fired = chunk.fired.get(f0..r.fired_end).unwrap_or_default();
+        let monitored = chunk.monitored.get(m0..r.monitored_end).unwrap_or_default();
+        for (shadow, h) in fired
+            .iter()
+            .map(|h| (false, h))
+            .chain(monitored.iter().map(|h| (true, h)))
+        {
+            let fi = h.rule as usize;
             bump(&mut acc.rule_fired, fi);
             bump(&mut acc.rule_lanes, fi * acc.nlanes + lane);
-            if rules.get(fi).and_then(|ri| ri.lane) == Some(r.lane) {
+            if let Some(p) = acc.rule_points.get_mut(fi) {
+                *p = p.saturating_add(h.points);
+            }
+            let chosen = h.lane.map_or(acc.nlanes, usize::from).min(acc.nlanes);
+            bump(&mut acc.rule_chosen, fi * (acc.nlanes + 1) + chosen);
+            if shadow {
+                if h.lane.is_some_and(|l| l > r.lane) {
+                    bump(&mut acc.rule_raises, fi);
+                }
+            } else if h.lane == Some(r.lane) {
                 bump(&mut acc.rule_forced, fi);
             }
             if let Some(l) = r.label {
@@ -113,6 +139,7 @@ pub(super) fn merge(
             }
         }
         f0 = r.fired_end;
+        m0 = r.monitored_end;
         for &u in chunk.undet.get(u0..r.undet_end).unwrap_or_default() {
             bump(&mut acc.rule_undet, u as usize);
         }
@@ -120,6 +147,15 @@ pub(super) fn merge(
         acc.scores.push((r.score, r.label));
     }
     false
+}
+
+/// `a / b` for a signed total (mean points), `None` when `b` is 0.
+fn ratio_signed(a: i64, b: u64) -> Option<f64> {
+    if b == 0 {
+        None
+    } else {
+        Some(a as f64 / b as f64)
+    }
 }
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -167,46 +203,90 @@ pub(super) fn build_report(
             }
         })
         .collect();
-    let rules = ruleset
-        .rules()
-        .enumerate()
-        .map(|(i, r)| {
-            let fired = acc.rule_fired.get(i).copied().unwrap_or(0);
-            let hits = acc.rule_hits.get(i).copied().unwrap_or(0);
-            let lab = acc.rule_labelled.get(i).copied().unwrap_or(0);
-            let hit_rate = if has_outcome { ratio(hits, lab) } else { None };
-            RuleRow {
+    let stats = |i: usize| {
+        let fired = acc.rule_fired.get(i).copied().unwrap_or(0);
+        let hits = acc.rule_hits.get(i).copied().unwrap_or(0);
+        let lab = acc.rule_labelled.get(i).copied().unwrap_or(0);
+        let hit_rate = if has_outcome { ratio(hits, lab) } else { None };
+        let points = acc.rule_points.get(i).copied().unwrap_or(0);
+        RuleStats {
+            fired,
+            share: ratio(fired, ev).unwrap_or(0.0),
+            points,
+            mean_points: ratio_signed(points, fired),
+            lanes: lanes_names
+                .iter()
+                .enumerate()
+                .filter_map(|(l, name)| {
+                    let c = acc.rule_lanes.get(i * acc.nlanes + l).copied().unwrap_or(0);
+                    (c > 0).then(|| LaneCount {
+                        lane: name.to_string(),
+                        count: c,
+                    })
+                })
+                .collect(),
+            hits: has_outcome.then_some(hits),
+            hit_rate,
+            recall: if has_outcome {
+                ratio(hits, positives)
+            } else {
+                None
+            },
+            lift: match (hit_rate, base) {
+                (Some(h), Some(b)) if b > 0.0 => Some(h / b),
+                _ => None,
+            },
+        }
+    };
+    // A split rule: how often each of its lanes was chosen, and how often
+    // the draw fell past the split.
+    let split = |i: usize, r: &semaforo::RuleSummary<'_>| -> Option<Vec<SplitCount>> {
+        if r.split.is_empty() {
+            return None;
+        }
+        let at = |l: usize| {
+            acc.rule_chosen
+                .get(i * (acc.nlanes + 1) + l)
+                .copied()
+                .unwrap_or(0)
+        };
+        let mut v: Vec<SplitCount> = r
+            .split
+            .iter()
+            .map(|&(l, _)| SplitCount {
+                lane: lanes_names.get(usize::from(l)).map(|n| n.to_string()),
+                count: at(usize::from(l)),
+            })
+            .collect();
+        v.push(SplitCount {
+            lane: None,
+            count: at(acc.nlanes),
+        });
+        Some(v)
+    };
+    let mut rules = Vec::new();
+    let mut shadow_rules = Vec::new();
+    for (i, r) in ruleset.rules().enumerate() {
+        if r.monitor {
+            shadow_rules.push(ShadowRow {
                 id: r.id.to_string(),
                 title: r.title.to_string(),
-                fired,
+                monitor: true,
+                stats: stats(i),
+                raises_lane: acc.rule_raises.get(i).copied().unwrap_or(0),
+                split: split(i, &r),
+            });
+        } else {
+            rules.push(RuleRow {
+                id: r.id.to_string(),
+                title: r.title.to_string(),
                 undetermined: acc.rule_undet.get(i).copied().unwrap_or(0),
-                share: ratio(fired, ev).unwrap_or(0.0),
                 forced: acc.rule_forced.get(i).copied().unwrap_or(0),
-                lanes: lanes_names
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(l, name)| {
-                        let c = acc.rule_lanes.get(i * acc.nlanes + l).copied().unwrap_or(0);
-                        (c > 0).then(|| LaneCount {
-                            lane: name.to_string(),
-                            count: c,
-                        })
-                    })
-                    .collect(),
-                hits: has_outcome.then_some(hits),
-                hit_rate,
-                recall: if has_outcome {
-                    ratio(hits, positives)
-                } else {
-                    None
-                },
-                lift: match (hit_rate, base) {
-                    (Some(h), Some(b)) if b > 0.0 => Some(h / b),
-                    _ => None,
-                },
-            }
-        })
-        .collect();
+                stats: stats(i),
+                split: split(i, &r),
+            });
+        }
+    }
     let outcome = outcome.map(|field| OutcomeStats {
         field: field.to_string(),
         labelled,
@@ -231,6 +311,7 @@ pub(super) fn build_report(
         stopped_early,
         lanes,
         rules,
+        shadow_rules,
         scores: score_dist(&acc.scores, has_outcome),
         outcome,
     }

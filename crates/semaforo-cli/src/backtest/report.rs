@@ -28,8 +28,11 @@ pub(crate) struct Report {
     pub stopped_early: bool,
     /// Lane distribution, least severe first.
     pub lanes: Vec<LaneRow>,
-    /// Per-rule statistics, in ruleset order.
+    /// Per-rule statistics, in ruleset order (shadow rules apart).
     pub rules: Vec<RuleRow>,
+    /// Shadow rules (`monitor`), in ruleset order: what they would have
+    /// selected.
+    pub shadow_rules: Vec<ShadowRow>,
     /// Score distribution.
     pub scores: ScoreDist,
     /// Inspection-result statistics, with `--outcome`.
@@ -85,22 +88,17 @@ pub(crate) struct LaneCount {
     pub count: u64,
 }
 
-/// One rule's statistics.
+/// What is counted alike for rules and shadow rules.
 #[derive(Serialize, Debug, Clone)]
-pub(crate) struct RuleRow {
-    /// Rule id.
-    pub id: String,
-    /// Rule title.
-    pub title: String,
-    /// Declarations the rule fired on.
+pub(crate) struct RuleStats {
+    /// Declarations the rule fired on (a shadow rule: would have).
     pub fired: u64,
-    /// Declarations where its condition was unknown.
-    pub undetermined: u64,
     /// `fired / evaluated`.
     pub share: f64,
-    /// Declarations it fired on whose final lane is the rule's own `lane`
-    /// action (the rule alone sufficed for that lane).
-    pub forced: u64,
+    /// The sum of its points over those declarations.
+    pub points: i64,
+    /// `points / fired`.
+    pub mean_points: Option<f64>,
     /// Final lanes of the declarations it fired on.
     pub lanes: Vec<LaneCount>,
     /// Fired declarations with a finding.
@@ -111,6 +109,57 @@ pub(crate) struct RuleRow {
     pub recall: Option<f64>,
     /// `hit_rate / base rate`.
     pub lift: Option<f64>,
+}
+
+/// How often a lane split chose each of its lanes.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct SplitCount {
+    /// The lane; `None` (JSON `null`) for a draw past the last cut-off,
+    /// when the rule fired without a lane.
+    pub lane: Option<String>,
+    /// How many times.
+    pub count: u64,
+}
+
+/// One rule's statistics.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct RuleRow {
+    /// Rule id.
+    pub id: String,
+    /// Rule title.
+    pub title: String,
+    /// Declarations where its condition was unknown.
+    pub undetermined: u64,
+    /// Declarations it fired on whose final lane is the lane its action
+    /// set (the rule alone sufficed for that lane).
+    pub forced: u64,
+    /// Fired, points, lanes, hits.
+    #[serde(flatten)]
+    pub stats: RuleStats,
+    /// A lane split's choices, in the split's order, then the draws past
+    /// it; `None` without a split.
+    pub split: Option<Vec<SplitCount>>,
+}
+
+/// One shadow rule (`monitor`): what it would have done. It changed
+/// nothing: its declarations' lanes and scores are those of the other
+/// rules.
+#[derive(Serialize, Debug, Clone)]
+pub(crate) struct ShadowRow {
+    /// Rule id.
+    pub id: String,
+    /// Rule title.
+    pub title: String,
+    /// Always true: marks the row as a shadow rule's.
+    pub monitor: bool,
+    /// Would have fired (`fired`), points, lanes, hits.
+    #[serde(flatten)]
+    pub stats: RuleStats,
+    /// Declarations whose lane it would have made more severe by its lane
+    /// action (its points aside).
+    pub raises_lane: u64,
+    /// As for a rule.
+    pub split: Option<Vec<SplitCount>>,
 }
 
 /// Scores of evaluated declarations.
@@ -174,6 +223,58 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
 }
 
+/// `red 120, yellow 80, no lane 40`.
+pub(crate) fn split_text(v: &[SplitCount]) -> String {
+    v.iter()
+        .map(|c| format!("{} {}", c.lane.as_deref().unwrap_or("no lane"), c.count))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Total and mean points: `1234`, `12.3`.
+fn mean(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |m| format!("{m:.1}"))
+}
+
+/// The rest of a rules table's heading: points, then hits, hit rate,
+/// recall and lift with an outcome, then lanes.
+fn stats_heading(s: &mut String, outcome: bool) {
+    use std::fmt::Write as _;
+    if outcome {
+        let _ = write!(
+            s,
+            " {:>7} {:>9} {:>7} {:>5}",
+            "hits", "hit rate", "recall", "lift"
+        );
+    }
+    s.push_str("  lanes\n");
+}
+
+/// The rest of a rules table's row (after the kind's own columns).
+fn stats_row(s: &mut String, x: &RuleStats, outcome: bool) {
+    use std::fmt::Write as _;
+    let _ = write!(s, " {:>9} {:>7}", x.points, mean(x.mean_points));
+    if outcome {
+        let lift = x
+            .lift
+            .map_or_else(|| "-".to_string(), |l| format!("{l:.2}"));
+        let _ = write!(
+            s,
+            " {:>7} {:>9} {:>7} {:>5}",
+            x.hits.unwrap_or(0),
+            pct(x.hit_rate),
+            pct(x.recall),
+            lift
+        );
+    }
+    let lanes: Vec<String> = x
+        .lanes
+        .iter()
+        .map(|l| format!("{} {}", l.lane, l.count))
+        .collect();
+    let _ = writeln!(s, "  {}", lanes.join(", "));
+}
+
 /// Renders the report as readable tables.
 pub(crate) fn human(r: &Report) -> String {
     use std::fmt::Write as _;
@@ -233,49 +334,70 @@ pub(crate) fn human(r: &Report) -> String {
         s.push('\n');
     }
     s.push('\n');
-    let idw = r.rules.iter().map(|x| x.id.len()).max().unwrap_or(4).max(4);
+    let idw = r
+        .rules
+        .iter()
+        .map(|x| x.id.len())
+        .chain(r.shadow_rules.iter().map(|x| x.id.len()))
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let _ = write!(
         s,
-        "{:<idw$} {:>8} {:>7} {:>8} {:>7}",
-        "rule", "fired", "share", "undeterm", "forced"
+        "{:<idw$} {:>8} {:>7} {:>8} {:>7} {:>9} {:>7}",
+        "rule", "fired", "share", "undeterm", "forced", "points", "mean"
     );
-    if o.is_some() {
-        let _ = write!(
-            s,
-            " {:>7} {:>9} {:>7} {:>5}",
-            "hits", "hit rate", "recall", "lift"
-        );
-    }
-    s.push_str("  lanes\n");
+    stats_heading(&mut s, o.is_some());
     for x in &r.rules {
         let _ = write!(
             s,
             "{:<idw$} {:>8} {:>7} {:>8} {:>7}",
             x.id,
-            x.fired,
-            pct(Some(x.share)),
+            x.stats.fired,
+            pct(Some(x.stats.share)),
             x.undetermined,
-            x.forced
+            x.forced,
         );
-        if o.is_some() {
-            let lift = x
-                .lift
-                .map_or_else(|| "-".to_string(), |l| format!("{l:.2}"));
+        stats_row(&mut s, &x.stats, o.is_some());
+    }
+    let splits: Vec<(&str, &[SplitCount])> = r
+        .rules
+        .iter()
+        .filter_map(|x| x.split.as_deref().map(|v| (x.id.as_str(), v)))
+        .chain(
+            r.shadow_rules
+                .iter()
+                .filter_map(|x| x.split.as_deref().map(|v| (x.id.as_str(), v))),
+        )
+        .collect();
+    if !r.shadow_rules.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nshadow rules (monitor): would have fired, changed nothing"
+        );
+        let _ = write!(
+            s,
+            "{:<idw$} {:>10} {:>7} {:>11} {:>9} {:>7}",
+            "rule", "would fire", "share", "raises lane", "points", "mean"
+        );
+        stats_heading(&mut s, o.is_some());
+        for x in &r.shadow_rules {
             let _ = write!(
                 s,
-                " {:>7} {:>9} {:>7} {:>5}",
-                x.hits.unwrap_or(0),
-                pct(x.hit_rate),
-                pct(x.recall),
-                lift
+                "{:<idw$} {:>10} {:>7} {:>11}",
+                x.id,
+                x.stats.fired,
+                pct(Some(x.stats.share)),
+                x.raises_lane,
             );
+            stats_row(&mut s, &x.stats, o.is_some());
         }
-        let lanes: Vec<String> = x
-            .lanes
-            .iter()
-            .map(|l| format!("{} {}", l.lane, l.count))
-            .collect();
-        let _ = writeln!(s, "  {}", lanes.join(", "));
+    }
+    if !splits.is_empty() {
+        let _ = writeln!(s, "\nlane splits: the lane each draw chose");
+        for (id, v) in splits {
+            let _ = writeln!(s, "{id:<idw$} {}", split_text(v));
+        }
     }
     if let Some(o) = o {
         s.push('\n');

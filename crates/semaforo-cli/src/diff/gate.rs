@@ -5,6 +5,7 @@
 //! gate      := metric op bound [ "at" BY ]
 //! metric    := "moved" | LANE ".share" | LANE ".count" | LANE ".precision"
 //!            | LANE ".recall" | "rule." ID ".fired" | "rule." ID ".undetermined"
+//!            | "rule." ID ".monitored"
 //! op        := ">" | ">=" | "<" | "<="
 //! bound     := moved:  N | N%                       (a level: count, or share of the compared)
 //!              others: (+|-)N | (+|-)N% | (+|-)Npp  (a change, new minus old)
@@ -91,6 +92,8 @@ pub(super) enum Metric {
     Fired(String),
     /// Declarations where a rule's condition was unknown.
     Undetermined(String),
+    /// Declarations a shadow rule (`monitor`) would have fired on.
+    Monitored(String),
 }
 
 impl Metric {
@@ -105,12 +108,13 @@ impl Metric {
             match what {
                 "fired" => return Ok(Metric::Fired(id.to_string())),
                 "undetermined" => return Ok(Metric::Undetermined(id.to_string())),
+                "monitored" => return Ok(Metric::Monitored(id.to_string())),
                 _ => {}
             }
         }
         let Some((lane, what)) = s.split_once('.') else {
             return Err(format!(
-                "unknown metric `{s}`; expected `moved`, `LANE.share`, `LANE.count`, `LANE.precision`, `LANE.recall`, `rule.ID.fired` or `rule.ID.undetermined`"
+                "unknown metric `{s}`; expected `moved`, `LANE.share`, `LANE.count`, `LANE.precision`, `LANE.recall`, `rule.ID.fired`, `rule.ID.undetermined` or `rule.ID.monitored`"
             ));
         };
         let lane = lane.to_string();
@@ -120,7 +124,7 @@ impl Metric {
             "precision" => Ok(Metric::Precision(lane)),
             "recall" => Ok(Metric::Recall(lane)),
             _ => Err(format!(
-                "unknown measure `{what}` in `{s}`; a lane has `share`, `count`, `precision` and `recall`, a rule (`rule.ID.`) `fired` and `undetermined`"
+                "unknown measure `{what}` in `{s}`; a lane has `share`, `count`, `precision` and `recall`, a rule (`rule.ID.`) `fired`, `undetermined` and `monitored`"
             )),
         }
     }
@@ -316,6 +320,13 @@ impl Gate {
                     Err(err(format!("no rule `{id}` in either ruleset")))
                 }
             }
+            Metric::Monitored(id) => match rules.iter().find(|r| r.id == *id) {
+                None => Err(err(format!("no rule `{id}` in either ruleset"))),
+                Some(r) if !r.old_monitor && !r.new_monitor => Err(err(format!(
+                    "rule `{id}` is a shadow rule (`monitor`) in neither ruleset, so it is never monitored; gate on `rule.{id}.fired`"
+                ))),
+                Some(_) => Ok(()),
+            },
         }
     }
 }
@@ -465,11 +476,14 @@ fn overall(m: &Metric, t: &Tally, lanes: &Lanes, rules: &[RuleKey]) -> Values {
                 side(&t.new_sel, lanes.in_new(l)),
             )
         }
-        Metric::Fired(id) | Metric::Undetermined(id) => {
-            let fired = matches!(m, Metric::Fired(_));
+        Metric::Fired(id) | Metric::Undetermined(id) | Metric::Monitored(id) => {
             let k = rules.iter().find(|r| r.id == *id);
             let get = |c: &super::tally::RuleCounts, i: Option<usize>| {
-                let v = if fired { &c.fired } else { &c.undetermined };
+                let v = match m {
+                    Metric::Fired(_) => &c.fired,
+                    Metric::Undetermined(_) => &c.undetermined,
+                    _ => &c.monitored,
+                };
                 i.and_then(|i| v.get(i)).copied().unwrap_or(0)
             };
             pair(

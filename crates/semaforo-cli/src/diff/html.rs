@@ -218,12 +218,22 @@ fn transitions(s: &mut String, r: &Report) {
 }
 
 fn rules(s: &mut String, r: &Report) {
-    s.push_str("<h2>Rules</h2>\n<table><tr><th>rule</th><th class=\"t\">title</th><th class=\"t\">status</th><th>old fired</th><th>new fired</th><th>change</th><th>old undetermined</th><th>new undetermined</th></tr>\n");
+    let shadow = r
+        .rules
+        .iter()
+        .any(|x| x.old_monitor == Some(true) || x.new_monitor == Some(true));
+    s.push_str("<h2>Rules</h2>\n<table><tr><th>rule</th><th class=\"t\">title</th><th class=\"t\">status</th><th>old fired</th><th>new fired</th><th>change</th><th>old undetermined</th><th>new undetermined</th>");
+    if shadow {
+        s.push_str(
+            "<th>old shadow</th><th>new shadow</th><th>change</th><th class=\"t\">kind</th>",
+        );
+    }
+    s.push_str("</tr>\n");
     let num = |x: Option<u64>| x.map_or_else(|| "–".to_string(), |v| v.to_string());
     for x in &r.rules {
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "<tr><td><code>{}</code></td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td class=\"t\">{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
             x.status,
@@ -233,8 +243,22 @@ fn rules(s: &mut String, r: &Report) {
             num(x.old_undetermined),
             num(x.new_undetermined)
         );
+        if shadow {
+            let _ = write!(
+                s,
+                "<td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td>",
+                num(x.old_monitored),
+                num(x.new_monitored),
+                super::report::delta(x.old_monitored, x.new_monitored),
+                esc(&x.kind())
+            );
+        }
+        s.push_str("</tr>\n");
     }
     s.push_str("</table>\n");
+    if shadow {
+        s.push_str("<p class=\"muted\">Shadow rules (<code>monitor</code>) decide nothing: <em>shadow</em> counts the declarations they would have fired on.</p>\n");
+    }
 }
 
 fn breakdown(s: &mut String, b: &BreakdownReport) {

@@ -122,6 +122,27 @@ pub(crate) struct RuleDiff {
     pub old_undetermined: Option<u64>,
     /// The same, new.
     pub new_undetermined: Option<u64>,
+    /// Whether it is a shadow rule (`monitor`) in the old ruleset.
+    pub old_monitor: Option<bool>,
+    /// In the new ruleset.
+    pub new_monitor: Option<bool>,
+    /// Declarations it would have fired on as a shadow rule, old (0 for
+    /// a rule that is not one: it is then counted in `old_fired`).
+    pub old_monitored: Option<u64>,
+    /// The same, new.
+    pub new_monitored: Option<u64>,
+}
+
+impl RuleDiff {
+    /// `shadow`, `live`, or `shadow -> live` when it changed.
+    pub(crate) fn kind(&self) -> String {
+        let name = |m: bool| if m { "shadow" } else { "live" };
+        match (self.old_monitor, self.new_monitor) {
+            (Some(a), Some(b)) if a != b => format!("{} -> {}", name(a), name(b)),
+            (Some(m), _) | (None, Some(m)) => name(m).to_string(),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// One `--by` breakdown.
@@ -338,6 +359,10 @@ fn rule_diffs(t: &Tally, rules: &[RuleKey]) -> Vec<RuleDiff> {
             new_fired: get(&t.new_rules.fired, k.new),
             old_undetermined: get(&t.old_rules.undetermined, k.old),
             new_undetermined: get(&t.new_rules.undetermined, k.new),
+            old_monitor: k.old.map(|_| k.old_monitor),
+            new_monitor: k.new.map(|_| k.new_monitor),
+            old_monitored: get(&t.old_rules.monitored, k.old),
+            new_monitored: get(&t.new_rules.monitored, k.new),
         })
         .collect()
 }
@@ -527,13 +552,34 @@ fn transitions(s: &mut String, r: &Report) {
 
 fn rules(s: &mut String, r: &Report) {
     let idw = r.rules.iter().map(|x| x.id.len()).max().unwrap_or(4).max(4);
-    let _ = writeln!(
+    // Shadow rules (`monitor`) fire on nothing; what they would have fired
+    // on is shown in columns of its own, when either ruleset has one.
+    let shadow = r
+        .rules
+        .iter()
+        .any(|x| x.old_monitor == Some(true) || x.new_monitor == Some(true));
+    let kindw = r
+        .rules
+        .iter()
+        .map(|x| x.kind().len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let _ = write!(
         s,
         "\n{:<idw$} {:<8} {:>9} {:>9} {:>8} {:>9} {:>9}",
         "rule", "status", "old fired", "new fired", "change", "old undet", "new undet"
     );
+    if shadow {
+        let _ = write!(
+            s,
+            " {:>10} {:>10} {:>8}  kind",
+            "old shadow", "new shadow", "change"
+        );
+    }
+    s.push('\n');
     for x in &r.rules {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{:<idw$} {:<8} {:>9} {:>9} {:>8} {:>9} {:>9}",
             x.id,
@@ -544,6 +590,19 @@ fn rules(s: &mut String, r: &Report) {
             count(x.old_undetermined),
             count(x.new_undetermined)
         );
+        if shadow {
+            let _ = write!(
+                s,
+                " {:>10} {:>10} {:>8}  {:<kindw$}",
+                count(x.old_monitored),
+                count(x.new_monitored),
+                delta(x.old_monitored, x.new_monitored),
+                x.kind()
+            );
+        }
+        let end = s.trim_end_matches(' ').len();
+        s.truncate(end);
+        s.push('\n');
     }
 }
 

@@ -72,6 +72,10 @@ pub(super) struct RuleKey {
     pub old: Option<usize>,
     /// Its index in the new ruleset.
     pub new: Option<usize>,
+    /// It is a shadow rule (`monitor`) in the old ruleset.
+    pub old_monitor: bool,
+    /// It is a shadow rule in the new ruleset.
+    pub new_monitor: bool,
 }
 
 /// The rules of both rulesets: the old ones in order, then those only the
@@ -85,6 +89,8 @@ pub(super) fn rule_keys(old: &Ruleset, new: &Ruleset) -> Vec<RuleKey> {
             title: r.title.to_string(),
             old: Some(i),
             new: None,
+            old_monitor: r.monitor,
+            new_monitor: false,
         })
         .collect();
     let by_id: std::collections::HashMap<String, usize> = keys
@@ -96,6 +102,7 @@ pub(super) fn rule_keys(old: &Ruleset, new: &Ruleset) -> Vec<RuleKey> {
         match by_id.get(r.id).and_then(|&k| keys.get_mut(k)) {
             Some(k) => {
                 k.new = Some(i);
+                k.new_monitor = r.monitor;
                 r.title.clone_into(&mut k.title);
             }
             None => keys.push(RuleKey {
@@ -103,6 +110,8 @@ pub(super) fn rule_keys(old: &Ruleset, new: &Ruleset) -> Vec<RuleKey> {
                 title: r.title.to_string(),
                 old: None,
                 new: Some(i),
+                old_monitor: false,
+                new_monitor: r.monitor,
             }),
         }
     }
@@ -182,13 +191,15 @@ impl Selection {
     }
 }
 
-/// Fired and undetermined counts of one side, per rule index.
+/// Fired, undetermined and monitored counts of one side, per rule index.
 #[derive(Debug, Clone)]
 pub(super) struct RuleCounts {
     /// Declarations each rule fired on.
     pub fired: Vec<u64>,
     /// Declarations where each rule's condition was unknown.
     pub undetermined: Vec<u64>,
+    /// Declarations each shadow rule (`monitor`) would have fired on.
+    pub monitored: Vec<u64>,
 }
 
 impl RuleCounts {
@@ -196,12 +207,16 @@ impl RuleCounts {
         RuleCounts {
             fired: vec![0; n],
             undetermined: vec![0; n],
+            monitored: vec![0; n],
         }
     }
 
     fn add(&mut self, o: &Outcome) {
         for f in &o.fired {
             bump(&mut self.fired, f.rule as usize);
+        }
+        for f in &o.monitored {
+            bump(&mut self.monitored, f.rule as usize);
         }
         for &u in &o.undetermined {
             bump(&mut self.undetermined, u as usize);
@@ -331,6 +346,7 @@ impl Tally {
         ] {
             add_all(&mut a.fired, &b.fired);
             add_all(&mut a.undetermined, &b.undetermined);
+            add_all(&mut a.monitored, &b.monitored);
         }
         for (a, b) in [
             (&mut self.old_sel, &o.old_sel),

@@ -552,3 +552,242 @@ fn a_stray_quote_rejects_one_row_and_every_other_row_is_read() {
         "{human}"
     );
 }
+
+/// `x / 2` (`x` in halves) rounded half to even.
+fn half_even_of_halves(x: i64) -> i64 {
+    let (q, r) = (x.div_euclid(2), x.rem_euclid(2));
+    if r == 1 && q % 2 != 0 { q + 1 } else { q }
+}
+
+/// `x / 10` rounded half to even.
+fn half_even_of_tenths(x: i64) -> i64 {
+    let (q, r) = (x.div_euclid(10), x.rem_euclid(10));
+    if r > 5 || (r == 5 && q % 2 != 0) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// The lane the split `red 25%, yellow 50%` chooses for a lane draw:
+/// 2 (red) below 250,000, 1 (yellow) below 750,000, none above.
+fn split_lane(draw: u64) -> Option<usize> {
+    if draw < 250_000 {
+        Some(2)
+    } else if draw < 750_000 {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn points_shadow_rules_and_lane_splits_are_counted() {
+    let dir = scratch_dir("scorecard");
+    let decls = generate(2000);
+    let jsonl = dir.join("decls.jsonl");
+    write_jsonl(&decls, &jsonl);
+    let rules = data("scorecard.sem");
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .arg("backtest")
+            .arg(&rules)
+            .arg("--input")
+            .arg(&jsonl)
+            .args([
+                "--today",
+                "2026-06-01",
+                "--sampling-key",
+                KEY,
+                "--outcome",
+                "found",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The lane draws come from `eval` (they are keyed hashes); everything
+    // else is computed here from the declarations.
+    let eval = Command::new(BIN)
+        .arg("eval")
+        .arg(&rules)
+        .arg("--input")
+        .arg(&jsonl)
+        .args(["--today", "2026-06-01", "--sampling-key", KEY])
+        .output()
+        .unwrap();
+    let draws: Vec<Option<u64>> = String::from_utf8(eval.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["fired"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == "SPLIT")
+                .map(|f| f["lane_draw"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(draws.len(), decls.len());
+    let (mut kg_fired, mut kg_points, mut kg_hits) = (0u64, 0i64, 0u64);
+    let (mut frt_fired, mut frt_points) = (0u64, 0i64);
+    let (mut cand, mut cand_hits, mut cand_raises) = (0u64, 0u64, 0u64);
+    let (mut split_fired, mut split) = (0u64, [0u64; 3]);
+    let mut lanes = [0u64; 3];
+    for (d, draw) in decls.iter().zip(&draws) {
+        let found = d.items.iter().any(|i| i.3);
+        let mut score = 0;
+        if d.origin == "CN" {
+            let kg: i64 = d.items.iter().map(|i| i64::from(i.2)).sum();
+            let p = half_even_of_halves(kg);
+            kg_fired += 1;
+            kg_points += p;
+            kg_hits += u64::from(found);
+            score += p;
+        }
+        if d.items.iter().any(|i| i.0.starts_with("64")) {
+            let p = d.freight.map_or(0, |f| half_even_of_tenths(i64::from(f)));
+            frt_fired += 1;
+            frt_points += p;
+            score += p;
+        }
+        let mut lane = if score >= 60 {
+            2
+        } else if score >= 30 {
+            1
+        } else {
+            0
+        };
+        // The split fires exactly on the non-AEO declarations.
+        assert_eq!(draw.is_some(), !d.aeo, "{}", d.id);
+        if let Some(draw) = draw {
+            split_fired += 1;
+            match split_lane(*draw) {
+                Some(l) => {
+                    split[2 - l] += 1;
+                    lane = lane.max(l);
+                }
+                None => split[2] += 1,
+            }
+        }
+        lanes[lane] += 1;
+        if d.freight.is_some_and(|f| f > 150) {
+            cand += 1;
+            cand_hits += u64::from(found);
+            cand_raises += u64::from(lane < 2);
+        }
+    }
+    let out = run(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (i, n) in lanes.iter().enumerate() {
+        assert_eq!(v["lanes"][i]["count"], *n, "lane {i}");
+    }
+    // Shadow rules are not among the rules; they are listed apart.
+    let ids: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["KG", "FRT", "SPLIT"]);
+    let kg = &v["rules"][0];
+    assert_eq!(kg["fired"], kg_fired);
+    assert_eq!(kg["points"], kg_points);
+    assert_eq!(kg["hits"], kg_hits);
+    let mean = kg["mean_points"].as_f64().unwrap();
+    assert!((mean - kg_points as f64 / kg_fired as f64).abs() < 1e-9);
+    assert_eq!(kg["split"], Value::Null);
+    let frt = &v["rules"][1];
+    assert_eq!(frt["fired"], frt_fired);
+    assert_eq!(frt["points"], frt_points);
+    let sp = &v["rules"][2];
+    assert_eq!(sp["fired"], split_fired);
+    assert_eq!(sp["points"], 0);
+    assert_eq!(
+        sp["split"],
+        serde_json::json!([
+            {"lane": "red", "count": split[0]},
+            {"lane": "yellow", "count": split[1]},
+            {"lane": null, "count": split[2]},
+        ])
+    );
+    // The split's lane is the final lane when it is the most severe: its
+    // red choices always are.
+    assert!(sp["forced"].as_u64().unwrap() >= split[0]);
+    let shadow = v["shadow_rules"].as_array().unwrap();
+    assert_eq!(shadow.len(), 1);
+    let c = &shadow[0];
+    assert_eq!(c["id"], "CAND");
+    assert_eq!(c["monitor"], true);
+    assert_eq!(c["fired"], cand);
+    assert_eq!(c["points"], 20 * cand as i64);
+    assert_eq!(c["hits"], cand_hits);
+    assert_eq!(c["raises_lane"], cand_raises);
+    // Every count is non-trivial, so the test checks something.
+    assert!(kg_fired > 0 && frt_fired > 0 && cand > 0 && cand_raises > 0);
+    assert!(split.iter().all(|n| *n > 0), "{split:?}");
+    // The readable form: points columns, the shadow table and the splits.
+    let text = String::from_utf8(run(&[]).stdout).unwrap();
+    assert!(
+        text.contains("shadow rules (monitor): would have fired, changed nothing"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "SPLIT red {}, yellow {}, no lane {}",
+            split[0], split[1], split[2]
+        )),
+        "{text}"
+    );
+    let kg_line = text.lines().find(|l| l.starts_with("KG ")).unwrap();
+    assert!(kg_line.contains(&format!(" {kg_points} ")), "{kg_line}");
+    let cand_line = text.lines().find(|l| l.starts_with("CAND ")).unwrap();
+    assert!(
+        cand_line.starts_with(&format!("CAND  {cand:>10}")),
+        "{cand_line}"
+    );
+    // The HTML report lists the shadow rules apart, and the splits.
+    let html = dir.join("r.html");
+    let out = run(&["--report", html.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("<h2>Shadow rules (<code>monitor</code>)</h2>"));
+    assert!(html.contains(&format!(
+        "red {}, yellow {}, no lane {}",
+        split[0], split[1], split[2]
+    )));
+    assert!(html.contains("<th>points</th><th>mean points</th>"));
+}
+
+/// The scorecard example of docs/cli.md is what `backtest` prints (but for
+/// its first line, which names the engine version).
+#[test]
+fn the_documented_scorecard_report_is_real() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(BIN)
+        .current_dir(&root)
+        .args([
+            "backtest",
+            "crates/semaforo-cli/tests/data/backtest/scorecard.sem",
+            "--input",
+            "crates/semaforo-cli/tests/data/backtest/scorecard.jsonl",
+            "--outcome",
+            "found",
+            "--today",
+            "2026-06-01",
+            "--sampling-key-file",
+            "examples/regional/sampling.key",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, rest) = text.split_once('\n').unwrap();
+    let docs = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    assert!(
+        docs.contains(rest),
+        "docs/cli.md does not show this report:\n{text}"
+    );
+}

@@ -1098,3 +1098,110 @@ fn diff_csv_history_serves_a_candidate_with_a_new_field() {
         r.stderr
     );
 }
+
+#[test]
+fn diff_counts_shadow_rules_old_and_new() {
+    // `shadow-old.sem`: ORIG, and CAND as a shadow rule; `shadow-new.sem`:
+    // CAND live, and NEWSHADOW, a shadow rule only it has.
+    let with = |extra: &[&str]| diff("shadow-old.sem", "shadow-new.sem", "history.jsonl", extra);
+    let v = json(&with(&["--format", "json"]), 0);
+    let rule = |id: &str| {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no rule {id}"))
+            .clone()
+    };
+    // By hand: value above 500 in D1, D2, D3, D9 (D6 has none); office
+    // GT02 in D4, D5, D6; origin CN in D1, D2, D9.
+    let cand = rule("CAND");
+    assert_eq!(cand["status"], "kept");
+    assert_eq!(cand["old_monitor"], true);
+    assert_eq!(cand["new_monitor"], false);
+    assert_eq!((u(&cand["old_monitored"]), u(&cand["old_fired"])), (4, 0));
+    assert_eq!((u(&cand["new_monitored"]), u(&cand["new_fired"])), (0, 4));
+    assert_eq!(
+        (u(&cand["old_undetermined"]), u(&cand["new_undetermined"])),
+        (0, 1)
+    );
+    let added = rule("NEWSHADOW");
+    assert_eq!(added["status"], "added");
+    assert_eq!(added["old_monitored"], Value::Null);
+    assert_eq!(added["old_monitor"], Value::Null);
+    assert_eq!(added["new_monitor"], true);
+    assert_eq!((u(&added["new_monitored"]), u(&added["new_fired"])), (3, 0));
+    let orig = rule("ORIG");
+    assert_eq!((u(&orig["old_fired"]), u(&orig["new_fired"])), (3, 3));
+    assert_eq!(
+        (u(&orig["old_monitored"]), u(&orig["new_monitored"])),
+        (0, 0)
+    );
+    // The shadow rule decided nothing in the old ruleset (D1, D2, D9 are
+    // yellow by ORIG's 30 points, D3 green); live, it sends all four to
+    // red. NEWSHADOW's 50 points change nothing.
+    assert_eq!(u(&v["moved"]), 4);
+    assert_eq!(u(&v["transitions"]["counts"][1][2]), 3);
+    assert_eq!(u(&v["transitions"]["counts"][0][2]), 1);
+    // Text: the shadow columns and each rule's kind.
+    let text = with(&[]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let line = |id: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no {id} in:\n{}", text.stdout))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        text.stdout.contains("old shadow new shadow"),
+        "{}",
+        text.stdout
+    );
+    // D6 has no value: the live rule is undetermined there; the shadow
+    // rule was listed nowhere.
+    assert_eq!(line("CAND"), "CAND kept 0 4 +4 0 1 4 0 -4 shadow -> live");
+    assert_eq!(
+        line("NEWSHADOW"),
+        "NEWSHADOW added - 0 +0 - 0 - 3 +3 shadow"
+    );
+    assert_eq!(line("ORIG"), "ORIG kept 3 3 +0 0 0 0 0 +0 live");
+    // HTML: the same columns.
+    let dir = scratch("diff-shadow");
+    let report = dir.join("r.html");
+    let html = with(&["--report", report.to_str().unwrap()]);
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(page.contains("<th>old shadow</th><th>new shadow</th>"));
+    assert!(page.contains("shadow -&gt; live"), "the kind, escaped");
+    // A gate on what a shadow rule would have fired on.
+    let g = with(&["--fail-if", "rule.NEWSHADOW.monitored > +2"]);
+    assert_eq!(g.code, 1, "{}", g.stderr);
+    assert!(
+        g.stderr
+            .contains("gate failed: `rule.NEWSHADOW.monitored > +2`"),
+        "{}",
+        g.stderr
+    );
+    let g = with(&["--fail-if", "rule.NEWSHADOW.monitored > +3"]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    // ... which must name a shadow rule.
+    let g = with(&["--fail-if", "rule.ORIG.monitored > +0"]);
+    assert_eq!(g.code, 2, "{}", g.stderr);
+    assert!(
+        g.stderr
+            .contains("is a shadow rule (`monitor`) in neither ruleset"),
+        "{}",
+        g.stderr
+    );
+}
+
+#[test]
+fn diff_without_shadow_rules_has_no_shadow_columns() {
+    let r = diff("old.sem", "new.sem", "history.jsonl", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("shadow"), "{}", r.stdout);
+}

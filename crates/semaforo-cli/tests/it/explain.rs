@@ -69,6 +69,28 @@ fn human_output_of_the_first_declaration_matches_the_expectation() {
     let out = stdout(&o);
     // A few facts the expectation must show, so a bad bless is caught.
     assert!(out.contains("declaration \"D1\""), "{out}");
+    // The verdict comes first: lane and score, then the fired rules with
+    // their points, draws and lanes, the shadow rules, the undetermined.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.get(3), Some(&"lane red, score 86"), "{out}");
+    let verdict = out.split("\n\n").nth(1).unwrap_or_default();
+    for line in [
+        "fired:",
+        "  ORIG-001  \"Origin with a high fraud history\": +30 points",
+        "  RND-001   \"Random control of imports\": 0 points, draw 107287 (sample 50%), lane yellow",
+        "  PTS-001   \"Points per kilogram from a high-risk origin\": +16 points",
+        "  SPLIT-001 \"Non-AEO importers: split between red and yellow\": 0 points, lane draw 510928 -> yellow (split red 50%, yellow 30%)",
+        "monitored (shadow rules: would have fired, change nothing):",
+        "  SHADOW-001 \"Candidate: any footwear item\": +25 points, lane red",
+        "undetermined (condition unknown: data missing):",
+        "  FRT-001 \"Freight implausibly low\"",
+    ] {
+        assert!(
+            verdict.lines().any(|l| l == line),
+            "no `{line}` in:\n{verdict}"
+        );
+    }
+    // Then the conditions of those rules, and only of those.
     assert!(out.contains("origin = \"CN\""), "{out}");
     assert!(out.contains("true for items[1], items[2]"), "{out}");
     assert!(out.contains("freight = missing"), "{out}");
@@ -76,18 +98,69 @@ fn human_output_of_the_first_declaration_matches_the_expectation() {
         out.contains("FRT-001 \"Freight implausibly low\": UNDETERMINED"),
         "{out}"
     );
-    assert!(out.contains("not active on 2026-11-15"), "{out}");
-    assert!(out.contains("sample 50%: draw "), "{out}");
-    assert!(out.trim_end().ends_with("lane red"), "{out}");
+    assert!(
+        out.contains(
+            "SHADOW-001 \"Candidate: any footwear item\": SHADOW, would have fired (changes nothing)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("sample 50%: draw 107287 < cut-off 500000"),
+        "{out}"
+    );
+    // The score expression with its values, and how it became points.
+    assert!(
+        out.contains(
+            "  score sum(it in items: it.net_kg) * 0.1375 = 16.5 -> +16 points  (rounded half to even)\n    sum(it in items: it.net_kg) = 120\n"
+        ),
+        "{out}"
+    );
+    // The split's cut-offs and where the draw fell.
+    assert!(
+        out.contains(
+            "lane split red 50%, yellow 30%: cut-offs red below 500000, yellow below 800000; lane draw 510928, 500000 <= 510928 < 800000 -> yellow"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("DESC-001 \"Used goods\""), "{out}");
+    assert!(!out.contains("not active on"), "{out}");
+    assert!(
+        out.trim_end().ends_with(
+            "not fired: DESC-001, OLD-001, PTS-002, SPLIT-002 (`--all` shows their conditions)"
+        ),
+        "{out}"
+    );
     expect_file("d1.expected", &out);
 }
 
 #[test]
+fn all_shows_every_rule() {
+    let o = explain(&["--input", "declarations.jsonl", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("DESC-001 \"Used goods\": not fired"), "{out}");
+    assert!(out.contains("not active on 2026-11-15"), "{out}");
+    assert!(!out.contains("`--all` shows"), "{out}");
+    // The default form is the same verdict and the same rule blocks, in
+    // the same order, with the others left out.
+    let short = stdout(&explain(&["--input", "declarations.jsonl"]));
+    let blocks = |s: &str| -> Vec<String> { s.split("\n\n").map(str::to_string).collect() };
+    let all = blocks(&out);
+    for b in blocks(&short)
+        .iter()
+        .filter(|b| !b.starts_with("not fired:"))
+    {
+        assert!(all.contains(b), "missing from --all:\n{b}");
+    }
+}
+
+#[test]
 fn id_selects_the_declaration() {
-    let o = explain(&["--input", "declarations.jsonl", "--id", "D2"]);
+    let o = explain(&["--input", "declarations.jsonl", "--id", "D2", "--all"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("declaration \"D2\""), "{out}");
+    assert!(out.contains("lane green, score 5"), "{out}");
     // `all` over no items is true; a sampled rule whose condition is false
     // still shows its draw, and does not fire.
     assert!(
@@ -99,52 +172,42 @@ fn id_selects_the_declaration() {
         out.contains("RND-001 \"Random control of imports\": not fired"),
         "{out}"
     );
+    // A score expression without a value scores 0, and says why.
+    assert!(
+        out.contains(
+            "score lookup(reference_price, origin) = missing -> 0 points  (no key of `reference_price` matched; missing scores 0)"
+        ),
+        "{out}"
+    );
+    // A split whose draw fell past the last cut-off fires without a lane;
+    // one that did not fire has no draw.
+    assert!(
+        out.contains("  SPLIT-002 \"Exports: a small share to yellow\": 0 points, lane draw 476915 -> no lane (split yellow 10%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lane split yellow 10%: cut-offs yellow below 100000; lane draw 476915 >= 100000 -> no lane"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "cut-offs red below 500000, yellow below 800000; drawn only when the rule fires"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("SHADOW-001 \"Candidate: any footwear item\": shadow rule, not fired"),
+        "{out}"
+    );
+    assert!(
+        out.contains("monitored (shadow rules: would have fired, change nothing): (none)"),
+        "{out}"
+    );
     expect_file("d2.expected", &out);
 }
 
-#[test]
-fn json_output_parses_and_has_the_fields() {
-    let o = explain(&["--input", "declarations.jsonl", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
-    assert_eq!(v["id"], "D1");
-    assert_eq!(v["today"], "2026-11-15");
-    assert_eq!(v["sampling_key_id"], "test-key");
-    assert_eq!(v["ruleset"]["name"], "explain-demo");
-    assert_eq!(v["ruleset"]["fingerprint"].as_str().unwrap().len(), 64);
-    assert_eq!(v["ruleset"]["engine"], semaforo::ENGINE_VERSION);
-    assert_eq!(v["lane"], "red");
-    assert_eq!(v["score"], 70);
-    assert_eq!(
-        v["fired"],
-        serde_json::json!(["VAL-001", "ORIG-001", "WATCH-001", "RND-001"])
-    );
-    assert_eq!(v["undetermined"], serde_json::json!(["FRT-001"]));
-    let rules = v["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 7);
-    let orig = &rules[1];
-    assert_eq!(orig["id"], "ORIG-001");
-    assert_eq!(orig["condition"], "true");
-    assert_eq!(orig["when"]["text"], "origin in high_risk_origins");
-    assert_eq!(orig["when"]["operands"][0]["text"], "origin");
-    assert_eq!(orig["when"]["operands"][0]["value"], "CN");
-    let val = &rules[0]["when"];
-    let elements = val["elements"].as_array().unwrap();
-    assert_eq!(elements.len(), 3);
-    assert_eq!(elements[1]["label"], "items[1]");
-    assert_eq!(elements[1]["body"]["value"], "true");
-    let frt = &rules[3];
-    assert_eq!(frt["undetermined"], true);
-    assert_eq!(frt["when"]["operands"][0]["value"], serde_json::Value::Null);
-    let old = &rules[5];
-    assert_eq!(old["active"], false);
-    assert_eq!(old["active_to"], "2026-06-30");
-    assert_eq!(old["when"], serde_json::Value::Null);
-    let rnd = &rules[6]["sample"];
-    assert_eq!(rnd["cutoff"], 500_000);
-    let draw = rnd["draw"].as_u64().unwrap();
-    assert_eq!(rnd["selected"], draw < 500_000);
-    // The draw is the one `eval` reports for the fired sampled rule.
+/// `semaforo eval` on the fixture, first output line.
+fn eval_first() -> serde_json::Value {
     let e = Command::new(env!("CARGO_BIN_EXE_semaforo"))
         .current_dir(data())
         .args([
@@ -164,8 +227,101 @@ fn json_output_parses_and_has_the_fields() {
         .output()
         .unwrap();
     let first = stdout(&e).lines().next().unwrap().to_string();
-    let ev: serde_json::Value = serde_json::from_str(&first).unwrap();
+    serde_json::from_str(&first).unwrap()
+}
+
+#[test]
+fn json_output_parses_and_has_the_fields() {
+    let o = explain(&["--input", "declarations.jsonl", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
+    assert_eq!(v["id"], "D1");
+    assert_eq!(v["today"], "2026-11-15");
+    assert_eq!(v["sampling_key_id"], "test-key");
+    assert_eq!(v["ruleset"]["name"], "explain-demo");
+    assert_eq!(v["ruleset"]["fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(v["ruleset"]["engine"], semaforo::ENGINE_VERSION);
+    assert_eq!(v["lane"], "red");
+    assert_eq!(v["score"], 86);
+    // `fired` and `monitored` are the entries `eval` writes, exactly.
+    let ev = eval_first();
+    assert_eq!(v["fired"], ev["fired"]);
+    assert_eq!(v["monitored"], ev["monitored"]);
+    assert_eq!(v["undetermined"], ev["undetermined"]);
+    assert_eq!(v["score"], ev["score"]);
+    let ids: Vec<&str> = v["fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "VAL-001",
+            "ORIG-001",
+            "WATCH-001",
+            "RND-001",
+            "PTS-001",
+            "SPLIT-001"
+        ]
+    );
+    assert_eq!(v["fired"][4]["points"], 16);
+    assert_eq!(v["monitored"][0]["id"], "SHADOW-001");
+    assert_eq!(v["monitored"][0]["points"], 25);
+    assert_eq!(v["undetermined"], serde_json::json!(["FRT-001"]));
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 12);
+    let orig = &rules[1];
+    assert_eq!(orig["id"], "ORIG-001");
+    assert_eq!(orig["condition"], "true");
+    assert_eq!(orig["points"], 30);
+    assert_eq!(orig["when"]["text"], "origin in high_risk_origins");
+    assert_eq!(orig["when"]["operands"][0]["text"], "origin");
+    assert_eq!(orig["when"]["operands"][0]["value"], "CN");
+    let val = &rules[0]["when"];
+    let elements = val["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 3);
+    assert_eq!(elements[1]["label"], "items[1]");
+    assert_eq!(elements[1]["body"]["value"], "true");
+    let frt = &rules[3];
+    assert_eq!(frt["undetermined"], true);
+    assert_eq!(frt["points"], serde_json::Value::Null);
+    assert_eq!(frt["when"]["operands"][0]["value"], serde_json::Value::Null);
+    let old = &rules[5];
+    assert_eq!(old["active"], false);
+    assert_eq!(old["active_to"], "2026-06-30");
+    assert_eq!(old["when"], serde_json::Value::Null);
+    let rnd = &rules[6]["sample"];
+    assert_eq!(rnd["cutoff"], 500_000);
+    let draw = rnd["draw"].as_u64().unwrap();
+    assert_eq!(rnd["selected"], draw < 500_000);
+    // The draw is the one `eval` reports for the fired sampled rule.
     assert_eq!(ev["draws"]["RND-001"].as_u64(), Some(draw));
+    // The score expression, traced, with its value and the points.
+    let pts = &rules[7];
+    assert_eq!(pts["score_text"], "sum(it in items: it.net_kg) * 0.1375");
+    assert_eq!(pts["score_expr"]["value"], "16.5");
+    assert_eq!(pts["score_expr"]["operands"][0]["value"], "120");
+    assert_eq!(pts["points"], 16);
+    // A score expression of a rule that did not fire is not evaluated.
+    assert_eq!(rules[8]["score_expr"], serde_json::Value::Null);
+    assert_eq!(rules[8]["score_text"], "lookup(reference_price, origin)");
+    let shadow = &rules[9];
+    assert_eq!(shadow["monitor"], true);
+    assert_eq!(shadow["fired"], true);
+    assert_eq!(shadow["points"], 25);
+    let split = &rules[10];
+    assert_eq!(
+        split["lane_split"],
+        serde_json::json!([
+            {"lane": "red", "percent": "50", "cutoff": 500_000},
+            {"lane": "yellow", "percent": "30", "cutoff": 800_000},
+        ])
+    );
+    assert_eq!(split["lane_draw"], 510_928);
+    assert_eq!(split["lane"], "yellow");
+    assert_eq!(ev["fired"][5]["lane_draw"], 510_928);
 }
 
 #[test]
@@ -358,4 +514,62 @@ fn explanations_of_many_items_are_bounded() {
         "{}",
         human.stdout
     );
+}
+
+/// The README's `explain` command explains a declaration that was
+/// selected, with the key of its `eval` command, and docs/cli.md shows
+/// what it prints (but for the line naming the engine version).
+#[test]
+fn the_readme_explanation_is_of_a_selected_declaration_and_documented() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = |sub: &str| -> Vec<String> {
+        let prefix = format!("cargo run --release -p semaforo-cli -- {sub} ");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no `{sub}` command in the README"));
+        line[prefix.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let option = |args: &[String], name: &str| -> String {
+        let i = args.iter().position(|a| a == name).unwrap();
+        args[i + 1].clone()
+    };
+    let (eval, explain) = (command("eval"), command("explain"));
+    for o in ["--sampling-key-file", "--today"] {
+        assert_eq!(option(&eval, o), option(&explain, o), "{o}");
+    }
+    let run = |sub: &str, args: &[String]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+            .current_dir(&root)
+            .arg(sub)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let id = option(&explain, "--id");
+    let outcomes = run("eval", &eval);
+    let outcome: serde_json::Value = outcomes
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("`{id}` is not among the README's declarations"));
+    assert_ne!(outcome["lane"], "green", "`{id}` was not selected");
+    let text = run("explain", &explain);
+    assert!(
+        text.contains(&format!(
+            "lane {}, score {}",
+            outcome["lane"].as_str().unwrap(),
+            outcome["score"]
+        )),
+        "{text}"
+    );
+    let docs = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
+    let rest = text.splitn(3, '\n').nth(2).unwrap();
+    assert!(docs.contains(rest), "docs/cli.md does not show:\n{text}");
 }

@@ -1,12 +1,36 @@
 //! The explanation's verdict equals the evaluator's on the regional example:
 //! for every declaration of `examples/regional/declarations.jsonl`, the
-//! fired rules (with their draws), the undetermined rules, the score and
+//! fired and monitored rules (with their draws, points, lane draws and
+//! lanes), the undetermined rules, the score and
 //! the lane of `Ruleset::explain` are those of `Ruleset::evaluate`, and the
 //! explanation says so itself (`verdict_agrees`, the flag `semaforo explain`
 //! trusts before printing).
 
 use semaforo::{Compiler, Context, Date, SamplingKey, Truth};
 use std::path::PathBuf;
+
+/// A fired or monitored entry: id, draw, points, lane draw, lane.
+type Entry = (String, Option<u32>, i64, Option<u32>, Option<String>);
+
+fn of_view(f: semaforo::FiredRule<'_>) -> Entry {
+    (
+        f.id.to_string(),
+        f.draw,
+        f.points,
+        f.lane_draw,
+        f.lane.map(str::to_string),
+    )
+}
+
+fn of_explanation(r: &semaforo::RuleExplanation) -> Entry {
+    (
+        r.id.clone(),
+        r.sample.map(|s| s.draw),
+        r.points.unwrap_or(0),
+        r.lane_draw,
+        r.lane.clone(),
+    )
+}
 
 fn regional() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/regional")
@@ -43,17 +67,16 @@ fn explanations_agree_with_evaluation_on_the_regional_example() {
             let view = ev
                 .eval_json(line.as_bytes(), &ctx)
                 .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
-            let fired_ids: Vec<(String, Option<u32>)> =
-                view.fired().map(|f| (f.id.to_string(), f.draw)).collect();
+            let fired_ids: Vec<Entry> = view.fired().map(of_view).collect();
+            let monitored_ids: Vec<Entry> = view.monitored().map(of_view).collect();
             let undetermined_ids: Vec<String> = view.undetermined().map(str::to_string).collect();
             let (score, lane) = (view.score(), view.lane().to_string());
             let e = ruleset.explain(ev.declaration(), &ctx);
             assert!(e.verdict_agrees, "line {}: verdict_agrees", i + 1);
-            let mine: Vec<(String, Option<u32>)> = e
-                .fired()
-                .map(|r| (r.id.clone(), r.sample.map(|s| s.draw)))
-                .collect();
+            let mine: Vec<Entry> = e.fired().map(of_explanation).collect();
             assert_eq!(mine, fired_ids, "line {}: fired", i + 1);
+            let monitored: Vec<Entry> = e.monitored().map(of_explanation).collect();
+            assert_eq!(monitored, monitored_ids, "line {}: monitored", i + 1);
             let mine: Vec<String> = e.undetermined().map(|r| r.id.clone()).collect();
             assert_eq!(mine, undetermined_ids, "line {}: undetermined", i + 1);
             assert_eq!(e.score, score, "line {}: score", i + 1);
@@ -78,4 +101,73 @@ fn explanations_agree_with_evaluation_on_the_regional_example() {
     assert_eq!(checked, 2 * 420);
     // The example exercises every verdict.
     assert!(fired > 0 && undetermined > 0 && inactive > 0);
+}
+
+/// The regional example has no score expressions, shadow rules or lane
+/// splits: the explain fixture has all three. Over many keys (so the lane
+/// draws fall in every part of the splits), the explanation's entries are
+/// the evaluator's.
+#[test]
+fn explanations_agree_on_points_shadow_rules_and_splits() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/explain");
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    let mut c = Compiler::new();
+    c.add_source("rules.sem", read("rules.sem"));
+    c.add_list_file(
+        "watched_importers",
+        "watched_importers.txt",
+        read("watched_importers.txt"),
+    );
+    c.add_table_file(
+        "reference_price",
+        "reference_price.csv",
+        read("reference_price.csv"),
+    );
+    let ruleset = c.compile().map_err(|e| format!("{e:?}")).unwrap();
+    let ctx = Context::new(
+        Date::parse("2026-11-15").unwrap(),
+        SamplingKey(*b"0123456789abcdef"),
+        "k",
+    );
+    let bodies: Vec<String> = read("declarations.jsonl")
+        .lines()
+        .take(2)
+        .map(str::to_string)
+        .collect();
+    let mut ev = ruleset.evaluator();
+    let (mut monitored, mut lanes, mut no_lane) = (0, std::collections::BTreeSet::new(), 0);
+    for n in 0..400 {
+        let body = &bodies[n % 2];
+        let line = body.replacen(&format!("\"D{}\"", n % 2 + 1), &format!("\"K{n}\""), 1);
+        let view = ev.eval_json(line.as_bytes(), &ctx).unwrap();
+        let fired: Vec<Entry> = view.fired().map(of_view).collect();
+        let shadow: Vec<Entry> = view.monitored().map(of_view).collect();
+        let score = view.score();
+        let e = ruleset.explain(ev.declaration(), &ctx);
+        assert!(e.verdict_agrees, "K{n}");
+        assert_eq!(e.id, format!("K{n}"));
+        assert_eq!(
+            e.fired().map(of_explanation).collect::<Vec<_>>(),
+            fired,
+            "K{n}"
+        );
+        assert_eq!(
+            e.monitored().map(of_explanation).collect::<Vec<_>>(),
+            shadow,
+            "K{n}"
+        );
+        assert_eq!(e.score, score, "K{n}");
+        monitored += shadow.len();
+        for f in fired.iter().filter(|f| f.3.is_some()) {
+            match &f.4 {
+                Some(l) => {
+                    lanes.insert(l.clone());
+                }
+                None => no_lane += 1,
+            }
+        }
+    }
+    assert_eq!(monitored, 200, "SHADOW-001 on every D1-shaped declaration");
+    assert_eq!(lanes.into_iter().collect::<Vec<_>>(), ["red", "yellow"]);
+    assert!(no_lane > 0);
 }
