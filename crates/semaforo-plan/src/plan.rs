@@ -578,6 +578,9 @@ impl Plan {
     }
 }
 
+/// `(lane, minimum score)` pairs in ascending order.
+pub(crate) type Thresholds = Box<[(u16, i64)]>;
+
 /// Thresholds that differ by the value of one top-level text field.
 #[derive(Debug)]
 pub(crate) struct ThresholdGroups {
@@ -587,7 +590,7 @@ pub(crate) struct ThresholdGroups {
     pub(crate) values: StrTable,
     // INVARIANT (lanes) as for `Plan::thresholds`; kept by
     // `PlanBuilder::threshold_group`.
-    pub(crate) lists: Box<[Box<[(u16, i64)]>]>,
+    pub(crate) lists: Box<[Thresholds]>,
 }
 
 /// Builds a [`Plan`], keeping its invariants (see the module docs).
@@ -599,7 +602,7 @@ pub struct PlanBuilder {
     thresholds: Vec<(u16, i64)>,
     group_field: Option<FieldId>,
     group_values: StrTableBuilder,
-    group_lists: Vec<Box<[(u16, i64)]>>,
+    group_lists: Vec<Thresholds>,
     layout: Layout,
     ops: Vec<Op>,
     depth: Vec<u32>,
