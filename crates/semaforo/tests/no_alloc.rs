@@ -85,6 +85,24 @@ rule R9 "dates" { when today - declared_on > 30 and len(importer) > 3 then score
 rule R10 "exact lookup" { when lookup(price, "6402") == 20 and freight * 2 / 3 > 10 then score 2 }
 rule R11 "sample" { when origin != "US" sample 50% then lane blue, note "random" }
 rule R12 "always" { sample 100% then score 0 }
+rule R13 "composite keys" {
+  when key(importer, origin) in watched_pairs
+    or any(it in items: lookup(points, key(it.hs, origin, key(importer, "x"))) > 1)
+  then score lookup(points, key(origin, importer)) * 1.5, lane red 50%, yellow 25%
+}
+rule R14 "shadow" monitor {
+  when any(it in items: it.value / it.net_kg < lookup_prefix(control, key(origin, it.hs)).low)
+  sample 50%
+  then score sum(it in items: lookup(points, it.hs)), lane red 10%
+}
+rule R15 "columns" {
+  when lookup(control, origin).low is present and len(key(origin, importer)) > 4
+  then score max(it in items: lookup_prefix(control, it.hs).high)
+}
+list watched_pairs = ["IMP-7|CN", "IMP-1234|VN"]
+table points: number
+table control: { low: number, high: number }
+threshold red 60 for origin "CN"
 "#;
 
 fn features() -> Ruleset {
@@ -92,6 +110,19 @@ fn features() -> Ruleset {
     c.add_source("features.sem", FEATURES);
     c.add_list("watched", ["IMP-7", "IMP-9"]);
     c.add_table("price", [("64", "10"), ("6402", "20"), ("61", "5")]);
+    c.add_table(
+        "points",
+        [("CN|IMP-7", "2.5"), ("6402990000", "3"), ("6110200000|VN|IMP-1234|x", "4")],
+    );
+    c.add_table_rows(
+        "control",
+        ["low", "high"],
+        [
+            ("CN", vec![Some("5"), None]),
+            ("VN|64", vec![Some("1000"), Some("9")]),
+            ("61", vec![None, Some("12.5")]),
+        ],
+    );
     c.compile().unwrap()
 }
 
@@ -218,6 +249,10 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
     let mut out = Outcome::default();
     let mut fired_total = 0usize;
     let mut lanes_seen = [false; 8];
+    // Per rule id: how often it fired (or, a shadow rule, was monitored),
+    // so the test knows the scoring forms were exercised.
+    let mut by_rule = [0usize; 3];
+    let tracked = ["R13", "R14", "R15"];
     // Warm-up: the largest declaration sizes every buffer.
     for round in 0..64 {
         fill(&mut decl, handles, round, &dates);
@@ -235,6 +270,11 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
             .unwrap();
         let view = ruleset.view(&decl, &ctx, &out);
         fired_total += view.fired().count() + view.notes().count() + view.undetermined().count();
+        for f in view.fired().chain(view.monitored()) {
+            if let Some(i) = tracked.iter().position(|t| *t == f.id) {
+                by_rule[i] += 1;
+            }
+        }
         if let Some(seen) = lanes_seen.get_mut(out.lane as usize) {
             *seen = true;
         }
@@ -250,6 +290,12 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
     );
     // The rounds did real work: rules fired and more than one lane was decided.
     assert!(fired_total > ROUNDS, "only {fired_total} fired entries");
+    if ruleset.name() == "features" {
+        assert!(
+            by_rule.iter().all(|&n| n > 0),
+            "the scoring rules {tracked:?} fired {by_rule:?} times"
+        );
+    }
     assert!(
         lanes_seen.iter().filter(|s| **s).count() >= 2,
         "one lane only: {lanes_seen:?}"
