@@ -45,20 +45,24 @@ EXTRA="${1:-}"
 )
 
 # Scorecard points tables: key,value with value = the points of the key
-# (defaults: smoothing M = 20, S = 100 points per unit of log-odds, every
-# key seen at least once). Keys are named by the field paths of kcs.map,
+# (S = 100 points per unit of log-odds, every key seen at least once;
+# smoothing M = 0.01 instead of the default 20, chosen on a held-out part
+# of train.csv: tables from January-September 2020 ranked
+# October-December best with the smallest M tried, precision at 5% 0.94
+# with M = 0.01, 0.87 with M = 1, 0.66 with M = 20; see README.md). Keys are named by the field paths of kcs.map,
 # in the order `key(...)` must list them; every key field is `text` in
 # kcs.sem, as `key(...)` requires (tax_rate, a number, is not used).
 TRAIN=examples/kcs/train.csv
 MAP=examples/kcs/kcs.map
 OUT=examples/kcs/tables
+SMOOTHING=0.01
 points() { # output name, then the key fields
   name=$1
   shift
   set -- $(for f in "$@"; do printf ' --by %s' "$f"; done)
   # shellcheck disable=SC2086
   semaforo tables derive --input "$TRAIN" --map-file "$MAP" --outcome Fraud \
-    "$@" $EXTRA --output "$OUT/$name.csv"
+    "$@" --smoothing "$SMOOTHING" $EXTRA --output "$OUT/$name.csv"
 }
 points points_hs6_origin_departure items.hs6 origin departure
 points points_hs6_origin_tax_type  items.hs6 origin tax_type
