@@ -15,10 +15,15 @@ pub(crate) struct Args {
     /// Rule files, compiled together in this order.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Declarations: `.json` (one object or an array of objects) or `.jsonl`
-    /// (one object per line); `-` reads JSON Lines from stdin.
+    /// Declarations: `.json` (one object or an array of objects), `.jsonl`
+    /// (one object per line) or `.csv` (with `--map-file`/`--map`, as for
+    /// `backtest`); `-` reads JSON Lines from stdin, one outcome written as
+    /// soon as each line is read.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// CSV column mapping.
+    #[command(flatten)]
+    map: crate::common::MapArgs,
     /// External data.
     #[command(flatten)]
     data: DataArgs,
@@ -144,10 +149,154 @@ pub(crate) fn run(args: Args) -> Status {
 fn try_run(args: &Args) -> Result<Status, Status> {
     let ruleset = compile_rules(&args.files, &args.data)?;
     let ctx = context(&args.ctx)?;
+    let mut ev = ruleset.evaluator();
+    if args.input.as_os_str() == "-" {
+        return Ok(eval_stream(&ruleset, &mut ev, &ctx));
+    }
+    if is_csv(&args.input) {
+        return Ok(eval_csv(&ruleset, &mut ev, &ctx, &args.input, &args.map));
+    }
     let mut input = Vec::new();
     let records = read_records(&args.input, &mut input)?;
-    let mut ev = ruleset.evaluator();
     Ok(eval_all(&ruleset, &mut ev, &records, &ctx, &args.input))
+}
+
+/// Whether `--input` names a CSV file (by its extension).
+pub(crate) fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// JSON Lines from stdin, evaluated line by line: each outcome (or error
+/// record) is written and flushed as soon as its line is read, so a host
+/// can keep one `semaforo eval` running and talk to it through a pipe.
+fn eval_stream(ruleset: &Ruleset, ev: &mut Evaluator, ctx: &Context) -> Status {
+    use std::io::BufRead as _;
+    let mut out = Output::stdout();
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let mut buf = Vec::new();
+    let mut line = String::new();
+    let (mut index, mut number, mut rejected) = (0usize, 0usize, 0usize);
+    let so_far = |rejected: usize| {
+        if rejected > 0 {
+            Status::Findings
+        } else {
+            Status::Ok
+        }
+    };
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                error(format!("cannot read stdin: {e}"));
+                return Status::Trouble;
+            }
+        }
+        number += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        line.clear();
+        match ev.eval_json(&buf, ctx) {
+            Ok(view) => {
+                view.write_json(&mut line);
+                line.push('\n');
+            }
+            Err(e) => {
+                rejected += 1;
+                let msg = e.to_string();
+                error(format!("<stdin>:{number}: {msg}"));
+                error_record(&mut line, index, number, &msg, key_of(ruleset, &buf));
+            }
+        }
+        index += 1;
+        if let Err(s) = out.write_str(&line).and_then(|()| out.flush()) {
+            return s.status(so_far(rejected));
+        }
+    }
+    if let Err(s) = out.finish() {
+        return s.status(so_far(rejected));
+    }
+    if rejected > 0 {
+        error(format!(
+            "{rejected} of {index} declarations could not be evaluated"
+        ));
+    }
+    so_far(rejected)
+}
+
+/// A CSV history (rows grouped into declarations by the key column under
+/// the column mapping, exactly as `backtest` reads it), one outcome per
+/// declaration; a declaration that cannot be bound gets an error record
+/// with the line of its first row.
+fn eval_csv(
+    ruleset: &Ruleset,
+    ev: &mut Evaluator,
+    ctx: &Context,
+    input: &Path,
+    map: &crate::common::MapArgs,
+) -> Status {
+    let bytes = match read_input(input) {
+        Ok((b, _)) => b,
+        Err(e) => {
+            error(e);
+            return Status::Trouble;
+        }
+    };
+    let src = match crate::backtest::source::Source::read(&bytes, false, input, ruleset, map, None)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            error(e);
+            return Status::Trouble;
+        }
+    };
+    let mut out = Output::stdout();
+    let mut line = String::new();
+    let mut warnings = Vec::new();
+    let mut rejected = 0usize;
+    for i in 0..src.len() {
+        line.clear();
+        warnings.clear();
+        match src.evaluate(i, ev, ctx, &mut warnings) {
+            Ok(_) => {
+                if let Some(o) = ev.outcome() {
+                    ruleset.view(ev.declaration(), ctx, o).write_json(&mut line);
+                    line.push('\n');
+                }
+            }
+            Err(e) => {
+                rejected += 1;
+                error(format!("{}:{}: {}", input.display(), e.line, e.msg));
+                let at = usize::try_from(e.line).unwrap_or(usize::MAX);
+                error_record(&mut line, i, at, &e.msg, None);
+            }
+        }
+        for w in &warnings {
+            error(format!("{}:{}: {}", input.display(), w.line, w.msg));
+        }
+        if let Err(s) = out.write_str(&line) {
+            return s.status(if rejected > 0 {
+                Status::Findings
+            } else {
+                Status::Ok
+            });
+        }
+    }
+    if let Err(s) = out.finish() {
+        return s.status(Status::Findings);
+    }
+    if rejected > 0 {
+        error(format!(
+            "{rejected} of {} declarations could not be evaluated",
+            src.len()
+        ));
+        return Status::Findings;
+    }
+    Status::Ok
 }
 
 fn eval_all(

@@ -29,10 +29,14 @@ pub(crate) struct Args {
     /// Rule files, compiled together in this order.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Declarations: `.json` (one object or an array of objects) or `.jsonl`
-    /// (one object per line); `-` reads JSON Lines from stdin.
+    /// Declarations: `.json` (one object or an array of objects), `.jsonl`
+    /// (one object per line) or `.csv` (with `--map-file`/`--map`, as for
+    /// `backtest`); `-` reads JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// CSV column mapping.
+    #[command(flatten)]
+    map: crate::common::MapArgs,
     /// Explain the declaration whose key field is ID (default: the first).
     #[arg(long, value_name = "ID")]
     id: Option<String>,
@@ -61,14 +65,21 @@ pub(crate) fn run(args: Args) -> Status {
         Ok(c) => c,
         Err(s) => return s,
     };
+    let mut ev = ruleset.evaluator();
+    let mut unbound = 0usize;
+    let mut found = false;
+    if crate::cmd_eval::is_csv(&args.input) {
+        match find_in_csv(&args, &ruleset, &ctx, &mut ev) {
+            Ok(f) => found = f,
+            Err(s) => return s,
+        }
+        return explain_found(&args, &ruleset, &ctx, &ev, found, 0);
+    }
     let mut input = Vec::new();
     let records = match read_records(&args.input, &mut input) {
         Ok(r) => r,
         Err(s) => return s,
     };
-    let mut ev = ruleset.evaluator();
-    let mut unbound = 0usize;
-    let mut found = false;
     for r in &records {
         match ev.eval_json(r.bytes, &ctx) {
             Ok(view) => {
@@ -92,6 +103,61 @@ pub(crate) fn run(args: Args) -> Status {
             }
         }
     }
+    explain_found(&args, &ruleset, &ctx, &ev, found, unbound)
+}
+
+/// Looks for the declaration to explain in a CSV history (the first, or the
+/// one whose key is `--id`), leaving it bound in `ev`. Whether it was
+/// found; a declaration asked for that cannot be bound is the answer.
+fn find_in_csv(
+    args: &Args,
+    ruleset: &semaforo::Ruleset,
+    ctx: &semaforo::Context,
+    ev: &mut semaforo::Evaluator,
+) -> Result<bool, Status> {
+    let bytes = crate::cmd_eval::read_input(&args.input)
+        .map_err(|e| {
+            error(e);
+            Status::Trouble
+        })?
+        .0;
+    let src =
+        crate::backtest::source::Source::read(&bytes, false, &args.input, ruleset, &args.map, None)
+            .map_err(|e| {
+                error(e);
+                Status::Trouble
+            })?;
+    let mut warnings = Vec::new();
+    for i in 0..src.len() {
+        match src.evaluate(i, ev, ctx, &mut warnings) {
+            Ok(_) => {
+                if args
+                    .id
+                    .as_deref()
+                    .is_none_or(|id| id == ev.declaration().key())
+                {
+                    return Ok(true);
+                }
+            }
+            Err(e) if args.id.is_none() => {
+                error(format!("{}:{}: {}", args.input.display(), e.line, e.msg));
+                return Err(Status::Findings);
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(false)
+}
+
+/// Explains the declaration bound in `ev` if it was found, or says why not.
+fn explain_found(
+    args: &Args,
+    ruleset: &semaforo::Ruleset,
+    ctx: &semaforo::Context,
+    ev: &semaforo::Evaluator,
+    found: bool,
+    unbound: usize,
+) -> Status {
     if !found {
         match &args.id {
             Some(id) => {
@@ -108,7 +174,7 @@ pub(crate) fn run(args: Args) -> Status {
         }
         return Status::Trouble;
     }
-    let explanation = ruleset.explain(ev.declaration(), &ctx);
+    let explanation = ruleset.explain(ev.declaration(), ctx);
     if let Err(msg) = trusted(&explanation) {
         error(msg);
         return Status::Trouble;

@@ -69,6 +69,12 @@ impl Output {
         self.write(text.as_bytes())
     }
 
+    /// Flushes what was written so far (a reader waiting for each line,
+    /// as with `eval` on a pipe, gets it now).
+    pub(crate) fn flush(&mut self) -> Result<(), Stopped> {
+        self.inner.flush().map_err(|e| stopped(&e))
+    }
+
     /// Flushes everything written; must be called before the command
     /// returns (dropping an `Output` would swallow the error).
     pub(crate) fn finish(mut self) -> Result<(), Stopped> {

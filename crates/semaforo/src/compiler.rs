@@ -303,13 +303,21 @@ impl Compiler {
             lists.insert(name.clone(), values);
         }
         for (name, data) in &self.tables {
-            // Undeclared tables are passed on as one-value text tables so
-            // that lowering reports them.
-            let shape = program
+            // An undeclared table is passed on empty, unread, so that
+            // lowering reports it as such (E0504) rather than its file as
+            // not matching a declaration it does not have.
+            let Some(shape) = program
                 .tables
                 .iter()
                 .find(|t| &t.name == name)
-                .map_or(TableShape::Value(Scalar::Text), |t| t.shape.clone());
+                .map(|t| t.shape.clone())
+            else {
+                tables.entry(name.clone()).or_insert_with(|| TableRows {
+                    columns: 1,
+                    ..TableRows::default()
+                });
+                continue;
+            };
             let (names, types, multi): (Vec<&str>, Vec<Scalar>, bool) = match &shape {
                 TableShape::Value(v) => (vec!["value"], vec![*v], false),
                 TableShape::Columns(c) => (

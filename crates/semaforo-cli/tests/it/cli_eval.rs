@@ -397,3 +397,142 @@ fn sampling_key_from_a_file_and_precedence() {
         assert!(!r.stdout.contains(other) && !r.stderr.contains(other));
     }
 }
+
+/// With `--input -`, each outcome is written as soon as its line is read:
+/// the test reads the first outcome before it sends the second line.
+#[test]
+fn stdin_is_answered_line_by_line() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let dir = setup("eval_stdin_stream");
+    let mut args = vec!["eval", "good.sem", "--input", "-"];
+    args.extend(DATA);
+    args.extend(["--today", "2026-06-01", "--sampling-key", KEY]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+        .args(&args)
+        .current_dir(&dir)
+        .env_remove("SEMAFORO_SAMPLING_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // A reader thread, so a missing answer fails the test instead of
+    // hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+            let _ = tx.send(std::mem::take(&mut line));
+        }
+    });
+    let wait = std::time::Duration::from_secs(30);
+    writeln!(stdin, "{D1}").unwrap();
+    stdin.flush().unwrap();
+    let first: Value = serde_json::from_str(&rx.recv_timeout(wait).unwrap()).unwrap();
+    assert_eq!(first["id"], "D1");
+    writeln!(stdin, "\n{{\"id\": \"D9\"}}").unwrap();
+    stdin.flush().unwrap();
+    let second: Value = serde_json::from_str(&rx.recv_timeout(wait).unwrap()).unwrap();
+    // A declaration that cannot be bound gets its error record at once,
+    // numbered by its line (the blank line counts as a line, not an item).
+    assert_eq!(second["index"], 1);
+    assert_eq!(second["line"], 3);
+    assert_eq!(second["id"], "D9");
+    writeln!(stdin, "{D2}").unwrap();
+    drop(stdin);
+    let third: Value = serde_json::from_str(&rx.recv_timeout(wait).unwrap()).unwrap();
+    assert_eq!(third["id"], "D2");
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a rejected declaration is a finding"
+    );
+}
+
+/// A CSV history is read as `backtest` reads it (rows grouped by the key
+/// column under the mapping), one outcome per declaration, the same as
+/// the JSON form of the same declarations.
+#[test]
+fn csv_input_with_a_mapping_gives_the_json_outcomes() {
+    let dir = setup("eval_csv");
+    write(
+        &dir,
+        "decls.csv",
+        "Decl,Origin,Importer,HS,Kg\nD1,CN,IMP-7,6402,500\nD2,US,IMP-1,,\nD3,VN,IMP-2,6402,50\nD3,VN,IMP-2,6403,150\n",
+    );
+    write(
+        &dir,
+        "decls.map",
+        "Decl = id\nOrigin = origin\nImporter = importer\nHS = items.hs\nKg = items.net_kg\n",
+    );
+    write(
+        &dir,
+        "decls.jsonl",
+        &format!(
+            "{D1}\n{D2}\n{}\n",
+            r#"{"id": "D3", "origin": "VN", "importer": "IMP-2", "items": [{"hs": "6402", "net_kg": 50}, {"hs": "6403", "net_kg": 150}]}"#
+        ),
+    );
+    let csv = eval(&dir, "decls.csv", &["--map-file", "decls.map"]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let json = eval(&dir, "decls.jsonl", &[]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let strip = |v: Vec<Value>| -> Vec<Value> {
+        v.into_iter()
+            .map(|mut o| {
+                o.as_object_mut().unwrap().remove("today");
+                o
+            })
+            .collect()
+    };
+    let (c, j) = (strip(lines(&csv.stdout)), strip(lines(&json.stdout)));
+    assert_eq!(c.len(), 3);
+    assert_eq!(c, j);
+    assert_eq!(c[2]["score"], 80, "D3: origin and a heavy rated line");
+}
+
+/// `explain` reads the same CSV history, and picks the declaration by key.
+#[test]
+fn explain_reads_csv_with_a_mapping() {
+    let dir = setup("explain_csv");
+    write(
+        &dir,
+        "decls.csv",
+        "Decl,Origin,Importer,HS,Kg\nD1,US,IMP-1,,\nD3,VN,IMP-2,6402,50\nD3,VN,IMP-2,6403,150\n",
+    );
+    write(
+        &dir,
+        "decls.map",
+        "Decl = id\nOrigin = origin\nImporter = importer\nHS = items.hs\nKg = items.net_kg\n",
+    );
+    let mut args = vec![
+        "explain",
+        "good.sem",
+        "--input",
+        "decls.csv",
+        "--map-file",
+        "decls.map",
+        "--id",
+        "D3",
+        "--format",
+        "json",
+    ];
+    args.extend(DATA);
+    args.extend(["--today", "2026-06-01", "--sampling-key", KEY]);
+    let r = run(&dir, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let e: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(e["id"], "D3");
+    assert_eq!(e["score"], 80);
+    let missing = run(&dir, &[&args[..6], &["--id", "D9"], &args[8..]].concat());
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("no declaration with key `D9`"),
+        "{}",
+        missing.stderr
+    );
+}
