@@ -14,7 +14,7 @@ use std::path::Path;
     clippy::large_enum_variant,
     reason = "one value per run, built once and only borrowed after"
 )]
-pub(super) enum Source<'a> {
+pub(crate) enum Source<'a> {
     /// JSON or JSON Lines: one record per unit.
     Json {
         records: Vec<Record<'a>>,
@@ -32,7 +32,7 @@ pub(super) enum Source<'a> {
 }
 
 /// A unit that was bound and evaluated.
-pub(super) struct Evaluated<'e> {
+pub(crate) struct Evaluated<'e> {
     /// Its inspection result (`None`: not inspected, or no `--outcome`).
     pub label: Option<bool>,
     /// Its outcome.
@@ -43,7 +43,7 @@ impl<'a> Source<'a> {
     /// Cuts `bytes`, read from `input`, into units: CSV rows grouped by the
     /// key column under `map`, or JSON records. The error is the message
     /// to print.
-    pub(super) fn read(
+    pub(crate) fn read(
         bytes: &'a [u8],
         jsonl: bool,
         input: &Path,
@@ -75,7 +75,7 @@ impl<'a> Source<'a> {
     }
 
     /// How many units.
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Source::Json { records, .. } => records.len(),
             Source::Csv { groups, .. } => groups.len(),
@@ -83,7 +83,7 @@ impl<'a> Source<'a> {
     }
 
     /// `csv`, `jsonl` or `json`.
-    pub(super) fn format_name(&self) -> &'static str {
+    pub(crate) fn format_name(&self) -> &'static str {
         match self {
             Source::Json { jsonl: true, .. } => "jsonl",
             Source::Json { .. } => "json",
@@ -105,7 +105,7 @@ impl<'a> Source<'a> {
     /// Binds unit `i` into `ev` and evaluates it: its outcome and
     /// inspection result, or why it was rejected, with its line. Every
     /// unit gets one or the other, so none can be lost from the counts.
-    pub(super) fn evaluate<'e>(
+    pub(crate) fn evaluate<'e>(
         &self,
         i: usize,
         ev: &'e mut Evaluator,
