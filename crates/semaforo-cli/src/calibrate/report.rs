@@ -292,6 +292,16 @@ pub(super) fn text(r: &Report) -> String {
             r.unmet
         );
     }
+    let over_general = r
+        .groups
+        .iter()
+        .any(|g| g.set.lanes.iter().any(|l| l.unmet == Some("general")));
+    if over_general {
+        let _ = writeln!(
+            o,
+            "\n`general`: a group too small to calibrate, over its target with the general thresholds (not counted as unmet)"
+        );
+    }
     o
 }
 

@@ -405,6 +405,61 @@ fn bad_options_are_usage_errors() {
 }
 
 #[test]
+fn csv_history_groups_by_the_mapped_column() {
+    let dir = scratch("calibrate-csv");
+    // `post` is mapped to `office`; C has no office.
+    write(
+        &dir,
+        "h.csv",
+        "decl,post,points,force\nA,X,10,\nB,X,20,red\nC,,30,\nD,Y,40,\nE,Y,5,\n",
+    );
+    let base = data("base.sem");
+    let r = run(
+        &dir,
+        &[
+            "calibrate",
+            &base,
+            "--input",
+            "h.csv",
+            "--today",
+            TODAY,
+            "--map",
+            "decl=id",
+            "--map",
+            "post=office",
+            "--target",
+            "red=50%",
+            "--by",
+            "office",
+            "--min-group",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r);
+    assert_eq!(v["declarations"]["without_group"], 1);
+    // X: B forced red (1 of 2 = 50%), A's 10 must stay out: 11.
+    // Y: one of 40 and 5 may be red: 6 (5 would take both).
+    let g = &v["groups"];
+    assert_eq!(
+        (
+            g[0]["value"].as_str(),
+            g[0]["lanes"][0]["threshold"].as_i64()
+        ),
+        (Some("X"), Some(11))
+    );
+    assert_eq!(
+        (
+            g[1]["value"].as_str(),
+            g[1]["lanes"][0]["threshold"].as_i64()
+        ),
+        (Some("Y"), Some(6))
+    );
+}
+
+#[test]
 fn text_output_lists_groups() {
     let dir = scratch("calibrate-text");
     let mut decls = mixed(Some("GT01"), 40, 1);
