@@ -86,6 +86,13 @@ pub(super) struct LaneOut {
     pub lane: String,
     pub target_percent: String,
     pub threshold: i64,
+    /// The smallest threshold meeting this lane's target by itself; below
+    /// `threshold` when a less severe lane's threshold was at or above it
+    /// (thresholds increase strictly), so the lane selects less than its
+    /// target allows.
+    pub smallest: i64,
+    /// `threshold > smallest`.
+    pub raised: bool,
     /// With the calibrated thresholds.
     pub achieved: Rate,
     /// With the ruleset as it is (its own thresholds).
@@ -94,10 +101,8 @@ pub(super) struct LaneOut {
     pub forced: Rate,
     pub met: bool,
     /// Why not: `forced` (the forced lanes alone exceed the target) or
-    /// `order` (a lower threshold would reach the next more severe
-    /// lane's: thresholds must increase strictly), or `general` (a group
-    /// below `min_group`, where the general thresholds exceed the target;
-    /// not counted in `unmet`).
+    /// `general` (a group below `min_group`, where the general thresholds
+    /// exceed the target; not counted in `unmet`).
     pub unmet: Option<&'static str>,
 }
 
@@ -145,13 +150,14 @@ fn lanes_of(ruleset: &Ruleset, h: &Hist, solved: &[Solved]) -> Vec<LaneOut> {
             lane: lane_name(ruleset, s.target.lane),
             target_percent: percent_text(s.target.ppm),
             threshold: s.threshold,
+            smallest: s.smallest,
+            raised: s.threshold > s.smallest,
             achieved: rate(s.achieved, h.n),
             current: rate(h.current_at_least(s.target.lane), h.n),
             forced: rate(h.forced_at_least(s.target.lane), h.n),
             met: s.unmet.is_none(),
             unmet: s.unmet.map(|u| match u {
                 Unmet::Forced => "forced",
-                Unmet::Order(_) => "order",
                 Unmet::General => "general",
             }),
         })
@@ -288,8 +294,19 @@ pub(super) fn text(r: &Report) -> String {
     if r.unmet > 0 {
         let _ = writeln!(
             o,
-            "\n{} target(s) not met: `forced` = rules' lane actions alone exceed the target; `order` = a lower threshold would reach the next more severe lane's",
+            "\n{} target(s) not met: `forced` = rules' lane actions alone exceed the target",
             r.unmet
+        );
+    }
+    if r.groups
+        .iter()
+        .map(|g| &g.set)
+        .chain([&r.general])
+        .any(|s| s.lanes.iter().any(|l| l.raised && l.unmet.is_none()))
+    {
+        let _ = writeln!(
+            o,
+            "\n`raised from N (order)`: N alone meets the target but is not above the threshold of a less severe lane; the lane selects less than its target allows"
         );
     }
     let over_general = r
@@ -322,8 +339,11 @@ fn set_text(o: &mut String, s: &Set) {
             cell(l.achieved),
             cell(l.current),
             cell(l.forced),
-            l.unmet
-                .map_or_else(String::new, |u| format!("  NOT MET ({u})")),
+            match (l.unmet, l.raised) {
+                (Some(u), _) => format!("  NOT MET ({u})"),
+                (None, true) => format!("  raised from {} (order)", l.smallest),
+                (None, false) => String::new(),
+            },
         );
     }
 }

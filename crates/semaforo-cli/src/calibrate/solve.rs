@@ -1,20 +1,25 @@
 //! The thresholds themselves: exact integer arithmetic over a histogram of
 //! (score, forced lane) pairs.
 //!
-//! For a lane `L` with target `t` (a share of declarations, in millionths)
-//! and the thresholds of the more severe lanes already fixed, the share of
-//! declarations in `L` or a more severe lane with threshold `N` is
+//! For a lane `L` with threshold `N`, when every more severe lane's
+//! threshold is above `N`, the declarations in `L` or a more severe lane
+//! are
 //!
 //! `f(N) = #{forced lane ≥ L} + #{forced lane < L and score ≥ N}`
 //!
 //! (a declaration at or above a more severe threshold is also at or above
-//! `N`, since thresholds increase strictly). `f` never increases with `N`,
-//! so the smallest `N` with `f(N) ≤ t` is one above the highest score at
+//! `N`). So, once the thresholds increase strictly, each lane's rate
+//! depends on its own threshold alone. `f` never increases with `N`, so
+//! the smallest `N` with `f(N) ≤ t` is one above the highest score at
 //! which the condition fails, or the lowest score of the history when it
-//! never fails. `N` is then capped at one below the next more severe
-//! lane's threshold (or one above the highest score for the most severe
-//! lane), which keeps the thresholds strictly increasing; a target that is
-//! not met at the cap is reported as such.
+//! never fails; when the forced lanes alone exceed the target, it is one
+//! above the highest score (no declaration reaches it by score).
+//!
+//! Lanes are then taken from the least severe up: a lane whose smallest
+//! threshold is not above the previous lane's is raised to one above it.
+//! Raising a threshold only lowers its lane's rate, so every target the
+//! forced lanes allow is met; the raised lane selects less than its
+//! target allows, and the report says so.
 
 use std::collections::BTreeMap;
 
@@ -105,9 +110,6 @@ pub(super) struct Target {
 pub(super) enum Unmet {
     /// The forced lanes alone put more declarations there.
     Forced,
-    /// Meeting it would need a threshold at or above the threshold of
-    /// the next more severe lane with a target (that lane's index).
-    Order(u16),
     /// A group below `--min-group`: the general thresholds give it more.
     General,
 }
@@ -119,6 +121,9 @@ pub(super) struct Solved {
     pub target: Target,
     /// The threshold.
     pub threshold: i64,
+    /// The smallest threshold meeting the target, before the order of the
+    /// lanes was enforced (`threshold` is above it when raised).
+    pub smallest: i64,
     /// Declarations in the lane or a more severe one with it.
     pub achieved: u64,
     /// `None` when the target is met.
@@ -136,30 +141,24 @@ pub(super) fn solve(h: &Hist, targets: &[Target]) -> Option<Vec<Solved>> {
     let (&min, _) = h.by_score.first_key_value()?;
     let (&max, _) = h.by_score.last_key_value()?;
     let mut sorted = targets.to_vec();
-    sorted.sort_by_key(|t| std::cmp::Reverse(t.lane));
+    sorted.sort_by_key(|t| t.lane);
     let mut out: Vec<Solved> = Vec::with_capacity(sorted.len());
     for t in sorted {
-        let (cap, above) = match out.last() {
-            Some(m) => (m.threshold.saturating_sub(1), Some(m.target.lane)),
-            None => (max.saturating_add(1), None),
+        let smallest = smallest(h, t, min, max);
+        let threshold = match out.last() {
+            Some(prev) if smallest <= prev.threshold => prev.threshold.saturating_add(1),
+            _ => smallest,
         };
-        let best = smallest(h, t, min, max);
-        let threshold = best.min(cap);
         let achieved = h.at_least(t.lane, threshold);
-        let unmet = if within(achieved, h.n, t.ppm) {
-            None
-        } else if !within(h.forced_at_least(t.lane), h.n, t.ppm) {
-            Some(Unmet::Forced)
-        } else {
-            above.map(Unmet::Order)
-        };
         out.push(Solved {
             target: t,
             threshold,
+            smallest,
             achieved,
-            unmet,
+            unmet: (!within(achieved, h.n, t.ppm)).then_some(Unmet::Forced),
         });
     }
+    out.reverse();
     Some(out)
 }
 
@@ -233,13 +232,14 @@ mod tests {
     }
 
     #[test]
-    fn conflicting_targets_keep_order() {
+    fn conflicting_targets_raise_the_severe_lane() {
         let h = hist(&(1..=100).map(|s| (s, 0)).collect::<Vec<_>>());
-        // yellow-or-red at most 3% but red alone may take 5%.
+        // yellow-or-red at most 3% while red alone may take 5%: red is
+        // raised above yellow, both met.
         let r = solve(&h, &[t(1, 3), t(2, 5)]).unwrap();
-        assert_eq!(r[0].threshold, 96);
-        assert_eq!((r[1].threshold, r[1].achieved), (95, 6));
-        assert_eq!(r[1].unmet, Some(Unmet::Order(2)));
+        assert_eq!((r[1].threshold, r[1].achieved, r[1].unmet), (98, 3, None));
+        assert_eq!((r[0].threshold, r[0].smallest), (99, 96));
+        assert_eq!((r[0].achieved, r[0].unmet), (2, None));
     }
 
     #[test]

@@ -64,17 +64,20 @@ fn sev(lane: &str) -> usize {
         .unwrap()
 }
 
-/// The expected thresholds, by brute force: for each target lane, most
-/// severe first, every integer from below the lowest score to above the
+/// The expected thresholds, by brute force: for each target lane, least
+/// severe first, every integer from the lowest score to one above the
 /// highest, keeping the smallest whose share of "this lane or a more
-/// severe one" is within the target and that stays below the more severe
-/// lane's threshold.
+/// severe one" is within the target (one above the highest score when
+/// none is), raised to one above the less severe lane's threshold. The
+/// result is most severe first, as the report lists them.
 fn expected(decls: &[&Decl], targets: &[(&str, u64)]) -> Vec<(String, i64, u64)> {
     let lo = decls.iter().map(|d| d.points).min().unwrap();
     let hi = decls.iter().map(|d| d.points).max().unwrap();
     let n = decls.len() as u64;
+    let mut targets = targets.to_vec();
+    targets.sort_by_key(|t| sev(t.0));
     let mut out: Vec<(String, i64, u64)> = Vec::new();
-    for &(lane, percent) in targets {
+    for (lane, percent) in targets {
         let l = sev(lane);
         let count = |t: i64| {
             decls
@@ -82,13 +85,13 @@ fn expected(decls: &[&Decl], targets: &[(&str, u64)]) -> Vec<(String, i64, u64)>
                 .filter(|d| d.force.is_some_and(|f| sev(f) >= l) || d.points >= t)
                 .count() as u64
         };
-        let cap = out.last().map_or(hi + 1, |p| p.1 - 1);
         let best = (lo..=hi + 1)
             .find(|&t| count(t) * 100 <= percent * n)
             .unwrap_or(hi + 1);
-        let t = best.min(cap);
+        let t = out.last().map_or(best, |p| best.max(p.1 + 1));
         out.push((lane.to_string(), t, count(t)));
     }
+    out.reverse();
     out
 }
 
@@ -341,24 +344,63 @@ fn conflicting_targets_are_reported() {
     assert_eq!(red["achieved"]["count"], 10);
     assert_eq!(v["unmet"], 1);
     assert!(r.stderr.contains("cannot be met"), "{}", r.stderr);
-    // yellow-or-red at most 12% while red may take 15%: yellow must stay
-    // below red's threshold, and takes one more score than it may.
+    // yellow-or-red at most 12% while red alone may take 15%: yellow takes
+    // 98 and 99 beside the 10 forced; red's own 95 is raised above it.
     let r = calibrate(
         &dir,
         &input,
         &["--target", "red=15%", "--target", "yellow=12%"],
     );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r);
+    let ls = &v["general"]["lanes"];
+    assert_eq!(ls[0]["smallest"], 95);
+    assert_eq!(
+        (ls[0]["threshold"].as_i64(), ls[0]["raised"].as_bool()),
+        (Some(99), Some(true))
+    );
+    assert_eq!(ls[0]["achieved"]["count"], 11);
+    assert_eq!(
+        (
+            ls[1]["threshold"].as_i64(),
+            ls[1]["achieved"]["count"].as_u64()
+        ),
+        (Some(98), Some(12))
+    );
+    let refs: Vec<&Decl> = decls.iter().collect();
+    assert_eq!(
+        lanes(&v["general"]),
+        expected(&refs, &[("red", 15), ("yellow", 12)])
+    );
+    // The forced reds alone exceed yellow's 5%: no declaration reaches
+    // yellow by score, so none may reach red by score either.
+    let r = calibrate(
+        &dir,
+        &input,
+        &[
+            "--target",
+            "red=15%",
+            "--target",
+            "yellow=5%",
+            "--write",
+            "new.sem",
+        ],
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json(&r);
     let ls = &v["general"]["lanes"];
-    // Red: 10 forced + 95..=99 not forced (5) = 15.
+    assert_eq!(
+        (ls[1]["threshold"].as_i64(), ls[1]["unmet"].as_str()),
+        (Some(101), Some("forced"))
+    );
     assert_eq!(
         (ls[0]["threshold"].as_i64(), ls[0]["met"].as_bool()),
-        (Some(95), Some(true))
+        (Some(102), Some(true))
     );
-    assert_eq!(ls[1]["threshold"], 94);
-    assert_eq!(ls[1]["unmet"], "order");
-    assert_eq!(ls[1]["achieved"]["count"], 16);
+    // The file is written all the same, and evaluates as reported.
+    let ls = lanes_with(&dir, &input, &dir.join("new.sem"));
+    let all: Vec<&String> = ls.iter().collect();
+    assert_eq!((at_least(&all, "red"), at_least(&all, "yellow")), (10, 10));
 }
 
 #[test]
