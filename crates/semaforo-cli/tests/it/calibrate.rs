@@ -274,6 +274,37 @@ fn groups_get_their_own_thresholds() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // The same on one thread as on several.
+    let one = calibrate(
+        &dir,
+        &input,
+        &[
+            "--target",
+            "red=5%",
+            "--target",
+            "yellow=20%",
+            "--by",
+            "office",
+            "--threads",
+            "1",
+        ],
+    );
+    let three = calibrate(
+        &dir,
+        &input,
+        &[
+            "--target",
+            "red=5%",
+            "--target",
+            "yellow=20%",
+            "--by",
+            "office",
+            "--threads",
+            "3",
+        ],
+    );
+    assert_eq!(one.stdout, r.stdout);
+    assert_eq!(three.stdout, r.stdout);
     let v = json(&r);
     assert_eq!(v["min_group"], 200);
     assert_eq!(v["declarations"]["without_group"], 30);
