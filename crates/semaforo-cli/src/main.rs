@@ -1,6 +1,7 @@
 //! The `semaforo` command: check, format, test and evaluate rulesets.
 
 mod backtest;
+mod calibrate;
 mod cmd_check;
 mod cmd_eval;
 mod cmd_explain;
@@ -40,6 +41,8 @@ enum Command {
     Explain(cmd_explain::Args),
     /// Evaluate a history of declarations and report lanes, rule hits and hit rates.
     Backtest(backtest::Args),
+    /// Compute the thresholds that give target inspection rates per lane (and per office).
+    Calibrate(calibrate::Args),
     /// Compare a candidate ruleset with the live one on a history of declarations.
     Diff(diff::Args),
     /// Join outcome logs with control results: hit rates, revenue and overrides per rule.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Fmt(a) => cmd_fmt::run(a),
         Command::Test(a) => cmd_test::run(a),
         Command::Backtest(a) => backtest::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Results(a) => results::run(a),
         Command::Lists(a) => cmd_lists::run(a),

@@ -83,7 +83,7 @@ impl<'a> Source<'a> {
     }
 
     /// `csv`, `jsonl` or `json`.
-    pub(super) fn format_name(&self) -> &'static str {
+    pub(crate) fn format_name(&self) -> &'static str {
         match self {
             Source::Json { jsonl: true, .. } => "jsonl",
             Source::Json { .. } => "json",
