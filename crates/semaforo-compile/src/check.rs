@@ -1187,7 +1187,10 @@ impl<'a> Checker<'a> {
             }
         }
 
-        let sample = rule.sample.as_ref().and_then(|p| self.percent(p));
+        let sample = rule
+            .sample
+            .as_ref()
+            .and_then(|p| self.percent(p, "a sampling rate"));
 
         let mut score: Option<(Option<Score>, Span)> = None;
         let mut lane: Option<(Option<LaneAction>, Span)> = None;
@@ -1358,7 +1361,7 @@ impl<'a> Checker<'a> {
 
     /// One share of a lane split, in millionths: above 0% and at most 100%.
     fn share(&mut self, p: &ast::PercentLit) -> Option<u32> {
-        let v = self.percent(p)?;
+        let v = self.percent(p, "a lane share")?;
         if v == 0 {
             self.diags.push(
                 Diagnostic::error(
@@ -1374,7 +1377,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `sample P%` as millionths, from the digit text (no floating point).
-    fn percent(&mut self, p: &ast::PercentLit) -> Option<u32> {
+    fn percent(&mut self, p: &ast::PercentLit, what: &str) -> Option<u32> {
         let (int, frac) = p.text.split_once('.').unwrap_or((p.text.as_str(), ""));
         if frac.len() > 4 {
             self.diags.push(
@@ -1383,7 +1386,9 @@ impl<'a> Checker<'a> {
                     p.span,
                     format!("`{}%` has more than 4 decimals", p.text),
                 )
-                .with_help("a sampling rate has at most 4 decimals, e.g. `2.5%` or `0.0125%`"),
+                .with_help(format!(
+                    "{what} has at most 4 decimals, e.g. `2.5%` or `0.0125%`"
+                )),
             );
             return None;
         }
@@ -1394,7 +1399,7 @@ impl<'a> Checker<'a> {
                 p.span,
                 format!("`{}%` is not between 0% and 100%", p.text),
             )
-            .with_help("a sampling rate is a percentage from 0 to 100")
+            .with_help(format!("{what} is a percentage from 0 to 100"))
         };
         if int.len() > 3 {
             self.diags.push(out_of_range());
