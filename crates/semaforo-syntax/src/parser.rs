@@ -80,8 +80,9 @@ pub const E_INTERNAL: &str = "E0009";
 
 /// Parses one source file.
 ///
-/// On failure returns at least one diagnostic: the first syntax error (pest
-/// stops there), or every bad string escape and out-of-range integer found.
+/// On failure returns at least one diagnostic: the syntax errors (parsing
+/// resumes at the next item after each, up to [`MAX_SYNTAX_ERRORS`]), or
+/// every bad string escape and out-of-range integer found.
 /// Spans are byte offsets into `source`, in `file`.
 ///
 /// ```
@@ -202,7 +203,7 @@ fn parse_pest(
     pest::set_call_limit(NonZeroUsize::new(call_limit));
     let pairs = match Grammar::parse(R::file, source) {
         Ok(p) => p,
-        Err(e) => return Err(vec![pest_error(source, file, e)]),
+        Err(e) => return Err(syntax_errors(source, file, e)),
     };
     let items = pest_tree::build(pairs, file)?;
     Ok(SourceFile {
@@ -210,6 +211,42 @@ fn parse_pest(
         comments,
         blank_lines: crate::fmt::blank_lines(source),
     })
+}
+
+/// The most syntax errors reported for one file.
+const MAX_SYNTAX_ERRORS: usize = 50;
+
+/// Every syntax error of a file pest rejected, `first` being pest's error
+/// on the whole file. After an error, parsing resumes at an item head at
+/// column 1 (`rule R "`, `test "`, `schema s {`, ... see
+/// [`prescan::resume_at`]): the last one pest read through as part of an
+/// earlier item, else the next one. Each resumed parse is pest's own, on
+/// the rest of the file, so it reports only errors pest finds in later
+/// items; text is never read by more than two of the parses (a resumed
+/// parse starts at or before the previous error, and after the previous
+/// start, with no item head in between), so this stays linear. At most
+/// [`MAX_SYNTAX_ERRORS`]; a parser limit (`E0007`) ends it.
+fn syntax_errors(source: &str, file: FileId, first: pest::error::Error<R>) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut start = 0usize;
+    let mut error = first;
+    loop {
+        let (d, pos) = pest_error(source, file, start, error);
+        let stop = d.code == E_PARSER_LIMIT || diags.len() + 1 >= MAX_SYNTAX_ERRORS;
+        diags.push(d);
+        if stop {
+            break;
+        }
+        let Some(next) = prescan::resume_at(source, start, pos) else {
+            break;
+        };
+        start = next;
+        match Grammar::parse(R::file, source.get(start..).unwrap_or("")) {
+            Ok(_) => break,
+            Err(e) => error = e,
+        }
+    }
+    diags
 }
 
 /// A byte offset as a span position (sources are at most
