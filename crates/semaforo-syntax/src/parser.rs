@@ -221,15 +221,14 @@ const MAX_SYNTAX_ERRORS: usize = 50;
 /// column 1 (`rule R "`, `test "`, `schema s {`, ... see
 /// [`prescan::resume_at`]): the last one pest read through as part of an
 /// earlier item, else the next one. Each resumed parse is pest's own, on
-/// the rest of the file, so it reports only errors pest finds in later
-/// items; text is never read by more than two of the parses (a resumed
-/// parse starts at or before the previous error, and after the previous
-/// start, with no item head in between), so this stays linear. At most
+/// the rest of the file ([`parse_rest`]), so it reports only errors pest
+/// finds in later items. A resumed parse starts after the previous start
+/// and at or before the previous error with no item head in between, so
+/// no text is read by more than two of them: linear. At most
 /// [`MAX_SYNTAX_ERRORS`]; a parser limit (`E0007`) ends it.
 fn syntax_errors(source: &str, file: FileId, first: pest::error::Error<R>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let mut start = 0usize;
-    let mut error = first;
+    let (mut start, mut error) = (0usize, first);
     loop {
         let (d, pos) = pest_error(source, file, start, error);
         let stop = d.code == E_PARSER_LIMIT || diags.len() + 1 >= MAX_SYNTAX_ERRORS;
@@ -240,13 +239,51 @@ fn syntax_errors(source: &str, file: FileId, first: pest::error::Error<R>) -> Ve
         let Some(next) = prescan::resume_at(source, start, pos) else {
             break;
         };
-        start = next;
-        match Grammar::parse(R::file, source.get(start..).unwrap_or("")) {
-            Ok(_) => break,
-            Err(e) => error = e,
+        match parse_rest(source, file, next) {
+            Some((begin, e)) => (start, error) = (begin, e),
+            None => break,
         }
     }
     diags
+}
+
+/// Parses `source[start..]`, which begins at an item head, and returns
+/// pest's first error with the offset its parse began at, or `None`.
+///
+/// pest spends time proportional to the rest of its input on every error
+/// it builds (it looks for the error's line from the end), so the text is
+/// given to it in chunks that end at item heads, doubling in items: a
+/// chunk that parses is complete, and the next begins at its end; an error
+/// before a chunk's end is pest's error on the whole rest (nothing past
+/// it was looked at); one at the end asks for a longer chunk. Valid chunks
+/// go through the fast path first, which never accepts what pest rejects.
+fn parse_rest(source: &str, file: FileId, start: usize) -> Option<(usize, pest::error::Error<R>)> {
+    let (mut begin, mut items) = (start, 8usize);
+    loop {
+        let cut = prescan::nth_item_head_after(source, begin, items).unwrap_or(source.len());
+        let chunk = source.get(begin..cut)?;
+        if fast::parse_file_nested(chunk, file, CALLER_NESTING).is_none() {
+            match Grammar::parse(R::file, chunk) {
+                Ok(_) => {}
+                Err(e) => {
+                    let at = match e.location {
+                        pest::error::InputLocation::Pos(p) => p,
+                        pest::error::InputLocation::Span((p, _)) => p,
+                    };
+                    if begin + at < cut || cut == source.len() {
+                        return Some((begin, e));
+                    }
+                    items = items.saturating_mul(2);
+                    continue;
+                }
+            }
+        }
+        if cut == source.len() {
+            return None;
+        }
+        begin = cut;
+        items = items.saturating_mul(2);
+    }
 }
 
 /// A byte offset as a span position (sources are at most

@@ -309,6 +309,24 @@ pub(super) fn resume_at(source: &str, start: usize, pos: usize) -> Option<usize>
     None
 }
 
+/// The `n`th item head after `start` (`start` itself not counted), at a
+/// line start.
+pub(super) fn nth_item_head_after(source: &str, start: usize, n: usize) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut seen = 0usize;
+    let mut i = comment_end(bytes, start) + 1;
+    while i < bytes.len() {
+        if item_head(bytes, i).is_some() {
+            seen += 1;
+            if seen >= n {
+                return Some(i);
+            }
+        }
+        i = comment_end(bytes, i) + 1;
+    }
+    None
+}
+
 /// What became of a bracket that was open where pest stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Fate {
