@@ -362,7 +362,13 @@ struct Open {
     item: Option<usize>,
     /// The first item head met while this bracket was open.
     head: Option<usize>,
+    /// The indentation of its line.
+    indent: usize,
 }
+
+/// How far below the bracket a closer matches the indentation heuristic
+/// looks for one opened on a line indented like the closer.
+const INDENT_LOOKBACK: usize = 8;
 
 /// The brackets open at the error with their fates so far, how many of
 /// them are still on the stack, and how many have no fate yet.
@@ -404,6 +410,8 @@ pub(super) fn unclosed_at(source: &str, start: usize, pos: usize) -> Vec<Unclose
     // (`Closed` for one closed by its own closer), how many of them are
     // still on the stack, and how many of those have no fate yet.
     let mut watched: Option<Watched> = None;
+    // The start of the current line and its indentation.
+    let (mut line_start, mut line_indent) = (start, run(bytes, start, is_blank));
     let mut i = start;
     loop {
         if watched.is_none() && i >= pos {
@@ -418,6 +426,10 @@ pub(super) fn unclosed_at(source: &str, start: usize, pos: usize) -> Vec<Unclose
             break;
         }
         let Some(&b) = bytes.get(i) else { break };
+        if at_line_start(bytes, i) {
+            line_start = i;
+            line_indent = run(bytes, i, is_blank);
+        }
         if i > start && at_line_start(bytes, i) && item_head(bytes, i).is_some() {
             if let Some((entries, live, _)) = &mut watched {
                 for (_, f) in entries.iter_mut().take(*live) {
@@ -444,6 +456,7 @@ pub(super) fn unclosed_at(source: &str, start: usize, pos: usize) -> Vec<Unclose
                     byte: b,
                     item: if fresh { item } else { None },
                     head: None,
+                    indent: line_indent,
                 });
                 fresh = false;
                 if let Some(c) = counts.get_mut(slot(b)) {
@@ -453,13 +466,36 @@ pub(super) fn unclosed_at(source: &str, start: usize, pos: usize) -> Vec<Unclose
             }
             b')' | b']' | b'}' => {
                 let want = opener_of(b);
-                if counts.get(slot(want)).is_some_and(|&c| c > 0) {
-                    while let Some(o) = stack.pop() {
+                let matched = if counts.get(slot(want)).is_some_and(|&c| c > 0) {
+                    stack.iter().rposition(|o| o.byte == want)
+                } else {
+                    None
+                };
+                if let Some(mut target) = matched {
+                    // A closer that begins a line indented less than the
+                    // line of the bracket it would close probably closes
+                    // an outer one opened on a line indented like it (the
+                    // `}` of a rule at column 1 after an unclosed `{` of
+                    // its `given` object).
+                    if i == line_start + line_indent
+                        && stack.get(target).is_some_and(|o| o.indent > line_indent)
+                        && let Some(k) = (target.saturating_sub(INDENT_LOOKBACK)..target)
+                            .rev()
+                            .find(|&k| {
+                                stack
+                                    .get(k)
+                                    .is_some_and(|o| o.byte == want && o.indent == line_indent)
+                            })
+                    {
+                        target = k;
+                    }
+                    while stack.len() > target {
+                        let Some(o) = stack.pop() else { break };
                         if let Some(c) = counts.get_mut(slot(o.byte)) {
                             *c = c.saturating_sub(1);
                         }
-                        let closed = o.byte == want;
                         let idx = stack.len();
+                        let closed = idx == target;
                         if let Some((entries, live, unsettled)) = &mut watched
                             && idx < *live
                         {
@@ -474,9 +510,6 @@ pub(super) fn unclosed_at(source: &str, start: usize, pos: usize) -> Vec<Unclose
                                     Fate::OuterClose(i)
                                 });
                             }
-                        }
-                        if closed {
-                            break;
                         }
                     }
                     headed = headed.min(stack.len());
