@@ -549,3 +549,80 @@ pub(super) fn item_name(source: &str, k: usize) -> Option<(&'static str, &str)> 
     };
     Some((kw, source.get(j..end)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_heads_are_the_shapes_items_begin_with() {
+        let heads = [
+            ("ruleset \"x\" version \"1\"", "ruleset"),
+            ("rule R-1.a \"t\" {", "rule"),
+            ("rule 2026-01 \"t\"", "rule"),
+            ("test \"t\" {", "test"),
+            ("schema declaration {", "schema"),
+            ("record item{", "record"),
+            ("list l = [1]", "list"),
+            ("list l: text", "list"),
+            ("table t : number", "table"),
+            ("lanes green, red", "lanes"),
+            ("threshold red -5", "threshold"),
+        ];
+        for (line, kw) in heads {
+            assert_eq!(item_head(line.as_bytes(), 0), Some(kw), "{line}");
+        }
+        // Continuations of an item, and item keywords used as names.
+        let not_heads = [
+            "table == 1",
+            "list in l",
+            "rule in l and x",
+            "rule R {",
+            "test == \"t\"",
+            "schema: text",
+            "threshold red",
+            "lanes",
+            "rules R \"t\"",
+            "  rule R \"t\" {",
+        ];
+        for line in not_heads {
+            assert_eq!(item_head(line.as_bytes(), 0), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn resume_prefers_a_head_read_through_inside_a_bracket() {
+        let src = "schema s {\n  a: text\nrule R \"t\" {\n  when x\n}\nrule S \"t\" {}\n";
+        let k = src.find("rule R").unwrap();
+        // pest stopped at `R`, having read `rule` as a field name.
+        assert_eq!(resume_at(src, 0, k + 5), Some(k));
+        // An error inside the rule itself resumes at the next item.
+        let src2 = "rule R \"t\" {\n  when )\n}\nrule S \"t\" {}\n";
+        let pos = src2.find(')').unwrap();
+        assert_eq!(resume_at(src2, 0, pos), src2.find("rule S"));
+        assert_eq!(
+            resume_at(src2, src2.find("rule S").unwrap(), src2.len()),
+            None
+        );
+    }
+
+    #[test]
+    fn unclosed_brackets_and_their_fates() {
+        let src = "rule R \"t\" {\n  when (a\n  then score 1\n}\nrule S \"t\" {}\n";
+        let pos = src.find("then").unwrap();
+        let u = unclosed_at(src, 0, pos);
+        assert_eq!(u.len(), 1);
+        assert_eq!(u[0].at, src.find('(').unwrap());
+        assert_eq!(u[0].fate, Fate::OuterClose(src.find("\n}").unwrap() + 1));
+        let src = "rule R \"t\" {\n  when a\nrule S \"t\" {}\n";
+        let pos = src.find("rule S").unwrap();
+        let u = unclosed_at(src, 0, pos);
+        assert_eq!(u.len(), 1);
+        assert_eq!((u[0].item, u[0].fate), (Some(0), Fate::ItemHead(pos)));
+        assert_eq!(item_name(src, 0), Some(("rule", "R")));
+        // Brackets in strings and comments do not count.
+        let src = "rule R \"(\" { # (\n  when a ==\n}\n";
+        let pos = src.find("\n}").unwrap();
+        assert!(unclosed_at(src, 0, pos).is_empty());
+    }
+}
