@@ -4,10 +4,12 @@
 //! - `fast`: the hand-written parser that builds the AST of valid input
 //!   directly, or steps aside;
 //! - `prescan`: the checks before pest (size limit, pre-scan of comments,
-//!   unterminated strings and bracket nesting);
+//!   unterminated strings and bracket nesting), and the bracket scans and
+//!   item heads used after a syntax error (labels, where to resume);
 //! - `grammar` (below): the pest parser generated from
 //!   `grammar/semaforo.pest`;
-//! - `pest_error`: a pest error -> a diagnostic;
+//! - `pest_error`: a pest error -> a diagnostic, with labels on the
+//!   unclosed brackets;
 //! - `pest_tree`: pest's parse tree -> AST;
 //! - `escape`: string escapes, shared by both parsers.
 
@@ -81,7 +83,7 @@ pub const E_INTERNAL: &str = "E0009";
 /// Parses one source file.
 ///
 /// On failure returns at least one diagnostic: the syntax errors (parsing
-/// resumes at the next item after each, up to [`MAX_SYNTAX_ERRORS`]), or
+/// resumes at the next item after each, up to 50), or
 /// every bad string escape and out-of-range integer found.
 /// Spans are byte offsets into `source`, in `file`.
 ///

@@ -1,6 +1,7 @@
 //! A pest parse error -> one [`Diagnostic`]: "expected ..., found ..." in
 //! the words users know (grammar rules named by [`human`]), with a help
-//! line when a reserved word stands where a name is expected.
+//! line when a reserved word stands where a name is expected, and labels
+//! on the brackets open there that are never closed ([`bracket_labels`]).
 
 use pest::error::{ErrorVariant, InputLocation};
 

@@ -1,6 +1,9 @@
 //! The checks run on the text before pest: the size limit and the
 //! pre-scan (comments, strings not closed on their line, bracket nesting),
-//! which bound what pest may be given.
+//! which bound what pest may be given; and, lexing the same way, the scans
+//! run after pest has rejected a file: which brackets are unclosed where
+//! it stopped ([`unclosed_at`]) and where parsing may resume
+//! ([`resume_at`], at an [`item_head`]).
 
 use crate::ast::Comment;
 use crate::span::{Diagnostic, FileId, Span};
