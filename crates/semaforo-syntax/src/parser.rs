@@ -229,14 +229,34 @@ const MAX_SYNTAX_ERRORS: usize = 50;
 /// no text is read by more than two of them: linear. At most
 /// [`MAX_SYNTAX_ERRORS`]; a parser limit (`E0007`) ends it.
 fn syntax_errors(source: &str, file: FileId, first: pest::error::Error<R>) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
+    let mut diags: Vec<Diagnostic> = Vec::new();
     let (mut start, mut error) = (0usize, first);
+    // Brackets reported as probably closed before a later item: a closer
+    // of theirs found out of place later is the same mistake, not another.
+    let mut left_open: Vec<u8> = Vec::new();
     loop {
-        let (d, pos) = pest_error(source, file, start, error);
-        let stop = d.code == E_PARSER_LIMIT || diags.len() + 1 >= MAX_SYNTAX_ERRORS;
-        diags.push(d);
-        if stop {
-            break;
+        let (d, pos, open, expects_item) = pest_error(source, file, start, error);
+        let stray = source.as_bytes().get(pos).and_then(|&c| match c {
+            b')' => Some(b'('),
+            b']' => Some(b'['),
+            b'}' => Some(b'{'),
+            _ => None,
+        });
+        let same_mistake = stray
+            .filter(|_| expects_item && d.labels.is_empty())
+            .and_then(|o| left_open.iter().position(|&b| b == o));
+        match same_mistake {
+            Some(k) => {
+                left_open.swap_remove(k);
+            }
+            None => {
+                left_open.extend(open);
+                let stop = d.code == E_PARSER_LIMIT || diags.len() + 1 >= MAX_SYNTAX_ERRORS;
+                diags.push(d);
+                if stop {
+                    break;
+                }
+            }
         }
         let Some(next) = prescan::resume_at(source, start, pos) else {
             break;

@@ -181,15 +181,18 @@ fn join_alternatives(names: &[&str]) -> String {
 }
 
 /// The diagnostic for pest's error `e` from a parse of `source[base..]`,
-/// and the byte offset (in `source`) where pest stopped. A syntax error
-/// also labels the brackets open there that are never closed (see
+/// the byte offset (in `source`) where pest stopped, and the brackets
+/// (`(`, `[`, `{`) open there whose closers are probably missing before a
+/// later item (their closers may turn up later, out of place), and whether
+/// an item was expected there (pest was between items). A syntax
+/// error also labels the brackets open there that are never closed (see
 /// [`bracket_labels`]).
 pub(super) fn pest_error(
     source: &str,
     file: FileId,
     base: usize,
     e: pest::error::Error<R>,
-) -> (Diagnostic, usize) {
+) -> (Diagnostic, usize, Vec<u8>, bool) {
     let pos = base
         + match e.location {
             InputLocation::Pos(p) => p,
@@ -197,14 +200,21 @@ pub(super) fn pest_error(
         };
     let (found, len) = found_at(source, pos);
     let span = Span::new(file, off(pos), off(pos + len));
-    let d = match e.variant {
-        ErrorVariant::CustomError { message } => Diagnostic::error(
-            E_PARSER_LIMIT,
-            span,
-            format!("the parser gave up here ({message})"),
-        )
-        .with_help("the file is too complex to parse; split it or simplify its expressions"),
+    let mut expects_item = false;
+    let (d, left_open) = match e.variant {
+        ErrorVariant::CustomError { message } => (
+            Diagnostic::error(
+                E_PARSER_LIMIT,
+                span,
+                format!("the parser gave up here ({message})"),
+            )
+            .with_help("the file is too complex to parse; split it or simplify its expressions"),
+            Vec::new(),
+        ),
         ErrorVariant::ParsingError { positives, .. } => {
+            expects_item = positives
+                .iter()
+                .any(|r| matches!(r, R::kw_ruleset | R::ruleset_item | R::file));
             let mut names: Vec<&str> = Vec::new();
             for r in positives {
                 if let Some(n) = human(r)
@@ -239,7 +249,7 @@ pub(super) fn pest_error(
             bracket_labels(d, source, file, base, pos)
         }
     };
-    (d, pos)
+    (d, pos, left_open, expects_item)
 }
 
 /// The most unclosed brackets labelled on one error (the outermost, the
@@ -274,8 +284,13 @@ fn bracket_labels(
     file: FileId,
     base: usize,
     pos: usize,
-) -> Diagnostic {
+) -> (Diagnostic, Vec<u8>) {
     let unclosed = unclosed_at(source, base, pos);
+    let left_open = unclosed
+        .iter()
+        .filter(|u| matches!(u.fate, Fate::ItemHead(_)))
+        .map(|u| u.byte)
+        .collect();
     let mut shown: Vec<&Unclosed> = unclosed.iter().collect();
     if shown.len() > MAX_BRACKET_LABELS {
         // The outermost (often an item's brace) and the innermost ones.
@@ -346,5 +361,5 @@ fn bracket_labels(
             );
         }
     }
-    d
+    (d, left_open)
 }
