@@ -4,10 +4,12 @@
 //! - `fast`: the hand-written parser that builds the AST of valid input
 //!   directly, or steps aside;
 //! - `prescan`: the checks before pest (size limit, pre-scan of comments,
-//!   unterminated strings and bracket nesting);
+//!   unterminated strings and bracket nesting), and the bracket scans and
+//!   item heads used after a syntax error (labels, where to resume);
 //! - `grammar` (below): the pest parser generated from
 //!   `grammar/semaforo.pest`;
-//! - `pest_error`: a pest error -> a diagnostic;
+//! - `pest_error`: a pest error -> a diagnostic, with labels on the
+//!   unclosed brackets;
 //! - `pest_tree`: pest's parse tree -> AST;
 //! - `escape`: string escapes, shared by both parsers.
 
@@ -80,8 +82,9 @@ pub const E_INTERNAL: &str = "E0009";
 
 /// Parses one source file.
 ///
-/// On failure returns at least one diagnostic: the first syntax error (pest
-/// stops there), or every bad string escape and out-of-range integer found.
+/// On failure returns at least one diagnostic: the syntax errors (parsing
+/// resumes at the next item after each, up to 50), or
+/// every bad string escape and out-of-range integer found.
 /// Spans are byte offsets into `source`, in `file`.
 ///
 /// ```
@@ -202,7 +205,7 @@ fn parse_pest(
     pest::set_call_limit(NonZeroUsize::new(call_limit));
     let pairs = match Grammar::parse(R::file, source) {
         Ok(p) => p,
-        Err(e) => return Err(vec![pest_error(source, file, e)]),
+        Err(e) => return Err(syntax_errors(source, file, e)),
     };
     let items = pest_tree::build(pairs, file)?;
     Ok(SourceFile {
@@ -210,6 +213,99 @@ fn parse_pest(
         comments,
         blank_lines: crate::fmt::blank_lines(source),
     })
+}
+
+/// The most syntax errors reported for one file.
+const MAX_SYNTAX_ERRORS: usize = 50;
+
+/// Every syntax error of a file pest rejected, `first` being pest's error
+/// on the whole file. After an error, parsing resumes at an item head at
+/// column 1 (`rule R "`, `test "`, `schema s {`, ... see
+/// [`prescan::resume_at`]): the last one pest read through as part of an
+/// earlier item, else the next one. Each resumed parse is pest's own, on
+/// the rest of the file ([`parse_rest`]), so it reports only errors pest
+/// finds in later items. A resumed parse starts after the previous start
+/// and at or before the previous error with no item head in between, so
+/// no text is read by more than two of them: linear. At most
+/// [`MAX_SYNTAX_ERRORS`]; a parser limit (`E0007`) ends it.
+fn syntax_errors(source: &str, file: FileId, first: pest::error::Error<R>) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let (mut start, mut error) = (0usize, first);
+    // Brackets reported as probably closed before a later item: a closer
+    // of theirs found out of place later is the same mistake, not another.
+    let mut left_open: Vec<u8> = Vec::new();
+    loop {
+        let (d, pos, open, expects_item) = pest_error(source, file, start, error);
+        let stray = source.as_bytes().get(pos).and_then(|&c| match c {
+            b')' => Some(b'('),
+            b']' => Some(b'['),
+            b'}' => Some(b'{'),
+            _ => None,
+        });
+        let same_mistake = stray
+            .filter(|_| expects_item && d.labels.is_empty())
+            .and_then(|o| left_open.iter().position(|&b| b == o));
+        match same_mistake {
+            Some(k) => {
+                left_open.swap_remove(k);
+            }
+            None => {
+                left_open.extend(open);
+                let stop = d.code == E_PARSER_LIMIT || diags.len() + 1 >= MAX_SYNTAX_ERRORS;
+                diags.push(d);
+                if stop {
+                    break;
+                }
+            }
+        }
+        let Some(next) = prescan::resume_at(source, start, pos) else {
+            break;
+        };
+        match parse_rest(source, file, next) {
+            Some((begin, e)) => (start, error) = (begin, e),
+            None => break,
+        }
+    }
+    diags
+}
+
+/// Parses `source[start..]`, which begins at an item head, and returns
+/// pest's first error with the offset its parse began at, or `None`.
+///
+/// pest spends time proportional to the rest of its input on every error
+/// it builds (it looks for the error's line from the end), so the text is
+/// given to it in chunks that end at item heads, doubling in items: a
+/// chunk that parses is complete, and the next begins at its end; an error
+/// before a chunk's end is pest's error on the whole rest (nothing past
+/// it was looked at); one at the end asks for a longer chunk. Valid chunks
+/// go through the fast path first, which never accepts what pest rejects.
+fn parse_rest(source: &str, file: FileId, start: usize) -> Option<(usize, pest::error::Error<R>)> {
+    let (mut begin, mut items) = (start, 8usize);
+    loop {
+        let cut = prescan::nth_item_head_after(source, begin, items).unwrap_or(source.len());
+        let chunk = source.get(begin..cut)?;
+        if fast::parse_file_nested(chunk, file, CALLER_NESTING).is_none() {
+            match Grammar::parse(R::file, chunk) {
+                Ok(_) => {}
+                Err(e) => {
+                    let at = match e.location {
+                        pest::error::InputLocation::Pos(p) => p,
+                        pest::error::InputLocation::Span((p, _)) => p,
+                    };
+                    if begin + at < cut || cut == source.len() {
+                        return Some((begin, e));
+                    }
+                    items = items.saturating_mul(2);
+                    continue;
+                }
+            }
+        }
+        if cut == source.len() {
+            return None;
+        }
+        begin = cut;
+        items = items.saturating_mul(2);
+    }
 }
 
 /// A byte offset as a span position (sources are at most

@@ -182,3 +182,43 @@ fn ordinary_nesting_parses_on_a_small_caller_stack() {
         assert_eq!(parsed.unwrap(), 1);
     }
 }
+
+/// Recovery after a syntax error stays linear and bounded: a file of many
+/// broken rules reports at most 50 errors, quickly, and the bracket scans
+/// that label unclosed brackets do not rescan the file per error.
+#[test]
+fn many_syntax_errors_are_capped_and_fast() {
+    let broken = "rule R \"t\" {\n  when x and and\n  then score 1\n}\n".repeat(100_000);
+    let start = Instant::now();
+    let errors = parse(&broken, FileId(0)).unwrap_err();
+    assert_eq!(errors.len(), 50);
+    assert!(errors.iter().all(|d| d.code == "E0001"));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // Every rule's `{` unclosed: each error labels its rule's brace (more
+    // than `MAX_NESTING` unclosed braces would be E0003, as before).
+    let unclosed = format!(
+        "{}{}",
+        "rule R \"t\" {\n  when x\n".repeat(200),
+        "rule S \"t\" {\n  when x\n}\n".repeat(200_000)
+    );
+    let start = Instant::now();
+    let errors = parse(&unclosed, FileId(0)).unwrap_err();
+    assert_eq!(errors.len(), 50);
+    assert!(errors.iter().all(|d| {
+        d.labels
+            .iter()
+            .any(|l| l.message == "unclosed `{` of rule `R`")
+    }));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // One error at the start of a huge item, many stray and mismatched
+    // closers and a deep stack of unclosed brackets after it.
+    let mut odd = String::from("rule R \"t\" {\n  when (x and and\n");
+    for _ in 0..200_000 {
+        odd.push_str("  {] ) ( [ }\n");
+    }
+    odd.push_str(&"(".repeat(200));
+    let start = Instant::now();
+    let errors = parse(&odd, FileId(0)).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert!(start.elapsed() < Duration::from_secs(10));
+}

@@ -1,6 +1,7 @@
 //! A pest parse error -> one [`Diagnostic`]: "expected ..., found ..." in
 //! the words users know (grammar rules named by [`human`]), with a help
-//! line when a reserved word stands where a name is expected.
+//! line when a reserved word stands where a name is expected, and labels
+//! on the brackets open there that are never closed ([`bracket_labels`]).
 
 use pest::error::{ErrorVariant, InputLocation};
 
@@ -8,6 +9,7 @@ use crate::keywords::is_reserved;
 use crate::span::{Diagnostic, FileId, Span};
 
 use super::grammar::Rule as R;
+use super::prescan::{Fate, Unclosed, item_name, unclosed_at};
 use super::{E_PARSER_LIMIT, E_SYNTAX, off};
 
 /// A human name for what a grammar rule stands for, as used in "expected
@@ -178,21 +180,41 @@ fn join_alternatives(names: &[&str]) -> String {
     }
 }
 
-pub(super) fn pest_error(source: &str, file: FileId, e: pest::error::Error<R>) -> Diagnostic {
-    let pos = match e.location {
-        InputLocation::Pos(p) => p,
-        InputLocation::Span((s, _)) => s,
-    };
+/// The diagnostic for pest's error `e` from a parse of `source[base..]`,
+/// the byte offset (in `source`) where pest stopped, and the brackets
+/// (`(`, `[`, `{`) open there whose closers are probably missing before a
+/// later item (their closers may turn up later, out of place), and whether
+/// an item was expected there (pest was between items). A syntax
+/// error also labels the brackets open there that are never closed (see
+/// [`bracket_labels`]).
+pub(super) fn pest_error(
+    source: &str,
+    file: FileId,
+    base: usize,
+    e: pest::error::Error<R>,
+) -> (Diagnostic, usize, Vec<u8>, bool) {
+    let pos = base
+        + match e.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((s, _)) => s,
+        };
     let (found, len) = found_at(source, pos);
     let span = Span::new(file, off(pos), off(pos + len));
-    match e.variant {
-        ErrorVariant::CustomError { message } => Diagnostic::error(
-            E_PARSER_LIMIT,
-            span,
-            format!("the parser gave up here ({message})"),
-        )
-        .with_help("the file is too complex to parse; split it or simplify its expressions"),
+    let mut expects_item = false;
+    let (d, left_open) = match e.variant {
+        ErrorVariant::CustomError { message } => (
+            Diagnostic::error(
+                E_PARSER_LIMIT,
+                span,
+                format!("the parser gave up here ({message})"),
+            )
+            .with_help("the file is too complex to parse; split it or simplify its expressions"),
+            Vec::new(),
+        ),
         ErrorVariant::ParsingError { positives, .. } => {
+            expects_item = positives
+                .iter()
+                .any(|r| matches!(r, R::kw_ruleset | R::ruleset_item | R::file));
             let mut names: Vec<&str> = Vec::new();
             for r in positives {
                 if let Some(n) = human(r)
@@ -224,7 +246,120 @@ pub(super) fn pest_error(source: &str, file: FileId, e: pest::error::Error<R>) -
                     "`{word}` is a reserved word and cannot be used as a name in an expression"
                 ));
             }
-            d
+            bracket_labels(d, source, file, base, pos)
+        }
+    };
+    (d, pos, left_open, expects_item)
+}
+
+/// The most unclosed brackets labelled on one error (the outermost, the
+/// item's brace, and the innermost ones).
+const MAX_BRACKET_LABELS: usize = 3;
+
+fn opener_of_closer(closer: u8) -> char {
+    match closer {
+        b')' => '(',
+        b']' => '[',
+        _ => '{',
+    }
+}
+
+fn closer_of(opener: u8) -> char {
+    match opener {
+        b'(' => ')',
+        b'[' => ']',
+        _ => '}',
+    }
+}
+
+/// Adds to `d`, a syntax error at `pos` of a parse that began at `base`,
+/// what the brackets say, the way rustc does: a label on each bracket open
+/// at `pos` that is never closed ("unclosed `{` of rule `R1`", "this `(`
+/// is never closed"), on the closer of an outer bracket that ends it while
+/// it is open, and on the item head at column 1 before which its closer is
+/// probably missing (as a help line when the error is at that head).
+fn bracket_labels(
+    mut d: Diagnostic,
+    source: &str,
+    file: FileId,
+    base: usize,
+    pos: usize,
+) -> (Diagnostic, Vec<u8>) {
+    let unclosed = unclosed_at(source, base, pos);
+    let left_open = unclosed
+        .iter()
+        .filter(|u| matches!(u.fate, Fate::ItemHead(_)))
+        .map(|u| u.byte)
+        .collect();
+    let mut shown: Vec<&Unclosed> = unclosed.iter().collect();
+    if shown.len() > MAX_BRACKET_LABELS {
+        // The outermost (often an item's brace) and the innermost ones.
+        let inner = shown.split_off(shown.len() - (MAX_BRACKET_LABELS - 1));
+        shown.truncate(1);
+        shown.extend(inner);
+    }
+    let span = |at: usize, len: usize| Span::new(file, off(at), off(at + len));
+    for u in &shown {
+        let message = match u.item.and_then(|k| item_name(source, k)) {
+            Some((kw, name)) if u.byte == b'{' => {
+                if name.starts_with('"') {
+                    format!("unclosed `{{` of {kw} {name}")
+                } else {
+                    format!("unclosed `{{` of {kw} `{name}`")
+                }
+            }
+            _ => format!("this `{}` is never closed", char::from(u.byte)),
+        };
+        d = d.with_label(span(u.at, 1), message);
+    }
+    let at_closer = matches!(source.as_bytes().get(pos), Some(b')' | b']' | b'}'));
+    if let (Some(inner), Some(&c)) = (unclosed.last(), source.as_bytes().get(pos))
+        && at_closer
+        && opener_of_closer(c) != char::from(inner.byte)
+        && d.help.is_none()
+    {
+        d = d.with_help(format!(
+            "`{}` closes `{}`, not `{}`",
+            char::from(c),
+            opener_of_closer(c),
+            char::from(inner.byte)
+        ));
+    }
+    // Where the closers were probably meant to be: before an item head
+    // (all the brackets it ends, innermost first), or at an outer closer.
+    let mut heads: Vec<(usize, String)> = Vec::new();
+    for u in unclosed.iter().rev() {
+        match u.fate {
+            Fate::ItemHead(k) => match heads.iter_mut().find(|(h, _)| *h == k) {
+                Some((_, closers)) => closers.push(closer_of(u.byte)),
+                None => heads.push((k, closer_of(u.byte).to_string())),
+            },
+            // Not when pest stopped at a closer: the primary label is on
+            // the mismatched closer already.
+            Fate::OuterClose(q)
+                if q != pos && !at_closer && !d.labels.iter().any(|l| l.span.start == off(q)) =>
+            {
+                let c = source.get(q..q + 1).unwrap_or("}");
+                d = d.with_label(
+                    span(q, 1),
+                    format!("the `{}` is still open at this `{c}`", char::from(u.byte)),
+                );
+            }
+            _ => {}
         }
     }
+    for (k, closers) in heads {
+        let kw = item_name(source, k).map_or("item", |(kw, _)| kw);
+        if k == pos {
+            if d.help.is_none() {
+                d = d.with_help(format!("add the missing `{closers}` before this `{kw}`"));
+            }
+        } else {
+            d = d.with_label(
+                span(k, kw.len()),
+                format!("`{closers}` is probably missing before this `{kw}`"),
+            );
+        }
+    }
+    (d, left_open)
 }

@@ -1,10 +1,65 @@
 //! Runs every `tests/data/*.sem` file through the parser and checks the
-//! outcome its first line announces: `# expect: ok` or
-//! `# expect: E0001 at LINE:COL` (the first diagnostic's code and start).
-//! A file without the header must parse. Files that parse must also survive
-//! formatting: the output parses back to the same AST and is a fixed point.
+//! outcome its header (the comment lines at its top) announces:
+//!
+//! - `# expect: ok`, or no `# expect:` line: the file parses;
+//! - `# expect: E0001 at LINE:COL`, one line per diagnostic, in order: the
+//!   file fails with exactly these diagnostics (code and start);
+//! - `#   label LINE:COL TEXT` after an expect line: a secondary label of
+//!   that diagnostic (every label must be listed, in order);
+//! - `#   help TEXT` after an expect line: its help line (unchecked when
+//!   absent).
+//!
+//! Files that parse must also survive formatting: the output parses back
+//! to the same AST and is a fixed point.
 
-use semaforo_syntax::{FileId, ast::strip_spans, format, line_col, parse};
+use semaforo_syntax::{Diagnostic, FileId, ast::strip_spans, format, line_col, parse};
+
+/// What the header of a data file expects of one diagnostic.
+#[derive(Default)]
+struct Expected {
+    at: String,
+    labels: Vec<String>,
+    help: Option<String>,
+}
+
+fn header(src: &str) -> Vec<Expected> {
+    let mut out: Vec<Expected> = Vec::new();
+    for line in src.lines() {
+        let line = line.trim_start_matches('\u{feff}');
+        let Some(comment) = line.strip_prefix('#') else {
+            break;
+        };
+        if let Some(e) = comment.strip_prefix(" expect: ") {
+            out.push(Expected {
+                at: e.trim().to_owned(),
+                ..Expected::default()
+            });
+        } else if let Some(l) = comment.trim_start().strip_prefix("label ") {
+            if let Some(last) = out.last_mut() {
+                last.labels.push(l.trim().to_owned());
+            }
+        } else if let Some(h) = comment.trim_start().strip_prefix("help ")
+            && let Some(last) = out.last_mut()
+        {
+            last.help = Some(h.trim().to_owned());
+        }
+    }
+    out.retain(|e| e.at != "ok");
+    out
+}
+
+fn describe(src: &str, d: &Diagnostic) -> (String, Vec<String>) {
+    let (line, col) = line_col(src, d.span.start);
+    let labels = d
+        .labels
+        .iter()
+        .map(|l| {
+            let (line, col) = line_col(src, l.span.start);
+            format!("{line}:{col} {}", l.message)
+        })
+        .collect();
+    (format!("{} at {line}:{col}", d.code), labels)
+}
 
 #[test]
 fn data_files() {
@@ -20,15 +75,8 @@ fn data_files() {
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let src = std::fs::read_to_string(path).unwrap();
-        let expect = src
-            .lines()
-            .next()
-            .map(|l| l.trim_start_matches('\u{feff}'))
-            .and_then(|l| l.strip_prefix("# expect: "))
-            .unwrap_or("ok")
-            .trim()
-            .to_owned();
-        let got = match parse(&src, FileId(0)) {
+        let expected = header(&src);
+        match parse(&src, FileId(0)) {
             Ok(file) => {
                 let out = format(&file);
                 let again = parse(&out, FileId(0)).unwrap_or_else(|d| {
@@ -39,18 +87,35 @@ fn data_files() {
                 strip_spans(&mut a);
                 strip_spans(&mut b);
                 assert_eq!(a.items, b.items, "{name}: format changed the AST");
-                "ok".to_owned()
+                if !expected.is_empty() {
+                    failures.push(format!("{name}: expected errors, got ok"));
+                }
             }
             Err(diags) => {
-                let d = &diags[0];
-                let (line, col) = line_col(&src, d.span.start);
-                assert!(!d.message.contains("Rule::"), "{name}: {}", d.message);
-                assert!(!d.message.ends_with('.'), "{name}: {}", d.message);
-                format!("{} at {line}:{col}", d.code)
+                let got: Vec<String> = diags.iter().map(|d| describe(&src, d).0).collect();
+                let want: Vec<String> = expected.iter().map(|e| e.at.clone()).collect();
+                if got != want {
+                    failures.push(format!("{name}: expected {want:?}, got {got:?}"));
+                    continue;
+                }
+                for (d, e) in diags.iter().zip(&expected) {
+                    assert!(!d.message.contains("Rule::"), "{name}: {}", d.message);
+                    assert!(!d.message.ends_with('.'), "{name}: {}", d.message);
+                    let (at, labels) = describe(&src, d);
+                    if labels != e.labels {
+                        failures.push(format!(
+                            "{name}: {at}: expected labels {:?}, got {labels:?}",
+                            e.labels
+                        ));
+                    }
+                    if e.help.is_some() && d.help != e.help {
+                        failures.push(format!(
+                            "{name}: {at}: expected help {:?}, got {:?}",
+                            e.help, d.help
+                        ));
+                    }
+                }
             }
-        };
-        if got != expect {
-            failures.push(format!("{name}: expected {expect}, got {got}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

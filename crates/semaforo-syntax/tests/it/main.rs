@@ -14,4 +14,5 @@ mod data_files;
 mod expr;
 mod format;
 mod keywords;
+mod recovery;
 mod roundtrip;
