@@ -174,10 +174,14 @@ struct ValueGuards {
     all: RuleSet,
 }
 
-/// Rules guarded by the prefixes of one element field of one list.
+/// Rules guarded by the prefixes of one text field: an element field of
+/// one list (`any(v in L: v.g starts with P and ..)`), or a top-level
+/// field (`g starts with P`, `list` `None`).
 #[derive(Debug)]
 struct PrefixGuards {
-    list: FieldId,
+    /// The top-level list whose elements carry the field, or `None` for a
+    /// top-level field.
+    list: Option<FieldId>,
     record: RecordId,
     field: FieldId,
     /// The patterns as a flat byte trie (see [`Trie::freeze`]).
@@ -309,9 +313,14 @@ struct Rest {
     len: u32,
 }
 
-/// How many value-guard fields per level have a proof bit (the bits of
-/// level 1 are the low half of a `u64`, those of level 2 the high half).
+/// How many guard fields per level have a proof bit (the bits of level 1
+/// are the low half of a `u64`, those of level 2 the high half). Level 1
+/// gives its value-guard fields the low [`PROOF_VALUES`] of its bits and
+/// its top-level prefix-guard fields the rest.
 const PROOF_FIELDS: usize = 32;
+
+/// How many of level 1's proof bits are for value-guard fields.
+const PROOF_VALUES: usize = 16;
 
 /// The second level of the index: rules without a second guard are in
 /// `always`; the others pass when their value guard is not certainly false.
@@ -362,8 +371,9 @@ enum Guard<'p> {
         field: FieldId,
         values: Texts<'p>,
     },
+    /// `list` `None`: a top-level field (`g starts with P`).
     Prefix {
-        list: FieldId,
+        list: Option<FieldId>,
         record: RecordId,
         field: FieldId,
         patterns: Texts<'p>,
@@ -426,9 +436,27 @@ struct GuardScratch {
     stack: Vec<OpId>,
 }
 
+/// The patterns of a `starts with` op and the op whose text it tests.
+fn starts_with<'p>(plan: &'p Plan, id: OpId) -> Option<(OpId, Texts<'p>)> {
+    match *plan.ops.get(id.index())? {
+        Op::StartsWith(t, p) => Some((t, Texts::One(text_const(plan, p)?))),
+        Op::StartsWithAny(t, s) => Some((t, Texts::Prefixes(plan.prefix_sets.get(s.index())?))),
+        _ => None,
+    }
+}
+
 /// The guard a conjunct is, if any.
 fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<Guard<'p>> {
     match *plan.ops.get(id.index())? {
+        Op::StartsWith(..) | Op::StartsWithAny(..) => {
+            let (t, patterns) = starts_with(plan, id)?;
+            Some(Guard::Prefix {
+                list: None,
+                record: RecordId(0),
+                field: root_field(plan, t)?,
+                patterns,
+            })
+        }
         Op::In {
             value,
             set,
@@ -461,19 +489,13 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
             }
             conjuncts(plan, q.body, &mut scratch.body, &mut scratch.stack);
             scratch.body.iter().find_map(|&c| {
-                let (t, patterns) = match *plan.ops.get(c.index())? {
-                    Op::StartsWith(t, p) => (t, Texts::One(text_const(plan, p)?)),
-                    Op::StartsWithAny(t, s) => {
-                        (t, Texts::Prefixes(plan.prefix_sets.get(s.index())?))
-                    }
-                    _ => return None,
-                };
+                let (t, patterns) = starts_with(plan, c)?;
                 match *plan.ops.get(t.index())? {
                     Op::Field {
                         base: Base::Var(v),
                         field,
                     } if v == q.var => Some(Guard::Prefix {
-                        list: q.field,
+                        list: Some(q.field),
                         record: q.record,
                         field,
                         patterns,
@@ -856,15 +878,15 @@ fn value_hint(plan: &Plan) -> (usize, usize) {
 
 /// Marks the rules of `guards` whose value guard is not certainly false
 /// for `decl` (keeps INVARIANT (false-only)).
-/// Returns one bit per guard field (the first [`PROOF_FIELDS`]) that is
+/// Returns one bit per guard field (the first `bits`) that is
 /// present text, i.e. whose guards of the marked rules are *true*.
 #[inline]
-fn mark_values(guards: &[ValueGuards], decl: &Declaration, m: &mut impl Marks) -> u64 {
+fn mark_values(guards: &[ValueGuards], decl: &Declaration, m: &mut impl Marks, bits: usize) -> u64 {
     let mut proof = 0u64;
     for (i, g) in guards.iter().enumerate() {
         match decl.slot(Node::ROOT, g.field) {
             Slot::Text { start, len } => {
-                if i < PROOF_FIELDS {
+                if i < bits {
                     proof |= 1u64 << i;
                 }
                 if let Some(rules) = g.map.get(decl.text(start, len)) {
@@ -877,9 +899,21 @@ fn mark_values(guards: &[ValueGuards], decl: &Declaration, m: &mut impl Marks) -
     proof
 }
 
-/// The proof bit of guard field `at` on `level` (0 or 1), if it has one.
+/// The proof bit of value-guard field `at` on `level` (0 or 1), if it
+/// has one.
 fn proof_bit(level: u32, at: usize) -> Option<u64> {
-    (at < PROOF_FIELDS).then(|| 1u64 << (at as u32 + level * PROOF_FIELDS as u32))
+    let bits = if level == 0 {
+        PROOF_VALUES
+    } else {
+        PROOF_FIELDS
+    };
+    (at < bits).then(|| 1u64 << (at as u32 + level * PROOF_FIELDS as u32))
+}
+
+/// The proof bit of level 1's prefix-guard field `at` (among all prefix
+/// guards), if it is a top-level field with a bit.
+fn prefix_proof_bit(at: usize) -> Option<u64> {
+    (at < PROOF_FIELDS - PROOF_VALUES).then(|| 1u64 << (PROOF_VALUES + at))
 }
 
 /// A rule's value guards that a proof bit can leave out: `(conjunct,
@@ -939,7 +973,7 @@ impl RuleIndex {
         // the remaining guards, usually a short list of countries, and
         // sizing it too would touch megabytes of fresh pages for nothing.
         let hint = value_hint(plan);
-        type PrefixKey = (FieldId, RecordId, FieldId);
+        type PrefixKey = (Option<FieldId>, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
         let mut stack = Vec::new();
@@ -1004,7 +1038,7 @@ impl RuleIndex {
                     proofs[0] = proof_bit(0, at).map(|b| (op, b));
                 }
                 Some((
-                    _,
+                    op,
                     Guard::Prefix {
                         list,
                         record,
@@ -1024,6 +1058,12 @@ impl RuleIndex {
                     if let Some((_, trie, all)) = prefixes.get_mut(at) {
                         patterns.for_each(|p| trie.insert(p, rule));
                         all.push(rule);
+                    }
+                    // A top-level field that is present text makes a
+                    // candidate only through a pattern it starts with: the
+                    // guard is then *true* (INVARIANT (proof)).
+                    if list.is_none() {
+                        proofs[0] = prefix_proof_bit(at).map(|b| (op, b));
                     }
                 }
             }
@@ -1200,9 +1240,20 @@ impl RuleIndex {
     /// unguarded rules are marked by the caller); returns its proof bits.
     #[inline]
     fn first_level(&self, decl: &Declaration, m: &mut impl Marks) -> u64 {
-        let proof = mark_values(&self.values, decl, m);
-        for g in self.prefixes.iter() {
-            let list = decl.slot(Node::ROOT, g.list);
+        let mut proof = mark_values(&self.values, decl, m, PROOF_VALUES);
+        for (at, g) in self.prefixes.iter().enumerate() {
+            let Some(list) = g.list else {
+                // A top-level field: its own text walks the trie.
+                match decl.slot(Node::ROOT, g.field) {
+                    Slot::Text { start, len } => {
+                        proof |= prefix_proof_bit(at).unwrap_or(0);
+                        Self::walk(&g.trie, decl.text(start, len).as_bytes(), m);
+                    }
+                    _ => m.all(&g.all),
+                }
+                continue;
+            };
+            let list = decl.slot(Node::ROOT, list);
             if !matches!(list, Slot::List { .. }) {
                 m.all(&g.all);
                 continue;
@@ -1243,7 +1294,7 @@ impl RuleIndex {
         }
         second.clear();
         second.extend_from_slice(&level.always);
-        let proof = mark_values(&level.values, decl, &mut Dense(second));
+        let proof = mark_values(&level.values, decl, &mut Dense(second), PROOF_FIELDS);
         (Mask::One(second), proof)
     }
 
