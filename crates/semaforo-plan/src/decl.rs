@@ -524,6 +524,14 @@ impl Declaration {
         if !self.deep && self.required_all_set() {
             return Ok(());
         }
+        self.validate_tree(layout)
+    }
+
+    /// The walk from the root (out of line: rare, and its frame would
+    /// slow the common case down).
+    #[cold]
+    #[inline(never)]
+    fn validate_tree(&self, layout: &Layout) -> Result<(), DeclError> {
         self.validate_node(layout, Node::ROOT, None, 0)
     }
 
@@ -534,15 +542,20 @@ impl Declaration {
     /// and then the tree walk decides).
     #[inline]
     fn required_all_set(&self) -> bool {
-        self.pools.iter().all(|p| {
-            p.required.is_empty()
-                || p.slots.chunks_exact(p.stride.max(1)).all(|inst| {
-                    p.required.iter().all(|&f| {
-                        inst.get(f as usize)
-                            .is_some_and(|s| !matches!(s, Slot::Missing))
-                    })
-                })
-        })
+        for p in &self.pools {
+            if p.required.is_empty() {
+                continue;
+            }
+            // `required` is not empty, so `stride` is not zero.
+            for inst in p.slots.chunks_exact(p.stride) {
+                for &f in &*p.required {
+                    if matches!(inst.get(f as usize), None | Some(Slot::Missing)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// Checks one instance. The path to it is a chain of stack frames, turned
