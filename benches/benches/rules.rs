@@ -534,7 +534,7 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
     let flat_allocs = region.change();
     eprintln!(
         "[issue6] N={n}: plan {} bytes ({:.0} B/rule), {} of {n} rules indexed, \
-         matched {matched}/{} declarations ({:.2}%), heap allocations in {} bind+evaluate calls: {} (reallocs {})",
+         matched {matched}/{} declarations ({:.2}%), heap allocations in {} bind+validate+evaluate calls: {} (reallocs {})",
         stats.heap_bytes,
         stats.heap_bytes as f64 / n as f64,
         stats.indexed_rules,
