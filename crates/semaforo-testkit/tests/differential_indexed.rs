@@ -6,8 +6,8 @@
 //! 2,000 rules sharing the same fields, agree with the reference
 //! interpreter on every declaration. The flat-schema cases test a
 //! top-level `code` field with `starts with` (inline or list) at top level,
-//! the shape a host whose declarations have one item writes, and its near
-//! misses.
+//! the shape a host whose declarations have one item writes, composite keys
+//! `key(origin, code, ..) in [..]`, and their near misses.
 //!
 //! The declarations draw from small value pools, so values hit and miss
 //! the rules' lists, prefixes match at several lengths, and missing
@@ -112,10 +112,30 @@ fn code_starts(rng: &mut Rng) -> String {
     }
 }
 
+/// A list of composite keys `origin|code` (sometimes with a regime, an
+/// extra `|`, or parts that are empty), so keys hit, miss, and are longer
+/// or shorter than every value.
+fn key_list(rng: &mut Rng, max: usize) -> String {
+    let n = rng.below(max + 1);
+    let items: Vec<String> = (0..n)
+        .map(|_| match rng.below(4) {
+            0 => format!(
+                "\"{}|{}|{}\"",
+                pick(rng, ORIGINS),
+                pick(rng, CODES),
+                pick(rng, REGIMES)
+            ),
+            1 => format!("\"{}|{}\"", pick(rng, ORIGINS), pick(rng, PREFIXES)),
+            _ => format!("\"{}|{}\"", pick(rng, ORIGINS), pick(rng, CODES)),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
 /// A flat-schema condition: a top-level `starts with` guard in several
 /// positions, or (unless `guarded_only`) a near miss.
 fn flat_condition(rng: &mut Rng, guarded_only: bool) -> String {
-    match rng.below(if guarded_only { 6 } else { 11 }) {
+    match rng.below(if guarded_only { 8 } else { 14 }) {
         0 => format!("{} and {}", code_starts(rng), root_extra(rng)),
         1 => format!(
             "origin in {} and {} and value > {}",
@@ -137,11 +157,18 @@ fn flat_condition(rng: &mut Rng, guarded_only: bool) -> String {
             code_starts(rng)
         ),
         5 => code_starts(rng),
+        6 => format!("key(origin, code) in {}", key_list(rng, 5)),
+        7 => format!(
+            "{} and key(origin, code, regime) in {}",
+            root_extra(rng),
+            key_list(rng, 4)
+        ),
         // Near misses: none of these may be used to skip the rule.
-        6 => format!("not ({})", code_starts(rng)),
-        7 => format!("{} or {}", code_starts(rng), root_extra(rng)),
-        8 => format!("\"{}\" starts with code", pick(rng, PREFIXES)),
-        9 => format!("code starts with origin and {}", root_extra(rng)),
+        8 => format!("not ({})", code_starts(rng)),
+        9 => format!("{} or {}", code_starts(rng), root_extra(rng)),
+        10 => format!("\"{}\" starts with code", pick(rng, PREFIXES)),
+        11 => format!("code starts with origin and {}", root_extra(rng)),
+        12 => format!("key(origin, code) not in {}", key_list(rng, 3)),
         _ => format!(
             "code is missing and {}",
             if rng.chance(50) {
