@@ -204,37 +204,47 @@ impl Source {
                 Slot::Text { start, len } => SourceText::Text(decl.text(start, len)),
                 _ => SourceText::Missing,
             },
-            Source::Key(parts) => {
-                // Every part present first: one missing part makes the key
-                // missing whatever its length.
-                let mut total = parts.len().saturating_sub(1);
-                for &f in parts.iter() {
-                    match decl.slot(Node::ROOT, f) {
-                        Slot::Text { len, .. } => total += len as usize,
-                        _ => return SourceText::Missing,
-                    }
-                }
-                if total > max {
-                    return SourceText::Long;
-                }
-                if total > buf.capacity() {
-                    // A scratch cloned without its capacity: the key is
-                    // present, but not built; the caller treats the guard
-                    // as unknown (every rule a candidate, nothing proved).
-                    return SourceText::Missing;
-                }
-                buf.clear();
-                for (i, &f) in parts.iter().enumerate() {
-                    if i > 0 {
-                        buf.push('|');
-                    }
-                    if let Slot::Text { start, len } = decl.slot(Node::ROOT, f) {
-                        buf.push_str(decl.text(start, len));
-                    }
-                }
-                SourceText::Text(buf.as_str())
+            Source::Key(parts) => Self::key_text(parts, decl, buf, max),
+        }
+    }
+
+    /// [`Source::text`] of a composite key (out of line, so the common
+    /// field case stays small where it is inlined).
+    #[inline(never)]
+    fn key_text<'a>(
+        parts: &[FieldId],
+        decl: &'a Declaration,
+        buf: &'a mut String,
+        max: usize,
+    ) -> SourceText<'a> {
+        // Every part present first: one missing part makes the key
+        // missing whatever its length.
+        let mut total = parts.len().saturating_sub(1);
+        for &f in parts.iter() {
+            match decl.slot(Node::ROOT, f) {
+                Slot::Text { len, .. } => total += len as usize,
+                _ => return SourceText::Missing,
             }
         }
+        if total > max {
+            return SourceText::Long;
+        }
+        if total > buf.capacity() {
+            // A scratch cloned without its capacity: the key is
+            // present, but not built; the caller treats the guard
+            // as unknown (every rule a candidate, nothing proved).
+            return SourceText::Missing;
+        }
+        buf.clear();
+        for (i, &f) in parts.iter().enumerate() {
+            if i > 0 {
+                buf.push('|');
+            }
+            if let Slot::Text { start, len } = decl.slot(Node::ROOT, f) {
+                buf.push_str(decl.text(start, len));
+            }
+        }
+        SourceText::Text(buf.as_str())
     }
 }
 
