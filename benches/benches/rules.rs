@@ -3,6 +3,13 @@
 //! expression engine (datalogic-rs, JSONLogic), on the workload of
 //! `semaforo_benches::Workload`. See `docs/performance.md`.
 //!
+//! Semáforo is timed on the host path of `docs/embedding.md` (issue 14):
+//! field handles, `clear`, setters, `validate`, `evaluate` into a reused
+//! outcome; on the nested schema (`items: [item]`) and on a flat one (the
+//! item's fields at top level, `Workload::source_flat`). After the timings
+//! the bench prints criterion's medians and the ratios to the hand-written
+//! baselines of the same run (lines starting `[issue14]`).
+//!
 //! Before timing, the setup checks that every engine fires the same rules
 //! with the same score on every declaration, counts heap allocations per
 //! evaluation with a counting allocator, and prints compile time, plan
@@ -20,6 +27,7 @@ use std::alloc::System;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
@@ -103,6 +111,81 @@ impl Engine {
             d.set_number(e, h.value, value).unwrap();
             d.set_number(e, h.net_kg, net).unwrap();
         }
+        d.validate().unwrap();
+        self.ruleset
+            .evaluate(d, &self.ctx, &mut self.scratch, &mut self.out)
+            .unwrap();
+        let ids = self.out.fired.iter().map(|f| u64::from(f.rule)).sum();
+        (ids, self.out.score)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Semáforo on the flat schema (`hs`, `value`, `net_kg` top-level fields;
+// one item per declaration), the same host path.
+
+struct FlatHandles {
+    id: FieldHandle,
+    origin: FieldHandle,
+    importer: FieldHandle,
+    hs: FieldHandle,
+    value: FieldHandle,
+    net_kg: FieldHandle,
+}
+
+struct FlatEngine {
+    ruleset: Ruleset,
+    h: FlatHandles,
+    decl: Declaration,
+    scratch: semaforo::Scratch,
+    out: Outcome,
+    ctx: Context,
+}
+
+fn compile_flat(w: &Workload) -> Ruleset {
+    let mut c = Compiler::new();
+    c.add_source("bench-flat.sem", w.source_flat());
+    c.compile().unwrap_or_else(|e| panic!("{e}"))
+}
+
+impl FlatEngine {
+    fn new(ruleset: Ruleset) -> FlatEngine {
+        let f = |p: &str| ruleset.field(p).unwrap();
+        let h = FlatHandles {
+            id: f("id"),
+            origin: f("origin"),
+            importer: f("importer"),
+            hs: f("hs"),
+            value: f("value"),
+            net_kg: f("net_kg"),
+        };
+        FlatEngine {
+            decl: ruleset.new_declaration(),
+            scratch: ruleset.new_scratch(),
+            out: Outcome::default(),
+            ctx: Context::new(Date::parse("2026-06-01").unwrap(), Default::default(), "k0"),
+            h,
+            ruleset,
+        }
+    }
+
+    /// Binds the declaration's one item as top-level fields, validates and
+    /// evaluates; returns (fired id sum, score).
+    #[inline]
+    fn run(&mut self, b: &Bound<'_>) -> (u64, i64) {
+        let h = &self.h;
+        let d = &mut self.decl;
+        d.clear();
+        let root = d.root();
+        d.set_text(root, h.id, &b.decl.id).unwrap();
+        d.set_text(root, h.origin, COUNTRIES[b.decl.origin])
+            .unwrap();
+        d.set_text(root, h.importer, &b.decl.importer).unwrap();
+        let (value, net) = b.items[0];
+        d.set_text(root, h.hs, &b.decl.items[0].hs).unwrap();
+        d.set_number(root, h.value, value).unwrap();
+        d.set_number(root, h.net_kg, net).unwrap();
+        d.validate().unwrap();
         self.ruleset
             .evaluate(d, &self.ctx, &mut self.scratch, &mut self.out)
             .unwrap();
@@ -400,6 +483,9 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
         "[issue6] N={n}: compile {compile_ms:.1} ms (again, by phase: parse {parse:.1} ms, check {check:.1} ms, lower {lower:.1} ms)"
     );
     let stats = ruleset.stats();
+    let flat_ruleset = compile_flat(w);
+    let flat_stats = flat_ruleset.stats();
+    let mut flat_engine = FlatEngine::new(flat_ruleset);
     let mut engine = Engine::new(ruleset.clone());
     let mut flat = Baseline::new(w);
     let mut indexed = Indexed::new(w);
@@ -420,6 +506,12 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
             "indexed disagrees on {}",
             b.decl.id
         );
+        assert_eq!(
+            ours,
+            flat_engine.run(b),
+            "the flat schema disagrees on {}",
+            b.decl.id
+        );
         if let (Some(l), Some(s)) = (logic, session.as_mut())
             && k % 50 == 0
         {
@@ -435,9 +527,14 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
         black_box(engine.run(b));
     }
     let allocs = region.change();
+    let region = Region::new(GLOBAL);
+    for b in &bound {
+        black_box(flat_engine.run(b));
+    }
+    let flat_allocs = region.change();
     eprintln!(
         "[issue6] N={n}: plan {} bytes ({:.0} B/rule), {} of {n} rules indexed, \
-         matched {matched}/{} declarations ({:.2}%), heap allocations in {} bind+evaluate calls: {} (reallocs {})",
+         matched {matched}/{} declarations ({:.2}%), heap allocations in {} bind+validate+evaluate calls: {} (reallocs {})",
         stats.heap_bytes,
         stats.heap_bytes as f64 / n as f64,
         stats.indexed_rules,
@@ -446,6 +543,13 @@ fn report(n: usize, w: &Workload, logic: Option<&Logic>) {
         bound.len(),
         allocs.allocations,
         allocs.reallocations,
+    );
+    eprintln!(
+        "[issue14] N={n}: flat schema: {} of {n} rules indexed, heap allocations in {} bind+validate+evaluate calls: {} (reallocs {})",
+        flat_stats.indexed_rules,
+        bound.len(),
+        flat_allocs.allocations,
+        flat_allocs.reallocations,
     );
 }
 
@@ -465,6 +569,13 @@ fn issue6(c: &mut Criterion) {
             b.iter(|| {
                 k = (k + 1) % bound.len();
                 black_box(engine.run(&bound[k]))
+            })
+        });
+        let mut flat_engine = FlatEngine::new(compile_flat(&w));
+        g.bench_function(BenchmarkId::new("semaforo_flat_schema", n), |b| {
+            b.iter(|| {
+                k = (k + 1) % bound.len();
+                black_box(flat_engine.run(&bound[k]))
             })
         });
         let mut flat = Baseline::new(&w);
@@ -533,9 +644,69 @@ fn compile_time(c: &mut Criterion) {
     g.finish();
 }
 
+/// Criterion's median for `issue6/<id>/<n>` in this run, in ns (read from
+/// the estimates it just wrote; `None` if that benchmark did not run).
+fn median(id: &str, n: usize) -> Option<f64> {
+    let dir = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("criterion"))
+        })
+        .or_else(|| {
+            // target/<profile>/deps/rules-<hash>
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+        })?;
+    let path = dir.join(format!("issue6/{id}/{n}/new/estimates.json"));
+    // Only estimates written by this process count.
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < *STARTED.get()? {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+static STARTED: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
+
+/// The host-path medians of this run and their ratios to the hand-written
+/// baselines (flat at N = 10, indexed from N = 100), as issue 14 asks.
+fn ratios() {
+    eprintln!(
+        "[issue14] criterion medians of this run, ns per declaration (Semáforo: bind + validate + evaluate)"
+    );
+    eprintln!(
+        "[issue14] | N | nested | flat schema | hand-written flat | hand-written indexed | nested / baseline | flat schema / baseline |"
+    );
+    for n in SIZES {
+        let get = |id| median(id, n);
+        let (Some(ours), Some(flat), Some(indexed)) =
+            (get("semaforo"), get("flat"), get("indexed"))
+        else {
+            continue;
+        };
+        let ours_flat = get("semaforo_flat_schema");
+        let (base, name) = if n <= 10 {
+            (flat, "flat")
+        } else {
+            (indexed, "indexed")
+        };
+        let f = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
+        let r = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}x {name}", x / base));
+        eprintln!(
+            "[issue14] | {n} | {ours:.1} | {} | {flat:.1} | {indexed:.1} | {} | {} |",
+            f(ours_flat),
+            r(Some(ours)),
+            r(ours_flat)
+        );
+    }
+}
+
 fn main() {
+    STARTED.get_or_init(std::time::SystemTime::now);
     let mut c = criterion();
     issue6(&mut c);
+    ratios();
     issue3(&mut c);
     compile_time(&mut c);
     c.final_summary();

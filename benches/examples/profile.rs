@@ -9,8 +9,9 @@
 //! ```
 //!
 //! With `--toggle-collect='*timed_*'` only the timed calls are counted:
-//! K bind-and-evaluate calls (`issue6 N K`: the issue 6 workload
-//! with N rules, direct binding) or K JSON bind-and-evaluate calls
+//! K bind-validate-and-evaluate calls (`issue6 N K`: the issue 6 workload
+//! with N rules, direct binding, the host path of `docs/embedding.md`;
+//! `flat N K`: the same on the flat schema, `hs` a top-level field) or K JSON bind-and-evaluate calls
 //! (`regional 0 K`: the regional example).
 #![allow(
     clippy::unwrap_used,
@@ -35,6 +36,12 @@ fn read(path: &str) -> String {
 /// The timed part of `issue6`, a symbol for `--toggle-collect`.
 #[inline(never)]
 fn timed_issue6(f: impl FnOnce() -> u64) -> u64 {
+    f()
+}
+
+/// The timed part of `flat`, a symbol for `--toggle-collect`.
+#[inline(never)]
+fn timed_flat(f: impl FnOnce() -> u64) -> u64 {
     f()
 }
 
@@ -95,6 +102,62 @@ fn issue6(n: usize, k: usize) -> u64 {
                 d.set_number(e, value, v).unwrap();
                 d.set_number(e, net_kg, kg).unwrap();
             }
+            d.validate().unwrap();
+            rs.evaluate(&d, &ctx, &mut scratch, &mut out).unwrap();
+            out.fired.len() as u64 + out.score as u64
+        });
+    }
+    report(started, k);
+    acc
+}
+
+/// The same workload on the flat schema (`Workload::source_flat`: the one
+/// item's fields are top-level fields), bound the same way.
+fn flat(n: usize, k: usize) -> u64 {
+    let w = Workload::generate(n, 1, 1);
+    let mut c = Compiler::new();
+    c.add_source("bench.sem", w.source_flat());
+    let rs = c.compile().unwrap_or_else(|e| panic!("{e}"));
+    let f = |p: &str| rs.field(p).unwrap();
+    let (id, origin, importer, hs, value, net_kg) = (
+        f("id"),
+        f("origin"),
+        f("importer"),
+        f("hs"),
+        f("value"),
+        f("net_kg"),
+    );
+    let nums: Vec<(Decimal, Decimal)> = w
+        .decls
+        .iter()
+        .map(|d| {
+            let it = &d.items[0];
+            (
+                Decimal::from_i64(it.value as i64),
+                Decimal::from_i64(it.net_kg as i64),
+            )
+        })
+        .collect();
+    let mut d = rs.new_declaration();
+    let mut scratch = rs.new_scratch();
+    let mut out = Outcome::default();
+    let ctx = Context::new(Date::parse("2026-06-01").unwrap(), Default::default(), "k0");
+    let mut acc = 0u64;
+    let started = std::time::Instant::now();
+    for i in 0..k {
+        let at = i % w.decls.len();
+        let b = &w.decls[at];
+        let (v, kg) = nums[at];
+        acc += timed_flat(|| {
+            d.clear();
+            let root = d.root();
+            d.set_text(root, id, &b.id).unwrap();
+            d.set_text(root, origin, COUNTRIES[b.origin]).unwrap();
+            d.set_text(root, importer, &b.importer).unwrap();
+            d.set_text(root, hs, &b.items[0].hs).unwrap();
+            d.set_number(root, value, v).unwrap();
+            d.set_number(root, net_kg, kg).unwrap();
+            d.validate().unwrap();
             rs.evaluate(&d, &ctx, &mut scratch, &mut out).unwrap();
             out.fired.len() as u64 + out.score as u64
         });
@@ -147,6 +210,7 @@ fn main() {
     let k: usize = args.get(3).map_or(10_000, |s| s.parse().unwrap());
     let acc = match mode {
         "issue6" => issue6(n, k),
+        "flat" => flat(n, k),
         "regional" => regional(k),
         _ => panic!("unknown mode `{mode}`"),
     };

@@ -284,6 +284,49 @@ impl Workload {
         s
     }
 
+    /// The same rules on a flat schema: the item's fields (`hs`, `value`,
+    /// `net_kg`) are top-level fields of the declaration, as a host whose
+    /// declarations have one item would model them. Only for workloads of
+    /// one item per declaration (`Workload::generate(n, 1, 1)`), where it
+    /// fires exactly the rules [`Workload::source`] fires.
+    pub fn source_flat(&self) -> String {
+        let mut s = String::from(
+            "ruleset \"bench-flat\" version \"1\"\n\
+             schema declaration {\n  key id: text\n  origin: text\n  importer: text\n  hs: text\n  value: number\n  net_kg: number\n}\n",
+        );
+        for (i, r) in self.rules.iter().enumerate() {
+            let when = match &r.kind {
+                RuleKind::OriginHs {
+                    countries,
+                    prefix,
+                    threshold,
+                } => {
+                    let list: Vec<String> = countries
+                        .iter()
+                        .map(|&c| format!("\"{}\"", COUNTRIES.get(c).unwrap_or(&"")))
+                        .collect();
+                    format!(
+                        "origin in [{}] and hs starts with \"{prefix}\" and value > {threshold}",
+                        list.join(", ")
+                    )
+                }
+                RuleKind::Importer { importers } => {
+                    let list: Vec<String> = importers.iter().map(|m| format!("\"{m}\"")).collect();
+                    format!("importer in [{}]", list.join(", "))
+                }
+                RuleKind::UnitPrice { prefix, reference } => {
+                    format!("hs starts with \"{prefix}\" and value / net_kg < {reference} * 0.5")
+                }
+            };
+            let _ = writeln!(
+                s,
+                "rule R{i} \"generated\" {{\n  when {when}\n  then score {}\n}}",
+                r.score
+            );
+        }
+        s
+    }
+
     /// Each rule as a JSONLogic rule for the general engine (with the
     /// `ext-string` operator `starts_with`).
     pub fn jsonlogic(&self) -> Vec<String> {

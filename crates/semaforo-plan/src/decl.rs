@@ -91,6 +91,9 @@ struct Pool {
     stride: usize,
     slots: Vec<Slot>,
     next: Vec<u32>,
+    /// The record type's required fields (each below `stride`), checked
+    /// by [`Declaration::validate`] on every instance.
+    required: Box<[u32]>,
 }
 
 /// A declaration bound to a [`Layout`], reused from one declaration to the
@@ -100,6 +103,11 @@ pub struct Declaration {
     stamp: u64,
     pools: Vec<Pool>,
     text: String,
+    /// Whether the layout's records can nest deeper than
+    /// [`MAX_VALIDATE_DEPTH`] (a record type reachable from itself, or
+    /// more record types than that): validation then walks the tree,
+    /// which reports such nesting, instead of the pools.
+    deep: bool,
 }
 
 /// Name of a field type for messages.
@@ -135,12 +143,20 @@ impl Declaration {
                 stride: r.fields.len(),
                 slots: Vec::new(),
                 next: Vec::new(),
+                required: r
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| !f.optional)
+                    .filter_map(|(i, _)| u32::try_from(i).ok())
+                    .collect(),
             })
             .collect();
         let mut d = Declaration {
             stamp: layout.stamp(),
             pools,
             text: String::new(),
+            deep: may_nest_deep(layout),
         };
         d.clear();
         d
@@ -498,8 +514,48 @@ impl Declaration {
 
     /// Checks that every required field of every instance reachable from the
     /// root is present; the error names the first one missing by path.
+    ///
+    /// Cost: one pass over each record type's required fields per
+    /// instance bound (not over every field, and no layout lookups); only
+    /// when a required field is missing somewhere, or the layout's records
+    /// may nest deeper than [`MAX_VALIDATE_DEPTH`], does it walk the tree
+    /// from the root to name the field by its path.
     pub fn validate(&self, layout: &Layout) -> Result<(), DeclError> {
+        if !self.deep && self.required_all_set() {
+            return Ok(());
+        }
+        self.validate_tree(layout)
+    }
+
+    /// The walk from the root (out of line: rare, and its frame would
+    /// slow the common case down).
+    #[cold]
+    #[inline(never)]
+    fn validate_tree(&self, layout: &Layout) -> Result<(), DeclError> {
         self.validate_node(layout, Node::ROOT, None, 0)
+    }
+
+    /// Whether every instance in every pool has all its record type's
+    /// required fields. Every instance reachable from the root is in a
+    /// pool, so `true` means the tree walk would find nothing missing
+    /// (an instance cut off by `set_missing` on its list is checked too,
+    /// and then the tree walk decides).
+    #[inline]
+    fn required_all_set(&self) -> bool {
+        for p in &self.pools {
+            if p.required.is_empty() {
+                continue;
+            }
+            // `required` is not empty, so `stride` is not zero.
+            for inst in p.slots.chunks_exact(p.stride) {
+                for &f in &*p.required {
+                    if matches!(inst.get(f as usize), None | Some(Slot::Missing)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// Checks one instance. The path to it is a chain of stack frames, turned
@@ -548,6 +604,51 @@ impl Declaration {
 /// The deepest nesting of records [`Declaration::validate`] follows (the
 /// same as the JSON binder's nesting limit).
 pub const MAX_VALIDATE_DEPTH: usize = 256;
+
+/// Whether instances of `layout`'s records can nest more than
+/// [`MAX_VALIDATE_DEPTH`] levels below the root: some record type reaches
+/// itself through list fields, or there are more record types than that.
+fn may_nest_deep(layout: &Layout) -> bool {
+    let records = layout.records();
+    if records.len() > MAX_VALIDATE_DEPTH {
+        return true;
+    }
+    // Kahn's algorithm on "record -> element record of one of its lists":
+    // records left over lie on or behind a cycle.
+    let edges = |r: &crate::layout::Record| {
+        r.fields
+            .iter()
+            .filter_map(|f| match f.ty {
+                FieldType::List(e) => Some(e.0 as usize),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut incoming = vec![0usize; records.len()];
+    for r in records {
+        for e in edges(r) {
+            if let Some(c) = incoming.get_mut(e) {
+                *c += 1;
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..records.len())
+        .filter(|&i| incoming.get(i) == Some(&0))
+        .collect();
+    let mut done = 0;
+    while let Some(i) = ready.pop() {
+        done += 1;
+        for e in records.get(i).map(edges).unwrap_or_default() {
+            if let Some(c) = incoming.get_mut(e) {
+                *c -= 1;
+                if *c == 0 {
+                    ready.push(e);
+                }
+            }
+        }
+    }
+    done < records.len()
+}
 
 /// One step of a path such as `items[3].net_kg`, kept on the stack.
 struct PathFrame<'a> {
@@ -668,6 +769,76 @@ mod tests {
                 path: "items[1].hs".into()
             })
         );
+    }
+
+    #[test]
+    fn validate_checks_elements_cut_off_their_list_by_path() {
+        // An element whose list was then marked missing is still in its
+        // pool with a required field unset: the pool pass sees it, and the
+        // walk from the root reports what is really missing (the list).
+        let l = layout();
+        let mut d = Declaration::new(&l);
+        d.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+        let _orphan = d.push_element(&l, Node::ROOT, FieldId(1)).unwrap();
+        d.set_missing(&l, Node::ROOT, FieldId(1)).unwrap();
+        assert_eq!(
+            d.validate(&l),
+            Err(DeclError::MissingRequired {
+                path: "items".into()
+            })
+        );
+        d.start_list(&l, Node::ROOT, FieldId(1)).unwrap();
+        assert_eq!(d.validate(&l), Ok(()));
+        // After `clear`, the pools are empty again.
+        d.clear();
+        d.set_text(&l, Node::ROOT, FieldId(0), "D2").unwrap();
+        d.start_list(&l, Node::ROOT, FieldId(1)).unwrap();
+        assert_eq!(d.validate(&l), Ok(()));
+    }
+
+    #[test]
+    fn recursive_layouts_are_validated_by_the_tree_walk() {
+        let l = Layout::new(
+            vec![
+                Record {
+                    name: "declaration".into(),
+                    fields: vec![
+                        Field {
+                            name: "id".into(),
+                            ty: FieldType::Text,
+                            optional: false,
+                        },
+                        Field {
+                            name: "parts".into(),
+                            ty: FieldType::List(RecordId(1)),
+                            optional: true,
+                        },
+                    ]
+                    .into(),
+                },
+                Record {
+                    name: "part".into(),
+                    fields: vec![Field {
+                        name: "parts".into(),
+                        ty: FieldType::List(RecordId(1)),
+                        optional: true,
+                    }]
+                    .into(),
+                },
+            ],
+            FieldId(0),
+        )
+        .unwrap();
+        assert!(may_nest_deep(&l));
+        assert!(!may_nest_deep(&layout()));
+        let mut d = Declaration::new(&l);
+        d.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+        let mut at = d.push_element(&l, Node::ROOT, FieldId(1)).unwrap();
+        assert_eq!(d.validate(&l), Ok(()));
+        for _ in 0..MAX_VALIDATE_DEPTH + 1 {
+            at = d.push_element(&l, at, FieldId(0)).unwrap();
+        }
+        assert_eq!(d.validate(&l), Err(DeclError::TooLarge));
     }
 
     #[test]

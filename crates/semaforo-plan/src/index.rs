@@ -12,6 +12,14 @@
 //!   `f`. It is *false* exactly when `f` is present and not one of the
 //!   values; when `f` is missing the conjunct is *unknown*, so the rule is a
 //!   candidate.
+//!   A composite key `key(a, b, ..) in [..]` over top-level fields is a
+//!   value guard too: its parts are joined with `|` into a buffer reserved
+//!   for the longest value (a longer key matches none; one part missing
+//!   makes it *unknown*).
+//! - a prefix guard on a top-level text field: `f starts with P` (`P` one
+//!   text or a list). *False* exactly when `f` is present and starts with
+//!   none of `P`; a present `f` makes a rule a candidate only through a
+//!   pattern it starts with, so, like a value guard, it is then *true*.
 //! - a prefix guard: `any(v in L: v.g starts with P and ...)` (a top-level
 //!   record list `L`, a text field `g` of its elements, `P` one text or a
 //!   list). It is *false* exactly when `L` is present and every element's
@@ -165,19 +173,98 @@ impl Rules<'_> {
     }
 }
 
-/// Rules guarded by one top-level text field.
+/// What a value guard tests: a top-level text field, or a composite key
+/// `key(a, b, ..)` of top-level text fields (their texts joined with `|`,
+/// *missing* if one is missing, as the evaluator builds it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Source {
+    Field(FieldId),
+    Key(Box<[FieldId]>),
+}
+
+/// The text a [`Source`] has in a declaration.
+enum SourceText<'a> {
+    /// Missing (a missing field or key part, or not text): the guard is
+    /// *unknown*.
+    Missing,
+    /// Present: this text.
+    Text(&'a str),
+    /// A key that is present but was not built: longer than every guard
+    /// value (so certainly none of them), or longer than the buffer.
+    Long,
+}
+
+impl Source {
+    /// The source's text in `decl`; a key is built in `buf` without
+    /// growing it (no allocation), up to `max` bytes (the longest value).
+    #[inline]
+    fn text<'a>(&self, decl: &'a Declaration, buf: &'a mut String, max: usize) -> SourceText<'a> {
+        match self {
+            Source::Field(f) => match decl.slot(Node::ROOT, *f) {
+                Slot::Text { start, len } => SourceText::Text(decl.text(start, len)),
+                _ => SourceText::Missing,
+            },
+            Source::Key(parts) => Self::key_text(parts, decl, buf, max),
+        }
+    }
+
+    /// [`Source::text`] of a composite key (out of line, so the common
+    /// field case stays small where it is inlined).
+    #[inline(never)]
+    fn key_text<'a>(
+        parts: &[FieldId],
+        decl: &'a Declaration,
+        buf: &'a mut String,
+        max: usize,
+    ) -> SourceText<'a> {
+        // Every part present first: one missing part makes the key
+        // missing whatever its length.
+        let mut total = parts.len().saturating_sub(1);
+        for &f in parts.iter() {
+            match decl.slot(Node::ROOT, f) {
+                Slot::Text { len, .. } => total += len as usize,
+                _ => return SourceText::Missing,
+            }
+        }
+        if total > max {
+            return SourceText::Long;
+        }
+        if total > buf.capacity() {
+            // A scratch cloned without its capacity: the key is
+            // present, but not built; the caller treats the guard
+            // as unknown (every rule a candidate, nothing proved).
+            return SourceText::Missing;
+        }
+        buf.clear();
+        for (i, &f) in parts.iter().enumerate() {
+            if i > 0 {
+                buf.push('|');
+            }
+            if let Slot::Text { start, len } = decl.slot(Node::ROOT, f) {
+                buf.push_str(decl.text(start, len));
+            }
+        }
+        SourceText::Text(buf.as_str())
+    }
+}
+
+/// Rules guarded by one top-level text field or composite key.
 #[derive(Debug)]
 struct ValueGuards {
-    field: FieldId,
+    field: Source,
     map: RuleMap,
     /// Every rule guarded by this field (candidates when it is missing).
     all: RuleSet,
 }
 
-/// Rules guarded by the prefixes of one element field of one list.
+/// Rules guarded by the prefixes of one text field: an element field of
+/// one list (`any(v in L: v.g starts with P and ..)`), or a top-level
+/// field (`g starts with P`, `list` `None`).
 #[derive(Debug)]
 struct PrefixGuards {
-    list: FieldId,
+    /// The top-level list whose elements carry the field, or `None` for a
+    /// top-level field.
+    list: Option<FieldId>,
     record: RecordId,
     field: FieldId,
     /// The patterns as a flat byte trie (see [`Trie::freeze`]).
@@ -293,6 +380,9 @@ pub(crate) struct RuleIndex {
     rests: Box<[Rest]>,
     /// The conjuncts of every [`Rest`], back to back.
     parts: Box<[OpId]>,
+    /// The longest value of a composite-key guard (`key(a, b) in [..]`),
+    /// in bytes: the room a declaration's key is built in.
+    key_max: usize,
 }
 
 /// What is left of a rule's condition when the index has proved its
@@ -309,9 +399,14 @@ struct Rest {
     len: u32,
 }
 
-/// How many value-guard fields per level have a proof bit (the bits of
-/// level 1 are the low half of a `u64`, those of level 2 the high half).
+/// How many guard fields per level have a proof bit (the bits of level 1
+/// are the low half of a `u64`, those of level 2 the high half). Level 1
+/// gives its value-guard fields the low [`PROOF_VALUES`] of its bits and
+/// its top-level prefix-guard fields the rest.
 const PROOF_FIELDS: usize = 32;
+
+/// How many of level 1's proof bits are for value-guard fields.
+const PROOF_VALUES: usize = 16;
 
 /// The second level of the index: rules without a second guard are in
 /// `always`; the others pass when their value guard is not certainly false.
@@ -359,11 +454,12 @@ impl<'p> Texts<'p> {
 /// A guard found in a rule's condition.
 enum Guard<'p> {
     Value {
-        field: FieldId,
+        field: Source,
         values: Texts<'p>,
     },
+    /// `list` `None`: a top-level field (`g starts with P`).
     Prefix {
-        list: FieldId,
+        list: Option<FieldId>,
         record: RecordId,
         field: FieldId,
         patterns: Texts<'p>,
@@ -426,15 +522,42 @@ struct GuardScratch {
     stack: Vec<OpId>,
 }
 
+/// The patterns of a `starts with` op and the op whose text it tests.
+fn starts_with<'p>(plan: &'p Plan, id: OpId) -> Option<(OpId, Texts<'p>)> {
+    match *plan.ops.get(id.index())? {
+        Op::StartsWith(t, p) => Some((t, Texts::One(text_const(plan, p)?))),
+        Op::StartsWithAny(t, s) => Some((t, Texts::Prefixes(plan.prefix_sets.get(s.index())?))),
+        _ => None,
+    }
+}
+
 /// The guard a conjunct is, if any.
 fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<Guard<'p>> {
     match *plan.ops.get(id.index())? {
+        Op::StartsWith(..) | Op::StartsWithAny(..) => {
+            let (t, patterns) = starts_with(plan, id)?;
+            Some(Guard::Prefix {
+                list: None,
+                record: RecordId(0),
+                field: root_field(plan, t)?,
+                patterns,
+            })
+        }
         Op::In {
             value,
             set,
             negated: false,
         } => {
-            let field = root_field(plan, value)?;
+            let field = match plan.ops.get(value.index())? {
+                // `key(a, b) in [..]` over top-level fields.
+                &Op::Key(parts) => Source::Key(
+                    plan.list(parts)
+                        .iter()
+                        .map(|&p| root_field(plan, p))
+                        .collect::<Option<_>>()?,
+                ),
+                _ => Source::Field(root_field(plan, value)?),
+            };
             match plan.in_sets.get(set.index())? {
                 InSet::Text(s) => Some(Guard::Value {
                     field,
@@ -450,7 +573,7 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                 _ => return None,
             };
             Some(Guard::Value {
-                field,
+                field: Source::Field(field),
                 values: Texts::One(value),
             })
         }
@@ -461,19 +584,13 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
             }
             conjuncts(plan, q.body, &mut scratch.body, &mut scratch.stack);
             scratch.body.iter().find_map(|&c| {
-                let (t, patterns) = match *plan.ops.get(c.index())? {
-                    Op::StartsWith(t, p) => (t, Texts::One(text_const(plan, p)?)),
-                    Op::StartsWithAny(t, s) => {
-                        (t, Texts::Prefixes(plan.prefix_sets.get(s.index())?))
-                    }
-                    _ => return None,
-                };
+                let (t, patterns) = starts_with(plan, c)?;
                 match *plan.ops.get(t.index())? {
                     Op::Field {
                         base: Base::Var(v),
                         field,
                     } if v == q.var => Some(Guard::Prefix {
-                        list: q.field,
+                        list: Some(q.field),
                         record: q.record,
                         field,
                         patterns,
@@ -581,6 +698,7 @@ pub(crate) struct Candidates {
     second: Vec<u64>,
     dirty: Vec<u32>,
     clean: bool,
+    key: KeyBuf,
 }
 
 impl Candidates {
@@ -592,6 +710,10 @@ impl Candidates {
             second: Vec::with_capacity(words),
             dirty: Vec::with_capacity(words),
             clean: true,
+            key: KeyBuf {
+                buf: String::with_capacity(index.key_max),
+                max: index.key_max,
+            },
         }
     }
 }
@@ -790,14 +912,14 @@ impl Building {
 }
 
 /// Value guards being collected, one entry per field.
-type BuildingValues = Vec<(FieldId, Building, Vec<u32>)>;
+type BuildingValues = Vec<(Source, Building, Vec<u32>)>;
 
 /// Records that `rule` is guarded by `field` taking one of `vs`; returns
 /// the field's position among the level's guard fields. A field seen for
 /// the first time gets room for `hint` values (see [`value_hint`]).
 fn add_value_guard(
     values: &mut BuildingValues,
-    field: FieldId,
+    field: Source,
     vs: Texts<'_>,
     rule: u32,
     hint: (usize, usize),
@@ -856,30 +978,62 @@ fn value_hint(plan: &Plan) -> (usize, usize) {
 
 /// Marks the rules of `guards` whose value guard is not certainly false
 /// for `decl` (keeps INVARIANT (false-only)).
-/// Returns one bit per guard field (the first [`PROOF_FIELDS`]) that is
+/// Returns one bit per guard field (the first `bits`) that is
 /// present text, i.e. whose guards of the marked rules are *true*.
 #[inline]
-fn mark_values(guards: &[ValueGuards], decl: &Declaration, m: &mut impl Marks) -> u64 {
+fn mark_values(
+    guards: &[ValueGuards],
+    decl: &Declaration,
+    m: &mut impl Marks,
+    bits: usize,
+    key: &mut KeyBuf,
+) -> u64 {
     let mut proof = 0u64;
     for (i, g) in guards.iter().enumerate() {
-        match decl.slot(Node::ROOT, g.field) {
-            Slot::Text { start, len } => {
-                if i < PROOF_FIELDS {
+        match g.field.text(decl, &mut key.buf, key.max) {
+            SourceText::Text(t) => {
+                if i < bits {
                     proof |= 1u64 << i;
                 }
-                if let Some(rules) = g.map.get(decl.text(start, len)) {
+                if let Some(rules) = g.map.get(t) {
                     rules.mark(m);
                 }
             }
-            _ => g.all.mark(m),
+            // Present and longer than every value: no value matches.
+            SourceText::Long => {
+                if i < bits {
+                    proof |= 1u64 << i;
+                }
+            }
+            SourceText::Missing => g.all.mark(m),
         }
     }
     proof
 }
 
-/// The proof bit of guard field `at` on `level` (0 or 1), if it has one.
+/// Where composite keys are built while marking: `buf`'s capacity is
+/// reserved for the longest key value `max` (see [`Source::text`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyBuf {
+    buf: String,
+    max: usize,
+}
+
+/// The proof bit of value-guard field `at` on `level` (0 or 1), if it
+/// has one.
 fn proof_bit(level: u32, at: usize) -> Option<u64> {
-    (at < PROOF_FIELDS).then(|| 1u64 << (at as u32 + level * PROOF_FIELDS as u32))
+    let bits = if level == 0 {
+        PROOF_VALUES
+    } else {
+        PROOF_FIELDS
+    };
+    (at < bits).then(|| 1u64 << (at as u32 + level * PROOF_FIELDS as u32))
+}
+
+/// The proof bit of level 1's prefix-guard field `at` (among all prefix
+/// guards), if it is a top-level field with a bit.
+fn prefix_proof_bit(at: usize) -> Option<u64> {
+    (at < PROOF_FIELDS - PROOF_VALUES).then(|| 1u64 << (PROOF_VALUES + at))
 }
 
 /// A rule's value guards that a proof bit can leave out: `(conjunct,
@@ -939,13 +1093,14 @@ impl RuleIndex {
         // the remaining guards, usually a short list of countries, and
         // sizing it too would touch megabytes of fresh pages for nothing.
         let hint = value_hint(plan);
-        type PrefixKey = (FieldId, RecordId, FieldId);
+        type PrefixKey = (Option<FieldId>, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
         let mut parts = Vec::new();
         let mut stack = Vec::new();
         let mut scratch = GuardScratch::default();
         let mut guards: Vec<(OpId, Guard<'_>)> = Vec::new();
         let mut guarded = 0;
+        let mut key_max = 0usize;
         let mut unguarded: Vec<u32> = Vec::new();
         // Per rule: its conjuncts (in `all_parts`) and the value guards
         // that a proof bit can leave out, `(conjunct, bit)` per level.
@@ -988,6 +1143,9 @@ impl RuleIndex {
             });
             match second {
                 Some((op, field, vs)) => {
+                    if matches!(field, Source::Key(_)) {
+                        vs.for_each(|v| key_max = key_max.max(v.len()));
+                    }
                     let at = add_value_guard(&mut values2, field, vs, rule, (0, 0));
                     proofs[1] = proof_bit(1, at).map(|b| (op, b));
                 }
@@ -1000,11 +1158,14 @@ impl RuleIndex {
                 }
                 Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
+                    if matches!(field, Source::Key(_)) {
+                        vs.for_each(|v| key_max = key_max.max(v.len()));
+                    }
                     let at = add_value_guard(&mut values, field, vs, rule, hint);
                     proofs[0] = proof_bit(0, at).map(|b| (op, b));
                 }
                 Some((
-                    _,
+                    op,
                     Guard::Prefix {
                         list,
                         record,
@@ -1024,6 +1185,12 @@ impl RuleIndex {
                     if let Some((_, trie, all)) = prefixes.get_mut(at) {
                         patterns.for_each(|p| trie.insert(p, rule));
                         all.push(rule);
+                    }
+                    // A top-level field that is present text makes a
+                    // candidate only through a pattern it starts with: the
+                    // guard is then *true* (INVARIANT (proof)).
+                    if list.is_none() {
+                        proofs[0] = prefix_proof_bit(at).map(|b| (op, b));
                     }
                 }
             }
@@ -1071,6 +1238,7 @@ impl RuleIndex {
         let sparse = (words >= SPARSE_MIN_WORDS && unguarded.len() <= words)
             .then(|| unguarded.into_boxed_slice());
         RuleIndex {
+            key_max,
             rests,
             parts,
             sparse,
@@ -1135,9 +1303,9 @@ impl RuleIndex {
             c.bits.clear();
             c.bits.extend_from_slice(&self.always);
             let mut m = Dense(&mut c.bits);
-            let mut proof = self.first_level(decl, &mut m);
+            let mut proof = self.first_level(decl, &mut m, &mut c.key);
             if let Some(level) = &self.second {
-                let (mask, p) = Self::second_level(level, decl, &mut c.second);
+                let (mask, p) = Self::second_level(level, decl, &mut c.second, &mut c.key);
                 proof |= p << PROOF_FIELDS;
                 match mask {
                     Mask::One(a) => {
@@ -1165,6 +1333,7 @@ impl RuleIndex {
             bits,
             second,
             dirty,
+            key,
             ..
         } = c;
         let sparse = Sparse { bits, dirty };
@@ -1174,13 +1343,13 @@ impl RuleIndex {
             None => {
                 let mut m = sparse;
                 m.all(always);
-                self.first_level(decl, &mut m)
+                self.first_level(decl, &mut m, key)
             }
             Some(level) => {
-                let (mask, p) = Self::second_level(level, decl, second);
+                let (mask, p) = Self::second_level(level, decl, second, key);
                 let mut m = Filtered { sparse, mask };
                 m.all(always);
-                self.first_level(decl, &mut m) | p << PROOF_FIELDS
+                self.first_level(decl, &mut m, key) | p << PROOF_FIELDS
             }
         };
         // Ascending words give ascending rules; each word is cleared once
@@ -1199,10 +1368,21 @@ impl RuleIndex {
     /// Marks the first level's candidates (value guards, prefix guards and
     /// unguarded rules are marked by the caller); returns its proof bits.
     #[inline]
-    fn first_level(&self, decl: &Declaration, m: &mut impl Marks) -> u64 {
-        let proof = mark_values(&self.values, decl, m);
-        for g in self.prefixes.iter() {
-            let list = decl.slot(Node::ROOT, g.list);
+    fn first_level(&self, decl: &Declaration, m: &mut impl Marks, key: &mut KeyBuf) -> u64 {
+        let mut proof = mark_values(&self.values, decl, m, PROOF_VALUES, key);
+        for (at, g) in self.prefixes.iter().enumerate() {
+            let Some(list) = g.list else {
+                // A top-level field: its own text walks the trie.
+                match decl.slot(Node::ROOT, g.field) {
+                    Slot::Text { start, len } => {
+                        proof |= prefix_proof_bit(at).unwrap_or(0);
+                        Self::walk(&g.trie, decl.text(start, len).as_bytes(), m);
+                    }
+                    _ => m.all(&g.all),
+                }
+                continue;
+            };
+            let list = decl.slot(Node::ROOT, list);
             if !matches!(list, Slot::List { .. }) {
                 m.all(&g.all);
                 continue;
@@ -1229,11 +1409,13 @@ impl RuleIndex {
         level: &'a SecondLevel,
         decl: &Declaration,
         second: &'a mut Vec<u64>,
+        key: &mut KeyBuf,
     ) -> (Mask<'a>, u64) {
         if let [g] = &*level.values {
-            let (hit, proof) = match decl.slot(Node::ROOT, g.field) {
-                Slot::Text { start, len } => (g.map.get(decl.text(start, len)), 1),
-                _ => (Some(g.all.view()), 0),
+            let (hit, proof) = match g.field.text(decl, &mut key.buf, key.max) {
+                SourceText::Text(t) => (g.map.get(t), 1),
+                SourceText::Long => (None, 1),
+                SourceText::Missing => (Some(g.all.view()), 0),
             };
             match hit {
                 None => return (Mask::One(&level.always), proof),
@@ -1243,7 +1425,7 @@ impl RuleIndex {
         }
         second.clear();
         second.extend_from_slice(&level.always);
-        let proof = mark_values(&level.values, decl, &mut Dense(second));
+        let proof = mark_values(&level.values, decl, &mut Dense(second), PROOF_FIELDS, key);
         (Mask::One(second), proof)
     }
 

@@ -4,7 +4,10 @@
 //! must not treat as guards (`not in`, `or`, `not`, `all`, guards inside a
 //! nested `and` of an `or`), over fields that are often missing, with up to
 //! 2,000 rules sharing the same fields, agree with the reference
-//! interpreter on every declaration.
+//! interpreter on every declaration. The flat-schema cases test a
+//! top-level `code` field with `starts with` (inline or list) at top level,
+//! the shape a host whose declarations have one item writes, composite keys
+//! `key(origin, code, ..) in [..]`, and their near misses.
 //!
 //! The declarations draw from small value pools, so values hit and miss
 //! the rules' lists, prefixes match at several lengths, and missing
@@ -100,6 +103,83 @@ fn item_extra(rng: &mut Rng) -> String {
     }
 }
 
+/// `code starts with ..` on the top-level field, inline or a list.
+fn code_starts(rng: &mut Rng) -> String {
+    if rng.chance(50) {
+        format!("code starts with \"{}\"", pick(rng, PREFIXES))
+    } else {
+        format!("code starts with {}", text_list(rng, PREFIXES, 4))
+    }
+}
+
+/// A list of composite keys `origin|code` (sometimes with a regime, an
+/// extra `|`, or parts that are empty), so keys hit, miss, and are longer
+/// or shorter than every value.
+fn key_list(rng: &mut Rng, max: usize) -> String {
+    let n = rng.below(max + 1);
+    let items: Vec<String> = (0..n)
+        .map(|_| match rng.below(4) {
+            0 => format!(
+                "\"{}|{}|{}\"",
+                pick(rng, ORIGINS),
+                pick(rng, CODES),
+                pick(rng, REGIMES)
+            ),
+            1 => format!("\"{}|{}\"", pick(rng, ORIGINS), pick(rng, PREFIXES)),
+            _ => format!("\"{}|{}\"", pick(rng, ORIGINS), pick(rng, CODES)),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A flat-schema condition: a top-level `starts with` guard in several
+/// positions, or (unless `guarded_only`) a near miss.
+fn flat_condition(rng: &mut Rng, guarded_only: bool) -> String {
+    match rng.below(if guarded_only { 8 } else { 14 }) {
+        0 => format!("{} and {}", code_starts(rng), root_extra(rng)),
+        1 => format!(
+            "origin in {} and {} and value > {}",
+            text_list(rng, ORIGINS, 5),
+            code_starts(rng),
+            rng.range(0, 100)
+        ),
+        2 => format!("{} and {}", root_extra(rng), code_starts(rng)),
+        3 => format!(
+            "{} and value / {} < {} * 0.5",
+            code_starts(rng),
+            rng.range(1, 9),
+            rng.range(0, 40)
+        ),
+        4 => format!(
+            "({} and importer == \"{}\") and {}",
+            code_starts(rng),
+            importer(rng),
+            code_starts(rng)
+        ),
+        5 => code_starts(rng),
+        6 => format!("key(origin, code) in {}", key_list(rng, 5)),
+        7 => format!(
+            "{} and key(origin, code, regime) in {}",
+            root_extra(rng),
+            key_list(rng, 4)
+        ),
+        // Near misses: none of these may be used to skip the rule.
+        8 => format!("not ({})", code_starts(rng)),
+        9 => format!("{} or {}", code_starts(rng), root_extra(rng)),
+        10 => format!("\"{}\" starts with code", pick(rng, PREFIXES)),
+        11 => format!("code starts with origin and {}", root_extra(rng)),
+        12 => format!("key(origin, code) not in {}", key_list(rng, 3)),
+        _ => format!(
+            "code is missing and {}",
+            if rng.chance(50) {
+                root_extra(rng)
+            } else {
+                code_starts(rng)
+            }
+        ),
+    }
+}
+
 fn starts(rng: &mut Rng) -> String {
     if rng.chance(50) {
         format!("it.hs starts with \"{}\"", pick(rng, PREFIXES))
@@ -170,10 +250,10 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
     }
 }
 
-fn source(rng: &mut Rng, rules: usize, guarded_only: bool) -> String {
+fn source(rng: &mut Rng, rules: usize, guarded_only: bool, flat: bool) -> String {
     let mut s = String::from(
         "ruleset \"indexed\" version \"1\"\n\
-         schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n}\n\
+         schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n  code: text?\n}\n\
          record item {\n  hs: text?\n  value: number?\n  net_kg: number?\n}\n",
     );
     for i in 0..rules {
@@ -187,9 +267,14 @@ fn source(rng: &mut Rng, rules: usize, guarded_only: bool) -> String {
             _ => "",
         };
         let sample = if rng.chance(5) { "  sample 50%\n" } else { "" };
+        let when = if flat && rng.chance(60) {
+            flat_condition(rng, guarded_only)
+        } else {
+            condition(rng, guarded_only)
+        };
         s.push_str(&format!(
             "rule R{i} \"r\" {{\n{active}  when {}\n{sample}  then {}\n}}\n",
-            condition(rng, guarded_only),
+            when,
             then.join(", ")
         ));
     }
@@ -221,7 +306,7 @@ fn number_or_missing(rng: &mut Rng) -> RecipeValue {
     }
 }
 
-fn recipe(rng: &mut Rng, n: usize) -> Recipe {
+fn recipe(rng: &mut Rng, n: usize, flat: bool) -> Recipe {
     let items = match rng.below(10) {
         0 => RecipeValue::Missing,
         1 => RecipeValue::List(Vec::new()),
@@ -245,6 +330,11 @@ fn recipe(rng: &mut Rng, n: usize) -> Recipe {
             text_or_missing(rng, |g| pick(g, REGIMES).to_string()),
             number_or_missing(rng),
             items,
+            if flat {
+                text_or_missing(rng, |g| pick(g, CODES).to_string())
+            } else {
+                RecipeValue::Missing
+            },
         ],
     }
 }
@@ -274,13 +364,14 @@ fn culprit(text: &str, r: &Recipe, ctx: &EvalContext) -> String {
 /// Compares plan and reference on `decls` declarations; returns how many
 /// rules the index guards.
 fn run(seed: u64, rules: usize, decls: usize) -> usize {
-    run_shapes(seed, rules, decls, false)
+    run_shapes(seed, rules, decls, false, false)
 }
 
-/// [`run`], with only guarded shapes if `guarded_only`.
-fn run_shapes(seed: u64, rules: usize, decls: usize, guarded_only: bool) -> usize {
+/// [`run`], with only guarded shapes if `guarded_only`, and flat-schema
+/// shapes (a top-level `code starts with ..`) mixed in if `flat`.
+fn run_shapes(seed: u64, rules: usize, decls: usize, guarded_only: bool, flat: bool) -> usize {
     let mut rng = Rng::new(seed);
-    let text = source(&mut rng, rules, guarded_only);
+    let text = source(&mut rng, rules, guarded_only, flat);
     let p = program(&text);
     let x = Externals::default();
     let plan = lower(&p, &x).unwrap();
@@ -290,7 +381,7 @@ fn run_shapes(seed: u64, rules: usize, decls: usize, guarded_only: bool) -> usiz
     let mut ref_decl = Declaration::new(&p.layout);
     let key = SamplingKey([7; 16]);
     for n in 0..decls {
-        let r = recipe(&mut rng, n);
+        let r = recipe(&mut rng, n, flat);
         r.apply(plan.layout(), &mut plan_decl).unwrap();
         r.apply(&p.layout, &mut ref_decl).unwrap();
         let today = if rng.chance(50) {
@@ -351,13 +442,48 @@ fn indexed_plans_agree_with_the_reference_on_large_rulesets() {
 #[test]
 fn sparse_candidates_agree_with_the_reference() {
     for (seed, rules) in [(2000, 1_100), (2001, 2_000)] {
-        let text = source(&mut Rng::new(seed), rules, true);
+        let text = source(&mut Rng::new(seed), rules, true, false);
         let plan = lower(&program(&text), &Externals::default()).unwrap();
         assert!(plan.sparse_candidates(), "{rules} guarded rules are sparse");
-        let guarded = run_shapes(seed, rules, 400, true);
+        let guarded = run_shapes(seed, rules, 400, true, false);
         assert!(
             guarded * 10 > rules * 9,
             "{guarded} of {rules} rules indexed"
         );
+    }
+}
+
+/// Flat schemas: a top-level `code starts with ..` (inline or a list)
+/// alone, next to value guards and other conditions, and its near misses,
+/// from a few rules to past the second level and the sparse candidates.
+#[test]
+fn flat_schema_prefix_guards_agree_with_the_reference() {
+    let mut guarded = 0;
+    for seed in 0..80 {
+        guarded += run_shapes(3000 + seed, 1 + (seed as usize % 70), 60, false, true);
+    }
+    assert!(guarded > 1_000, "only {guarded} rules were indexed");
+    for (seed, rules) in [(3100, 64), (3101, 300), (3102, 1_500)] {
+        let guarded = run_shapes(seed, rules, 400, false, true);
+        assert!(guarded * 2 > rules, "{guarded} of {rules} rules indexed");
+    }
+}
+
+/// Flat schemas whose rules are all guarded (every rule has a top-level
+/// `starts with` or value guard): sparse candidates, proved prefix guards
+/// left out of evaluation, outcomes equal to the reference.
+#[test]
+fn all_guarded_flat_schemas_agree_with_the_reference() {
+    for seed in 0..40 {
+        let rules = 1 + (seed as usize % 70);
+        let guarded = run_shapes(3200 + seed, rules, 60, true, true);
+        assert_eq!(guarded, rules, "seed {seed}: every rule is guarded");
+    }
+    for (seed, rules) in [(3300, 1_100), (3301, 2_000)] {
+        let text = source(&mut Rng::new(seed), rules, true, true);
+        let plan = lower(&program(&text), &Externals::default()).unwrap();
+        assert!(plan.sparse_candidates(), "{rules} guarded rules are sparse");
+        let guarded = run_shapes(seed, rules, 400, true, true);
+        assert_eq!(guarded, rules, "every rule is guarded");
     }
 }
