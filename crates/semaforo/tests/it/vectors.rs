@@ -1,11 +1,11 @@
 //! Runs every evaluation vector of `tests/data/eval/` (read by
 //! `semaforo_testkit::vectors`, shared with the CLI's and the C ABI's
 //! runners) through the library: compile with [`Compiler`], evaluate each
-//! input line on the plan and explain it with [`semaforo::Ruleset::explain`] (the interpreter of the
-//! checked program, which is also the test oracle
-//! `semaforo_testkit::reference::evaluate`), and compare both outcomes with
-//! the expected line (JSON-equal, modulo key order). The explanation must
-//! also agree with the plan (`verdict_agrees`).
+//! input line on the plan and explain it with
+//! [`semaforo::Ruleset::explain`] (the interpreter of the checked program,
+//! which is also the test oracle `semaforo_testkit::reference::evaluate`),
+//! and compare both outcomes with the expected line on the keys the vectors
+//! fix. The explanation must also agree with the plan (`verdict_agrees`).
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
