@@ -11,7 +11,10 @@
 //! version, which is `semaforo_version()`.
 //!
 //! The crate has no rlib (see Cargo.toml), so this test mounts the crate's
-//! source as a module and calls the `extern "C"` functions directly.
+//! source as a module and calls the `extern "C"` functions directly. The
+//! vectors are read by the shared loader of `semaforo-testkit`, included by
+//! path so that this crate's manifest names no project crate but the facade
+//! (`tests/dependencies.rs`).
 
 #![allow(
     clippy::unwrap_used,
@@ -31,27 +34,19 @@
 #[path = "../src/lib.rs"]
 mod ffi;
 
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "testkit's public module, of which this runner uses a part"
+)]
+#[path = "../../semaforo-testkit/src/vectors.rs"]
+mod shared;
+
 use ffi::*;
 use serde_json::{Map, Value, json};
+use shared::Vector;
 use std::ffi::{CStr, c_char};
-use std::path::{Path, PathBuf};
 use std::ptr;
-
-/// The keys of an outcome line that the vectors fix.
-const KEYS: [&str; 8] = [
-    "id",
-    "lane",
-    "score",
-    "fired",
-    "monitored",
-    "undetermined",
-    "notes",
-    "draws",
-];
-
-fn eval_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/eval")
-}
 
 /// Panics with the status's message unless it is `SEMAFORO_OK`.
 #[track_caller]
@@ -86,28 +81,9 @@ fn read_str(
     unsafe { text(p, n) }.to_string()
 }
 
-/// The `args` file: `--today`, `--sampling-key`, `--sampling-key-id`, as a
-/// context handle (the facade runner's defaults: an all-zero key labelled
-/// `zero-key`).
-fn context(dir: &Path) -> (*mut semaforo_context, String) {
-    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
-    let words: Vec<&str> = args.split_whitespace().collect();
-    let mut today = None;
-    let mut key = [0u8; 16];
-    let mut key_id = "zero-key".to_string();
-    for pair in words.chunks(2) {
-        match pair {
-            ["--today", d] => today = Some((*d).to_string()),
-            ["--sampling-key", hex] => {
-                for (i, b) in key.iter_mut().enumerate() {
-                    *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-                }
-            }
-            ["--sampling-key-id", id] => key_id = (*id).to_string(),
-            other => panic!("{}: unknown args {other:?}", dir.display()),
-        }
-    }
-    let today = today.expect("`--today` in args");
+/// The vector's `args` as a context handle.
+fn context(v: &Vector) -> *mut semaforo_context {
+    let (today, key, key_id) = (&v.today, &v.sampling_key, &v.sampling_key_id);
     let mut ctx = ptr::null_mut();
     // SAFETY: valid out-parameter; the strings are live for each call.
     unsafe {
@@ -127,57 +103,50 @@ fn context(dir: &Path) -> (*mut semaforo_context, String) {
             "sampling key",
         );
     }
-    (ctx, key_id)
+    ctx
 }
 
-/// Compiles the vector's `rules.sem`, `lists/*.txt` and `tables/*.csv`
-/// through the C compiler handle, with the facade runner's names.
-fn compile(dir: &Path) -> *mut semaforo_ruleset {
+/// Compiles the vector's rules, lists and tables through the C compiler
+/// handle, with the facade runner's names.
+fn compile(v: &Vector) -> *mut semaforo_ruleset {
     let mut c = ptr::null_mut();
     // SAFETY: valid out-parameter.
     ok(unsafe { semaforo_compiler_new(&mut c) }, "compiler");
-    let rules = std::fs::read_to_string(dir.join("rules.sem")).unwrap();
-    let name = "rules.sem";
+    let name = v.rules_path.display().to_string();
     // SAFETY: a live compiler; the strings are live for the call.
     let s = unsafe {
         semaforo_compiler_add_source(
             c,
             name.as_ptr().cast(),
             name.len(),
-            rules.as_ptr().cast(),
-            rules.len(),
+            v.rules.as_ptr().cast(),
+            v.rules.len(),
         )
     };
     ok(s, "add source");
-    for (sub, is_list) in [("lists", true), ("tables", false)] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-            continue;
+    let lists = v.lists.iter().map(|l| (l, true));
+    let tables = v.tables.iter().map(|t| (t, false));
+    for ((name, path), is_list) in lists.chain(tables) {
+        let contents = v.text(path);
+        let file = path.display().to_string();
+        let add = if is_list {
+            semaforo_compiler_add_list_file
+        } else {
+            semaforo_compiler_add_table_file
         };
-        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        for p in paths {
-            let name = p.file_stem().unwrap().to_str().unwrap().to_string();
-            let contents = std::fs::read_to_string(&p).unwrap();
-            let file = format!("{sub}/{}", p.file_name().unwrap().to_str().unwrap());
-            let add = if is_list {
-                semaforo_compiler_add_list_file
-            } else {
-                semaforo_compiler_add_table_file
-            };
-            // SAFETY: a live compiler; the strings are live for the call.
-            let s = unsafe {
-                add(
-                    c,
-                    name.as_ptr().cast(),
-                    name.len(),
-                    file.as_ptr().cast(),
-                    file.len(),
-                    contents.as_ptr().cast(),
-                    contents.len(),
-                )
-            };
-            ok(s, &file);
-        }
+        // SAFETY: a live compiler; the strings are live for the call.
+        let s = unsafe {
+            add(
+                c,
+                name.as_ptr().cast(),
+                name.len(),
+                file.as_ptr().cast(),
+                file.len(),
+                contents.as_ptr().cast(),
+                contents.len(),
+            )
+        };
+        ok(s, &file);
     }
     let mut rs = ptr::null_mut();
     let mut diags = ptr::null_mut();
@@ -188,7 +157,7 @@ fn compile(dir: &Path) -> *mut semaforo_ruleset {
             // SAFETY: the diagnostics handle the compiler wrote.
             unsafe { semaforo_diagnostics_rendered(diags, p, n) }
         });
-        panic!("{}: {status:?}\n{rendered}", dir.display());
+        panic!("{}: {status:?}\n{rendered}", v.name);
     }
     // SAFETY: handles this test owns, freed once.
     unsafe {
@@ -196,20 +165,6 @@ fn compile(dir: &Path) -> *mut semaforo_ruleset {
         semaforo_compiler_free(c);
     }
     rs
-}
-
-/// The fixed keys of an outcome object (`draws` may be absent when empty).
-fn project(v: &Value) -> Map<String, Value> {
-    let obj = v.as_object().expect("an outcome object");
-    KEYS.iter()
-        .map(|k| {
-            let mut x = obj.get(*k).cloned().unwrap_or(Value::Null);
-            if *k == "draws" && x.is_null() {
-                x = Value::Object(Map::new());
-            }
-            ((*k).to_string(), x)
-        })
-        .collect()
 }
 
 /// A fired (or monitored) entry read through `read`, as the JSON output
@@ -316,10 +271,10 @@ fn from_readers(e: *mut semaforo_evaluator) -> Value {
 }
 
 /// Runs one vector; returns a message per mismatching outcome.
-fn run_vector(dir: &Path) -> Vec<String> {
-    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-    let rs = compile(dir);
-    let (ctx, key_id) = context(dir);
+fn run_vector(v: &Vector) -> Vec<String> {
+    let name = &v.name;
+    let rs = compile(v);
+    let ctx = context(v);
     // SAFETY: a live ruleset (every call below).
     let fingerprint = read_str("fingerprint", |p, n| unsafe {
         semaforo_ruleset_fingerprint(rs, p, n)
@@ -328,21 +283,12 @@ fn run_vector(dir: &Path) -> Vec<String> {
     let version = unsafe { CStr::from_ptr(semaforo_version()) }
         .to_str()
         .unwrap();
+    assert_eq!(version, semaforo_core::ENGINE_VERSION);
     let mut e = ptr::null_mut();
     // SAFETY: a live ruleset and a valid out-parameter.
     ok(unsafe { semaforo_evaluator_new(rs, &mut e) }, "evaluator");
-    let input = std::fs::read_to_string(dir.join("input.jsonl")).unwrap();
-    let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
-    let inputs: Vec<&str> = input.lines().filter(|l| !l.trim().is_empty()).collect();
-    let wants: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(
-        inputs.len(),
-        wants.len(),
-        "{name}: one expected line per input line"
-    );
-    assert!(!inputs.is_empty(), "{name}: no input");
     let mut failures = Vec::new();
-    for (i, (input, want)) in inputs.iter().zip(&wants).enumerate() {
+    for (i, input) in v.inputs.iter().enumerate() {
         // SAFETY: live handles; the input is live for the call.
         let status =
             unsafe { semaforo_evaluator_eval_json(e, ctx, input.as_ptr().cast(), input.len()) };
@@ -351,34 +297,22 @@ fn run_vector(dir: &Path) -> Vec<String> {
             let error = read_str("last error", |p, n| unsafe {
                 semaforo_evaluator_last_error(e, p, n)
             });
-            panic!("{name}:{}: {status:?}: {error}", i + 1);
+            panic!("{name} line {}: {status:?}: {error}", i + 1);
         }
         // SAFETY: a live evaluator and valid out-parameters.
         let line = read_str("outcome json", |p, n| unsafe {
             semaforo_evaluator_outcome_json(e, p, n)
         });
         let got: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(got["sampling_key_id"], key_id.as_str(), "{name}:{}", i + 1);
-        assert_eq!(got["ruleset"]["fingerprint"], fingerprint.as_str());
+        let at = format!("{name} line {}", i + 1);
+        assert_eq!(got["sampling_key_id"], v.sampling_key_id.as_str(), "{at}");
+        assert_eq!(got["ruleset"]["fingerprint"], fingerprint.as_str(), "{at}");
         assert_eq!(
             got["ruleset"]["engine"], version,
-            "engine beside fingerprint"
+            "{at}: engine beside fingerprint"
         );
-        assert_eq!(version, semaforo_core::ENGINE_VERSION);
-        let want = project(&serde_json::from_str(want).unwrap());
-        for (how, got) in [
-            ("outcome_json", project(&got)),
-            ("readers", project(&from_readers(e))),
-        ] {
-            if got != want {
-                failures.push(format!(
-                    "{name} line {} ({how}):\n  expected {}\n  actual   {}",
-                    i + 1,
-                    Value::Object(want.clone()),
-                    Value::Object(got)
-                ));
-            }
-        }
+        failures.extend(v.compare(i, "outcome_json", &got));
+        failures.extend(v.compare(i, "readers", &from_readers(e)));
     }
     // SAFETY: handles this test owns, freed once.
     unsafe {
@@ -389,16 +323,9 @@ fn run_vector(dir: &Path) -> Vec<String> {
     failures
 }
 
+/// Every directory of `tests/data/eval/`, through the C ABI; one failure
+/// report naming every vector and line that differs.
 #[test]
 fn every_vector_through_the_c_abi() {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(eval_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    // The facade's runner names every directory; this one runs them all.
-    assert!(dirs.len() >= 10, "{dirs:?}");
-    let failures: Vec<String> = dirs.iter().flat_map(|d| run_vector(d)).collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    shared::run_all(run_vector);
 }

@@ -9,7 +9,8 @@
 //! built to be robust to a busy machine: the time is the thread's CPU time
 //! where Linux reports it (time spent waiting for a core does not count),
 //! `n` grows until the work takes at least [`TARGET`] (whatever the build
-//! profile), each size is timed more than once and the fastest run counts,
+//! profile), each size is timed more than once and the fastest run counts
+//! (the big input a second time only when its first run fails),
 //! and all measurements of a process run one at a time (a lock), so tests
 //! do not slow each other down. Work that spawns threads is measured on the
 //! calling thread only; keep such work off the measured path.
@@ -85,8 +86,15 @@ pub fn assert_linear<T>(
     let small = fastest(3, || work(&input));
     drop(input);
     let big_input = make(10 * n);
-    let big = fastest(2, || work(&big_input));
-    let ratio = big.as_secs_f64() / small.as_secs_f64().max(1e-9);
+    let ratio_of = |big: Duration| big.as_secs_f64() / small.as_secs_f64().max(1e-9);
+    // The fastest of two runs of the big input, the second only when the
+    // first fails: a second run can only lower the time, so when the first
+    // passes the verdict is already that of the two, for half the work.
+    let mut big = fastest(1, || work(&big_input));
+    if ratio_of(big) >= MAX_RATIO {
+        big = big.min(fastest(1, || work(&big_input)));
+    }
+    let ratio = ratio_of(big);
     if ratio >= MAX_RATIO {
         panic!(
             "{what}: {n} -> {}: {small:?} -> {big:?} (x{ratio:.1}); linear time grows about x10, quadratic x100",

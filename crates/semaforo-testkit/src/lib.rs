@@ -8,6 +8,9 @@
 //!   tables, and declarations (as [`generate::Recipe`]s that can be bound to any
 //!   structurally equal layout), for property tests and benchmarks.
 //! - [`show`] renders programs and declarations for failure reports.
+//! - [`vectors`] reads the evaluation vectors of `tests/data/eval/` for
+//!   the runners of every surface (library, CLI, C ABI) and compares
+//!   outcomes with them.
 //! - [`complexity`] fails a test whose work grows super-linearly with its
 //!   input (thread CPU time, robust to a busy machine).
 
@@ -18,6 +21,7 @@ pub mod generate;
 pub mod reference;
 
 pub mod show;
+pub mod vectors;
 
 /// External lists and tables supplied at compile time, by name (the
 /// compiler's own type, re-exported for convenience).

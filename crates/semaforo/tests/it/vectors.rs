@@ -1,13 +1,13 @@
-//! Runs the evaluation vectors of `tests/data/eval/` through the library:
-//! compile with [`Compiler`], evaluate each input line on the plan and
-//! explain it with [`semaforo::Ruleset::explain`] (the interpreter of the
-//! checked program, which is also the test oracle
-//! `semaforo_testkit::reference::evaluate`), and compare both outcomes with
-//! the expected line (JSON-equal, modulo key order). The explanation must
-//! also agree with the plan (`verdict_agrees`).
+//! Runs every evaluation vector of `tests/data/eval/` (read by
+//! `semaforo_testkit::vectors`, shared with the CLI's and the C ABI's
+//! runners) through the library: compile with [`Compiler`], evaluate each
+//! input line on the plan and explain it with
+//! [`semaforo::Ruleset::explain`] (the interpreter of the checked program,
+//! which is also the test oracle `semaforo_testkit::reference::evaluate`),
+//! and compare both outcomes with the expected line on the keys the vectors
+//! fix. The explanation must also agree with the plan (`verdict_agrees`).
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "helpers outside `#[test]` functions (which clippy.toml already \
@@ -16,86 +16,31 @@
 )]
 
 use semaforo::{Compiler, Context, Date, Explanation, SamplingKey};
+use semaforo_testkit::vectors::{self, Vector};
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
 
-/// The keys of an outcome line that the vectors fix.
-const KEYS: [&str; 8] = [
-    "id",
-    "lane",
-    "score",
-    "fired",
-    "monitored",
-    "undetermined",
-    "notes",
-    "draws",
-];
-
-fn eval_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/eval")
-}
-
-/// The `args` file: `--today`, `--sampling-key`, `--sampling-key-id`.
-fn context(dir: &Path) -> Context {
-    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
-    let words: Vec<&str> = args.split_whitespace().collect();
-    let mut today = None;
-    let mut key = SamplingKey::default();
-    let mut key_id = "zero-key".to_string();
-    for pair in words.chunks(2) {
-        match pair {
-            ["--today", d] => today = Date::parse(d),
-            ["--sampling-key", hex] => {
-                let mut k = [0u8; 16];
-                for (i, b) in k.iter_mut().enumerate() {
-                    *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-                }
-                key = SamplingKey(k);
-            }
-            ["--sampling-key-id", id] => key_id = (*id).to_string(),
-            other => panic!("{}: unknown args {other:?}", dir.display()),
-        }
-    }
-    Context::new(today.expect("`--today` in args"), key, key_id)
+/// The vector's `args` as an evaluation context.
+fn context(v: &Vector) -> Context {
+    let today =
+        Date::parse(&v.today).unwrap_or_else(|| panic!("{}: bad `--today` {:?}", v.name, v.today));
+    Context::new(
+        today,
+        SamplingKey(v.sampling_key),
+        v.sampling_key_id.clone(),
+    )
 }
 
 /// A compiler with the vector's rules, lists and tables.
-fn compiler(dir: &Path) -> Compiler {
+fn compiler(v: &Vector) -> Compiler {
     let mut c = Compiler::new();
-    let rules = std::fs::read_to_string(dir.join("rules.sem")).unwrap();
-    c.add_source("rules.sem", rules);
-    for (sub, is_list) in [("lists", true), ("tables", false)] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        for p in paths {
-            let name = p.file_stem().unwrap().to_str().unwrap().to_string();
-            let text = std::fs::read_to_string(&p).unwrap();
-            let file = format!("{sub}/{}", p.file_name().unwrap().to_str().unwrap());
-            if is_list {
-                c.add_list_file(name, file, text);
-            } else {
-                c.add_table_file(name, file, text);
-            }
-        }
+    c.add_source(v.rules_path.display().to_string(), v.rules.clone());
+    for (name, path) in &v.lists {
+        c.add_list_file(name.clone(), path.display().to_string(), v.text(path));
+    }
+    for (name, path) in &v.tables {
+        c.add_table_file(name.clone(), path.display().to_string(), v.text(path));
     }
     c
-}
-
-fn project(v: &Value) -> Map<String, Value> {
-    let obj = v.as_object().expect("an outcome object");
-    KEYS.iter()
-        .map(|k| {
-            let mut x = obj.get(*k).cloned().unwrap_or(Value::Null);
-            // `draws` may be absent when empty.
-            if *k == "draws" && x.is_null() {
-                x = Value::Object(Map::new());
-            }
-            ((*k).to_string(), x)
-        })
-        .collect()
 }
 
 /// The explanation's verdict as an outcome line: the same keys, from the
@@ -146,160 +91,42 @@ fn explained(e: &Explanation) -> Value {
     })
 }
 
-fn run_vector(dir: &Path) -> Vec<String> {
-    let ruleset = compiler(dir)
+/// Runs one vector; returns a message per mismatching outcome.
+fn run_vector(v: &Vector) -> Vec<String> {
+    let ruleset = compiler(v)
         .compile()
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let ctx = context(dir);
+        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+    let ctx = context(v);
     let mut ev = ruleset.evaluator();
-    let input = std::fs::read_to_string(dir.join("input.jsonl")).unwrap();
-    let expected = std::fs::read_to_string(dir.join("expected.jsonl")).unwrap();
-    let inputs: Vec<&str> = input.lines().filter(|l| !l.trim().is_empty()).collect();
-    let wants: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(
-        inputs.len(),
-        wants.len(),
-        "{}: one expected line per input line",
-        dir.display()
-    );
     let mut failures = Vec::new();
-    for (i, (input, want)) in inputs.iter().zip(&wants).enumerate() {
+    for (i, input) in v.inputs.iter().enumerate() {
         let out = ev
             .eval_json(input.as_bytes(), &ctx)
-            .unwrap_or_else(|e| panic!("{}:{}: {e}", dir.display(), i + 1));
+            .unwrap_or_else(|e| panic!("{} line {}: {e}", v.name, i + 1));
         let mut line = String::new();
         out.write_json(&mut line);
         let got: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(got["sampling_key_id"], ctx.sampling_key_id.as_str());
-        assert_eq!(got["ruleset"]["fingerprint"], ruleset.fingerprint_hex());
-        assert_eq!(got["ruleset"]["engine"], semaforo::ENGINE_VERSION);
+        let at = format!("{} line {}", v.name, i + 1);
+        assert_eq!(got["sampling_key_id"], ctx.sampling_key_id.as_str(), "{at}");
+        assert_eq!(
+            got["ruleset"]["fingerprint"],
+            ruleset.fingerprint_hex(),
+            "{at}"
+        );
+        assert_eq!(got["ruleset"]["engine"], semaforo::ENGINE_VERSION, "{at}");
         let explanation = ruleset.explain(ev.declaration(), &ctx);
-        let want: Value = serde_json::from_str(want).unwrap();
-        let want = project(&want);
-        let name = dir.file_name().unwrap().to_string_lossy();
         if !explanation.verdict_agrees {
-            failures.push(format!(
-                "{name} line {}: explain's verdict differs from the plan's",
-                i + 1
-            ));
+            failures.push(format!("{at}: explain's verdict differs from the plan's"));
         }
-        for (surface, got) in [
-            ("plan", project(&got)),
-            ("explain", project(&explained(&explanation))),
-        ] {
-            if got != want {
-                failures.push(format!(
-                    "{name} line {} ({surface}):\n  expected {}\n  actual   {}",
-                    i + 1,
-                    Value::Object(want.clone()),
-                    Value::Object(got)
-                ));
-            }
-        }
+        failures.extend(v.compare(i, "plan", &got));
+        failures.extend(v.compare(i, "explain", &explained(&explanation)));
     }
     failures
 }
 
-fn check(name: &str) {
-    let failures = run_vector(&eval_dir().join(name));
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
+/// Every directory of `tests/data/eval/`, through the plan and `explain`;
+/// one failure report naming every vector and line that differs.
 #[test]
-fn every_vector_directory_has_a_test() {
-    let mut names: Vec<String> = std::fs::read_dir(eval_dir())
-        .unwrap()
-        .filter_map(|e| {
-            let e = e.unwrap();
-            e.file_type()
-                .unwrap()
-                .is_dir()
-                .then(|| e.file_name().to_string_lossy().into_owned())
-        })
-        .collect();
-    names.sort();
-    assert_eq!(
-        names,
-        [
-            "aggregates",
-            "builtins",
-            "casefold",
-            "comparisons",
-            "composite_keys",
-            "dates",
-            "decimal",
-            "draws",
-            "kleene",
-            "lane_splits",
-            "lanes",
-            "logic",
-            "lookups",
-            "membership",
-            "missing",
-            "ops",
-            "prefix_lookup",
-            "prefixes",
-            "quantifiers",
-            "records",
-            "rounding",
-            "sampling",
-            "score_points",
-            "scores",
-            "shadow_rules",
-            "sharing",
-            "table_columns",
-            "text",
-            "text_lookups",
-            "threshold_groups",
-            "thresholds",
-            "windows",
-        ]
-    );
+fn every_vector_through_the_library() {
+    vectors::run_all(run_vector);
 }
-
-/// One test per vector directory, named after it.
-macro_rules! vectors {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check(stringify!($name));
-            }
-        )*
-    };
-}
-
-vectors!(
-    aggregates,
-    builtins,
-    casefold,
-    comparisons,
-    composite_keys,
-    dates,
-    decimal,
-    draws,
-    kleene,
-    lane_splits,
-    lanes,
-    logic,
-    lookups,
-    membership,
-    missing,
-    ops,
-    prefix_lookup,
-    prefixes,
-    quantifiers,
-    records,
-    rounding,
-    sampling,
-    score_points,
-    scores,
-    shadow_rules,
-    sharing,
-    table_columns,
-    text,
-    text_lookups,
-    threshold_groups,
-    thresholds,
-    windows,
-);
