@@ -255,8 +255,24 @@ fn read_outcome(ev: &Evaluator, index: usize) {
             },
             sampled: false,
             draw: 7,
+            points: 7,
+            split: false,
+            lane_draw: 7,
+            lane: semaforo_str {
+                ptr: ptr::null(),
+                len: 0,
+            },
         };
         let s = known(semaforo_evaluator_fired(e, index, &mut rule));
+        assert!(if ev.has_outcome {
+            s == OK || s == semaforo_status::SEMAFORO_INDEX_OUT_OF_RANGE
+        } else {
+            s == NO
+        });
+        // Shadow rules: the same contract.
+        let s = known(semaforo_evaluator_monitored_count(e, &mut count));
+        assert!(if ev.has_outcome { s == OK } else { s == NO });
+        let s = known(semaforo_evaluator_monitored(e, index, &mut rule));
         assert!(if ev.has_outcome {
             s == OK || s == semaforo_status::SEMAFORO_INDEX_OUT_OF_RANGE
         } else {
