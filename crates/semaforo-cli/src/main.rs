@@ -11,6 +11,7 @@ mod cmd_test;
 mod common;
 mod csv_input;
 mod diff;
+mod html;
 mod output;
 mod render;
 mod results;

@@ -3,38 +3,11 @@
 //! or archived next to the ruleset it describes.
 
 use super::report::{Report, RuleStats, ScoreBin, SplitCount, split_text};
+use crate::html::{esc, lane_colour};
 use std::fmt::Write as _;
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
-
-/// A colour for a lane: the usual names get their colour, others grey.
-fn lane_colour(name: &str) -> &'static str {
-    match name.to_ascii_lowercase().as_str() {
-        "green" | "verde" => "#2e9d47",
-        "blue" | "azul" => "#2f6fbf",
-        "yellow" | "amarillo" => "#e0b000",
-        "orange" | "naranja" => "#e07000",
-        "red" | "rojo" => "#c62828",
-        _ => "#777777",
-    }
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}\

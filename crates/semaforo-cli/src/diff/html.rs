@@ -1,40 +1,10 @@
 //! The diff report as one self-contained HTML file: inline CSS and SVG,
 //! no scripts, nothing loaded from the network, so it can be attached to
 //! the rule change request it supports.
-//!
-//! `esc` and `lane_colour` repeat backtest's two small helpers rather than
-//! reach into `backtest::html`, which changes independently.
 
 use super::report::{BreakdownReport, OutcomeDiff, Report, pct, pp};
+use crate::html::{esc, lane_colour};
 use std::fmt::Write as _;
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// A colour for a lane: the usual names get their colour, others grey.
-fn lane_colour(name: &str) -> &'static str {
-    match name.to_ascii_lowercase().as_str() {
-        "green" | "verde" => "#2e9d47",
-        "blue" | "azul" => "#2f6fbf",
-        "yellow" | "amarillo" => "#e0b000",
-        "orange" | "naranja" => "#e07000",
-        "red" | "rojo" => "#c62828",
-        _ => "#777777",
-    }
-}
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\

@@ -4,23 +4,8 @@
 
 use super::report::{Report, RulesetReport, Stats, kind, pct, reasons, times};
 use super::tally::short;
+use crate::html::esc;
 use std::fmt::Write as _;
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}h3{font-size:1em}\
