@@ -109,7 +109,7 @@ fn split_assignment(s: &str, what: &str) -> Result<(String, PathBuf), String> {
 }
 
 /// Prints an error and gives the status for usage and I/O problems.
-fn trouble(e: impl std::fmt::Display) -> Status {
+pub(crate) fn trouble(e: impl std::fmt::Display) -> Status {
     error(e);
     Status::Trouble
 }

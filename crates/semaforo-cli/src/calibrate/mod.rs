@@ -15,7 +15,7 @@ mod solve;
 use crate::Status;
 use crate::backtest::source::Source;
 use crate::cmd_eval::read_input;
-use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, warn};
+use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, trouble, warn};
 use crate::output::print_all;
 use semaforo::{FieldType, Ruleset};
 use std::path::PathBuf;
@@ -74,12 +74,6 @@ pub(crate) struct Args {
     /// Evaluation context.
     #[command(flatten)]
     ctx: ContextArgs,
-}
-
-/// Prints an error and gives the usage/I-O status.
-fn trouble(e: impl std::fmt::Display) -> Status {
-    error(e);
-    Status::Trouble
 }
 
 /// Runs the command.

@@ -27,7 +27,7 @@ mod tally;
 
 use crate::Status;
 use crate::cmd_eval::read_input;
-use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error};
+use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, trouble};
 use crate::csv_input::Mapping;
 use crate::output::print_all;
 use gate::Gate;
@@ -146,12 +146,6 @@ fn overlay(base: &[String], over: &[String]) -> Vec<String> {
         .chain(over)
         .cloned()
         .collect()
-}
-
-/// Prints a usage error and gives its status.
-fn trouble(e: impl std::fmt::Display) -> Status {
-    error(e);
-    Status::Trouble
 }
 
 /// Runs the command.

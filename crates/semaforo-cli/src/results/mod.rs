@@ -21,7 +21,7 @@ mod report;
 mod tally;
 
 use crate::Status;
-use crate::common::{DataArgs, compile_rules, error, warn};
+use crate::common::{DataArgs, compile_rules, error, trouble, warn};
 use crate::output::print_all;
 use input::{Interner, Results};
 use report::Meta;
@@ -79,12 +79,6 @@ pub(crate) struct Args {
     /// External data of `--ruleset`.
     #[command(flatten)]
     data: DataArgs,
-}
-
-/// Prints a usage error and gives its status.
-fn trouble(e: impl std::fmt::Display) -> Status {
-    error(e);
-    Status::Trouble
 }
 
 /// Runs the command.
