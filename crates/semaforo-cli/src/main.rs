@@ -13,6 +13,7 @@ mod csv_input;
 mod diff;
 mod html;
 mod output;
+mod parallel;
 mod render;
 mod results;
 mod tables;

@@ -10,6 +10,7 @@
 
 use crate::backtest::source::{Evaluated, Source};
 use crate::common::{error, warn};
+use crate::parallel::split_batch;
 use semaforo::{Context, Evaluator, Ruleset};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -84,31 +85,8 @@ pub(super) fn run(
     let mut start = 0;
     while start < n {
         let end = (start + BATCH).min(n);
-        let per = (end - start).div_ceil(threads);
         let job = |r: Range<usize>, ev: &mut Evaluator| work(src, r, ev, ctx, by, input, lanes);
-        let outs: Vec<(Scan, Vec<Msg>)> = if threads == 1 || end - start < 256 {
-            evs.first_mut()
-                .map(|ev| job(start..end, ev))
-                .into_iter()
-                .collect()
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = evs
-                    .iter_mut()
-                    .enumerate()
-                    .map(|(i, ev)| {
-                        let a = (start + i * per).min(end);
-                        let b = (a + per).min(end);
-                        let job = &job;
-                        (a..b, s.spawn(move || job(a..b, ev)))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|(r, h)| h.join().unwrap_or_else(|_| lost(r, input)))
-                    .collect()
-            })
-        };
+        let outs = split_batch(&mut evs, start..end, &job, &|r| lost(r, input));
         for (scan, msgs) in outs {
             for m in msgs {
                 match m {

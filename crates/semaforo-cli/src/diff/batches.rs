@@ -12,6 +12,7 @@ use super::input::{Both, Pair};
 use super::tally::{self, Lanes, Tally};
 use crate::common::{error, warn};
 use crate::csv_input::LineMsg;
+use crate::parallel::split_batch;
 use semaforo::{Context, Evaluator, Ruleset};
 use std::ops::Range;
 use std::path::Path;
@@ -87,30 +88,12 @@ pub(super) fn run(
     let mut start = 0;
     while start < total {
         let end = (start + BATCH).min(total);
-        let per = (end - start).div_ceil(threads);
-        let outs: Vec<ChunkOut> = if threads == 1 || end - start < 256 {
-            evs.first_mut()
-                .map(|ev| work(&shared, start..end, ev))
-                .into_iter()
-                .collect()
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = evs
-                    .iter_mut()
-                    .enumerate()
-                    .map(|(i, ev)| {
-                        let a = (start + i * per).min(end);
-                        let b = (a + per).min(end);
-                        let shared = &shared;
-                        (a..b, s.spawn(move || work(shared, a..b, ev)))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|(r, h)| h.join().unwrap_or_else(|_| lost(&shared, r)))
-                    .collect()
-            })
-        };
+        let outs = split_batch(
+            &mut evs,
+            start..end,
+            &|r, ev: &mut (Evaluator, Evaluator)| work(&shared, r, ev),
+            &|r| lost(&shared, r),
+        );
         for out in outs {
             absorb(t, lanes, out);
         }
