@@ -114,6 +114,16 @@ pub(crate) fn trouble(e: impl std::fmt::Display) -> Status {
     Status::Trouble
 }
 
+/// Output formats of the report commands (`diff`, `calibrate`, `results`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Readable tables.
+    #[value(alias = "human")]
+    Text,
+    /// One JSON object.
+    Json,
+}
+
 /// The name diagnostics give to rules read from standard input.
 pub(crate) const STDIN_NAME: &str = "<stdin>";
 

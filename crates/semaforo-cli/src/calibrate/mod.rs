@@ -23,15 +23,7 @@ use std::path::PathBuf;
 use scan::ByCol;
 use solve::Target;
 
-/// Output formats.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// Readable tables.
-    #[value(alias = "human")]
-    Text,
-    /// One JSON object.
-    Json,
-}
+pub(crate) use crate::common::Format;
 
 /// Options of `semaforo calibrate`.
 #[derive(clap::Args, Debug)]

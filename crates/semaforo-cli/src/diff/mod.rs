@@ -42,15 +42,7 @@ use tally::{Lanes, Tally};
 /// Inputs at least this large get a progress bar (on a terminal).
 const PROGRESS_MIN: usize = 50_000;
 
-/// Output formats.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// Readable tables.
-    #[value(alias = "human")]
-    Text,
-    /// One JSON object.
-    Json,
-}
+pub(crate) use crate::common::Format;
 
 /// Options of `semaforo diff`.
 #[derive(clap::Args, Debug)]

@@ -28,15 +28,7 @@ use report::Meta;
 use std::path::PathBuf;
 use tally::{Dims, Tally};
 
-/// Output formats.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// Readable tables.
-    #[value(alias = "human")]
-    Text,
-    /// One JSON object.
-    Json,
-}
+pub(crate) use crate::common::Format;
 
 /// Options of `semaforo results`.
 #[derive(clap::Args, Debug)]
