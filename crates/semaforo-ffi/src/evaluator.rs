@@ -394,16 +394,8 @@ pub unsafe extern "C" fn semaforo_evaluator_fired(
     index: usize,
     out_rule: *mut semaforo_fired_rule,
 ) -> semaforo_status {
-    guard(|| {
-        // SAFETY: pointers follow the crate contract.
-        let v = unsafe { handle(evaluator) }?.view()?;
-        let f = v
-            .fired()
-            .nth(index)
-            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
-        // SAFETY: NULL or writable, by contract.
-        unsafe { write(out_rule, semaforo_fired_rule::of(&f)) }
-    })
+    // SAFETY: the caller's contract is this function's.
+    unsafe { entry(evaluator, index, out_rule, Entries::Fired) }
 }
 
 /// The number of shadow rules (`monitor`) that would have fired.
@@ -428,13 +420,36 @@ pub unsafe extern "C" fn semaforo_evaluator_monitored(
     index: usize,
     out_rule: *mut semaforo_fired_rule,
 ) -> semaforo_status {
+    // SAFETY: the caller's contract is this function's.
+    unsafe { entry(evaluator, index, out_rule, Entries::Monitored) }
+}
+
+/// Which entries of an outcome a reader reads.
+#[derive(Clone, Copy)]
+enum Entries {
+    Fired,
+    Monitored,
+}
+
+/// Writes entry `index` of the fired or monitored entries to `out_rule`:
+/// the body of `semaforo_evaluator_fired` and `_monitored`.
+///
+/// # Safety
+/// `evaluator` NULL or a live handle; `out_rule` NULL or writable.
+unsafe fn entry(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_rule: *mut semaforo_fired_rule,
+    which: Entries,
+) -> semaforo_status {
     guard(|| {
         // SAFETY: pointers follow the crate contract.
         let v = unsafe { handle(evaluator) }?.view()?;
-        let f = v
-            .monitored()
-            .nth(index)
-            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        let f = match which {
+            Entries::Fired => v.fired().nth(index),
+            Entries::Monitored => v.monitored().nth(index),
+        }
+        .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
         // SAFETY: NULL or writable, by contract.
         unsafe { write(out_rule, semaforo_fired_rule::of(&f)) }
     })
