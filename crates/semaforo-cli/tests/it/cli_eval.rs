@@ -536,3 +536,32 @@ fn explain_reads_csv_with_a_mapping() {
         missing.stderr
     );
 }
+
+/// A CSV declaration that cannot be bound gets an error record on its
+/// output line (with the line of its row) and the exit status says so;
+/// the declarations around it are still evaluated.
+#[test]
+fn csv_declaration_that_cannot_be_bound_gets_an_error_record() {
+    let dir = setup("eval_csv_bad");
+    write(
+        &dir,
+        "decls.csv",
+        "Decl,Origin,Importer,HS,Kg\nD1,CN,IMP-7,6402,500\nD2,US,IMP-1,6402,heavy\nD3,VN,IMP-2,,\n",
+    );
+    write(
+        &dir,
+        "decls.map",
+        "Decl = id\nOrigin = origin\nImporter = importer\nHS = items.hs\nKg = items.net_kg\n",
+    );
+    let r = eval(&dir, "decls.csv", &["--map-file", "decls.map"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = lines(&r.stdout);
+    assert_eq!(out.len(), 3, "one line per declaration: {}", r.stdout);
+    assert_eq!(out[0]["id"], "D1");
+    assert_eq!(out[1]["index"], 1);
+    assert_eq!(out[1]["line"], 3);
+    assert!(out[1]["error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert_eq!(out[2]["id"], "D3");
+    assert!(r.stderr.contains("decls.csv:3:"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 of 3 declarations"), "{}", r.stderr);
+}
