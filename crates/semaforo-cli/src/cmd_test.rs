@@ -49,6 +49,12 @@ pub(crate) fn run(args: Args) -> Status {
         }
     };
     let all = ruleset.run_tests(&ctx);
+    let not_run = ruleset.package_tests_not_run();
+    if not_run > 0 {
+        warn(format!(
+            "{not_run} test(s) of the packages used were not run: they test each package as published; run `semaforo test` on the package's files alone"
+        ));
+    }
     let total = all.len();
     let selected: Vec<&TestResult> = all
         .iter()

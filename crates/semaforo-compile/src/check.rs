@@ -171,6 +171,8 @@ struct Checker<'a> {
     package_spans: Vec<Span>,
     /// The package of each file that is part of one, and its header.
     file_package: FxMap<FileId, (u32, Span)>,
+    /// Some file has a `ruleset` header.
+    has_root: bool,
     rules: Vec<RuleDef>,
     tests: Vec<TestDef>,
     /// Reused buffers, so that checking a rule allocates only what the HIR
@@ -248,6 +250,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.has_root = !items.headers.is_empty();
         self.check_packages(&items.packages, &items.uses, &items.headers);
         self.check_header(&items.headers);
         self.declare_lanes(&items.lanes);
@@ -366,6 +369,7 @@ impl<'a> Checker<'a> {
             rules: std::mem::take(&mut self.rules),
             tests: std::mem::take(&mut self.tests),
             packages: std::mem::take(&mut self.packages),
+            has_root: self.has_root,
         })
     }
 
@@ -1482,6 +1486,7 @@ impl<'a> Checker<'a> {
             given: test.given.text.clone(),
             given_span: test.given.span,
             expects,
+            package: self.package_of(file),
             span: test.span,
         });
     }

@@ -107,6 +107,9 @@ pub struct Program {
     /// The packages the ruleset is built from (`package` headers), in the
     /// order their first file was given.
     pub packages: Vec<Package>,
+    /// The ruleset has its own `ruleset` header (it is not a package
+    /// compiled on its own): the packages' tests are then not run.
+    pub has_root: bool,
 }
 
 /// A package: `package "name" version "v"` at the top of its files.
@@ -371,6 +374,10 @@ pub struct TestDef {
     pub given_span: Span,
     /// The expectations.
     pub expects: Vec<TestExpect>,
+    /// The package whose file holds the test (index into
+    /// [`Program::packages`]): it tests the package as published, so it
+    /// runs only when the package is compiled on its own.
+    pub package: Option<u32>,
     /// The whole test.
     pub span: Span,
 }

@@ -528,6 +528,7 @@ pub fn random_program(seed: u64, config: &ProgramConfig) -> GeneratedProgram {
             rules,
             tests: Vec::new(),
             packages: Vec::new(),
+            has_root: true,
         },
         externals,
         seed,
@@ -1160,5 +1161,6 @@ pub fn program_with_rules(p: &Program, rules: Vec<RuleDef>) -> Program {
         rules,
         tests: Vec::new(),
         packages: p.packages.clone(),
+        has_root: p.has_root,
     }
 }

@@ -153,6 +153,7 @@ fn program(rules: Vec<RuleDef>) -> Program {
         rules,
         tests: vec![],
         packages: Vec::new(),
+        has_root: true,
     }
 }
 

@@ -47,12 +47,33 @@ fn list(items: &[&str]) -> String {
 }
 
 impl Ruleset {
+    /// The tests of the packages this ruleset uses, which
+    /// [`Ruleset::run_tests`] does not run (0 for a package compiled on its
+    /// own or a ruleset without packages).
+    pub fn package_tests_not_run(&self) -> usize {
+        if self.program().has_root {
+            self.tests().iter().filter(|t| t.package.is_some()).count()
+        } else {
+            0
+        }
+    }
+
     /// Runs every test block. `ctx` supplies the sampling key and the date
     /// used by tests without `today`.
+    ///
+    /// The tests of a package test the package as published: they run when
+    /// the package is compiled on its own, and not in a ruleset that uses
+    /// it (where its overrides may change what they expect);
+    /// [`Ruleset::package_tests_not_run`] counts them.
     pub fn run_tests(&self, ctx: &Context) -> Vec<TestResult> {
         let mut ev = self.evaluator();
         let mut results = Vec::new();
-        for t in self.tests() {
+        let has_root = self.program().has_root;
+        for t in self
+            .tests()
+            .iter()
+            .filter(|t| !(has_root && t.package.is_some()))
+        {
             let mut c = ctx.clone();
             if let Some(d) = t.today {
                 c.today = d;

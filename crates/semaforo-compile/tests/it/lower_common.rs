@@ -213,6 +213,7 @@ pub fn program(rules: Vec<RuleDef>) -> Program {
         rules,
         tests: vec![],
         packages: Vec::new(),
+        has_root: true,
     }
 }
 

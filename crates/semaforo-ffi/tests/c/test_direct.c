@@ -184,24 +184,24 @@ int main(int argc, char **argv) {
     CHECK_OK(semaforo_evaluator_eval(ev, ctx, d));
     CHECK_OK(semaforo_evaluator_lane(ev, &p, &n));
     CHECK(str_eq(p, n, "red"));
-    CHECK(fired(ev, "WATCH-001"));
-    CHECK(fired(ev, "FRT-001"));
-    CHECK(!fired(ev, "AEO-001"));
+    CHECK(fired(ev, "captac-dr/WATCH-001"));
+    CHECK(fired(ev, "captac-dr/FRT-001"));
+    CHECK(!fired(ev, "captac-dr/AEO-001"));
     {
         size_t count = 0, k;
         int found = 0;
         CHECK_OK(semaforo_evaluator_undetermined_count(ev, &count));
         for (k = 0; k < count; k++) {
             CHECK_OK(semaforo_evaluator_undetermined(ev, k, &p, &n));
-            found |= str_eq(p, n, "FRT-002");
+            found |= str_eq(p, n, "captac-dr/FRT-002");
         }
         CHECK(found);
     }
     CHECK_OK(semaforo_declaration_clear(d));
     fill3(d);
     CHECK_OK(semaforo_evaluator_eval(ev, ctx, d));
-    CHECK(fired(ev, "AEO-001"));
-    CHECK(fired(ev, "DATE-001"));
+    CHECK(fired(ev, "captac-dr/AEO-001"));
+    CHECK(fired(ev, "captac-dr/DATE-001"));
     CHECK_OK(semaforo_evaluator_lane(ev, &p, &n));
     CHECK(str_eq(p, n, "yellow"));
 

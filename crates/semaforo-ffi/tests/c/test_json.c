@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     CHECK_OK(semaforo_evaluator_new(rs, &ev));
 
     CHECK_OK(semaforo_ruleset_name(rs, &p, &n));
-    CHECK(str_eq(p, n, "captac-dr-regional"));
+    CHECK(str_eq(p, n, "captac-dr"));
     CHECK_OK(semaforo_ruleset_version(rs, &p, &n));
     CHECK(n > 0);
     CHECK_OK(semaforo_ruleset_fingerprint(rs, &p, &n));
