@@ -235,3 +235,45 @@ fn utc_offset_moves_the_default_date() {
     );
     assert_eq!(r.code, 2, "`--today` and `--utc-offset` exclude each other");
 }
+
+/// The national rulesets of the regional example: their own tests pass,
+/// and the package's 19 tests are reported as not run (they test the
+/// package as published), while the package alone runs them.
+#[test]
+fn national_rulesets_run_their_tests_and_say_the_package_s_are_not_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let data = [
+        "--list",
+        "watched_importers=examples/regional/lists/watched_importers.txt",
+        "--list",
+        "watched_declarants=examples/regional/lists/watched_declarants.txt",
+        "--table",
+        "reference_price=examples/regional/tables/reference_price.csv",
+    ];
+    for (national, count) in [
+        ("examples/regional/gt/sat-gt.sem", 2),
+        ("examples/regional/cr/dga-cr.sem", 1),
+    ] {
+        let mut args = vec!["test", "examples/regional/regional.sem", national];
+        args.extend(data);
+        let r = run(&root, &args);
+        assert_eq!(r.code, 0, "{national}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!("{count} passed, 0 failed")),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stderr
+                .contains("19 test(s) of the packages used were not run"),
+            "{}",
+            r.stderr
+        );
+    }
+    let mut args = vec!["test", "examples/regional/regional.sem"];
+    args.extend(data);
+    let r = run(&root, &args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("19 passed, 0 failed"), "{}", r.stdout);
+    assert!(!r.stderr.contains("not run"), "{}", r.stderr);
+}

@@ -40,10 +40,26 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(regional().join(path)).unwrap()
 }
 
+/// The regional package alone, and with each national ruleset on it.
 #[test]
 fn explanations_agree_with_evaluation_on_the_regional_example() {
+    let mut overridden = 0;
+    for national in [None, Some("gt/sat-gt.sem"), Some("cr/dga-cr.sem")] {
+        overridden += agree_on(national);
+    }
+    // The national rulesets' overrides changed some declarations.
+    assert!(overridden > 0);
+}
+
+/// Checks every declaration (two keys) and returns how many `overridden`
+/// entries the outcomes had.
+fn agree_on(national: Option<&str>) -> usize {
+    let mut overridden = 0;
     let mut c = Compiler::new();
     c.add_source("regional.sem", read("regional.sem"));
+    if let Some(n) = national {
+        c.add_source(n, read(n));
+    }
     for name in ["watched_importers", "watched_declarants"] {
         let file = format!("lists/{name}.txt");
         c.add_list_file(name, file.clone(), read(&file));
@@ -71,7 +87,18 @@ fn explanations_agree_with_evaluation_on_the_regional_example() {
             let monitored_ids: Vec<Entry> = view.monitored().map(of_view).collect();
             let undetermined_ids: Vec<String> = view.undetermined().map(str::to_string).collect();
             let (score, lane) = (view.score(), view.lane().to_string());
+            let overrides: Vec<(String, bool, bool, bool)> = view
+                .overridden()
+                .map(|o| (o.id.to_string(), o.disabled, o.original, o.applied))
+                .collect();
+            overridden += overrides.len();
             let e = ruleset.explain(ev.declaration(), &ctx);
+            let explained: Vec<(String, bool, bool, bool)> = e
+                .overridden
+                .iter()
+                .map(|o| (o.id.clone(), o.disabled, o.original, o.applied))
+                .collect();
+            assert_eq!(explained, overrides, "line {}: overridden", i + 1);
             assert!(e.verdict_agrees, "line {}: verdict_agrees", i + 1);
             let mine: Vec<Entry> = e.fired().map(of_explanation).collect();
             assert_eq!(mine, fired_ids, "line {}: fired", i + 1);
@@ -101,6 +128,7 @@ fn explanations_agree_with_evaluation_on_the_regional_example() {
     assert_eq!(checked, 2 * 420);
     // The example exercises every verdict.
     assert!(fired > 0 && undetermined > 0 && inactive > 0);
+    overridden
 }
 
 /// The regional example has no score expressions, shadow rules or lane

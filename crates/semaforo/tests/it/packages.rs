@@ -159,3 +159,37 @@ fn a_package_alone_is_the_ruleset() {
         ["sica/VAL-001"]
     );
 }
+
+#[test]
+fn a_package_s_tests_run_on_the_package_alone_and_are_counted_elsewhere() {
+    let package_test = format!(
+        "{PACKAGE}test \"the package's own rule\" {{\n  given {{\"id\": \"D1\", \"origin\": \"CN\"}}\n  expect fired VAL-001\n  expect lane red\n}}\n"
+    );
+    let national_test = format!(
+        "{NATIONAL}test \"disabled nationally\" {{\n  today 2026-11-15\n  given {{\"id\": \"D1\", \"origin\": \"CN\"}}\n  expect not fired sica/VAL-001\n  expect lane green\n}}\n"
+    );
+    let day = ctx("2026-11-15");
+
+    // Alone, the package's test runs (and passes: the rule is the region's).
+    let mut c = Compiler::new();
+    c.add_source("sica.sem", package_test.as_str());
+    let alone = c.compile().unwrap();
+    let results = alone.run_tests(&day);
+    assert_eq!(results.len(), 1);
+    assert!(results[0].passed(), "{:?}", results[0].failures);
+    assert_eq!(alone.package_tests_not_run(), 0);
+
+    // With the national ruleset, whose override would make it fail, only
+    // the national test runs and the package's is counted as not run.
+    let mut c = Compiler::new();
+    c.add_source("sica.sem", package_test.as_str())
+        .add_source("gt.sem", national_test.as_str());
+    let national = c.compile().unwrap();
+    let results = national.run_tests(&day);
+    assert_eq!(
+        results.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["disabled nationally"]
+    );
+    assert!(results[0].passed(), "{:?}", results[0].failures);
+    assert_eq!(national.package_tests_not_run(), 1);
+}
