@@ -37,7 +37,7 @@ pub struct LiveRuleset {
 /// Verifies a bundle for running: signatures, files, compilation,
 /// fingerprint, then its own conformance vectors.
 fn accept(trusted: &TrustedKeys, bytes: &[u8]) -> Result<VerifiedBundle, BundleError> {
-    let verified = Bundle::from_bytes(bytes)?.verify(trusted)?;
+    let verified = Bundle::verify_bytes(bytes, trusted)?;
     if verified.manifest().conformance.is_some() {
         let report = verified.run_conformance(&verified.ruleset())?;
         if let Some(first) = report.mismatches.first() {

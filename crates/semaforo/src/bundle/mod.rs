@@ -381,6 +381,81 @@ pub struct Bundle {
     raw: Vec<u8>,
 }
 
+/// The archive's entries split into the manifest's raw bytes, the parsed
+/// signatures and the other files, before the manifest is parsed.
+struct Parts {
+    manifest_bytes: Vec<u8>,
+    signatures: Vec<BundleSignature>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Parts {
+    fn read(bytes: &[u8]) -> Result<Parts, BundleError> {
+        let mut manifest_bytes = None;
+        let mut signatures = None;
+        let mut files = Vec::new();
+        for (path, data) in archive::read(bytes)? {
+            match path.as_str() {
+                MANIFEST_PATH => manifest_bytes = Some(data),
+                SIGNATURES_PATH => signatures = Some(data),
+                _ => files.push((path, data)),
+            }
+        }
+        let manifest_bytes = manifest_bytes.ok_or(BundleError::MissingManifest)?;
+        let signatures = match signatures {
+            None => Vec::new(),
+            Some(s) => {
+                let parsed: SignatureFile =
+                    serde_json::from_slice(&s).map_err(|e| BundleError::Signatures {
+                        message: e.to_string(),
+                    })?;
+                parsed.signatures
+            }
+        };
+        Ok(Parts {
+            manifest_bytes,
+            signatures,
+            files,
+        })
+    }
+}
+
+/// Step 1 of [`Bundle::verify`]: the key ids of the trusted keys whose
+/// signatures of `manifest` verify; an error if there is none, or if a
+/// signature by a trusted key does not verify.
+fn check_signatures(
+    manifest: &[u8],
+    signatures: &[BundleSignature],
+    trusted: &TrustedKeys,
+) -> Result<Vec<String>, BundleError> {
+    if trusted.is_empty() {
+        return Err(BundleError::NoTrustedKeys);
+    }
+    if signatures.is_empty() {
+        return Err(BundleError::Unsigned);
+    }
+    let mut signed_by = Vec::new();
+    for s in signatures {
+        let Some(key) = trusted.get(&s.key_id) else {
+            continue;
+        };
+        let mut sig = [0u8; 64];
+        let ok = keys::hex_into(&s.signature, &mut sig).is_some() && key.verifies(manifest, &sig);
+        if !ok {
+            return Err(BundleError::BadSignature {
+                key_id: s.key_id.clone(),
+            });
+        }
+        signed_by.push(s.key_id.clone());
+    }
+    if signed_by.is_empty() {
+        return Err(BundleError::Untrusted {
+            key_ids: signatures.iter().map(|s| s.key_id.clone()).collect(),
+        });
+    }
+    Ok(signed_by)
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -404,20 +479,47 @@ fn to_json_lines<T: Serialize>(value: &T) -> Result<Vec<u8>, BundleError> {
 impl Bundle {
     /// Reads a bundle: the archive (with the limits of the module docs),
     /// `manifest.json` and `signatures.json`. Nothing is verified yet:
-    /// call [`Bundle::verify`].
+    /// call [`Bundle::verify`], or read and verify in one step with
+    /// [`Bundle::verify_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
-        let entries = archive::read(bytes)?;
-        let mut manifest_bytes = None;
-        let mut signatures = None;
-        let mut files = Vec::new();
-        for (path, data) in entries {
-            match path.as_str() {
-                MANIFEST_PATH => manifest_bytes = Some(data),
-                SIGNATURES_PATH => signatures = Some(data),
-                _ => files.push((path, data)),
-            }
-        }
-        let manifest_bytes = manifest_bytes.ok_or(BundleError::MissingManifest)?;
+        Bundle::from_parts(Parts::read(bytes)?, bytes)
+    }
+
+    /// Reads and verifies a bundle (the steps of [`Bundle::verify`]). The
+    /// signatures are checked on the raw bytes of `manifest.json` before
+    /// the manifest is parsed, so a changed manifest is refused as
+    /// [`BundleError::BadSignature`] even when the change breaks its JSON.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use semaforo::bundle::{Bundle, PublicKey, TrustedKeys};
+    /// let mut trusted = TrustedKeys::new();
+    /// trusted.add(PublicKey::parse(&std::fs::read_to_string("regional.pub")?)?);
+    /// let verified = Bundle::verify_bytes(&std::fs::read("regional.bundle")?, &trusted)?;
+    /// let ruleset = verified.ruleset();
+    /// # Ok(()) }
+    /// ```
+    pub fn verify_bytes(
+        bytes: &[u8],
+        trusted: &TrustedKeys,
+    ) -> Result<VerifiedBundle, BundleError> {
+        let parts = Parts::read(bytes)?;
+        let signed_by = check_signatures(&parts.manifest_bytes, &parts.signatures, trusted)?;
+        let bundle = Bundle::from_parts(parts, bytes)?;
+        let ruleset = bundle.check_contents()?;
+        Ok(VerifiedBundle {
+            bundle,
+            ruleset,
+            signed_by,
+        })
+    }
+
+    fn from_parts(parts: Parts, raw: &[u8]) -> Result<Bundle, BundleError> {
+        let Parts {
+            manifest_bytes,
+            signatures,
+            files,
+        } = parts;
         let manifest: Manifest =
             serde_json::from_slice(&manifest_bytes).map_err(|e| BundleError::Manifest {
                 message: e.to_string(),
@@ -436,22 +538,12 @@ impl Bundle {
                 });
             }
         }
-        let signatures = match signatures {
-            None => Vec::new(),
-            Some(s) => {
-                let parsed: SignatureFile =
-                    serde_json::from_slice(&s).map_err(|e| BundleError::Signatures {
-                        message: e.to_string(),
-                    })?;
-                parsed.signatures
-            }
-        };
         Ok(Bundle {
             manifest_bytes,
             manifest,
             files,
             signatures,
-            raw: bytes.to_vec(),
+            raw: raw.to_vec(),
         })
     }
 
@@ -522,45 +614,13 @@ impl Bundle {
     /// # Ok(()) }
     /// ```
     pub fn verify(&self, trusted: &TrustedKeys) -> Result<VerifiedBundle, BundleError> {
-        let signed_by = self.check_signatures(trusted)?;
+        let signed_by = check_signatures(&self.manifest_bytes, &self.signatures, trusted)?;
         let ruleset = self.check_contents()?;
         Ok(VerifiedBundle {
             bundle: self.clone(),
             ruleset,
             signed_by,
         })
-    }
-
-    /// Step 1 of [`Bundle::verify`]: the key ids of the trusted keys that
-    /// signed.
-    fn check_signatures(&self, trusted: &TrustedKeys) -> Result<Vec<String>, BundleError> {
-        if trusted.is_empty() {
-            return Err(BundleError::NoTrustedKeys);
-        }
-        if self.signatures.is_empty() {
-            return Err(BundleError::Unsigned);
-        }
-        let mut signed_by = Vec::new();
-        for s in &self.signatures {
-            let Some(key) = trusted.get(&s.key_id) else {
-                continue;
-            };
-            let mut sig = [0u8; 64];
-            let ok = keys::hex_into(&s.signature, &mut sig).is_some()
-                && key.verifies(&self.manifest_bytes, &sig);
-            if !ok {
-                return Err(BundleError::BadSignature {
-                    key_id: s.key_id.clone(),
-                });
-            }
-            signed_by.push(s.key_id.clone());
-        }
-        if signed_by.is_empty() {
-            return Err(BundleError::Untrusted {
-                key_ids: self.signatures.iter().map(|s| s.key_id.clone()).collect(),
-            });
-        }
-        Ok(signed_by)
     }
 
     /// Steps 2 to 4 of [`Bundle::verify`].

@@ -68,7 +68,7 @@ fn verify(
     bytes: &[u8],
     keys: &[&SecretKey],
 ) -> Result<semaforo::bundle::VerifiedBundle, BundleError> {
-    Bundle::from_bytes(bytes)?.verify(&trusted(keys))
+    Bundle::verify_bytes(bytes, &trusted(keys))
 }
 
 /// The entries of an archive, read with the `tar` crate directly.
@@ -260,6 +260,20 @@ fn a_changed_manifest_is_refused_naming_the_key() {
         matches!(&e, BundleError::BadSignature { key_id } if key_id == key(1).public_key().id()),
         "{e}"
     );
+}
+
+#[test]
+fn a_manifest_change_that_breaks_its_json_is_still_a_bad_signature() {
+    // The signature is checked on the raw bytes before the manifest is
+    // parsed, so the error names the key, not a JSON syntax error.
+    let bad = flip(&signed(), b"\"fingerprint\"");
+    let e = verify(&bad, &[&key(1)]).unwrap_err();
+    assert!(matches!(e, BundleError::BadSignature { .. }), "{e}");
+    // Read without verifying, it is an invalid manifest.
+    assert!(matches!(
+        Bundle::from_bytes(&bad),
+        Err(BundleError::Manifest { .. })
+    ));
 }
 
 #[test]
