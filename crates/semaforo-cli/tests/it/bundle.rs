@@ -474,3 +474,77 @@ fn build_refuses_what_it_cannot_pack() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// The repository root.
+fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_committed_example_bundle_is_what_build_sh_makes() {
+    // `examples/regional/bundle/build.sh`, run with this binary, must give
+    // the committed bundle byte for byte (building and Ed25519 signing are
+    // deterministic). After changing the regional example, regenerate it:
+    // `examples/regional/bundle/build.sh`, or run this test with
+    // SEMAFORO_BLESS_BUNDLE=1.
+    let root = repo_root();
+    let dir = scratch("bundle-example-fresh");
+    let fresh = dir.join("regional.bundle");
+    let o = std::process::Command::new("bash")
+        .arg(root.join("examples/regional/bundle/build.sh"))
+        .arg(&fresh)
+        .env("SEMAFORO", env!("CARGO_BIN_EXE_semaforo"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "build.sh failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let committed_path = root.join("examples/regional/bundle/regional.bundle");
+    let fresh = std::fs::read(&fresh).unwrap();
+    if std::env::var_os("SEMAFORO_BLESS_BUNDLE").is_some() {
+        std::fs::write(&committed_path, &fresh).unwrap();
+    }
+    let committed = std::fs::read(&committed_path).unwrap();
+    assert!(
+        committed == fresh,
+        "examples/regional/bundle/regional.bundle is stale: run examples/regional/bundle/build.sh \
+         (or this test with SEMAFORO_BLESS_BUNDLE=1) and commit the result"
+    );
+}
+
+#[test]
+fn the_example_bundle_verifies_with_the_example_key_and_its_vectors_pass() {
+    let root = repo_root();
+    let r = run(
+        &root,
+        &[
+            "conformance",
+            "examples/regional/bundle/regional.bundle",
+            "--trusted-key",
+            "examples/regional/bundle/example-signing.pub",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("40 of 40 vectors"), "{}", r.stdout);
+    // The same vectors against the example's rule files, compiled directly.
+    let reg = "examples/regional";
+    let r = run(
+        &root,
+        &[
+            "conformance",
+            "examples/regional/bundle/regional.bundle",
+            "--trusted-key",
+            "examples/regional/bundle/example-signing.pub",
+            &format!("{reg}/regional.sem"),
+            "--list",
+            &format!("watched_importers={reg}/lists/watched_importers.txt"),
+            "--list",
+            &format!("watched_declarants={reg}/lists/watched_declarants.txt"),
+            "--table",
+            &format!("reference_price={reg}/tables/reference_price.csv"),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}

@@ -645,3 +645,55 @@ fn a_live_ruleset_refuses_a_bundle_whose_vectors_fail_on_this_engine() {
     );
     assert!(e.to_string().contains("score expected 99, got 30"), "{e}");
 }
+
+// ---- the committed example (examples/regional/bundle/) ----
+
+fn example(path: &str) -> Vec<u8> {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/regional/bundle");
+    std::fs::read(root.join(path)).unwrap()
+}
+
+fn example_keys() -> TrustedKeys {
+    let mut t = TrustedKeys::new();
+    t.add(PublicKey::parse(&String::from_utf8(example("example-signing.pub")).unwrap()).unwrap());
+    t
+}
+
+#[test]
+fn the_example_bundle_verifies_and_its_conformance_vectors_pass() {
+    let bytes = example("regional.bundle");
+    let v = Bundle::verify_bytes(&bytes, &example_keys()).unwrap();
+    assert_eq!(v.manifest().ruleset.name, "captac-dr-regional");
+    let report = v.run_conformance(&v.ruleset()).unwrap();
+    assert_eq!(report.total, 40);
+    assert!(report.passed(), "{:#?}", report.mismatches);
+    // The bundle's tests travel with its sources and pass.
+    let ctx = semaforo::Context::new(
+        Date::parse("2026-11-20").unwrap(),
+        SamplingKey::default(),
+        "t",
+    );
+    let tests = v.ruleset().run_tests(&ctx);
+    assert!(!tests.is_empty());
+    assert!(tests.iter().all(|t| t.passed()));
+    // And a live ruleset loads it.
+    let live = LiveRuleset::load(example_keys(), &bytes).unwrap();
+    assert_eq!(
+        live.current().fingerprint_hex(),
+        v.manifest().ruleset.fingerprint
+    );
+}
+
+#[test]
+fn a_tampered_example_bundle_is_refused() {
+    let bytes = example("regional.bundle");
+    let bad = flip(&bytes, b"watched_importers");
+    assert!(Bundle::verify_bytes(&bad, &example_keys()).is_err());
+    let bad = flip(&bytes, b"rule ");
+    let e = Bundle::verify_bytes(&bad, &example_keys()).unwrap_err();
+    assert!(
+        matches!(&e, BundleError::HashMismatch { path, .. } if path == "sources/regional.sem"),
+        "{e}"
+    );
+}
