@@ -80,6 +80,7 @@
     reason = "the safety contract is the same for every export and is stated once in the crate docs"
 )]
 
+mod bundle;
 mod compiler;
 mod context;
 mod declaration;
@@ -89,6 +90,7 @@ mod ruleset;
 mod status;
 mod util;
 
+pub use bundle::*;
 pub use compiler::*;
 pub use context::*;
 pub use declaration::*;
