@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
                                          &report, NULL));
     CHECK_OK(semaforo_conformance_total(report, &total));
     CHECK_OK(semaforo_conformance_failed(report, &failed));
-    CHECK(total == 40);
+    CHECK(total == 44);
     CHECK(failed == 0);
     semaforo_conformance_free(report);
     report = NULL;
