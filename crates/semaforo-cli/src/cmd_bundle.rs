@@ -340,25 +340,11 @@ fn verified(path: &Path, trust: &TrustArgs) -> Result<VerifiedBundle, Status> {
 /// and key when the bundle has vectors, else today's date (UTC) and the
 /// all-zero key, as `semaforo test` uses by default.
 fn test_context(v: &VerifiedBundle) -> Result<Context, Status> {
-    if let Some(c) = &v.manifest().conformance
-        && let Some(today) = Date::parse(&c.today)
-    {
-        let key = parse_hex16(&c.sampling_key).unwrap_or_default();
-        return Ok(Context::new(today, key, c.sampling_key_id.clone()));
+    if let Some(ctx) = v.conformance_context() {
+        return Ok(ctx);
     }
     let today = current_date(0).ok_or_else(|| trouble("the system clock is out of range"))?;
     Ok(Context::new(today, SamplingKey::default(), "zero-key"))
-}
-
-fn parse_hex16(hex: &str) -> Option<SamplingKey> {
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut key = [0u8; 16];
-    for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-        *k = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(SamplingKey(key))
 }
 
 fn verify(a: &VerifyArgs) -> Result<Status, Status> {

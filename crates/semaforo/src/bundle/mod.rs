@@ -1,8 +1,8 @@
 //! Signed ruleset bundles and their conformance vectors
 //! (`docs/bundles.md`).
 //!
-//! A bundle is one file, a tar archive in a canonical form
-//! ([`archive`](self) module docs): `manifest.json` (the ruleset's name,
+//! A bundle is one file, a tar archive in one canonical form (every
+//! header field fixed, entries in manifest order): `manifest.json` (the ruleset's name,
 //! version and fingerprint, the engine version, and every file with its
 //! SHA-256 and size), the rule sources, list and table files and
 //! conformance vectors the manifest names, and `signatures.json` (Ed25519
@@ -529,6 +529,9 @@ impl Bundle {
                 found: manifest.format,
             });
         }
+        if let Some(c) = &manifest.conformance {
+            conformance_context(c)?;
+        }
         let mut listed = BTreeSet::new();
         for f in manifest.files() {
             archive::check_path(&f.path)?;
@@ -776,6 +779,15 @@ impl VerifiedBundle {
     /// The key ids of the trusted keys whose signatures verified.
     pub fn signed_by(&self) -> &[String] {
         &self.signed_by
+    }
+
+    /// The context the conformance vectors run in (their date, the public
+    /// conformance sampling key and its label), if the bundle has vectors.
+    /// The bundle's `test` blocks can run in it too.
+    pub fn conformance_context(&self) -> Option<Context> {
+        let c = self.bundle.manifest.conformance.as_ref()?;
+        // Checked when the manifest was read (`Bundle::from_parts`).
+        conformance_context(c).ok()
     }
 
     /// Runs the bundle's conformance vectors against `ruleset` (a host's

@@ -697,3 +697,23 @@ fn a_tampered_example_bundle_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_manifest_with_an_invalid_conformance_date_or_key_is_refused() {
+    let unsigned = builder().build().unwrap();
+    for (from, to) in [
+        ("\"2026-06-01\"", "\"2026-13-01\""),
+        (&*format!("\"{}\"", "03".repeat(16)), "\"0303\""),
+    ] {
+        let bad = rewrite(&unsigned, |e| {
+            let m = &mut e.iter_mut().find(|x| x.0 == "manifest.json").unwrap().1;
+            *m = String::from_utf8(m.clone())
+                .unwrap()
+                .replace(from, to)
+                .into_bytes();
+        });
+        let e = Bundle::from_bytes(&bad).unwrap_err();
+        assert!(matches!(e, BundleError::Manifest { .. }), "{e}");
+        assert!(e.to_string().contains("conformance"), "{e}");
+    }
+}
