@@ -717,3 +717,99 @@ fn a_manifest_with_an_invalid_conformance_date_or_key_is_refused() {
         assert!(e.to_string().contains("conformance"), "{e}");
     }
 }
+
+#[test]
+fn hostile_sizes_and_counts_are_refused_without_allocating_them() {
+    // An entry that claims a terabyte: refused from the header alone.
+    let mut h = tar::Header::new_ustar();
+    h.as_old_mut().name[..13].copy_from_slice(b"manifest.json");
+    h.set_size(1 << 40);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    let mut bytes = h.as_bytes().to_vec();
+    bytes.extend_from_slice(&[0u8; 1024]);
+    let e = Bundle::from_bytes(&bytes).unwrap_err();
+    assert!(
+        matches!(&e, BundleError::Truncated { detail } if detail.contains("manifest.json")),
+        "{e}"
+    );
+
+    // More entries than the limit.
+    let names: Vec<String> = (0..=semaforo::bundle::MAX_ENTRIES)
+        .map(|i| format!("f{i}"))
+        .collect();
+    let items: Vec<(&str, tar::EntryType, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), tar::EntryType::Regular, &b""[..]))
+        .collect();
+    let e = Bundle::from_bytes(&raw_archive(&items)).unwrap_err();
+    assert!(matches!(e, BundleError::TooManyEntries { .. }), "{e}");
+}
+
+#[test]
+fn readers_of_a_live_ruleset_only_ever_see_verified_bundles() {
+    // Four readers evaluate while a reloader alternates good bundles (two
+    // versions) with tampered ones; every outcome names a good bundle's
+    // fingerprint, and the running ruleset after a refused reload is the
+    // last good one.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let versions: Vec<Vec<u8>> = [30, 31]
+        .iter()
+        .map(|points| {
+            let mut b = BundleBuilder::new();
+            b.add_source(
+                "demo.sem",
+                RULES.replace("score 30", &format!("score {points}")),
+            );
+            b.add_list_file("watched", "watched.txt", "CN\n");
+            b.add_table_file("limit", "limit.csv", "key,value\nCN,100\n");
+            Bundle::from_bytes(&b.build().unwrap())
+                .unwrap()
+                .sign(&key(1))
+                .unwrap()
+        })
+        .collect();
+    let good: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            verify(v, &[&key(1)])
+                .unwrap()
+                .manifest()
+                .ruleset
+                .fingerprint
+                .clone()
+        })
+        .collect();
+    let live = LiveRuleset::load(trusted(&[&key(1)]), &versions[0]).unwrap();
+    let stop = AtomicBool::new(false);
+    let ctx = semaforo::Context::new(
+        Date::parse("2026-06-01").unwrap(),
+        SamplingKey::default(),
+        "t",
+    );
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) || n == 0 {
+                    let rs = live.current();
+                    let mut ev = rs.evaluator();
+                    let out = ev
+                        .eval_json(br#"{"id": "D", "origin": "CN", "value": 1}"#, &ctx)
+                        .unwrap();
+                    let mut json = String::new();
+                    out.write_json(&mut json);
+                    assert!(good.iter().any(|g| json.contains(g.as_str())), "{json}");
+                    n += 1;
+                }
+            });
+        }
+        for i in 0..40 {
+            let v = &versions[i % 2];
+            live.reload(v).unwrap();
+            assert!(live.reload(&flip(v, b"score 3")).is_err());
+            assert_eq!(live.current().fingerprint_hex(), good[i % 2]);
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}
