@@ -360,6 +360,12 @@ fn a_bundle_that_fails_to_load_leaves_the_current_ruleset_untouched() {
             "<bundle>",
         ),
         (
+            &good,
+            &b"semaforo-ed25519-secret 00"[..],
+            semaforo_status::SEMAFORO_INVALID_ARGUMENT,
+            "<bundle>",
+        ),
+        (
             &good[..good.len() / 2].to_vec(),
             &key[..],
             semaforo_status::SEMAFORO_BUNDLE_INVALID,
