@@ -2,6 +2,7 @@
 
 mod backtest;
 mod calibrate;
+mod cmd_bundle;
 mod cmd_check;
 mod cmd_eval;
 mod cmd_explain;
@@ -53,6 +54,10 @@ enum Command {
     Lists(cmd_lists::Args),
     /// Work with table files (`tables derive` learns points tables and value statistics).
     Tables(tables::Args),
+    /// Signed ruleset bundles: keygen, build, sign, verify, inspect.
+    Bundle(cmd_bundle::Args),
+    /// Run a bundle's conformance vectors (against its own ruleset, or the rule files given).
+    Conformance(cmd_bundle::ConformanceArgs),
 }
 
 /// Exit status of a command: 0 success, 1 findings (errors, failed tests,
@@ -76,6 +81,8 @@ fn main() -> ExitCode {
         Command::Results(a) => results::run(a),
         Command::Lists(a) => cmd_lists::run(a),
         Command::Tables(a) => tables::run(a),
+        Command::Bundle(a) => cmd_bundle::run(a),
+        Command::Conformance(a) => cmd_bundle::conformance(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),
     };

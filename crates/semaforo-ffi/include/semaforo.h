@@ -166,6 +166,36 @@ enum semaforo_status
    * Evaluation failed.
    */
   SEMAFORO_EVAL_FAILED = 7400,
+  /**
+   * The bytes are not a readable bundle: truncated, too large, not an
+   * archive, an entry that is not a plain file or whose path is refused
+   * (`..`, absolute, a link), a duplicate entry, an invalid manifest or
+   * signatures entry, or not in the canonical form.
+   */
+  SEMAFORO_BUNDLE_INVALID = 7500,
+  /**
+   * The bundle is not signed by any trusted key (unsigned, signed only
+   * by other keys, or no trusted key was given).
+   */
+  SEMAFORO_BUNDLE_UNTRUSTED = 7501,
+  /**
+   * A signature by a trusted key does not match the manifest: the
+   * manifest was changed after signing.
+   */
+  SEMAFORO_BUNDLE_BAD_SIGNATURE = 7502,
+  /**
+   * A file does not match the manifest, is missing or is not listed, or
+   * the ruleset does not compile to the manifest's fingerprint.
+   */
+  SEMAFORO_BUNDLE_TAMPERED = 7503,
+  /**
+   * At least one conformance vector did not give its expected outcome.
+   */
+  SEMAFORO_BUNDLE_CONFORMANCE_FAILED = 7504,
+  /**
+   * The bundle carries no conformance vectors.
+   */
+  SEMAFORO_BUNDLE_NO_CONFORMANCE = 7505,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -180,6 +210,13 @@ typedef uint32_t semaforo_status;
  * at a time. Free with `semaforo_compiler_free`.
  */
 typedef struct semaforo_compiler semaforo_compiler;
+
+/**
+ * The result of running a bundle's conformance vectors
+ * (`semaforo_bundle_conformance`). Immutable. Free with
+ * `semaforo_conformance_free`.
+ */
+typedef struct semaforo_conformance semaforo_conformance;
 
 /**
  * The host's evaluation settings: the evaluation date, the secret 16-byte
@@ -386,6 +423,89 @@ extern "C" {
  * was decided.
  */
 const char *semaforo_version(void);
+
+/**
+ * Loads a bundle (`bundle`, `bundle_len` bytes) into a new ruleset after
+ * verifying it against the trusted public keys (`trusted_keys`, each the
+ * text of a public key file, `trusted_key_count` of them): a signature by
+ * at least one trusted key, every file matching the manifest, nothing
+ * added or missing, the ruleset compiling to the manifest's fingerprint,
+ * and the bundle's conformance vectors (if any) giving their expected
+ * outcomes. This is the reload rule of `semaforo::bundle::LiveRuleset`.
+ *
+ * On success returns `SEMAFORO_OK` and writes `*out_ruleset` (one
+ * reference). A refused bundle writes no ruleset and returns
+ * `SEMAFORO_BUNDLE_INVALID`, `_UNTRUSTED`, `_BAD_SIGNATURE`, `_TAMPERED`,
+ * `_CONFORMANCE_FAILED`, `SEMAFORO_COMPILE_FAILED` (the bundled rules do
+ * not compile) or `SEMAFORO_INVALID_ARGUMENT` (a trusted key is not a
+ * public key file); then, if `out_diagnostics` is not NULL, a diagnostics
+ * handle is written to it, which the caller frees: the compiler's
+ * diagnostics, or one error naming what is wrong (the file, the key id).
+ * On success `*out_diagnostics` receives the ruleset's warnings.
+ *
+ * Nothing else changes: a host that keeps its current ruleset in a
+ * variable and loads a new bundle into another one keeps running the
+ * current ruleset when the load fails (docs/c-abi.md, "Reloading rules").
+ */
+semaforo_status semaforo_bundle_load(const uint8_t *bundle,
+                                     size_t bundle_len,
+                                     const semaforo_str *trusted_keys,
+                                     size_t trusted_key_count,
+                                     semaforo_ruleset **out_ruleset,
+                                     semaforo_diagnostics **out_diagnostics);
+
+/**
+ * Runs a bundle's conformance vectors against `ruleset` (the host's own
+ * ruleset, however it was compiled; NULL for the bundle's own). The bundle
+ * is verified first exactly as by `semaforo_bundle_load` (a refusal gives
+ * the same statuses and diagnostics).
+ *
+ * Returns `SEMAFORO_OK` when every vector gives its expected outcome, and
+ * `SEMAFORO_BUNDLE_CONFORMANCE_FAILED` when at least one does not; in both
+ * cases `*out_report` is written (read the mismatches from it, then free
+ * it). `SEMAFORO_BUNDLE_NO_CONFORMANCE` if the bundle has no vectors.
+ */
+semaforo_status semaforo_bundle_conformance(const uint8_t *bundle,
+                                            size_t bundle_len,
+                                            const semaforo_str *trusted_keys,
+                                            size_t trusted_key_count,
+                                            const semaforo_ruleset *ruleset,
+                                            semaforo_conformance **out_report,
+                                            semaforo_diagnostics **out_diagnostics);
+
+/**
+ * Frees a conformance report; NULL is ignored.
+ */
+void semaforo_conformance_free(semaforo_conformance *report);
+
+/**
+ * The number of vectors that ran.
+ */
+semaforo_status semaforo_conformance_total(const semaforo_conformance *report, size_t *out_count);
+
+/**
+ * The number of vectors whose outcome differs from the expected one.
+ */
+semaforo_status semaforo_conformance_failed(const semaforo_conformance *report, size_t *out_count);
+
+/**
+ * Mismatch number `index` (0-based, below `semaforo_conformance_failed`)
+ * as one line: `line N, declaration `ID`: lane expected `red`, got
+ * `green`; ...`. A borrowed string.
+ */
+semaforo_status semaforo_conformance_mismatch(const semaforo_conformance *report,
+                                              size_t index,
+                                              const char **out_ptr,
+                                              size_t *out_len);
+
+/**
+ * The whole report as one JSON object:
+ * `{"total":N,"failed":N,"fingerprint":"...","mismatches":[{"line":N,"id":"...","message":"..."}]}`.
+ * A borrowed string.
+ */
+semaforo_status semaforo_conformance_json(const semaforo_conformance *report,
+                                          const char **out_ptr,
+                                          size_t *out_len);
 
 /**
  * Creates an empty compiler.

@@ -85,6 +85,32 @@ impl semaforo_diagnostics {
     }
 }
 
+impl semaforo_diagnostics {
+    /// One error that is not about a place in a source: `code` (such as
+    /// `bundle-tampered`, never a language code `E0xxx`), the `file` it
+    /// names (a path inside a bundle, or `<bundle>`), line and column 0.
+    pub(crate) fn single(
+        code: &'static str,
+        file: String,
+        message: String,
+    ) -> semaforo_diagnostics {
+        let rendered = format!("error[{code}]: {message}\n  ┌─ {file}\n");
+        semaforo_diagnostics {
+            entries: vec![Entry {
+                code,
+                severity: SEMAFORO_SEVERITY_ERROR,
+                message,
+                help: String::new(),
+                file,
+                line: 0,
+                column: 0,
+            }],
+            rendered,
+            errors: 1,
+        }
+    }
+}
+
 /// Frees a diagnostics handle; NULL is ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_diagnostics_free(diagnostics: *mut semaforo_diagnostics) {

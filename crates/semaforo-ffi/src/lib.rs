@@ -9,8 +9,11 @@
 //! external data and compiles them into an immutable ruleset handle (or a
 //! diagnostics handle); a declaration is bound from JSON or filled directly
 //! through field handles; an evaluator handle (one per thread) evaluates it
-//! under a context and holds the outcome until the next evaluation. See
-//! `docs/c-abi.md`.
+//! under a context and holds the outcome until the next evaluation. A
+//! signed bundle is loaded into a ruleset only after it verifies against
+//! trusted public keys (`semaforo_bundle_load`), and its conformance
+//! vectors run against any ruleset (`semaforo_bundle_conformance`). See
+//! `docs/c-abi.md` and `docs/bundles.md`.
 //!
 //! # Conventions
 //!
@@ -21,7 +24,11 @@
 //!   (0) or an error code from 7000 up, and writes its out-parameters only
 //!   when it returns `SEMAFORO_OK`, except `*out_diagnostics` of
 //!   `semaforo_compiler_compile`, which is also written on
-//!   `SEMAFORO_COMPILE_FAILED`.
+//!   `SEMAFORO_COMPILE_FAILED`, `*out_diagnostics` of
+//!   `semaforo_bundle_load` and `semaforo_bundle_conformance`, also
+//!   written when they refuse a bundle, and `*out_report` of
+//!   `semaforo_bundle_conformance`, also written on
+//!   `SEMAFORO_BUNDLE_CONFORMANCE_FAILED`.
 //! - An evaluator and a declaration keep the message of the most recent of
 //!   their calls that failed (`*_last_error`); a successful call does not
 //!   clear it. Evaluation calls, setters, `_start_list`, `_push` and
@@ -80,6 +87,7 @@
     reason = "the safety contract is the same for every export and is stated once in the crate docs"
 )]
 
+mod bundle;
 mod compiler;
 mod context;
 mod declaration;
@@ -89,6 +97,7 @@ mod ruleset;
 mod status;
 mod util;
 
+pub use bundle::*;
 pub use compiler::*;
 pub use context::*;
 pub use declaration::*;

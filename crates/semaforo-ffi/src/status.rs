@@ -59,6 +59,24 @@ pub enum semaforo_status {
     SEMAFORO_INVALID_DECLARATION = 7307,
     /// Evaluation failed.
     SEMAFORO_EVAL_FAILED = 7400,
+    /// The bytes are not a readable bundle: truncated, too large, not an
+    /// archive, an entry that is not a plain file or whose path is refused
+    /// (`..`, absolute, a link), a duplicate entry, an invalid manifest or
+    /// signatures entry, or not in the canonical form.
+    SEMAFORO_BUNDLE_INVALID = 7500,
+    /// The bundle is not signed by any trusted key (unsigned, signed only
+    /// by other keys, or no trusted key was given).
+    SEMAFORO_BUNDLE_UNTRUSTED = 7501,
+    /// A signature by a trusted key does not match the manifest: the
+    /// manifest was changed after signing.
+    SEMAFORO_BUNDLE_BAD_SIGNATURE = 7502,
+    /// A file does not match the manifest, is missing or is not listed, or
+    /// the ruleset does not compile to the manifest's fingerprint.
+    SEMAFORO_BUNDLE_TAMPERED = 7503,
+    /// At least one conformance vector did not give its expected outcome.
+    SEMAFORO_BUNDLE_CONFORMANCE_FAILED = 7504,
+    /// The bundle carries no conformance vectors.
+    SEMAFORO_BUNDLE_NO_CONFORMANCE = 7505,
 }
 
 pub(crate) use semaforo_status as Status;
@@ -87,6 +105,12 @@ pub extern "C" fn semaforo_status_message(status: u32) -> *const c_char {
         7306 => "a required field is missing\0",
         7307 => "invalid declaration element or declaration too large\0",
         7400 => "evaluation failed\0",
+        7500 => "not a readable bundle\0",
+        7501 => "the bundle is not signed by a trusted key\0",
+        7502 => "a trusted key's signature does not match the bundle's manifest\0",
+        7503 => "a bundle file does not match the manifest\0",
+        7504 => "conformance vectors do not give their expected outcomes\0",
+        7505 => "the bundle carries no conformance vectors\0",
         _ => "unknown status code\0",
     };
     text.as_ptr().cast()

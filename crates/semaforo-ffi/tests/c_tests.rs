@@ -136,6 +136,11 @@ fn c_diagnostics_render_in_linear_time() {
 }
 
 #[test]
+fn c_bundle_load_refusals_and_conformance() {
+    run_c_test("test_bundle");
+}
+
+#[test]
 fn c_four_threads_share_a_ruleset() {
     run_c_test("test_threads");
 }

@@ -279,3 +279,216 @@ fn retain_and_release_count_references() {
         semaforo_context_free(ctx);
     }
 }
+
+/// The repository's example bundle and its (example) public key.
+fn example(name: &str) -> Vec<u8> {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/regional/bundle");
+    std::fs::read(dir.join(name)).unwrap()
+}
+
+/// Loads a bundle through the C ABI: the status, the ruleset (NULL unless
+/// loaded) and the first diagnostic's file and message.
+fn load_bundle(
+    bytes: &[u8],
+    key: &[u8],
+    into: &mut *mut semaforo_ruleset,
+) -> (semaforo_status, String, String) {
+    let keys = [semaforo_str {
+        ptr: key.as_ptr().cast(),
+        len: key.len(),
+    }];
+    let mut diags = ptr::null_mut();
+    // SAFETY: live handles and locals; the byte slices outlive the call.
+    unsafe {
+        let status = semaforo_bundle_load(
+            bytes.as_ptr(),
+            bytes.len(),
+            keys.as_ptr(),
+            1,
+            into,
+            &mut diags,
+        );
+        let (mut file, mut message) = (String::new(), String::new());
+        let mut count = 0;
+        assert_eq!(
+            semaforo_diagnostics_count(diags, &mut count),
+            semaforo_status::SEMAFORO_OK
+        );
+        if status != semaforo_status::SEMAFORO_OK {
+            assert_eq!(count, 1);
+            let mut d = std::mem::zeroed::<semaforo_diagnostic>();
+            assert_eq!(
+                semaforo_diagnostics_get(diags, 0, &mut d),
+                semaforo_status::SEMAFORO_OK
+            );
+            file = borrowed(d.file.ptr, d.file.len).to_string();
+            message = borrowed(d.message.ptr, d.message.len).to_string();
+        }
+        semaforo_diagnostics_free(diags);
+        (status, file, message)
+    }
+}
+
+#[test]
+fn a_bundle_that_fails_to_load_leaves_the_current_ruleset_untouched() {
+    let good = example("regional.bundle");
+    let key = example("example-signing.pub");
+    let mut current = ptr::null_mut();
+    let (status, _, _) = load_bundle(&good, &key, &mut current);
+    assert_eq!(status, semaforo_status::SEMAFORO_OK);
+    assert!(!current.is_null());
+    let before = fingerprint(current);
+
+    // A reload into a fresh variable, as docs/c-abi.md recommends: every
+    // refusal leaves it NULL, so the host keeps `current`.
+    let at = good.windows(5).position(|w| w == b"rule ").unwrap();
+    let mut flipped = good.clone();
+    flipped[at] ^= 1;
+    let other_key = b"semaforo-ed25519-public 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29\n";
+    for (bytes, k, want, file) in [
+        (
+            &flipped,
+            &key[..],
+            semaforo_status::SEMAFORO_BUNDLE_TAMPERED,
+            "sources/regional.sem",
+        ),
+        (
+            &good,
+            &other_key[..],
+            semaforo_status::SEMAFORO_BUNDLE_UNTRUSTED,
+            "<bundle>",
+        ),
+        (
+            &good,
+            &b"semaforo-ed25519-secret 00"[..],
+            semaforo_status::SEMAFORO_INVALID_ARGUMENT,
+            "<bundle>",
+        ),
+        (
+            &good[..good.len() / 2].to_vec(),
+            &key[..],
+            semaforo_status::SEMAFORO_BUNDLE_INVALID,
+            "<bundle>",
+        ),
+    ] {
+        let mut next = ptr::null_mut();
+        let (status, f, message) = load_bundle(bytes, k, &mut next);
+        assert_eq!(status, want, "{message}");
+        assert_eq!(f, file, "{message}");
+        assert!(!message.is_empty());
+        assert!(next.is_null(), "a refused bundle writes no ruleset");
+        assert_eq!(fingerprint(current), before);
+    }
+
+    // A good reload swaps.
+    let mut next = ptr::null_mut();
+    assert_eq!(
+        load_bundle(&good, &key, &mut next).0,
+        semaforo_status::SEMAFORO_OK
+    );
+    // SAFETY: both are live rulesets holding one reference each.
+    unsafe {
+        semaforo_ruleset_release(current);
+        current = next;
+        assert_eq!(fingerprint(current), before);
+        semaforo_ruleset_release(current);
+    }
+}
+
+#[test]
+fn conformance_vectors_run_through_the_c_abi() {
+    let good = example("regional.bundle");
+    let key = example("example-signing.pub");
+    let keys = [semaforo_str {
+        ptr: key.as_ptr().cast(),
+        len: key.len(),
+    }];
+    // SAFETY: live handles and locals.
+    unsafe {
+        let mut report = ptr::null_mut();
+        let status = semaforo_bundle_conformance(
+            good.as_ptr(),
+            good.len(),
+            keys.as_ptr(),
+            1,
+            ptr::null(),
+            &mut report,
+            ptr::null_mut(),
+        );
+        assert_eq!(status, semaforo_status::SEMAFORO_OK);
+        let (mut total, mut failed) = (0, 1);
+        assert_eq!(
+            semaforo_conformance_total(report, &mut total),
+            semaforo_status::SEMAFORO_OK
+        );
+        assert_eq!(
+            semaforo_conformance_failed(report, &mut failed),
+            semaforo_status::SEMAFORO_OK
+        );
+        assert_eq!((total, failed), (44, 0));
+        semaforo_conformance_free(report);
+
+        // Against another ruleset: the vectors it decides otherwise are
+        // mismatches, each named.
+        let other = compile(1);
+        let mut report = ptr::null_mut();
+        let status = semaforo_bundle_conformance(
+            good.as_ptr(),
+            good.len(),
+            keys.as_ptr(),
+            1,
+            other,
+            &mut report,
+            ptr::null_mut(),
+        );
+        assert_eq!(status, semaforo_status::SEMAFORO_BUNDLE_CONFORMANCE_FAILED);
+        assert_eq!(
+            semaforo_conformance_failed(report, &mut failed),
+            semaforo_status::SEMAFORO_OK
+        );
+        assert!(failed > 0 && failed <= 44, "{failed}");
+        let (mut p, mut n) = (ptr::null(), 0);
+        assert_eq!(
+            semaforo_conformance_mismatch(report, 0, &mut p, &mut n),
+            semaforo_status::SEMAFORO_OK
+        );
+        assert!(
+            borrowed(p, n).starts_with("line 1, declaration `"),
+            "{}",
+            borrowed(p, n)
+        );
+        assert_eq!(
+            semaforo_conformance_mismatch(report, failed, &mut p, &mut n),
+            semaforo_status::SEMAFORO_INDEX_OUT_OF_RANGE
+        );
+        assert_eq!(
+            semaforo_conformance_json(report, &mut p, &mut n),
+            semaforo_status::SEMAFORO_OK
+        );
+        let v: serde_json::Value = serde_json::from_str(borrowed(p, n)).unwrap();
+        assert_eq!(v["failed"], failed);
+        semaforo_conformance_free(report);
+        semaforo_ruleset_release(other);
+
+        // NULL checks.
+        assert_eq!(
+            semaforo_bundle_conformance(
+                good.as_ptr(),
+                good.len(),
+                keys.as_ptr(),
+                1,
+                ptr::null(),
+                ptr::null_mut(),
+                ptr::null_mut()
+            ),
+            semaforo_status::SEMAFORO_NULL_PARAMETER
+        );
+        let mut rs = ptr::null_mut();
+        assert_eq!(
+            semaforo_bundle_load(ptr::null(), 5, keys.as_ptr(), 1, &mut rs, ptr::null_mut()),
+            semaforo_status::SEMAFORO_NULL_PARAMETER
+        );
+        assert!(rs.is_null());
+    }
+}

@@ -62,6 +62,7 @@
 /// (given the same date and sampling key). See `docs/fingerprint.md`.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub mod bundle;
 pub mod charset;
 mod compiler;
 mod explain;

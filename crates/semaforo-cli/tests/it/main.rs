@@ -13,6 +13,7 @@
 
 mod backtest;
 mod backtest_kcs;
+mod bundle;
 mod calibrate;
 mod cli_check;
 mod cli_eval;

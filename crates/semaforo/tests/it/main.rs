@@ -12,6 +12,7 @@
 )]
 
 mod api;
+mod bundle;
 mod check;
 mod data_files;
 mod deep;
