@@ -507,6 +507,9 @@ fn inspect(a: &InspectArgs) -> Result<Status, Status> {
                 "ruleset `{}` version `{}`\nfingerprint {}\nengine {}",
                 m.ruleset.name, m.ruleset.version, m.ruleset.fingerprint, m.engine
             );
+            for p in &m.ruleset.packages {
+                let _ = writeln!(s, "package `{}` version `{}`", p.name, p.version);
+            }
             if bundle.signatures().is_empty() {
                 s.push_str("signatures: none\n");
             } else {

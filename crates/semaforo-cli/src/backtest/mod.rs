@@ -20,7 +20,7 @@ mod batches;
 mod html;
 mod metrics;
 mod outcomes;
-mod report;
+pub(crate) mod report;
 pub(crate) mod source;
 
 use crate::Status;

@@ -107,8 +107,12 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
         let class = if rr.stale { " class=\"stale\"" } else { "" };
         let _ = write!(
             s,
-            "<tr><td class=\"t\"><span{class}>{}</span></td><td class=\"t {}\">{}</td>",
+            "<tr><td class=\"t\"><span{class}>{}</span>{}</td><td class=\"t {}\">{}</td>",
             esc(&rr.rule),
+            rr.governance
+                .as_ref()
+                .map(|g| format!("<br><span class=\"shadow\">{}</span>", esc(&g.line())))
+                .unwrap_or_default(),
             kind(rr.shadow),
             kind(rr.shadow)
         );

@@ -113,11 +113,17 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     if args.ruleset.is_empty() && !(args.data.lists.is_empty() && args.data.tables.is_empty()) {
         return Err(trouble("`--list` and `--table` go with `--ruleset`"));
     }
+    let mut governance = std::collections::HashMap::new();
     let ruleset = if args.ruleset.is_empty() {
         None
     } else {
         let r = compile_rules(&args.ruleset, &args.data)?;
         let ids = r.rules().map(|s| s.id.to_string()).collect();
+        for rule in r.rules() {
+            if let Some(g) = crate::backtest::report::Governance::of(&rule) {
+                governance.insert(rule.id.to_string(), g);
+            }
+        }
         Some((
             r.fingerprint_hex().to_string(),
             r.name().to_string(),
@@ -191,6 +197,7 @@ fn try_run(args: &Args) -> Result<Status, Status> {
             .map(|p| p.display().to_string())
             .collect(),
         ruleset,
+        governance,
         as_of,
         stale_months: args.stale_months,
     };

@@ -3,6 +3,7 @@
 
 use super::input::Interner;
 use super::tally::{Cell, Group, NO_MONTH, NO_OFFICE, Tally, months_before, short};
+use crate::backtest::report::Governance;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -75,6 +76,9 @@ pub(crate) struct RuleRow {
     pub first_selected: Option<String>,
     pub last_hit: Option<String>,
     pub stale: bool,
+    /// The rule's profile and override, from the ruleset given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub governance: Option<Governance>,
 }
 
 /// The unbiased base rate: declarations selected by sampled rules.
@@ -162,6 +166,9 @@ pub(crate) struct Meta {
     pub result_files: Vec<String>,
     /// The ruleset given: fingerprint, name, version, rule ids in order.
     pub ruleset: Option<(String, String, String, Vec<String>)>,
+    /// The profile and override of each rule of the ruleset given that
+    /// has either, by id.
+    pub governance: HashMap<String, Governance>,
     pub as_of: Option<semaforo::Date>,
     pub stale_months: u32,
 }
@@ -200,7 +207,17 @@ pub(crate) fn build(mut t: Tally, meta: Meta) -> Report {
                 Some((fp, ids)) if *fp == g.fingerprint => ids,
                 _ => &[],
             };
-            group_report(g, &t.names, &order, extra, stale_before, t.dims.office)
+            let gov = match ruleset_ids {
+                Some((fp, _)) if *fp == g.fingerprint => Some(&meta.governance),
+                _ => None,
+            };
+            let mut report = group_report(g, &t.names, &order, extra, stale_before, t.dims.office);
+            if let Some(gov) = gov {
+                for r in &mut report.rules {
+                    r.governance = gov.get(&r.rule).cloned();
+                }
+            }
+            report
         })
         .collect();
     let mut by = vec!["rule"];
@@ -306,6 +323,7 @@ fn group_report(
                     (Some(h), Some(b)) => h < b,
                     _ => true,
                 },
+                governance: None,
             }
         })
         .collect();
@@ -320,6 +338,7 @@ fn group_report(
                 first_selected: None,
                 last_hit: None,
                 stale: true,
+                governance: None,
             });
         }
     }
@@ -500,6 +519,21 @@ fn group_text(s: &mut String, g: &RulesetReport, r: &Report) {
     if !reasons_lines.is_empty() {
         let _ = writeln!(s, "\noverrides by reason");
         for l in reasons_lines {
+            let _ = writeln!(s, "{l}");
+        }
+    }
+    let governed: Vec<String> = g
+        .rules
+        .iter()
+        .filter_map(|r| {
+            r.governance
+                .as_ref()
+                .map(|gv| format!("  {}: {}", r.rule, gv.line()))
+        })
+        .collect();
+    if !governed.is_empty() {
+        let _ = writeln!(s, "\nrule profiles and national overrides");
+        for l in governed {
             let _ = writeln!(s, "{l}");
         }
     }

@@ -355,6 +355,22 @@ fn results_flag_stale_rules() {
         .unwrap();
     assert_eq!(never["selections"], 0);
     assert!(never["last_hit"].is_null());
+    // With the ruleset given, a rule's profile is beside its results (and
+    // absent for a rule without one).
+    let rule = |id: &str| {
+        g["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        rule("VAL-001")["governance"],
+        serde_json::json!({"owner": "Unidad de Riesgo", "level": "national", "status": "active", "review": "2027-01-31"})
+    );
+    assert!(rule("ORIG-001").get("governance").is_none());
     // Measured from a date a year on, every rule seen is stale.
     let (v, _) = results_json(&f.dir, &["--as-of", "2027-06-30", "--stale-months", "6"], 0);
     assert_eq!(
@@ -392,14 +408,21 @@ fn results_never_mix_fingerprints() {
     let fp = f.outcomes[0]["ruleset"]["fingerprint"].as_str().unwrap();
     let (w, _) = results_json(&f.dir, &["--fingerprint", &fp[..16]], 0);
     assert_eq!(w["outcomes"]["other_fingerprint"], 30);
-    // The same numbers (rules come in id order without the ruleset, and
-    // NEVER-001, which never fired, is unknown).
+    // The same numbers (rules come in id order without the ruleset,
+    // NEVER-001, which never fired, is unknown, and so are the profiles,
+    // which only the ruleset has).
     let by_id = |v: &Value| -> BTreeMap<String, Value> {
         v.as_array()
             .unwrap()
             .iter()
             .filter(|r| r["rule"] != "NEVER-001")
-            .map(|r| (r["rule"].as_str().unwrap().to_string(), r.clone()))
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("governance");
+                }
+                (r["rule"].as_str().unwrap().to_string(), r)
+            })
             .collect()
     };
     assert_eq!(

@@ -2,8 +2,8 @@
 //! write the manifest and the canonical archive.
 
 use super::{
-    BundleError, ConformanceFiles, FORMAT_VERSION, MANIFEST_PATH, Manifest, NamedFile, RulesetId,
-    archive, conformance, file_entry, to_json_lines,
+    BundleError, ConformanceFiles, FORMAT_VERSION, MANIFEST_PATH, Manifest, NamedFile, PackageId,
+    RulesetId, archive, conformance, file_entry, to_json_lines,
 };
 use crate::compiler::Compiler;
 use crate::fingerprint::hex;
@@ -193,6 +193,7 @@ impl BundleBuilder {
                 name: ruleset.name().to_string(),
                 version: ruleset.version().to_string(),
                 fingerprint: ruleset.fingerprint_hex().to_string(),
+                packages: PackageId::of(&ruleset),
             },
             engine: crate::ENGINE_VERSION.to_string(),
             sources,

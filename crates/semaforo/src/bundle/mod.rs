@@ -194,7 +194,7 @@ pub enum BundleError {
     /// The compiled ruleset is not the one the manifest names.
     #[error("the compiled ruleset's {what} is `{compiled}`, the manifest says `{manifest}`")]
     RulesetMismatch {
-        /// `name`, `version` or `fingerprint`.
+        /// `name`, `version`, `fingerprint` or `packages`.
         what: &'static str,
         /// The manifest's.
         manifest: String,
@@ -276,6 +276,43 @@ pub struct RulesetId {
     pub version: String,
     /// The fingerprint (`docs/fingerprint.md`), lowercase hexadecimal.
     pub fingerprint: String,
+    /// The packages the ruleset is built from, with their versions, in the
+    /// order given (`docs/regional.md`); absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageId>,
+}
+
+/// A package a bundled ruleset is built from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PackageId {
+    /// The package's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl PackageId {
+    /// The packages of a compiled ruleset.
+    pub(crate) fn of(ruleset: &crate::Ruleset) -> Vec<PackageId> {
+        ruleset
+            .packages()
+            .map(|p| PackageId {
+                name: p.name.to_string(),
+                version: p.version.to_string(),
+            })
+            .collect()
+    }
+
+    /// `name version, ...` for messages.
+    fn list(packages: &[PackageId]) -> String {
+        packages
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.version))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The conformance vectors: declarations, the outcomes the engine gave
@@ -662,15 +699,20 @@ impl Bundle {
         }
         let ruleset = self.compile()?;
         let m = &self.manifest.ruleset;
+        let packages = (
+            PackageId::list(&m.packages),
+            PackageId::list(&PackageId::of(&ruleset)),
+        );
         for (what, manifest, compiled) in [
-            ("name", &m.name, ruleset.name()),
+            ("name", m.name.as_str(), ruleset.name()),
             ("version", &m.version, ruleset.version()),
             ("fingerprint", &m.fingerprint, ruleset.fingerprint_hex()),
+            ("packages", &packages.0, &packages.1),
         ] {
             if manifest != compiled {
                 return Err(BundleError::RulesetMismatch {
                     what,
-                    manifest: manifest.clone(),
+                    manifest: manifest.to_string(),
                     compiled: compiled.to_string(),
                 });
             }

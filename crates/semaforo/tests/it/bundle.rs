@@ -664,7 +664,16 @@ fn example_keys() -> TrustedKeys {
 fn the_example_bundle_verifies_and_its_conformance_vectors_pass() {
     let bytes = example("regional.bundle");
     let v = Bundle::verify_bytes(&bytes, &example_keys()).unwrap();
-    assert_eq!(v.manifest().ruleset.name, "captac-dr-regional");
+    assert_eq!(v.manifest().ruleset.name, "captac-dr");
+    // The regional package names itself, with its version, in the manifest.
+    let packages: Vec<(&str, &str)> = v
+        .manifest()
+        .ruleset
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(packages, [("captac-dr", "2026.11.1")]);
     let report = v.run_conformance(&v.ruleset()).unwrap();
     assert_eq!(report.total, 44);
     assert!(report.passed(), "{:#?}", report.mismatches);
