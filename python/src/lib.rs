@@ -34,25 +34,25 @@ use semaforo::{
 use std::collections::HashMap;
 
 create_exception!(
-    _semaforo,
+    semaforo,
     SemaforoError,
     PyException,
     "Base class of every error the semaforo package raises."
 );
 create_exception!(
-    _semaforo,
+    semaforo,
     CompileError,
     SemaforoError,
     "The rules or their external data could not be compiled; the message is the rendered diagnostics."
 );
 create_exception!(
-    _semaforo,
+    semaforo,
     InputError,
     SemaforoError,
     "A declaration (or a column of a table) could not be read; the message names where."
 );
 create_exception!(
-    _semaforo,
+    semaforo,
     EvaluationError,
     SemaforoError,
     "The evaluator hit a limit on a declaration; route it to manual selection."
