@@ -162,14 +162,17 @@ fn step(out: &mut String, s: &Step, indent: usize) {
         step(out, o, indent + 2);
     }
     if s.element_total > 0 {
-        let _ = writeln!(
-            out,
-            "{pad}{} elements: {} true, {} false, {} unknown",
-            s.element_total,
-            s.elements_with(Truth::True),
-            s.elements_with(Truth::False),
-            s.elements_with(Truth::Unknown)
-        );
+        if s.elements.first().is_some_and(|e| e.body.condition) {
+            let _ = writeln!(
+                out,
+                "{pad}over {} element{}: {} true, {} false, {} unknown",
+                s.element_total,
+                if s.element_total == 1 { "" } else { "s" },
+                s.elements_with(Truth::True),
+                s.elements_with(Truth::False),
+                s.elements_with(Truth::Unknown)
+            );
+        }
         for el in &s.elements {
             let _ = write!(out, "{pad}  {}: ", el.label);
             step(out, &el.body, indent + 4);
