@@ -18,6 +18,8 @@ and prints the throughput.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sys
 import time
@@ -38,7 +40,7 @@ OUTCOME_SCHEMA = (
 
 # One compiled ruleset per Python worker process, keyed by its inputs'
 # identity: Spark reuses workers across tasks, so a worker compiles once.
-_RULESETS: dict[int, Any] = {}
+_RULESETS: dict[str, Any] = {}
 
 
 def regional_inputs() -> dict[str, Any]:
@@ -65,7 +67,7 @@ def evaluate(df: Any, inputs: dict[str, Any], *, today: str, sampling_key: bytes
     """Outcomes of every declaration of a Spark DataFrame, as a Spark
     DataFrame (one row per declaration; `error` set for a row that could
     not be read, whose lane is then null)."""
-    ident = hash(repr(sorted(inputs["sources"].items())))
+    ident = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import semaforo

@@ -369,6 +369,16 @@ fn text_reader<'a>(array: &'a dyn Array) -> Option<TextReader<'a>> {
             let values = text_reader(d.values().as_ref())?;
             let keys = d.normalized_keys();
             let nulls = array.logical_nulls();
+            // Every key of a non-null row must name a value: a producer
+            // that breaks this is refused as a column, never read as null.
+            let n = d.values().len();
+            let bad = keys
+                .iter()
+                .enumerate()
+                .any(|(i, k)| *k >= n && !nulls.as_ref().is_some_and(|m| m.is_null(i)));
+            if bad {
+                return None;
+            }
             Some(Box::new(move |i| {
                 if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
                     return None;
