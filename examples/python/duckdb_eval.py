@@ -26,6 +26,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--copies", type=int, default=500, help="times the 420 declarations are repeated")
     ap.add_argument("--today", default="2026-11-15")
+    ap.add_argument("--threads", type=int, default=1, help="evaluation threads (0: one per core)")
     args = ap.parse_args()
 
     rs = semaforo.compile(
@@ -44,7 +45,9 @@ def main() -> None:
     )
     rows = con.execute("select count(*) from declarations").fetchall()[0][0]
     t0 = time.perf_counter()
-    outcomes = rs.evaluate_arrow(con.sql("select * from declarations"), today=args.today, sampling_key=key)
+    outcomes = rs.evaluate_arrow(
+        con.sql("select * from declarations"), today=args.today, sampling_key=key, threads=args.threads
+    )
     seconds = time.perf_counter() - t0
     con.register("outcomes", outcomes)
     print(con.sql("select lane, count(*) as n from outcomes group by lane order by n desc"))
@@ -54,7 +57,7 @@ def main() -> None:
     ))
     errors = con.execute("select count(*) from outcomes where error is not null").fetchall()[0][0]
     assert errors == 0, f"{errors} rows could not be read"
-    print(f"duckdb -> evaluate_arrow, one thread: {rows} rows in {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
+    print(f"duckdb -> evaluate_arrow, {args.threads} thread(s): {rows} rows in {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
 
 
 if __name__ == "__main__":

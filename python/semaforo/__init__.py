@@ -303,6 +303,7 @@ class Ruleset:
         sampling_key: bytes | str | os.PathLike[str] | None = None,
         sampling_key_id: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int = 1,
     ) -> pyarrow.Table:
         """Evaluates every row of a table: a pyarrow Table, RecordBatch or
         RecordBatchReader, a pandas or polars DataFrame (anything with
@@ -312,11 +313,16 @@ class Ruleset:
         ``fired``, ``monitored``, ``notes``, ``undetermined``, ``error``. A
         row that cannot be read has its message in ``error`` and a null lane.
 
+        ``threads``: evaluation threads (0: one per core); the output is the
+        same for any number. The GIL is released while evaluating.
+
         Raises ``InputError`` when a column cannot be read at all (a type the
         field cannot hold, a required column absent), naming the column.
         """
         ctx = _context(today, sampling_key, sampling_key_id)
-        return self._native.evaluate_arrow(_arrow_input(data), *ctx, batch_size=batch_size)
+        return self._native.evaluate_arrow(
+            _arrow_input(data), *ctx, batch_size=batch_size, threads=threads
+        )
 
     def evaluate_batches(
         self,
@@ -343,6 +349,7 @@ class Ruleset:
         sampling_key: bytes | str | os.PathLike[str] | None = None,
         sampling_key_id: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int = 1,
     ) -> Backtest:
         """Evaluates a history and measures the rules against the inspection
         results in ``outcome_column``, as ``semaforo backtest`` does
@@ -362,6 +369,7 @@ class Ruleset:
             sampling_key=sampling_key,
             sampling_key_id=sampling_key_id,
             batch_size=batch_size,
+            threads=threads,
         )
         return _backtest.backtest(self, outcomes, table.column(outcome_column))
 

@@ -44,7 +44,13 @@ class NativeRuleset:
         self, decl: dict[str, Any] | str | bytes, today: str, key: bytes, key_id: str, all: bool = False
     ) -> str: ...
     def evaluate_arrow(
-        self, data: Any, today: str, key: bytes, key_id: str, batch_size: int = 65536
+        self,
+        data: Any,
+        today: str,
+        key: bytes,
+        key_id: str,
+        batch_size: int = 65536,
+        threads: int = 1,
     ) -> Any: ...
 
 def compile(

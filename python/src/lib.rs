@@ -286,9 +286,11 @@ impl NativeRuleset {
 
     /// Evaluates every row of an Arrow stream (anything with
     /// `__arrow_c_stream__`: a pyarrow Table or RecordBatchReader, a polars
-    /// DataFrame) in slices of `batch_size` rows; returns a pyarrow Table
-    /// with one outcome row per input row.
-    #[pyo3(signature = (data, today, key, key_id, batch_size=65_536))]
+    /// DataFrame) in slices of at most `batch_size` rows, on `threads`
+    /// threads (0: one per core) without the GIL; returns a pyarrow Table
+    /// with one outcome row per input row, in input order.
+    #[pyo3(signature = (data, today, key, key_id, batch_size=65_536, threads=1))]
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_arrow<'py>(
         &self,
         py: Python<'py>,
@@ -297,29 +299,40 @@ impl NativeRuleset {
         key: &[u8],
         key_id: &str,
         batch_size: usize,
+        threads: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         if batch_size == 0 {
             return Err(PyValueError::new_err("`batch_size` must be at least 1"));
         }
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         let ctx = context(today, key, key_id)?;
         let reader = arrow_array::ffi_stream::RecordBatchStreamReader::from_pyarrow_bound(data)?;
         let schema = arrow_out::schema(self.metadata(&ctx));
-        let mut ev = Eval::new(&self.ruleset);
+        // One set of buffers per thread, reused for every slice.
+        let mut evs: Vec<Eval> = (0..threads).map(|_| Eval::new(&self.ruleset)).collect();
         let mut out = Vec::new();
         let mut row_base = 0usize;
+        // Batches are pulled from the stream with the GIL held (a producer
+        // may be Python code); only evaluation runs without it.
         for batch in reader {
             let batch = batch.map_err(arrow_error)?;
-            let mut offset = 0;
-            while offset < batch.num_rows() {
-                let len = batch_size.min(batch.num_rows() - offset);
-                let slice = batch.slice(offset, len);
-                let done = py.detach(|| {
-                    ev.batch(&self.plan, &slice, &ctx, row_base + offset, schema.clone())
-                });
-                out.push(done.map_err(InputError::new_err)?);
-                offset += len;
+            let n = batch.num_rows();
+            // Enough slices for every thread to have one.
+            let size = batch_size.min(n.div_ceil(threads)).max(1);
+            let slices: Vec<(usize, RecordBatch)> = (0..n)
+                .step_by(size)
+                .map(|off| (row_base + off, batch.slice(off, size.min(n - off))))
+                .collect();
+            for group in slices.chunks(threads) {
+                let done = py.detach(|| self.run_group(group, &mut evs, &ctx, &schema));
+                for r in done {
+                    out.push(r.map_err(InputError::new_err)?);
+                }
             }
-            row_base += batch.num_rows();
+            row_base += n;
         }
         Table::try_new(out, schema)
             .map_err(arrow_error)?
@@ -332,6 +345,38 @@ fn arrow_error(e: ArrowError) -> PyErr {
 }
 
 impl NativeRuleset {
+    /// Evaluates up to one slice per thread, in parallel; results in the
+    /// slices' order. A thread that panicked (a bug, never input) is an
+    /// error for its slice, not a crash of the interpreter.
+    fn run_group(
+        &self,
+        group: &[(usize, RecordBatch)],
+        evs: &mut [Eval],
+        ctx: &Context,
+        schema: &arrow_schema::SchemaRef,
+    ) -> Vec<Result<RecordBatch, String>> {
+        if let ([(base, slice)], [ev, ..]) = (group, &mut *evs) {
+            return vec![ev.batch(&self.plan, slice, ctx, *base, schema.clone())];
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = group
+                .iter()
+                .zip(evs.iter_mut())
+                .map(|((base, slice), ev)| {
+                    scope.spawn(move || ev.batch(&self.plan, slice, ctx, *base, schema.clone()))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err("an evaluation thread failed (a bug in the engine)".to_string())
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Binds a dict, or JSON text, into the evaluator's buffer.
     fn bind(&self, _py: Python<'_>, decl: &Bound<'_, PyAny>, ev: &mut Evaluator) -> PyResult<()> {
         if let Ok(d) = decl.cast::<PyDict>() {

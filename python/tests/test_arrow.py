@@ -63,6 +63,23 @@ def test_pyarrow_table_equals_per_dict_evaluation(regional, regional_key, region
     assert meta[b"semaforo.today"] == TODAY.encode()
 
 
+@pytest.mark.parametrize("threads", [0, 2, 3])
+def test_threads_give_the_same_table(regional, regional_key, regional_lines, expected, threads):
+    table = regional_table(regional_lines)
+    for batch_size in (5, 100, 65_536):
+        out = regional.evaluate_arrow(
+            table, today=TODAY, sampling_key=regional_key, batch_size=batch_size, threads=threads
+        )
+        assert out.to_pylist() == expected
+
+
+def test_threads_keep_row_numbers_in_errors(regional, regional_key):
+    t = small_table(importer=["GT-1", "GT-2", None])
+    out = regional.evaluate_arrow(t, today=TODAY, sampling_key=regional_key, threads=3).to_pylist()
+    assert [r["error"] is None for r in out] == [True, True, False]
+    assert out[2]["error"].startswith("row 2: importer")
+
+
 def test_pandas_with_float_numbers_and_string_dates(regional, regional_key, regional_lines, expected):
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame([json.loads(l) for l in regional_lines])  # floats, 'YYYY-MM-DD' text
