@@ -38,8 +38,8 @@ mkdir -p target/python-ci
 python3 -m venv "$venv"
 py="$venv/bin/python"
 "$py" -m pip install -q --upgrade pip
-# The versions the suite was written against; pyarrow is also the
-# package's own dependency.
+# Lower bounds only; last run with maturin 1.16, pytest 9.2, pyarrow 26,
+# pandas 3.1, polars 2.1, DuckDB 2.0 and PySpark 4.3 (which needs Java 17+).
 "$py" -m pip install -q \
     "maturin>=1.9,<2" "pytest>=8" "pyarrow>=14" "pandas>=2" "polars>=1" "duckdb>=1.1" "pyspark>=3.5"
 
