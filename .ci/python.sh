@@ -41,7 +41,7 @@ py="$venv/bin/python"
 # Lower bounds only; last run with maturin 1.16, pytest 9.2, pyarrow 26,
 # pandas 3.1, polars 2.1, DuckDB 2.0 and PySpark 4.3 (which needs Java 17+).
 "$py" -m pip install -q \
-    "maturin>=1.9,<2" "pytest>=8" "pyarrow>=14" "pandas>=2" "polars>=1" "duckdb>=1.1" "pyspark>=3.5"
+    "maturin>=1.9,<2" "pytest>=8" "pyarrow>=14" "pandas>=2" "polars>=1" "duckdb>=1.1" "pyspark>=4.0"
 
 step "format (python/)"
 cargo fmt --manifest-path python/Cargo.toml -- --check
