@@ -220,3 +220,22 @@ def test_not_a_table_is_a_type_error(regional, regional_key):
         regional.evaluate_arrow([{"id": "A"}], today=TODAY, sampling_key=regional_key)
     with pytest.raises(ValueError):
         regional.evaluate_arrow(small_table(), today=TODAY, sampling_key=regional_key, batch_size=0)
+
+
+def test_large_lists_null_elements_and_null_lists(regional, regional_key):
+    t = small_table()
+    items_type = t.schema.field("items").type
+    large = pa.array(t.column("items").to_pylist(), type=pa.large_list(items_type.value_type))
+    want = regional.evaluate_arrow(t, today=TODAY, sampling_key=regional_key).to_pylist()
+    got = regional.evaluate_arrow(t.set_column(11, "items", large), today=TODAY, sampling_key=regional_key)
+    assert got.to_pylist() == want
+    items = t.column("items").to_pylist()
+    items[0] = [items[0][0], None]
+    items[2] = None
+    out = regional.evaluate_arrow(
+        t.set_column(11, "items", pa.array(items, type=items_type)), today=TODAY, sampling_key=regional_key
+    ).to_pylist()
+    assert out[0]["error"] == "row 0: items[1]: a null element (expected a record)"
+    assert out[1] == want[1]
+    assert out[2]["error"] == "row 2: items: required list field is null"
+    assert out[2]["lane"] is None
