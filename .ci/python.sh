@@ -39,9 +39,10 @@ python3 -m venv "$venv"
 py="$venv/bin/python"
 "$py" -m pip install -q --upgrade pip
 # Lower bounds only; last run with maturin 1.16, pytest 9.2, pyarrow 26,
-# pandas 3.1, polars 2.1, DuckDB 2.0 and PySpark 4.3 (which needs Java 17+).
+# pandas 3.1, polars 2.1, DuckDB 2.0, PySpark 4.3 (which needs Java 17+)
+# and mypy 2.4.
 "$py" -m pip install -q \
-    "maturin>=1.9,<2" "pytest>=8" "pyarrow>=14" "pandas>=2" "polars>=1" "duckdb>=1.1" "pyspark>=4.0"
+    "maturin>=1.9,<2" "pytest>=8" "pyarrow>=14" "pandas>=2" "polars>=1" "duckdb>=1.1" "pyspark>=4.0" "mypy>=1.10"
 
 step "format (python/)"
 cargo fmt --manifest-path python/Cargo.toml -- --check
@@ -57,6 +58,9 @@ echo "$wheel"
 "$py" -m pip install -q "$wheel"
 # The suite must import the installed package, not python/semaforo/.
 (cd target/python-ci && "$py" -c 'import semaforo, sys; print("semaforo", semaforo.ENGINE_VERSION, "from", semaforo.__file__); assert "site-packages" in semaforo.__file__')
+
+step "types (mypy over the package and its stub of the native module)"
+(cd python && "$venv/bin/mypy" --cache-dir "$venv/../mypy-cache" --ignore-missing-imports semaforo)
 
 step "the semaforo binary for the comparisons"
 if [ ! -x target/debug/semaforo ]; then
