@@ -1,7 +1,7 @@
 //! `semaforo check`.
 
 use crate::Status;
-use crate::common::{DataArgs, Stdin, load_with};
+use crate::common::{DataArgs, Stdin, date_option, load_with};
 use crate::render::{self, Format};
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,9 +16,23 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Treat warnings as errors.
+    /// Treat warnings as errors (an overdue `review` date among them).
     #[arg(long)]
     deny_warnings: bool,
+    /// The date rules' `review` dates are checked against (W0008),
+    /// `YYYY-MM-DD` (default: the current date in UTC, or at
+    /// `--utc-offset`).
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Without `--today`, take the current date at this offset from UTC,
+    /// `±HH:MM` (e.g. `-06:00` for Central America).
+    #[arg(
+        long,
+        value_name = "±HH:MM",
+        conflicts_with = "today",
+        allow_hyphen_values = true
+    )]
+    utc_offset: Option<String>,
     /// External data; when any is given, it is checked too (a full compile).
     #[command(flatten)]
     data: DataArgs,
@@ -26,8 +40,12 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
-    let compiler = match load_with(&args.files, &args.data, Stdin::Allowed) {
+    let mut compiler = match load_with(&args.files, &args.data, Stdin::Allowed) {
         Ok(c) => c,
+        Err(s) => return s,
+    };
+    match date_option(args.today.as_deref(), args.utc_offset.as_deref()) {
+        Ok(today) => compiler.review_date(today),
         Err(s) => return s,
     };
     let full = !args.data.lists.is_empty() || !args.data.tables.is_empty();

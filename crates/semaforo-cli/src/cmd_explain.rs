@@ -392,7 +392,16 @@ fn human(e: &Explanation, all: bool) -> String {
         e.undetermined(),
         |_| None,
     );
-    let shown = |r: &RuleExplanation| all || r.fired || r.undetermined();
+    // Only a ruleset with overrides says which changed this decision.
+    if !e.overridden.is_empty() {
+        let _ = writeln!(out, "\noverridden (national overrides of package rules):");
+        for o in &e.overridden {
+            let _ = writeln!(out, "  {}: {}", o.id, override_effect(o));
+        }
+    }
+    let shown = |r: &RuleExplanation| {
+        all || r.fired || r.undetermined() || e.overridden.iter().any(|o| o.index == r.index)
+    };
     for r in e.rules.iter().filter(|r| shown(r)) {
         rule(&mut out, e, r);
     }
@@ -414,9 +423,45 @@ fn human(e: &Explanation, all: bool) -> String {
     out
 }
 
+/// What an override did to one declaration, in words.
+fn override_effect(o: &semaforo::ExplainedOverride) -> String {
+    let what = match (o.disabled, o.original, o.applied) {
+        (true, _, _) => "disabled; it would have fired as the package defines it",
+        (false, true, true) => {
+            "adjusted; fired as adjusted (it would have fired as the package defines it too)"
+        }
+        (false, false, true) => {
+            "adjusted; fired as adjusted only (the package's rule would not have)"
+        }
+        (false, _, false) => {
+            "adjusted; did not fire as adjusted, but would have as the package defines it"
+        }
+    };
+    format!("{what} (reason: {})", json!(o.reason))
+}
+
 /// One rule's block: status, window, condition tree, draws, points.
 fn rule(out: &mut String, e: &Explanation, r: &RuleExplanation) {
     let _ = writeln!(out, "\n{} {}: {}", r.id, json!(r.title), status(r));
+    // The profile, when it says more than the default status.
+    if r.profile.len() > 1
+        || r.profile
+            .iter()
+            .any(|(k, v)| *k == "status" && v != "active")
+    {
+        let entries: Vec<String> = r
+            .profile
+            .iter()
+            .map(|(k, v)| match *k {
+                "level" | "status" | "review" => format!("{k} {v}"),
+                _ => format!("{k} {}", json!(v)),
+            })
+            .collect();
+        let _ = writeln!(out, "  profile {}", entries.join(", "));
+    }
+    if let Some(o) = e.overridden.iter().find(|o| o.index == r.index) {
+        let _ = writeln!(out, "  override: {}", override_effect(o));
+    }
     if r.active {
         let _ = writeln!(out, "  active {}", window(r));
     } else {
@@ -712,6 +757,7 @@ fn rule_json(r: &RuleExplanation) -> Value {
         "id": r.id,
         "title": r.title,
         "monitor": r.monitor,
+        "profile": r.profile.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "active": r.active,
         "active_from": r.active_from.map(|d| d.to_string()),
         "active_to": r.active_to.map(|d| d.to_string()),
@@ -797,6 +843,13 @@ fn to_json(e: &Explanation) -> Value {
         "fired": e.fired().map(entry_json).collect::<Vec<_>>(),
         "monitored": e.monitored().map(entry_json).collect::<Vec<_>>(),
         "undetermined": e.undetermined().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        "overridden": e.overridden.iter().map(|o| json!({
+            "id": o.id,
+            "change": if o.disabled { "disabled" } else { "adjusted" },
+            "original": o.original,
+            "applied": o.applied,
+            "reason": o.reason,
+        })).collect::<Vec<_>>(),
         "rules": e.rules.iter().map(rule_json).collect::<Vec<_>>(),
     })
 }

@@ -248,11 +248,17 @@ pub(crate) fn parse_utc_offset(s: &str) -> Option<i64> {
 /// The evaluation date: `--today`, or the current date in UTC (or at
 /// `--utc-offset`). Errors are printed.
 pub(crate) fn evaluation_date(args: &ContextArgs) -> Result<Date, Status> {
-    if let Some(t) = &args.today {
+    date_option(args.today.as_deref(), args.utc_offset.as_deref())
+}
+
+/// `--today DATE`, or the current date at `--utc-offset` (UTC without
+/// it). Errors are printed.
+pub(crate) fn date_option(today: Option<&str>, utc_offset: Option<&str>) -> Result<Date, Status> {
+    if let Some(t) = today {
         return Date::parse(t)
             .ok_or_else(|| trouble(format!("`--today {t}`: expected a date `YYYY-MM-DD`")));
     }
-    let offset = match &args.utc_offset {
+    let offset = match utc_offset {
         None => 0,
         Some(o) => parse_utc_offset(o).ok_or_else(|| {
             trouble(format!(

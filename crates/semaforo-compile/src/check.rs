@@ -34,6 +34,7 @@
 //! only: a "did you mean" suggestion compares the unknown name with every
 //! candidate name, so it costs `O(names)` per unknown name.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use semaforo_plan::{Field, FieldId, FieldType, Layout, Record, RecordId};
@@ -41,13 +42,14 @@ use semaforo_syntax::ast::{self, Item};
 use semaforo_syntax::{Diagnostic, FileId, Span};
 
 use crate::hir::{
-    Const, ExprKind, LaneAction, LaneId, ListDef, Program, RuleDef, Scalar, Score, TableDef,
-    TableShape, TestDef, TestExpect, ThresholdGroups, Type,
+    Actions, Const, ExprKind, LaneAction, LaneId, ListDef, Package, Program, RuleDef, Scalar,
+    Score, TableDef, TableShape, TestDef, TestExpect, ThresholdGroups, Type,
 };
 
 mod expr;
 mod fx;
 mod lit;
+mod packages;
 
 use fx::FxMap;
 
@@ -160,8 +162,15 @@ struct Checker<'a> {
     list_names: FxMap<&'a str, usize>,
     tables: Vec<TableInfo>,
     table_names: FxMap<&'a str, usize>,
-    /// Rule id -> (index in `rules`, span of the id) of its first definition.
-    rule_ids: FxMap<&'a str, (u32, Span)>,
+    /// Rule id (qualified by its package) -> (index in `rules`, span of
+    /// the id) of its first definition.
+    rule_ids: FxMap<Cow<'a, str>, (u32, Span)>,
+    /// The packages given, in the order of their first file.
+    packages: Vec<Package>,
+    /// Where each package was first declared.
+    package_spans: Vec<Span>,
+    /// The package of each file that is part of one, and its header.
+    file_package: FxMap<FileId, (u32, Span)>,
     rules: Vec<RuleDef>,
     tests: Vec<TestDef>,
     /// Reused buffers, so that checking a rule allocates only what the HIR
@@ -193,6 +202,9 @@ struct Items<'a> {
     tables: Vec<&'a ast::TableDecl>,
     rules: Vec<&'a ast::Rule>,
     tests: Vec<&'a ast::Test>,
+    packages: Vec<&'a ast::RulesetHeader>,
+    uses: Vec<&'a ast::RulesetHeader>,
+    overrides: Vec<&'a ast::Override>,
 }
 
 /// Maps an AST scalar type to the checked one.
@@ -230,9 +242,13 @@ impl<'a> Checker<'a> {
                     Item::Table(t) => items.tables.push(t),
                     Item::Rule(r) => items.rules.push(r),
                     Item::Test(t) => items.tests.push(t),
+                    Item::Package(h) => items.packages.push(h),
+                    Item::Uses(h) => items.uses.push(h),
+                    Item::Override(o) => items.overrides.push(o),
                 }
             }
         }
+        self.check_packages(&items.packages, &items.uses, &items.headers);
         self.check_header(&items.headers);
         self.declare_lanes(&items.lanes);
         self.declare_records(&items.schemas, &items.records);
@@ -244,6 +260,7 @@ impl<'a> Checker<'a> {
         for rule in &items.rules {
             self.check_rule(rule);
         }
+        self.check_overrides(&items.overrides);
         let mut test_names: HashMap<&str, Span> = HashMap::new();
         for test in &items.tests {
             if let Some(first) = test_names.get(&*test.name.value) {
@@ -348,6 +365,7 @@ impl<'a> Checker<'a> {
                 .collect(),
             rules: std::mem::take(&mut self.rules),
             tests: std::mem::take(&mut self.tests),
+            packages: std::mem::take(&mut self.packages),
         })
     }
 
@@ -355,6 +373,13 @@ impl<'a> Checker<'a> {
 
     fn check_header(&mut self, headers: &[&ast::RulesetHeader]) {
         match headers.split_first() {
+            // A package compiled on its own is the ruleset.
+            None if self.packages.len() == 1 => {
+                self.header = self
+                    .packages
+                    .first()
+                    .map(|p| (p.name.clone(), p.version.clone()));
+            }
             None => self.diags.push(
                 Diagnostic::error(
                     "E0101",
@@ -1106,39 +1131,25 @@ impl<'a> Checker<'a> {
         let Some(index) = self.id32(self.rules.len(), "rules", rule.id.span) else {
             return;
         };
-        if let Some((_, first)) = self.rule_ids.get(rule.id.name.as_str()) {
+        let id = self.qualified(rule.span.file, &rule.id.name);
+        if let Some((_, first)) = self.rule_ids.get(id.as_ref()) {
             self.diags.push(
-                Diagnostic::error(
-                    "E0404",
-                    rule.id.span,
-                    format!("duplicate rule id `{}`", rule.id.name),
-                )
-                .with_label(*first, "first defined here")
-                .with_help("rule ids must be unique in the ruleset"),
+                Diagnostic::error("E0404", rule.id.span, format!("duplicate rule id `{id}`"))
+                    .with_label(*first, "first defined here")
+                    .with_help(
+                        "rule ids must be unique in the ruleset (in a package, in the package)",
+                    ),
             );
         } else {
-            self.rule_ids.insert(&rule.id.name, (index, rule.id.span));
+            self.rule_ids.insert(id.clone(), (index, rule.id.span));
         }
+        let package = self.package_of(rule.span.file);
+        let profile = self.profile(&rule.profile);
 
-        let (mut active_from, mut active_to) = (None, None);
-        if let Some(active) = &rule.active {
-            active_from = active.from.as_ref().and_then(|d| self.date(d));
-            active_to = active.to.as_ref().and_then(|d| self.date(d));
-            if let (Some(from), Some(to), Some(from_lit), Some(to_lit)) =
-                (active_from, active_to, &active.from, &active.to)
-                && to < from
-            {
-                self.diags.push(
-                    Diagnostic::error(
-                        "E0405",
-                        to_lit.span,
-                        format!("the active period ends ({to}) before it starts ({from})"),
-                    )
-                    .with_label(from_lit.span, "start")
-                    .with_help("swap the dates"),
-                );
-            }
-        }
+        let (active_from, active_to) = match &rule.active {
+            Some(active) => self.window(active),
+            None => (None, None),
+        };
 
         let mut tags: Vec<String> = Vec::new();
         let mut tag_spans: FxMap<&str, Span> = FxMap::default();
@@ -1192,10 +1203,44 @@ impl<'a> Checker<'a> {
             .as_ref()
             .and_then(|p| self.percent(p, "a sampling rate"));
 
+        let actions = self.actions(&rule.actions);
+        if rule.actions.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "E0410",
+                    rule.id.span,
+                    format!("rule `{}` has no action", rule.id.name),
+                )
+                .with_help("add `then score N`, `then lane L` or `then note \"...\"`"),
+            );
+        }
+
+        self.rules.push(RuleDef {
+            id: id.into_owned(),
+            title: rule.title.value.to_string(),
+            tags,
+            active_from,
+            active_to,
+            when,
+            sample,
+            score: actions.score,
+            lane: actions.lane,
+            monitor: rule.monitor.is_some(),
+            notes: actions.notes,
+            package,
+            profile,
+            overlay: None,
+            span: rule.span,
+        });
+    }
+
+    /// The actions of a `then` clause (of a rule or an override): at most
+    /// one `score` (E0408) and one `lane` (E0409).
+    fn actions(&mut self, list: &'a [ast::Action]) -> Actions {
         let mut score: Option<(Option<Score>, Span)> = None;
         let mut lane: Option<(Option<LaneAction>, Span)> = None;
         let mut notes = Vec::new();
-        for action in &rule.actions {
+        for action in list {
             match action {
                 ast::Action::Score(e, span) => {
                     if let Some((_, first)) = score {
@@ -1235,31 +1280,11 @@ impl<'a> Checker<'a> {
                 ast::Action::Note(s, _) => notes.push(s.value.to_string()),
             }
         }
-        if rule.actions.is_empty() {
-            self.diags.push(
-                Diagnostic::error(
-                    "E0410",
-                    rule.id.span,
-                    format!("rule `{}` has no action", rule.id.name),
-                )
-                .with_help("add `then score N`, `then lane L` or `then note \"...\"`"),
-            );
-        }
-
-        self.rules.push(RuleDef {
-            id: rule.id.name.clone(),
-            title: rule.title.value.to_string(),
-            tags,
-            active_from,
-            active_to,
-            when,
-            sample,
+        Actions {
             score: score.and_then(|(n, _)| n),
             lane: lane.and_then(|(l, _)| l),
-            monitor: rule.monitor.is_some(),
             notes,
-            span: rule.span,
-        });
+        }
     }
 
     /// A `score` action: an integer literal (possibly negated) is folded
@@ -1423,7 +1448,8 @@ impl<'a> Checker<'a> {
         Some(millionths)
     }
 
-    fn check_test(&mut self, test: &ast::Test) {
+    fn check_test(&mut self, test: &'a ast::Test) {
+        let file = test.span.file;
         let today = test.today.as_ref().and_then(|d| self.date(d));
         let mut expects = Vec::new();
         for e in &test.expects {
@@ -1431,19 +1457,19 @@ impl<'a> Checker<'a> {
                 ast::Expect::Lane(id, span) => self.lane(id).map(|l| TestExpect::Lane(l, *span)),
                 ast::Expect::Score(n, span) => Some(TestExpect::Score(n.value, *span)),
                 ast::Expect::Fired(id, span) => self
-                    .rule_ref(id)
+                    .test_rule_ref(id, file)
                     .filter(|&i| self.expect_kind(id, i, false))
                     .map(|i| TestExpect::Fired(i, *span)),
                 ast::Expect::NotFired(id, span) => self
-                    .rule_ref(id)
+                    .test_rule_ref(id, file)
                     .filter(|&i| self.expect_kind(id, i, false))
                     .map(|i| TestExpect::NotFired(i, *span)),
                 ast::Expect::Undetermined(id, span) => self
-                    .rule_ref(id)
+                    .test_rule_ref(id, file)
                     .filter(|&i| self.expect_kind(id, i, false))
                     .map(|i| TestExpect::Undetermined(i, *span)),
                 ast::Expect::Monitored(id, span) => self
-                    .rule_ref(id)
+                    .test_rule_ref(id, file)
                     .filter(|&i| self.expect_kind(id, i, true))
                     .map(|i| TestExpect::Monitored(i, *span)),
                 ast::Expect::Note(s, span) => Some(TestExpect::Note(s.value.to_string(), *span)),
@@ -1485,13 +1511,34 @@ impl<'a> Checker<'a> {
         false
     }
 
-    /// The index of the rule named by a test; E0206 if there is none.
+    /// The index of the rule named by a test in `file`: in a package's
+    /// file an unqualified id names the package's own rule.
+    fn test_rule_ref(&mut self, id: &ast::RuleId, file: FileId) -> Option<u32> {
+        if !id.name.contains('/') {
+            let q = self.qualified(file, &id.name);
+            if let Cow::Owned(q) = q {
+                if let Some((i, _)) = self.rule_ids.get(q.as_str()) {
+                    return Some(*i);
+                }
+                let mut d = Diagnostic::error("E0206", id.span, format!("unknown rule `{q}`"));
+                if let Some(s) = lit::suggest(&q, self.rule_ids.keys().map(|k| k.as_ref())) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                return None;
+            }
+        }
+        self.rule_ref(id)
+    }
+
+    /// The index of the rule named `id` (qualified for a package's rule);
+    /// E0206 if there is none.
     fn rule_ref(&mut self, id: &ast::RuleId) -> Option<u32> {
         if let Some((i, _)) = self.rule_ids.get(id.name.as_str()) {
             return Some(*i);
         }
         let mut d = Diagnostic::error("E0206", id.span, format!("unknown rule `{}`", id.name));
-        if let Some(s) = lit::suggest(&id.name, self.rule_ids.keys().copied()) {
+        if let Some(s) = lit::suggest(&id.name, self.rule_ids.keys().map(|k| k.as_ref())) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         self.diags.push(d);

@@ -104,6 +104,125 @@ pub struct Program {
     pub rules: Vec<RuleDef>,
     /// Tests, in source order.
     pub tests: Vec<TestDef>,
+    /// The packages the ruleset is built from (`package` headers), in the
+    /// order their first file was given.
+    pub packages: Vec<Package>,
+}
+
+/// A package: `package "name" version "v"` at the top of its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// Its name (letters, digits, `_`, `.`, `-`), the qualifier of its
+    /// rule ids: `sica/VAL-001`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// A rule's `profile` clause: who owns it and where it is in its lifecycle.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// `owner "..."`: the unit that owns the rule.
+    pub owner: Option<String>,
+    /// `level regional | national | office`.
+    pub level: Option<Level>,
+    /// `status draft | active | suspended | retired` (`active` when absent).
+    pub status: Status,
+    /// `approved "..."`: who approved it.
+    pub approved: Option<String>,
+    /// `basis "..."`: the legal basis or reference.
+    pub basis: Option<String>,
+    /// `review DATE`: the day by which it must be reviewed.
+    pub review: Option<Date>,
+}
+
+/// The level of the administration a rule belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// A regional profile, the same in every country.
+    Regional,
+    /// A national rule.
+    National,
+    /// A rule of one customs office.
+    Office,
+}
+
+impl Level {
+    /// The word as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Regional => "regional",
+            Level::National => "national",
+            Level::Office => "office",
+        }
+    }
+}
+
+/// Where a rule is in its lifecycle. Only an `active` rule is evaluated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Being written: never fires.
+    Draft,
+    /// In force.
+    #[default]
+    Active,
+    /// Taken out of force for a while: never fires.
+    Suspended,
+    /// Out of force for good, kept for the record: never fires.
+    Retired,
+}
+
+impl Status {
+    /// The word as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+            Status::Retired => "retired",
+        }
+    }
+}
+
+/// An `override` of a package's rule by the ruleset that uses the package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlay {
+    /// `reason "..."`.
+    pub reason: String,
+    /// `until DATE`: the last day the override applies; always when `None`.
+    pub until: Option<Date>,
+    /// `None` for `disable`; otherwise what changes.
+    pub adjust: Option<Adjustment>,
+    /// The `override` item.
+    pub span: Span,
+}
+
+/// What an `override` that does not disable changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adjustment {
+    /// `active ...`: the new window `(from, to)`, replacing the rule's.
+    pub window: Option<(Option<Date>, Option<Date>)>,
+    /// `then ...`: the new actions, replacing all of the rule's.
+    pub actions: Option<Actions>,
+}
+
+/// A rule's actions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Actions {
+    /// `score N` or `score EXPR`.
+    pub score: Option<Score>,
+    /// `lane L` or a lane split.
+    pub lane: Option<LaneAction>,
+    /// `note "..."`, in order.
+    pub notes: Vec<String>,
+}
+
+impl Overlay {
+    /// True if the override applies on `today` (no `until`, or `today` on
+    /// or before it).
+    pub fn in_effect(&self, today: Date) -> bool {
+        self.until.is_none_or(|u| today <= u)
+    }
 }
 
 /// Thresholds that differ by group (`threshold red 60 for office "GT01"`):
@@ -196,7 +315,7 @@ pub enum LaneAction {
 }
 
 /// A checked rule.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct RuleDef {
     /// The rule's id.
     pub id: String,
@@ -221,8 +340,22 @@ pub struct RuleDef {
     pub monitor: bool,
     /// `note "..."`, in order.
     pub notes: Vec<String>,
+    /// The package the rule belongs to (index into [`Program::packages`]);
+    /// its `id` is then qualified: `sica/VAL-001`.
+    pub package: Option<u32>,
+    /// The `profile` clause.
+    pub profile: Profile,
+    /// The `override` of this rule, if the ruleset has one.
+    pub overlay: Option<Overlay>,
     /// The whole rule.
     pub span: Span,
+}
+
+impl RuleDef {
+    /// True if the rule's status lets it be evaluated at all (`active`).
+    pub fn in_force(&self) -> bool {
+        self.profile.status == Status::Active
+    }
 }
 
 /// A checked test block.

@@ -39,8 +39,8 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 
 use semaforo_plan::{
-    Date, Decimal, Declaration, FieldId, FieldType, Fired, Node, Outcome, RecordId, SamplingKey,
-    Slot,
+    Date, Decimal, Declaration, FieldId, FieldType, Fired, Node, Outcome, Overridden, RecordId,
+    SamplingKey, Slot,
 };
 use siphasher::sip::SipHasher24;
 
@@ -379,14 +379,42 @@ impl<'p> Interpreter<'p> {
         let mut lane: u16 = 0;
         for (index, rule) in program.rules.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
-            let active = rule.active_from.is_none_or(|from| from <= today)
-                && rule.active_to.is_none_or(|to| today <= to);
-            if !active {
+            let window = |from: Option<Date>, to: Option<Date>| {
+                from.is_none_or(|from| from <= today) && to.is_none_or(|to| today <= to)
+            };
+            // A rule not in force is never evaluated. A rule whose override
+            // applies today is evaluated as the override makes it (not at
+            // all when disabled), and as its package defines it to tell
+            // whether the override changed anything.
+            let overlay = rule
+                .overlay
+                .as_ref()
+                .filter(|o| rule.in_force() && o.in_effect(today));
+            let overridden = overlay.is_some();
+            let (active, score_action, lane_action) = match overlay {
+                None => (
+                    rule.in_force() && window(rule.active_from, rule.active_to),
+                    &rule.score,
+                    &rule.lane,
+                ),
+                Some(o) => match &o.adjust {
+                    None => (false, &rule.score, &rule.lane),
+                    Some(a) => {
+                        let (from, to) = a.window.unwrap_or((rule.active_from, rule.active_to));
+                        match &a.actions {
+                            Some(acts) => (window(from, to), &acts.score, &acts.lane),
+                            None => (window(from, to), &rule.score, &rule.lane),
+                        }
+                    }
+                },
+            };
+            let original_active = overridden && window(rule.active_from, rule.active_to);
+            if !active && !original_active {
                 run.tracer.rule(
                     index,
                     rule,
                     RuleVerdict {
-                        active,
+                        active: false,
                         when: None,
                         condition: None,
                         draw: None,
@@ -413,15 +441,23 @@ impl<'p> Interpreter<'p> {
             // An unknown condition leaves the rule undetermined (sampled or
             // not; a shadow rule is listed nowhere); a true one fires it if
             // the sample selects it.
-            if condition.is_none() && !rule.monitor {
+            if condition.is_none() && active && !rule.monitor {
                 outcome.undetermined.push(index);
             }
-            let fired = condition == Some(true) && selected;
+            let selected_today = condition == Some(true) && selected;
+            let fired = active && selected_today;
+            if overridden && selected_today && (fired || original_active) {
+                outcome.overridden.push(Overridden {
+                    rule: index,
+                    original: original_active,
+                    applied: fired,
+                });
+            }
             let mut score_node = None;
             let mut fired_entry = None;
             if fired {
                 // Points and the lane draw only for a rule that fires.
-                let points = match &rule.score {
+                let points = match score_action {
                     None => 0,
                     Some(Score::Points(p)) => *p,
                     Some(Score::Expr(e)) => {
@@ -434,7 +470,7 @@ impl<'p> Interpreter<'p> {
                         }
                     }
                 };
-                let (lane_action, lane_draw) = match &rule.lane {
+                let (lane_action, lane_draw) = match lane_action {
                     None => (None, None),
                     Some(LaneAction::Lane(l)) => (Some(l.0), None),
                     Some(LaneAction::Split(shares)) => {

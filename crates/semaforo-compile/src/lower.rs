@@ -29,7 +29,9 @@ use semaforo_plan::plan::{
 };
 use semaforo_plan::sets::{SetError, TableBuilder, TableData};
 use semaforo_plan::value::Value;
-use semaforo_plan::{Constant, FieldType, Layout, Plan, PlanBuilder, PlanError, RuleInfo};
+use semaforo_plan::{
+    Constant, FieldType, Layout, OverlayInfo, Plan, PlanBuilder, PlanError, RuleInfo,
+};
 use semaforo_syntax::{Diagnostic, Span};
 
 use crate::hir;
@@ -157,36 +159,42 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
                 }
             },
         };
-        let (score, score_expr) = match &rule.score {
-            None => (None, None),
-            Some(hir::Score::Points(p)) => (Some(*p), None),
-            Some(hir::Score::Expr(e)) if depth(e, &mut depth_stack) > MAX_DEPTH as usize => {
-                diags.push(
-                    Diagnostic::error(
-                        "E0506",
-                        e.span,
-                        format!(
-                            "the score of rule `{}` is nested more than {MAX_DEPTH} levels deep",
-                            rule.id
-                        ),
-                    )
-                    .with_help("simplify the score expression"),
-                );
-                continue;
-            }
-            Some(hir::Score::Expr(e)) => match lowerer.expr(e) {
-                Ok(id) => (None, Some(id)),
-                Err(d) => {
-                    diags.push(d);
-                    continue;
-                }
-            },
+        let Ok((score, score_expr, lane, split)) =
+            lower_actions(&mut lowerer, &rule.id, &rule.score, &rule.lane, &mut diags)
+        else {
+            continue;
         };
-        let (lane, split) = match &rule.lane {
-            None => (None, Box::default()),
-            Some(hir::LaneAction::Lane(l)) => (Some(l.0), Box::default()),
-            Some(hir::LaneAction::Split(shares)) => {
-                (None, shares.iter().map(|&(l, c)| (l.0, c)).collect())
+        let overlay = match &rule.overlay {
+            None => None,
+            Some(ov) => {
+                // While the override applies: its window and actions where
+                // it gives them, the rule's own elsewhere.
+                let adjust = ov.adjust.as_ref();
+                let (from, to) = adjust
+                    .and_then(|a| a.window)
+                    .unwrap_or((rule.active_from, rule.active_to));
+                let actions = adjust.and_then(|a| a.actions.as_ref());
+                let (o_score, o_lane, o_notes) = match actions {
+                    Some(a) => (&a.score, &a.lane, &a.notes),
+                    None => (&rule.score, &rule.lane, &rule.notes),
+                };
+                let Ok((o_score, o_score_expr, o_lane, o_split)) =
+                    lower_actions(&mut lowerer, &rule.id, o_score, o_lane, &mut diags)
+                else {
+                    continue;
+                };
+                Some(Box::new(OverlayInfo {
+                    reason: ov.reason.as_str().into(),
+                    until: ov.until,
+                    disabled: adjust.is_none(),
+                    active_from: from,
+                    active_to: to,
+                    score: o_score,
+                    score_expr: o_score_expr,
+                    lane: o_lane,
+                    split: o_split,
+                    notes: o_notes.iter().map(|n| n.as_str().into()).collect(),
+                }))
             }
         };
         let info = RuleInfo {
@@ -202,6 +210,8 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
             score_expr,
             split,
             monitor: rule.monitor,
+            inert: !rule.in_force(),
+            overlay,
         };
         if let Err(e) = lowerer.b.rule(info, when) {
             diags.push(plan_error(rule.span, &e));
@@ -212,6 +222,53 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
     } else {
         Err(diags)
     }
+}
+
+/// A rule's score and lane actions as the plan holds them: `(score,
+/// score_expr, lane, split)`; `Err` once a diagnostic is pushed.
+type LoweredActions = (Option<i64>, Option<OpId>, Option<u16>, Box<[(u16, u32)]>);
+
+fn lower_actions<'p>(
+    lowerer: &mut Lowerer<'p>,
+    id: &str,
+    score: &'p Option<hir::Score>,
+    lane: &Option<hir::LaneAction>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<LoweredActions, ()> {
+    let mut depth_stack = Vec::new();
+    let (score, score_expr) = match score {
+        None => (None, None),
+        Some(hir::Score::Points(p)) => (Some(*p), None),
+        Some(hir::Score::Expr(e)) if depth(e, &mut depth_stack) > MAX_DEPTH as usize => {
+            diags.push(
+                Diagnostic::error(
+                    "E0506",
+                    e.span,
+                    format!(
+                        "the score of rule `{}` is nested more than {MAX_DEPTH} levels deep",
+                        id
+                    ),
+                )
+                .with_help("simplify the score expression"),
+            );
+            return Err(());
+        }
+        Some(hir::Score::Expr(e)) => match lowerer.expr(e) {
+            Ok(id) => (None, Some(id)),
+            Err(d) => {
+                diags.push(d);
+                return Err(());
+            }
+        },
+    };
+    let (lane, split) = match lane {
+        None => (None, Box::default()),
+        Some(hir::LaneAction::Lane(l)) => (Some(l.0), Box::default()),
+        Some(hir::LaneAction::Split(shares)) => {
+            (None, shares.iter().map(|&(l, c)| (l.0, c)).collect())
+        }
+    };
+    Ok((score, score_expr, lane, split))
 }
 
 /// List values by `ListId` (borrowed from the program or the externals),

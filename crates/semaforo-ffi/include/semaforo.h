@@ -345,6 +345,35 @@ typedef struct {
   semaforo_str lane;
 } semaforo_fired_rule;
 
+/**
+ * A package's rule whose `override` applied to the declaration, as filled
+ * by `semaforo_evaluator_overridden`. The strings are borrowed from the
+ * evaluator.
+ */
+typedef struct {
+  /**
+   * The rule's id, qualified by its package (`sica/VAL-001`).
+   */
+  semaforo_str id;
+  /**
+   * True when the override disables the rule (otherwise it adjusts it).
+   */
+  bool disabled;
+  /**
+   * The rule as its package defines it would have fired.
+   */
+  bool original;
+  /**
+   * The rule fired as the override makes it (it is then among the fired
+   * or monitored rules).
+   */
+  bool applied;
+  /**
+   * The override's reason.
+   */
+  semaforo_str reason;
+} semaforo_overridden_rule;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -744,6 +773,20 @@ semaforo_status semaforo_evaluator_monitored_count(const semaforo_evaluator *eva
 semaforo_status semaforo_evaluator_monitored(const semaforo_evaluator *evaluator,
                                              size_t index,
                                              semaforo_fired_rule *out_rule);
+
+/**
+ * The number of package rules whose override applied and that fired
+ * either way (0 for a ruleset without overrides).
+ */
+semaforo_status semaforo_evaluator_overridden_count(const semaforo_evaluator *evaluator,
+                                                    size_t *out_count);
+
+/**
+ * Overridden rule number `index`, in ruleset order.
+ */
+semaforo_status semaforo_evaluator_overridden(const semaforo_evaluator *evaluator,
+                                              size_t index,
+                                              semaforo_overridden_rule *out_rule);
 
 /**
  * The number of notes (of all fired rules).

@@ -44,6 +44,25 @@ pub struct semaforo_fired_rule {
     pub lane: semaforo_str,
 }
 
+/// A package's rule whose `override` applied to the declaration, as filled
+/// by `semaforo_evaluator_overridden`. The strings are borrowed from the
+/// evaluator.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct semaforo_overridden_rule {
+    /// The rule's id, qualified by its package (`sica/VAL-001`).
+    pub id: semaforo_str,
+    /// True when the override disables the rule (otherwise it adjusts it).
+    pub disabled: bool,
+    /// The rule as its package defines it would have fired.
+    pub original: bool,
+    /// The rule fired as the override makes it (it is then among the fired
+    /// or monitored rules).
+    pub applied: bool,
+    /// The override's reason.
+    pub reason: semaforo_str,
+}
+
 impl semaforo_fired_rule {
     fn of(f: &semaforo_core::FiredRule<'_>) -> semaforo_fired_rule {
         semaforo_fired_rule {
@@ -422,6 +441,47 @@ pub unsafe extern "C" fn semaforo_evaluator_monitored(
 ) -> semaforo_status {
     // SAFETY: the caller's contract is this function's.
     unsafe { entry(evaluator, index, out_rule, Entries::Monitored) }
+}
+
+/// The number of package rules whose override applied and that fired
+/// either way (0 for a ruleset without overrides).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_overridden_count(
+    evaluator: *const semaforo_evaluator,
+    out_count: *mut usize,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_count, v.raw().overridden.len()) }
+    })
+}
+
+/// Overridden rule number `index`, in ruleset order.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn semaforo_evaluator_overridden(
+    evaluator: *const semaforo_evaluator,
+    index: usize,
+    out_rule: *mut semaforo_overridden_rule,
+) -> semaforo_status {
+    guard(|| {
+        // SAFETY: pointers follow the crate contract.
+        let v = unsafe { handle(evaluator) }?.view()?;
+        let o = v
+            .overridden()
+            .nth(index)
+            .ok_or(Status::SEMAFORO_INDEX_OUT_OF_RANGE)?;
+        let rule = semaforo_overridden_rule {
+            id: semaforo_str::of(o.id),
+            disabled: o.disabled,
+            original: o.original,
+            applied: o.applied,
+            reason: semaforo_str::of(o.reason),
+        };
+        // SAFETY: NULL or writable, by contract.
+        unsafe { write(out_rule, rule) }
+    })
 }
 
 /// Which entries of an outcome a reader reads.

@@ -112,18 +112,24 @@ fn compile(v: &Vector) -> *mut semaforo_ruleset {
     let mut c = ptr::null_mut();
     // SAFETY: valid out-parameter.
     ok(unsafe { semaforo_compiler_new(&mut c) }, "compiler");
-    let name = v.rules_path.display().to_string();
-    // SAFETY: a live compiler; the strings are live for the call.
-    let s = unsafe {
-        semaforo_compiler_add_source(
-            c,
-            name.as_ptr().cast(),
-            name.len(),
-            v.rules.as_ptr().cast(),
-            v.rules.len(),
-        )
-    };
-    ok(s, "add source");
+    let sources = v
+        .packages
+        .iter()
+        .map(|p| (p.display().to_string(), v.text(p)));
+    let rules = (v.rules_path.display().to_string(), v.rules.clone());
+    for (name, text) in sources.chain(std::iter::once(rules)) {
+        // SAFETY: a live compiler; the strings are live for the call.
+        let s = unsafe {
+            semaforo_compiler_add_source(
+                c,
+                name.as_ptr().cast(),
+                name.len(),
+                text.as_ptr().cast(),
+                text.len(),
+            )
+        };
+        ok(s, "add source");
+    }
     let lists = v.lists.iter().map(|l| (l, true));
     let tables = v.tables.iter().map(|t| (t, false));
     for ((name, path), is_list) in lists.chain(tables) {
@@ -258,6 +264,31 @@ fn from_readers(e: *mut semaforo_evaluator) -> Value {
             })
         })
         .collect();
+    ok(
+        unsafe { semaforo_evaluator_overridden_count(e, &mut count) },
+        "overridden count",
+    );
+    let overridden: Vec<Value> = (0..count)
+        .map(|i| {
+            let mut o = std::mem::MaybeUninit::<semaforo_overridden_rule>::zeroed();
+            ok(
+                unsafe { semaforo_evaluator_overridden(e, i, o.as_mut_ptr()) },
+                "overridden",
+            );
+            // SAFETY: filled by the call above, which succeeded.
+            let o = unsafe { o.assume_init() };
+            // SAFETY: strings the evaluator just wrote, read before the next call.
+            let (id, reason) =
+                unsafe { (text(o.id.ptr, o.id.len), text(o.reason.ptr, o.reason.len)) };
+            json!({
+                "id": id,
+                "change": if o.disabled { "disabled" } else { "adjusted" },
+                "original": o.original,
+                "applied": o.applied,
+                "reason": reason,
+            })
+        })
+        .collect();
     json!({
         "id": id,
         "lane": lane,
@@ -267,6 +298,7 @@ fn from_readers(e: *mut semaforo_evaluator) -> Value {
         "undetermined": undetermined,
         "notes": notes,
         "draws": draws,
+        "overridden": overridden,
     })
 }
 

@@ -30,7 +30,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::decl::{Declaration, Node, Slot};
 use crate::index::Candidates;
-use crate::outcome::{Fired, Outcome};
+use crate::outcome::{Fired, Outcome, Overridden};
 use crate::plan::{ArithOp, Base, CmpOp, HotRule, Op, OpId, PartsId, Plan, QuantKind};
 use crate::sample::{self, SamplingKey};
 use crate::text::contains_ci;
@@ -221,39 +221,18 @@ impl Plan {
         let Some(rule) = self.hot.get(index as usize) else {
             return;
         };
+        if rule.flags & (HotRule::INERT | HotRule::OVERLAY) != 0 {
+            if rule.flags & HotRule::INERT == 0 {
+                self.run_overlaid(index, proof, ctx, cx, out, lane);
+            }
+            return;
+        }
         if !rule.is_active(ctx.today) {
             return;
         }
-        let when = match rule.cond {
-            None => Some(true),
-            // The index proved some conjuncts true: the others decide.
-            Some(op) => match self.index.rest(index, proof) {
-                Some(parts) => self.eval_chain::<false>(parts, cx),
-                None => truth(self.eval(op, cx)),
-            },
-        };
         let monitor = rule.flags & HotRule::MONITOR != 0;
-        match when {
-            Some(true) => {}
-            Some(false) => return,
-            None => {
-                // A shadow rule whose condition is unknown is listed nowhere.
-                if !monitor {
-                    out.undetermined.push(index);
-                }
-                return;
-            }
-        }
-        let draw = if rule.sample == u32::MAX {
-            None
-        } else {
-            // Only sampled rules read the descriptive record (for the id).
-            let id = self.rules.get(index as usize).map_or("", |r| &r.id);
-            let d = sample::draw(&ctx.sampling_key, id, self.key_text(cx.decl));
-            if d >= rule.sample {
-                return;
-            }
-            Some(d)
+        let Some(draw) = self.decide(index, rule, proof, ctx, cx, out, !monitor) else {
+            return;
         };
         let mut entry = Fired {
             rule: index,
@@ -263,8 +242,62 @@ impl Plan {
             points: rule.score,
         };
         if rule.flags & (HotRule::SCORE_EXPR | HotRule::SPLIT) != 0 {
-            self.rule_extras(index, rule.flags, ctx, cx, &mut entry);
+            let info = self.rules.get(index as usize);
+            let score_expr = info.and_then(|i| i.score_expr);
+            let split = info.map_or(&[][..], |i| &i.split);
+            self.rule_extras(index, rule.flags, score_expr, split, ctx, cx, &mut entry);
         }
+        Self::record(entry, monitor, out, lane);
+    }
+
+    /// Whether candidate rule `index`, active on the evaluation date, is
+    /// selected: its condition *true* and, if it samples, its draw below
+    /// the cut-off. `Some(draw)` if so. A condition that is *unknown* lists
+    /// the rule as undetermined when `listed`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // the evaluation state, passed apart to borrow it apart
+    fn decide<'a>(
+        &'a self,
+        index: u32,
+        rule: &HotRule,
+        proof: u64,
+        ctx: &EvalContext,
+        cx: &mut Cx<'a, '_>,
+        out: &mut Outcome,
+        listed: bool,
+    ) -> Option<Option<u32>> {
+        let when = match rule.cond {
+            None => Some(true),
+            // The index proved some conjuncts true: the others decide.
+            Some(op) => match self.index.rest(index, proof) {
+                Some(parts) => self.eval_chain::<false>(parts, cx),
+                None => truth(self.eval(op, cx)),
+            },
+        };
+        match when {
+            Some(true) => {}
+            Some(false) => return None,
+            None => {
+                // A shadow rule whose condition is unknown is listed nowhere.
+                if listed {
+                    out.undetermined.push(index);
+                }
+                return None;
+            }
+        }
+        if rule.sample == u32::MAX {
+            return Some(None);
+        }
+        // Only sampled rules read the descriptive record (for the id).
+        let id = self.rules.get(index as usize).map_or("", |r| &r.id);
+        let d = sample::draw(&ctx.sampling_key, id, self.key_text(cx.decl));
+        (d < rule.sample).then_some(Some(d))
+    }
+
+    /// Adds a fired rule (or a shadow rule that would have fired) to the
+    /// outcome.
+    #[inline]
+    fn record(entry: Fired, monitor: bool, out: &mut Outcome, lane: &mut u16) {
         if monitor {
             out.monitored.push(entry);
         } else {
@@ -276,34 +309,116 @@ impl Plan {
         }
     }
 
+    /// A rule with an override: as its package defines it when the
+    /// override does not apply on the evaluation date; otherwise as the
+    /// override makes it, listed in `overridden` when it fires either way.
+    #[cold]
+    #[inline(never)]
+    fn run_overlaid<'a>(
+        &'a self,
+        index: u32,
+        proof: u64,
+        ctx: &EvalContext,
+        cx: &mut Cx<'a, '_>,
+        out: &mut Outcome,
+        lane: &mut u16,
+    ) {
+        let (Some(rule), Some(info)) =
+            (self.hot.get(index as usize), self.rules.get(index as usize))
+        else {
+            return;
+        };
+        let Some(ov) = info.overlay.as_deref() else {
+            return;
+        };
+        let monitor = rule.flags & HotRule::MONITOR != 0;
+        let (score_expr, split, flags, points, fixed_lane, original, applied) =
+            if ov.in_effect(ctx.today) {
+                let flags = (rule.flags & HotRule::MONITOR)
+                    | if ov.score_expr.is_some() {
+                        HotRule::SCORE_EXPR
+                    } else {
+                        0
+                    }
+                    | if ov.split.is_empty() {
+                        0
+                    } else {
+                        HotRule::SPLIT
+                    };
+                (
+                    ov.score_expr,
+                    &ov.split[..],
+                    flags,
+                    ov.score.unwrap_or(0),
+                    ov.lane,
+                    Some(rule.is_active(ctx.today)),
+                    ov.is_active(ctx.today),
+                )
+            } else {
+                (
+                    info.score_expr,
+                    &info.split[..],
+                    rule.flags,
+                    rule.score,
+                    info.lane,
+                    None,
+                    rule.is_active(ctx.today),
+                )
+            };
+        if !applied && original != Some(true) {
+            return;
+        }
+        // Undetermined only as the rule applies (never when disabled).
+        let Some(draw) = self.decide(index, rule, proof, ctx, cx, out, applied && !monitor) else {
+            return;
+        };
+        if applied {
+            let mut entry = Fired {
+                rule: index,
+                draw,
+                lane_draw: None,
+                lane: fixed_lane,
+                points,
+            };
+            if flags & (HotRule::SCORE_EXPR | HotRule::SPLIT) != 0 {
+                self.rule_extras(index, flags, score_expr, split, ctx, cx, &mut entry);
+            }
+            Self::record(entry, monitor, out, lane);
+        }
+        if let Some(original) = original {
+            out.overridden.push(Overridden {
+                rule: index,
+                original,
+                applied,
+            });
+        }
+    }
+
     /// The points of a `score EXPR` and the lane of a lane split, for a
     /// rule that fires (or a shadow rule that would). Not marked cold: in a
     /// scorecard every rule scores by an expression.
+    #[allow(clippy::too_many_arguments)] // the evaluation state, passed apart to borrow it apart
     fn rule_extras<'a>(
         &'a self,
         index: u32,
         flags: u8,
+        score_expr: Option<OpId>,
+        split: &[(u16, u32)],
         ctx: &EvalContext,
         cx: &mut Cx<'a, '_>,
         entry: &mut Fired,
     ) {
-        let Some(info) = self.rules.get(index as usize) else {
-            return;
-        };
         if flags & HotRule::SCORE_EXPR != 0 {
-            entry.points = match info.score_expr.map(|op| self.eval(op, cx)) {
+            entry.points = match score_expr.map(|op| self.eval(op, cx)) {
                 Some(Value::Number(n)) => n.to_points(),
                 _ => 0,
             };
         }
         if flags & HotRule::SPLIT != 0 {
-            let d = sample::lane_draw(&ctx.sampling_key, &info.id, self.key_text(cx.decl));
+            let id = self.rules.get(index as usize).map_or("", |r| &r.id);
+            let d = sample::lane_draw(&ctx.sampling_key, id, self.key_text(cx.decl));
             entry.lane_draw = Some(d);
-            entry.lane = info
-                .split
-                .iter()
-                .find(|&&(_, cut)| d < cut)
-                .map(|&(l, _)| l);
+            entry.lane = split.iter().find(|&&(_, cut)| d < cut).map(|&(l, _)| l);
         }
     }
 

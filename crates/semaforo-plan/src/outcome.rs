@@ -21,6 +21,20 @@ pub struct Fired {
     pub points: i64,
 }
 
+/// A package's rule whose `override` applied to this declaration: it fired
+/// as adjusted, or would have fired as its package defines it, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overridden {
+    /// The rule's index in ruleset order.
+    pub rule: u32,
+    /// The rule as its package defines it would have fired (active on the
+    /// evaluation date by its own window, condition *true*, draw selected).
+    pub original: bool,
+    /// The rule fired as the override makes it (always `false` for
+    /// `disable`); it is then in `fired` (or `monitored`) too.
+    pub applied: bool,
+}
+
 /// The decision for one declaration. Created empty, filled by evaluation,
 /// reused from one declaration to the next (its vectors keep their
 /// capacity, so evaluation does not allocate after warm-up).
@@ -38,6 +52,9 @@ pub struct Outcome {
     /// Shadow rules (`monitor`) that would have fired, in ruleset order,
     /// with their draws and points; they change nothing else.
     pub monitored: Vec<Fired>,
+    /// Rules whose override applied and that fired either way, in ruleset
+    /// order (see [`Overridden`]).
+    pub overridden: Vec<Overridden>,
 }
 
 impl Outcome {
@@ -48,5 +65,6 @@ impl Outcome {
         self.fired.clear();
         self.undetermined.clear();
         self.monitored.clear();
+        self.overridden.clear();
     }
 }

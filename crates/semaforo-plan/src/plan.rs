@@ -321,6 +321,59 @@ pub struct RuleInfo {
     pub split: Box<[(u16, u32)]>,
     /// `monitor`: a shadow rule.
     pub monitor: bool,
+    /// The rule's profile status is not `active` (`draft`, `suspended`,
+    /// `retired`): it is never evaluated.
+    pub inert: bool,
+    /// An `override` of the rule (a package's rule adjusted or disabled by
+    /// the ruleset that uses the package). The fields above are the rule
+    /// as its package defines it.
+    pub overlay: Option<Box<OverlayInfo>>,
+}
+
+/// An `override` of a rule: while it applies (on or before `until`), the
+/// rule is evaluated with this window and these actions, or not at all when
+/// `disabled`; the outcome lists the rule in `overridden` when it fires
+/// either way (see `docs/language.md`, "Overrides").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OverlayInfo {
+    /// The override's reason.
+    pub reason: Box<str>,
+    /// The last day the override applies; always when `None`.
+    pub until: Option<Date>,
+    /// `disable`: the rule never fires while the override applies.
+    pub disabled: bool,
+    /// The window while the override applies (the rule's own when the
+    /// override does not replace it).
+    pub active_from: Option<Date>,
+    /// See `active_from`.
+    pub active_to: Option<Date>,
+    /// The actions while the override applies, as in [`RuleInfo`].
+    pub score: Option<i64>,
+    /// See [`RuleInfo::score_expr`].
+    pub score_expr: Option<OpId>,
+    /// See [`RuleInfo::lane`].
+    pub lane: Option<u16>,
+    /// See [`RuleInfo::split`].
+    pub split: Box<[(u16, u32)]>,
+    /// See [`RuleInfo::notes`].
+    pub notes: Box<[Box<str>]>,
+}
+
+impl OverlayInfo {
+    /// True if the override applies on `today`.
+    #[inline]
+    pub fn in_effect(&self, today: Date) -> bool {
+        self.until.is_none_or(|u| today <= u)
+    }
+
+    /// True if the adjusted rule is active on `today` (never when
+    /// disabled).
+    #[inline]
+    pub fn is_active(&self, today: Date) -> bool {
+        !self.disabled
+            && self.active_from.is_none_or(|f| f <= today)
+            && self.active_to.is_none_or(|t| today <= t)
+    }
 }
 
 impl RuleInfo {
@@ -382,6 +435,12 @@ impl HotRule {
                     HotRule::LANE
                 } else {
                     0
+                })
+                | (if info.inert { HotRule::INERT } else { 0 })
+                | (if info.overlay.is_some() {
+                    HotRule::OVERLAY
+                } else {
+                    0
                 }),
         }
     }
@@ -394,6 +453,10 @@ impl HotRule {
     pub(crate) const SPLIT: u8 = 4;
     /// A fixed `lane` action (`lane`).
     pub(crate) const LANE: u8 = 8;
+    /// A rule whose status keeps it from being evaluated.
+    pub(crate) const INERT: u8 = 16;
+    /// A rule with an override (`Plan::rules[i].overlay`).
+    pub(crate) const OVERLAY: u8 = 32;
 
     /// True if the rule is active on `today` (both ends inclusive).
     #[inline]
@@ -1053,6 +1116,17 @@ impl PlanBuilder {
         }
         if let Some(w) = info.score_expr {
             Self::check_id("op", w.0, self.ops.len())?;
+        }
+        if let Some(o) = &info.overlay {
+            if let Some(w) = o.score_expr {
+                Self::check_id("op", w.0, self.ops.len())?;
+            }
+            let lanes = o.lane.into_iter().chain(o.split.iter().map(|&(l, _)| l));
+            for lane in lanes {
+                if usize::from(lane) >= self.lanes.len() {
+                    return Err(PlanError::BadLane(lane));
+                }
+            }
         }
         if let Some(w) = when {
             Self::check_id("op", w.0, self.ops.len())?;

@@ -50,7 +50,9 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// A rule id such as `VAL-001` (`[A-Za-z0-9][A-Za-z0-9_.-]*`).
+/// A rule id such as `VAL-001` (`[A-Za-z0-9][A-Za-z0-9_.-]*`). Where a
+/// rule is referred to (an `expect` line, an `override`), it may be
+/// qualified by a package: `sica/VAL-001`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleId {
     /// The id as written.
@@ -131,6 +133,64 @@ pub enum Item {
     Rule(Rule),
     /// `test "name" { ... }`
     Test(Test),
+    /// `package "name" version "v"`: the file's items belong to a package.
+    Package(RulesetHeader),
+    /// `uses "name" version "v"`: the ruleset builds on that package.
+    Uses(RulesetHeader),
+    /// `override PKG/ID { ... }`: a national change to a package's rule.
+    Override(Override),
+}
+
+/// `override PKG/ID { disable | active ... then ..., reason "...", until DATE }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    /// The rule changed, qualified by its package (`sica/VAL-001`).
+    pub target: RuleId,
+    /// What changes.
+    pub change: OverrideChange,
+    /// `reason "..."` (required).
+    pub reason: StrLit,
+    /// `until DATE`: the last day the override applies.
+    pub until: Option<DateLit>,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// What an override changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OverrideChange {
+    /// `disable`: the rule never fires while the override applies.
+    Disable(Span),
+    /// `active ...` and/or `then ...`: replace the rule's active window
+    /// and/or its whole action list.
+    Adjust {
+        /// The new active window.
+        active: Option<Active>,
+        /// The new actions (empty: unchanged).
+        actions: Vec<Action>,
+    },
+}
+
+/// One `KEY VALUE` entry of a rule's `profile` clause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileEntry {
+    /// `owner`, `level`, `status`, `approved`, `basis` or `review`.
+    pub key: Ident,
+    /// The value.
+    pub value: ProfileValue,
+    /// The whole entry.
+    pub span: Span,
+}
+
+/// The value of a profile entry: a string, a date or a word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileValue {
+    /// `"text"`.
+    Str(StrLit),
+    /// `2027-06-30`.
+    Date(DateLit),
+    /// `regional`, `draft`, ...
+    Word(Ident),
 }
 
 /// `ruleset NAME version STRING`.
@@ -307,7 +367,7 @@ pub struct TableColumn {
 }
 
 /// A rule. Clauses appear in this fixed order in the source:
-/// `active`, `tags`, `when`, `sample`, `then`.
+/// `profile`, `active`, `tags`, `when`, `sample`, `then`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// The rule's id.
@@ -316,6 +376,8 @@ pub struct Rule {
     pub title: StrLit,
     /// `monitor` after the title (a shadow rule): the keyword's span.
     pub monitor: Option<Span>,
+    /// `profile KEY VALUE, ...` (empty when absent).
+    pub profile: Vec<ProfileEntry>,
     /// `active ...`.
     pub active: Option<Active>,
     /// `tags a, b` (empty when absent).
@@ -623,6 +685,42 @@ pub fn strip_spans(file: &mut SourceFile) {
     }
 }
 
+fn strip_active(a: &mut Active) {
+    let z = Span::default();
+    a.span = z;
+    if let Some(d) = &mut a.from {
+        d.span = z;
+    }
+    if let Some(d) = &mut a.to {
+        d.span = z;
+    }
+}
+
+fn strip_action(a: &mut Action) {
+    let z = Span::default();
+    match a {
+        Action::Score(e, s) => {
+            strip_expr(e);
+            *s = z;
+        }
+        Action::LaneSplit(shares, s) => {
+            *s = z;
+            for sh in shares {
+                sh.lane.span = z;
+                sh.percent.span = z;
+            }
+        }
+        Action::Lane(i, s) => {
+            i.span = z;
+            *s = z;
+        }
+        Action::Note(n, s) => {
+            n.span = z;
+            *s = z;
+        }
+    }
+}
+
 fn strip_item(item: &mut Item) {
     let z = Span::default();
     match item {
@@ -691,14 +789,17 @@ fn strip_item(item: &mut Item) {
             if let Some(m) = &mut r.monitor {
                 *m = z;
             }
+            for e in &mut r.profile {
+                e.key.span = z;
+                e.span = z;
+                match &mut e.value {
+                    ProfileValue::Str(v) => v.span = z,
+                    ProfileValue::Date(v) => v.span = z,
+                    ProfileValue::Word(v) => v.span = z,
+                }
+            }
             if let Some(a) = &mut r.active {
-                a.span = z;
-                if let Some(d) = &mut a.from {
-                    d.span = z;
-                }
-                if let Some(d) = &mut a.to {
-                    d.span = z;
-                }
+                strip_active(a);
             }
             r.tags.iter_mut().for_each(|t| t.span = z);
             if let Some(e) = &mut r.when {
@@ -707,27 +808,27 @@ fn strip_item(item: &mut Item) {
             if let Some(p) = &mut r.sample {
                 p.span = z;
             }
-            for a in &mut r.actions {
-                match a {
-                    Action::Score(e, s) => {
-                        strip_expr(e);
-                        *s = z;
+            r.actions.iter_mut().for_each(strip_action);
+        }
+        Item::Package(h) | Item::Uses(h) => {
+            h.name.span = z;
+            h.version.span = z;
+            h.span = z;
+        }
+        Item::Override(o) => {
+            o.target.span = z;
+            o.reason.span = z;
+            o.span = z;
+            if let Some(d) = &mut o.until {
+                d.span = z;
+            }
+            match &mut o.change {
+                OverrideChange::Disable(s) => *s = z,
+                OverrideChange::Adjust { active, actions } => {
+                    if let Some(a) = active {
+                        strip_active(a);
                     }
-                    Action::LaneSplit(shares, s) => {
-                        *s = z;
-                        for sh in shares {
-                            sh.lane.span = z;
-                            sh.percent.span = z;
-                        }
-                    }
-                    Action::Lane(i, s) => {
-                        i.span = z;
-                        *s = z;
-                    }
-                    Action::Note(n, s) => {
-                        n.span = z;
-                        *s = z;
-                    }
+                    actions.iter_mut().for_each(strip_action);
                 }
             }
         }

@@ -235,6 +235,12 @@ pub const ALL: &[Code] = &[
         Category::Structure,
         "thresholds grouped by more than one field",
     ),
+    Code::new("E0124", Category::Structure, "bad package header"),
+    Code::new(
+        "E0125",
+        Category::Structure,
+        "package used and given differently",
+    ),
     Code::new("E0201", Category::Names, "reserved word used as a name"),
     Code::new("E0202", Category::Names, "unknown name"),
     Code::new("E0203", Category::Names, "unknown field of a record"),
@@ -331,6 +337,10 @@ pub const ALL: &[Code] = &[
         Category::Rules,
         "expectation that does not fit a shadow rule",
     ),
+    Code::new("E0418", Category::Rules, "override that is not allowed"),
+    Code::new("E0419", Category::Rules, "rule overridden twice"),
+    Code::new("E0420", Category::Rules, "override that changes nothing"),
+    Code::new("E0421", Category::Rules, "bad profile entry"),
     Code::new(
         "E0501",
         Category::Externals,
@@ -404,6 +414,7 @@ pub const ALL: &[Code] = &[
     Code::new("W0005", Category::Warnings, "threshold on the default lane"),
     Code::new("W0006", Category::Warnings, "duplicate tag"),
     Code::new("W0007", Category::Warnings, "score literal out of range"),
+    Code::new("W0008", Category::Warnings, "rule past its review date"),
 ];
 
 // INVARIANT (shape), INVARIANT (sorted): a mistake in the table fails the

@@ -108,6 +108,7 @@ fn same_group(a: &Item, b: &Item) -> bool {
     let group = |i: &Item| match i {
         Item::Lanes(_) | Item::Threshold(_) => 1,
         Item::List(_) | Item::Table(_) => 2,
+        Item::Ruleset(_) | Item::Package(_) | Item::Uses(_) => 3,
         _ => 0,
     };
     let (ga, gb) = (group(a), group(b));
@@ -344,6 +345,22 @@ fn item_lines(item: &Item, lines: &mut Vec<Line>) {
             }
         },
         Item::Rule(r) => rule_lines(r, lines),
+        Item::Override(o) => override_lines(o, lines),
+        Item::Package(h) | Item::Uses(h) => lines.push(code(
+            0,
+            format!(
+                "{} {} version {}",
+                if matches!(item, Item::Package(_)) {
+                    "package"
+                } else {
+                    "uses"
+                },
+                quote(&h.name.value),
+                quote(&h.version.value)
+            ),
+            h.span.start,
+            h.span.end,
+        )),
         Item::Test(t) => test_lines(t, lines),
     }
 }
@@ -394,16 +411,9 @@ fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
         r.span.start,
         r.monitor.map_or(r.title.span.end, |m| m.end),
     ));
+    profile_lines(&r.profile, lines);
     if let Some(a) = &r.active {
-        let text = match (&a.from, &a.to) {
-            (Some(f), Some(t)) => Some(format!("active {} to {}", date(f), date(t))),
-            (Some(f), None) => Some(format!("active from {}", date(f))),
-            (None, Some(t)) => Some(format!("active to {}", date(t))),
-            (None, None) => None,
-        };
-        if let Some(text) = text {
-            lines.push(code(1, text, a.span.start, a.span.end));
-        }
+        lines.extend(active_line(a));
     }
     if let (Some(first), Some(last)) = (r.tags.first(), r.tags.last()) {
         lines.push(code(
@@ -443,9 +453,29 @@ fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
             p.span.end,
         ));
     }
-    if let (Some(first), Some(last)) = (r.actions.first(), r.actions.last()) {
+    lines.extend(then_line(&r.actions));
+    lines.push(close(r.span.end));
+}
+
+/// `active ...` as a line of a block.
+fn active_line(a: &crate::ast::Active) -> Option<Line> {
+    let text = match (&a.from, &a.to) {
+        (Some(f), Some(t)) => format!("active {} to {}", date(f), date(t)),
+        (Some(f), None) => format!("active from {}", date(f)),
+        (None, Some(t)) => format!("active to {}", date(t)),
+        (None, None) => return None,
+    };
+    Some(code(1, text, a.span.start, a.span.end))
+}
+
+/// `then ACTION, ...` as a line of a block.
+fn then_line(actions: &[Action]) -> Option<Line> {
+    let (Some(first), Some(last)) = (actions.first(), actions.last()) else {
+        return None;
+    };
+    {
         let mut s = "then ".to_owned();
-        for (i, a) in r.actions.iter().enumerate() {
+        for (i, a) in actions.iter().enumerate() {
             if i > 0 {
                 s.push_str(", ");
             }
@@ -471,9 +501,85 @@ fn rule_lines(r: &Rule, lines: &mut Vec<Line>) {
                 }
             }
         }
-        lines.push(code(1, s, first.span().start, last.span().end));
+        Some(code(1, s, first.span().start, last.span().end))
     }
-    lines.push(close(r.span.end));
+}
+
+/// `profile KEY VALUE, ...`: one line when it fits in 100 columns,
+/// otherwise one entry a line, aligned after `profile `.
+fn profile_lines(profile: &[crate::ast::ProfileEntry], lines: &mut Vec<Line>) {
+    use crate::ast::ProfileValue;
+    let texts: Vec<String> = profile
+        .iter()
+        .map(|e| match &e.value {
+            ProfileValue::Str(v) => format!("{} {}", e.key.name, quote(&v.value)),
+            ProfileValue::Date(d) => format!("{} {}", e.key.name, date(d)),
+            ProfileValue::Word(w) => format!("{} {}", e.key.name, w.name),
+        })
+        .collect();
+    let (Some(first), Some(last)) = (profile.first(), profile.last()) else {
+        return;
+    };
+    let one = format!("profile {}", texts.join(", "));
+    if one.len() + 2 <= 100 {
+        lines.push(code(1, one, first.span.start, last.span.end));
+        return;
+    }
+    let n = texts.len();
+    for (i, (t, e)) in texts.into_iter().zip(profile).enumerate() {
+        let comma = if i + 1 < n { "," } else { "" };
+        if i == 0 {
+            lines.push(code(
+                1,
+                format!("profile {t}{comma}"),
+                e.span.start,
+                e.span.end,
+            ));
+        } else {
+            lines.push(Line::Code {
+                indent: 5,
+                text: format!("{t}{comma}"),
+                start: e.span.start,
+                end: e.span.end,
+                comment_indent: 5,
+                blank_before: false,
+            });
+        }
+    }
+}
+
+fn override_lines(o: &crate::ast::Override, lines: &mut Vec<Line>) {
+    use crate::ast::OverrideChange;
+    lines.push(code(
+        0,
+        format!("override {} {{", o.target.name),
+        o.span.start,
+        o.target.span.end,
+    ));
+    match &o.change {
+        OverrideChange::Disable(s) => lines.push(code(1, "disable".to_owned(), s.start, s.end)),
+        OverrideChange::Adjust { active, actions } => {
+            if let Some(a) = active {
+                lines.extend(active_line(a));
+            }
+            lines.extend(then_line(actions));
+        }
+    }
+    lines.push(code(
+        1,
+        format!("reason {}", quote(&o.reason.value)),
+        o.reason.span.start,
+        o.reason.span.end,
+    ));
+    if let Some(d) = &o.until {
+        lines.push(code(
+            1,
+            format!("until {}", date(d)),
+            d.span.start,
+            d.span.end,
+        ));
+    }
+    lines.push(close(o.span.end));
 }
 
 fn test_lines(t: &Test, lines: &mut Vec<Line>) {

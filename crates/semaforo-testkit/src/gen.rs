@@ -13,8 +13,9 @@
 
 use proptest::prelude::{Strategy, any};
 use semaforo_compile::hir::{
-    Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, LaneId, ListDef, ListId, Pattern, Program,
-    Quant, RuleDef, Scalar, Score, TableDef, TableId, TableShape, ThresholdGroups, Type, VarId,
+    Actions, Adjustment, Arith, Base, Cmp, Const, Expr, ExprKind, LaneAction, LaneId, ListDef,
+    ListId, Overlay, Pattern, Profile, Program, Quant, RuleDef, Scalar, Score, Status, TableDef,
+    TableId, TableShape, ThresholdGroups, Type, VarId,
 };
 use semaforo_plan::decl::DeclError;
 use semaforo_plan::{
@@ -526,6 +527,7 @@ pub fn random_program(seed: u64, config: &ProgramConfig) -> GeneratedProgram {
             tables,
             rules,
             tests: Vec::new(),
+            packages: Vec::new(),
         },
         externals,
         seed,
@@ -594,6 +596,16 @@ fn random_rule(g: &mut ExprGen<'_>, index: usize, lanes: usize, max_depth: usize
     if score.is_none() && lane.is_none() && notes.is_empty() {
         score = Some(Score::Points(1));
     }
+    let status = match g.rng.below(40) {
+        0 => Status::Draft,
+        1 => Status::Suspended,
+        2 => Status::Retired,
+        _ => Status::Active,
+    };
+    let overlay = g
+        .rng
+        .chance(15)
+        .then(|| random_overlay(g, lanes, max_depth));
     RuleDef {
         id,
         title: format!("rule {index}"),
@@ -606,6 +618,46 @@ fn random_rule(g: &mut ExprGen<'_>, index: usize, lanes: usize, max_depth: usize
         lane,
         monitor,
         notes,
+        package: None,
+        profile: Profile {
+            status,
+            ..Profile::default()
+        },
+        overlay,
+        span: Span::default(),
+    }
+}
+
+/// An `override`: disabled, or a new window and/or new actions, with or
+/// without a last day (the evaluation dates straddle the random dates).
+fn random_overlay(g: &mut ExprGen<'_>, lanes: usize, max_depth: usize) -> Overlay {
+    let until = g.rng.chance(50).then(|| random_date(g.rng));
+    let adjust = if g.rng.chance(30) {
+        None
+    } else {
+        let window = g.rng.chance(50).then(|| {
+            let from = g.rng.chance(50).then(|| random_date(g.rng));
+            let to = g.rng.chance(50).then(|| random_date(g.rng));
+            (from, to)
+        });
+        let actions = (window.is_none() || g.rng.chance(50)).then(|| Actions {
+            score: match g.rng.below(3) {
+                0 => Some(Score::Points(g.rng.range(-20, 60))),
+                1 => Some(Score::Expr(g.expr_of(Scalar::Number, max_depth.min(3)))),
+                _ => None,
+            },
+            lane: g
+                .rng
+                .chance(50)
+                .then(|| LaneAction::Lane(LaneId(g.rng.below(lanes) as u16))),
+            notes: vec!["override note".to_string()],
+        });
+        Some(Adjustment { window, actions })
+    };
+    Overlay {
+        reason: "generated".to_string(),
+        until,
+        adjust,
         span: Span::default(),
     }
 }
@@ -1071,22 +1123,9 @@ pub fn copy_layout(layout: &Layout) -> Layout {
     Layout::new(layout.records().to_vec(), layout.key()).unwrap_or_else(|_| fallback_layout())
 }
 
-/// A copy of a rule (`RuleDef` is not `Clone`).
+/// A copy of a rule.
 pub fn clone_rule(r: &RuleDef) -> RuleDef {
-    RuleDef {
-        id: r.id.clone(),
-        title: r.title.clone(),
-        tags: r.tags.clone(),
-        active_from: r.active_from,
-        active_to: r.active_to,
-        when: r.when.clone(),
-        sample: r.sample,
-        score: r.score.clone(),
-        lane: r.lane.clone(),
-        monitor: r.monitor,
-        notes: r.notes.clone(),
-        span: r.span,
-    }
+    r.clone()
 }
 
 /// A copy of `p` (with a fresh layout stamp) whose rules are `rules`; tests
@@ -1120,5 +1159,6 @@ pub fn program_with_rules(p: &Program, rules: Vec<RuleDef>) -> Program {
             .collect(),
         rules,
         tests: Vec::new(),
+        packages: p.packages.clone(),
     }
 }

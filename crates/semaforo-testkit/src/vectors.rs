@@ -26,7 +26,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The keys of an outcome line that the vectors fix.
-pub const KEYS: [&str; 8] = [
+/// (`overridden` appears only in the JSON outcomes of a ruleset with
+/// overrides; [`project`] reads an absent one as empty.)
+pub const KEYS: [&str; 9] = [
     "id",
     "lane",
     "score",
@@ -35,6 +37,7 @@ pub const KEYS: [&str; 8] = [
     "undetermined",
     "notes",
     "draws",
+    "overridden",
 ];
 
 /// The directory of the vectors: `tests/data/eval/` at the repository's
@@ -50,6 +53,9 @@ pub struct Vector {
     pub name: String,
     /// The directory; the paths below are relative to it.
     pub dir: PathBuf,
+    /// `packages/*.sem`, relative to [`Vector::dir`], sorted: package
+    /// files compiled before `rules.sem` (empty for most vectors).
+    pub packages: Vec<PathBuf>,
     /// `rules.sem`, relative to [`Vector::dir`].
     pub rules_path: PathBuf,
     /// The text of `rules.sem`.
@@ -147,6 +153,7 @@ impl Vector {
         };
         let lists = externals("lists");
         let tables = externals("tables");
+        let packages = externals("packages").into_iter().map(|(_, p)| p).collect();
         let args: Vec<String> = read(&dir.join("args"))
             .split_whitespace()
             .map(String::from)
@@ -184,6 +191,7 @@ impl Vector {
         Vector {
             name,
             dir: dir.to_path_buf(),
+            packages,
             rules_path,
             rules,
             lists,
@@ -239,6 +247,7 @@ pub fn project(outcome: &Value) -> Map<String, Value> {
             let x = match outcome.get(*k) {
                 Some(x) => x.clone(),
                 None if *k == "draws" => Value::Object(Map::new()),
+                None if *k == "overridden" => Value::Array(Vec::new()),
                 None => Value::Null,
             };
             ((*k).to_string(), x)

@@ -116,6 +116,9 @@ fn rule(id: &str, when: Option<Expr>) -> RuleDef {
         lane: None,
         monitor: false,
         notes: vec![],
+        package: None,
+        profile: Default::default(),
+        overlay: None,
         span: Span::default(),
     }
 }
@@ -149,6 +152,7 @@ fn program(rules: Vec<RuleDef>) -> Program {
         }],
         rules,
         tests: vec![],
+        packages: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::source::{SourceKind, Sources};
 use semaforo_compile::check::check;
 use semaforo_compile::hir::{Const, Program, Scalar, TableShape};
 use semaforo_compile::lower::{Externals, TableRows, lower};
+use semaforo_plan::Date;
 use semaforo_syntax::{Diagnostic, FileId, Span};
 use std::collections::BTreeMap;
 
@@ -47,6 +48,8 @@ enum TableData {
 #[derive(Clone, Debug, Default)]
 pub struct Compiler {
     rules: Vec<(String, String)>,
+    /// The day past which a rule's `review` date is reported (W0008).
+    review_date: Option<semaforo_plan::Date>,
     lists: Vec<(String, Data)>,
     tables: Vec<(String, TableData)>,
 }
@@ -65,6 +68,21 @@ impl CheckReport {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+}
+
+/// W0008 for each rule in force whose `review` date is before `today`.
+fn overdue_reviews(program: &Program, today: Date) -> impl Iterator<Item = Diagnostic> + '_ {
+    program.rules.iter().filter_map(move |r| {
+        let review = r.profile.review?;
+        (review < today && r.in_force()).then(|| {
+            Diagnostic::warning(
+                "W0008",
+                r.span,
+                format!("rule `{}` was due for review on {review}", r.id),
+            )
+            .with_help("review the rule with its owner, then move its `review` date on")
+        })
+    })
 }
 
 /// Compilation failed; `diagnostics` holds every error (and the warnings).
@@ -202,6 +220,15 @@ impl Compiler {
         self
     }
 
+    /// Reports every rule whose profile's `review` date is before `today`
+    /// (warning W0008; `semaforo check --deny-warnings` makes it a gate).
+    /// Without this call no review date is checked: the library does not
+    /// read the clock.
+    pub fn review_date(&mut self, today: Date) -> &mut Compiler {
+        self.review_date = Some(today);
+        self
+    }
+
     /// Parses and checks the rule sources (external data is not needed).
     pub fn check(&self) -> CheckReport {
         let (sources, result) = self.front_end();
@@ -234,6 +261,13 @@ impl Compiler {
         let result = match checked.program {
             Some(p) => {
                 let mut diagnostics = checked.diagnostics;
+                if let Some(today) = self.review_date {
+                    let before = diagnostics.len();
+                    diagnostics.extend(overdue_reviews(&p, today));
+                    if diagnostics.len() > before {
+                        diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.code));
+                    }
+                }
                 let mut bad = given_errors(&p);
                 if bad.is_empty() {
                     Ok((p, diagnostics))

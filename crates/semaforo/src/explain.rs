@@ -27,7 +27,7 @@ use semaforo_compile::hir::{
 };
 use semaforo_compile::interp::{Among, Detail, Interpreter, RuleVerdict, Trace, Value};
 use semaforo_compile::lower::Externals;
-use semaforo_plan::{Date, Decimal, Fired, Node, Outcome, SamplingKey, Slot};
+use semaforo_plan::{Date, Decimal, Fired, Node, Outcome, Overridden, SamplingKey, Slot};
 use semaforo_syntax::Span;
 use std::fmt;
 
@@ -255,13 +255,17 @@ pub struct RuleExplanation {
     pub lane_draw: Option<u32>,
     /// The rule's notes.
     pub notes: Vec<String>,
+    /// The rule's `profile` entries that are set, in the order of the
+    /// language's table (`owner`, `level`, `status`, `approved`, `basis`,
+    /// `review`), as written (strings unquoted). `status` is always there.
+    pub profile: Vec<(&'static str, String)>,
 }
 
 impl RuleExplanation {
     /// The rule is active and its condition was *unknown* (never a shadow
     /// rule, which is then listed nowhere).
     pub fn undetermined(&self) -> bool {
-        self.condition == Some(Truth::Unknown) && !self.monitor
+        self.active && self.condition == Some(Truth::Unknown) && !self.monitor
     }
 }
 
@@ -308,6 +312,26 @@ pub struct Explanation {
     /// same spec independently); do not show such an explanation as the
     /// reason for the decision.
     pub verdict_agrees: bool,
+    /// Package rules whose override applied and that fired either way, in
+    /// ruleset order (as [`OutcomeView::overridden`](crate::OutcomeView::overridden)).
+    pub overridden: Vec<ExplainedOverride>,
+}
+
+/// A package rule whose override applied to the declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExplainedOverride {
+    /// The rule's index in ruleset order.
+    pub index: u32,
+    /// The rule's (qualified) id.
+    pub id: String,
+    /// `disable` (otherwise the override adjusted the rule).
+    pub disabled: bool,
+    /// The rule as its package defines it would have fired.
+    pub original: bool,
+    /// The rule fired as the override makes it.
+    pub applied: bool,
+    /// The override's reason.
+    pub reason: String,
 }
 
 impl Explanation {
@@ -346,6 +370,15 @@ impl Explanation {
             fired: self.fired().map(entry).collect(),
             undetermined: self.undetermined().map(|r| r.index).collect(),
             monitored: self.monitored().map(entry).collect(),
+            overridden: self
+                .overridden
+                .iter()
+                .map(|o| Overridden {
+                    rule: o.index,
+                    original: o.original,
+                    applied: o.applied,
+                })
+                .collect(),
         }
     }
 }
@@ -410,6 +443,7 @@ pub(crate) fn explain_program(
 ) -> Explanation {
     let mut explainer = Explainer {
         program,
+        today,
         sources,
         rules: Vec::with_capacity(program.rules.len()),
         thresholds: Vec::with_capacity(program.thresholds.len()),
@@ -433,12 +467,52 @@ pub(crate) fn explain_program(
         thresholds: explainer.thresholds,
         lane_index: outcome.lane,
         verdict_agrees: false,
+        overridden: outcome
+            .overridden
+            .iter()
+            .filter_map(|o| {
+                let rule = program.rules.get(o.rule as usize)?;
+                let ov = rule.overlay.as_ref()?;
+                Some(ExplainedOverride {
+                    index: o.rule,
+                    id: rule.id.clone(),
+                    disabled: ov.adjust.is_none(),
+                    original: o.original,
+                    applied: o.applied,
+                    reason: ov.reason.clone(),
+                })
+            })
+            .collect(),
     }
+}
+
+/// A rule's profile entries that are set, in the language's order.
+fn profile_entries(p: &semaforo_compile::hir::Profile) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(o) = &p.owner {
+        out.push(("owner", o.clone()));
+    }
+    if let Some(l) = p.level {
+        out.push(("level", l.as_str().to_string()));
+    }
+    out.push(("status", p.status.as_str().to_string()));
+    if let Some(a) = &p.approved {
+        out.push(("approved", a.clone()));
+    }
+    if let Some(b) = &p.basis {
+        out.push(("basis", b.clone()));
+    }
+    if let Some(r) = p.review {
+        out.push(("review", r.to_string()));
+    }
+    out
 }
 
 /// The tracer that turns the interpreter's evaluation into an explanation.
 struct Explainer<'a> {
     program: &'a Program,
+    /// The evaluation date (which overrides apply).
+    today: Date,
     sources: Option<&'a Sources>,
     rules: Vec<RuleExplanation>,
     thresholds: Vec<ThresholdCheck>,
@@ -635,6 +709,21 @@ impl Trace for Explainer<'_> {
     }
 
     fn rule(&mut self, index: u32, rule: &RuleDef, verdict: RuleVerdict<Step>) {
+        // The definition that applies today: an override's window and
+        // actions replace the rule's (`docs/language.md`, "Overrides").
+        let adjust = rule
+            .overlay
+            .as_ref()
+            .filter(|o| o.in_effect(self.today))
+            .and_then(|o| o.adjust.as_ref());
+        let (active_from, active_to) = adjust
+            .and_then(|a| a.window)
+            .unwrap_or((rule.active_from, rule.active_to));
+        let acts = adjust.and_then(|a| a.actions.as_ref());
+        let (rule_score, rule_lane, rule_notes) = match acts {
+            Some(a) => (&a.score, &a.lane, &a.notes),
+            None => (&rule.score, &rule.lane, &rule.notes),
+        };
         let sample = match (verdict.active, rule.sample, verdict.draw) {
             (true, Some(cutoff), Some(draw)) => Some(SampleDraw {
                 cutoff,
@@ -643,7 +732,16 @@ impl Trace for Explainer<'_> {
             }),
             _ => None,
         };
-        let (lane, lane_split) = match &rule.lane {
+        let (lane, lane_split) = match rule_lane {
+            // A rule that fired shows the lane it set (an override may
+            // have replaced the rule's).
+            _ if verdict.entry.is_some() && !matches!(rule_lane, Some(LaneAction::Split(_))) => (
+                verdict
+                    .entry
+                    .and_then(|e| e.lane)
+                    .map(|l| self.lane_name(l)),
+                Vec::new(),
+            ),
             None => (None, Vec::new()),
             Some(LaneAction::Lane(l)) => (Some(self.lane_name(l.0)), Vec::new()),
             Some(LaneAction::Split(shares)) => (
@@ -657,7 +755,7 @@ impl Trace for Explainer<'_> {
                     .collect(),
             ),
         };
-        let (score, score_text) = match &rule.score {
+        let (score, score_text) = match rule_score {
             Some(Score::Points(p)) => (Some(*p), None),
             Some(Score::Expr(e)) => (None, Some(self.text(e.span))),
             None => (None, None),
@@ -666,8 +764,8 @@ impl Trace for Explainer<'_> {
             index,
             id: rule.id.clone(),
             title: rule.title.clone(),
-            active_from: rule.active_from,
-            active_to: rule.active_to,
+            active_from,
+            active_to,
             active: verdict.active,
             when: verdict.when,
             condition: verdict.condition.map(Truth::from_option),
@@ -681,7 +779,8 @@ impl Trace for Explainer<'_> {
             lane,
             lane_split,
             lane_draw: verdict.entry.and_then(|e| e.lane_draw),
-            notes: rule.notes.clone(),
+            profile: profile_entries(&rule.profile),
+            notes: rule_notes.clone(),
         });
     }
 

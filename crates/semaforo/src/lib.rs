@@ -77,15 +77,15 @@ mod testing;
 
 pub use compiler::{CheckReport, CompileError, Compiler};
 pub use explain::{
-    ElementStep, ExplainedValue, Explanation, RuleExplanation, SampleDraw, Step, ThresholdCheck,
-    Truth,
+    ElementStep, ExplainedOverride, ExplainedValue, Explanation, RuleExplanation, SampleDraw, Step,
+    ThresholdCheck, Truth,
 };
 pub use format::format_source;
 pub use ruleset::{
     Context, Declaration, Element, Evaluator, FieldHandle, FiredRule, InputError, OutcomeView,
-    PlanStats, Ruleset,
+    OverriddenRule, PlanStats, Ruleset,
 };
-pub use schema::{RuleSummary, SchemaField};
+pub use schema::{PackageInfo, RuleOverride, RuleProfile, RuleSummary, SchemaField};
 pub use semaforo_plan::json::{BindError, JsonBinder};
 pub use semaforo_plan::plan::{EvalError, Scratch};
 pub use semaforo_plan::{Date, Decimal, FieldType, Outcome, SamplingKey};

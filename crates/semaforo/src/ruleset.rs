@@ -26,6 +26,8 @@ struct Inner {
     program: Program,
     /// The typed external lists and tables, for `explain`.
     externals: Externals,
+    /// Some rule has an `override` (outcomes then carry `overridden`).
+    has_overrides: bool,
 }
 
 /// A compiled, immutable ruleset: cheap to clone (an `Arc`), `Send + Sync`,
@@ -325,6 +327,7 @@ impl Ruleset {
         sources: Sources,
     ) -> Ruleset {
         let tests = std::mem::take(&mut program.tests);
+        let has_overrides = program.rules.iter().any(|r| r.overlay.is_some());
         Ruleset {
             inner: Arc::new(Inner {
                 plan,
@@ -335,6 +338,7 @@ impl Ruleset {
                 sources,
                 program,
                 externals,
+                has_overrides,
             }),
         }
     }
@@ -368,6 +372,12 @@ impl Ruleset {
     /// The fingerprint as lowercase hexadecimal.
     pub fn fingerprint_hex(&self) -> &str {
         &self.inner.fingerprint_hex
+    }
+
+    /// True if the ruleset overrides any package rule (its outcomes then
+    /// carry `overridden`).
+    pub fn has_overrides(&self) -> bool {
+        self.inner.has_overrides
     }
 
     /// Lane names, least severe first.
@@ -631,6 +641,23 @@ pub struct FiredRule<'a> {
     pub points: i64,
 }
 
+/// A package's rule whose `override` applied to a declaration, and how it
+/// changed the result ([`OutcomeView::overridden`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverriddenRule<'a> {
+    /// The rule's (qualified) id.
+    pub id: &'a str,
+    /// `disable` (otherwise the override adjusted the rule).
+    pub disabled: bool,
+    /// The rule as its package defines it would have fired.
+    pub original: bool,
+    /// The rule fired as the override makes it (it is then in `fired` or
+    /// `monitored`, with the override's points, lane and notes).
+    pub applied: bool,
+    /// The override's reason.
+    pub reason: &'a str,
+}
+
 /// An outcome with names: lane, fired rule ids, notes, undetermined ids.
 #[derive(Clone, Copy, Debug)]
 pub struct OutcomeView<'a> {
@@ -692,14 +719,40 @@ impl<'a> OutcomeView<'a> {
         })
     }
 
-    /// Notes of the fired rules, in order.
+    /// Package rules whose override applied on the evaluation date and
+    /// that fired either way (as adjusted, or as the package defines them),
+    /// in ruleset order.
+    pub fn overridden(&self) -> impl Iterator<Item = OverriddenRule<'a>> + 'a {
+        let rules = self.ruleset.plan().rules();
+        self.outcome.overridden.iter().filter_map(move |o| {
+            let r = rules.get(o.rule as usize)?;
+            let ov = r.overlay.as_deref()?;
+            Some(OverriddenRule {
+                id: &r.id,
+                disabled: ov.disabled,
+                original: o.original,
+                applied: o.applied,
+                reason: &ov.reason,
+            })
+        })
+    }
+
+    /// Notes of the fired rules, in order (a rule fired as its override
+    /// makes it shows the override's notes).
     pub fn notes(&self) -> impl Iterator<Item = &'a str> + 'a {
         let rules = self.ruleset.plan().rules();
+        let today = self.ctx.today;
         self.outcome
             .fired
             .iter()
             .filter_map(move |f| rules.get(f.rule as usize))
-            .flat_map(|r| r.notes.iter().map(|n| &**n))
+            .flat_map(move |r| {
+                let notes = match r.overlay.as_deref() {
+                    Some(ov) if ov.in_effect(today) => &ov.notes,
+                    _ => &r.notes,
+                };
+                notes.iter().map(|n| &**n)
+            })
     }
 
     /// Ids of the active rules whose condition was unknown.
@@ -747,6 +800,25 @@ impl<'a> OutcomeView<'a> {
             }
             json_entry(out, &f);
         }
+        if self.ruleset.has_overrides() {
+            out.push_str("],\"overridden\":[");
+            for (i, o) in self.overridden().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"id\":");
+                json_str(out, o.id);
+                let _ = write!(
+                    out,
+                    ",\"change\":\"{}\",\"original\":{},\"applied\":{},\"reason\":",
+                    if o.disabled { "disabled" } else { "adjusted" },
+                    o.original,
+                    o.applied
+                );
+                json_str(out, o.reason);
+                out.push('}');
+            }
+        }
         out.push_str("],\"draws\":{");
         for (i, (id, d)) in self
             .fired()
@@ -787,7 +859,22 @@ impl<'a> OutcomeView<'a> {
         out.push_str(self.ruleset.fingerprint_hex());
         out.push_str("\",\"engine\":\"");
         out.push_str(crate::ENGINE_VERSION);
-        out.push_str("\"}}");
+        out.push('"');
+        if self.ruleset.packages().len() > 0 {
+            out.push_str(",\"packages\":[");
+            for (i, p) in self.ruleset.packages().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"name\":");
+                json_str(out, p.name);
+                out.push_str(",\"version\":");
+                json_str(out, p.version);
+                out.push('}');
+            }
+            out.push(']');
+        }
+        out.push_str("}}");
     }
 }
 

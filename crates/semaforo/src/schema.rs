@@ -29,6 +29,7 @@
 //! ```
 
 use crate::ruleset::Ruleset;
+use semaforo_plan::Date;
 use semaforo_plan::FieldType;
 use semaforo_plan::layout::{Field, Layout, RecordId};
 use std::fmt;
@@ -104,6 +105,51 @@ pub struct RuleSummary<'a> {
     /// A lane split: each lane (an index into [`Ruleset::lanes`]) with its
     /// cumulative cut-off in millionths; empty without one.
     pub split: &'a [(u16, u32)],
+    /// The package the rule belongs to (its `id` is then qualified:
+    /// `sica/VAL-001`).
+    pub package: Option<&'a str>,
+    /// The rule's `profile` clause.
+    pub profile: RuleProfile<'a>,
+    /// The ruleset's `override` of this rule.
+    pub overlay: Option<RuleOverride<'a>>,
+}
+
+/// Who owns a rule and where it is in its lifecycle (its `profile`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuleProfile<'a> {
+    /// `owner`: the unit that owns the rule.
+    pub owner: Option<&'a str>,
+    /// `level`: `regional`, `national` or `office`.
+    pub level: Option<&'static str>,
+    /// `status`: `draft`, `active` (the default), `suspended` or
+    /// `retired`; only an `active` rule is evaluated.
+    pub status: &'static str,
+    /// `approved`: who approved it.
+    pub approved: Option<&'a str>,
+    /// `basis`: its legal basis or reference.
+    pub basis: Option<&'a str>,
+    /// `review`: the day by which it must be reviewed.
+    pub review: Option<Date>,
+}
+
+/// An `override` of a package's rule by the ruleset that uses the package.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleOverride<'a> {
+    /// `disable` (otherwise the override adjusts the rule).
+    pub disabled: bool,
+    /// `reason "..."`.
+    pub reason: &'a str,
+    /// `until DATE`: the last day it applies.
+    pub until: Option<Date>,
+}
+
+/// A package the ruleset is built from ([`Ruleset::packages`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackageInfo<'a> {
+    /// Its name, the qualifier of its rule ids.
+    pub name: &'a str,
+    /// Its version.
+    pub version: &'a str,
 }
 
 impl Ruleset {
@@ -128,13 +174,47 @@ impl Ruleset {
     /// [`Outcome`](crate::Outcome) calls `i` (in `fired[..].rule` and
     /// `undetermined`).
     pub fn rules(&self) -> impl ExactSizeIterator<Item = RuleSummary<'_>> {
-        self.plan().rules().iter().map(|r| RuleSummary {
-            id: &r.id,
-            title: &r.title,
-            lane: r.lane,
-            score: r.score,
-            monitor: r.monitor,
-            split: &r.split,
+        let program = self.program();
+        self.plan()
+            .rules()
+            .iter()
+            .zip(&program.rules)
+            .map(move |(r, def)| {
+                let p = &def.profile;
+                RuleSummary {
+                    id: &r.id,
+                    title: &r.title,
+                    lane: r.lane,
+                    score: r.score,
+                    monitor: r.monitor,
+                    split: &r.split,
+                    package: def
+                        .package
+                        .and_then(|i| program.packages.get(i as usize))
+                        .map(|k| k.name.as_str()),
+                    profile: RuleProfile {
+                        owner: p.owner.as_deref(),
+                        level: p.level.map(|l| l.as_str()),
+                        status: p.status.as_str(),
+                        approved: p.approved.as_deref(),
+                        basis: p.basis.as_deref(),
+                        review: p.review,
+                    },
+                    overlay: def.overlay.as_ref().map(|o| RuleOverride {
+                        disabled: o.adjust.is_none(),
+                        reason: &o.reason,
+                        until: o.until,
+                    }),
+                }
+            })
+    }
+
+    /// The packages the ruleset is built from, in the order given (empty
+    /// for a ruleset without packages).
+    pub fn packages(&self) -> impl ExactSizeIterator<Item = PackageInfo<'_>> {
+        self.program().packages.iter().map(|p| PackageInfo {
+            name: &p.name,
+            version: &p.version,
         })
     }
 }

@@ -220,9 +220,10 @@ fn rules(s: &mut String, r: &Report) {
     for x in &r.rules {
         let _ = write!(
             s,
-            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
+            governance(x.governance.as_ref()),
             x.stats.fired,
             pct(Some(x.stats.share)),
             x.undetermined,
@@ -233,6 +234,12 @@ fn rules(s: &mut String, r: &Report) {
     s.push_str("</table>\n");
     glossary(s, has, any_split);
     shadow(s, r);
+}
+
+/// A rule's profile and override under its title, muted.
+fn governance(g: Option<&super::report::Governance>) -> String {
+    g.map(|g| format!("<br><span class=\"muted\">{}</span>", esc(&g.line())))
+        .unwrap_or_default()
 }
 
 /// The points, outcome, lanes and split headings of a rules table.
@@ -298,9 +305,10 @@ fn shadow(s: &mut String, r: &Report) {
     for x in &r.shadow_rules {
         let _ = write!(
             s,
-            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
+            governance(x.governance.as_ref()),
             x.stats.fired,
             pct(Some(x.stats.share)),
             x.raises_lane

@@ -4,8 +4,8 @@
 
 use super::batches::ChunkOut;
 use super::report::{
-    Counts, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RuleStats, RulesetInfo, ScoreBin,
-    ScoreDist, ShadowRow, SplitCount, TopK,
+    Counts, Governance, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RuleStats, RulesetInfo,
+    ScoreBin, ScoreDist, ShadowRow, SplitCount, TopK,
 };
 use crate::common::{error, warn};
 use semaforo::{Context, Ruleset};
@@ -275,6 +275,7 @@ pub(super) fn build_report(
                 stats: stats(i),
                 raises_lane: acc.rule_raises.get(i).copied().unwrap_or(0),
                 split: split(i, &r),
+                governance: Governance::of(&r),
             });
         } else {
             rules.push(RuleRow {
@@ -284,6 +285,7 @@ pub(super) fn build_report(
                 forced: acc.rule_forced.get(i).copied().unwrap_or(0),
                 stats: stats(i),
                 split: split(i, &r),
+                governance: Governance::of(&r),
             });
         }
     }
@@ -300,6 +302,10 @@ pub(super) fn build_report(
             version: ruleset.version().to_string(),
             fingerprint: ruleset.fingerprint_hex().to_string(),
             engine: semaforo::ENGINE_VERSION.to_string(),
+            packages: ruleset
+                .packages()
+                .map(|p| format!("{} {}", p.name, p.version))
+                .collect(),
         },
         input: input.display().to_string(),
         input_format,

@@ -51,6 +51,78 @@ pub(crate) struct RulesetInfo {
     /// The engine version that evaluated ([`semaforo::ENGINE_VERSION`]):
     /// the fingerprint names the rules and data, this their meaning.
     pub engine: String,
+    /// The packages the ruleset is built from, `NAME VERSION` (omitted
+    /// when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+}
+
+/// A rule's profile and override, as the reports show them (omitted for
+/// a rule with neither).
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Governance {
+    /// `owner`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// `level`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// `status` (`active` unless the profile says otherwise).
+    pub status: String,
+    /// `review` date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+    /// The ruleset's override of this package rule: `disabled` or
+    /// `adjusted`, its reason and last day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<String>,
+}
+
+impl Governance {
+    /// From the rules API; `None` when there is nothing to show.
+    pub(crate) fn of(r: &semaforo::RuleSummary<'_>) -> Option<Governance> {
+        let p = r.profile;
+        let g = Governance {
+            owner: p.owner.map(str::to_string),
+            level: p.level.map(str::to_string),
+            status: p.status.to_string(),
+            review: p.review.map(|d| d.to_string()),
+            overridden: r.overlay.map(|o| {
+                format!(
+                    "{}: {}{}",
+                    if o.disabled { "disabled" } else { "adjusted" },
+                    o.reason,
+                    o.until.map(|d| format!(" (until {d})")).unwrap_or_default()
+                )
+            }),
+        };
+        let plain = Governance {
+            status: "active".to_string(),
+            ..Governance::default()
+        };
+        (g != plain).then_some(g)
+    }
+
+    /// One line for text and HTML: `owner X · level regional · ...`.
+    pub(crate) fn line(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(o) = &self.owner {
+            parts.push(format!("owner {o}"));
+        }
+        if let Some(l) = &self.level {
+            parts.push(format!("level {l}"));
+        }
+        if self.status != "active" {
+            parts.push(format!("status {}", self.status));
+        }
+        if let Some(r) = &self.review {
+            parts.push(format!("review {r}"));
+        }
+        if let Some(o) = &self.overridden {
+            parts.push(format!("override {o}"));
+        }
+        parts.join(" · ")
+    }
 }
 
 /// How many declarations were read, rejected and evaluated.
@@ -139,6 +211,9 @@ pub(crate) struct RuleRow {
     /// A lane split's choices, in the split's order, then the draws past
     /// it; `None` without a split.
     pub split: Option<Vec<SplitCount>>,
+    /// Profile and override, when the rule has either.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub governance: Option<Governance>,
 }
 
 /// One shadow rule (`monitor`): what it would have done. It changed
@@ -160,6 +235,9 @@ pub(crate) struct ShadowRow {
     pub raises_lane: u64,
     /// As for a rule.
     pub split: Option<Vec<SplitCount>>,
+    /// As for a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub governance: Option<Governance>,
 }
 
 /// Scores of evaluated declarations.
@@ -391,6 +469,22 @@ pub(crate) fn human(r: &Report) -> String {
                 x.raises_lane,
             );
             stats_row(&mut s, &x.stats, o.is_some());
+        }
+    }
+    let governed: Vec<(&str, &Governance)> = r
+        .rules
+        .iter()
+        .filter_map(|x| x.governance.as_ref().map(|g| (x.id.as_str(), g)))
+        .chain(
+            r.shadow_rules
+                .iter()
+                .filter_map(|x| x.governance.as_ref().map(|g| (x.id.as_str(), g))),
+        )
+        .collect();
+    if !governed.is_empty() {
+        let _ = writeln!(s, "\nrule profiles and overrides");
+        for (id, g) in governed {
+            let _ = writeln!(s, "{id:<idw$} {}", g.line());
         }
     }
     if !splits.is_empty() {

@@ -18,12 +18,13 @@ use std::process::Command;
 
 /// Runs one vector through `semaforo eval`; a message per mismatching line.
 fn run_vector(v: &Vector) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "eval".into(),
+    let mut args: Vec<String> = vec!["eval".into()];
+    args.extend(v.packages.iter().map(|p| p.display().to_string()));
+    args.extend([
         v.rules_path.display().to_string(),
         "--input".into(),
         "input.jsonl".into(),
-    ];
+    ]);
     for (flag, files) in [("--list", &v.lists), ("--table", &v.tables)] {
         for (name, path) in files {
             args.push(flag.into());

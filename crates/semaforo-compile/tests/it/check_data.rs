@@ -1,7 +1,9 @@
 //! Data-driven tests of the checker: every `tests/data/check/*.sem` file
 //! starts with `# expect: CODE at LINE:COL` lines (the primary span's start,
 //! 1-based, column in characters) or `# expect: ok`, and the checker must
-//! report exactly that multiset of diagnostics.
+//! report exactly that multiset of diagnostics. A line `#--- file` starts
+//! the next source file of the same ruleset (packages and overrides need
+//! several); positions are lines of the whole data file.
 
 #![expect(
     clippy::unwrap_used,
@@ -65,20 +67,43 @@ fn check_data_files() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let source = fs::read_to_string(path).unwrap();
         let expected = expectations(&source, &name);
-        let file = match semaforo_syntax::parse(&source, FileId(0)) {
-            Ok(file) => file,
-            Err(diags) => {
-                failures.push(format!("{name}: does not parse: {diags:?}"));
-                continue;
+        // The data file's parts, each a source file, with the line each
+        // part starts on.
+        let mut parts: Vec<(String, u32)> = vec![(String::new(), 0)];
+        for (n, line) in source.split_inclusive('\n').enumerate() {
+            if line.trim_end() == "#--- file" {
+                parts.push((String::new(), n as u32 + 1));
+            } else if let Some(last) = parts.last_mut() {
+                last.0.push_str(line);
             }
+        }
+        let mut files = Vec::new();
+        let mut parse_failed = false;
+        for (i, (text, _)) in parts.iter().enumerate() {
+            match semaforo_syntax::parse(text, FileId(i as u32)) {
+                Ok(file) => files.push(file),
+                Err(diags) => {
+                    failures.push(format!("{name}: part {i} does not parse: {diags:?}"));
+                    parse_failed = true;
+                }
+            }
+        }
+        if parse_failed {
+            continue;
+        }
+        let checked = check(&files);
+        let indexes: Vec<LineIndex> = parts.iter().map(|(t, _)| LineIndex::new(t)).collect();
+        let line_col = |d: &semaforo_syntax::Diagnostic| -> (u32, u32) {
+            let part = d.span.file.0 as usize;
+            let (l, c) = indexes[part].line_col(d.span.start);
+            // A part's lines count every line of the data file before it.
+            (l + parts[part].1, c)
         };
-        let checked = check(std::slice::from_ref(&file));
-        let lines = LineIndex::new(&source);
         let mut actual: Vec<(String, u32, u32)> = checked
             .diagnostics
             .iter()
             .map(|d| {
-                let (l, c) = lines.line_col(d.span.start);
+                let (l, c) = line_col(d);
                 (d.code.to_string(), l, c)
             })
             .collect();
@@ -94,7 +119,7 @@ fn check_data_files() {
                 .diagnostics
                 .iter()
                 .map(|d| {
-                    let (l, c) = lines.line_col(d.span.start);
+                    let (l, c) = line_col(d);
                     format!("    {} at {l}:{c}: {} ({:?})", d.code, d.message, d.help)
                 })
                 .collect();

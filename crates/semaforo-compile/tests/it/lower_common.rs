@@ -193,6 +193,9 @@ pub fn rule(id: &str, when: Option<Expr>) -> RuleDef {
         lane: None,
         monitor: false,
         notes: vec![],
+        package: None,
+        profile: Default::default(),
+        overlay: None,
         span: sp(),
     }
 }
@@ -209,6 +212,7 @@ pub fn program(rules: Vec<RuleDef>) -> Program {
         tables: vec![],
         rules,
         tests: vec![],
+        packages: Vec::new(),
     }
 }
 

@@ -26,9 +26,10 @@
 
 use crate::ast::{
     Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
-    Item, JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl,
-    Rule, RuleId, RulesetHeader, ScalarType, SourceFile, StrLit, TableBody, TableColumn, TableDecl,
-    Test, Threshold, ThresholdGroup, TypeExpr, UnOp,
+    Item, JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, Override,
+    OverrideChange, PercentLit, ProfileEntry, ProfileValue, RecordDecl, Rule, RuleId,
+    RulesetHeader, ScalarType, SourceFile, StrLit, TableBody, TableColumn, TableDecl, Test,
+    Threshold, ThresholdGroup, TypeExpr, UnOp,
 };
 use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
@@ -431,20 +432,125 @@ impl<'s> P<'s> {
     }
 
     fn rule_id(&mut self) -> Option<RuleId> {
+        self.rule_id_or_ref(false)
+    }
+
+    /// A rule id, or a reference to one qualified by its package
+    /// (`sica/VAL-001`) when `qualified` is allowed.
+    fn rule_id_or_ref(&mut self, qualified: bool) -> Option<RuleId> {
         let start = self.pos;
-        if !self.peek().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        let id_len = |i: usize| -> usize {
+            let rest = self.b.get(i..).unwrap_or(&[]);
+            if !rest.first().is_some_and(|c| c.is_ascii_alphanumeric()) {
+                return 0;
+            }
+            rest.iter()
+                .position(|&c| !(is_ic(c) || c == b'.' || c == b'-'))
+                .unwrap_or(rest.len())
+        };
+        let mut n = id_len(start);
+        if n == 0 {
             return None;
         }
-        let rest = self.b.get(start..).unwrap_or(&[]);
-        let n = rest
-            .iter()
-            .position(|&c| !(is_ic(c) || c == b'.' || c == b'-'))
-            .unwrap_or(rest.len());
+        if qualified && self.at(start + n) == Some(b'/') {
+            let m = id_len(start + n + 1);
+            if m == 0 {
+                return None;
+            }
+            n += 1 + m;
+        }
         let name = self.s.get(start..start + n)?.to_owned();
         self.pos = start + n;
         let span = self.span(start, self.pos);
         self.skip();
         Some(RuleId { name, span })
+    }
+
+    /// `active DATE to DATE`, `active from DATE` or `active to DATE`, its
+    /// keyword already read at `kw`.
+    fn active(&mut self, kw: Span) -> Option<Active> {
+        let (from, to, end) = if self.kw("from").is_some() {
+            let d = self.date()?;
+            let end = d.span.end;
+            (Some(d), None, end)
+        } else if self.kw("to").is_some() {
+            let d = self.date()?;
+            let end = d.span.end;
+            (None, Some(d), end)
+        } else {
+            let from = self.date()?;
+            self.kw("to")?;
+            let to = self.date()?;
+            let end = to.span.end;
+            (Some(from), Some(to), end)
+        };
+        Some(Active {
+            from,
+            to,
+            span: Span::new(self.file, kw.start, end),
+        })
+    }
+
+    /// `then ACTION, ...` after its keyword.
+    fn actions(&mut self, into: &mut Vec<Action>) -> Option<()> {
+        into.push(self.action()?);
+        while self.punct(b',').is_some() {
+            into.push(self.action()?);
+        }
+        Some(())
+    }
+
+    /// `KEY VALUE` of a profile clause.
+    fn profile_entry(&mut self) -> Option<ProfileEntry> {
+        let key = self.ident()?;
+        let value = if self.peek() == Some(b'"') {
+            ProfileValue::Str(self.string()?)
+        } else if self.date_here() {
+            ProfileValue::Date(self.date()?)
+        } else {
+            ProfileValue::Word(self.ident()?)
+        };
+        let end = match &value {
+            ProfileValue::Str(v) => v.span.end,
+            ProfileValue::Date(v) => v.span.end,
+            ProfileValue::Word(v) => v.span.end,
+        };
+        let span = Span::new(self.file, key.span.start, end);
+        Some(ProfileEntry { key, value, span })
+    }
+
+    /// `override PKG/ID { ... }` after its keyword.
+    fn override_item(&mut self, start: usize) -> Option<Override> {
+        let target = self.rule_id_or_ref(true)?;
+        self.punct(b'{')?;
+        let change = if let Some(d) = self.kw("disable") {
+            OverrideChange::Disable(d)
+        } else {
+            let active = match self.kw("active") {
+                Some(kw) => Some(self.active(kw)?),
+                None => None,
+            };
+            let mut actions = Vec::new();
+            if self.kw("then").is_some() {
+                self.actions(&mut actions)?;
+            }
+            OverrideChange::Adjust { active, actions }
+        };
+        self.kw("reason")?;
+        let reason = self.string()?;
+        let until = if self.kw("until").is_some() {
+            Some(self.date()?)
+        } else {
+            None
+        };
+        let close = self.punct(b'}')?;
+        Some(Override {
+            target,
+            change,
+            reason,
+            until,
+            span: Span::new(self.file, off(start), close.end),
+        })
     }
 
     /// A string literal, decoded; `None` on a bad escape or a line break.
@@ -652,6 +758,23 @@ impl<'s> P<'s> {
             }
             "rule" => Item::Rule(self.rule(start)?),
             "test" => Item::Test(self.test(start)?),
+            "package" | "uses" => {
+                let name = self.string()?;
+                self.kw("version")?;
+                let version = self.string()?;
+                let span = self.span(start, version.span.end as usize);
+                let h = RulesetHeader {
+                    name,
+                    version,
+                    span,
+                };
+                if word == "package" {
+                    Item::Package(h)
+                } else {
+                    Item::Uses(h)
+                }
+            }
+            "override" => Item::Override(self.override_item(start)?),
             _ => return None,
         })
     }
@@ -742,6 +865,7 @@ impl<'s> P<'s> {
             id,
             title,
             monitor,
+            profile: Vec::new(),
             active: None,
             tags: Vec::new(),
             when: None,
@@ -749,27 +873,14 @@ impl<'s> P<'s> {
             actions: Vec::new(),
             span: Span::default(),
         };
+        if self.kw("profile").is_some() {
+            rule.profile.push(self.profile_entry()?);
+            while self.punct(b',').is_some() {
+                rule.profile.push(self.profile_entry()?);
+            }
+        }
         if let Some(kw) = self.kw("active") {
-            let (from, to, end) = if self.kw("from").is_some() {
-                let d = self.date()?;
-                let end = d.span.end;
-                (Some(d), None, end)
-            } else if self.kw("to").is_some() {
-                let d = self.date()?;
-                let end = d.span.end;
-                (None, Some(d), end)
-            } else {
-                let from = self.date()?;
-                self.kw("to")?;
-                let to = self.date()?;
-                let end = to.span.end;
-                (Some(from), Some(to), end)
-            };
-            rule.active = Some(Active {
-                from,
-                to,
-                span: Span::new(self.file, kw.start, end),
-            });
+            rule.active = Some(self.active(kw)?);
         }
         if self.kw("tags").is_some() {
             rule.tags.push(self.ident()?);
@@ -785,10 +896,7 @@ impl<'s> P<'s> {
             rule.sample = Some(self.percent()?);
         }
         if self.kw("then").is_some() {
-            rule.actions.push(self.action()?);
-            while self.punct(b',').is_some() {
-                rule.actions.push(self.action()?);
-            }
+            self.actions(&mut rule.actions)?;
         }
         let close = self.punct(b'}')?;
         rule.span = Span::new(self.file, off(start), close.end);
@@ -889,20 +997,20 @@ impl<'s> P<'s> {
                 let sp = kw.to(i.span);
                 Expect::Score(i, sp)
             } else if self.kw("fired").is_some() {
-                let r = self.rule_id()?;
+                let r = self.rule_id_or_ref(true)?;
                 let sp = kw.to(r.span);
                 Expect::Fired(r, sp)
             } else if self.kw("not").is_some() {
                 self.kw("fired")?;
-                let r = self.rule_id()?;
+                let r = self.rule_id_or_ref(true)?;
                 let sp = kw.to(r.span);
                 Expect::NotFired(r, sp)
             } else if self.kw("undetermined").is_some() {
-                let r = self.rule_id()?;
+                let r = self.rule_id_or_ref(true)?;
                 let sp = kw.to(r.span);
                 Expect::Undetermined(r, sp)
             } else if self.kw("monitored").is_some() {
-                let r = self.rule_id()?;
+                let r = self.rule_id_or_ref(true)?;
                 let sp = kw.to(r.span);
                 Expect::Monitored(r, sp)
             } else {

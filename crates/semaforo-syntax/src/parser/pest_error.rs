@@ -19,7 +19,7 @@ fn human(rule: R) -> Option<&'static str> {
         R::EOI => "end of file",
         R::ident => "a name",
         R::name => "a name",
-        R::rule_id => "a rule id",
+        R::rule_id | R::rule_ref => "a rule id",
         R::date => "a date (`YYYY-MM-DD`)",
         R::number | R::signed_number | R::neg_sign => "a number",
         R::int => "an integer",
@@ -53,6 +53,14 @@ fn human(rule: R) -> Option<&'static str> {
         R::kw_monitor | R::monitor_mark => "`monitor`",
         R::kw_for | R::threshold_for => "`for`",
         R::kw_monitored => "`monitored`",
+        R::kw_package => "`package`",
+        R::kw_uses => "`uses`",
+        R::kw_override => "`override`",
+        R::kw_disable | R::disable_mark => "`disable`",
+        R::kw_reason | R::reason_clause => "`reason`",
+        R::kw_until | R::until_clause => "`until`",
+        R::kw_profile | R::profile_clause => "`profile`",
+        R::profile_entry => "a profile entry such as `owner \"Unidad de Riesgo\"`",
         R::kw_today | R::today_clause => "`today`",
         R::kw_or
         | R::kw_and
@@ -93,8 +101,11 @@ fn human(rule: R) -> Option<&'static str> {
         | R::list_item
         | R::table_item
         | R::rule_item
-        | R::test_item => {
-            "an item (`ruleset`, `lanes`, `threshold`, `schema`, `record`, `list`, `table`, `rule` or `test`)"
+        | R::test_item
+        | R::package_item
+        | R::uses_item
+        | R::override_item => {
+            "an item (`ruleset`, `package`, `uses`, `lanes`, `threshold`, `schema`, `record`, `list`, `table`, `rule`, `override` or `test`)"
         }
         R::fields | R::field => "a field (`name: type`)",
         R::optional_mark => "`?`",

@@ -10,9 +10,9 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::ast::{
     Action, Active, BinOp, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit, Item,
-    JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, PercentLit, RecordDecl, Rule,
-    RuleId, RulesetHeader, ScalarType, StrLit, TableBody, TableColumn, TableDecl, Test, Threshold,
-    ThresholdGroup, TypeExpr, UnOp,
+    JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, Override, OverrideChange,
+    PercentLit, ProfileEntry, ProfileValue, RecordDecl, Rule, RuleId, RulesetHeader, ScalarType,
+    StrLit, TableBody, TableColumn, TableDecl, Test, Threshold, ThresholdGroup, TypeExpr, UnOp,
 };
 use crate::keywords::quantifier;
 use crate::span::{Diagnostic, FileId, Span};
@@ -265,6 +265,23 @@ impl Builder {
                 Item::Table(TableDecl { name, body, span })
             }
             R::rule_item => Item::Rule(self.rule(k, span)?),
+            R::package_item | R::uses_item => {
+                k.next_pair();
+                let name = self.string(k.want(R::string)?)?;
+                k.want(R::kw_version)?;
+                let version = self.string(k.want(R::string)?)?;
+                let h = RulesetHeader {
+                    name,
+                    version,
+                    span,
+                };
+                if rule == R::package_item {
+                    Item::Package(h)
+                } else {
+                    Item::Uses(h)
+                }
+            }
+            R::override_item => Item::Override(self.override_item(k, span)?),
             R::test_item => Item::Test(self.test(k, span)?),
             other => return Err(self.internal(span, other)),
         })
@@ -346,6 +363,7 @@ impl Builder {
             id,
             title,
             monitor,
+            profile: Vec::new(),
             active: None,
             tags: Vec::new(),
             when: None,
@@ -358,30 +376,13 @@ impl Builder {
             let crule = c.as_rule();
             let mut ck = self.kids(c);
             match crule {
-                R::active_clause => {
-                    ck.want(R::kw_active)?;
-                    let mut from = None;
-                    let mut to = None;
-                    match ck.next_pair() {
-                        Some(x) if x.as_rule() == R::kw_from => {
-                            from = Some(self.date(&ck.want(R::date)?)?);
-                        }
-                        Some(x) if x.as_rule() == R::kw_to => {
-                            to = Some(self.date(&ck.want(R::date)?)?);
-                        }
-                        Some(x) if x.as_rule() == R::date => {
-                            from = Some(self.date(&x)?);
-                            ck.want(R::kw_to)?;
-                            to = Some(self.date(&ck.want(R::date)?)?);
-                        }
-                        _ => return Err(self.internal(cspan, R::active_clause)),
+                R::profile_clause => {
+                    ck.want(R::kw_profile)?;
+                    while let Some(e) = ck.eat(R::profile_entry) {
+                        rule.profile.push(self.profile_entry(e)?);
                     }
-                    rule.active = Some(Active {
-                        from,
-                        to,
-                        span: cspan,
-                    });
                 }
+                R::active_clause => rule.active = Some(self.active(ck, cspan)?),
                 R::tags_clause => {
                     ck.want(R::kw_tags)?;
                     while let Some(i) = ck.eat(R::ident) {
@@ -410,6 +411,95 @@ impl Builder {
             }
         }
         Ok(rule)
+    }
+
+    /// `active DATE to DATE`, `active from DATE` or `active to DATE`.
+    fn active(&mut self, mut ck: Kids<'_>, cspan: Span) -> Res<Active> {
+        ck.want(R::kw_active)?;
+        let mut from = None;
+        let mut to = None;
+        match ck.next_pair() {
+            Some(x) if x.as_rule() == R::kw_from => {
+                from = Some(self.date(&ck.want(R::date)?)?);
+            }
+            Some(x) if x.as_rule() == R::kw_to => {
+                to = Some(self.date(&ck.want(R::date)?)?);
+            }
+            Some(x) if x.as_rule() == R::date => {
+                from = Some(self.date(&x)?);
+                ck.want(R::kw_to)?;
+                to = Some(self.date(&ck.want(R::date)?)?);
+            }
+            _ => return Err(self.internal(cspan, R::active_clause)),
+        }
+        Ok(Active {
+            from,
+            to,
+            span: cspan,
+        })
+    }
+
+    /// `KEY VALUE` of a profile clause.
+    fn profile_entry(&mut self, p: Pair<'_, R>) -> Res<ProfileEntry> {
+        let span = self.span(&p);
+        let mut k = self.kids(p);
+        let key = self.ident(&k.want(R::ident)?);
+        let value = match k.next_pair() {
+            Some(v) if v.as_rule() == R::string => ProfileValue::Str(self.string(v)?),
+            Some(v) if v.as_rule() == R::date => ProfileValue::Date(self.date(&v)?),
+            Some(v) if v.as_rule() == R::ident => ProfileValue::Word(self.ident(&v)),
+            _ => return Err(self.internal(span, R::profile_entry)),
+        };
+        Ok(ProfileEntry { key, value, span })
+    }
+
+    /// `override PKG/ID { ... }`.
+    fn override_item(&mut self, mut k: Kids<'_>, span: Span) -> Res<Override> {
+        k.want(R::kw_override)?;
+        let target = self.rule_id(&k.want(R::rule_ref)?);
+        let mut active = None;
+        let mut actions = Vec::new();
+        let mut disable = None;
+        let mut reason = None;
+        let mut until = None;
+        while let Some(c) = k.next_pair() {
+            let cspan = self.span(&c);
+            let crule = c.as_rule();
+            let mut ck = self.kids(c);
+            match crule {
+                R::disable_mark => disable = Some(cspan),
+                R::active_clause => active = Some(self.active(ck, cspan)?),
+                R::then_clause => {
+                    ck.want(R::kw_then)?;
+                    while let Some(a) = ck.next_pair() {
+                        actions.push(self.action(a)?);
+                    }
+                }
+                R::reason_clause => {
+                    ck.want(R::kw_reason)?;
+                    reason = Some(self.string(ck.want(R::string)?)?);
+                }
+                R::until_clause => {
+                    ck.want(R::kw_until)?;
+                    until = Some(self.date(&ck.want(R::date)?)?);
+                }
+                other => return Err(self.internal(cspan, other)),
+            }
+        }
+        let Some(reason) = reason else {
+            return Err(self.internal(span, R::override_item));
+        };
+        let change = match disable {
+            Some(d) => OverrideChange::Disable(d),
+            None => OverrideChange::Adjust { active, actions },
+        };
+        Ok(Override {
+            target,
+            change,
+            reason,
+            until,
+            span,
+        })
     }
 
     fn action(&mut self, p: Pair<'_, R>) -> Res<Action> {
@@ -494,20 +584,20 @@ impl Builder {
                 }
                 R::expect_fired => {
                     bk.want(R::kw_fired)?;
-                    Expect::Fired(self.rule_id(&bk.want(R::rule_id)?), espan)
+                    Expect::Fired(self.rule_id(&bk.want(R::rule_ref)?), espan)
                 }
                 R::expect_not_fired => {
                     bk.want(R::kw_not)?;
                     bk.want(R::kw_fired)?;
-                    Expect::NotFired(self.rule_id(&bk.want(R::rule_id)?), espan)
+                    Expect::NotFired(self.rule_id(&bk.want(R::rule_ref)?), espan)
                 }
                 R::expect_undetermined => {
                     bk.want(R::kw_undetermined)?;
-                    Expect::Undetermined(self.rule_id(&bk.want(R::rule_id)?), espan)
+                    Expect::Undetermined(self.rule_id(&bk.want(R::rule_ref)?), espan)
                 }
                 R::expect_monitored => {
                     bk.want(R::kw_monitored)?;
-                    Expect::Monitored(self.rule_id(&bk.want(R::rule_id)?), espan)
+                    Expect::Monitored(self.rule_id(&bk.want(R::rule_ref)?), espan)
                 }
                 R::expect_note => {
                     bk.want(R::kw_note)?;

@@ -151,8 +151,11 @@ fn unterminated(file: FileId, start: usize, end: usize) -> Diagnostic {
 
 /// The item keywords that begin a line at column 1 where parsing may resume
 /// after a syntax error.
-const ITEM_KEYWORDS: [&str; 9] = [
+const ITEM_KEYWORDS: [&str; 12] = [
     "ruleset",
+    "package",
+    "uses",
+    "override",
     "rule",
     "test",
     "schema",
@@ -237,7 +240,15 @@ pub(super) fn item_head(bytes: &[u8], i: usize) -> Option<&'static str> {
     j += run(bytes, j, is_blank);
     let at = |j: usize| bytes.get(j).copied();
     let ok = match kw {
-        "ruleset" | "test" => at(j) == Some(b'"'),
+        "ruleset" | "package" | "uses" | "test" => at(j) == Some(b'"'),
+        // `override PKG/ID {`
+        "override" => {
+            let n = run(bytes, j, |c| {
+                is_ident_char(c) || matches!(c, b'.' | b'-' | b'/')
+            });
+            let blanks = run(bytes, j + n, is_blank);
+            n > 0 && at(j + n + blanks) == Some(b'{')
+        }
         "rule" => {
             let n = if at(j).is_some_and(|c| c.is_ascii_alphanumeric()) {
                 run(bytes, j, |c| is_ident_char(c) || c == b'.' || c == b'-')
@@ -546,8 +557,13 @@ pub(super) fn item_name(source: &str, k: usize) -> Option<(&'static str, &str)> 
     let j = k + kw.len();
     let j = j + run(bytes, j, is_blank);
     let end = match kw {
-        "ruleset" | "test" => string_end(bytes, j),
+        "ruleset" | "package" | "uses" | "test" => string_end(bytes, j),
         "rule" => j + run(bytes, j, |c| is_ident_char(c) || c == b'.' || c == b'-'),
+        "override" => {
+            j + run(bytes, j, |c| {
+                is_ident_char(c) || matches!(c, b'.' | b'-' | b'/')
+            })
+        }
         _ => j + ident_len(bytes, j),
     };
     Some((kw, source.get(j..end)?))

@@ -181,6 +181,22 @@ fn rule_id() -> impl Strategy<Value = RuleId> {
     "[A-Za-z0-9][A-Za-z0-9_.-]{0,8}".prop_map(|name| RuleId { name, span: Z })
 }
 
+/// A rule id, possibly qualified by a package (`sica/VAL-001`), as
+/// references are written.
+fn rule_ref() -> impl Strategy<Value = RuleId> {
+    (
+        prop::option::of("[A-Za-z0-9][A-Za-z0-9_.-]{0,6}"),
+        "[A-Za-z0-9][A-Za-z0-9_.-]{0,8}",
+    )
+        .prop_map(|(pkg, id)| RuleId {
+            name: match pkg {
+                Some(p) => format!("{p}/{id}"),
+                None => id,
+            },
+            span: Z,
+        })
+}
+
 fn literal() -> impl Strategy<Value = Literal> {
     prop_oneof![
         string().prop_map(|value| Literal::Str(StrLit {
@@ -282,8 +298,41 @@ fn item() -> impl Strategy<Value = Item> {
             }),
         string().prop_map(|v| Action::Note(s(v), Z)),
     ];
+    let profile_entry = (
+        decl_name(),
+        prop_oneof![
+            string().prop_map(|v| ProfileValue::Str(s(v))),
+            date().prop_map(ProfileValue::Date),
+            decl_name().prop_map(|n| ProfileValue::Word(ident(&n))),
+        ],
+    )
+        .prop_map(|(k, value)| ProfileEntry {
+            key: ident(&k),
+            value,
+            span: Z,
+        });
+    let over = (
+        rule_ref(),
+        prop_oneof![
+            Just(OverrideChange::Disable(Z)),
+            (
+                prop::option::of(active.clone()),
+                prop::collection::vec(action.clone(), 0..3)
+            )
+                .prop_map(|(active, actions)| OverrideChange::Adjust { active, actions }),
+        ],
+        string(),
+        prop::option::of(date()),
+    )
+        .prop_map(|(target, change, reason, until)| Override {
+            target,
+            change,
+            reason: s(reason),
+            until,
+            span: Z,
+        });
     let rule = (
-        rule_id(),
+        (rule_id(), prop::collection::vec(profile_entry, 0..3)),
         string(),
         prop::option::of(active),
         prop::collection::vec(decl_name(), 0..3),
@@ -293,10 +342,11 @@ fn item() -> impl Strategy<Value = Item> {
         any::<bool>(),
     )
         .prop_map(
-            |(id, title, active, tags, when, sample, actions, monitor)| Rule {
+            |((id, profile), title, active, tags, when, sample, actions, monitor)| Rule {
                 id,
                 title: s(title),
                 monitor: monitor.then_some(Z),
+                profile,
                 active,
                 tags: tags.iter().map(|t| ident(t)).collect(),
                 when,
@@ -308,10 +358,10 @@ fn item() -> impl Strategy<Value = Item> {
     let expect = prop_oneof![
         decl_name().prop_map(|n| Expect::Lane(ident(&n), Z)),
         int().prop_map(|n| Expect::Score(n, Z)),
-        rule_id().prop_map(|r| Expect::Fired(r, Z)),
-        rule_id().prop_map(|r| Expect::NotFired(r, Z)),
-        rule_id().prop_map(|r| Expect::Undetermined(r, Z)),
-        rule_id().prop_map(|r| Expect::Monitored(r, Z)),
+        rule_ref().prop_map(|r| Expect::Fired(r, Z)),
+        rule_ref().prop_map(|r| Expect::NotFired(r, Z)),
+        rule_ref().prop_map(|r| Expect::Undetermined(r, Z)),
+        rule_ref().prop_map(|r| Expect::Monitored(r, Z)),
         string().prop_map(|v| Expect::Note(s(v), Z)),
     ];
     let json = prop::sample::select(vec![
@@ -402,6 +452,19 @@ fn item() -> impl Strategy<Value = Item> {
             }),
         rule.prop_map(Item::Rule),
         test.prop_map(Item::Test),
+        (string(), string(), any::<bool>()).prop_map(|(a, b, package)| {
+            let h = RulesetHeader {
+                name: s(a),
+                version: s(b),
+                span: Z,
+            };
+            if package {
+                Item::Package(h)
+            } else {
+                Item::Uses(h)
+            }
+        }),
+        over.prop_map(Item::Override),
     ]
 }
 
@@ -430,6 +493,7 @@ proptest! {
             id: RuleId { name: "R".to_owned(), span: Z },
             title: s(String::new()),
             monitor: None,
+            profile: Vec::new(),
             active: None,
             tags: Vec::new(),
             when: Some(x),

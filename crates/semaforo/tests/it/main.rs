@@ -17,6 +17,7 @@ mod data_files;
 mod deep;
 mod diagnostic_codes;
 mod handles;
+mod packages;
 mod reload;
 mod render;
 mod sources;

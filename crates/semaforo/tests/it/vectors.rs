@@ -33,6 +33,9 @@ fn context(v: &Vector) -> Context {
 /// A compiler with the vector's rules, lists and tables.
 fn compiler(v: &Vector) -> Compiler {
     let mut c = Compiler::new();
+    for path in &v.packages {
+        c.add_source(path.display().to_string(), v.text(path));
+    }
     c.add_source(v.rules_path.display().to_string(), v.rules.clone());
     for (name, path) in &v.lists {
         c.add_list_file(name.clone(), path.display().to_string(), v.text(path));
@@ -88,6 +91,13 @@ fn explained(e: &Explanation) -> Value {
         "undetermined": ids(e.undetermined().collect()),
         "notes": notes,
         "draws": draws,
+        "overridden": e.overridden.iter().map(|o| serde_json::json!({
+            "id": o.id,
+            "change": if o.disabled { "disabled" } else { "adjusted" },
+            "original": o.original,
+            "applied": o.applied,
+            "reason": o.reason,
+        })).collect::<Vec<_>>(),
     })
 }
 
