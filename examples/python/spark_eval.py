@@ -4,7 +4,7 @@ Each Spark task hands its partition to the engine as Arrow record batches
 (`DataFrame.mapInArrow`): no Python object per row, the ruleset compiled
 once per Python worker, outcomes back as a Spark DataFrame with the columns
 of `Ruleset.evaluate_arrow` (`id`, `lane`, `score`, `fired`, `monitored`,
-`notes`, `undetermined`, `error`). See docs/python.md, "Spark".
+`overridden`, `notes`, `undetermined`, `error`). See docs/python.md, "Spark".
 
 Run the example (local mode, 2 cores) from the repository root:
 
@@ -33,9 +33,10 @@ REGIONAL = ROOT / "examples" / "regional"
 #: schema; draws are int64 so that Spark, which has no unsigned types,
 #: reads them as they are).
 ENTRY = "struct<id:string,points:bigint,draw:bigint,lane_draw:bigint,lane:string>"
+OVERRIDE = "struct<id:string,change:string,original:boolean,applied:boolean,reason:string>"
 OUTCOME_SCHEMA = (
     f"id string, lane string, score bigint, fired array<{ENTRY}>, monitored array<{ENTRY}>, "
-    "notes array<string>, undetermined array<string>, error string"
+    f"overridden array<{OVERRIDE}>, notes array<string>, undetermined array<string>, error string"
 )
 
 # One compiled ruleset per Python worker process, keyed by its inputs'

@@ -310,7 +310,8 @@ class Ruleset:
         ``__arrow_c_stream__``). Columns are the schema's fields by name; a
         list of records is a list<struct> column. Returns a pyarrow Table
         with one row per input row, in order: ``id``, ``lane``, ``score``,
-        ``fired``, ``monitored``, ``notes``, ``undetermined``, ``error``. A
+        ``fired``, ``monitored``, ``overridden``, ``notes``, ``undetermined``,
+        ``error``. A
         row that cannot be read has its message in ``error`` and a null lane.
 
         ``threads``: evaluation threads (0: one per core); the output is the

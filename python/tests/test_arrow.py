@@ -31,6 +31,8 @@ def per_dict(rs, key, lines):
                 "score": o["score"],
                 "fired": [entry(f) for f in o["fired"]],
                 "monitored": [entry(f) for f in o["monitored"]],
+                # Present in the JSON record only for a ruleset with overrides.
+                "overridden": o.get("overridden", []),
                 "notes": o["notes"],
                 "undetermined": o["undetermined"],
                 "error": None,
