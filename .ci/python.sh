@@ -5,7 +5,7 @@
 # compares with the `semaforo` binary and runs the Spark example in local
 # mode), and the examples in examples/python/. Run from a fresh clone on a
 # 2-core machine by .ci/run, after the workspace's tests (whose debug build
-# of the `semaforo` binary the comparisons use): 216 to 289 s measured on
+# of the `semaforo` binary the comparisons use): 141 to 289 s measured on
 # a fresh clone of this branch on the shared 2-core machine, pip cache warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
