@@ -3,7 +3,8 @@
 
 use crate::Status;
 use crate::common::{
-    DataArgs, Format, compile_rules, current_date, error, read_text, replace_file, trouble,
+    DataArgs, Format, compile_rules, current_date, error, read_key_file, read_text, replace_file,
+    split_assignment, trouble,
 };
 use crate::output::print_all;
 use semaforo::bundle::{
@@ -216,34 +217,6 @@ fn create_new(path: &Path, contents: &[u8], secret: bool) -> Result<(), Status> 
         .map_err(|e| trouble(format!("cannot write `{}`: {e}", path.display())))
 }
 
-/// Reads a sampling key file: `#` comments, blank lines, one line of 32
-/// hexadecimal digits (the format of `--sampling-key-file`).
-fn read_sampling_key(path: &Path) -> Result<SamplingKey, Status> {
-    let text = read_text(path).map_err(trouble)?;
-    let mut lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'));
-    let bad = || {
-        trouble(format!(
-            "`{}`: expected one line with the sampling key (32 hexadecimal digits), besides `#` comment lines",
-            path.display()
-        ))
-    };
-    let (Some(hex), None) = (lines.next(), lines.next()) else {
-        return Err(bad());
-    };
-    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let mut key = [0u8; 16];
-    for (k, pair) in key.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-        let digits = std::str::from_utf8(pair).map_err(|_| bad())?;
-        *k = u8::from_str_radix(digits, 16).map_err(|_| bad())?;
-    }
-    Ok(SamplingKey(key))
-}
-
 fn build(a: &BuildArgs) -> Result<Status, Status> {
     // The same inputs as `check` and `eval`: rule files in order, then
     // `--list NAME=PATH` and `--table NAME=PATH`.
@@ -253,17 +226,13 @@ fn build(a: &BuildArgs) -> Result<Status, Status> {
     }
     for (option, assignments) in [("list", &a.data.lists), ("table", &a.data.tables)] {
         for s in assignments {
-            let Some((name, path)) = s
-                .split_once('=')
-                .filter(|(n, p)| !n.is_empty() && !p.is_empty())
-            else {
-                return Err(trouble(format!("`--{option} {s}`: expected `NAME=PATH`")));
-            };
-            let text = read_text(Path::new(path)).map_err(trouble)?;
+            let (name, path) = split_assignment(s, option).map_err(trouble)?;
+            let text = read_text(&path).map_err(trouble)?;
+            let file = path.display().to_string();
             if option == "list" {
-                b.add_list_file(name, path, text);
+                b.add_list_file(name, file, text);
             } else {
-                b.add_table_file(name, path, text);
+                b.add_table_file(name, file, text);
             }
         }
     }
@@ -272,7 +241,7 @@ fn build(a: &BuildArgs) -> Result<Status, Status> {
     {
         let today = Date::parse(today)
             .ok_or_else(|| trouble(format!("`--today {today}`: expected a date `YYYY-MM-DD`")))?;
-        let key = read_sampling_key(key_file)?;
+        let key = read_key_file(key_file).map_err(trouble)?;
         b.conformance(
             decls.display().to_string(),
             read_text(decls).map_err(trouble)?,

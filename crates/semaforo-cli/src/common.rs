@@ -101,7 +101,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
-fn split_assignment(s: &str, what: &str) -> Result<(String, PathBuf), String> {
+/// `NAME=PATH` of `--list` and `--table` (`what`).
+pub(crate) fn split_assignment(s: &str, what: &str) -> Result<(String, PathBuf), String> {
     match s.split_once('=') {
         Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_string(), PathBuf::from(p))),
         _ => Err(format!("`--{what} {s}`: expected `NAME=PATH`")),
@@ -286,20 +287,7 @@ impl ContextArgs {
     /// `SEMAFORO_SAMPLING_KEY`. Messages never show the key.
     fn key(&self) -> Result<Option<SamplingKey>, String> {
         if let Some(path) = &self.sampling_key_file {
-            let text = read_text(path)?;
-            let mut lines = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'));
-            return match (lines.next(), lines.next()) {
-                (Some(hex), None) => parse_key(hex)
-                    .map(Some)
-                    .map_err(|e| format!("`{}`: {e}", path.display())),
-                _ => Err(format!(
-                    "`{}`: expected one line with the sampling key (32 hexadecimal digits), besides `#` comment lines",
-                    path.display()
-                )),
-            };
+            return read_key_file(path).map(Some);
         }
         if let Some(hex) = &self.sampling_key {
             return parse_key(hex)
@@ -317,6 +305,24 @@ impl ContextArgs {
                 .map(Some)
                 .map_err(|e| format!("{KEY_ENV}: {e}")),
         }
+    }
+}
+
+/// Reads a sampling key file: `#` comment lines, blank lines, and one line
+/// of 32 hexadecimal digits (`--sampling-key-file`, and the conformance
+/// key of `bundle build`). Messages never show the key.
+pub(crate) fn read_key_file(path: &Path) -> Result<SamplingKey, String> {
+    let text = read_text(path)?;
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    match (lines.next(), lines.next()) {
+        (Some(hex), None) => parse_key(hex).map_err(|e| format!("`{}`: {e}", path.display())),
+        _ => Err(format!(
+            "`{}`: expected one line with the sampling key (32 hexadecimal digits), besides `#` comment lines",
+            path.display()
+        )),
     }
 }
 
