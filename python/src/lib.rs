@@ -18,7 +18,6 @@
 mod arrow_in;
 mod arrow_out;
 mod bind;
-mod explain_text;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, IntoPyArrow, Table};
@@ -281,7 +280,7 @@ impl NativeRuleset {
                 "the explanation's verdict differs from the evaluator's (a bug in the engine): not shown",
             ));
         }
-        Ok(explain_text::render(&e, all))
+        Ok(e.render_text(all))
     }
 
     /// Evaluates every row of an Arrow stream (anything with

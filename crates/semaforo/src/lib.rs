@@ -66,6 +66,7 @@ pub mod bundle;
 pub mod charset;
 mod compiler;
 mod explain;
+mod explain_text;
 mod externals;
 mod fingerprint;
 mod format;
