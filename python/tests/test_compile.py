@@ -30,12 +30,14 @@ rule C1 "Below the usual minimum" { when value < lookup(control, hs).min then sc
 
 
 def test_compile_from_files_reads_name_version_rules(regional):
-    assert regional.name == "captac-dr-regional"
+    # The regional example is a package compiled on its own: its name is the
+    # ruleset's, and its rule ids are qualified by it.
+    assert regional.name == "captac-dr"
     assert regional.lanes == ["green", "blue", "yellow", "red"]
     assert regional.key_field == "id"
     assert len(regional.fingerprint) == 64
     ids = [r["id"] for r in regional.rules]
-    assert "VAL-001" in ids and len(ids) == len(set(ids))
+    assert "captac-dr/VAL-001" in ids and len(ids) == len(set(ids))
     items = next(f for f in regional.schema if f["name"] == "items")
     assert items["type"] == "list"
     assert {"name": "quantity", "type": "number", "optional": True} in items["fields"]

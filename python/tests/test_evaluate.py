@@ -61,9 +61,10 @@ def test_outcome_record_names_the_ruleset_and_context(regional, regional_key):
         "version": regional.version,
         "fingerprint": regional.fingerprint,
         "engine": semaforo.ENGINE_VERSION,
+        "packages": [{"name": "captac-dr", "version": regional.version}],
     }
     assert out["sampling_key_id"].startswith("sha256:")
-    assert "VAL-001" in [f["id"] for f in out["fired"]]
+    assert "captac-dr/VAL-001" in [f["id"] for f in out["fired"]]
 
 
 def test_sampling_key_forms_agree(regional, regional_key, tmp_path):
