@@ -167,6 +167,11 @@ enum semaforo_status
    */
   SEMAFORO_EVAL_FAILED = 7400,
   /**
+   * The ruleset draws (a `sample` or a lane split) but the context has
+   * no sampling key: set one with `semaforo_context_set_sampling_key`.
+   */
+  SEMAFORO_NO_SAMPLING_KEY = 7401,
+  /**
    * The bytes are not a readable bundle: truncated, too large, not an
    * archive, an entry that is not a plain file or whose path is refused
    * (`..`, absolute, a link), a duplicate entry, an invalid manifest or
@@ -589,9 +594,11 @@ semaforo_status semaforo_compiler_compile(const semaforo_compiler *compiler,
                                           semaforo_diagnostics **out_diagnostics);
 
 /**
- * Creates a context for the date `year`-`month`-`day`, with an all-zero
- * sampling key and an empty key label: set a secret key with
- * `semaforo_context_set_sampling_key` before evaluating rules that sample.
+ * Creates a context for the date `year`-`month`-`day`, without a sampling
+ * key: set the administration's secret key with
+ * `semaforo_context_set_sampling_key` before evaluating a ruleset that
+ * draws (a `sample` or a lane split), which otherwise refuses to evaluate
+ * with `SEMAFORO_NO_SAMPLING_KEY` rather than draw with a key nobody chose.
  * Returns `SEMAFORO_INVALID_DATE` for a date that does not exist.
  */
 semaforo_status semaforo_context_new(int32_t year,

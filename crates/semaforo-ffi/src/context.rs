@@ -22,9 +22,11 @@ impl Drop for semaforo_context {
     }
 }
 
-/// Creates a context for the date `year`-`month`-`day`, with an all-zero
-/// sampling key and an empty key label: set a secret key with
-/// `semaforo_context_set_sampling_key` before evaluating rules that sample.
+/// Creates a context for the date `year`-`month`-`day`, without a sampling
+/// key: set the administration's secret key with
+/// `semaforo_context_set_sampling_key` before evaluating a ruleset that
+/// draws (a `sample` or a lane split), which otherwise refuses to evaluate
+/// with `SEMAFORO_NO_SAMPLING_KEY` rather than draw with a key nobody chose.
 /// Returns `SEMAFORO_INVALID_DATE` for a date that does not exist.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn semaforo_context_new(
@@ -37,7 +39,7 @@ pub unsafe extern "C" fn semaforo_context_new(
         let o = out(out_context)?;
         let today = Date::from_ymd(year, month, day).ok_or(Status::SEMAFORO_INVALID_DATE)?;
         let c = semaforo_context {
-            inner: Context::new(today, SamplingKey::default(), ""),
+            inner: Context::without_sampling(today),
         };
         // SAFETY: non-NULL and writable by contract.
         unsafe { o.write(into_handle(c)) };
@@ -111,6 +113,7 @@ pub unsafe extern "C" fn semaforo_context_set_sampling_key(
         c.inner.sampling_key = SamplingKey(key);
         c.inner.sampling_key_id.clear();
         c.inner.sampling_key_id.push_str(key_id);
+        c.inner.sampling = true;
         Ok(())
     })
 }

@@ -167,6 +167,7 @@ impl semaforo_evaluator {
     fn set_context(&mut self, c: &Context) {
         self.ctx.today = c.today;
         self.ctx.sampling_key = c.sampling_key.clone();
+        self.ctx.sampling = c.sampling;
         if self.ctx.sampling_key_id != c.sampling_key_id {
             self.ctx.sampling_key_id.clear();
             self.ctx.sampling_key_id.push_str(&c.sampling_key_id);

@@ -59,6 +59,9 @@ pub enum semaforo_status {
     SEMAFORO_INVALID_DECLARATION = 7307,
     /// Evaluation failed.
     SEMAFORO_EVAL_FAILED = 7400,
+    /// The ruleset draws (a `sample` or a lane split) but the context has
+    /// no sampling key: set one with `semaforo_context_set_sampling_key`.
+    SEMAFORO_NO_SAMPLING_KEY = 7401,
     /// The bytes are not a readable bundle: truncated, too large, not an
     /// archive, an entry that is not a plain file or whose path is refused
     /// (`..`, absolute, a link), a duplicate entry, an invalid manifest or
@@ -105,6 +108,7 @@ pub extern "C" fn semaforo_status_message(status: u32) -> *const c_char {
         7306 => "a required field is missing\0",
         7307 => "invalid declaration element or declaration too large\0",
         7400 => "evaluation failed\0",
+        7401 => "the ruleset draws (sample or lane split) but the context has no sampling key\0",
         7500 => "not a readable bundle\0",
         7501 => "the bundle is not signed by a trusted key\0",
         7502 => "a trusted key's signature does not match the bundle's manifest\0",
@@ -158,6 +162,7 @@ pub(crate) fn input_status(e: &InputError) -> semaforo_status {
         InputError::WrongRecord => Status::SEMAFORO_WRONG_RECORD,
         InputError::WrongRuleset => Status::SEMAFORO_WRONG_RULESET,
         InputError::Eval(_) => Status::SEMAFORO_EVAL_FAILED,
+        InputError::NoSamplingKey { .. } => Status::SEMAFORO_NO_SAMPLING_KEY,
         // `InputError` is non-exhaustive: an error kind added later is still
         // an invalid declaration to a C caller, with its message available.
         _ => Status::SEMAFORO_INVALID_DECLARATION,

@@ -117,3 +117,23 @@ impl fmt::Debug for Date {
         fmt::Display::fmt(self, f)
     }
 }
+
+/// A text that is not a date `YYYY-MM-DD` of the proleptic Gregorian
+/// calendar ([`Date`]'s [`FromStr`](std::str::FromStr)).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a date `YYYY-MM-DD`")]
+pub struct DateError {
+    /// The text (at most its first 40 characters).
+    pub text: String,
+}
+
+impl std::str::FromStr for Date {
+    type Err = DateError;
+
+    /// [`Date::parse`] with an error for `?`.
+    fn from_str(s: &str) -> Result<Date, DateError> {
+        Date::parse(s).ok_or_else(|| DateError {
+            text: s.chars().take(40).collect(),
+        })
+    }
+}

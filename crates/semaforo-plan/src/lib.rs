@@ -27,7 +27,7 @@ mod strtab;
 pub mod text;
 pub mod value;
 
-pub use date::Date;
+pub use date::{Date, DateError};
 pub use decimal::Decimal;
 pub use decl::{Declaration, Node, Slot};
 pub use eval::{EvalContext, EvalError, Scratch};

@@ -90,7 +90,7 @@ pub use ruleset::{
 pub use schema::{PackageInfo, RuleOverride, RuleProfile, RuleSummary, SchemaField};
 pub use semaforo_plan::json::{BindError, JsonBinder};
 pub use semaforo_plan::plan::{EvalError, Scratch};
-pub use semaforo_plan::{Date, Decimal, FieldType, Outcome, SamplingKey};
+pub use semaforo_plan::{Date, DateError, Decimal, FieldType, Outcome, SamplingKey};
 pub use semaforo_syntax::{Diagnostic, FileId, Label, Severity, Span};
 pub use source::{Source, SourceKind, Sources};
 pub use testing::{TestFailure, TestResult};

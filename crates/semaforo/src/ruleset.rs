@@ -28,6 +28,9 @@ struct Inner {
     externals: Externals,
     /// Some rule has an `override` (outcomes then carry `overridden`).
     has_overrides: bool,
+    /// The first rule in force that draws (`sample` or a lane split, its
+    /// override's included), if any.
+    draws: Option<String>,
 }
 
 /// A compiled, immutable ruleset: cheap to clone (an `Arc`), `Send + Sync`,
@@ -63,6 +66,11 @@ pub struct Context {
     /// A label for the key in use (never the key itself), recorded in every
     /// outcome so draws stay replayable after the key is rotated.
     pub sampling_key_id: String,
+    /// False for [`Context::without_sampling`]: evaluating a ruleset that
+    /// draws (a `sample` or a lane split) is then refused
+    /// ([`InputError::NoSamplingKey`]) instead of drawing with a key nobody
+    /// chose.
+    pub sampling: bool,
 }
 
 impl Context {
@@ -76,6 +84,29 @@ impl Context {
             today,
             sampling_key,
             sampling_key_id: sampling_key_id.into(),
+            sampling: true,
+        }
+    }
+
+    /// A context for `today` without a sampling key, for a host whose
+    /// rulesets never draw (no `sample`, no lane split). A ruleset that
+    /// does draw refuses it ([`InputError::NoSamplingKey`]): a draw is only
+    /// auditable with the administration's key.
+    ///
+    /// ```
+    /// # let mut c = semaforo::Compiler::new();
+    /// # c.add_source("r.sem", "ruleset \"d\" version \"1\"\nschema d { key id: text }\nrule R \"r\" { sample 2% then lane red }\n");
+    /// # let ruleset = c.compile().unwrap();
+    /// let ctx = semaforo::Context::without_sampling(semaforo::Date::parse("2026-06-01").unwrap());
+    /// let err = ruleset.evaluator().eval_json(br#"{"id": "D1"}"#, &ctx).unwrap_err();
+    /// assert!(matches!(err, semaforo::InputError::NoSamplingKey { .. }));
+    /// ```
+    pub fn without_sampling(today: Date) -> Context {
+        Context {
+            today,
+            sampling_key: SamplingKey::default(),
+            sampling_key_id: "none".to_string(),
+            sampling: false,
         }
     }
 }
@@ -146,6 +177,15 @@ pub enum InputError {
     /// Evaluation failed.
     #[error(transparent)]
     Eval(#[from] EvalError),
+    /// The ruleset draws (`sample`, lane splits) but the context has no
+    /// sampling key ([`Context::without_sampling`]).
+    #[error(
+        "rule `{rule}` draws (a sample or a lane split) but the context has no sampling key: use Context::new with the administration's key"
+    )]
+    NoSamplingKey {
+        /// The first rule that draws.
+        rule: String,
+    },
 }
 
 /// A reusable buffer holding one bound declaration.
@@ -328,6 +368,23 @@ impl Ruleset {
     ) -> Ruleset {
         let tests = std::mem::take(&mut program.tests);
         let has_overrides = program.rules.iter().any(|r| r.overlay.is_some());
+        let splits = |lane: &Option<semaforo_compile::hir::LaneAction>| {
+            matches!(lane, Some(semaforo_compile::hir::LaneAction::Split(_)))
+        };
+        let draws = program
+            .rules
+            .iter()
+            .find(|r| {
+                r.in_force()
+                    && (r.sample.is_some()
+                        || splits(&r.lane)
+                        || r.overlay
+                            .as_ref()
+                            .and_then(|o| o.adjust.as_ref())
+                            .and_then(|a| a.actions.as_ref())
+                            .is_some_and(|a| splits(&a.lane)))
+            })
+            .map(|r| r.id.clone());
         Ruleset {
             inner: Arc::new(Inner {
                 plan,
@@ -339,6 +396,7 @@ impl Ruleset {
                 program,
                 externals,
                 has_overrides,
+                draws,
             }),
         }
     }
@@ -495,6 +553,11 @@ impl Ruleset {
         scratch: &mut Scratch,
         out: &mut Outcome,
     ) -> Result<(), InputError> {
+        if !ctx.sampling
+            && let Some(rule) = &self.inner.draws
+        {
+            return Err(InputError::NoSamplingKey { rule: rule.clone() });
+        }
         let ec = EvalContext {
             today: ctx.today,
             sampling_key: ctx.sampling_key.clone(),

@@ -181,6 +181,16 @@ int main(int argc, char **argv) {
     fill1(d);
     CHECK_OK(semaforo_declaration_key(d, &p, &n));
     CHECK(str_eq(p, n, "DIRECT-1"));
+    {
+        /* A context without a key: the regional ruleset draws (random
+           controls), so it refuses to evaluate rather than draw with a key
+           nobody chose, and there is no outcome to read. */
+        semaforo_context *bare = NULL;
+        CHECK_OK(semaforo_context_new(2026, 11, 20, &bare));
+        CHECK_STATUS(semaforo_evaluator_eval(ev, bare, d), SEMAFORO_NO_SAMPLING_KEY);
+        CHECK_STATUS(semaforo_evaluator_lane(ev, &p, &n), SEMAFORO_NO_OUTCOME);
+        semaforo_context_free(bare);
+    }
     CHECK_OK(semaforo_evaluator_eval(ev, ctx, d));
     CHECK_OK(semaforo_evaluator_lane(ev, &p, &n));
     CHECK(str_eq(p, n, "red"));

@@ -337,3 +337,45 @@ fn a_failed_evaluation_leaves_no_outcome_readable() {
     assert!(ev.eval(&ctx).is_err());
     assert!(ev.outcome().is_none());
 }
+
+/// `Context::without_sampling`: accepted by a ruleset that never draws,
+/// refused by one that does (a sample, a lane split, or an override whose
+/// actions split), naming the rule; a dated text error through `FromStr`.
+#[test]
+fn a_context_without_a_key_serves_only_rulesets_that_never_draw() {
+    use semaforo::{Compiler, Context, Date, InputError};
+    let today: Date = "2026-06-01".parse().unwrap();
+    let ctx = Context::without_sampling(today);
+    let compile = |rules: &str| {
+        let mut c = Compiler::new();
+        c.add_source(
+            "r.sem",
+            format!("ruleset \"d\" version \"1\"\nschema d {{ key id: text }}\n{rules}"),
+        );
+        c.compile().unwrap()
+    };
+    let plain = compile("rule R \"r\" { then lane red }\n");
+    let out = plain
+        .evaluator()
+        .eval_json(br#"{"id": "D1"}"#, &ctx)
+        .map(|v| v.lane().to_string());
+    assert_eq!(out.unwrap(), "red");
+    for (rules, rule) in [
+        ("rule S \"s\" { sample 2% then lane red }\n", "S"),
+        ("rule P \"p\" { then lane red 50%, yellow 50% }\n", "P"),
+        (
+            "rule D \"draft\" { profile status draft sample 2% then score 1 }\nrule S2 \"s\" { sample 1% then score 1 }\n",
+            "S2",
+        ),
+    ] {
+        let r = compile(rules);
+        let mut ev = r.evaluator();
+        match ev.eval_json(br#"{"id": "D1"}"#, &ctx) {
+            Err(InputError::NoSamplingKey { rule: r }) => assert_eq!(r, rule),
+            other => panic!("{rules}: {:?}", other.map(|v| v.lane().to_string())),
+        }
+        assert!(ev.outcome().is_none());
+    }
+    let e = "2026-02-30".parse::<Date>().unwrap_err();
+    assert_eq!(e.to_string(), "`2026-02-30` is not a date `YYYY-MM-DD`");
+}
