@@ -103,10 +103,27 @@ list watched_pairs = ["IMP-7|CN", "IMP-1234|VN"]
 table points: number
 table control: { low: number, high: number }
 threshold red 60 for origin "CN"
+uses "pkg" version "1"
+override pkg/P1 { disable reason "disabled nationally" }
+override pkg/P2 {
+  active from 2026-01-01
+  then score sum(it in items: it.value) * 0.01, lane yellow 50%, blue 50%, note "adjusted"
+  reason "adjusted nationally"
+  until 2099-12-31
+}
+"#;
+
+/// A package the features ruleset uses and overrides.
+const PACKAGE: &str = r#"
+package "pkg" version "1"
+rule P1 "disabled" { when origin in risky then lane red }
+rule P2 "adjusted" { when any(it in items: it.value > 10) then score 3 }
+rule P3 "draft" { profile status draft then lane red }
 "#;
 
 fn features() -> Ruleset {
     let mut c = Compiler::new();
+    c.add_source("pkg.sem", PACKAGE);
     c.add_source("features.sem", FEATURES);
     c.add_list("watched", ["IMP-7", "IMP-9"]);
     c.add_table("price", [("64", "10"), ("6402", "20"), ("61", "5")]);
@@ -255,8 +272,9 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
     let mut lanes_seen = [false; 8];
     // Per rule id: how often it fired (or, a shadow rule, was monitored),
     // so the test knows the scoring forms were exercised.
-    let mut by_rule = [0usize; 3];
-    let tracked = ["R13", "R14", "R15"];
+    let mut by_rule = [0usize; 4];
+    let tracked = ["R13", "R14", "R15", "pkg/P2"];
+    let mut overridden = 0usize;
     // Warm-up: the largest declaration sizes every buffer.
     for round in 0..64 {
         fill(&mut decl, handles, round, &dates);
@@ -279,6 +297,7 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
                 by_rule[i] += 1;
             }
         }
+        overridden += view.overridden().count();
         if let Some(seen) = lanes_seen.get_mut(out.lane as usize) {
             *seen = true;
         }
@@ -299,6 +318,7 @@ fn count_rounds(ruleset: &Ruleset, handles: &Handles) {
             by_rule.iter().all(|&n| n > 0),
             "the scoring rules {tracked:?} fired {by_rule:?} times"
         );
+        assert!(overridden > 0, "no override applied");
     }
     assert!(
         lanes_seen.iter().filter(|s| **s).count() >= 2,
