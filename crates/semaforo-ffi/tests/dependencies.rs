@@ -1,6 +1,7 @@
-//! The C ABI wraps the facade's public API and nothing beneath it: among
-//! the project's crates, `semaforo-ffi` depends on `semaforo` alone, so
-//! what the C library needs is a deliberate part of the facade.
+//! The C ABI, the command and the Python package use the facade's public
+//! API and nothing beneath it: among the project's crates each depends on
+//! `semaforo` alone (tests included), so what a host needs is a deliberate
+//! part of the facade.
 
 #![allow(
     clippy::unwrap_used,
@@ -29,27 +30,23 @@ fn project_crates(root: &Path) -> Vec<String> {
     names
 }
 
-#[test]
-fn depends_on_the_facade_alone() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = dir.join("../..");
-    let crates = project_crates(&root);
-    assert!(crates.iter().any(|c| c == "semaforo-plan"), "{crates:?}");
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    // Every line of `[dependencies]` (and of any target-specific table of
-    // dependencies, but not `[dev-dependencies]`), with comments removed.
+/// The project's crates a manifest depends on, in every dependency table
+/// (`[dependencies]`, `[dev-dependencies]`, target-specific ones), comments
+/// removed.
+fn project_dependencies(manifest: &Path, crates: &[String]) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
     let mut section = String::new();
     let mut uses = Vec::new();
-    for line in manifest.lines() {
+    for line in text.lines() {
         let line = line.split('#').next().unwrap().trim();
         if line.starts_with('[') {
             section = line.to_string();
             continue;
         }
-        if line.is_empty() || !section.ends_with("dependencies]") || section.contains("dev-") {
+        if line.is_empty() || !section.ends_with("dependencies]") {
             continue;
         }
-        for name in &crates {
+        for name in crates {
             let named = line.starts_with(&format!("{name} "))
                 || line.starts_with(&format!("{name}."))
                 || line.starts_with(&format!("{name}="))
@@ -59,5 +56,28 @@ fn depends_on_the_facade_alone() {
             }
         }
     }
-    assert_eq!(uses, ["semaforo"], "project crates in [dependencies]");
+    uses
+}
+
+/// The hosts of the facade (the C ABI, the command, the Python package)
+/// depend on it alone among the project's crates, tests included (a test
+/// helper they need is included by `#[path]`, not depended on).
+#[test]
+fn depends_on_the_facade_alone() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = dir.join("../..");
+    let crates = project_crates(&root);
+    assert!(crates.iter().any(|c| c == "semaforo-plan"), "{crates:?}");
+    for host in [
+        "crates/semaforo-ffi/Cargo.toml",
+        "crates/semaforo-cli/Cargo.toml",
+        "python/Cargo.toml",
+    ] {
+        let uses = project_dependencies(&root.join(host), &crates);
+        assert_eq!(
+            uses,
+            ["semaforo"],
+            "{host}: project crates among its dependencies"
+        );
+    }
 }
