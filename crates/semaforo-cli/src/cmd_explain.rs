@@ -210,7 +210,11 @@ fn trusted(e: &Explanation) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "tests unwrap: a failure is the test's report"
+    )]
     use super::*;
 
     fn explanation() -> Explanation {

@@ -10,7 +10,12 @@
 //! both shapes. Keys are 10-character codes (`HS00000000`), values numbers
 //! with two decimals.
 
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a measuring example: it prints its figures and stops on input it made itself"
+)]
 
 use std::alloc::System;
 use std::time::Instant;

@@ -13,7 +13,8 @@
     clippy::panic,
     clippy::indexing_slicing,
     clippy::print_stderr,
-    missing_docs
+    missing_docs,
+    reason = "a benchmark: it stops on input it made itself and prints its figures"
 )]
 
 use std::fmt::Write as _;

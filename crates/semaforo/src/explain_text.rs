@@ -671,7 +671,11 @@ fn to_json(e: &Explanation) -> Value {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "tests unwrap: a failure is the test's report"
+    )]
 
     /// The score line of `score v * 1` for a declaration with `v`.
     fn score_line(v: &str) -> String {
