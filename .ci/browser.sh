@@ -108,7 +108,8 @@ if node tests/browser/check-reports.mjs --screenshots "$OUT/negative" \
     echo "FAIL: the checker accepted tests/browser/fixtures/broken.html" >&2
     exit 1
 fi
-for want in "console error" "empty chart" "network request" "clipped"; do
+for want in "console error" "empty chart" "network request" "clipped cell" "clipped id" \
+    "clipped label" "overlapping labels"; do
     if ! grep -q "$want" "$OUT/negative.log"; then
         cat "$OUT/negative.log"
         echo "FAIL: the checker did not report a $want in the broken fixture" >&2

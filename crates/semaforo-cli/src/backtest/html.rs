@@ -15,7 +15,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 td:first-child,th:first-child{text-align:left}.t{text-align:left}\
 svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}\
-td.id{white-space:nowrap}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
+td:not(.t),td code{white-space:nowrap}td.title{min-width:16em}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
@@ -220,7 +220,7 @@ fn rules(s: &mut String, r: &Report) {
     for x in &r.rules {
         let _ = write!(
             s,
-            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t title\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
             governance(x.governance.as_ref()),
@@ -279,7 +279,8 @@ fn stats_row(s: &mut String, x: &RuleStats, has: bool, split: Option<Option<&[Sp
     let lanes: Vec<String> = x
         .lanes
         .iter()
-        .map(|l| format!("{} {}", esc(&l.lane), l.count))
+        // A lane and its count stay on one line; the list may wrap.
+        .map(|l| format!("{}&nbsp;{}", esc(&l.lane), l.count))
         .collect();
     let _ = write!(s, "<td class=\"t\">{}</td>", lanes.join(", "));
     if let Some(v) = split {
@@ -305,7 +306,7 @@ fn shadow(s: &mut String, r: &Report) {
     for x in &r.shadow_rules {
         let _ = write!(
             s,
-            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t title\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
             governance(x.governance.as_ref()),
@@ -383,7 +384,6 @@ fn scores(s: &mut String, r: &Report) {
     let n = bins.len().max(1) as f64;
     let w = 720.0;
     let ch = 200.0;
-    let bw = (w - 40.0) / n;
     let widest = bins
         .iter()
         .map(|b| {
@@ -396,7 +396,15 @@ fn scores(s: &mut String, r: &Report) {
         })
         .max()
         .unwrap_or(1) as f64;
-    let slant = widest * 7.0 + 4.0 > bw;
+    let slant = widest * 7.0 + 4.0 > (w - 40.0) / n;
+    // A slanted label reaches left of its bar by about its length times
+    // cos 45°: the first one needs that room, or it is cut off.
+    let left = if slant {
+        (widest * 5.2 - (w - 40.0) / n / 2.0).max(35.0)
+    } else {
+        35.0
+    };
+    let bw = (w - left - 5.0) / n;
     let h = ch + if slant { 30.0 + widest * 5.5 } else { 44.0 };
     let _ = writeln!(
         s,
@@ -404,7 +412,8 @@ fn scores(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max} declarations</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        "<line x1=\"{:.1}\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max} declarations</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        left - 5.0,
         w / 2.0,
         h - 4.0,
         match (ranges, gapless) {
@@ -415,7 +424,7 @@ fn scores(s: &mut String, r: &Report) {
         }
     );
     for (i, b) in bins.iter().enumerate() {
-        let x = 35.0 + i as f64 * bw;
+        let x = left + i as f64 * bw;
         // A bin that holds declarations stays visible, however few.
         let bh = if b.count > 0 {
             (b.count as f64 / max * (ch - 20.0)).max(1.0)

@@ -11,7 +11,8 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 td:first-child,th:first-child{text-align:left}.t{text-align:left}.up{color:#b71c1c}.down{color:#1b5e20}\
 .fail{color:#b71c1c;font-weight:bold}.pass{color:#1b5e20}\
-svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}";
+svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}\
+td:not(.t),td code{white-space:nowrap}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {

@@ -11,7 +11,8 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-wid
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}h3{font-size:1em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 .t{text-align:left}.stale{color:#b71c1c;font-weight:bold}.shadow{color:#555;font-style:italic}\
-.bar{display:inline-block;height:.7em;background:#2f6fbf;vertical-align:middle}.muted{color:#666}";
+.bar{display:inline-block;height:.7em;background:#2f6fbf;vertical-align:middle}.muted{color:#666}\
+td:not(.t),td code,td.d{white-space:nowrap}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
@@ -107,7 +108,7 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
         let class = if rr.stale { " class=\"stale\"" } else { "" };
         let _ = write!(
             s,
-            "<tr><td class=\"t\"><span{class}>{}</span>{}</td><td class=\"t {}\">{}</td>",
+            "<tr><td class=\"t\"><code{class}>{}</code>{}</td><td class=\"t {}\">{}</td>",
             esc(&rr.rule),
             rr.governance
                 .as_ref()
@@ -119,7 +120,7 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
         stats_cells(s, &rr.stats, rr.lift);
         let _ = writeln!(
             s,
-            "<td class=\"t\">{}{}</td></tr>",
+            "<td class=\"t d\">{}{}</td></tr>",
             esc(rr.last_hit.as_deref().unwrap_or("never")),
             if rr.stale { " (stale)" } else { "" }
         );
@@ -152,19 +153,19 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
     for row in &g.rows {
         let _ = write!(
             s,
-            "<tr><td class=\"t {}\">{}</td>",
+            "<tr><td class=\"t {}\"><code>{}</code></td>",
             kind(row.shadow),
             esc(&row.rule)
         );
         if let Some(o) = &row.office {
             let _ = write!(
                 s,
-                "<td class=\"t\">{}</td>",
+                "<td class=\"t d\">{}</td>",
                 esc(o.as_deref().unwrap_or("-"))
             );
         }
         if let Some(m) = &row.month {
-            let _ = write!(s, "<td class=\"t\">{}</td>", esc(m));
+            let _ = write!(s, "<td class=\"t d\">{}</td>", esc(m));
         }
         stats_cells(s, &row.stats, row.lift);
         s.push_str("</tr>\n");
