@@ -109,7 +109,7 @@ if node tests/browser/check-reports.mjs --screenshots "$OUT/negative" \
     exit 1
 fi
 for want in "console error" "empty chart" "network request" "clipped cell" "clipped id" \
-    "clipped label" "overlapping labels"; do
+    "clipped label" "overlapping labels" "page wider"; do
     if ! grep -q "$want" "$OUT/negative.log"; then
         cat "$OUT/negative.log"
         echo "FAIL: the checker did not report a $want in the broken fixture" >&2

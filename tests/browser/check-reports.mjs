@@ -8,7 +8,8 @@
 //   - an empty chart: an <svg> without a drawn mark of non-zero size
 //     (rect, path, circle, polygon; lines count only beside those) or
 //     without a text label;
-//   - text that does not fit: an svg label outside its chart, a table cell
+//   - text that does not fit: a page wider than a 1280 px window, an svg
+//     label outside its chart or over another label, a table cell
 //     whose content is clipped (scrollWidth > clientWidth), an identifier
 //     (<code> in a table cell) broken over two lines.
 // It saves a full-page PNG of each report into the --screenshots directory.
@@ -74,6 +75,10 @@ function inspect() {
       }
     }
   });
+  const page = document.documentElement.scrollWidth;
+  if (page > window.innerWidth) {
+    problems.push(`page wider than the window: ${page}px in ${window.innerWidth}px (a table or chart does not fit)`);
+  }
   document.querySelectorAll("td, th").forEach((cell) => {
     if (cell.scrollWidth > cell.clientWidth + 1) {
       problems.push(`clipped cell: \`${cell.textContent.trim().slice(0, 60)}\` (${cell.scrollWidth}px of content in ${cell.clientWidth}px)`);

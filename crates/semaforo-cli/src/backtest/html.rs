@@ -10,12 +10,12 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".to_string(), |v| format!("{:.1}%", v * 100.0))
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}\
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:76em;padding:0 1em;color:#222}p,dl{max-width:64em}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 td:first-child,th:first-child{text-align:left}.t{text-align:left}\
 svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}\
-td:not(.t),td code{white-space:nowrap}td.title{min-width:16em}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
+td:not(.t),td code{white-space:nowrap}td.title{min-width:12em}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
