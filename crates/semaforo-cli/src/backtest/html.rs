@@ -155,7 +155,8 @@ fn rules(s: &mut String, r: &Report) {
         .unwrap_or(0);
     let idw = (longest as f64 * 7.5 + 12.0).max(110.0);
     let row = 22.0;
-    let w = idw + 650.0;
+    // Without an outcome there is no hit-rate column to leave room for.
+    let w = idw + if has { 650.0 } else { 380.0 };
     let h = row * r.rules.len() as f64 + 46.0;
     let _ = writeln!(
         s,
