@@ -462,7 +462,9 @@ fn html_report_explains_its_terms_and_labels_its_axes_truthfully() {
     assert!(text.contains("the horizontal axis is to scale"));
     let bar_x = |score: i64| -> f64 {
         let title = format!("<title>score {score}: ");
-        let end = scores.find(&title).unwrap_or_else(|| panic!("no bar for {score}"));
+        let end = scores
+            .find(&title)
+            .unwrap_or_else(|| panic!("no bar for {score}"));
         let rect = &scores[scores[..end].rfind("<rect x=\"").unwrap() + 9..];
         rect[..rect.find('"').unwrap()].parse().unwrap()
     };
