@@ -20,7 +20,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "tools: Debian's chromium, node, playwright-core ${PLAYWRIGHT_VERSION}"
 if ! command -v chromium >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     else
         echo "chromium is missing (no apt-get to install it)" >&2
         exit 1
@@ -29,7 +29,8 @@ fi
 for tool in node npm; do
     command -v "$tool" >/dev/null 2>&1 || { echo "$tool is missing" >&2; exit 1; }
 done
-chromium --version
+# (Debian's wrapper script complains on stderr about its memory probe.)
+chromium --version 2>/dev/null
 node --version
 # playwright-core only: no browser download, Debian's chromium is used.
 if [ "$(node -p "try{require('./$NODE_DIR/node_modules/playwright-core/package.json').version}catch(e){''}")" != "$PLAYWRIGHT_VERSION" ]; then
@@ -39,7 +40,8 @@ if [ "$(node -p "try{require('./$NODE_DIR/node_modules/playwright-core/package.j
 fi
 
 step "the CLI (${BIN})"
-[ -x "$BIN" ] || cargo build -p semaforo-cli
+# A no-op when `cargo test` has just built it; never a stale binary.
+cargo build -p semaforo-cli --locked --quiet
 rm -rf "$OUT"
 mkdir -p "$OUT/reports"
 R=(--list watched_importers=examples/regional/lists/watched_importers.txt
