@@ -10,12 +10,12 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".to_string(), |v| format!("{:.1}%", v * 100.0))
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}\
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:76em;padding:0 1em;color:#222}p,dl{max-width:64em}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 td:first-child,th:first-child{text-align:left}.t{text-align:left}\
 svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}\
-td.id{white-space:nowrap}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
+td:not(.t),td code{white-space:nowrap}td.title{min-width:12em}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
@@ -155,7 +155,8 @@ fn rules(s: &mut String, r: &Report) {
         .unwrap_or(0);
     let idw = (longest as f64 * 7.5 + 12.0).max(110.0);
     let row = 22.0;
-    let w = idw + 650.0;
+    // Without an outcome there is no hit-rate column to leave room for.
+    let w = idw + if has { 650.0 } else { 380.0 };
     let h = row * r.rules.len() as f64 + 46.0;
     let _ = writeln!(
         s,
@@ -220,7 +221,7 @@ fn rules(s: &mut String, r: &Report) {
     for x in &r.rules {
         let _ = write!(
             s,
-            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t title\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
             governance(x.governance.as_ref()),
@@ -279,7 +280,8 @@ fn stats_row(s: &mut String, x: &RuleStats, has: bool, split: Option<Option<&[Sp
     let lanes: Vec<String> = x
         .lanes
         .iter()
-        .map(|l| format!("{} {}", esc(&l.lane), l.count))
+        // A lane and its count stay on one line; the list may wrap.
+        .map(|l| format!("{}&nbsp;{}", esc(&l.lane), l.count))
         .collect();
     let _ = write!(s, "<td class=\"t\">{}</td>", lanes.join(", "));
     if let Some(v) = split {
@@ -305,7 +307,7 @@ fn shadow(s: &mut String, r: &Report) {
     for x in &r.shadow_rules {
         let _ = write!(
             s,
-            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"id\"><code>{}</code></td><td class=\"t title\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&x.id),
             esc(&x.title),
             governance(x.governance.as_ref()),
@@ -355,25 +357,26 @@ fn glossary(s: &mut String, has_outcome: bool, split: bool) {
 
 fn scores(s: &mut String, r: &Report) {
     s.push_str("<h2>Score distribution</h2>\n");
-    let bins = &r.scores.histogram;
     let has = r.outcome.is_some();
-    // The bars are categories, not a scale: only scores (or bins) that
-    // occur get a bar, side by side, so equal gaps are not equal steps.
-    let (ranges, gapless) = histogram_shape(bins);
-    s.push_str(match (ranges, gapless) {
-        (true, false) => {
-            "<p class=\"muted\">One bar per score range that occurs, in increasing order; ranges no declaration fell in are left out, so the horizontal axis is not to scale."
+    // On a scale when one fits: every step between the lowest and highest
+    // score gets a slot, empty where no declaration fell. Otherwise the
+    // bars that occur stand side by side, the axis says it is not to
+    // scale, and a break mark shows where scores are left out.
+    let scaled = on_scale(&r.scores.histogram);
+    let bins: &[ScoreBin] = scaled.as_deref().unwrap_or(&r.scores.histogram);
+    let (ranges, _) = histogram_shape(bins);
+    let step = single_step(bins);
+    let _ = write!(
+        s,
+        "<p class=\"muted\">{}",
+        match (ranges, scaled.is_some()) {
+            (true, false) => "One bar per score range that occurs, in increasing order; ranges no declaration fell in are left out (marked // on the axis), so the horizontal axis is not to scale.".to_string(),
+            (false, false) => "One bar per score that occurs, in increasing order; scores no declaration got are left out (marked // on the axis), so the horizontal axis lists scores, it is not to scale (equal gaps are not equal score differences).".to_string(),
+            (true, true) => "Score ranges of equal width (the last may be narrower), an empty slot for each range no declaration fell in: the horizontal axis is to scale.".to_string(),
+            (false, true) if step > 1 => format!("Scores in steps of {step} (every score given differs from the others by a multiple of {step}), an empty slot for each such score no declaration got: the horizontal axis is to scale."),
+            (false, true) => "One slot per score, an empty slot for each score no declaration got: the horizontal axis is to scale.".to_string(),
         }
-        (false, false) => {
-            "<p class=\"muted\">One bar per score that occurs, in increasing order; scores no declaration got are left out, so the horizontal axis lists scores, it is not to scale (equal gaps are not equal score differences)."
-        }
-        (true, true) => {
-            "<p class=\"muted\">Score ranges of equal width (the last may be narrower), none left out: the horizontal axis is to scale."
-        }
-        (false, true) => {
-            "<p class=\"muted\">One bar per score, consecutive scores, none left out: the horizontal axis is to scale."
-        }
-    });
+    );
     s.push_str(" Bar height: declarations (linear, from 0).");
     if has {
         s.push_str(" Dark part of each bar: declarations with a finding.");
@@ -383,20 +386,37 @@ fn scores(s: &mut String, r: &Report) {
     let n = bins.len().max(1) as f64;
     let w = 720.0;
     let ch = 200.0;
-    let bw = (w - 40.0) / n;
+    let label_of = |b: &ScoreBin| {
+        if b.from == b.to {
+            b.from.to_string()
+        } else {
+            format!("{}–{}", b.from, b.to)
+        }
+    };
     let widest = bins
         .iter()
-        .map(|b| {
-            let digits = |v: i64| v.to_string().chars().count();
-            if b.from == b.to {
-                digits(b.from)
-            } else {
-                digits(b.from) + digits(b.to) + 1
-            }
-        })
+        .map(|b| label_of(b).chars().count())
         .max()
         .unwrap_or(1) as f64;
-    let slant = widest * 7.0 + 4.0 > bw;
+    // On a scale of single scores, labels may skip slots as on any linear
+    // axis (every 1, 2, 5, 10, ... slots); otherwise every bar is labelled
+    // (skipping some would invite interpolating), slanted when they would
+    // not fit.
+    let need = widest * 7.0 + 6.0;
+    let every = if scaled.is_some() && !ranges {
+        label_stride(need / ((w - 40.0) / n))
+    } else {
+        1
+    };
+    let slant = every == 1 && need - 2.0 > (w - 40.0) / n;
+    // A slanted label reaches left of its bar by about its length times
+    // cos 45°: the first one needs that room, or it is cut off.
+    let left = if slant {
+        (widest * 5.2 - (w - 40.0) / n / 2.0).max(35.0)
+    } else {
+        35.0
+    };
+    let bw = (w - left - 5.0) / n;
     let h = ch + if slant { 30.0 + widest * 5.5 } else { 44.0 };
     let _ = writeln!(
         s,
@@ -404,38 +424,53 @@ fn scores(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "<line x1=\"30\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max} declarations</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        "<line x1=\"{:.1}\" y1=\"{ch}\" x2=\"{w}\" y2=\"{ch}\" stroke=\"#999\"/><text x=\"0\" y=\"12\">{max} declarations</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        left - 5.0,
         w / 2.0,
         h - 4.0,
-        match (ranges, gapless) {
-            (true, false) => "score ranges that occur (not to scale)",
-            (false, false) => "scores that occur (not to scale)",
-            (true, true) => "score ranges",
-            (false, true) => "score",
+        match (ranges, scaled.is_some()) {
+            (true, false) => "score ranges that occur (not to scale)".to_string(),
+            (false, false) => "scores that occur (not to scale)".to_string(),
+            (true, true) => "score ranges".to_string(),
+            (false, true) if step > 1 => format!("score (steps of {step})"),
+            (false, true) => "score".to_string(),
         }
     );
     for (i, b) in bins.iter().enumerate() {
-        let x = 35.0 + i as f64 * bw;
+        let x = left + i as f64 * bw;
+        // Where bars that are not neighbours on the scale meet, a break.
+        let gap = i > 0
+            && bins
+                .get(i - 1)
+                .is_some_and(|p| p.to.checked_add(step.max(1)) != Some(b.from));
+        if scaled.is_none() && gap {
+            let _ = writeln!(
+                s,
+                "<path d=\"M{:.1} {:.1}l4 -8M{:.1} {:.1}l4 -8\" stroke=\"#555\" fill=\"none\"><title>scores left out</title></path>",
+                x - 5.0,
+                ch + 4.0,
+                x - 1.0,
+                ch + 4.0
+            );
+        }
         // A bin that holds declarations stays visible, however few.
         let bh = if b.count > 0 {
             (b.count as f64 / max * (ch - 20.0)).max(1.0)
         } else {
             0.0
         };
-        let label = if b.from == b.to {
-            b.from.to_string()
-        } else {
-            format!("{}–{}", b.from, b.to)
-        };
-        let _ = writeln!(
-            s,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#90a4ae\"><title>score {}: {}</title></rect>",
-            ch - bh,
-            (bw - 2.0).max(1.0),
-            esc(&label),
-            b.count
-        );
-        if let Some(hits) = b.hits {
+        let label = label_of(b);
+        if b.count > 0 {
+            let _ = writeln!(
+                s,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#90a4ae\"><title>score {}: {}</title></rect>",
+                ch - bh,
+                (bw - 2.0).max(1.0),
+                esc(&label),
+                b.count
+            );
+        }
+        if let Some(hits) = b.hits.filter(|&h| h > 0) {
             let hh = hits as f64 / max * (ch - 20.0);
             let _ = writeln!(
                 s,
@@ -446,8 +481,9 @@ fn scores(s: &mut String, r: &Report) {
                 hits
             );
         }
-        // Every bar is labelled (skipping some would suggest a linear
-        // scale to interpolate on); slanted when they would not fit.
+        if i % every != 0 {
+            continue;
+        }
         if slant {
             let (lx, ly) = (x + bw / 2.0 + 4.0, ch + 12.0);
             let _ = writeln!(
@@ -466,6 +502,88 @@ fn scores(s: &mut String, r: &Report) {
         }
     }
     s.push_str("</svg>\n");
+}
+
+/// The most slots a histogram on a scale may have; with more, the bars
+/// would be too thin to see, and they stand side by side instead.
+const MAX_SLOTS: i128 = 60;
+
+/// The common step of single-score bins: the greatest common divisor of
+/// the differences between consecutive scores (1 for ranges, or fewer than
+/// two bins).
+fn single_step(bins: &[ScoreBin]) -> i64 {
+    if bins.iter().any(|b| b.from != b.to) {
+        return 1;
+    }
+    let gcd = |mut a: i128, mut b: i128| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let g = bins.windows(2).fold(0_i128, |g, p| match p {
+        [a, b] => gcd(g, i128::from(b.from) - i128::from(a.from)),
+        _ => g,
+    });
+    i64::try_from(g).ok().filter(|&g| g > 0).unwrap_or(1)
+}
+
+/// The bins on a scale: single scores at every multiple of their common
+/// step, or ranges of one width (the last may be narrower) at every width,
+/// with an empty bin for each slot no declaration fell in. `None` when the
+/// bins are not of that shape or would need more than [`MAX_SLOTS`].
+fn on_scale(bins: &[ScoreBin]) -> Option<Vec<ScoreBin>> {
+    let (first, last) = (bins.first()?, bins.last()?);
+    let ranges = bins.iter().any(|b| b.from != b.to);
+    let width = if ranges {
+        i128::from(first.to) - i128::from(first.from) + 1
+    } else {
+        i128::from(single_step(bins))
+    };
+    let start = i128::from(first.from);
+    let slots = (i128::from(last.from) - start) / width + 1;
+    let aligned = bins.iter().enumerate().all(|(i, b)| {
+        let off = i128::from(b.from) - start;
+        let full = i128::from(b.to) - i128::from(b.from) + 1 == if ranges { width } else { 1 };
+        off % width == 0 && (full || (ranges && i + 1 == bins.len()))
+    });
+    if !aligned || slots > MAX_SLOTS {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut next = bins.iter().peekable();
+    for k in 0..slots {
+        let from = i64::try_from(start + k * width).ok()?;
+        match next.peek() {
+            Some(b) if b.from == from => out.push(next.next()?.clone()),
+            _ => out.push(ScoreBin {
+                from,
+                to: if ranges {
+                    i64::try_from(i128::from(from) + width - 1).ok()?
+                } else {
+                    from
+                },
+                count: 0,
+                hits: first.hits.map(|_| 0),
+            }),
+        }
+    }
+    Some(out)
+}
+
+/// Every how many slots a label goes so labels `ratio` slots wide fit:
+/// 1, 2, 5, 10, 20, 50, ...
+fn label_stride(ratio: f64) -> usize {
+    let mut base = 1_usize;
+    while base < 1_000_000 {
+        for m in [1, 2, 5] {
+            if (base * m) as f64 >= ratio {
+                return base * m;
+            }
+        }
+        base *= 10;
+    }
+    base
 }
 
 fn top(s: &mut String, r: &Report) {
@@ -588,7 +706,7 @@ fn precision_axis(highest: f64) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{ScoreBin, esc, histogram_shape, precision_axis};
+    use super::{ScoreBin, esc, histogram_shape, label_stride, on_scale, precision_axis};
 
     fn bins(b: &[(i64, i64)]) -> Vec<ScoreBin> {
         b.iter()
@@ -621,6 +739,45 @@ mod tests {
             (false, true)
         );
         assert_eq!(histogram_shape(&[]), (false, true));
+    }
+
+    fn slots(b: Option<Vec<ScoreBin>>) -> Vec<(i64, i64, u64)> {
+        b.unwrap().iter().map(|b| (b.from, b.to, b.count)).collect()
+    }
+
+    #[test]
+    fn histogram_on_a_scale_gets_an_empty_slot_for_every_step_left_out() {
+        // Scores 0, 5, 15: steps of 5, 10 gets an empty slot.
+        assert_eq!(
+            slots(on_scale(&bins(&[(0, 0), (5, 5), (15, 15)]))),
+            [(0, 0, 1), (5, 5, 1), (10, 10, 0), (15, 15, 1)]
+        );
+        // Negative scores and an odd common step.
+        assert_eq!(
+            slots(on_scale(&bins(&[(-20, -20), (-5, -5), (10, 10)]))),
+            [(-20, -20, 1), (-5, -5, 1), (10, 10, 1)]
+        );
+        // Ranges of one width, the last narrower; the missing one is added.
+        assert_eq!(
+            slots(on_scale(&bins(&[(0, 9), (20, 25)]))),
+            [(0, 9, 1), (10, 19, 0), (20, 25, 1)]
+        );
+        // Too many slots for bars to be seen: left side by side.
+        assert!(on_scale(&bins(&[(0, 0), (1, 1), (1000, 1000)])).is_none());
+        assert!(on_scale(&bins(&[(i64::MIN, i64::MIN), (i64::MAX, i64::MAX)])).is_none());
+        // Ranges that are not of one width are not a scale.
+        assert!(on_scale(&bins(&[(0, 9), (10, 14), (15, 24)])).is_none());
+        assert!(on_scale(&[]).is_none());
+    }
+
+    #[test]
+    fn labels_skip_slots_in_steps_of_1_2_5() {
+        assert_eq!(label_stride(0.5), 1);
+        assert_eq!(label_stride(1.0), 1);
+        assert_eq!(label_stride(1.3), 2);
+        assert_eq!(label_stride(3.0), 5);
+        assert_eq!(label_stride(7.0), 10);
+        assert_eq!(label_stride(11.0), 20);
     }
 
     #[test]

@@ -128,17 +128,8 @@ pub(crate) fn run(args: Args) -> Status {
     let total = src.len();
     let progress = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
         let pb = indicatif::ProgressBar::new(total as u64);
-        // `{per_sec}` prints a fraction (`347,638.6788/s`); a rate of
-        // whole declarations per second reads better.
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} declarations ({rate}, {eta} left)",
-        ) {
-            pb.set_style(style.with_key(
-                "rate",
-                |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = w.write_str(&rate_text(st.per_sec()));
-                },
-            ));
+        if let Some(style) = progress_style() {
+            pb.set_style(style);
         }
         pb
     });
@@ -211,6 +202,22 @@ pub(crate) fn run(args: Args) -> Status {
     }
 }
 
+/// The progress bar of `backtest` and `diff`: counts with thousands
+/// separators and a whole rate (`{per_sec}` would print a fraction,
+/// `347,638.6788/s`).
+pub(crate) fn progress_style() -> Option<indicatif::ProgressStyle> {
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {human_pos}/{human_len} declarations ({rate}, {eta} left)",
+    )
+    .ok()?;
+    Some(style.with_key(
+        "rate",
+        |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&rate_text(st.per_sec()));
+        },
+    ))
+}
+
 /// A progress rate as whole declarations per second with thousands
 /// separators: `347,639/s`.
 fn rate_text(per_sec: f64) -> String {
@@ -225,12 +232,14 @@ fn rate_text(per_sec: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rate_text;
+    use super::{progress_style, rate_text};
 
     #[test]
     fn progress_rate_is_a_whole_number() {
         assert_eq!(rate_text(347_638.678_8), "347,639/s");
         assert_eq!(rate_text(0.4), "0/s");
+        // The template (shared with `diff`) parses, or there is no bar.
+        assert!(progress_style().is_some());
         assert_eq!(rate_text(f64::NAN), "0/s");
         assert_eq!(rate_text(f64::INFINITY), "0/s");
     }

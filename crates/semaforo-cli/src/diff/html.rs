@@ -6,12 +6,13 @@ use super::report::{BreakdownReport, OutcomeDiff, Report, pct, pp};
 use crate::html::{esc, lane_colour};
 use std::fmt::Write as _;
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}\
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:76em;padding:0 1em;color:#222}p,dl{max-width:64em}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 td:first-child,th:first-child{text-align:left}.t{text-align:left}.up{color:#b71c1c}.down{color:#1b5e20}\
 .fail{color:#b71c1c;font-weight:bold}.pass{color:#1b5e20}\
-svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}";
+svg{display:block;margin:1em 0}svg text{font-size:12px;fill:#222}.muted{color:#666}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}\
+td:not(.t),td code{white-space:nowrap}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
@@ -225,7 +226,7 @@ fn rules(s: &mut String, r: &Report) {
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</table>\n");
+    s.push_str("</table>\n<dl class=\"glossary\">\n<dt>status</dt><dd>Rules are matched by id: <em>kept</em> (in both rulesets), <em>removed</em> (old only), <em>added</em> (new only); the side without the rule shows –.</dd>\n<dt>undetermined</dt><dd>The rule was active but its condition could not be decided (<em>unknown</em>) because data it needs was missing; it did not fire. Many undetermined declarations point to a field the input does not fill.</dd>\n</dl>\n");
     if shadow {
         s.push_str("<p class=\"muted\">Shadow rules (<code>monitor</code>) decide nothing: <em>shadow</em> counts the declarations they would have fired on.</p>\n");
     }

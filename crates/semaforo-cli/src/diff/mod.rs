@@ -232,9 +232,7 @@ fn compile_side(files: &[PathBuf], data: &DataArgs, side: &str) -> Result<Rulese
 fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
     (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
         let pb = indicatif::ProgressBar::new(total as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} declarations ({per_sec}, {eta} left)",
-        ) {
+        if let Some(style) = crate::backtest::progress_style() {
             pb.set_style(style);
         }
         pb

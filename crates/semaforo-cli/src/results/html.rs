@@ -7,11 +7,13 @@ use super::tally::short;
 use crate::html::esc;
 use std::fmt::Write as _;
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}\
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:76em;padding:0 1em;color:#222}p,dl{max-width:64em}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}h3{font-size:1em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}\
 .t{text-align:left}.stale{color:#b71c1c;font-weight:bold}.shadow{color:#555;font-style:italic}\
-.bar{display:inline-block;height:.7em;background:#2f6fbf;vertical-align:middle}.muted{color:#666}";
+table{font-size:.95em}.track{display:inline-block;width:80px;height:.7em;background:#eee;vertical-align:middle;text-align:left;margin-left:.3em}\
+.bar{display:inline-block;height:.7em;background:#2f6fbf;vertical-align:top}.muted{color:#666}dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}\
+td:not(.t),td code,td.d{white-space:nowrap}";
 
 /// Renders the report.
 pub(crate) fn render(r: &Report) -> String {
@@ -63,7 +65,7 @@ fn stats_cells(s: &mut String, st: &Stats, lift: Option<f64>) {
     let width = st.hit_rate.map_or(0.0, |h| (h * 80.0).clamp(0.0, 80.0));
     let _ = write!(
         s,
-        "<td>{}</td><td>{}</td><td>{}</td><td>{} <span class=\"bar\" style=\"width:{width:.0}px\"></span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td>",
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}<span class=\"track\"><span class=\"bar\" style=\"width:{width:.0}px\"></span></span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td>",
         st.selections,
         st.controls,
         st.hits,
@@ -107,7 +109,7 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
         let class = if rr.stale { " class=\"stale\"" } else { "" };
         let _ = write!(
             s,
-            "<tr><td class=\"t\"><span{class}>{}</span>{}</td><td class=\"t {}\">{}</td>",
+            "<tr><td class=\"t\"><code{class}>{}</code>{}</td><td class=\"t {}\">{}</td>",
             esc(&rr.rule),
             rr.governance
                 .as_ref()
@@ -119,12 +121,13 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
         stats_cells(s, &rr.stats, rr.lift);
         let _ = writeln!(
             s,
-            "<td class=\"t\">{}{}</td></tr>",
+            "<td class=\"t d\">{}{}</td></tr>",
             esc(rr.last_hit.as_deref().unwrap_or("never")),
             if rr.stale { " (stale)" } else { "" }
         );
     }
     s.push_str("</table>\n");
+    s.push_str("<dl class=\"glossary\">\n<dt>controls</dt><dd>Selected declarations whose control result has a finding (yes or no); the hit rate is hits per control.</dd>\n<dt>lift</dt><dd>The rule's hit rate divided by the unbiased base rate above: how many times more often its selections had a finding than a random selection would. 1x is no better than random; below 1x is worse.</dd>\n<dt>overrides</dt><dd>Selected declarations an officer sent to another lane, by the reason recorded.</dd>\n<dt>stale</dt><dd>No hit in the months before the date below: a candidate for review or retirement.</dd>\n</dl>\n");
     let _ = writeln!(
         s,
         "<p>Stale: no hit since {} ({} months before {}): <span class=\"stale\">{}</span></p>",
@@ -152,19 +155,19 @@ fn group(s: &mut String, g: &RulesetReport, r: &Report) {
     for row in &g.rows {
         let _ = write!(
             s,
-            "<tr><td class=\"t {}\">{}</td>",
+            "<tr><td class=\"t {}\"><code>{}</code></td>",
             kind(row.shadow),
             esc(&row.rule)
         );
         if let Some(o) = &row.office {
             let _ = write!(
                 s,
-                "<td class=\"t\">{}</td>",
+                "<td class=\"t d\">{}</td>",
                 esc(o.as_deref().unwrap_or("-"))
             );
         }
         if let Some(m) = &row.month {
-            let _ = write!(s, "<td class=\"t\">{}</td>", esc(m));
+            let _ = write!(s, "<td class=\"t d\">{}</td>", esc(m));
         }
         stats_cells(s, &row.stats, row.lift);
         s.push_str("</tr>\n");

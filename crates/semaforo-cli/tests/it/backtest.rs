@@ -440,7 +440,7 @@ fn html_report_explains_its_terms_and_labels_its_axes_truthfully() {
     );
     let text = std::fs::read_to_string(&html).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     // Rule ids stay on one line.
-    assert!(text.contains("td.id{white-space:nowrap}"));
+    assert!(text.contains("td code{white-space:nowrap}"));
     assert!(text.contains("<td class=\"id\"><code>ORIG</code></td>"));
     // A glossary for the terms that are not everyday words.
     for term in ["undetermined", "forced", "lift"] {
@@ -449,26 +449,38 @@ fn html_report_explains_its_terms_and_labels_its_axes_truthfully() {
             "no glossary entry for {term}"
         );
     }
-    // The score histogram says whether its horizontal axis is a scale:
-    // only when no score or range in between is left out.
+    // The score histogram's horizontal axis is a scale: the fixture's
+    // scores leave gaps, and each bar stands at its score's position
+    // (equal score differences, equal distances), the gaps left empty.
     let scores = chart(&text, "score distribution");
     let bins = v["scores"]["histogram"].as_array().unwrap();
-    let gapless = bins
-        .windows(2)
-        .all(|p| p[0]["to"].as_i64().unwrap() + 1 == p[1]["from"].as_i64().unwrap());
+    let at = |b: &Value| b["from"].as_i64().unwrap();
+    let gapless = bins.windows(2).all(|p| at(&p[0]) + 1 == at(&p[1]));
     assert!(!gapless, "the fixture's scores leave gaps: {bins:?}");
-    assert!(scores.contains("(not to scale)"), "{scores}");
-    assert!(text.contains("so the horizontal axis"));
-    // Every bar of the histogram has its label.
-    assert!(scores.matches("<rect").count() >= bins.len());
+    assert!(bins.iter().all(|b| b["from"] == b["to"]), "{bins:?}");
+    assert!(!scores.contains("not to scale"), "{scores}");
+    assert!(text.contains("the horizontal axis is to scale"));
+    let bar_x = |score: i64| -> f64 {
+        let title = format!("<title>score {score}: ");
+        let end = scores
+            .find(&title)
+            .unwrap_or_else(|| panic!("no bar for {score}"));
+        let rect = &scores[scores[..end].rfind("<rect x=\"").unwrap() + 9..];
+        rect[..rect.find('"').unwrap()].parse().unwrap()
+    };
+    let (s0, s1) = (at(&bins[0]), at(bins.last().unwrap()));
+    let per_point = (bar_x(s1) - bar_x(s0)) / (s1 - s0) as f64;
     for b in bins {
-        let label = if b["from"] == b["to"] {
-            b["from"].to_string()
-        } else {
-            format!("{}–{}", b["from"], b["to"])
-        };
-        assert!(scores.contains(&format!(">{label}</text>")), "{label}");
+        let expected = bar_x(s0) + (at(b) - s0) as f64 * per_point;
+        assert!(
+            (bar_x(at(b)) - expected).abs() < 0.2,
+            "bar for {} at {} not {expected}",
+            at(b),
+            bar_x(at(b))
+        );
     }
+    // The axis is labelled with scores, the lowest among them.
+    assert!(scores.contains(&format!(">{s0}</text>")), "{scores}");
     // Precision at k: the axis ends just above the highest bar or base
     // rate, and the base-rate line is labelled.
     let base = v["outcome"]["base_rate"].as_f64().unwrap();

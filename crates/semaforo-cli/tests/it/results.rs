@@ -535,6 +535,11 @@ fn results_json_shape_text_and_html() {
             && html.contains("Unbiased base rate")
     );
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
+    // Rule ids are code that never wraps; the terms are explained.
+    assert!(html.contains("<code>ORIG-001</code>") && html.contains("td code"));
+    for term in ["controls", "lift", "overrides", "stale"] {
+        assert!(html.contains(&format!("<dt>{term}</dt><dd>")), "no {term}");
+    }
     // `--by rule` drops the office and month members; the text form names
     // the rules and the base rate.
     let (w, _) = results_json(&f.dir, &["--by", "rule"], 0);
