@@ -32,6 +32,7 @@
 //! ```
 
 use crate::compiler::CheckReport;
+use crate::externals::{read_list_file, read_table_file};
 use crate::source::SourceKind;
 use semaforo_syntax::ast::{
     Action, Expect, Expr, ExprKind, Item, ListBody, Literal, OverrideChange, ProfileValue,
@@ -79,8 +80,10 @@ pub struct Symbol {
     pub optional: bool,
     /// A field marked `key`.
     pub key: bool,
-    /// The number of values of an inline list (`list l = [...]`); `None`
-    /// for an external list, whose values come at compile time.
+    /// The number of values of a list: an inline list's (`list l = [...]`),
+    /// or an external list's as counted from its file by
+    /// [`Symbols::count_list_file`]; the number of keys of a table counted
+    /// by [`Symbols::count_table_file`]. `None` when the data is not known.
     pub size: Option<usize>,
     /// A rule's title.
     pub title: Option<String>,
@@ -140,6 +143,44 @@ impl Symbols {
         self.symbols
             .iter()
             .find(|s| s.kind == SymbolKind::Record && s.ty.as_deref() == Some("schema"))
+    }
+
+    /// Sets the size of external list `name` from the text of its list
+    /// file, read exactly as [`Compiler::add_list_file`](crate::Compiler::add_list_file)
+    /// reads it (an entry the reader refuses is not counted; `compile`
+    /// reports it). Returns the size set, or `None` if no external list
+    /// `name` is declared.
+    pub fn count_list_file(&mut self, name: &str, text: &str) -> Option<usize> {
+        let list = self
+            .symbols
+            .iter_mut()
+            .find(|s| s.kind == SymbolKind::List && s.name == name && s.size.is_none())?;
+        let mut problems = Vec::new();
+        let n = read_list_file(FileId(0), text, &mut problems).len();
+        list.size = Some(n);
+        Some(n)
+    }
+
+    /// Sets the number of keys of table `name` from the text of its CSV
+    /// file, read as [`Compiler::add_table_file`](crate::Compiler::add_table_file)
+    /// reads it. Returns the size set, or `None` if no table `name` is
+    /// declared or the file does not match its declaration (`compile`
+    /// reports why).
+    pub fn count_table_file(&mut self, name: &str, text: &str) -> Option<usize> {
+        let columns: Vec<String> = self.columns_of(name).map(|c| c.name.clone()).collect();
+        let multi = !columns.is_empty();
+        let names: Vec<&str> = if multi {
+            columns.iter().map(String::as_str).collect()
+        } else {
+            vec!["value"]
+        };
+        let rows = read_table_file(FileId(0), text, &names, multi).ok()?.len();
+        let table = self
+            .symbols
+            .iter_mut()
+            .find(|s| s.kind == SymbolKind::Table && s.name == name)?;
+        table.size = Some(rows);
+        Some(rows)
     }
 
     /// The declaration named at byte `offset` of `file`: the declared name

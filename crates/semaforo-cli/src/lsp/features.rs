@@ -2,13 +2,13 @@
 //! completion, from an [`Analysis`] of the document's group.
 
 use super::position::LineMap;
-use super::state::{Analysis, Member};
+use super::state::Analysis;
 use lsp_types::{
     CompletionItem, CompletionItemKind, Diagnostic, DiagnosticRelatedInformation,
     DiagnosticSeverity, Hover, HoverContents, Location, MarkupContent, MarkupKind, NumberOrString,
     Position, TextEdit, Uri,
 };
-use semaforo::{Severity, Span, Symbol, SymbolKind, Symbols};
+use semaforo::{FileId, Severity, Span, Symbol, SymbolKind, Symbols};
 
 /// The words offered by completion outside a field access.
 const KEYWORDS: &[&str] = &[
@@ -80,18 +80,31 @@ fn uri(text: &str) -> Option<Uri> {
 
 /// The location of a span in the group.
 fn location(a: &Analysis, span: Span) -> Option<Location> {
-    let m = a.member(span.file)?;
-    let map = LineMap::new(&m.text);
-    Some(Location::new(uri(&m.uri)?, map.range(span.start, span.end)))
+    let (u, text) = a.file(span.file)?;
+    let map = LineMap::new(text);
+    Some(Location::new(uri(&u)?, map.range(span.start, span.end)))
 }
 
-/// The LSP diagnostics of each member of the group, in member order.
-pub(crate) fn diagnostics(a: &Analysis) -> Vec<(&Member, Vec<Diagnostic>)> {
-    let maps: Vec<LineMap<'_>> = a.members.iter().map(|m| LineMap::new(&m.text)).collect();
-    let mut out: Vec<(&Member, Vec<Diagnostic>)> =
-        a.members.iter().map(|m| (m, Vec::new())).collect();
+/// The LSP diagnostics of each file of the group (its rule files, in
+/// compilation order, then the external data files read), each with its
+/// URI; a file without diagnostics has an empty list.
+pub(crate) fn diagnostics(a: &Analysis) -> Vec<(String, Vec<Diagnostic>)> {
+    // Every source: the members are ids 0.., the data files follow.
+    let files: Vec<(FileId, String, &str)> = a
+        .report
+        .sources
+        .iter()
+        .filter_map(|(id, _)| a.file(id).map(|(u, t)| (id, u, t)))
+        .collect();
+    let maps: Vec<LineMap<'_>> = files.iter().map(|(_, _, t)| LineMap::new(t)).collect();
+    let mut out: Vec<(String, Vec<Diagnostic>)> = files
+        .iter()
+        .map(|(_, u, _)| (u.clone(), Vec::new()))
+        .collect();
     for d in &a.report.diagnostics {
-        let i = d.span.file.0 as usize;
+        let Some(i) = files.iter().position(|(id, _, _)| *id == d.span.file) else {
+            continue;
+        };
         let (Some(map), Some((_, list))) = (maps.get(i), out.get_mut(i)) else {
             continue;
         };
@@ -144,8 +157,8 @@ pub(crate) fn formatting(text: &str) -> Vec<TextEdit> {
 /// The symbol named at `pos` of `uri`.
 fn symbol_at<'a>(a: &'a Analysis, uri: &str, pos: Position) -> Option<&'a Symbol> {
     let file = a.file_of(uri)?;
-    let m = a.member(file)?;
-    let offset = LineMap::new(&m.text).offset(pos);
+    let (_, text) = a.file(file)?;
+    let offset = LineMap::new(text).offset(pos);
     a.symbols.at(file, offset)
 }
 
@@ -210,7 +223,7 @@ pub(crate) fn describe(symbols: &Symbols, s: &Symbol) -> String {
         }
         SymbolKind::List => match s.size {
             Some(n) => format!(
-                "list `{}` of `{ty}`: {n} value{} (inline)",
+                "list `{}` of `{ty}`: {n} value{}",
                 s.name,
                 if n == 1 { "" } else { "s" }
             ),
@@ -224,11 +237,15 @@ pub(crate) fn describe(symbols: &Symbols, s: &Symbol) -> String {
                 .columns_of(&s.name)
                 .map(|c| format!("- `{}: {}`", c.name, c.ty.as_deref().unwrap_or("?")))
                 .collect();
+            let size = match s.size {
+                Some(n) => format!(", {n} key{}", if n == 1 { "" } else { "s" }),
+                None => String::new(),
+            };
             if cols.is_empty() {
-                format!("table `{}`: `text` key -> `{ty}`", s.name)
+                format!("table `{}`: `text` key -> `{ty}`{size}", s.name)
             } else {
                 format!(
-                    "table `{}`: `text` key -> a row of columns\n\ncolumns:\n{}",
+                    "table `{}`: `text` key -> a row of columns{size}\n\ncolumns:\n{}",
                     s.name,
                     cols.join("\n")
                 )
@@ -267,8 +284,8 @@ pub(crate) fn describe(symbols: &Symbols, s: &Symbol) -> String {
 /// The hover at `pos`.
 pub(crate) fn hover(a: &Analysis, uri: &str, pos: Position) -> Option<Hover> {
     let file = a.file_of(uri)?;
-    let m = a.member(file)?;
-    let map = LineMap::new(&m.text);
+    let (_, text) = a.file(file)?;
+    let map = LineMap::new(text);
     let offset = map.offset(pos);
     let s = a.symbols.at(file, offset)?;
     // The range of the name under the cursor (a use or the declaration).

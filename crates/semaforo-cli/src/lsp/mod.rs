@@ -30,7 +30,7 @@ use lsp_types::{
     TextDocumentSyncCapability, TextDocumentSyncKind,
 };
 use serde::de::DeserializeOwned;
-use state::{Document, Documents};
+use state::{Data, Document, Documents};
 use std::io::{BufRead, Read, Write};
 
 /// Options of `semaforo lsp`.
@@ -183,6 +183,24 @@ struct Server {
     initialized: bool,
     shut_down: bool,
     docs: Documents,
+    /// External data from the settings.
+    data: Data,
+    /// Problems with the settings, shown to the user after `initialized`.
+    problems: Vec<String>,
+}
+
+/// The workspace root: the first workspace folder, else `rootUri`, else
+/// the directory the server runs in.
+fn workspace_root(params: &serde_json::Value) -> std::path::PathBuf {
+    let folder = params
+        .get("workspaceFolders")
+        .and_then(|f| f.get(0))
+        .and_then(|f| f.get("uri"));
+    folder
+        .or_else(|| params.get("rootUri"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(state::uri_path)
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
 }
 
 fn params<P: DeserializeOwned>(value: serde_json::Value) -> Result<P, String> {
@@ -243,6 +261,10 @@ impl Server {
                 );
             }
             self.initialized = true;
+            let root = workspace_root(&r.params);
+            let (data, problems) = Data::from_options(r.params.get("initializationOptions"), &root);
+            self.data = data;
+            self.problems = problems;
             return ok(id, capabilities());
         }
         if !self.initialized {
@@ -291,14 +313,14 @@ impl Server {
             "textDocument/hover" => {
                 let p: HoverParams = params(p)?;
                 let uri = p.text_document_position_params.text_document.uri.as_str();
-                let a = self.docs.analyze(uri, false);
+                let a = self.docs.analyze(uri, false, &self.data);
                 let h = features::hover(&a, uri, p.text_document_position_params.position);
                 json(serde_json::to_value(h))
             }
             "textDocument/definition" => {
                 let p: GotoDefinitionParams = params(p)?;
                 let uri = p.text_document_position_params.text_document.uri.as_str();
-                let a = self.docs.analyze(uri, false);
+                let a = self.docs.analyze(uri, false, &self.data);
                 let d = features::definition(&a, uri, p.text_document_position_params.position)
                     .map(GotoDefinitionResponse::Scalar);
                 json(serde_json::to_value(d))
@@ -311,7 +333,7 @@ impl Server {
                 };
                 // Names from the last text of each file that parsed: the
                 // line being typed usually does not.
-                let a = self.docs.analyze(uri, true);
+                let a = self.docs.analyze(uri, true, &self.data);
                 let items =
                     features::completion(&a.symbols, &text, p.text_document_position.position);
                 json(serde_json::to_value(CompletionResponse::Array(items)))
@@ -348,7 +370,21 @@ impl Server {
                 self.docs.open.remove(&uri);
                 self.publish(&uri, Some(&uri))
             }),
-            // `initialized`, `didSave`, `$/cancelRequest`, `$/setTrace` and
+            "initialized" => Ok(self
+                .problems
+                .drain(..)
+                .map(|p| {
+                    warn(format!("lsp: {p}"));
+                    Message::Notification(Notification::new(
+                        "window/showMessage".into(),
+                        lsp_types::ShowMessageParams {
+                            typ: lsp_types::MessageType::WARNING,
+                            message: format!("semaforo lsp settings: {p}"),
+                        },
+                    ))
+                })
+                .collect()),
+            // `didSave`, `$/cancelRequest`, `$/setTrace` and
             // any other notification need nothing.
             _ => Ok(Vec::new()),
         };
@@ -378,7 +414,7 @@ impl Server {
     /// its files (an empty list clears a file's). `closed`: a document
     /// just closed, whose diagnostics are cleared.
     fn publish(&self, uri: &str, closed: Option<&str>) -> Vec<Message> {
-        let a = self.docs.analyze(uri, false);
+        let a = self.docs.analyze(uri, false, &self.data);
         let mut out = Vec::new();
         let mut send = |uri: &str, diagnostics| {
             if let Ok(u) = uri.parse() {
@@ -388,9 +424,9 @@ impl Server {
                 )));
             }
         };
-        for (m, diagnostics) in features::diagnostics(&a) {
-            if Some(m.uri.as_str()) != closed {
-                send(&m.uri, diagnostics);
+        for (u, diagnostics) in features::diagnostics(&a) {
+            if Some(u.as_str()) != closed {
+                send(&u, diagnostics);
             }
         }
         if let Some(c) = closed {

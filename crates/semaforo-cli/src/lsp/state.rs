@@ -12,7 +12,7 @@
 //! `examples/regional/`). A document that is not a `file:` URI (an unsaved
 //! buffer) is a group of its own. See `docs/lsp.md`.
 
-use semaforo::{CheckReport, Compiler, FileId, Symbols};
+use semaforo::{CheckReport, Compiler, FileId, SymbolKind, Symbols};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +47,59 @@ pub(crate) struct Member {
     pub(crate) text: String,
 }
 
+/// External lists and tables named in the client's settings (the
+/// `initializationOptions` of `initialize`: `{"lists": {"NAME": "PATH"},
+/// "tables": {"NAME": "PATH"}}`, paths relative to the workspace root),
+/// as `--list` and `--table` name them on the command line.
+#[derive(Default)]
+pub(crate) struct Data {
+    pub(crate) lists: Vec<(String, PathBuf)>,
+    pub(crate) tables: Vec<(String, PathBuf)>,
+}
+
+impl Data {
+    /// The data the options name, and a sentence for each problem with
+    /// them (an option of the wrong shape, a file that cannot be read).
+    pub(crate) fn from_options(
+        options: Option<&serde_json::Value>,
+        root: &Path,
+    ) -> (Data, Vec<String>) {
+        let mut data = Data::default();
+        let mut problems = Vec::new();
+        let Some(options) = options.filter(|o| !o.is_null()) else {
+            return (data, problems);
+        };
+        for (key, out) in [("lists", &mut data.lists), ("tables", &mut data.tables)] {
+            let Some(v) = options.get(key) else { continue };
+            let Some(map) = v.as_object() else {
+                problems.push(format!(
+                    "the setting `{key}` is not an object of NAME: PATH"
+                ));
+                continue;
+            };
+            for (name, path) in map {
+                let Some(path) = path.as_str() else {
+                    problems.push(format!("the path of `{key}.{name}` is not a string"));
+                    continue;
+                };
+                let path = root.join(path);
+                if let Err(e) = std::fs::metadata(&path) {
+                    problems.push(format!(
+                        "`{key}.{name}`: cannot read `{}`: {e}",
+                        path.display()
+                    ));
+                }
+                out.push((name.clone(), path));
+            }
+        }
+        (data, problems)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lists.is_empty() && self.tables.is_empty()
+    }
+}
+
 /// A group compiled and its names resolved.
 pub(crate) struct Analysis {
     /// The files, in compilation order: member `i` is `FileId(i)`.
@@ -66,9 +119,14 @@ impl Analysis {
             .map(|i| FileId(i as u32))
     }
 
-    /// The member of a file id.
-    pub(crate) fn member(&self, file: FileId) -> Option<&Member> {
-        self.members.get(file.0 as usize)
+    /// The URI and text of a file id: a member, or an external data file.
+    pub(crate) fn file(&self, file: FileId) -> Option<(String, &str)> {
+        if let Some(m) = self.members.get(file.0 as usize) {
+            return Some((m.uri.clone(), &m.text));
+        }
+        // Data files are named by their path (see `Documents::analyze`).
+        let s = self.report.sources.get(file)?;
+        Some((path_uri(Path::new(&s.name)), &s.text))
     }
 }
 
@@ -262,8 +320,12 @@ impl Documents {
         members
     }
 
-    /// Compiles the group of `uri` (see [`Documents::group`]).
-    pub(crate) fn analyze(&self, uri: &str, last_parsed: bool) -> Analysis {
+    /// Checks the group of `uri` (see [`Documents::group`]). When the
+    /// settings name external data that the group declares, the group is
+    /// compiled with it, as `semaforo check --list ... --table ...` does,
+    /// so the data's problems are diagnostics too and hover knows the
+    /// sizes of lists and tables.
+    pub(crate) fn analyze(&self, uri: &str, last_parsed: bool, data: &Data) -> Analysis {
         let members = self.group(uri, last_parsed);
         let mut c = Compiler::new();
         for m in &members {
@@ -272,8 +334,53 @@ impl Documents {
                 .unwrap_or_else(|| m.uri.clone());
             c.add_source(name, m.text.clone());
         }
-        let report = c.check();
-        let symbols = report.symbols();
+        let mut report = c.check();
+        let mut symbols = report.symbols();
+        if data.is_empty() || report.has_errors() {
+            return Analysis {
+                members,
+                report,
+                symbols,
+            };
+        }
+        let mut texts = Vec::new();
+        for (kind, entries) in [
+            (SymbolKind::List, &data.lists),
+            (SymbolKind::Table, &data.tables),
+        ] {
+            for (name, path) in entries {
+                // Only the data this group declares: another directory's
+                // lists are not this ruleset's.
+                if symbols.find(kind, name).is_none() {
+                    continue;
+                }
+                // An unreadable file was reported when the settings were read.
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                let file = path.display().to_string();
+                if kind == SymbolKind::List {
+                    symbols.count_list_file(name, &text);
+                    c.add_list_file(name.clone(), file, text.clone());
+                } else {
+                    symbols.count_table_file(name, &text);
+                    c.add_table_file(name.clone(), file, text.clone());
+                }
+                texts.push(text);
+            }
+        }
+        if !texts.is_empty() {
+            report = match c.compile() {
+                Ok(r) => CheckReport {
+                    diagnostics: r.warnings().to_vec(),
+                    sources: r.sources().clone(),
+                },
+                Err(e) => CheckReport {
+                    diagnostics: e.diagnostics,
+                    sources: e.sources,
+                },
+            };
+        }
         Analysis {
             members,
             report,

@@ -132,9 +132,14 @@ impl Client {
     }
 
     fn initialize(&mut self, dir: &Path) -> Value {
+        self.initialize_with(dir, Value::Null)
+    }
+
+    fn initialize_with(&mut self, dir: &Path, options: Value) -> Value {
         let r = self.request(
             "initialize",
-            json!({"processId": null, "rootUri": uri(dir, ""), "capabilities": {}}),
+            json!({"processId": null, "rootUri": uri(dir, ""), "capabilities": {},
+                   "initializationOptions": options}),
         );
         self.notify("initialized", json!({}));
         r
@@ -217,7 +222,7 @@ list importers: text
 table value_control: { min: number, max: number }
 rule VAL-001 "Valor bajo" {
   profile owner "Grupo", level regional
-  when any(it in items: it.value < lookup(value_control, it.hs).min) and importers == []
+  when any(it in items: it.value < lookup(value_control, it.hs).min) and not (origin in importers)
   then lane yellow
 }
 "#;
@@ -355,6 +360,7 @@ fn lsp_hover_describes_fields_lists_and_tables() {
     let mut c = Client::start(&dir);
     c.initialize(&dir);
     c.open(&u, PACKAGE);
+    assert_eq!(c.diagnostics_for(&u), Vec::<Value>::new());
     let mut hover = |needle: &str, n: usize| -> String {
         let r = c.request(
             "textDocument/hover",
@@ -390,7 +396,7 @@ fn lsp_hover_describes_fields_lists_and_tables() {
         watched.contains("list `watched` of `text`: 2 values"),
         "{watched}"
     );
-    let importers = hover("importers ==", 0);
+    let importers = hover("importers)", 0);
     assert!(importers.contains("external"), "{importers}");
     // A table with columns, hovered where it is used.
     let table = hover("value_control,", 0);
@@ -556,4 +562,95 @@ fn lsp_exit_without_shutdown_is_status_1_and_requests_after_shutdown_fail() {
     c.initialize(&dir);
     c.notify("exit", Value::Null);
     assert_eq!(wait_exit(&mut c.child), 1);
+}
+
+#[test]
+fn lsp_settings_data_gives_sizes_and_data_diagnostics() {
+    let dir = regional("lsp-data");
+    write(
+        &dir,
+        "data/importers.txt",
+        "# watched\nIMP-1\nIMP-2\n\nIMP-3\n",
+    );
+    write(&dir, "data/vc.csv", "key,min,max\n6403,1,2\n6404,x,3\n");
+    let sica = uri(&dir, "sica.sem");
+    let mut c = Client::start(&dir);
+    c.initialize_with(
+        &dir,
+        json!({"lists": {"importers": "data/importers.txt"},
+               "tables": {"value_control": "data/vc.csv"},
+               "unrelated": 1}),
+    );
+    c.open(&sica, PACKAGE);
+    // The bad cell is reported in the table's file.
+    let vc = uri(&dir, "data/vc.csv");
+    let d = c.diagnostics_for(&vc);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["range"]["start"], pos(2, 5), "{d:?}");
+    assert!(d[0]["message"].as_str().unwrap().contains("`min`"), "{d:?}");
+    let mut hover = |needle: &str| -> String {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": sica}, "position": position_of(PACKAGE, needle, 0, 1)}),
+        );
+        r["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let importers = hover("importers)");
+    assert!(
+        importers.contains("list `importers` of `text`: 3 values"),
+        "{importers}"
+    );
+    let table = hover("value_control,");
+    assert!(table.contains(", 2 keys"), "{table}");
+}
+
+#[test]
+fn lsp_settings_problems_are_shown_not_fatal() {
+    let dir = scratch("lsp-bad-settings");
+    let mut c = Client::start(&dir);
+    c.initialize_with(&dir, json!({"lists": {"x": "missing.txt"}, "tables": 3}));
+    let mut messages = Vec::new();
+    while messages.len() < 2 {
+        let m = c.next();
+        if m["method"] == "window/showMessage" {
+            messages.push(m["params"]["message"].as_str().unwrap().to_string());
+        }
+    }
+    messages.sort();
+    assert!(
+        messages[0].contains("`lists.x`: cannot read"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("`tables` is not an object"),
+        "{messages:?}"
+    );
+    assert_eq!(c.shutdown(), 0);
+}
+
+#[test]
+fn lsp_a_ruleset_finds_its_package_in_a_parent_directory() {
+    let dir = scratch("lsp-parent");
+    write(&dir, "sica.sem", PACKAGE);
+    write(&dir, "gt/gt.sem", NATIONAL);
+    let gt = uri(&dir, "gt/gt.sem");
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&gt, NATIONAL);
+    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": gt}, "position": position_of(NATIONAL, "sica/VAL-001", 0, 6)}),
+    );
+    assert_eq!(r["uri"], uri(&dir, "sica.sem").as_str());
+    // Closing the document clears its diagnostics.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": gt}}),
+    );
+    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    assert_eq!(c.shutdown(), 0);
 }
