@@ -562,3 +562,97 @@ impl Builder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    use super::*;
+    use crate::Compiler;
+
+    const PACKAGE: &str = r#"package "sica" version "1"
+lanes green, yellow, red
+threshold red 50 for office "GT01"
+schema declaration {
+  key id: text
+  office: text
+  items: [item]
+}
+record item { hs: text
+  value: number }
+list ext: text
+table vc: { min: number, max: number }
+rule VAL-001 "Low" {
+  when any(it in items: it.value < lookup(vc, it.hs).min)
+  then lane yellow
+}
+test "t" {
+  given { "id": "1", "office": "GT01", "items": [] }
+  expect not fired VAL-001
+  expect lane green
+}
+"#;
+
+    /// The declaration that the use at the `n`th `needle` names.
+    fn target<'a>(s: &'a Symbols, needle: &str, n: usize) -> Option<&'a Symbol> {
+        let at = PACKAGE.match_indices(needle).nth(n).unwrap().0 as u32;
+        let r = s.references.iter().find(|r| r.span.start == at)?;
+        s.symbols.get(r.target)
+    }
+
+    #[test]
+    fn uses_resolve_to_their_declarations() {
+        let mut c = Compiler::new();
+        c.add_source("sica.sem", PACKAGE);
+        let report = c.check();
+        assert!(!report.has_errors(), "{:?}", report.diagnostics);
+        let s = report.symbols();
+        // An unqualified id in the package's own test names its rule.
+        let rule = target(&s, "VAL-001", 1).unwrap();
+        assert_eq!(
+            (rule.kind, rule.name.as_str()),
+            (SymbolKind::Rule, "sica/VAL-001")
+        );
+        // `it.value`: the element record's field; `.min`: the column.
+        let value = target(&s, "value <", 0).unwrap();
+        assert_eq!(value.container.as_deref(), Some("item"));
+        let min = target(&s, "min)", 0).unwrap();
+        assert_eq!(
+            (min.kind, min.container.as_deref()),
+            (SymbolKind::Column, Some("vc"))
+        );
+        // The threshold's group field, lanes in actions and expectations.
+        let office = target(&s, "office \"GT01\"", 0).unwrap();
+        assert_eq!(
+            (office.kind, office.name.as_str()),
+            (SymbolKind::Field, "office")
+        );
+        assert_eq!(target(&s, "yellow\n}", 0).unwrap().kind, SymbolKind::Lane);
+        assert_eq!(target(&s, "green\n}", 0).unwrap().name, "green");
+        // `[item]` names the record.
+        assert_eq!(target(&s, "item]", 0).unwrap().kind, SymbolKind::Record);
+        // The quantifier variable ranges over `item`.
+        let it = s.find(SymbolKind::Variable, "it").unwrap();
+        assert_eq!(it.ty.as_deref(), Some("item"));
+    }
+
+    #[test]
+    fn data_files_are_counted_as_the_compiler_reads_them() {
+        let mut c = Compiler::new();
+        c.add_source("sica.sem", PACKAGE);
+        let mut s = c.check().symbols();
+        assert_eq!(s.count_list_file("ext", "# c\nA\n\nB\n"), Some(2));
+        assert_eq!(s.find(SymbolKind::List, "ext").unwrap().size, Some(2));
+        assert_eq!(s.count_list_file("nope", "A\n"), None);
+        assert_eq!(s.count_table_file("vc", "key,max,min\nA,1,2\n"), Some(1));
+        // A header that does not match the columns: not counted.
+        assert_eq!(s.count_table_file("vc", "key,value\nA,1\n"), None);
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_has_no_symbols() {
+        let mut c = Compiler::new();
+        c.add_source("a.sem", "ruleset \"x\" version");
+        let s = c.check().symbols();
+        assert!(s.symbols.is_empty() && s.references.is_empty());
+    }
+}
