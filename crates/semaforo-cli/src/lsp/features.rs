@@ -380,11 +380,28 @@ fn looked_up_table(text: &str, end: usize) -> Option<&str> {
     None
 }
 
-fn item(label: &str, kind: CompletionItemKind, detail: String) -> CompletionItem {
+/// A completion item: the name, its kind and type as the detail, and the
+/// hover text as its documentation.
+fn item(
+    label: &str,
+    kind: CompletionItemKind,
+    symbol: Option<(&Symbols, &Symbol)>,
+) -> CompletionItem {
+    let (detail, documentation) = match symbol {
+        Some((symbols, s)) => (
+            s.ty.clone().filter(|t| t != "schema" && t != "record"),
+            Some(lsp_types::Documentation::MarkupContent(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: describe(symbols, s),
+            })),
+        ),
+        None => (Some("keyword".to_string()), None),
+    };
     CompletionItem {
         label: label.to_string(),
         kind: Some(kind),
-        detail: Some(detail),
+        detail,
+        documentation,
         ..CompletionItem::default()
     }
 }
@@ -404,7 +421,7 @@ pub(crate) fn completion(symbols: &Symbols, text: &str, pos: Position) -> Vec<Co
         if let Some(table) = looked_up_table(text, dot) {
             return symbols
                 .columns_of(table)
-                .map(|c| item(&c.name, CompletionItemKind::FIELD, describe(symbols, c)))
+                .map(|c| item(&c.name, CompletionItemKind::FIELD, Some((symbols, c))))
                 .collect();
         }
         let Some(base) = name_before(text, dot) else {
@@ -426,7 +443,7 @@ pub(crate) fn completion(symbols: &Symbols, text: &str, pos: Position) -> Vec<Co
         return match record {
             Some(r) => symbols
                 .fields_of(r)
-                .map(|f| item(&f.name, CompletionItemKind::FIELD, describe(symbols, f)))
+                .map(|f| item(&f.name, CompletionItemKind::FIELD, Some((symbols, f))))
                 .collect(),
             None => Vec::new(),
         };
@@ -446,12 +463,12 @@ pub(crate) fn completion(symbols: &Symbols, text: &str, pos: Position) -> Vec<Co
             SymbolKind::Rule if wants_rule => CompletionItemKind::REFERENCE,
             _ => continue,
         };
-        out.push(item(&s.name, kind, describe(symbols, s)));
+        out.push(item(&s.name, kind, Some((symbols, s))));
     }
     out.extend(
         KEYWORDS
             .iter()
-            .map(|k| item(k, CompletionItemKind::KEYWORD, "keyword".into())),
+            .map(|k| item(k, CompletionItemKind::KEYWORD, None)),
     );
     out
 }

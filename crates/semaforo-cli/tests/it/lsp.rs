@@ -489,6 +489,9 @@ fn lsp_completion_after_it_dot_offers_the_elements_fields() {
         .map(|i| i["label"].as_str().unwrap())
         .collect();
     assert_eq!(labels, ["hs", "value"]);
+    assert_eq!(r[1]["detail"], "number");
+    let doc = r[1]["documentation"]["value"].as_str().unwrap();
+    assert!(doc.contains("field `value: number` of `item`"), "{doc}");
     // Elsewhere: top-level fields, lists, tables, lanes and keywords.
     let at = position_of(&editing, "then lane", 0, 0);
     let r = c.request(
@@ -652,5 +655,32 @@ fn lsp_a_ruleset_finds_its_package_in_a_parent_directory() {
         json!({"textDocument": {"uri": gt}}),
     );
     assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    assert_eq!(c.shutdown(), 0);
+}
+
+#[test]
+fn lsp_deeply_nested_input_is_a_diagnostic_not_a_crash() {
+    let dir = scratch("lsp-deep");
+    let u = uri(&dir, "rules.sem");
+    let deep = format!(
+        "ruleset \"x\" version \"1\"\nschema declaration {{ key id: text\n  n: number }}\nrule R \"r\" {{ when {}n{} > 1 then score 1 }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&u, &deep);
+    let d = c.diagnostics_for(&u);
+    assert!(!d.is_empty() && d[0]["severity"] == json!(1), "{d:?}");
+    // Hover, definition, completion and formatting on it answer.
+    let at = json!({"textDocument": {"uri": u}, "position": pos(3, 100_020)});
+    assert_eq!(c.request("textDocument/hover", at.clone()), Value::Null);
+    assert_eq!(
+        c.request("textDocument/definition", at.clone()),
+        Value::Null
+    );
+    c.request("textDocument/completion", at);
+    let f = json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}});
+    assert_eq!(c.request("textDocument/formatting", f), json!([]));
     assert_eq!(c.shutdown(), 0);
 }
