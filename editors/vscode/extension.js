@@ -17,11 +17,13 @@ function activate(context) {
     { run: server, debug: server },
     {
       documentSelector: [{ language: 'semaforo' }],
-      // Read by the server at start: the `--list` and `--table` data.
+      // The `--list` and `--table` data: read by the server at start,
+      // and again whenever the `semaforo` settings change.
       initializationOptions: {
         lists: config.get('lists', {}),
         tables: config.get('tables', {}),
       },
+      synchronize: { configurationSection: 'semaforo' },
     },
   );
   context.subscriptions.push(

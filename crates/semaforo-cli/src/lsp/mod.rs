@@ -187,6 +187,8 @@ struct Server {
     data: Data,
     /// Problems with the settings, shown to the user after `initialized`.
     problems: Vec<String>,
+    /// The directory the settings' paths are relative to.
+    root: std::path::PathBuf,
 }
 
 /// The workspace root: the first workspace folder, else `rootUri`, else
@@ -261,8 +263,9 @@ impl Server {
                 );
             }
             self.initialized = true;
-            let root = workspace_root(&r.params);
-            let (data, problems) = Data::from_options(r.params.get("initializationOptions"), &root);
+            self.root = workspace_root(&r.params);
+            let (data, problems) =
+                Data::from_options(r.params.get("initializationOptions"), &self.root);
             self.data = data;
             self.problems = problems;
             return ok(id, capabilities());
@@ -370,20 +373,31 @@ impl Server {
                 self.docs.open.remove(&uri);
                 self.publish(&uri, Some(&uri))
             }),
-            "initialized" => Ok(self
-                .problems
-                .drain(..)
-                .map(|p| {
-                    warn(format!("lsp: {p}"));
-                    Message::Notification(Notification::new(
-                        "window/showMessage".into(),
-                        lsp_types::ShowMessageParams {
-                            typ: lsp_types::MessageType::WARNING,
-                            message: format!("semaforo lsp settings: {p}"),
-                        },
-                    ))
-                })
-                .collect()),
+            "initialized" => Ok(self.show_problems()),
+            "workspace/didChangeConfiguration" => {
+                // `{"settings": {"semaforo": {"lists": ..., "tables": ...}}}`
+                // (VS Code's shape), or the options at the top of `settings`.
+                let settings = n.params.get("settings");
+                let options = settings
+                    .and_then(|s| s.get("semaforo"))
+                    .or(settings)
+                    .filter(|o| o.get("lists").is_some() || o.get("tables").is_some());
+                match options {
+                    Some(o) => {
+                        let (data, problems) = Data::from_options(Some(o), &self.root);
+                        self.data = data;
+                        self.problems = problems;
+                        let mut out = self.show_problems();
+                        let open: Vec<String> = self.docs.open.keys().cloned().collect();
+                        for uri in open {
+                            out.extend(self.publish(&uri, None));
+                        }
+                        Ok(out)
+                    }
+                    // Settings for another tool, or none: the data stays.
+                    None => Ok(Vec::new()),
+                }
+            }
             // `didSave`, `$/cancelRequest`, `$/setTrace` and
             // any other notification need nothing.
             _ => Ok(Vec::new()),
@@ -392,6 +406,24 @@ impl Server {
             warn(format!("lsp: `{}`: {e}", n.method));
             Vec::new()
         })
+    }
+
+    /// The problems with the settings, as warning messages to the user
+    /// (and lines on standard error).
+    fn show_problems(&mut self) -> Vec<Message> {
+        self.problems
+            .drain(..)
+            .map(|p| {
+                warn(format!("lsp: {p}"));
+                Message::Notification(Notification::new(
+                    "window/showMessage".into(),
+                    lsp_types::ShowMessageParams {
+                        typ: lsp_types::MessageType::WARNING,
+                        message: format!("semaforo lsp settings: {p}"),
+                    },
+                ))
+            })
+            .collect()
     }
 
     fn set_text(&mut self, uri: &str, text: String) {

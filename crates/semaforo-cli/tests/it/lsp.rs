@@ -684,3 +684,38 @@ fn lsp_deeply_nested_input_is_a_diagnostic_not_a_crash() {
     assert_eq!(c.request("textDocument/formatting", f), json!([]));
     assert_eq!(c.shutdown(), 0);
 }
+
+#[test]
+fn lsp_changed_settings_bring_new_data() {
+    let dir = regional("lsp-config");
+    write(&dir, "data/importers.txt", "IMP-1\n");
+    let sica = uri(&dir, "sica.sem");
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&sica, PACKAGE);
+    c.diagnostics_for(&sica);
+    let at = json!({"textDocument": {"uri": sica}, "position": position_of(PACKAGE, "importers)", 0, 1)});
+    let before = c.request("textDocument/hover", at.clone());
+    assert!(
+        before["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("external"),
+        "{before}"
+    );
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"semaforo": {"lists": {"importers": "data/importers.txt"}}}}),
+    );
+    // The open documents are checked again with the data.
+    c.diagnostics_for(&sica);
+    let after = c.request("textDocument/hover", at);
+    assert!(
+        after["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains(": 1 value"),
+        "{after}"
+    );
+    assert_eq!(c.shutdown(), 0);
+}
