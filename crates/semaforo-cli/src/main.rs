@@ -13,6 +13,7 @@ mod common;
 mod csv_input;
 mod diff;
 mod html;
+mod lsp;
 mod output;
 mod parallel;
 mod render;
@@ -58,6 +59,8 @@ enum Command {
     Bundle(cmd_bundle::Args),
     /// Run a bundle's conformance vectors (against its own ruleset, or the rule files given).
     Conformance(cmd_bundle::ConformanceArgs),
+    /// A language server over stdin/stdout for editors (docs/lsp.md).
+    Lsp(lsp::Args),
 }
 
 /// Exit status of a command: 0 success, 1 findings (errors, failed tests,
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Conformance(a) => cmd_bundle::conformance(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Explain(a) => cmd_explain::run(a),
+        Command::Lsp(a) => lsp::run(a),
     };
     match status {
         Status::Ok => ExitCode::SUCCESS,

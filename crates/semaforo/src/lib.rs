@@ -75,6 +75,7 @@ pub mod render;
 mod ruleset;
 mod schema;
 mod source;
+mod symbols;
 mod testing;
 
 pub use compiler::{CheckReport, CompileError, Compiler};
@@ -93,6 +94,7 @@ pub use semaforo_plan::plan::{EvalError, Scratch};
 pub use semaforo_plan::{Date, DateError, Decimal, FieldType, Outcome, SamplingKey};
 pub use semaforo_syntax::{Diagnostic, FileId, Label, Severity, Span};
 pub use source::{Source, SourceKind, Sources};
+pub use symbols::{Reference, Symbol, SymbolKind, Symbols};
 pub use testing::{TestFailure, TestResult};
 
 // The types inside the facade's own types, so that a host (the C ABI

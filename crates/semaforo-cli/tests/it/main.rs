@@ -24,6 +24,7 @@ mod diff;
 mod explain;
 mod explain_regional;
 mod lists;
+mod lsp;
 mod results;
 mod support;
 mod tables;
