@@ -153,7 +153,7 @@ fn ptr_len(arg: &(*const c_char, usize, Vec<u8>)) -> (*const c_char, usize) {
 
 const KNOWN: &[u32] = &[
     0, 7001, 7002, 7004, 7005, 7006, 7100, 7200, 7201, 7300, 7301, 7302, 7303, 7304, 7305, 7306,
-    7307, 7400,
+    7307, 7400, 7401,
 ];
 
 fn known(s: semaforo_status) -> semaforo_status {
