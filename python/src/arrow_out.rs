@@ -77,24 +77,82 @@ pub(crate) fn schema(metadata: HashMap<String, String>) -> SchemaRef {
     )
 }
 
-/// A list of entries being built.
-#[derive(Default)]
-struct Entries {
+/// The offsets and validity of a list-of-structs column being built, one
+/// row at a time: what the `fired`/`monitored` and `overridden` columns
+/// share.
+#[derive(Debug)]
+struct Rows {
     offsets: Vec<i32>,
     valid: Vec<bool>,
+    len: i32,
+    /// Names the column in the error for a batch too large.
+    what: &'static str,
+}
+
+impl Rows {
+    fn new(what: &'static str) -> Rows {
+        Rows {
+            offsets: vec![0],
+            valid: Vec::new(),
+            len: 0,
+            what,
+        }
+    }
+
+    /// Counts one more struct of the current row.
+    fn one_more(&mut self) -> Result<(), String> {
+        self.len = self
+            .len
+            .checked_add(1)
+            .ok_or_else(|| format!("too many {} entries in one batch", self.what))?;
+        Ok(())
+    }
+
+    /// Ends the current row (valid: a list, possibly empty).
+    fn end_row(&mut self) {
+        self.offsets.push(self.len);
+        self.valid.push(true);
+    }
+
+    /// A null row (a declaration with no outcome).
+    fn push_null(&mut self) {
+        self.offsets.push(self.len);
+        self.valid.push(false);
+    }
+
+    /// The list column over `columns`, structs of `fields`.
+    fn finish(self, fields: Fields, columns: Vec<ArrayRef>) -> Result<ArrayRef, String> {
+        let st = StructArray::try_new(fields.clone(), columns, None).map_err(|e| e.to_string())?;
+        let list = ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Struct(fields), true)),
+            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
+            Arc::new(st),
+            Some(NullBuffer::from(self.valid)),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Arc::new(list))
+    }
+}
+
+/// A list of fired (or monitored) entries being built.
+struct Entries {
+    rows: Rows,
     id: StringBuilder,
     points: Int64Builder,
     draw: Int64Builder,
     lane_draw: Int64Builder,
     lane: StringBuilder,
-    len: i32,
 }
 
 impl Entries {
     fn new() -> Entries {
         Entries {
-            offsets: vec![0],
-            ..Entries::default()
+            rows: Rows::new("fired"),
+            id: StringBuilder::new(),
+            points: Int64Builder::new(),
+            draw: Int64Builder::new(),
+            lane_draw: Int64Builder::new(),
+            lane: StringBuilder::new(),
         }
     }
 
@@ -105,19 +163,14 @@ impl Entries {
             self.draw.append_option(f.draw.map(i64::from));
             self.lane_draw.append_option(f.lane_draw.map(i64::from));
             self.lane.append_option(f.lane);
-            self.len = self
-                .len
-                .checked_add(1)
-                .ok_or("too many fired entries in one batch")?;
+            self.rows.one_more()?;
         }
-        self.offsets.push(self.len);
-        self.valid.push(true);
+        self.rows.end_row();
         Ok(())
     }
 
     fn push_null(&mut self) {
-        self.offsets.push(self.len);
-        self.valid.push(false);
+        self.rows.push_null();
     }
 
     fn finish(mut self) -> Result<ArrayRef, String> {
@@ -128,36 +181,29 @@ impl Entries {
             Arc::new(self.lane_draw.finish()),
             Arc::new(self.lane.finish()),
         ];
-        let st = StructArray::try_new(entry_fields(), columns, None).map_err(|e| e.to_string())?;
-        let list = ListArray::try_new(
-            Arc::new(Field::new("item", DataType::Struct(entry_fields()), true)),
-            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
-            Arc::new(st),
-            Some(NullBuffer::from(self.valid)),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(Arc::new(list))
+        self.rows.finish(entry_fields(), columns)
     }
 }
 
 /// A list of `overridden` entries being built.
-#[derive(Default)]
 struct Overrides {
-    offsets: Vec<i32>,
-    valid: Vec<bool>,
+    rows: Rows,
     id: StringBuilder,
     change: StringBuilder,
     original: BooleanBuilder,
     applied: BooleanBuilder,
     reason: StringBuilder,
-    len: i32,
 }
 
 impl Overrides {
     fn new() -> Overrides {
         Overrides {
-            offsets: vec![0],
-            ..Overrides::default()
+            rows: Rows::new("overridden"),
+            id: StringBuilder::new(),
+            change: StringBuilder::new(),
+            original: BooleanBuilder::new(),
+            applied: BooleanBuilder::new(),
+            reason: StringBuilder::new(),
         }
     }
 
@@ -172,19 +218,14 @@ impl Overrides {
             self.original.append_value(o.original);
             self.applied.append_value(o.applied);
             self.reason.append_value(o.reason);
-            self.len = self
-                .len
-                .checked_add(1)
-                .ok_or("too many overridden entries in one batch")?;
+            self.rows.one_more()?;
         }
-        self.offsets.push(self.len);
-        self.valid.push(true);
+        self.rows.end_row();
         Ok(())
     }
 
     fn push_null(&mut self) {
-        self.offsets.push(self.len);
-        self.valid.push(false);
+        self.rows.push_null();
     }
 
     fn finish(mut self) -> Result<ArrayRef, String> {
@@ -195,20 +236,7 @@ impl Overrides {
             Arc::new(self.applied.finish()),
             Arc::new(self.reason.finish()),
         ];
-        let st =
-            StructArray::try_new(override_fields(), columns, None).map_err(|e| e.to_string())?;
-        let list = ListArray::try_new(
-            Arc::new(Field::new(
-                "item",
-                DataType::Struct(override_fields()),
-                true,
-            )),
-            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
-            Arc::new(st),
-            Some(NullBuffer::from(self.valid)),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(Arc::new(list))
+        self.rows.finish(override_fields(), columns)
     }
 }
 
