@@ -733,15 +733,6 @@ impl Trace for Explainer<'_> {
             _ => None,
         };
         let (lane, lane_split) = match rule_lane {
-            // A rule that fired shows the lane it set (an override may
-            // have replaced the rule's).
-            _ if verdict.entry.is_some() && !matches!(rule_lane, Some(LaneAction::Split(_))) => (
-                verdict
-                    .entry
-                    .and_then(|e| e.lane)
-                    .map(|l| self.lane_name(l)),
-                Vec::new(),
-            ),
             None => (None, Vec::new()),
             Some(LaneAction::Lane(l)) => (Some(self.lane_name(l.0)), Vec::new()),
             Some(LaneAction::Split(shares)) => (
