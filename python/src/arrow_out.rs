@@ -28,12 +28,15 @@ fn entry_fields() -> Fields {
     ])
 }
 
-fn entry_list_type() -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(entry_fields()),
-        true,
-    )))
+/// A list of structs of `fields` (the `fired`, `monitored` and
+/// `overridden` columns).
+fn struct_list_type(fields: Fields) -> DataType {
+    DataType::List(Arc::new(struct_item(fields)))
+}
+
+/// The item field of such a list.
+fn struct_item(fields: Fields) -> Field {
+    Field::new("item", DataType::Struct(fields), true)
 }
 
 /// The fields of an `overridden` entry.
@@ -47,14 +50,6 @@ fn override_fields() -> Fields {
     ])
 }
 
-fn override_list_type() -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(override_fields()),
-        true,
-    )))
-}
-
 fn text_list_type() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
 }
@@ -66,9 +61,9 @@ pub(crate) fn schema(metadata: HashMap<String, String>) -> SchemaRef {
             Field::new("id", DataType::Utf8, true),
             Field::new("lane", DataType::Utf8, true),
             Field::new("score", DataType::Int64, true),
-            Field::new("fired", entry_list_type(), true),
-            Field::new("monitored", entry_list_type(), true),
-            Field::new("overridden", override_list_type(), true),
+            Field::new("fired", struct_list_type(entry_fields()), true),
+            Field::new("monitored", struct_list_type(entry_fields()), true),
+            Field::new("overridden", struct_list_type(override_fields()), true),
             Field::new("notes", text_list_type(), true),
             Field::new("undetermined", text_list_type(), true),
             Field::new("error", DataType::Utf8, true),
@@ -124,7 +119,7 @@ impl Rows {
     fn finish(self, fields: Fields, columns: Vec<ArrayRef>) -> Result<ArrayRef, String> {
         let st = StructArray::try_new(fields.clone(), columns, None).map_err(|e| e.to_string())?;
         let list = ListArray::try_new(
-            Arc::new(Field::new("item", DataType::Struct(fields), true)),
+            Arc::new(struct_item(fields)),
             OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
             Arc::new(st),
             Some(NullBuffer::from(self.valid)),
@@ -145,9 +140,9 @@ struct Entries {
 }
 
 impl Entries {
-    fn new() -> Entries {
+    fn new(what: &'static str) -> Entries {
         Entries {
-            rows: Rows::new("fired"),
+            rows: Rows::new(what),
             id: StringBuilder::new(),
             points: Int64Builder::new(),
             draw: Int64Builder::new(),
@@ -259,8 +254,8 @@ impl Outcomes {
             id: StringBuilder::new(),
             lane: StringBuilder::new(),
             score: Int64Builder::new(),
-            fired: Entries::new(),
-            monitored: Entries::new(),
+            fired: Entries::new("fired"),
+            monitored: Entries::new("monitored"),
             overridden: Overrides::new(),
             notes: ListBuilder::new(StringBuilder::new()),
             undetermined: ListBuilder::new(StringBuilder::new()),
