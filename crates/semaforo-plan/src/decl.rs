@@ -92,8 +92,63 @@ struct Pool {
     slots: Vec<Slot>,
     next: Vec<u32>,
     /// The record type's required fields (each below `stride`), checked
-    /// by [`Declaration::validate`] on every instance.
+    /// by the tree walk of [`Declaration::validate`].
     required: Box<[u32]>,
+    /// The same fields as a bitset (bit `f % 64` of word `f / 64`), read
+    /// by every slot write; `required_low` is its first word.
+    required_bits: Box<[u64]>,
+    required_low: u64,
+    // INVARIANT (filled): `filled` is the number of (instance, required
+    // field) pairs whose slot is not `Missing`. Every slot write goes
+    // through `Pool::store` (or appends `Missing` slots, which count
+    // nothing), and `clear` resets it with the slots.
+    filled: u64,
+}
+
+impl Pool {
+    /// Whether field `field` of this record type is required.
+    #[inline(always)]
+    fn is_required(&self, field: usize) -> bool {
+        if field < 64 {
+            (self.required_low >> field) & 1 != 0
+        } else {
+            self.is_required_high(field)
+        }
+    }
+
+    #[cold]
+    fn is_required_high(&self, field: usize) -> bool {
+        self.required_bits
+            .get(field / 64)
+            .is_some_and(|w| (w >> (field % 64)) & 1 != 0)
+    }
+
+    /// Writes `value` into slot `at`, which is field `field` of an
+    /// instance, keeping the count of required slots filled. A setter's
+    /// value is never `Missing`, so after inlining this is one test of the
+    /// old slot (`Missing` after `clear`) and one of the field's bit.
+    #[inline(always)]
+    fn store(&mut self, at: usize, field: usize, value: Slot) -> Result<(), DeclError> {
+        let slot = self.slots.get_mut(at).ok_or(DeclError::NoSuchField)?;
+        let was = !matches!(*slot, Slot::Missing);
+        let now = !matches!(value, Slot::Missing);
+        *slot = value;
+        if was != now && self.is_required(field) {
+            if now {
+                self.filled += 1;
+            } else {
+                self.filled -= 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether every instance has every required field (O(1), from the
+    /// `filled` count).
+    #[inline]
+    fn all_required_set(&self) -> bool {
+        self.filled == self.next.len() as u64 * self.required.len() as u64
+    }
 }
 
 /// A declaration bound to a [`Layout`], reused from one declaration to the
@@ -150,6 +205,25 @@ impl Declaration {
                     .filter(|(_, f)| !f.optional)
                     .filter_map(|(i, _)| u32::try_from(i).ok())
                     .collect(),
+                required_bits: {
+                    let mut bits = vec![0u64; r.fields.len().div_ceil(64)];
+                    for (i, f) in r.fields.iter().enumerate() {
+                        if !f.optional
+                            && let Some(w) = bits.get_mut(i / 64)
+                        {
+                            *w |= 1 << (i % 64);
+                        }
+                    }
+                    bits.into_boxed_slice()
+                },
+                required_low: r
+                    .fields
+                    .iter()
+                    .take(64)
+                    .enumerate()
+                    .filter(|(_, f)| !f.optional)
+                    .fold(0, |m, (i, _)| m | 1 << i),
+                filled: 0,
             })
             .collect();
         let mut d = Declaration {
@@ -173,6 +247,7 @@ impl Declaration {
         for p in &mut self.pools {
             p.slots.clear();
             p.next.clear();
+            p.filled = 0;
         }
         self.text.clear();
         if let Some(root) = self.pools.first_mut() {
@@ -247,18 +322,17 @@ impl Declaration {
     /// checked `value` against its type, in a layout whose stamp is this
     /// buffer's (a field handle). Only the slot's existence is checked, so
     /// a wrong claim stores a value of another type, never out of range.
-    #[inline]
+    #[inline(always)]
     fn put_known(&mut self, node: Node, field: FieldId, value: Slot) -> Result<(), DeclError> {
-        let slot = self
+        let pool = self
             .pools
             .get_mut(node.record.0 as usize)
-            .and_then(|pool| {
-                pool.slots
-                    .get_mut(node.index as usize * pool.stride + field.0 as usize)
-            })
             .ok_or(DeclError::NoSuchField)?;
-        *slot = value;
-        Ok(())
+        let f = field.0 as usize;
+        if f >= pool.stride {
+            return Err(DeclError::NoSuchField);
+        }
+        pool.store(node.index as usize * pool.stride + f, f, value)
     }
 
     /// Sets a text field known to be text in this buffer's layout (see
@@ -268,7 +342,7 @@ impl Declaration {
     /// # Errors
     /// [`DeclError::NoSuchField`] if `node` has no slot `field`,
     /// [`DeclError::TooLarge`] past 4 GiB of text.
-    #[inline]
+    #[inline(always)]
     pub fn set_text_known(
         &mut self,
         node: Node,
@@ -289,7 +363,7 @@ impl Declaration {
     ///
     /// # Errors
     /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
-    #[inline]
+    #[inline(always)]
     pub fn set_number_known(
         &mut self,
         node: Node,
@@ -299,16 +373,13 @@ impl Declaration {
         self.put_known(node, field, Slot::Number(value))
     }
 
-    /// Writes a slot found by [`Declaration::locate`].
+    /// Writes field `field`'s slot found by [`Declaration::locate`].
     #[inline]
-    fn write(&mut self, p: usize, at: usize, value: Slot) -> Result<(), DeclError> {
-        let slot = self
-            .pools
+    fn write(&mut self, p: usize, at: usize, field: FieldId, value: Slot) -> Result<(), DeclError> {
+        self.pools
             .get_mut(p)
-            .and_then(|pool| pool.slots.get_mut(at))
-            .ok_or(DeclError::NoSuchField)?;
-        *slot = value;
-        Ok(())
+            .ok_or(DeclError::NoSuchField)?
+            .store(at, field.0 as usize, value)
     }
 
     /// Stores a non-text value after checking it against the field's type.
@@ -335,7 +406,7 @@ impl Declaration {
                 found: slot_type_name(&value),
             });
         }
-        self.write(p, at, value)
+        self.write(p, at, field, value)
     }
 
     /// Sets a text field.
@@ -359,7 +430,7 @@ impl Declaration {
             });
         }
         self.text.push_str(value);
-        self.write(p, at, Slot::Text { start, len })
+        self.write(p, at, field, Slot::Text { start, len })
     }
 
     /// Sets a number field.
@@ -436,17 +507,14 @@ impl Declaration {
         field: FieldId,
     ) -> Result<RecordId, DeclError> {
         let (p, at, elem) = self.locate_list(layout, node, field)?;
-        let slot = self
-            .pools
-            .get_mut(p)
-            .and_then(|pool| pool.slots.get_mut(at))
-            .ok_or(DeclError::NoSuchField)?;
-        if *slot == Slot::Missing {
-            *slot = Slot::List {
+        let pool = self.pools.get_mut(p).ok_or(DeclError::NoSuchField)?;
+        if matches!(pool.slots.get(at), Some(Slot::Missing)) {
+            let empty = Slot::List {
                 first: 0,
                 last: 0,
                 len: 0,
             };
+            pool.store(at, field.0 as usize, empty)?;
         }
         Ok(elem)
     }
@@ -475,29 +543,26 @@ impl Declaration {
         // The list's own slot (in the parent's pool, which may be the same
         // pool when a record type nests itself: it was only appended to,
         // so `at` still addresses the list).
-        let slot = self
-            .pools
-            .get_mut(p)
-            .and_then(|pool| pool.slots.get_mut(at))
-            .ok_or(DeclError::NoSuchField)?;
-        let prev_last = match *slot {
-            Slot::List { first, last, len } if len > 0 => {
-                *slot = Slot::List {
+        let pool = self.pools.get_mut(p).ok_or(DeclError::NoSuchField)?;
+        let (value, prev_last) = match pool.slots.get(at) {
+            Some(&Slot::List { first, last, len }) if len > 0 => (
+                Slot::List {
                     first,
                     last: index,
                     len: len + 1,
-                };
-                Some(last)
-            }
-            _ => {
-                *slot = Slot::List {
+                },
+                Some(last),
+            ),
+            _ => (
+                Slot::List {
                     first: index,
                     last: index,
                     len: 1,
-                };
-                None
-            }
+                },
+                None,
+            ),
         };
+        pool.store(at, field.0 as usize, value)?;
         if let Some(prev) = prev_last
             && let Some(n) = self
                 .pools
@@ -515,11 +580,12 @@ impl Declaration {
     /// Checks that every required field of every instance reachable from the
     /// root is present; the error names the first one missing by path.
     ///
-    /// Cost: one pass over each record type's required fields per
-    /// instance bound (not over every field, and no layout lookups); only
-    /// when a required field is missing somewhere, or the layout's records
-    /// may nest deeper than [`MAX_VALIDATE_DEPTH`], does it walk the tree
-    /// from the root to name the field by its path.
+    /// Cost: one comparison per record type. Every slot write keeps a
+    /// count of the required slots filled in its record type's pool, so
+    /// validation compares that count with instances × required fields;
+    /// only when a required field is missing somewhere, or the layout's
+    /// records may nest deeper than [`MAX_VALIDATE_DEPTH`], does it walk
+    /// the tree from the root to name the field by its path.
     pub fn validate(&self, layout: &Layout) -> Result<(), DeclError> {
         if !self.deep && self.required_all_set() {
             return Ok(());
@@ -538,24 +604,12 @@ impl Declaration {
     /// Whether every instance in every pool has all its record type's
     /// required fields. Every instance reachable from the root is in a
     /// pool, so `true` means the tree walk would find nothing missing
-    /// (an instance cut off by `set_missing` on its list is checked too,
-    /// and then the tree walk decides).
+    /// (an instance cut off by `set_missing` on its list is counted too,
+    /// and then the tree walk decides). O(record types): see
+    /// `Pool::filled`.
     #[inline]
     fn required_all_set(&self) -> bool {
-        for p in &self.pools {
-            if p.required.is_empty() {
-                continue;
-            }
-            // `required` is not empty, so `stride` is not zero.
-            for inst in p.slots.chunks_exact(p.stride) {
-                for &f in &*p.required {
-                    if matches!(inst.get(f as usize), None | Some(Slot::Missing)) {
-                        return false;
-                    }
-                }
-            }
-        }
-        true
+        self.pools.iter().all(Pool::all_required_set)
     }
 
     /// Checks one instance. The path to it is a chain of stack frames, turned
@@ -862,5 +916,53 @@ mod tests {
             .collect();
         assert_eq!(got, ["1", "2", "3"]);
         assert_eq!(d.validate(&l), Ok(()));
+    }
+
+    /// The pass the `filled` counts replace: every required slot of every
+    /// instance, read.
+    fn scan_required(d: &Declaration) -> bool {
+        d.pools.iter().all(|p| {
+            p.required.is_empty()
+                || p.slots.chunks_exact(p.stride).all(|inst| {
+                    p.required
+                        .iter()
+                        .all(|&f| !matches!(inst.get(f as usize), None | Some(Slot::Missing)))
+                })
+        })
+    }
+
+    proptest::proptest! {
+        /// After any sequence of writes (values, `null`s, lists started,
+        /// elements appended to the root's list or cut off by marking it
+        /// missing, `clear`), the O(1) count agrees with reading every
+        /// required slot.
+        #[test]
+        fn filled_counts_agree_with_a_scan_of_the_slots(
+            ops in proptest::collection::vec((0u8..8, 0u8..4), 0..40),
+        ) {
+            let l = layout();
+            let mut d = Declaration::new(&l);
+            let mut elements: Vec<Node> = Vec::new();
+            for (op, arg) in ops {
+                let elem = elements.get(arg as usize % elements.len().max(1)).copied();
+                match (op, elem) {
+                    (0, _) => d.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap(),
+                    (1, _) => d.set_missing(&l, Node::ROOT, FieldId(0)).unwrap(),
+                    (2, _) => {
+                        d.start_list(&l, Node::ROOT, FieldId(1)).unwrap();
+                    }
+                    (3, _) => elements.push(d.push_element(&l, Node::ROOT, FieldId(1)).unwrap()),
+                    (4, _) => d.set_missing(&l, Node::ROOT, FieldId(1)).unwrap(),
+                    (5, Some(e)) => d.set_text(&l, e, FieldId(arg as u32 % 2), "x").unwrap(),
+                    (6, Some(e)) => d.set_missing(&l, e, FieldId(arg as u32 % 2)).unwrap(),
+                    (7, _) => {
+                        d.clear();
+                        elements.clear();
+                    }
+                    _ => {}
+                }
+                proptest::prop_assert_eq!(d.required_all_set(), scan_required(&d));
+            }
+        }
     }
 }

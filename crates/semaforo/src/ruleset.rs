@@ -213,7 +213,7 @@ impl Declaration {
 
     /// Checks that `h` was resolved on this declaration's ruleset and names
     /// a field of `at`'s record type.
-    #[inline]
+    #[inline(always)]
     fn check(&self, at: Element, h: FieldHandle) -> Result<(), InputError> {
         // A handle resolved on another ruleset (kept across a reload, say)
         // names a field by its index there; here that index may be another
@@ -228,7 +228,7 @@ impl Declaration {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn wrap(&self, h: FieldHandle, r: Result<(), DeclError>) -> Result<(), InputError> {
         match r {
             Ok(()) => Ok(()),
@@ -248,7 +248,7 @@ impl Declaration {
     }
 
     /// Sets a text field of `at`.
-    #[inline]
+    #[inline(always)]
     pub fn set_text(&mut self, at: Element, h: FieldHandle, value: &str) -> Result<(), InputError> {
         self.check(at, h)?;
         let r = if h.ty == FieldType::Text {
@@ -261,7 +261,7 @@ impl Declaration {
     }
 
     /// Sets a number field of `at`.
-    #[inline]
+    #[inline(always)]
     pub fn set_number(
         &mut self,
         at: Element,
