@@ -909,15 +909,18 @@ impl<'a> Parser<'a, '_> {
         let Some(b) = self.peek() else {
             return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd));
         };
-        let found = self.kind_of(b)?;
-        let wrong = |p: &Self| {
-            p.err_at(
+        // What was found is named only for an error (`kind_of` also
+        // rejects a byte that starts no value); `pos` is still `at` on
+        // every path that reaches `wrong`.
+        let wrong = |p: &Self| match p.kind_of(b) {
+            Ok(found) => p.err_at(
                 at,
                 BindErrorKind::WrongType {
                     expected: expected_name(ty),
                     found,
                 },
-            )
+            ),
+            Err(e) => e,
         };
         match (b, ty) {
             (b'n', _) => {
