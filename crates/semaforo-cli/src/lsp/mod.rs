@@ -2,8 +2,9 @@
 //!
 //! Diagnostics as the author types (every diagnostic of
 //! `Compiler::check` for the document's group of files, see [`state`]),
-//! formatting (`semaforo::format_source`), hover, go to definition and
-//! completion (from `semaforo::Symbols`). Documents are synchronised whole
+//! formatting (`semaforo::format_source`), hover, go to definition,
+//! completion, references, the outline and checked renames (from
+//! `semaforo::Symbols`, see [`names`]). Documents are synchronised whole
 //! (`TextDocumentSyncKind::FULL`); positions are UTF-16 columns
 //! ([`position`]). `docs/lsp.md` describes it for users.
 //!
@@ -16,6 +17,7 @@
 //! at a time, each check of a group bounded by the parser's limits.
 
 mod features;
+mod names;
 mod position;
 mod state;
 
@@ -235,6 +237,12 @@ fn capabilities() -> InitializeResult {
                 trigger_characters: Some(vec![".".into()]),
                 ..CompletionOptions::default()
             }),
+            references_provider: Some(OneOf::Left(true)),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+            })),
             ..ServerCapabilities::default()
         },
         server_info: Some(ServerInfo {
@@ -340,6 +348,39 @@ impl Server {
                 let items =
                     features::completion(&a.symbols, &text, p.text_document_position.position);
                 json(serde_json::to_value(CompletionResponse::Array(items)))
+            }
+            "textDocument/references" => {
+                let p: lsp_types::ReferenceParams = params(p)?;
+                let at = p.text_document_position;
+                let uri = at.text_document.uri.as_str();
+                let a = self.docs.analyze(uri, false, &self.data);
+                let r = names::references(&a, uri, at.position, p.context.include_declaration);
+                json(serde_json::to_value(r))
+            }
+            "textDocument/documentSymbol" => {
+                let p: lsp_types::DocumentSymbolParams = params(p)?;
+                let uri = p.text_document.uri.as_str();
+                let a = self.docs.analyze(uri, true, &self.data);
+                let s = names::document_symbols(&a, uri);
+                json(serde_json::to_value(
+                    lsp_types::DocumentSymbolResponse::Nested(s),
+                ))
+            }
+            "textDocument/prepareRename" => {
+                let p: lsp_types::TextDocumentPositionParams = params(p)?;
+                let uri = p.text_document.uri.as_str();
+                let a = self.docs.analyze(uri, false, &self.data);
+                json(serde_json::to_value(names::prepare_rename(
+                    &a, uri, p.position,
+                )))
+            }
+            "textDocument/rename" => {
+                let p: lsp_types::RenameParams = params(p)?;
+                let at = p.text_document_position;
+                let uri = at.text_document.uri.as_str();
+                let a = self.docs.analyze(uri, false, &self.data);
+                let e = names::rename(&a, uri, at.position, &p.new_name)?;
+                json(serde_json::to_value(e))
             }
             _ => Ok(None),
         }

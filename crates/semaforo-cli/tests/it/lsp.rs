@@ -262,6 +262,9 @@ fn lsp_initialize_announces_capabilities() {
     assert_eq!(caps["documentFormattingProvider"], json!(true));
     assert_eq!(caps["hoverProvider"], json!(true));
     assert_eq!(caps["definitionProvider"], json!(true));
+    assert_eq!(caps["referencesProvider"], json!(true));
+    assert_eq!(caps["documentSymbolProvider"], json!(true));
+    assert_eq!(caps["renameProvider"], json!({"prepareProvider": true}));
     assert_eq!(
         caps["completionProvider"]["triggerCharacters"],
         json!(["."])
@@ -716,6 +719,204 @@ fn lsp_changed_settings_bring_new_data() {
             .unwrap()
             .contains(": 1 value"),
         "{after}"
+    );
+    assert_eq!(c.shutdown(), 0);
+}
+
+#[test]
+fn lsp_references_of_a_package_rule_across_files() {
+    let dir = regional("lsp-refs");
+    let sica = uri(&dir, "sica.sem");
+    let gt = uri(&dir, "a-gt.sem");
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&gt, NATIONAL);
+    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    let refs = |c: &mut Client, at: Value, decl: bool| -> Vec<(String, Value)> {
+        let r = c.request(
+            "textDocument/references",
+            json!({"textDocument": {"uri": gt}, "position": at,
+                   "context": {"includeDeclaration": decl}}),
+        );
+        r.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["uri"].as_str().unwrap().to_string(),
+                    l["range"]["start"].clone(),
+                )
+            })
+            .collect()
+    };
+    // From the override's `sica/VAL-001`: the declaration in the package,
+    // then both uses in the national file.
+    let got = refs(&mut c, position_of(NATIONAL, "sica/VAL-001", 0, 6), true);
+    assert_eq!(
+        got,
+        vec![
+            (sica.clone(), position_of(PACKAGE, "VAL-001", 0, 0)),
+            (gt.clone(), position_of(NATIONAL, "sica/VAL-001", 0, 0)),
+            (gt.clone(), position_of(NATIONAL, "sica/VAL-001", 1, 0)),
+        ]
+    );
+    // Without the declaration.
+    assert_eq!(
+        refs(&mut c, position_of(NATIONAL, "sica/VAL-001", 1, 6), false).len(),
+        2
+    );
+    // A list used in the national file and declared in the package.
+    let watched = refs(&mut c, position_of(NATIONAL, "watched\n", 0, 1), true);
+    assert_eq!(
+        watched,
+        vec![
+            (sica.clone(), position_of(PACKAGE, "watched", 0, 0)),
+            (gt.clone(), position_of(NATIONAL, "watched\n", 0, 0)),
+        ]
+    );
+    // Nothing under the cursor: no references.
+    assert_eq!(refs(&mut c, pos(0, 0), true), Vec::new());
+    assert_eq!(c.shutdown(), 0);
+}
+
+#[test]
+fn lsp_outline_lists_records_with_fields_lists_tables_and_rules() {
+    let dir = regional("lsp-outline");
+    let sica = uri(&dir, "sica.sem");
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&sica, PACKAGE);
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": sica}}),
+    );
+    let names: Vec<(String, i64)> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["kind"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // LSP kinds: 23 struct, 18 array, 19 object, 22 enum member, 12 function.
+    assert_eq!(
+        names,
+        [
+            ("green", 22),
+            ("yellow", 22),
+            ("red", 22),
+            ("declaration", 23),
+            ("item", 23),
+            ("watched", 18),
+            ("importers", 18),
+            ("value_control", 19),
+            ("sica/VAL-001", 12),
+        ]
+        .map(|(n, k)| (n.to_string(), k))
+    );
+    let decl = &r[3];
+    let fields: Vec<&str> = decl["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["id", "origin", "freight", "items"]);
+    assert_eq!(r[8]["detail"], "Valor bajo");
+    assert_eq!(
+        r[8]["selectionRange"]["start"],
+        position_of(PACKAGE, "VAL-001", 0, 0)
+    );
+    let columns: Vec<&str> = r[7]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["min", "max"]);
+    assert_eq!(c.shutdown(), 0);
+}
+
+#[test]
+fn lsp_rename_edits_every_file_and_refuses_what_would_not_compile() {
+    let dir = regional("lsp-rename");
+    let sica = uri(&dir, "sica.sem");
+    let gt = uri(&dir, "a-gt.sem");
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&gt, NATIONAL);
+    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    // prepareRename on a qualified reference: the id after the `/`.
+    let p = c.request(
+        "textDocument/prepareRename",
+        json!({"textDocument": {"uri": gt}, "position": position_of(NATIONAL, "sica/VAL-001", 0, 8)}),
+    );
+    assert_eq!(p["placeholder"], "VAL-001");
+    assert_eq!(
+        p["range"]["start"],
+        position_of(NATIONAL, "sica/VAL-001", 0, 5)
+    );
+    assert_eq!(
+        p["range"]["end"],
+        position_of(NATIONAL, "sica/VAL-001", 0, 12)
+    );
+    // Nothing renamable at a keyword.
+    let none = c.request(
+        "textDocument/prepareRename",
+        json!({"textDocument": {"uri": gt}, "position": pos(0, 1)}),
+    );
+    assert_eq!(none, Value::Null);
+    // The rename: the package's declaration and both national uses.
+    let e = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": gt},
+               "position": position_of(NATIONAL, "sica/VAL-001", 1, 8),
+               "newName": "VAL-010"}),
+    );
+    let changes = &e["changes"];
+    let starts = |u: &str| -> Vec<Value> {
+        changes[u]
+            .as_array()
+            .unwrap()
+            .iter()
+            .inspect(|t| assert_eq!(t["newText"], "VAL-010"))
+            .map(|t| t["range"]["start"].clone())
+            .collect()
+    };
+    assert_eq!(starts(&sica), vec![position_of(PACKAGE, "VAL-001", 0, 0)]);
+    assert_eq!(
+        starts(&gt),
+        vec![
+            position_of(NATIONAL, "sica/VAL-001", 0, 5),
+            position_of(NATIONAL, "sica/VAL-001", 1, 5),
+        ]
+    );
+    // A list renamed to the name of another list of the package: a
+    // duplicate declaration, refused with the checker's message.
+    let clash = c.request_raw(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": gt},
+               "position": position_of(NATIONAL, "watched\n", 0, 1),
+               "newName": "importers"}),
+    );
+    let msg = clash["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("would not compile"), "{clash}");
+    // A qualified new name is refused.
+    let qualified = c.request_raw(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": gt},
+               "position": position_of(NATIONAL, "GT-1", 0, 1),
+               "newName": "sica/GT-2"}),
+    );
+    assert!(
+        qualified["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("package"),
+        "{qualified}"
     );
     assert_eq!(c.shutdown(), 0);
 }
