@@ -529,6 +529,44 @@ impl Declaration {
         field: FieldId,
     ) -> Result<Node, DeclError> {
         let (p, at, elem) = self.locate_list(layout, node, field)?;
+        self.append(p, at, field, elem)
+    }
+
+    /// Appends a new element to the list field `field` of `node`, known
+    /// to be a list of `elem` records in this buffer's layout (see
+    /// `put_known`): the direct-binding fast path of a list handle.
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field` or there
+    /// is no record type `elem`, [`DeclError::TooLarge`] past 2^32 - 1
+    /// elements.
+    #[inline(always)]
+    pub fn push_element_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        elem: RecordId,
+    ) -> Result<Node, DeclError> {
+        let p = node.record.0 as usize;
+        let pool = self.pools.get(p).ok_or(DeclError::NoSuchField)?;
+        let f = field.0 as usize;
+        let at = node.index as usize * pool.stride + f;
+        if f >= pool.stride || at >= pool.slots.len() {
+            return Err(DeclError::NoSuchField);
+        }
+        self.append(p, at, field, elem)
+    }
+
+    /// Appends an element of record type `elem` to the list whose slot is
+    /// `at` in pool `p` (field `field`).
+    #[inline(always)]
+    fn append(
+        &mut self,
+        p: usize,
+        at: usize,
+        field: FieldId,
+        elem: RecordId,
+    ) -> Result<Node, DeclError> {
         let pool = self
             .pools
             .get_mut(elem.0 as usize)

@@ -319,13 +319,16 @@ impl Declaration {
     }
 
     /// Appends a new record to the list field `list` of `at` and returns it.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at: Element, list: FieldHandle) -> Result<Element, InputError> {
         self.check(at, list)?;
-        match self
-            .inner
-            .push_element(self.ruleset.inner.plan.layout(), at, list.field)
-        {
+        let r = match list.ty {
+            FieldType::List(elem) => self.inner.push_element_known(at, list.field, elem),
+            _ => self
+                .inner
+                .push_element(self.ruleset.inner.plan.layout(), at, list.field),
+        };
+        match r {
             Ok(e) => Ok(e),
             Err(source) => Err(self.field_error(list, source)),
         }
