@@ -180,6 +180,8 @@ struct Window {
     pos: usize,
     eof: bool,
     read: usize,
+    /// Whether the last error was one of reading (not of the input).
+    read_failed: bool,
     /// Line and column (characters since the line's start) of `buf[at]`.
     at: usize,
     line: u64,
@@ -209,6 +211,7 @@ impl Window {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.buf.truncate(len);
+                    self.read_failed = true;
                     return Err(format!("cannot read {}: {e}", self.name));
                 }
             }
@@ -314,7 +317,10 @@ impl Window {
                 {
                     Ok(n) => break n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(format!("cannot read {}: {e}", self.name)),
+                    Err(e) => {
+                        self.read_failed = true;
+                        return Err(format!("cannot read {}: {e}", self.name));
+                    }
                 }
             };
             self.buf.truncate(before + n);
@@ -363,6 +369,8 @@ pub(crate) struct Reader {
     units: usize,
     /// Everything was handed out.
     done: bool,
+    /// What errors about the input start with: `PATH: `.
+    prefix: String,
 }
 
 impl Reader {
@@ -378,8 +386,10 @@ impl Reader {
             let f = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
             (Box::new(f), name)
         };
-        Reader::from_read(src, name, format, Limits::from_env())
-            .map_err(|e| format!("{}: {e}", path.display()))
+        let mut r = Reader::from_read(src, name, format, Limits::from_env())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        r.prefix = format!("{}: ", path.display());
+        Ok(r)
     }
 
     /// A reader over `src`; `name` says what it is in read errors.
@@ -396,6 +406,7 @@ impl Reader {
                 buf: Vec::new(),
                 pos: 0,
                 eof: false,
+                read_failed: false,
                 read: limits.read,
                 at: 0,
                 line: 1,
@@ -406,6 +417,7 @@ impl Reader {
             limits,
             units: 0,
             done: false,
+            prefix: String::new(),
         };
         r.mode = match format {
             Format::Jsonl => Mode::Jsonl,
@@ -476,10 +488,23 @@ impl Reader {
     }
 
     /// Fills `batch` with the next units; false when there are none left.
-    /// An error ends the input: a JSON array's structure is broken, or a
-    /// JSON array element or CSV line is too large (`line N: ...`), or
-    /// the input cannot be read.
+    /// An error ends the input, as the message to print: a JSON array's
+    /// structure is broken, or a JSON array element or CSV line is too
+    /// large (`PATH: line N: ...`), or the input cannot be read
+    /// (`` cannot read `PATH`: ... ``).
     pub(crate) fn next_batch(&mut self, batch: &mut Batch) -> Result<bool, String> {
+        self.win.read_failed = false;
+        self.fill_batch(batch).map_err(|e| {
+            self.done = true;
+            if self.win.read_failed {
+                e
+            } else {
+                format!("{}{e}", self.prefix)
+            }
+        })
+    }
+
+    fn fill_batch(&mut self, batch: &mut Batch) -> Result<bool, String> {
         batch.clear();
         batch.first = self.units;
         if self.done {
@@ -552,8 +577,10 @@ impl Reader {
         Reader::push_json(batch, 1, self.win.buf.get(..end).unwrap_or_default());
         if !self.win.eof {
             // Whatever is past the limit is read and dropped.
-            std::io::copy(&mut self.win.src, &mut std::io::sink())
-                .map_err(|e| format!("cannot read {}: {e}", self.win.name))?;
+            std::io::copy(&mut self.win.src, &mut std::io::sink()).map_err(|e| {
+                self.win.read_failed = true;
+                format!("cannot read {}: {e}", self.win.name)
+            })?;
         }
         self.win.buf = Vec::new();
         self.win.pos = 0;
