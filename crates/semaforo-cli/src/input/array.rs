@@ -9,7 +9,7 @@
 //! with the same text (`line 4: line 4, column 1: unexpected end of
 //! input`); a test compares the two on many inputs.
 
-use super::{MAX_UNIT_BYTES, Window};
+use super::Window;
 use semaforo::json::{BindErrorKind, SyntaxError};
 use std::ops::Range;
 
@@ -55,16 +55,20 @@ pub(super) struct Splitter {
     kinds: [u64; MAX_DEPTH / 64],
     /// Bytes of the current element scanned (it starts at `Window::pos`).
     scanned: usize,
+    /// The most bytes an element may have.
+    cap: usize,
 }
 
-impl Default for Splitter {
-    fn default() -> Self {
+impl Splitter {
+    /// A splitter for elements of at most `cap` bytes.
+    pub(super) fn new(cap: usize) -> Splitter {
         Splitter {
             state: State::Start,
             scan: Scan::Value,
             depth: 0,
             kinds: [0; MAX_DEPTH / 64],
             scanned: 0,
+            cap,
         }
     }
 }
@@ -215,10 +219,11 @@ impl Splitter {
                     Scan::Value => Err(Stop::Syntax(at, SyntaxError::UnexpectedEnd)),
                 };
             };
-            if rel > MAX_UNIT_BYTES {
+            if rel > self.cap {
                 let (line, _) = win.line_column(win.pos);
                 return Err(Stop::Other(format!(
-                    "line {line}: an array element larger than {MAX_UNIT_BYTES} bytes (the most a declaration may have)"
+                    "line {line}: an array element larger than {} bytes (the most a declaration may have)",
+                    self.cap
                 )));
             }
             match self.scan {
@@ -309,6 +314,7 @@ mod tests {
             units: 3,
             bytes: 1 << 20,
             read,
+            unit: 1 << 20,
         };
         let src = Box::new(std::io::Cursor::new(input.to_vec()));
         let mut r = Reader::from_read(src, "test".to_string(), Format::Json, limits)?;

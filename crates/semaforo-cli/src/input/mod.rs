@@ -84,6 +84,9 @@ pub(crate) struct Limits {
     pub bytes: usize,
     /// Bytes asked of the input per read.
     pub read: usize,
+    /// The most bytes one declaration may have ([`MAX_UNIT_BYTES`];
+    /// smaller in unit tests).
+    pub unit: usize,
 }
 
 impl Limits {
@@ -96,6 +99,7 @@ impl Limits {
             units: 16_384,
             bytes: 32 << 20,
             read: 256 << 10,
+            unit: MAX_UNIT_BYTES,
         };
         if let Ok(v) = std::env::var("SEMAFORO_BATCH") {
             let mut parts = v.split(',').map(|p| p.trim().parse::<usize>().ok());
@@ -445,7 +449,7 @@ impl Reader {
             self.win.pos = 3;
             self.win.at = 3;
         }
-        let header = match self.win.next_line(MAX_UNIT_BYTES)? {
+        let header = match self.win.next_line(self.limits.unit)? {
             Some((_, r)) => self.win.buf.get(r).unwrap_or_default().to_vec(),
             None => Vec::new(),
         };
@@ -543,7 +547,7 @@ impl Reader {
 
     fn jsonl(&mut self, batch: &mut Batch) -> Result<(), String> {
         while !self.full(batch) {
-            let Some((line, r)) = self.win.next_line(MAX_UNIT_BYTES)? else {
+            let Some((line, r)) = self.win.next_line(self.limits.unit)? else {
                 self.done = true;
                 return Ok(());
             };
@@ -569,11 +573,11 @@ impl Reader {
             }
         };
         if first == Some(b'[') {
-            self.mode = Mode::Array(array::Splitter::default());
+            self.mode = Mode::Array(array::Splitter::new(self.limits.unit));
             return self.array(batch);
         }
-        while self.win.buf.len() <= MAX_UNIT_BYTES && self.win.fill()? {}
-        let end = self.win.buf.len().min(MAX_UNIT_BYTES + 1);
+        while self.win.buf.len() <= self.limits.unit && self.win.fill()? {}
+        let end = self.win.buf.len().min(self.limits.unit + 1);
         Reader::push_json(batch, 1, self.win.buf.get(..end).unwrap_or_default());
         if !self.win.eof {
             // Whatever is past the limit is read and dropped.
@@ -619,14 +623,15 @@ impl Reader {
         loop {
             let full = batch.table.rows.len() >= self.limits.units
                 || batch.table.data_len() >= self.limits.bytes;
-            let Some((line, r)) = self.win.next_line(MAX_UNIT_BYTES)? else {
+            let Some((line, r)) = self.win.next_line(self.limits.unit)? else {
                 done = true;
                 break;
             };
             let bytes = self.win.buf.get(r.clone()).unwrap_or_default();
-            if bytes.len() > MAX_UNIT_BYTES {
+            let cap = self.limits.unit;
+            if bytes.len() > cap {
                 return Err(format!(
-                    "line {line}: a line longer than {MAX_UNIT_BYTES} bytes (the most a declaration may have)"
+                    "line {line}: a line longer than {cap} bytes (the most a declaration may have)"
                 ));
             }
             if !batch.table.push_row(line, bytes, &mut c.open_quote) {
@@ -652,5 +657,119 @@ impl Reader {
         batch.groups = batch.table.group(c.key);
         self.done = done;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(input: &[u8], format: Format, units: usize, read: usize) -> Reader {
+        let limits = Limits {
+            units,
+            bytes: 1 << 20,
+            read,
+            unit: 10,
+        };
+        let src = Box::new(std::io::Cursor::new(input.to_vec()));
+        match Reader::from_read(src, "test".to_string(), format, limits) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Every JSON unit as (line, text), or the error.
+    fn json_units(input: &[u8], format: Format, read: usize) -> Result<Vec<(u64, String)>, String> {
+        let mut r = reader(input, format, 2, read);
+        let mut b = Batch::default();
+        let mut out = Vec::new();
+        while r.next_batch(&mut b)? {
+            for i in 0..b.len() {
+                let (line, bytes) = b.json_unit(i).unwrap_or_default();
+                out.push((line, String::from_utf8_lossy(bytes).into_owned()));
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn a_json_line_over_the_limit_is_cut_and_the_next_lines_keep_their_numbers() {
+        let input =
+            b"{\"a\":1}\n\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n{\"b\":2}\nyyyyyyyyyyyyyyyy";
+        for read in [1, 3, 8, 64] {
+            let units = json_units(input, Format::Jsonl, read);
+            assert_eq!(
+                units,
+                Ok(vec![
+                    (1, "{\"a\":1}".to_string()),
+                    (3, "xxxxxxxxxxx".to_string()),
+                    (4, "{\"b\":2}".to_string()),
+                    (5, "yyyyyyyyyyy".to_string()),
+                ]),
+                "read {read}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_array_element_or_csv_line_over_the_limit_ends_the_input_at_its_line() {
+        let e = json_units(b"[1,\n\n \"xxxxxxxxxxxxxxxxxxxxxxxxxx\"]", Format::Json, 4);
+        assert_eq!(
+            e,
+            Err(
+                "line 3: an array element larger than 10 bytes (the most a declaration may have)"
+                    .to_string()
+            )
+        );
+        let mut r = reader(b"k,v\nA,1\nB,xxxxxxxxxxxxxxxxxxxxxxx\n", Format::Csv, 4, 5);
+        let mut b = Batch::default();
+        let e = r.next_batch(&mut b);
+        assert_eq!(
+            e,
+            Err(
+                "line 3: a line longer than 10 bytes (the most a declaration may have)".to_string()
+            )
+        );
+        // One document over the limit is one unit of one byte more, which
+        // the binder refuses as too large.
+        let units = json_units(b"{\"a\": \"xxxxxxxxxxxxxxxxxxxx\"}", Format::Json, 3);
+        assert_eq!(units, Ok(vec![(1, "{\"a\": \"xxxx".to_string())]));
+    }
+
+    #[test]
+    fn csv_declarations_stay_whole_across_batches() {
+        let input = b"\xEF\xBB\xBFk,v\r\nA,1\r\nA,2\r\n\r\nA,3\nB,\"4\nB,5\nC\nC\nD,6,7\nD,8";
+        let whole = match CsvTable::parse(input) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        let want: Vec<Vec<u64>> = whole
+            .group(Some(0))
+            .into_iter()
+            .map(|g| whole.rows[g].iter().map(|r| r.line).collect())
+            .collect();
+        for units in [1, 2, 3, 100] {
+            for read in [1, 2, 5, 64] {
+                let mut r = reader(input, Format::Csv, units, read);
+                r.set_csv_key(Some(0));
+                let mut b = Batch::default();
+                let mut got: Vec<Vec<u64>> = Vec::new();
+                while let Ok(true) = r.next_batch(&mut b) {
+                    for g in &b.groups {
+                        got.push(b.table.rows[g.clone()].iter().map(|r| r.line).collect());
+                        for row in &b.table.rows[g.clone()] {
+                            let w = whole.rows.iter().find(|x| x.line == row.line);
+                            let problem = w.and_then(|w| whole.problem(w));
+                            assert_eq!(b.table.problem(row), problem, "line {}", row.line);
+                        }
+                    }
+                }
+                assert_eq!(got, want, "units {units}, read {read}");
+                assert_eq!(
+                    r.csv_rows(),
+                    Some((whole.rows.len() as u64, whole.rejected_rows() as u64))
+                );
+            }
+        }
     }
 }
