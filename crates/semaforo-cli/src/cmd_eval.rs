@@ -21,6 +21,9 @@ pub(crate) struct Args {
     /// outcome written as soon as each line is read.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// CSV column mapping.
     #[command(flatten)]
     map: crate::common::MapArgs,
@@ -135,10 +138,18 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     let ruleset = compile_rules(&args.files, &args.data)?;
     let ctx = context(&args.ctx)?;
     let mut ev = ruleset.evaluator();
-    if args.input.as_os_str() == "-" {
+    let format = args.format_arg.of(&args.input);
+    if args.input.as_os_str() == "-" && format == crate::input::Format::Jsonl {
         return Ok(eval_stream(&ruleset, &mut ev, &ctx));
     }
-    Ok(eval_file(&ruleset, &mut ev, &ctx, &args.input, &args.map))
+    Ok(eval_file(
+        &ruleset,
+        &mut ev,
+        &ctx,
+        &args.input,
+        format,
+        &args.map,
+    ))
 }
 
 /// JSON Lines from stdin, evaluated line by line: each outcome (or error
@@ -212,9 +223,10 @@ fn eval_file(
     ev: &mut Evaluator,
     ctx: &Context,
     input: &Path,
+    format: crate::input::Format,
     map: &crate::common::MapArgs,
 ) -> Status {
-    let mut opened = match crate::backtest::source::open(input, ruleset, map, None) {
+    let mut opened = match crate::backtest::source::open(input, format, ruleset, map, None) {
         Ok(s) => s,
         Err(e) => {
             error(e);

@@ -35,6 +35,9 @@ pub(crate) struct Args {
     /// `backtest`); `-` reads JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// CSV column mapping.
     #[command(flatten)]
     map: crate::common::MapArgs,
@@ -88,7 +91,8 @@ fn find(
         error(e);
         Status::Trouble
     };
-    let mut opened = open(&args.input, ruleset, &args.map, None).map_err(fail)?;
+    let format = args.format_arg.of(&args.input);
+    let mut opened = open(&args.input, format, ruleset, &args.map, None).map_err(fail)?;
     let csv = opened.binder.is_some();
     let mut batch = Batch::default();
     let mut warnings = Vec::new();

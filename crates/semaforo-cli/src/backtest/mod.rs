@@ -59,6 +59,9 @@ pub(crate) struct Args {
     /// Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// The inspection result: a CSV column (it need not be in the schema;
     /// a declaration's result is the maximum over its rows) or a top-level
     /// JSON member. `0`/`false` = nothing found; `1`/`true` or a number
@@ -102,7 +105,14 @@ pub(crate) fn run(args: Args) -> Status {
         Ok(c) => c,
         Err(s) => return s,
     };
-    let mut opened = match source::open(&args.input, &ruleset, &args.map, args.outcome.as_deref()) {
+    let format = args.format_arg.of(&args.input);
+    let mut opened = match source::open(
+        &args.input,
+        format,
+        &ruleset,
+        &args.map,
+        args.outcome.as_deref(),
+    ) {
         Ok(s) => s,
         Err(e) => {
             error(e);

@@ -17,15 +17,16 @@ pub(crate) struct Opened {
     pub binder: Option<CsvBinder>,
 }
 
-/// Opens `input` for `ruleset`: CSV rows grouped by the key column under
-/// `map`, else JSON records. The error is the message to print.
+/// Opens `input`, read as `format`, for `ruleset`: CSV rows grouped by
+/// the key column under `map`, else JSON records. The error is the message to print.
 pub(crate) fn open(
     input: &Path,
+    format: Format,
     ruleset: &Ruleset,
     map: &MapArgs,
     outcome: Option<&str>,
 ) -> Result<Opened, String> {
-    let mut reader = Reader::open(input, Format::of(input))?;
+    let mut reader = Reader::open(input, format)?;
     let binder = match reader.csv_header_table() {
         None => None,
         Some(header) => {

@@ -34,6 +34,9 @@ pub(crate) struct Args {
     /// JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// A target `LANE=P%`: at most P% of the declarations in LANE or a
     /// more severe lane (e.g. `red=5%`, `yellow=15%`). Repeatable, one per
     /// lane; P has at most 4 decimals.
@@ -81,7 +84,8 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         check_by(&ruleset, field).map_err(trouble)?;
     }
     let ctx = context(&args.ctx)?;
-    let mut opened = open(&args.input, &ruleset, &args.map, None).map_err(trouble)?;
+    let format = args.format_arg.of(&args.input);
+    let mut opened = open(&args.input, format, &ruleset, &args.map, None).map_err(trouble)?;
     let by = match &args.by {
         None => None,
         Some(f) => Some(by_col(&opened, &args.map, f).map_err(trouble)?),

@@ -22,14 +22,15 @@ pub(super) struct Opened {
     pub binders: Option<(CsvBinder, CsvBinder)>,
 }
 
-/// Opens `input` for `old` and `new`. The error is the message to print.
+/// Opens `input`, read as `format`, for `old` and `new`. The error is the message to print.
 pub(super) fn open(
     input: &Path,
+    format: Format,
     (old, new): (&Ruleset, &Ruleset),
     mapping: &Mapping,
     outcome: Option<&str>,
 ) -> Result<Opened, String> {
-    let mut reader = Reader::open(input, Format::of(input))?;
+    let mut reader = Reader::open(input, format)?;
     let at = |e: String| format!("{}: {e}", input.display());
     let binders = match reader.csv_header_table() {
         None => None,

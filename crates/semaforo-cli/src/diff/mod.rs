@@ -52,6 +52,9 @@ pub(crate) struct Args {
     /// JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// The inspection result (as for `backtest`): gives precision and
     /// recall per lane.
     #[arg(long, value_name = "FIELD")]
@@ -149,7 +152,9 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     let ctx = context(&args.ctx)?;
     let mapping = args.map.mapping().map_err(trouble)?;
     let outcome = args.outcome.as_deref();
-    let mut opened = input::open(&args.input, (&old, &new), &mapping, outcome).map_err(trouble)?;
+    let format = args.format_arg.of(&args.input);
+    let mut opened =
+        input::open(&args.input, format, (&old, &new), &mapping, outcome).map_err(trouble)?;
     let breakdowns = resolve_by(&opened, specs, &mapping).map_err(trouble)?;
     let lanes = Lanes::new(&old, &new);
     let rules = tally::rule_keys(&old, &new);

@@ -39,14 +39,31 @@ use std::path::Path;
 pub(crate) const MAX_UNIT_BYTES: usize = 64 << 20;
 
 /// How the input is cut.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
     /// One JSON document: an array of declarations or one declaration.
     Json,
     /// JSON Lines: one declaration per line.
     Jsonl,
-    /// CSV with a header row.
+    /// CSV with a header row (see `--map-file`).
     Csv,
+}
+
+/// `--input-format`, for an input whose name does not say its format.
+#[derive(clap::Args, Debug, Default, Clone, Copy)]
+pub(crate) struct FormatArg {
+    /// The format of `--input` when its extension does not say it (`-`,
+    /// a pipe, a file without `.csv`/`.jsonl`/`.json`): `json`, `jsonl`
+    /// or `csv`. Default: by extension; `-` is JSON Lines.
+    #[arg(long = "input-format", value_enum, value_name = "FORMAT")]
+    pub input_format: Option<Format>,
+}
+
+impl FormatArg {
+    /// The format of `path`: the option, else by extension.
+    pub(crate) fn of(self, path: &Path) -> Format {
+        self.input_format.unwrap_or_else(|| Format::of(path))
+    }
 }
 
 impl Format {

@@ -488,3 +488,103 @@ fn memory_does_not_grow_with_the_input() {
         );
     }
 }
+
+/// `--input-format` reads an input whose name does not say its format: a
+/// CSV history piped on stdin, a JSON Lines file without an extension.
+#[test]
+fn input_format_names_the_format_of_stdin_and_of_bare_files() {
+    use std::io::Write as _;
+    let dir = scratch("stream-format");
+    inputs(&dir);
+    std::fs::copy(dir.join("h.jsonl"), dir.join("history")).unwrap();
+    let csv = std::fs::read(dir.join("h.csv")).unwrap();
+    let piped = |args: &[&str], stdin: &[u8]| {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .args(["--today", "2026-06-01", "--sampling-key", KEY])
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let eval_file = run(
+        &dir,
+        &[
+            "eval",
+            "rules.sem",
+            "--input",
+            "h.csv",
+            "--map-file",
+            "map.txt",
+        ],
+        None,
+        false,
+    );
+    let eval_pipe = piped(
+        &[
+            "eval",
+            "rules.sem",
+            "--input",
+            "-",
+            "--input-format",
+            "csv",
+            "--map-file",
+            "map.txt",
+        ],
+        &csv,
+    );
+    assert_eq!(eval_pipe.stdout, eval_file.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&eval_pipe.stderr),
+        String::from_utf8_lossy(&eval_file.stderr).replace("h.csv:", "-:")
+    );
+    let report = |args: &[&str], stdin: &[u8]| {
+        let o = piped(args, stdin);
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["input"] = serde_json::Value::Null;
+        v
+    };
+    let base = ["backtest", "rules.sem", "--format", "json", "--outcome"];
+    let from_file = report(
+        &[
+            &base[..],
+            &["Found", "--input", "h.csv", "--map-file", "map.txt"],
+        ]
+        .concat(),
+        b"",
+    );
+    let from_pipe = report(
+        &[
+            &base[..],
+            &[
+                "Found",
+                "--input",
+                "-",
+                "--input-format",
+                "csv",
+                "--map-file",
+                "map.txt",
+            ],
+        ]
+        .concat(),
+        &csv,
+    );
+    assert_eq!(from_pipe, from_file);
+    let jsonl = report(&[&base[..], &["found", "--input", "h.jsonl"]].concat(), b"");
+    let bare = report(
+        &[
+            &base[..],
+            &["found", "--input", "history", "--input-format", "jsonl"],
+        ]
+        .concat(),
+        b"",
+    );
+    assert_eq!(bare, jsonl);
+    assert_eq!(bare["input_format"], "jsonl");
+}
