@@ -556,3 +556,20 @@ pub(crate) fn human(r: &Report) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Hits;
+
+    #[test]
+    fn hits_are_whole_when_they_can_be() {
+        let json = |h: f64| serde_json::to_string(&Hits(h)).unwrap_or_default();
+        assert_eq!(json(12.0), "12");
+        assert_eq!(json(12.5), "12.5");
+        assert_eq!(format!("{:>7}", Hits(12.0)), "     12");
+        assert_eq!(format!("{}", Hits(12.5)), "12.5");
+        assert_eq!(format!("{}", Hits(20.453_125)), "20.45");
+        assert_eq!(format!("{}", Hits(1.0 / 3.0)), "0.33");
+        assert_eq!(format!("{}", Hits(0.0)), "0");
+    }
+}
