@@ -399,7 +399,9 @@ class Backtest:
     #: "would have fired".
     shadow_rules: pandas.DataFrame
     #: ``k_percent``, ``inspected``, ``hits``, ``precision``, ``recall``,
-    #: ``min_score``: inspecting the top k% by score, ties by input order.
+    #: ``min_score``: inspecting the top k% by score; the hits among the
+    #: declarations tied at the cut score are their expected number under
+    #: a random pick, so ``hits`` may be fractional.
     top: pandas.DataFrame
     #: Every row's outcome (``evaluate_arrow``'s table).
     outcomes: pyarrow.Table

@@ -151,12 +151,24 @@ def backtest(ruleset: Ruleset, outcomes: pa.Table, outcome: pa.ChunkedArray) -> 
     top = []
     idx = np.flatnonzero(labelled_mask)
     if labelled:
-        # Highest score first, ties by input order (a stable sort).
-        order = idx[np.argsort(-score[idx].astype(np.int64), kind="stable")]
+        # Highest score first. Of the declarations tied at the cut score,
+        # the hits are those expected when the tie is broken in a random
+        # order (the tied group's hits times the share of it taken), so
+        # the result does not depend on the input's order; it may be
+        # fractional (see docs/cli.md, backtest, "Top k%").
+        s = score[idx].astype(np.int64)
+        found = (y[idx] == 1).astype(np.int64)
         for k in TOP_K:
             m = (labelled * k + 99) // 100
-            sel = order[:m]
-            hits = int((y[sel] == 1).sum())
+            cut = int(np.sort(s)[::-1][m - 1]) if m else None
+            if m:
+                above = s > cut
+                tied = s == cut
+                taken = m - int(above.sum())
+                hits = float(found[above].sum()) + float(found[tied].sum()) * taken / int(tied.sum())
+            else:
+                hits = 0.0
+            hits = int(hits) if float(hits).is_integer() else hits
             top.append(
                 {
                     "k_percent": k,
@@ -164,7 +176,7 @@ def backtest(ruleset: Ruleset, outcomes: pa.Table, outcome: pa.ChunkedArray) -> 
                     "hits": hits,
                     "precision": _ratio(hits, m),
                     "recall": _ratio(hits, positives),
-                    "min_score": int(score[sel].min()) if m else None,
+                    "min_score": cut,
                 }
             )
     columns = ["id", "title", "fired", "share", "points", "mean_points", "hits", "hit_rate", "recall", "lift"]

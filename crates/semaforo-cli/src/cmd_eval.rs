@@ -17,10 +17,13 @@ pub(crate) struct Args {
     files: Vec<PathBuf>,
     /// Declarations: `.json` (one object or an array of objects), `.jsonl`
     /// (one object per line) or `.csv` (with `--map-file`/`--map`, as for
-    /// `backtest`); `-` reads JSON Lines from stdin, one outcome written as
-    /// soon as each line is read.
+    /// `backtest`), read as a stream; `-` reads JSON Lines from stdin, one
+    /// outcome written as soon as each line is read.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// CSV column mapping.
     #[command(flatten)]
     map: crate::common::MapArgs,
@@ -104,8 +107,10 @@ impl LineCursor {
     }
 }
 
-/// Reads `--input` (a file, or stdin for `-`); returns the bytes and whether
-/// it is JSON Lines.
+/// Reads `--input` (a file, or stdin for `-`) whole; returns the bytes and
+/// whether it is JSON Lines. For `lists derive` and `tables`, which read
+/// small histories; the commands that evaluate declarations stream them
+/// ([`crate::input`]).
 pub(crate) fn read_input(path: &Path) -> Result<(Vec<u8>, bool), String> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
@@ -122,23 +127,6 @@ pub(crate) fn read_input(path: &Path) -> Result<(Vec<u8>, bool), String> {
     Ok((bytes, jsonl))
 }
 
-/// Reads `--input` into `buf` and splits it into declarations; errors are
-/// printed and turned into the exit status.
-pub(crate) fn read_records<'a>(
-    path: &Path,
-    buf: &'a mut Vec<u8>,
-) -> Result<Vec<Record<'a>>, Status> {
-    let (bytes, jsonl) = read_input(path).map_err(|e| {
-        error(e);
-        Status::Trouble
-    })?;
-    *buf = bytes;
-    split_input(buf, jsonl).map_err(|e| {
-        error(format!("{}: {e}", path.display()));
-        Status::Trouble
-    })
-}
-
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Status {
     match try_run(&args) {
@@ -150,21 +138,18 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     let ruleset = compile_rules(&args.files, &args.data)?;
     let ctx = context(&args.ctx)?;
     let mut ev = ruleset.evaluator();
-    if args.input.as_os_str() == "-" {
+    let format = args.format_arg.of(&args.input);
+    if args.input.as_os_str() == "-" && format == crate::input::Format::Jsonl {
         return Ok(eval_stream(&ruleset, &mut ev, &ctx));
     }
-    if is_csv(&args.input) {
-        return Ok(eval_csv(&ruleset, &mut ev, &ctx, &args.input, &args.map));
-    }
-    let mut input = Vec::new();
-    let records = read_records(&args.input, &mut input)?;
-    Ok(eval_all(&ruleset, &mut ev, &records, &ctx, &args.input))
-}
-
-/// Whether `--input` names a CSV file (by its extension).
-pub(crate) fn is_csv(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    Ok(eval_file(
+        &ruleset,
+        &mut ev,
+        &ctx,
+        &args.input,
+        format,
+        &args.map,
+    ))
 }
 
 /// JSON Lines from stdin, evaluated line by line: each outcome (or error
@@ -228,26 +213,20 @@ fn eval_stream(ruleset: &Ruleset, ev: &mut Evaluator, ctx: &Context) -> Status {
     so_far(rejected)
 }
 
-/// A CSV history (rows grouped into declarations by the key column under
-/// the column mapping, exactly as `backtest` reads it), one outcome per
-/// declaration; a declaration that cannot be bound gets an error record
-/// with the line of its first row.
-fn eval_csv(
+/// A file of declarations (JSON, JSON Lines, or a CSV history grouped into
+/// declarations by the key column under the column mapping, exactly as
+/// `backtest` reads it), read as a stream: one outcome per declaration,
+/// written as it is evaluated. A declaration that cannot be bound gets an
+/// error record with its line (CSV: of its first row).
+fn eval_file(
     ruleset: &Ruleset,
     ev: &mut Evaluator,
     ctx: &Context,
     input: &Path,
+    format: crate::input::Format,
     map: &crate::common::MapArgs,
 ) -> Status {
-    let bytes = match read_input(input) {
-        Ok((b, _)) => b,
-        Err(e) => {
-            error(e);
-            return Status::Trouble;
-        }
-    };
-    let src = match crate::backtest::source::Source::read(&bytes, false, input, ruleset, map, None)
-    {
+    let mut opened = match crate::backtest::source::open(input, format, ruleset, map, None) {
         Ok(s) => s,
         Err(e) => {
             error(e);
@@ -258,57 +237,6 @@ fn eval_csv(
     let mut line = String::new();
     let mut warnings = Vec::new();
     let mut rejected = 0usize;
-    for i in 0..src.len() {
-        line.clear();
-        warnings.clear();
-        match src.evaluate(i, ev, ctx, &mut warnings) {
-            Ok(_) => {
-                if let Some(o) = ev.outcome() {
-                    ruleset.view(ev.declaration(), ctx, o).write_json(&mut line);
-                    line.push('\n');
-                }
-            }
-            Err(e) => {
-                rejected += 1;
-                error(format!("{}:{}: {}", input.display(), e.line, e.msg));
-                let at = usize::try_from(e.line).unwrap_or(usize::MAX);
-                error_record(&mut line, i, at, &e.msg, None);
-            }
-        }
-        for w in &warnings {
-            error(format!("{}:{}: {}", input.display(), w.line, w.msg));
-        }
-        if let Err(s) = out.write_str(&line) {
-            return s.status(if rejected > 0 {
-                Status::Findings
-            } else {
-                Status::Ok
-            });
-        }
-    }
-    if let Err(s) = out.finish() {
-        return s.status(Status::Findings);
-    }
-    if rejected > 0 {
-        error(format!(
-            "{rejected} of {} declarations could not be evaluated",
-            src.len()
-        ));
-        return Status::Findings;
-    }
-    Status::Ok
-}
-
-fn eval_all(
-    ruleset: &Ruleset,
-    ev: &mut Evaluator,
-    records: &[Record<'_>],
-    ctx: &Context,
-    input: &Path,
-) -> Status {
-    let mut out = Output::stdout();
-    let mut line = String::new();
-    let mut rejected = 0usize;
     let so_far = |rejected: usize| {
         if rejected > 0 {
             Status::Findings
@@ -316,25 +244,46 @@ fn eval_all(
             Status::Ok
         }
     };
-    for (index, r) in records.iter().enumerate() {
-        match ev.eval_json(r.bytes, ctx) {
-            Ok(view) => {
-                line.clear();
-                view.write_json(&mut line);
-                line.push('\n');
-                if let Err(s) = out.write_str(&line) {
-                    return s.status(so_far(rejected));
+    let mut batch = crate::input::Batch::default();
+    loop {
+        match opened.reader.next_batch(&mut batch) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // What was evaluated so far was written; the rest cannot be.
+                let _ = out.finish();
+                error(e);
+                return Status::Trouble;
+            }
+        }
+        let src = crate::backtest::source::Source {
+            batch: &batch,
+            binder: opened.binder.as_ref(),
+            outcome: None,
+        };
+        for i in 0..src.len() {
+            line.clear();
+            warnings.clear();
+            match src.evaluate(i, ev, ctx, &mut warnings) {
+                Ok(_) => {
+                    if let Some(o) = ev.outcome() {
+                        ruleset.view(ev.declaration(), ctx, o).write_json(&mut line);
+                        line.push('\n');
+                    }
+                }
+                Err(e) => {
+                    rejected += 1;
+                    error(format!("{}:{}: {}", input.display(), e.line, e.msg));
+                    let at = usize::try_from(e.line).unwrap_or(usize::MAX);
+                    let id = src.json_bytes(i).and_then(|b| key_of(ruleset, b));
+                    error_record(&mut line, batch.first + i, at, &e.msg, id);
                 }
             }
-            Err(e) => {
-                rejected += 1;
-                let msg = e.to_string();
-                error(format!("{}:{}: {msg}", input.display(), r.line));
-                line.clear();
-                error_record(&mut line, index, r.line, &msg, key_of(ruleset, r.bytes));
-                if let Err(s) = out.write_str(&line) {
-                    return s.status(Status::Findings);
-                }
+            for w in &warnings {
+                error(format!("{}:{}: {}", input.display(), w.line, w.msg));
+            }
+            if let Err(s) = out.write_str(&line) {
+                return s.status(so_far(rejected));
             }
         }
     }
@@ -344,12 +293,10 @@ fn eval_all(
     if rejected > 0 {
         error(format!(
             "{rejected} of {} declarations could not be evaluated",
-            records.len()
+            opened.reader.units()
         ));
-        Status::Findings
-    } else {
-        Status::Ok
     }
+    so_far(rejected)
 }
 
 /// The line `eval` writes for a declaration it could not evaluate, so that

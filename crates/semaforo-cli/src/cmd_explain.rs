@@ -5,8 +5,10 @@
 //! tree an officer can read, or as one JSON object.
 
 use crate::Status;
-use crate::cmd_eval::{key_of, read_records};
+use crate::backtest::source::{Source, open};
+use crate::cmd_eval::key_of;
 use crate::common::{ContextArgs, DataArgs, compile_rules, context, error};
+use crate::input::Batch;
 use crate::output::print_all;
 use semaforo::Explanation;
 use std::fmt::Write as _;
@@ -33,6 +35,9 @@ pub(crate) struct Args {
     /// `backtest`); `-` reads JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// CSV column mapping.
     #[command(flatten)]
     map: crate::common::MapArgs,
@@ -65,87 +70,73 @@ pub(crate) fn run(args: Args) -> Status {
         Err(s) => return s,
     };
     let mut ev = ruleset.evaluator();
-    let mut unbound = 0usize;
-    let mut found = false;
-    if crate::cmd_eval::is_csv(&args.input) {
-        match find_in_csv(&args, &ruleset, &ctx, &mut ev) {
-            Ok(f) => found = f,
-            Err(s) => return s,
-        }
-        return explain_found(&args, &ruleset, &ctx, &ev, found, 0);
+    match find(&args, &ruleset, &ctx, &mut ev) {
+        Ok((found, unbound)) => explain_found(&args, &ruleset, &ctx, &ev, found, unbound),
+        Err(s) => s,
     }
-    let mut input = Vec::new();
-    let records = match read_records(&args.input, &mut input) {
-        Ok(r) => r,
-        Err(s) => return s,
-    };
-    for r in &records {
-        match ev.eval_json(r.bytes, &ctx) {
-            Ok(view) => {
-                if args.id.as_deref().is_none_or(|id| id == view.id()) {
-                    found = true;
-                    break;
-                }
-            }
-            Err(e) => {
-                // The declaration asked for (the first, or the one with
-                // that key) cannot be bound: the binding error is the answer.
-                if args
-                    .id
-                    .as_deref()
-                    .is_none_or(|id| key_of(&ruleset, r.bytes).as_deref() == Some(id))
-                {
-                    error(format!("{}:{}: {e}", args.input.display(), r.line));
-                    return Status::Findings;
-                }
-                unbound += 1;
-            }
-        }
-    }
-    explain_found(&args, &ruleset, &ctx, &ev, found, unbound)
 }
 
-/// Looks for the declaration to explain in a CSV history (the first, or the
-/// one whose key is `--id`), leaving it bound in `ev`. Whether it was
-/// found; a declaration asked for that cannot be bound is the answer.
-fn find_in_csv(
+/// Reads the input as a stream until the declaration to explain (the
+/// first, or the one whose key is `--id`) is bound in `ev`, and stops
+/// there. Whether it was found, and how many declarations could not be
+/// bound before; a declaration asked for that cannot be bound is the
+/// answer (JSON: one whose key can still be read is recognised).
+fn find(
     args: &Args,
     ruleset: &semaforo::Ruleset,
     ctx: &semaforo::Context,
     ev: &mut semaforo::Evaluator,
-) -> Result<bool, Status> {
-    let bytes = crate::cmd_eval::read_input(&args.input)
-        .map_err(|e| {
-            error(e);
-            Status::Trouble
-        })?
-        .0;
-    let src =
-        crate::backtest::source::Source::read(&bytes, false, &args.input, ruleset, &args.map, None)
-            .map_err(|e| {
-                error(e);
-                Status::Trouble
-            })?;
+) -> Result<(bool, usize), Status> {
+    let fail = |e: String| {
+        error(e);
+        Status::Trouble
+    };
+    let format = args.format_arg.of(&args.input);
+    let mut opened = open(&args.input, format, ruleset, &args.map, None).map_err(fail)?;
+    let csv = opened.binder.is_some();
+    let mut batch = Batch::default();
     let mut warnings = Vec::new();
-    for i in 0..src.len() {
-        match src.evaluate(i, ev, ctx, &mut warnings) {
-            Ok(_) => {
-                if args
-                    .id
-                    .as_deref()
-                    .is_none_or(|id| id == ev.declaration().key())
-                {
-                    return Ok(true);
+    let mut unbound = 0usize;
+    while opened.reader.next_batch(&mut batch).map_err(fail)? {
+        let src = Source {
+            batch: &batch,
+            binder: opened.binder.as_ref(),
+            outcome: None,
+        };
+        for i in 0..src.len() {
+            match src.evaluate(i, ev, ctx, &mut warnings) {
+                Ok(_) => {
+                    if args
+                        .id
+                        .as_deref()
+                        .is_none_or(|id| id == ev.declaration().key())
+                    {
+                        return Ok((true, unbound));
+                    }
+                }
+                Err(e) => {
+                    // The declaration asked for (the first, or the one
+                    // with that key) cannot be bound: the binding error is
+                    // the answer.
+                    let asked = match args.id.as_deref() {
+                        None => true,
+                        Some(_) if csv => false,
+                        Some(id) => src
+                            .json_bytes(i)
+                            .and_then(|b| key_of(ruleset, b))
+                            .is_some_and(|k| k == id),
+                    };
+                    if asked {
+                        error(format!("{}:{}: {}", args.input.display(), e.line, e.msg));
+                        return Err(Status::Findings);
+                    }
+                    unbound += 1;
                 }
             }
-            Err(e) if args.id.is_none() => {
-                error(format!("{}:{}: {}", args.input.display(), e.line, e.msg));
-                return Err(Status::Findings);
-            }
-            Err(_) => {}
         }
     }
-    Ok(false)
+    // CSV declarations that cannot be bound were never counted here.
+    Ok((false, if csv { 0 } else { unbound }))
 }
 
 /// Explains the declaration bound in `ev` if it was found, or says why not.

@@ -413,6 +413,84 @@ pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> 
     Ok(())
 }
 
+/// A file written as a stream and put in place atomically by
+/// [`Replacing::commit`], as [`replace_file`] does for contents held
+/// whole; dropped without `commit`, it leaves the old file as it was.
+pub(crate) struct Replacing {
+    tmp: PathBuf,
+    target: PathBuf,
+    dir: PathBuf,
+    permissions: Option<std::fs::Permissions>,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Replacing {
+    /// Starts replacing `path`: creates the temporary file next to it.
+    pub(crate) fn begin(path: &Path) -> std::io::Result<Replacing> {
+        let (target, permissions) = match std::fs::canonicalize(path) {
+            Ok(t) => {
+                let p = std::fs::metadata(&t)?.permissions();
+                (t, Some(p))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (path.to_path_buf(), None),
+            Err(e) => return Err(e),
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let (tmp, file) = create_temp(&dir, &name)?;
+        Ok(Replacing {
+            tmp,
+            target,
+            dir,
+            permissions,
+            file: Some(std::io::BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// Appends bytes.
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.write_all(bytes),
+            None => Err(std::io::Error::other("the file was already closed")),
+        }
+    }
+
+    /// Puts the file in place of the target.
+    pub(crate) fn commit(mut self) -> std::io::Result<()> {
+        let Some(f) = self.file.take() else {
+            return Err(std::io::Error::other("the file was already closed"));
+        };
+        let file = f
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        if let Some(p) = self.permissions.take() {
+            file.set_permissions(p)?;
+        }
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.target)?;
+        if let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Replacing {
+    fn drop(&mut self) {
+        // Committed files were renamed; this only removes a leftover.
+        if self.file.is_some() || self.tmp.exists() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Creates a new, empty temporary file next to `name` in `dir`.
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
     let mut last = None;

@@ -222,17 +222,24 @@ impl CsvTable {
     /// header row fails the whole parse. Blank lines are skipped.
     pub(crate) fn parse(input: &[u8]) -> Result<CsvTable, String> {
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        let mut lines = input
-            .split(|b| *b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        let mut lines = input.split(|b| *b == b'\n');
         let header = lines.next().unwrap_or_default();
+        let mut t = CsvTable::header(header.strip_suffix(b"\r").unwrap_or(header))?;
+        t.data.reserve(input.len());
+        let mut open_quote: Option<u64> = None;
+        for (i, line) in lines.enumerate() {
+            t.push_row(i as u64 + 2, line, &mut open_quote);
+        }
+        Ok(t)
+    }
+
+    /// A table with no rows yet from its header row (without its line
+    /// break or byte order mark). Only a bad header fails.
+    pub(crate) fn header(header: &[u8]) -> Result<CsvTable, String> {
         if header.iter().all(u8::is_ascii_whitespace) {
             return Err("line 1: expected the header row, found a blank line".to_string());
         }
-        let mut t = CsvTable {
-            data: Vec::with_capacity(input.len()),
-            ..CsvTable::default()
-        };
+        let mut t = CsvTable::default();
         split_line(header, &mut t.data, &mut t.bounds)
             .map_err(|p| format!("line 1: the header row's {} cell {}", nth(p.cell), p.what))?;
         for &(s, e) in &t.bounds {
@@ -249,58 +256,139 @@ impl CsvTable {
         }
         t.data.clear();
         t.bounds.clear();
-        // The line of the last quote left open. A later line with a quote
-        // in it may close that cell (as a multi-line cell would, in CSV
-        // that allows them); it is rejected rather than read as a row.
-        let mut open_quote: Option<u64> = None;
-        for (i, line) in lines.enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let line_no = i as u64 + 2;
-            let first = t.bounds.len();
-            let split = split_line(line, &mut t.data, &mut t.bounds);
-            let len = t.bounds.len() - first;
-            let has_quote = line.contains(&b'"');
-            let continues = if has_quote { open_quote.take() } else { None };
-            let problem = match split {
-                Err(p) => {
-                    if p.what == UNCLOSED {
-                        open_quote = Some(line_no);
-                    }
-                    Some(format!("{} {}", t.cell_name(p.cell), p.what))
+        Ok(t)
+    }
+
+    /// Adds line `line_no` (without its line break; a trailing `\r` is
+    /// removed here) as a row, unless it is blank; returns whether it was
+    /// added. `open_quote` is the line of the last quote left open, carried
+    /// from line to line by the caller: a later line with a quote in it may
+    /// close that cell (as a multi-line cell would, in CSV that allows
+    /// them); it is rejected rather than read as a row.
+    pub(crate) fn push_row(
+        &mut self,
+        line_no: u64,
+        line: &[u8],
+        open_quote: &mut Option<u64>,
+    ) -> bool {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return false;
+        }
+        let first = self.bounds.len();
+        let split = split_line(line, &mut self.data, &mut self.bounds);
+        let len = self.bounds.len() - first;
+        let has_quote = line.contains(&b'"');
+        let continues = if has_quote { open_quote.take() } else { None };
+        let problem = match split {
+            Err(p) => {
+                if p.what == UNCLOSED {
+                    *open_quote = Some(line_no);
                 }
-                Ok(()) if continues.is_some() => Some(format!(
-                    "may be the end of the quoted cell left open on line {}, as its quote suggests (a quoted cell may not span lines)",
-                    continues.unwrap_or(0)
-                )),
-                Ok(()) if len != t.headers.len() => Some(format!(
-                    "expected {} cells as in the header, found {len}",
-                    t.headers.len()
-                )),
-                Ok(()) => t
-                    .bounds
-                    .get(first..)
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                    .find_map(|(c, &(s, e))| {
-                        bad_text(t.data.get(s..e).unwrap_or_default())
-                            .map(|why| format!("{} {why}", t.cell_name(c)))
-                    }),
-            };
-            let problem = problem.map(|p| {
-                t.problems.push(p);
-                t.problems.len() - 1
+                Some(format!("{} {}", self.cell_name(p.cell), p.what))
+            }
+            Ok(()) if continues.is_some() => Some(format!(
+                "may be the end of the quoted cell left open on line {}, as its quote suggests (a quoted cell may not span lines)",
+                continues.unwrap_or(0)
+            )),
+            Ok(()) if len != self.headers.len() => Some(format!(
+                "expected {} cells as in the header, found {len}",
+                self.headers.len()
+            )),
+            Ok(()) => self
+                .bounds
+                .get(first..)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .find_map(|(c, &(s, e))| {
+                    bad_text(self.data.get(s..e).unwrap_or_default())
+                        .map(|why| format!("{} {why}", self.cell_name(c)))
+                }),
+        };
+        let problem = problem.map(|p| {
+            self.problems.push(p);
+            self.problems.len() - 1
+        });
+        self.rows.push(Row {
+            line: line_no,
+            first,
+            len,
+            problem,
+        });
+        true
+    }
+
+    /// Removes every row, keeping the header and the buffers' capacity.
+    pub(crate) fn clear_rows(&mut self) {
+        self.rows.clear();
+        self.data.clear();
+        self.bounds.clear();
+        self.problems.clear();
+    }
+
+    /// Bytes held by the rows' cells.
+    pub(crate) fn data_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Moves the rows from index `from` on to the end of `to` (whose
+    /// header is not looked at), in order, with their problems.
+    pub(crate) fn move_rows(&mut self, from: usize, to: &mut CsvTable) {
+        let Some(moved) = self.rows.get(from..) else {
+            return;
+        };
+        for r in moved {
+            let first = to.bounds.len();
+            for b in self
+                .bounds
+                .get(r.first..r.first + r.len)
+                .unwrap_or_default()
+            {
+                let start = to.data.len();
+                to.data
+                    .extend_from_slice(self.data.get(b.0..b.1).unwrap_or_default());
+                to.bounds.push((start, to.data.len()));
+            }
+            let problem = r.problem.map(|p| {
+                to.problems
+                    .push(self.problems.get(p).cloned().unwrap_or_default());
+                to.problems.len() - 1
             });
-            t.rows.push(Row {
-                line: line_no,
+            to.rows.push(Row {
+                line: r.line,
                 first,
-                len,
+                len: r.len,
                 problem,
             });
         }
-        Ok(t)
+        // The moved rows are the last ones: their cells and problems are
+        // at the ends of the stores.
+        if let Some(r) = self.rows.get(from) {
+            let cut = self.bounds.get(r.first).map_or(self.data.len(), |b| b.0);
+            self.data.truncate(cut);
+            self.bounds.truncate(r.first);
+        }
+        let kept_problems = self
+            .rows
+            .get(..from)
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.problem.is_some())
+            .count();
+        self.problems.truncate(kept_problems);
+        self.rows.truncate(from);
+    }
+
+    /// Whether row `b` continues the declaration of row `a` (the row
+    /// before it): both have a cell in column `key` and they are equal,
+    /// as [`CsvTable::group`] decides.
+    pub(crate) fn same_group(&self, a: usize, b: usize, key: Option<usize>) -> bool {
+        let cell = |i: usize| {
+            let r = self.rows.get(i)?;
+            self.cell(r, key?)
+        };
+        matches!((cell(a), cell(b)), (Some(x), Some(y)) if x == y)
     }
 
     /// `column `NAME`` for a cell index within the header, else its ordinal.

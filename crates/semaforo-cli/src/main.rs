@@ -13,6 +13,7 @@ mod common;
 mod csv_input;
 mod diff;
 mod html;
+mod input;
 mod lsp;
 mod output;
 mod parallel;

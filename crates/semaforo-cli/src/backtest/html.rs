@@ -590,7 +590,7 @@ fn top(s: &mut String, r: &Report) {
     let Some(o) = &r.outcome else {
         return;
     };
-    s.push_str("<h2>Precision when inspecting the top k% by score</h2>\n<p class=\"muted\">Declarations ranked by score, highest first; ties in input order. Bar height: precision, on the scale at the left. The dashed line is the base rate (random selection).</p>\n");
+    s.push_str("<h2>Precision when inspecting the top k% by score</h2>\n<p class=\"muted\">Declarations ranked by score, highest first; the hits among those tied at the cut score are the expected hits of a random pick among them. Bar height: precision, on the scale at the left. The dashed line is the base rate (random selection).</p>\n");
     // The axis ends just above the highest bar or base rate, so bars of a
     // few per cent are not flattened under an axis that reaches 100%.
     let highest = o

@@ -4,11 +4,12 @@
 
 use super::batches::ChunkOut;
 use super::report::{
-    Counts, Governance, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RuleStats, RulesetInfo,
-    ScoreBin, ScoreDist, ShadowRow, SplitCount, TopK,
+    Counts, Governance, Hits, LaneCount, LaneRow, OutcomeStats, Report, RuleRow, RuleStats,
+    RulesetInfo, ScoreBin, ScoreDist, ShadowRow, SplitCount, TopK,
 };
 use crate::common::{error, warn};
 use semaforo::{Context, Ruleset};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The percentages of top-scored declarations inspected in the report.
@@ -36,8 +37,20 @@ pub(super) struct Acc {
     rule_raises: Vec<u64>,
     /// `rule * nlanes + lane`.
     rule_lanes: Vec<u64>,
-    /// (score, label) per evaluated declaration, in input order.
-    scores: Vec<(i64, Option<bool>)>,
+    /// Evaluated declarations by score: memory grows with the distinct
+    /// scores, never with the declarations.
+    scores: BTreeMap<i64, Cell>,
+}
+
+/// The evaluated declarations with one score.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Cell {
+    /// How many.
+    pub count: u64,
+    /// Of them, those with an inspection result.
+    pub labelled: u64,
+    /// Of them, those with a finding.
+    pub positives: u64,
 }
 
 impl Acc {
@@ -58,7 +71,7 @@ impl Acc {
             rule_chosen: vec![0; nrules * (nlanes + 1)],
             rule_raises: vec![0; nrules],
             rule_lanes: vec![0; nrules * nlanes],
-            scores: Vec::new(),
+            scores: BTreeMap::new(),
         }
     }
 }
@@ -69,16 +82,17 @@ fn bump(v: &mut [u64], i: usize) {
     }
 }
 
-/// Merges one chunk's results; returns true when `max_errors` is reached.
+/// Merges one chunk's results; when `max_errors` is reached, stops and
+/// returns how many of the chunk's units were merged.
 pub(super) fn merge(
     acc: &mut Acc,
     chunk: &ChunkOut,
     input: &Path,
     max_errors: Option<u64>,
     quiet: bool,
-) -> bool {
+) -> Option<usize> {
     let (mut f0, mut m0, mut u0, mut w0) = (0usize, 0usize, 0usize, 0usize);
-    for r in &chunk.res {
+    for (k, r) in chunk.res.iter().enumerate() {
         acc.counts.read += 1;
         for w in chunk.warnings.get(w0..r.warn_end).unwrap_or_default() {
             acc.warnings += 1;
@@ -93,7 +107,7 @@ pub(super) fn merge(
                 error(format!("{}:{}: {}", input.display(), e.line, e.msg));
             }
             if max_errors.is_some_and(|m| acc.counts.rejected >= m) {
-                return true;
+                return Some(k + 1);
             }
             continue;
         }
@@ -144,9 +158,14 @@ pub(super) fn merge(
             bump(&mut acc.rule_undet, u as usize);
         }
         u0 = r.undet_end;
-        acc.scores.push((r.score, r.label));
+        let cell = acc.scores.entry(r.score).or_default();
+        cell.count += 1;
+        if let Some(l) = r.label {
+            cell.labelled += 1;
+            cell.positives += u64::from(l);
+        }
     }
-    false
+    None
 }
 
 /// `a / b` for a signed total (mean points), `None` when `b` is 0.
@@ -183,8 +202,8 @@ pub(super) fn build_report(
 ) -> Report {
     let lanes_names = ruleset.lanes();
     let has_outcome = outcome.is_some();
-    let labelled: u64 = acc.scores.iter().filter(|s| s.1.is_some()).count() as u64;
-    let positives: u64 = acc.scores.iter().filter(|s| s.1 == Some(true)).count() as u64;
+    let labelled: u64 = acc.scores.values().map(|c| c.labelled).sum();
+    let positives: u64 = acc.scores.values().map(|c| c.positives).sum();
     let base = ratio(positives, labelled);
     let ev = acc.counts.evaluated;
     let lanes = lanes_names
@@ -324,48 +343,65 @@ pub(super) fn build_report(
 }
 
 /// Precision and recall when inspecting the top k% of labelled
-/// declarations, ranked by score (highest first), ties by input order.
-fn top_k(scores: &[(i64, Option<bool>)], labelled: u64, positives: u64) -> Vec<TopK> {
-    let mut ranked: Vec<(i64, bool)> = scores
-        .iter()
-        .filter_map(|(s, l)| l.map(|l| (*s, l)))
-        .collect();
-    // A stable sort keeps input order among equal scores.
-    ranked.sort_by_key(|x| std::cmp::Reverse(x.0));
+/// declarations, ranked by score (highest first). `n = ceil(labelled * k /
+/// 100)` are inspected: every labelled declaration scoring above the cut
+/// score (the score of the n-th), and of those scoring exactly the cut,
+/// as many as are still needed. Which of the tied ones would be taken is
+/// not known (ranking them by input order would make the report depend on
+/// the file's order, and needs every declaration in memory), so the hits
+/// among them are the expected hits when ties are broken in a uniformly
+/// random order: the tied group's hits times the share of it taken. So
+/// `hits` may be fractional.
+fn top_k(scores: &BTreeMap<i64, Cell>, labelled: u64, positives: u64) -> Vec<TopK> {
     TOP_K
         .iter()
         .map(|&k| {
             let n = (labelled * u64::from(k)).div_ceil(100);
-            let taken = ranked.get(..n as usize).unwrap_or(&ranked);
-            let hits = taken.iter().filter(|x| x.1).count() as u64;
+            let (mut above, mut above_hits) = (0u64, 0u64);
+            let mut cut = None;
+            let mut hits = 0.0;
+            for (&score, c) in scores.iter().rev().filter(|(_, c)| c.labelled > 0) {
+                if above >= n {
+                    break;
+                }
+                cut = Some(score);
+                let need = n - above;
+                if c.labelled >= need {
+                    hits = above_hits as f64 + c.positives as f64 * need as f64 / c.labelled as f64;
+                    break;
+                }
+                above += c.labelled;
+                above_hits += c.positives;
+                hits = above_hits as f64;
+            }
             TopK {
                 k_percent: k,
                 inspected: n,
-                hits,
-                precision: ratio(hits, n),
-                recall: ratio(hits, positives),
-                min_score: taken.last().map(|x| x.0),
+                hits: Hits(hits),
+                precision: if n == 0 { None } else { Some(hits / n as f64) },
+                recall: if positives == 0 {
+                    None
+                } else {
+                    Some(hits / positives as f64)
+                },
+                min_score: cut,
             }
         })
         .collect()
 }
 
-fn score_dist(scores: &[(i64, Option<bool>)], has_outcome: bool) -> ScoreDist {
-    let mut sorted: Vec<(i64, bool)> = scores.iter().map(|(s, l)| (*s, *l == Some(true))).collect();
-    sorted.sort_unstable();
-    let (Some(min), Some(max)) = (sorted.first().map(|x| x.0), sorted.last().map(|x| x.0)) else {
+/// The score histogram from the distinct-score tally.
+fn score_dist(scores: &BTreeMap<i64, Cell>, has_outcome: bool) -> ScoreDist {
+    let (Some(min), Some(max)) = (
+        scores.first_key_value().map(|x| *x.0),
+        scores.last_key_value().map(|x| *x.0),
+    ) else {
         return ScoreDist::default();
     };
-    let mut distinct: Vec<(i64, u64, u64)> = Vec::new();
-    for (s, hit) in &sorted {
-        match distinct.last_mut() {
-            Some(d) if d.0 == *s => {
-                d.1 += 1;
-                d.2 += u64::from(*hit);
-            }
-            _ => distinct.push((*s, 1, u64::from(*hit))),
-        }
-    }
+    let distinct: Vec<(i64, u64, u64)> = scores
+        .iter()
+        .map(|(&s, c)| (s, c.count, c.positives))
+        .collect();
     let histogram = if distinct.len() <= 30 {
         distinct
             .iter()
@@ -402,5 +438,57 @@ fn score_dist(scores: &[(i64, Option<bool>)], has_outcome: bool) -> ScoreDist {
         min: Some(min),
         max: Some(max),
         histogram,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BTreeMap, Cell, top_k};
+
+    fn tally(rows: &[(i64, Option<bool>)]) -> BTreeMap<i64, Cell> {
+        let mut t: BTreeMap<i64, Cell> = BTreeMap::new();
+        for &(s, l) in rows {
+            let c = t.entry(s).or_default();
+            c.count += 1;
+            if let Some(l) = l {
+                c.labelled += 1;
+                c.positives += u64::from(l);
+            }
+        }
+        t
+    }
+
+    /// 200 labelled declarations: 1 scoring 50 (a hit), 4 scoring 40 (one
+    /// hit), the rest 0 (none). Top 1% inspects 2: the 50 and one of the
+    /// four 40s, which holds the hit with probability 1/4: 1.25 expected
+    /// hits. Top 2% inspects 4: the 50 and three of the four, 1.75.
+    /// Unlabelled declarations are not ranked.
+    #[test]
+    fn top_k_takes_the_expected_hits_of_a_tie_at_the_cut() {
+        let mut rows = vec![(50, Some(true)), (40, Some(true)), (60, None)];
+        rows.extend([(40, Some(false)); 3]);
+        rows.extend([(0, Some(false)); 195]);
+        let t = tally(&rows);
+        let top = top_k(&t, 200, 2);
+        let got: Vec<(u64, f64, Option<i64>)> = top
+            .iter()
+            .map(|k| (k.inspected, k.hits.0, k.min_score))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (2, 1.25, Some(40)),
+                (4, 1.75, Some(40)),
+                (10, 2.0, Some(0)),
+                (20, 2.0, Some(0))
+            ]
+        );
+        assert_eq!(top[0].precision, Some(0.625));
+        assert_eq!(top[0].recall, Some(0.625));
+        let none = top_k(&tally(&[(5, None)]), 0, 0);
+        assert!(
+            none.iter()
+                .all(|k| k.inspected == 0 && k.min_score.is_none())
+        );
     }
 }

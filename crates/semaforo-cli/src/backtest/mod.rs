@@ -2,40 +2,42 @@
 //! the rules would have selected, and, given the inspection results, how
 //! well.
 //!
-//! The input (JSON, JSON Lines or CSV) is read into memory and cut into
-//! *units* (one declaration each, or a line that could not be read). Units
-//! are evaluated in fixed-size batches; each batch is split into contiguous
-//! chunks, one per thread (`std::thread::scope`), each thread with its own
-//! [`semaforo::Evaluator`]. Per-declaration results are merged on the calling thread
-//! in input order, so the report, the messages and the `--max-errors` cut
-//! are the same whatever the number of threads.
+//! The input (JSON, JSON Lines or CSV) is read as a stream of batches of
+//! *units* (one declaration each, or a line that could not be read; see
+//! [`crate::input`]). Each batch is split into contiguous chunks, one per
+//! thread (`std::thread::scope`), each thread with its own
+//! [`semaforo::Evaluator`]. Per-declaration results are merged on the
+//! calling thread in input order into totals whose size depends on the
+//! ruleset and the number of distinct scores, never on the number of
+//! declarations; so the report, the messages and the `--max-errors` cut
+//! are the same whatever the number of threads, and memory is bounded by
+//! the batch size, not the input's.
 //!
-//! Modules, in the order data flows: `source` (the input cut into units,
-//! one unit bound and evaluated), `batches` (parallel evaluation),
-//! `metrics` (the running totals and the report built from them),
+//! Modules, in the order data flows: `source` (the input opened, one unit
+//! bound and evaluated), `batches` (parallel evaluation, `--outcomes`
+//! lines), `metrics` (the running totals and the report built from them),
 //! `report` (the report's data and its text form) and `html` (its HTML
 //! form).
 
 mod batches;
 mod html;
 mod metrics;
-mod outcomes;
 pub(crate) mod report;
 pub(crate) mod source;
 
 use crate::Status;
-use crate::cmd_eval::read_input;
-use crate::common::{ContextArgs, DataArgs, MapArgs, context, error};
+use crate::common::{ContextArgs, DataArgs, MapArgs, Replacing, context, error};
+use crate::input::Batch;
 use crate::output::print_all;
-use batches::run_batches;
+use batches::{Pool, run_batch};
 use metrics::{Acc, build_report};
 use report::human;
 use source::Source;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// Inputs at least this large get a progress bar (on a terminal).
-const PROGRESS_MIN: usize = 50_000;
+/// Input files at least this large get a progress counter (on a terminal).
+const PROGRESS_MIN_BYTES: u64 = 16 << 20;
 
 /// Report formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +59,9 @@ pub(crate) struct Args {
     /// Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// The inspection result: a CSV column (it need not be in the schema;
     /// a declaration's result is the maximum over its rows) or a top-level
     /// JSON member. `0`/`false` = nothing found; `1`/`true` or a number
@@ -100,17 +105,10 @@ pub(crate) fn run(args: Args) -> Status {
         Ok(c) => c,
         Err(s) => return s,
     };
-    let (bytes, jsonl) = match read_input(&args.input) {
-        Ok(x) => x,
-        Err(e) => {
-            error(e);
-            return Status::Trouble;
-        }
-    };
-    let src = match Source::read(
-        &bytes,
-        jsonl,
+    let format = args.format_arg.of(&args.input);
+    let mut opened = match source::open(
         &args.input,
+        format,
         &ruleset,
         &args.map,
         args.outcome.as_deref(),
@@ -121,45 +119,86 @@ pub(crate) fn run(args: Args) -> Status {
             return Status::Trouble;
         }
     };
+    let mut lines = match &args.outcomes {
+        None => None,
+        Some(path) => match Replacing::begin(path) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                error(format!("cannot write `{}`: {e}", path.display()));
+                return Status::Trouble;
+            }
+        },
+    };
     let threads = args
         .threads
         .filter(|n| *n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let total = src.len();
-    let progress = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
-        let pb = indicatif::ProgressBar::new(total as u64);
-        if let Some(style) = progress_style() {
-            pb.set_style(style);
-        }
-        pb
-    });
+    let progress = progress_bar(&args.input);
     let rules = ruleset.rules().len();
     let mut acc = Acc::new(rules, ruleset.lanes().len());
-    let (stopped, merged) = run_batches(
-        &src,
-        &ruleset,
-        &ctx,
-        threads,
-        &mut acc,
-        &args.input,
-        args.max_errors,
-        progress.as_ref(),
-    );
+    let mut pool = Pool::new(&ruleset, threads);
+    let mut batch = Batch::default();
+    let mut stopped = false;
+    loop {
+        match opened.reader.next_batch(&mut batch) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                error(e);
+                return Status::Trouble;
+            }
+        }
+        let src = Source {
+            batch: &batch,
+            binder: opened.binder.as_ref(),
+            outcome: args.outcome.as_deref(),
+        };
+        match run_batch(
+            src,
+            &ruleset,
+            &ctx,
+            &mut pool,
+            &mut acc,
+            &args.input,
+            args.max_errors,
+            lines.as_mut(),
+        ) {
+            Ok(s) => stopped = s,
+            Err(e) => {
+                let path = args.outcomes.as_deref().unwrap_or(Path::new(""));
+                error(format!("cannot write `{}`: {e}", path.display()));
+                return Status::Trouble;
+            }
+        }
+        if let Some(pb) = &progress {
+            pb.set_position(acc.counts.read);
+        }
+        if stopped {
+            break;
+        }
+    }
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
+    // Stopped by `--max-errors`: the rest is read, not evaluated, for the
+    // counts the report gives (declarations left, CSV rows).
+    if stopped && let Err(e) = opened.reader.drain() {
+        error(e);
+        return Status::Trouble;
+    }
+    let total = opened.reader.units();
     let report = build_report(
         &acc,
         &ruleset,
         &args.input,
-        src.format_name(),
-        src.rows(),
+        opened.reader.format().name(),
+        opened.reader.csv_rows(),
         &ctx,
         args.outcome.as_deref(),
         stopped && (acc.counts.read as usize) < total,
     );
-    if let Some(path) = &args.outcomes
-        && let Err(e) = outcomes::write(path, &src, merged, &ruleset, &ctx)
+    if let (Some(path), Some(w)) = (&args.outcomes, lines)
+        && let Err(e) = w.commit()
     {
         error(format!("cannot write `{}`: {e}", path.display()));
         return Status::Trouble;
@@ -202,14 +241,27 @@ pub(crate) fn run(args: Args) -> Status {
     }
 }
 
-/// The progress bar of `backtest` and `diff`: counts with thousands
-/// separators and a whole rate (`{per_sec}` would print a fraction,
-/// `347,638.6788/s`).
+/// A progress counter on stderr for a large input file, when stderr is a
+/// terminal: the input is a stream, so its count of declarations is not
+/// known ahead.
+pub(crate) fn progress_bar(input: &Path) -> Option<indicatif::ProgressBar> {
+    let big = std::fs::metadata(input).is_ok_and(|m| m.len() >= PROGRESS_MIN_BYTES);
+    (std::io::stderr().is_terminal() && big).then(|| {
+        let pb = indicatif::ProgressBar::no_length();
+        if let Some(style) = progress_style() {
+            pb.set_style(style);
+        }
+        pb
+    })
+}
+
+/// The progress counter of `backtest`, `diff` and `calibrate`: counts
+/// with thousands separators and a whole rate (`{per_sec}` would print a
+/// fraction, `347,638.6788/s`).
 pub(crate) fn progress_style() -> Option<indicatif::ProgressStyle> {
-    let style = indicatif::ProgressStyle::with_template(
-        "{bar:40} {human_pos}/{human_len} declarations ({rate}, {eta} left)",
-    )
-    .ok()?;
+    let style =
+        indicatif::ProgressStyle::with_template("{spinner} {human_pos} declarations ({rate})")
+            .ok()?;
     Some(style.with_key(
         "rate",
         |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {

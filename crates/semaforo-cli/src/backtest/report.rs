@@ -280,6 +280,44 @@ pub(crate) struct OutcomeStats {
     pub top: Vec<TopK>,
 }
 
+/// A number of findings that may be fractional: written as an integer
+/// when it is one (`12`), else as a JSON number (`12.5`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hits(pub f64);
+
+impl Hits {
+    /// Whole, if it is a whole number of findings.
+    fn whole(self) -> Option<u64> {
+        let v = self.0;
+        // A count of declarations: far below 2^53, where f64 is exact.
+        (v.fract() == 0.0 && (0.0..9.0e15).contains(&v)).then_some(v as u64)
+    }
+}
+
+impl Serialize for Hits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.whole() {
+            Some(n) => s.serialize_u64(n),
+            None => s.serialize_f64(self.0),
+        }
+    }
+}
+
+impl std::fmt::Display for Hits {
+    /// An integer as an integer, else with at most 2 decimals (`12.5`,
+    /// `3.33`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self.whole() {
+            Some(n) => n.to_string(),
+            None => {
+                let t = format!("{:.2}", self.0);
+                t.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
+        };
+        f.pad(&text)
+    }
+}
+
 /// Precision and recall when inspecting the top `k` percent by score.
 #[derive(Serialize, Debug, Clone)]
 pub(crate) struct TopK {
@@ -287,8 +325,10 @@ pub(crate) struct TopK {
     pub k_percent: u32,
     /// `ceil(labelled * k / 100)`.
     pub inspected: u64,
-    /// Findings among them.
-    pub hits: u64,
+    /// Findings among them: the expected number when the declarations
+    /// tied at the cut score are taken in a random order (see
+    /// `metrics::top_k`), so possibly fractional.
+    pub hits: Hits,
     /// `hits / inspected`.
     pub precision: Option<f64>,
     /// `hits / positives`.
@@ -515,4 +555,21 @@ pub(crate) fn human(r: &Report) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Hits;
+
+    #[test]
+    fn hits_are_whole_when_they_can_be() {
+        let json = |h: f64| serde_json::to_string(&Hits(h)).unwrap_or_default();
+        assert_eq!(json(12.0), "12");
+        assert_eq!(json(12.5), "12.5");
+        assert_eq!(format!("{:>7}", Hits(12.0)), "     12");
+        assert_eq!(format!("{}", Hits(12.5)), "12.5");
+        assert_eq!(format!("{}", Hits(20.453_125)), "20.45");
+        assert_eq!(format!("{}", Hits(1.0 / 3.0)), "0.33");
+        assert_eq!(format!("{}", Hits(0.0)), "0");
+    }
 }

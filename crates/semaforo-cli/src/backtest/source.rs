@@ -1,34 +1,54 @@
-//! Where the declarations come from: the input read into *units* (one
-//! declaration each, or a line that could not be read), and the evaluation
-//! of one unit with its inspection result.
+//! Where the declarations come from: the input opened as a stream
+//! ([`crate::input`]) with, for CSV, the binder resolved from its header,
+//! and one batch of it seen as *units* (one declaration each, or a line
+//! that could not be read) that are bound and evaluated one at a time.
 
-use crate::cmd_eval::{Record, split_input};
 use crate::common::MapArgs;
-use crate::csv_input::{CsvBinder, CsvTable, LineMsg, parse_outcome};
+use crate::csv_input::{CsvBinder, LineMsg, parse_outcome};
+use crate::input::{Batch, Format, Reader};
 use semaforo::{Context, Evaluator, Outcome, Ruleset};
-use std::ops::Range;
 use std::path::Path;
 
-/// The input, cut into units.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one value per run, built once and only borrowed after"
-)]
-pub(crate) enum Source<'a> {
-    /// JSON or JSON Lines: one record per unit.
-    Json {
-        records: Vec<Record<'a>>,
-        /// The inspection result's top-level member.
-        outcome: Option<&'a str>,
-        /// JSON Lines (else one JSON document).
-        jsonl: bool,
-    },
-    /// CSV: one group of consecutive rows with the same key per unit.
-    Csv {
-        table: CsvTable,
-        groups: Vec<Range<usize>>,
-        binder: CsvBinder,
-    },
+/// The input opened for one ruleset.
+pub(crate) struct Opened {
+    /// The stream of batches.
+    pub reader: Reader,
+    /// CSV: the column bindings (rows are grouped by its key column).
+    pub binder: Option<CsvBinder>,
+}
+
+/// Opens `input`, read as `format`, for `ruleset`: CSV rows grouped by
+/// the key column under `map`, else JSON records. The error is the message to print.
+pub(crate) fn open(
+    input: &Path,
+    format: Format,
+    ruleset: &Ruleset,
+    map: &MapArgs,
+    outcome: Option<&str>,
+) -> Result<Opened, String> {
+    let mut reader = Reader::open(input, format)?;
+    let binder = match reader.csv_header_table() {
+        None => None,
+        Some(header) => {
+            let mapping = map.mapping()?;
+            let b = CsvBinder::new(ruleset, header, &mapping, outcome)
+                .map_err(|e| format!("{}: {e}", input.display()))?;
+            Some(b)
+        }
+    };
+    reader.set_csv_key(binder.as_ref().map(CsvBinder::key_col));
+    Ok(Opened { reader, binder })
+}
+
+/// One batch of the input, seen as units.
+#[derive(Clone, Copy)]
+pub(crate) struct Source<'a> {
+    /// The units.
+    pub batch: &'a Batch,
+    /// CSV: the bindings.
+    pub binder: Option<&'a CsvBinder>,
+    /// JSON: the inspection result's top-level member.
+    pub outcome: Option<&'a str>,
 }
 
 /// A unit that was bound and evaluated.
@@ -40,70 +60,13 @@ pub(crate) struct Evaluated<'e> {
 }
 
 impl<'a> Source<'a> {
-    /// Cuts `bytes`, read from `input`, into units: CSV rows grouped by the
-    /// key column under `map`, or JSON records. The error is the message
-    /// to print.
-    pub(crate) fn read(
-        bytes: &'a [u8],
-        jsonl: bool,
-        input: &Path,
-        ruleset: &Ruleset,
-        map: &MapArgs,
-        outcome: Option<&'a str>,
-    ) -> Result<Self, String> {
-        let is_csv = input
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        let at = |e: String| format!("{}: {e}", input.display());
-        if !is_csv {
-            let records = split_input(bytes, jsonl).map_err(at)?;
-            return Ok(Source::Json {
-                records,
-                outcome,
-                jsonl,
-            });
-        }
-        let table = CsvTable::parse(bytes).map_err(at)?;
-        let mapping = map.mapping()?;
-        let binder = CsvBinder::new(ruleset, &table, &mapping, outcome).map_err(at)?;
-        let groups = table.group(Some(binder.key_col()));
-        Ok(Source::Csv {
-            table,
-            groups,
-            binder,
-        })
-    }
-
     /// How many units.
     pub(crate) fn len(&self) -> usize {
-        match self {
-            Source::Json { records, .. } => records.len(),
-            Source::Csv { groups, .. } => groups.len(),
-        }
+        self.batch.len()
     }
 
-    /// `csv`, `jsonl` or `json`.
-    pub(crate) fn format_name(&self) -> &'static str {
-        match self {
-            Source::Json { jsonl: true, .. } => "jsonl",
-            Source::Json { .. } => "json",
-            Source::Csv { .. } => "csv",
-        }
-    }
-
-    /// CSV data rows, and of them the rows that could not be read (CSV
-    /// only).
-    pub(super) fn rows(&self) -> Option<(u64, u64)> {
-        match self {
-            Source::Json { .. } => None,
-            Source::Csv { table, .. } => {
-                Some((table.rows.len() as u64, table.rejected_rows() as u64))
-            }
-        }
-    }
-
-    /// Binds unit `i` into `ev` and evaluates it: its outcome and
-    /// inspection result, or why it was rejected, with its line. Every
+    /// Binds unit `i` of the batch into `ev` and evaluates it: its outcome
+    /// and inspection result, or why it was rejected, with its line. Every
     /// unit gets one or the other, so none can be lost from the counts.
     pub(crate) fn evaluate<'e>(
         &self,
@@ -116,48 +79,45 @@ impl<'a> Source<'a> {
             line: 0,
             msg: format!("internal: no declaration number {i} in the input; please report this"),
         };
-        match self {
-            Source::Json {
-                records, outcome, ..
-            } => {
-                let r = records.get(i).ok_or_else(missing)?;
-                let line = r.line as u64;
-                let label = match outcome {
-                    Some(name) => match json_outcome(r.bytes, name) {
-                        Ok(l) => l,
-                        Err(msg) => {
-                            // Binding reports syntax errors better: try it first.
-                            let msg = match ev.eval_json(r.bytes, ctx) {
-                                Err(e) => e.to_string(),
-                                Ok(_) => msg,
-                            };
-                            return Err(LineMsg { line, msg });
-                        }
-                    },
-                    None => None,
-                };
-                let view = ev.eval_json(r.bytes, ctx).map_err(|e| LineMsg {
-                    line,
-                    msg: e.to_string(),
-                })?;
-                Ok(Evaluated {
-                    label,
-                    outcome: view.raw(),
-                })
-            }
-            Source::Csv {
-                table,
-                groups,
-                binder,
-            } => {
-                let g = groups.get(i).ok_or_else(missing)?;
-                let (label, view) = binder.evaluate(table, g.clone(), ev, ctx, warnings)?;
-                Ok(Evaluated {
-                    label,
-                    outcome: view.raw(),
-                })
-            }
+        if let Some(binder) = self.binder {
+            let g = self.batch.groups.get(i).ok_or_else(missing)?;
+            let (label, view) = binder.evaluate(&self.batch.table, g.clone(), ev, ctx, warnings)?;
+            return Ok(Evaluated {
+                label,
+                outcome: view.raw(),
+            });
         }
+        let (line, bytes) = self.batch.json_unit(i).ok_or_else(missing)?;
+        let label = match self.outcome {
+            Some(name) => match json_outcome(bytes, name) {
+                Ok(l) => l,
+                Err(msg) => {
+                    // Binding reports syntax errors better: try it first.
+                    let msg = match ev.eval_json(bytes, ctx) {
+                        Err(e) => e.to_string(),
+                        Ok(_) => msg,
+                    };
+                    return Err(LineMsg { line, msg });
+                }
+            },
+            None => None,
+        };
+        let view = ev.eval_json(bytes, ctx).map_err(|e| LineMsg {
+            line,
+            msg: e.to_string(),
+        })?;
+        Ok(Evaluated {
+            label,
+            outcome: view.raw(),
+        })
+    }
+
+    /// JSON: the bytes of unit `i`.
+    pub(crate) fn json_bytes(&self, i: usize) -> Option<&'a [u8]> {
+        if self.binder.is_some() {
+            return None;
+        }
+        self.batch.json_unit(i).map(|(_, b)| b)
     }
 }
 

@@ -13,8 +13,7 @@ mod scan;
 mod solve;
 
 use crate::Status;
-use crate::backtest::source::Source;
-use crate::cmd_eval::read_input;
+use crate::backtest::source::{Opened, open};
 use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, trouble, warn};
 use crate::output::print_all;
 use semaforo::{FieldType, Ruleset};
@@ -35,6 +34,9 @@ pub(crate) struct Args {
     /// JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// A target `LANE=P%`: at most P% of the declarations in LANE or a
     /// more severe lane (e.g. `red=5%`, `yellow=15%`). Repeatable, one per
     /// lane; P has at most 4 decimals.
@@ -82,18 +84,25 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         check_by(&ruleset, field).map_err(trouble)?;
     }
     let ctx = context(&args.ctx)?;
-    let (bytes, jsonl) = read_input(&args.input).map_err(trouble)?;
-    let src =
-        Source::read(&bytes, jsonl, &args.input, &ruleset, &args.map, None).map_err(trouble)?;
+    let format = args.format_arg.of(&args.input);
+    let mut opened = open(&args.input, format, &ruleset, &args.map, None).map_err(trouble)?;
     let by = match &args.by {
         None => None,
-        Some(f) => Some(by_col(&src, &args.map, f).map_err(trouble)?),
+        Some(f) => Some(by_col(&opened, &args.map, f).map_err(trouble)?),
     };
     let threads = args
         .threads
         .filter(|n| *n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let scan = scan::run(&src, &ruleset, &ctx, by.as_ref(), &args.input, threads);
+    let scan = scan::run(
+        &mut opened,
+        &ruleset,
+        &ctx,
+        by.as_ref(),
+        &args.input,
+        threads,
+    )
+    .map_err(trouble)?;
     if scan.all.n == 0 {
         return Err(trouble(format!(
             "{}: no declaration could be evaluated; nothing to calibrate",
@@ -228,10 +237,10 @@ fn check_by(ruleset: &Ruleset, field: &str) -> Result<(), String> {
 
 /// Where the `--by` value is read: the top-level JSON member, or the CSV
 /// column the field is mapped to (or named after it).
-fn by_col(src: &Source<'_>, map: &MapArgs, field: &str) -> Result<ByCol, String> {
-    match src {
-        Source::Json { .. } => Ok(ByCol::Member(field.to_string())),
-        Source::Csv { table, .. } => {
+fn by_col(opened: &Opened, map: &MapArgs, field: &str) -> Result<ByCol, String> {
+    match opened.reader.csv_header_table() {
+        None => Ok(ByCol::Member(field.to_string())),
+        Some(table) => {
             let mapping = map.mapping()?;
             mapping
                 .column_of(field)

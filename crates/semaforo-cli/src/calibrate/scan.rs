@@ -3,13 +3,14 @@
 //! rules, the default lane without one), the lane the ruleset gave it,
 //! and its group (`--by`).
 //!
-//! Declarations are evaluated in fixed-size batches, each cut into
-//! contiguous chunks, one per thread, as in backtest. Histograms are sums,
+//! The input's batches are each cut into contiguous chunks, one per
+//! thread, as in backtest. Histograms are sums,
 //! so they do not depend on the thread count; messages are printed in
 //! input order.
 
-use crate::backtest::source::{Evaluated, Source};
+use crate::backtest::source::{Evaluated, Opened, Source};
 use crate::common::{error, warn};
+use crate::input::Batch;
 use crate::parallel::split_batch;
 use semaforo::{Context, Evaluator, Ruleset};
 use std::collections::BTreeMap;
@@ -17,9 +18,6 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::solve::Hist;
-
-/// Declarations per batch.
-const BATCH: usize = 16_384;
 
 /// Where the `--by` value is read.
 #[derive(Clone, Debug)]
@@ -68,25 +66,33 @@ enum Msg {
     Warning(String),
 }
 
-/// Evaluates every declaration of `src`.
+/// Evaluates every declaration of the input; the error is the message
+/// to print when the input cannot be read to its end.
 pub(super) fn run(
-    src: &Source<'_>,
+    opened: &mut Opened,
     ruleset: &Ruleset,
     ctx: &Context,
     by: Option<&ByCol>,
     input: &Path,
     threads: usize,
-) -> Scan {
+) -> Result<Scan, String> {
     let threads = threads.clamp(1, 256);
     let lanes = ruleset.lanes().len();
     let mut evs: Vec<Evaluator> = (0..threads).map(|_| ruleset.evaluator()).collect();
     let mut total = Scan::default();
-    let n = src.len();
-    let mut start = 0;
-    while start < n {
-        let end = (start + BATCH).min(n);
+    let mut batch = Batch::default();
+    let progress = crate::backtest::progress_bar(input);
+    while opened.reader.next_batch(&mut batch)? {
+        let src = Source {
+            batch: &batch,
+            binder: opened.binder.as_ref(),
+            outcome: None,
+        };
+        let first = batch.first;
         let job = |r: Range<usize>, ev: &mut Evaluator| work(src, r, ev, ctx, by, input, lanes);
-        let outs = split_batch(&mut evs, start..end, &job, &|r| lost(r, input));
+        let outs = split_batch(&mut evs, 0..src.len(), &job, &|r| {
+            lost(first + r.start..first + r.end, input)
+        });
         for (scan, msgs) in outs {
             for m in msgs {
                 match m {
@@ -96,9 +102,14 @@ pub(super) fn run(
             }
             total.merge(&scan);
         }
-        start = end;
+        if let Some(pb) = &progress {
+            pb.set_position(total.read);
+        }
     }
-    total
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    Ok(total)
 }
 
 /// A chunk whose worker failed: every declaration in it rejected, with
@@ -121,7 +132,7 @@ fn lost(r: Range<usize>, input: &Path) -> (Scan, Vec<Msg>) {
 
 /// Evaluates declarations `range`.
 fn work(
-    src: &Source<'_>,
+    src: Source<'_>,
     range: Range<usize>,
     ev: &mut Evaluator,
     ctx: &Context,
@@ -160,7 +171,7 @@ fn work(
         let forced = o.fired.iter().filter_map(|f| f.lane).max().unwrap_or(0);
         scan.all.add(o.score, forced, o.lane, lanes);
         let Some(by) = by else { continue };
-        match group_value(src, i, by) {
+        match group_value(&src, i, by) {
             Some(v) => scan
                 .groups
                 .entry(v)
@@ -175,18 +186,16 @@ fn work(
 /// Declaration `i`'s `--by` value: a JSON string member, or a non-empty
 /// CSV cell of its first row; `None` when missing.
 fn group_value(src: &Source<'_>, i: usize, by: &ByCol) -> Option<String> {
-    match (src, by) {
-        (Source::Json { records, .. }, ByCol::Member(name)) => {
-            json_text_member(records.get(i)?.bytes, name)
-        }
-        (Source::Csv { table, groups, .. }, ByCol::Column(col)) => {
-            let row = table.rows.get(groups.get(i)?.start)?;
-            match table.cell(row, *col)? {
+    match by {
+        ByCol::Member(name) => json_text_member(src.json_bytes(i)?, name),
+        ByCol::Column(col) => {
+            let b = src.batch;
+            let row = b.table.rows.get(b.groups.get(i)?.start)?;
+            match b.table.cell(row, *col)? {
                 b"" => None,
                 b => Some(String::from_utf8_lossy(b).into_owned()),
             }
         }
-        _ => None,
     }
 }
 

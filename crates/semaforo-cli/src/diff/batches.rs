@@ -1,5 +1,5 @@
-//! Parallel evaluation, as in backtest: declarations in fixed-size
-//! batches, each batch cut into contiguous chunks, one per thread, each
+//! Parallel evaluation, as in backtest: the input's batches, each batch
+//! cut into contiguous chunks, one per thread, each
 //! thread with one evaluator per ruleset. A worker sums its chunk into its
 //! own [`Tally`] and keeps, in input order, the messages to print and each
 //! compared declaration's lanes and group labels. The calling thread then
@@ -8,17 +8,15 @@
 //! thread count, and what is held besides the counters is one batch.
 
 use super::group::{ByCol, BySpec};
-use super::input::{Both, Pair};
+use super::input::{Both, Opened, Pair};
 use super::tally::{self, Lanes, Tally};
 use crate::common::{error, warn};
 use crate::csv_input::LineMsg;
+use crate::input::Batch;
 use crate::parallel::split_batch;
 use semaforo::{Context, Evaluator, Ruleset};
 use std::ops::Range;
 use std::path::Path;
-
-/// Declarations per batch. Fixed, so nothing depends on the thread count.
-const BATCH: usize = 16_384;
 
 /// A line for stderr, printed by the calling thread in input order.
 enum Msg {
@@ -43,7 +41,7 @@ struct ChunkOut {
 
 /// What every worker reads.
 struct Shared<'s> {
-    pair: &'s Pair<'s>,
+    pair: Pair<'s>,
     rulesets: (&'s Ruleset, &'s Ruleset),
     lanes: &'s Lanes,
     ctx: &'s Context,
@@ -52,13 +50,15 @@ struct Shared<'s> {
     input: &'s Path,
 }
 
-/// Evaluates every declaration into `t` on `threads` threads.
+/// Evaluates every declaration into `t` on `threads` threads; the error
+/// is the message to print when the input cannot be read to its end.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename the arguments"
 )]
 pub(super) fn run(
-    pair: &Pair<'_>,
+    opened: &mut Opened,
+    outcome: Option<&str>,
     rulesets: (&Ruleset, &Ruleset),
     ctx: &Context,
     lanes: &Lanes,
@@ -66,31 +66,33 @@ pub(super) fn run(
     input: &Path,
     threads: usize,
     progress: Option<&indicatif::ProgressBar>,
-) {
+) -> Result<(), String> {
     let by: Vec<(BySpec, Vec<ByCol>)> = t
         .breakdowns
         .iter()
         .map(|b| (b.spec.clone(), b.cols.clone()))
         .collect();
-    let shared = Shared {
-        pair,
-        rulesets,
-        lanes,
-        ctx,
-        by: &by,
-        input,
-    };
     let threads = threads.clamp(1, 256);
     let mut evs: Vec<(Evaluator, Evaluator)> = (0..threads)
         .map(|_| (rulesets.0.evaluator(), rulesets.1.evaluator()))
         .collect();
-    let total = pair.len();
-    let mut start = 0;
-    while start < total {
-        let end = (start + BATCH).min(total);
+    let mut batch = Batch::default();
+    while opened.reader.next_batch(&mut batch)? {
+        let shared = Shared {
+            pair: Pair {
+                batch: &batch,
+                binders: opened.binders.as_ref(),
+                outcome,
+            },
+            rulesets,
+            lanes,
+            ctx,
+            by: &by,
+            input,
+        };
         let outs = split_batch(
             &mut evs,
-            start..end,
+            0..batch.len(),
             &|r, ev: &mut (Evaluator, Evaluator)| work(&shared, r, ev),
             &|r| lost(&shared, r),
         );
@@ -98,10 +100,10 @@ pub(super) fn run(
             absorb(t, lanes, out);
         }
         if let Some(pb) = progress {
-            pb.set_position(end as u64);
+            pb.set_position(opened.reader.units() as u64);
         }
-        start = end;
     }
+    Ok(())
 }
 
 /// The output of a chunk whose worker failed: every declaration in it
@@ -119,8 +121,8 @@ fn lost(sh: &Shared<'_>, r: Range<usize>) -> ChunkOut {
         msgs: vec![Msg::Error(format!(
             "{}: internal: the evaluation of declarations {} to {} failed; please report this",
             sh.input.display(),
-            r.start + 1,
-            r.end
+            sh.pair.batch.first + r.start + 1,
+            sh.pair.batch.first + r.end
         ))],
         placed: Vec::new(),
     }

@@ -4,12 +4,12 @@
 //! matched by id, the lane load per group (`--by`), precision and recall
 //! per lane (`--outcome`), and `--fail-if` gates for CI.
 //!
-//! The input layer is backtest's (`input` pairs its readers with two
+//! The input layer is every command's (`input` pairs its batches with two
 //! binders). Declarations are evaluated by both rulesets in batches on
 //! several threads, as backtest does, and only counted (`tally`): memory
-//! holds the input, as backtest's does, one batch of group labels, and
-//! counters whose size depends on the rulesets and the number of groups
-//! (capped by `--max-groups`), never one outcome per declaration. Chunks
+//! holds one batch of the input and of group labels, and counters whose
+//! size depends on the rulesets and the number of groups (capped by
+//! `--max-groups`), never one outcome per declaration. Chunks
 //! are merged in input order, so the report and the messages do not depend
 //! on the thread count.
 //!
@@ -26,21 +26,16 @@ mod report;
 mod tally;
 
 use crate::Status;
-use crate::cmd_eval::read_input;
 use crate::common::{ContextArgs, DataArgs, MapArgs, compile_rules, context, error, trouble};
 use crate::csv_input::Mapping;
 use crate::output::print_all;
 use gate::Gate;
 use group::{ByCol, BySpec};
-use input::Pair;
+use input::Opened;
 use report::{Meta, RulesetInfo};
 use semaforo::Ruleset;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use tally::{Lanes, Tally};
-
-/// Inputs at least this large get a progress bar (on a terminal).
-const PROGRESS_MIN: usize = 50_000;
 
 pub(crate) use crate::common::Format;
 
@@ -57,6 +52,9 @@ pub(crate) struct Args {
     /// JSON Lines from stdin.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The input's format, when its name does not say it.
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// The inspection result (as for `backtest`): gives precision and
     /// recall per lane.
     #[arg(long, value_name = "FIELD")]
@@ -152,12 +150,12 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     let old = compile_side(&args.old, &args.old_data(), "old")?;
     let new = compile_side(&args.new, &args.new_data(), "new")?;
     let ctx = context(&args.ctx)?;
-    let (bytes, jsonl) = read_input(&args.input).map_err(trouble)?;
     let mapping = args.map.mapping().map_err(trouble)?;
     let outcome = args.outcome.as_deref();
-    let pair =
-        Pair::read(&bytes, jsonl, &args.input, (&old, &new), &mapping, outcome).map_err(trouble)?;
-    let breakdowns = resolve_by(&pair, specs, &mapping).map_err(trouble)?;
+    let format = args.format_arg.of(&args.input);
+    let mut opened =
+        input::open(&args.input, format, (&old, &new), &mapping, outcome).map_err(trouble)?;
+    let breakdowns = resolve_by(&opened, specs, &mapping).map_err(trouble)?;
     let lanes = Lanes::new(&old, &new);
     let rules = tally::rule_keys(&old, &new);
     let by_texts: Vec<String> = breakdowns.iter().map(|b| b.0.text.clone()).collect();
@@ -167,9 +165,10 @@ fn try_run(args: &Args) -> Result<Status, Status> {
     }
     let max_groups = usize::try_from(args.max_groups).unwrap_or(usize::MAX);
     let mut t = Tally::new(&lanes, (&old, &new), breakdowns, max_groups);
-    let progress = progress_bar(pair.len());
+    let progress = crate::backtest::progress_bar(&args.input);
     batches::run(
-        &pair,
+        &mut opened,
+        outcome,
         (&old, &new),
         &ctx,
         &lanes,
@@ -177,7 +176,8 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         &args.input,
         thread_count(args.threads),
         progress.as_ref(),
-    );
+    )
+    .map_err(trouble)?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
@@ -189,9 +189,9 @@ fn try_run(args: &Args) -> Result<Status, Status> {
         old: RulesetInfo::of(&old, &args.old),
         new: RulesetInfo::of(&new, &args.new),
         input: args.input.display().to_string(),
-        input_format: pair.format_name(),
+        input_format: opened.reader.format().name(),
         today: ctx.today.to_string(),
-        rows: pair.rows(),
+        rows: opened.reader.csv_rows(),
         outcome: args.outcome.clone(),
     };
     finish(args, &report::build(meta, &t, &lanes, &rules, results))
@@ -228,20 +228,9 @@ fn compile_side(files: &[PathBuf], data: &DataArgs, side: &str) -> Result<Rulese
     })
 }
 
-/// A progress bar on stderr for long inputs, when stderr is a terminal.
-fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
-    (std::io::stderr().is_terminal() && total >= PROGRESS_MIN).then(|| {
-        let pb = indicatif::ProgressBar::new(total as u64);
-        if let Some(style) = crate::backtest::progress_style() {
-            pb.set_style(style);
-        }
-        pb
-    })
-}
-
 /// Resolves every `--by` column against the input.
 fn resolve_by(
-    pair: &Pair<'_>,
+    opened: &Opened,
     specs: Vec<BySpec>,
     mapping: &Mapping,
 ) -> Result<Vec<(BySpec, Vec<ByCol>)>, String> {
@@ -251,7 +240,7 @@ fn resolve_by(
             let cols = s
                 .parts
                 .iter()
-                .map(|p| pair.by_col(&p.column, mapping))
+                .map(|p| opened.by_col(&p.column, mapping))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((s, cols))
         })

@@ -2,7 +2,7 @@
 //! held in a map of declaration id -> compact record, and outcome lines
 //! (the output of `eval`), read one at a time.
 
-use crate::csv_input::CsvTable;
+use crate::input::{Batch, Format, Reader};
 use semaforo::Date;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -191,8 +191,11 @@ impl Results {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         if csv {
-            let bytes = std::fs::read(path).map_err(cannot)?;
-            let table = CsvTable::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Read as a stream, one row per unit, never held whole.
+            let mut reader = Reader::open(path, Format::Csv)?;
+            let Some(table) = reader.csv_header_table() else {
+                return Ok(());
+            };
             let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| table.column(f)).collect();
             for req in ["id", "lane", "office", "date"] {
                 if table.column(req).is_none() {
@@ -203,28 +206,33 @@ impl Results {
                     ));
                 }
             }
-            for row in &table.rows {
-                self.lines += 1;
-                if let Some(p) = table.problem(row) {
-                    self.rejected += 1;
-                    report(at(path, row.line, p));
-                    continue;
+            reader.set_csv_key(None);
+            let mut batch = Batch::default();
+            while reader.next_batch(&mut batch)? {
+                let table = &batch.table;
+                for row in &table.rows {
+                    self.lines += 1;
+                    if let Some(p) = table.problem(row) {
+                        self.rejected += 1;
+                        report(at(path, row.line, p));
+                        continue;
+                    }
+                    let mut fields: Fields<'_> = Default::default();
+                    for (slot, col) in fields.iter_mut().zip(&cols) {
+                        *slot = col
+                            .and_then(|c| table.cell(row, c))
+                            .map(|c| String::from_utf8_lossy(c))
+                            .map(|c| match c {
+                                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                                Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+                            })
+                            .filter(|c| !c.is_empty());
+                    }
+                    self.add(fields, file, row.line, names).unwrap_or_else(|e| {
+                        self.rejected += 1;
+                        report(at(path, row.line, e));
+                    });
                 }
-                let mut fields: Fields<'_> = Default::default();
-                for (slot, col) in fields.iter_mut().zip(&cols) {
-                    *slot = col
-                        .and_then(|c| table.cell(row, c))
-                        .map(|c| String::from_utf8_lossy(c))
-                        .map(|c| match c {
-                            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-                            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
-                        })
-                        .filter(|c| !c.is_empty());
-                }
-                self.add(fields, file, row.line, names).unwrap_or_else(|e| {
-                    self.rejected += 1;
-                    report(at(path, row.line, e));
-                });
             }
             return Ok(());
         }

@@ -26,6 +26,7 @@ mod explain_regional;
 mod lists;
 mod lsp;
 mod results;
+mod streaming;
 mod support;
 mod tables;
 mod vectors;
