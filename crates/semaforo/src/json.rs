@@ -8,6 +8,12 @@
 
 pub use semaforo_plan::json::{BindErrorKind, SyntaxError};
 
+/// The most bytes one JSON declaration may have: a longer input is refused
+/// with [`BindErrorKind::InputTooLarge`] before it is parsed. A host that
+/// frames declarations from a stream (JSON Lines, an array) can use it to
+/// bound the memory one declaration may take.
+pub const MAX_DECLARATION_BYTES: usize = semaforo_plan::json::MAX_JSON_BYTES;
+
 use crate::BindError;
 
 /// Splits a JSON array into its top-level elements without binding them:

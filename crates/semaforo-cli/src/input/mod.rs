@@ -36,7 +36,7 @@ use std::path::Path;
 /// more, so the binder rejects it with its own message; a JSON array
 /// element or a CSV line above it ends the input with an error naming
 /// its line.
-pub(crate) const MAX_UNIT_BYTES: usize = 64 << 20;
+pub(crate) const MAX_UNIT_BYTES: usize = semaforo::json::MAX_DECLARATION_BYTES;
 
 /// How the input is cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
