@@ -6,7 +6,6 @@ use crate::output::Output;
 use semaforo::{Context, Evaluator, Ruleset};
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Options of `semaforo eval`.
@@ -33,98 +32,6 @@ pub(crate) struct Args {
     /// Evaluation context.
     #[command(flatten)]
     ctx: ContextArgs,
-}
-
-/// One declaration's text and where it starts (1-based line).
-pub(crate) struct Record<'a> {
-    pub line: usize,
-    pub bytes: &'a [u8],
-}
-
-/// Splits an input file into declarations. Errors that make the rest of the
-/// file unreadable are returned as `Err` with a message naming the line.
-pub(crate) fn split_input<'a>(input: &'a [u8], jsonl: bool) -> Result<Vec<Record<'a>>, String> {
-    let mut records = Vec::new();
-    if jsonl {
-        for (i, line) in input.split(|b| *b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            records.push(Record {
-                line: i + 1,
-                bytes: line,
-            });
-        }
-        return Ok(records);
-    }
-    let first = input.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'[') {
-        // Elements come in increasing offset order: one cursor counts the
-        // line breaks once, so the whole split is linear in the input.
-        let mut lines = LineCursor::default();
-        for item in semaforo::json::split_array(input) {
-            let (offset, bytes) = item.map_err(|e| {
-                let line = lines.line_at(input, e.offset);
-                format!("line {line}: {e}")
-            })?;
-            records.push(Record {
-                line: lines.line_at(input, offset),
-                bytes,
-            });
-        }
-    } else {
-        records.push(Record {
-            line: 1,
-            bytes: input,
-        });
-    }
-    Ok(records)
-}
-
-/// The 1-based line of byte offsets asked for in increasing order, each
-/// line break counted once.
-#[derive(Debug, Default)]
-struct LineCursor {
-    /// Bytes before `offset` have been counted.
-    offset: usize,
-    /// The line `offset` is on.
-    line: usize,
-}
-
-impl LineCursor {
-    fn line_at(&mut self, input: &[u8], offset: usize) -> usize {
-        let offset = offset.min(input.len());
-        if offset < self.offset {
-            // Never happens with the array splitter; stay correct anyway.
-            *self = LineCursor::default();
-        }
-        let newlines = input
-            .get(self.offset..offset)
-            .map_or(0, |s| s.iter().filter(|b| **b == b'\n').count());
-        self.line = self.line.max(1) + newlines;
-        self.offset = offset;
-        self.line
-    }
-}
-
-/// Reads `--input` (a file, or stdin for `-`) whole; returns the bytes and
-/// whether it is JSON Lines. For `lists derive` and `tables`, which read
-/// small histories; the commands that evaluate declarations stream them
-/// ([`crate::input`]).
-pub(crate) fn read_input(path: &Path) -> Result<(Vec<u8>, bool), String> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        return Ok((buf, true));
-    }
-    let jsonl = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    Ok((bytes, jsonl))
 }
 
 /// Runs the command.
@@ -316,61 +223,4 @@ fn error_record(out: &mut String, index: usize, line: usize, msg: &str, id: Opti
 pub(crate) fn key_of(ruleset: &Ruleset, json: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(json).ok()?;
     value.get(ruleset.key_field())?.as_str().map(str::to_string)
-}
-
-/// The shared complexity harness, included rather than depended on, so
-/// the CLI's manifest names the facade alone among the project's crates.
-#[cfg(test)]
-#[path = "../../semaforo-testkit/src/complexity.rs"]
-#[allow(
-    dead_code,
-    unreachable_pub,
-    unfulfilled_lint_expectations,
-    reason = "a file shared with semaforo-testkit: this test uses one of its items, and panics are allowed in tests here"
-)]
-mod complexity;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn array(n: usize) -> Vec<u8> {
-        let mut s = String::from("[\n");
-        for i in 0..n {
-            if i > 0 {
-                s.push_str(",\n");
-            }
-            s.push_str(&format!("  {{\"id\": \"D{i:07}\", \"origin\": \"CN\"}}"));
-        }
-        s.push_str("\n]\n");
-        s.into_bytes()
-    }
-
-    #[test]
-    fn array_elements_get_their_lines() {
-        let input = array(3);
-        let r = split_input(&input, false).unwrap();
-        assert_eq!(r.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4]);
-        let broken = b"[\n{\"id\": \"A\"},\n{\"id\": \"B\"\n";
-        let e = split_input(broken, false).err().unwrap();
-        assert!(e.starts_with("line 4:"), "{e}");
-    }
-
-    /// Splitting an array is linear: ten times the elements must take
-    /// about ten times as long, never a hundred (rescanning from the start
-    /// for every element, as before, did). Measured by the shared harness
-    /// (thread CPU time, fastest of several runs).
-    #[test]
-    fn splitting_an_array_is_linear() {
-        super::complexity::assert_linear(
-            "splitting a JSON array",
-            1_000,
-            200_000,
-            array,
-            |input| {
-                let n = split_input(input, false).map(|r| r.len()).unwrap_or(0);
-                assert!(n > 0);
-            },
-        );
-    }
 }

@@ -12,8 +12,8 @@
 //! [`crate::tables::history`], as `tables derive` reads it.
 
 use crate::Status;
-use crate::cmd_eval::read_input;
 use crate::common::{MapArgs, error, warn};
+use crate::input::Reader;
 use crate::output::print_all;
 use crate::tables::Problems;
 use crate::tables::history::{self, Decl, KeyProblem, Spec};
@@ -37,9 +37,12 @@ enum ListsCommand {
 /// Options of `semaforo lists derive`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct DeriveArgs {
-    /// The inspection history: `.csv`, `.jsonl` or `.json`.
+    /// The inspection history: `.csv`, `.jsonl` or `.json` (`-`: JSON
+    /// Lines on stdin), read as a stream.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// The inspection result: a CSV column or a top-level JSON member
     /// (`0`/`false` = nothing found, `1`/`true` or above zero = a finding,
     /// empty or null = not inspected, skipped).
@@ -120,17 +123,13 @@ fn derive(a: DeriveArgs) -> Status {
         .min_rate
         .unwrap_or(if a.max_rate.is_some() { 0.0 } else { 0.5 });
     let max_rate = a.max_rate.unwrap_or(1.0);
-    let (bytes, jsonl) = match read_input(&a.input) {
-        Ok(x) => x,
+    let mut reader = match Reader::open(&a.input, a.format_arg.of(&a.input)) {
+        Ok(r) => r,
         Err(e) => {
             error(e);
             return Status::Trouble;
         }
     };
-    let is_csv = a
-        .input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let spec = Spec {
         by: &a.by,
         outcome: Some(&a.outcome),
@@ -141,7 +140,7 @@ fn derive(a: DeriveArgs) -> Status {
     };
     let mut tally = Tally::new();
     let mut totals = Totals::default();
-    let rows = match history::read(&bytes, is_csv, jsonl, &spec, &mut |d| match d {
+    let rows = match history::read(&a.input, &mut reader, &spec, &mut |d| match d {
         Err(e) => {
             error(format!("{}:{}: {}", a.input.display(), e.line, e.msg));
             totals.bad += 1;
@@ -150,7 +149,7 @@ fn derive(a: DeriveArgs) -> Status {
     }) {
         Ok(r) => r,
         Err(e) => {
-            error(format!("{}: {e}", a.input.display()));
+            error(e);
             return Status::Trouble;
         }
     };

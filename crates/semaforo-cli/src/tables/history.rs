@@ -13,11 +13,12 @@
 //! level members repeated for each element), trimmed and joined with `|`,
 //! the text `key(a, b, ...)` gives in the language (SPEC §3.9).
 
-use crate::cmd_eval::split_input;
 use crate::common::MapArgs;
 use crate::csv_input::{CsvTable, LineMsg, labelled_cells, parse_outcome};
+use crate::input::{Batch, Format, Reader};
 use semaforo::Decimal;
 use serde_json::Value;
+use std::path::Path;
 
 /// What to read.
 pub(crate) struct Spec<'a> {
@@ -78,21 +79,21 @@ pub(crate) struct Decl {
 /// How the input read: CSV data rows and how many could not be read.
 pub(crate) type RowCounts = Option<(u64, u64)>;
 
-/// Reads `bytes` (`csv`: CSV, else JSON Lines when `jsonl`, else JSON) and
-/// hands every declaration to `f`, or the line and reason it could not be
-/// read. The error is a message about the whole input (a bad header, an
-/// unknown column).
+/// Reads the declarations of `reader` (opened on `input`) batch by batch
+/// and hands every one to `f`, or the line and reason it could not be
+/// read; memory does not grow with the input (see [`crate::input`]). The
+/// error is the message to print about the whole input (a bad header, an
+/// unknown column, a broken JSON array, a read failure).
 pub(crate) fn read(
-    bytes: &[u8],
-    csv: bool,
-    jsonl: bool,
+    input: &Path,
+    reader: &mut Reader,
     spec: &Spec<'_>,
     f: &mut dyn FnMut(Result<Decl, LineMsg>),
 ) -> Result<RowCounts, String> {
-    if csv {
-        read_csv(bytes, spec, f).map(Some)
-    } else {
-        read_json(bytes, jsonl, spec, f).map(|()| None)
+    let at = |e: String| format!("{}: {e}", input.display());
+    match reader.format() {
+        Format::Csv => read_csv(reader, spec, f, &at).map(Some),
+        Format::Json | Format::Jsonl => read_json(reader, spec, f, &at).map(|()| None),
     }
 }
 
@@ -183,17 +184,19 @@ fn ratio(
 }
 
 fn read_csv(
-    bytes: &[u8],
+    reader: &mut Reader,
     spec: &Spec<'_>,
     f: &mut dyn FnMut(Result<Decl, LineMsg>),
+    at: &dyn Fn(String) -> String,
 ) -> Result<(u64, u64), String> {
-    let table = CsvTable::parse(bytes)?;
     let mapping = spec.map.mapping()?;
+    let empty = CsvTable::default();
+    let header = reader.csv_header_table().unwrap_or(&empty);
     let col = |name: &str, what: &str| {
-        table
+        header
             .column(name)
-            .or_else(|| mapping.column_of(name).and_then(|c| table.column(c)))
-            .ok_or_else(|| format!("the CSV header has no {what} column `{name}`"))
+            .or_else(|| mapping.column_of(name).and_then(|c| header.column(c)))
+            .ok_or_else(|| at(format!("the CSV header has no {what} column `{name}`")))
     };
     let by = spec
         .by
@@ -204,49 +207,51 @@ fn read_csv(
     let key = spec.key.map(|k| col(k, "`--key`")).transpose()?;
     let value = spec.value.map(|v| col(v, "value")).transpose()?;
     let per = spec.per.map(|v| col(v, "`--per`")).transpose()?;
-    let groups = match key {
-        Some(k) => table.group(Some(k)),
-        None => (0..table.rows.len()).map(|i| i..i + 1).collect(),
-    };
-    let text = |row, c: usize| {
-        String::from_utf8_lossy(table.cell(row, c).unwrap_or_default()).into_owned()
-    };
-    for g in groups {
-        // The same rejections as the `csv_input` fuzz target checks: a
-        // row that cannot be read, or a bad outcome, rejects the group.
-        let label = match (outcome, spec.outcome) {
-            (Some(c), Some(name)) => labelled_cells(&table, g.clone(), c, c, name).map(|x| x.0),
-            _ => table.first_problem(g.clone()).map_or(Ok(None), Err),
+    // Without `--key`, every row is a declaration.
+    reader.set_csv_key(key);
+    let mut batch = Batch::default();
+    while reader.next_batch(&mut batch)? {
+        let table = &batch.table;
+        let text = |row, c: usize| {
+            String::from_utf8_lossy(table.cell(row, c).unwrap_or_default()).into_owned()
         };
-        let label = match label {
-            Ok(l) => l,
-            Err(e) => {
-                f(Err(e));
-                continue;
-            }
-        };
-        let items = table
-            .rows
-            .get(g)
-            .unwrap_or_default()
-            .iter()
-            .map(|row| {
-                let parts: Vec<Text> = by.iter().map(|&c| Ok(Some(text(row, c)))).collect();
-                let value = value.map(|c| {
-                    let v = number(spec.value.unwrap_or_default(), &text(row, c));
-                    let p = per.map(|c| number(spec.per.unwrap_or_default(), &text(row, c)));
-                    ratio(v, p)
-                });
-                Item {
-                    line: row.line,
-                    key: compose(spec.by, &parts),
-                    value,
+        for g in &batch.groups {
+            // The same rejections as the `csv_input` fuzz target checks: a
+            // row that cannot be read, or a bad outcome, rejects the group.
+            let label = match (outcome, spec.outcome) {
+                (Some(c), Some(name)) => labelled_cells(table, g.clone(), c, c, name).map(|x| x.0),
+                _ => table.first_problem(g.clone()).map_or(Ok(None), Err),
+            };
+            let label = match label {
+                Ok(l) => l,
+                Err(e) => {
+                    f(Err(e));
+                    continue;
                 }
-            })
-            .collect();
-        f(Ok(Decl { label, items }));
+            };
+            let items = table
+                .rows
+                .get(g.clone())
+                .unwrap_or_default()
+                .iter()
+                .map(|row| {
+                    let parts: Vec<Text> = by.iter().map(|&c| Ok(Some(text(row, c)))).collect();
+                    let value = value.map(|c| {
+                        let v = number(spec.value.unwrap_or_default(), &text(row, c));
+                        let p = per.map(|c| number(spec.per.unwrap_or_default(), &text(row, c)));
+                        ratio(v, p)
+                    });
+                    Item {
+                        line: row.line,
+                        key: compose(spec.by, &parts),
+                        value,
+                    }
+                })
+                .collect();
+            f(Ok(Decl { label, items }));
+        }
     }
-    Ok((table.rows.len() as u64, table.rejected_rows() as u64))
+    Ok(reader.csv_rows().unwrap_or_default())
 }
 
 /// A JSON name: a top-level member, or `LIST.FIELD`.
@@ -302,10 +307,10 @@ fn json_label(doc: &Value, name: &str) -> Result<Option<bool>, String> {
 }
 
 fn read_json(
-    bytes: &[u8],
-    jsonl: bool,
+    reader: &mut Reader,
     spec: &Spec<'_>,
     f: &mut dyn FnMut(Result<Decl, LineMsg>),
+    at: &dyn Fn(String) -> String,
 ) -> Result<(), String> {
     let names: Vec<&str> = spec
         .by
@@ -319,59 +324,75 @@ fn read_json(
         if let (Some(l), _) = split_name(n) {
             match list {
                 Some(other) if other != l => {
-                    return Err(format!(
+                    return Err(at(format!(
                         "`{n}` and a name in `{other}` are members of two different lists; at most one list per key"
-                    ));
+                    )));
                 }
                 _ => list = Some(l),
             }
         }
     }
-    for r in split_input(bytes, jsonl)? {
-        let line = r.line as u64;
-        let doc: Value = match serde_json::from_slice(r.bytes) {
-            Ok(d) => d,
-            Err(e) => {
-                f(Err(LineMsg {
-                    line,
-                    msg: e.to_string(),
-                }));
+    let mut batch = Batch::default();
+    while reader.next_batch(&mut batch)? {
+        for i in 0..batch.len() {
+            let Some((line, bytes)) = batch.json_unit(i) else {
                 continue;
-            }
-        };
-        let label = match spec.outcome.map(|o| json_label(&doc, o)).transpose() {
-            Ok(l) => l.flatten(),
-            Err(msg) => {
-                f(Err(LineMsg { line, msg }));
-                continue;
-            }
-        };
-        let item = |el: Option<&Value>| {
-            let get = |name: &str| match split_name(name) {
-                (Some(_), m) => el.and_then(|e| e.get(m)),
-                (None, m) => doc.get(m),
             };
-            let parts: Vec<Text> = spec.by.iter().map(|b| json_part(b, get(b))).collect();
-            let value = spec.value.map(|v| {
-                let p = spec.per.map(|p| json_number(p, get(p)));
-                ratio(json_number(v, get(v)), p)
-            });
-            Item {
-                line,
-                key: compose(spec.by, &parts),
-                value,
-            }
-        };
-        let items = match list {
-            None => vec![item(None)],
-            Some(l) => match doc.get(l) {
-                Some(Value::Array(els)) => els.iter().map(|e| item(Some(e))).collect(),
-                _ => Vec::new(),
-            },
-        };
-        f(Ok(Decl { label, items }));
+            json_declaration(line, bytes, spec, list, f);
+        }
     }
     Ok(())
+}
+
+/// Reads one JSON declaration of line `line` and hands it to `f`.
+fn json_declaration(
+    line: u64,
+    bytes: &[u8],
+    spec: &Spec<'_>,
+    list: Option<&str>,
+    f: &mut dyn FnMut(Result<Decl, LineMsg>),
+) {
+    let doc: Value = match serde_json::from_slice(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            f(Err(LineMsg {
+                line,
+                msg: e.to_string(),
+            }));
+            return;
+        }
+    };
+    let label = match spec.outcome.map(|o| json_label(&doc, o)).transpose() {
+        Ok(l) => l.flatten(),
+        Err(msg) => {
+            f(Err(LineMsg { line, msg }));
+            return;
+        }
+    };
+    let item = |el: Option<&Value>| {
+        let get = |name: &str| match split_name(name) {
+            (Some(_), m) => el.and_then(|e| e.get(m)),
+            (None, m) => doc.get(m),
+        };
+        let parts: Vec<Text> = spec.by.iter().map(|b| json_part(b, get(b))).collect();
+        let value = spec.value.map(|v| {
+            let p = spec.per.map(|p| json_number(p, get(p)));
+            ratio(json_number(v, get(v)), p)
+        });
+        Item {
+            line,
+            key: compose(spec.by, &parts),
+            value,
+        }
+    };
+    let items = match list {
+        None => vec![item(None)],
+        Some(l) => match doc.get(l) {
+            Some(Value::Array(els)) => els.iter().map(|e| item(Some(e))).collect(),
+            _ => Vec::new(),
+        },
+    };
+    f(Ok(Decl { label, items }));
 }
 
 #[cfg(test)]

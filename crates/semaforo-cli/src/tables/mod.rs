@@ -20,9 +20,9 @@
 pub(crate) mod history;
 
 use crate::Status;
-use crate::cmd_eval::read_input;
 use crate::common::{MapArgs, error, warn};
 use crate::csv_input::LineMsg;
+use crate::input::Reader;
 use crate::output::print_all;
 use history::{Decl, KeyProblem, Spec};
 use semaforo::Decimal;
@@ -61,9 +61,12 @@ const EXAMPLES: usize = 10;
 /// Options of `semaforo tables derive`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct DeriveArgs {
-    /// The inspection history: `.csv`, `.jsonl` or `.json`.
+    /// The inspection history: `.csv`, `.jsonl` or `.json` (`-`: JSON
+    /// Lines on stdin), read as a stream.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    #[command(flatten)]
+    format_arg: crate::input::FormatArg,
     /// A key column (repeat for a composite key, parts joined with `|` in
     /// the order given): a CSV column name or a field path mapped to one;
     /// JSON: a top-level member or `LIST.FIELD`.
@@ -348,11 +351,8 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
             return Err(usage(format!("`--points {}`: expected a number", a.points)));
         }
     }
-    let (bytes, jsonl) = read_input(&a.input).map_err(usage)?;
-    let csv = a
-        .input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let (mut reader, digest) =
+        Reader::open_digested(&a.input, a.format_arg.of(&a.input)).map_err(usage)?;
     let spec = Spec {
         by: &a.by,
         outcome: a.outcome.as_deref().or(a.clean.as_deref()),
@@ -368,7 +368,7 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
         _ => String::new(),
     };
     let mut t = Tally::default();
-    let rows = history::read(&bytes, csv, jsonl, &spec, &mut |d| match d {
+    let rows = history::read(&a.input, &mut reader, &spec, &mut |d| match d {
         Err(e) => {
             t.declarations += 1;
             t.rejected.add(e.line, e.msg);
@@ -378,7 +378,7 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
             None => t.points(d),
         },
     })
-    .map_err(|e| usage(format!("{}: {e}", a.input.display())))?;
+    .map_err(usage)?;
 
     let mut out = String::new();
     let args: Vec<String> = std::env::args_os()
@@ -390,7 +390,7 @@ fn derive(a: &DeriveArgs) -> Result<Status, Status> {
         out,
         "# input: {} sha256:{}",
         a.input.display(),
-        sha256_hex(&bytes)
+        digest.hex()
     );
     if let Some(m) = &a.map.map_file {
         let text = std::fs::read(m).unwrap_or_default();
