@@ -219,7 +219,12 @@ impl Splitter {
                     Scan::Value => Err(Stop::Syntax(at, SyntaxError::UnexpectedEnd)),
                 };
             };
-            if rel > self.cap {
+            // The byte would make the element longer than the cap (a
+            // delimiter after a scalar is not part of it): an element may
+            // have at most `cap` bytes, as the binder allows.
+            let ends_tail =
+                self.scan == Scan::Tail && (matches!(b, b',' | b']' | b'}') || is_ws(b));
+            if rel >= self.cap && !ends_tail {
                 let (line, _) = win.line_column(win.pos);
                 return Err(Stop::Other(format!(
                     "line {line}: an array element larger than {} bytes (the most a declaration may have)",

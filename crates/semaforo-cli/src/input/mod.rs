@@ -203,6 +203,10 @@ struct Window {
     read: usize,
     /// Whether the last error was one of reading (not of the input).
     read_failed: bool,
+    /// Whether the part of the last line cut by `long_line` that was
+    /// dropped held anything but whitespace (a JSON line is blank only if
+    /// all of it is).
+    cut_content: bool,
     /// Line and column (characters since the line's start) of `buf[at]`.
     at: usize,
     line: u64,
@@ -312,6 +316,8 @@ impl Window {
         self.at = 0;
         self.pos = 0;
         let keep = cap + 1;
+        self.cut_content = false;
+        let content = |s: &[u8]| s.iter().any(|b| !b.is_ascii_whitespace());
         // Past `keep`, look for the line's end, dropping what is scanned.
         loop {
             if let Some(p) = self
@@ -319,6 +325,7 @@ impl Window {
                 .get(keep..)
                 .and_then(|s| s.iter().position(|b| *b == b'\n'))
             {
+                self.cut_content |= content(self.buf.get(keep..keep + p).unwrap_or_default());
                 self.buf.drain(keep..=keep + p);
                 self.line += 1;
                 self.column = 0;
@@ -327,6 +334,7 @@ impl Window {
                 self.pos = keep;
                 return Ok((line, 0..keep));
             }
+            self.cut_content |= content(self.buf.get(keep..).unwrap_or_default());
             self.buf.truncate(keep);
             self.at = keep.min(self.at);
             let before = self.buf.len();
@@ -490,6 +498,7 @@ impl Reader {
                 pos: 0,
                 eof: false,
                 read_failed: false,
+                cut_content: false,
                 read: limits.read,
                 at: 0,
                 line: 1,
@@ -529,6 +538,13 @@ impl Reader {
             self.win.at = 3;
         }
         let header = match self.win.next_line(self.limits.unit)? {
+            // A header cut at the cap would lose its last columns.
+            Some((_, r)) if r.len() > self.limits.unit => {
+                return Err(format!(
+                    "line 1: the header row is larger than {} bytes (the most a CSV line may have)",
+                    self.limits.unit
+                ));
+            }
             Some((_, r)) => self.win.buf.get(r).unwrap_or_default().to_vec(),
             None => Vec::new(),
         };
@@ -630,8 +646,11 @@ impl Reader {
                 self.done = true;
                 return Ok(());
             };
+            let cut = r.len() > self.limits.unit;
             let bytes = self.win.buf.get(r).unwrap_or_default();
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            // A line cut at the limit is blank only if what was dropped
+            // was blank too: a long line is never skipped unreported.
+            if bytes.iter().all(u8::is_ascii_whitespace) && !(cut && self.win.cut_content) {
                 continue;
             }
             Reader::push_json(batch, line, bytes);
@@ -853,6 +872,38 @@ mod tests {
                 "read {read}"
             );
         }
+    }
+
+    #[test]
+    fn a_long_json_line_starting_with_spaces_is_not_blank() {
+        let mut input = vec![b' '; 25];
+        input.extend_from_slice(b"{\"a\":1}\n");
+        input.extend_from_slice(&[b' '; 25]);
+        input.extend_from_slice(b"\n{\"b\":2}\n");
+        for read in [1, 3, 64] {
+            let units = json_units(&input, Format::Jsonl, read);
+            assert_eq!(
+                units,
+                Ok(vec![(1, " ".repeat(11)), (3, "{\"b\":2}".to_string())]),
+                "read {read}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_csv_header_over_the_limit_is_refused_not_cut() {
+        let limits = Limits {
+            units: 2,
+            bytes: 1 << 20,
+            read: 3,
+            unit: 10,
+        };
+        let src = Box::new(std::io::Cursor::new(b"aaaa,bbbb,cccc\n1,2,3\n".to_vec()));
+        let e = Reader::from_read(src, "test".to_string(), Format::Csv, limits).err();
+        assert_eq!(
+            e.as_deref(),
+            Some("line 1: the header row is larger than 10 bytes (the most a CSV line may have)")
+        );
     }
 
     #[test]
