@@ -376,46 +376,15 @@ pub(crate) fn context(args: &ContextArgs) -> Result<Context, Status> {
 /// A symbolic link is followed: its target is replaced, the link stays.
 /// A file that does not exist yet is created the same way.
 pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let (target, permissions) = match std::fs::canonicalize(path) {
-        Ok(t) => {
-            let p = std::fs::metadata(&t)?.permissions();
-            (t, Some(p))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (path.to_path_buf(), None),
-        Err(e) => return Err(e),
-    };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = target
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let (tmp, mut file) = create_temp(dir, &name)?;
-    let written = (|| {
-        std::io::Write::write_all(&mut file, contents)?;
-        if let Some(p) = permissions {
-            file.set_permissions(p)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Make the rename itself durable; not every platform can open a
-    // directory, and the new contents are already on disk.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let mut r = Replacing::begin(path)?;
+    r.write_all(contents)?;
+    r.commit()
 }
 
 /// A file written as a stream and put in place atomically by
-/// [`Replacing::commit`], as [`replace_file`] does for contents held
-/// whole; dropped without `commit`, it leaves the old file as it was.
+/// [`Replacing::commit`] ([`replace_file`] for contents held whole);
+/// dropped without `commit` (or when `commit` fails), it removes its
+/// temporary file and leaves the old file as it was.
 pub(crate) struct Replacing {
     tmp: PathBuf,
     target: PathBuf,
