@@ -605,30 +605,12 @@ fn derive_commands_do_not_depend_on_batch_or_read_size() {
         } else {
             ("origin", "found", None)
         };
-        let mut lists = vec![
-            "lists",
-            "derive",
-            "--input",
-            input,
-            "--by",
-            origin,
-            "--outcome",
-            found,
-            "--min-count",
-            "1",
-            "--min-rate",
-            "0.1",
-        ];
-        let mut tables = vec![
-            "tables",
-            "derive",
-            "--input",
-            input,
-            "--by",
-            origin,
-            "--outcome",
-            found,
-        ];
+        let common = ["--input", input, "--by", origin, "--outcome", found];
+        let mut lists = vec!["lists", "derive"];
+        lists.extend_from_slice(&common);
+        lists.extend_from_slice(&["--min-count", "1", "--min-rate", "0.1"]);
+        let mut tables = vec!["tables", "derive"];
+        tables.extend_from_slice(&common);
         if let Some(k) = key {
             lists.extend_from_slice(&["--key", k]);
             tables.extend_from_slice(&["--key", k]);
