@@ -37,13 +37,16 @@ use crate::text::contains_ci;
 use crate::value::Value;
 
 /// What the host supplies for one evaluation besides the declaration.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvalContext {
+///
+/// The sampling key is borrowed: building a context per evaluation copies
+/// no secret (and wipes none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalContext<'k> {
     /// The evaluation date (`today`, and the day active windows are checked
     /// against).
     pub today: Date,
     /// The host's secret sampling key.
-    pub sampling_key: SamplingKey,
+    pub sampling_key: &'k SamplingKey,
 }
 
 /// Why a declaration could not be evaluated.
@@ -162,7 +165,7 @@ impl Plan {
     pub fn evaluate(
         &self,
         decl: &Declaration,
-        ctx: &EvalContext,
+        ctx: &EvalContext<'_>,
         scratch: &mut Scratch,
         out: &mut Outcome,
     ) -> Result<(), EvalError> {
@@ -225,7 +228,7 @@ impl Plan {
         &'a self,
         index: u32,
         proof: u64,
-        ctx: &EvalContext,
+        ctx: &EvalContext<'_>,
         cx: &mut Cx<'a, '_>,
         out: &mut Outcome,
         lane: &mut u16,
@@ -273,7 +276,7 @@ impl Plan {
         index: u32,
         rule: &HotRule,
         proof: u64,
-        ctx: &EvalContext,
+        ctx: &EvalContext<'_>,
         cx: &mut Cx<'a, '_>,
         out: &mut Outcome,
         listed: bool,
@@ -302,7 +305,7 @@ impl Plan {
         }
         // Only sampled rules read the descriptive record (for the id).
         let id = self.rules.get(index as usize).map_or("", |r| &r.id);
-        let d = sample::draw(&ctx.sampling_key, id, self.key_text(cx.decl));
+        let d = sample::draw(ctx.sampling_key, id, self.key_text(cx.decl));
         (d < rule.sample).then_some(Some(d))
     }
 
@@ -330,7 +333,7 @@ impl Plan {
         &'a self,
         index: u32,
         proof: u64,
-        ctx: &EvalContext,
+        ctx: &EvalContext<'_>,
         cx: &mut Cx<'a, '_>,
         out: &mut Outcome,
         lane: &mut u16,
@@ -416,7 +419,7 @@ impl Plan {
         flags: u8,
         score_expr: Option<OpId>,
         split: &[(u16, u32)],
-        ctx: &EvalContext,
+        ctx: &EvalContext<'_>,
         cx: &mut Cx<'a, '_>,
         entry: &mut Fired,
     ) {
@@ -428,7 +431,7 @@ impl Plan {
         }
         if flags & HotRule::SPLIT != 0 {
             let id = self.rules.get(index as usize).map_or("", |r| &r.id);
-            let d = sample::lane_draw(&ctx.sampling_key, id, self.key_text(cx.decl));
+            let d = sample::lane_draw(ctx.sampling_key, id, self.key_text(cx.decl));
             entry.lane_draw = Some(d);
             entry.lane = split.iter().find(|&&(_, cut)| d < cut).map(|&(l, _)| l);
         }

@@ -53,7 +53,7 @@ fn both(p: &Program, x: &Externals, input: &Input) -> Result<Pair, String> {
     let mut out = Outcome::default();
     let ctx = EvalContext {
         today: input.today,
-        sampling_key: input.key.clone(),
+        sampling_key: &input.key,
     };
     plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)
         .map_err(|e| format!("evaluation failed: {e}"))?;
@@ -318,7 +318,7 @@ fn check_program(seed: u64, config: &ProgramConfig, inputs: usize) -> Result<(),
         input.recipe.apply(&p.layout, &mut ref_decl).unwrap();
         let ctx = EvalContext {
             today: input.today,
-            sampling_key: input.key.clone(),
+            sampling_key: &input.key,
         };
         let ok = plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out);
         let expected = reference::evaluate(p, x, &ref_decl, input.today, &input.key);

@@ -341,7 +341,7 @@ fn recipe(rng: &mut Rng, n: usize, flat: bool) -> Recipe {
 
 /// The first rule of `text` that, alone, makes plan and reference disagree
 /// on `r`.
-fn culprit(text: &str, r: &Recipe, ctx: &EvalContext) -> String {
+fn culprit(text: &str, r: &Recipe, ctx: &EvalContext<'_>) -> String {
     let head_end = text.find("rule ").unwrap_or(text.len());
     let head = &text[..head_end];
     for rule in text[head_end..].split("rule ").filter(|r| !r.is_empty()) {
@@ -354,7 +354,7 @@ fn culprit(text: &str, r: &Recipe, ctx: &EvalContext) -> String {
         let mut out = Outcome::default();
         plan.evaluate(&d1, ctx, &mut plan.new_scratch(), &mut out)
             .unwrap();
-        if out != reference::evaluate(&p, &x, &d2, ctx.today, &ctx.sampling_key) {
+        if out != reference::evaluate(&p, &x, &d2, ctx.today, ctx.sampling_key) {
             return format!("rule {rule}");
         }
     }
@@ -391,7 +391,7 @@ fn run_shapes(seed: u64, rules: usize, decls: usize, guarded_only: bool, flat: b
         };
         let ctx = EvalContext {
             today,
-            sampling_key: key.clone(),
+            sampling_key: &key,
         };
         plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)
             .unwrap();

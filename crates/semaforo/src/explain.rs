@@ -824,7 +824,7 @@ mod tests {
                 let mut out = Outcome::default();
                 let ctx = EvalContext {
                     today: input.today,
-                    sampling_key: input.key.clone(),
+                    sampling_key: &input.key,
                 };
                 assert!(
                     plan.evaluate(&plan_decl, &ctx, &mut scratch, &mut out)

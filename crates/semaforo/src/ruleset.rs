@@ -563,7 +563,7 @@ impl Ruleset {
         }
         let ec = EvalContext {
             today: ctx.today,
-            sampling_key: ctx.sampling_key.clone(),
+            sampling_key: &ctx.sampling_key,
         };
         self.inner
             .plan

@@ -242,10 +242,11 @@ pub fn lane(i: u16) -> LaneId {
     LaneId(i)
 }
 
-pub fn ctx() -> EvalContext {
+pub fn ctx() -> EvalContext<'static> {
+    static KEY: SamplingKey = SamplingKey([7; 16]);
     EvalContext {
         today: d("2026-06-01"),
-        sampling_key: SamplingKey([7; 16]),
+        sampling_key: &KEY,
     }
 }
 
@@ -270,7 +271,7 @@ pub fn decl(plan: &Plan, fill: impl FnOnce(&mut Declaration, &Layout)) -> Declar
     dcl
 }
 
-pub fn run(plan: &Plan, dcl: &Declaration, ctx: &EvalContext) -> Outcome {
+pub fn run(plan: &Plan, dcl: &Declaration, ctx: &EvalContext<'_>) -> Outcome {
     let mut scratch = plan.new_scratch();
     let mut out = Outcome::default();
     plan.evaluate(dcl, ctx, &mut scratch, &mut out).unwrap();

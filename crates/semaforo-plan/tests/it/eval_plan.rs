@@ -187,7 +187,7 @@ fn everything_plan_behaves() {
                 None => assert_eq!(f.draw, None),
                 Some(cut) => {
                     let key = format!("D{k:04}");
-                    let draw = sample::draw(&ctx().sampling_key, &info.id, &key);
+                    let draw = sample::draw(ctx().sampling_key, &info.id, &key);
                     assert_eq!(f.draw, Some(draw));
                     assert!(draw < cut);
                 }
