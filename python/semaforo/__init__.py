@@ -403,5 +403,10 @@ class Backtest:
     #: declarations tied at the cut score are their expected number under
     #: a random pick, so ``hits`` may be fractional.
     top: pandas.DataFrame
+    #: The score histogram of evaluated declarations: ``from``, ``to``
+    #: (both included), ``count``, ``hits`` (with a finding); one row per
+    #: distinct score when there are at most 30, else about 20 equal
+    #: ranges, as ``semaforo backtest`` bins them.
+    histogram: pandas.DataFrame
     #: Every row's outcome (``evaluate_arrow``'s table).
     outcomes: pyarrow.Table

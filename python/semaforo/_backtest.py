@@ -39,6 +39,34 @@ def _labels(col: pa.ChunkedArray) -> np.ndarray:
     return np.where(np.isnan(y), np.nan, (y > 0).astype(float))
 
 
+def _histogram(scores: np.ndarray, found: np.ndarray) -> list[dict[str, int]]:
+    """The score histogram of ``semaforo backtest``: one bin per distinct
+    score when there are at most 30 of them, else bins of
+    ``ceil((max - min + 1) / 20)`` scores from the lowest, each ending at
+    ``from + width - 1`` or the highest score; ``hits`` are the findings."""
+    if len(scores) == 0:
+        return []
+    distinct, inverse = np.unique(scores, return_inverse=True)
+    counts = np.bincount(inverse)
+    hits = np.bincount(inverse, weights=found).astype(np.int64)
+    lo, hi = int(distinct[0]), int(distinct[-1])
+    if len(distinct) <= 30:
+        return [
+            {"from": int(s), "to": int(s), "count": int(c), "hits": int(h)}
+            for s, c, h in zip(distinct, counts, hits)
+        ]
+    width = max(1, (hi - lo + 1 + 19) // 20)
+    bins: list[dict[str, int]] = []
+    for s, c, h in zip(distinct, counts, hits):
+        start = lo + (int(s) - lo) // width * width
+        if bins and bins[-1]["from"] == start:
+            bins[-1]["count"] += int(c)
+            bins[-1]["hits"] += int(h)
+        else:
+            bins.append({"from": start, "to": min(start + width - 1, hi), "count": int(c), "hits": int(h)})
+    return bins
+
+
 def _ratio(a: float, b: float) -> float | None:
     return None if b == 0 else a / b
 
@@ -186,5 +214,9 @@ def backtest(ruleset: Ruleset, outcomes: pa.Table, outcome: pa.ChunkedArray) -> 
         rules=pd.DataFrame(rule_rows, columns=columns[:4] + ["undetermined", "forced"] + columns[4:]),
         shadow_rules=pd.DataFrame(shadow_rows, columns=columns),
         top=pd.DataFrame(top, columns=["k_percent", "inspected", "hits", "precision", "recall", "min_score"]),
+        histogram=pd.DataFrame(
+            _histogram(score[ok].astype(np.int64), (y[ok] == 1).astype(np.int64)),
+            columns=["from", "to", "count", "hits"],
+        ),
         outcomes=outcomes,
     )

@@ -86,6 +86,13 @@ def test_kcs_backtest_equals_the_cli(cli, kcs_ruleset, kcs_valid):
         for k in ("hits", "precision", "recall"):
             assert close(float(got[k]), t[k]), (t["k_percent"], k)
 
+    # The score histogram, bin for bin.
+    hist = [
+        {k: int(v) for k, v in row.items()} for row in bt.histogram.to_dict("records")
+    ]
+    assert hist == want["scores"]["histogram"]
+    assert len(hist) > 1
+
 
 def test_backtest_by_hand_on_the_regional_example(regional, regional_key, regional_lines):
     pa = pytest.importorskip("pyarrow")
@@ -144,3 +151,32 @@ def test_backtest_outcome_column_checks(regional, regional_key, regional_lines):
     df["found"] = "yes"
     with pytest.raises(semaforo.InputError, match="outcome column has type"):
         regional.backtest(df, "found", today=TODAY, sampling_key=regional_key)
+
+
+SCORECARD_TABLES = {
+    name: KCS / "tables" / f"{name}.csv"
+    for name in [
+        "points_hs6_origin_departure", "points_hs6_origin_tax_type", "points_hs6_origin",
+        "points_hs6_departure", "points_hs6_tax_type", "points_hs6_import_type",
+        "points_office_hs6", "points_hs6", "points_hs6_transport_mode",
+        "points_origin_tax_type", "points_origin_departure", "unit_price_hs6",
+    ]
+}
+
+
+def test_scorecard_histogram_is_binned_as_the_cli_bins_it(cli, kcs_valid):
+    # The scorecard's sums of points take far more than 30 distinct
+    # scores, so both sides bin them into equal ranges.
+    args = ["backtest", str(KCS / "scorecard.sem"), "--input", str(KCS / "valid.csv"),
+            "--map-file", str(KCS / "kcs.map"), "--outcome", "Fraud", "--today", KCS_TODAY,
+            "--sampling-key-file", str(KCS / "sampling.key"), "--format", "json", "--threads", "1"]
+    for name, path in SCORECARD_TABLES.items():
+        args += ["--table", f"{name}={path}"]
+    p = run_cli(cli, *args)
+    assert p.returncode in (0, 1), p.stderr
+    want = json.loads(p.stdout)["scores"]["histogram"]
+    rs = semaforo.compile(KCS / "scorecard.sem", tables=SCORECARD_TABLES)
+    bt = rs.backtest(kcs_valid, "Fraud", today=KCS_TODAY, sampling_key=KCS / "sampling.key")
+    got = [{k: int(v) for k, v in row.items()} for row in bt.histogram.to_dict("records")]
+    assert any(b["from"] != b["to"] for b in want), "expected range bins"
+    assert got == want
