@@ -1,7 +1,7 @@
 //! The bundle's container: a tar archive of regular files, read with
 //! limits and written in one canonical form.
 //!
-//! The canonical form is what [`write`] produces: ustar headers with mode
+//! The canonical form is what [`write()`] produces: ustar headers with mode
 //! 0644, owner 0, group 0, modification time 0, empty user and group names,
 //! the entries in the order given, and the two zero blocks that end an
 //! archive. The same entries always give the same bytes.
