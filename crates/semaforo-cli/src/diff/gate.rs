@@ -5,7 +5,7 @@
 //! gate      := metric op bound [ "at" BY ]
 //! metric    := "moved" | LANE ".share" | LANE ".count" | LANE ".precision"
 //!            | LANE ".recall" | "rule." ID ".fired" | "rule." ID ".undetermined"
-//!            | "rule." ID ".monitored"
+//!            | "rule." ID ".monitored" | "rule." ID ".overridden"
 //! op        := ">" | ">=" | "<" | "<="
 //! bound     := moved:  N | N%                       (a level: count, or share of the compared)
 //!              others: (+|-)N | (+|-)N% | (+|-)Npp  (a change, new minus old)
@@ -94,6 +94,8 @@ pub(super) enum Metric {
     Undetermined(String),
     /// Declarations a shadow rule (`monitor`) would have fired on.
     Monitored(String),
+    /// Declarations with an `overridden` entry for a rule.
+    Overridden(String),
 }
 
 impl Metric {
@@ -109,12 +111,13 @@ impl Metric {
                 "fired" => return Ok(Metric::Fired(id.to_string())),
                 "undetermined" => return Ok(Metric::Undetermined(id.to_string())),
                 "monitored" => return Ok(Metric::Monitored(id.to_string())),
+                "overridden" => return Ok(Metric::Overridden(id.to_string())),
                 _ => {}
             }
         }
         let Some((lane, what)) = s.split_once('.') else {
             return Err(format!(
-                "unknown metric `{s}`; expected `moved`, `LANE.share`, `LANE.count`, `LANE.precision`, `LANE.recall`, `rule.ID.fired`, `rule.ID.undetermined` or `rule.ID.monitored`"
+                "unknown metric `{s}`; expected `moved`, `LANE.share`, `LANE.count`, `LANE.precision`, `LANE.recall`, `rule.ID.fired`, `rule.ID.undetermined`, `rule.ID.monitored` or `rule.ID.overridden`"
             ));
         };
         let lane = lane.to_string();
@@ -124,7 +127,7 @@ impl Metric {
             "precision" => Ok(Metric::Precision(lane)),
             "recall" => Ok(Metric::Recall(lane)),
             _ => Err(format!(
-                "unknown measure `{what}` in `{s}`; a lane has `share`, `count`, `precision` and `recall`, a rule (`rule.ID.`) `fired`, `undetermined` and `monitored`"
+                "unknown measure `{what}` in `{s}`; a lane has `share`, `count`, `precision` and `recall`, a rule (`rule.ID.`) `fired`, `undetermined`, `monitored` and `overridden`"
             )),
         }
     }
@@ -327,6 +330,13 @@ impl Gate {
                 ))),
                 Some(_) => Ok(()),
             },
+            Metric::Overridden(id) => match rules.iter().find(|r| r.id == *id) {
+                None => Err(err(format!("no rule `{id}` in either ruleset"))),
+                Some(r) if !r.old_overridden && !r.new_overridden => Err(err(format!(
+                    "rule `{id}` has a national `override` in neither ruleset, so it is never overridden; gate on `rule.{id}.fired`"
+                ))),
+                Some(_) => Ok(()),
+            },
         }
     }
 }
@@ -476,12 +486,16 @@ fn overall(m: &Metric, t: &Tally, lanes: &Lanes, rules: &[RuleKey]) -> Values {
                 side(&t.new_sel, lanes.in_new(l)),
             )
         }
-        Metric::Fired(id) | Metric::Undetermined(id) | Metric::Monitored(id) => {
+        Metric::Fired(id)
+        | Metric::Undetermined(id)
+        | Metric::Monitored(id)
+        | Metric::Overridden(id) => {
             let k = rules.iter().find(|r| r.id == *id);
             let get = |c: &super::tally::RuleCounts, i: Option<usize>| {
                 let v = match m {
                     Metric::Fired(_) => &c.fired,
                     Metric::Undetermined(_) => &c.undetermined,
+                    Metric::Overridden(_) => &c.overridden,
                     _ => &c.monitored,
                 };
                 i.and_then(|i| v.get(i)).copied().unwrap_or(0)

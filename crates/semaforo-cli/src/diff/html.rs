@@ -193,7 +193,14 @@ fn rules(s: &mut String, r: &Report) {
         .rules
         .iter()
         .any(|x| x.old_monitor == Some(true) || x.new_monitor == Some(true));
+    let overridden = r
+        .rules
+        .iter()
+        .any(|x| x.old_overridden.is_some() || x.new_overridden.is_some());
     s.push_str("<h2>Rules</h2>\n<table><tr><th>rule</th><th class=\"t\">title</th><th class=\"t\">status</th><th>old fired</th><th>new fired</th><th>change</th><th>old undetermined</th><th>new undetermined</th>");
+    if overridden {
+        s.push_str("<th>old overridden</th><th>new overridden</th>");
+    }
     if shadow {
         s.push_str(
             "<th>old shadow</th><th>new shadow</th><th>change</th><th class=\"t\">kind</th>",
@@ -214,6 +221,14 @@ fn rules(s: &mut String, r: &Report) {
             num(x.old_undetermined),
             num(x.new_undetermined)
         );
+        if overridden {
+            let _ = write!(
+                s,
+                "<td>{}</td><td>{}</td>",
+                num(x.old_overridden),
+                num(x.new_overridden)
+            );
+        }
         if shadow {
             let _ = write!(
                 s,
@@ -229,6 +244,9 @@ fn rules(s: &mut String, r: &Report) {
     s.push_str("</table>\n<dl class=\"glossary\">\n<dt>status</dt><dd>Rules are matched by id: <em>kept</em> (in both rulesets), <em>removed</em> (old only), <em>added</em> (new only); the side without the rule shows –.</dd>\n<dt>undetermined</dt><dd>The rule was active but its condition could not be decided (<em>unknown</em>) because data it needs was missing; it did not fire. Many undetermined declarations point to a field the input does not fill.</dd>\n</dl>\n");
     if shadow {
         s.push_str("<p class=\"muted\">Shadow rules (<code>monitor</code>) decide nothing: <em>shadow</em> counts the declarations they would have fired on.</p>\n");
+    }
+    if overridden {
+        s.push_str("<p class=\"muted\"><em>overridden</em> counts the declarations where a national <code>override</code> of a package rule applied and the rule fired as the package defines it, as overridden, or both (the <code>overridden</code> entries of their outcomes); – where that ruleset does not override the rule.</p>\n");
     }
 }
 

@@ -131,6 +131,15 @@ pub(crate) struct RuleDiff {
     pub old_monitored: Option<u64>,
     /// The same, new.
     pub new_monitored: Option<u64>,
+    /// Declarations where a national `override` of the rule applied and
+    /// the rule fired as its package defines it, as overridden, or both
+    /// (`overridden` entries), old; present only when the old ruleset
+    /// overrides the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_overridden: Option<u64>,
+    /// The same, new.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_overridden: Option<u64>,
 }
 
 impl RuleDiff {
@@ -363,6 +372,8 @@ fn rule_diffs(t: &Tally, rules: &[RuleKey]) -> Vec<RuleDiff> {
             new_monitor: k.new.map(|_| k.new_monitor),
             old_monitored: get(&t.old_rules.monitored, k.old),
             new_monitored: get(&t.new_rules.monitored, k.new),
+            old_overridden: get(&t.old_rules.overridden, k.old.filter(|_| k.old_overridden)),
+            new_overridden: get(&t.new_rules.overridden, k.new.filter(|_| k.new_overridden)),
         })
         .collect()
 }
@@ -558,6 +569,12 @@ fn rules(s: &mut String, r: &Report) {
         .rules
         .iter()
         .any(|x| x.old_monitor == Some(true) || x.new_monitor == Some(true));
+    // National overrides: how many declarations each touched, when either
+    // ruleset has one.
+    let overridden = r
+        .rules
+        .iter()
+        .any(|x| x.old_overridden.is_some() || x.new_overridden.is_some());
     let kindw = r
         .rules
         .iter()
@@ -570,6 +587,9 @@ fn rules(s: &mut String, r: &Report) {
         "\n{:<idw$} {:<8} {:>9} {:>9} {:>8} {:>9} {:>9}",
         "rule", "status", "old fired", "new fired", "change", "old undet", "new undet"
     );
+    if overridden {
+        let _ = write!(s, " {:>10} {:>10}", "old overr.", "new overr.");
+    }
     if shadow {
         let _ = write!(
             s,
@@ -590,6 +610,14 @@ fn rules(s: &mut String, r: &Report) {
             count(x.old_undetermined),
             count(x.new_undetermined)
         );
+        if overridden {
+            let _ = write!(
+                s,
+                " {:>10} {:>10}",
+                count(x.old_overridden),
+                count(x.new_overridden)
+            );
+        }
         if shadow {
             let _ = write!(
                 s,

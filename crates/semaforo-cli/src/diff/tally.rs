@@ -76,6 +76,10 @@ pub(super) struct RuleKey {
     pub old_monitor: bool,
     /// It is a shadow rule in the new ruleset.
     pub new_monitor: bool,
+    /// A national `override` applies to it in the old ruleset.
+    pub old_overridden: bool,
+    /// In the new ruleset.
+    pub new_overridden: bool,
 }
 
 /// The rules of both rulesets: the old ones in order, then those only the
@@ -91,6 +95,8 @@ pub(super) fn rule_keys(old: &Ruleset, new: &Ruleset) -> Vec<RuleKey> {
             new: None,
             old_monitor: r.monitor,
             new_monitor: false,
+            old_overridden: r.overlay.is_some(),
+            new_overridden: false,
         })
         .collect();
     let by_id: std::collections::HashMap<String, usize> = keys
@@ -103,6 +109,7 @@ pub(super) fn rule_keys(old: &Ruleset, new: &Ruleset) -> Vec<RuleKey> {
             Some(k) => {
                 k.new = Some(i);
                 k.new_monitor = r.monitor;
+                k.new_overridden = r.overlay.is_some();
                 r.title.clone_into(&mut k.title);
             }
             None => keys.push(RuleKey {
@@ -112,6 +119,8 @@ pub(super) fn rule_keys(old: &Ruleset, new: &Ruleset) -> Vec<RuleKey> {
                 new: Some(i),
                 old_monitor: false,
                 new_monitor: r.monitor,
+                old_overridden: false,
+                new_overridden: r.overlay.is_some(),
             }),
         }
     }
@@ -191,7 +200,8 @@ impl Selection {
     }
 }
 
-/// Fired, undetermined and monitored counts of one side, per rule index.
+/// Fired, undetermined, monitored and overridden counts of one side, per
+/// rule index.
 #[derive(Debug, Clone)]
 pub(super) struct RuleCounts {
     /// Declarations each rule fired on.
@@ -200,6 +210,10 @@ pub(super) struct RuleCounts {
     pub undetermined: Vec<u64>,
     /// Declarations each shadow rule (`monitor`) would have fired on.
     pub monitored: Vec<u64>,
+    /// Declarations with an `overridden` entry for each rule: its national
+    /// override applied and it fired as the package defines it, as
+    /// overridden, or both.
+    pub overridden: Vec<u64>,
 }
 
 impl RuleCounts {
@@ -208,6 +222,7 @@ impl RuleCounts {
             fired: vec![0; n],
             undetermined: vec![0; n],
             monitored: vec![0; n],
+            overridden: vec![0; n],
         }
     }
 
@@ -220,6 +235,9 @@ impl RuleCounts {
         }
         for &u in &o.undetermined {
             bump(&mut self.undetermined, u as usize);
+        }
+        for x in &o.overridden {
+            bump(&mut self.overridden, x.rule as usize);
         }
     }
 }
@@ -347,6 +365,7 @@ impl Tally {
             add_all(&mut a.fired, &b.fired);
             add_all(&mut a.undetermined, &b.undetermined);
             add_all(&mut a.monitored, &b.monitored);
+            add_all(&mut a.overridden, &b.overridden);
         }
         for (a, b) in [
             (&mut self.old_sel, &o.old_sel),

@@ -1209,3 +1209,99 @@ fn diff_without_shadow_rules_has_no_shadow_columns() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stdout.contains("shadow"), "{}", r.stdout);
 }
+
+/// The package alone against the package with Guatemala's national
+/// ruleset: the rules the national file overrides get `new_overridden`
+/// counts, equal to the `overridden` entries `eval` writes with the
+/// national ruleset (counted here independently); rules it does not
+/// override, and the old side, have none; the text and HTML reports show
+/// the columns; a gate can bound them.
+#[test]
+fn diff_counts_the_declarations_each_national_override_touches() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ex = |p: &str| root.join("examples/regional").join(p).display().to_string();
+    let (package, national, input) = (
+        ex("regional.sem"),
+        ex("gt/sat-gt.sem"),
+        ex("declarations.jsonl"),
+    );
+    let data = [
+        "--list".to_string(),
+        format!("watched_importers={}", ex("lists/watched_importers.txt")),
+        "--list".to_string(),
+        format!("watched_declarants={}", ex("lists/watched_declarants.txt")),
+        "--table".to_string(),
+        format!("reference_price={}", ex("tables/reference_price.csv")),
+        "--today".to_string(),
+        "2026-11-15".to_string(),
+        "--sampling-key-file".to_string(),
+        ex("sampling.key"),
+    ];
+    let data: Vec<&str> = data.iter().map(String::as_str).collect();
+    let mut eval = vec![
+        "eval",
+        national.as_str(),
+        package.as_str(),
+        "--input",
+        &input,
+    ];
+    eval.extend_from_slice(&data);
+    let e = run(&data_dir(), &eval);
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    for line in e.stdout.lines() {
+        let o: Value = serde_json::from_str(line).unwrap();
+        for x in o["overridden"].as_array().unwrap() {
+            *want
+                .entry(x["id"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    assert!(
+        !want.is_empty(),
+        "the example's overrides touch some declaration"
+    );
+    let html = scratch("diff-overridden").join("report.html");
+    let html = html.to_str().unwrap();
+    for format in ["json", "text"] {
+        let mut args = vec![
+            "diff", "--old", &package, "--new", &national, &package, "--input", &input, "--format",
+            format, "--report", html,
+        ];
+        args.extend_from_slice(&data);
+        let fail_if = format!(
+            "rule.{}.overridden > +{}",
+            want.keys().next().unwrap(),
+            want.values().next().unwrap() - 1
+        );
+        if format == "json" {
+            args.extend_from_slice(&["--fail-if", &fail_if]);
+        }
+        let r = run(&data_dir(), &args);
+        match format {
+            "json" => {
+                // The gate's bound is one below the count: it fails.
+                let v: Value = serde_json::from_str(&r.stdout).unwrap();
+                assert_eq!(r.code, 1, "{}", r.stderr);
+                assert_eq!(v["gates"][0]["failed"], true);
+                let mut got = std::collections::BTreeMap::new();
+                for rule in v["rules"].as_array().unwrap() {
+                    assert!(rule.get("old_overridden").is_none(), "{rule}");
+                    if let Some(n) = rule.get("new_overridden") {
+                        got.insert(rule["id"].as_str().unwrap().to_string(), u(n));
+                    }
+                }
+                // Every overridden rule is listed, with 0 if it touched none.
+                let touched: std::collections::BTreeMap<_, _> = got
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                assert_eq!(touched, want);
+                assert_eq!(got.len(), 2, "sat-gt.sem overrides two rules: {got:?}");
+            }
+            _ => assert!(r.stdout.contains("new overr."), "{}", r.stdout),
+        }
+        let page = std::fs::read_to_string(html).unwrap();
+        assert!(page.contains("<th>new overridden</th>"), "{format}");
+    }
+}
