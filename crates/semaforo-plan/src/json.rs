@@ -289,11 +289,6 @@ impl JsonBinder {
         }
         let text = std::str::from_utf8(input)
             .map_err(|e| BindError::syntax(input, e.valid_up_to(), SyntaxError::InvalidUtf8))?;
-        self.scratch.clear();
-        self.key_bytes.clear();
-        self.keys.clear();
-        self.present.clear();
-        self.path.clear();
         if self.plain_stamp != Some(layout.stamp()) {
             self.plain_names.clear();
             self.plain_names.extend(
@@ -314,6 +309,36 @@ impl JsonBinder {
             }));
             self.plain_stamp = Some(layout.stamp());
         }
+        // The path of the member being read is what an error names, and
+        // keeping it costs a push and a pop per member: the first pass
+        // does without, and only a declaration that fails is read again,
+        // keeping it, for the error with its path. Reading is
+        // deterministic, so the second pass fails where the first did.
+        let Err(first) = self.run(layout, input, text, decl, false) else {
+            return Ok(());
+        };
+        decl.clear();
+        match self.run(layout, input, text, decl, true) {
+            Err(e) => Err(*e),
+            // Cannot happen; never turn a failure into a success.
+            Ok(()) => Err(*first),
+        }
+    }
+
+    /// One pass over the declaration, with the member path kept or not.
+    fn run(
+        &mut self,
+        layout: &Layout,
+        input: &[u8],
+        text: &str,
+        decl: &mut Declaration,
+        track: bool,
+    ) -> PResult<()> {
+        self.scratch.clear();
+        self.key_bytes.clear();
+        self.keys.clear();
+        self.present.clear();
+        self.path.clear();
         let mut p = Parser {
             input,
             text,
@@ -321,8 +346,9 @@ impl JsonBinder {
             layout,
             decl,
             b: self,
+            track,
         };
-        p.document().map_err(|e| *e)
+        p.document()
     }
 }
 
@@ -373,6 +399,9 @@ struct Parser<'a, 'b> {
     layout: &'b Layout,
     decl: &'b mut Declaration,
     b: &'b mut JsonBinder,
+    /// Whether the path of schema members and array elements is kept
+    /// (see [`JsonBinder::bind`]): errors render it.
+    track: bool,
 }
 
 impl<'a> Parser<'a, '_> {
@@ -747,9 +776,13 @@ impl<'a> Parser<'a, '_> {
                             let name = String::from_utf8_lossy(self.str_bytes(key)).into_owned();
                             return Err(self.err_at(key_at, BindErrorKind::DuplicateMember(name)));
                         }
-                        self.b.path.push(Seg::Field(node.record, fid));
+                        if self.track {
+                            self.b.path.push(Seg::Field(node.record, fid));
+                        }
                         self.bind_value(node, fid, depth)?;
-                        self.b.path.pop();
+                        if self.track {
+                            self.b.path.pop();
+                        }
                     }
                     None => {
                         let k = self.push_key(key, key_at, keys_base)?;
@@ -1019,7 +1052,9 @@ impl<'a> Parser<'a, '_> {
         let mut index = 0u32;
         loop {
             self.skip_ws();
-            self.b.path.push(Seg::Index(index));
+            if self.track {
+                self.b.path.push(Seg::Index(index));
+            }
             match self.peek() {
                 Some(b'{') => {}
                 Some(b) => {
@@ -1039,7 +1074,9 @@ impl<'a> Parser<'a, '_> {
                 .push_element(self.layout, node, fid)
                 .map_err(|e| self.err_at(self.pos, BindErrorKind::Declaration(e)))?;
             self.bind_object(child, depth + 1)?;
-            self.b.path.pop();
+            if self.track {
+                self.b.path.pop();
+            }
             index = index.saturating_add(1);
             self.skip_ws();
             match self.peek() {
