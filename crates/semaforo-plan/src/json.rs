@@ -252,6 +252,10 @@ pub struct JsonBinder {
     /// required fields: such objects track presence in a local bitmask
     /// instead of `present`.
     required: Vec<Option<u64>>,
+    /// Per record of that layout, per field: the first eight bytes of its
+    /// name as a little-endian word (zero-padded), compared with the
+    /// input's first eight key bytes at once by [`fast_key`].
+    name_words: Vec<Box<[u64]>>,
     path: Vec<Seg>,
     order: Vec<u32>,
 }
@@ -306,6 +310,19 @@ impl JsonBinder {
                         .filter(|(_, f)| !f.optional)
                         .fold(0u64, |m, (i, _)| m | (1u64 << i))
                 })
+            }));
+            self.name_words.clear();
+            self.name_words.extend(layout.records().iter().map(|r| {
+                r.fields
+                    .iter()
+                    .map(|f| {
+                        let mut w = [0u8; 8];
+                        for (d, s) in w.iter_mut().zip(f.name.bytes()) {
+                            *d = s;
+                        }
+                        u64::from_le_bytes(w)
+                    })
+                    .collect()
             }));
             self.plain_stamp = Some(layout.stamp());
         }
@@ -738,7 +755,12 @@ impl<'a> Parser<'a, '_> {
                     .copied()
                     .unwrap_or(false);
                 let fast = if plain {
-                    fast_key(self.input, key_at, &record.fields, hint)
+                    let words = self
+                        .b
+                        .name_words
+                        .get(node.record.0 as usize)
+                        .map_or(&[][..], |w| &w[..]);
+                    fast_key(self.input, key_at, &record.fields, words, hint)
                 } else {
                     None
                 };
@@ -1193,30 +1215,56 @@ impl<'a> Parser<'a, '_> {
 /// bytes are the decoded key and the quote after them closes it. Anything else (an escape, an unknown key) returns `None` and
 /// takes the general path.
 #[inline]
-fn fast_key(input: &[u8], quote: usize, fields: &[Field], hint: usize) -> Option<(FieldId, usize)> {
+fn fast_key(
+    input: &[u8],
+    quote: usize,
+    fields: &[Field],
+    words: &[u64],
+    hint: usize,
+) -> Option<(FieldId, usize)> {
     let start = quote.checked_add(1)?;
     let rest = input.get(start..)?;
-    let first = *rest.first()?;
-    let matches = |name: &[u8]| -> bool {
-        rest.get(name.len()) == Some(&b'"') && rest.iter().zip(name).all(|(&a, &b)| a == b)
+    // The key's first eight bytes as a word, when the input has them
+    // (else names are compared byte by byte).
+    let head = rest.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
+    let matches = |i: usize| -> bool {
+        let Some(name) = fields.get(i).map(|f| f.name.as_bytes()) else {
+            return false;
+        };
+        if rest.get(name.len()) != Some(&b'"') {
+            return false;
+        }
+        match (head, words.get(i)) {
+            (Some(h), Some(&w)) => {
+                let n = name.len();
+                let mask = if n >= 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * n)) - 1
+                };
+                (h & mask) == w
+                    && rest
+                        .get(8..n)
+                        .unwrap_or_default()
+                        .iter()
+                        .zip(name.get(8..).unwrap_or_default())
+                        .all(|(&a, &b)| a == b)
+            }
+            _ => rest.iter().zip(name).all(|(&a, &b)| a == b),
+        }
     };
-    let found = |i: usize, name: &[u8]| -> Option<(FieldId, usize)> {
-        Some((FieldId(u32::try_from(i).ok()?), start + name.len()))
+    let found = |i: usize| -> Option<(FieldId, usize)> {
+        let len = fields.get(i)?.name.len();
+        Some((FieldId(u32::try_from(i).ok()?), start + len))
     };
-    if let Some(f) = fields.get(hint)
-        && matches(f.name.as_bytes())
-    {
-        return found(hint, f.name.as_bytes());
-    }
-    for (i, f) in fields.iter().enumerate() {
-        let name = f.name.as_bytes();
-        // The first byte decides most misses (an empty name compares the
-        // quote itself).
-        if name.first().map_or(first == b'"', |&b| b == first) && matches(name) {
-            return found(i, name);
+    // JSON written from a schema follows its order, but leaves out
+    // optional fields: the hint, then the field after it.
+    for i in [hint, hint + 1] {
+        if matches(i) {
+            return found(i);
         }
     }
-    None
+    (0..fields.len()).find(|&i| matches(i)).and_then(found)
 }
 
 /// Reads the common short number forms (`12`, `-0.5`, `8603.57`: at most
@@ -1662,6 +1710,52 @@ mod tests {
             .bind(&layout, br#"{"id": "k", "a\\b": 5, "a\u005cb": 6}"#, &mut d)
             .unwrap_err();
         assert_eq!(dup.to_string(), "duplicate member `a\\b`");
+    }
+
+    proptest::proptest! {
+        /// `fast_key` finds exactly the field whose name the key spells
+        /// (or nothing), whatever the hint, for names shorter and longer
+        /// than the eight bytes compared as a word, keys that are a name's
+        /// prefix or extension, and keys cut by the end of the input.
+        #[test]
+        fn fast_key_finds_the_field_the_key_names(
+            names in proptest::collection::btree_set("[ab]{0,11}", 1..8),
+            random_key in "[ab]{0,12}",
+            pick in proptest::option::of(0usize..8),
+            close in proptest::bool::ANY,
+            tail in "[ab,: ]{0,9}",
+            hint in 0usize..10,
+        ) {
+            // Mostly a field's own name, so that matches are tested too.
+            let key = pick
+                .and_then(|i| names.iter().nth(i % names.len()))
+                .cloned()
+                .unwrap_or(random_key);
+            let fields: Vec<Field> = names
+                .iter()
+                .map(|n| Field { name: n.as_str().into(), ty: FieldType::Text, optional: true })
+                .collect();
+            let words: Vec<u64> = fields
+                .iter()
+                .map(|f| {
+                    let mut w = [0u8; 8];
+                    for (d, s) in w.iter_mut().zip(f.name.bytes()) {
+                        *d = s;
+                    }
+                    u64::from_le_bytes(w)
+                })
+                .collect();
+            let input = format!("\"{key}{}{tail}", if close { "\"" } else { "" });
+            let got = super::fast_key(input.as_bytes(), 0, &fields, &words, hint);
+            let want = if close {
+                names.iter().position(|n| *n == key).map(|i| (FieldId(i as u32), 1 + key.len()))
+            } else {
+                // Without its closing quote the key is no name, unless the
+                // tail supplies none either (it holds no quote).
+                None
+            };
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
