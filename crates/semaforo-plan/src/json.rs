@@ -735,6 +735,12 @@ impl<'a> Parser<'a, '_> {
         self.pos += 1;
         self.skip_ws();
         let mut hint = 0usize;
+        let plain = self
+            .b
+            .plain_names
+            .get(node.record.0 as usize)
+            .copied()
+            .unwrap_or(false);
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
@@ -748,12 +754,6 @@ impl<'a> Parser<'a, '_> {
                 }
                 // Most keys are a schema field's name spelled plainly: match
                 // it in place, without scanning the string first.
-                let plain = self
-                    .b
-                    .plain_names
-                    .get(node.record.0 as usize)
-                    .copied()
-                    .unwrap_or(false);
                 let fast = if plain {
                     let words = self
                         .b
@@ -801,7 +801,10 @@ impl<'a> Parser<'a, '_> {
                         if self.track {
                             self.b.path.push(Seg::Field(node.record, fid));
                         }
-                        self.bind_value(node, fid, depth)?;
+                        let Some(field) = record.fields.get(i) else {
+                            return Err(self.decl_err(DeclError::NoSuchField));
+                        };
+                        self.bind_value(node, fid, (field.ty, field.optional), depth)?;
                         if self.track {
                             self.b.path.pop();
                         }
@@ -954,12 +957,14 @@ impl<'a> Parser<'a, '_> {
     ///
     /// Text and numbers are stored with the `_known` setters: `bind`
     /// checked that the buffer's layout is `self.layout`, and the field's
-    /// type is read from it here.
-    fn bind_value(&mut self, node: Node, fid: FieldId, depth: usize) -> PResult<()> {
-        let Some(field) = self.layout.field(node.record, fid) else {
-            return Err(self.decl_err(DeclError::NoSuchField));
-        };
-        let (ty, optional) = (field.ty, field.optional);
+    /// type and optionality (`(ty, optional)`) come from its record there.
+    fn bind_value(
+        &mut self,
+        node: Node,
+        fid: FieldId,
+        (ty, optional): (FieldType, bool),
+        depth: usize,
+    ) -> PResult<()> {
         let at = self.pos;
         let Some(b) = self.peek() else {
             return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd));
