@@ -252,6 +252,22 @@ fn regional(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A server on the package and the national ruleset, with the national
+/// file open and its group clean: the directory, the package's and the
+/// national file's URIs, and the client.
+fn national_open(name: &str) -> (String, String, Client) {
+    let dir = regional(name);
+    let sica = uri(&dir, "sica.sem");
+    let gt = uri(&dir, "a-gt.sem");
+    let mut c = Client::start(&dir);
+    c.initialize(&dir);
+    c.open(&gt, NATIONAL);
+    // The national file sorts first by name, but compiles after the
+    // package: its group is clean.
+    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    (sica, gt, c)
+}
+
 #[test]
 fn lsp_initialize_announces_capabilities() {
     let dir = scratch("lsp-init");
@@ -423,15 +439,7 @@ fn lsp_hover_describes_fields_lists_and_tables() {
 
 #[test]
 fn lsp_definition_of_fields_lists_and_qualified_rules_across_files() {
-    let dir = regional("lsp-def");
-    let sica = uri(&dir, "sica.sem");
-    let gt = uri(&dir, "a-gt.sem");
-    let mut c = Client::start(&dir);
-    c.initialize(&dir);
-    c.open(&gt, NATIONAL);
-    // The national file sorts first by name, but compiles after the
-    // package: its group is clean.
-    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    let (sica, gt, mut c) = national_open("lsp-def");
     let mut definition = |at: Value| -> Value {
         c.request(
             "textDocument/definition",
@@ -725,13 +733,7 @@ fn lsp_changed_settings_bring_new_data() {
 
 #[test]
 fn lsp_references_of_a_package_rule_across_files() {
-    let dir = regional("lsp-refs");
-    let sica = uri(&dir, "sica.sem");
-    let gt = uri(&dir, "a-gt.sem");
-    let mut c = Client::start(&dir);
-    c.initialize(&dir);
-    c.open(&gt, NATIONAL);
-    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    let (sica, gt, mut c) = national_open("lsp-refs");
     let refs = |c: &mut Client, at: Value, decl: bool| -> Vec<(String, Value)> {
         let r = c.request(
             "textDocument/references",
@@ -842,13 +844,7 @@ fn lsp_outline_lists_records_with_fields_lists_tables_and_rules() {
 
 #[test]
 fn lsp_rename_edits_every_file_and_refuses_what_would_not_compile() {
-    let dir = regional("lsp-rename");
-    let sica = uri(&dir, "sica.sem");
-    let gt = uri(&dir, "a-gt.sem");
-    let mut c = Client::start(&dir);
-    c.initialize(&dir);
-    c.open(&gt, NATIONAL);
-    assert_eq!(c.diagnostics_for(&gt), Vec::<Value>::new());
+    let (sica, gt, mut c) = national_open("lsp-rename");
     // prepareRename on a qualified reference: the id after the `/`.
     let p = c.request(
         "textDocument/prepareRename",
