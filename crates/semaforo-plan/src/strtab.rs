@@ -97,6 +97,40 @@ fn text_at<'t>(text: &'t str, ends: &[u32], index: usize) -> Option<&'t str> {
     text.get(start..end)
 }
 
+/// Whether text number `index` is `t`, compared as bytes: keys are
+/// short (country codes, HS codes, importer ids), so lengths of 4 to 16
+/// bytes are compared with two overlapping word loads instead of a call
+/// to `memcmp` (and no character boundary needs checking: equal bytes
+/// are equal texts).
+#[inline]
+fn is_text(text: &str, ends: &[u32], index: usize, t: &str) -> bool {
+    let Some(end) = ends.get(index).map(|&e| e as usize) else {
+        return false;
+    };
+    let start = match index.checked_sub(1) {
+        Some(p) => ends.get(p).map_or(usize::MAX, |&e| e as usize),
+        None => 0,
+    };
+    let (Some(a), b) = (text.as_bytes().get(start..end), t.as_bytes()) else {
+        return false;
+    };
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        8..=16 => {
+            le8(a.first_chunk::<8>()) == le8(b.first_chunk::<8>())
+                && le8(a.last_chunk::<8>()) == le8(b.last_chunk::<8>())
+        }
+        4..=7 => {
+            le4(a.first_chunk::<4>()) == le4(b.first_chunk::<4>())
+                && le4(a.last_chunk::<4>()) == le4(b.last_chunk::<4>())
+        }
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
+    }
+}
+
 /// Finds `t` (hash `hash`) in the slots `tags`/`ids` over `text`/`ends`:
 /// `Ok(number)` when present, `Err(free slot)` when absent
 /// (`Err(usize::MAX)` when there are no slots).
@@ -120,7 +154,7 @@ fn probe(
         }
         if s == want {
             let index = ids.get(at).copied().unwrap_or(u32::MAX);
-            if text_at(text, ends, index as usize) == Some(t) {
+            if is_text(text, ends, index as usize, t) {
                 return Ok(index);
             }
         }
@@ -407,6 +441,34 @@ mod tests {
     }
 
     proptest! {
+        /// The word-wise comparison of a stored text with a probe agrees
+        /// with `==`, for every length branch and a difference anywhere
+        /// (the first byte, the last, the middle of a 9..16-byte text).
+        #[test]
+        fn stored_texts_compare_like_equality(
+            stored in "[ab]{0,20}",
+            flip in proptest::option::of(0usize..20),
+            other in "[ab]{0,20}",
+            same_length in proptest::bool::ANY,
+        ) {
+            let probe = match flip {
+                Some(i) if i < stored.len() => {
+                    let mut b = stored.clone().into_bytes();
+                    b[i] = if b[i] == b'a' { b'b' } else { b'a' };
+                    String::from_utf8(b).unwrap()
+                }
+                Some(_) => stored.clone(),
+                None if same_length => other.chars().cycle().take(stored.len()).collect(),
+                None => other.clone(),
+            };
+            let ends = [u32::try_from(stored.len()).unwrap()];
+            prop_assert_eq!(super::is_text(&stored, &ends, 0, &probe), stored == probe);
+            // A text after another in the buffer.
+            let text = format!("xyz{stored}");
+            let ends = [3, u32::try_from(text.len()).unwrap()];
+            prop_assert_eq!(super::is_text(&text, &ends, 1, &probe), stored == probe);
+        }
+
         /// Membership agrees with a `HashSet` over many growths, for texts
         /// of every hashing path (short, 4 to 16 bytes, longer).
         #[test]
