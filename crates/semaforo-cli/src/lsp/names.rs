@@ -177,11 +177,13 @@ pub(crate) fn prepare_rename(
 
 /// What every use resolves to, by declaration kind, name and container,
 /// counted: a rename must leave this unchanged except for the name.
-fn resolution(symbols: &Symbols) -> HashMap<(String, String, Option<String>), usize> {
+type Declared = (SymbolKind, String, Option<String>);
+
+fn resolution(symbols: &Symbols) -> HashMap<Declared, usize> {
     let mut m = HashMap::new();
     for r in &symbols.references {
         if let Some(s) = symbols.symbols.get(r.target) {
-            *m.entry((format!("{:?}", s.kind), s.name.clone(), s.container.clone()))
+            *m.entry((s.kind, s.name.clone(), s.container.clone()))
                 .or_insert(0) += 1;
         }
     }
@@ -280,7 +282,7 @@ pub(crate) fn rename(
         None => new_name.to_string(),
     };
     let mut expected = resolution(&a.symbols);
-    let key = (format!("{:?}", symbol.kind), old, symbol.container.clone());
+    let key = (symbol.kind, old, symbol.container.clone());
     if let Some(n) = expected.remove(&key) {
         *expected.entry((key.0, new_full, key.2)).or_insert(0) += n;
     }
