@@ -674,6 +674,11 @@ fn diff_bad_gate_text_is_a_usage_error_naming_the_problem() {
         ("red.frequency > +1pp", "unknown measure `frequency`"),
         ("red.share > +1pp sometimes", "expected `at BY`"),
         ("red.share > +1..5pp", "bad bound"),
+        (
+            "rule.ORIG.overridden > +0",
+            "has a national `override` in neither ruleset",
+        ),
+        ("rule.NOPE.overridden > +0", "no rule `NOPE`"),
     ] {
         let r = gate(g);
         assert_eq!(r.code, 2, "`{g}`: {}", r.stderr);
