@@ -30,8 +30,11 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::decl::{Declaration, Node, Slot};
 use crate::index::Candidates;
+use crate::memo::{self, Memo};
 use crate::outcome::{Fired, Outcome, Overridden};
-use crate::plan::{ArithOp, Base, CmpOp, HotRule, Op, OpId, PartsId, Plan, QuantKind};
+use crate::plan::{
+    ArithOp, Base, CmpOp, HotRule, Op, OpId, PartsId, Plan, QuantId, QuantKind, TableRef,
+};
 use crate::sample::{self, SamplingKey};
 use crate::text::contains_ci;
 use crate::value::Value;
@@ -74,6 +77,8 @@ pub struct Scratch {
     /// Buffers for composite keys, one per nesting level (a `key(...)`
     /// inside the key of a lookup inside a `key(...)` needs two).
     keys: Vec<String>,
+    /// The values of shared subexpressions (see `crate::memo`).
+    memo: Memo,
 }
 
 struct Cx<'a, 's> {
@@ -84,6 +89,9 @@ struct Cx<'a, 's> {
     /// The key buffers, and how many are in use.
     keys: &'s mut [String],
     key_level: usize,
+    /// The memo's entries, valid for `generation` (see `crate::memo`).
+    memo: &'s mut [memo::Entry],
+    generation: u32,
 }
 
 /// A text operand: a value, or a composite key built into a scratch
@@ -154,6 +162,7 @@ impl Plan {
             candidates: Candidates::for_index(&self.index),
             list: Vec::with_capacity(self.hot.len()),
             keys: vec![String::with_capacity(64); self.key_depth],
+            memo: Memo::with_slots(self.memo.len()),
         }
     }
 
@@ -180,6 +189,13 @@ impl Plan {
         if scratch.keys.len() < self.key_depth {
             scratch.keys.resize(self.key_depth, String::new());
         }
+        // A plan without shared subexpressions (most small ones) never
+        // reads the memo: its generation need not move.
+        let generation = if self.memo.len() > 0 {
+            scratch.memo.next(self.memo.len())
+        } else {
+            0
+        };
         let list = &mut scratch.list;
         let proof = self.index.candidates(decl, &mut scratch.candidates, list);
         let mut cx = Cx {
@@ -189,6 +205,8 @@ impl Plan {
             lower: &mut scratch.lower,
             keys: &mut scratch.keys,
             key_level: 0,
+            memo: &mut scratch.memo.entries,
+            generation,
         };
         // The candidates as a list first, then one pass that reads each
         // candidate's records, so their cache misses overlap instead of
@@ -719,19 +737,7 @@ impl Plan {
                     _ => Value::Missing,
                 }
             }
-            Op::Arith(k, a, b) => {
-                let (Value::Number(x), Value::Number(y)) =
-                    (self.operand(a, cx), self.operand(b, cx))
-                else {
-                    return Value::Missing;
-                };
-                num(match k {
-                    ArithOp::Add => x.checked_add(y),
-                    ArithOp::Sub => x.checked_sub(y),
-                    ArithOp::Mul => x.checked_mul(y),
-                    ArithOp::Div => x.checked_div(y),
-                })
-            }
+            Op::Arith(k, a, b) => self.arith(k, a, b, cx),
             Op::DateDiff(a, b) => match (self.eval(a, cx), self.eval(b, cx)) {
                 (Value::Date(x), Value::Date(y)) => {
                     Value::Number(Decimal::from_i64(i64::from(x.days()) - i64::from(y.days())))
@@ -790,13 +796,13 @@ impl Plan {
             Op::Is { value, present } => {
                 Value::Bool((self.eval(value, cx) != Value::Missing) == present)
             }
-            Op::Quant(q) => match self.quants.get(q.0 as usize) {
-                Some(q) => self.quant(q, cx),
-                None => Value::Missing,
+            Op::Quant(q) => match self.memo.slot(id) {
+                Some(slot) => self.eval_remembered(slot, op, cx),
+                None => self.quant_op(q, cx),
             },
-            Op::Lookup(t, k) => match (self.operand(k, cx), self.tables.get(t.0 as usize)) {
-                (Value::Text(k), Some(t)) => t.get(k).map_or(Value::Missing, |c| c.value()),
-                _ => Value::Missing,
+            Op::Lookup(t, k) => match self.memo.slot(id) {
+                Some(slot) => self.eval_remembered(slot, op, cx),
+                None => self.lookup(t, k, cx),
             },
             Op::Len(t) => match self.eval(t, cx) {
                 Value::Text(t) => {
@@ -808,6 +814,70 @@ impl Plan {
             // INVARIANT (keys): a key is built by the text operator that
             // reads it; it has no value of its own here.
             Op::Key(_) => Value::Missing,
+        }
+    }
+
+    /// A shared subexpression (see `crate::memo`): read back if this
+    /// evaluation computed it already (for the same element of its free
+    /// variable), computed and kept otherwise. Out of line, so only these
+    /// ops pay for the memo; INVARIANT (memo nesting) of `crate::memo`
+    /// bounds the frames it adds to the recursion.
+    #[inline(never)]
+    fn eval_remembered<'a>(&'a self, slot: u32, op: Op, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        let node = match self.memo.var(slot) {
+            Some(v) => cx.vars.get(v as usize).copied().unwrap_or(Node::ROOT),
+            None => Node::ROOT,
+        };
+        if let Some(v) = cx
+            .memo
+            .get(slot as usize)
+            .and_then(|e| memo::hit(e, cx.generation, node))
+        {
+            return v;
+        }
+        let v = match op {
+            Op::Quant(q) => self.quant_op(q, cx),
+            Op::Lookup(_, k) if self.is_key(k) => self.eval_keyed(op, cx),
+            Op::Lookup(t, k) => self.lookup(t, k, cx),
+            // `MemoTable::build` remembers no other kind.
+            _ => return Value::Missing,
+        };
+        if let Some(e) = cx.memo.get_mut(slot as usize) {
+            memo::keep(e, cx.generation, node, v);
+        }
+        v
+    }
+
+    /// `a k b` for numbers.
+    #[inline(always)]
+    fn arith<'a>(&'a self, k: ArithOp, a: OpId, b: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        let (Value::Number(x), Value::Number(y)) = (self.operand(a, cx), self.operand(b, cx))
+        else {
+            return Value::Missing;
+        };
+        num(match k {
+            ArithOp::Add => x.checked_add(y),
+            ArithOp::Sub => x.checked_sub(y),
+            ArithOp::Mul => x.checked_mul(y),
+            ArithOp::Div => x.checked_div(y),
+        })
+    }
+
+    /// `lookup(t, k)` for a key that is not composite.
+    #[inline(always)]
+    fn lookup<'a>(&'a self, t: TableRef, k: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        match (self.operand(k, cx), self.tables.get(t.0 as usize)) {
+            (Value::Text(k), Some(t)) => t.get(k).map_or(Value::Missing, |c| c.value()),
+            _ => Value::Missing,
+        }
+    }
+
+    /// A quantifier op.
+    #[inline(always)]
+    fn quant_op<'a>(&'a self, q: QuantId, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        match self.quants.get(q.0 as usize) {
+            Some(q) => self.quant(q, cx),
+            None => Value::Missing,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod eval;
 mod index;
 pub mod json;
 pub mod layout;
+mod memo;
 pub mod outcome;
 pub mod plan;
 pub mod sample;

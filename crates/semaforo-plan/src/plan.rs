@@ -31,6 +31,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
+use crate::memo::MemoTable;
 use crate::sets::{Constant, ContainsSet, FxBuild, InSet, PrefixSet, SetError, Table, TableData};
 use crate::strtab::{StrTable, StrTableBuilder};
 use crate::value::Value;
@@ -260,7 +261,7 @@ const _: () = assert!(size_of::<HotRule>() <= 40);
 impl Op {
     /// The child ops, in evaluation order (at most two; the operands of
     /// [`Op::All`] and [`Op::AnyOf`] are in the plan's operand lists).
-    fn children(&self) -> [Option<OpId>; 2] {
+    pub(crate) fn children(&self) -> [Option<OpId>; 2] {
         match *self {
             Op::Bool(_)
             | Op::Number(_)
@@ -535,6 +536,8 @@ pub struct Plan {
     pub(crate) key_depth: usize,
     /// Which rules can be skipped for a declaration; see `crate::index`.
     pub(crate) index: RuleIndex,
+    /// Which shared subexpressions evaluation remembers; see `crate::memo`.
+    pub(crate) memo: MemoTable,
 }
 
 impl Plan {
@@ -626,6 +629,7 @@ impl Plan {
             + rules
             + sets
             + self.index.heap_bytes()
+            + self.memo.heap_bytes()
     }
 
     /// The operands of an n-ary op's list (empty for an impossible id).
@@ -1181,8 +1185,10 @@ impl PlanBuilder {
             vars: self.vars,
             key_depth: self.key_nest.iter().copied().max().unwrap_or(0) as usize,
             index: RuleIndex::default(),
+            memo: MemoTable::default(),
         };
         plan.index = RuleIndex::build(&plan);
+        plan.memo = MemoTable::build(&plan);
         plan
     }
 }

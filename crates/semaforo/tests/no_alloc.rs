@@ -1,5 +1,6 @@
-//! Direct binding (field handles) and [`Ruleset::evaluate`] perform no heap
-//! allocation after warm-up (SPEC §5). Counts allocations with `stats_alloc`
+//! Direct binding (field handles), JSON binding ([`Evaluator::eval_json`])
+//! and [`Ruleset::evaluate`] perform no heap allocation after warm-up
+//! (SPEC §5). Counts allocations with `stats_alloc`
 //! (the workspace forbids `unsafe`), so it stays alone in its test binary:
 //! other tests running on other threads would be counted too.
 #![allow(
@@ -365,6 +366,47 @@ fn regional_example_allocates_nothing_after_warm_up() {
     count_rounds(&r, &h);
 }
 
+/// The JSON path a host takes (`Evaluator::eval_json`, the binder
+/// included) over every declaration of the regional example: after one
+/// pass to warm up, further passes allocate nothing.
+fn regional_json_path_allocates_nothing_after_warm_up() {
+    let r = regional();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/regional");
+    let jsonl = std::fs::read_to_string(dir.join("declarations.jsonl")).unwrap();
+    let lines: Vec<&[u8]> = jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::as_bytes)
+        .collect();
+    assert!(lines.len() >= 400, "{} declarations", lines.len());
+    let ctx = Context::new(
+        Date::parse("2026-11-20").unwrap(),
+        SamplingKey([7; 16]),
+        "k1",
+    );
+    let mut ev = r.evaluator();
+    for line in &lines {
+        ev.eval_json(line, &ctx).unwrap();
+    }
+    let mut fired = 0usize;
+    let region = Region::new(GLOBAL);
+    for _ in 0..5 {
+        for line in &lines {
+            fired += ev.eval_json(line, &ctx).unwrap().fired().count();
+        }
+    }
+    let stats = region.change();
+    assert_eq!(
+        (stats.allocations, stats.reallocations),
+        (0, 0),
+        "{} allocations and {} reallocations in {} JSON evaluations",
+        stats.allocations,
+        stats.reallocations,
+        5 * lines.len()
+    );
+    assert!(fired > lines.len(), "only {fired} fired entries");
+}
+
 fn feature_complete_ruleset_allocates_nothing_after_warm_up() {
     let r = features();
     let h = Handles::new(
@@ -379,11 +421,15 @@ fn feature_complete_ruleset_allocates_nothing_after_warm_up() {
 /// Cargo.toml), one check after the other: the allocation counter is
 /// process-wide, and the harness's own threads allocate.
 fn main() {
-    let checks: [(&str, fn()); 3] = [
+    let checks: [(&str, fn()); 4] = [
         ("the_counter_counts", the_counter_counts),
         (
             "regional_example_allocates_nothing_after_warm_up",
             regional_example_allocates_nothing_after_warm_up,
+        ),
+        (
+            "regional_json_path_allocates_nothing_after_warm_up",
+            regional_json_path_allocates_nothing_after_warm_up,
         ),
         (
             "feature_complete_ruleset_allocates_nothing_after_warm_up",

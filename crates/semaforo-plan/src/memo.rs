@@ -1,0 +1,484 @@
+//! Shared subexpressions, evaluated once per declaration or per element.
+//!
+//! Ops are hash-consed, so `it.value / it.net_kg` written in five rules is
+//! one op with five parents, and `lookup_prefix(reference_price, it.hs)`
+//! written twice in one condition is one op with two. Without a memo each
+//! parent evaluates it again, for every element. [`MemoTable::build`]
+//! picks the ops worth remembering: an op of a costly kind (arithmetic,
+//! date difference, lookup, quantifier or aggregate, `contains`) with two
+//! or more references in the plan (from other ops, operand lists,
+//! quantifier bodies, rule conditions and score expressions), whose value
+//! depends on at most one quantifier variable. Each gets a *slot*.
+//!
+//! Evaluation is pure: an op's value depends only on the declaration, the
+//! evaluation date and the elements its free variables are bound to. So a
+//! slot's entry is valid for the evaluation it was written in (a
+//! generation number of the [`crate::Scratch`], bumped per evaluation)
+//! and, for an op with a free variable `v`, for the element `v` was bound
+//! to (its [`Node`]: record type and index, unique in a declaration). A
+//! hit returns the value computed before; nothing else changes, not even
+//! the order in which `and`/`or` chains stop, so outcomes are the same
+//! with or without the memo (the differential tests compare them with the
+//! reference interpreter, which has no memo).
+//!
+//! Text values are not kept (they borrow the declaration or the plan, and
+//! no costly op but a text lookup makes them): a slot whose op gives text
+//! is simply evaluated again.
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::decl::Node;
+use crate::plan::{Base, Op, OpId, Plan};
+use crate::value::Value;
+
+/// No slot (in [`MemoTable::slot_of`]) / no variable (in
+/// [`MemoTable::vars`]).
+const NONE: u32 = u32::MAX;
+
+/// Which ops are remembered, and what their entries are keyed by.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MemoTable {
+    /// Per op, its slot, or [`NONE`]. Empty when no op is remembered.
+    slot_of: Box<[u32]>,
+    /// Per slot, the free variable its entries are keyed by, or [`NONE`]
+    /// for an op that reads no variable (one entry per evaluation).
+    vars: Box<[u32]>,
+}
+
+/// The most remembered ops on one chain of ops (INVARIANT (memo nesting)).
+const MAX_NEST: u8 = 32;
+
+/// Calls `f` with every op `op` reads directly: its operands, an n-ary
+/// op's operand list, a quantifier's body.
+fn for_each_child(plan: &Plan, op: Op, mut f: impl FnMut(OpId)) {
+    match op {
+        Op::Quant(q) => {
+            if let Some(q) = plan.quants.get(q.index()) {
+                f(q.body);
+            }
+        }
+        Op::All(l) | Op::AnyOf(l) | Op::Key(l) => {
+            for &p in plan.list(l) {
+                f(p);
+            }
+        }
+        _ => {
+            for c in op.children().into_iter().flatten() {
+                f(c);
+            }
+        }
+    }
+}
+
+/// The quantifier variables an op's value depends on, as far as the memo
+/// needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Free {
+    None,
+    One(u32),
+    Many,
+}
+
+impl Free {
+    fn union(self, other: Free) -> Free {
+        match (self, other) {
+            (Free::None, x) | (x, Free::None) => x,
+            (Free::One(a), Free::One(b)) if a == b => Free::One(a),
+            _ => Free::Many,
+        }
+    }
+
+    /// Without variable `v` (bound by a quantifier). `Many` stays `Many`:
+    /// conservative, such an op is not remembered.
+    fn bind(self, v: u32) -> Free {
+        match self {
+            Free::One(a) if a == v => Free::None,
+            x => x,
+        }
+    }
+}
+
+impl MemoTable {
+    /// Picks the remembered ops of `plan` (see the module docs).
+    pub(crate) fn build(plan: &Plan) -> MemoTable {
+        let n = plan.ops.len();
+        let mut refs = vec![0u8; n];
+        let mut free = vec![Free::None; n];
+        // Children precede parents (INVARIANT (topological) of the plan), so one
+        // pass in id order computes each op's free variables from its
+        // children's.
+        for (i, &op) in plan.ops.iter().enumerate() {
+            let mut f = Free::None;
+            for_each_child(plan, op, |c| {
+                if let Some(r) = refs.get_mut(c.index()) {
+                    *r = r.saturating_add(1);
+                }
+                f = f.union(free.get(c.index()).copied().unwrap_or(Free::Many));
+            });
+            f = match op {
+                Op::Field {
+                    base: Base::Var(v), ..
+                } => Free::One(v),
+                Op::Quant(q) => match plan.quants.get(q.index()) {
+                    Some(q) => match q.base {
+                        Base::Var(v) => f.bind(q.var).union(Free::One(v)),
+                        Base::Root => f.bind(q.var),
+                    },
+                    None => Free::Many,
+                },
+                _ => f,
+            };
+            if let Some(slot) = free.get_mut(i) {
+                *slot = f;
+            }
+        }
+        let roots = plan
+            .conds
+            .iter()
+            .flatten()
+            .copied()
+            .chain(plan.rules.iter().flat_map(|r| {
+                r.score_expr
+                    .into_iter()
+                    .chain(r.overlay.as_ref().and_then(|o| o.score_expr))
+            }));
+        for id in roots {
+            if let Some(r) = refs.get_mut(id.index()) {
+                *r = r.saturating_add(1);
+            }
+        }
+        // INVARIANT (memo nesting): no chain of ops, parent to child, holds
+        // more than `MAX_NEST` remembered ops. Each adds a frame to the
+        // evaluator's recursion (`Plan::eval_remembered`), so this bounds
+        // what the memo adds to the stack that INVARIANT (depth) budgets.
+        let mut nest = vec![0u8; n];
+        let mut slot_of = vec![NONE; n];
+        let mut vars = Vec::new();
+        for (i, &op) in plan.ops.iter().enumerate() {
+            let mut below = 0u8;
+            for_each_child(plan, op, |c| {
+                below = below.max(nest.get(c.index()).copied().unwrap_or(MAX_NEST));
+            });
+            // The kinds `Plan::eval` sends to `Plan::eval_remembered`.
+            let costly = matches!(op, Op::Lookup(..) | Op::Quant(_));
+            let key = match free.get(i) {
+                Some(Free::None) => Some(NONE),
+                Some(&Free::One(v)) => Some(v),
+                _ => None,
+            };
+            let mut here = below;
+            if costly
+                && below < MAX_NEST
+                && refs.get(i).is_some_and(|&r| r >= 2)
+                && let Some(key) = key
+                && let Ok(slot) = u32::try_from(vars.len())
+                && slot != NONE
+                && let Some(s) = slot_of.get_mut(i)
+            {
+                *s = slot;
+                vars.push(key);
+                here = below + 1;
+            }
+            if let Some(x) = nest.get_mut(i) {
+                *x = here;
+            }
+        }
+        if vars.is_empty() {
+            return MemoTable::default();
+        }
+        MemoTable {
+            slot_of: slot_of.into_boxed_slice(),
+            vars: vars.into_boxed_slice(),
+        }
+    }
+
+    /// The number of slots.
+    pub(crate) fn len(&self) -> usize {
+        self.vars.len()
+    }
+
+    /// The slot of op `id`, if it is remembered.
+    #[inline(always)]
+    pub(crate) fn slot(&self, id: OpId) -> Option<u32> {
+        self.slot_of.get(id.index()).copied().filter(|&s| s != NONE)
+    }
+
+    /// The variable slot `slot`'s entries are keyed by (`None`: the
+    /// evaluation alone).
+    #[inline(always)]
+    pub(crate) fn var(&self, slot: u32) -> Option<u32> {
+        self.vars.get(slot as usize).copied().filter(|&v| v != NONE)
+    }
+
+    /// The heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        (self.slot_of.len() + self.vars.len()) * size_of::<u32>()
+    }
+}
+
+/// A remembered value: any value but text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kept {
+    Missing,
+    Bool(bool),
+    Number(Decimal),
+    Date(Date),
+}
+
+/// One slot's entry in the scratch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    /// The evaluation it was written in; 0 never matches (INVARIANT
+    /// (generation): [`Memo::next`] never hands out 0).
+    generation: u32,
+    /// The element the slot's variable was bound to (`Node::ROOT` for a
+    /// slot without one).
+    node: Node,
+    value: Kept,
+}
+
+impl Default for Entry {
+    fn default() -> Entry {
+        Entry {
+            generation: 0,
+            node: Node::ROOT,
+            value: Kept::Missing,
+        }
+    }
+}
+
+/// The memo's part of the scratch: an entry per slot and the current
+/// generation.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Memo {
+    pub(crate) entries: Vec<Entry>,
+    generation: u32,
+}
+
+impl Memo {
+    /// A memo for a plan with `slots` slots.
+    pub(crate) fn with_slots(slots: usize) -> Memo {
+        Memo {
+            entries: vec![Entry::default(); slots],
+            generation: 0,
+        }
+    }
+
+    /// Starts an evaluation of a plan with `slots` slots: entries written
+    /// before are no longer valid.
+    #[inline]
+    pub(crate) fn next(&mut self, slots: usize) -> u32 {
+        if self.entries.len() < slots {
+            // Only for a scratch made for another plan: grows once.
+            self.entries.resize(slots, Entry::default());
+        }
+        self.generation = match self.generation.checked_add(1) {
+            Some(g) => g,
+            None => {
+                // After 2^32 - 1 evaluations: forget every entry, start
+                // again at 1.
+                self.entries.fill(Entry::default());
+                1
+            }
+        };
+        self.generation
+    }
+}
+
+/// The value in `entry` if it was written in `generation` for `node`.
+#[inline(always)]
+pub(crate) fn hit(entry: &Entry, generation: u32, node: Node) -> Option<Value<'static>> {
+    if entry.generation != generation || entry.node != node {
+        return None;
+    }
+    Some(match entry.value {
+        Kept::Missing => Value::Missing,
+        Kept::Bool(b) => Value::Bool(b),
+        Kept::Number(n) => Value::Number(n),
+        Kept::Date(d) => Value::Date(d),
+    })
+}
+
+/// Writes `value` into `entry` for `generation` and `node` (text is not
+/// kept: the entry is left as it was, so it stays a miss).
+#[inline(always)]
+pub(crate) fn keep(entry: &mut Entry, generation: u32, node: Node, value: Value<'_>) {
+    let value = match value {
+        Value::Missing => Kept::Missing,
+        Value::Bool(b) => Kept::Bool(b),
+        Value::Number(n) => Kept::Number(n),
+        Value::Date(d) => Kept::Date(d),
+        Value::Text(_) => return,
+    };
+    *entry = Entry {
+        generation,
+        node,
+        value,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_NEST, MemoTable};
+    use crate::decimal::Decimal;
+    use crate::layout::{Field, FieldId, FieldType, Layout, Record, RecordId};
+    use crate::plan::{ArithOp, Base, Op, OpId, PlanBuilder, Quant, QuantKind, RuleInfo};
+    use crate::sets::Constant;
+
+    fn builder() -> PlanBuilder {
+        let f = |name: &str, ty| Field {
+            name: name.into(),
+            ty,
+            optional: true,
+        };
+        let root = Record {
+            name: "declaration".into(),
+            fields: vec![
+                Field {
+                    optional: false,
+                    ..f("id", FieldType::Text)
+                },
+                f("items", FieldType::List(RecordId(1))),
+            ]
+            .into_boxed_slice(),
+        };
+        let item = Record {
+            name: "item".into(),
+            fields: vec![f("hs", FieldType::Text), f("value", FieldType::Number)]
+                .into_boxed_slice(),
+        };
+        let layout = Layout::new(vec![root, item], FieldId(0)).unwrap();
+        PlanBuilder::new("t", "1", &[], layout)
+    }
+
+    fn rule(b: &mut PlanBuilder, i: usize, when: OpId) {
+        let info = RuleInfo {
+            id: format!("R{i}").into(),
+            ..RuleInfo::default()
+        };
+        b.rule(info, Some(when)).unwrap();
+    }
+
+    #[test]
+    fn shared_costly_ops_get_slots_keyed_by_their_free_variable() {
+        let mut b = builder();
+        let hs = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(0),
+            })
+            .unwrap();
+        let value = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(1),
+            })
+            .unwrap();
+        let t = b
+            .table(
+                &[("64".into(), Constant::Number(Decimal::from_i64(2)))],
+                true,
+            )
+            .unwrap();
+        let price = b.push(Op::Lookup(t, hs)).unwrap();
+        let once = b.push(Op::Lookup(t, value)).unwrap();
+        let present = b
+            .push(Op::Is {
+                value: price,
+                present: true,
+            })
+            .unwrap();
+        let cheap = b
+            .push(Op::Cmp(crate::plan::CmpOp::Lt, value, price))
+            .unwrap();
+        let body = b.chain(false, &[present, cheap]).unwrap();
+        let quant = |body| Quant {
+            kind: QuantKind::Any,
+            var: 0,
+            record: RecordId(1),
+            base: Base::Root,
+            field: FieldId(1),
+            body,
+        };
+        let any = b.quant(quant(body)).unwrap();
+        let once_present = b
+            .push(Op::Is {
+                value: once,
+                present: true,
+            })
+            .unwrap();
+        let other = b.quant(quant(once_present)).unwrap();
+        let sum = b
+            .quant(Quant {
+                kind: QuantKind::Sum,
+                body: value,
+                ..quant(value)
+            })
+            .unwrap();
+        let two = b.number(Decimal::from_i64(2)).unwrap();
+        let two = b.push(Op::Number(two)).unwrap();
+        let half = b.push(Op::Arith(ArithOp::Div, sum, two)).unwrap();
+        let gt = b.push(Op::Cmp(crate::plan::CmpOp::Gt, sum, half)).unwrap();
+        rule(&mut b, 0, any);
+        rule(&mut b, 1, any);
+        rule(&mut b, 2, other);
+        rule(&mut b, 3, gt);
+        let plan = b.build();
+        let memo = MemoTable::build(&plan);
+        // `price` twice in one body: per element of variable 0.
+        let s = memo.slot(price).expect("price is shared");
+        assert_eq!(memo.var(s), Some(0));
+        // The `any` is the condition of two rules: per evaluation.
+        let s = memo.slot(any).expect("the quantifier is shared");
+        assert_eq!(memo.var(s), None);
+        // The sum, read twice by one comparison: per evaluation.
+        assert!(memo.slot(sum).is_some());
+        // Read once, or not a costly kind: no slot.
+        assert_eq!(memo.slot(once), None);
+        assert_eq!(memo.slot(other), None);
+        assert_eq!(memo.slot(cheap), None);
+        assert_eq!(memo.slot(hs), None);
+        assert_eq!(memo.len(), 3);
+    }
+
+    #[test]
+    fn no_chain_holds_more_remembered_ops_than_the_bound() {
+        // lookup(t, lookup(t, ... lookup(t, hs))) on a text table, every
+        // level read twice: only the innermost MAX_NEST levels get a slot,
+        // so the memo adds at most MAX_NEST frames to the recursion.
+        let mut b = builder();
+        let hs = b
+            .push(Op::Field {
+                base: Base::Root,
+                field: FieldId(0),
+            })
+            .unwrap();
+        let t = b
+            .table(&[("a".into(), Constant::Text("a".into()))], false)
+            .unwrap();
+        let mut level = hs;
+        let mut chain = Vec::new();
+        for i in 0..100 {
+            level = b.push(Op::Lookup(t, level)).unwrap();
+            let is = b
+                .push(Op::Is {
+                    value: level,
+                    present: true,
+                })
+                .unwrap();
+            rule(&mut b, i, is);
+            chain.push(level);
+        }
+        let outer = b.push(Op::Len(level)).unwrap();
+        rule(&mut b, 100, outer);
+        let plan = b.build();
+        let memo = MemoTable::build(&plan);
+        let kept = chain.iter().filter(|&&op| memo.slot(op).is_some()).count();
+        assert_eq!(kept, usize::from(MAX_NEST));
+        assert!(
+            chain[..usize::from(MAX_NEST)]
+                .iter()
+                .all(|&op| memo.slot(op).is_some())
+        );
+    }
+}
