@@ -508,7 +508,7 @@ impl Plan {
     }
 
     /// The value of a scalar field.
-    #[inline]
+    #[inline(always)]
     fn field<'a>(base: Base, field: crate::layout::FieldId, cx: &Cx<'a, '_>) -> Value<'a> {
         let Some(node) = Self::node(cx, base) else {
             return Value::Missing;
@@ -708,11 +708,11 @@ impl Plan {
             Op::Date(d) => Value::Date(d),
             Op::Today => Value::Date(cx.today),
             Op::Field { base, field } => Self::field(base, field, cx),
-            Op::Neg(a) => match self.eval(a, cx) {
+            Op::Neg(a) => match self.operand(a, cx) {
                 Value::Number(n) => Value::Number(n.neg()),
                 _ => Value::Missing,
             },
-            Op::Not(a) => kleene(truth(self.eval(a, cx)).map(|b| !b)),
+            Op::Not(a) => kleene(truth(self.operand(a, cx)).map(|b| !b)),
             Op::And(a, b) => {
                 let x = truth(self.eval(a, cx));
                 if x == Some(false) {
@@ -794,7 +794,7 @@ impl Plan {
                 }
             }
             Op::Is { value, present } => {
-                Value::Bool((self.eval(value, cx) != Value::Missing) == present)
+                Value::Bool((self.operand(value, cx) != Value::Missing) == present)
             }
             Op::Quant(q) => match self.memo.slot(id) {
                 Some(slot) => self.eval_remembered(slot, op, cx),
@@ -804,7 +804,7 @@ impl Plan {
                 Some(slot) => self.eval_remembered(slot, op, cx),
                 None => self.lookup(t, k, cx),
             },
-            Op::Len(t) => match self.eval(t, cx) {
+            Op::Len(t) => match self.operand(t, cx) {
                 Value::Text(t) => {
                     // A text is at most 4 GiB, so its length fits in i64.
                     Value::Number(Decimal::from_i64(char_count(t) as i64))
@@ -961,7 +961,7 @@ impl Plan {
 }
 
 /// A comparison; *unknown* if either side is missing or the types differ.
-#[inline]
+#[inline(always)]
 fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
     use std::cmp::Ordering;
     let ord: Option<Ordering> = match (a, b) {
