@@ -39,6 +39,11 @@ use crate::sample::{self, SamplingKey};
 use crate::text::contains_ci;
 use crate::value::Value;
 
+/// The fewest rules for which evaluation reads every candidate's record
+/// before evaluating any: in a smaller plan they are in the cache already,
+/// and the extra pass only costs instructions.
+const TOUCH_MIN_RULES: usize = 1024;
+
 /// What the host supplies for one evaluation besides the declaration.
 ///
 /// The sampling key is borrowed: building a context per evaluation copies
@@ -211,7 +216,7 @@ impl Plan {
         // The candidates as a list first, then one pass that reads each
         // candidate's records, so their cache misses overlap instead of
         // waiting on one another.
-        if list.len() > 1 {
+        if list.len() > 1 && self.hot.len() >= TOUCH_MIN_RULES {
             let mut touched = 0u64;
             for &index in list.iter() {
                 touched ^= self
