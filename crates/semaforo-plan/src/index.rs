@@ -25,6 +25,13 @@
 //!   list). It is *false* exactly when `L` is present and every element's
 //!   `g` is present and starts with none of `P`; a missing `L` or a missing
 //!   `g` on some element makes the rule a candidate.
+//! - an element value guard: `any(v in L: v.g in [..] and ...)` or
+//!   `v.g == ".."` (no prefix guard in the same `and`). *False* exactly
+//!   when `L` is present and every element's `g` is present and none of
+//!   the values; an element without `g` makes the rule a candidate,
+//!   unless the same `and` holds `v.g is present` (that element's body is
+//!   then *false*). It is looked up per element, after the top-level
+//!   guards in preference, never on the second level, and proves nothing.
 //!
 //! Prefix patterns are kept in a byte trie per list field, so one walk
 //! down an element's code finds every rule whose pattern it starts with
@@ -176,10 +183,23 @@ impl Rules<'_> {
 /// What a value guard tests: a top-level text field, or a composite key
 /// `key(a, b, ..)` of top-level text fields (their texts joined with `|`,
 /// *missing* if one is missing, as the evaluator builds it).
+///
+/// Or an element field: `Element` is text field `field` of the elements
+/// of the top-level record list `list`, tested by a guard inside `any`
+/// (`any(v in L: v.g in [..] and ..)`); it has one text per element, so
+/// [`mark_values`] reads it element by element and it proves nothing.
+/// `present`: the same `and` also holds `v.g is present`, so an element
+/// without `g` makes the body *false*, not *unknown*.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Source {
     Field(FieldId),
     Key(Box<[FieldId]>),
+    Element {
+        list: FieldId,
+        record: RecordId,
+        field: FieldId,
+        present: bool,
+    },
 }
 
 /// The text a [`Source`] has in a declaration.
@@ -205,6 +225,9 @@ impl Source {
                 _ => SourceText::Missing,
             },
             Source::Key(parts) => Self::key_text(parts, decl, buf, max),
+            // Read element by element by `mark_values`; never a single
+            // text (and *missing* keeps every rule a candidate).
+            Source::Element { .. } => SourceText::Missing,
         }
     }
 
@@ -453,10 +476,9 @@ impl<'p> Texts<'p> {
 
 /// A guard found in a rule's condition.
 enum Guard<'p> {
-    Value {
-        field: Source,
-        values: Texts<'p>,
-    },
+    /// `field` is a top-level field or key, or (inside `any`) an element
+    /// field ([`Source::Element`]).
+    Value { field: Source, values: Texts<'p> },
     /// `list` `None`: a top-level field (`g starts with P`).
     Prefix {
         list: Option<FieldId>,
@@ -471,8 +493,14 @@ impl Guard<'_> {
     fn rank(&self) -> (u8, usize) {
         match self {
             Guard::Prefix { patterns, .. } if patterns.all_long() => (0, patterns.len()),
+            // An element's value is looked up per element, and proves
+            // nothing: after a top-level value.
+            Guard::Value {
+                field: Source::Element { .. },
+                values,
+            } => (2, values.len()),
             Guard::Value { values, .. } => (1, values.len()),
-            Guard::Prefix { patterns, .. } => (2, patterns.len()),
+            Guard::Prefix { patterns, .. } => (3, patterns.len()),
         }
     }
 }
@@ -583,20 +611,60 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                 return None;
             }
             conjuncts(plan, q.body, &mut scratch.body, &mut scratch.stack);
-            scratch.body.iter().find_map(|&c| {
+            // The element's own field (not an outer variable's).
+            let own = |id: OpId| match *plan.ops.get(id.index())? {
+                Op::Field {
+                    base: Base::Var(v),
+                    field,
+                } if v == q.var => Some(field),
+                _ => None,
+            };
+            let prefix = scratch.body.iter().find_map(|&c| {
                 let (t, patterns) = starts_with(plan, c)?;
-                match *plan.ops.get(t.index())? {
-                    Op::Field {
-                        base: Base::Var(v),
-                        field,
-                    } if v == q.var => Some(Guard::Prefix {
-                        list: Some(q.field),
-                        record: q.record,
-                        field,
-                        patterns,
-                    }),
-                    _ => None,
-                }
+                Some(Guard::Prefix {
+                    list: Some(q.field),
+                    record: q.record,
+                    field: own(t)?,
+                    patterns,
+                })
+            });
+            // Without a prefix: `v.g in [..]` or `v.g == ".."`.
+            prefix.or_else(|| {
+                scratch.body.iter().find_map(|&c| {
+                    let (field, values) = match *plan.ops.get(c.index())? {
+                        Op::In {
+                            value,
+                            set,
+                            negated: false,
+                        } => match plan.in_sets.get(set.index())? {
+                            InSet::Text(s) => (own(value)?, Texts::Set(s)),
+                            _ => return None,
+                        },
+                        Op::Cmp(CmpOp::Eq, a, b) => match (own(a), own(b)) {
+                            (Some(f), _) => (f, Texts::One(text_const(plan, b)?)),
+                            (_, Some(f)) => (f, Texts::One(text_const(plan, a)?)),
+                            _ => return None,
+                        },
+                        _ => return None,
+                    };
+                    // `v.g is present` beside it: an element without `g`
+                    // makes the body false.
+                    let present = scratch.body.iter().any(|&p| {
+                        matches!(
+                            plan.ops.get(p.index()),
+                            Some(&Op::Is { value, present: true }) if own(value) == Some(field)
+                        )
+                    });
+                    Some(Guard::Value {
+                        field: Source::Element {
+                            list: q.field,
+                            record: q.record,
+                            field,
+                            present,
+                        },
+                        values,
+                    })
+                })
             })
         }
         _ => None,
@@ -990,6 +1058,16 @@ fn mark_values(
 ) -> u64 {
     let mut proof = 0u64;
     for (i, g) in guards.iter().enumerate() {
+        if let Source::Element {
+            list,
+            record,
+            field,
+            present,
+        } = g.field
+        {
+            mark_elements(g, (list, record, field), present, decl, m);
+            continue;
+        }
         match g.field.text(decl, &mut key.buf, key.max) {
             SourceText::Text(t) => {
                 if i < bits {
@@ -1009,6 +1087,41 @@ fn mark_values(
         }
     }
     proof
+}
+
+/// Marks the rules of element guards `g` (on field `field` of the
+/// elements of list `list`) whose `any` is not certainly false for `decl`:
+/// those whose values hold an element's text. A missing list, or an
+/// element whose field is missing (unless the guards hold `v.g is
+/// present` too, `present`: that element's body is then *false*), makes
+/// every rule of `g` a candidate (the `any` could be *unknown*); a present
+/// empty list marks none (every `any` over it is *false*). Proves
+/// nothing.
+#[inline(never)]
+fn mark_elements(
+    g: &ValueGuards,
+    (list, record, field): (FieldId, RecordId, FieldId),
+    present: bool,
+    decl: &Declaration,
+    m: &mut impl Marks,
+) {
+    let list = decl.slot(Node::ROOT, list);
+    if !matches!(list, Slot::List { .. }) {
+        g.all.mark(m);
+        return;
+    }
+    for node in decl.elements(record, list) {
+        let Slot::Text { start, len } = decl.slot(node, field) else {
+            if present {
+                continue;
+            }
+            g.all.mark(m);
+            return;
+        };
+        if let Some(rules) = g.map.get(decl.text(start, len)) {
+            rules.mark(m);
+        }
+    }
 }
 
 /// Where composite keys are built while marking: `buf`'s capacity is
@@ -1138,8 +1251,12 @@ impl RuleIndex {
             let mut rest = guards.drain(..);
             let best = rest.next();
             let second = rest.find_map(|(op, g)| match g {
+                Guard::Value {
+                    field: Source::Element { .. },
+                    ..
+                }
+                | Guard::Prefix { .. } => None,
                 Guard::Value { field, values } => Some((op, field, values)),
-                Guard::Prefix { .. } => None,
             });
             match second {
                 Some((op, field, vs)) => {
@@ -1161,8 +1278,13 @@ impl RuleIndex {
                     if matches!(field, Source::Key(_)) {
                         vs.for_each(|v| key_max = key_max.max(v.len()));
                     }
+                    // An element guard holds for some element, which proves
+                    // nothing about the `any` conjunct.
+                    let element = matches!(field, Source::Element { .. });
                     let at = add_value_guard(&mut values, field, vs, rule, hint);
-                    proofs[0] = proof_bit(0, at).map(|b| (op, b));
+                    if !element {
+                        proofs[0] = proof_bit(0, at).map(|b| (op, b));
+                    }
                 }
                 Some((
                     op,
