@@ -32,6 +32,16 @@
 //!   unless the same `and` holds `v.g is present` (that element's body is
 //!   then *false*). It is looked up per element, after the top-level
 //!   guards in preference, never on the second level, and proves nothing.
+//! - a range guard: `f > c`, `f >= c`, `f < c`, `f <= c`, `f == c` or
+//!   `f in [c1, ..]` for a top-level number or date field `f` and
+//!   constants (either side of the comparison). *False* exactly when `f`
+//!   is present and outside the range; a missing `f` makes the rule a
+//!   candidate. Numbers and dates are compared as integers (a number's
+//!   millionths, a date's day number), so `f >= c` is `f > c - 1`; each
+//!   field's bounds are sorted, and the rules a value passes are one run
+//!   of each list. A range can let most declarations through, so it is
+//!   a rule's guard only when it has no other; it proves nothing (the
+//!   comparison is evaluated again, which is cheap).
 //!
 //! Prefix patterns are kept in a byte trie per list field, so one walk
 //! down an element's code finds every rule whose pattern it starts with
@@ -58,7 +68,7 @@
 //! it out and the evaluator evaluates only the rule's other conjuncts.
 
 use crate::decl::{Declaration, Node, Slot};
-use crate::layout::{FieldId, RecordId};
+use crate::layout::{FieldId, FieldType, RecordId};
 use crate::plan::{Base, CmpOp, Op, OpId, Plan, QuantKind};
 use crate::sets::{InSet, PrefixSet};
 use crate::strtab::{StrTable, StrTableBuilder};
@@ -296,6 +306,102 @@ struct PrefixGuards {
     all: Box<[u32]>,
 }
 
+/// Rules guarded by comparisons of one top-level number or date field
+/// with constants, on integer keys ([`range_key`]): a rule in `above`
+/// passes when the value is above its bound, one in `below` when it is
+/// below, one in `equal` when it is equal. Each list is sorted by bound,
+/// so the rules a value passes are one run of each, found by binary
+/// search.
+#[derive(Debug)]
+struct RangeGuards {
+    field: FieldId,
+    above: Box<[(i128, u32)]>,
+    below: Box<[(i128, u32)]>,
+    equal: Box<[(i128, u32)]>,
+    /// Every rule guarded here (candidates when the field is missing).
+    all: Box<[u32]>,
+}
+
+/// [`RangeGuards`] while they are built.
+struct BuildingRanges {
+    field: FieldId,
+    above: Vec<(i128, u32)>,
+    below: Vec<(i128, u32)>,
+    equal: Vec<(i128, u32)>,
+    all: Vec<u32>,
+}
+
+impl BuildingRanges {
+    fn new(field: FieldId) -> BuildingRanges {
+        BuildingRanges {
+            field,
+            above: Vec::new(),
+            below: Vec::new(),
+            equal: Vec::new(),
+            all: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, bounds: RangeBounds<'_>, rule: u32) {
+        match bounds {
+            RangeBounds::Above(t) => self.above.push((t, rule)),
+            RangeBounds::Below(t) => self.below.push((t, rule)),
+            RangeBounds::Equal(t) => self.equal.push((t, rule)),
+            RangeBounds::Numbers(vs) => {
+                self.equal.extend(vs.iter().map(|v| (v.raw(), rule)));
+            }
+            RangeBounds::Dates(vs) => {
+                self.equal
+                    .extend(vs.iter().map(|d| (i128::from(d.days()), rule)));
+            }
+        }
+        self.all.push(rule);
+    }
+
+    fn freeze(self) -> RangeGuards {
+        let sorted = |mut v: Vec<(i128, u32)>| {
+            v.sort_unstable();
+            v.dedup();
+            v.into_boxed_slice()
+        };
+        RangeGuards {
+            field: self.field,
+            above: sorted(self.above),
+            below: sorted(self.below),
+            equal: sorted(self.equal),
+            all: self.all.into_boxed_slice(),
+        }
+    }
+}
+
+impl RangeGuards {
+    /// Marks the rules whose comparison is not certainly false for
+    /// `decl`: those whose bound the value passes, or every rule when the
+    /// field is missing (keeps INVARIANT (false-only)).
+    fn mark(&self, decl: &Declaration, m: &mut impl Marks) {
+        let Some(v) = range_key(decl.slot(Node::ROOT, self.field)) else {
+            m.all(&self.all);
+            return;
+        };
+        let rules = |run: &[(i128, u32)], m: &mut dyn FnMut(u32)| {
+            for &(_, r) in run {
+                m(r);
+            }
+        };
+        let mut one = |r: u32| m.one(r);
+        // Bounds below the value.
+        let k = self.above.partition_point(|&(t, _)| t < v);
+        rules(self.above.get(..k).unwrap_or(&[]), &mut one);
+        // Bounds above the value.
+        let k = self.below.partition_point(|&(t, _)| t <= v);
+        rules(self.below.get(k..).unwrap_or(&[]), &mut one);
+        // The value itself.
+        let lo = self.equal.partition_point(|&(t, _)| t < v);
+        let hi = self.equal.partition_point(|&(t, _)| t <= v);
+        rules(self.equal.get(lo..hi).unwrap_or(&[]), &mut one);
+    }
+}
+
 /// A trie while it is being built: its `(pattern, rule)` pairs, laid out
 /// by [`Trie::freeze`] (no allocation per node).
 #[derive(Default)]
@@ -392,6 +498,7 @@ pub(crate) struct RuleIndex {
     sparse: Option<Box<[u32]>>,
     values: Box<[ValueGuards]>,
     prefixes: Box<[PrefixGuards]>,
+    ranges: Box<[RangeGuards]>,
     /// How many rules have a guard.
     guarded: usize,
     /// A second value guard per rule, on another conjunct than the first
@@ -479,6 +586,13 @@ enum Guard<'p> {
     /// `field` is a top-level field or key, or (inside `any`) an element
     /// field ([`Source::Element`]).
     Value { field: Source, values: Texts<'p> },
+    /// `f OP c` for a top-level number or date field `f` and a constant
+    /// `c`, as strict bounds and equalities on the value's integer key
+    /// ([`range_key`]), or `f in [c1, c2, ..]` (equalities).
+    Range {
+        field: FieldId,
+        bounds: RangeBounds<'p>,
+    },
     /// `list` `None`: a top-level field (`g starts with P`).
     Prefix {
         list: Option<FieldId>,
@@ -501,8 +615,61 @@ impl Guard<'_> {
             } => (2, values.len()),
             Guard::Value { values, .. } => (1, values.len()),
             Guard::Prefix { patterns, .. } => (3, patterns.len()),
+            // A range may let most declarations through: last.
+            Guard::Range { .. } => (4, 0),
         }
     }
+}
+
+/// A range guard's test, on integer keys ([`range_key`]).
+#[derive(Clone, Copy)]
+enum RangeBounds<'p> {
+    /// The value is above `t` (`f > t`; `f >= t` is `f > t - 1`).
+    Above(i128),
+    /// The value is below `t` (`f < t`; `f <= t` is `f < t + 1`).
+    Below(i128),
+    /// The value is `t`.
+    Equal(i128),
+    /// The value is one of a number set's values.
+    Numbers(&'p [crate::decimal::Decimal]),
+    /// The value is one of a date set's values.
+    Dates(&'p [crate::date::Date]),
+}
+
+/// The integer key of a number or date, in the order of the values: a
+/// number's raw units (millionths: `Decimal::raw`), a date's day number.
+/// Keys are integers, so `>= t` is `> t - 1` and `<= t` is `< t + 1`.
+fn range_key(slot: Slot) -> Option<i128> {
+    match slot {
+        Slot::Number(n) => Some(n.raw()),
+        Slot::Date(d) => Some(i128::from(d.days())),
+        _ => None,
+    }
+}
+
+/// The range guard `field k constant` (the field on the left), if the
+/// constant has the field's type.
+fn range_guard<'p>(plan: &Plan, field: FieldId, k: CmpOp, constant: OpId) -> Option<Guard<'p>> {
+    let ty = plan
+        .layout
+        .record(RecordId(0))?
+        .fields
+        .get(field.0 as usize)?
+        .ty;
+    let t = match (ty, *plan.ops.get(constant.index())?) {
+        (FieldType::Number, Op::Number(n)) => plan.numbers.get(n.index())?.raw(),
+        (FieldType::Date, Op::Date(d)) => i128::from(d.days()),
+        _ => return None,
+    };
+    let bounds = match k {
+        CmpOp::Gt => RangeBounds::Above(t),
+        CmpOp::Ge => RangeBounds::Above(t.checked_sub(1)?),
+        CmpOp::Lt => RangeBounds::Below(t),
+        CmpOp::Le => RangeBounds::Below(t.checked_add(1)?),
+        CmpOp::Eq => RangeBounds::Equal(t),
+        CmpOp::Ne => return None,
+    };
+    Some(Guard::Range { field, bounds })
 }
 
 /// The top-level conjuncts of `root` (an explicit stack: chains of `and`
@@ -591,19 +758,43 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                     field,
                     values: Texts::Set(s),
                 }),
-                _ => None,
+                InSet::Number(s) => Some(Guard::Range {
+                    field: root_field(plan, value)?,
+                    bounds: RangeBounds::Numbers(s),
+                }),
+                InSet::Date(s) => Some(Guard::Range {
+                    field: root_field(plan, value)?,
+                    bounds: RangeBounds::Dates(s),
+                }),
+                InSet::Bool { .. } => None,
             }
         }
-        Op::Cmp(CmpOp::Eq, a, b) => {
-            let (field, value) = match (root_field(plan, a), root_field(plan, b)) {
-                (Some(f), _) => (f, text_const(plan, b)?),
-                (_, Some(f)) => (f, text_const(plan, a)?),
+        Op::Cmp(k, a, b) => {
+            let (field, constant, k) = match (root_field(plan, a), root_field(plan, b)) {
+                (Some(f), None) => (f, b, k),
+                // The field on the right: the same test read the other way.
+                (None, Some(f)) => (
+                    f,
+                    a,
+                    match k {
+                        CmpOp::Lt => CmpOp::Gt,
+                        CmpOp::Le => CmpOp::Ge,
+                        CmpOp::Gt => CmpOp::Lt,
+                        CmpOp::Ge => CmpOp::Le,
+                        k => k,
+                    },
+                ),
                 _ => return None,
             };
-            Some(Guard::Value {
-                field: Source::Field(field),
-                values: Texts::One(value),
-            })
+            match text_const(plan, constant) {
+                Some(value) if k == CmpOp::Eq => Some(Guard::Value {
+                    field: Source::Field(field),
+                    values: Texts::One(value),
+                }),
+                Some(_) => None,
+                // A number or date field against a constant.
+                None => range_guard(plan, field, k, constant),
+            }
         }
         Op::Quant(q) => {
             let q = plan.quants.get(q.index())?;
@@ -1208,6 +1399,7 @@ impl RuleIndex {
         let hint = value_hint(plan);
         type PrefixKey = (Option<FieldId>, RecordId, FieldId);
         let mut prefixes: Vec<(PrefixKey, Trie, Vec<u32>)> = Vec::new();
+        let mut ranges: Vec<BuildingRanges> = Vec::new();
         let mut parts = Vec::new();
         let mut stack = Vec::new();
         let mut scratch = GuardScratch::default();
@@ -1255,7 +1447,8 @@ impl RuleIndex {
                     field: Source::Element { .. },
                     ..
                 }
-                | Guard::Prefix { .. } => None,
+                | Guard::Prefix { .. }
+                | Guard::Range { .. } => None,
                 Guard::Value { field, values } => Some((op, field, values)),
             });
             match second {
@@ -1272,6 +1465,19 @@ impl RuleIndex {
                 None => {
                     set_bit(&mut always, rule);
                     unguarded.push(rule);
+                }
+                Some((_, Guard::Range { field, bounds })) => {
+                    guarded += 1;
+                    let at = match ranges.iter().position(|g| g.field == field) {
+                        Some(at) => at,
+                        None => {
+                            ranges.push(BuildingRanges::new(field));
+                            ranges.len() - 1
+                        }
+                    };
+                    if let Some(g) = ranges.get_mut(at) {
+                        g.add(bounds, rule);
+                    }
                 }
                 Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
@@ -1368,6 +1574,7 @@ impl RuleIndex {
             values,
             second,
             prefixes,
+            ranges: ranges.into_iter().map(BuildingRanges::freeze).collect(),
             guarded,
         }
     }
@@ -1518,7 +1725,19 @@ impl RuleIndex {
                 Self::walk(&g.trie, t.as_bytes(), m);
             }
         }
+        if !self.ranges.is_empty() {
+            Self::mark_ranges(&self.ranges, decl, m);
+        }
         proof
+    }
+
+    /// Marks the candidates of the range guards (out of line: most plans
+    /// have none, and the first level stays small where it is inlined).
+    #[inline(never)]
+    fn mark_ranges(ranges: &[RangeGuards], decl: &Declaration, m: &mut impl Marks) {
+        for g in ranges {
+            g.mark(decl, m);
+        }
     }
 
     /// The second level's mask (the rules that pass it, to AND into the
@@ -1624,9 +1843,19 @@ impl RuleIndex {
             .iter()
             .map(|g| size_of::<PrefixGuards>() + g.all.len() * 4 + g.trie.len() * 4)
             .sum();
+        let ranges: usize = self
+            .ranges
+            .iter()
+            .map(|g| {
+                size_of::<RangeGuards>()
+                    + (g.above.len() + g.below.len() + g.equal.len()) * size_of::<(i128, u32)>()
+                    + g.all.len() * 4
+            })
+            .sum();
         self.always.len() * 8
             + values
             + prefixes
+            + ranges
             + self.rests.len() * size_of::<Rest>()
             + self.parts.len() * size_of::<OpId>()
     }
@@ -1720,6 +1949,112 @@ mod tests {
             b.rule(info, Some(cond)).unwrap();
         }
         b.build()
+    }
+
+    /// Rules that each compare a number or a date field with a constant:
+    /// the index lists exactly the rules whose comparison holds, every
+    /// rule of a missing field, and never evaluates a proof it lacks.
+    #[test]
+    fn range_guards_list_exactly_the_rules_a_value_passes() {
+        use crate::date::Date;
+        use crate::decimal::Decimal;
+        let field = |name: &str, ty| Field {
+            name: name.into(),
+            ty,
+            optional: true,
+        };
+        let layout = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![
+                    Field {
+                        optional: false,
+                        ..field("id", FieldType::Text)
+                    },
+                    field("value", FieldType::Number),
+                    field("day", FieldType::Date),
+                ]
+                .into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        let dec = |s: &str| Decimal::parse(s).unwrap().value;
+        let day = |s: &str| Date::parse(s).unwrap();
+        let mut b = PlanBuilder::new("t", "1", &[], layout);
+        let value = b
+            .push(Op::Field {
+                base: Base::Root,
+                field: FieldId(1),
+            })
+            .unwrap();
+        let when = b
+            .push(Op::Field {
+                base: Base::Root,
+                field: FieldId(2),
+            })
+            .unwrap();
+        let fifty = b.number(dec("50")).unwrap();
+        let fifty = b.push(Op::Number(fifty)).unwrap();
+        let march = b.push(Op::Date(day("2026-03-01"))).unwrap();
+        let set = b
+            .in_set(&[Constant::Number(dec("10")), Constant::Number(dec("50"))])
+            .unwrap();
+        let conds = [
+            Op::Cmp(CmpOp::Gt, value, fifty),
+            Op::Cmp(CmpOp::Ge, value, fifty),
+            Op::Cmp(CmpOp::Lt, value, fifty),
+            Op::Cmp(CmpOp::Le, value, fifty),
+            Op::Cmp(CmpOp::Eq, value, fifty),
+            Op::In {
+                value,
+                set,
+                negated: false,
+            },
+            Op::Cmp(CmpOp::Lt, fifty, value),
+            Op::Cmp(CmpOp::Ge, fifty, value),
+            Op::Cmp(CmpOp::Gt, when, march),
+            Op::Cmp(CmpOp::Le, march, when),
+            // Not guards: always candidates.
+            Op::Cmp(CmpOp::Ne, value, fifty),
+        ];
+        for (r, op) in conds.iter().enumerate() {
+            let cond = b.push(*op).unwrap();
+            let info = RuleInfo {
+                id: format!("R{r}").into(),
+                ..RuleInfo::default()
+            };
+            b.rule(info, Some(cond)).unwrap();
+        }
+        let plan = b.build();
+        assert_eq!(plan.index.guarded(), 10);
+        let run = |v: Option<&str>, d: Option<&str>| {
+            let l = plan.layout();
+            let mut decl = Declaration::new(l);
+            decl.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+            if let Some(v) = v {
+                decl.set_number(l, Node::ROOT, FieldId(1), dec(v)).unwrap();
+            }
+            if let Some(d) = d {
+                decl.set_date(l, Node::ROOT, FieldId(2), day(d)).unwrap();
+            }
+            let mut list = Vec::new();
+            plan.index
+                .candidates(&decl, &mut Candidates::default(), &mut list);
+            list
+        };
+        assert_eq!(run(Some("49.999999"), Some("2026-03-01")), [2, 3, 7, 9, 10]);
+        assert_eq!(
+            run(Some("50"), Some("2026-03-02")),
+            [1, 3, 4, 5, 7, 8, 9, 10]
+        );
+        assert_eq!(run(Some("50.000001"), Some("2026-02-28")), [0, 1, 6, 10]);
+        assert_eq!(run(Some("10"), None), [2, 3, 5, 7, 8, 9, 10]);
+        assert_eq!(run(Some("-7"), Some("2026-03-01")), [2, 3, 7, 9, 10]);
+        assert_eq!(
+            run(None, Some("2026-03-02")),
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        );
     }
 
     /// A declaration `D1` of `plan` with an optional origin and one item

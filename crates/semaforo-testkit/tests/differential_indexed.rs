@@ -63,6 +63,29 @@ const PREFIXES: &[&str] = &[
     "99999999999",
 ];
 
+const DATES: &[&str] = &["2025-12-31", "2026-02-28", "2026-03-01", "2026-03-02"];
+/// Bounds of number comparisons: on, between and beside the values the
+/// declarations draw (0 to 119), negative and fractional.
+const BOUNDS: &[&str] = &["0", "1", "49.5", "50", "50.000001", "-3", "119", "120", "7"];
+
+/// A range guard on the top-level `value` or `declared` field.
+fn range(rng: &mut Rng) -> String {
+    let n = pick(rng, BOUNDS);
+    let d = pick(rng, DATES);
+    match rng.below(9) {
+        0 => format!("value > {n}"),
+        1 => format!("value >= {n}"),
+        2 => format!("value < {n}"),
+        3 => format!("{n} <= value"),
+        4 => format!("value == {n}"),
+        5 => format!("value in [{n}, {}, 60]", pick(rng, BOUNDS)),
+        6 => format!("declared >= {d}"),
+        7 if rng.chance(50) => format!("{d} > declared"),
+        7 => format!("{n} < value"),
+        _ => format!("declared in [{d}, 2026-03-02]"),
+    }
+}
+
 fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {
     xs[rng.below(xs.len())]
 }
@@ -191,7 +214,7 @@ fn starts(rng: &mut Rng) -> String {
 /// A condition of one of the indexed shapes, or (unless `guarded_only`)
 /// a near miss.
 fn condition(rng: &mut Rng, guarded_only: bool) -> String {
-    match rng.below(if guarded_only { 13 } else { 26 }) {
+    match rng.below(if guarded_only { 15 } else { 31 }) {
         0 | 1 => format!(
             "origin in {} and {}",
             text_list(rng, ORIGINS, 5),
@@ -247,19 +270,25 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
             item_extra(rng),
             text_list(rng, CODES, 3)
         ),
+        // Range guards on numbers and dates (alone: the index prefers
+        // any other guard).
+        13 => format!("{} and {}", range(rng), root_extra(rng)),
+        14 => format!("{} and any(it in items: {})", range(rng), item_extra(rng)),
         // Near misses: none of these may be used to skip the rule.
+        26 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
+        27 => format!("not ({})", range(rng)),
+        28 => format!("{} or {}", range(rng), root_extra(rng)),
         22 => format!(
             "origin not in {} and {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        13 => format!(
+        29 => format!(
             "origin in {} or {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        14 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
-        15 => format!("all(it in items: {} and {})", starts(rng), item_extra(rng)),
+        15 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
         16 => format!(
             "any(it in items: it.hs not in {} and {})",
             text_list(rng, CODES, 3),
@@ -291,18 +320,19 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
             item_extra(rng),
             pick(rng, CODES)
         ),
-        _ => format!(
+        25 => format!(
             "any(it in items: any(jt in items: jt.hs starts with \"{}\") and {})",
             pick(rng, PREFIXES),
             item_extra(rng)
         ),
+        _ => format!("all(it in items: {} and {})", starts(rng), item_extra(rng)),
     }
 }
 
 fn source(rng: &mut Rng, rules: usize, guarded_only: bool, flat: bool) -> String {
     let mut s = String::from(
         "ruleset \"indexed\" version \"1\"\n\
-         schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n  code: text?\n}\n\
+         schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n  code: text?\n  declared: date?\n}\n\
          record item {\n  hs: text?\n  value: number?\n  net_kg: number?\n}\n",
     );
     for i in 0..rules {
@@ -383,6 +413,11 @@ fn recipe(rng: &mut Rng, n: usize, flat: bool) -> Recipe {
                 text_or_missing(rng, |g| pick(g, CODES).to_string())
             } else {
                 RecipeValue::Missing
+            },
+            if rng.chance(15) {
+                RecipeValue::Missing
+            } else {
+                RecipeValue::Date(Date::parse(pick(rng, DATES)).unwrap())
             },
         ],
     }
