@@ -536,10 +536,30 @@ impl<'a> Parser<'a, '_> {
     /// Reads a string starting at the opening quote. Without escapes the
     /// result is a range of the input; with escapes it is decoded into the
     /// scratch buffer.
+    ///
+    /// The common string, plain up to its closing quote, is read inline
+    /// (it is most of the members' values); the rest, escapes and errors,
+    /// out of line by [`Parser::string_slow`].
+    #[inline]
     fn string(&mut self) -> PResult<Str> {
+        let start = self.pos + 1;
+        let rest = self.input.get(start..).unwrap_or_default();
+        if let Some(i) = plain_run(rest)
+            && rest.get(i) == Some(&b'"')
+        {
+            self.pos = start + i + 1;
+            return Ok(Str::Input(start, start + i));
+        }
+        self.string_slow()
+    }
+
+    /// [`Parser::string`] for a string that is not plain up to its
+    /// closing quote (it has an escape, a control character, or no end).
+    #[inline(never)]
+    fn string_slow(&mut self) -> PResult<Str> {
         self.pos += 1;
         let start = self.pos;
-        // Fast path: find the first byte that ends a plain run.
+        // Find the first byte that ends a plain run.
         let rest = self.input.get(start..).unwrap_or_default();
         let stop = plain_run(rest);
         match stop.and_then(|i| rest.get(i).map(|&b| (i, b))) {
