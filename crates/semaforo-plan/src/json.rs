@@ -252,10 +252,10 @@ pub struct JsonBinder {
     /// required fields: such objects track presence in a local bitmask
     /// instead of `present`.
     required: Vec<Option<u64>>,
-    /// Per record of that layout, per field: the first eight bytes of its
-    /// name as a little-endian word (zero-padded), compared with the
-    /// input's first eight key bytes at once by [`fast_key`].
-    name_words: Vec<Box<[u64]>>,
+    /// Per record of that layout, per field: its name and closing quote
+    /// as words, compared with the input's first sixteen key bytes at
+    /// once by [`fast_key`].
+    name_words: Vec<Box<[KeyPattern]>>,
     path: Vec<Seg>,
     order: Vec<u32>,
 }
@@ -312,18 +312,12 @@ impl JsonBinder {
                 })
             }));
             self.name_words.clear();
-            self.name_words.extend(layout.records().iter().map(|r| {
-                r.fields
+            self.name_words.extend(
+                layout
+                    .records()
                     .iter()
-                    .map(|f| {
-                        let mut w = [0u8; 8];
-                        for (d, s) in w.iter_mut().zip(f.name.bytes()) {
-                            *d = s;
-                        }
-                        u64::from_le_bytes(w)
-                    })
-                    .collect()
-            }));
+                    .map(|r| r.fields.iter().map(|f| KeyPattern::new(&f.name)).collect()),
+            );
             self.plain_stamp = Some(layout.stamp());
         }
         // The path of the member being read is what an error names, and
@@ -1230,66 +1224,113 @@ impl<'a> Parser<'a, '_> {
     }
 }
 
+/// A field's name followed by its closing quote, the bytes a plainly
+/// spelled key of that name starts with: bytes `0..8` and `8..16` as
+/// little-endian words, each with the mask of the bytes it holds (zero
+/// beyond the pattern), for [`fast_key`].
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyPattern {
+    lo: u64,
+    lo_mask: u64,
+    hi: u64,
+    hi_mask: u64,
+    /// The name's length in bytes; a pattern longer than sixteen bytes
+    /// (a name of sixteen or more) compares the rest bytewise.
+    len: usize,
+}
+
+impl KeyPattern {
+    fn new(name: &str) -> KeyPattern {
+        let mut bytes = [0u8; 16];
+        let mut mask = [0u8; 16];
+        for ((d, m), s) in bytes
+            .iter_mut()
+            .zip(mask.iter_mut())
+            .zip(name.bytes().chain([b'"']))
+        {
+            *d = s;
+            *m = 0xFF;
+        }
+        let (lo, hi) = words(&bytes);
+        let (lo_mask, hi_mask) = words(&mask);
+        KeyPattern {
+            lo,
+            lo_mask,
+            hi,
+            hi_mask,
+            len: name.len(),
+        }
+    }
+}
+
+/// Sixteen bytes as two little-endian words.
+#[inline]
+fn words(b: &[u8; 16]) -> (u64, u64) {
+    let (lo, hi) = b.split_at(8);
+    let word = |s: &[u8]| s.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    (word(lo), word(hi))
+}
+
 /// Matches the key whose opening quote is at `quote` against the names of
 /// `fields` spelled plainly (no escapes), trying field `hint` first. Returns
-/// the field and the position of the closing quote.
+/// the field and the position of the closing quote. `patterns` are the
+/// fields' [`KeyPattern`]s.
 ///
 /// Only for records whose names contain no byte that ends a plain run
 /// (`JsonBinder::plain_names`): then a match is exactly what
 /// [`Parser::string`] followed by a lookup would find, since the input
-/// bytes are the decoded key and the quote after them closes it. Anything else (an escape, an unknown key) returns `None` and
-/// takes the general path.
+/// bytes are the decoded key and the quote after them closes it. Anything
+/// else (an escape, an unknown key) returns `None` and takes the general
+/// path. A key near the end of the input is compared zero-padded, which
+/// no pattern byte (a name byte or the quote) equals.
 #[inline]
 fn fast_key(
     input: &[u8],
     quote: usize,
     fields: &[Field],
-    words: &[u64],
+    patterns: &[KeyPattern],
     hint: usize,
 ) -> Option<(FieldId, usize)> {
     let start = quote.checked_add(1)?;
     let rest = input.get(start..)?;
-    // The key's first eight bytes as a word, when the input has them
-    // (else names are compared byte by byte).
-    let head = rest.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
-    let matches = |i: usize| -> bool {
-        let Some(name) = fields.get(i).map(|f| f.name.as_bytes()) else {
-            return false;
-        };
-        if rest.get(name.len()) != Some(&b'"') {
-            return false;
-        }
-        match (head, words.get(i)) {
-            (Some(h), Some(&w)) => {
-                let n = name.len();
-                let mask = if n >= 8 {
-                    u64::MAX
-                } else {
-                    (1u64 << (8 * n)) - 1
-                };
-                (h & mask) == w
-                    && rest
-                        .get(8..n)
-                        .unwrap_or_default()
-                        .iter()
-                        .zip(name.get(8..).unwrap_or_default())
-                        .all(|(&a, &b)| a == b)
+    let (h0, h1) = match rest.first_chunk::<16>() {
+        Some(b) => words(b),
+        None => {
+            let mut b = [0u8; 16];
+            for (d, s) in b.iter_mut().zip(rest) {
+                *d = *s;
             }
-            _ => rest.iter().zip(name).all(|(&a, &b)| a == b),
+            words(&b)
         }
     };
-    let found = |i: usize| -> Option<(FieldId, usize)> {
-        let len = fields.get(i)?.name.len();
+    let matches = |i: usize| -> Option<usize> {
+        let p = patterns.get(i)?;
+        if ((h0 & p.lo_mask) ^ p.lo) | ((h1 & p.hi_mask) ^ p.hi) != 0 {
+            return None;
+        }
+        if p.len >= 16 {
+            // The rest of a long name, then its closing quote.
+            let name = fields.get(i)?.name.as_bytes();
+            let tail = rest.get(16..p.len)?;
+            if tail != name.get(16..)? || rest.get(p.len) != Some(&b'"') {
+                return None;
+            }
+        }
+        Some(p.len)
+    };
+    let found = |i: usize, len: usize| -> Option<(FieldId, usize)> {
         Some((FieldId(u32::try_from(i).ok()?), start + len))
     };
     // JSON written from a schema follows its order, but leaves out
     // optional fields: the hint, then the field after it.
     for i in [hint, hint + 1] {
-        if matches(i) {
-            return found(i);
+        if let Some(len) = matches(i) {
+            return found(i, len);
         }
     }
-    (0..fields.len()).find(|&i| matches(i)).and_then(found)
+    (0..patterns.len().min(fields.len()))
+        .find_map(|i| matches(i).map(|len| (i, len)))
+        .and_then(|(i, len)| found(i, len))
 }
 
 /// Reads the common short number forms (`12`, `-0.5`, `8603.57`: at most
@@ -1739,13 +1780,14 @@ mod tests {
 
     proptest::proptest! {
         /// `fast_key` finds exactly the field whose name the key spells
-        /// (or nothing), whatever the hint, for names shorter and longer
-        /// than the eight bytes compared as a word, keys that are a name's
-        /// prefix or extension, and keys cut by the end of the input.
+        /// (or nothing), whatever the hint, for names (with their quote)
+        /// shorter and longer than the eight and sixteen bytes compared
+        /// as words, keys that are a name's prefix or extension, and keys
+        /// cut by the end of the input.
         #[test]
         fn fast_key_finds_the_field_the_key_names(
-            names in proptest::collection::btree_set("[ab]{0,11}", 1..8),
-            random_key in "[ab]{0,12}",
+            names in proptest::collection::btree_set("[ab]{0,19}", 1..8),
+            random_key in "[ab]{0,20}",
             pick in proptest::option::of(0usize..8),
             close in proptest::bool::ANY,
             tail in "[ab,: ]{0,9}",
@@ -1760,18 +1802,10 @@ mod tests {
                 .iter()
                 .map(|n| Field { name: n.as_str().into(), ty: FieldType::Text, optional: true })
                 .collect();
-            let words: Vec<u64> = fields
-                .iter()
-                .map(|f| {
-                    let mut w = [0u8; 8];
-                    for (d, s) in w.iter_mut().zip(f.name.bytes()) {
-                        *d = s;
-                    }
-                    u64::from_le_bytes(w)
-                })
-                .collect();
+            let patterns: Vec<super::KeyPattern> =
+                fields.iter().map(|f| super::KeyPattern::new(&f.name)).collect();
             let input = format!("\"{key}{}{tail}", if close { "\"" } else { "" });
-            let got = super::fast_key(input.as_bytes(), 0, &fields, &words, hint);
+            let got = super::fast_key(input.as_bytes(), 0, &fields, &patterns, hint);
             let want = if close {
                 names.iter().position(|n| *n == key).map(|i| (FieldId(i as u32), 1 + key.len()))
             } else {
