@@ -239,11 +239,27 @@ struct KeySpan {
 /// have grown to the size of the declarations seen.
 #[derive(Clone, Debug, Default)]
 pub struct JsonBinder {
+    buffers: Buffers,
+    tables: Tables,
+}
+
+/// The scratch buffers of a [`JsonBinder`], written while binding.
+#[derive(Clone, Debug, Default)]
+struct Buffers {
     scratch: String,
     key_bytes: Vec<u8>,
     keys: Vec<KeySpan>,
     present: Vec<bool>,
-    /// The layout stamp `plain_names` was computed for.
+    path: Vec<Seg>,
+    order: Vec<u32>,
+}
+
+/// What a [`JsonBinder`] derives from a layout once, read while binding
+/// (a separate borrow from the buffers, so the parser keeps the current
+/// record's entries at hand across its members).
+#[derive(Clone, Debug, Default)]
+struct Tables {
+    /// The layout stamp the tables were computed for.
     plain_stamp: Option<u64>,
     /// Per record of that layout: no field name contains a byte that ends
     /// a plain string run, so [`fast_key`] may match names in place.
@@ -256,8 +272,6 @@ pub struct JsonBinder {
     /// as words, compared with the input's first sixteen key bytes at
     /// once by [`fast_key`].
     name_words: Vec<Box<[KeyPattern]>>,
-    path: Vec<Seg>,
-    order: Vec<u32>,
 }
 
 impl JsonBinder {
@@ -293,32 +307,34 @@ impl JsonBinder {
         }
         let text = std::str::from_utf8(input)
             .map_err(|e| BindError::syntax(input, e.valid_up_to(), SyntaxError::InvalidUtf8))?;
-        if self.plain_stamp != Some(layout.stamp()) {
-            self.plain_names.clear();
-            self.plain_names.extend(
+        if self.tables.plain_stamp != Some(layout.stamp()) {
+            self.tables.plain_names.clear();
+            self.tables.plain_names.extend(
                 layout
                     .records()
                     .iter()
                     .map(|r| r.fields.iter().all(|f| !f.name.bytes().any(ends_run))),
             );
-            self.required.clear();
-            self.required.extend(layout.records().iter().map(|r| {
-                (r.fields.len() <= 64).then(|| {
-                    r.fields
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| !f.optional)
-                        .fold(0u64, |m, (i, _)| m | (1u64 << i))
-                })
-            }));
-            self.name_words.clear();
-            self.name_words.extend(
+            self.tables.required.clear();
+            self.tables
+                .required
+                .extend(layout.records().iter().map(|r| {
+                    (r.fields.len() <= 64).then(|| {
+                        r.fields
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, f)| !f.optional)
+                            .fold(0u64, |m, (i, _)| m | (1u64 << i))
+                    })
+                }));
+            self.tables.name_words.clear();
+            self.tables.name_words.extend(
                 layout
                     .records()
                     .iter()
                     .map(|r| r.fields.iter().map(|f| KeyPattern::new(&f.name)).collect()),
             );
-            self.plain_stamp = Some(layout.stamp());
+            self.tables.plain_stamp = Some(layout.stamp());
         }
         // The path of the member being read is what an error names, and
         // keeping it costs a push and a pop per member: the first pass
@@ -345,18 +361,20 @@ impl JsonBinder {
         decl: &mut Declaration,
         track: bool,
     ) -> PResult<()> {
-        self.scratch.clear();
-        self.key_bytes.clear();
-        self.keys.clear();
-        self.present.clear();
-        self.path.clear();
+        let b = &mut self.buffers;
+        b.scratch.clear();
+        b.key_bytes.clear();
+        b.keys.clear();
+        b.present.clear();
+        b.path.clear();
         let mut p = Parser {
             input,
             text,
             pos: 0,
             layout,
             decl,
-            b: self,
+            b,
+            t: &self.tables,
             track,
         };
         p.document()
@@ -409,7 +427,8 @@ struct Parser<'a, 'b> {
     pos: usize,
     layout: &'b Layout,
     decl: &'b mut Declaration,
-    b: &'b mut JsonBinder,
+    b: &'b mut Buffers,
+    t: &'b Tables,
     /// Whether the path of schema members and array elements is kept
     /// (see [`JsonBinder::bind`]): errors render it.
     track: bool,
@@ -760,12 +779,13 @@ impl<'a> Parser<'a, '_> {
             .record(node.record)
             .ok_or_else(|| self.decl_err(DeclError::NoSuchField))?;
         let nfields = record.fields.len();
-        let required = self
-            .b
-            .required
-            .get(node.record.0 as usize)
-            .copied()
-            .flatten();
+        // The record's tables, read at every member (a borrow of the
+        // binder's tables, apart from the buffers written here).
+        let tables = self.t;
+        let r = node.record.0 as usize;
+        let required = tables.required.get(r).copied().flatten();
+        let plain = tables.plain_names.get(r).copied().unwrap_or(false);
+        let patterns = tables.name_words.get(r).map_or(&[][..], |w| &w[..]);
         // With a mask, field `i` (below 64) is seen if bit `i` is set.
         let mut seen = 0u64;
         let present_base = self.b.present.len();
@@ -777,12 +797,6 @@ impl<'a> Parser<'a, '_> {
         self.pos += 1;
         self.skip_ws();
         let mut hint = 0usize;
-        let plain = self
-            .b
-            .plain_names
-            .get(node.record.0 as usize)
-            .copied()
-            .unwrap_or(false);
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
@@ -797,12 +811,7 @@ impl<'a> Parser<'a, '_> {
                 // Most keys are a schema field's name spelled plainly: match
                 // it in place, without scanning the string first.
                 let fast = if plain {
-                    let words = self
-                        .b
-                        .name_words
-                        .get(node.record.0 as usize)
-                        .map_or(&[][..], |w| &w[..]);
-                    fast_key(self.input, key_at, &record.fields, words, hint)
+                    fast_key(self.input, key_at, &record.fields, patterns, hint)
                 } else {
                     None
                 };
