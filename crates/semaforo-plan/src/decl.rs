@@ -165,6 +165,20 @@ pub struct Declaration {
     deep: bool,
 }
 
+/// The `Slot::Text` span of a text of `len` bytes appended to a text
+/// buffer of `at` bytes: both, and their sum, fit in a `u32`, or the
+/// buffer would pass 4 GiB ([`DeclError::TooLarge`]). One test of the
+/// end, since the start and the length are at most the end.
+#[inline(always)]
+fn text_span(at: usize, len: usize) -> Result<(u32, u32), DeclError> {
+    // Lengths of allocations are below 2^63, so the sum cannot wrap.
+    if (at as u64).wrapping_add(len as u64) <= u64::from(u32::MAX) {
+        Ok((at as u32, len as u32))
+    } else {
+        Err(DeclError::TooLarge)
+    }
+}
+
 /// Name of a field type for messages.
 pub(crate) fn type_name(ty: FieldType) -> &'static str {
     match ty {
@@ -349,9 +363,7 @@ impl Declaration {
         field: FieldId,
         value: &str,
     ) -> Result<(), DeclError> {
-        let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
-        let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
-        start.checked_add(len).ok_or(DeclError::TooLarge)?;
+        let (start, len) = text_span(self.text.len(), value.len())?;
         // Claim the slot first, so a failure leaves the text untouched.
         self.put_known(node, field, Slot::Text { start, len })?;
         self.text.push_str(value);
@@ -418,9 +430,7 @@ impl Declaration {
         field: FieldId,
         value: &str,
     ) -> Result<(), DeclError> {
-        let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
-        let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
-        start.checked_add(len).ok_or(DeclError::TooLarge)?;
+        let (start, len) = text_span(self.text.len(), value.len())?;
         // Check the field and its type (once) before copying the text in.
         let (p, at, ty) = self.locate(layout, node, field)?;
         if ty != FieldType::Text {
@@ -835,6 +845,27 @@ mod tests {
             FieldId(0),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn text_spans_fit_in_u32_or_are_too_large() {
+        let max = u32::MAX as usize;
+        assert_eq!(text_span(0, 0), Ok((0, 0)));
+        assert_eq!(text_span(7, 5), Ok((7, 5)));
+        assert_eq!(text_span(max, 0), Ok((u32::MAX, 0)));
+        assert_eq!(text_span(0, max), Ok((0, u32::MAX)));
+        assert_eq!(text_span(max - 3, 3), Ok((u32::MAX - 3, 3)));
+        for (at, len) in [
+            (max, 1),
+            (1, max),
+            (0, max + 1),
+            (max + 1, 0),
+            (1 << 40, 0),
+            (0, 1 << 40),
+            (max, max),
+        ] {
+            assert_eq!(text_span(at, len), Err(DeclError::TooLarge), "{at} {len}");
+        }
     }
 
     #[test]
