@@ -398,33 +398,31 @@ pub(crate) struct ContainsSet {
 /// (at most 1,025 states of 1 KiB each).
 const SMALL_DFA_MAX_BYTES: usize = 1024;
 
-/// The flag of a transition into a state where some pattern ends.
-const SMALL_DFA_MATCH: u32 = 1;
+/// The entry of a transition into a state where some pattern ends.
+const SMALL_DFA_MATCH: u32 = u32::MAX;
 
-/// The flag of a transition on a byte that is not ASCII (`0x80..`).
-const SMALL_DFA_NON_ASCII: u32 = 2;
+/// The entry of every transition on a byte that is not ASCII (`0x80..`).
+const SMALL_DFA_NON_ASCII: u32 = u32::MAX - 1;
 
-/// The flag bits of a [`SmallDfa`] entry (the low byte; the rest is the
-/// target row's offset).
-const SMALL_DFA_FLAGS: u32 = 0xFF;
-
-/// A dense Aho–Corasick DFA over bytes, built for `is_match` only.
+/// A dense Aho–Corasick DFA over ASCII bytes that folds ASCII case,
+/// built for `is_match` only.
 ///
 /// Each entry is the offset of the target state's row (`state * 256`),
-/// so the next lookup is that entry plus the byte, with flags in the low
-/// byte, which an offset leaves zero: [`SMALL_DFA_MATCH`] on a transition
-/// into a state where some pattern ends (itself or through its failure
-/// links), [`SMALL_DFA_NON_ASCII`] on every transition on a byte
-/// `0x80..`. Transitions on ASCII uppercase bytes are those of the
-/// lowercase bytes, which is `to_ascii_lowercase` applied to the text,
-/// since the (lowercased) patterns contain no ASCII uppercase byte.
+/// so the next lookup is that entry plus the byte; or it is one of two
+/// stops, both past the end of the table, so that the lookup after one
+/// misses and ends the run: [`SMALL_DFA_NON_ASCII`] on every byte
+/// `0x80..`, else [`SMALL_DFA_MATCH`] into a state where some pattern
+/// ends (itself or through its failure links). The only test per byte is
+/// the lookup's own bounds check. Transitions on ASCII uppercase bytes are
+/// those of the lowercase bytes, which is `to_ascii_lowercase` applied to
+/// the text, since the (lowercased) patterns contain no ASCII uppercase
+/// byte.
 #[derive(Clone, Debug)]
 struct SmallDfa {
-    // INVARIANT (dense): 256 entries per state; every entry, without its
-    // flag bits (`SMALL_DFA_FLAGS`), is `s * 256` for a state `s` below
-    // `next.len() / 256`, so `entry & !FLAGS` plus a byte is in range.
-    // An entry has `SMALL_DFA_NON_ASCII` exactly when its byte is
-    // `0x80..`. Kept by `build`.
+    // INVARIANT (dense): 256 entries per state; every entry is `s * 256`
+    // for a state `s` below `next.len() / 256`, or one of the two stops,
+    // which are above `next.len() + 255` (at most 1,025 states). Kept by
+    // `build`.
     next: Box<[u32]>,
 }
 
@@ -492,78 +490,71 @@ impl SmallDfa {
                 }
             }
         }
-        // Fold ASCII case, then turn states into row offsets with flags.
+        // Fold ASCII case, then turn states into row offsets and stops.
         for s in 0..states {
             for upper in b'A'..=b'Z' {
                 let lower = *next.get(s * 256 + usize::from(upper.to_ascii_lowercase()))?;
                 *next.get_mut(s * 256 + usize::from(upper))? = lower;
             }
         }
+        let offset_limit = u64::from(SMALL_DFA_NON_ASCII) - 256;
+        if (states as u64) * 256 > offset_limit {
+            return None;
+        }
         for (i, t) in next.iter_mut().enumerate() {
-            let target = *t;
-            let mut entry = target.checked_mul(256)?;
-            if out.get(target as usize).copied().unwrap_or(false) {
-                entry |= SMALL_DFA_MATCH;
-            }
-            if i % 256 >= 0x80 {
-                entry |= SMALL_DFA_NON_ASCII;
-            }
-            *t = entry;
+            *t = if i % 256 >= 0x80 {
+                SMALL_DFA_NON_ASCII
+            } else if out.get(*t as usize).copied().unwrap_or(false) {
+                SMALL_DFA_MATCH
+            } else {
+                *t * 256
+            };
         }
         Some(SmallDfa {
             next: next.into_boxed_slice(),
         })
     }
 
-    /// True if some pattern occurs in `bytes`, any bytes (a lowercased
-    /// text).
-    fn run(&self, bytes: &[u8]) -> bool {
-        let mut at = 0usize;
-        for &b in bytes {
-            // The table is dense (see the invariant), so the lookup always
-            // succeeds; a miss would read as "no match".
-            let Some(&t) = self.next.get(at + usize::from(b)) else {
-                return false;
-            };
-            if t & SMALL_DFA_MATCH != 0 {
-                return true;
-            }
-            at = (t & !SMALL_DFA_FLAGS) as usize;
-        }
-        false
-    }
-
     /// Whether some pattern occurs in `bytes` folded to ASCII lowercase,
     /// read up to the first byte that is not ASCII: `None` there (the
-    /// text must be lowercased per character and given to
-    /// [`SmallDfa::run`]), unless a pattern ended before it. A match in
-    /// the ASCII prefix is a match in the lowercased text, whose prefix
-    /// it is.
+    /// text must be lowercased per character and searched by the general
+    /// matcher), unless a pattern ended before it. A match in the ASCII
+    /// prefix is a match in the lowercased text, whose prefix it is.
     ///
-    /// This is the inner loop of `contains` on descriptions: one table
-    /// load and one flag test per byte, the ASCII check included.
+    /// This is the inner loop of `contains` on descriptions: per byte,
+    /// one table lookup, whose bounds check is also the test for a stop.
     #[inline]
     fn run_ascii(&self, bytes: &[u8]) -> Option<bool> {
         let mut at = 0usize;
         let mut chunks = bytes.chunks_exact(8);
         for chunk in chunks.by_ref() {
             for &b in chunk {
-                // A miss cannot happen (dense) and takes the general path.
-                let t = *self.next.get(at + usize::from(b))?;
-                if t & SMALL_DFA_FLAGS != 0 {
-                    return (t & SMALL_DFA_NON_ASCII == 0).then_some(true);
-                }
+                let Some(&t) = self.next.get(at + usize::from(b)) else {
+                    return Self::outcome(at);
+                };
                 at = t as usize;
             }
         }
         for &b in chunks.remainder() {
-            let t = *self.next.get(at + usize::from(b))?;
-            if t & SMALL_DFA_FLAGS != 0 {
-                return (t & SMALL_DFA_NON_ASCII == 0).then_some(true);
-            }
+            let Some(&t) = self.next.get(at + usize::from(b)) else {
+                return Self::outcome(at);
+            };
             at = t as usize;
         }
-        Some(false)
+        Self::outcome(at)
+    }
+
+    /// What a run that ended on entry `at` found: a stop, or (for a row
+    /// offset, the whole text read) no match.
+    #[inline]
+    fn outcome(at: usize) -> Option<bool> {
+        if at == SMALL_DFA_MATCH as usize {
+            Some(true)
+        } else if at == SMALL_DFA_NON_ASCII as usize {
+            None
+        } else {
+            Some(false)
+        }
     }
 }
 
@@ -631,20 +622,27 @@ impl ContainsSet {
     /// [`push_lower`]; `lower` is scratch space for the lowercased text.
     /// With the small DFA, a text is matched in place up to its first
     /// byte that is not ASCII (its transitions fold ASCII case), and only
-    /// a text with such a byte and no match before it is lowercased.
+    /// a text with such a byte and no match before it is lowercased, then
+    /// searched by the automaton.
     #[inline]
     pub(crate) fn matches(&self, text: &str, lower: &mut String) -> bool {
         if self.any_text {
             return true;
         }
-        if let Some(dfa) = &self.small {
-            if let Some(found) = dfa.run_ascii(text.as_bytes()) {
-                return found;
-            }
-            lower.clear();
-            push_lower(lower, text);
-            return dfa.run(lower.as_bytes());
+        if let Some(found) = self
+            .small
+            .as_ref()
+            .and_then(|d| d.run_ascii(text.as_bytes()))
+        {
+            return found;
         }
+        self.matches_after_lowering(text, lower)
+    }
+
+    /// The rest of [`ContainsSet::matches`]: lowercase, then search (out
+    /// of line, so the in-place run keeps a small frame).
+    #[inline(never)]
+    fn matches_after_lowering(&self, text: &str, lower: &mut String) -> bool {
         lower.clear();
         push_lower(lower, text);
         self.matches_lowered(lower)
@@ -1307,13 +1305,10 @@ mod tests {
             let mut lower = String::new();
             prop_assert_eq!(set.matches(&text, &mut lower), reference(&text, &refs));
             if let Some(dfa) = &set.small {
-                let mut l = String::new();
-                push_lower(&mut l, &text);
                 // The DFA holds the non-empty patterns (an empty one is
                 // `any_text`).
                 let non_empty: Vec<&str> = refs.iter().copied().filter(|p| !p.is_empty()).collect();
                 let want = reference(&text, &non_empty);
-                prop_assert_eq!(dfa.run(l.as_bytes()), want);
                 match dfa.run_ascii(text.as_bytes()) {
                     Some(found) => prop_assert_eq!(found, want),
                     None => prop_assert!(!text.is_ascii()),
