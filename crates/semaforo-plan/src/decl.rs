@@ -529,6 +529,37 @@ impl Declaration {
         Ok(elem)
     }
 
+    /// Makes a list field known to be a list in this buffer's layout (see
+    /// `put_known`) present and empty, if it was missing: the binding
+    /// fast path of [`Declaration::start_list`].
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn start_list_known(&mut self, node: Node, field: FieldId) -> Result<(), DeclError> {
+        let pool = self
+            .pools
+            .get_mut(node.record.0 as usize)
+            .ok_or(DeclError::NoSuchField)?;
+        let f = field.0 as usize;
+        if f >= pool.stride {
+            return Err(DeclError::NoSuchField);
+        }
+        let at = node.index as usize * pool.stride + f;
+        match pool.slots.get(at) {
+            Some(Slot::Missing) => {
+                let empty = Slot::List {
+                    first: 0,
+                    last: 0,
+                    len: 0,
+                };
+                pool.store(at, f, empty)
+            }
+            Some(_) => Ok(()),
+            None => Err(DeclError::NoSuchField),
+        }
+    }
+
     /// Appends a new element (every field missing) to the list field `field`
     /// of `node`, making the list present if it was missing.
     #[inline]
@@ -845,6 +876,51 @@ mod tests {
             FieldId(0),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn known_list_operations_agree_with_the_checked_ones() {
+        let l = layout();
+        let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
+        let items = FieldId(1);
+        a.start_list(&l, Node::ROOT, items).unwrap();
+        b.start_list_known(Node::ROOT, items).unwrap();
+        assert_eq!(a.slot(Node::ROOT, items), b.slot(Node::ROOT, items));
+        let ea = a.push_element(&l, Node::ROOT, items).unwrap();
+        let eb = b
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        assert_eq!(ea, eb);
+        // Starting a list that has elements leaves it as it is.
+        a.start_list(&l, Node::ROOT, items).unwrap();
+        b.start_list_known(Node::ROOT, items).unwrap();
+        assert_eq!(a.slot(Node::ROOT, items), b.slot(Node::ROOT, items));
+        assert!(matches!(
+            b.slot(Node::ROOT, items),
+            Slot::List { len: 1, .. }
+        ));
+        for bad in [
+            (Node::ROOT, FieldId(2)),
+            (
+                Node {
+                    record: RecordId(2),
+                    index: 0,
+                },
+                FieldId(0),
+            ),
+            (
+                Node {
+                    record: RecordId(0),
+                    index: 1,
+                },
+                FieldId(1),
+            ),
+        ] {
+            assert_eq!(
+                b.start_list_known(bad.0, bad.1),
+                Err(DeclError::NoSuchField)
+            );
+        }
     }
 
     #[test]

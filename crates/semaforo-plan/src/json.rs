@@ -1115,18 +1115,20 @@ impl<'a> Parser<'a, '_> {
                     .set_bool(self.layout, node, fid, v)
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
-            (b'[', FieldType::List(_)) => self.bind_list(node, fid, depth + 1)?,
+            (b'[', FieldType::List(elem)) => self.bind_list(node, fid, elem, depth + 1)?,
             _ => return Err(wrong(self)),
         }
         Ok(())
     }
 
-    /// Binds the array at `self.pos` as the record list `fid` of `node`.
-    fn bind_list(&mut self, node: Node, fid: FieldId, depth: usize) -> PResult<()> {
+    /// Binds the array at `self.pos` as the record list `fid` of `node`,
+    /// a list of `elem` records (with the `_known` list operations, like
+    /// the setters in [`Parser::bind_value`]).
+    fn bind_list(&mut self, node: Node, fid: FieldId, elem: RecordId, depth: usize) -> PResult<()> {
         self.enter(depth)?;
         let at = self.pos;
         self.decl
-            .start_list(self.layout, node, fid)
+            .start_list_known(node, fid)
             .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
         self.pos += 1;
         self.skip_ws();
@@ -1156,7 +1158,7 @@ impl<'a> Parser<'a, '_> {
             }
             let child = self
                 .decl
-                .push_element(self.layout, node, fid)
+                .push_element_known(node, fid, elem)
                 .map_err(|e| self.err_at(self.pos, BindErrorKind::Declaration(e)))?;
             self.bind_object(child, depth + 1)?;
             if self.track {
