@@ -385,6 +385,36 @@ impl Declaration {
         self.put_known(node, field, Slot::Number(value))
     }
 
+    /// Sets a bool field known to be a bool in this buffer's layout (see
+    /// [`Declaration::set_text_known`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn set_bool_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        value: bool,
+    ) -> Result<(), DeclError> {
+        self.put_known(node, field, Slot::Bool(value))
+    }
+
+    /// Sets a date field known to be a date in this buffer's layout (see
+    /// [`Declaration::set_text_known`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn set_date_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        value: Date,
+    ) -> Result<(), DeclError> {
+        self.put_known(node, field, Slot::Date(value))
+    }
+
     /// Writes field `field`'s slot found by [`Declaration::locate`].
     #[inline]
     fn write(&mut self, p: usize, at: usize, field: FieldId, value: Slot) -> Result<(), DeclError> {
@@ -921,6 +951,62 @@ mod tests {
                 Err(DeclError::NoSuchField)
             );
         }
+    }
+
+    #[test]
+    fn known_setters_agree_with_the_checked_ones() {
+        let field = |name: &str, ty| Field {
+            name: name.into(),
+            ty,
+            optional: false,
+        };
+        let l = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![
+                    field("id", FieldType::Text),
+                    field("aeo", FieldType::Bool),
+                    field("on", FieldType::Date),
+                    field("n", FieldType::Number),
+                ]
+                .into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        let date = Date::parse("2026-11-20").unwrap();
+        let n = Decimal::from_i64(7);
+        let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
+        a.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+        a.set_bool(&l, Node::ROOT, FieldId(1), true).unwrap();
+        a.set_date(&l, Node::ROOT, FieldId(2), date).unwrap();
+        a.set_number(&l, Node::ROOT, FieldId(3), n).unwrap();
+        b.set_text_known(Node::ROOT, FieldId(0), "D1").unwrap();
+        b.set_bool_known(Node::ROOT, FieldId(1), true).unwrap();
+        b.set_date_known(Node::ROOT, FieldId(2), date).unwrap();
+        b.set_number_known(Node::ROOT, FieldId(3), n).unwrap();
+        for f in 0..4 {
+            assert_eq!(
+                a.slot(Node::ROOT, FieldId(f)),
+                b.slot(Node::ROOT, FieldId(f))
+            );
+        }
+        assert_eq!(b.validate(&l), Ok(()));
+        assert_eq!(
+            b.set_bool_known(Node::ROOT, FieldId(4), true),
+            Err(DeclError::NoSuchField)
+        );
+        assert_eq!(
+            b.set_date_known(
+                Node {
+                    record: RecordId(0),
+                    index: 1
+                },
+                FieldId(2),
+                date
+            ),
+            Err(DeclError::NoSuchField)
+        );
     }
 
     #[test]

@@ -1013,9 +1013,9 @@ impl<'a> Parser<'a, '_> {
 
     /// Binds the value at `self.pos` into field `fid` of `node`.
     ///
-    /// Text and numbers are stored with the `_known` setters: `bind`
-    /// checked that the buffer's layout is `self.layout`, and the field's
-    /// type and optionality (`(ty, optional)`) come from its record there.
+    /// Values are stored with the `_known` setters: `bind` checked that
+    /// the buffer's layout is `self.layout`, and the field's type and
+    /// optionality (`(ty, optional)`) come from its record there.
     fn bind_value(
         &mut self,
         node: Node,
@@ -1078,7 +1078,7 @@ impl<'a> Parser<'a, '_> {
                     return Err(self.err_at(at, BindErrorKind::InvalidDate(shown)));
                 };
                 self.decl
-                    .set_date(self.layout, node, fid, d)
+                    .set_date_known(node, fid, d)
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
             (b'-' | b'0'..=b'9', FieldType::Number) => {
@@ -1112,7 +1112,7 @@ impl<'a> Parser<'a, '_> {
                 let v = b == b't';
                 self.literal(if v { b"true" } else { b"false" })?;
                 self.decl
-                    .set_bool(self.layout, node, fid, v)
+                    .set_bool_known(node, fid, v)
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
             (b'[', FieldType::List(elem)) => self.bind_list(node, fid, elem, depth + 1)?,
