@@ -370,6 +370,44 @@ impl Declaration {
         Ok(())
     }
 
+    /// Appends `source` to the text buffer, so that ranges of it can be
+    /// set as text values without being copied again
+    /// ([`Declaration::set_text_known_span`]); returns the offset where it
+    /// starts. The JSON binder appends its input, so each plain string is
+    /// a span of it.
+    ///
+    /// # Errors
+    /// [`DeclError::TooLarge`] past 4 GiB of text.
+    pub fn push_source(&mut self, source: &str) -> Result<usize, DeclError> {
+        let at = self.text.len();
+        text_span(at, source.len())?;
+        self.text.push_str(source);
+        Ok(at)
+    }
+
+    /// Sets a text field known to be text in this buffer's layout (see
+    /// [`Declaration::set_text_known`]) to the text already in the buffer
+    /// at `start..end` (appended by [`Declaration::push_source`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`, or
+    /// `start..end` is not a range of the buffer on character boundaries
+    /// (no such text).
+    #[inline(always)]
+    pub fn set_text_known_span(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        start: usize,
+        end: usize,
+    ) -> Result<(), DeclError> {
+        let Some(value) = self.text.get(start..end) else {
+            return Err(DeclError::NoSuchField);
+        };
+        let (start, len) = text_span(start, value.len())?;
+        self.put_known(node, field, Slot::Text { start, len })
+    }
+
     /// Sets a number field known to be a number in this buffer's layout
     /// (see [`Declaration::set_text_known`]).
     ///
@@ -1005,6 +1043,33 @@ mod tests {
                 FieldId(2),
                 date
             ),
+            Err(DeclError::NoSuchField)
+        );
+    }
+
+    #[test]
+    fn spans_of_a_pushed_source_read_back_and_bad_spans_are_refused() {
+        let l = layout();
+        let mut d = Declaration::new(&l);
+        d.set_text(&l, Node::ROOT, FieldId(0), "first").unwrap();
+        let at = d.push_source("{\"id\": \"réplica\"}").unwrap();
+        assert_eq!(at, 5);
+        d.set_text_known_span(Node::ROOT, FieldId(0), at + 8, at + 16)
+            .unwrap();
+        assert_eq!(
+            d.slot(Node::ROOT, FieldId(0)),
+            Slot::Text { start: 13, len: 8 }
+        );
+        assert_eq!(d.text(13, 8), "réplica");
+        for (start, end) in [(at + 10, at + 12), (at + 12, at + 10), (at, at + 100)] {
+            assert_eq!(
+                d.set_text_known_span(Node::ROOT, FieldId(0), start, end),
+                Err(DeclError::NoSuchField),
+                "{start}..{end}"
+            );
+        }
+        assert_eq!(
+            d.set_text_known_span(Node::ROOT, FieldId(5), at, at + 1),
             Err(DeclError::NoSuchField)
         );
     }

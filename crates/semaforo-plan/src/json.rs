@@ -45,6 +45,12 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 /// The longest number token bound into a field.
 pub const MAX_NUMBER_BYTES: usize = 1024;
 
+/// Inputs up to this size are copied into the declaration's text buffer
+/// whole, and their plain strings bound as spans of the copy; the text
+/// values of larger ones are copied one by one, so that a large input
+/// with little bound text does not leave a buffer of its size behind.
+const SPAN_INPUT_MAX: usize = 64 << 10;
+
 /// Above this many ignored members in one object, duplicates among them are
 /// found by sorting at the end of the object instead of by a linear scan at
 /// each member, so a hostile object cannot cost quadratic time.
@@ -361,6 +367,21 @@ impl JsonBinder {
         decl: &mut Declaration,
         track: bool,
     ) -> PResult<()> {
+        // Plain strings are stored as spans of the input, copied once
+        // (one copy instead of one per text), unless the input is large
+        // enough for the copy to matter as memory.
+        let source = if input.len() <= SPAN_INPUT_MAX {
+            let at = decl.push_source(text).map_err(|e| {
+                Box::new(BindError {
+                    path: String::new(),
+                    kind: BindErrorKind::Declaration(e),
+                    offset: 0,
+                })
+            })?;
+            Some(at)
+        } else {
+            None
+        };
         let b = &mut self.buffers;
         b.scratch.clear();
         b.key_bytes.clear();
@@ -375,6 +396,7 @@ impl JsonBinder {
             decl,
             b,
             t: &self.tables,
+            source,
             track,
         };
         p.document()
@@ -429,6 +451,9 @@ struct Parser<'a, 'b> {
     decl: &'b mut Declaration,
     b: &'b mut Buffers,
     t: &'b Tables,
+    /// Where the input starts in the declaration's text buffer, if it
+    /// was copied there (see [`SPAN_INPUT_MAX`]).
+    source: Option<usize>,
     /// Whether the path of schema members and array elements is kept
     /// (see [`JsonBinder::bind`]): errors render it.
     track: bool,
@@ -1052,11 +1077,13 @@ impl<'a> Parser<'a, '_> {
                 let s = self.string()?;
                 let r = match s {
                     Str::Input(a, b) => {
-                        let t = self.text.get(a..b).unwrap_or_default();
-                        if t.len() > MAX_TEXT_BYTES {
+                        if b.saturating_sub(a) > MAX_TEXT_BYTES {
                             return Err(self.err_at(at, BindErrorKind::TextTooLong));
                         }
-                        self.decl.set_text_known(node, fid, t)
+                        match self.source {
+                            Some(s) => self.decl.set_text_known_span(node, fid, s + a, s + b),
+                            None => self.copy_text(node, fid, a, b),
+                        }
                     }
                     Str::Scratch => {
                         if self.b.scratch.len() > MAX_TEXT_BYTES {
@@ -1119,6 +1146,14 @@ impl<'a> Parser<'a, '_> {
             _ => return Err(wrong(self)),
         }
         Ok(())
+    }
+
+    /// Stores the input's text at `a..b` as text field `fid` of `node` by
+    /// copying it (for an input not copied whole, see [`SPAN_INPUT_MAX`]).
+    #[inline(never)]
+    fn copy_text(&mut self, node: Node, fid: FieldId, a: usize, b: usize) -> Result<(), DeclError> {
+        let t = self.text.get(a..b).unwrap_or_default();
+        self.decl.set_text_known(node, fid, t)
     }
 
     /// Binds the array at `self.pos` as the record list `fid` of `node`,
@@ -1777,6 +1812,65 @@ mod tests {
                 Err("duplicate member `f3`".to_owned()),
                 "{n}"
             );
+        }
+    }
+
+    #[test]
+    fn texts_read_back_as_written_plain_or_escaped() {
+        // Plain strings are spans of the input copied into the buffer,
+        // escaped ones are decoded after it: both read back as the
+        // decoded text, across binds of inputs of different lengths.
+        let text = |name: &str, optional| Field {
+            name: name.into(),
+            ty: FieldType::Text,
+            optional,
+        };
+        let layout = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![text("id", false), text("a", true), text("b", true)].into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        let mut binder = JsonBinder::new();
+        let mut d = Declaration::new(&layout);
+        let cases: [(&str, [&str; 3]); 4] = [
+            (
+                r#"{"id": "D1", "a": "réplica ΣΑ", "b": ""}"#,
+                ["D1", "réplica ΣΑ", ""],
+            ),
+            (
+                r#"{"b": "x\"y\u00e9", "id": "k", "a": "tab\there"}"#,
+                ["k", "tab\there", "x\"yé"],
+            ),
+            (r#"{"id":"","a":"SEGUNDA MANO"}"#, ["", "SEGUNDA MANO", ""]),
+            (
+                r#"{"id": "a much longer identifier than the others", "a": "\u0041"}"#,
+                ["a much longer identifier than the others", "A", ""],
+            ),
+        ];
+        // An input past SPAN_INPUT_MAX (a long ignored member) has its
+        // texts copied one by one.
+        let large = format!(
+            r#"{{"id": "big", "pad": "{}", "a": "é\u00e9", "b": "after"}}"#,
+            "x".repeat(super::SPAN_INPUT_MAX)
+        );
+        let cases = cases
+            .into_iter()
+            .map(|(json, want)| (json.to_owned(), want))
+            .chain([(large, ["big", "éé", "after"])]);
+        for (json, want) in cases {
+            binder.bind(&layout, json.as_bytes(), &mut d).unwrap();
+            for (f, w) in want.iter().enumerate() {
+                let got = match d.slot(Node::ROOT, FieldId(f as u32)) {
+                    Slot::Text { start, len } => d.text(start, len),
+                    Slot::Missing => "",
+                    other => panic!("{other:?}"),
+                };
+                let shown: String = json.chars().take(80).collect();
+                assert_eq!(got, *w, "{shown} field {f}");
+            }
         }
     }
 
