@@ -913,7 +913,10 @@ impl<'a> Parser<'a, '_> {
                 }
             }
         }
-        self.check_keys(keys_base)?;
+        // Only an object with ignored members has keys to check.
+        if self.b.keys.len() != keys_base {
+            self.check_keys(keys_base)?;
+        }
         // Required fields that never appeared.
         // The first in schema order is reported: the lowest missing bit.
         let close = self.pos.saturating_sub(1);
