@@ -398,11 +398,13 @@ pub(crate) struct ContainsSet {
 /// (at most 1,025 states of 1 KiB each).
 const SMALL_DFA_MAX_BYTES: usize = 1024;
 
-/// The entry of a transition into a state where some pattern ends.
-const SMALL_DFA_MATCH: u32 = u32::MAX;
+/// The entry of a transition into a state where some pattern ends (a
+/// stop: see [`SmallDfa`]).
+const SMALL_DFA_MATCH: u32 = 0xFFFF_0000;
 
-/// The entry of every transition on a byte that is not ASCII (`0x80..`).
-const SMALL_DFA_NON_ASCII: u32 = u32::MAX - 1;
+/// The entry of every transition on a byte that is not ASCII (`0x80..`;
+/// a stop).
+const SMALL_DFA_NON_ASCII: u32 = 0xFFFE_0000;
 
 /// A dense Aho–Corasick DFA over ASCII bytes that folds ASCII case,
 /// built for `is_match` only.
@@ -421,8 +423,10 @@ const SMALL_DFA_NON_ASCII: u32 = u32::MAX - 1;
 struct SmallDfa {
     // INVARIANT (dense): 256 entries per state; every entry is `s * 256`
     // for a state `s` below `next.len() / 256`, or one of the two stops,
-    // which are above `next.len() + 255` (at most 1,025 states). Kept by
-    // `build`.
+    // which are at least `next.len()` (`build` refuses more states) and
+    // at most `u32::MAX - 255`: an entry plus a byte never overflows, even
+    // in a 32-bit `usize`, and lands in the table exactly when the entry
+    // is a row offset. Kept by `build`.
     next: Box<[u32]>,
 }
 
@@ -497,8 +501,7 @@ impl SmallDfa {
                 *next.get_mut(s * 256 + usize::from(upper))? = lower;
             }
         }
-        let offset_limit = u64::from(SMALL_DFA_NON_ASCII) - 256;
-        if (states as u64) * 256 > offset_limit {
+        if (states as u64) * 256 > u64::from(SMALL_DFA_NON_ASCII.min(SMALL_DFA_MATCH)) {
             return None;
         }
         for (i, t) in next.iter_mut().enumerate() {
