@@ -856,7 +856,9 @@ impl<'a> Parser<'a, '_> {
                         let i = fid.0 as usize;
                         hint = i + 1;
                         let fresh = if required.is_some() {
-                            let bit = 1u64.checked_shl(fid.0).unwrap_or(0);
+                            // A record with a mask has at most 64 fields, so
+                            // `fid.0 % 64` is `fid.0`.
+                            let bit = 1u64 << (fid.0 % 64);
                             let fresh = seen & bit == 0;
                             seen |= bit;
                             fresh
