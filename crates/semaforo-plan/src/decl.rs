@@ -165,6 +165,20 @@ pub struct Declaration {
     deep: bool,
 }
 
+/// The `Slot::Text` span of a text of `len` bytes appended to a text
+/// buffer of `at` bytes: both, and their sum, fit in a `u32`, or the
+/// buffer would pass 4 GiB ([`DeclError::TooLarge`]). One test of the
+/// end, since the start and the length are at most the end.
+#[inline(always)]
+fn text_span(at: usize, len: usize) -> Result<(u32, u32), DeclError> {
+    // Lengths of allocations are below 2^63, so the sum cannot wrap.
+    if (at as u64).wrapping_add(len as u64) <= u64::from(u32::MAX) {
+        Ok((at as u32, len as u32))
+    } else {
+        Err(DeclError::TooLarge)
+    }
+}
+
 /// Name of a field type for messages.
 pub(crate) fn type_name(ty: FieldType) -> &'static str {
     match ty {
@@ -349,13 +363,49 @@ impl Declaration {
         field: FieldId,
         value: &str,
     ) -> Result<(), DeclError> {
-        let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
-        let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
-        start.checked_add(len).ok_or(DeclError::TooLarge)?;
+        let (start, len) = text_span(self.text.len(), value.len())?;
         // Claim the slot first, so a failure leaves the text untouched.
         self.put_known(node, field, Slot::Text { start, len })?;
         self.text.push_str(value);
         Ok(())
+    }
+
+    /// Appends `source` to the text buffer, so that ranges of it can be
+    /// set as text values without being copied again
+    /// ([`Declaration::set_text_known_span`]); returns the offset where it
+    /// starts. The JSON binder appends its input, so each plain string is
+    /// a span of it.
+    ///
+    /// # Errors
+    /// [`DeclError::TooLarge`] past 4 GiB of text.
+    pub fn push_source(&mut self, source: &str) -> Result<usize, DeclError> {
+        let at = self.text.len();
+        text_span(at, source.len())?;
+        self.text.push_str(source);
+        Ok(at)
+    }
+
+    /// Sets a text field known to be text in this buffer's layout (see
+    /// [`Declaration::set_text_known`]) to the text already in the buffer
+    /// at `start..end` (appended by [`Declaration::push_source`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`, or
+    /// `start..end` is not a range of the buffer on character boundaries
+    /// (no such text).
+    #[inline(always)]
+    pub fn set_text_known_span(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        start: usize,
+        end: usize,
+    ) -> Result<(), DeclError> {
+        let Some(value) = self.text.get(start..end) else {
+            return Err(DeclError::NoSuchField);
+        };
+        let (start, len) = text_span(start, value.len())?;
+        self.put_known(node, field, Slot::Text { start, len })
     }
 
     /// Sets a number field known to be a number in this buffer's layout
@@ -371,6 +421,36 @@ impl Declaration {
         value: Decimal,
     ) -> Result<(), DeclError> {
         self.put_known(node, field, Slot::Number(value))
+    }
+
+    /// Sets a bool field known to be a bool in this buffer's layout (see
+    /// [`Declaration::set_text_known`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn set_bool_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        value: bool,
+    ) -> Result<(), DeclError> {
+        self.put_known(node, field, Slot::Bool(value))
+    }
+
+    /// Sets a date field known to be a date in this buffer's layout (see
+    /// [`Declaration::set_text_known`]).
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn set_date_known(
+        &mut self,
+        node: Node,
+        field: FieldId,
+        value: Date,
+    ) -> Result<(), DeclError> {
+        self.put_known(node, field, Slot::Date(value))
     }
 
     /// Writes field `field`'s slot found by [`Declaration::locate`].
@@ -418,9 +498,7 @@ impl Declaration {
         field: FieldId,
         value: &str,
     ) -> Result<(), DeclError> {
-        let start = u32::try_from(self.text.len()).map_err(|_| DeclError::TooLarge)?;
-        let len = u32::try_from(value.len()).map_err(|_| DeclError::TooLarge)?;
-        start.checked_add(len).ok_or(DeclError::TooLarge)?;
+        let (start, len) = text_span(self.text.len(), value.len())?;
         // Check the field and its type (once) before copying the text in.
         let (p, at, ty) = self.locate(layout, node, field)?;
         if ty != FieldType::Text {
@@ -517,6 +595,37 @@ impl Declaration {
             pool.store(at, field.0 as usize, empty)?;
         }
         Ok(elem)
+    }
+
+    /// Makes a list field known to be a list in this buffer's layout (see
+    /// `put_known`) present and empty, if it was missing: the binding
+    /// fast path of [`Declaration::start_list`].
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` has no slot `field`.
+    #[inline]
+    pub fn start_list_known(&mut self, node: Node, field: FieldId) -> Result<(), DeclError> {
+        let pool = self
+            .pools
+            .get_mut(node.record.0 as usize)
+            .ok_or(DeclError::NoSuchField)?;
+        let f = field.0 as usize;
+        if f >= pool.stride {
+            return Err(DeclError::NoSuchField);
+        }
+        let at = node.index as usize * pool.stride + f;
+        match pool.slots.get(at) {
+            Some(Slot::Missing) => {
+                let empty = Slot::List {
+                    first: 0,
+                    last: 0,
+                    len: 0,
+                };
+                pool.store(at, f, empty)
+            }
+            Some(_) => Ok(()),
+            None => Err(DeclError::NoSuchField),
+        }
     }
 
     /// Appends a new element (every field missing) to the list field `field`
@@ -835,6 +944,155 @@ mod tests {
             FieldId(0),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn known_list_operations_agree_with_the_checked_ones() {
+        let l = layout();
+        let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
+        let items = FieldId(1);
+        a.start_list(&l, Node::ROOT, items).unwrap();
+        b.start_list_known(Node::ROOT, items).unwrap();
+        assert_eq!(a.slot(Node::ROOT, items), b.slot(Node::ROOT, items));
+        let ea = a.push_element(&l, Node::ROOT, items).unwrap();
+        let eb = b
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        assert_eq!(ea, eb);
+        // Starting a list that has elements leaves it as it is.
+        a.start_list(&l, Node::ROOT, items).unwrap();
+        b.start_list_known(Node::ROOT, items).unwrap();
+        assert_eq!(a.slot(Node::ROOT, items), b.slot(Node::ROOT, items));
+        assert!(matches!(
+            b.slot(Node::ROOT, items),
+            Slot::List { len: 1, .. }
+        ));
+        for bad in [
+            (Node::ROOT, FieldId(2)),
+            (
+                Node {
+                    record: RecordId(2),
+                    index: 0,
+                },
+                FieldId(0),
+            ),
+            (
+                Node {
+                    record: RecordId(0),
+                    index: 1,
+                },
+                FieldId(1),
+            ),
+        ] {
+            assert_eq!(
+                b.start_list_known(bad.0, bad.1),
+                Err(DeclError::NoSuchField)
+            );
+        }
+    }
+
+    #[test]
+    fn known_setters_agree_with_the_checked_ones() {
+        let field = |name: &str, ty| Field {
+            name: name.into(),
+            ty,
+            optional: false,
+        };
+        let l = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![
+                    field("id", FieldType::Text),
+                    field("aeo", FieldType::Bool),
+                    field("on", FieldType::Date),
+                    field("n", FieldType::Number),
+                ]
+                .into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        let date = Date::parse("2026-11-20").unwrap();
+        let n = Decimal::from_i64(7);
+        let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
+        a.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+        a.set_bool(&l, Node::ROOT, FieldId(1), true).unwrap();
+        a.set_date(&l, Node::ROOT, FieldId(2), date).unwrap();
+        a.set_number(&l, Node::ROOT, FieldId(3), n).unwrap();
+        b.set_text_known(Node::ROOT, FieldId(0), "D1").unwrap();
+        b.set_bool_known(Node::ROOT, FieldId(1), true).unwrap();
+        b.set_date_known(Node::ROOT, FieldId(2), date).unwrap();
+        b.set_number_known(Node::ROOT, FieldId(3), n).unwrap();
+        for f in 0..4 {
+            assert_eq!(
+                a.slot(Node::ROOT, FieldId(f)),
+                b.slot(Node::ROOT, FieldId(f))
+            );
+        }
+        assert_eq!(b.validate(&l), Ok(()));
+        assert_eq!(
+            b.set_bool_known(Node::ROOT, FieldId(4), true),
+            Err(DeclError::NoSuchField)
+        );
+        assert_eq!(
+            b.set_date_known(
+                Node {
+                    record: RecordId(0),
+                    index: 1
+                },
+                FieldId(2),
+                date
+            ),
+            Err(DeclError::NoSuchField)
+        );
+    }
+
+    #[test]
+    fn spans_of_a_pushed_source_read_back_and_bad_spans_are_refused() {
+        let l = layout();
+        let mut d = Declaration::new(&l);
+        d.set_text(&l, Node::ROOT, FieldId(0), "first").unwrap();
+        let at = d.push_source("{\"id\": \"réplica\"}").unwrap();
+        assert_eq!(at, 5);
+        d.set_text_known_span(Node::ROOT, FieldId(0), at + 8, at + 16)
+            .unwrap();
+        assert_eq!(
+            d.slot(Node::ROOT, FieldId(0)),
+            Slot::Text { start: 13, len: 8 }
+        );
+        assert_eq!(d.text(13, 8), "réplica");
+        for (start, end) in [(at + 10, at + 12), (at + 12, at + 10), (at, at + 100)] {
+            assert_eq!(
+                d.set_text_known_span(Node::ROOT, FieldId(0), start, end),
+                Err(DeclError::NoSuchField),
+                "{start}..{end}"
+            );
+        }
+        assert_eq!(
+            d.set_text_known_span(Node::ROOT, FieldId(5), at, at + 1),
+            Err(DeclError::NoSuchField)
+        );
+    }
+
+    #[test]
+    fn text_spans_fit_in_u32_or_are_too_large() {
+        let max = u32::MAX as usize;
+        assert_eq!(text_span(0, 0), Ok((0, 0)));
+        assert_eq!(text_span(7, 5), Ok((7, 5)));
+        assert_eq!(text_span(max, 0), Ok((u32::MAX, 0)));
+        assert_eq!(text_span(0, max), Ok((0, u32::MAX)));
+        assert_eq!(text_span(max - 3, 3), Ok((u32::MAX - 3, 3)));
+        for (at, len) in [
+            (max, 1),
+            (1, max),
+            (0, max + 1),
+            (max + 1, 0),
+            (1 << 40, 0),
+            (0, 1 << 40),
+            (max, max),
+        ] {
+            assert_eq!(text_span(at, len), Err(DeclError::TooLarge), "{at} {len}");
+        }
     }
 
     #[test]

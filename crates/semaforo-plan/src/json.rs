@@ -45,6 +45,12 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 /// The longest number token bound into a field.
 pub const MAX_NUMBER_BYTES: usize = 1024;
 
+/// Inputs up to this size are copied into the declaration's text buffer
+/// whole, and their plain strings bound as spans of the copy; the text
+/// values of larger ones are copied one by one, so that a large input
+/// with little bound text does not leave a buffer of its size behind.
+const SPAN_INPUT_MAX: usize = 64 << 10;
+
 /// Above this many ignored members in one object, duplicates among them are
 /// found by sorting at the end of the object instead of by a linear scan at
 /// each member, so a hostile object cannot cost quadratic time.
@@ -239,11 +245,27 @@ struct KeySpan {
 /// have grown to the size of the declarations seen.
 #[derive(Clone, Debug, Default)]
 pub struct JsonBinder {
+    buffers: Buffers,
+    tables: Tables,
+}
+
+/// The scratch buffers of a [`JsonBinder`], written while binding.
+#[derive(Clone, Debug, Default)]
+struct Buffers {
     scratch: String,
     key_bytes: Vec<u8>,
     keys: Vec<KeySpan>,
     present: Vec<bool>,
-    /// The layout stamp `plain_names` was computed for.
+    path: Vec<Seg>,
+    order: Vec<u32>,
+}
+
+/// What a [`JsonBinder`] derives from a layout once, read while binding
+/// (a separate borrow from the buffers, so the parser keeps the current
+/// record's entries at hand across its members).
+#[derive(Clone, Debug, Default)]
+struct Tables {
+    /// The layout stamp the tables were computed for.
     plain_stamp: Option<u64>,
     /// Per record of that layout: no field name contains a byte that ends
     /// a plain string run, so [`fast_key`] may match names in place.
@@ -252,12 +274,10 @@ pub struct JsonBinder {
     /// required fields: such objects track presence in a local bitmask
     /// instead of `present`.
     required: Vec<Option<u64>>,
-    /// Per record of that layout, per field: the first eight bytes of its
-    /// name as a little-endian word (zero-padded), compared with the
-    /// input's first eight key bytes at once by [`fast_key`].
-    name_words: Vec<Box<[u64]>>,
-    path: Vec<Seg>,
-    order: Vec<u32>,
+    /// Per record of that layout, per field: its name and closing quote
+    /// as words, compared with the input's first sixteen key bytes at
+    /// once by [`fast_key`].
+    name_words: Vec<Box<[KeyPattern]>>,
 }
 
 impl JsonBinder {
@@ -293,38 +313,34 @@ impl JsonBinder {
         }
         let text = std::str::from_utf8(input)
             .map_err(|e| BindError::syntax(input, e.valid_up_to(), SyntaxError::InvalidUtf8))?;
-        if self.plain_stamp != Some(layout.stamp()) {
-            self.plain_names.clear();
-            self.plain_names.extend(
+        if self.tables.plain_stamp != Some(layout.stamp()) {
+            self.tables.plain_names.clear();
+            self.tables.plain_names.extend(
                 layout
                     .records()
                     .iter()
                     .map(|r| r.fields.iter().all(|f| !f.name.bytes().any(ends_run))),
             );
-            self.required.clear();
-            self.required.extend(layout.records().iter().map(|r| {
-                (r.fields.len() <= 64).then(|| {
-                    r.fields
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| !f.optional)
-                        .fold(0u64, |m, (i, _)| m | (1u64 << i))
-                })
-            }));
-            self.name_words.clear();
-            self.name_words.extend(layout.records().iter().map(|r| {
-                r.fields
-                    .iter()
-                    .map(|f| {
-                        let mut w = [0u8; 8];
-                        for (d, s) in w.iter_mut().zip(f.name.bytes()) {
-                            *d = s;
-                        }
-                        u64::from_le_bytes(w)
+            self.tables.required.clear();
+            self.tables
+                .required
+                .extend(layout.records().iter().map(|r| {
+                    (r.fields.len() <= 64).then(|| {
+                        r.fields
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, f)| !f.optional)
+                            .fold(0u64, |m, (i, _)| m | (1u64 << i))
                     })
-                    .collect()
-            }));
-            self.plain_stamp = Some(layout.stamp());
+                }));
+            self.tables.name_words.clear();
+            self.tables.name_words.extend(
+                layout
+                    .records()
+                    .iter()
+                    .map(|r| r.fields.iter().map(|f| KeyPattern::new(&f.name)).collect()),
+            );
+            self.tables.plain_stamp = Some(layout.stamp());
         }
         // The path of the member being read is what an error names, and
         // keeping it costs a push and a pop per member: the first pass
@@ -351,18 +367,36 @@ impl JsonBinder {
         decl: &mut Declaration,
         track: bool,
     ) -> PResult<()> {
-        self.scratch.clear();
-        self.key_bytes.clear();
-        self.keys.clear();
-        self.present.clear();
-        self.path.clear();
+        // Plain strings are stored as spans of the input, copied once
+        // (one copy instead of one per text), unless the input is large
+        // enough for the copy to matter as memory.
+        let source = if input.len() <= SPAN_INPUT_MAX {
+            let at = decl.push_source(text).map_err(|e| {
+                Box::new(BindError {
+                    path: String::new(),
+                    kind: BindErrorKind::Declaration(e),
+                    offset: 0,
+                })
+            })?;
+            Some(at)
+        } else {
+            None
+        };
+        let b = &mut self.buffers;
+        b.scratch.clear();
+        b.key_bytes.clear();
+        b.keys.clear();
+        b.present.clear();
+        b.path.clear();
         let mut p = Parser {
             input,
             text,
             pos: 0,
             layout,
             decl,
-            b: self,
+            b,
+            t: &self.tables,
+            source,
             track,
         };
         p.document()
@@ -415,7 +449,11 @@ struct Parser<'a, 'b> {
     pos: usize,
     layout: &'b Layout,
     decl: &'b mut Declaration,
-    b: &'b mut JsonBinder,
+    b: &'b mut Buffers,
+    t: &'b Tables,
+    /// Where the input starts in the declaration's text buffer, if it
+    /// was copied there (see [`SPAN_INPUT_MAX`]).
+    source: Option<usize>,
     /// Whether the path of schema members and array elements is kept
     /// (see [`JsonBinder::bind`]): errors render it.
     track: bool,
@@ -503,6 +541,34 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
+    /// Whether the input at the current position starts with `bytes`.
+    #[inline]
+    fn at<const N: usize>(&self, bytes: &[u8; N]) -> bool {
+        self.input
+            .get(self.pos..)
+            .and_then(<[u8]>::first_chunk::<N>)
+            == Some(bytes)
+    }
+
+    /// Reads the `:` after a member's key, with the whitespace around it.
+    /// The common spelling, `": "` and then no more whitespace, is one
+    /// two-byte test; anything else takes the general path.
+    #[inline]
+    fn colon(&mut self) -> PResult<()> {
+        if self.at(b": ")
+            && !matches!(
+                self.input.get(self.pos + 2),
+                Some(b' ' | b'\t' | b'\n' | b'\r')
+            )
+        {
+            self.pos += 2;
+            return Ok(());
+        }
+        self.expect_byte(b':', "`:`")?;
+        self.skip_ws();
+        Ok(())
+    }
+
     fn expect_byte(&mut self, byte: u8, what: &'static str) -> PResult<()> {
         self.skip_ws();
         match self.peek() {
@@ -536,10 +602,30 @@ impl<'a> Parser<'a, '_> {
     /// Reads a string starting at the opening quote. Without escapes the
     /// result is a range of the input; with escapes it is decoded into the
     /// scratch buffer.
+    ///
+    /// The common string, plain up to its closing quote, is read inline
+    /// (it is most of the members' values); the rest, escapes and errors,
+    /// out of line by [`Parser::string_slow`].
+    #[inline]
     fn string(&mut self) -> PResult<Str> {
+        let start = self.pos + 1;
+        let rest = self.input.get(start..).unwrap_or_default();
+        if let Some(i) = plain_run(rest)
+            && rest.get(i) == Some(&b'"')
+        {
+            self.pos = start + i + 1;
+            return Ok(Str::Input(start, start + i));
+        }
+        self.string_slow()
+    }
+
+    /// [`Parser::string`] for a string that is not plain up to its
+    /// closing quote (it has an escape, a control character, or no end).
+    #[inline(never)]
+    fn string_slow(&mut self) -> PResult<Str> {
         self.pos += 1;
         let start = self.pos;
-        // Fast path: find the first byte that ends a plain run.
+        // Find the first byte that ends a plain run.
         let rest = self.input.get(start..).unwrap_or_default();
         let stop = plain_run(rest);
         match stop.and_then(|i| rest.get(i).map(|&b| (i, b))) {
@@ -718,12 +804,13 @@ impl<'a> Parser<'a, '_> {
             .record(node.record)
             .ok_or_else(|| self.decl_err(DeclError::NoSuchField))?;
         let nfields = record.fields.len();
-        let required = self
-            .b
-            .required
-            .get(node.record.0 as usize)
-            .copied()
-            .flatten();
+        // The record's tables, read at every member (a borrow of the
+        // binder's tables, apart from the buffers written here).
+        let tables = self.t;
+        let r = node.record.0 as usize;
+        let required = tables.required.get(r).copied().flatten();
+        let plain = tables.plain_names.get(r).copied().unwrap_or(false);
+        let patterns = tables.name_words.get(r).map_or(&[][..], |w| &w[..]);
         // With a mask, field `i` (below 64) is seen if bit `i` is set.
         let mut seen = 0u64;
         let present_base = self.b.present.len();
@@ -735,17 +822,11 @@ impl<'a> Parser<'a, '_> {
         self.pos += 1;
         self.skip_ws();
         let mut hint = 0usize;
-        let plain = self
-            .b
-            .plain_names
-            .get(node.record.0 as usize)
-            .copied()
-            .unwrap_or(false);
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
+            // Whitespace before a key was skipped after the `{` or `,`.
             loop {
-                self.skip_ws();
                 let key_at = self.pos;
                 match self.peek() {
                     Some(b'"') => {}
@@ -755,12 +836,7 @@ impl<'a> Parser<'a, '_> {
                 // Most keys are a schema field's name spelled plainly: match
                 // it in place, without scanning the string first.
                 let fast = if plain {
-                    let words = self
-                        .b
-                        .name_words
-                        .get(node.record.0 as usize)
-                        .map_or(&[][..], |w| &w[..]);
-                    fast_key(self.input, key_at, &record.fields, words, hint)
+                    fast_key(self.input, key_at, &record.fields, patterns, hint)
                 } else {
                     None
                 };
@@ -774,14 +850,15 @@ impl<'a> Parser<'a, '_> {
                         (key, self.lookup(node.record, self.str_bytes(key), hint))
                     }
                 };
-                self.expect_byte(b':', "`:`")?;
-                self.skip_ws();
+                self.colon()?;
                 match found {
                     Some(fid) => {
                         let i = fid.0 as usize;
                         hint = i + 1;
                         let fresh = if required.is_some() {
-                            let bit = 1u64.checked_shl(fid.0).unwrap_or(0);
+                            // A record with a mask has at most 64 fields, so
+                            // `fid.0 % 64` is `fid.0`.
+                            let bit = 1u64 << (fid.0 % 64);
                             let fresh = seen & bit == 0;
                             seen |= bit;
                             fresh
@@ -816,9 +893,17 @@ impl<'a> Parser<'a, '_> {
                         self.b.path.pop();
                     }
                 }
+                // The common separator, `, "`: the next key's quote.
+                if self.at(b", \"") {
+                    self.pos += 2;
+                    continue;
+                }
                 self.skip_ws();
                 match self.peek() {
-                    Some(b',') => self.pos += 1,
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.skip_ws();
+                    }
                     Some(b'}') => {
                         self.pos += 1;
                         break;
@@ -830,7 +915,10 @@ impl<'a> Parser<'a, '_> {
                 }
             }
         }
-        self.check_keys(keys_base)?;
+        // Only an object with ignored members has keys to check.
+        if self.b.keys.len() != keys_base {
+            self.check_keys(keys_base)?;
+        }
         // Required fields that never appeared.
         // The first in schema order is reported: the lowest missing bit.
         let close = self.pos.saturating_sub(1);
@@ -955,9 +1043,9 @@ impl<'a> Parser<'a, '_> {
 
     /// Binds the value at `self.pos` into field `fid` of `node`.
     ///
-    /// Text and numbers are stored with the `_known` setters: `bind`
-    /// checked that the buffer's layout is `self.layout`, and the field's
-    /// type and optionality (`(ty, optional)`) come from its record there.
+    /// Values are stored with the `_known` setters: `bind` checked that
+    /// the buffer's layout is `self.layout`, and the field's type and
+    /// optionality (`(ty, optional)`) come from its record there.
     fn bind_value(
         &mut self,
         node: Node,
@@ -994,11 +1082,13 @@ impl<'a> Parser<'a, '_> {
                 let s = self.string()?;
                 let r = match s {
                     Str::Input(a, b) => {
-                        let t = self.text.get(a..b).unwrap_or_default();
-                        if t.len() > MAX_TEXT_BYTES {
+                        if b.saturating_sub(a) > MAX_TEXT_BYTES {
                             return Err(self.err_at(at, BindErrorKind::TextTooLong));
                         }
-                        self.decl.set_text_known(node, fid, t)
+                        match self.source {
+                            Some(s) => self.decl.set_text_known_span(node, fid, s + a, s + b),
+                            None => self.copy_text(node, fid, a, b),
+                        }
                     }
                     Str::Scratch => {
                         if self.b.scratch.len() > MAX_TEXT_BYTES {
@@ -1020,7 +1110,7 @@ impl<'a> Parser<'a, '_> {
                     return Err(self.err_at(at, BindErrorKind::InvalidDate(shown)));
                 };
                 self.decl
-                    .set_date(self.layout, node, fid, d)
+                    .set_date_known(node, fid, d)
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
             (b'-' | b'0'..=b'9', FieldType::Number) => {
@@ -1054,21 +1144,31 @@ impl<'a> Parser<'a, '_> {
                 let v = b == b't';
                 self.literal(if v { b"true" } else { b"false" })?;
                 self.decl
-                    .set_bool(self.layout, node, fid, v)
+                    .set_bool_known(node, fid, v)
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
-            (b'[', FieldType::List(_)) => self.bind_list(node, fid, depth + 1)?,
+            (b'[', FieldType::List(elem)) => self.bind_list(node, fid, elem, depth + 1)?,
             _ => return Err(wrong(self)),
         }
         Ok(())
     }
 
-    /// Binds the array at `self.pos` as the record list `fid` of `node`.
-    fn bind_list(&mut self, node: Node, fid: FieldId, depth: usize) -> PResult<()> {
+    /// Stores the input's text at `a..b` as text field `fid` of `node` by
+    /// copying it (for an input not copied whole, see [`SPAN_INPUT_MAX`]).
+    #[inline(never)]
+    fn copy_text(&mut self, node: Node, fid: FieldId, a: usize, b: usize) -> Result<(), DeclError> {
+        let t = self.text.get(a..b).unwrap_or_default();
+        self.decl.set_text_known(node, fid, t)
+    }
+
+    /// Binds the array at `self.pos` as the record list `fid` of `node`,
+    /// a list of `elem` records (with the `_known` list operations, like
+    /// the setters in [`Parser::bind_value`]).
+    fn bind_list(&mut self, node: Node, fid: FieldId, elem: RecordId, depth: usize) -> PResult<()> {
         self.enter(depth)?;
         let at = self.pos;
         self.decl
-            .start_list(self.layout, node, fid)
+            .start_list_known(node, fid)
             .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
         self.pos += 1;
         self.skip_ws();
@@ -1098,7 +1198,7 @@ impl<'a> Parser<'a, '_> {
             }
             let child = self
                 .decl
-                .push_element(self.layout, node, fid)
+                .push_element_known(node, fid, elem)
                 .map_err(|e| self.err_at(self.pos, BindErrorKind::Declaration(e)))?;
             self.bind_object(child, depth + 1)?;
             if self.track {
@@ -1210,66 +1310,113 @@ impl<'a> Parser<'a, '_> {
     }
 }
 
+/// A field's name followed by its closing quote, the bytes a plainly
+/// spelled key of that name starts with: bytes `0..8` and `8..16` as
+/// little-endian words, each with the mask of the bytes it holds (zero
+/// beyond the pattern), for [`fast_key`].
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyPattern {
+    lo: u64,
+    lo_mask: u64,
+    hi: u64,
+    hi_mask: u64,
+    /// The name's length in bytes; a pattern longer than sixteen bytes
+    /// (a name of sixteen or more) compares the rest bytewise.
+    len: usize,
+}
+
+impl KeyPattern {
+    fn new(name: &str) -> KeyPattern {
+        let mut bytes = [0u8; 16];
+        let mut mask = [0u8; 16];
+        for ((d, m), s) in bytes
+            .iter_mut()
+            .zip(mask.iter_mut())
+            .zip(name.bytes().chain([b'"']))
+        {
+            *d = s;
+            *m = 0xFF;
+        }
+        let (lo, hi) = words(&bytes);
+        let (lo_mask, hi_mask) = words(&mask);
+        KeyPattern {
+            lo,
+            lo_mask,
+            hi,
+            hi_mask,
+            len: name.len(),
+        }
+    }
+}
+
+/// Sixteen bytes as two little-endian words.
+#[inline]
+fn words(b: &[u8; 16]) -> (u64, u64) {
+    let (lo, hi) = b.split_at(8);
+    let word = |s: &[u8]| s.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    (word(lo), word(hi))
+}
+
 /// Matches the key whose opening quote is at `quote` against the names of
 /// `fields` spelled plainly (no escapes), trying field `hint` first. Returns
-/// the field and the position of the closing quote.
+/// the field and the position of the closing quote. `patterns` are the
+/// fields' [`KeyPattern`]s.
 ///
 /// Only for records whose names contain no byte that ends a plain run
 /// (`JsonBinder::plain_names`): then a match is exactly what
 /// [`Parser::string`] followed by a lookup would find, since the input
-/// bytes are the decoded key and the quote after them closes it. Anything else (an escape, an unknown key) returns `None` and
-/// takes the general path.
+/// bytes are the decoded key and the quote after them closes it. Anything
+/// else (an escape, an unknown key) returns `None` and takes the general
+/// path. A key near the end of the input is compared zero-padded, which
+/// no pattern byte (a name byte or the quote) equals.
 #[inline]
 fn fast_key(
     input: &[u8],
     quote: usize,
     fields: &[Field],
-    words: &[u64],
+    patterns: &[KeyPattern],
     hint: usize,
 ) -> Option<(FieldId, usize)> {
     let start = quote.checked_add(1)?;
     let rest = input.get(start..)?;
-    // The key's first eight bytes as a word, when the input has them
-    // (else names are compared byte by byte).
-    let head = rest.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
-    let matches = |i: usize| -> bool {
-        let Some(name) = fields.get(i).map(|f| f.name.as_bytes()) else {
-            return false;
-        };
-        if rest.get(name.len()) != Some(&b'"') {
-            return false;
-        }
-        match (head, words.get(i)) {
-            (Some(h), Some(&w)) => {
-                let n = name.len();
-                let mask = if n >= 8 {
-                    u64::MAX
-                } else {
-                    (1u64 << (8 * n)) - 1
-                };
-                (h & mask) == w
-                    && rest
-                        .get(8..n)
-                        .unwrap_or_default()
-                        .iter()
-                        .zip(name.get(8..).unwrap_or_default())
-                        .all(|(&a, &b)| a == b)
+    let (h0, h1) = match rest.first_chunk::<16>() {
+        Some(b) => words(b),
+        None => {
+            let mut b = [0u8; 16];
+            for (d, s) in b.iter_mut().zip(rest) {
+                *d = *s;
             }
-            _ => rest.iter().zip(name).all(|(&a, &b)| a == b),
+            words(&b)
         }
     };
-    let found = |i: usize| -> Option<(FieldId, usize)> {
-        let len = fields.get(i)?.name.len();
+    let matches = |i: usize| -> Option<usize> {
+        let p = patterns.get(i)?;
+        if ((h0 & p.lo_mask) ^ p.lo) | ((h1 & p.hi_mask) ^ p.hi) != 0 {
+            return None;
+        }
+        if p.len >= 16 {
+            // The rest of a long name, then its closing quote.
+            let name = fields.get(i)?.name.as_bytes();
+            let tail = rest.get(16..p.len)?;
+            if tail != name.get(16..)? || rest.get(p.len) != Some(&b'"') {
+                return None;
+            }
+        }
+        Some(p.len)
+    };
+    let found = |i: usize, len: usize| -> Option<(FieldId, usize)> {
         Some((FieldId(u32::try_from(i).ok()?), start + len))
     };
     // JSON written from a schema follows its order, but leaves out
     // optional fields: the hint, then the field after it.
     for i in [hint, hint + 1] {
-        if matches(i) {
-            return found(i);
+        if let Some(len) = matches(i) {
+            return found(i, len);
         }
     }
-    (0..fields.len()).find(|&i| matches(i)).and_then(found)
+    (0..patterns.len().min(fields.len()))
+        .find_map(|i| matches(i).map(|len| (i, len)))
+        .and_then(|(i, len)| found(i, len))
 }
 
 /// Reads the common short number forms (`12`, `-0.5`, `8603.57`: at most
@@ -1591,15 +1738,16 @@ fn plain_run(s: &[u8]) -> Option<usize> {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
-        // A byte is flagged if it is below 0x20, or equal to `"` or `\\`
+        // A byte is flagged if it is below 0x20 or equal to `"`, which
+        // is a byte below 0x21 after an XOR with 0x02 (that XOR maps
+        // 0x00..0x20 onto itself and `"` onto 0x20), or equal to `\\`
         // (zero after the XOR); flags may be spurious only above a real
         // one.
-        let below = x.wrapping_sub(ONES * 0x20) & !x;
-        let quote = x ^ (ONES * u64::from(b'"'));
+        let q = x ^ (ONES * 0x02);
+        let below_or_quote = q.wrapping_sub(ONES * 0x21) & !q;
         let slash = x ^ (ONES * u64::from(b'\\'));
-        let zero_q = quote.wrapping_sub(ONES) & !quote;
         let zero_s = slash.wrapping_sub(ONES) & !slash;
-        let flags = (below | zero_q | zero_s) & HIGH;
+        let flags = (below_or_quote | zero_s) & HIGH;
         if flags != 0 {
             // Spurious flags only sit above a real one, so the lowest flag
             // (the first byte, little-endian) is the real first stop.
@@ -1673,6 +1821,65 @@ mod tests {
     }
 
     #[test]
+    fn texts_read_back_as_written_plain_or_escaped() {
+        // Plain strings are spans of the input copied into the buffer,
+        // escaped ones are decoded after it: both read back as the
+        // decoded text, across binds of inputs of different lengths.
+        let text = |name: &str, optional| Field {
+            name: name.into(),
+            ty: FieldType::Text,
+            optional,
+        };
+        let layout = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![text("id", false), text("a", true), text("b", true)].into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        let mut binder = JsonBinder::new();
+        let mut d = Declaration::new(&layout);
+        let cases: [(&str, [&str; 3]); 4] = [
+            (
+                r#"{"id": "D1", "a": "réplica ΣΑ", "b": ""}"#,
+                ["D1", "réplica ΣΑ", ""],
+            ),
+            (
+                r#"{"b": "x\"y\u00e9", "id": "k", "a": "tab\there"}"#,
+                ["k", "tab\there", "x\"yé"],
+            ),
+            (r#"{"id":"","a":"SEGUNDA MANO"}"#, ["", "SEGUNDA MANO", ""]),
+            (
+                r#"{"id": "a much longer identifier than the others", "a": "\u0041"}"#,
+                ["a much longer identifier than the others", "A", ""],
+            ),
+        ];
+        // An input past SPAN_INPUT_MAX (a long ignored member) has its
+        // texts copied one by one.
+        let large = format!(
+            r#"{{"id": "big", "pad": "{}", "a": "é\u00e9", "b": "after"}}"#,
+            "x".repeat(super::SPAN_INPUT_MAX)
+        );
+        let cases = cases
+            .into_iter()
+            .map(|(json, want)| (json.to_owned(), want))
+            .chain([(large, ["big", "éé", "after"])]);
+        for (json, want) in cases {
+            binder.bind(&layout, json.as_bytes(), &mut d).unwrap();
+            for (f, w) in want.iter().enumerate() {
+                let got = match d.slot(Node::ROOT, FieldId(f as u32)) {
+                    Slot::Text { start, len } => d.text(start, len),
+                    Slot::Missing => "",
+                    other => panic!("{other:?}"),
+                };
+                let shown: String = json.chars().take(80).collect();
+                assert_eq!(got, *w, "{shown} field {f}");
+            }
+        }
+    }
+
+    #[test]
     fn names_with_escape_bytes_are_matched_after_decoding() {
         // A schema field named `a\b` (a real backslash): the input bytes
         // `a\b` spell the key "a<backspace>", another member, so only the
@@ -1719,13 +1926,14 @@ mod tests {
 
     proptest::proptest! {
         /// `fast_key` finds exactly the field whose name the key spells
-        /// (or nothing), whatever the hint, for names shorter and longer
-        /// than the eight bytes compared as a word, keys that are a name's
-        /// prefix or extension, and keys cut by the end of the input.
+        /// (or nothing), whatever the hint, for names (with their quote)
+        /// shorter and longer than the eight and sixteen bytes compared
+        /// as words, keys that are a name's prefix or extension, and keys
+        /// cut by the end of the input.
         #[test]
         fn fast_key_finds_the_field_the_key_names(
-            names in proptest::collection::btree_set("[ab]{0,11}", 1..8),
-            random_key in "[ab]{0,12}",
+            names in proptest::collection::btree_set("[ab]{0,19}", 1..8),
+            random_key in "[ab]{0,20}",
             pick in proptest::option::of(0usize..8),
             close in proptest::bool::ANY,
             tail in "[ab,: ]{0,9}",
@@ -1740,18 +1948,10 @@ mod tests {
                 .iter()
                 .map(|n| Field { name: n.as_str().into(), ty: FieldType::Text, optional: true })
                 .collect();
-            let words: Vec<u64> = fields
-                .iter()
-                .map(|f| {
-                    let mut w = [0u8; 8];
-                    for (d, s) in w.iter_mut().zip(f.name.bytes()) {
-                        *d = s;
-                    }
-                    u64::from_le_bytes(w)
-                })
-                .collect();
+            let patterns: Vec<super::KeyPattern> =
+                fields.iter().map(|f| super::KeyPattern::new(&f.name)).collect();
             let input = format!("\"{key}{}{tail}", if close { "\"" } else { "" });
-            let got = super::fast_key(input.as_bytes(), 0, &fields, &words, hint);
+            let got = super::fast_key(input.as_bytes(), 0, &fields, &patterns, hint);
             let want = if close {
                 names.iter().position(|n| *n == key).map(|i| (FieldId(i as u32), 1 + key.len()))
             } else {
@@ -1832,11 +2032,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Mixed bytes near the stop bytes and the word tests' edges
+        /// (0x20 and 0x21 around the quote, 0x02 it is XORed with, bytes
+        /// with the high bit): the first stop is the bytewise scan's.
+        #[test]
+        fn plain_run_agrees_with_a_bytewise_scan_on_mixed_bytes(
+            s in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    0x00u8, 0x01, 0x02, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d,
+                    0x7f, 0x80, 0xa0, 0xa2, 0xdc, 0xde, 0xff, b'a',
+                ]),
+                0..40,
+            ),
+        ) {
+            proptest::prop_assert_eq!(plain_run(&s), s.iter().position(|&b| ends_run(b)));
+        }
+    }
+
     #[test]
     fn plain_run_finds_the_first_stop_byte_like_a_bytewise_scan() {
         // Every stop byte at every position of strings of every length up
-        // to three words, over a background of bytes near the stop bytes.
-        let background = [b'a', b'!', b'#', b'[', b']', b' ', 0x7f, 0xc3, 0xff, b'0'];
+        // to three words, over a background of every byte that is not a
+        // stop byte.
+        let background: Vec<u8> = (0..=255u8).filter(|&b| !ends_run(b)).collect();
         let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
         for len in 0..24 {
             for &bg in &background {
@@ -1852,5 +2071,126 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod separator_tests {
+    use super::JsonBinder;
+    use crate::decl::Declaration;
+    use crate::layout::{Field, FieldId, FieldType, Layout, Record, RecordId};
+
+    fn layout() -> Layout {
+        let f = |name: &str, ty, optional| Field {
+            name: name.into(),
+            ty,
+            optional,
+        };
+        Layout::new(
+            vec![
+                Record {
+                    name: "declaration".into(),
+                    fields: vec![
+                        f("id", FieldType::Text, false),
+                        f("n", FieldType::Number, true),
+                        f("items", FieldType::List(RecordId(1)), true),
+                    ]
+                    .into(),
+                },
+                Record {
+                    name: "item".into(),
+                    fields: vec![f("hs", FieldType::Text, false)].into(),
+                },
+            ],
+            FieldId(0),
+        )
+        .unwrap()
+    }
+
+    const CASES: &[&str] = &[
+        r#"{"id": "a", "n": 1, "items": [{"hs": "x"}, {"hs": "y"}]}"#,
+        r#"{"id":"a","n":1,"items":[{"hs":"x"},{"hs":"y"}]}"#,
+        "{ \"id\" :\t\"a\" ,\n\"n\"  :  1 ,  \"items\" : [ { \"hs\" : \"x\" } ] }",
+        r#"{"id": "a", "n": 1, }"#,
+        r#"{"id": "a", "n": 1,}"#,
+        r#"{"id": "a", , "n": 1}"#,
+        r#"{"id": "a",  "n": 1}"#,
+        r#"{"id": "a", "id": "b"}"#,
+        r#"{"id": "a", "x": 1, "x": 2}"#,
+        r#"{"id": "a", "n":  }"#,
+        r#"{"id": "a", "n": "#,
+        r#"{"id": "a", "n":"#,
+        r#"{"id": "a", "n" "#,
+        r#"{"id": "a", "n": 1, "#,
+        r#"{"id": "a", "n": 1, ""#,
+        r#"{"id": "a", "n": 1, "n"#,
+        r#"{"id": "a", "n": 1 "x": 2}"#,
+        r#"{"id": "a", "n": : 1}"#,
+        r#"{"id": "a", "n":: 1}"#,
+        r#"{"id": "a", "n": 1, "items": [{"hs": "x"}, {"hs": }]}"#,
+        r#"{"id": "a", "items": [{"hs": "x", "hs": "y"}]}"#,
+        r#"{"id": "a", "items": [{"hs": "x"}, {}]}"#,
+        r#"{"n": 1, "id": "a", "zzzzzzzzzzzzzzzzzzzzzz": 1, "items": []}"#,
+        r#"{"id": "a", "n": 1, 'x': 2}"#,
+        r#"{"id": "a", "n": 1,
+"x": 2 ,
+ "y": [1, 2, {"z": null}]}"#,
+        r#"{"id" : "a"}"#,
+        r#"{"id": "a"}  "#,
+        r#"{"id":"#,
+        r#"{"id": "a", "n": 12.5e1}"#,
+    ];
+
+    fn outcomes() -> Vec<String> {
+        let l = layout();
+        let mut binder = JsonBinder::new();
+        let mut d = Declaration::new(&l);
+        CASES
+            .iter()
+            .map(|json| match binder.bind(&l, json.as_bytes(), &mut d) {
+                Ok(()) => format!("ok {:?}", d.validate(&l)),
+                Err(e) => format!("{} @{} [{}]", e, e.offset, e.path),
+            })
+            .collect()
+    }
+
+    /// Separators spelled every way (none, one space, more, tabs and
+    /// newlines, missing or doubled), bound and failed exactly as before
+    /// the one-test paths for `": "` and `, "` were added: the outcomes
+    /// (error, offset, path) were recorded with the general path alone.
+    #[test]
+    fn separators_bind_and_fail_as_the_general_path_does() {
+        let want: &[&str] = &[
+            "ok Ok(())",
+            "ok Ok(())",
+            "ok Ok(())",
+            "line 1, column 21: expected a string @20 []",
+            "line 1, column 20: expected a string @19 []",
+            "line 1, column 13: expected a string @12 []",
+            "ok Ok(())",
+            "duplicate member `id` @12 []",
+            "duplicate member `x` @20 []",
+            "line 1, column 19: expected a value @18 [n]",
+            "line 1, column 18: unexpected end of input @17 [n]",
+            "line 1, column 17: unexpected end of input @16 [n]",
+            "line 1, column 17: unexpected end of input @16 []",
+            "line 1, column 21: unexpected end of input @20 []",
+            "line 1, column 22: unexpected end of input @21 []",
+            "line 1, column 23: unexpected end of input @22 []",
+            "line 1, column 20: expected `,` or `}` @19 []",
+            "line 1, column 18: expected a value @17 [n]",
+            "line 1, column 17: expected a value @16 [n]",
+            "line 1, column 51: expected a value @50 [items[1].hs]",
+            "items[0]: duplicate member `hs` @34 [items[0]]",
+            "items[1].hs: required field is missing @36 [items[1].hs]",
+            "ok Ok(())",
+            "line 1, column 21: expected a string @20 []",
+            "ok Ok(())",
+            "ok Ok(())",
+            "ok Ok(())",
+            "line 1, column 7: unexpected end of input @6 [id]",
+            "ok Ok(())",
+        ];
+        assert_eq!(outcomes(), want);
     }
 }

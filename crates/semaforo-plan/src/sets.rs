@@ -395,23 +395,39 @@ pub(crate) struct ContainsSet {
 }
 
 /// Pattern bytes up to which a `contains` set also gets a [`SmallDfa`]
-/// (at most 1,025 states of 512 bytes each).
+/// (at most 1,025 states of 1 KiB each).
 const SMALL_DFA_MAX_BYTES: usize = 1024;
 
-/// The flag of a transition into a state where some pattern ends.
-const SMALL_DFA_MATCH: u16 = 0x8000;
+/// The entry of a transition into a state where some pattern ends (a
+/// stop: see [`SmallDfa`]).
+const SMALL_DFA_MATCH: u32 = 0xFFFF_0000;
 
-/// A dense Aho–Corasick DFA over bytes, built for `is_match` only: a
-/// transition into a state where some pattern ends (itself or through its
-/// failure links) carries [`SMALL_DFA_MATCH`]. Transitions on ASCII
-/// uppercase bytes are those of the lowercase bytes, which is
-/// `to_ascii_lowercase` applied to the text, since the (lowercased)
-/// patterns contain no ASCII uppercase byte.
+/// The entry of every transition on a byte that is not ASCII (`0x80..`;
+/// a stop).
+const SMALL_DFA_NON_ASCII: u32 = 0xFFFE_0000;
+
+/// A dense Aho–Corasick DFA over ASCII bytes that folds ASCII case,
+/// built for `is_match` only.
+///
+/// Each entry is the offset of the target state's row (`state * 256`),
+/// so the next lookup is that entry plus the byte; or it is one of two
+/// stops, both past the end of the table, so that the lookup after one
+/// misses and ends the run: [`SMALL_DFA_NON_ASCII`] on every byte
+/// `0x80..`, else [`SMALL_DFA_MATCH`] into a state where some pattern
+/// ends (itself or through its failure links). The only test per byte is
+/// the lookup's own bounds check. Transitions on ASCII uppercase bytes are
+/// those of the lowercase bytes, which is `to_ascii_lowercase` applied to
+/// the text, since the (lowercased) patterns contain no ASCII uppercase
+/// byte.
 #[derive(Clone, Debug)]
 struct SmallDfa {
-    // INVARIANT (dense): 256 entries per state; every entry, without its
-    // match flag, is a state below `next.len() / 256`. Kept by `build`.
-    next: Box<[u16]>,
+    // INVARIANT (dense): 256 entries per state; every entry is `s * 256`
+    // for a state `s` below `next.len() / 256`, or one of the two stops,
+    // which are at least `next.len()` (`build` refuses more states) and
+    // at most `u32::MAX - 255`: an entry plus a byte never overflows, even
+    // in a 32-bit `usize`, and lands in the table exactly when the entry
+    // is a row offset. Kept by `build`.
+    next: Box<[u32]>,
 }
 
 impl SmallDfa {
@@ -428,7 +444,7 @@ impl SmallDfa {
         }
         // The trie: `goto[s * 256 + b]` is a child or 0 (the root is never
         // a child).
-        let mut goto: Vec<u16> = vec![0; 256];
+        let mut goto: Vec<u32> = vec![0; 256];
         let mut out: Vec<bool> = vec![false];
         for p in patterns {
             let mut s = 0usize;
@@ -436,16 +452,13 @@ impl SmallDfa {
                 let slot = s * 256 + usize::from(b);
                 let child = *goto.get(slot)?;
                 if child == 0 {
-                    let id = u16::try_from(out.len()).ok()?;
-                    if id >= SMALL_DFA_MATCH {
-                        return None;
-                    }
+                    let id = u32::try_from(out.len()).ok()?;
                     *goto.get_mut(slot)? = id;
                     goto.extend(std::iter::repeat_n(0, 256));
                     out.push(false);
-                    s = usize::from(id);
+                    s = id as usize;
                 } else {
-                    s = usize::from(child);
+                    s = child as usize;
                 }
             }
             *out.get_mut(s)? = true;
@@ -453,8 +466,8 @@ impl SmallDfa {
         // Breadth first: a state's missing transitions are those of its
         // failure state, which is shallower and therefore already complete.
         let states = out.len();
-        let mut fail: Vec<u16> = vec![0; states];
-        let mut next: Vec<u16> = vec![0; states * 256];
+        let mut fail: Vec<u32> = vec![0; states];
+        let mut next: Vec<u32> = vec![0; states * 256];
         let mut queue = std::collections::VecDeque::new();
         for b in 0..256usize {
             let child = *goto.get(b)?;
@@ -464,8 +477,8 @@ impl SmallDfa {
             }
         }
         while let Some(s) = queue.pop_front() {
-            let s = usize::from(s);
-            let f = usize::from(*fail.get(s)?);
+            let s = s as usize;
+            let f = *fail.get(s)? as usize;
             if *out.get(f)? {
                 *out.get_mut(s)? = true;
             }
@@ -473,7 +486,7 @@ impl SmallDfa {
                 let child = *goto.get(s * 256 + b)?;
                 let via_fail = *next.get(f * 256 + b)?;
                 if child != 0 {
-                    *fail.get_mut(usize::from(child))? = via_fail;
+                    *fail.get_mut(child as usize)? = via_fail;
                     *next.get_mut(s * 256 + b)? = child;
                     queue.push_back(child);
                 } else {
@@ -481,39 +494,70 @@ impl SmallDfa {
                 }
             }
         }
-        // Flag transitions into matching states, then fold ASCII case.
-        for t in &mut next {
-            if out.get(usize::from(*t)).copied().unwrap_or(false) {
-                *t |= SMALL_DFA_MATCH;
-            }
-        }
+        // Fold ASCII case, then turn states into row offsets and stops.
         for s in 0..states {
             for upper in b'A'..=b'Z' {
                 let lower = *next.get(s * 256 + usize::from(upper.to_ascii_lowercase()))?;
                 *next.get_mut(s * 256 + usize::from(upper))? = lower;
             }
         }
+        if (states as u64) * 256 > u64::from(SMALL_DFA_NON_ASCII.min(SMALL_DFA_MATCH)) {
+            return None;
+        }
+        for (i, t) in next.iter_mut().enumerate() {
+            *t = if i % 256 >= 0x80 {
+                SMALL_DFA_NON_ASCII
+            } else if out.get(*t as usize).copied().unwrap_or(false) {
+                SMALL_DFA_MATCH
+            } else {
+                *t * 256
+            };
+        }
         Some(SmallDfa {
             next: next.into_boxed_slice(),
         })
     }
 
-    /// True if some pattern occurs in `bytes`.
+    /// Whether some pattern occurs in `bytes` folded to ASCII lowercase,
+    /// read up to the first byte that is not ASCII: `None` there (the
+    /// text must be lowercased per character and searched by the general
+    /// matcher), unless a pattern ended before it. A match in the ASCII
+    /// prefix is a match in the lowercased text, whose prefix it is.
+    ///
+    /// This is the inner loop of `contains` on descriptions: per byte,
+    /// one table lookup, whose bounds check is also the test for a stop.
     #[inline]
-    fn run(&self, bytes: &[u8]) -> bool {
-        let mut s = 0usize;
-        for &b in bytes {
-            // The table is dense (see the invariant), so the lookup always
-            // succeeds; a miss would read as "no match".
-            let Some(&t) = self.next.get(s * 256 + usize::from(b)) else {
-                return false;
-            };
-            if t & SMALL_DFA_MATCH != 0 {
-                return true;
+    fn run_ascii(&self, bytes: &[u8]) -> Option<bool> {
+        let mut at = 0usize;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in chunks.by_ref() {
+            for &b in chunk {
+                let Some(&t) = self.next.get(at + usize::from(b)) else {
+                    return Self::outcome(at);
+                };
+                at = t as usize;
             }
-            s = usize::from(t);
         }
-        false
+        for &b in chunks.remainder() {
+            let Some(&t) = self.next.get(at + usize::from(b)) else {
+                return Self::outcome(at);
+            };
+            at = t as usize;
+        }
+        Self::outcome(at)
+    }
+
+    /// What a run that ended on entry `at` found: a stop, or (for a row
+    /// offset, the whole text read) no match.
+    #[inline]
+    fn outcome(at: usize) -> Option<bool> {
+        if at == SMALL_DFA_MATCH as usize {
+            Some(true)
+        } else if at == SMALL_DFA_NON_ASCII as usize {
+            None
+        } else {
+            Some(false)
+        }
     }
 }
 
@@ -579,21 +623,29 @@ impl ContainsSet {
 
     /// True if some pattern occurs in `text` lowercased with
     /// [`push_lower`]; `lower` is scratch space for the lowercased text.
-    /// An ASCII text is matched in place by the small DFA when there is
-    /// one (its transitions fold ASCII case).
+    /// With the small DFA, a text is matched in place up to its first
+    /// byte that is not ASCII (its transitions fold ASCII case), and only
+    /// a text with such a byte and no match before it is lowercased, then
+    /// searched by the automaton.
     #[inline]
     pub(crate) fn matches(&self, text: &str, lower: &mut String) -> bool {
         if self.any_text {
             return true;
         }
-        if let Some(dfa) = &self.small {
-            if text.is_ascii() {
-                return dfa.run(text.as_bytes());
-            }
-            lower.clear();
-            push_lower(lower, text);
-            return dfa.run(lower.as_bytes());
+        if let Some(found) = self
+            .small
+            .as_ref()
+            .and_then(|d| d.run_ascii(text.as_bytes()))
+        {
+            return found;
         }
+        self.matches_after_lowering(text, lower)
+    }
+
+    /// The rest of [`ContainsSet::matches`]: lowercase, then search (out
+    /// of line, so the in-place run keeps a small frame).
+    #[inline(never)]
+    fn matches_after_lowering(&self, text: &str, lower: &mut String) -> bool {
         lower.clear();
         push_lower(lower, text);
         self.matches_lowered(lower)
@@ -1236,6 +1288,34 @@ mod tests {
                     reference(text, patterns),
                     "{patterns:?} in {text:?}"
                 );
+            }
+        }
+    }
+
+    proptest! {
+        /// The small DFA answers like a lowercased substring search, on
+        /// texts with ASCII uppercase, non-ASCII letters (before, inside
+        /// and after a match) and patterns that end on a non-ASCII byte;
+        /// on ASCII texts the in-place run never defers.
+        #[test]
+        fn small_dfas_match_like_a_naive_search(
+            patterns in proptest::collection::vec("[abAB é]{0,4}", 0..5),
+            text in "[abAB éÉİ]{0,24}",
+        ) {
+            let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            let owned: Vec<Box<str>> = refs.iter().map(|p| Box::<str>::from(*p)).collect();
+            let set = ContainsSet::new(&owned).unwrap();
+            let mut lower = String::new();
+            prop_assert_eq!(set.matches(&text, &mut lower), reference(&text, &refs));
+            if let Some(dfa) = &set.small {
+                // The DFA holds the non-empty patterns (an empty one is
+                // `any_text`).
+                let non_empty: Vec<&str> = refs.iter().copied().filter(|p| !p.is_empty()).collect();
+                let want = reference(&text, &non_empty);
+                match dfa.run_ascii(text.as_bytes()) {
+                    Some(found) => prop_assert_eq!(found, want),
+                    None => prop_assert!(!text.is_ascii()),
+                }
             }
         }
     }
