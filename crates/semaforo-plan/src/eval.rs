@@ -10,7 +10,10 @@
 //! Evaluation is a recursive walk over the op arena. Its depth is bounded by
 //! the plan's INVARIANT (depth) (at most [`crate::plan::MAX_DEPTH`] levels,
 //! kept by `PlanBuilder::push`), so untrusted rule text cannot overflow the
-//! stack here. Evaluation performs no heap allocation once the scratch
+//! stack here. The small helpers of `eval` are forced inline only in
+//! optimised builds (`cfg_attr(not(debug_assertions), ..)`): an unoptimised
+//! build gives every inlined copy its own stack slots, which nearly doubled
+//! the debug frame of `eval` and with it the stack a deep condition needs. Evaluation performs no heap allocation once the scratch
 //! buffers have grown to the sizes the declarations need: values borrow
 //! from the declaration or the plan, quantifier variables live in a fixed
 //! array of the [`Scratch`], the lowercased haystack of `contains` in a
@@ -513,7 +516,7 @@ impl Plan {
     }
 
     /// The value of a scalar field.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn field<'a>(base: Base, field: crate::layout::FieldId, cx: &Cx<'a, '_>) -> Value<'a> {
         let Some(node) = Self::node(cx, base) else {
             return Value::Missing;
@@ -530,7 +533,7 @@ impl Plan {
     /// Evaluates an operand: the leaves that operators read most (a
     /// field, a text or number constant) without a recursive call, the
     /// rest through [`Plan::eval`]. Same value as `eval`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn operand<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         match self.ops.get(id.0 as usize) {
             Some(&Op::Field { base, field }) => Self::field(base, field, cx),
@@ -546,7 +549,7 @@ impl Plan {
     /// Evaluates a text operand: a composite key is built into the key
     /// buffer of the current nesting level (INVARIANT (keys)); any other op
     /// as [`Plan::operand`]. Give the operand back with [`Plan::release`].
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn text_operand<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Operand<'a> {
         match self.ops.get(id.0 as usize) {
             Some(&Op::Key(parts)) => self.build_key(parts, cx),
@@ -588,7 +591,7 @@ impl Plan {
     }
 
     /// Gives a key buffer back to the scratch, keeping its capacity.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn release(cx: &mut Cx<'_, '_>, operand: Operand<'_>) {
         if let Operand::Key { buf, level, .. } = operand
             && let Some(slot) = cx.keys.get_mut(level)
@@ -598,7 +601,7 @@ impl Plan {
     }
 
     /// Evaluates a text operator over one operand (`f` sees its value).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_text<'a, R>(
         &'a self,
         id: OpId,
@@ -612,7 +615,7 @@ impl Plan {
     }
 
     /// Evaluates a text operator over two operands.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_texts<'a, R>(
         &'a self,
         x: OpId,
@@ -629,7 +632,7 @@ impl Plan {
     }
 
     /// Whether op `id` is a composite key (INVARIANT (keys)).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn is_key(&self, id: OpId) -> bool {
         // A plan without composite keys (most) pays one predictable branch
         // per text operator, not a look at the operand's op.
@@ -854,7 +857,7 @@ impl Plan {
     }
 
     /// `a k b` for numbers.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn arith<'a>(&'a self, k: ArithOp, a: OpId, b: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         let (Value::Number(x), Value::Number(y)) = (self.operand(a, cx), self.operand(b, cx))
         else {
@@ -869,7 +872,7 @@ impl Plan {
     }
 
     /// `lookup(t, k)` for a key that is not composite.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn lookup<'a>(&'a self, t: TableRef, k: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         match (self.operand(k, cx), self.tables.get(t.0 as usize)) {
             (Value::Text(k), Some(t)) => t.get(k).map_or(Value::Missing, |c| c.value()),
@@ -878,7 +881,7 @@ impl Plan {
     }
 
     /// A quantifier op.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn quant_op<'a>(&'a self, q: QuantId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         match self.quants.get(q.0 as usize) {
             Some(q) => self.quant(q, cx),
@@ -966,7 +969,7 @@ impl Plan {
 }
 
 /// A comparison; *unknown* if either side is missing or the types differ.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
     use std::cmp::Ordering;
     let ord: Option<Ordering> = match (a, b) {
