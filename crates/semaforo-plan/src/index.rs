@@ -903,6 +903,23 @@ impl Marks for Dense<'_> {
     }
 }
 
+/// The candidate bitset of a plan of at most 64 rules, in a register.
+struct Word(u64);
+
+impl Marks for Word {
+    #[inline]
+    fn one(&mut self, rule: u32) {
+        if rule < 64 {
+            self.0 |= 1u64 << rule;
+        }
+    }
+
+    #[inline]
+    fn words(&mut self, set: &[u64]) {
+        self.0 |= set.first().copied().unwrap_or(0);
+    }
+}
+
 /// A candidate bitset that is all zero before marking, and the numbers of
 /// its words that marking made non-zero (each once): a large plan of which
 /// a declaration has few candidates touches few words, and only those are
@@ -1627,6 +1644,14 @@ impl RuleIndex {
     ) -> u64 {
         list.clear();
         let words = self.words();
+        if words == 1 && self.second.is_none() {
+            // At most 64 rules (a second level needs more): the bitset is
+            // one word, kept in a register.
+            let mut m = Word(self.always.first().copied().unwrap_or(0));
+            let proof = self.first_level(decl, &mut m, &mut c.key);
+            push_bits(list, 0, &[m.0]);
+            return proof;
+        }
         let Some(always) = &self.sparse else {
             c.clean = false;
             c.bits.clear();
