@@ -1983,27 +1983,14 @@ mod tests {
     fn range_guards_list_exactly_the_rules_a_value_passes() {
         use crate::date::Date;
         use crate::decimal::Decimal;
-        let field = |name: &str, ty| Field {
-            name: name.into(),
-            ty,
-            optional: true,
-        };
-        let layout = Layout::new(
-            vec![Record {
-                name: "declaration".into(),
-                fields: vec![
-                    Field {
-                        optional: false,
-                        ..field("id", FieldType::Text)
-                    },
-                    field("value", FieldType::Number),
-                    field("day", FieldType::Date),
-                ]
-                .into(),
-            }],
-            FieldId(0),
-        )
-        .unwrap();
+        let layout = crate::layout::test_layout(&[(
+            "declaration",
+            &[
+                ("id", FieldType::Text, false),
+                ("value", FieldType::Number, true),
+                ("day", FieldType::Date, true),
+            ],
+        )]);
         let dec = |s: &str| Decimal::parse(s).unwrap().value;
         let day = |s: &str| Date::parse(s).unwrap();
         let mut b = PlanBuilder::new("t", "1", &[], layout);

@@ -152,3 +152,28 @@ impl Layout {
         self.stamp
     }
 }
+
+/// A test field: `(name, type, optional)`.
+#[cfg(test)]
+pub(crate) type TestField<'a> = (&'a str, FieldType, bool);
+
+/// A layout for unit tests: records by name with their fields, the first
+/// record the root and its first field the key.
+#[cfg(test)]
+pub(crate) fn test_layout(records: &[(&str, &[TestField<'_>])]) -> Layout {
+    let records = records
+        .iter()
+        .map(|&(name, fields)| Record {
+            name: name.into(),
+            fields: fields
+                .iter()
+                .map(|&(name, ty, optional)| Field {
+                    name: name.into(),
+                    ty,
+                    optional,
+                })
+                .collect(),
+        })
+        .collect();
+    Layout::new(records, FieldId(0)).unwrap()
+}

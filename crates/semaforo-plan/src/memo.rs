@@ -321,33 +321,27 @@ pub(crate) fn keep(entry: &mut Entry, generation: u32, node: Node, value: Value<
 mod tests {
     use super::{MAX_NEST, MemoTable};
     use crate::decimal::Decimal;
-    use crate::layout::{Field, FieldId, FieldType, Layout, Record, RecordId};
+    use crate::layout::{FieldId, FieldType, RecordId, test_layout};
     use crate::plan::{ArithOp, Base, Op, OpId, PlanBuilder, Quant, QuantKind, RuleInfo};
     use crate::sets::Constant;
 
     fn builder() -> PlanBuilder {
-        let f = |name: &str, ty| Field {
-            name: name.into(),
-            ty,
-            optional: true,
-        };
-        let root = Record {
-            name: "declaration".into(),
-            fields: vec![
-                Field {
-                    optional: false,
-                    ..f("id", FieldType::Text)
-                },
-                f("items", FieldType::List(RecordId(1))),
-            ]
-            .into_boxed_slice(),
-        };
-        let item = Record {
-            name: "item".into(),
-            fields: vec![f("hs", FieldType::Text), f("value", FieldType::Number)]
-                .into_boxed_slice(),
-        };
-        let layout = Layout::new(vec![root, item], FieldId(0)).unwrap();
+        let layout = test_layout(&[
+            (
+                "declaration",
+                &[
+                    ("id", FieldType::Text, false),
+                    ("items", FieldType::List(RecordId(1)), true),
+                ],
+            ),
+            (
+                "item",
+                &[
+                    ("hs", FieldType::Text, true),
+                    ("value", FieldType::Number, true),
+                ],
+            ),
+        ]);
         PlanBuilder::new("t", "1", &[], layout)
     }
 
