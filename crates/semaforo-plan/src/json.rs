@@ -1820,6 +1820,201 @@ mod tests {
         }
     }
 
+    /// One declaration of [`spelling_layout`]: `(id, t, n, b, d, items)`,
+    /// each item `(h, v)`; `None` is an absent member.
+    type Spelled = (
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<bool>,
+        Option<(i32, u32, u32)>,
+        Option<Vec<(Option<String>, Option<i64>)>>,
+    );
+
+    fn spelling_layout() -> Layout {
+        let f = |name: &str, ty, optional| Field {
+            name: name.into(),
+            ty,
+            optional,
+        };
+        Layout::new(
+            vec![
+                Record {
+                    name: "declaration".into(),
+                    fields: vec![
+                        f("id", FieldType::Text, false),
+                        f("t", FieldType::Text, true),
+                        f("n", FieldType::Number, true),
+                        f("b", FieldType::Bool, true),
+                        f("d", FieldType::Date, true),
+                        f("items", FieldType::List(crate::layout::RecordId(1)), true),
+                    ]
+                    .into(),
+                },
+                Record {
+                    name: "item".into(),
+                    fields: vec![
+                        f("h", FieldType::Text, true),
+                        f("v", FieldType::Number, true),
+                    ]
+                    .into(),
+                },
+            ],
+            FieldId(0),
+        )
+        .unwrap()
+    }
+
+    /// A JSON string for `t`: `escape_all` writes every character as
+    /// `\uXXXX` (a surrogate pair beyond the BMP), otherwise only what JSON
+    /// requires is escaped.
+    fn json_string(t: &str, escape_all: bool) -> String {
+        let mut out = String::from("\"");
+        for c in t.chars() {
+            if escape_all {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{:04x}", u));
+                }
+            } else {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// `decl` written as JSON: form 0 compact and plain, form 1 with
+    /// blanks around every token, form 2 with every string (names
+    /// included) escaped and the members in reverse order. `pad` adds an
+    /// ignored member of that many bytes.
+    fn spell(decl: &Spelled, form: u8, pad: usize) -> String {
+        let esc = form == 2;
+        let (sp, nl) = if form == 1 { (" \t", "\n  ") } else { ("", "") };
+        let member =
+            |name: &str, value: String| format!("{nl}{}{sp}:{sp}{value}", json_string(name, esc));
+        let object = |mut members: Vec<String>| {
+            if esc {
+                members.reverse();
+            }
+            format!("{{{}{sp}{nl}}}", members.join(&format!("{sp},{sp}")))
+        };
+        let (id, t, n, b, d, items) = decl;
+        let mut m = vec![member("id", json_string(id, esc))];
+        if let Some(t) = t {
+            m.push(member("t", json_string(t, esc)));
+        }
+        if let Some(n) = n {
+            m.push(member(
+                "n",
+                format!(
+                    "{}",
+                    Decimal::from_i64(*n)
+                        .checked_div(Decimal::from_i64(1000))
+                        .unwrap()
+                ),
+            ));
+        }
+        if let Some(b) = b {
+            m.push(member("b", b.to_string()));
+        }
+        if let Some((y, mo, da)) = d {
+            m.push(member(
+                "d",
+                json_string(&format!("{y:04}-{mo:02}-{da:02}"), esc),
+            ));
+        }
+        if pad > 0 {
+            m.push(member("pad", json_string(&"p".repeat(pad), false)));
+        }
+        if let Some(items) = items {
+            let list: Vec<String> = items
+                .iter()
+                .map(|(h, v)| {
+                    let mut im = Vec::new();
+                    if let Some(h) = h {
+                        im.push(member("h", json_string(h, esc)));
+                    }
+                    if let Some(v) = v {
+                        im.push(member("v", v.to_string()));
+                    }
+                    object(im)
+                })
+                .collect();
+            m.push(member(
+                "items",
+                format!("[{sp}{}{sp}]", list.join(&format!("{sp},{sp}"))),
+            ));
+        }
+        object(m)
+    }
+
+    /// Every slot of a bound declaration of [`spelling_layout`], as text.
+    fn read_back(d: &Declaration) -> Vec<String> {
+        let show = |d: &Declaration, node: Node, f: u32| match d.slot(node, FieldId(f)) {
+            Slot::Text { start, len } => format!("text {:?}", d.text(start, len)),
+            Slot::List { len, .. } => format!("list of {len}"),
+            other => format!("{other:?}"),
+        };
+        let mut out: Vec<String> = (0..6).map(|f| show(d, Node::ROOT, f)).collect();
+        let items = d.slot(Node::ROOT, FieldId(5));
+        for node in d.elements(crate::layout::RecordId(1), items) {
+            out.push(show(d, node, 0));
+            out.push(show(d, node, 1));
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// However a declaration is spelled (plain or escaped strings and
+        /// names, blanks or none, members in any order, an input small
+        /// enough to be read as spans of one copy or not), it binds to the
+        /// same values: the binder's fast paths agree with its general
+        /// ones.
+        #[test]
+        fn every_spelling_of_a_declaration_binds_alike(
+            id in "\\PC{0,12}",
+            t in proptest::option::of("(\\PC|[\"\\\\\n\t\u{1}\u{1f}])*"),
+            n in proptest::option::of(-10_000_000_000i64..10_000_000_000),
+            b in proptest::option::of(proptest::bool::ANY),
+            d in proptest::option::of((0i32..=9999, 1u32..=12, 1u32..=28)),
+            items in proptest::option::of(proptest::collection::vec(
+                (proptest::option::of("\\PC{0,10}"), proptest::option::of(-99_999i64..99_999)),
+                0..4,
+            )),
+            big in proptest::bool::weighted(0.1),
+        ) {
+            let layout = spelling_layout();
+            let decl: Spelled = (id, t, n, b, d, items);
+            let mut binder = JsonBinder::new();
+            let mut bound = Declaration::new(&layout);
+            let mut first: Option<Vec<String>> = None;
+            for form in 0..3u8 {
+                let pad = if big { super::SPAN_INPUT_MAX + 1 } else { usize::from(form) * 7 };
+                let json = spell(&decl, form, pad);
+                let r = binder.bind(&layout, json.as_bytes(), &mut bound);
+                proptest::prop_assert!(r.is_ok(), "{r:?}\n{json}");
+                let got = read_back(&bound);
+                match &first {
+                    None => first = Some(got),
+                    Some(want) => proptest::prop_assert_eq!(want, &got, "form {}", form),
+                }
+            }
+            // The values are the ones written.
+            let got = first.unwrap_or_default();
+            proptest::prop_assert_eq!(&got[0], &format!("text {:?}", decl.0));
+            if let Some(t) = &decl.1 {
+                proptest::prop_assert_eq!(&got[1], &format!("text {t:?}"));
+            }
+        }
+    }
+
     #[test]
     fn texts_read_back_as_written_plain_or_escaped() {
         // Plain strings are spans of the input copied into the buffer,
