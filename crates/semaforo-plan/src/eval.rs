@@ -847,7 +847,7 @@ impl Plan {
             Op::Quant(q) => self.quant_op(q, cx),
             Op::Lookup(_, k) if self.is_key(k) => self.eval_keyed(op, cx),
             Op::Lookup(t, k) => self.lookup(t, k, cx),
-            // `MemoTable::build` remembers no other kind.
+            // `memo::remembered_kind`: no other kind has a slot.
             _ => return Value::Missing,
         };
         if let Some(e) = cx.memo.get_mut(slot as usize) {

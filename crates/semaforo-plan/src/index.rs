@@ -383,22 +383,20 @@ impl RangeGuards {
             m.all(&self.all);
             return;
         };
-        let rules = |run: &[(i128, u32)], m: &mut dyn FnMut(u32)| {
-            for &(_, r) in run {
-                m(r);
-            }
-        };
-        let mut one = |r: u32| m.one(r);
-        // Bounds below the value.
-        let k = self.above.partition_point(|&(t, _)| t < v);
-        rules(self.above.get(..k).unwrap_or(&[]), &mut one);
-        // Bounds above the value.
-        let k = self.below.partition_point(|&(t, _)| t <= v);
-        rules(self.below.get(k..).unwrap_or(&[]), &mut one);
-        // The value itself.
+        // Bounds below the value, bounds above it, and the value itself.
+        let above = self.above.partition_point(|&(t, _)| t < v);
+        let below = self.below.partition_point(|&(t, _)| t <= v);
         let lo = self.equal.partition_point(|&(t, _)| t < v);
         let hi = self.equal.partition_point(|&(t, _)| t <= v);
-        rules(self.equal.get(lo..hi).unwrap_or(&[]), &mut one);
+        for run in [
+            self.above.get(..above).unwrap_or(&[]),
+            self.below.get(below..).unwrap_or(&[]),
+            self.equal.get(lo..hi).unwrap_or(&[]),
+        ] {
+            for &(_, r) in run {
+                m.one(r);
+            }
+        }
     }
 }
 

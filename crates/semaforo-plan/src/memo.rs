@@ -4,8 +4,8 @@
 //! one op with five parents, and `lookup_prefix(reference_price, it.hs)`
 //! written twice in one condition is one op with two. Without a memo each
 //! parent evaluates it again, for every element. [`MemoTable::build`]
-//! picks the ops worth remembering: an op of a costly kind (arithmetic,
-//! date difference, lookup, quantifier or aggregate, `contains`) with two
+//! picks the ops worth remembering: a lookup or a quantifier/aggregate
+//! ([`remembered_kind`]; arithmetic was measured and does not pay) with two
 //! or more references in the plan (from other ops, operand lists,
 //! quantifier bodies, rule conditions and score expressions), whose value
 //! depends on at most one quantifier variable. Each gets a *slot*.
@@ -43,6 +43,12 @@ pub(crate) struct MemoTable {
     /// Per slot, the free variable its entries are keyed by, or [`NONE`]
     /// for an op that reads no variable (one entry per evaluation).
     vars: Box<[u32]>,
+}
+
+/// Whether ops of `op`'s kind may be remembered: the kinds whose arms in
+/// `Plan::eval` send a remembered op to `Plan::eval_remembered`.
+pub(crate) fn remembered_kind(op: Op) -> bool {
+    matches!(op, Op::Lookup(..) | Op::Quant(_))
 }
 
 /// The most remembered ops on one chain of ops (INVARIANT (memo nesting)).
@@ -159,8 +165,7 @@ impl MemoTable {
             for_each_child(plan, op, |c| {
                 below = below.max(nest.get(c.index()).copied().unwrap_or(MAX_NEST));
             });
-            // The kinds `Plan::eval` sends to `Plan::eval_remembered`.
-            let costly = matches!(op, Op::Lookup(..) | Op::Quant(_));
+            let costly = remembered_kind(op);
             let key = match free.get(i) {
                 Some(Free::None) => Some(NONE),
                 Some(&Free::One(v)) => Some(v),
