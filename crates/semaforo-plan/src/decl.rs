@@ -993,25 +993,15 @@ mod tests {
 
     #[test]
     fn known_setters_agree_with_the_checked_ones() {
-        let field = |name: &str, ty| Field {
-            name: name.into(),
-            ty,
-            optional: false,
-        };
-        let l = Layout::new(
-            vec![Record {
-                name: "declaration".into(),
-                fields: vec![
-                    field("id", FieldType::Text),
-                    field("aeo", FieldType::Bool),
-                    field("on", FieldType::Date),
-                    field("n", FieldType::Number),
-                ]
-                .into(),
-            }],
-            FieldId(0),
-        )
-        .unwrap();
+        let l = crate::layout::test_layout(&[(
+            "declaration",
+            &[
+                ("id", FieldType::Text, false),
+                ("aeo", FieldType::Bool, false),
+                ("on", FieldType::Date, false),
+                ("n", FieldType::Number, false),
+            ],
+        )]);
         let date = Date::parse("2026-11-20").unwrap();
         let n = Decimal::from_i64(7);
         let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
