@@ -25,13 +25,17 @@
 //!   list). It is *false* exactly when `L` is present and every element's
 //!   `g` is present and starts with none of `P`; a missing `L` or a missing
 //!   `g` on some element makes the rule a candidate.
-//! - an element value guard: `any(v in L: v.g in [..] and ...)` or
-//!   `v.g == ".."` (no prefix guard in the same `and`). *False* exactly
-//!   when `L` is present and every element's `g` is present and none of
-//!   the values; an element without `g` makes the rule a candidate,
-//!   unless the same `and` holds `v.g is present` (that element's body is
-//!   then *false*). It is looked up per element, after the top-level
-//!   guards in preference, never on the second level, and proves nothing.
+//! - an element value guard: `any(v in L: v.g in [..] and ...)`,
+//!   `v.g == ".."` or `key(v.a, v.b, ..) in [..]` with every part a text
+//!   field of the element (no prefix guard in the same `and`). *False*
+//!   exactly when `L` is present and every element's `g` (every part) is
+//!   present and none of the values; an element without `g` (or a part)
+//!   makes the rule a candidate, unless the same `and` holds
+//!   `v.g is present` for the one field `g` (that element's body is then
+//!   *false*). An element's key is built in the same reserved buffer as a
+//!   top-level key; one longer than every value matches none. It is
+//!   looked up per element, after the top-level guards in preference,
+//!   never on the second level, and proves nothing.
 //! - a range guard: `f > c`, `f >= c`, `f < c`, `f <= c`, `f == c` or
 //!   `f in [c1, ..]` for a top-level number or date field `f` and
 //!   constants (either side of the comparison). *False* exactly when `f`
@@ -194,12 +198,14 @@ impl Rules<'_> {
 /// `key(a, b, ..)` of top-level text fields (their texts joined with `|`,
 /// *missing* if one is missing, as the evaluator builds it).
 ///
-/// Or an element field: `Element` is text field `field` of the elements
-/// of the top-level record list `list`, tested by a guard inside `any`
-/// (`any(v in L: v.g in [..] and ..)`); it has one text per element, so
-/// [`mark_values`] reads it element by element and it proves nothing.
-/// `present`: the same `and` also holds `v.g is present`, so an element
-/// without `g` makes the body *false*, not *unknown*.
+/// Or an element field: `Element` is text field `parts[0]` of the
+/// elements of the top-level record list `list`, or the composite key of
+/// their text fields `parts` (two or more), tested by a guard inside
+/// `any` (`any(v in L: v.g in [..] and ..)`, `key(v.a, v.b) in [..]`); it
+/// has one text per element, so [`mark_values`] reads it element by
+/// element and it proves nothing. `present`: the same `and` also holds
+/// `v.g is present` for the one field, so an element without `g` makes
+/// the body *false*, not *unknown* (never set for a key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Source {
     Field(FieldId),
@@ -207,7 +213,7 @@ enum Source {
     Element {
         list: FieldId,
         record: RecordId,
-        field: FieldId,
+        parts: Box<[FieldId]>,
         present: bool,
     },
 }
@@ -225,6 +231,16 @@ enum SourceText<'a> {
 }
 
 impl Source {
+    /// Whether the source is a composite key, built into the
+    /// [`KeyBuf`] (whose capacity is the longest value of any key).
+    fn is_key(&self) -> bool {
+        match self {
+            Source::Field(_) => false,
+            Source::Key(_) => true,
+            Source::Element { parts, .. } => parts.len() > 1,
+        }
+    }
+
     /// The source's text in `decl`; a key is built in `buf` without
     /// growing it (no allocation), up to `max` bytes (the longest value).
     #[inline]
@@ -234,19 +250,21 @@ impl Source {
                 Slot::Text { start, len } => SourceText::Text(decl.text(start, len)),
                 _ => SourceText::Missing,
             },
-            Source::Key(parts) => Self::key_text(parts, decl, buf, max),
+            Source::Key(parts) => Self::key_text(parts, decl, Node::ROOT, buf, max),
             // Read element by element by `mark_values`; never a single
             // text (and *missing* keeps every rule a candidate).
             Source::Element { .. } => SourceText::Missing,
         }
     }
 
-    /// [`Source::text`] of a composite key (out of line, so the common
-    /// field case stays small where it is inlined).
+    /// The composite key of text fields `parts` of `node` (the root, or
+    /// an element), as [`Source::text`] builds it. Out of line, so the
+    /// common field case stays small where it is inlined.
     #[inline(never)]
     fn key_text<'a>(
         parts: &[FieldId],
         decl: &'a Declaration,
+        node: Node,
         buf: &'a mut String,
         max: usize,
     ) -> SourceText<'a> {
@@ -254,7 +272,7 @@ impl Source {
         // missing whatever its length.
         let mut total = parts.len().saturating_sub(1);
         for &f in parts.iter() {
-            match decl.slot(Node::ROOT, f) {
+            match decl.slot(node, f) {
                 Slot::Text { len, .. } => total += len as usize,
                 _ => return SourceText::Missing,
             }
@@ -273,7 +291,7 @@ impl Source {
             if i > 0 {
                 buf.push('|');
             }
-            if let Slot::Text { start, len } = decl.slot(Node::ROOT, f) {
+            if let Slot::Text { start, len } = decl.slot(node, f) {
                 buf.push_str(decl.text(start, len));
             }
         }
@@ -817,38 +835,57 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                     patterns,
                 })
             });
-            // Without a prefix: `v.g in [..]` or `v.g == ".."`.
+            // The element's own fields as the parts of a value: one field,
+            // or a composite key of them (none of another variable).
+            let own_parts = |id: OpId| -> Option<Box<[FieldId]>> {
+                match *plan.ops.get(id.index())? {
+                    Op::Key(parts) => plan.list(parts).iter().map(|&p| own(p)).collect(),
+                    _ => Some(Box::new([own(id)?])),
+                }
+            };
+            // Without a prefix: `v.g in [..]`, `v.g == ".."` or
+            // `key(v.a, v.b, ..) in [..]`.
             prefix.or_else(|| {
                 scratch.body.iter().find_map(|&c| {
-                    let (field, values) = match *plan.ops.get(c.index())? {
+                    let (parts, values) = match *plan.ops.get(c.index())? {
                         Op::In {
                             value,
                             set,
                             negated: false,
                         } => match plan.in_sets.get(set.index())? {
-                            InSet::Text(s) => (own(value)?, Texts::Set(s)),
+                            InSet::Text(s) => (own_parts(value)?, Texts::Set(s)),
                             _ => return None,
                         },
                         Op::Cmp(CmpOp::Eq, a, b) => match (own(a), own(b)) {
-                            (Some(f), _) => (f, Texts::One(text_const(plan, b)?)),
-                            (_, Some(f)) => (f, Texts::One(text_const(plan, a)?)),
+                            (Some(f), _) => (
+                                Box::new([f]) as Box<[FieldId]>,
+                                Texts::One(text_const(plan, b)?),
+                            ),
+                            (_, Some(f)) => (
+                                Box::new([f]) as Box<[FieldId]>,
+                                Texts::One(text_const(plan, a)?),
+                            ),
                             _ => return None,
                         },
                         _ => return None,
                     };
                     // `v.g is present` beside it: an element without `g`
-                    // makes the body false.
-                    let present = scratch.body.iter().any(|&p| {
-                        matches!(
-                            plan.ops.get(p.index()),
-                            Some(&Op::Is { value, present: true }) if own(value) == Some(field)
-                        )
-                    });
+                    // makes the body false. (A key's parts are not
+                    // looked at: an element missing one is a candidate.)
+                    let present = match *parts {
+                        [field] => scratch.body.iter().any(|&p| {
+                            matches!(
+                                plan.ops.get(p.index()),
+                                Some(&Op::Is { value, present: true }) if own(value) == Some(field)
+                            )
+                        }),
+                        _ => false,
+                    };
                     Some(Guard::Value {
                         field: Source::Element {
                             list: q.field,
                             record: q.record,
-                            field,
+                            parts,
                             present,
                         },
                         values,
@@ -1267,11 +1304,11 @@ fn mark_values(
         if let Source::Element {
             list,
             record,
-            field,
+            ref parts,
             present,
         } = g.field
         {
-            mark_elements(g, (list, record, field), present, decl, m);
+            mark_elements(g, (list, record, parts), present, decl, m, key);
             continue;
         }
         match g.field.text(decl, &mut key.buf, key.max) {
@@ -1295,21 +1332,23 @@ fn mark_values(
     proof
 }
 
-/// Marks the rules of element guards `g` (on field `field` of the
-/// elements of list `list`) whose `any` is not certainly false for `decl`:
-/// those whose values hold an element's text. A missing list, or an
-/// element whose field is missing (unless the guards hold `v.g is
+/// Marks the rules of element guards `g` (on the field `parts[0]`, or
+/// the composite key of the fields `parts`, of the elements of list
+/// `list`) whose `any` is not certainly false for `decl`: those whose
+/// values hold an element's text. A missing list, or an element whose
+/// field (or a key part) is missing (unless the guards hold `v.g is
 /// present` too, `present`: that element's body is then *false*), makes
 /// every rule of `g` a candidate (the `any` could be *unknown*); a present
-/// empty list marks none (every `any` over it is *false*). Proves
-/// nothing.
+/// empty list marks none (every `any` over it is *false*), and so does an
+/// element whose key is longer than every value. Proves nothing.
 #[inline(never)]
 fn mark_elements(
     g: &ValueGuards,
-    (list, record, field): (FieldId, RecordId, FieldId),
+    (list, record, parts): (FieldId, RecordId, &[FieldId]),
     present: bool,
     decl: &Declaration,
     m: &mut impl Marks,
+    key: &mut KeyBuf,
 ) {
     let list = decl.slot(Node::ROOT, list);
     if !matches!(list, Slot::List { .. }) {
@@ -1317,15 +1356,26 @@ fn mark_elements(
         return;
     }
     for node in decl.elements(record, list) {
-        let Slot::Text { start, len } = decl.slot(node, field) else {
-            if present {
-                continue;
-            }
-            g.all.mark(m);
-            return;
+        let text = match *parts {
+            [field] => match decl.slot(node, field) {
+                Slot::Text { start, len } => SourceText::Text(decl.text(start, len)),
+                _ => SourceText::Missing,
+            },
+            _ => Source::key_text(parts, decl, node, &mut key.buf, key.max),
         };
-        if let Some(rules) = g.map.get(decl.text(start, len)) {
-            rules.mark(m);
+        match text {
+            SourceText::Text(t) => {
+                if let Some(rules) = g.map.get(t) {
+                    rules.mark(m);
+                }
+            }
+            // Longer than every value: this element matches none.
+            SourceText::Long => {}
+            SourceText::Missing if present => {}
+            SourceText::Missing => {
+                g.all.mark(m);
+                return;
+            }
         }
     }
 }
@@ -1468,7 +1518,7 @@ impl RuleIndex {
             });
             match second {
                 Some((op, field, vs)) => {
-                    if matches!(field, Source::Key(_)) {
+                    if field.is_key() {
                         vs.for_each(|v| key_max = key_max.max(v.len()));
                     }
                     let at = add_value_guard(&mut values2, field, vs, rule, (0, 0));
@@ -1496,7 +1546,7 @@ impl RuleIndex {
                 }
                 Some((op, Guard::Value { field, values: vs })) => {
                     guarded += 1;
-                    if matches!(field, Source::Key(_)) {
+                    if field.is_key() {
                         vs.for_each(|v| key_max = key_max.max(v.len()));
                     }
                     // An element guard holds for some element, which proves
@@ -2065,6 +2115,116 @@ mod tests {
             run(None, Some("2026-03-02")),
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
         );
+    }
+
+    /// `any(it in items: key(it.origin, it.hs) in [..])`: the index
+    /// lists exactly the rules whose values hold some element's key, every
+    /// rule of the list when an element lacks a part, none for an element
+    /// whose key is longer than every value, and never a `not in`.
+    #[test]
+    fn element_key_guards_list_exactly_the_rules_an_element_keys() {
+        use crate::layout::RecordId;
+        let layout = crate::layout::test_layout(&[
+            (
+                "declaration",
+                &[
+                    ("id", FieldType::Text, false),
+                    ("items", FieldType::List(RecordId(1)), false),
+                ],
+            ),
+            (
+                "item",
+                &[
+                    ("origin", FieldType::Text, true),
+                    ("hs", FieldType::Text, true),
+                ],
+            ),
+        ]);
+        let mut b = PlanBuilder::new("t", "1", &[], layout);
+        let field = |b: &mut PlanBuilder, f: u32| {
+            b.push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(f),
+            })
+            .unwrap()
+        };
+        let (origin, hs) = (field(&mut b, 0), field(&mut b, 1));
+        let key = b.key(&[origin, hs]).unwrap();
+        let text =
+            |v: &[&str]| -> Vec<Constant> { v.iter().map(|&t| Constant::Text(t.into())).collect() };
+        let sets = [
+            (text(&["CN|6403", "VN|6402"]), false),
+            (text(&["US|8471"]), false),
+            // Not a guard: always a candidate.
+            (text(&["CN|6403"]), true),
+        ];
+        for (r, (values, negated)) in sets.iter().enumerate() {
+            let set = b.in_set(values).unwrap();
+            let body = b
+                .push(Op::In {
+                    value: key,
+                    set,
+                    negated: *negated,
+                })
+                .unwrap();
+            let any = b
+                .quant(Quant {
+                    kind: QuantKind::Any,
+                    var: 0,
+                    record: RecordId(1),
+                    base: Base::Root,
+                    field: FieldId(1),
+                    body,
+                })
+                .unwrap();
+            let info = RuleInfo {
+                id: format!("R{r}").into(),
+                ..RuleInfo::default()
+            };
+            b.rule(info, Some(any)).unwrap();
+        }
+        let plan = b.build();
+        assert_eq!(plan.index.guarded(), 2);
+        let run = |items: &[(Option<&str>, Option<&str>)]| {
+            let l = plan.layout();
+            let mut decl = Declaration::new(l);
+            decl.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+            decl.start_list(l, Node::ROOT, FieldId(1)).unwrap();
+            for &(o, h) in items {
+                let e = decl.push_element(l, Node::ROOT, FieldId(1)).unwrap();
+                if let Some(o) = o {
+                    decl.set_text(l, e, FieldId(0), o).unwrap();
+                }
+                if let Some(h) = h {
+                    decl.set_text(l, e, FieldId(1), h).unwrap();
+                }
+            }
+            let mut list = Vec::new();
+            plan.index
+                .candidates(&decl, &mut Candidates::for_index(&plan.index), &mut list);
+            list
+        };
+        assert_eq!(run(&[(Some("CN"), Some("6403"))]), [0, 2]);
+        assert_eq!(
+            run(&[(Some("US"), Some("8471")), (Some("CN"), Some("6403"))]),
+            [0, 1, 2]
+        );
+        assert_eq!(run(&[(Some("VN"), Some("6403"))]), [2]);
+        // The parts join with `|`: `CN|64` and `03` make `CN|64|03`, no value.
+        assert_eq!(run(&[(Some("CN|64"), Some("03"))]), [2]);
+        // Longer than every value: no rule, and the next element counts.
+        assert_eq!(
+            run(&[
+                (Some("CN"), Some("6403000000000")),
+                (Some("US"), Some("8471"))
+            ]),
+            [1, 2]
+        );
+        // A missing part: the key is missing, the `any` may be unknown.
+        assert_eq!(run(&[(Some("CN"), None)]), [0, 1, 2]);
+        assert_eq!(run(&[(None, Some("8471"))]), [0, 1, 2]);
+        // No element: every `any` is false.
+        assert_eq!(run(&[]), [2]);
     }
 
     /// A declaration `D1` of `plan` with an optional origin and one item

@@ -7,7 +7,8 @@
 //! interpreter on every declaration. The flat-schema cases test a
 //! top-level `code` field with `starts with` (inline or list) at top level,
 //! the shape a host whose declarations have one item writes, composite keys
-//! `key(origin, code, ..) in [..]`, and their near misses.
+//! `key(origin, code, ..) in [..]` (and `key(it.origin, it.hs) in [..]`
+//! inside `any`), and their near misses.
 //!
 //! The declarations draw from small value pools, so values hit and miss
 //! the rules' lists, prefixes match at several lengths, and missing
@@ -214,7 +215,7 @@ fn starts(rng: &mut Rng) -> String {
 /// A condition of one of the indexed shapes, or (unless `guarded_only`)
 /// a near miss.
 fn condition(rng: &mut Rng, guarded_only: bool) -> String {
-    match rng.below(if guarded_only { 15 } else { 31 }) {
+    match rng.below(if guarded_only { 17 } else { 36 }) {
         0 | 1 => format!(
             "origin in {} and {}",
             text_list(rng, ORIGINS, 5),
@@ -274,53 +275,81 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
         // any other guard).
         13 => format!("{} and {}", range(rng), root_extra(rng)),
         14 => format!("{} and any(it in items: {})", range(rng), item_extra(rng)),
+        // Element key guards: `key(v.a, v.b) in [..]` inside `any`
+        // (`is present` on one part makes nothing false: the key of an
+        // element without the other part is still missing).
+        15 => format!(
+            "any(it in items: key(it.origin, it.hs) in {} and {})",
+            key_list(rng, 5),
+            item_extra(rng)
+        ),
+        16 => format!(
+            "any(it in items: it.hs is present and {} and key(it.origin, it.hs) in {}) and {}",
+            item_extra(rng),
+            key_list(rng, 4),
+            root_extra(rng)
+        ),
         // Near misses: none of these may be used to skip the rule.
-        26 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
-        27 => format!("not ({})", range(rng)),
-        28 => format!("{} or {}", range(rng), root_extra(rng)),
-        22 => format!(
+        32 => format!(
+            "any(it in items: key(it.origin, it.hs) not in {})",
+            key_list(rng, 3)
+        ),
+        // A part that is not the element's own field.
+        33 => format!(
+            "any(it in items: key(origin, it.hs) in {} and {})",
+            key_list(rng, 4),
+            item_extra(rng)
+        ),
+        34 => format!(
+            "any(it in items: any(jt in items: key(it.origin, jt.hs) in {}))",
+            key_list(rng, 4)
+        ),
+        28 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
+        29 => format!("not ({})", range(rng)),
+        30 => format!("{} or {}", range(rng), root_extra(rng)),
+        24 => format!(
             "origin not in {} and {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        29 => format!(
+        31 => format!(
             "origin in {} or {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        15 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
-        16 => format!(
+        17 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
+        18 => format!(
             "any(it in items: it.hs not in {} and {})",
             text_list(rng, CODES, 3),
             item_extra(rng)
         ),
-        17 => format!("all(it in items: it.hs in {})", text_list(rng, CODES, 3)),
-        18 => format!(
+        19 => format!("all(it in items: it.hs in {})", text_list(rng, CODES, 3)),
+        20 => format!(
             "any(it in items: it.hs in {} or {})",
             text_list(rng, CODES, 3),
             item_extra(rng)
         ),
-        19 => format!(
+        21 => format!(
             "any(it in items: any(jt in items: it.hs == jt.hs and jt.hs in {}))",
             text_list(rng, CODES, 3)
         ),
-        20 => format!(
+        22 => format!(
             "any(it in items: not (it.hs in {}))",
             text_list(rng, CODES, 3)
         ),
-        21 => format!("any(it in items: {} or {})", starts(rng), item_extra(rng)),
+        23 => format!("any(it in items: {} or {})", starts(rng), item_extra(rng)),
         // `is present` on another field, or outside the `and`: an element
         // without `hs` still leaves the rule undecided.
-        23 => format!(
+        25 => format!(
             "any(it in items: it.value is present and it.hs in {})",
             text_list(rng, CODES, 3)
         ),
-        24 => format!(
+        26 => format!(
             "any(it in items: (it.hs is present or {}) and it.hs == \"{}\")",
             item_extra(rng),
             pick(rng, CODES)
         ),
-        25 => format!(
+        27 => format!(
             "any(it in items: any(jt in items: jt.hs starts with \"{}\") and {})",
             pick(rng, PREFIXES),
             item_extra(rng)
@@ -333,7 +362,7 @@ fn source(rng: &mut Rng, rules: usize, guarded_only: bool, flat: bool) -> String
     let mut s = String::from(
         "ruleset \"indexed\" version \"1\"\n\
          schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n  code: text?\n  declared: date?\n}\n\
-         record item {\n  hs: text?\n  value: number?\n  net_kg: number?\n}\n",
+         record item {\n  hs: text?\n  value: number?\n  net_kg: number?\n  origin: text?\n}\n",
     );
     for i in 0..rules {
         let mut then = vec![format!("score {}", rng.range(-5, 30))];
@@ -396,6 +425,7 @@ fn recipe(rng: &mut Rng, n: usize, flat: bool) -> Recipe {
                         text_or_missing(rng, |g| pick(g, CODES).to_string()),
                         number_or_missing(rng),
                         number_or_missing(rng),
+                        text_or_missing(rng, |g| pick(g, ORIGINS).to_string()),
                     ],
                 })
                 .collect(),
