@@ -46,6 +46,13 @@
 //!   of each list. A range can let most declarations through, so it is
 //!   a rule's guard only when it has no other; it proves nothing (the
 //!   comparison is evaluated again, which is cheap).
+//! - an element range guard: the same comparisons on a number or date
+//!   field of the elements inside `any(v in L: v.f > c and ..)` (no
+//!   prefix or value guard in the same `and`). *False* exactly when `L`
+//!   is present and every element's `f` is present and outside the
+//!   range; an element without `f` makes the rule a candidate, unless the
+//!   same `and` holds `v.f is present`. Each element's value marks its
+//!   runs; it is the last guard in preference and proves nothing.
 //!
 //! Prefix patterns are kept in a byte trie per list field, so one walk
 //! down an element's code finds every rule whose pattern it starts with
@@ -324,15 +331,31 @@ struct PrefixGuards {
     all: Box<[u32]>,
 }
 
-/// Rules guarded by comparisons of one top-level number or date field
-/// with constants, on integer keys ([`range_key`]): a rule in `above`
-/// passes when the value is above its bound, one in `below` when it is
-/// below, one in `equal` when it is equal. Each list is sorted by bound,
-/// so the rules a value passes are one run of each, found by binary
-/// search.
+/// The number or date field a range guard compares: a top-level field,
+/// or (inside `any(v in L: ..)`) field `field` of the elements of the
+/// top-level record list `list`, whose `present` says the same `and`
+/// holds `v.field is present` (an element without it makes the body
+/// *false*, not *unknown*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RangeField {
+    Root(FieldId),
+    Element {
+        list: FieldId,
+        record: RecordId,
+        field: FieldId,
+        present: bool,
+    },
+}
+
+/// Rules guarded by comparisons of one number or date field with
+/// constants, on integer keys ([`range_key`]): a rule in `above` passes
+/// when the value is above its bound, one in `below` when it is below,
+/// one in `equal` when it is equal. Each list is sorted by bound, so the
+/// rules a value passes are one run of each, found by binary search. An
+/// element field's rules are those some element's value passes.
 #[derive(Debug)]
 struct RangeGuards {
-    field: FieldId,
+    field: RangeField,
     above: Box<[(i128, u32)]>,
     below: Box<[(i128, u32)]>,
     equal: Box<[(i128, u32)]>,
@@ -342,7 +365,7 @@ struct RangeGuards {
 
 /// [`RangeGuards`] while they are built.
 struct BuildingRanges {
-    field: FieldId,
+    field: RangeField,
     above: Vec<(i128, u32)>,
     below: Vec<(i128, u32)>,
     equal: Vec<(i128, u32)>,
@@ -350,7 +373,7 @@ struct BuildingRanges {
 }
 
 impl BuildingRanges {
-    fn new(field: FieldId) -> BuildingRanges {
+    fn new(field: RangeField) -> BuildingRanges {
         BuildingRanges {
             field,
             above: Vec::new(),
@@ -395,12 +418,47 @@ impl BuildingRanges {
 impl RangeGuards {
     /// Marks the rules whose comparison is not certainly false for
     /// `decl`: those whose bound the value passes, or every rule when the
-    /// field is missing (keeps INVARIANT (false-only)).
+    /// field is missing (keeps INVARIANT (false-only)). For an element
+    /// field: those whose bound some element's value passes; every rule
+    /// when the list is missing or an element lacks the field (unless
+    /// the guards hold `v.f is present`: that element's body is then
+    /// *false*); none for a present empty list.
     fn mark(&self, decl: &Declaration, m: &mut impl Marks) {
-        let Some(v) = range_key(decl.slot(Node::ROOT, self.field)) else {
+        let (list, record, field, present) = match self.field {
+            RangeField::Root(field) => {
+                match range_key(decl.slot(Node::ROOT, field)) {
+                    Some(v) => self.mark_value(v, m),
+                    None => m.all(&self.all),
+                }
+                return;
+            }
+            RangeField::Element {
+                list,
+                record,
+                field,
+                present,
+            } => (list, record, field, present),
+        };
+        let list = decl.slot(Node::ROOT, list);
+        if !matches!(list, Slot::List { .. }) {
             m.all(&self.all);
             return;
-        };
+        }
+        for node in decl.elements(record, list) {
+            match range_key(decl.slot(node, field)) {
+                Some(v) => self.mark_value(v, m),
+                None if present => {}
+                None => {
+                    m.all(&self.all);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Marks the rules whose bound value `v` passes.
+    #[inline]
+    fn mark_value(&self, v: i128, m: &mut impl Marks) {
         // Bounds below the value, bounds above it, and the value itself.
         let above = self.above.partition_point(|&(t, _)| t < v);
         let below = self.below.partition_point(|&(t, _)| t <= v);
@@ -602,11 +660,12 @@ enum Guard<'p> {
     /// `field` is a top-level field or key, or (inside `any`) an element
     /// field ([`Source::Element`]).
     Value { field: Source, values: Texts<'p> },
-    /// `f OP c` for a top-level number or date field `f` and a constant
-    /// `c`, as strict bounds and equalities on the value's integer key
-    /// ([`range_key`]), or `f in [c1, c2, ..]` (equalities).
+    /// `f OP c` for a number or date field `f` (top-level, or inside
+    /// `any` an element's) and a constant `c`, as strict bounds and
+    /// equalities on the value's integer key ([`range_key`]), or
+    /// `f in [c1, c2, ..]` (equalities).
     Range {
-        field: FieldId,
+        field: RangeField,
         bounds: RangeBounds<'p>,
     },
     /// `list` `None`: a top-level field (`g starts with P`).
@@ -632,7 +691,12 @@ impl Guard<'_> {
             Guard::Value { values, .. } => (1, values.len()),
             Guard::Prefix { patterns, .. } => (3, patterns.len()),
             // A range may let most declarations through: last.
-            Guard::Range { .. } => (4, 0),
+            Guard::Range {
+                field: RangeField::Root(_),
+                ..
+            } => (4, 0),
+            // Per element, and the last resort.
+            Guard::Range { .. } => (5, 0),
         }
     }
 }
@@ -663,16 +727,62 @@ fn range_key(slot: Slot) -> Option<i128> {
     }
 }
 
-/// The range guard `field k constant` (the field on the left), if the
-/// constant has the field's type.
-fn range_guard<'p>(plan: &Plan, field: FieldId, k: CmpOp, constant: OpId) -> Option<Guard<'p>> {
-    let ty = plan
-        .layout
-        .record(RecordId(0))?
-        .fields
-        .get(field.0 as usize)?
-        .ty;
-    let t = match (ty, *plan.ops.get(constant.index())?) {
+/// `id` as a field compared with a constant: `(field, constant, k)`
+/// read with the field on the left (`5 < f` is `f > 5`), for the fields
+/// `own` recognises (a top-level field, or an element's own).
+fn field_cmp(
+    id: OpId,
+    plan: &Plan,
+    own: impl Fn(OpId) -> Option<FieldId>,
+) -> Option<(FieldId, OpId, CmpOp)> {
+    let Op::Cmp(k, a, b) = *plan.ops.get(id.index())? else {
+        return None;
+    };
+    match (own(a), own(b)) {
+        (Some(f), None) => Some((f, b, k)),
+        // The field on the right: the same test read the other way.
+        (None, Some(f)) => Some((
+            f,
+            a,
+            match k {
+                CmpOp::Lt => CmpOp::Gt,
+                CmpOp::Le => CmpOp::Ge,
+                CmpOp::Gt => CmpOp::Lt,
+                CmpOp::Ge => CmpOp::Le,
+                k => k,
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// The range conjunct `id` is, if any: a number or date field of
+/// `record` (read by `own`) compared with a constant of its type
+/// (`f > c`, `c <= f`, `f == c`, ..) or tested with `in` against a set
+/// of its type.
+fn range_of<'p>(
+    plan: &'p Plan,
+    record: RecordId,
+    own: impl Fn(OpId) -> Option<FieldId>,
+    id: OpId,
+) -> Option<(FieldId, RangeBounds<'p>)> {
+    let ty = |f: FieldId| Some(plan.layout.record(record)?.fields.get(f.0 as usize)?.ty);
+    if let Op::In {
+        value,
+        set,
+        negated: false,
+    } = *plan.ops.get(id.index())?
+    {
+        let field = own(value)?;
+        let bounds = match (ty(field)?, plan.in_sets.get(set.index())?) {
+            (FieldType::Number, InSet::Number(s)) => RangeBounds::Numbers(s),
+            (FieldType::Date, InSet::Date(s)) => RangeBounds::Dates(s),
+            _ => return None,
+        };
+        return Some((field, bounds));
+    }
+    let (field, constant, k) = field_cmp(id, plan, own)?;
+    let t = match (ty(field)?, *plan.ops.get(constant.index())?) {
         (FieldType::Number, Op::Number(n)) => plan.numbers.get(n.index())?.raw(),
         (FieldType::Date, Op::Date(d)) => i128::from(d.days()),
         _ => return None,
@@ -685,7 +795,7 @@ fn range_guard<'p>(plan: &Plan, field: FieldId, k: CmpOp, constant: OpId) -> Opt
         CmpOp::Eq => RangeBounds::Equal(t),
         CmpOp::Ne => return None,
     };
-    Some(Guard::Range { field, bounds })
+    Some((field, bounds))
 }
 
 /// The top-level conjuncts of `root` (an explicit stack: chains of `and`
@@ -742,6 +852,31 @@ fn starts_with<'p>(plan: &'p Plan, id: OpId) -> Option<(OpId, Texts<'p>)> {
     }
 }
 
+/// Whether the conjuncts `body` of an `any` hold `v.field is present`
+/// (`own` reads the element's own fields).
+fn present_beside(
+    plan: &Plan,
+    body: &[OpId],
+    own: impl Fn(OpId) -> Option<FieldId>,
+    field: FieldId,
+) -> bool {
+    body.iter().any(|&p| {
+        matches!(
+            plan.ops.get(p.index()),
+            Some(&Op::Is { value, present: true }) if own(value) == Some(field)
+        )
+    })
+}
+
+/// The range guard conjunct `id` is on a top-level field, if any.
+fn root_range(plan: &Plan, id: OpId) -> Option<Guard<'_>> {
+    let (field, bounds) = range_of(plan, RecordId(0), |id| root_field(plan, id), id)?;
+    Some(Guard::Range {
+        field: RangeField::Root(field),
+        bounds,
+    })
+}
+
 /// The guard a conjunct is, if any.
 fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<Guard<'p>> {
     match *plan.ops.get(id.index())? {
@@ -774,34 +909,12 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                     field,
                     values: Texts::Set(s),
                 }),
-                InSet::Number(s) => Some(Guard::Range {
-                    field: root_field(plan, value)?,
-                    bounds: RangeBounds::Numbers(s),
-                }),
-                InSet::Date(s) => Some(Guard::Range {
-                    field: root_field(plan, value)?,
-                    bounds: RangeBounds::Dates(s),
-                }),
-                InSet::Bool { .. } => None,
+                // `f in [1, 2]` for a number or date field.
+                _ => root_range(plan, id),
             }
         }
-        Op::Cmp(k, a, b) => {
-            let (field, constant, k) = match (root_field(plan, a), root_field(plan, b)) {
-                (Some(f), None) => (f, b, k),
-                // The field on the right: the same test read the other way.
-                (None, Some(f)) => (
-                    f,
-                    a,
-                    match k {
-                        CmpOp::Lt => CmpOp::Gt,
-                        CmpOp::Le => CmpOp::Ge,
-                        CmpOp::Gt => CmpOp::Lt,
-                        CmpOp::Ge => CmpOp::Le,
-                        k => k,
-                    },
-                ),
-                _ => return None,
-            };
+        Op::Cmp(..) => {
+            let (field, constant, k) = field_cmp(id, plan, |id| root_field(plan, id))?;
             match text_const(plan, constant) {
                 Some(value) if k == CmpOp::Eq => Some(Guard::Value {
                     field: Source::Field(field),
@@ -809,7 +922,7 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                 }),
                 Some(_) => None,
                 // A number or date field against a constant.
-                None => range_guard(plan, field, k, constant),
+                None => root_range(plan, id),
             }
         }
         Op::Quant(q) => {
@@ -845,53 +958,65 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
             };
             // Without a prefix: `v.g in [..]`, `v.g == ".."` or
             // `key(v.a, v.b, ..) in [..]`.
-            prefix.or_else(|| {
-                scratch.body.iter().find_map(|&c| {
-                    let (parts, values) = match *plan.ops.get(c.index())? {
-                        Op::In {
-                            value,
-                            set,
-                            negated: false,
-                        } => match plan.in_sets.get(set.index())? {
-                            InSet::Text(s) => (own_parts(value)?, Texts::Set(s)),
+            prefix
+                .or_else(|| {
+                    scratch.body.iter().find_map(|&c| {
+                        let (parts, values) = match *plan.ops.get(c.index())? {
+                            Op::In {
+                                value,
+                                set,
+                                negated: false,
+                            } => match plan.in_sets.get(set.index())? {
+                                InSet::Text(s) => (own_parts(value)?, Texts::Set(s)),
+                                _ => return None,
+                            },
+                            Op::Cmp(CmpOp::Eq, a, b) => match (own(a), own(b)) {
+                                (Some(f), _) => (
+                                    Box::new([f]) as Box<[FieldId]>,
+                                    Texts::One(text_const(plan, b)?),
+                                ),
+                                (_, Some(f)) => (
+                                    Box::new([f]) as Box<[FieldId]>,
+                                    Texts::One(text_const(plan, a)?),
+                                ),
+                                _ => return None,
+                            },
                             _ => return None,
-                        },
-                        Op::Cmp(CmpOp::Eq, a, b) => match (own(a), own(b)) {
-                            (Some(f), _) => (
-                                Box::new([f]) as Box<[FieldId]>,
-                                Texts::One(text_const(plan, b)?),
-                            ),
-                            (_, Some(f)) => (
-                                Box::new([f]) as Box<[FieldId]>,
-                                Texts::One(text_const(plan, a)?),
-                            ),
-                            _ => return None,
-                        },
-                        _ => return None,
-                    };
-                    // `v.g is present` beside it: an element without `g`
-                    // makes the body false. (A key's parts are not
-                    // looked at: an element missing one is a candidate.)
-                    let present = match *parts {
-                        [field] => scratch.body.iter().any(|&p| {
-                            matches!(
-                                plan.ops.get(p.index()),
-                                Some(&Op::Is { value, present: true }) if own(value) == Some(field)
-                            )
-                        }),
-                        _ => false,
-                    };
-                    Some(Guard::Value {
-                        field: Source::Element {
-                            list: q.field,
-                            record: q.record,
-                            parts,
-                            present,
-                        },
-                        values,
+                        };
+                        // `v.g is present` beside it: an element without `g`
+                        // makes the body false. (A key's parts are not
+                        // looked at: an element missing one is a candidate.)
+                        let present = match *parts {
+                            [field] => present_beside(plan, &scratch.body, own, field),
+                            _ => false,
+                        };
+                        Some(Guard::Value {
+                            field: Source::Element {
+                                list: q.field,
+                                record: q.record,
+                                parts,
+                                present,
+                            },
+                            values,
+                        })
                     })
                 })
-            })
+                // Without either: `v.f > c`, `v.f in [1, 2]`, .. on a number
+                // or date field of the element.
+                .or_else(|| {
+                    scratch.body.iter().find_map(|&c| {
+                        let (field, bounds) = range_of(plan, q.record, own, c)?;
+                        Some(Guard::Range {
+                            field: RangeField::Element {
+                                list: q.field,
+                                record: q.record,
+                                field,
+                                present: present_beside(plan, &scratch.body, own, field),
+                            },
+                            bounds,
+                        })
+                    })
+                })
         }
         _ => None,
     }
@@ -2225,6 +2350,99 @@ mod tests {
         assert_eq!(run(&[(None, Some("8471"))]), [0, 1, 2]);
         // No element: every `any` is false.
         assert_eq!(run(&[]), [2]);
+    }
+
+    /// `any(it in items: it.value OP c)`: the index lists exactly the
+    /// rules whose bound some element's value passes; an element without
+    /// the value makes every such rule a candidate, except where the same
+    /// `and` says `it.value is present`.
+    #[test]
+    fn element_range_guards_list_exactly_the_rules_an_element_passes() {
+        use crate::decimal::Decimal;
+        use crate::layout::RecordId;
+        let layout = crate::layout::test_layout(&[
+            (
+                "declaration",
+                &[
+                    ("id", FieldType::Text, false),
+                    ("items", FieldType::List(RecordId(1)), false),
+                ],
+            ),
+            ("item", &[("value", FieldType::Number, true)]),
+        ]);
+        let mut b = PlanBuilder::new("t", "1", &[], layout);
+        let value = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(0),
+            })
+            .unwrap();
+        let number = |b: &mut PlanBuilder, n: i64| {
+            let n = b.number(Decimal::from_i64(n)).unwrap();
+            b.push(Op::Number(n)).unwrap()
+        };
+        let (c50, c10, c20, c5) = (
+            number(&mut b, 50),
+            number(&mut b, 10),
+            number(&mut b, 20),
+            number(&mut b, 5),
+        );
+        let present = b
+            .push(Op::Is {
+                value,
+                present: true,
+            })
+            .unwrap();
+        let gt = b.push(Op::Cmp(CmpOp::Gt, value, c50)).unwrap();
+        let le = b.push(Op::Cmp(CmpOp::Le, c10, value)).unwrap();
+        let eq = b.push(Op::Cmp(CmpOp::Eq, value, c20)).unwrap();
+        let eq_present = b.push(Op::And(present, eq)).unwrap();
+        let ne = b.push(Op::Cmp(CmpOp::Ne, value, c5)).unwrap();
+        // R1 is `10 <= it.value`, read as `it.value >= 10`.
+        for (r, body) in [gt, le, eq_present, ne].into_iter().enumerate() {
+            let any = b
+                .quant(Quant {
+                    kind: QuantKind::Any,
+                    var: 0,
+                    record: RecordId(1),
+                    base: Base::Root,
+                    field: FieldId(1),
+                    body,
+                })
+                .unwrap();
+            let info = RuleInfo {
+                id: format!("R{r}").into(),
+                ..RuleInfo::default()
+            };
+            b.rule(info, Some(any)).unwrap();
+        }
+        let plan = b.build();
+        assert_eq!(plan.index.guarded(), 3);
+        let run = |items: &[Option<i64>]| {
+            let l = plan.layout();
+            let mut decl = Declaration::new(l);
+            decl.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+            decl.start_list(l, Node::ROOT, FieldId(1)).unwrap();
+            for &v in items {
+                let e = decl.push_element(l, Node::ROOT, FieldId(1)).unwrap();
+                if let Some(v) = v {
+                    decl.set_number(l, e, FieldId(0), Decimal::from_i64(v))
+                        .unwrap();
+                }
+            }
+            let mut list = Vec::new();
+            plan.index
+                .candidates(&decl, &mut Candidates::for_index(&plan.index), &mut list);
+            list
+        };
+        assert_eq!(run(&[Some(60)]), [0, 1, 3]);
+        assert_eq!(run(&[Some(50)]), [1, 3]);
+        assert_eq!(run(&[Some(9), Some(20)]), [1, 2, 3]);
+        assert_eq!(run(&[Some(9)]), [3]);
+        // No value: unknown for R0 and R1, false for R2.
+        assert_eq!(run(&[None]), [0, 1, 3]);
+        assert_eq!(run(&[None, Some(20)]), [0, 1, 2, 3]);
+        assert_eq!(run(&[]), [3]);
     }
 
     /// A declaration `D1` of `plan` with an optional origin and one item

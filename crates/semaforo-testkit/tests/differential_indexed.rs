@@ -116,6 +116,20 @@ fn root_extra(rng: &mut Rng) -> String {
 }
 
 /// A condition on an element that is not a guard.
+/// A comparison of an item's number field with a constant.
+fn item_range(rng: &mut Rng) -> String {
+    let n = pick(rng, BOUNDS);
+    let f = if rng.chance(70) { "value" } else { "net_kg" };
+    match rng.below(6) {
+        0 => format!("it.{f} > {n}"),
+        1 => format!("it.{f} >= {n}"),
+        2 => format!("{n} > it.{f}"),
+        3 => format!("it.{f} <= {n}"),
+        4 => format!("it.{f} == {n}"),
+        _ => format!("it.{f} in [{n}, {}, 60]", pick(rng, BOUNDS)),
+    }
+}
+
 fn item_extra(rng: &mut Rng) -> String {
     match rng.below(6) {
         0 => format!("it.value > {}", rng.range(0, 100)),
@@ -215,7 +229,7 @@ fn starts(rng: &mut Rng) -> String {
 /// A condition of one of the indexed shapes, or (unless `guarded_only`)
 /// a near miss.
 fn condition(rng: &mut Rng, guarded_only: bool) -> String {
-    match rng.below(if guarded_only { 17 } else { 36 }) {
+    match rng.below(if guarded_only { 19 } else { 43 }) {
         0 | 1 => format!(
             "origin in {} and {}",
             text_list(rng, ORIGINS, 5),
@@ -289,67 +303,91 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
             key_list(rng, 4),
             root_extra(rng)
         ),
+        // Element range guards: `it.value > ..`, `it.net_kg in [..]`
+        // inside `any` (with `is present` on the field, or not).
+        17 => format!(
+            "any(it in items: {} and {})",
+            item_range(rng),
+            item_extra(rng)
+        ),
+        18 => format!(
+            "any(it in items: it.value is present and {}) and {}",
+            item_range(rng),
+            root_extra(rng)
+        ),
         // Near misses: none of these may be used to skip the rule.
-        32 => format!(
+        37 => format!("any(it in items: not ({}))", item_range(rng)),
+        38 => format!("all(it in items: {})", item_range(rng)),
+        39 => format!(
+            "any(it in items: {} or {})",
+            item_range(rng),
+            item_extra(rng)
+        ),
+        40 => format!("any(it in items: it.value != {})", pick(rng, BOUNDS)),
+        41 => format!(
+            "any(it in items: it.value > it.net_kg and {})",
+            item_extra(rng)
+        ),
+        34 => format!(
             "any(it in items: key(it.origin, it.hs) not in {})",
             key_list(rng, 3)
         ),
         // A part that is not the element's own field.
-        33 => format!(
+        35 => format!(
             "any(it in items: key(origin, it.hs) in {} and {})",
             key_list(rng, 4),
             item_extra(rng)
         ),
-        34 => format!(
+        36 => format!(
             "any(it in items: any(jt in items: key(it.origin, jt.hs) in {}))",
             key_list(rng, 4)
         ),
-        28 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
-        29 => format!("not ({})", range(rng)),
-        30 => format!("{} or {}", range(rng), root_extra(rng)),
-        24 => format!(
+        30 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
+        31 => format!("not ({})", range(rng)),
+        32 => format!("{} or {}", range(rng), root_extra(rng)),
+        26 => format!(
             "origin not in {} and {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        31 => format!(
+        33 => format!(
             "origin in {} or {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        17 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
-        18 => format!(
+        19 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
+        20 => format!(
             "any(it in items: it.hs not in {} and {})",
             text_list(rng, CODES, 3),
             item_extra(rng)
         ),
-        19 => format!("all(it in items: it.hs in {})", text_list(rng, CODES, 3)),
-        20 => format!(
+        21 => format!("all(it in items: it.hs in {})", text_list(rng, CODES, 3)),
+        22 => format!(
             "any(it in items: it.hs in {} or {})",
             text_list(rng, CODES, 3),
             item_extra(rng)
         ),
-        21 => format!(
+        23 => format!(
             "any(it in items: any(jt in items: it.hs == jt.hs and jt.hs in {}))",
             text_list(rng, CODES, 3)
         ),
-        22 => format!(
+        24 => format!(
             "any(it in items: not (it.hs in {}))",
             text_list(rng, CODES, 3)
         ),
-        23 => format!("any(it in items: {} or {})", starts(rng), item_extra(rng)),
+        25 => format!("any(it in items: {} or {})", starts(rng), item_extra(rng)),
         // `is present` on another field, or outside the `and`: an element
         // without `hs` still leaves the rule undecided.
-        25 => format!(
+        27 => format!(
             "any(it in items: it.value is present and it.hs in {})",
             text_list(rng, CODES, 3)
         ),
-        26 => format!(
+        28 => format!(
             "any(it in items: (it.hs is present or {}) and it.hs == \"{}\")",
             item_extra(rng),
             pick(rng, CODES)
         ),
-        27 => format!(
+        29 => format!(
             "any(it in items: any(jt in items: jt.hs starts with \"{}\") and {})",
             pick(rng, PREFIXES),
             item_extra(rng)
