@@ -39,6 +39,7 @@ use crate::plan::{
     ArithOp, Base, CmpOp, HotRule, Op, OpId, PartsId, Plan, QuantId, QuantKind, TableRef,
 };
 use crate::sample::{self, SamplingKey};
+use crate::shape::{Leaf, Lit, Read, Shape, Test};
 use crate::text::contains_ci;
 use crate::value::Value;
 
@@ -518,15 +519,125 @@ impl Plan {
     /// The value of a scalar field.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn field<'a>(base: Base, field: crate::layout::FieldId, cx: &Cx<'a, '_>) -> Value<'a> {
-        let Some(node) = Self::node(cx, base) else {
-            return Value::Missing;
+        match Self::node(cx, base) {
+            Some(node) => value_at(cx.decl, node, field),
+            None => Value::Missing,
+        }
+    }
+
+    /// The truth of a shaped body's leaves for element `node` (see
+    /// `crate::shape`): their Kleene `and`, in order, stopping at the
+    /// first *false* as [`Plan::eval_chain`] does.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn leaves_truth<'a>(
+        &'a self,
+        leaves: &[Leaf],
+        node: Node,
+        cx: &mut Cx<'a, '_>,
+    ) -> Option<bool> {
+        let mut all = Some(true);
+        for leaf in leaves {
+            match self.leaf(leaf, node, cx) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => all = None,
+            }
+        }
+        all
+    }
+
+    /// One leaf for element `node`: what the op it was made from gives
+    /// (INVARIANT (same answer) of `crate::shape`).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn leaf<'a>(&'a self, leaf: &Leaf, node: Node, cx: &mut Cx<'a, '_>) -> Option<bool> {
+        let decl = cx.decl;
+        let read = |r: Read| match r {
+            Read::Root(f) => decl.slot(Node::ROOT, f),
+            Read::Element(f) => decl.slot(node, f),
         };
-        match cx.decl.slot(node, field) {
-            Slot::Missing | Slot::List { .. } => Value::Missing,
-            Slot::Bool(b) => Value::Bool(b),
-            Slot::Number(n) => Value::Number(n),
-            Slot::Date(d) => Value::Date(d),
-            Slot::Text { start, len } => Value::Text(cx.decl.text(start, len)),
+        let t = match (leaf.test, read(leaf.read)) {
+            (Test::Const(b), _) => Some(b),
+            // The common forms, read from the slot; a slot of another
+            // type is what `compare` and the text operators call *unknown*.
+            (
+                Test::Cmp {
+                    k,
+                    c: Lit::Number(c),
+                    left,
+                },
+                Slot::Number(x),
+            ) => Some(holds(k, if left { x.cmp(&c) } else { c.cmp(&x) })),
+            (
+                Test::Cmp {
+                    c: Lit::Number(_), ..
+                },
+                _,
+            ) => None,
+            (Test::Fields(k, r), Slot::Number(x)) => match read(r) {
+                Slot::Number(y) => Some(holds(k, x.cmp(&y))),
+                _ => None,
+            },
+            (Test::StartsWith(p), Slot::Text { start, len }) => {
+                Some(decl.text(start, len).starts_with(self.text(p)))
+            }
+            (Test::StartsWithAny(s), Slot::Text { start, len }) => Some(
+                self.prefix_sets
+                    .get(s.0 as usize)?
+                    .matches(decl.text(start, len)),
+            ),
+            (Test::Contains(p), Slot::Text { start, len }) => {
+                Some(contains_ci(decl.text(start, len), self.text(p)))
+            }
+            (Test::ContainsAny(s), Slot::Text { start, len }) => Some(
+                self.contains_sets
+                    .get(s.0 as usize)?
+                    .matches(decl.text(start, len), cx.lower),
+            ),
+            (
+                Test::StartsWith(_)
+                | Test::StartsWithAny(_)
+                | Test::Contains(_)
+                | Test::ContainsAny(_),
+                _,
+            ) => None,
+            (Test::Is(present), slot) => {
+                Some(!matches!(slot, Slot::Missing | Slot::List { .. }) == present)
+            }
+            // The rest through values, as `eval` computes them.
+            (test, slot) => {
+                let v = slot_value(decl, slot);
+                match test {
+                    Test::Truth => truth(v),
+                    Test::Cmp { k, c, left } => {
+                        let c = self.lit(c);
+                        if left {
+                            compare_truth(k, v, c)
+                        } else {
+                            compare_truth(k, c, v)
+                        }
+                    }
+                    Test::Fields(k, r) => compare_truth(k, v, slot_value(decl, read(r))),
+                    Test::In { set, negated } => {
+                        if v == Value::Missing {
+                            return None;
+                        }
+                        Some(self.in_sets.get(set.0 as usize)?.contains(v) != negated)
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if leaf.not { t.map(|b| !b) } else { t }
+    }
+
+    /// A leaf's constant as a value.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn lit(&self, c: Lit) -> Value<'_> {
+        match c {
+            Lit::Bool(b) => Value::Bool(b),
+            Lit::Number(n) => Value::Number(n),
+            Lit::Text(t) => Value::Text(self.text(t)),
+            Lit::Date(d) => Value::Date(d),
         }
     }
 
@@ -884,12 +995,15 @@ impl Plan {
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn quant_op<'a>(&'a self, q: QuantId, cx: &mut Cx<'a, '_>) -> Value<'a> {
         match self.quants.get(q.0 as usize) {
-            Some(q) => self.quant(q, cx),
+            Some(quant) => self.quant(quant, self.shapes.of(q.0 as usize), cx),
             None => Value::Missing,
         }
     }
 
-    fn quant<'a>(&'a self, q: &crate::plan::Quant, cx: &mut Cx<'a, '_>) -> Value<'a> {
+    /// A quantifier; its body is evaluated as `shape` says (see
+    /// `crate::shape`: a shaped body's elements are never bound to the
+    /// variable, their leaves read them directly).
+    fn quant<'a>(&'a self, q: &crate::plan::Quant, shape: Shape, cx: &mut Cx<'a, '_>) -> Value<'a> {
         let list = match Self::node(cx, q.base) {
             Some(node) => cx.decl.slot(node, q.field),
             None => Slot::Missing,
@@ -901,14 +1015,17 @@ impl Plan {
         }
         let decl = cx.decl;
         let elements = decl.elements(q.record, list);
+        let leaves = match shape {
+            Shape::Leaves { start, len } => Some(self.shapes.leaves(start, len)),
+            _ => None,
+        };
         match q.kind {
             QuantKind::Any | QuantKind::All => {
                 // `any` looks for true, `all` for false; either decides.
                 let decisive = q.kind == QuantKind::Any;
                 let mut unknown = false;
                 for node in elements {
-                    self.bind(cx, q.var, node);
-                    match truth(self.eval(q.body, cx)) {
+                    match self.body_truth(q, leaves, node, cx) {
                         Some(b) if b == decisive => return Value::Bool(decisive),
                         Some(_) => {}
                         None => unknown = true,
@@ -923,8 +1040,7 @@ impl Plan {
             QuantKind::Count => {
                 let mut n: i64 = 0;
                 for node in elements {
-                    self.bind(cx, q.var, node);
-                    if truth(self.eval(q.body, cx)) == Some(true) {
+                    if self.body_truth(q, leaves, node, cx) == Some(true) {
                         n += 1;
                     }
                 }
@@ -933,8 +1049,7 @@ impl Plan {
             QuantKind::Sum => {
                 let mut acc = Decimal::ZERO;
                 for node in elements {
-                    self.bind(cx, q.var, node);
-                    if let Value::Number(x) = self.eval(q.body, cx) {
+                    if let Some(x) = self.body_term(q, shape, node, cx) {
                         match acc.checked_add(x) {
                             Some(s) => acc = s,
                             None => return Value::Missing,
@@ -946,8 +1061,7 @@ impl Plan {
             QuantKind::Min | QuantKind::Max => {
                 let mut best: Option<Decimal> = None;
                 for node in elements {
-                    self.bind(cx, q.var, node);
-                    if let Value::Number(x) = self.eval(q.body, cx) {
+                    if let Some(x) = self.body_term(q, shape, node, cx) {
                         best = Some(match best {
                             None => x,
                             Some(b) if q.kind == QuantKind::Min => b.min(x),
@@ -960,6 +1074,48 @@ impl Plan {
         }
     }
 
+    /// The truth of quantifier `q`'s body for element `node`: its
+    /// `leaves` if it is shaped, the general evaluator otherwise.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn body_truth<'a>(
+        &'a self,
+        q: &crate::plan::Quant,
+        leaves: Option<&[Leaf]>,
+        node: Node,
+        cx: &mut Cx<'a, '_>,
+    ) -> Option<bool> {
+        match leaves {
+            Some(leaves) => self.leaves_truth(leaves, node, cx),
+            None => {
+                self.bind(cx, q.var, node);
+                truth(self.eval(q.body, cx))
+            }
+        }
+    }
+
+    /// The number of quantifier `q`'s body for element `node` (`None`
+    /// when it is not a number).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn body_term<'a>(
+        &'a self,
+        q: &crate::plan::Quant,
+        shape: Shape,
+        node: Node,
+        cx: &mut Cx<'a, '_>,
+    ) -> Option<Decimal> {
+        if let Shape::Term(f) = shape {
+            return match cx.decl.slot(node, f) {
+                Slot::Number(x) => Some(x),
+                _ => None,
+            };
+        }
+        self.bind(cx, q.var, node);
+        match self.eval(q.body, cx) {
+            Value::Number(x) => Some(x),
+            _ => None,
+        }
+    }
+
     #[inline]
     fn bind(&self, cx: &mut Cx<'_, '_>, var: u32, node: Node) {
         if let Some(slot) = cx.vars.get_mut(var as usize) {
@@ -968,9 +1124,33 @@ impl Plan {
     }
 }
 
-/// A comparison; *unknown* if either side is missing or the types differ.
+/// The value of scalar field `field` of `node`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn value_at(decl: &Declaration, node: Node, field: crate::layout::FieldId) -> Value<'_> {
+    slot_value(decl, decl.slot(node, field))
+}
+
+/// The value a slot of `decl` holds.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn slot_value(decl: &Declaration, slot: Slot) -> Value<'_> {
+    match slot {
+        Slot::Missing | Slot::List { .. } => Value::Missing,
+        Slot::Bool(b) => Value::Bool(b),
+        Slot::Number(n) => Value::Number(n),
+        Slot::Date(d) => Value::Date(d),
+        Slot::Text { start, len } => Value::Text(decl.text(start, len)),
+    }
+}
+
+/// A comparison as a value (see [`compare_truth`]).
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
+    kleene(compare_truth(k, a, b))
+}
+
+/// A comparison; *unknown* if either side is missing or the types differ.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn compare_truth(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Option<bool> {
     use std::cmp::Ordering;
     let ord: Option<Ordering> = match (a, b) {
         (Value::Number(x), Value::Number(y)) => Some(x.cmp(&y)),
@@ -999,17 +1179,21 @@ fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
         }
         _ => None,
     };
-    let Some(ord) = ord else {
-        return Value::Missing;
-    };
-    Value::Bool(match k {
+    Some(holds(k, ord?))
+}
+
+/// Whether comparison `k` holds of two values ordered `ord`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn holds(k: CmpOp, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering;
+    match k {
         CmpOp::Eq => ord == Ordering::Equal,
         CmpOp::Ne => ord != Ordering::Equal,
         CmpOp::Lt => ord == Ordering::Less,
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
-    })
+    }
 }
 
 #[cfg(test)]

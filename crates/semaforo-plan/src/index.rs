@@ -800,7 +800,7 @@ fn range_of<'p>(
 
 /// The top-level conjuncts of `root` (an explicit stack: chains of `and`
 /// are as deep as the plan allows; `stack` is a work buffer).
-fn conjuncts(plan: &Plan, root: OpId, out: &mut Vec<OpId>, stack: &mut Vec<OpId>) {
+pub(crate) fn conjuncts(plan: &Plan, root: OpId, out: &mut Vec<OpId>, stack: &mut Vec<OpId>) {
     out.clear();
     stack.clear();
     stack.push(root);

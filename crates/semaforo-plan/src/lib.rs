@@ -24,6 +24,7 @@ pub mod outcome;
 pub mod plan;
 pub mod sample;
 pub mod sets;
+mod shape;
 mod strtab;
 pub mod text;
 pub mod value;

@@ -33,6 +33,7 @@ use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
 use crate::memo::MemoTable;
 use crate::sets::{Constant, ContainsSet, FxBuild, InSet, PrefixSet, SetError, Table, TableData};
+use crate::shape::Shapes;
 use crate::strtab::{StrTable, StrTableBuilder};
 use crate::value::Value;
 
@@ -538,6 +539,8 @@ pub struct Plan {
     pub(crate) index: RuleIndex,
     /// Which shared subexpressions evaluation remembers; see `crate::memo`.
     pub(crate) memo: MemoTable,
+    /// How each quantifier's body is evaluated; see `crate::shape`.
+    pub(crate) shapes: Shapes,
 }
 
 impl Plan {
@@ -630,6 +633,7 @@ impl Plan {
             + sets
             + self.index.heap_bytes()
             + self.memo.heap_bytes()
+            + self.shapes.heap_bytes()
     }
 
     /// The operands of an n-ary op's list (empty for an impossible id).
@@ -1186,9 +1190,11 @@ impl PlanBuilder {
             key_depth: self.key_nest.iter().copied().max().unwrap_or(0) as usize,
             index: RuleIndex::default(),
             memo: MemoTable::default(),
+            shapes: Shapes::default(),
         };
         plan.index = RuleIndex::build(&plan);
         plan.memo = MemoTable::build(&plan);
+        plan.shapes = Shapes::build(&plan);
         plan
     }
 }
