@@ -1,7 +1,8 @@
 //! The JSON path on the regional example (`examples/regional/`): bind one
 //! declaration from JSON bytes and evaluate it, and end to end, a whole
-//! JSON Lines file of declarations -> one JSON outcome line each. See
-//! `docs/performance.md`.
+//! JSON Lines file of declarations -> one JSON outcome line each; and the
+//! same declarations through 200 rules guarded only inside quantifiers
+//! (`element_guard_source`). See `docs/performance.md`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,15 +17,18 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use semaforo::{Compiler, Context, Date, Ruleset};
+use semaforo_benches::element_guard_source;
 
 fn read(path: &str) -> String {
     let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-fn ruleset() -> Ruleset {
+/// The regional ruleset (`source`: its rules, or others over its header),
+/// with the example's lists and table.
+fn ruleset(source: String) -> Ruleset {
     let mut c = Compiler::new();
-    c.add_source("regional.sem", read("regional.sem"));
+    c.add_source("regional.sem", source);
     c.add_list_file(
         "watched_importers",
         "lists/watched_importers.txt",
@@ -49,7 +53,7 @@ fn main() {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
-    let rs = ruleset();
+    let rs = ruleset(read("regional.sem"));
     let jsonl = read("declarations.jsonl");
     let lines: Vec<&[u8]> = jsonl
         .lines()
@@ -76,6 +80,17 @@ fn main() {
         b.iter(|| {
             k = (k + 1) % lines.len();
             let out = ev.eval_json(lines[k], &ctx).unwrap();
+            black_box((out.score(), out.raw().fired.len()))
+        })
+    });
+    // Rules guarded only inside `any`: `key(it.origin, it.hs) in [..]`
+    // and `it.value > V`, which the index skips since session 8.
+    let guarded = ruleset(element_guard_source(&read("regional.sem"), &jsonl, 200));
+    let mut gev = guarded.evaluator();
+    g.bench_function("element_guards_200", |b| {
+        b.iter(|| {
+            k = (k + 1) % lines.len();
+            let out = gev.eval_json(lines[k], &ctx).unwrap();
             black_box((out.score(), out.raw().fired.len()))
         })
     });

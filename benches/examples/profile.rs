@@ -12,7 +12,9 @@
 //! K bind-validate-and-evaluate calls (`issue6 N K`: the issue 6 workload
 //! with N rules, direct binding, the host path of `docs/embedding.md`;
 //! `flat N K`: the same on the flat schema, `hs` a top-level field) or K JSON bind-and-evaluate calls
-//! (`regional 0 K`: the regional example).
+//! (`regional 0 K`: the regional example; `guards N K`: its declarations
+//! through N rules guarded only inside quantifiers,
+//! `semaforo_benches::element_guard_source`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,7 +28,7 @@
 use std::hint::black_box;
 
 use semaforo::{Compiler, Context, Date, Decimal, Outcome};
-use semaforo_benches::{COUNTRIES, Workload};
+use semaforo_benches::{COUNTRIES, Workload, element_guard_source};
 
 fn read(path: &str) -> String {
     let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -173,9 +175,17 @@ fn report(started: std::time::Instant, k: usize) {
     eprintln!("{ns:.0} ns per declaration");
 }
 
-fn regional(k: usize) -> u64 {
+/// `regional 0 K`, or with `guards` N rules of `element_guard_source`.
+fn regional(guards: Option<usize>, k: usize) -> u64 {
     let mut c = Compiler::new();
-    c.add_source("regional.sem", read("regional.sem"));
+    let source = read("regional.sem");
+    c.add_source(
+        "regional.sem",
+        match guards {
+            Some(n) => element_guard_source(&source, &read("declarations.jsonl"), n),
+            None => source,
+        },
+    );
     for l in ["watched_importers", "watched_declarants"] {
         c.add_list_file(l, format!("lists/{l}.txt"), read(&format!("lists/{l}.txt")));
     }
@@ -211,7 +221,8 @@ fn main() {
     let acc = match mode {
         "issue6" => issue6(n, k),
         "flat" => flat(n, k),
-        "regional" => regional(k),
+        "regional" => regional(None, k),
+        "guards" => regional(Some(n), k),
         _ => panic!("unknown mode `{mode}`"),
     };
     println!("{}", black_box(acc));

@@ -381,3 +381,63 @@ impl Decl {
         )
     }
 }
+
+/// A ruleset over the regional example's schema whose rules are each
+/// guarded only inside a quantifier, by the two forms the rule index
+/// learnt in session 8: `n / 2` rules
+/// `any(it in items: key(it.origin, it.hs) in [..])` (three origin and
+/// code pairs that the declarations carry, two that none does) and
+/// `n - n / 2` rules `any(it in items: it.value > V)` with `V` between
+/// half and three times the largest item value of `declarations`. The
+/// header (schema, lanes, lists) is `regional_source`'s, up to its first
+/// rule.
+///
+/// `declarations` is JSON Lines as in `examples/regional/`; a line that
+/// is not an object with `items` is skipped (the example's file has none).
+pub fn element_guard_source(regional_source: &str, declarations: &str, n: usize) -> String {
+    let header = regional_source
+        .find("\nrule ")
+        .and_then(|at| regional_source.get(..=at))
+        .unwrap_or(regional_source);
+    let mut pairs: Vec<String> = Vec::new();
+    let mut top = 0.0f64;
+    for line in declarations.lines() {
+        let Ok(d) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let items = d.get("items").and_then(|v| v.as_array());
+        for it in items.map_or(&[][..], |v| v) {
+            let text = |k: &str| it.get(k).and_then(|v| v.as_str());
+            if let (Some(o), Some(h)) = (text("origin"), text("hs")) {
+                pairs.push(format!("{o}|{h}"));
+            }
+            let value = it.get("value").and_then(|v| v.as_f64());
+            top = top.max(value.unwrap_or(0.0));
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    let mut rng = Rng::new(0x9a7d_5e11);
+    let mut s = String::from(header);
+    for i in 0..n / 2 {
+        let mut keys: Vec<String> = (0..3)
+            .filter_map(|_| pairs.get(rng.below(pairs.len().max(1))))
+            .map(|p| format!("\"{p}\""))
+            .collect();
+        keys.extend((0..2).map(|_| format!("\"XX|{}\"", rng.range(1_000_000_000, 9_999_999_999))));
+        let _ = writeln!(
+            s,
+            "rule KEY-{i:04} \"pair {i}\" {{\n  when any(it in items: key(it.origin, it.hs) in [{}])\n  then score 5\n}}",
+            keys.join(", ")
+        );
+    }
+    let top = top.max(1.0) as u64;
+    for i in 0..n - n / 2 {
+        let _ = writeln!(
+            s,
+            "rule VALUE-{i:04} \"value {i}\" {{\n  when any(it in items: it.value > {})\n  then score 5\n}}",
+            rng.range(top / 2, top * 3)
+        );
+    }
+    s
+}
