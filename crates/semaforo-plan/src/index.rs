@@ -2242,6 +2242,35 @@ mod tests {
         );
     }
 
+    /// Adds rule `R{r}`: `any(it in items: body)`, `items` being field 1
+    /// of the declaration, a list of record 1.
+    fn any_item_rule(b: &mut PlanBuilder, r: usize, body: OpId) {
+        let any = b
+            .quant(Quant {
+                kind: QuantKind::Any,
+                var: 0,
+                record: crate::layout::RecordId(1),
+                base: Base::Root,
+                field: FieldId(1),
+                body,
+            })
+            .unwrap();
+        let info = RuleInfo {
+            id: format!("R{r}").into(),
+            ..RuleInfo::default()
+        };
+        b.rule(info, Some(any)).unwrap();
+    }
+
+    /// The candidates `plan`'s index lists for `decl`, with buffers
+    /// sized for the plan (composite keys are built).
+    fn listed(plan: &Plan, decl: &Declaration) -> Vec<u32> {
+        let mut list = Vec::new();
+        plan.index
+            .candidates(decl, &mut Candidates::for_index(&plan.index), &mut list);
+        list
+    }
+
     /// `any(it in items: key(it.origin, it.hs) in [..])`: the index
     /// lists exactly the rules whose values hold some element's key, every
     /// rule of the list when an element lacks a part, none for an element
@@ -2292,21 +2321,7 @@ mod tests {
                     negated: *negated,
                 })
                 .unwrap();
-            let any = b
-                .quant(Quant {
-                    kind: QuantKind::Any,
-                    var: 0,
-                    record: RecordId(1),
-                    base: Base::Root,
-                    field: FieldId(1),
-                    body,
-                })
-                .unwrap();
-            let info = RuleInfo {
-                id: format!("R{r}").into(),
-                ..RuleInfo::default()
-            };
-            b.rule(info, Some(any)).unwrap();
+            any_item_rule(&mut b, r, body);
         }
         let plan = b.build();
         assert_eq!(plan.index.guarded(), 2);
@@ -2324,10 +2339,7 @@ mod tests {
                     decl.set_text(l, e, FieldId(1), h).unwrap();
                 }
             }
-            let mut list = Vec::new();
-            plan.index
-                .candidates(&decl, &mut Candidates::for_index(&plan.index), &mut list);
-            list
+            listed(&plan, &decl)
         };
         assert_eq!(run(&[(Some("CN"), Some("6403"))]), [0, 2]);
         assert_eq!(
@@ -2400,21 +2412,7 @@ mod tests {
         let ne = b.push(Op::Cmp(CmpOp::Ne, value, c5)).unwrap();
         // R1 is `10 <= it.value`, read as `it.value >= 10`.
         for (r, body) in [gt, le, eq_present, ne].into_iter().enumerate() {
-            let any = b
-                .quant(Quant {
-                    kind: QuantKind::Any,
-                    var: 0,
-                    record: RecordId(1),
-                    base: Base::Root,
-                    field: FieldId(1),
-                    body,
-                })
-                .unwrap();
-            let info = RuleInfo {
-                id: format!("R{r}").into(),
-                ..RuleInfo::default()
-            };
-            b.rule(info, Some(any)).unwrap();
+            any_item_rule(&mut b, r, body);
         }
         let plan = b.build();
         assert_eq!(plan.index.guarded(), 3);
@@ -2430,10 +2428,7 @@ mod tests {
                         .unwrap();
                 }
             }
-            let mut list = Vec::new();
-            plan.index
-                .candidates(&decl, &mut Candidates::for_index(&plan.index), &mut list);
-            list
+            listed(&plan, &decl)
         };
         assert_eq!(run(&[Some(60)]), [0, 1, 3]);
         assert_eq!(run(&[Some(50)]), [1, 3]);
