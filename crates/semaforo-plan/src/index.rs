@@ -2009,14 +2009,25 @@ impl RuleIndex {
                 return;
             };
             let b = u32::from(b);
-            let next = trie
-                .get(edges..rules)
-                .unwrap_or(&[])
-                .chunks_exact(2)
-                .find_map(|pair| match *pair {
+            let pairs = trie.get(edges..rules).unwrap_or(&[]);
+            // Edges are sorted by byte. Where they run without gaps (the
+            // digits below a common HS prefix mostly do), the byte's edge
+            // is at `b - first`; a byte outside `first..=last` has none.
+            let (first, last) = match (pairs.first(), pairs.len().checked_sub(2)) {
+                (Some(&f), Some(l)) => (f, pairs.get(l).copied().unwrap_or(f)),
+                _ => return,
+            };
+            if b < first || b > last {
+                return;
+            }
+            let guess = 2 * (b - first) as usize;
+            let next = match pairs.get(guess..guess + 2) {
+                Some(&[eb, child]) if eb == b => Some(child as usize),
+                _ => pairs.chunks_exact(2).find_map(|pair| match *pair {
                     [eb, child] if eb == b => Some(child as usize),
                     _ => None,
-                });
+                }),
+            };
             match next {
                 Some(child) => at = child,
                 None => return,
