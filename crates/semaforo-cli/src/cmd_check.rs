@@ -33,9 +33,50 @@ pub(crate) struct Args {
         allow_hyphen_values = true
     )]
     utc_offset: Option<String>,
+    /// Also compile the ruleset (with its external data, given as for
+    /// `eval`) and list the rules the rule index never skips: evaluated
+    /// for every declaration.
+    #[arg(long)]
+    index: bool,
     /// External data; when any is given, it is checked too (a full compile).
     #[command(flatten)]
     data: DataArgs,
+}
+
+/// Writes `--index`'s report on stdout: the rules evaluated for every
+/// declaration, as text or (`--format json`) as one more JSON line,
+/// `{"index":{"rules":N,"every_declaration":[ids]}}`.
+fn index_report(ruleset: &semaforo::Ruleset, format: Format) -> Result<(), crate::output::Stopped> {
+    let rules = ruleset.stats().rules;
+    let every: Vec<&str> = ruleset.unindexed_rules().collect();
+    let mut text = String::new();
+    match format {
+        Format::Json => {
+            let ids = serde_json::to_string(&every).unwrap_or_else(|_| "[]".into());
+            text.push_str(&format!(
+                "{{\"index\":{{\"rules\":{rules},\"every_declaration\":{ids}}}}}\n"
+            ));
+        }
+        Format::Human if every.is_empty() => {
+            text.push_str(&format!(
+                "index: every rule of {rules} has a guard the rule index uses\n"
+            ));
+        }
+        Format::Human => {
+            text.push_str(&format!(
+                "index: {} of {rules} rules are evaluated for every declaration \
+                 (no top-level conjunct is a guard the rule index uses; see \
+                 docs/performance.md, \"Writing rules the index can use\"):\n",
+                every.len()
+            ));
+            for id in every {
+                text.push_str(&format!("  {id}\n"));
+            }
+        }
+    }
+    let mut out = crate::output::Output::stdout();
+    out.write_str(&text)?;
+    out.finish()
 }
 
 /// Runs the command.
@@ -48,10 +89,15 @@ pub(crate) fn run(args: Args) -> Status {
         Ok(today) => compiler.review_date(today),
         Err(s) => return s,
     };
-    let full = !args.data.lists.is_empty() || !args.data.tables.is_empty();
+    let full = args.index || !args.data.lists.is_empty() || !args.data.tables.is_empty();
+    let mut compiled = None;
     let (diags, sources) = if full {
         match compiler.compile() {
-            Ok(r) => (r.warnings().to_vec(), r.sources().clone()),
+            Ok(r) => {
+                let found = (r.warnings().to_vec(), r.sources().clone());
+                compiled = Some(r);
+                found
+            }
             Err(e) => (e.diagnostics, e.sources),
         }
     } else {
@@ -62,6 +108,11 @@ pub(crate) fn run(args: Args) -> Status {
     let failed = errors || (args.deny_warnings && !diags.is_empty());
     let status = if failed { Status::Findings } else { Status::Ok };
     if let Err(s) = render::diagnostics(&diags, &sources, args.format) {
+        return s.status(status);
+    }
+    if let Some(ruleset) = compiled.as_ref().filter(|_| args.index)
+        && let Err(s) = index_report(ruleset, args.format)
+    {
         return s.status(status);
     }
     if args.format == Format::Human {

@@ -1798,6 +1798,14 @@ impl RuleIndex {
         self.guarded
     }
 
+    /// Whether rule `rule` has no guard: a candidate for every
+    /// declaration.
+    pub(crate) fn always_candidate(&self, rule: u32) -> bool {
+        self.always
+            .get(rule as usize / 64)
+            .is_some_and(|w| w >> (rule % 64) & 1 == 1)
+    }
+
     /// Writes the candidate rules for `decl` into `list`, in ascending
     /// order (cleared first; allocation-free once `list` has room for
     /// every rule and `c` was made by [`Candidates::for_index`]). Keeps

@@ -582,10 +582,25 @@ impl Plan {
     }
 
     /// How many rules the rule index can skip (rules with a guard: a
-    /// top-level `in`, `==` or `any(.. starts with ..)` conjunct on a text
-    /// field); the others are evaluated for every declaration.
+    /// top-level conjunct the index recognises, see `crate::index` and
+    /// `docs/performance.md`, "Writing rules the index can use"); the
+    /// others are evaluated for every declaration.
     pub fn indexed_rules(&self) -> usize {
         self.index.guarded()
+    }
+
+    /// The rules the rule index never skips, in ruleset order: no
+    /// top-level conjunct of their condition is a guard it recognises (or
+    /// they have no condition), so they are evaluated for every
+    /// declaration. Rules that are never evaluated (a profile status other
+    /// than `active`) are left out.
+    pub fn unindexed_rules(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.rules.len())
+            .filter_map(|r| u32::try_from(r).ok())
+            .filter(|&r| {
+                self.index.always_candidate(r)
+                    && self.rules.get(r as usize).is_some_and(|i| !i.inert)
+            })
     }
 
     /// Whether the rule index keeps a declaration's candidates sparse (a

@@ -463,6 +463,17 @@ impl Ruleset {
         }
     }
 
+    /// The ids of the rules the rule index never skips, in ruleset order:
+    /// no top-level conjunct of their condition is a guard it recognises,
+    /// so they are evaluated for every declaration (see
+    /// `docs/performance.md`, "Writing rules the index can use"). Rules
+    /// whose profile status keeps them from being evaluated are left out.
+    pub fn unindexed_rules(&self) -> impl Iterator<Item = &str> + '_ {
+        let plan = self.plan();
+        plan.unindexed_rules()
+            .filter_map(move |r| plan.rules().get(r as usize).map(|i| &*i.id))
+    }
+
     /// The ruleset's `test` blocks.
     pub(crate) fn tests(&self) -> &[TestDef] {
         &self.inner.tests

@@ -263,3 +263,76 @@ fn dash_reads_the_ruleset_from_stdin_named_stdin() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("only once"), "{}", r.stderr);
 }
+
+/// Rules with and without a guard the rule index uses, one of each kind
+/// the index learnt in session 8, and a draft rule (never evaluated).
+const INDEXED: &str = r#"ruleset "ix" version "1"
+schema declaration {
+  key id: text
+  origin: text
+  value: number
+  items: [item]
+}
+record item {
+  hs: text
+  origin: text
+  value: number
+}
+list watched: text
+rule R1 "value guard" { when origin in ["CN", "VN"] then score 1 }
+rule R2 "no guard: an or" { when origin == "CN" or value > 10 then score 1 }
+rule R3 "element key guard" { when any(it in items: key(it.origin, it.hs) in watched) then score 1 }
+rule R4 "element range guard" { when any(it in items: it.value > 1000) then score 1 }
+rule R5 "no guard: two fields" { when any(it in items: it.value > value) then score 1 }
+rule R6 "draft" {
+  profile owner "unit", status draft
+  when value > 0 or true
+  then score 1
+}
+"#;
+
+#[test]
+fn index_lists_the_rules_evaluated_for_every_declaration() {
+    let dir = scratch("check-index");
+    write(&dir, "ix.sem", INDEXED);
+    write(&dir, "watched.txt", "CN|6403990000\n");
+    let args = [
+        "check",
+        "ix.sem",
+        "--index",
+        "--list",
+        "watched=watched.txt",
+    ];
+    let r = run(&dir, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("index: 2 of 6 rules are evaluated for every declaration"),
+        "{}",
+        r.stdout
+    );
+    let listed: Vec<&str> = r.stdout.lines().skip(1).map(str::trim).collect();
+    assert_eq!(listed, ["R2", "R5"], "{}", r.stdout);
+
+    let r = run(&dir, &[&args[..], &["--format", "json"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["index"]["rules"], 6);
+    assert_eq!(
+        last["index"]["every_declaration"],
+        serde_json::json!(["R2", "R5"])
+    );
+}
+
+#[test]
+fn index_needs_the_data_a_compile_needs() {
+    let dir = scratch("check-index-data");
+    write(&dir, "ix.sem", INDEXED);
+    // Without `--index`, the list's data is not needed; with it, the
+    // ruleset is compiled, and the missing list is an error.
+    assert_eq!(run(&dir, &["check", "ix.sem"]).code, 0);
+    let r = run(&dir, &["check", "ix.sem", "--index"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("watched"), "{}", r.stderr);
+    assert!(!r.stdout.contains("index:"), "{}", r.stdout);
+}
