@@ -43,11 +43,13 @@
 //!   candidate. Numbers and dates are compared as integers (a number's
 //!   millionths, a date's day number), so `f >= c` is `f > c - 1`; each
 //!   field's bounds are sorted, and the rules a value passes are one run
-//!   of each list. A range can let most declarations through, so it is
-//!   a rule's guard only when it has no other; it proves nothing (the
-//!   comparison is evaluated again, which is cheap).
-//! - an element range guard: the same comparisons on a number or date
-//!   field of the elements inside `any(v in L: v.f > c and ..)` (no
+//!   of each list. A bool field as a condition (`f`, `not f`, `f == c`,
+//!   `f != c`) is the range "equal to 1" or "equal to 0". A range can let
+//!   most declarations through, so it is a rule's guard only when it has
+//!   no other; it proves nothing (the comparison is evaluated again,
+//!   which is cheap).
+//! - an element range guard: the same comparisons (and bool fields) on a
+//!   number, date or bool field of the elements inside `any(v in L: v.f > c and ..)` (no
 //!   prefix or value guard in the same `and`). *False* exactly when `L`
 //!   is present and every element's `f` is present and outside the
 //!   range; an element without `f` makes the rule a candidate, unless the
@@ -716,13 +718,15 @@ enum RangeBounds<'p> {
     Dates(&'p [crate::date::Date]),
 }
 
-/// The integer key of a number or date, in the order of the values: a
-/// number's raw units (millionths: `Decimal::raw`), a date's day number.
+/// The integer key of a number, date or bool, in the order of the
+/// values: a number's raw units (millionths: `Decimal::raw`), a date's
+/// day number, 0 or 1 for a bool (only ever tested for equality).
 /// Keys are integers, so `>= t` is `> t - 1` and `<= t` is `< t + 1`.
 fn range_key(slot: Slot) -> Option<i128> {
     match slot {
         Slot::Number(n) => Some(n.raw()),
         Slot::Date(d) => Some(i128::from(d.days())),
+        Slot::Bool(b) => Some(i128::from(b)),
         _ => None,
     }
 }
@@ -759,7 +763,8 @@ fn field_cmp(
 /// The range conjunct `id` is, if any: a number or date field of
 /// `record` (read by `own`) compared with a constant of its type
 /// (`f > c`, `c <= f`, `f == c`, ..) or tested with `in` against a set
-/// of its type.
+/// of its type; or a bool field as a condition (`f`, `not f`,
+/// `f == true`, `f != false`), read as the integer 1 or 0.
 fn range_of<'p>(
     plan: &'p Plan,
     record: RecordId,
@@ -767,6 +772,16 @@ fn range_of<'p>(
     id: OpId,
 ) -> Option<(FieldId, RangeBounds<'p>)> {
     let ty = |f: FieldId| Some(plan.layout.record(record)?.fields.get(f.0 as usize)?.ty);
+    // A bool field is *false* exactly when present and the other value.
+    let flag = |f: OpId, want: bool| {
+        let field = own(f)?;
+        (ty(field)? == FieldType::Bool).then_some((field, RangeBounds::Equal(i128::from(want))))
+    };
+    match *plan.ops.get(id.index())? {
+        Op::Field { .. } => return flag(id, true),
+        Op::Not(a) => return flag(a, false),
+        _ => {}
+    }
     if let Op::In {
         value,
         set,
@@ -785,6 +800,16 @@ fn range_of<'p>(
     let t = match (ty(field)?, *plan.ops.get(constant.index())?) {
         (FieldType::Number, Op::Number(n)) => plan.numbers.get(n.index())?.raw(),
         (FieldType::Date, Op::Date(d)) => i128::from(d.days()),
+        // Bools are only equal or not (an order is *unknown*, never
+        // false): `f == c` holds for `c`, `f != c` for the other value.
+        (FieldType::Bool, Op::Bool(c)) => {
+            let want = match k {
+                CmpOp::Eq => c,
+                CmpOp::Ne => !c,
+                _ => return None,
+            };
+            return Some((field, RangeBounds::Equal(i128::from(want))));
+        }
         _ => return None,
     };
     let bounds = match k {
@@ -913,6 +938,8 @@ fn guard_of<'p>(plan: &'p Plan, id: OpId, scratch: &mut GuardScratch) -> Option<
                 _ => root_range(plan, id),
             }
         }
+        // A bool field as a condition, or `not` of one.
+        Op::Field { .. } | Op::Not(_) => root_range(plan, id),
         Op::Cmp(..) => {
             let (field, constant, k) = field_cmp(id, plan, |id| root_field(plan, id))?;
             match text_const(plan, constant) {
@@ -2259,6 +2286,58 @@ mod tests {
             run(None, Some("2026-03-02")),
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
         );
+    }
+
+    /// A bool field as a condition: `aeo` and `aeo != false` are skipped
+    /// when it is false, `not aeo` and `aeo == false` when it is true,
+    /// none when it is missing; an order on bools is never a guard.
+    #[test]
+    fn bool_guards_list_exactly_the_rules_a_flag_passes() {
+        let layout = crate::layout::test_layout(&[(
+            "declaration",
+            &[
+                ("id", FieldType::Text, false),
+                ("aeo", FieldType::Bool, true),
+            ],
+        )]);
+        let mut b = PlanBuilder::new("t", "1", &[], layout);
+        let aeo = b
+            .push(Op::Field {
+                base: Base::Root,
+                field: FieldId(1),
+            })
+            .unwrap();
+        let no = b.push(Op::Bool(false)).unwrap();
+        let conds = [
+            Op::Not(aeo),
+            Op::Cmp(CmpOp::Eq, aeo, no),
+            Op::Cmp(CmpOp::Ne, no, aeo),
+            // Not a guard: *unknown* whatever the flag.
+            Op::Cmp(CmpOp::Lt, aeo, no),
+        ];
+        let mut ids = vec![aeo];
+        ids.extend(conds.iter().map(|&op| b.push(op).unwrap()));
+        for (r, cond) in ids.into_iter().enumerate() {
+            let info = RuleInfo {
+                id: format!("R{r}").into(),
+                ..RuleInfo::default()
+            };
+            b.rule(info, Some(cond)).unwrap();
+        }
+        let plan = b.build();
+        assert_eq!(plan.index.guarded(), 4);
+        let run = |flag: Option<bool>| {
+            let l = plan.layout();
+            let mut decl = Declaration::new(l);
+            decl.set_text(l, Node::ROOT, FieldId(0), "D1").unwrap();
+            if let Some(f) = flag {
+                decl.set_bool(l, Node::ROOT, FieldId(1), f).unwrap();
+            }
+            listed(&plan, &decl)
+        };
+        assert_eq!(run(Some(true)), [0, 3, 4]);
+        assert_eq!(run(Some(false)), [1, 2, 4]);
+        assert_eq!(run(None), [0, 1, 2, 3, 4]);
     }
 
     /// Adds rule `R{r}`: `any(it in items: body)`, `items` being field 1

@@ -103,7 +103,9 @@ fn importer(rng: &mut Rng) -> String {
 
 /// A condition on the declaration that is not a guard.
 fn root_extra(rng: &mut Rng) -> String {
-    match rng.below(8) {
+    match rng.below(10) {
+        8 => "aeo".into(),
+        9 => "not aeo".into(),
         0 => format!("value > {}", rng.range(0, 100)),
         1 => format!("regime == \"{}\"", pick(rng, REGIMES)),
         2 => "value is missing".into(),
@@ -115,7 +117,6 @@ fn root_extra(rng: &mut Rng) -> String {
     }
 }
 
-/// A condition on an element that is not a guard.
 /// A comparison of an item's number field with a constant.
 fn item_range(rng: &mut Rng) -> String {
     let n = pick(rng, BOUNDS);
@@ -130,6 +131,8 @@ fn item_range(rng: &mut Rng) -> String {
     }
 }
 
+/// Another condition on an element, beside a shape's guard (some, such
+/// as `it.value > 5`, are guards themselves).
 fn item_extra(rng: &mut Rng) -> String {
     match rng.below(6) {
         0 => format!("it.value > {}", rng.range(0, 100)),
@@ -229,7 +232,7 @@ fn starts(rng: &mut Rng) -> String {
 /// A condition of one of the indexed shapes, or (unless `guarded_only`)
 /// a near miss.
 fn condition(rng: &mut Rng, guarded_only: bool) -> String {
-    match rng.below(if guarded_only { 19 } else { 43 }) {
+    match rng.below(if guarded_only { 21 } else { 49 }) {
         0 | 1 => format!(
             "origin in {} and {}",
             text_list(rng, ORIGINS, 5),
@@ -315,79 +318,106 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
             item_range(rng),
             root_extra(rng)
         ),
+        // Bool fields as range guards: `aeo`, `not aeo`, `aeo == c`.
+        19 => format!(
+            "{} and {}",
+            pick(
+                rng,
+                &[
+                    "aeo",
+                    "not aeo",
+                    "aeo == true",
+                    "false == aeo",
+                    "aeo != true"
+                ]
+            ),
+            root_extra(rng)
+        ),
+        20 => format!(
+            "any(it in items: it.value is present and {}) and not aeo",
+            item_extra(rng)
+        ),
         // Near misses: none of these may be used to skip the rule.
-        37 => format!("any(it in items: not ({}))", item_range(rng)),
-        38 => format!("all(it in items: {})", item_range(rng)),
-        39 => format!(
+        44 => format!("not (aeo and {})", root_extra(rng)),
+        45 => format!("aeo or {}", root_extra(rng)),
+        46 => "not not aeo".into(),
+        47 => format!(
+            "(aeo == (value > {})) and {}",
+            pick(rng, BOUNDS),
+            root_extra(rng)
+        ),
+        39 => format!("any(it in items: not ({}))", item_range(rng)),
+        40 => format!("all(it in items: {})", item_range(rng)),
+        41 => format!(
             "any(it in items: {} or {})",
             item_range(rng),
             item_extra(rng)
         ),
-        40 => format!("any(it in items: it.value != {})", pick(rng, BOUNDS)),
-        41 => format!(
+        42 => format!("any(it in items: it.value != {})", pick(rng, BOUNDS)),
+        43 => format!(
             "any(it in items: it.value > it.net_kg and {})",
             item_extra(rng)
         ),
-        34 => format!(
+        36 => format!(
             "any(it in items: key(it.origin, it.hs) not in {})",
             key_list(rng, 3)
         ),
         // A part that is not the element's own field.
-        35 => format!(
+        37 => format!(
             "any(it in items: key(origin, it.hs) in {} and {})",
             key_list(rng, 4),
             item_extra(rng)
         ),
-        36 => format!(
+        38 => format!(
             "any(it in items: any(jt in items: key(it.origin, jt.hs) in {}))",
             key_list(rng, 4)
         ),
-        30 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
-        31 => format!("not ({})", range(rng)),
-        32 => format!("{} or {}", range(rng), root_extra(rng)),
-        26 => format!(
+        32 => format!("value != {} and {}", pick(rng, BOUNDS), root_extra(rng)),
+        33 => format!("not ({})", range(rng)),
+        34 => format!("{} or {}", range(rng), root_extra(rng)),
+        28 => format!(
             "origin not in {} and {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        33 => format!(
+        35 => format!(
             "origin in {} or {}",
             text_list(rng, ORIGINS, 3),
             root_extra(rng)
         ),
-        19 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
-        20 => format!(
+        21 => format!("not (origin in {})", text_list(rng, ORIGINS, 3)),
+        22 => format!(
             "any(it in items: it.hs not in {} and {})",
             text_list(rng, CODES, 3),
             item_extra(rng)
         ),
-        21 => format!("all(it in items: it.hs in {})", text_list(rng, CODES, 3)),
-        22 => format!(
+        23 => format!("all(it in items: it.hs in {})", text_list(rng, CODES, 3)),
+        24 => format!(
             "any(it in items: it.hs in {} or {})",
             text_list(rng, CODES, 3),
             item_extra(rng)
         ),
-        23 => format!(
+        25 => format!(
             "any(it in items: any(jt in items: it.hs == jt.hs and jt.hs in {}))",
             text_list(rng, CODES, 3)
         ),
-        24 => format!(
+        26 => format!(
             "any(it in items: not (it.hs in {}))",
             text_list(rng, CODES, 3)
         ),
-        25 => format!("any(it in items: {} or {})", starts(rng), item_extra(rng)),
+        27 => format!("any(it in items: {} or {})", starts(rng), item_extra(rng)),
         // `is present` on another field, or outside the `and`: an element
         // without `hs` still leaves the rule undecided.
-        27 => format!(
+        29 => format!(
             "any(it in items: it.value is present and it.hs in {})",
             text_list(rng, CODES, 3)
         ),
-        28 => format!(
+        30 => format!(
             "any(it in items: (it.hs is present or {}) and it.hs == \"{}\")",
             item_extra(rng),
             pick(rng, CODES)
         ),
-        29 => format!(
+        31 => format!(
             "any(it in items: any(jt in items: jt.hs starts with \"{}\") and {})",
             pick(rng, PREFIXES),
             item_extra(rng)
@@ -399,7 +429,7 @@ fn condition(rng: &mut Rng, guarded_only: bool) -> String {
 fn source(rng: &mut Rng, rules: usize, guarded_only: bool, flat: bool) -> String {
     let mut s = String::from(
         "ruleset \"indexed\" version \"1\"\n\
-         schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n  code: text?\n  declared: date?\n}\n\
+         schema declaration {\n  key id: text\n  origin: text?\n  importer: text?\n  regime: text?\n  value: number?\n  items: [item]?\n  code: text?\n  declared: date?\n  aeo: bool?\n}\n\
          record item {\n  hs: text?\n  value: number?\n  net_kg: number?\n  origin: text?\n}\n",
     );
     for i in 0..rules {
@@ -486,6 +516,11 @@ fn recipe(rng: &mut Rng, n: usize, flat: bool) -> Recipe {
                 RecipeValue::Missing
             } else {
                 RecipeValue::Date(Date::parse(pick(rng, DATES)).unwrap())
+            },
+            match rng.below(5) {
+                0 => RecipeValue::Missing,
+                1 | 2 => RecipeValue::Bool(true),
+                _ => RecipeValue::Bool(false),
             },
         ],
     }
