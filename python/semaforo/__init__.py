@@ -250,6 +250,16 @@ class Ruleset:
         return self._native.rules()
 
     @property
+    def unindexed_rules(self) -> list[str]:
+        """The ids of the rules the rule index never skips, in ruleset
+        order: no top-level conjunct of their condition is a guard it uses,
+        so they are evaluated for every declaration (``semaforo check
+        --index``; see ``docs/performance.md``, "Writing rules the index can
+        use"). Rules whose profile status keeps them from being evaluated
+        are left out."""
+        return self._native.unindexed_rules()
+
+    @property
     def schema(self) -> list[dict[str, Any]]:
         """The schema's fields: ``name``, ``type``, ``optional`` (and ``fields``
         for a list of records)."""

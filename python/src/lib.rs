@@ -199,6 +199,12 @@ impl NativeRuleset {
         self.ruleset.lanes().iter().map(|l| l.to_string()).collect()
     }
 
+    /// The ids of the rules the rule index never skips (evaluated for
+    /// every declaration), in ruleset order.
+    fn unindexed_rules(&self) -> Vec<String> {
+        self.ruleset.unindexed_rules().map(str::to_string).collect()
+    }
+
     /// Every rule, in ruleset order, as dicts.
     fn rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let lanes = self.ruleset.lanes();

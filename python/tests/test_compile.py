@@ -4,12 +4,13 @@ exceptions carrying the rendered diagnostics."""
 from __future__ import annotations
 
 import decimal
+import json
 
 import pytest
 
 import semaforo
 
-from conftest import REGIONAL, REGIONAL_LISTS, REGIONAL_TABLES
+from conftest import REGIONAL, REGIONAL_LISTS, REGIONAL_TABLES, run_cli
 
 SMALL = """ruleset "demo" version "2026.1"
 lanes green, yellow, red
@@ -128,3 +129,21 @@ def test_nan_is_refused_as_a_table_value():
         semaforo.compile(
             {"demo.sem": SMALL}, lists={"watched": []}, tables={"reference": {"6403": float("nan")}, "control": {}}
         )
+
+
+def test_unindexed_rules_are_those_check_index_lists(regional, cli):
+    # The same list as `semaforo check --index --format json`, from the
+    # same compiled ruleset.
+    args = ["check", "--index", "--format", "json", "--today", "2026-11-15", str(REGIONAL / "regional.sem")]
+    for name, path in REGIONAL_LISTS.items():
+        args += ["--list", f"{name}={path}"]
+    for name, path in REGIONAL_TABLES.items():
+        args += ["--table", f"{name}={path}"]
+    out = run_cli(cli, *args)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.splitlines()[-1])["index"]
+    assert regional.unindexed_rules == report["every_declaration"]
+    assert report["rules"] == len(regional.rules)
+    # `contains` is never a guard; `aeo` alone is one (a bool range).
+    assert "captac-dr/DESC-001" in regional.unindexed_rules
+    assert "captac-dr/AEO-001" not in regional.unindexed_rules
