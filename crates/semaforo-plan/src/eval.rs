@@ -555,6 +555,10 @@ impl Plan {
             Read::Root(f) => decl.slot(Node::ROOT, f),
             Read::Element(f) => decl.slot(node, f),
         };
+        // The field is read before the test is looked at, even for
+        // `Const` (a slot read, and only in bodies such as `count(it in
+        // items: true)`): testing for `Const` first cost +24 instructions
+        // per declaration at N = 10,000, where no leaf is constant.
         let t = match (leaf.test, read(leaf.read)) {
             (Test::Const(b), _) => Some(b),
             // The common forms, read from the slot; a slot of another

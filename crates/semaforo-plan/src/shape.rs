@@ -54,7 +54,8 @@ pub(crate) enum Lit {
 /// What a leaf does with its field's value `v`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Test {
-    /// A constant condition (`count(it in items: true)`); `v` unread.
+    /// A constant condition (`count(it in items: true)`); its field (the
+    /// declaration's first) is read and ignored.
     Const(bool),
     /// `v` itself as a condition (a bool field).
     Truth,
