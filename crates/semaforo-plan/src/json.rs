@@ -311,8 +311,12 @@ impl JsonBinder {
                 offset: 0,
             });
         }
-        let text = std::str::from_utf8(input)
-            .map_err(|e| BindError::syntax(input, e.valid_up_to(), SyntaxError::InvalidUtf8))?;
+        // SIMD validation for the common, valid case; std's reader only
+        // to find where invalid input goes wrong, for the message.
+        let Ok(text) = simdutf8::basic::from_utf8(input) else {
+            let at = std::str::from_utf8(input).map_or_else(|e| e.valid_up_to(), str::len);
+            return Err(BindError::syntax(input, at, SyntaxError::InvalidUtf8));
+        };
         if self.tables.plain_stamp != Some(layout.stamp()) {
             self.tables.plain_names.clear();
             self.tables.plain_names.extend(
