@@ -478,6 +478,19 @@ impl RangeGuards {
     }
 }
 
+/// A trie node's header flag: its children are (byte, child) pairs, not
+/// a dense array (see [`Trie::freeze`]).
+const TRIE_SPARSE: u32 = 1 << 31;
+
+/// No child, in a dense trie node, and the placeholder of a child's
+/// offset while the trie is laid out.
+const TRIE_NONE: u32 = u32::MAX;
+
+/// How many words larger than twice its child count a dense trie node
+/// may be (see [`Trie::freeze`]): digits below an HS prefix (at most ten
+/// bytes wide) are always dense.
+const TRIE_DENSE_SLACK: usize = 8;
+
 /// A trie while it is being built: its `(pattern, rule)` pairs, laid out
 /// by [`Trie::freeze`] (no allocation per node).
 #[derive(Default)]
@@ -493,10 +506,23 @@ impl<'p> Trie<'p> {
     /// Lays the trie out in one array of words, nodes in depth-first
     /// order (a path down the trie reads nearby memory; a walk touches a
     /// few cache lines rather than three scattered allocations per node).
-    /// A node at offset `o` is: its edge count `e`, its rule count `r`,
-    /// `e` pairs (byte, offset of the child) sorted by byte, then its `r`
-    /// rules (ascending, each once). The root is at offset 0; an empty
-    /// trie is an empty array.
+    /// A node at offset `o` is: a header word, its rule count `r`, its
+    /// children, then its `r` rules (ascending, each once). The header
+    /// holds the node's smallest child byte `first` (bits 0-7), a width
+    /// `w` (bits 8-16) and a sparse flag (bit 31, [`TRIE_SPARSE`]).
+    ///
+    /// - Dense (flag clear): `w` words, the child of byte `first + i` at
+    ///   word `i` ([`TRIE_NONE`] where that byte has no child). One read
+    ///   finds a byte's child, with no search and no branch on the
+    ///   byte's value: the digits below an HS prefix make such nodes.
+    /// - Sparse (flag set): `w` pairs (byte, offset of the child) sorted
+    ///   by byte, searched. Used when a dense node would be more than
+    ///   [`TRIE_DENSE_SLACK`] words larger than twice its child count,
+    ///   so the array stays within a constant factor of the sparse one
+    ///   whatever the patterns' bytes.
+    ///
+    /// A node without children is dense with width 0. The root is at
+    /// offset 0; an empty trie is an empty array.
     ///
     /// Built from the pairs sorted by pattern: the patterns below a node
     /// at depth `d` are a contiguous run sharing `d` bytes, those of
@@ -542,12 +568,33 @@ impl<'p> Trie<'p> {
                 kids.push((at, end, 0));
                 at = end;
             }
-            out.push(u32::try_from(kids.len()).ok()?);
+            let first = kids.first().and_then(|k| byte(k.0, d)).unwrap_or(0);
+            let last = kids.last().and_then(|k| byte(k.0, d)).unwrap_or(0);
+            let span = if kids.is_empty() {
+                0
+            } else {
+                usize::from(last - first) + 1
+            };
+            let sparse = span > 2 * kids.len() + TRIE_DENSE_SLACK;
+            let width = if sparse { kids.len() } else { span };
+            let header = u32::from(first)
+                | u32::try_from(width).ok()? << 8
+                | if sparse { TRIE_SPARSE } else { 0 };
+            out.push(header);
             out.push(u32::try_from(own - lo).ok()?);
-            for k in kids.iter_mut() {
-                out.push(u32::from(byte(k.0, d).unwrap_or(0)));
-                k.2 = out.len();
-                out.push(u32::MAX);
+            if sparse {
+                for k in kids.iter_mut() {
+                    out.push(u32::from(byte(k.0, d).unwrap_or(0)));
+                    k.2 = out.len();
+                    out.push(TRIE_NONE);
+                }
+            } else {
+                let base = out.len();
+                out.resize(base + span, TRIE_NONE);
+                for k in kids.iter_mut() {
+                    let b = byte(k.0, d).unwrap_or(0);
+                    k.2 = base + usize::from(b - first);
+                }
             }
             out.extend(pairs.get(lo..own).unwrap_or(&[]).iter().map(|&(_, r)| r));
             // First child next: push in reverse.
@@ -2034,39 +2081,40 @@ impl RuleIndex {
         let mut at = 0usize;
         let mut rest = t.iter();
         loop {
-            let (Some(&e), Some(&r)) = (trie.get(at), trie.get(at + 1)) else {
+            let (Some(&h), Some(&r)) = (trie.get(at), trie.get(at + 1)) else {
                 return;
             };
-            let edges = at + 2;
-            let rules = edges + 2 * e as usize;
+            let width = (h >> 8 & 0x1ff) as usize;
+            let sparse = h & TRIE_SPARSE != 0;
+            let children = at + 2;
+            let rules = children + if sparse { 2 * width } else { width };
             m.all(trie.get(rules..rules + r as usize).unwrap_or(&[]));
             let Some(&b) = rest.next() else {
                 return;
             };
-            let b = u32::from(b);
-            let pairs = trie.get(edges..rules).unwrap_or(&[]);
-            // Edges are sorted by byte. Where they run without gaps (the
-            // digits below a common HS prefix mostly do), the byte's edge
-            // is at `b - first`; a byte outside `first..=last` has none.
-            let (first, last) = match (pairs.first(), pairs.len().checked_sub(2)) {
-                (Some(&f), Some(l)) => (f, pairs.get(l).copied().unwrap_or(f)),
-                _ => return,
+            // The byte's distance from the node's first child byte; a
+            // byte below it wraps to a large number, past every width.
+            let i = u32::from(b).wrapping_sub(h & 0xff) as usize;
+            let child = if !sparse {
+                if i >= width {
+                    return;
+                }
+                trie.get(children + i).copied().unwrap_or(TRIE_NONE)
+            } else {
+                let pairs = trie.get(children..rules).unwrap_or(&[]);
+                let b = u32::from(b);
+                pairs
+                    .chunks_exact(2)
+                    .find_map(|pair| match *pair {
+                        [eb, child] if eb == b => Some(child),
+                        _ => None,
+                    })
+                    .unwrap_or(TRIE_NONE)
             };
-            if b < first || b > last {
+            if child == TRIE_NONE {
                 return;
             }
-            let guess = 2 * (b - first) as usize;
-            let next = match pairs.get(guess..guess + 2) {
-                Some(&[eb, child]) if eb == b => Some(child as usize),
-                _ => pairs.chunks_exact(2).find_map(|pair| match *pair {
-                    [eb, child] if eb == b => Some(child as usize),
-                    _ => None,
-                }),
-            };
-            match next {
-                Some(child) => at = child,
-                None => return,
-            }
+            at = child as usize;
         }
     }
 
@@ -2698,11 +2746,14 @@ mod tests {
     proptest::proptest! {
         /// A walk of the frozen trie marks exactly the rules of the
         /// patterns that are prefixes of the text (duplicates, the empty
-        /// pattern and shared prefixes included).
+        /// pattern and shared prefixes included), through dense nodes
+        /// (`a`, `b`, `c`: adjacent bytes) and sparse ones (`z` and the
+        /// two bytes of `é` lie far from them), and for bytes below,
+        /// between and above a node's children.
         #[test]
         fn the_trie_marks_exactly_the_rules_of_matching_prefixes(
-            pairs in proptest::collection::vec(("[ab]{0,4}", 0u32..70), 0..60),
-            texts in proptest::collection::vec("[abc]{0,6}", 1..20),
+            pairs in proptest::collection::vec(("[abcz\u{e9}]{0,4}", 0u32..70), 0..60),
+            texts in proptest::collection::vec("[ -~\u{e9}]{0,6}|[abcz\u{e9}]{0,6}", 1..20),
         ) {
             let mut trie = Trie::default();
             for (p, r) in &pairs {
