@@ -18,6 +18,14 @@
 //! INVARIANT (load): the slot count is zero or a power of two at least
 //! twice the number of texts, so every probe sequence reaches an empty
 //! slot. Kept by [`StrTableBuilder::insert`], which grows the slots first.
+//!
+//! A lookup ([`StrTable::find`]) reads the tags eight at a time, as one
+//! word: the slots whose tag agrees, and whether one is empty, come from
+//! a few arithmetic steps on the word instead of a branch per slot (a
+//! branch on a random tag is mispredicted about half the time). So that
+//! a group starting at any slot is eight bytes, a finished table's tags
+//! are followed by a copy of their first [`GROUP`] - 1 (INVARIANT
+//! (mirror)).
 
 /// Multiplies and folds the 128-bit product (the mixing step of
 /// wyhash and foldhash).
@@ -163,6 +171,61 @@ fn probe(
     Err(usize::MAX)
 }
 
+/// Slots a lookup reads at once (see the module docs).
+const GROUP: usize = 8;
+
+/// A byte of ones in each byte of a word, and the high bit of each byte.
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `w` (and possibly of bytes above a
+/// zero byte: a borrow runs up from it); 0 if and only if `w` has no zero
+/// byte.
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(LOW_BITS) & !w & HIGH_BITS
+}
+
+/// Finds `t` (hash `hash`) in `slots` slots whose tags, followed by a
+/// copy of their first [`GROUP`] - 1, are `tags` (INVARIANT (mirror)),
+/// eight slots at a time: every slot of a group whose tag may be `t`'s is
+/// checked, and a group holding an empty slot ends the search, since `t`
+/// would sit before that empty slot if it were in the table (linear
+/// probing). Slots flagged by the word arithmetic but not holding `t`'s
+/// tag only cost a comparison.
+#[inline]
+fn probe_groups(
+    text: &str,
+    ends: &[u32],
+    (tags, ids): (&[u8], &[u32]),
+    t: &str,
+    hash: u64,
+) -> Option<u32> {
+    let slots = ids.len();
+    let mask = slots.wrapping_sub(1);
+    let want = u64::from(tag(hash)) * LOW_BITS;
+    let mut at = hash as usize & mask;
+    // INVARIANT (load) bounds the probe; the count guards against a
+    // broken table all the same.
+    for _ in 0..slots / GROUP + 1 {
+        let group = le8(tags.get(at..).and_then(<[u8]>::first_chunk::<GROUP>));
+        let mut hits = zero_bytes(group ^ want);
+        while hits != 0 {
+            let slot = (at + (hits.trailing_zeros() / 8) as usize) & mask;
+            let index = ids.get(slot).copied().unwrap_or(u32::MAX);
+            if is_text(text, ends, index as usize, t) {
+                return Some(index);
+            }
+            hits &= hits - 1;
+        }
+        if zero_bytes(group) != 0 {
+            return None;
+        }
+        at = (at + GROUP) & mask;
+    }
+    None
+}
+
 /// A read-only table of distinct texts (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StrTable {
@@ -170,7 +233,11 @@ pub(crate) struct StrTable {
     text: Box<str>,
     /// `ends[i]` is where text `i` ends in `text`.
     ends: Box<[u32]>,
-    /// Per slot: 0 (empty) or the tag of the text in it.
+    /// Per slot: 0 (empty) or the tag of the text in it; then, when there
+    /// are slots, a copy of the first [`GROUP`] - 1.
+    // INVARIANT (mirror): empty, or `tags.len() == ids.len() + GROUP - 1`
+    // and `tags[ids.len() + i] == tags[i]` for `i < GROUP - 1`; made by
+    // `StrTableBuilder::finish`, the only constructor.
     tags: Box<[u8]>,
     /// Per slot: the number of the text in it (unused when empty).
     ids: Box<[u32]>,
@@ -214,17 +281,16 @@ impl StrTable {
     /// The number of text `t`, if the table holds it.
     #[inline]
     pub(crate) fn find(&self, t: &str) -> Option<u32> {
-        if self.tags.is_empty() {
+        if self.ids.is_empty() {
             return None;
         }
-        probe(
+        probe_groups(
             &self.text,
             &self.ends,
             (&self.tags, &self.ids),
             t,
             text_hash(t),
         )
-        .ok()
     }
 
     /// Whether the table holds `t`.
@@ -353,6 +419,10 @@ impl StrTableBuilder {
             // On failure (impossible: `fit` holds them) the larger slots stay.
             let _ = self.place_all(fit);
         }
+        // INVARIANT (mirror).
+        if !self.tags.is_empty() {
+            self.tags.extend_from_within(..GROUP - 1);
+        }
         StrTable {
             text: self.text.into_boxed_str(),
             ends: self.ends.into_boxed_slice(),
@@ -393,8 +463,8 @@ mod tests {
             b.insert(&format!("IMP{i:06}")).unwrap();
         }
         let t = b.finish();
-        assert_eq!(t.tags.len(), 2048);
         assert_eq!(t.ids.len(), 2048);
+        assert_eq!(t.tags.len(), 2048 + GROUP - 1);
         for i in 0..1000 {
             assert_eq!(t.find(&format!("IMP{i:06}")), Some(i));
         }
@@ -406,10 +476,46 @@ mod tests {
             b.insert(&format!("IMP{i:06}")).unwrap();
         }
         assert_eq!(b.tags.len(), 4096);
-        assert_eq!(b.finish().tags.len(), 2048);
+        assert_eq!(b.finish().ids.len(), 2048);
         // A table that fits keeps its slots.
         let t = StrTable::build(["a", "b", "c"].into_iter()).unwrap();
-        assert_eq!(t.tags.len(), 8);
+        assert_eq!(t.ids.len(), 8);
+    }
+
+    /// Texts that all hash to one slot make one run of full slots; the
+    /// eight-at-a-time lookup finds each, wherever its group starts (the
+    /// run crosses the end of the slots, read through the mirrored tags,
+    /// and spans groups without an empty slot), and finds no absent text
+    /// of the same hash.
+    #[test]
+    fn group_lookup_follows_runs_across_groups_and_the_end_of_the_slots() {
+        const SLOTS: usize = 32;
+        for home in [0usize, 5, 27, 31] {
+            for count in [1usize, 7, 8, 9, 17, 24, 31] {
+                let hash = home as u64 | 0xab << 56;
+                let (mut text, mut ends) = (String::new(), Vec::new());
+                let (mut tags, mut ids) = (vec![0u8; SLOTS], vec![0u32; SLOTS]);
+                for i in 0..count {
+                    let t = format!("T{i:03}");
+                    let free = probe(&text, &ends, (&tags, &ids), &t, hash).unwrap_err();
+                    tags[free] = tag(hash);
+                    ids[free] = u32::try_from(i).unwrap();
+                    text.push_str(&t);
+                    ends.push(u32::try_from(text.len()).unwrap());
+                }
+                tags.extend_from_within(..GROUP - 1);
+                for i in 0..count {
+                    let t = format!("T{i:03}");
+                    let found = probe_groups(&text, &ends, (&tags, &ids), &t, hash);
+                    assert_eq!(found, Some(u32::try_from(i).unwrap()), "{t}, home {home}");
+                }
+                let absent = probe_groups(&text, &ends, (&tags, &ids), "T999", hash);
+                assert_eq!(absent, None, "home {home}, {count} texts");
+                // Another tag in the same run is never compared equal.
+                let other = probe_groups(&text, &ends, (&tags, &ids), "T000", hash ^ 1 << 60);
+                assert_eq!(other, None, "home {home}, {count} texts");
+            }
+        }
     }
 
     #[test]
