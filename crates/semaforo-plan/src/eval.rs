@@ -604,6 +604,12 @@ impl Plan {
                 | Test::ContainsAny(_),
                 _,
             ) => None,
+            // `len` as `Op::Len` computes it, then compared as numbers.
+            (Test::Len { k, c, left }, Slot::Text { start, len }) => {
+                let n = Decimal::from_i64(char_count(decl.text(start, len)) as i64);
+                Some(holds(k, if left { n.cmp(&c) } else { c.cmp(&n) }))
+            }
+            (Test::Len { .. }, _) => None,
             (Test::Is(present), slot) => {
                 Some(!matches!(slot, Slot::Missing | Slot::List { .. }) == present)
             }

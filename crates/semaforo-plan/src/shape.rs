@@ -12,7 +12,8 @@
 //! (`Plan::quant` in `crate::eval`).
 //!
 //! A body is shaped only if every conjunct of its `and` chain is a leaf
-//! ([`leaf_of`]): anything else (arithmetic, a lookup, `len`, a nested
+//! ([`leaf_of`]; `len(f)` compared with a number is one too): anything
+//! else (arithmetic, a lookup, any other `len`, a nested
 //! quantifier, a key, `or`, a field of another variable) leaves the
 //! quantifier to the general evaluator. So is a body that is a single
 //! field read as a number (`sum(it in items: it.value)`): a
@@ -75,6 +76,8 @@ pub(crate) enum Test {
     ContainsAny(ContainsSetId),
     /// `v is present` (`true`) / `v is missing`.
     Is(bool),
+    /// `len(v) k c` (`left`) or `c k len(v)`, for a number `c`.
+    Len { k: CmpOp, c: Decimal, left: bool },
 }
 
 /// One conjunct of a shaped body: `test` of the field `read`, negated
@@ -188,6 +191,15 @@ fn read_of(plan: &Plan, id: OpId, var: u32) -> Option<Read> {
     }
 }
 
+/// The field op `id` takes the length of (`len(f)`), for a quantifier
+/// over variable `var`, if it is one.
+fn len_of(plan: &Plan, id: OpId, var: u32) -> Option<Read> {
+    match *plan.ops.get(id.index())? {
+        Op::Len(t) => read_of(plan, t, var),
+        _ => None,
+    }
+}
+
 /// The constant op `id` is, if it is one.
 fn lit_of(plan: &Plan, id: OpId) -> Option<Lit> {
     match *plan.ops.get(id.index())? {
@@ -221,6 +233,16 @@ fn leaf_of(plan: &Plan, id: OpId, var: u32) -> Option<Leaf> {
         Op::Bool(b) => leaf(Read::Root(FieldId(0)), Test::Const(b)),
         Op::Not(a) => leaf_of(plan, a, var).map(|l| Leaf { not: !l.not, ..l }),
         Op::Field { .. } => leaf(read_of(plan, id, var)?, Test::Truth),
+        Op::Cmp(k, a, b) if len_of(plan, a, var).is_some() || len_of(plan, b, var).is_some() => {
+            let (read, c, left) = match (len_of(plan, a, var), lit_of(plan, b)) {
+                (Some(read), Some(Lit::Number(c))) => (read, c, true),
+                _ => match (lit_of(plan, a), len_of(plan, b, var)) {
+                    (Some(Lit::Number(c)), Some(read)) => (read, c, false),
+                    _ => return None,
+                },
+            };
+            leaf(read, Test::Len { k, c, left })
+        }
         Op::Cmp(k, a, b) => match (read_of(plan, a, var), read_of(plan, b, var)) {
             (Some(x), Some(y)) => leaf(x, Test::Fields(k, y)),
             (Some(x), None) => leaf(

@@ -45,9 +45,23 @@ fn term(rng: &mut Rng, v: &str) -> String {
     }
 }
 
+/// A comparison operator.
+fn cmp_op(rng: &mut Rng) -> &'static str {
+    pick(rng, &["<", "<=", ">", ">=", "==", "!="])
+}
+
 /// A condition per element of `v`.
 fn element(rng: &mut Rng, v: &str) -> String {
-    match rng.below(5) {
+    match rng.below(8) {
+        // `len` against a number, on either side: a shaped leaf.
+        5 => format!("len({v}.hs) {} {}", cmp_op(rng), rng.range(0, 11)),
+        6 => format!(
+            "{v}.hs starts with \"64\" and {} {} len({v}.hs)",
+            rng.range(0, 11),
+            cmp_op(rng)
+        ),
+        // Not a leaf: `len` inside arithmetic.
+        7 => format!("len({v}.hs) + 1 > {}", rng.range(0, 11)),
         0 => format!(
             "lookup_prefix(price, {v}.hs) is present and {v}.value / {v}.net_kg < lookup_prefix(price, {v}.hs) * {}",
             rng.range(1, 9)
