@@ -291,6 +291,17 @@ impl Declaration {
             .unwrap_or("")
     }
 
+    /// The bytes of the text a `Slot::Text` refers to (empty if out of
+    /// range): [`Declaration::text`] without the character boundary
+    /// checks, for callers that compare or hash bytes.
+    #[inline]
+    pub fn text_bytes(&self, start: u32, len: u32) -> &[u8] {
+        self.text
+            .as_bytes()
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or(&[])
+    }
+
     /// The elements of a `Slot::List` of record type `record`.
     #[inline]
     pub fn elements(&self, record: RecordId, list: Slot) -> Elements<'_> {

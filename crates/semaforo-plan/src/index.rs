@@ -171,8 +171,8 @@ enum Rules<'m> {
 impl RuleMap {
     /// The rules guarded by `key`, if any.
     #[inline]
-    fn get(&self, key: &str) -> Option<Rules<'_>> {
-        let i = self.keys.find(key)?;
+    fn get(&self, key: &[u8]) -> Option<Rules<'_>> {
+        let i = self.keys.find_bytes(key)?;
         match *self.sets.get(i as usize)? {
             RuleSetRef::List { start, len } => self
                 .lists
@@ -232,8 +232,8 @@ enum SourceText<'a> {
     /// Missing (a missing field or key part, or not text): the guard is
     /// *unknown*.
     Missing,
-    /// Present: this text.
-    Text(&'a str),
+    /// Present: this text's bytes.
+    Text(&'a [u8]),
     /// A key that is present but was not built: longer than every guard
     /// value (so certainly none of them), or longer than the buffer.
     Long,
@@ -256,7 +256,7 @@ impl Source {
     fn text<'a>(&self, decl: &'a Declaration, buf: &'a mut String, max: usize) -> SourceText<'a> {
         match self {
             Source::Field(f) => match decl.slot(Node::ROOT, *f) {
-                Slot::Text { start, len } => SourceText::Text(decl.text(start, len)),
+                Slot::Text { start, len } => SourceText::Text(decl.text_bytes(start, len)),
                 _ => SourceText::Missing,
             },
             Source::Key(parts) => Self::key_text(parts, decl, Node::ROOT, buf, max),
@@ -304,7 +304,7 @@ impl Source {
                 buf.push_str(decl.text(start, len));
             }
         }
-        SourceText::Text(buf.as_str())
+        SourceText::Text(buf.as_bytes())
     }
 }
 
@@ -1557,7 +1557,7 @@ fn mark_elements(
     for node in decl.elements(record, list) {
         let text = match *parts {
             [field] => match decl.slot(node, field) {
-                Slot::Text { start, len } => SourceText::Text(decl.text(start, len)),
+                Slot::Text { start, len } => SourceText::Text(decl.text_bytes(start, len)),
                 _ => SourceText::Missing,
             },
             _ => Source::key_text(parts, decl, node, &mut key.buf, key.max),
@@ -1985,7 +1985,7 @@ impl RuleIndex {
                 match decl.slot(Node::ROOT, g.field) {
                     Slot::Text { start, len } => {
                         proof |= prefix_proof_bit(at).unwrap_or(0);
-                        Self::walk(&g.trie, decl.text(start, len).as_bytes(), m);
+                        Self::walk(&g.trie, decl.text_bytes(start, len), m);
                     }
                     _ => m.all(&g.all),
                 }
@@ -2001,8 +2001,7 @@ impl RuleIndex {
                     m.all(&g.all);
                     break;
                 };
-                let t = decl.text(start, len);
-                Self::walk(&g.trie, t.as_bytes(), m);
+                Self::walk(&g.trie, decl.text_bytes(start, len), m);
             }
         }
         if !self.ranges.is_empty() {
@@ -2731,7 +2730,7 @@ mod tests {
             b.add(key, rule);
         }
         let map = b.freeze(0).unwrap();
-        let rules = |k: &str| match map.get(k) {
+        let rules = |k: &str| match map.get(k.as_bytes()) {
             Some(Rules::List(r)) => r.to_vec(),
             Some(Rules::Bits(_)) => panic!("{k}: a bitset"),
             None => panic!("{k}: missing"),
@@ -2740,7 +2739,7 @@ mod tests {
         assert_eq!(rules("CN"), [3, 7]);
         assert_eq!(rules("VN"), [3, 12]);
         assert_eq!(rules("US"), [9]);
-        assert!(map.get("MX").is_none());
+        assert!(map.get(b"MX").is_none());
     }
 
     proptest::proptest! {

@@ -59,7 +59,12 @@ fn le4(b: Option<&[u8; 4]>) -> u64 {
 /// lookup cannot degrade them (see [`crate::sets::FxHasher`]).
 #[inline]
 pub(crate) fn text_hash(t: &str) -> u64 {
-    let b = t.as_bytes();
+    bytes_hash(t.as_bytes())
+}
+
+/// [`text_hash`] of a text's bytes.
+#[inline]
+fn bytes_hash(b: &[u8]) -> u64 {
     let n = b.len() as u64;
     let (x, y) = if b.len() > 16 {
         // Every full 16-byte block, then the last 16 bytes (overlapping).
@@ -111,7 +116,7 @@ fn text_at<'t>(text: &'t str, ends: &[u32], index: usize) -> Option<&'t str> {
 /// to `memcmp` (and no character boundary needs checking: equal bytes
 /// are equal texts).
 #[inline]
-fn is_text(text: &str, ends: &[u32], index: usize, t: &str) -> bool {
+fn is_text(text: &str, ends: &[u32], index: usize, t: &[u8]) -> bool {
     let Some(end) = ends.get(index).map(|&e| e as usize) else {
         return false;
     };
@@ -119,7 +124,7 @@ fn is_text(text: &str, ends: &[u32], index: usize, t: &str) -> bool {
         Some(p) => ends.get(p).map_or(usize::MAX, |&e| e as usize),
         None => 0,
     };
-    let (Some(a), b) = (text.as_bytes().get(start..end), t.as_bytes()) else {
+    let (Some(a), b) = (text.as_bytes().get(start..end), t) else {
         return false;
     };
     if a.len() != b.len() {
@@ -162,7 +167,7 @@ fn probe(
         }
         if s == want {
             let index = ids.get(at).copied().unwrap_or(u32::MAX);
-            if is_text(text, ends, index as usize, t) {
+            if is_text(text, ends, index as usize, t.as_bytes()) {
                 return Ok(index);
             }
         }
@@ -198,7 +203,7 @@ fn probe_groups(
     text: &str,
     ends: &[u32],
     (tags, ids): (&[u8], &[u32]),
-    t: &str,
+    t: &[u8],
     hash: u64,
 ) -> Option<u32> {
     let slots = ids.len();
@@ -281,6 +286,14 @@ impl StrTable {
     /// The number of text `t`, if the table holds it.
     #[inline]
     pub(crate) fn find(&self, t: &str) -> Option<u32> {
+        self.find_bytes(t.as_bytes())
+    }
+
+    /// The number of the text whose bytes are `t`, if the table holds it
+    /// (for a caller that has bytes it knows to be a text's, or need
+    /// not: bytes that are no text are no table's text).
+    #[inline]
+    pub(crate) fn find_bytes(&self, t: &[u8]) -> Option<u32> {
         if self.ids.is_empty() {
             return None;
         }
@@ -289,7 +302,7 @@ impl StrTable {
             &self.ends,
             (&self.tags, &self.ids),
             t,
-            text_hash(t),
+            bytes_hash(t),
         )
     }
 
@@ -506,13 +519,13 @@ mod tests {
                 tags.extend_from_within(..GROUP - 1);
                 for i in 0..count {
                     let t = format!("T{i:03}");
-                    let found = probe_groups(&text, &ends, (&tags, &ids), &t, hash);
+                    let found = probe_groups(&text, &ends, (&tags, &ids), t.as_bytes(), hash);
                     assert_eq!(found, Some(u32::try_from(i).unwrap()), "{t}, home {home}");
                 }
-                let absent = probe_groups(&text, &ends, (&tags, &ids), "T999", hash);
+                let absent = probe_groups(&text, &ends, (&tags, &ids), b"T999", hash);
                 assert_eq!(absent, None, "home {home}, {count} texts");
                 // Another tag in the same run is never compared equal.
-                let other = probe_groups(&text, &ends, (&tags, &ids), "T000", hash ^ 1 << 60);
+                let other = probe_groups(&text, &ends, (&tags, &ids), b"T000", hash ^ 1 << 60);
                 assert_eq!(other, None, "home {home}, {count} texts");
             }
         }
@@ -568,11 +581,11 @@ mod tests {
                 None => other.clone(),
             };
             let ends = [u32::try_from(stored.len()).unwrap()];
-            prop_assert_eq!(super::is_text(&stored, &ends, 0, &probe), stored == probe);
+            prop_assert_eq!(super::is_text(&stored, &ends, 0, probe.as_bytes()), stored == probe);
             // A text after another in the buffer.
             let text = format!("xyz{stored}");
             let ends = [3, u32::try_from(text.len()).unwrap()];
-            prop_assert_eq!(super::is_text(&text, &ends, 1, &probe), stored == probe);
+            prop_assert_eq!(super::is_text(&text, &ends, 1, probe.as_bytes()), stored == probe);
         }
 
         /// Membership agrees with a `HashSet` over many growths, for texts
