@@ -432,7 +432,9 @@ impl StrTableBuilder {
             // On failure (impossible: `fit` holds them) the larger slots stay.
             let _ = self.place_all(fit);
         }
-        // INVARIANT (mirror).
+        // INVARIANT (mirror). Slots are never fewer than eight
+        // (`with_capacity`, `grow` and `fit` all ask for at least 8), so
+        // the range is always there.
         if !self.tags.is_empty() {
             self.tags.extend_from_within(..GROUP - 1);
         }
