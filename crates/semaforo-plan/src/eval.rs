@@ -581,9 +581,10 @@ impl Plan {
                 Slot::Number(y) => Some(holds(k, x.cmp(&y))),
                 _ => None,
             },
-            (Test::StartsWith(p), Slot::Text { start, len }) => {
-                Some(decl.text(start, len).starts_with(self.text(p)))
-            }
+            (Test::StartsWith(p), Slot::Text { start, len }) => Some(starts_with_bytes(
+                decl.text_bytes(start, len),
+                self.text(p).as_bytes(),
+            )),
             (Test::StartsWithAny(s), Slot::Text { start, len }) => Some(
                 self.prefix_sets
                     .get(s.0 as usize)?
@@ -1134,6 +1135,17 @@ impl Plan {
     }
 }
 
+/// Whether `t` starts with `p`, compared byte by byte in line (the same
+/// answer as `str::starts_with` on the texts they are the bytes of): the
+/// patterns of `starts with` are short (HS headings, chapters), and the
+/// call into `memcmp` and the character-boundary tests of slicing a `str`
+/// cost more than the comparison.
+#[inline(always)]
+fn starts_with_bytes(t: &[u8], p: &[u8]) -> bool {
+    t.get(..p.len())
+        .is_some_and(|head| head.iter().zip(p).all(|(a, b)| a == b))
+}
+
 /// The value of scalar field `field` of `node`.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn value_at(decl: &Declaration, node: Node, field: crate::layout::FieldId) -> Value<'_> {
@@ -1214,6 +1226,18 @@ mod tests {
         #[test]
         fn char_count_agrees_with_chars(t in "\\PC{0,40}") {
             proptest::prop_assert_eq!(super::char_count(&t), t.chars().count());
+        }
+
+        /// The bytewise `starts with` answers as `str::starts_with`, for
+        /// patterns longer and shorter than the text, empty ones, and
+        /// multi-byte characters (a pattern may end where the text's
+        /// character does not).
+        #[test]
+        fn starts_with_bytes_agrees_with_str(t in "[a4é]{0,8}", p in "[a4é]{0,4}") {
+            proptest::prop_assert_eq!(
+                super::starts_with_bytes(t.as_bytes(), p.as_bytes()),
+                t.starts_with(p.as_str())
+            );
         }
     }
 }

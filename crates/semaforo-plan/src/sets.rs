@@ -366,15 +366,14 @@ impl PrefixSet {
     /// True if some pattern is a byte prefix of `t`.
     #[inline]
     pub(crate) fn matches(&self, t: &str) -> bool {
+        let t = t.as_bytes();
         for (len, set) in self.by_len.iter() {
-            if *len > t.len() {
+            // A head that does not end on a character boundary cannot
+            // equal a pattern, which is valid UTF-8: bytes need no test.
+            let Some(head) = t.get(..*len) else {
                 return false;
-            }
-            // A prefix that does not end on a character boundary cannot
-            // equal a pattern, which is valid UTF-8.
-            if let Some(head) = t.get(..*len)
-                && set.contains(head)
-            {
+            };
+            if set.find_bytes(head).is_some() {
                 return true;
             }
         }
