@@ -2298,11 +2298,7 @@ mod tests {
         ];
         for (r, op) in conds.iter().enumerate() {
             let cond = b.push(*op).unwrap();
-            let info = RuleInfo {
-                id: format!("R{r}").into(),
-                ..RuleInfo::default()
-            };
-            b.rule(info, Some(cond)).unwrap();
+            add_rule(&mut b, r, cond);
         }
         let plan = b.build();
         assert_eq!(plan.index.guarded(), 10);
@@ -2316,10 +2312,7 @@ mod tests {
             if let Some(d) = d {
                 decl.set_date(l, Node::ROOT, FieldId(2), day(d)).unwrap();
             }
-            let mut list = Vec::new();
-            plan.index
-                .candidates(&decl, &mut Candidates::default(), &mut list);
-            list
+            listed(&plan, &decl)
         };
         assert_eq!(run(Some("49.999999"), Some("2026-03-01")), [2, 3, 7, 9, 10]);
         assert_eq!(
@@ -2365,11 +2358,7 @@ mod tests {
         let mut ids = vec![aeo];
         ids.extend(conds.iter().map(|&op| b.push(op).unwrap()));
         for (r, cond) in ids.into_iter().enumerate() {
-            let info = RuleInfo {
-                id: format!("R{r}").into(),
-                ..RuleInfo::default()
-            };
-            b.rule(info, Some(cond)).unwrap();
+            add_rule(&mut b, r, cond);
         }
         let plan = b.build();
         assert_eq!(plan.index.guarded(), 4);
@@ -2400,11 +2389,16 @@ mod tests {
                 body,
             })
             .unwrap();
+        add_rule(b, r, any);
+    }
+
+    /// Adds rule `R{r}` with condition `cond`.
+    fn add_rule(b: &mut PlanBuilder, r: usize, cond: OpId) {
         let info = RuleInfo {
             id: format!("R{r}").into(),
             ..RuleInfo::default()
         };
-        b.rule(info, Some(any)).unwrap();
+        b.rule(info, Some(cond)).unwrap();
     }
 
     /// The candidates `plan`'s index lists for `decl`, with buffers
