@@ -588,7 +588,7 @@ impl Plan {
             (Test::StartsWithAny(s), Slot::Text { start, len }) => Some(
                 self.prefix_sets
                     .get(s.0 as usize)?
-                    .matches(decl.text(start, len)),
+                    .matches(decl.text_bytes(start, len)),
             ),
             (Test::Contains(p), Slot::Text { start, len }) => {
                 Some(contains_ci(decl.text(start, len), self.text(p)))
@@ -611,6 +611,12 @@ impl Plan {
                 Some(holds(k, if left { n.cmp(&c) } else { c.cmp(&n) }))
             }
             (Test::Len { .. }, _) => None,
+            (Test::In { set, negated }, Slot::Text { start, len }) => Some(
+                self.in_sets
+                    .get(set.0 as usize)?
+                    .contains_text_bytes(decl.text_bytes(start, len))
+                    != negated,
+            ),
             (Test::Is(present), slot) => {
                 Some(!matches!(slot, Slot::Missing | Slot::List { .. }) == present)
             }
@@ -787,7 +793,7 @@ impl Plan {
             }),
             Op::StartsWithAny(t, s) => self.with_text(t, cx, |t, _| {
                 match (t, self.prefix_sets.get(s.0 as usize)) {
-                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t)),
+                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t.as_bytes())),
                     _ => Value::Missing,
                 }
             }),
@@ -909,7 +915,7 @@ impl Plan {
             },
             Op::StartsWithAny(t, s) => {
                 match (self.operand(t, cx), self.prefix_sets.get(s.0 as usize)) {
-                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t)),
+                    (Value::Text(t), Some(s)) => Value::Bool(s.matches(t.as_bytes())),
                     _ => Value::Missing,
                 }
             }

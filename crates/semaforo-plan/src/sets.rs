@@ -300,6 +300,16 @@ impl InSet {
         }
     }
 
+    /// Whether a text set holds the text whose bytes are `t` (false for a
+    /// set of another type, as [`InSet::contains`] says of a text).
+    #[inline]
+    pub(crate) fn contains_text_bytes(&self, t: &[u8]) -> bool {
+        match self {
+            InSet::Text(s) => s.find_bytes(t).is_some(),
+            _ => false,
+        }
+    }
+
     /// Exact membership of a present value; a value of another type is
     /// not a member.
     #[inline]
@@ -365,8 +375,7 @@ impl PrefixSet {
 
     /// True if some pattern is a byte prefix of `t`.
     #[inline]
-    pub(crate) fn matches(&self, t: &str) -> bool {
-        let t = t.as_bytes();
+    pub(crate) fn matches(&self, t: &[u8]) -> bool {
         for (len, set) in self.by_len.iter() {
             // A head that does not end on a character boundary cannot
             // equal a pattern, which is valid UTF-8: bytes need no test.
