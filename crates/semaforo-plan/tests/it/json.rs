@@ -538,6 +538,39 @@ fn invalid_utf8_is_an_error() {
         ));
         assert_eq!(e.offset, 8);
     }
+    // Inputs long enough for the vectorised check (64-byte blocks): the
+    // first bad byte is placed in a later block, at the block's edges
+    // and at the end, and a long valid text of multi-byte characters
+    // binds.
+    let long = "ñ".repeat(150);
+    let valid = doc(&format!(r#""note": "{long}""#), "");
+    bind_json(&l, valid.as_bytes(), &mut d).unwrap();
+    let text = valid.find(&long).unwrap();
+    for at in [63usize, 64, 65, 128, 200, 298].map(|i| text + i) {
+        let mut v = valid.clone().into_bytes();
+        // Inside the text: a lone continuation byte, or a lead byte
+        // followed by ASCII.
+        v[at] = if v[at] == 0xC3 { 0x80 } else { 0xC3 };
+        if v[at] == 0xC3 {
+            v[at + 1] = b'a';
+        }
+        let e = bind_json(&l, &v, &mut d).unwrap_err();
+        assert!(
+            matches!(
+                e.kind,
+                BindErrorKind::Syntax {
+                    error: SyntaxError::InvalidUtf8,
+                    ..
+                }
+            ),
+            "{at}: {e:?}"
+        );
+        assert_eq!(
+            e.offset,
+            std::str::from_utf8(&v).unwrap_err().valid_up_to(),
+            "{at}"
+        );
+    }
 }
 
 #[test]
