@@ -85,6 +85,7 @@ use crate::layout::{FieldId, FieldType, RecordId};
 use crate::plan::{Base, CmpOp, Op, OpId, Plan, QuantKind};
 use crate::sets::{InSet, PrefixSet};
 use crate::strtab::{StrTable, StrTableBuilder};
+use crate::trie::{self, Trie};
 
 /// A set of rules, shaped for marking them in a candidate bitset: a list
 /// of rule numbers, or (when the list would be at least as long as the
@@ -327,7 +328,8 @@ struct PrefixGuards {
     list: Option<FieldId>,
     record: RecordId,
     field: FieldId,
-    /// The patterns as a flat byte trie (see [`Trie::freeze`]).
+    /// The patterns as a flat byte trie (see [`Trie::freeze`]), each
+    /// pattern's values its rules.
     trie: Box<[u32]>,
     /// Every rule guarded here (candidates when data is missing).
     all: Box<[u32]>,
@@ -475,135 +477,6 @@ impl RangeGuards {
                 m.one(r);
             }
         }
-    }
-}
-
-/// A trie node's header flag: its children are (byte, child) pairs, not
-/// a dense array (see [`Trie::freeze`]).
-const TRIE_SPARSE: u32 = 1 << 31;
-
-/// No child, in a dense trie node, and the placeholder of a child's
-/// offset while the trie is laid out.
-const TRIE_NONE: u32 = u32::MAX;
-
-/// How many words larger than twice its child count a dense trie node
-/// may be (see [`Trie::freeze`]): digits below an HS prefix (at most ten
-/// bytes wide) are always dense.
-const TRIE_DENSE_SLACK: usize = 8;
-
-/// A trie while it is being built: its `(pattern, rule)` pairs, laid out
-/// by [`Trie::freeze`] (no allocation per node).
-#[derive(Default)]
-struct Trie<'p> {
-    pairs: Vec<(&'p str, u32)>,
-}
-
-impl<'p> Trie<'p> {
-    fn insert(&mut self, pattern: &'p str, rule: u32) {
-        self.pairs.push((pattern, rule));
-    }
-
-    /// Lays the trie out in one array of words, nodes in depth-first
-    /// order (a path down the trie reads nearby memory; a walk touches a
-    /// few cache lines rather than three scattered allocations per node).
-    /// A node at offset `o` is: a header word, its rule count `r`, its
-    /// children, then its `r` rules (ascending, each once). The header
-    /// holds the node's smallest child byte `first` (bits 0-7), a width
-    /// `w` (bits 8-16) and a sparse flag (bit 31, [`TRIE_SPARSE`]).
-    ///
-    /// - Dense (flag clear): `w` words, the child of byte `first + i` at
-    ///   word `i` ([`TRIE_NONE`] where that byte has no child). One read
-    ///   finds a byte's child, with no search and no branch on the
-    ///   byte's value: the digits below an HS prefix make such nodes.
-    /// - Sparse (flag set): `w` pairs (byte, offset of the child) sorted
-    ///   by byte, searched. Used when a dense node would be more than
-    ///   [`TRIE_DENSE_SLACK`] words larger than twice its child count,
-    ///   so the array stays within a constant factor of the sparse one
-    ///   whatever the patterns' bytes.
-    ///
-    /// A node without children is dense with width 0. The root is at
-    /// offset 0; an empty trie is an empty array.
-    ///
-    /// Built from the pairs sorted by pattern: the patterns below a node
-    /// at depth `d` are a contiguous run sharing `d` bytes, those of
-    /// length `d` (the node's own) first, then one run per child byte.
-    ///
-    /// `None` if the array would need offsets beyond `u32` (the plan is
-    /// then left unindexed, which is always correct).
-    fn freeze(mut self) -> Option<Box<[u32]>> {
-        if self.pairs.is_empty() {
-            return Some(Box::new([]));
-        }
-        self.pairs
-            .sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
-        self.pairs.dedup();
-        let pairs = &self.pairs;
-        let byte =
-            |i: usize, d: usize| pairs.get(i).and_then(|(p, _)| p.as_bytes().get(d).copied());
-        let mut out: Vec<u32> = Vec::new();
-        // (run start, run end, depth, where the parent wants our offset).
-        let mut stack: Vec<(usize, usize, usize, Option<usize>)> = vec![(0, pairs.len(), 0, None)];
-        let mut kids: Vec<(usize, usize, usize)> = Vec::new();
-        while let Some((lo, hi, d, patch)) = stack.pop() {
-            let here = u32::try_from(out.len()).ok()?;
-            if let Some(at) = patch
-                && let Some(w) = out.get_mut(at)
-            {
-                *w = here;
-            }
-            // The node's own rules: patterns of length `d` come first.
-            let mut own = lo;
-            while own < hi && byte(own, d).is_none() {
-                own += 1;
-            }
-            // One run per child byte; `kids` holds (start, end, slot).
-            kids.clear();
-            let mut at = own;
-            while at < hi {
-                let b = byte(at, d);
-                let mut end = at + 1;
-                while end < hi && byte(end, d) == b {
-                    end += 1;
-                }
-                kids.push((at, end, 0));
-                at = end;
-            }
-            let first = kids.first().and_then(|k| byte(k.0, d)).unwrap_or(0);
-            let last = kids.last().and_then(|k| byte(k.0, d)).unwrap_or(0);
-            let span = if kids.is_empty() {
-                0
-            } else {
-                usize::from(last - first) + 1
-            };
-            let sparse = span > 2 * kids.len() + TRIE_DENSE_SLACK;
-            let width = if sparse { kids.len() } else { span };
-            let header = u32::from(first)
-                | u32::try_from(width).ok()? << 8
-                | if sparse { TRIE_SPARSE } else { 0 };
-            out.push(header);
-            out.push(u32::try_from(own - lo).ok()?);
-            if sparse {
-                for k in kids.iter_mut() {
-                    out.push(u32::from(byte(k.0, d).unwrap_or(0)));
-                    k.2 = out.len();
-                    out.push(TRIE_NONE);
-                }
-            } else {
-                let base = out.len();
-                out.resize(base + span, TRIE_NONE);
-                for k in kids.iter_mut() {
-                    let b = byte(k.0, d).unwrap_or(0);
-                    k.2 = base + usize::from(b - first);
-                }
-            }
-            out.extend(pairs.get(lo..own).unwrap_or(&[]).iter().map(|&(_, r)| r));
-            // First child next: push in reverse.
-            for &(start, end, slot) in kids.iter().rev() {
-                stack.push((start, end, d + 1, Some(slot)));
-            }
-        }
-        u32::try_from(out.len()).ok()?;
-        Some(out.into_boxed_slice())
     }
 }
 
@@ -1775,7 +1648,7 @@ impl RuleIndex {
                         }
                     };
                     if let Some((_, trie, all)) = prefixes.get_mut(at) {
-                        patterns.for_each(|p| trie.insert(p, rule));
+                        patterns.for_each(|p| trie.insert(p.as_bytes(), rule));
                         all.push(rule);
                     }
                     // A top-level field that is present text makes a
@@ -1817,7 +1690,7 @@ impl RuleIndex {
                     list,
                     record,
                     field,
-                    trie: trie.freeze()?,
+                    trie: trie.freeze(u32::MAX as usize)?,
                     all: all.into_boxed_slice(),
                 })
             })
@@ -1985,7 +1858,7 @@ impl RuleIndex {
                 match decl.slot(Node::ROOT, g.field) {
                     Slot::Text { start, len } => {
                         proof |= prefix_proof_bit(at).unwrap_or(0);
-                        Self::walk(&g.trie, decl.text_bytes(start, len), m);
+                        trie::walk(&g.trie, decl.text_bytes(start, len), |rules| m.all(rules));
                     }
                     _ => m.all(&g.all),
                 }
@@ -2001,7 +1874,7 @@ impl RuleIndex {
                     m.all(&g.all);
                     break;
                 };
-                Self::walk(&g.trie, decl.text_bytes(start, len), m);
+                trie::walk(&g.trie, decl.text_bytes(start, len), |rules| m.all(rules));
             }
         }
         if !self.ranges.is_empty() {
@@ -2071,50 +1944,6 @@ impl RuleIndex {
         }
         self.parts
             .get(r.start as usize..r.start as usize + r.len as usize)
-    }
-
-    /// Marks the rules of every pattern of `trie` (laid out by
-    /// [`Trie::freeze`]) that is a prefix of `t`.
-    #[inline]
-    fn walk(trie: &[u32], t: &[u8], m: &mut impl Marks) {
-        let mut at = 0usize;
-        let mut rest = t.iter();
-        loop {
-            let (Some(&h), Some(&r)) = (trie.get(at), trie.get(at + 1)) else {
-                return;
-            };
-            let width = (h >> 8 & 0x1ff) as usize;
-            let sparse = h & TRIE_SPARSE != 0;
-            let children = at + 2;
-            let rules = children + if sparse { 2 * width } else { width };
-            m.all(trie.get(rules..rules + r as usize).unwrap_or(&[]));
-            let Some(&b) = rest.next() else {
-                return;
-            };
-            // The byte's distance from the node's first child byte; a
-            // byte below it wraps to a large number, past every width.
-            let i = u32::from(b).wrapping_sub(h & 0xff) as usize;
-            let child = if !sparse {
-                if i >= width {
-                    return;
-                }
-                trie.get(children + i).copied().unwrap_or(TRIE_NONE)
-            } else {
-                let pairs = trie.get(children..rules).unwrap_or(&[]);
-                let b = u32::from(b);
-                pairs
-                    .chunks_exact(2)
-                    .find_map(|pair| match *pair {
-                        [eb, child] if eb == b => Some(child),
-                        _ => None,
-                    })
-                    .unwrap_or(TRIE_NONE)
-            };
-            if child == TRIE_NONE {
-                return;
-            }
-            at = child as usize;
-        }
     }
 
     /// An estimate of the heap bytes the index holds.
@@ -2734,37 +2563,6 @@ mod tests {
         assert_eq!(rules("VN"), [3, 12]);
         assert_eq!(rules("US"), [9]);
         assert!(map.get(b"MX").is_none());
-    }
-
-    proptest::proptest! {
-        /// A walk of the frozen trie marks exactly the rules of the
-        /// patterns that are prefixes of the text (duplicates, the empty
-        /// pattern and shared prefixes included), through dense nodes
-        /// (`a`, `b`, `c`: adjacent bytes) and sparse ones (`z` and the
-        /// two bytes of `é` lie far from them), and for bytes below,
-        /// between and above a node's children.
-        #[test]
-        fn the_trie_marks_exactly_the_rules_of_matching_prefixes(
-            pairs in proptest::collection::vec(("[abcz\u{e9}]{0,4}", 0u32..70), 0..60),
-            texts in proptest::collection::vec("[ -~\u{e9}]{0,6}|[abcz\u{e9}]{0,6}", 1..20),
-        ) {
-            let mut trie = Trie::default();
-            for (p, r) in &pairs {
-                trie.insert(p, *r);
-            }
-            let frozen = trie.freeze().unwrap();
-            for t in &texts {
-                let mut bits = vec![0u64; 2];
-                RuleIndex::walk(&frozen, t.as_bytes(), &mut Dense(&mut bits));
-                let mut want = vec![0u64; 2];
-                for (p, r) in &pairs {
-                    if t.starts_with(p.as_str()) {
-                        set_bit(&mut want, *r);
-                    }
-                }
-                proptest::prop_assert_eq!(bits, want, "text {:?}", t);
-            }
-        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod sets;
 mod shape;
 mod strtab;
 pub mod text;
+mod trie;
 pub mod value;
 
 pub use date::{Date, DateError};

@@ -6,11 +6,13 @@
 //! per pattern length (only lengths that occur are tried); `contains`
 //! gets an Aho-Corasick automaton over the lowercased patterns; tables get
 //! their keys in one text table and their values in one column
-//! ([`TableData`]), probed once for `lookup` and once per key length,
-//! longest first, for `lookup_prefix`. None of the queries allocates.
+//! ([`TableData`]), probed once for `lookup`; for `lookup_prefix` a byte
+//! trie of the keys is walked once (or, for a table whose trie would be
+//! too large, the text table is probed once per key length, longest
+//! first). None of the queries allocates.
 
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 
@@ -18,6 +20,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::layout::FieldType;
 use crate::strtab::{StrTable, StrTableBuilder};
+use crate::trie::{self, Trie};
 use crate::value::Value;
 
 /// A small, fast hasher for the hash maps built from a ruleset (the
@@ -690,7 +693,30 @@ pub struct TableData {
     // INVARIANT (lengths): the distinct byte lengths of the keys, longest
     // first; kept by `TableBuilder::finish`.
     lengths: Box<[u32]>,
+    /// The keys as a byte trie, each key's value its number (see
+    /// [`crate::trie`]), built once a plan shapes the table for
+    /// `lookup_prefix` ([`TableData::prefix_trie`]); `Some(None)` when the
+    /// table has more than [`PREFIX_TRIE_MAX_KEYS`] keys or the trie would
+    /// pass its bound (the key lengths are probed).
+    // INVARIANT (prefix trie): the trie holds exactly `keys`.
+    prefix: OnceLock<Option<Box<[u32]>>>,
 }
+
+/// The most keys a table has for its prefix lookups to walk a trie. A
+/// reference table of HS headings and subheadings (a few hundred to a
+/// few thousand rows) gets one; a larger table keeps its bytes per entry
+/// (a trie of HS codes takes two to four times the bytes of their text
+/// table) and probes its few key lengths instead, which is as exact.
+const PREFIX_TRIE_MAX_KEYS: usize = 4096;
+
+/// How many times the bytes of the key table, plus
+/// [`PREFIX_TRIE_MIN_BYTES`], a prefix trie may take: long keys with
+/// little in common (tax ids) would make a trie of mostly one-child
+/// nodes, and probe their lengths instead.
+const PREFIX_TRIE_FACTOR: usize = 4;
+
+/// The bytes a prefix trie may take whatever the key table's size.
+const PREFIX_TRIE_MIN_BYTES: usize = 64 * 1024;
 
 /// One column of a table.
 #[derive(Clone, Debug)]
@@ -958,6 +984,7 @@ impl TableBuilder {
             keys,
             columns,
             lengths: lengths.into_boxed_slice(),
+            prefix: OnceLock::new(),
         }
     }
 }
@@ -1011,8 +1038,9 @@ impl TableData {
     }
 
     /// The value of the longest key that is a byte prefix of `key` (the
-    /// empty key is a prefix of every key): one probe per distinct key
-    /// length not longer than `key`, longest first.
+    /// empty key is a prefix of every key): one walk down the keys' trie
+    /// once a plan shaped the table for prefix lookups, otherwise one
+    /// probe per distinct key length not longer than `key`, longest first.
     pub fn get_prefix(&self, key: &str) -> Option<Value<'_>> {
         self.get_prefix_cell(key, 0)
     }
@@ -1024,11 +1052,38 @@ impl TableData {
         // Heads as bytes: a key's bytes equal to a head end on a
         // character boundary of `key` (the key is whole characters), so
         // testing the boundary first would only cost.
-        let index = self.lengths.iter().find_map(|&len| {
-            let head = key.as_bytes().get(..len as usize)?;
-            self.keys.find_bytes(head)
-        })?;
+        let index = match self.prefix.get() {
+            Some(Some(t)) => trie::longest(t, key.as_bytes())?,
+            _ => self.longest_by_lengths(key.as_bytes())?,
+        };
         self.value(index, column)
+    }
+
+    /// The number of the longest key that is a prefix of `key`, by one
+    /// probe per key length.
+    fn longest_by_lengths(&self, key: &[u8]) -> Option<u32> {
+        self.lengths.iter().find_map(|&len| {
+            let head = key.get(..len as usize)?;
+            self.keys.find_bytes(head)
+        })
+    }
+
+    /// Builds the keys' trie for prefix lookups, once, unless it would
+    /// take more than `max_bytes` (0: none is tried, nothing allocated);
+    /// returns whether there is one.
+    fn prefix_trie(&self, max_bytes: usize) -> bool {
+        self.prefix
+            .get_or_init(|| {
+                if max_bytes == 0 {
+                    return None;
+                }
+                let mut t = Trie::with_capacity(self.keys.len());
+                for (i, k) in self.keys.iter().enumerate() {
+                    t.insert(k.as_bytes(), u32::try_from(i).ok()?);
+                }
+                t.freeze(max_bytes / 4)
+            })
+            .is_some()
     }
 
     /// The heap bytes held.
@@ -1047,7 +1102,12 @@ impl TableData {
                 v + c.empty.len() * 8 + size_of::<TableColumn>()
             })
             .sum();
-        self.keys.heap_bytes() + values + self.lengths.len() * 4
+        let trie = self
+            .prefix
+            .get()
+            .and_then(Option::as_ref)
+            .map_or(0, |t| t.len() * 4);
+        self.keys.heap_bytes() + values + self.lengths.len() * 4 + trie
     }
 }
 
@@ -1091,6 +1151,16 @@ impl Table {
     /// `data` shaped for exact (`prefix == false`) or longest-prefix
     /// lookup.
     pub(crate) fn shaped(data: Arc<TableData>, prefix: bool, column: u32) -> Table {
+        if prefix {
+            let bound = match data.len() {
+                n if n > PREFIX_TRIE_MAX_KEYS => 0,
+                _ => {
+                    data.keys.heap_bytes().saturating_mul(PREFIX_TRIE_FACTOR)
+                        + PREFIX_TRIE_MIN_BYTES
+                }
+            };
+            data.prefix_trie(bound);
+        }
         Table {
             data,
             prefix,
@@ -1124,6 +1194,7 @@ mod tests {
     use crate::value::Value;
     use proptest::prelude::*;
     use std::collections::HashMap;
+    use std::sync::Arc;
 
     fn num(s: &str) -> Decimal {
         Decimal::parse(s).unwrap().value
@@ -1198,6 +1269,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn prefix_shapes_walk_a_trie_only_for_tables_of_modest_size() {
+        let shaped = |n: usize| {
+            let mut b = TableBuilder::with_capacity(n, 0);
+            for i in 0..n {
+                let v = Decimal::from_i64(i as i64);
+                b.insert(&format!("{i:06}"), Value::Number(v)).unwrap();
+            }
+            let data = Arc::new(b.finish());
+            let exact = Table::shaped(Arc::clone(&data), false, 0);
+            // An exact shape builds nothing; a prefix shape decides once.
+            assert!(exact.data.prefix.get().is_none());
+            let prefix = Table::shaped(data, true, 0);
+            let walked = matches!(prefix.data.prefix.get(), Some(Some(_)));
+            // Either way, the key "0000123" starts with is found, and a
+            // text no key starts is not.
+            let get = |k: &str| prefix.get(k).map(|v| v.value());
+            assert_eq!(get("0000123"), Some(Value::Number(num("12"))));
+            assert_eq!(get("x"), None);
+            walked
+        };
+        assert!(shaped(super::PREFIX_TRIE_MAX_KEYS));
+        assert!(!shaped(super::PREFIX_TRIE_MAX_KEYS + 1));
+    }
+
     proptest! {
         /// Lookups agree with a map of the first value of each key, and
         /// prefix lookups with a scan for the longest key that is a prefix
@@ -1215,16 +1311,24 @@ mod tests {
                 prop_assert_eq!(new, !map.contains_key(k.as_str()));
                 map.entry(k.as_str()).or_insert(v.as_str());
             }
-            let t = b.finish();
-            prop_assert_eq!(t.len(), map.len());
-            for p in probes.iter().chain(entries.iter().map(|(k, _)| k)) {
-                prop_assert_eq!(t.get(p), map.get(p.as_str()).map(|v| Value::Text(v)));
-                // Heads that end inside `é` are no key's.
-                let longest = (0..=p.len())
-                    .rev()
-                    .find_map(|n| p.get(..n).and_then(|h| map.get(h)))
-                    .map(|v| Value::Text(v));
-                prop_assert_eq!(t.get_prefix(p), longest);
+            // Prefix lookups by key lengths (no trie, or one refused by
+            // its bound) and by the trie.
+            let by_lengths = b.finish();
+            let refused = by_lengths.clone();
+            prop_assert!(!refused.prefix_trie(0));
+            let walked = by_lengths.clone();
+            prop_assert!(walked.prefix_trie(usize::MAX));
+            for t in [&by_lengths, &refused, &walked] {
+                prop_assert_eq!(t.len(), map.len());
+                for p in probes.iter().chain(entries.iter().map(|(k, _)| k)) {
+                    prop_assert_eq!(t.get(p), map.get(p.as_str()).map(|v| Value::Text(v)));
+                    // Heads that end inside `é` are no key's.
+                    let longest = (0..=p.len())
+                        .rev()
+                        .find_map(|n| p.get(..n).and_then(|h| map.get(h)))
+                        .map(|v| Value::Text(v));
+                    prop_assert_eq!(t.get_prefix(p), longest);
+                }
             }
         }
     }
