@@ -10,6 +10,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::num::NonZeroU64;
 
 /// Units per whole number: six fractional digits.
 pub const SCALE: i128 = 1_000_000;
@@ -58,6 +59,15 @@ impl Decimal {
             None
         } else {
             Some(Decimal { raw })
+        }
+    }
+
+    /// `m` millionths, negated if `negative`, for a magnitude `m` of at
+    /// most 2^64 (always in range).
+    #[inline(always)]
+    const fn signed(m: i128, negative: bool) -> Decimal {
+        Decimal {
+            raw: if negative { -m } else { m },
         }
     }
 
@@ -277,17 +287,21 @@ impl Decimal {
     /// on overflow.
     pub fn checked_mul(self, rhs: Decimal) -> Option<Decimal> {
         let negative = (self.raw < 0) != (rhs.raw < 0);
-        let (a, b) = (self.raw.abs(), rhs.raw.abs());
         // Fast path: the exact product in millionths squared fits in 64
         // bits (values such as 8603.57 * 24.7), so one machine division
         // gives the same quotient and remainder as the long form below.
-        if let (Ok(a64), Ok(b64)) = (u64::try_from(a), u64::try_from(b))
-            && let Some(p) = a64.checked_mul(b64)
+        if let (Ok(a64), Ok(b64)) = (
+            u64::try_from(self.raw.unsigned_abs()),
+            u64::try_from(rhs.raw.unsigned_abs()),
+        ) && let Some(p) = a64.checked_mul(b64)
         {
             const S: u64 = 1_000_000; // SCALE
-            let result = round_half_even(i128::from(p / S), i128::from(p % S), SCALE)?;
-            return Decimal::from_raw(if negative { -result } else { result });
+            return Some(Decimal::signed(
+                round_half_even_u64(p / S, p % S, S),
+                negative,
+            ));
         }
+        let (a, b) = (self.raw.abs(), rhs.raw.abs());
         let (a1, a0) = (a / SCALE, a % SCALE);
         let (b1, b0) = (b / SCALE, b % SCALE);
         // a*b/S = a1*b1*S + a1*b0 + a0*b1 + a0*b0/S. Each term is checked;
@@ -309,35 +323,43 @@ impl Decimal {
             return None;
         }
         let negative = (self.raw < 0) != (rhs.raw < 0);
-        let (a, b) = (self.raw.abs(), rhs.raw.abs());
         // The quotient in millionths is a*S/b with remainder r. When a*S
-        // fits in 64 bits (values up to about 18 million), one machine
-        // division gives both exactly; otherwise long division, one decimal
-        // digit at a time, keeps every intermediate below 10*b <= 10^37.
-        // Both give floor(a*S/b) and the same remainder.
-        let small = a <= i128::from(u64::MAX) / SCALE;
-        // `a * SCALE` is evaluated only when `small` (no overflow).
-        let n = if small {
-            u64::try_from(a * SCALE).ok()
-        } else {
-            None
-        };
-        let (q, r) = match (n, u64::try_from(b)) {
-            (Some(n), Ok(d)) if d != 0 => (i128::from(n / d), i128::from(n % d)),
-            _ => {
-                let mut q = a / b;
-                let mut r = a % b;
-                for _ in 0..6 {
-                    r *= 10;
-                    q = q.checked_mul(10)?.checked_add(r / b)?;
-                    r %= b;
-                }
-                (q, r)
-            }
-        };
+        // and b fit in 64 bits (a up to about 18 million), one machine
+        // division gives both exactly, and the rounding stays in 64 bits;
+        // otherwise long division, one decimal digit at a time, keeps
+        // every intermediate below 10*b <= 10^37. Both give floor(a*S/b)
+        // and the same remainder.
+        if let (Ok(a64), Some(d)) = (
+            u64::try_from(self.raw.unsigned_abs()),
+            u64::try_from(rhs.raw.unsigned_abs())
+                .ok()
+                .and_then(NonZeroU64::new),
+        ) && let Some(n) = a64.checked_mul(1_000_000)
+        {
+            let m = round_half_even_u64(n / d, n % d, d.get());
+            return Some(Decimal::signed(m, negative));
+        }
+        let (a, b) = (self.raw.abs(), rhs.raw.abs());
+        let mut q = a / b;
+        let mut r = a % b;
+        for _ in 0..6 {
+            r *= 10;
+            q = q.checked_mul(10)?.checked_add(r / b)?;
+            r %= b;
+        }
         let result = round_half_even(q, r, b)?;
         Decimal::from_raw(if negative { -result } else { result })
     }
+}
+
+/// Rounds `q + r/d` (with `r < d`) half to even, in 64 bits: the
+/// result is at most 2^64, well inside the range (INVARIANT (range)).
+#[inline(always)]
+fn round_half_even_u64(q: u64, r: u64, d: u64) -> i128 {
+    // `r > d - r` is `2r > d` without overflow (`r < d`).
+    let half = d - r;
+    let up = r > half || (r == half && q & 1 == 1);
+    i128::from(q) + i128::from(up)
 }
 
 /// Rounds `q + r/d` (with `0 <= r < d`) half to even.
