@@ -178,7 +178,12 @@ fn report(started: std::time::Instant, k: usize) {
 /// `regional 0 K`, or with `guards` N rules of `element_guard_source`.
 fn regional(guards: Option<usize>, k: usize) -> u64 {
     let mut c = Compiler::new();
-    let source = read("regional.sem");
+    // `PROFILE_SRC=file.sem` replaces the regional rules (same header,
+    // lists and table), to count what one rule or a subset costs.
+    let source = match std::env::var("PROFILE_SRC") {
+        Ok(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        Err(_) => read("regional.sem"),
+    };
     c.add_source(
         "regional.sem",
         match guards {
