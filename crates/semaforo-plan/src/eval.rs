@@ -611,6 +611,16 @@ impl Plan {
                 Some(holds(k, if left { n.cmp(&c) } else { c.cmp(&n) }))
             }
             (Test::Len { .. }, _) => None,
+            // `v op w` as `Op::Arith` computes it (*missing* unless both
+            // are numbers and the result is in range), then compared.
+            (Test::Arith { op, w, k, c, left }, Slot::Number(x)) => match read(w) {
+                Slot::Number(y) => {
+                    let z = arith_numbers(op, x, y)?;
+                    Some(holds(k, if left { z.cmp(&c) } else { c.cmp(&z) }))
+                }
+                _ => None,
+            },
+            (Test::Arith { .. }, _) => None,
             (Test::In { set, negated }, Slot::Text { start, len }) => Some(
                 self.in_sets
                     .get(set.0 as usize)?
@@ -991,12 +1001,7 @@ impl Plan {
         else {
             return Value::Missing;
         };
-        num(match k {
-            ArithOp::Add => x.checked_add(y),
-            ArithOp::Sub => x.checked_sub(y),
-            ArithOp::Mul => x.checked_mul(y),
-            ArithOp::Div => x.checked_div(y),
-        })
+        num(arith_numbers(k, x, y))
     }
 
     /// `lookup(t, k)` for a key that is not composite.
@@ -1120,11 +1125,26 @@ impl Plan {
         node: Node,
         cx: &mut Cx<'a, '_>,
     ) -> Option<Decimal> {
-        if let Shape::Term(f) = shape {
-            return match cx.decl.slot(node, f) {
-                Slot::Number(x) => Some(x),
-                _ => None,
-            };
+        match shape {
+            Shape::Term(f) => {
+                return match cx.decl.slot(node, f) {
+                    Slot::Number(x) => Some(x),
+                    _ => None,
+                };
+            }
+            // As `Op::Arith` computes it: *missing* (no term) unless both
+            // are numbers and the result is in range.
+            Shape::Arith(op, a, b) => {
+                let read = |r: Read| match r {
+                    Read::Root(f) => cx.decl.slot(Node::ROOT, f),
+                    Read::Element(f) => cx.decl.slot(node, f),
+                };
+                return match (read(a), read(b)) {
+                    (Slot::Number(x), Slot::Number(y)) => arith_numbers(op, x, y),
+                    _ => None,
+                };
+            }
+            _ => {}
         }
         self.bind(cx, q.var, node);
         match self.eval(q.body, cx) {
@@ -1208,6 +1228,19 @@ fn compare_truth(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Option<bool> {
         _ => None,
     };
     Some(holds(k, ord?))
+}
+
+/// `x k y`, checked: `None` (a *missing* value) on division by zero or
+/// a result out of range. The one place arithmetic is computed, for the
+/// general evaluator and the shaped forms alike.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn arith_numbers(k: ArithOp, x: Decimal, y: Decimal) -> Option<Decimal> {
+    match k {
+        ArithOp::Add => x.checked_add(y),
+        ArithOp::Sub => x.checked_sub(y),
+        ArithOp::Mul => x.checked_mul(y),
+        ArithOp::Div => x.checked_div(y),
+    }
 }
 
 /// Whether comparison `k` holds of two values ordered `ord`.

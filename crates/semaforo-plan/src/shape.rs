@@ -12,12 +12,15 @@
 //! (`Plan::quant` in `crate::eval`).
 //!
 //! A body is shaped only if every conjunct of its `and` chain is a leaf
-//! ([`leaf_of`]; `len(f)` compared with a number is one too): anything
-//! else (arithmetic, a lookup, any other `len`, a nested
-//! quantifier, a key, `or`, a field of another variable) leaves the
-//! quantifier to the general evaluator. So is a body that is a single
-//! field read as a number (`sum(it in items: it.value)`): a
-//! [`Shape::Term`].
+//! ([`leaf_of`]; `len(f)` compared with a number is one too, and so is
+//! one arithmetic operator between two fields compared with a number,
+//! `it.value / it.net_kg < 12.5`): anything else (other arithmetic, a
+//! lookup, any other `len`, a nested quantifier, a key, `or`, a field of
+//! another variable) leaves the quantifier to the general evaluator. So
+//! is a `sum`, `min` or `max` whose body is a single field read as a
+//! number (`sum(it in items: it.value)`, a [`Shape::Term`]) or one
+//! arithmetic operator between two fields (`max(it in items: it.value /
+//! it.net_kg)`, a [`Shape::Arith`]).
 //!
 //! INVARIANT (same answer): a shaped quantifier gives exactly the value
 //! the general evaluator gives. Each leaf computes what the op it comes
@@ -31,7 +34,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::layout::FieldId;
 use crate::plan::{
-    Base, CmpOp, ContainsSetId, Op, OpId, Plan, PrefixSetId, QuantKind, SetId, TextId,
+    ArithOp, Base, CmpOp, ContainsSetId, Op, OpId, Plan, PrefixSetId, QuantKind, SetId, TextId,
 };
 
 /// Where a leaf reads its field.
@@ -78,6 +81,15 @@ pub(crate) enum Test {
     Is(bool),
     /// `len(v) k c` (`left`) or `c k len(v)`, for a number `c`.
     Len { k: CmpOp, c: Decimal, left: bool },
+    /// `(v op w) k c` (`left`) or `c k (v op w)`, for a second field `w`
+    /// and a number `c`.
+    Arith {
+        op: ArithOp,
+        w: Read,
+        k: CmpOp,
+        c: Decimal,
+        left: bool,
+    },
 }
 
 /// One conjunct of a shaped body: `test` of the field `read`, negated
@@ -98,6 +110,8 @@ pub(crate) enum Shape {
     Leaves { start: u32, len: u32 },
     /// A number field of the element (`sum(it in items: it.value)`).
     Term(FieldId),
+    /// `a op b` for two fields (`max(it in items: it.value / it.net_kg)`).
+    Arith(ArithOp, Read, Read),
 }
 
 /// The shapes of a plan's quantifiers, by [`crate::plan::QuantId`].
@@ -125,6 +139,11 @@ impl Shapes {
                     && matches!(q.kind, QuantKind::Sum | QuantKind::Min | QuantKind::Max)
                 {
                     return Shape::Term(field);
+                }
+                if matches!(q.kind, QuantKind::Sum | QuantKind::Min | QuantKind::Max)
+                    && let Some((op, a, b)) = arith_of(plan, q.body, q.var)
+                {
+                    return Shape::Arith(op, a, b);
                 }
                 if !matches!(q.kind, QuantKind::Any | QuantKind::All | QuantKind::Count) {
                     return Shape::General;
@@ -200,6 +219,15 @@ fn len_of(plan: &Plan, id: OpId, var: u32) -> Option<Read> {
     }
 }
 
+/// The operator and fields of op `id` if it is arithmetic between two
+/// fields (`it.value / it.net_kg`), for a quantifier over `var`.
+fn arith_of(plan: &Plan, id: OpId, var: u32) -> Option<(ArithOp, Read, Read)> {
+    match *plan.ops.get(id.index())? {
+        Op::Arith(op, a, b) => Some((op, read_of(plan, a, var)?, read_of(plan, b, var)?)),
+        _ => None,
+    }
+}
+
 /// The constant op `id` is, if it is one.
 fn lit_of(plan: &Plan, id: OpId) -> Option<Lit> {
     match *plan.ops.get(id.index())? {
@@ -242,6 +270,18 @@ fn leaf_of(plan: &Plan, id: OpId, var: u32) -> Option<Leaf> {
                 },
             };
             leaf(read, Test::Len { k, c, left })
+        }
+        Op::Cmp(k, a, b)
+            if arith_of(plan, a, var).is_some() || arith_of(plan, b, var).is_some() =>
+        {
+            let ((op, v, w), c, left) = match (arith_of(plan, a, var), lit_of(plan, b)) {
+                (Some(x), Some(Lit::Number(c))) => (x, c, true),
+                _ => match (lit_of(plan, a), arith_of(plan, b, var)) {
+                    (Some(Lit::Number(c)), Some(x)) => (x, c, false),
+                    _ => return None,
+                },
+            };
+            leaf(v, Test::Arith { op, w, k, c, left })
         }
         Op::Cmp(k, a, b) => match (read_of(plan, a, var), read_of(plan, b, var)) {
             (Some(x), Some(y)) => leaf(x, Test::Fields(k, y)),

@@ -50,9 +50,29 @@ fn cmp_op(rng: &mut Rng) -> &'static str {
     pick(rng, &["<", "<=", ">", ">=", "==", "!="])
 }
 
+/// An arithmetic operator.
+fn arith_op(rng: &mut Rng) -> &'static str {
+    pick(rng, &["+", "-", "*", "/"])
+}
+
 /// A condition per element of `v`.
 fn element(rng: &mut Rng, v: &str) -> String {
-    match rng.below(8) {
+    match rng.below(10) {
+        // One operator between two fields against a number, on either
+        // side, the second field the element's or the declaration's: a
+        // shaped leaf (`net_kg` and `freight` may be zero or missing).
+        8 => format!(
+            "{v}.value {} {v}.net_kg {} {}",
+            arith_op(rng),
+            cmp_op(rng),
+            rng.range(0, 20)
+        ),
+        9 => format!(
+            "{v}.hs starts with \"64\" and {} {} {v}.net_kg {} freight",
+            rng.range(0, 20),
+            cmp_op(rng),
+            arith_op(rng)
+        ),
         // `len` against a number, on either side: a shaped leaf.
         5 => format!("len({v}.hs) {} {}", cmp_op(rng), rng.range(0, 11)),
         6 => format!(
@@ -80,7 +100,14 @@ fn element(rng: &mut Rng, v: &str) -> String {
 /// An aggregate at the root.
 fn aggregate(rng: &mut Rng) -> String {
     let list = pick(rng, LISTS);
-    match rng.below(4) {
+    match rng.below(5) {
+        // One operator between two fields: a shaped term.
+        4 => format!(
+            "{}(it in {list}: it.value {} {})",
+            pick(rng, &["sum", "min", "max"]),
+            arith_op(rng),
+            pick(rng, &["it.net_kg", "freight"])
+        ),
         0 => format!("sum(it in {list}: it.value)"),
         1 => format!("max(it in {list}: {})", term(rng, "it")),
         2 => format!("min(it in {list}: {})", term(rng, "it")),
