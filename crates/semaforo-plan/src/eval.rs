@@ -39,7 +39,7 @@ use crate::plan::{
     ArithOp, Base, CmpOp, HotRule, Op, OpId, PartsId, Plan, QuantId, QuantKind, TableRef,
 };
 use crate::sample::{self, SamplingKey};
-use crate::shape::{Leaf, Lit, Read, Shape, Test};
+use crate::shape::{Leaf, Lit, Read, Shape, Term, Test};
 use crate::text::contains_ci;
 use crate::value::Value;
 
@@ -525,6 +525,84 @@ impl Plan {
         }
     }
 
+    /// A [`Test::Terms`] leaf for element `node`: its two terms, in
+    /// order, compared as `Op::Cmp` compares its operands. Out of line:
+    /// its general terms would enlarge the frame of the quantifier loop
+    /// it is called from.
+    #[inline(never)]
+    fn terms_truth<'a>(
+        &'a self,
+        k: CmpOp,
+        (a, b): (u32, u32),
+        var: u32,
+        node: Node,
+        cx: &mut Cx<'a, '_>,
+    ) -> Option<bool> {
+        self.bind(cx, var, node);
+        let x = self.term(self.shapes.term(a)?, node, cx);
+        let y = self.term(self.shapes.term(b)?, node, cx);
+        compare_truth(k, x, y)
+    }
+
+    /// A [`Test::IsOp`] leaf for element `node`, as `Op::Is` computes it
+    /// (out of line, as [`Plan::terms_truth`]).
+    #[inline(never)]
+    fn is_op<'a>(
+        &'a self,
+        op: OpId,
+        present: bool,
+        var: u32,
+        node: Node,
+        cx: &mut Cx<'a, '_>,
+    ) -> Option<bool> {
+        self.bind(cx, var, node);
+        Some((self.term_op(op, cx) != Value::Missing) == present)
+    }
+
+    /// The value of a [`Term`] for element `node` (the quantifier's
+    /// variable bound to it): the value of the op it was made from.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn term<'a>(&'a self, t: Term, node: Node, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        let decl = cx.decl;
+        let read = |r: Read| match r {
+            Read::Root(f) => decl.slot(Node::ROOT, f),
+            Read::Element(f) => decl.slot(node, f),
+        };
+        match t {
+            Term::Field(r) => slot_value(decl, read(r)),
+            Term::Lit(c) => self.lit(c),
+            // As `Plan::arith`: *missing* unless both are numbers.
+            Term::Arith(op, v, w) => match (read(v), read(w)) {
+                (Slot::Number(x), Slot::Number(y)) => num(arith_numbers(op, x, y)),
+                _ => Value::Missing,
+            },
+            Term::OpArith(x, op, c) => match self.term_op(x, cx) {
+                Value::Number(x) => num(arith_numbers(op, x, c)),
+                _ => Value::Missing,
+            },
+            Term::Op(id) => self.term_op(id, cx),
+        }
+    }
+
+    /// The value of op `id` as [`Plan::operand`] gives it, a remembered
+    /// lookup or quantifier read through the memo directly, as
+    /// [`Plan::eval`] would after its dispatch (a term's op is most often
+    /// the `lookup_prefix` two leaves of one body share).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn term_op<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        if let Some(&op) = self.ops.get(id.0 as usize) {
+            let remembered = match op {
+                Op::Lookup(_, k) => !self.is_key(k),
+                Op::Quant(_) => true,
+                _ => false,
+            };
+            if remembered && let Some(slot) = self.memo.slot(id) {
+                return self.eval_remembered(slot, op, cx);
+            }
+        }
+        self.operand(id, cx)
+    }
+
     /// The truth of a shaped body's leaves for element `node` (see
     /// `crate::shape`): their Kleene `and`, in order, stopping at the
     /// first *false* as [`Plan::eval_chain`] does.
@@ -621,6 +699,8 @@ impl Plan {
                 _ => None,
             },
             (Test::Arith { .. }, _) => None,
+            (Test::Terms { k, a, b, var }, _) => self.terms_truth(k, (a, b), var, node, cx),
+            (Test::IsOp { op, present, var }, _) => self.is_op(op, present, var, node, cx),
             (Test::In { set, negated }, Slot::Text { start, len }) => Some(
                 self.in_sets
                     .get(set.0 as usize)?

@@ -12,15 +12,25 @@
 //! (`Plan::quant` in `crate::eval`).
 //!
 //! A body is shaped only if every conjunct of its `and` chain is a leaf
-//! ([`leaf_of`]; `len(f)` compared with a number is one too, and so is
-//! one arithmetic operator between two fields compared with a number,
-//! `it.value / it.net_kg < 12.5`): anything else (other arithmetic, a
-//! lookup, any other `len`, a nested quantifier, a key, `or`, a field of
-//! another variable) leaves the quantifier to the general evaluator. So
-//! is a `sum`, `min` or `max` whose body is a single field read as a
-//! number (`sum(it in items: it.value)`, a [`Shape::Term`]) or one
-//! arithmetic operator between two fields (`max(it in items: it.value /
-//! it.net_kg)`, a [`Shape::Arith`]).
+//! ([`leaf_of`]). Besides a field against a constant, a set or another
+//! field, leaves are: `len(f)` compared with a number; one arithmetic
+//! operator between two fields compared with a number
+//! (`it.value / it.net_kg < 12.5`); any other comparison, as two
+//! [`Term`]s (a field, a constant, one operator between two fields, an op
+//! times a number, or any op, which the general evaluator computes:
+//! `it.value / it.net_kg < lookup_prefix(reference_price, it.hs) * 0.5`);
+//! and `x is present` for an op `x`. Anything else (`or`, a nested
+//! quantifier as a condition, a composite key) leaves the quantifier to
+//! the general evaluator. So is a `sum`, `min` or `max` whose body is a
+//! single field read as a number (`sum(it in items: it.value)`, a
+//! [`Shape::Term`]) or one arithmetic operator between two fields
+//! (`max(it in items: it.value / it.net_kg)`, a [`Shape::Arith`]).
+//!
+//! A leaf with a term the general evaluator computes binds the
+//! quantifier's variable to the element first, as the general loop
+//! does, so that term reads the element (or, for a nested quantifier,
+//! an outer element) and the memo of shared subexpressions keys its
+//! entries by it.
 //!
 //! INVARIANT (same answer): a shaped quantifier gives exactly the value
 //! the general evaluator gives. Each leaf computes what the op it comes
@@ -90,6 +100,34 @@ pub(crate) enum Test {
         c: Decimal,
         left: bool,
     },
+    /// `a k b` for two [`Term`]s (`terms[a]`, `terms[b]` of [`Shapes`]):
+    /// any other comparison, such as `it.value / it.net_kg <
+    /// lookup_prefix(reference_price, it.hs) * 0.5`. Its field is not
+    /// read. `var` is the quantifier's variable, bound to the element
+    /// before a term the general evaluator computes.
+    Terms { k: CmpOp, a: u32, b: u32, var: u32 },
+    /// `x is present` (`true`) / `x is missing` for an op `x` that is not
+    /// a field (`lookup_prefix(reference_price, it.hs) is present`), by
+    /// the general evaluator with `var` bound to the element. Its field
+    /// is not read.
+    IsOp { op: OpId, present: bool, var: u32 },
+}
+
+/// One side of a [`Test::Terms`] comparison: the value of the op it was
+/// made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Term {
+    /// A field of the element or the declaration.
+    Field(Read),
+    /// A constant.
+    Lit(Lit),
+    /// `v op w` for two fields.
+    Arith(ArithOp, Read, Read),
+    /// `x op c` for an op `x` the general evaluator computes and a number
+    /// `c` (`lookup_prefix(reference_price, it.hs) * 0.5`).
+    OpArith(OpId, ArithOp, Decimal),
+    /// Any other op, computed by the general evaluator.
+    Op(OpId),
 }
 
 /// One conjunct of a shaped body: `test` of the field `read`, negated
@@ -119,12 +157,14 @@ pub(crate) enum Shape {
 pub(crate) struct Shapes {
     by_quant: Box<[Shape]>,
     leaves: Box<[Leaf]>,
+    terms: Box<[Term]>,
 }
 
 impl Shapes {
     /// The shapes of every quantifier of a plan whose ops are final.
     pub(crate) fn build(plan: &Plan) -> Shapes {
         let mut leaves = Vec::new();
+        let mut terms = Vec::new();
         let mut parts = Vec::new();
         let mut stack = Vec::new();
         let by_quant = plan
@@ -150,11 +190,13 @@ impl Shapes {
                 }
                 crate::index::conjuncts(plan, q.body, &mut parts, &mut stack);
                 let start = leaves.len();
+                let terms_start = terms.len();
                 for &p in &parts {
-                    match leaf_of(plan, p, q.var) {
+                    match leaf_of(plan, p, q.var, &mut terms) {
                         Some(leaf) => leaves.push(leaf),
                         None => {
                             leaves.truncate(start);
+                            terms.truncate(terms_start);
                             return Shape::General;
                         }
                     }
@@ -163,6 +205,7 @@ impl Shapes {
                     (Ok(start), Ok(len)) if len > 0 => Shape::Leaves { start, len },
                     _ => {
                         leaves.truncate(start);
+                        terms.truncate(terms_start);
                         Shape::General
                     }
                 }
@@ -171,6 +214,7 @@ impl Shapes {
         Shapes {
             by_quant,
             leaves: leaves.into_boxed_slice(),
+            terms: terms.into_boxed_slice(),
         }
     }
 
@@ -188,9 +232,17 @@ impl Shapes {
             .unwrap_or(&[])
     }
 
+    /// Term `i` of a [`Test::Terms`] leaf.
+    #[inline]
+    pub(crate) fn term(&self, i: u32) -> Option<Term> {
+        self.terms.get(i as usize).copied()
+    }
+
     /// An estimate of the heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.by_quant.len() * size_of::<Shape>() + self.leaves.len() * size_of::<Leaf>()
+        self.by_quant.len() * size_of::<Shape>()
+            + self.leaves.len() * size_of::<Leaf>()
+            + self.terms.len() * size_of::<Term>()
     }
 }
 
@@ -247,9 +299,125 @@ fn text_of(plan: &Plan, id: OpId) -> Option<TextId> {
     }
 }
 
+/// Op `id` as a [`Term`] (inside a quantifier over `var`). A composite
+/// key has no value of its own (its text operator builds it), so it is
+/// no term.
+fn term_of(plan: &Plan, id: OpId, var: u32) -> Option<Term> {
+    if let Some(r) = read_of(plan, id, var) {
+        return Some(Term::Field(r));
+    }
+    if let Some(c) = lit_of(plan, id) {
+        return Some(Term::Lit(c));
+    }
+    if let Some((op, v, w)) = arith_of(plan, id, var) {
+        return Some(Term::Arith(op, v, w));
+    }
+    match *plan.ops.get(id.index())? {
+        Op::Key(_) => None,
+        Op::Arith(op, x, c) if !matches!(plan.ops.get(x.index()), Some(Op::Key(_))) => {
+            match lit_of(plan, c) {
+                Some(Lit::Number(c)) => Some(Term::OpArith(x, op, c)),
+                _ => Some(Term::Op(id)),
+            }
+        }
+        _ => Some(Term::Op(id)),
+    }
+}
+
+/// Pushes `t` to `terms`; its index.
+fn push_term(terms: &mut Vec<Term>, t: Term) -> Option<u32> {
+    let i = u32::try_from(terms.len()).ok()?;
+    terms.push(t);
+    Some(i)
+}
+
+/// Comparison `a k b` as a leaf (inside a quantifier over `var`): the
+/// first of these forms that fits, else two [`Term`]s.
+fn cmp_leaf(
+    plan: &Plan,
+    (k, a, b): (CmpOp, OpId, OpId),
+    var: u32,
+    terms: &mut Vec<Term>,
+) -> Option<Leaf> {
+    let leaf = |read, test| {
+        Some(Leaf {
+            read,
+            test,
+            not: false,
+        })
+    };
+    let number = |id| match lit_of(plan, id) {
+        Some(Lit::Number(c)) => Some(c),
+        _ => None,
+    };
+    // `len(f) k c` or `c k len(f)`.
+    match (
+        len_of(plan, a, var),
+        number(b),
+        number(a),
+        len_of(plan, b, var),
+    ) {
+        (Some(read), Some(c), _, _) => return leaf(read, Test::Len { k, c, left: true }),
+        (_, _, Some(c), Some(read)) => return leaf(read, Test::Len { k, c, left: false }),
+        _ => {}
+    }
+    // `(v op w) k c` or `c k (v op w)`.
+    match (
+        arith_of(plan, a, var),
+        number(b),
+        number(a),
+        arith_of(plan, b, var),
+    ) {
+        (Some((op, v, w)), Some(c), _, _) => {
+            return leaf(
+                v,
+                Test::Arith {
+                    op,
+                    w,
+                    k,
+                    c,
+                    left: true,
+                },
+            );
+        }
+        (_, _, Some(c), Some((op, v, w))) => {
+            return leaf(
+                v,
+                Test::Arith {
+                    op,
+                    w,
+                    k,
+                    c,
+                    left: false,
+                },
+            );
+        }
+        _ => {}
+    }
+    // A field against a field or a constant.
+    match (read_of(plan, a, var), read_of(plan, b, var)) {
+        (Some(x), Some(y)) => return leaf(x, Test::Fields(k, y)),
+        (Some(x), None) => {
+            if let Some(c) = lit_of(plan, b) {
+                return leaf(x, Test::Cmp { k, c, left: true });
+            }
+        }
+        (None, Some(y)) => {
+            if let Some(c) = lit_of(plan, a) {
+                return leaf(y, Test::Cmp { k, c, left: false });
+            }
+        }
+        (None, None) => {}
+    }
+    let (x, y) = (term_of(plan, a, var)?, term_of(plan, b, var)?);
+    let a = push_term(terms, x)?;
+    let b = push_term(terms, y)?;
+    leaf(Read::Root(FieldId(0)), Test::Terms { k, a, b, var })
+}
+
 /// Condition op `id` as a leaf (inside a quantifier over `var`), if it is
-/// one.
-fn leaf_of(plan: &Plan, id: OpId, var: u32) -> Option<Leaf> {
+/// one; the terms of a [`Test::Terms`] leaf are pushed to `terms`.
+fn leaf_of(plan: &Plan, id: OpId, var: u32, terms: &mut Vec<Term>) -> Option<Leaf> {
     let leaf = |read, test| {
         Some(Leaf {
             read,
@@ -259,50 +427,9 @@ fn leaf_of(plan: &Plan, id: OpId, var: u32) -> Option<Leaf> {
     };
     match *plan.ops.get(id.index())? {
         Op::Bool(b) => leaf(Read::Root(FieldId(0)), Test::Const(b)),
-        Op::Not(a) => leaf_of(plan, a, var).map(|l| Leaf { not: !l.not, ..l }),
+        Op::Not(a) => leaf_of(plan, a, var, terms).map(|l| Leaf { not: !l.not, ..l }),
         Op::Field { .. } => leaf(read_of(plan, id, var)?, Test::Truth),
-        Op::Cmp(k, a, b) if len_of(plan, a, var).is_some() || len_of(plan, b, var).is_some() => {
-            let (read, c, left) = match (len_of(plan, a, var), lit_of(plan, b)) {
-                (Some(read), Some(Lit::Number(c))) => (read, c, true),
-                _ => match (lit_of(plan, a), len_of(plan, b, var)) {
-                    (Some(Lit::Number(c)), Some(read)) => (read, c, false),
-                    _ => return None,
-                },
-            };
-            leaf(read, Test::Len { k, c, left })
-        }
-        Op::Cmp(k, a, b)
-            if arith_of(plan, a, var).is_some() || arith_of(plan, b, var).is_some() =>
-        {
-            let ((op, v, w), c, left) = match (arith_of(plan, a, var), lit_of(plan, b)) {
-                (Some(x), Some(Lit::Number(c))) => (x, c, true),
-                _ => match (lit_of(plan, a), arith_of(plan, b, var)) {
-                    (Some(Lit::Number(c)), Some(x)) => (x, c, false),
-                    _ => return None,
-                },
-            };
-            leaf(v, Test::Arith { op, w, k, c, left })
-        }
-        Op::Cmp(k, a, b) => match (read_of(plan, a, var), read_of(plan, b, var)) {
-            (Some(x), Some(y)) => leaf(x, Test::Fields(k, y)),
-            (Some(x), None) => leaf(
-                x,
-                Test::Cmp {
-                    k,
-                    c: lit_of(plan, b)?,
-                    left: true,
-                },
-            ),
-            (None, Some(y)) => leaf(
-                y,
-                Test::Cmp {
-                    k,
-                    c: lit_of(plan, a)?,
-                    left: false,
-                },
-            ),
-            (None, None) => None,
-        },
+        Op::Cmp(k, a, b) => cmp_leaf(plan, (k, a, b), var, terms),
         Op::In {
             value,
             set,
@@ -312,7 +439,13 @@ fn leaf_of(plan: &Plan, id: OpId, var: u32) -> Option<Leaf> {
         Op::StartsWithAny(t, s) => leaf(read_of(plan, t, var)?, Test::StartsWithAny(s)),
         Op::Contains(t, p) => leaf(read_of(plan, t, var)?, Test::Contains(text_of(plan, p)?)),
         Op::ContainsAny(t, s) => leaf(read_of(plan, t, var)?, Test::ContainsAny(s)),
-        Op::Is { value, present } => leaf(read_of(plan, value, var)?, Test::Is(present)),
+        Op::Is { value, present } => match read_of(plan, value, var) {
+            Some(r) => leaf(r, Test::Is(present)),
+            None => match term_of(plan, value, var)? {
+                Term::Op(op) => leaf(Read::Root(FieldId(0)), Test::IsOp { op, present, var }),
+                _ => None,
+            },
+        },
         _ => None,
     }
 }
