@@ -164,9 +164,12 @@ pub(crate) fn walk(trie: &[u32], t: &[u8], mut visit: impl FnMut(&[u32])) {
         let width = (h >> 8 & 0x1ff) as usize;
         let sparse = h & TRIE_SPARSE != 0;
         let children = at + 2;
-        let values = children + if sparse { 2 * width } else { width };
+        // Where the values start, worked out only for a node that has
+        // some (most nodes of a walk do not).
+        let values = |w: usize| children + if sparse { 2 * w } else { w };
         if r != 0 {
-            visit(trie.get(values..values + r as usize).unwrap_or(&[]));
+            let v = values(width);
+            visit(trie.get(v..v + r as usize).unwrap_or(&[]));
         }
         let Some(&b) = rest.next() else {
             return;
@@ -180,7 +183,7 @@ pub(crate) fn walk(trie: &[u32], t: &[u8], mut visit: impl FnMut(&[u32])) {
             }
             trie.get(children + i).copied().unwrap_or(TRIE_NONE)
         } else {
-            let pairs = trie.get(children..values).unwrap_or(&[]);
+            let pairs = trie.get(children..values(width)).unwrap_or(&[]);
             let b = u32::from(b);
             pairs
                 .chunks_exact(2)
