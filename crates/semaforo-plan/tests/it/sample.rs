@@ -131,6 +131,23 @@ fn draw_matches_the_model_on_the_reference_key() {
 }
 
 #[test]
+fn draw_matches_the_model_below_at_and_above_the_stack_buffer() {
+    // Messages of 2 to 302 bytes: hashed from the stack up to 128 bytes,
+    // fed in three parts past it; every block alignment of both parts.
+    let key = SamplingKey(REFERENCE_KEY);
+    for rule in ["R", "RND-001"] {
+        for n in 0..300 {
+            let value: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert_eq!(
+                draw(&key, rule, &value),
+                model_draw(&REFERENCE_KEY, rule, &value),
+                "{rule} and a value of {n} bytes"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_separator_keeps_rule_and_value_apart() {
     let key = SamplingKey(REFERENCE_KEY);
     // Same concatenation without the separator, different messages with it.
