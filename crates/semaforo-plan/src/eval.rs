@@ -659,6 +659,20 @@ impl Plan {
                 Slot::Number(y) => Some(holds(k, x.cmp(&y))),
                 _ => None,
             },
+            // Text against a text constant: `==` and `!=` compare bytes,
+            // as `compare` compares the texts (the other comparisons are
+            // *unknown* for text, and take the general arm below).
+            (
+                Test::Cmp {
+                    k: k @ (CmpOp::Eq | CmpOp::Ne),
+                    c: Lit::Text(t),
+                    ..
+                },
+                Slot::Text { start, len },
+            ) => Some(
+                same_bytes(decl.text_bytes(start, len), self.text(t).as_bytes())
+                    == (k == CmpOp::Eq),
+            ),
             (Test::StartsWith(p), Slot::Text { start, len }) => Some(starts_with_bytes(
                 decl.text_bytes(start, len),
                 self.text(p).as_bytes(),
@@ -1250,6 +1264,14 @@ impl Plan {
 fn starts_with_bytes(t: &[u8], p: &[u8]) -> bool {
     t.get(..p.len())
         .is_some_and(|head| head.iter().zip(p).all(|(a, b)| a == b))
+}
+
+/// Whether two texts' bytes are equal, compared in line: the texts a
+/// leaf compares are short codes (`"CAFTA-DR"`, a country), for which a
+/// call into `memcmp` costs more than the comparison.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The value of scalar field `field` of `node`.

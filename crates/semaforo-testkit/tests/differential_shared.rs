@@ -57,7 +57,20 @@ fn arith_op(rng: &mut Rng) -> &'static str {
 
 /// A condition per element of `v`.
 fn element(rng: &mut Rng, v: &str) -> String {
-    match rng.below(10) {
+    match rng.below(12) {
+        // A text field against a text constant, on either side (`==` and
+        // `!=`: the checker refuses the others for text).
+        10 => format!(
+            "{v}.hs {} \"{}\"",
+            pick(rng, &["==", "!="]),
+            pick(rng, CODES)
+        ),
+        11 => format!(
+            "\"{}\" {} {v}.hs and {v}.value > {}",
+            pick(rng, CODES),
+            pick(rng, &["==", "!="]),
+            rng.range(0, 20)
+        ),
         // One operator between two fields against a number, on either
         // side, the second field the element's or the declaration's: a
         // shaped leaf (`net_kg` and `freight` may be zero or missing).
