@@ -564,18 +564,11 @@ impl Plan {
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn term<'a>(&'a self, t: Term, node: Node, cx: &mut Cx<'a, '_>) -> Value<'a> {
         let decl = cx.decl;
-        let read = |r: Read| match r {
-            Read::Root(f) => decl.slot(Node::ROOT, f),
-            Read::Element(f) => decl.slot(node, f),
-        };
+        let read = |r| read_slot(decl, node, r);
         match t {
             Term::Field(r) => slot_value(decl, read(r)),
             Term::Lit(c) => self.lit(c),
-            // As `Plan::arith`: *missing* unless both are numbers.
-            Term::Arith(op, v, w) => match (read(v), read(w)) {
-                (Slot::Number(x), Slot::Number(y)) => num(arith_numbers(op, x, y)),
-                _ => Value::Missing,
-            },
+            Term::Arith(op, v, w) => num(arith_slots(op, read(v), read(w))),
             Term::OpArith(x, op, c) => match self.term_op(x, cx) {
                 Value::Number(x) => num(arith_numbers(op, x, c)),
                 _ => Value::Missing,
@@ -629,10 +622,7 @@ impl Plan {
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn leaf<'a>(&'a self, leaf: &Leaf, node: Node, cx: &mut Cx<'a, '_>) -> Option<bool> {
         let decl = cx.decl;
-        let read = |r: Read| match r {
-            Read::Root(f) => decl.slot(Node::ROOT, f),
-            Read::Element(f) => decl.slot(node, f),
-        };
+        let read = |r| read_slot(decl, node, r);
         // The field is read before the test is looked at, even for
         // `Const` (a slot read, and only in bodies such as `count(it in
         // items: true)`): testing for `Const` first cost +24 instructions
@@ -1226,17 +1216,9 @@ impl Plan {
                     _ => None,
                 };
             }
-            // As `Op::Arith` computes it: *missing* (no term) unless both
-            // are numbers and the result is in range.
             Shape::Arith(op, a, b) => {
-                let read = |r: Read| match r {
-                    Read::Root(f) => cx.decl.slot(Node::ROOT, f),
-                    Read::Element(f) => cx.decl.slot(node, f),
-                };
-                return match (read(a), read(b)) {
-                    (Slot::Number(x), Slot::Number(y)) => arith_numbers(op, x, y),
-                    _ => None,
-                };
+                let read = |r| read_slot(cx.decl, node, r);
+                return arith_slots(op, read(a), read(b));
             }
             _ => {}
         }
@@ -1342,6 +1324,27 @@ fn arith_numbers(k: ArithOp, x: Decimal, y: Decimal) -> Option<Decimal> {
         ArithOp::Sub => x.checked_sub(y),
         ArithOp::Mul => x.checked_mul(y),
         ArithOp::Div => x.checked_div(y),
+    }
+}
+
+/// `a op b` for two slots, as `Op::Arith` computes it from their values:
+/// `None` (*missing*) unless both are numbers and the result is in
+/// range.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn arith_slots(op: ArithOp, a: Slot, b: Slot) -> Option<Decimal> {
+    match (a, b) {
+        (Slot::Number(x), Slot::Number(y)) => arith_numbers(op, x, y),
+        _ => None,
+    }
+}
+
+/// The slot a leaf or term reads: field `r` of the declaration or of
+/// element `node`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn read_slot(decl: &Declaration, node: Node, r: Read) -> Slot {
+    match r {
+        Read::Root(f) => decl.slot(Node::ROOT, f),
+        Read::Element(f) => decl.slot(node, f),
     }
 }
 
