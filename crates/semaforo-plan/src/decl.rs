@@ -744,6 +744,7 @@ impl Declaration {
     /// only when a required field is missing somewhere, or the layout's
     /// records may nest deeper than [`MAX_VALIDATE_DEPTH`], does it walk
     /// the tree from the root to name the field by its path.
+    #[inline]
     pub fn validate(&self, layout: &Layout) -> Result<(), DeclError> {
         if !self.deep && self.required_all_set() {
             return Ok(());

@@ -1764,6 +1764,7 @@ impl RuleIndex {
     /// `decl`. For such a field, a candidate guarded by it passed its level
     /// by a map hit, so its guard conjunct is *true* (INVARIANT (proof),
     /// used by [`RuleIndex::rest`]).
+    #[inline]
     pub(crate) fn candidates(
         &self,
         decl: &Declaration,

@@ -337,6 +337,7 @@ impl Declaration {
     /// Checks that every required field is present (JSON binding does this
     /// itself; after direct binding, [`Evaluator::eval`] calls it). Does not
     /// allocate unless a field is missing.
+    #[inline]
     pub fn validate(&self) -> Result<(), InputError> {
         self.inner
             .validate(self.ruleset.inner.plan.layout())
@@ -560,6 +561,7 @@ impl Ruleset {
     /// size. A declaration filled by field handle should be checked with
     /// [`Declaration::validate`] first: a required field left unset reads as
     /// missing here.
+    #[inline]
     pub fn evaluate(
         &self,
         decl: &Declaration,
