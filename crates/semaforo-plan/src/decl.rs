@@ -258,14 +258,24 @@ impl Declaration {
     /// Forgets the bound declaration, keeping every allocation.
     #[inline]
     pub fn clear(&mut self) {
-        for p in &mut self.pools {
+        self.text.clear();
+        let Some((root, rest)) = self.pools.split_first_mut() else {
+            return;
+        };
+        for p in rest {
             p.slots.clear();
             p.next.clear();
             p.filled = 0;
         }
-        self.text.clear();
-        if let Some(root) = self.pools.first_mut() {
+        root.filled = 0;
+        // The root instance stays: its slots are set back to missing in
+        // place (the common case, one instance of the root record type).
+        if root.slots.len() == root.stride && root.next.len() == 1 {
+            root.slots.fill(Slot::Missing);
+        } else {
+            root.slots.clear();
             root.slots.resize(root.stride, Slot::Missing);
+            root.next.clear();
             root.next.push(u32::MAX);
         }
     }
@@ -1191,6 +1201,60 @@ mod tests {
             at = d.push_element(&l, at, FieldId(0)).unwrap();
         }
         assert_eq!(d.validate(&l), Err(DeclError::TooLarge));
+    }
+
+    /// `clear` sets the root's slots back to missing in place when the
+    /// root record has one instance, and rebuilds the pool when elements
+    /// of the root's own type were appended to it (a schema whose
+    /// declaration lists declarations): either way the next declaration
+    /// starts from nothing.
+    #[test]
+    fn clear_forgets_the_declaration_in_place_or_when_the_root_nests() {
+        let nested = Layout::new(
+            vec![Record {
+                name: "declaration".into(),
+                fields: vec![
+                    Field {
+                        name: "id".into(),
+                        ty: FieldType::Text,
+                        optional: false,
+                    },
+                    Field {
+                        name: "subs".into(),
+                        ty: FieldType::List(RecordId(0)),
+                        optional: true,
+                    },
+                ]
+                .into(),
+            }],
+            FieldId(0),
+        )
+        .unwrap();
+        for l in [layout(), nested] {
+            let list = FieldId(1);
+            let mut d = Declaration::new(&l);
+            for round in 0..3 {
+                for f in 0..2 {
+                    assert_eq!(
+                        d.slot(Node::ROOT, FieldId(f)),
+                        Slot::Missing,
+                        "round {round}"
+                    );
+                }
+                assert!(d.text.is_empty());
+                assert_eq!(
+                    d.validate(&l),
+                    Err(DeclError::MissingRequired { path: "id".into() })
+                );
+                d.set_text(&l, Node::ROOT, FieldId(0), "D1").unwrap();
+                let e = d.push_element(&l, Node::ROOT, list).unwrap();
+                d.set_text(&l, e, FieldId(0), "x").unwrap();
+                let n = d.elements(e.record, d.slot(Node::ROOT, list)).count();
+                assert_eq!(n, 1, "round {round}: one element, none left from before");
+                assert_eq!(d.validate(&l), Ok(()));
+                d.clear();
+            }
+        }
     }
 
     #[test]
