@@ -846,19 +846,21 @@ impl<'a> Parser<'a, '_> {
                 } else {
                     None
                 };
-                let (key, found) = match fast {
+                // A schema member (`Ok`), or the key of one to ignore.
+                let found = match fast {
                     Some((fid, end)) => {
                         self.pos = end + 1;
-                        (Str::Input(key_at + 1, end), Some(fid))
+                        Ok(fid)
                     }
                     None => {
                         let key = self.string()?;
-                        (key, self.lookup(node.record, self.str_bytes(key), hint))
+                        self.lookup(node.record, self.str_bytes(key), hint)
+                            .ok_or(key)
                     }
                 };
                 self.colon()?;
                 match found {
-                    Some(fid) => {
+                    Ok(fid) => {
                         let i = fid.0 as usize;
                         hint = i + 1;
                         let fresh = if required.is_some() {
@@ -878,7 +880,12 @@ impl<'a> Parser<'a, '_> {
                             }
                         };
                         if !fresh {
-                            let name = String::from_utf8_lossy(self.str_bytes(key)).into_owned();
+                            // The key decodes to the field's name (that
+                            // is how it was found), so the name is it.
+                            let name = record
+                                .fields
+                                .get(i)
+                                .map_or_else(String::new, |f| f.name.to_string());
                             return Err(self.err_at(key_at, BindErrorKind::DuplicateMember(name)));
                         }
                         if self.track {
@@ -892,7 +899,7 @@ impl<'a> Parser<'a, '_> {
                             self.b.path.pop();
                         }
                     }
-                    None => {
+                    Err(key) => {
                         let k = self.push_key(key, key_at, keys_base)?;
                         self.b.path.push(Seg::Key(k));
                         self.skip_value(depth)?;
