@@ -1210,26 +1210,13 @@ mod tests {
     /// starts from nothing.
     #[test]
     fn clear_forgets_the_declaration_in_place_or_when_the_root_nests() {
-        let nested = Layout::new(
-            vec![Record {
-                name: "declaration".into(),
-                fields: vec![
-                    Field {
-                        name: "id".into(),
-                        ty: FieldType::Text,
-                        optional: false,
-                    },
-                    Field {
-                        name: "subs".into(),
-                        ty: FieldType::List(RecordId(0)),
-                        optional: true,
-                    },
-                ]
-                .into(),
-            }],
-            FieldId(0),
-        )
-        .unwrap();
+        let nested = crate::layout::test_layout(&[(
+            "declaration",
+            &[
+                ("id", FieldType::Text, false),
+                ("subs", FieldType::List(RecordId(0)), true),
+            ],
+        )]);
         for l in [layout(), nested] {
             let list = FieldId(1);
             let mut d = Declaration::new(&l);
