@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds libsemaforo, then builds and runs every C test in tests/c/ and the
 # C example (examples/c/semaforo_eval.c) against the real library and
-# header, with -std=c99 -Wall -Wextra -Werror -pedantic; runs the tests and
+# header, with -std=c99 -Wall -Wextra -Werror -pedantic, in its debug and
+# its release build (the one that ships); runs the tests and
 # the example again under valgrind memcheck when valgrind is installed, and
 # the tests built with gcc's AddressSanitizer and ThreadSanitizer when the
 # compiler supports them (except test_alloc and test_key_wipe, which
@@ -59,6 +60,22 @@ check_example() {
     [ "$lines" -eq "$(grep -c . "$reg/declarations.jsonl")" ]
 }
 run "semaforo_eval example" check_example "${example[@]}"
+
+# The library as it ships: the release profile optimises it as one
+# program (link-time optimisation, one codegen unit; docs/embedding.md,
+# "Build settings"), so the same tests and the example run against the
+# release build too, shared and static.
+cargo build --release -p semaforo-ffi --locked
+rel="$target/release"
+for src in "$ffi"/tests/c/*.c; do
+    name="$(basename "$src" .c)"
+    "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name-release" -L "$rel" -Wl,-rpath,"$rel" -lsemaforo -lpthread -ldl -lm
+    "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name-release-static" "$rel/libsemaforo.a" -lpthread -ldl -lm
+    run "$name (release)" "$work/$name-release" "$root" "$work/expected"
+    run "$name (release, static)" "$work/$name-release-static" "$root" "$work/expected"
+done
+"$CC" "${CFLAGS[@]}" "$root/examples/c/semaforo_eval.c" -o "$work/semaforo_eval-release" -L "$rel" -Wl,-rpath,"$rel" -lsemaforo
+run "semaforo_eval example (release)" check_example "$work/semaforo_eval-release" "${example[@]:1}"
 
 if command -v valgrind >/dev/null 2>&1; then
     vg=(valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no)
