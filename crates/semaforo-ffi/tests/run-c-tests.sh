@@ -33,24 +33,12 @@ run() {
     if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
 }
 
-for src in "$ffi"/tests/c/*.c; do
-    name="$(basename "$src" .c)"
-    # Against the shared library ...
-    "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name" -L "$lib" -Wl,-rpath,"$lib" -lsemaforo -lpthread -ldl -lm
-    # ... and the static one.
-    "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name-static" "$lib/libsemaforo.a" -lpthread -ldl -lm
-    run "$name" "$work/$name" "$root" "$work/expected"
-    run "$name (static)" "$work/$name-static" "$root" "$work/expected"
-done
-
 # The example reads its secret sampling key from a file, never argv.
 head -c 16 /dev/urandom > "$work/sampling.key"
 chmod 600 "$work/sampling.key"
 export SEMAFORO_KEY_FILE="$work/sampling.key" SEMAFORO_KEY_ID=ci-random
-
-"$CC" "${CFLAGS[@]}" "$root/examples/c/semaforo_eval.c" -o "$work/semaforo_eval" -L "$lib" -Wl,-rpath,"$lib" -lsemaforo
 reg="$root/examples/regional"
-example=("$work/semaforo_eval" "$reg/regional.sem" "$reg/declarations.jsonl" 2026-11-20
+example_args=("$reg/regional.sem" "$reg/declarations.jsonl" 2026-11-20
     "list:watched_importers=$reg/lists/watched_importers.txt"
     "list:watched_declarants=$reg/lists/watched_declarants.txt"
     "table:reference_price=$reg/tables/reference_price.csv")
@@ -59,23 +47,31 @@ check_example() {
     lines="$("$@" | wc -l)" || return 1
     [ "$lines" -eq "$(grep -c . "$reg/declarations.jsonl")" ]
 }
-run "semaforo_eval example" check_example "${example[@]}"
 
+# Builds every C test against the shared and the static library in
+# directory $1 and the example against the shared one, naming the
+# binaries with suffix $2 and the runs with label $3, and runs them.
+plain_runs() {
+    local dir="$1" suffix="$2" label="$3" src name
+    for src in "$ffi"/tests/c/*.c; do
+        name="$(basename "$src" .c)"
+        "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name$suffix" -L "$dir" -Wl,-rpath,"$dir" -lsemaforo -lpthread -ldl -lm
+        "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name$suffix-static" "$dir/libsemaforo.a" -lpthread -ldl -lm
+        run "$name$label" "$work/$name$suffix" "$root" "$work/expected"
+        run "$name$label (static)" "$work/$name$suffix-static" "$root" "$work/expected"
+    done
+    "$CC" "${CFLAGS[@]}" "$root/examples/c/semaforo_eval.c" -o "$work/semaforo_eval$suffix" -L "$dir" -Wl,-rpath,"$dir" -lsemaforo
+    run "semaforo_eval example$label" check_example "$work/semaforo_eval$suffix" "${example_args[@]}"
+}
+
+plain_runs "$lib" "" ""
 # The library as it ships: the release profile optimises it as one
 # program (link-time optimisation, one codegen unit; docs/embedding.md,
 # "Build settings"), so the same tests and the example run against the
-# release build too, shared and static.
+# release build too.
 cargo build --release -p semaforo-ffi --locked
-rel="$target/release"
-for src in "$ffi"/tests/c/*.c; do
-    name="$(basename "$src" .c)"
-    "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name-release" -L "$rel" -Wl,-rpath,"$rel" -lsemaforo -lpthread -ldl -lm
-    "$CC" "${CFLAGS[@]}" "$src" -o "$work/$name-release-static" "$rel/libsemaforo.a" -lpthread -ldl -lm
-    run "$name (release)" "$work/$name-release" "$root" "$work/expected"
-    run "$name (release, static)" "$work/$name-release-static" "$root" "$work/expected"
-done
-"$CC" "${CFLAGS[@]}" "$root/examples/c/semaforo_eval.c" -o "$work/semaforo_eval-release" -L "$rel" -Wl,-rpath,"$rel" -lsemaforo
-run "semaforo_eval example (release)" check_example "$work/semaforo_eval-release" "${example[@]:1}"
+plain_runs "$target/release" "-release" " (release)"
+example=("$work/semaforo_eval" "${example_args[@]}")
 
 if command -v valgrind >/dev/null 2>&1; then
     vg=(valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no)
