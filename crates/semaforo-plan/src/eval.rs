@@ -77,7 +77,8 @@ pub enum EvalError {
 pub struct Scratch {
     /// Bound quantifier variables, indexed by nesting depth.
     vars: Vec<Node>,
-    /// The lowercased haystack of `contains` against a set.
+    /// The lowercased texts of `contains` (the haystack of a set's
+    /// search, or a pattern known only when evaluating and its haystack).
     lower: String,
     /// The rule index's work buffers.
     candidates: Candidates,
@@ -673,7 +674,7 @@ impl Plan {
                     .matches(decl.text_bytes(start, len)),
             ),
             (Test::Contains(p), Slot::Text { start, len }) => {
-                Some(contains_ci(decl.text(start, len), self.text(p)))
+                Some(contains_ci(decl.text(start, len), self.text(p), cx.lower))
             }
             (Test::ContainsAny(s), Slot::Text { start, len }) => Some(
                 self.contains_sets
@@ -843,11 +844,11 @@ impl Plan {
         x: OpId,
         y: OpId,
         cx: &mut Cx<'a, '_>,
-        f: impl FnOnce(Value<'_>, Value<'_>) -> R,
+        f: impl FnOnce(Value<'_>, Value<'_>, &mut Cx<'a, '_>) -> R,
     ) -> R {
         let a = self.text_operand(x, cx);
         let b = self.text_operand(y, cx);
-        let r = f(a.value(), b.value());
+        let r = f(a.value(), b.value(), cx);
         Self::release(cx, b);
         Self::release(cx, a);
         r
@@ -870,7 +871,7 @@ impl Plan {
     #[inline(never)]
     fn eval_keyed<'a>(&'a self, op: Op, cx: &mut Cx<'a, '_>) -> Value<'a> {
         match op {
-            Op::Cmp(k, a, b) => self.with_texts(a, b, cx, |x, y| compare(k, x, y)),
+            Op::Cmp(k, a, b) => self.with_texts(a, b, cx, |x, y, _| compare(k, x, y)),
             Op::In {
                 value,
                 set,
@@ -881,7 +882,7 @@ impl Plan {
                     (v, Some(s)) => Value::Bool(s.contains(v) != negated),
                 }
             }),
-            Op::StartsWith(t, p) => self.with_texts(t, p, cx, |t, p| match (t, p) {
+            Op::StartsWith(t, p) => self.with_texts(t, p, cx, |t, p, _| match (t, p) {
                 (Value::Text(t), Value::Text(p)) => Value::Bool(t.starts_with(p)),
                 _ => Value::Missing,
             }),
@@ -891,8 +892,8 @@ impl Plan {
                     _ => Value::Missing,
                 }
             }),
-            Op::Contains(t, p) => self.with_texts(t, p, cx, |t, p| match (t, p) {
-                (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p)),
+            Op::Contains(t, p) => self.with_texts(t, p, cx, |t, p, cx| match (t, p) {
+                (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p, cx.lower)),
                 _ => Value::Missing,
             }),
             Op::ContainsAny(t, s) => self.with_text(t, cx, |t, cx| {
@@ -1014,7 +1015,7 @@ impl Plan {
                 }
             }
             Op::Contains(t, p) => match (self.operand(t, cx), self.operand(p, cx)) {
-                (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p)),
+                (Value::Text(t), Value::Text(p)) => Value::Bool(contains_ci(t, p, cx.lower)),
                 _ => Value::Missing,
             },
             Op::ContainsAny(t, s) => {

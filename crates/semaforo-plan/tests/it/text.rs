@@ -2,7 +2,11 @@
 //! contiguous run.
 
 use proptest::prelude::*;
-use semaforo_plan::text::contains_ci;
+
+/// `contains_ci` with a fresh scratch buffer.
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    semaforo_plan::text::contains_ci(haystack, needle, &mut String::new())
+}
 
 /// The spec, written the slow and obvious way.
 fn model(haystack: &str, needle: &str) -> bool {
@@ -93,6 +97,32 @@ fn needle_longer_than_haystack() {
     assert!(!contains_ci("İ", "i\u{307}x"));
     // The haystack grows when lowercased; the needle still does not fit.
     assert!(contains_ci("İ", "i\u{307}"));
+}
+
+#[test]
+fn the_scratch_buffer_is_reused_whatever_it_held() {
+    let mut scratch = String::from("LEATHER leather İ");
+    assert!(semaforo_plan::text::contains_ci(
+        "Footwear of LEATHER",
+        "leather",
+        &mut scratch
+    ));
+    assert!(!semaforo_plan::text::contains_ci(
+        "Footwear",
+        "leather",
+        &mut scratch
+    ));
+    assert!(semaforo_plan::text::contains_ci("ΟΔΟΣ", "οσ", &mut scratch));
+}
+
+#[test]
+fn a_needle_that_almost_matches_everywhere_takes_linear_time() {
+    // 2^20 bytes searched for 2^19 - 1 `a`s then `b`: quadratic search
+    // would compare about 2^38 bytes; this returns at once.
+    let hay = "A".repeat(1 << 20);
+    let needle = format!("{}b", "a".repeat((1 << 19) - 1));
+    assert!(!contains_ci(&hay, &needle));
+    assert!(contains_ci(&format!("{hay}B"), &needle));
 }
 
 proptest! {
