@@ -584,15 +584,21 @@ impl Plan {
     /// the `lookup_prefix` two leaves of one body share).
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn term_op<'a>(&'a self, id: OpId, cx: &mut Cx<'a, '_>) -> Value<'a> {
-        if let Some(&op) = self.ops.get(id.0 as usize) {
-            let remembered = match op {
-                Op::Lookup(_, k) => !self.is_key(k),
-                Op::Quant(_) => true,
-                _ => false,
-            };
-            if remembered && let Some(slot) = self.memo.slot(id) {
-                return self.eval_remembered(slot, op, cx);
+        match self.ops.get(id.0 as usize) {
+            // The lookup and its memo in line: no call of
+            // `eval_remembered` and no second dispatch on the op.
+            Some(&Op::Lookup(t, k)) if !self.is_key(k) => {
+                return match self.memo.slot(id) {
+                    Some(slot) => self.remembered(slot, cx, |cx| self.lookup(t, k, cx)),
+                    None => self.lookup(t, k, cx),
+                };
             }
+            Some(&op @ Op::Quant(_)) => {
+                if let Some(slot) = self.memo.slot(id) {
+                    return self.eval_remembered(slot, op, cx);
+                }
+            }
+            _ => {}
         }
         self.operand(id, cx)
     }
@@ -1055,6 +1061,25 @@ impl Plan {
     /// bounds the frames it adds to the recursion.
     #[inline(never)]
     fn eval_remembered<'a>(&'a self, slot: u32, op: Op, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        self.remembered(slot, cx, |cx| match op {
+            Op::Quant(q) => self.quant_op(q, cx),
+            Op::Lookup(_, k) if self.is_key(k) => self.eval_keyed(op, cx),
+            Op::Lookup(t, k) => self.lookup(t, k, cx),
+            // `memo::remembered_kind`: no other kind has a slot.
+            _ => Value::Missing,
+        })
+    }
+
+    /// The value of memo slot `slot`: read back if this evaluation
+    /// computed it already (for the same element of its free variable),
+    /// else `compute`d and kept.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn remembered<'a>(
+        &'a self,
+        slot: u32,
+        cx: &mut Cx<'a, '_>,
+        compute: impl FnOnce(&mut Cx<'a, '_>) -> Value<'a>,
+    ) -> Value<'a> {
         let node = match self.memo.var(slot) {
             Some(v) => cx.vars.get(v as usize).copied().unwrap_or(Node::ROOT),
             None => Node::ROOT,
@@ -1066,13 +1091,7 @@ impl Plan {
         {
             return v;
         }
-        let v = match op {
-            Op::Quant(q) => self.quant_op(q, cx),
-            Op::Lookup(_, k) if self.is_key(k) => self.eval_keyed(op, cx),
-            Op::Lookup(t, k) => self.lookup(t, k, cx),
-            // `memo::remembered_kind`: no other kind has a slot.
-            _ => return Value::Missing,
-        };
+        let v = compute(cx);
         if let Some(e) = cx.memo.get_mut(slot as usize) {
             memo::keep(e, cx.generation, node, v);
         }
