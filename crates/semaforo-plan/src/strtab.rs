@@ -249,6 +249,37 @@ pub(crate) struct StrTable {
     /// The order-independent hash of the texts (see
     /// [`StrTable::content_hash`]).
     content: u64,
+    /// For a table of at most [`SHORT_MAX`] texts of at most seven bytes
+    /// each (the country, regime and incoterm lists risk analysts write),
+    /// text `i` packed by [`pack_short`], searched by comparing words;
+    /// empty otherwise.
+    // INVARIANT (short): empty, or one word per text, in number order.
+    short: Box<[u64]>,
+}
+
+/// The most texts a table keeps packed in [`StrTable::short`]: up to this
+/// many word comparisons cost less than hashing and probing.
+const SHORT_MAX: usize = 8;
+
+/// `t` (at most seven bytes) as one word: its bytes, little-endian, in the
+/// low 56 bits and its length in the top byte, so two texts of at most
+/// seven bytes have the same word exactly when they are equal.
+#[inline]
+fn pack_short(t: &[u8]) -> u64 {
+    let n = t.len();
+    let bytes = if n >= 4 {
+        // The first and last four bytes (overlapping when n < 8): a byte
+        // both cover is the same byte at the same place.
+        le4(t.first_chunk::<4>()) | le4(t.last_chunk::<4>()) << ((n - 4) * 8)
+    } else {
+        let at = |i: usize| t.get(i).map_or(0, |&b| u64::from(b));
+        if n == 0 {
+            0
+        } else {
+            at(0) | at(n / 2) << (8 * (n / 2)) | at(n - 1) << (8 * (n - 1))
+        }
+    };
+    bytes | (n as u64) << 56
 }
 
 impl StrTable {
@@ -294,6 +325,17 @@ impl StrTable {
     /// not: bytes that are no text are no table's text).
     #[inline]
     pub(crate) fn find_bytes(&self, t: &[u8]) -> Option<u32> {
+        if !self.short.is_empty() {
+            if t.len() > 7 {
+                return None;
+            }
+            let w = pack_short(t);
+            return self
+                .short
+                .iter()
+                .position(|&s| s == w)
+                .and_then(|i| u32::try_from(i).ok());
+        }
         if self.ids.is_empty() {
             return None;
         }
@@ -330,7 +372,11 @@ impl StrTable {
 
     /// The heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.text.len() + self.ends.len() * 4 + self.tags.len() + self.ids.len() * 4
+        self.text.len()
+            + self.ends.len() * 4
+            + self.tags.len()
+            + self.ids.len() * 4
+            + self.short.len() * 8
     }
 }
 
@@ -438,12 +484,24 @@ impl StrTableBuilder {
         if !self.tags.is_empty() {
             self.tags.extend_from_within(..GROUP - 1);
         }
+        let mut short = Vec::new();
+        if self.ends.len() <= SHORT_MAX {
+            short = (0..self.ends.len())
+                .map_while(|i| text_at(&self.text, &self.ends, i))
+                .map(str::as_bytes)
+                .map_while(|t| (t.len() <= 7).then(|| pack_short(t)))
+                .collect();
+            if short.len() != self.ends.len() {
+                short.clear();
+            }
+        }
         StrTable {
             text: self.text.into_boxed_str(),
             ends: self.ends.into_boxed_slice(),
             tags: self.tags.into_boxed_slice(),
             ids: self.ids.into_boxed_slice(),
             content: self.content,
+            short: short.into_boxed_slice(),
         }
     }
 }
@@ -588,6 +646,27 @@ mod tests {
             let text = format!("xyz{stored}");
             let ends = [3, u32::try_from(text.len()).unwrap()];
             prop_assert_eq!(super::is_text(&text, &ends, 1, probe.as_bytes()), stored == probe);
+        }
+
+        /// A table small enough to be packed word by word finds exactly
+        /// its texts: the empty text, NUL bytes (`"\0"` is not `""`),
+        /// every length up to seven and texts too long to pack.
+        #[test]
+        fn a_packed_table_agrees_with_a_hash_set(
+            texts in proptest::collection::vec("[a\0]{0,8}|ñ{0,4}|[ab]{6,9}", 0..12),
+            probes in proptest::collection::vec("[a\0]{0,9}|ñ{0,5}|[ab]{6,9}", 0..30),
+        ) {
+            let t = StrTable::build(texts.iter().map(String::as_str)).unwrap();
+            let set: HashSet<&str> = texts.iter().map(String::as_str).collect();
+            let packed = set.len() <= super::SHORT_MAX && set.iter().all(|t| t.len() <= 7);
+            prop_assert_eq!(t.short.len(), if packed { set.len() } else { 0 });
+            for p in probes.iter().chain(&texts) {
+                let found = t.find(p);
+                prop_assert_eq!(found.is_some(), set.contains(p.as_str()));
+                if let Some(i) = found {
+                    prop_assert_eq!(t.get(i as usize), Some(p.as_str()));
+                }
+            }
         }
 
         /// Membership agrees with a `HashSet` over many growths, for texts
