@@ -16,36 +16,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
-use semaforo::{Compiler, Context, Date, Ruleset};
-use semaforo_benches::element_guard_source;
-
-fn read(path: &str) -> String {
-    let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-/// The regional ruleset (`source`: its rules, or others over its header),
-/// with the example's lists and table.
-fn ruleset(source: String) -> Ruleset {
-    let mut c = Compiler::new();
-    c.add_source("regional.sem", source);
-    c.add_list_file(
-        "watched_importers",
-        "lists/watched_importers.txt",
-        read("lists/watched_importers.txt"),
-    );
-    c.add_list_file(
-        "watched_declarants",
-        "lists/watched_declarants.txt",
-        read("lists/watched_declarants.txt"),
-    );
-    c.add_table_file(
-        "reference_price",
-        "tables/reference_price.csv",
-        read("tables/reference_price.csv"),
-    );
-    c.compile().unwrap_or_else(|e| panic!("{e}"))
-}
+use semaforo::{Context, Date};
+use semaforo_benches::{element_guard_source, regional_file as read, regional_ruleset as ruleset};
 
 fn main() {
     let mut c = Criterion::default()

@@ -14,7 +14,8 @@
 //! `flat N K`: the same on the flat schema, `hs` a top-level field) or K JSON bind-and-evaluate calls
 //! (`regional 0 K`: the regional example; `guards N K`: its declarations
 //! through N rules guarded only inside quantifiers,
-//! `semaforo_benches::element_guard_source`).
+//! `semaforo_benches::element_guard_source`; `form NAME K`: through one
+//! rule of `semaforo_benches::FORMS`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -28,12 +29,10 @@
 use std::hint::black_box;
 
 use semaforo::{Compiler, Context, Date, Decimal, Outcome};
-use semaforo_benches::{COUNTRIES, Workload, element_guard_source};
-
-fn read(path: &str) -> String {
-    let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
+use semaforo_benches::{
+    COUNTRIES, FORMS, Workload, element_guard_source, form_source, regional_file as read,
+    regional_ruleset,
+};
 
 /// The timed part of `issue6`, a symbol for `--toggle-collect`.
 #[inline(never)]
@@ -175,31 +174,10 @@ fn report(started: std::time::Instant, k: usize) {
     eprintln!("{ns:.0} ns per declaration");
 }
 
-/// `regional 0 K`, or with `guards` N rules of `element_guard_source`.
-fn regional(guards: Option<usize>, k: usize) -> u64 {
-    let mut c = Compiler::new();
-    // `PROFILE_SRC=file.sem` replaces the regional rules (same header,
-    // lists and table), to count what one rule or a subset costs.
-    let source = match std::env::var("PROFILE_SRC") {
-        Ok(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
-        Err(_) => read("regional.sem"),
-    };
-    c.add_source(
-        "regional.sem",
-        match guards {
-            Some(n) => element_guard_source(&source, &read("declarations.jsonl"), n),
-            None => source,
-        },
-    );
-    for l in ["watched_importers", "watched_declarants"] {
-        c.add_list_file(l, format!("lists/{l}.txt"), read(&format!("lists/{l}.txt")));
-    }
-    c.add_table_file(
-        "reference_price",
-        "tables/reference_price.csv",
-        read("tables/reference_price.csv"),
-    );
-    let rs = c.compile().unwrap_or_else(|e| panic!("{e}"));
+/// K JSON bind-and-evaluate calls of the regional declarations through
+/// the rules of `source` (over the regional header).
+fn regional(source: String, k: usize) -> u64 {
+    let rs = regional_ruleset(source);
     let jsonl = read("declarations.jsonl");
     let lines: Vec<&[u8]> = jsonl
         .lines()
@@ -221,13 +199,30 @@ fn regional(guards: Option<usize>, k: usize) -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map_or("issue6", |s| s);
-    let n: usize = args.get(2).map_or(1000, |s| s.parse().unwrap());
+    let arg = args.get(2).map_or("1000", |s| s);
+    let n = || -> usize { arg.parse().unwrap() };
     let k: usize = args.get(3).map_or(10_000, |s| s.parse().unwrap());
+    // `PROFILE_SRC=file.sem` replaces the regional rules (same header,
+    // lists and table), to count what one rule or a subset costs.
+    let regional_source = || match std::env::var("PROFILE_SRC") {
+        Ok(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        Err(_) => read("regional.sem"),
+    };
     let acc = match mode {
-        "issue6" => issue6(n, k),
-        "flat" => flat(n, k),
-        "regional" => regional(None, k),
-        "guards" => regional(Some(n), k),
+        "issue6" => issue6(n(), k),
+        "flat" => flat(n(), k),
+        "regional" => regional(regional_source(), k),
+        "guards" => regional(
+            element_guard_source(&regional_source(), &read("declarations.jsonl"), n()),
+            k,
+        ),
+        "form" => {
+            let form = FORMS
+                .iter()
+                .find(|f| f.name == arg)
+                .unwrap_or_else(|| panic!("no form `{arg}` in semaforo_benches::FORMS"));
+            regional(form_source(&read("regional.sem"), form), k)
+        }
         _ => panic!("unknown mode `{mode}`"),
     };
     println!("{}", black_box(acc));

@@ -395,10 +395,7 @@ impl Decl {
 /// `declarations` is JSON Lines as in `examples/regional/`; a line that
 /// is not an object with `items` is skipped (the example's file has none).
 pub fn element_guard_source(regional_source: &str, declarations: &str, n: usize) -> String {
-    let header = regional_source
-        .find("\nrule ")
-        .and_then(|at| regional_source.get(..=at))
-        .unwrap_or(regional_source);
+    let header = regional_header(regional_source);
     let mut pairs: Vec<String> = Vec::new();
     let mut top = 0.0f64;
     for line in declarations.lines() {
@@ -440,4 +437,164 @@ pub fn element_guard_source(regional_source: &str, declarations: &str, n: usize)
         );
     }
     s
+}
+
+/// The header of the regional example's source (package, lanes,
+/// thresholds, schema, lists), up to its first rule.
+pub fn regional_header(regional_source: &str) -> &str {
+    regional_source
+        .find("\nrule ")
+        .and_then(|at| regional_source.get(..=at))
+        .unwrap_or(regional_source)
+}
+
+/// One rule form whose cost per declaration the `forms` bench measures:
+/// a rule over the regional header, evaluated alone on the regional
+/// declarations.
+#[derive(Clone, Copy, Debug)]
+pub struct Form {
+    /// The bench's name for it.
+    pub name: &'static str,
+    /// The rule's actions and conditions, between its braces.
+    pub body: &'static str,
+    /// A shadow rule (`monitor`).
+    pub monitor: bool,
+}
+
+const fn form(name: &'static str, body: &'static str) -> Form {
+    Form {
+        name,
+        body,
+        monitor: false,
+    }
+}
+
+/// The forms of `docs/performance.md` ("What each form costs"), from the
+/// cheapest kinds of test to the costliest: top-level tests, tests of
+/// each item, aggregates, and the actions that draw or score. `none` is
+/// the header alone (binding and an evaluation without rules), which the
+/// others are read against.
+pub const FORMS: &[Form] = &[
+    form("none", ""),
+    form("eq", r#"when regime == "IM5" then score 1"#),
+    form("in_list", "when importer in watched_importers then score 1"),
+    form(
+        "in_inline",
+        r#"when origin in ["CN", "HK", "VN"] then score 1"#,
+    ),
+    form("starts_with", r#"when regime starts with "T" then score 1"#),
+    form("not_bool", "when not aeo then score 1"),
+    form("is_missing", "when freight is missing then score 1"),
+    form("arith", "when freight / exchange_rate > 1000 then score 1"),
+    form("date_diff", "when today - declared_on > 30 then score 1"),
+    form(
+        "any_cmp",
+        "when any(it in items: it.value > 1000000) then score 1",
+    ),
+    form(
+        "any_fields",
+        "when any(it in items: it.gross_kg < it.net_kg) then score 1",
+    ),
+    form(
+        "any_len",
+        "when any(it in items: len(it.description) < 6) then score 1",
+    ),
+    form(
+        "any_in_list",
+        "when any(it in items: it.origin in high_risk_origins) then score 1",
+    ),
+    form(
+        "any_starts_with_list",
+        "when any(it in items: it.hs starts with footwear) then score 1",
+    ),
+    form(
+        "any_contains_list",
+        "when any(it in items: it.description contains used_words) then score 1",
+    ),
+    form(
+        "any_contains_text",
+        r#"when any(it in items: it.description contains "usado") then score 1"#,
+    ),
+    form(
+        "any_contains_field",
+        "when any(it in items: it.description contains it.origin) then score 1",
+    ),
+    form(
+        "any_key_in",
+        r#"when any(it in items: key(it.origin, it.hs) in ["CN|9401710000", "VN|6402000000"]) then score 1"#,
+    ),
+    form(
+        "any_unit_price",
+        "when any(it in items: it.value / it.net_kg < 0.5) then score 1",
+    ),
+    form(
+        "any_reference_price",
+        "when any(it in items: lookup_prefix(reference_price, it.hs) is present
+    and it.value / it.net_kg < lookup_prefix(reference_price, it.hs) * 0.1) then score 1",
+    ),
+    form(
+        "any_or",
+        r#"when any(it in items: it.origin == "CN" or it.value > 1000000) then score 1"#,
+    ),
+    form(
+        "sum",
+        "when sum(it in items: it.value) > 250000 then score 1",
+    ),
+    form(
+        "max_min",
+        "when max(it in items: it.value / it.net_kg) > min(it in items: it.value / it.net_kg) * 200 then score 1",
+    ),
+    form("sample", r#"when regime == "IM4" sample 2% then score 1"#),
+    form("lane_split", "when not aeo then lane red 50%, yellow 50%"),
+    form(
+        "score_table",
+        "then score sum(it in items: lookup_prefix(reference_price, it.hs))",
+    ),
+    Form {
+        name: "monitor",
+        body: "when any(it in items: it.origin != origin) then score 25",
+        monitor: true,
+    },
+];
+
+/// The regional header and `form` as its one rule (`none`: no rule).
+pub fn form_source(regional_source: &str, form: &Form) -> String {
+    let mut s = String::from(regional_header(regional_source));
+    if !form.body.is_empty() {
+        let monitor = if form.monitor { " monitor" } else { "" };
+        let _ = writeln!(
+            s,
+            "rule FORM \"{}\"{monitor} {{\n  {}\n}}",
+            form.name, form.body
+        );
+    }
+    s
+}
+
+/// The text of `path` under `examples/regional/`.
+///
+/// # Panics
+/// If the file cannot be read (the benches run from a checkout).
+#[allow(clippy::panic)]
+pub fn regional_file(path: &str) -> String {
+    let full = format!("{}/../examples/regional/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// `source` (the regional rules, or others over their header) compiled
+/// with the example's lists and table.
+///
+/// # Panics
+/// If it does not compile.
+#[allow(clippy::panic)]
+pub fn regional_ruleset(source: String) -> semaforo::Ruleset {
+    let mut c = semaforo::Compiler::new();
+    c.add_source("regional.sem", source);
+    for l in ["watched_importers", "watched_declarants"] {
+        let path = format!("lists/{l}.txt");
+        c.add_list_file(l, path.clone(), regional_file(&path));
+    }
+    let path = "tables/reference_price.csv";
+    c.add_table_file("reference_price", path, regional_file(path));
+    c.compile().unwrap_or_else(|e| panic!("{e}"))
 }
