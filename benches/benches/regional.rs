@@ -1,8 +1,9 @@
 //! The JSON path on the regional example (`examples/regional/`): bind one
 //! declaration from JSON bytes and evaluate it, and end to end, a whole
-//! JSON Lines file of declarations -> one JSON outcome line each; and the
+//! JSON Lines file of declarations -> one JSON outcome line each; the
 //! same declarations through 200 rules guarded only inside quantifiers
-//! (`element_guard_source`). See `docs/performance.md`.
+//! (`element_guard_source`); and through each rule form of `FORMS` alone
+//! (the `forms` group). See `docs/performance.md`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,7 +18,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use semaforo::{Context, Date};
-use semaforo_benches::{element_guard_source, regional_file as read, regional_ruleset as ruleset};
+use semaforo_benches::{
+    FORMS, element_guard_source, form_source, jsonl_lines, regional_file as read,
+    regional_ruleset as ruleset,
+};
 
 fn main() {
     let mut c = Criterion::default()
@@ -27,11 +31,7 @@ fn main() {
         .configure_from_args();
     let rs = ruleset(read("regional.sem"));
     let jsonl = read("declarations.jsonl");
-    let lines: Vec<&[u8]> = jsonl
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::as_bytes)
-        .collect();
+    let lines = jsonl_lines(&jsonl);
     let ctx = Context::new(Date::parse("2026-11-20").unwrap(), Default::default(), "k0");
     let mut ev = rs.evaluator();
     let mut fired = 0;
@@ -79,6 +79,25 @@ fn main() {
             black_box(text.len())
         })
     });
+    g.finish();
+
+    // What each rule form costs: the same declarations through one rule
+    // of `FORMS` at a time; a form's cost is its median minus `none`'s.
+    // A form that costs ten times its neighbours is a performance bug
+    // (session 12 found `contains "text"` at 1,000 ns a declaration so).
+    let mut g = c.benchmark_group("forms");
+    g.measurement_time(Duration::from_secs(1));
+    g.throughput(Throughput::Elements(1));
+    let source = read("regional.sem");
+    for form in FORMS {
+        let mut ev = ruleset(form_source(&source, form)).evaluator();
+        g.bench_function(form.name, |b| {
+            b.iter(|| {
+                k = (k + 1) % lines.len();
+                black_box(ev.eval_json(lines[k], &ctx).unwrap().score())
+            })
+        });
+    }
     g.finish();
     c.final_summary();
 }

@@ -30,8 +30,8 @@ use std::hint::black_box;
 
 use semaforo::{Compiler, Context, Date, Decimal, Outcome};
 use semaforo_benches::{
-    COUNTRIES, FORMS, Workload, element_guard_source, form_source, regional_file as read,
-    regional_ruleset,
+    COUNTRIES, FORMS, Workload, element_guard_source, form_source, jsonl_lines,
+    regional_file as read, regional_ruleset,
 };
 
 /// The timed part of `issue6`, a symbol for `--toggle-collect`.
@@ -179,11 +179,7 @@ fn report(started: std::time::Instant, k: usize) {
 fn regional(source: String, k: usize) -> u64 {
     let rs = regional_ruleset(source);
     let jsonl = read("declarations.jsonl");
-    let lines: Vec<&[u8]> = jsonl
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::as_bytes)
-        .collect();
+    let lines = jsonl_lines(&jsonl);
     let ctx = Context::new(Date::parse("2026-11-20").unwrap(), Default::default(), "k0");
     let mut ev = rs.evaluator();
     let mut acc = 0u64;

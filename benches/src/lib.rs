@@ -598,3 +598,12 @@ pub fn regional_ruleset(source: String) -> semaforo::Ruleset {
     c.add_table_file("reference_price", path, regional_file(path));
     c.compile().unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// The non-blank lines of JSON Lines text, as bytes.
+pub fn jsonl_lines(jsonl: &str) -> Vec<&[u8]> {
+    jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::as_bytes)
+        .collect()
+}

@@ -619,6 +619,23 @@ mod tests {
         );
     }
 
+    /// Each of `probes` is found in `t` exactly if `set` holds it, and
+    /// found as itself.
+    fn finds_exactly<'a>(
+        t: &StrTable,
+        set: &HashSet<&str>,
+        probes: impl Iterator<Item = &'a String>,
+    ) -> Result<(), TestCaseError> {
+        for p in probes {
+            let found = t.find(p);
+            prop_assert_eq!(found.is_some(), set.contains(p.as_str()));
+            if let Some(i) = found {
+                prop_assert_eq!(t.get(i as usize), Some(p.as_str()));
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         /// The word-wise comparison of a stored text with a probe agrees
         /// with `==`, for every length branch and a difference anywhere
@@ -660,13 +677,7 @@ mod tests {
             let set: HashSet<&str> = texts.iter().map(String::as_str).collect();
             let packed = set.len() <= super::SHORT_MAX && set.iter().all(|t| t.len() <= 7);
             prop_assert_eq!(t.short.len(), if packed { set.len() } else { 0 });
-            for p in probes.iter().chain(&texts) {
-                let found = t.find(p);
-                prop_assert_eq!(found.is_some(), set.contains(p.as_str()));
-                if let Some(i) = found {
-                    prop_assert_eq!(t.get(i as usize), Some(p.as_str()));
-                }
-            }
+            finds_exactly(&t, &set, probes.iter().chain(&texts))?;
         }
 
         /// Membership agrees with a `HashSet` over many growths, for texts
@@ -679,13 +690,7 @@ mod tests {
             let t = StrTable::build(texts.iter().map(String::as_str)).unwrap();
             let set: HashSet<&str> = texts.iter().map(String::as_str).collect();
             prop_assert_eq!(t.len(), set.len());
-            for p in probes.iter().chain(&texts) {
-                let found = t.find(p);
-                prop_assert_eq!(found.is_some(), set.contains(p.as_str()));
-                if let Some(i) = found {
-                    prop_assert_eq!(t.get(i as usize), Some(p.as_str()));
-                }
-            }
+            finds_exactly(&t, &set, probes.iter().chain(&texts))?;
         }
     }
 }
