@@ -21,6 +21,7 @@ pub mod json;
 pub mod layout;
 mod memo;
 pub mod outcome;
+mod packed;
 pub mod plan;
 pub mod sample;
 pub mod sets;

@@ -19,6 +19,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::layout::FieldType;
+use crate::packed::PackedKeys;
 use crate::strtab::{StrTable, StrTableBuilder};
 use crate::trie::{self, Trie};
 use crate::value::Value;
@@ -693,13 +694,24 @@ pub struct TableData {
     // INVARIANT (lengths): the distinct byte lengths of the keys, longest
     // first; kept by `TableBuilder::finish`.
     lengths: Box<[u32]>,
-    /// The keys as a byte trie, each key's value its number (see
-    /// [`crate::trie`]), built once a plan shapes the table for
-    /// `lookup_prefix` ([`TableData::prefix_trie`]); `Some(None)` when the
-    /// table has more than [`PREFIX_TRIE_MAX_KEYS`] keys or the trie would
-    /// pass its bound (the key lengths are probed).
-    // INVARIANT (prefix trie): the trie holds exactly `keys`.
-    prefix: OnceLock<Option<Box<[u32]>>>,
+    /// The keys shaped for `lookup_prefix`, once a plan asks for it
+    /// ([`TableData::prefix_index`]): packed into words when every key
+    /// has at most eight bytes (HS chapters to subheadings), else a byte
+    /// trie, each key's value its number (see [`crate::trie`]);
+    /// `Some(None)` when the table has more than [`PREFIX_TRIE_MAX_KEYS`]
+    /// keys or the trie would pass its bound (the key lengths are probed).
+    // INVARIANT (prefix index): the packed keys or the trie hold exactly
+    // `keys`, each with its number.
+    prefix: OnceLock<Option<PrefixIndex>>,
+}
+
+/// How a table's longest-prefix lookups find their key.
+#[derive(Clone, Debug)]
+enum PrefixIndex {
+    /// Keys of at most eight bytes, one probe per key length.
+    Packed(PackedKeys),
+    /// A walk down the keys' trie.
+    Trie(Box<[u32]>),
 }
 
 /// The most keys a table has for its prefix lookups to walk a trie. A
@@ -1053,7 +1065,8 @@ impl TableData {
         // character boundary of `key` (the key is whole characters), so
         // testing the boundary first would only cost.
         let index = match self.prefix.get() {
-            Some(Some(t)) => trie::longest(t, key.as_bytes())?,
+            Some(Some(PrefixIndex::Packed(p))) => p.longest(key.as_bytes())?,
+            Some(Some(PrefixIndex::Trie(t))) => trie::longest(t, key.as_bytes())?,
             _ => self.longest_by_lengths(key.as_bytes())?,
         };
         self.value(index, column)
@@ -1068,20 +1081,24 @@ impl TableData {
         })
     }
 
-    /// Builds the keys' trie for prefix lookups, once, unless it would
-    /// take more than `max_bytes` (0: none is tried, nothing allocated);
-    /// returns whether there is one.
-    fn prefix_trie(&self, max_bytes: usize) -> bool {
+    /// Shapes the keys for prefix lookups, once: packed into words if
+    /// `pack` and every key has at most eight bytes, else a trie unless it
+    /// would take more than `max_bytes` (0: nothing is built or
+    /// allocated); returns whether there is an index.
+    fn prefix_index(&self, max_bytes: usize, pack: bool) -> bool {
         self.prefix
             .get_or_init(|| {
                 if max_bytes == 0 {
                     return None;
                 }
+                if pack && let Some(p) = PackedKeys::build(self.keys.len(), self.keys.iter()) {
+                    return Some(PrefixIndex::Packed(p));
+                }
                 let mut t = Trie::with_capacity(self.keys.len());
                 for (i, k) in self.keys.iter().enumerate() {
                     t.insert(k.as_bytes(), u32::try_from(i).ok()?);
                 }
-                t.freeze(max_bytes / 4)
+                t.freeze(max_bytes / 4).map(PrefixIndex::Trie)
             })
             .is_some()
     }
@@ -1102,11 +1119,11 @@ impl TableData {
                 v + c.empty.len() * 8 + size_of::<TableColumn>()
             })
             .sum();
-        let trie = self
-            .prefix
-            .get()
-            .and_then(Option::as_ref)
-            .map_or(0, |t| t.len() * 4);
+        let trie = match self.prefix.get() {
+            Some(Some(PrefixIndex::Packed(p))) => p.heap_bytes(),
+            Some(Some(PrefixIndex::Trie(t))) => t.len() * 4,
+            _ => 0,
+        };
         self.keys.heap_bytes() + values + self.lengths.len() * 4 + trie
     }
 }
@@ -1159,7 +1176,7 @@ impl Table {
                         + PREFIX_TRIE_MIN_BYTES
                 }
             };
-            data.prefix_trie(bound);
+            data.prefix_index(bound, true);
         }
         Table {
             data,
@@ -1311,14 +1328,23 @@ mod tests {
                 prop_assert_eq!(new, !map.contains_key(k.as_str()));
                 map.entry(k.as_str()).or_insert(v.as_str());
             }
-            // Prefix lookups by key lengths (no trie, or one refused by
-            // its bound) and by the trie.
+            // Prefix lookups by key lengths (no index, or one refused by
+            // its bound), by the trie, and by packed keys when every key
+            // has at most eight bytes (`é` is two).
             let by_lengths = b.finish();
             let refused = by_lengths.clone();
-            prop_assert!(!refused.prefix_trie(0));
+            prop_assert!(!refused.prefix_index(0, true));
             let walked = by_lengths.clone();
-            prop_assert!(walked.prefix_trie(usize::MAX));
-            for t in [&by_lengths, &refused, &walked] {
+            prop_assert!(walked.prefix_index(usize::MAX, false));
+            prop_assert!(matches!(walked.prefix.get(), Some(Some(super::PrefixIndex::Trie(_)))));
+            let packed = by_lengths.clone();
+            prop_assert!(packed.prefix_index(usize::MAX, true));
+            let short = map.keys().all(|k| k.len() <= 8);
+            prop_assert_eq!(
+                matches!(packed.prefix.get(), Some(Some(super::PrefixIndex::Packed(_)))),
+                short
+            );
+            for t in [&by_lengths, &refused, &walked, &packed] {
                 prop_assert_eq!(t.len(), map.len());
                 for p in probes.iter().chain(entries.iter().map(|(k, _)| k)) {
                     prop_assert_eq!(t.get(p), map.get(p.as_str()).map(|v| Value::Text(v)));
@@ -1329,6 +1355,32 @@ mod tests {
                         .map(|v| Value::Text(v));
                     prop_assert_eq!(t.get_prefix(p), longest);
                 }
+            }
+        }
+    }
+
+    proptest! {
+        /// Tables whose keys all have at most eight bytes (HS codes of
+        /// every length up to eight, NUL bytes, a two-byte character) are
+        /// packed, and find the longest key a probe starts with.
+        #[test]
+        fn packed_prefix_lookups_find_the_longest_key(
+            keys in proptest::collection::hash_set("[0-9\0]{0,8}|[aé]{0,4}", 0..60),
+            probes in proptest::collection::vec("[0-9\0]{0,10}|[aé]{0,5}", 0..40),
+        ) {
+            let mut b = TableBuilder::with_capacity(keys.len(), 0);
+            for (i, k) in keys.iter().enumerate() {
+                b.insert(k, Value::Number(Decimal::from_i64(i as i64))).unwrap();
+            }
+            let t = b.finish();
+            prop_assert!(t.prefix_index(usize::MAX, true));
+            prop_assert!(matches!(t.prefix.get(), Some(Some(super::PrefixIndex::Packed(_)))));
+            for p in probes.iter().chain(&keys) {
+                let longest = (0..=p.len())
+                    .rev()
+                    .find_map(|n| p.get(..n).filter(|h| keys.contains(*h)))
+                    .and_then(|h| t.get(h));
+                prop_assert_eq!(t.get_prefix(p), longest);
             }
         }
     }
