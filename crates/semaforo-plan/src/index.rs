@@ -355,7 +355,8 @@ enum RangeField {
 /// constants, on integer keys ([`range_key`]): a rule in `above` passes
 /// when the value is above its bound, one in `below` when it is below,
 /// one in `equal` when it is equal. Each list is sorted by bound, so the
-/// rules a value passes are one run of each, found by binary search. An
+/// rules a value passes are one run of each: a prefix of `above`, a
+/// suffix of `below`, a run of `equal`. An
 /// element field's rules are those some element's value passes.
 #[derive(Debug)]
 struct RangeGuards {
@@ -463,17 +464,32 @@ impl RangeGuards {
     /// Marks the rules whose bound value `v` passes.
     #[inline]
     fn mark_value(&self, v: i128, m: &mut impl Marks) {
-        // Bounds below the value, bounds above it, and the value itself.
-        let above = self.above.partition_point(|&(t, _)| t < v);
-        let below = self.below.partition_point(|&(t, _)| t <= v);
-        let lo = self.equal.partition_point(|&(t, _)| t < v);
-        let hi = self.equal.partition_point(|&(t, _)| t <= v);
-        for run in [
-            self.above.get(..above).unwrap_or(&[]),
-            self.below.get(below..).unwrap_or(&[]),
-            self.equal.get(lo..hi).unwrap_or(&[]),
-        ] {
-            for &(_, r) in run {
+        // Bounds below the value (a prefix of `above`) and above it (a
+        // suffix of `below`): walked from their end, so the walk costs
+        // one comparison per rule marked, plus one.
+        for &(t, r) in self.above.iter() {
+            if t >= v {
+                break;
+            }
+            m.one(r);
+        }
+        for &(t, r) in self.below.iter().rev() {
+            if t <= v {
+                break;
+            }
+            m.one(r);
+        }
+        // The value itself: a run of `equal`, found by binary search
+        // when the list is long (many `f == c` rules on one field).
+        let lo = match self.equal.len() {
+            0..=8 => 0,
+            _ => self.equal.partition_point(|&(t, _)| t < v),
+        };
+        for &(t, r) in self.equal.get(lo..).unwrap_or(&[]) {
+            if t > v {
+                break;
+            }
+            if t == v {
                 m.one(r);
             }
         }
