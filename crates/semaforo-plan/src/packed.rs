@@ -33,7 +33,7 @@ pub(crate) struct PackedKeys {
 /// Up to eight bytes as a little-endian word, zero above them: two texts
 /// of the same length have the same word exactly when they are equal.
 #[inline]
-fn pack(b: &[u8]) -> u64 {
+pub(crate) fn pack(b: &[u8]) -> u64 {
     let n = b.len();
     let le4 = |w: Option<&[u8; 4]>| w.map_or(0, |w| u64::from(u32::from_le_bytes(*w)));
     if n >= 4 {

@@ -266,20 +266,7 @@ const SHORT_MAX: usize = 8;
 /// seven bytes have the same word exactly when they are equal.
 #[inline]
 fn pack_short(t: &[u8]) -> u64 {
-    let n = t.len();
-    let bytes = if n >= 4 {
-        // The first and last four bytes (overlapping when n < 8): a byte
-        // both cover is the same byte at the same place.
-        le4(t.first_chunk::<4>()) | le4(t.last_chunk::<4>()) << ((n - 4) * 8)
-    } else {
-        let at = |i: usize| t.get(i).map_or(0, |&b| u64::from(b));
-        if n == 0 {
-            0
-        } else {
-            at(0) | at(n / 2) << (8 * (n / 2)) | at(n - 1) << (8 * (n - 1))
-        }
-    };
-    bytes | (n as u64) << 56
+    crate::packed::pack(t) | (t.len() as u64) << 56
 }
 
 impl StrTable {
