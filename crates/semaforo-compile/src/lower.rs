@@ -110,7 +110,6 @@ pub fn lower(program: &hir::Program, externals: &Externals) -> Result<Plan, Vec<
         in_sets: HashMap::new(),
         prefix_sets: HashMap::new(),
         contains_sets: HashMap::new(),
-        contains_texts: HashMap::new(),
         table_refs: HashMap::new(),
         todo: Vec::new(),
         done: Vec::new(),
@@ -625,8 +624,6 @@ struct Lowerer<'p> {
     in_sets: HashMap<hir::ListId, SetId>,
     prefix_sets: HashMap<hir::ListId, PrefixSetId>,
     contains_sets: HashMap<hir::ListId, ContainsSetId>,
-    /// The one-pattern sets of `t contains "text"`, by text.
-    contains_texts: HashMap<Arc<str>, ContainsSetId>,
     table_refs: HashMap<(hir::TableId, bool, u32), TableRef>,
     /// Work buffers of [`Lowerer::expr`], reused across rules.
     todo: Vec<(&'p hir::Expr, bool)>,
@@ -708,17 +705,12 @@ impl<'p> Lowerer<'p> {
             if how == Use::Contains
                 && let hir::ExprKind::Const(hir::Const::Text(text)) = &e.kind
             {
-                let s = match self.contains_texts.get(text) {
-                    Some(&s) => s,
-                    None => {
-                        let s = self
-                            .b
-                            .contains_set(&[Box::from(&**text)])
-                            .map_err(|e| plan_error(span, &e))?;
-                        self.contains_texts.insert(text.clone(), s);
-                        s
-                    }
-                };
+                // The builder interns sets by content: the same text
+                // twice is one set.
+                let s = self
+                    .b
+                    .contains_set(&[Box::from(&**text)])
+                    .map_err(|e| plan_error(span, &e))?;
                 return self.push(Op::ContainsAny(t, s), span);
             }
             let p = single.ok_or_else(|| internal(span, "a pattern was not lowered"))?;

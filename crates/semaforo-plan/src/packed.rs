@@ -9,6 +9,8 @@
 //! byte of the looked-up code. [`PackedKeys::build`] refuses a table with
 //! a longer key, and the table walks its trie instead.
 
+use crate::strtab::le4;
+
 /// A slot of [`PackedKeys`] that holds no key.
 const EMPTY: u32 = u32::MAX;
 
@@ -35,7 +37,6 @@ pub(crate) struct PackedKeys {
 #[inline]
 pub(crate) fn pack(b: &[u8]) -> u64 {
     let n = b.len();
-    let le4 = |w: Option<&[u8; 4]>| w.map_or(0, |w| u64::from(u32::from_le_bytes(*w)));
     if n >= 4 {
         // The first and last four bytes (overlapping when n < 8): a byte
         // both cover is the same byte in the same place.

@@ -44,7 +44,7 @@ fn le8(b: Option<&[u8; 8]>) -> u64 {
 }
 
 #[inline]
-fn le4(b: Option<&[u8; 4]>) -> u64 {
+pub(crate) fn le4(b: Option<&[u8; 4]>) -> u64 {
     b.map_or(0, |b| u64::from(u32::from_le_bytes(*b)))
 }
 
