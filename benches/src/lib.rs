@@ -448,7 +448,8 @@ pub fn regional_header(regional_source: &str) -> &str {
         .unwrap_or(regional_source)
 }
 
-/// One rule form whose cost per declaration the `forms` bench measures:
+/// One rule form whose cost per declaration the `forms` group of the
+/// `regional` bench (and `profile form NAME K`) measures:
 /// a rule over the regional header, evaluated alone on the regional
 /// declarations.
 #[derive(Clone, Copy, Debug)]
@@ -469,7 +470,8 @@ const fn form(name: &'static str, body: &'static str) -> Form {
     }
 }
 
-/// The forms of `docs/performance.md` ("What each form costs"), from the
+/// The forms of `docs/performance.md` ("Session 12: what each form
+/// costs"), from the
 /// cheapest kinds of test to the costliest: top-level tests, tests of
 /// each item, aggregates, and the actions that draw or score. `none` is
 /// the header alone (binding and an evaluation without rules), which the
