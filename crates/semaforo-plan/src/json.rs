@@ -825,40 +825,60 @@ impl<'a> Parser<'a, '_> {
         }
         let keys_base = self.b.keys.len();
         let bytes_base = self.b.key_bytes.len();
+        // The member loop keeps its position in a local, which stays in a
+        // register across the setters' stores (`self.pos` is reloaded
+        // after each): `self.pos` is written before, and read back after,
+        // every call that reads or moves it.
+        let input = self.input;
+        let track = self.track;
+        let source = self.source;
         self.pos += 1;
         self.skip_ws();
+        let mut pos = self.pos;
         let mut hint = 0usize;
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
+        if input.get(pos) == Some(&b'}') {
+            pos += 1;
         } else {
             // Whitespace before a key was skipped after the `{` or `,`.
             loop {
-                let key_at = self.pos;
-                match self.peek() {
+                let key_at = pos;
+                match input.get(pos) {
                     Some(b'"') => {}
-                    Some(_) => return Err(self.syntax(self.pos, SyntaxError::Expected("a string"))),
-                    None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+                    Some(_) => return Err(self.syntax(pos, SyntaxError::Expected("a string"))),
+                    None => return Err(self.syntax(pos, SyntaxError::UnexpectedEnd)),
                 }
                 // Most keys are a schema field's name spelled plainly: match
                 // it in place, without scanning the string first.
                 let fast = if plain {
-                    fast_key(self.input, key_at, &record.fields, patterns, hint)
+                    fast_key(input, key_at, &record.fields, patterns, hint)
                 } else {
                     None
                 };
                 // A schema member (`Ok`), or the key of one to ignore.
                 let found = match fast {
                     Some((fid, end)) => {
-                        self.pos = end + 1;
+                        pos = end + 1;
                         Ok(fid)
                     }
                     None => {
+                        self.pos = pos;
                         let key = self.string()?;
+                        pos = self.pos;
                         self.lookup(node.record, self.str_bytes(key), hint)
                             .ok_or(key)
                     }
                 };
-                self.colon()?;
+                // The common spelling, `": "` and then no more whitespace,
+                // is one test; anything else takes the general path.
+                if input.get(pos..pos + 2) == Some(b": ")
+                    && !matches!(input.get(pos + 2), Some(b' ' | b'\t' | b'\n' | b'\r'))
+                {
+                    pos += 2;
+                } else {
+                    self.pos = pos;
+                    self.colon()?;
+                    pos = self.pos;
+                }
                 match found {
                     Ok(fid) => {
                         let i = fid.0 as usize;
@@ -891,46 +911,62 @@ impl<'a> Parser<'a, '_> {
                                 .map_or_else(String::new, |f| f.name.to_string());
                             return Err(self.err_at(key_at, BindErrorKind::DuplicateMember(name)));
                         }
-                        if self.track {
+                        if track {
                             self.b.path.push(Seg::Field(node.record, fid));
                         }
                         let Some(field) = record.fields.get(i) else {
                             return Err(self.decl_err(DeclError::NoSuchField));
                         };
-                        self.bind_value(node, fid, (field.ty, field.optional), depth)?;
-                        if self.track {
+                        let ty = (field.ty, field.optional);
+                        match self.fast_value(input, pos, source, node, fid, ty.0) {
+                            Ok(Some(end)) => pos = end,
+                            Ok(None) => {
+                                self.pos = pos;
+                                self.bind_value(node, fid, ty, depth)?;
+                                pos = self.pos;
+                            }
+                            Err(e) => return Err(self.err_at(pos, BindErrorKind::Declaration(e))),
+                        }
+                        if track {
                             self.b.path.pop();
                         }
                     }
                     Err(key) => {
+                        self.pos = pos;
                         let k = self.push_key(key, key_at, keys_base)?;
                         self.b.path.push(Seg::Key(k));
                         self.skip_value(depth)?;
                         self.b.path.pop();
+                        pos = self.pos;
                     }
                 }
                 // The common separator, `, "`: the next key's quote.
-                if self.at(b", \"") {
-                    self.pos += 2;
+                if input.get(pos..pos + 3) == Some(b", \"") {
+                    pos += 2;
                     continue;
                 }
-                self.skip_ws();
-                match self.peek() {
+                while let Some(b' ' | b'\t' | b'\n' | b'\r') = input.get(pos) {
+                    pos += 1;
+                }
+                match input.get(pos) {
                     Some(b',') => {
-                        self.pos += 1;
-                        self.skip_ws();
+                        pos += 1;
+                        while let Some(b' ' | b'\t' | b'\n' | b'\r') = input.get(pos) {
+                            pos += 1;
+                        }
                     }
                     Some(b'}') => {
-                        self.pos += 1;
+                        pos += 1;
                         break;
                     }
                     Some(_) => {
-                        return Err(self.syntax(self.pos, SyntaxError::Expected("`,` or `}`")));
+                        return Err(self.syntax(pos, SyntaxError::Expected("`,` or `}`")));
                     }
-                    None => return Err(self.syntax(self.pos, SyntaxError::UnexpectedEnd)),
+                    None => return Err(self.syntax(pos, SyntaxError::UnexpectedEnd)),
                 }
             }
         }
+        self.pos = pos;
         // Only an object with ignored members has keys to check.
         if self.b.keys.len() != keys_base {
             self.check_keys(keys_base)?;
@@ -1057,6 +1093,58 @@ impl<'a> Parser<'a, '_> {
         result
     }
 
+    /// The common values, bound without moving `self.pos`: a plain string
+    /// for a text field (when the input was copied into the buffer, see
+    /// [`SPAN_INPUT_MAX`]), a short number ([`short_number`]) for a number
+    /// field, `true` or `false` for a bool field. Returns the position
+    /// after the value, or `None` for any other value, which
+    /// [`Parser::bind_value`] binds (or reports) from `at`: where this
+    /// binds a value, that would bind the same one.
+    #[inline(always)]
+    fn fast_value(
+        &mut self,
+        input: &[u8],
+        at: usize,
+        source: Option<usize>,
+        node: Node,
+        fid: FieldId,
+        ty: FieldType,
+    ) -> Result<Option<usize>, DeclError> {
+        match (input.get(at), ty) {
+            (Some(b'"'), FieldType::Text) => {
+                let Some(s) = source else {
+                    return Ok(None);
+                };
+                let start = at + 1;
+                let rest = input.get(start..).unwrap_or_default();
+                match plain_run(rest) {
+                    Some(i) if rest.get(i) == Some(&b'"') && i <= MAX_TEXT_BYTES => {
+                        self.decl
+                            .set_text_known_span(node, fid, s + start, s + start + i)?;
+                        Ok(Some(start + i + 1))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            (Some(b'-' | b'0'..=b'9'), FieldType::Number) => match short_number(input, at) {
+                Some((v, end)) => {
+                    self.decl.set_number_known(node, fid, v)?;
+                    Ok(Some(end))
+                }
+                None => Ok(None),
+            },
+            (Some(b't'), FieldType::Bool) if input.get(at..at + 4) == Some(b"true") => {
+                self.decl.set_bool_known(node, fid, true)?;
+                Ok(Some(at + 4))
+            }
+            (Some(b'f'), FieldType::Bool) if input.get(at..at + 5) == Some(b"false") => {
+                self.decl.set_bool_known(node, fid, false)?;
+                Ok(Some(at + 5))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Binds the value at `self.pos` into field `fid` of `node`.
     ///
     /// Values are stored with the `_known` setters: `bind` checked that
@@ -1130,13 +1218,7 @@ impl<'a> Parser<'a, '_> {
                     .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
             }
             (b'-' | b'0'..=b'9', FieldType::Number) => {
-                if let Some((v, end)) = short_number(self.input, at) {
-                    self.pos = end;
-                    self.decl
-                        .set_number_known(node, fid, v)
-                        .map_err(|e| self.err_at(at, BindErrorKind::Declaration(e)))?;
-                    return Ok(());
-                }
+                // The short forms were read by `fast_value`.
                 let (a, b) = self.number()?;
                 if b - a > MAX_NUMBER_BYTES {
                     return Err(self.err_at(at, BindErrorKind::NumberTooLong));
@@ -1436,68 +1518,102 @@ fn fast_key(
 }
 
 /// Reads the common short number forms (`12`, `-0.5`, `8603.57`: at most
-/// twelve integer and six fractional digits, no exponent) starting at
-/// `at`, in one pass with 64-bit arithmetic. Returns the value and the
-/// position after the token, or `None` for anything else (longer numbers,
-/// exponents, leading zeros, syntax errors), which takes the general path:
-/// where this returns a value, [`Parser::number`] and [`Decimal::parse`]
-/// would read the same token and the same value.
-#[inline]
+/// eight integer and six fractional digits, no exponent) starting at
+/// `at`. Returns the value and the position after the token, or `None`
+/// for anything else (longer numbers, exponents, leading zeros, syntax
+/// errors), which takes the general path: where this returns a value,
+/// [`Parser::number`] and [`Decimal::parse`] would read the same token
+/// and the same value.
+///
+/// The digits are found and converted eight at a time ([`digit_run`],
+/// [`eight_digits`]): a loop per digit mispredicts its exit at almost
+/// every number, since numbers vary in length, and a declaration has
+/// ten or more of them.
+#[inline(always)]
 fn short_number(input: &[u8], at: usize) -> Option<(Decimal, usize)> {
-    let mut pos = at;
-    let negative = input.get(pos) == Some(&b'-');
-    if negative {
-        pos += 1;
-    }
-    let int_start = pos;
-    let mut int: u64 = 0;
-    while let Some(&b) = input.get(pos) {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        int = int * 10 + u64::from(b - b'0');
-        pos += 1;
-        if pos - int_start > 12 {
-            return None;
-        }
-    }
-    let int_len = pos - int_start;
-    // JSON wants a digit, and forbids leading zeros such as `012`.
-    if int_len == 0 || (int_len > 1 && input.get(int_start) == Some(&b'0')) {
+    let negative = input.get(at) == Some(&b'-');
+    let int_start = at + usize::from(negative);
+    let word = word_at(input, int_start);
+    let int_len = digit_run(word);
+    // JSON wants a digit, and forbids leading zeros such as `012`; more
+    // than eight digits take the general path.
+    if int_len == 0
+        || (int_len > 1 && word & 0xFF == u64::from(b'0'))
+        || (int_len == 8 && input.get(int_start + 8).is_some_and(u8::is_ascii_digit))
+    {
         return None;
     }
-    let mut scaled = int * 1_000_000;
+    let int = eight_digits(word, int_len, int_len);
+    let mut pos = int_start + int_len;
+    let mut frac = 0;
     if input.get(pos) == Some(&b'.') {
-        pos += 1;
-        let frac_start = pos;
-        let mut frac: u64 = 0;
-        while let Some(&b) = input.get(pos) {
-            if !b.is_ascii_digit() {
-                break;
-            }
-            frac = frac * 10 + u64::from(b - b'0');
-            pos += 1;
-            if pos - frac_start > 6 {
-                return None;
-            }
+        let word = word_at(input, pos + 1);
+        let frac_len = digit_run(word);
+        if frac_len == 0 || frac_len > 6 {
+            return None;
         }
-        let frac_len = pos - frac_start;
-        let unit = match frac_len {
-            1 => 100_000,
-            2 => 10_000,
-            3 => 1_000,
-            4 => 100,
-            5 => 10,
-            6 => 1,
-            _ => return None,
-        };
-        scaled += frac * unit;
+        // Six digits wide: `5` is 500,000 millionths.
+        frac = eight_digits(word, frac_len, 6);
+        pos += 1 + frac_len;
     }
     if matches!(input.get(pos), Some(b'e' | b'E')) {
         return None;
     }
-    let raw = i128::from(scaled);
+    let raw = i128::from(int * 1_000_000 + frac);
     Some((Decimal::from_raw(if negative { -raw } else { raw })?, pos))
+}
+
+/// The eight bytes at `at` as a little-endian word, zero past the end of
+/// `input` (zero is not a digit).
+#[inline(always)]
+fn word_at(input: &[u8], at: usize) -> u64 {
+    let rest = input.get(at..).unwrap_or_default();
+    match rest.first_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w),
+        None => {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+/// How many of the bytes of `word` (little-endian, first byte lowest)
+/// are ASCII digits before the first that is not (0 to 8).
+#[inline(always)]
+fn digit_run(word: u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = ONES * 0x7F;
+    // A byte is a digit if it is below 10 after an XOR with `0`: the high
+    // bit of each byte of `flags` is set where it is not (10 or more in
+    // its low seven bits, or its own high bit). The sums stay below 0x100
+    // in every byte, so nothing carries into the next.
+    let x = word ^ (ONES * u64::from(b'0'));
+    let flags = (((x & LOW7) + ONES * 0x76) | x) & (ONES * 0x80);
+    (flags.trailing_zeros() / 8) as usize
+}
+
+/// The number written by the first `n` bytes of `word` (ASCII digits,
+/// first byte lowest; `1 <= n <= width <= 8`), followed by `width - n`
+/// zeros: `("5", 1, 6)` is 500,000, `("197", 3, 3)` is 197.
+#[inline(always)]
+fn eight_digits(word: u64, n: usize, width: usize) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let keep = if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    // Moved up to byte `8 - width` of eight digits: the bytes below are
+    // leading zeros, the `width - n` above them trailing zeros.
+    let digits = (word.wrapping_sub(ONES * u64::from(b'0')) & keep) << (8 * (8 - width));
+    // Pairs of digits, then fours, then eight; no lane overflows its
+    // bits, and what `wrapping_mul` drops is masked off anyway.
+    let v = (digits.wrapping_mul(10) + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF
 }
 
 /// Byte equality for short names, without a call into `memcmp`.
@@ -2240,6 +2356,94 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(plain_run(&s), s.iter().position(|&b| ends_run(b)));
         }
+    }
+
+    /// What [`short_number`] computes, one byte at a time: the model
+    /// its word-wise reading is compared with.
+    fn short_number_bytewise(input: &[u8], at: usize) -> Option<(Decimal, usize)> {
+        let digits = |from: usize| {
+            input
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        };
+        let value = |from: usize, n: usize| {
+            input
+                .get(from..from + n)
+                .unwrap_or_default()
+                .iter()
+                .fold(0u64, |v, b| v * 10 + u64::from(b - b'0'))
+        };
+        let negative = input.get(at) == Some(&b'-');
+        let int_start = at + usize::from(negative);
+        let int_len = digits(int_start);
+        if int_len == 0 || int_len > 8 || (int_len > 1 && input.get(int_start) == Some(&b'0')) {
+            return None;
+        }
+        let mut raw = value(int_start, int_len) * 1_000_000;
+        let mut pos = int_start + int_len;
+        if input.get(pos) == Some(&b'.') {
+            let frac_len = digits(pos + 1);
+            if !(1..=6).contains(&frac_len) {
+                return None;
+            }
+            raw += value(pos + 1, frac_len) * 10u64.pow(6 - frac_len as u32);
+            pos += 1 + frac_len;
+        }
+        if matches!(input.get(pos), Some(b'e' | b'E')) {
+            return None;
+        }
+        let raw = i128::from(raw);
+        Some((Decimal::from_raw(if negative { -raw } else { raw })?, pos))
+    }
+
+    proptest::proptest! {
+        /// Tokens of digits, signs, points and exponents with what may
+        /// follow them, anywhere in a buffer (so that some end at its
+        /// last byte, where the words are zero-padded), and bytes next to
+        /// the digits (`/` and `:`) and with the high bit: the word-wise
+        /// reading is the bytewise one.
+        #[test]
+        fn short_number_reads_as_the_bytewise_model(
+            s in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    b'0', b'1', b'5', b'9', b'0', b'7', b'.', b'-', b'e', b',', b'}', b'/', b':',
+                    b' ', 0x80, 0xb9, 0xf4, 0xff,
+                ]),
+                0..24,
+            ),
+            at in 0usize..4,
+        ) {
+            let got = short_number(&s, at).map(|(v, e)| (v.raw(), e));
+            let want = short_number_bytewise(&s, at).map(|(v, e)| (v.raw(), e));
+            proptest::prop_assert_eq!(got, want, "{:?} at {}", String::from_utf8_lossy(&s), at);
+        }
+    }
+
+    #[test]
+    fn short_number_reads_the_forms_of_customs_declarations() {
+        for (t, raw) in [
+            ("1", 1_000_000),
+            ("197", 197_000_000),
+            ("3471.4", 3_471_400_000),
+            ("47506.62", 47_506_620_000),
+            ("0.000001", 1),
+            ("-12.5", -12_500_000),
+            ("99999999.999999", 99_999_999_999_999),
+        ] {
+            for tail in ["", ",", "}]}", " "] {
+                let text = format!("{t}{tail}");
+                assert_eq!(
+                    short_number(text.as_bytes(), 0).map(|(v, e)| (v.raw(), e)),
+                    Some((raw, t.len())),
+                    "{text}"
+                );
+            }
+        }
+        // Nine integer digits take the general path.
+        assert_eq!(short_number(b"123456789.5,", 0), None);
     }
 
     #[test]
