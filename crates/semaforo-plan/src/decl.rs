@@ -422,10 +422,13 @@ impl Declaration {
         start: usize,
         end: usize,
     ) -> Result<(), DeclError> {
-        let Some(value) = self.text.get(start..end) else {
+        // What `self.text.get(start..end)` checks, in line: that call
+        // was not inlined, and the binder makes one per text member.
+        let t = &self.text;
+        if start > end || end > t.len() || !t.is_char_boundary(start) || !t.is_char_boundary(end) {
             return Err(DeclError::NoSuchField);
-        };
-        let (start, len) = text_span(start, value.len())?;
+        }
+        let (start, len) = text_span(start, end - start)?;
         self.put_known(node, field, Slot::Text { start, len })
     }
 
@@ -1073,7 +1076,12 @@ mod tests {
             Slot::Text { start: 13, len: 8 }
         );
         assert_eq!(d.text(13, 8), "réplica");
-        for (start, end) in [(at + 10, at + 12), (at + 12, at + 10), (at, at + 100)] {
+        for (start, end) in [
+            (at + 10, at + 12),
+            (at + 8, at + 10),
+            (at + 12, at + 10),
+            (at, at + 100),
+        ] {
             assert_eq!(
                 d.set_text_known_span(Node::ROOT, FieldId(0), start, end),
                 Err(DeclError::NoSuchField),
