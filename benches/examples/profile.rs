@@ -182,11 +182,17 @@ fn regional(source: String, k: usize) -> u64 {
     let lines = jsonl_lines(&jsonl);
     let ctx = Context::new(Date::parse("2026-11-20").unwrap(), Default::default(), "k0");
     let mut ev = rs.evaluator();
+    // `PROFILE_SAME=N`: declaration N every time, whose branches the
+    // processor learns; against the run over all of them, the time the
+    // mispredicted branches cost (`docs/performance.md`, session 13).
+    let same: Option<usize> = std::env::var("PROFILE_SAME")
+        .ok()
+        .map(|n| n.parse().unwrap());
     let mut acc = 0u64;
     let started = std::time::Instant::now();
     for i in 0..k {
-        acc +=
-            timed_regional(|| ev.eval_json(lines[i % lines.len()], &ctx).unwrap().score() as u64);
+        let line = lines[same.unwrap_or(i) % lines.len()];
+        acc += timed_regional(|| ev.eval_json(line, &ctx).unwrap().score() as u64);
     }
     report(started, k);
     acc
