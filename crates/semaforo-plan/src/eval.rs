@@ -43,6 +43,8 @@ use crate::shape::{Leaf, Lit, Read, Shape, Term, Test};
 use crate::text::contains_ci;
 use crate::value::Value;
 
+pub(crate) mod batch;
+
 /// The fewest rules for which evaluation reads every candidate's record
 /// before evaluating any: in a smaller plan they are in the cache already,
 /// and the extra pass only costs instructions.
@@ -89,6 +91,8 @@ pub struct Scratch {
     keys: Vec<String>,
     /// The values of shared subexpressions (see `crate::memo`).
     memo: Memo,
+    /// The batched rules of a declaration (see [`batch`]).
+    batch: Vec<batch::Entry>,
 }
 
 struct Cx<'a, 's> {
@@ -173,6 +177,7 @@ impl Plan {
             list: Vec::with_capacity(self.hot.len()),
             keys: vec![String::with_capacity(64); self.key_depth],
             memo: Memo::with_slots(self.memo.len()),
+            batch: Vec::with_capacity(self.batches.len()),
         }
     }
 
@@ -236,9 +241,13 @@ impl Plan {
             }
             std::hint::black_box(touched);
         }
+        // The batched rules first, in one pass over their list; each is
+        // then decided from what the pass found (INVARIANT (batch)).
+        let mut batched = self.run_batch(list, proof, ctx.today, &mut cx, &mut scratch.batch);
         let mut lane = 0u16;
         for &index in list.iter() {
-            self.run_rule(index, proof, ctx, &mut cx, out, &mut lane);
+            let pre = batched.take(index);
+            self.run_rule(index, proof, ctx, &mut cx, out, &mut lane, pre);
         }
         for &(l, min) in self.thresholds_for(decl) {
             if out.score >= min {
@@ -250,8 +259,10 @@ impl Plan {
     }
 
     /// Evaluates candidate rule `index` and records what it decides;
-    /// `proof` is what the rule index proved for the declaration.
+    /// `proof` is what the rule index proved for the declaration, `pre`
+    /// the truth of its condition if the batch pass found it.
     #[inline]
+    #[allow(clippy::too_many_arguments)] // the evaluation state, passed apart to borrow it apart
     fn run_rule<'a>(
         &'a self,
         index: u32,
@@ -260,6 +271,7 @@ impl Plan {
         cx: &mut Cx<'a, '_>,
         out: &mut Outcome,
         lane: &mut u16,
+        pre: Option<Option<bool>>,
     ) {
         let Some(rule) = self.hot.get(index as usize) else {
             return;
@@ -274,7 +286,7 @@ impl Plan {
             return;
         }
         let monitor = rule.flags & HotRule::MONITOR != 0;
-        let Some(draw) = self.decide(index, rule, proof, ctx, cx, out, !monitor) else {
+        let Some(draw) = self.decide(index, rule, proof, ctx, cx, out, !monitor, pre) else {
             return;
         };
         let mut entry = Fired {
@@ -296,7 +308,8 @@ impl Plan {
     /// Whether candidate rule `index`, active on the evaluation date, is
     /// selected: its condition *true* and, if it samples, its draw below
     /// the cut-off. `Some(draw)` if so. A condition that is *unknown* lists
-    /// the rule as undetermined when `listed`.
+    /// the rule as undetermined when `listed`. `pre` is the condition's
+    /// truth if the batch pass found it.
     #[inline]
     #[allow(clippy::too_many_arguments)] // the evaluation state, passed apart to borrow it apart
     fn decide<'a>(
@@ -308,11 +321,13 @@ impl Plan {
         cx: &mut Cx<'a, '_>,
         out: &mut Outcome,
         listed: bool,
+        pre: Option<Option<bool>>,
     ) -> Option<Option<u32>> {
-        let when = match rule.cond {
-            None => Some(true),
+        let when = match (pre, rule.cond) {
+            (Some(found), _) => found,
+            (None, None) => Some(true),
             // The index proved some conjuncts true: the others decide.
-            Some(op) => match self.index.rest(index, proof) {
+            (None, Some(op)) => match self.index.rest(index, proof) {
                 Some(parts) => self.eval_chain::<false>(parts, cx),
                 None => truth(self.eval(op, cx)),
             },
@@ -412,7 +427,8 @@ impl Plan {
             return;
         }
         // Undetermined only as the rule applies (never when disabled).
-        let Some(draw) = self.decide(index, rule, proof, ctx, cx, out, applied && !monitor) else {
+        let Some(draw) = self.decide(index, rule, proof, ctx, cx, out, applied && !monitor, None)
+        else {
             return;
         };
         if applied {

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use crate::date::Date;
 use crate::decimal::Decimal;
+use crate::eval::batch::Batches;
 use crate::index::RuleIndex;
 use crate::layout::{FieldId, Layout, RecordId};
 use crate::memo::MemoTable;
@@ -541,6 +542,9 @@ pub struct Plan {
     pub(crate) memo: MemoTable,
     /// How each quantifier's body is evaluated; see `crate::shape`.
     pub(crate) shapes: Shapes,
+    /// The rules whose quantifiers are evaluated in one pass; see
+    /// `crate::eval::batch`.
+    pub(crate) batches: Batches,
 }
 
 impl Plan {
@@ -1206,10 +1210,12 @@ impl PlanBuilder {
             index: RuleIndex::default(),
             memo: MemoTable::default(),
             shapes: Shapes::default(),
+            batches: Batches::default(),
         };
         plan.index = RuleIndex::build(&plan);
         plan.memo = MemoTable::build(&plan);
         plan.shapes = Shapes::build(&plan);
+        plan.batches = Batches::build(&plan);
         plan
     }
 }

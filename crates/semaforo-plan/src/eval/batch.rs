@@ -1,0 +1,463 @@
+//! Quantifier rules evaluated together, in one pass over the elements.
+//!
+//! Most risk rules on goods are one quantifier over the declaration's
+//! items: `any(it in items: it.description contains used_words)`,
+//! `any(it in items: it.gross_kg < it.net_kg)`. Evaluated one rule at a
+//! time, each walks the items itself: it enters the general evaluator,
+//! sets up the quantifier's loop, and leaves it at a trip count that
+//! varies from declaration to declaration, which the processor
+//! mispredicts. With a few such rules that framework costs more than the
+//! tests themselves (`docs/performance.md`, session 13).
+//!
+//! So a rule whose whole condition is an `any` or `all` over a top-level
+//! list, with a shaped body (`crate::shape`), is *batched*: before the
+//! rules are decided, one pass over the list's elements runs the leaves
+//! of every batched candidate rule on each element, and each rule then
+//! reads its condition's truth from the pass. A quantifier that has
+//! decided (an `any` that found *true*, an `all` that found *false*) is
+//! not run on the later elements, and the pass stops when all have.
+//!
+//! INVARIANT (batch): the truth the pass gives a batched rule is the
+//! truth of `Plan::quant` on its quantifier for the same declaration.
+//! Evaluation is pure (the memo only saves work, `crate::memo`), so
+//! running the quantifiers before the rules, and element by element
+//! rather than quantifier by quantifier, changes no value: for each
+//! quantifier the pass calls the same `Plan::leaves_truth` on the same
+//! elements in the same order, stops at the same decisive element, and
+//! combines the results as `Plan::quant` does (*unknown* when no element
+//! decided and some gave *unknown*). A missing list gives *unknown*, as
+//! there. The differential tests (`crates/semaforo-testkit/tests/`)
+//! compare the outcomes with the reference interpreter's.
+
+use crate::date::Date;
+use crate::decl::{Node, Slot};
+use crate::layout::{FieldId, RecordId};
+use crate::plan::{Base, HotRule, Op, Plan, QuantKind};
+use crate::shape::Shape;
+
+use super::Cx;
+
+/// A batched rule's quantifier: its leaves (of `crate::shape::Shapes`)
+/// and whether it is an `any`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Batched {
+    start: u32,
+    len: u32,
+    any: bool,
+}
+
+/// Which rules of a plan are batched, and the list they all read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Batches {
+    /// Per rule, its quantifier if it is batched.
+    by_rule: Box<[Option<Batched>]>,
+    /// The top-level list field every batched quantifier reads, and its
+    /// elements' record type. `None`: no rule is batched.
+    list: Option<(FieldId, RecordId)>,
+}
+
+/// The fewest batched candidates for which the pass is run: one rule
+/// alone gains nothing from it.
+const MIN_BATCH: usize = 2;
+
+impl Batches {
+    /// The batched rules of `plan`, whose ops, memo and shapes are built.
+    ///
+    /// A rule is batched if its condition is an `any` or `all` over a
+    /// list field of the declaration whose body is shaped as leaves, and
+    /// that op is not remembered (another op reads it through the memo).
+    /// All batched rules read one list: the one the most such rules read.
+    pub(crate) fn build(plan: &Plan) -> Batches {
+        let candidate = |cond: Option<crate::plan::OpId>| {
+            let id = cond?;
+            let &Op::Quant(q) = plan.ops.get(id.index())? else {
+                return None;
+            };
+            if plan.memo.slot(id).is_some() {
+                return None;
+            }
+            let quant = plan.quants.get(q.index())?;
+            let any = match quant.kind {
+                QuantKind::Any => true,
+                QuantKind::All => false,
+                _ => return None,
+            };
+            let Shape::Leaves { start, len } = plan.shapes.of(q.index()) else {
+                return None;
+            };
+            if quant.base != Base::Root || quant.var as usize >= plan.vars {
+                return None;
+            }
+            Some(((quant.field, quant.record), Batched { start, len, any }))
+        };
+        let found: Vec<_> = plan.hot.iter().map(|r| candidate(r.cond)).collect();
+        // The list most batched rules read (the first of the most read).
+        let mut counts: Vec<((FieldId, RecordId), usize)> = Vec::new();
+        for (list, _) in found.iter().flatten() {
+            match counts.iter_mut().find(|(l, _)| l == list) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((*list, 1)),
+            }
+        }
+        let mut best: Option<((FieldId, RecordId), usize)> = None;
+        for &(list, n) in &counts {
+            if best.is_none_or(|(_, m)| n > m) {
+                best = Some((list, n));
+            }
+        }
+        let Some((list, n)) = best.filter(|&(_, n)| n >= MIN_BATCH) else {
+            return Batches::default();
+        };
+        let by_rule = found
+            .iter()
+            .map(|f| f.filter(|(l, _)| *l == list).map(|(_, b)| b))
+            .collect();
+        debug_assert!(n >= MIN_BATCH);
+        Batches {
+            by_rule,
+            list: Some(list),
+        }
+    }
+
+    /// How many rules are batched (the capacity the pass's buffer needs).
+    pub(crate) fn len(&self) -> usize {
+        self.by_rule.iter().filter(|b| b.is_some()).count()
+    }
+}
+
+/// One batched candidate rule of the declaration being evaluated, and
+/// what the pass found for it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    rule: u32,
+    quant: Batched,
+    /// [`DECIDED`], [`UNKNOWN`] and the decisive value in [`VALUE`].
+    state: u8,
+}
+
+/// The quantifier decided (its decisive value is in [`VALUE`]).
+const DECIDED: u8 = 1;
+/// Some element gave *unknown*.
+const UNKNOWN: u8 = 2;
+/// The truth a decided quantifier found.
+const VALUE: u8 = 4;
+
+impl Entry {
+    /// The truth of the rule's condition, as `Plan::quant` gives it.
+    #[inline]
+    fn truth(self) -> Option<bool> {
+        if self.state & DECIDED != 0 {
+            Some(self.state & VALUE != 0)
+        } else if self.state & UNKNOWN != 0 {
+            None
+        } else {
+            // No element decided: `any` is false, `all` true.
+            Some(!self.quant.any)
+        }
+    }
+}
+
+/// The batched rules' results for one declaration, in candidate order,
+/// read back as the rules are decided.
+pub(crate) struct Results<'b> {
+    entries: &'b [Entry],
+    next: usize,
+}
+
+impl Results<'_> {
+    /// The truth the pass found for candidate `rule`, if it was batched.
+    /// Rules are asked in candidate order, the order of the entries.
+    #[inline]
+    pub(crate) fn take(&mut self, rule: u32) -> Option<Option<bool>> {
+        let e = self.entries.get(self.next).filter(|e| e.rule == rule)?;
+        self.next += 1;
+        Some(e.truth())
+    }
+}
+
+impl Plan {
+    /// Runs the batched candidate rules among `list` (in candidate order,
+    /// with the index's `proof`) in one pass over their list, into
+    /// `entries`; the results, to be taken as the rules are decided.
+    pub(super) fn run_batch<'a, 'b>(
+        &'a self,
+        list: &[u32],
+        proof: u64,
+        today: Date,
+        cx: &mut Cx<'a, '_>,
+        entries: &'b mut Vec<Entry>,
+    ) -> Results<'b> {
+        entries.clear();
+        let Some((field, record)) = self.batches.list else {
+            return Results { entries, next: 0 };
+        };
+        for &index in list {
+            let (Some(Some(quant)), Some(rule)) = (
+                self.batches.by_rule.get(index as usize),
+                self.hot.get(index as usize),
+            ) else {
+                continue;
+            };
+            // Only rules the rule loop decides with their whole condition.
+            if rule.flags & (HotRule::INERT | HotRule::OVERLAY) != 0
+                || !rule.is_active(today)
+                || self.index.rest(index, proof).is_some()
+            {
+                continue;
+            }
+            entries.push(Entry {
+                rule: index,
+                quant: *quant,
+                state: 0,
+            });
+        }
+        if entries.len() < MIN_BATCH {
+            entries.clear();
+            return Results { entries, next: 0 };
+        }
+        let slot = cx.decl.slot(Node::ROOT, field);
+        if !matches!(slot, Slot::List { .. }) {
+            // A missing list: every quantifier is unknown.
+            for e in entries.iter_mut() {
+                e.state = UNKNOWN;
+            }
+            return Results { entries, next: 0 };
+        }
+        let mut open = entries.len();
+        for node in cx.decl.elements(record, slot) {
+            for e in entries.iter_mut() {
+                if e.state & DECIDED != 0 {
+                    continue;
+                }
+                let leaves = self.shapes.leaves(e.quant.start, e.quant.len);
+                match self.leaves_truth(leaves, node, cx) {
+                    Some(t) if t == e.quant.any => {
+                        e.state |= DECIDED | if t { VALUE } else { 0 };
+                        open -= 1;
+                    }
+                    Some(_) => {}
+                    None => e.state |= UNKNOWN,
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        Results { entries, next: 0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Batched, Batches};
+    use crate::date::Date;
+    use crate::decimal::Decimal;
+    use crate::decl::{Declaration, Node};
+    use crate::eval::EvalContext;
+    use crate::layout::{FieldId, FieldType, RecordId, test_layout};
+    use crate::outcome::Outcome;
+    use crate::plan::{Base, CmpOp, Op, OpId, Plan, PlanBuilder, Quant, QuantKind, RuleInfo};
+    use crate::sample::SamplingKey;
+
+    /// A declaration with two lists of the same element record type,
+    /// `items` and `extra` (fields `value`, a number, and `flag`, a bool).
+    fn builder() -> PlanBuilder {
+        let layout = test_layout(&[
+            (
+                "declaration",
+                &[
+                    ("id", FieldType::Text, false),
+                    ("items", FieldType::List(RecordId(1)), true),
+                    ("extra", FieldType::List(RecordId(1)), true),
+                ],
+            ),
+            (
+                "item",
+                &[
+                    ("value", FieldType::Number, true),
+                    ("flag", FieldType::Bool, true),
+                ],
+            ),
+        ]);
+        PlanBuilder::new("t", "1", &[], layout)
+    }
+
+    /// `kind(it in list: it.value k c)`.
+    fn quant(b: &mut PlanBuilder, kind: QuantKind, list: u32, k: CmpOp, c: i64) -> OpId {
+        let value = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(0),
+            })
+            .unwrap();
+        let n = b.number(Decimal::from_i64(c)).unwrap();
+        let n = b.push(Op::Number(n)).unwrap();
+        let body = b.push(Op::Cmp(k, value, n)).unwrap();
+        b.quant(Quant {
+            kind,
+            var: 0,
+            record: RecordId(1),
+            base: Base::Root,
+            field: FieldId(list),
+            body,
+        })
+        .unwrap()
+    }
+
+    fn rule(b: &mut PlanBuilder, i: usize, when: OpId) {
+        let info = RuleInfo {
+            id: format!("R{i}").into(),
+            ..RuleInfo::default()
+        };
+        b.rule(info, Some(when)).unwrap();
+    }
+
+    /// The rules of `plan` that are batched, by number.
+    fn batched(plan: &Plan) -> Vec<usize> {
+        (0..plan.hot.len())
+            .filter(|&i| matches!(plan.batches.by_rule.get(i), Some(Some(_))))
+            .collect()
+    }
+
+    #[test]
+    fn whole_conditions_over_the_most_read_list_are_batched() {
+        let mut b = builder();
+        let any = quant(&mut b, QuantKind::Any, 1, CmpOp::Gt, 5);
+        rule(&mut b, 0, any);
+        let all = quant(&mut b, QuantKind::All, 1, CmpOp::Lt, 100);
+        rule(&mut b, 1, all);
+        // A quantifier inside a comparison, a count, another list, an
+        // `or` body: not batched.
+        let count = quant(&mut b, QuantKind::Count, 1, CmpOp::Gt, 1);
+        let one = b.number(Decimal::from_i64(1)).unwrap();
+        let one = b.push(Op::Number(one)).unwrap();
+        let many = b.push(Op::Cmp(CmpOp::Ge, count, one)).unwrap();
+        rule(&mut b, 2, many);
+        let other = quant(&mut b, QuantKind::Any, 2, CmpOp::Gt, 7);
+        rule(&mut b, 3, other);
+        let value = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(0),
+            })
+            .unwrap();
+        let flag = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(1),
+            })
+            .unwrap();
+        let big = b.push(Op::Cmp(CmpOp::Gt, value, one)).unwrap();
+        let either = b.chain(true, &[big, flag]).unwrap();
+        let or = b
+            .quant(Quant {
+                kind: QuantKind::Any,
+                var: 0,
+                record: RecordId(1),
+                base: Base::Root,
+                field: FieldId(1),
+                body: either,
+            })
+            .unwrap();
+        rule(&mut b, 4, or);
+        let all_again = quant(&mut b, QuantKind::All, 1, CmpOp::Ne, 3);
+        rule(&mut b, 5, all_again);
+        let plan = b.build();
+        assert_eq!(batched(&plan), [0, 1, 5]);
+        assert_eq!(plan.batches.list, Some((FieldId(1), RecordId(1))));
+        assert!(matches!(
+            plan.batches.by_rule.get(1),
+            Some(Some(Batched { any: false, .. }))
+        ));
+        assert_eq!(plan.batches.len(), 3);
+    }
+
+    #[test]
+    fn a_lone_quantifier_rule_is_not_batched() {
+        let mut b = builder();
+        let any = quant(&mut b, QuantKind::Any, 1, CmpOp::Gt, 5);
+        rule(&mut b, 0, any);
+        let other = quant(&mut b, QuantKind::Any, 2, CmpOp::Gt, 5);
+        rule(&mut b, 1, other);
+        let plan = b.build();
+        assert_eq!(batched(&plan), Vec::<usize>::new());
+        assert_eq!(plan.batches.list, None);
+    }
+
+    /// Every combination of a missing, empty or filled `items` list with
+    /// values missing, low, middle and high: the batched plan gives the
+    /// outcomes (fired, undetermined, score) of the same plan without its
+    /// batches, rule by rule. `any` and `all` meet *true*, *false* and
+    /// *unknown* elements in every order, so each stops (or not) at every
+    /// position.
+    #[test]
+    fn batched_and_unbatched_evaluation_agree() {
+        let build = || {
+            let mut b = builder();
+            let conds = [
+                (QuantKind::Any, CmpOp::Gt, 5),
+                (QuantKind::All, CmpOp::Gt, 5),
+                (QuantKind::Any, CmpOp::Lt, 2),
+                (QuantKind::All, CmpOp::Lt, 50),
+                (QuantKind::Any, CmpOp::Eq, 10),
+            ];
+            for (i, &(kind, k, c)) in conds.iter().enumerate() {
+                let q = quant(&mut b, kind, 1, k, c);
+                let info = RuleInfo {
+                    id: format!("R{i}").into(),
+                    score: Some(1 << i),
+                    ..RuleInfo::default()
+                };
+                b.rule(info, Some(q)).unwrap();
+            }
+            b.build()
+        };
+        let plan = build();
+        assert_eq!(batched(&plan), [0, 1, 2, 3, 4]);
+        let mut plain = build();
+        plain.batches = Batches::default();
+        let key = SamplingKey([7; 16]);
+        let ctx = EvalContext {
+            today: Date::parse("2026-06-01").unwrap(),
+            sampling_key: &key,
+        };
+        let (mut s1, mut s2) = (plan.new_scratch(), plain.new_scratch());
+        let (mut o1, mut o2) = (Outcome::default(), Outcome::default());
+        let values: [Option<i64>; 4] = [None, Some(1), Some(10), Some(60)];
+        let mut cases = 0;
+        for n in 0..=3u32 {
+            for combo in 0..4usize.pow(n) {
+                for missing_list in [false, true] {
+                    if missing_list && n > 0 {
+                        continue;
+                    }
+                    // The same declaration for each plan (each has its
+                    // own layout).
+                    let fill = |plan: &Plan| {
+                        let l = plan.layout();
+                        let mut d = Declaration::new(l);
+                        d.set_text(l, Node::ROOT, FieldId(0), "D").unwrap();
+                        if !missing_list {
+                            d.start_list(l, Node::ROOT, FieldId(1)).unwrap();
+                        }
+                        for j in 0..n {
+                            let e = d.push_element(l, Node::ROOT, FieldId(1)).unwrap();
+                            if let Some(v) = values[(combo / 4usize.pow(j)) % 4] {
+                                d.set_number(l, e, FieldId(0), Decimal::from_i64(v))
+                                    .unwrap();
+                            }
+                        }
+                        d
+                    };
+                    plan.evaluate(&fill(&plan), &ctx, &mut s1, &mut o1).unwrap();
+                    plain
+                        .evaluate(&fill(&plain), &ctx, &mut s2, &mut o2)
+                        .unwrap();
+                    assert_eq!(o1, o2, "{n} elements, combination {combo}");
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 1 + 1 + 4 + 16 + 64);
+    }
+}
