@@ -273,6 +273,11 @@ impl Plan {
         lane: &mut u16,
         pre: Option<Option<bool>>,
     ) {
+        // Most batched rules are false, and the pass checked what the
+        // steps below check (active, not inert, no override).
+        if pre == Some(Some(false)) {
+            return;
+        }
         let Some(rule) = self.hot.get(index as usize) else {
             return;
         };
