@@ -1185,6 +1185,23 @@ impl Plan {
                 }
             }
             QuantKind::Count => {
+                // `count(it in items: true)`, the number of lines: the
+                // list's length, without visiting its elements.
+                if let (
+                    Some(
+                        [
+                            Leaf {
+                                test: Test::Const(true),
+                                not: false,
+                                ..
+                            },
+                        ],
+                    ),
+                    Slot::List { len, .. },
+                ) = (leaves, list)
+                {
+                    return Value::Number(Decimal::from_i64(i64::from(len)));
+                }
                 let mut n: i64 = 0;
                 for node in elements {
                     if self.body_truth(q, leaves, node, cx) == Some(true) {

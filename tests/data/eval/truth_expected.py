@@ -19,5 +19,6 @@ for name in sys.argv[1:]:
             if not line.strip():
                 continue
             d = json.loads(line)
-            out.write(json.dumps({"id": d["id"], "lane": "green", "score": len(fired), "fired": fired,
+            out.write(json.dumps({"id": d["id"], "lane": "green", "score": len(fired),
+                                  "fired": [{"id": i, "points": 1} for i in fired], "monitored": [],
                                   "undetermined": und, "notes": [], "draws": {}}, ensure_ascii=False) + "\n")
