@@ -327,7 +327,7 @@ mod tests {
     use super::{MAX_NEST, MemoTable};
     use crate::decimal::Decimal;
     use crate::layout::{FieldId, FieldType, RecordId, test_layout};
-    use crate::plan::{ArithOp, Base, Op, OpId, PlanBuilder, Quant, QuantKind, RuleInfo};
+    use crate::plan::{ArithOp, Base, Op, PlanBuilder, Quant, QuantKind};
     use crate::sets::Constant;
 
     fn builder() -> PlanBuilder {
@@ -348,14 +348,6 @@ mod tests {
             ),
         ]);
         PlanBuilder::new("t", "1", &[], layout)
-    }
-
-    fn rule(b: &mut PlanBuilder, i: usize, when: OpId) {
-        let info = RuleInfo {
-            id: format!("R{i}").into(),
-            ..RuleInfo::default()
-        };
-        b.rule(info, Some(when)).unwrap();
     }
 
     #[test]
@@ -418,10 +410,10 @@ mod tests {
         let two = b.push(Op::Number(two)).unwrap();
         let half = b.push(Op::Arith(ArithOp::Div, sum, two)).unwrap();
         let gt = b.push(Op::Cmp(crate::plan::CmpOp::Gt, sum, half)).unwrap();
-        rule(&mut b, 0, any);
-        rule(&mut b, 1, any);
-        rule(&mut b, 2, other);
-        rule(&mut b, 3, gt);
+        b.test_rule(0, any);
+        b.test_rule(1, any);
+        b.test_rule(2, other);
+        b.test_rule(3, gt);
         let plan = b.build();
         let memo = MemoTable::build(&plan);
         // `price` twice in one body: per element of variable 0.
@@ -465,11 +457,11 @@ mod tests {
                     present: true,
                 })
                 .unwrap();
-            rule(&mut b, i, is);
+            b.test_rule(i, is);
             chain.push(level);
         }
         let outer = b.push(Op::Len(level)).unwrap();
-        rule(&mut b, 100, outer);
+        b.test_rule(100, outer);
         let plan = b.build();
         let memo = MemoTable::build(&plan);
         let kept = chain.iter().filter(|&&op| memo.slot(op).is_some()).count();

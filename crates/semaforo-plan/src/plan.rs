@@ -1219,3 +1219,18 @@ impl PlanBuilder {
         plan
     }
 }
+
+#[cfg(test)]
+impl PlanBuilder {
+    /// Adds rule `R{i}` with condition `when` and nothing else (unit
+    /// tests of the plan's parts).
+    pub(crate) fn test_rule(&mut self, i: usize, when: OpId) {
+        let info = RuleInfo {
+            id: format!("R{i}").into(),
+            ..RuleInfo::default()
+        };
+        if let Err(e) = self.rule(info, Some(when)) {
+            panic!("R{i}: {e}");
+        }
+    }
+}

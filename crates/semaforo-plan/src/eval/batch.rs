@@ -344,14 +344,6 @@ mod tests {
         .unwrap()
     }
 
-    fn rule(b: &mut PlanBuilder, i: usize, when: OpId) {
-        let info = RuleInfo {
-            id: format!("R{i}").into(),
-            ..RuleInfo::default()
-        };
-        b.rule(info, Some(when)).unwrap();
-    }
-
     /// The rules of `plan` that are batched, by number.
     fn batched(plan: &Plan) -> Vec<usize> {
         (0..plan.hot.len())
@@ -363,18 +355,18 @@ mod tests {
     fn whole_conditions_over_the_most_read_list_are_batched() {
         let mut b = builder();
         let any = quant(&mut b, QuantKind::Any, 1, CmpOp::Gt, 5);
-        rule(&mut b, 0, any);
+        b.test_rule(0, any);
         let all = quant(&mut b, QuantKind::All, 1, CmpOp::Lt, 100);
-        rule(&mut b, 1, all);
+        b.test_rule(1, all);
         // A quantifier inside a comparison, a count, another list, an
         // `or` body: not batched.
         let count = quant(&mut b, QuantKind::Count, 1, CmpOp::Gt, 1);
         let one = b.number(Decimal::from_i64(1)).unwrap();
         let one = b.push(Op::Number(one)).unwrap();
         let many = b.push(Op::Cmp(CmpOp::Ge, count, one)).unwrap();
-        rule(&mut b, 2, many);
+        b.test_rule(2, many);
         let other = quant(&mut b, QuantKind::Any, 2, CmpOp::Gt, 7);
-        rule(&mut b, 3, other);
+        b.test_rule(3, other);
         let value = b
             .push(Op::Field {
                 base: Base::Var(0),
@@ -399,9 +391,9 @@ mod tests {
                 body: either,
             })
             .unwrap();
-        rule(&mut b, 4, or);
+        b.test_rule(4, or);
         let all_again = quant(&mut b, QuantKind::All, 1, CmpOp::Ne, 3);
-        rule(&mut b, 5, all_again);
+        b.test_rule(5, all_again);
         let plan = b.build();
         assert_eq!(batched(&plan), [0, 1, 5]);
         assert_eq!(plan.batches.list, Some((FieldId(1), RecordId(1))));
@@ -437,7 +429,7 @@ mod tests {
             } else {
                 quant(&mut b, QuantKind::All, 1, CmpOp::Gt, c)
             };
-            rule(&mut b, i, when);
+            b.test_rule(i, when);
         }
         let plan = b.build();
         for i in 0..150usize {
@@ -467,9 +459,9 @@ mod tests {
     fn a_lone_quantifier_rule_is_not_batched() {
         let mut b = builder();
         let any = quant(&mut b, QuantKind::Any, 1, CmpOp::Gt, 5);
-        rule(&mut b, 0, any);
+        b.test_rule(0, any);
         let other = quant(&mut b, QuantKind::Any, 2, CmpOp::Gt, 5);
-        rule(&mut b, 1, other);
+        b.test_rule(1, other);
         let plan = b.build();
         assert_eq!(batched(&plan), Vec::<usize>::new());
         assert_eq!(plan.batches.list, None);
