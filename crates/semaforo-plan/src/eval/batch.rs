@@ -32,18 +32,22 @@
 use crate::date::Date;
 use crate::decl::{Node, Slot};
 use crate::layout::{FieldId, RecordId};
-use crate::plan::{Base, HotRule, Op, Plan, QuantKind};
+use crate::plan::{Base, HotRule, Op, OpId, Plan, QuantKind};
 use crate::shape::Shape;
 
 use super::Cx;
 
-/// A batched rule's quantifier: its leaves (of `crate::shape::Shapes`)
-/// and whether it is an `any`.
+/// A batched rule's quantifier: its leaves (of `crate::shape::Shapes`),
+/// whether it is an `any`, its op, and whether it is the rule's whole
+/// condition (else the one conjunct left when the rule index proved the
+/// others, `RuleIndex::rest`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Batched {
     start: u32,
     len: u32,
+    op: OpId,
     any: bool,
+    whole: bool,
 }
 
 /// Which rules of a plan are batched, and the list they all read.
@@ -71,35 +75,56 @@ pub(crate) struct Batches {
 /// alone gains nothing from it.
 const MIN_BATCH: usize = 2;
 
+/// Op `id` as a batched quantifier (see [`Batches::build`]), with the
+/// list it reads, if it is one.
+fn quantifier(plan: &Plan, id: OpId, whole: bool) -> Option<((FieldId, RecordId), Batched)> {
+    let &Op::Quant(q) = plan.ops.get(id.index())? else {
+        return None;
+    };
+    if plan.memo.slot(id).is_some() {
+        return None;
+    }
+    let quant = plan.quants.get(q.index())?;
+    let any = match quant.kind {
+        QuantKind::Any => true,
+        QuantKind::All => false,
+        _ => return None,
+    };
+    let Shape::Leaves { start, len } = plan.shapes.of(q.index()) else {
+        return None;
+    };
+    if quant.base != Base::Root || quant.var as usize >= plan.vars {
+        return None;
+    }
+    let batched = Batched {
+        start,
+        len,
+        op: id,
+        any,
+        whole,
+    };
+    Some(((quant.field, quant.record), batched))
+}
+
 impl Batches {
     /// The batched rules of `plan`, whose ops, memo and shapes are built.
     ///
     /// A rule is batched if its condition is an `any` or `all` over a
     /// list field of the declaration whose body is shaped as leaves, and
-    /// that op is not remembered (another op reads it through the memo).
-    /// All batched rules read one list: the one the most such rules read.
+    /// that op is not remembered (another op reads it through the memo);
+    /// or if such a quantifier is one of its conjuncts, the only one, for
+    /// the declarations where the rule index proves all the others. All
+    /// batched rules read one list: the one the most such rules read.
     pub(crate) fn build(plan: &Plan) -> Batches {
-        let candidate = |cond: Option<crate::plan::OpId>| {
-            let id = cond?;
-            let &Op::Quant(q) = plan.ops.get(id.index())? else {
-                return None;
-            };
-            if plan.memo.slot(id).is_some() {
-                return None;
+        let (mut parts, mut stack) = (Vec::new(), Vec::new());
+        let mut candidate = |cond: Option<OpId>| {
+            crate::index::conjuncts(plan, cond?, &mut parts, &mut stack);
+            let whole = parts.len() == 1;
+            let mut found = parts.iter().filter_map(|&id| quantifier(plan, id, whole));
+            match (found.next(), found.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
             }
-            let quant = plan.quants.get(q.index())?;
-            let any = match quant.kind {
-                QuantKind::Any => true,
-                QuantKind::All => false,
-                _ => return None,
-            };
-            let Shape::Leaves { start, len } = plan.shapes.of(q.index()) else {
-                return None;
-            };
-            if quant.base != Base::Root || quant.var as usize >= plan.vars {
-                return None;
-            }
-            Some(((quant.field, quant.record), Batched { start, len, any }))
         };
         let found: Vec<_> = plan.hot.iter().map(|r| candidate(r.cond)).collect();
         // The list most batched rules read (the first of the most read).
@@ -237,11 +262,17 @@ impl Plan {
             let Some(rule) = self.hot.get(index as usize) else {
                 continue;
             };
-            // Only rules the rule loop decides with their whole condition.
-            if rule.flags & (HotRule::INERT | HotRule::OVERLAY) != 0
-                || !rule.is_active(today)
-                || self.index.rest(index, proof).is_some()
-            {
+            if rule.flags & (HotRule::INERT | HotRule::OVERLAY) != 0 || !rule.is_active(today) {
+                continue;
+            }
+            // Only rules whose condition, given what the index proved, is
+            // the quantifier: the whole condition, or the one conjunct
+            // left (Kleene `and` with proven *true* conjuncts).
+            let decided_by_it = match self.index.rest(index, proof) {
+                None => quant.whole,
+                Some(left) => !quant.whole && left == [quant.op],
+            };
+            if !decided_by_it {
                 continue;
             }
             entries.push(Entry {
@@ -445,7 +476,9 @@ mod tests {
                 Shape::Leaves { start, len } => Batched {
                     start,
                     len,
+                    op: plan.hot.get(i).and_then(|r| r.cond).unwrap(),
                     any: (i / 3) % 2 == 0,
+                    whole: true,
                 },
                 _ => panic!("rule {i}: not shaped"),
             });
@@ -484,19 +517,53 @@ mod tests {
                 (QuantKind::All, CmpOp::Lt, 50),
                 (QuantKind::Any, CmpOp::Eq, 10),
             ];
+            // The last two rules also ask `id == "D"`, a guard the rule
+            // index proves: they are decided by the pass only when it
+            // did (the id is "D"), by their whole condition otherwise.
+            let id = b
+                .push(Op::Field {
+                    base: Base::Root,
+                    field: FieldId(0),
+                })
+                .unwrap();
+            let d = b.text("D").unwrap();
+            let d = b.push(Op::Text(d)).unwrap();
+            let is_d = b.push(Op::Cmp(CmpOp::Eq, id, d)).unwrap();
             for (i, &(kind, k, c)) in conds.iter().enumerate() {
                 let q = quant(&mut b, kind, 1, k, c);
+                let when = if i >= 3 {
+                    b.chain(false, &[is_d, q]).unwrap()
+                } else {
+                    q
+                };
                 let info = RuleInfo {
                     id: format!("R{i}").into(),
                     score: Some(1 << i),
                     ..RuleInfo::default()
                 };
-                b.rule(info, Some(q)).unwrap();
+                b.rule(info, Some(when)).unwrap();
             }
+            // A conjunct the index cannot prove: never decided by the
+            // pass, though its quantifier is registered.
+            let low = quant(&mut b, QuantKind::Count, 1, CmpOp::Lt, 2);
+            let one = b.number(Decimal::from_i64(1)).unwrap();
+            let one = b.push(Op::Number(one)).unwrap();
+            let some_low = b.push(Op::Cmp(CmpOp::Ge, low, one)).unwrap();
+            let high = quant(&mut b, QuantKind::Any, 1, CmpOp::Gt, 6);
+            let when = b.chain(false, &[some_low, high]).unwrap();
+            let info = RuleInfo {
+                id: "R5".into(),
+                score: Some(1 << 5),
+                ..RuleInfo::default()
+            };
+            b.rule(info, Some(when)).unwrap();
             b.build()
         };
         let plan = build();
-        assert_eq!(batched(&plan), [0, 1, 2, 3, 4]);
+        assert_eq!(batched(&plan), [0, 1, 2, 3, 4, 5]);
+        assert!(plan.batches.of(5).is_some_and(|q| !q.whole));
+        assert!(plan.batches.of(3).is_some_and(|q| !q.whole));
+        assert!(plan.batches.of(2).is_some_and(|q| q.whole));
         let mut plain = build();
         plain.batches = Batches::default();
         let key = SamplingKey([7; 16]);
@@ -510,7 +577,7 @@ mod tests {
         let mut cases = 0;
         for n in 0..=3u32 {
             for combo in 0..4usize.pow(n) {
-                for missing_list in [false, true] {
+                for (missing_list, id) in [(false, "D"), (true, "D"), (false, "E")] {
                     if missing_list && n > 0 {
                         continue;
                     }
@@ -519,7 +586,7 @@ mod tests {
                     let fill = |plan: &Plan| {
                         let l = plan.layout();
                         let mut d = Declaration::new(l);
-                        d.set_text(l, Node::ROOT, FieldId(0), "D").unwrap();
+                        d.set_text(l, Node::ROOT, FieldId(0), id).unwrap();
                         if !missing_list {
                             d.start_list(l, Node::ROOT, FieldId(1)).unwrap();
                         }
@@ -536,11 +603,11 @@ mod tests {
                     plain
                         .evaluate(&fill(&plain), &ctx, &mut s2, &mut o2)
                         .unwrap();
-                    assert_eq!(o1, o2, "{n} elements, combination {combo}");
+                    assert_eq!(o1, o2, "{n} elements, combination {combo}, id {id}");
                     cases += 1;
                 }
             }
         }
-        assert_eq!(cases, 1 + 1 + 4 + 16 + 64);
+        assert_eq!(cases, 2 + 1 + 2 * (4 + 16 + 64));
     }
 }
