@@ -16,9 +16,16 @@
 //! reads its condition's truth from the pass. A quantifier that has
 //! decided (an `any` that found *true*, an `all` that found *false*) is
 //! not run on the later elements, and the pass stops when all have.
+//! A rule whose condition is such a quantifier and conjuncts the rule
+//! index proves (`origin in [..] and any(it in items: ..)`) is batched
+//! for the declarations where the index proved them all, and only
+//! those: what is left of its condition (`RuleIndex::rest`) is then
+//! exactly the quantifier.
 //!
 //! INVARIANT (batch): the truth the pass gives a batched rule is the
-//! truth of `Plan::quant` on its quantifier for the same declaration.
+//! truth of `Plan::quant` on its quantifier for the same declaration,
+//! and that is the truth of the rule's condition (its whole condition,
+//! or the one conjunct the index left).
 //! Evaluation is pure (the memo only saves work, `crate::memo`), so
 //! running the quantifiers before the rules, and element by element
 //! rather than quantifier by quantifier, changes no value: for each
