@@ -471,9 +471,7 @@ impl<'a> Parser<'a, '_> {
 
     #[inline]
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.pos += 1;
-        }
+        self.pos = skip_ws_from(self.input, self.pos);
     }
 
     #[cold]
@@ -545,26 +543,11 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    /// Whether the input at the current position starts with `bytes`.
-    #[inline]
-    fn at<const N: usize>(&self, bytes: &[u8; N]) -> bool {
-        self.input
-            .get(self.pos..)
-            .and_then(<[u8]>::first_chunk::<N>)
-            == Some(bytes)
-    }
-
-    /// Reads the `:` after a member's key, with the whitespace around it.
-    /// The common spelling, `": "` and then no more whitespace, is one
-    /// two-byte test; anything else takes the general path.
+    /// Reads the `:` after a member's key, with the whitespace around it
+    /// (the common spelling is [`plain_colon`]).
     #[inline]
     fn colon(&mut self) -> PResult<()> {
-        if self.at(b": ")
-            && !matches!(
-                self.input.get(self.pos + 2),
-                Some(b' ' | b'\t' | b'\n' | b'\r')
-            )
-        {
+        if plain_colon(self.input, self.pos) {
             self.pos += 2;
             return Ok(());
         }
@@ -612,13 +595,10 @@ impl<'a> Parser<'a, '_> {
     /// out of line by [`Parser::string_slow`].
     #[inline]
     fn string(&mut self) -> PResult<Str> {
-        let start = self.pos + 1;
-        let rest = self.input.get(start..).unwrap_or_default();
-        if let Some(i) = plain_run(rest)
-            && rest.get(i) == Some(&b'"')
-        {
-            self.pos = start + i + 1;
-            return Ok(Str::Input(start, start + i));
+        if let Some(end) = plain_string_end(self.input, self.pos) {
+            let start = self.pos + 1;
+            self.pos = end + 1;
+            return Ok(Str::Input(start, end));
         }
         // Scanned again there: passing the stop along cost 170
         // instructions per regional declaration on the plain path.
@@ -868,11 +848,7 @@ impl<'a> Parser<'a, '_> {
                             .ok_or(key)
                     }
                 };
-                // The common spelling, `": "` and then no more whitespace,
-                // is one test; anything else takes the general path.
-                if input.get(pos..pos + 2) == Some(b": ")
-                    && !matches!(input.get(pos + 2), Some(b' ' | b'\t' | b'\n' | b'\r'))
-                {
+                if plain_colon(input, pos) {
                     pos += 2;
                 } else {
                     self.pos = pos;
@@ -945,16 +921,9 @@ impl<'a> Parser<'a, '_> {
                     pos += 2;
                     continue;
                 }
-                while let Some(b' ' | b'\t' | b'\n' | b'\r') = input.get(pos) {
-                    pos += 1;
-                }
+                pos = skip_ws_from(input, pos);
                 match input.get(pos) {
-                    Some(b',') => {
-                        pos += 1;
-                        while let Some(b' ' | b'\t' | b'\n' | b'\r') = input.get(pos) {
-                            pos += 1;
-                        }
-                    }
+                    Some(b',') => pos = skip_ws_from(input, pos + 1),
                     Some(b'}') => {
                         pos += 1;
                         break;
@@ -1111,21 +1080,14 @@ impl<'a> Parser<'a, '_> {
         ty: FieldType,
     ) -> Result<Option<usize>, DeclError> {
         match (input.get(at), ty) {
-            (Some(b'"'), FieldType::Text) => {
-                let Some(s) = source else {
-                    return Ok(None);
-                };
-                let start = at + 1;
-                let rest = input.get(start..).unwrap_or_default();
-                match plain_run(rest) {
-                    Some(i) if rest.get(i) == Some(&b'"') && i <= MAX_TEXT_BYTES => {
-                        self.decl
-                            .set_text_known_span(node, fid, s + start, s + start + i)?;
-                        Ok(Some(start + i + 1))
-                    }
-                    _ => Ok(None),
+            (Some(b'"'), FieldType::Text) => match (source, plain_string_end(input, at)) {
+                (Some(s), Some(end)) if end - at - 1 <= MAX_TEXT_BYTES => {
+                    self.decl
+                        .set_text_known_span(node, fid, s + at + 1, s + end)?;
+                    Ok(Some(end + 1))
                 }
-            }
+                _ => Ok(None),
+            },
             (Some(b'-' | b'0'..=b'9'), FieldType::Number) => match short_number(input, at) {
                 Some((v, end)) => {
                     self.decl.set_number_known(node, fid, v)?;
@@ -1814,6 +1776,34 @@ pub fn json_lines(input: &[u8]) -> impl Iterator<Item = (usize, usize, &[u8])> {
                 Some((i + 1, at, line))
             }
         })
+}
+
+/// The position after the JSON whitespace starting at `pos`.
+#[inline]
+fn skip_ws_from(input: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = input.get(pos) {
+        pos += 1;
+    }
+    pos
+}
+
+/// Whether the `:` after a member's key, at `pos`, is spelled `": "` and
+/// then no more whitespace: the common spelling, one test.
+#[inline]
+fn plain_colon(input: &[u8], pos: usize) -> bool {
+    input.get(pos..).and_then(<[u8]>::first_chunk::<2>) == Some(b": ")
+        && !matches!(input.get(pos + 2), Some(b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// The closing quote of the string whose opening quote is at `quote`, if
+/// the string is plain up to it (no escape or control character): the
+/// common string, whose text is the input's bytes between the quotes.
+#[inline]
+fn plain_string_end(input: &[u8], quote: usize) -> Option<usize> {
+    let start = quote + 1;
+    let rest = input.get(start..)?;
+    let i = plain_run(rest)?;
+    (rest.get(i) == Some(&b'"')).then_some(start + i)
 }
 
 /// True for the bytes that end a plain run inside a JSON string: `"`, `\\`
