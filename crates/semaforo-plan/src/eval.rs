@@ -1185,14 +1185,14 @@ impl Plan {
                 }
             }
             QuantKind::Count => {
-                // `count(it in items: true)`, the number of lines: the
-                // list's length, without visiting its elements.
+                // A constant body (`count(it in items: true)`, the number
+                // of lines): every element or none, without visiting them.
                 if let (
                     Some(
                         [
                             Leaf {
-                                test: Test::Const(true),
-                                not: false,
+                                test: Test::Const(b),
+                                not,
                                 ..
                             },
                         ],
@@ -1200,7 +1200,8 @@ impl Plan {
                     Slot::List { len, .. },
                 ) = (leaves, list)
                 {
-                    return Value::Number(Decimal::from_i64(i64::from(len)));
+                    let n = if *b != *not { i64::from(len) } else { 0 };
+                    return Value::Number(Decimal::from_i64(n));
                 }
                 let mut n: i64 = 0;
                 for node in elements {
