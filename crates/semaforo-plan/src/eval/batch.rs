@@ -142,16 +142,11 @@ impl Batches {
                 None => counts.push((*list, 1)),
             }
         }
-        let mut best: Option<((FieldId, RecordId), usize)> = None;
-        for &(list, n) in &counts {
-            if best.is_none_or(|(_, m)| n > m) {
-                best = Some((list, n));
-            }
-        }
+        // `max_by_key` keeps the last of equals: search from the end.
+        let best = counts.iter().rev().max_by_key(|&&(_, n)| n).copied();
         let Some((list, n)) = best.filter(|&(_, n)| n >= MIN_BATCH) else {
             return Batches::default();
         };
-        debug_assert!(n >= MIN_BATCH);
         let mut bits = vec![0u64; found.len().div_ceil(64)];
         let mut quants = Vec::with_capacity(n);
         for (i, f) in found.iter().enumerate() {
