@@ -178,7 +178,12 @@ fn report(started: std::time::Instant, k: usize) {
 /// the rules of `source` (over the regional header).
 fn regional(source: String, k: usize) -> u64 {
     let rs = regional_ruleset(source);
-    let jsonl = read("declarations.jsonl");
+    // `PROFILE_DECLS=file.jsonl` replaces the regional declarations (for
+    // declarations of many lines, say).
+    let jsonl = match std::env::var("PROFILE_DECLS") {
+        Ok(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        Err(_) => read("declarations.jsonl"),
+    };
     let lines = jsonl_lines(&jsonl);
     let ctx = Context::new(Date::parse("2026-11-20").unwrap(), Default::default(), "k0");
     let mut ev = rs.evaluator();

@@ -1082,6 +1082,9 @@ impl Plan {
     /// bounds the frames it adds to the recursion.
     #[inline(never)]
     fn eval_remembered<'a>(&'a self, slot: u32, op: Op, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        if let (Op::Quant(q), Some(partner)) = (op, self.memo.partner(slot)) {
+            return self.remembered(slot, cx, |cx| self.extremum_pair(q, partner, cx));
+        }
         self.remembered(slot, cx, |cx| match op {
             Op::Quant(q) => self.quant_op(q, cx),
             Op::Lookup(_, k) if self.is_key(k) => self.eval_keyed(op, cx),
@@ -1101,10 +1104,7 @@ impl Plan {
         cx: &mut Cx<'a, '_>,
         compute: impl FnOnce(&mut Cx<'a, '_>) -> Value<'a>,
     ) -> Value<'a> {
-        let node = match self.memo.var(slot) {
-            Some(v) => cx.vars.get(v as usize).copied().unwrap_or(Node::ROOT),
-            None => Node::ROOT,
-        };
+        let node = self.memo_node(slot, cx);
         if let Some(v) = cx
             .memo
             .get(slot as usize)
@@ -1117,6 +1117,16 @@ impl Plan {
             memo::keep(e, cx.generation, node, v);
         }
         v
+    }
+
+    /// The element memo slot `slot`'s entries are keyed by now: what its
+    /// variable is bound to (`Node::ROOT` for a slot without one).
+    #[inline(always)]
+    fn memo_node(&self, slot: u32, cx: &Cx<'_, '_>) -> Node {
+        match self.memo.var(slot) {
+            Some(v) => cx.vars.get(v as usize).copied().unwrap_or(Node::ROOT),
+            None => Node::ROOT,
+        }
     }
 
     /// `a k b` for numbers.
@@ -1151,15 +1161,11 @@ impl Plan {
     /// `crate::shape`: a shaped body's elements are never bound to the
     /// variable, their leaves read them directly).
     fn quant<'a>(&'a self, q: &crate::plan::Quant, shape: Shape, cx: &mut Cx<'a, '_>) -> Value<'a> {
-        let list = match Self::node(cx, q.base) {
-            Some(node) => cx.decl.slot(node, q.field),
-            None => Slot::Missing,
-        };
-        if !matches!(list, Slot::List { .. }) || cx.vars.get(q.var as usize).is_none() {
+        let Some(list) = Self::list_of(q, cx) else {
             // A missing list: `any`/`all` are unknown and the aggregates
             // missing, which is the same value (see the module docs).
             return Value::Missing;
-        }
+        };
         let decl = cx.decl;
         let elements = decl.elements(q.record, list);
         let leaves = match shape {
@@ -1224,19 +1230,71 @@ impl Plan {
                 Value::Number(acc)
             }
             QuantKind::Min | QuantKind::Max => {
-                let mut best: Option<Decimal> = None;
-                for node in elements {
-                    if let Some(x) = self.body_term(q, shape, node, cx) {
-                        best = Some(match best {
-                            None => x,
-                            Some(b) if q.kind == QuantKind::Min => b.min(x),
-                            Some(b) => b.max(x),
-                        });
-                    }
-                }
-                num(best)
+                let (lo, hi) = self.extrema(q, shape, elements, cx);
+                num(if q.kind == QuantKind::Min { lo } else { hi })
             }
         }
+    }
+
+    /// The list quantifier `q` ranges over, if it is a list (and `q`'s
+    /// variable is within the scratch's).
+    #[inline(always)]
+    fn list_of(q: &crate::plan::Quant, cx: &Cx<'_, '_>) -> Option<Slot> {
+        let list = match Self::node(cx, q.base) {
+            Some(node) => cx.decl.slot(node, q.field),
+            None => Slot::Missing,
+        };
+        (matches!(list, Slot::List { .. }) && cx.vars.get(q.var as usize).is_some()).then_some(list)
+    }
+
+    /// The least and the greatest number quantifier `q`'s body gives over
+    /// `elements` (elements whose body is not a number are left out, as
+    /// `min` and `max` leave them out; `None` when none is).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn extrema<'a>(
+        &'a self,
+        q: &crate::plan::Quant,
+        shape: Shape,
+        elements: crate::decl::Elements<'a>,
+        cx: &mut Cx<'a, '_>,
+    ) -> (Option<Decimal>, Option<Decimal>) {
+        let (mut lo, mut hi): (Option<Decimal>, Option<Decimal>) = (None, None);
+        for node in elements {
+            if let Some(x) = self.body_term(q, shape, node, cx) {
+                lo = Some(lo.map_or(x, |b| b.min(x)));
+                hi = Some(hi.map_or(x, |b| b.max(x)));
+            }
+        }
+        (lo, hi)
+    }
+
+    /// A `min` or `max` with an extremum partner in memo slot `partner`
+    /// (see `crate::memo`): both from one pass over the list; the
+    /// partner's value is kept in its slot, this one's returned.
+    #[inline(never)]
+    fn extremum_pair<'a>(&'a self, q: QuantId, partner: u32, cx: &mut Cx<'a, '_>) -> Value<'a> {
+        let Some(quant) = self.quants.get(q.0 as usize) else {
+            return Value::Missing;
+        };
+        let (lo, hi) = match Self::list_of(quant, cx) {
+            Some(list) => {
+                let elements = cx.decl.elements(quant.record, list);
+                self.extrema(quant, self.shapes.of(q.0 as usize), elements, cx)
+            }
+            None => (None, None),
+        };
+        let (own, other) = if quant.kind == QuantKind::Min {
+            (lo, hi)
+        } else {
+            (hi, lo)
+        };
+        // INVARIANT (partners) of `crate::memo`: the partner's slot has
+        // this slot's key, so the element is the same.
+        let node = self.memo_node(partner, cx);
+        if let Some(e) = cx.memo.get_mut(partner as usize) {
+            memo::keep(e, cx.generation, node, num(other));
+        }
+        num(own)
     }
 
     /// The truth of quantifier `q`'s body for element `node`: its

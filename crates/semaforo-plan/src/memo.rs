@@ -24,12 +24,25 @@
 //! Text values are not kept (they borrow the declaration or the plan, and
 //! no costly op but a text lookup makes them): a slot whose op gives text
 //! is simply evaluated again.
+//!
+//! **Extremum pairs.** `min(it in L: e)` and `max(it in L: e)` over the
+//! same list with the same body (`max(..) > min(..) * 200`, the spread of
+//! unit values in one declaration) visit the same elements and evaluate
+//! the same body on each. Such a pair gets two slots even when each is
+//! read once, and each slot names the other as its *partner*
+//! ([`MemoTable::partner`]): evaluating either computes both in one pass
+//! over the list and keeps the other's value in its slot, for the same
+//! generation and element, so the other is read back. The values are
+//! those two separate passes give: the body is pure, and the minimum and
+//! the maximum of the same numbers do not depend on which is taken first.
 
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::decl::Node;
-use crate::plan::{Base, Op, OpId, Plan};
+use crate::layout::{FieldId, RecordId};
+use crate::plan::{Base, Op, OpId, Plan, QuantKind};
 use crate::value::Value;
+use std::collections::HashMap;
 
 /// No slot (in [`MemoTable::slot_of`]) / no variable (in
 /// [`MemoTable::vars`]).
@@ -43,6 +56,52 @@ pub(crate) struct MemoTable {
     /// Per slot, the free variable its entries are keyed by, or [`NONE`]
     /// for an op that reads no variable (one entry per evaluation).
     vars: Box<[u32]>,
+    /// Per slot, the slot of its extremum partner, or [`NONE`] (see the
+    /// module docs). INVARIANT (partners): partners are each other's,
+    /// their ops are a `min` and a `max` with the same variable, record,
+    /// base, list field and body, and their slots have the same key.
+    partners: Box<[u32]>,
+}
+
+/// What makes a `min` and a `max` twins: variable, record, base, list
+/// field and body.
+type Twins = (u32, RecordId, Base, FieldId, OpId);
+
+/// The extremum pairs of `plan`: for each quantifier op that is a `min`
+/// or `max` with a twin of the other kind (same variable, record, base,
+/// list field and body), that twin's op.
+fn extremum_pairs(plan: &Plan) -> HashMap<OpId, OpId> {
+    let mut by_twin: HashMap<Twins, [Option<OpId>; 2]> = HashMap::new();
+    for (i, op) in plan.ops.iter().enumerate() {
+        let (Op::Quant(q), Ok(id)) = (op, u32::try_from(i)) else {
+            continue;
+        };
+        let Some(quant) = plan.quants.get(q.index()) else {
+            continue;
+        };
+        let side = match quant.kind {
+            QuantKind::Min => 0,
+            QuantKind::Max => 1,
+            _ => continue,
+        };
+        let key = (quant.var, quant.record, quant.base, quant.field, quant.body);
+        let twins = by_twin.entry(key).or_default();
+        // Ops are hash-consed, so a second op of one side is not expected;
+        // if there were one, the first is kept.
+        if let Some(t) = twins.get_mut(side)
+            && t.is_none()
+        {
+            *t = Some(OpId(id));
+        }
+    }
+    let mut pairs = HashMap::new();
+    for [min, max] in by_twin.into_values() {
+        if let (Some(min), Some(max)) = (min, max) {
+            pairs.insert(min, max);
+            pairs.insert(max, min);
+        }
+    }
+    pairs
 }
 
 /// Whether ops of `op`'s kind may be remembered: the kinds whose arms in
@@ -157,6 +216,7 @@ impl MemoTable {
         // more than `MAX_NEST` remembered ops. Each adds a frame to the
         // evaluator's recursion (`Plan::eval_remembered`), so this bounds
         // what the memo adds to the stack that INVARIANT (depth) budgets.
+        let pairs = extremum_pairs(plan);
         let mut nest = vec![0u8; n];
         let mut slot_of = vec![NONE; n];
         let mut vars = Vec::new();
@@ -172,9 +232,10 @@ impl MemoTable {
                 _ => None,
             };
             let mut here = below;
+            let paired = u32::try_from(i).is_ok_and(|i| pairs.contains_key(&OpId(i)));
             if costly
                 && below < MAX_NEST
-                && refs.get(i).is_some_and(|&r| r >= 2)
+                && (paired || refs.get(i).is_some_and(|&r| r >= 2))
                 && let Some(key) = key
                 && let Ok(slot) = u32::try_from(vars.len())
                 && slot != NONE
@@ -191,9 +252,25 @@ impl MemoTable {
         if vars.is_empty() {
             return MemoTable::default();
         }
+        // Partners where both ops got a slot with the same key (twins
+        // have the same children, so they get slots alike; checked anyway).
+        let mut partners = vec![NONE; vars.len()];
+        for (&a, &b) in &pairs {
+            let (Some(&sa), Some(&sb)) = (slot_of.get(a.index()), slot_of.get(b.index())) else {
+                continue;
+            };
+            if sa != NONE
+                && sb != NONE
+                && vars.get(sa as usize) == vars.get(sb as usize)
+                && let Some(p) = partners.get_mut(sa as usize)
+            {
+                *p = sb;
+            }
+        }
         MemoTable {
             slot_of: slot_of.into_boxed_slice(),
             vars: vars.into_boxed_slice(),
+            partners: partners.into_boxed_slice(),
         }
     }
 
@@ -215,9 +292,18 @@ impl MemoTable {
         self.vars.get(slot as usize).copied().filter(|&v| v != NONE)
     }
 
+    /// The slot of slot `slot`'s extremum partner, if it has one.
+    #[inline(always)]
+    pub(crate) fn partner(&self, slot: u32) -> Option<u32> {
+        self.partners
+            .get(slot as usize)
+            .copied()
+            .filter(|&p| p != NONE)
+    }
+
     /// The heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.slot_of.len() + self.vars.len()) * size_of::<u32>()
+        (self.slot_of.len() + self.vars.len() + self.partners.len()) * size_of::<u32>()
     }
 }
 
@@ -430,6 +516,96 @@ mod tests {
         assert_eq!(memo.slot(cheap), None);
         assert_eq!(memo.slot(hs), None);
         assert_eq!(memo.len(), 3);
+    }
+
+    #[test]
+    fn a_min_and_a_max_of_one_body_over_one_list_are_partners() {
+        let mut b = builder();
+        let value = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(1),
+            })
+            .unwrap();
+        let hs = b
+            .push(Op::Field {
+                base: Base::Var(0),
+                field: FieldId(0),
+            })
+            .unwrap();
+        let hs_len = b.push(Op::Len(hs)).unwrap();
+        let over = |kind, body| Quant {
+            kind,
+            var: 0,
+            record: RecordId(1),
+            base: Base::Root,
+            field: FieldId(1),
+            body,
+        };
+        let max = b.quant(over(QuantKind::Max, value)).unwrap();
+        let min = b.quant(over(QuantKind::Min, value)).unwrap();
+        // The same kind twice is one op; another body, another kind, no
+        // partner.
+        let min_len = b.quant(over(QuantKind::Min, hs_len)).unwrap();
+        let sum = b.quant(over(QuantKind::Sum, value)).unwrap();
+        let spread = b.push(Op::Cmp(crate::plan::CmpOp::Gt, max, min)).unwrap();
+        let short = b
+            .push(Op::Cmp(crate::plan::CmpOp::Gt, min_len, sum))
+            .unwrap();
+        b.test_rule(0, spread);
+        b.test_rule(1, short);
+        let plan = b.build();
+        let memo = MemoTable::build(&plan);
+        // Each read once, yet remembered: the pass of one keeps the other.
+        let (smax, smin) = (memo.slot(max).unwrap(), memo.slot(min).unwrap());
+        assert_eq!(memo.partner(smax), Some(smin));
+        assert_eq!(memo.partner(smin), Some(smax));
+        assert_eq!(memo.var(smax), None);
+        assert_eq!(memo.slot(min_len), None);
+        assert_eq!(memo.slot(sum), None);
+        assert_eq!(memo.len(), 2);
+    }
+
+    #[test]
+    fn extrema_of_other_lists_or_variables_are_not_partners() {
+        let mut b = builder();
+        let value = |b: &mut PlanBuilder, v| {
+            b.push(Op::Field {
+                base: Base::Var(v),
+                field: FieldId(1),
+            })
+            .unwrap()
+        };
+        let (v0, v1) = (value(&mut b, 0), value(&mut b, 1));
+        let over = |kind, var, field, body| Quant {
+            kind,
+            var,
+            record: RecordId(1),
+            base: Base::Root,
+            field: FieldId(field),
+            body,
+        };
+        // A max over `items` against a min over another field (the
+        // pairing looks at the field only), and against a min of another
+        // variable's body.
+        let max = b.quant(over(QuantKind::Max, 0, 1, v0)).unwrap();
+        let min_other_list = b.quant(over(QuantKind::Min, 0, 0, v0)).unwrap();
+        let min_other_var = b.quant(over(QuantKind::Min, 1, 1, v1)).unwrap();
+        let a = b
+            .push(Op::Cmp(crate::plan::CmpOp::Gt, max, min_other_list))
+            .unwrap();
+        let c = b
+            .push(Op::Cmp(crate::plan::CmpOp::Gt, max, min_other_var))
+            .unwrap();
+        b.test_rule(0, a);
+        b.test_rule(1, c);
+        let plan = b.build();
+        let memo = MemoTable::build(&plan);
+        // `max` is read twice (a slot of its own), without a partner.
+        let s = memo.slot(max).unwrap();
+        assert_eq!(memo.partner(s), None);
+        assert_eq!(memo.slot(min_other_list), None);
+        assert_eq!(memo.slot(min_other_var), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! pool of such expressions (aggregates at the root, lookups and divisions
 //! per element, an aggregate over an element's own list, a count that reads
 //! two variables, two lists of the same record type bound to the same
-//! variable number, score expressions) agree with the reference
+//! variable number, score expressions, the `min` and `max` of one list that
+//! one pass computes) agree with the reference
 //! interpreter, which remembers nothing, on every declaration. Each plan
 //! evaluates one declaration after another with one scratch, so an entry
 //! written for one declaration (or one element) and read for another
@@ -128,8 +129,32 @@ fn aggregate(rng: &mut Rng) -> String {
     }
 }
 
+/// The spread of a number over a list, `max(..) > min(..) * k`, whose
+/// `min` and `max` are extremum partners (one pass computes both): at the
+/// root, over an element's own list, or beside a `min` of another list.
+fn spread(rng: &mut Rng) -> String {
+    let list = pick(rng, LISTS);
+    let t = term(rng, "it");
+    let k = rng.range(0, 4);
+    match rng.below(4) {
+        0 => format!("max(it in {list}: {t}) > min(it in {list}: {t}) * {k}"),
+        1 => format!("min(it in {list}: {t}) * {k} <= max(it in {list}: {t})"),
+        2 => format!(
+            "any(rt in {list}: max(p in rt.parts: p.weight) > min(p in rt.parts: p.weight) * {k})"
+        ),
+        _ => format!(
+            "max(it in items: {t}) > min(it in returns: {t}) * {k} \
+             and min(it in items: {t}) < {}",
+            rng.range(0, 40)
+        ),
+    }
+}
+
 fn condition(rng: &mut Rng) -> String {
     let list = pick(rng, LISTS);
+    if rng.chance(10) {
+        return spread(rng);
+    }
     match rng.below(8) {
         0 | 1 => format!("any(it in {list}: {})", element(rng, "it")),
         7 => {
