@@ -2035,18 +2035,8 @@ mod tests {
         )
         .unwrap();
         let mut b = PlanBuilder::new("t", "1", &[], layout);
-        let origin = b
-            .push(Op::Field {
-                base: Base::Root,
-                field: FieldId(1),
-            })
-            .unwrap();
-        let hs = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(0),
-            })
-            .unwrap();
+        let origin = b.test_field(Base::Root, 1);
+        let hs = b.test_field(Base::Var(0), 0);
         for r in 0..rules {
             let set = b.in_set(&[Constant::Text(ORIGINS[r % 4].into())]).unwrap();
             let in_op = b
@@ -2106,18 +2096,8 @@ mod tests {
         let dec = |s: &str| Decimal::parse(s).unwrap().value;
         let day = |s: &str| Date::parse(s).unwrap();
         let mut b = PlanBuilder::new("t", "1", &[], layout);
-        let value = b
-            .push(Op::Field {
-                base: Base::Root,
-                field: FieldId(1),
-            })
-            .unwrap();
-        let when = b
-            .push(Op::Field {
-                base: Base::Root,
-                field: FieldId(2),
-            })
-            .unwrap();
+        let value = b.test_field(Base::Root, 1);
+        let when = b.test_field(Base::Root, 2);
         let fifty = b.number(dec("50")).unwrap();
         let fifty = b.push(Op::Number(fifty)).unwrap();
         let march = b.push(Op::Date(day("2026-03-01"))).unwrap();
@@ -2187,12 +2167,7 @@ mod tests {
             ],
         )]);
         let mut b = PlanBuilder::new("t", "1", &[], layout);
-        let aeo = b
-            .push(Op::Field {
-                base: Base::Root,
-                field: FieldId(1),
-            })
-            .unwrap();
+        let aeo = b.test_field(Base::Root, 1);
         let no = b.push(Op::Bool(false)).unwrap();
         let conds = [
             Op::Not(aeo),
@@ -2280,13 +2255,7 @@ mod tests {
             ),
         ]);
         let mut b = PlanBuilder::new("t", "1", &[], layout);
-        let field = |b: &mut PlanBuilder, f: u32| {
-            b.push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(f),
-            })
-            .unwrap()
-        };
+        let field = |b: &mut PlanBuilder, f: u32| b.test_field(Base::Var(0), f);
         let (origin, hs) = (field(&mut b, 0), field(&mut b, 1));
         let key = b.key(&[origin, hs]).unwrap();
         let text =
@@ -2368,12 +2337,7 @@ mod tests {
             ("item", &[("value", FieldType::Number, true)]),
         ]);
         let mut b = PlanBuilder::new("t", "1", &[], layout);
-        let value = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(0),
-            })
-            .unwrap();
+        let value = b.test_field(Base::Var(0), 0);
         let number = |b: &mut PlanBuilder, n: i64| {
             let n = b.number(Decimal::from_i64(n)).unwrap();
             b.push(Op::Number(n)).unwrap()

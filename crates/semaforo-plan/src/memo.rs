@@ -439,18 +439,8 @@ mod tests {
     #[test]
     fn shared_costly_ops_get_slots_keyed_by_their_free_variable() {
         let mut b = builder();
-        let hs = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(0),
-            })
-            .unwrap();
-        let value = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(1),
-            })
-            .unwrap();
+        let hs = b.test_field(Base::Var(0), 0);
+        let value = b.test_field(Base::Var(0), 1);
         let t = b
             .table(
                 &[("64".into(), Constant::Number(Decimal::from_i64(2)))],
@@ -521,18 +511,8 @@ mod tests {
     #[test]
     fn a_min_and_a_max_of_one_body_over_one_list_are_partners() {
         let mut b = builder();
-        let value = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(1),
-            })
-            .unwrap();
-        let hs = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(0),
-            })
-            .unwrap();
+        let value = b.test_field(Base::Var(0), 1);
+        let hs = b.test_field(Base::Var(0), 0);
         let hs_len = b.push(Op::Len(hs)).unwrap();
         let over = |kind, body| Quant {
             kind,
@@ -569,13 +549,7 @@ mod tests {
     #[test]
     fn extrema_of_other_lists_or_variables_are_not_partners() {
         let mut b = builder();
-        let value = |b: &mut PlanBuilder, v| {
-            b.push(Op::Field {
-                base: Base::Var(v),
-                field: FieldId(1),
-            })
-            .unwrap()
-        };
+        let value = |b: &mut PlanBuilder, v| b.test_field(Base::Var(v), 1);
         let (v0, v1) = (value(&mut b, 0), value(&mut b, 1));
         let over = |kind, var, field, body| Quant {
             kind,
@@ -614,12 +588,7 @@ mod tests {
         // level read twice: only the innermost MAX_NEST levels get a slot,
         // so the memo adds at most MAX_NEST frames to the recursion.
         let mut b = builder();
-        let hs = b
-            .push(Op::Field {
-                base: Base::Root,
-                field: FieldId(0),
-            })
-            .unwrap();
+        let hs = b.test_field(Base::Root, 0);
         let t = b
             .table(&[("a".into(), Constant::Text("a".into()))], false)
             .unwrap();

@@ -1222,6 +1222,17 @@ impl PlanBuilder {
 
 #[cfg(test)]
 impl PlanBuilder {
+    /// Adds op `base.field` (unit tests of the plan's parts).
+    pub(crate) fn test_field(&mut self, base: Base, field: u32) -> OpId {
+        match self.push(Op::Field {
+            base,
+            field: FieldId(field),
+        }) {
+            Ok(id) => id,
+            Err(e) => panic!("field {field}: {e}"),
+        }
+    }
+
     /// Adds rule `R{i}` with condition `when` and nothing else (unit
     /// tests of the plan's parts).
     pub(crate) fn test_rule(&mut self, i: usize, when: OpId) {

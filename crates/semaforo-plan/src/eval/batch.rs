@@ -357,12 +357,7 @@ mod tests {
 
     /// `kind(it in list: it.value k c)`.
     fn quant(b: &mut PlanBuilder, kind: QuantKind, list: u32, k: CmpOp, c: i64) -> OpId {
-        let value = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(0),
-            })
-            .unwrap();
+        let value = b.test_field(Base::Var(0), 0);
         let n = b.number(Decimal::from_i64(c)).unwrap();
         let n = b.push(Op::Number(n)).unwrap();
         let body = b.push(Op::Cmp(k, value, n)).unwrap();
@@ -400,18 +395,8 @@ mod tests {
         b.test_rule(2, many);
         let other = quant(&mut b, QuantKind::Any, 2, CmpOp::Gt, 7);
         b.test_rule(3, other);
-        let value = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(0),
-            })
-            .unwrap();
-        let flag = b
-            .push(Op::Field {
-                base: Base::Var(0),
-                field: FieldId(1),
-            })
-            .unwrap();
+        let value = b.test_field(Base::Var(0), 0);
+        let flag = b.test_field(Base::Var(0), 1);
         let big = b.push(Op::Cmp(CmpOp::Gt, value, one)).unwrap();
         let either = b.chain(true, &[big, flag]).unwrap();
         let or = b
@@ -522,12 +507,7 @@ mod tests {
             // The last two rules also ask `id == "D"`, a guard the rule
             // index proves: they are decided by the pass only when it
             // did (the id is "D"), by their whole condition otherwise.
-            let id = b
-                .push(Op::Field {
-                    base: Base::Root,
-                    field: FieldId(0),
-                })
-                .unwrap();
+            let id = b.test_field(Base::Root, 0);
             let d = b.text("D").unwrap();
             let d = b.push(Op::Text(d)).unwrap();
             let is_d = b.push(Op::Cmp(CmpOp::Eq, id, d)).unwrap();
