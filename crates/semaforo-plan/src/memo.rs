@@ -413,7 +413,7 @@ mod tests {
     use super::{MAX_NEST, MemoTable};
     use crate::decimal::Decimal;
     use crate::layout::{FieldId, FieldType, RecordId, test_layout};
-    use crate::plan::{ArithOp, Base, Op, PlanBuilder, Quant, QuantKind};
+    use crate::plan::{ArithOp, Base, Op, OpId, PlanBuilder, Quant, QuantKind};
     use crate::sets::Constant;
 
     fn builder() -> PlanBuilder {
@@ -508,26 +508,30 @@ mod tests {
         assert_eq!(memo.len(), 3);
     }
 
+    /// `kind(it in declaration.FIELD: body)`, `it` variable `var`.
+    fn over(kind: QuantKind, var: u32, field: u32, body: OpId) -> Quant {
+        Quant {
+            kind,
+            var,
+            record: RecordId(1),
+            base: Base::Root,
+            field: FieldId(field),
+            body,
+        }
+    }
+
     #[test]
     fn a_min_and_a_max_of_one_body_over_one_list_are_partners() {
         let mut b = builder();
         let value = b.test_field(Base::Var(0), 1);
         let hs = b.test_field(Base::Var(0), 0);
         let hs_len = b.push(Op::Len(hs)).unwrap();
-        let over = |kind, body| Quant {
-            kind,
-            var: 0,
-            record: RecordId(1),
-            base: Base::Root,
-            field: FieldId(1),
-            body,
-        };
-        let max = b.quant(over(QuantKind::Max, value)).unwrap();
-        let min = b.quant(over(QuantKind::Min, value)).unwrap();
+        let max = b.quant(over(QuantKind::Max, 0, 1, value)).unwrap();
+        let min = b.quant(over(QuantKind::Min, 0, 1, value)).unwrap();
         // The same kind twice is one op; another body, another kind, no
         // partner.
-        let min_len = b.quant(over(QuantKind::Min, hs_len)).unwrap();
-        let sum = b.quant(over(QuantKind::Sum, value)).unwrap();
+        let min_len = b.quant(over(QuantKind::Min, 0, 1, hs_len)).unwrap();
+        let sum = b.quant(over(QuantKind::Sum, 0, 1, value)).unwrap();
         let spread = b.push(Op::Cmp(crate::plan::CmpOp::Gt, max, min)).unwrap();
         let short = b
             .push(Op::Cmp(crate::plan::CmpOp::Gt, min_len, sum))
@@ -551,14 +555,6 @@ mod tests {
         let mut b = builder();
         let value = |b: &mut PlanBuilder, v| b.test_field(Base::Var(v), 1);
         let (v0, v1) = (value(&mut b, 0), value(&mut b, 1));
-        let over = |kind, var, field, body| Quant {
-            kind,
-            var,
-            record: RecordId(1),
-            base: Base::Root,
-            field: FieldId(field),
-            body,
-        };
         // A max over `items` against a min over another field (the
         // pairing looks at the field only), and against a min of another
         // variable's body.
