@@ -151,6 +151,14 @@ impl Pool {
     }
 }
 
+/// The slots of one instance in its pool: see [`Declaration::instance`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instance {
+    pool: usize,
+    base: usize,
+    stride: usize,
+}
+
 /// A declaration bound to a [`Layout`], reused from one declaration to the
 /// next.
 #[derive(Clone, Debug)]
@@ -350,6 +358,76 @@ impl Declaration {
             return Err(DeclError::NoSuchField);
         }
         Ok((p, at, ty))
+    }
+
+    /// Where the slots of `node` are, for a caller that writes several of
+    /// its fields (the JSON binder, member after member): its pool and
+    /// first slot, looked up once rather than at every write.
+    ///
+    /// The answer stays right until the next [`Declaration::clear`]:
+    /// instances are only ever appended to their pools, so no slot moves.
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if `node` does not exist.
+    #[inline]
+    pub(crate) fn instance(&self, node: Node) -> Result<Instance, DeclError> {
+        let pool = self
+            .pools
+            .get(node.record.0 as usize)
+            .ok_or(DeclError::NoSuchField)?;
+        let base = node.index as usize * pool.stride;
+        if base + pool.stride > pool.slots.len() {
+            return Err(DeclError::NoSuchField);
+        }
+        Ok(Instance {
+            pool: node.record.0 as usize,
+            base,
+            stride: pool.stride,
+        })
+    }
+
+    /// [`Declaration::put_known`] for an instance found by
+    /// [`Declaration::instance`]. The slot's existence is still checked,
+    /// so a stale `at` fails; it never writes out of range.
+    #[inline(always)]
+    pub(crate) fn put_at(
+        &mut self,
+        at: Instance,
+        field: FieldId,
+        value: Slot,
+    ) -> Result<(), DeclError> {
+        let f = field.0 as usize;
+        if f >= at.stride {
+            return Err(DeclError::NoSuchField);
+        }
+        let pool = self.pools.get_mut(at.pool).ok_or(DeclError::NoSuchField)?;
+        pool.store(at.base + f, f, value)
+    }
+
+    /// [`Declaration::set_text_known_span`] for an instance found by
+    /// [`Declaration::instance`], for a caller that knows `start` and
+    /// `end` to be character boundaries of the buffer: the JSON binder,
+    /// whose spans start after and end at an ASCII quote of a text it
+    /// pushed with [`Declaration::push_source`]. That push also checked
+    /// that the buffer stays within `u32` offsets.
+    ///
+    /// # Errors
+    /// [`DeclError::NoSuchField`] if the field does not exist or
+    /// `start..end` is not a range of the buffer.
+    #[inline(always)]
+    pub(crate) fn put_span_at(
+        &mut self,
+        at: Instance,
+        field: FieldId,
+        start: usize,
+        end: usize,
+    ) -> Result<(), DeclError> {
+        if start > end || end > self.text.len() {
+            return Err(DeclError::NoSuchField);
+        }
+        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
+        let (start, len) = text_span(start, end - start)?;
+        self.put_at(at, field, Slot::Text { start, len })
     }
 
     /// Writes `value` into field `field` of `node` without looking the
@@ -1060,6 +1138,86 @@ mod tests {
             ),
             Err(DeclError::NoSuchField)
         );
+    }
+
+    #[test]
+    fn writes_to_a_located_instance_agree_with_the_known_setters() {
+        let l = layout();
+        let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
+        let items = FieldId(1);
+        let at = b.push_source("{\"id\": \"D1\", \"hs\": \"6403\"}").unwrap();
+        a.set_text_known(Node::ROOT, FieldId(0), "D1").unwrap();
+        let root = b.instance(Node::ROOT).unwrap();
+        b.put_span_at(root, FieldId(0), at + 8, at + 10).unwrap();
+        let ea = a
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        let eb = b
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        // A second element appended after the first was located does not
+        // move the first's slots.
+        let first = b.instance(eb).unwrap();
+        let eb2 = b
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        let ea2 = a
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        a.set_text_known(ea, FieldId(0), "6403").unwrap();
+        b.put_span_at(first, FieldId(0), at + 20, at + 24).unwrap();
+        a.set_text_known(ea2, FieldId(0), "6403").unwrap();
+        let second = b.instance(eb2).unwrap();
+        b.put_at(second, FieldId(0), Slot::Text { start: 0, len: 0 })
+            .unwrap();
+        b.put_span_at(second, FieldId(0), at + 20, at + 24).unwrap();
+        for (na, nb) in [(Node::ROOT, Node::ROOT), (ea, eb), (ea2, eb2)] {
+            for f in 0..2 {
+                let (x, y) = (a.slot(na, FieldId(f)), b.slot(nb, FieldId(f)));
+                let text = |d: &Declaration, s: Slot| match s {
+                    Slot::Text { start, len } => Some(d.text(start, len).to_owned()),
+                    _ => None,
+                };
+                assert_eq!(text(&a, x), text(&b, y));
+                assert_eq!(matches!(x, Slot::Missing), matches!(y, Slot::Missing));
+            }
+        }
+        // The count of required slots filled was kept: both validate, and
+        // a required field left out is still found.
+        assert_eq!(a.validate(&l), Ok(()));
+        assert_eq!(b.validate(&l), Ok(()));
+        let eb3 = b
+            .push_element_known(Node::ROOT, items, RecordId(1))
+            .unwrap();
+        assert!(b.validate(&l).is_err());
+        let third = b.instance(eb3).unwrap();
+        b.put_span_at(third, FieldId(0), at + 20, at + 24).unwrap();
+        assert_eq!(b.validate(&l), Ok(()));
+        // Fields, nodes and spans that do not exist are refused.
+        assert_eq!(
+            b.put_at(third, FieldId(2), Slot::Bool(true)),
+            Err(DeclError::NoSuchField)
+        );
+        assert_eq!(
+            b.put_span_at(third, FieldId(0), at + 24, at + 20),
+            Err(DeclError::NoSuchField)
+        );
+        assert_eq!(
+            b.put_span_at(third, FieldId(0), at, at + 1000),
+            Err(DeclError::NoSuchField)
+        );
+        for node in [
+            Node {
+                record: RecordId(2),
+                index: 0,
+            },
+            Node {
+                record: RecordId(1),
+                index: 3,
+            },
+        ] {
+            assert!(b.instance(node).is_err());
+        }
     }
 
     #[test]

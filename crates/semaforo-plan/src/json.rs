@@ -29,7 +29,7 @@ use std::fmt;
 
 use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
-use crate::decl::{DeclError, Declaration, Node};
+use crate::decl::{DeclError, Declaration, Instance, Node, Slot};
 use crate::layout::{Field, FieldId, FieldType, Layout, RecordId};
 
 /// The largest JSON text accepted for one declaration: 64 MiB.
@@ -790,6 +790,8 @@ impl<'a> Parser<'a, '_> {
             .record(node.record)
             .ok_or_else(|| self.decl_err(DeclError::NoSuchField))?;
         let nfields = record.fields.len();
+        // Where `node`'s slots are, looked up once for all its members.
+        let inst = self.decl.instance(node).map_err(|e| self.decl_err(e))?;
         // The record's tables, read at every member (a borrow of the
         // binder's tables, apart from the buffers written here).
         let tables = self.t;
@@ -894,7 +896,7 @@ impl<'a> Parser<'a, '_> {
                             return Err(self.decl_err(DeclError::NoSuchField));
                         };
                         let ty = (field.ty, field.optional);
-                        match self.fast_value(input, pos, source, node, fid, ty.0) {
+                        match self.fast_value(input, pos, source, inst, fid, ty.0) {
                             Ok(Some(end)) => pos = end,
                             Ok(None) => {
                                 self.pos = pos;
@@ -1068,39 +1070,39 @@ impl<'a> Parser<'a, '_> {
     /// field, `true` or `false` for a bool field. Returns the position
     /// after the value, or `None` for any other value, which
     /// [`Parser::bind_value`] binds (or reports) from `at`: where this
-    /// binds a value, that would bind the same one.
+    /// binds a value, that would bind the same one. `inst` is where the
+    /// slots of the object being bound are ([`Declaration::instance`]).
     #[inline(always)]
     fn fast_value(
         &mut self,
         input: &[u8],
         at: usize,
         source: Option<usize>,
-        node: Node,
+        inst: Instance,
         fid: FieldId,
         ty: FieldType,
     ) -> Result<Option<usize>, DeclError> {
         match (input.get(at), ty) {
             (Some(b'"'), FieldType::Text) => match (source, plain_string_end(input, at)) {
                 (Some(s), Some(end)) if end - at - 1 <= MAX_TEXT_BYTES => {
-                    self.decl
-                        .set_text_known_span(node, fid, s + at + 1, s + end)?;
+                    self.decl.put_span_at(inst, fid, s + at + 1, s + end)?;
                     Ok(Some(end + 1))
                 }
                 _ => Ok(None),
             },
             (Some(b'-' | b'0'..=b'9'), FieldType::Number) => match short_number(input, at) {
                 Some((v, end)) => {
-                    self.decl.set_number_known(node, fid, v)?;
+                    self.decl.put_at(inst, fid, Slot::Number(v))?;
                     Ok(Some(end))
                 }
                 None => Ok(None),
             },
             (Some(b't'), FieldType::Bool) if input.get(at..at + 4) == Some(b"true") => {
-                self.decl.set_bool_known(node, fid, true)?;
+                self.decl.put_at(inst, fid, Slot::Bool(true))?;
                 Ok(Some(at + 4))
             }
             (Some(b'f'), FieldType::Bool) if input.get(at..at + 5) == Some(b"false") => {
-                self.decl.set_bool_known(node, fid, false)?;
+                self.decl.put_at(inst, fid, Slot::Bool(false))?;
                 Ok(Some(at + 5))
             }
             _ => Ok(None),
