@@ -352,6 +352,74 @@ impl Decimal {
     }
 }
 
+impl Decimal {
+    /// How `self.checked_div(rhs)` orders against `y`, without dividing
+    /// where that can be decided by multiplying: `None` exactly where the
+    /// division gives `None` (division by zero, overflow).
+    ///
+    /// A rule that compares a unit value with a reference (`it.value /
+    /// it.net_kg < lookup_prefix(reference_price, it.hs) * 0.5`) needs the
+    /// quotient only to order it. A machine division takes tens of cycles
+    /// before the comparison's branch can resolve; two multiplications
+    /// take a few.
+    ///
+    /// Where both operands are in the division's 64-bit range (see
+    /// [`Decimal::checked_div`]: `n = |self| * 10^6` and `d = |rhs|` fit
+    /// in `u64`), the quotient in millionths is `q = n / d` rounded half to
+    /// even, with the sign of the operands. `q` is compared with a
+    /// non-negative `t` below 2^63 by where `n / d` falls against the
+    /// midpoints `t - 1/2` and `t + 1/2`, in 128 bits: `2n` against
+    /// `(2t - 1) d` and `(2t + 1) d`. On a midpoint the tie goes to the
+    /// even neighbour, as the division's rounding sends it. Anything else
+    /// divides.
+    #[inline]
+    pub fn cmp_quotient(self, rhs: Decimal, y: Decimal) -> Option<Ordering> {
+        let fast = (
+            u64::try_from(self.raw.unsigned_abs())
+                .ok()
+                .and_then(|a| a.checked_mul(1_000_000)),
+            u64::try_from(rhs.raw.unsigned_abs()),
+        );
+        let (Some(n), Ok(d)) = fast else {
+            return self.checked_div(rhs).map(|q| q.cmp(&y));
+        };
+        if d == 0 {
+            return None;
+        }
+        // The quotient's sign; a zero quotient is zero either way, and
+        // `|q| cmp t` below treats `q = 0` alike for both signs.
+        let negative = (self.raw < 0) != (rhs.raw < 0);
+        // `Q cmp y` is `|q| cmp y` for a non-negative quotient, and
+        // `-|q| cmp y`, which is `y.neg() cmp |q|`, i.e. the reverse of
+        // `|q| cmp -y`, for a negative one.
+        let t = if negative { -y.raw } else { y.raw };
+        let ord = if t < 0 {
+            // `|q| >= 0 > t`.
+            Ordering::Greater
+        } else if let Ok(t) = u64::try_from(t)
+            && t < 1 << 63
+        {
+            let (n2, d) = (u128::from(n) * 2, u128::from(d));
+            let t = u128::from(t);
+            // `2t + 1 < 2^64`, so each product is below 2^128.
+            let above = (2 * t + 1) * d;
+            // `t - 1/2` is only a midpoint above 0 for `t >= 1`.
+            let below = (2 * t).checked_sub(1).map(|m| m * d);
+            let odd = t & 1 == 1;
+            if below.is_some_and(|b| n2 < b || (n2 == b && odd)) {
+                Ordering::Less
+            } else if n2 > above || (n2 == above && odd) {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        } else {
+            return self.checked_div(rhs).map(|q| q.cmp(&y));
+        };
+        Some(if negative { ord.reverse() } else { ord })
+    }
+}
+
 /// Rounds `q + r/d` (with `r < d`) half to even, in 64 bits: the
 /// result is at most 2^64, well inside the range (INVARIANT (range)).
 #[inline(always)]
@@ -393,5 +461,97 @@ impl fmt::Display for Decimal {
 impl fmt::Debug for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Decimal, MAX_RAW};
+    use proptest::prelude::*;
+
+    /// Raw values around the edges the comparison turns on: zero, the
+    /// 64-bit range of the division's fast path, and the whole range.
+    fn raw() -> impl Strategy<Value = i128> {
+        prop_oneof![
+            -20i128..20,
+            -10_000_000_000i128..10_000_000_000,
+            -(1i128 << 64)..(1i128 << 64),
+            (18_446_744_073_709i128..18_446_744_073_710).prop_map(|a| a),
+            -MAX_RAW..=MAX_RAW,
+        ]
+    }
+
+    proptest! {
+        /// The ordering without division is the ordering of the rounded
+        /// quotient, and `None` where the division is.
+        #[test]
+        fn cmp_quotient_orders_as_the_division_does(a in raw(), b in raw(), y in raw()) {
+            let (a, b, y) = (
+                Decimal::from_raw(a).unwrap(),
+                Decimal::from_raw(b).unwrap(),
+                Decimal::from_raw(y).unwrap(),
+            );
+            prop_assert_eq!(a.cmp_quotient(b, y), a.checked_div(b).map(|q| q.cmp(&y)));
+        }
+
+        /// On and next to the quotient, and on the midpoints where the
+        /// rounding breaks ties to even: `a = q * b + r` for `r` at and
+        /// around `b / 2`, compared with `q` and its neighbours.
+        #[test]
+        fn cmp_quotient_breaks_ties_as_the_division_rounds(
+            (q, b) in prop_oneof![
+                // Within the 64-bit fast path, and beyond it.
+                (-5_000_000i128..5_000_000, 1i128..4_000),
+                (-5_000_000_000i128..5_000_000_000, 1i128..4_000_000),
+            ],
+            r in prop_oneof![Just(0i128), Just(-1), Just(1)],
+            negative_b in any::<bool>(),
+            step in -2i128..=2,
+        ) {
+            // `a / b` in millionths is `(a * 10^6) / b`: to land on the
+            // midpoint `q + 1/2`, take `a * 10^6 = q * b + b / 2 + r` for
+            // an even `b`, a multiple of 10^6 apart.
+            let b = b * 2_000_000;
+            let n = q * b + b / 2 + r * 1_000_000;
+            let a = n / 1_000_000;
+            let b = if negative_b { -b } else { b };
+            let (a, b) = (Decimal::from_raw(a).unwrap(), Decimal::from_raw(b).unwrap());
+            let quotient = a.checked_div(b).unwrap();
+            let y = Decimal::from_raw(quotient.raw() + step).unwrap();
+            prop_assert_eq!(a.cmp_quotient(b, y), Some(quotient.cmp(&y)));
+        }
+    }
+
+    #[test]
+    fn cmp_quotient_on_customs_unit_values() {
+        let d = |s: &str| Decimal::parse(s).unwrap().value;
+        // 8603.57 / 1183.45 = 7.269906 (rounded from 7.2699057..).
+        let (v, kg) = (d("8603.57"), d("1183.45"));
+        assert_eq!(v.checked_div(kg), Some(d("7.269906")));
+        for (y, want) in [
+            ("7.269906", std::cmp::Ordering::Equal),
+            ("7.269907", std::cmp::Ordering::Less),
+            ("7.269905", std::cmp::Ordering::Greater),
+            ("-1", std::cmp::Ordering::Greater),
+            ("0", std::cmp::Ordering::Greater),
+        ] {
+            assert_eq!(v.cmp_quotient(kg, d(y)), Some(want), "{y}");
+        }
+        // 0.0000005 / 1 is a tie between 0 and 0.000001: to 0 (even).
+        assert_eq!(d("0.000001").checked_div(d("2")), Some(d("0")));
+        assert_eq!(
+            d("0.000001").cmp_quotient(d("2"), d("0")),
+            Some(std::cmp::Ordering::Equal)
+        );
+        // 0.000003 / 2 = 0.0000015: to 0.000002 (even).
+        assert_eq!(
+            d("0.000003").cmp_quotient(d("2"), d("0.000002")),
+            Some(std::cmp::Ordering::Equal)
+        );
+        assert_eq!(
+            d("-0.000003").cmp_quotient(d("2"), d("-0.000002")),
+            Some(std::cmp::Ordering::Equal)
+        );
+        assert_eq!(v.cmp_quotient(Decimal::ZERO, Decimal::ZERO), None);
     }
 }
