@@ -561,8 +561,21 @@ impl Plan {
         cx: &mut Cx<'a, '_>,
     ) -> Option<bool> {
         self.bind(cx, var, node);
-        let x = self.term(self.shapes.term(a)?, node, cx);
-        let y = self.term(self.shapes.term(b)?, node, cx);
+        let (ta, tb) = (self.shapes.term(a)?, self.shapes.term(b)?);
+        // A quotient of two fields compared with a number (a unit value
+        // against a reference) is ordered without dividing
+        // (`Decimal::cmp_quotient`). Terms are pure, so computing the
+        // other side first changes no value.
+        if let Term::Arith(ArithOp::Div, v, w) = ta {
+            let y = self.term(tb, node, cx);
+            return quotient_truth(k, cx.decl, node, (v, w), y, false);
+        }
+        if let Term::Arith(ArithOp::Div, v, w) = tb {
+            let x = self.term(ta, node, cx);
+            return quotient_truth(k, cx.decl, node, (v, w), x, true);
+        }
+        let x = self.term(ta, node, cx);
+        let y = self.term(tb, node, cx);
         compare_truth(k, x, y)
     }
 
@@ -1395,6 +1408,28 @@ fn slot_value(decl: &Declaration, slot: Slot) -> Value<'_> {
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn compare(k: CmpOp, a: Value<'_>, b: Value<'_>) -> Value<'static> {
     kleene(compare_truth(k, a, b))
+}
+
+/// `v / w k other` (or `other k v / w` if `flipped`) for the fields `v`
+/// and `w` of `node`, as [`compare_truth`] gives it on the quotient's
+/// value: *unknown* if a field is not a number, the division gives no
+/// value (by zero, or out of range), or `other` is not a number.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn quotient_truth(
+    k: CmpOp,
+    decl: &Declaration,
+    node: Node,
+    (v, w): (Read, Read),
+    other: Value<'_>,
+    flipped: bool,
+) -> Option<bool> {
+    let (Slot::Number(v), Slot::Number(w), Value::Number(y)) =
+        (read_slot(decl, node, v), read_slot(decl, node, w), other)
+    else {
+        return None;
+    };
+    let ord = v.cmp_quotient(w, y)?;
+    Some(holds(k, if flipped { ord.reverse() } else { ord }))
 }
 
 /// A comparison; *unknown* if either side is missing or the types differ.
