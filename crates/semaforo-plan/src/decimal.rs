@@ -424,9 +424,11 @@ impl Decimal {
 /// result is at most 2^64, well inside the range (INVARIANT (range)).
 #[inline(always)]
 fn round_half_even_u64(q: u64, r: u64, d: u64) -> i128 {
-    // `r > d - r` is `2r > d` without overflow (`r < d`).
+    // `r > d - r` is `2r > d` without overflow (`r < d`). Without
+    // short-circuits: whether to round up is a coin toss from one value to
+    // the next, and as a branch it waited for the division to resolve.
     let half = d - r;
-    let up = r > half || (r == half && q & 1 == 1);
+    let up = (r > half) | ((r == half) & (q & 1 == 1));
     i128::from(q) + i128::from(up)
 }
 
