@@ -1144,26 +1144,20 @@ mod tests {
     fn writes_to_a_located_instance_agree_with_the_known_setters() {
         let l = layout();
         let (mut a, mut b) = (Declaration::new(&l), Declaration::new(&l));
-        let items = FieldId(1);
+        // Appends an element to `items`.
+        let item = |d: &mut Declaration| {
+            d.push_element_known(Node::ROOT, FieldId(1), RecordId(1))
+                .unwrap()
+        };
         let at = b.push_source("{\"id\": \"D1\", \"hs\": \"6403\"}").unwrap();
         a.set_text_known(Node::ROOT, FieldId(0), "D1").unwrap();
         let root = b.instance(Node::ROOT).unwrap();
         b.put_span_at(root, FieldId(0), at + 8, at + 10).unwrap();
-        let ea = a
-            .push_element_known(Node::ROOT, items, RecordId(1))
-            .unwrap();
-        let eb = b
-            .push_element_known(Node::ROOT, items, RecordId(1))
-            .unwrap();
+        let (ea, eb) = (item(&mut a), item(&mut b));
         // A second element appended after the first was located does not
         // move the first's slots.
         let first = b.instance(eb).unwrap();
-        let eb2 = b
-            .push_element_known(Node::ROOT, items, RecordId(1))
-            .unwrap();
-        let ea2 = a
-            .push_element_known(Node::ROOT, items, RecordId(1))
-            .unwrap();
+        let (ea2, eb2) = (item(&mut a), item(&mut b));
         a.set_text_known(ea, FieldId(0), "6403").unwrap();
         b.put_span_at(first, FieldId(0), at + 20, at + 24).unwrap();
         a.set_text_known(ea2, FieldId(0), "6403").unwrap();
@@ -1186,9 +1180,7 @@ mod tests {
         // a required field left out is still found.
         assert_eq!(a.validate(&l), Ok(()));
         assert_eq!(b.validate(&l), Ok(()));
-        let eb3 = b
-            .push_element_known(Node::ROOT, items, RecordId(1))
-            .unwrap();
+        let eb3 = item(&mut b);
         assert!(b.validate(&l).is_err());
         let third = b.instance(eb3).unwrap();
         b.put_span_at(third, FieldId(0), at + 20, at + 24).unwrap();
