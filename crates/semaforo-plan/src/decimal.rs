@@ -329,13 +329,7 @@ impl Decimal {
         // otherwise long division, one decimal digit at a time, keeps
         // every intermediate below 10*b <= 10^37. Both give floor(a*S/b)
         // and the same remainder.
-        if let (Ok(a64), Some(d)) = (
-            u64::try_from(self.raw.unsigned_abs()),
-            u64::try_from(rhs.raw.unsigned_abs())
-                .ok()
-                .and_then(NonZeroU64::new),
-        ) && let Some(n) = a64.checked_mul(1_000_000)
-        {
+        if let Some((n, d)) = self.quotient_words(rhs) {
             let m = round_half_even_u64(n / d, n % d, d.get());
             return Some(Decimal::signed(m, negative));
         }
@@ -353,6 +347,19 @@ impl Decimal {
 }
 
 impl Decimal {
+    /// The operands of `self / rhs` in 64 bits, `|self| * 10^6` and
+    /// `|rhs|` (not zero), where both fit: the range in which
+    /// [`Decimal::checked_div`] divides with one machine division and
+    /// [`Decimal::cmp_quotient`] multiplies instead.
+    #[inline(always)]
+    fn quotient_words(self, rhs: Decimal) -> Option<(u64, NonZeroU64)> {
+        let n = u64::try_from(self.raw.unsigned_abs())
+            .ok()?
+            .checked_mul(1_000_000)?;
+        let d = NonZeroU64::new(u64::try_from(rhs.raw.unsigned_abs()).ok()?)?;
+        Some((n, d))
+    }
+
     /// How `self.checked_div(rhs)` orders against `y`, without dividing
     /// where that can be decided by multiplying: `None` exactly where the
     /// division gives `None` (division by zero, overflow).
@@ -374,18 +381,11 @@ impl Decimal {
     /// divides.
     #[inline]
     pub fn cmp_quotient(self, rhs: Decimal, y: Decimal) -> Option<Ordering> {
-        let fast = (
-            u64::try_from(self.raw.unsigned_abs())
-                .ok()
-                .and_then(|a| a.checked_mul(1_000_000)),
-            u64::try_from(rhs.raw.unsigned_abs()),
-        );
-        let (Some(n), Ok(d)) = fast else {
+        // Out of the range, or a zero divisor: the division answers.
+        let Some((n, d)) = self.quotient_words(rhs) else {
             return self.checked_div(rhs).map(|q| q.cmp(&y));
         };
-        if d == 0 {
-            return None;
-        }
+        let d = d.get();
         // The quotient's sign; a zero quotient is zero either way, and
         // `|q| cmp t` below treats `q = 0` alike for both signs.
         let negative = (self.raw < 0) != (rhs.raw < 0);
