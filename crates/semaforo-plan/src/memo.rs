@@ -508,16 +508,23 @@ mod tests {
         assert_eq!(memo.len(), 3);
     }
 
-    /// `kind(it in declaration.FIELD: body)`, `it` variable `var`.
-    fn over(kind: QuantKind, var: u32, field: u32, body: OpId) -> Quant {
-        Quant {
+    /// Adds `kind(it in declaration.FIELD: body)`, `it` variable `var`.
+    fn over(b: &mut PlanBuilder, kind: QuantKind, var: u32, field: u32, body: OpId) -> OpId {
+        b.quant(Quant {
             kind,
             var,
             record: RecordId(1),
             base: Base::Root,
             field: FieldId(field),
             body,
-        }
+        })
+        .unwrap()
+    }
+
+    /// Rule `R{i}`: `x > y`.
+    fn rule_gt(b: &mut PlanBuilder, i: usize, x: OpId, y: OpId) {
+        let when = b.push(Op::Cmp(crate::plan::CmpOp::Gt, x, y)).unwrap();
+        b.test_rule(i, when);
     }
 
     #[test]
@@ -526,18 +533,14 @@ mod tests {
         let value = b.test_field(Base::Var(0), 1);
         let hs = b.test_field(Base::Var(0), 0);
         let hs_len = b.push(Op::Len(hs)).unwrap();
-        let max = b.quant(over(QuantKind::Max, 0, 1, value)).unwrap();
-        let min = b.quant(over(QuantKind::Min, 0, 1, value)).unwrap();
+        let max = over(&mut b, QuantKind::Max, 0, 1, value);
+        let min = over(&mut b, QuantKind::Min, 0, 1, value);
         // The same kind twice is one op; another body, another kind, no
         // partner.
-        let min_len = b.quant(over(QuantKind::Min, 0, 1, hs_len)).unwrap();
-        let sum = b.quant(over(QuantKind::Sum, 0, 1, value)).unwrap();
-        let spread = b.push(Op::Cmp(crate::plan::CmpOp::Gt, max, min)).unwrap();
-        let short = b
-            .push(Op::Cmp(crate::plan::CmpOp::Gt, min_len, sum))
-            .unwrap();
-        b.test_rule(0, spread);
-        b.test_rule(1, short);
+        let min_len = over(&mut b, QuantKind::Min, 0, 1, hs_len);
+        let sum = over(&mut b, QuantKind::Sum, 0, 1, value);
+        rule_gt(&mut b, 0, max, min);
+        rule_gt(&mut b, 1, min_len, sum);
         let plan = b.build();
         let memo = MemoTable::build(&plan);
         // Each read once, yet remembered: the pass of one keeps the other.
@@ -558,17 +561,11 @@ mod tests {
         // A max over `items` against a min over another field (the
         // pairing looks at the field only), and against a min of another
         // variable's body.
-        let max = b.quant(over(QuantKind::Max, 0, 1, v0)).unwrap();
-        let min_other_list = b.quant(over(QuantKind::Min, 0, 0, v0)).unwrap();
-        let min_other_var = b.quant(over(QuantKind::Min, 1, 1, v1)).unwrap();
-        let a = b
-            .push(Op::Cmp(crate::plan::CmpOp::Gt, max, min_other_list))
-            .unwrap();
-        let c = b
-            .push(Op::Cmp(crate::plan::CmpOp::Gt, max, min_other_var))
-            .unwrap();
-        b.test_rule(0, a);
-        b.test_rule(1, c);
+        let max = over(&mut b, QuantKind::Max, 0, 1, v0);
+        let min_other_list = over(&mut b, QuantKind::Min, 0, 0, v0);
+        let min_other_var = over(&mut b, QuantKind::Min, 1, 1, v1);
+        rule_gt(&mut b, 0, max, min_other_list);
+        rule_gt(&mut b, 1, max, min_other_var);
         let plan = b.build();
         let memo = MemoTable::build(&plan);
         // `max` is read twice (a slot of its own), without a partner.
