@@ -41,6 +41,7 @@ use crate::decimal::Decimal;
 use crate::decl::Node;
 use crate::layout::{FieldId, RecordId};
 use crate::plan::{Base, Op, OpId, Plan, QuantKind};
+use crate::sets::FxBuild;
 use crate::value::Value;
 use std::collections::HashMap;
 
@@ -70,8 +71,8 @@ type Twins = (u32, RecordId, Base, FieldId, OpId);
 /// The extremum pairs of `plan`: for each quantifier op that is a `min`
 /// or `max` with a twin of the other kind (same variable, record, base,
 /// list field and body), that twin's op.
-fn extremum_pairs(plan: &Plan) -> HashMap<OpId, OpId> {
-    let mut by_twin: HashMap<Twins, [Option<OpId>; 2]> = HashMap::new();
+fn extremum_pairs(plan: &Plan) -> HashMap<OpId, OpId, FxBuild> {
+    let mut by_twin: HashMap<Twins, [Option<OpId>; 2], FxBuild> = HashMap::default();
     for (i, op) in plan.ops.iter().enumerate() {
         let (Op::Quant(q), Ok(id)) = (op, u32::try_from(i)) else {
             continue;
@@ -94,7 +95,7 @@ fn extremum_pairs(plan: &Plan) -> HashMap<OpId, OpId> {
             *t = Some(OpId(id));
         }
     }
-    let mut pairs = HashMap::new();
+    let mut pairs = HashMap::default();
     for [min, max] in by_twin.into_values() {
         if let (Some(min), Some(max)) = (min, max) {
             pairs.insert(min, max);
