@@ -468,7 +468,7 @@ impl<'a> Checker<'a> {
                     }
                     self.lane_names.insert(&lane.name, self.lanes.len());
                     self.lanes.push(LaneInfo {
-                        name: lane.name.clone(),
+                        name: lane.name.to_string(),
                         span: Some(lane.span),
                     });
                 }
@@ -539,9 +539,9 @@ impl<'a> Checker<'a> {
             }
             Some((first, rest)) => {
                 self.reserved(&first.name, "record");
-                names.insert(first.name.name.clone(), (RecordId(0), first.name.span));
+                names.insert(first.name.name.to_string(), (RecordId(0), first.name.span));
                 self.records.push(RecInfo {
-                    name: first.name.name.clone(),
+                    name: first.name.name.to_string(),
                     fields: Vec::new(),
                 });
                 decls.push(Some(first));
@@ -558,7 +558,7 @@ impl<'a> Checker<'a> {
         }
         for r in records {
             self.reserved(&r.name, "record");
-            if let Some((_, first)) = names.get(&r.name.name) {
+            if let Some((_, first)) = names.get(r.name.name.as_str()) {
                 self.diags.push(
                     Diagnostic::error(
                         "E0111",
@@ -573,9 +573,9 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let id = RecordId(id);
-            names.insert(r.name.name.clone(), (id, r.name.span));
+            names.insert(r.name.name.to_string(), (id, r.name.span));
             self.records.push(RecInfo {
-                name: r.name.name.clone(),
+                name: r.name.name.to_string(),
                 fields: Vec::new(),
             });
             decls.push(Some(r));
@@ -615,7 +615,7 @@ impl<'a> Checker<'a> {
                 }
                 let ty = match &f.ty {
                     ast::TypeExpr::Scalar(s, _) => FieldTy::Scalar(scalar_of(*s)),
-                    ast::TypeExpr::List(r, _) => match names.get(&r.name) {
+                    ast::TypeExpr::List(r, _) => match names.get(r.name.as_str()) {
                         Some((id, _)) => FieldTy::List(Some(*id)),
                         None => {
                             let mut d = Diagnostic::error(
@@ -683,7 +683,7 @@ impl<'a> Checker<'a> {
                 self.field_names
                     .insert((record, f.name.name.as_str()), fields.len());
                 fields.push(FieldInfo {
-                    name: f.name.name.clone(),
+                    name: f.name.name.to_string(),
                     span: f.name.span,
                     ty,
                     optional: f.optional,
@@ -763,7 +763,7 @@ impl<'a> Checker<'a> {
             }
             self.list_names.insert(&l.name.name, self.lists.len());
             self.lists.push(ListInfo {
-                name: l.name.name.clone(),
+                name: l.name.name.to_string(),
                 name_span: l.name.span,
                 span: l.span,
                 elem,
@@ -895,7 +895,7 @@ impl<'a> Checker<'a> {
             };
             self.table_names.insert(&t.name.name, self.tables.len());
             self.tables.push(TableInfo {
-                name: t.name.name.clone(),
+                name: t.name.name.to_string(),
                 name_span: t.name.span,
                 span: t.span,
                 shape,
@@ -952,7 +952,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             seen.insert(&c.name.name, c.name.span);
-            out.push((c.name.name.clone(), scalar_of(c.ty)));
+            out.push((c.name.name.to_string(), scalar_of(c.ty)));
         }
         TableShape::Columns(out)
     }
@@ -1002,7 +1002,7 @@ impl<'a> Checker<'a> {
         for t in grouped {
             let Some(g) = &t.group else { continue };
             if let Some((_, name, first)) = field {
-                if name != g.field.name {
+                if name != &*g.field.name {
                     self.diags.push(
                         Diagnostic::error(
                             "E0123",
@@ -1165,7 +1165,7 @@ impl<'a> Checker<'a> {
                 );
             } else {
                 tag_spans.insert(&tag.name, tag.span);
-                tags.push(tag.name.clone());
+                tags.push(tag.name.to_string());
             }
         }
 

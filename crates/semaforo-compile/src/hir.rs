@@ -10,10 +10,8 @@
 //! [`Layout`], lists by [`ListId`], tables by [`TableId`], lanes by
 //! [`LaneId`], quantifier variables by [`VarId`].
 
-use std::sync::Arc;
-
 use semaforo_plan::{Date, Decimal, FieldId, Layout, RecordId};
-use semaforo_syntax::Span;
+use semaforo_syntax::{Span, Text};
 
 /// Index of a lane in [`Program::lanes`]; a higher index is more severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,7 +58,7 @@ pub enum Type {
 pub enum Const {
     /// Text, shared with the syntax tree's literal (see
     /// `semaforo_syntax::ast::StrLit`).
-    Text(Arc<str>),
+    Text(Text),
     /// A number.
     Number(Decimal),
     /// A boolean.

@@ -11,8 +11,7 @@
 //! compiler, so `2026-02-30` parses and is then reported as E-code), strings
 //! with their escapes already decoded.
 
-use std::sync::Arc;
-
+use crate::Text;
 use crate::span::Span;
 
 /// One parsed source file.
@@ -45,7 +44,7 @@ pub struct Comment {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ident {
     /// The name as written.
-    pub name: String,
+    pub name: Text,
     /// Where.
     pub span: Span,
 }
@@ -64,10 +63,11 @@ pub struct RuleId {
 /// A string literal with its escapes decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StrLit {
-    /// The decoded value, shared: the checked program's constants (one per
-    /// entry of a list of thousands, in a large ruleset) point at the same
-    /// text instead of copying it.
-    pub value: Arc<str>,
+    /// The decoded value, shared: an escape-free literal parsed by the fast
+    /// parser points into one copy of its source file, and the checked
+    /// program's constants (one per entry of a list of thousands, in a
+    /// large ruleset) point at the same text instead of copying it.
+    pub value: Text,
     /// Where, quotes included.
     pub span: Span,
 }
@@ -85,7 +85,7 @@ pub struct IntLit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NumLit {
     /// The digits, possibly with one `.`: matches `[0-9]+(\.[0-9]+)?`.
-    pub text: String,
+    pub text: Text,
     /// Where.
     pub span: Span,
 }

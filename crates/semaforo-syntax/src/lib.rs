@@ -72,6 +72,7 @@ pub mod keywords;
 mod lines;
 mod parser;
 pub mod span;
+mod text;
 
 pub use fmt::format;
 pub use lines::LineIndex;
@@ -81,3 +82,4 @@ pub use parser::{
     parse, parse_with_pest,
 };
 pub use span::{Diagnostic, FileId, Label, Severity, Span, line_col};
+pub use text::Text;

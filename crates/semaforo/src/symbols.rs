@@ -305,7 +305,7 @@ impl Builder {
                     self.push(s);
                     for fd in &r.fields {
                         let mut s = symbol(SymbolKind::Field, &fd.name.name, fd.name.span);
-                        s.container = Some(r.name.name.clone());
+                        s.container = Some(r.name.name.to_string());
                         s.ty = Some(match &fd.ty {
                             TypeExpr::Scalar(t, _) => scalar(*t).to_string(),
                             TypeExpr::List(rec, _) => format!("[{}]", rec.name),
@@ -350,7 +350,7 @@ impl Builder {
                     if let TableBody::Columns(cols, _) = &t.body {
                         for c in cols {
                             let mut s = symbol(SymbolKind::Column, &c.name.name, c.name.span);
-                            s.container = Some(t.name.name.clone());
+                            s.container = Some(t.name.name.to_string());
                             s.ty = Some(scalar(c.ty).to_string());
                             self.push(s);
                         }
@@ -375,9 +375,9 @@ impl Builder {
                         let v = match &e.value {
                             ProfileValue::Str(v) => format!("{:?}", &*v.value),
                             ProfileValue::Date(d) => date(d),
-                            ProfileValue::Word(w) => w.name.clone(),
+                            ProfileValue::Word(w) => w.name.to_string(),
                         };
-                        s.profile.push((e.key.name.clone(), v));
+                        s.profile.push((e.key.name.to_string(), v));
                     }
                     self.push(s);
                 }
@@ -554,7 +554,7 @@ impl Builder {
                 let mut v = symbol(SymbolKind::Variable, &var.name, var.span);
                 v.ty = self.record_of(list);
                 let i = self.push(v);
-                self.scope.push((var.name.clone(), i));
+                self.scope.push((var.name.to_string(), i));
                 self.expr(body);
                 self.scope.pop();
             }

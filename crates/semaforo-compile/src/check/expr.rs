@@ -201,7 +201,7 @@ impl<'a> Checker<'a> {
                     record
                         .fields
                         .iter()
-                        .any(|f| f.name == id.name)
+                        .any(|f| f.name == *id.name)
                         .then(|| format!("{}.{}", v.name, id.name))
                 });
                 if let Some(path) = element {
@@ -1236,7 +1236,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
             (TableShape::Columns(cols), Some(c)) => {
-                match cols.iter().position(|(n, _)| *n == c.name) {
+                match cols.iter().position(|(n, _)| *n == *c.name) {
                     Some(i) => (u32::try_from(i).ok()?, cols.get(i)?.1),
                     None => {
                         let mut d = Diagnostic::error(

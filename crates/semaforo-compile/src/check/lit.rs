@@ -227,7 +227,7 @@ mod tests {
         for (text, negative, want) in cases {
             let mut cx = Checker::default();
             let lit = ast::NumLit {
-                text: text.to_string(),
+                text: text.into(),
                 span,
             };
             let got = cx.number(&lit, negative, span);
@@ -236,7 +236,7 @@ mod tests {
         // Out of range either way: an error, not a value.
         let mut cx = Checker::default();
         let lit = ast::NumLit {
-            text: "1".repeat(31),
+            text: "1".repeat(31).into(),
             span,
         };
         assert_eq!(cx.number(&lit, false, span), None);

@@ -31,6 +31,9 @@ use crate::ast::{
     RulesetHeader, ScalarType, SourceFile, StrLit, TableBody, TableColumn, TableDecl, Test,
     Threshold, ThresholdGroup, TypeExpr, UnOp,
 };
+use std::sync::Arc;
+
+use crate::Text;
 use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
 
@@ -72,6 +75,7 @@ pub(super) fn parse_file_nested(
         blank_lines: Vec::new(),
         exprs: Vec::new(),
         lits: Vec::new(),
+        shared: Arc::from(source),
     };
     p.skip();
     if p.b.starts_with("\u{FEFF}".as_bytes()) {
@@ -162,6 +166,9 @@ struct P<'s> {
     exprs: Vec<Expr>,
     /// The same for the literals of a `list` declaration.
     lits: Vec<Literal>,
+    /// One copy of the source, which every escape-free string literal's
+    /// [`Text`] points into (one allocation instead of one per literal).
+    shared: Arc<str>,
 }
 
 /// A point to backtrack to: the position and what skipping has recorded.
@@ -340,7 +347,7 @@ impl<'s> P<'s> {
         }
         let start = self.pos;
         self.pos += n;
-        let name = self.s.get(start..self.pos)?.to_owned();
+        let name = Text::part(&self.shared, start..self.pos)?;
         let span = self.span(start, self.pos);
         self.skip();
         Some(Ident { name, span })
@@ -409,7 +416,7 @@ impl<'s> P<'s> {
         if end == start {
             return None;
         }
-        let text = self.s.get(start..end)?.to_owned();
+        let text = Text::part(&self.shared, start..end)?;
         self.pos = end;
         let span = self.span(start, end);
         self.skip();
@@ -560,10 +567,10 @@ impl<'s> P<'s> {
             return None;
         }
         let mut i = start + 1;
-        // The common case, no escape: one allocation of the exact size.
+        // The common case, no escape: the text is the source's, shared.
         let n = string_special(self.b.get(i..)?)?;
         if self.at(i + n) == Some(b'"') {
-            let value = self.s.get(i..i + n)?.into();
+            let value = Text::part(&self.shared, i..i + n)?;
             self.pos = i + n + 1;
             let span = self.span(start, self.pos);
             self.skip();

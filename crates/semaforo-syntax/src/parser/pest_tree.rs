@@ -620,7 +620,7 @@ impl Builder {
 
     fn ident(&self, p: &Pair<'_, R>) -> Ident {
         Ident {
-            name: p.as_str().to_owned(),
+            name: p.as_str().into(),
             span: self.span(p),
         }
     }
@@ -634,7 +634,7 @@ impl Builder {
 
     fn number(&self, p: &Pair<'_, R>) -> NumLit {
         NumLit {
-            text: p.as_str().to_owned(),
+            text: p.as_str().into(),
             span: self.span(p),
         }
     }

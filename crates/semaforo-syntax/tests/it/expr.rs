@@ -6,12 +6,12 @@ use semaforo_syntax::{FileId, parse};
 /// A fully parenthesised rendering that shows the tree's shape.
 fn s(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Number(n) => n.text.clone(),
+        ExprKind::Number(n) => n.text.to_string(),
         ExprKind::Str(v) => format!("{:?}", v.value),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Date(d) => format!("date({}-{}-{})", d.year, d.month, d.day),
         ExprKind::Today => "today".into(),
-        ExprKind::Name(i) => i.name.clone(),
+        ExprKind::Name(i) => i.name.to_string(),
         ExprKind::Field(b, f) => format!("{}.{}", s(b), f.name),
         ExprKind::List(v) => format!("[{}]", v.iter().map(s).collect::<Vec<_>>().join(" ")),
         ExprKind::Paren(x) => format!("paren({})", s(x)),

@@ -35,7 +35,7 @@ fn parse_both(text: &str) -> Result<Result<SourceFile, Vec<Diagnostic>>, TestCas
 
 fn ident(name: &str) -> Ident {
     Ident {
-        name: name.to_owned(),
+        name: name.into(),
         span: Z,
     }
 }
@@ -71,7 +71,10 @@ fn string() -> impl Strategy<Value = String> {
 }
 
 fn number() -> impl Strategy<Value = NumLit> {
-    "[0-9]{1,5}(\\.[0-9]{1,3})?".prop_map(|text| NumLit { text, span: Z })
+    "[0-9]{1,5}(\\.[0-9]{1,3})?".prop_map(|text| NumLit {
+        text: text.into(),
+        span: Z,
+    })
 }
 
 fn date() -> impl Strategy<Value = DateLit> {
