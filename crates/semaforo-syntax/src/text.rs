@@ -12,6 +12,12 @@
 //!
 //! Equality, ordering, hashing, `Debug` and `Display` are those of the
 //! text, never of where it is stored.
+//!
+//! A part keeps its whole buffer alive: a checked program (which a
+//! compiled ruleset keeps for `explain`) holds one copy of its source,
+//! not one small allocation per literal. Where a text outlives its
+//! source for long and the source is large, copy it with
+//! `Text::from(t.as_str())`.
 
 use std::borrow::Borrow;
 use std::fmt;

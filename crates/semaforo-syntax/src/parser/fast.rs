@@ -24,6 +24,9 @@
 //! Recursion happens only through brackets (bounded by the pre-scan's
 //! [`MAX_NESTING`](super::MAX_NESTING)), and operator chains are loops.
 
+use std::sync::Arc;
+
+use crate::Text;
 use crate::ast::{
     Action, Active, BinOp, Comment, DateLit, Expect, Expr, ExprKind, FieldDecl, Ident, IntLit,
     Item, JsonText, LaneShare, Lanes, ListBody, ListDecl, Literal, NumLit, Override,
@@ -31,9 +34,6 @@ use crate::ast::{
     RulesetHeader, ScalarType, SourceFile, StrLit, TableBody, TableColumn, TableDecl, Test,
     Threshold, ThresholdGroup, TypeExpr, UnOp,
 };
-use std::sync::Arc;
-
-use crate::Text;
 use crate::keywords::{Role, role};
 use crate::span::{FileId, Span};
 
@@ -166,8 +166,9 @@ struct P<'s> {
     exprs: Vec<Expr>,
     /// The same for the literals of a `list` declaration.
     lits: Vec<Literal>,
-    /// One copy of the source, which every escape-free string literal's
-    /// [`Text`] points into (one allocation instead of one per literal).
+    /// One copy of the source, which the [`Text`] of every identifier,
+    /// number and escape-free string literal points into: one allocation
+    /// for the file instead of one per text.
     shared: Arc<str>,
 }
 
