@@ -55,7 +55,7 @@ pub struct Ident {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleId {
     /// The id as written.
-    pub name: String,
+    pub name: Text,
     /// Where.
     pub span: Span,
 }

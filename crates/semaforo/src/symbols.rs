@@ -364,7 +364,7 @@ impl Builder {
                 Item::Rule(r) => {
                     let name = match &package {
                         Some(p) => format!("{p}/{}", r.id.name),
-                        None => r.id.name.clone(),
+                        None => r.id.name.to_string(),
                     };
                     let mut s = symbol(SymbolKind::Rule, &name, r.id.span);
                     s.title = Some(r.title.value.to_string());
@@ -437,7 +437,7 @@ impl Builder {
                                     Some(p) if !id.name.contains('/') => {
                                         format!("{p}/{}", id.name)
                                     }
-                                    _ => id.name.clone(),
+                                    _ => id.name.to_string(),
                                 };
                                 let rule = self.index(SymbolKind::Rule, &qualified);
                                 self.refer(id.span, rule);

@@ -167,8 +167,8 @@ struct P<'s> {
     /// The same for the literals of a `list` declaration.
     lits: Vec<Literal>,
     /// One copy of the source, which the [`Text`] of every identifier,
-    /// number and escape-free string literal points into: one allocation
-    /// for the file instead of one per text.
+    /// rule id, number and escape-free string literal points into: one
+    /// allocation for the file instead of one per text.
     shared: Arc<str>,
 }
 
@@ -467,7 +467,7 @@ impl<'s> P<'s> {
             }
             n += 1 + m;
         }
-        let name = self.s.get(start..start + n)?.to_owned();
+        let name = Text::part(&self.shared, start..start + n)?;
         self.pos = start + n;
         let span = self.span(start, self.pos);
         self.skip();

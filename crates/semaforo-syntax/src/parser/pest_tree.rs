@@ -627,7 +627,7 @@ impl Builder {
 
     fn rule_id(&self, p: &Pair<'_, R>) -> RuleId {
         RuleId {
-            name: p.as_str().to_owned(),
+            name: p.as_str().into(),
             span: self.span(p),
         }
     }

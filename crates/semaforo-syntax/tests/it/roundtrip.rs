@@ -181,7 +181,10 @@ fn expr() -> impl Strategy<Value = Expr> {
 }
 
 fn rule_id() -> impl Strategy<Value = RuleId> {
-    "[A-Za-z0-9][A-Za-z0-9_.-]{0,8}".prop_map(|name| RuleId { name, span: Z })
+    "[A-Za-z0-9][A-Za-z0-9_.-]{0,8}".prop_map(|name| RuleId {
+        name: name.into(),
+        span: Z,
+    })
 }
 
 /// A rule id, possibly qualified by a package (`sica/VAL-001`), as
@@ -195,7 +198,8 @@ fn rule_ref() -> impl Strategy<Value = RuleId> {
             name: match pkg {
                 Some(p) => format!("{p}/{id}"),
                 None => id,
-            },
+            }
+            .into(),
             span: Z,
         })
 }
@@ -493,7 +497,7 @@ proptest! {
     #[test]
     fn expressions_round_trip(x in expr()) {
         let rule = Rule {
-            id: RuleId { name: "R".to_owned(), span: Z },
+            id: RuleId { name: "R".into(), span: Z },
             title: s(String::new()),
             monitor: None,
             profile: Vec::new(),
