@@ -168,7 +168,27 @@ impl fmt::Display for Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::collections::HashSet;
+    use std::hash::BuildHasher;
+
+    proptest! {
+        /// A part is exactly `str::get` of the range (refused where it
+        /// is refused), and compares, orders and hashes as that string.
+        #[test]
+        fn a_part_is_the_slice(s in "[a-zñ\"\\\\ ]{0,12}", a in 0usize..16, b in 0usize..16, t in "[a-zñ]{0,3}") {
+            let base: Arc<str> = Arc::from(s.as_str());
+            let part = Text::part(&base, a..b);
+            prop_assert_eq!(part.as_ref().map(Text::as_str), s.get(a..b));
+            if let Some(p) = part {
+                let other = Text::from(t.as_str());
+                prop_assert_eq!(p == other, p.as_str() == t.as_str());
+                prop_assert_eq!(p.cmp(&other), p.as_str().cmp(t.as_str()));
+                let h = std::collections::hash_map::RandomState::new();
+                prop_assert_eq!(h.hash_one(&p), h.hash_one(p.as_str()));
+            }
+        }
+    }
 
     #[test]
     fn a_part_is_its_text_and_shares_the_buffer() {
