@@ -25,15 +25,16 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// An immutable, cheaply cloned string: `&base[start..end]`, or the whole
-/// of `base` when `end` is [`WHOLE`] (so a string of any length is held
-/// exactly, in 24 bytes like a `String`).
-///
-/// INVARIANT: unless `end` is [`WHOLE`], `start..end` is a range of `base`
-/// on character boundaries, checked where a part is made ([`Text::part`]);
-/// when `end` is [`WHOLE`], `start` is 0.
+/// An immutable, cheaply cloned string: a part of a shared buffer
+/// ([`Text::part`]) or a whole string (`From`), held in 24 bytes like a
+/// `String` whatever its length.
 #[derive(Clone)]
 pub struct Text {
+    // `&base[start..end]`, or the whole of `base` when `end` is `WHOLE`.
+    //
+    // INVARIANT: unless `end` is `WHOLE`, `start..end` is a range of
+    // `base` on character boundaries, checked where a part is made
+    // (`Text::part`); when `end` is `WHOLE`, `start` is 0.
     base: Arc<str>,
     start: u32,
     end: u32,
