@@ -64,7 +64,7 @@ pub struct RuleId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StrLit {
     /// The decoded value, shared: an escape-free literal parsed by the fast
-    /// parser points into one copy of its source file, and the checked
+    /// parser points into its (shared) source file, and the checked
     /// program's constants (one per entry of a list of thousands, in a
     /// large ruleset) point at the same text instead of copying it.
     pub value: Text,

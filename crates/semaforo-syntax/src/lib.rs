@@ -9,7 +9,8 @@
 //!
 //! - [`parse`]: source text -> [`ast::SourceFile`] (or [`Diagnostic`]s with
 //!   codes `E0001`..`E0009`, see `docs/diagnostics.md`). The grammar lives in
-//!   `grammar/semaforo.pest`.
+//!   `grammar/semaforo.pest`. [`parse_shared`] does the same on a source
+//!   the caller holds as an `Arc<str>`, which the tree's [`Text`]s share.
 //! - [`format()`]: [`ast::SourceFile`] -> canonical source text. Formatting is
 //!   idempotent, keeps every comment, and `parse(format(f))` equals `f` up to
 //!   spans (see [`ast::strip_spans`]).
@@ -79,7 +80,7 @@ pub use lines::LineIndex;
 pub use parser::{
     E_BAD_ESCAPE, E_CHAINED, E_INT_RANGE, E_INTERNAL, E_PARSER_LIMIT, E_SYNTAX, E_TOO_DEEP,
     E_TOO_LARGE, E_UNTERMINATED, MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, PEST_CALL_LIMIT,
-    parse, parse_with_pest,
+    parse, parse_shared, parse_with_pest,
 };
 pub use span::{Diagnostic, FileId, Label, Severity, Span, line_col};
 pub use text::Text;

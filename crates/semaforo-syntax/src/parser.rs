@@ -14,6 +14,7 @@
 //! - `escape`: string escapes, shared by both parsers.
 
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
 use pest::Parser as _;
 
@@ -99,6 +100,22 @@ pub const E_INTERNAL: &str = "E0009";
 /// assert_eq!(errors[0].code, "E0001");
 /// ```
 pub fn parse(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+    check_size(source, file)?;
+    parse_sized(&Arc::from(source), file)
+}
+
+/// [`parse`] of a source the caller already holds shared: the tree's
+/// texts (identifiers, rule ids, numbers, string literals without
+/// escapes) point into `source` instead of into a copy of it, so a caller
+/// that keeps the source (to show diagnostics, as `semaforo::Compiler`
+/// does) keeps it once.
+pub fn parse_shared(source: &Arc<str>, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+    check_size(source, file)?;
+    parse_sized(source, file)
+}
+
+/// [`parse`] after the size check.
+fn parse_sized(source: &Arc<str>, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
     // Valid input of ordinary depth is parsed right here by the fast path:
     // its recursion is one chain of frames per open bracket, so a bound of
     // `CALLER_NESTING` brackets keeps it within a few tens of KiB of the
@@ -106,7 +123,6 @@ pub fn parse(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> 
     // heap arena starts empty, and faulting in memory for a large tree
     // doubled the time of a 10,000-rule parse. Anything else (an error,
     // deeper nesting) goes to the thread below, which decides alone.
-    check_size(source, file)?;
     if let Some(parsed) = fast::parse_file_nested(source, file, CALLER_NESTING) {
         return Ok(parsed);
     }
@@ -178,7 +194,7 @@ const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// hand-written parser ([`fast`]), which does the pre-scan's work on the
 /// way; when it gives up (on any error, or anything it does not expect),
 /// the pre-scan and the pest parser, which report the diagnostics.
-fn parse_here(source: &str, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
+fn parse_here(source: &Arc<str>, file: FileId) -> Result<SourceFile, Vec<Diagnostic>> {
     check_size(source, file)?;
     if let Some(parsed) = fast::parse_file(source, file) {
         return Ok(parsed);
@@ -288,7 +304,7 @@ fn parse_rest(source: &str, file: FileId, start: usize) -> Option<(usize, pest::
     loop {
         let cut = prescan::nth_item_head_after(source, begin, items).unwrap_or(source.len());
         let chunk = source.get(begin..cut)?;
-        if fast::parse_file_nested(chunk, file, CALLER_NESTING).is_none() {
+        if fast::parse_file_nested(&Arc::from(chunk), file, CALLER_NESTING).is_none() {
             match Grammar::parse(R::file, chunk) {
                 Ok(_) => {}
                 Err(e) => {

@@ -7,16 +7,18 @@
 //! 100,000 identifiers, numbers and rule ids. Allocated one by one they were
 //! two thirds of the parse's heap allocations, and freeing them took as
 //! long as the parse. Each of them is a part of the source (a literal
-//! without escapes, that is), so the fast parser copies the source once
-//! into a shared buffer and every such text points into it: a clone is a
-//! reference count, as it was with `Arc<str>`.
+//! without escapes, that is), so the fast parser holds the source as one
+//! shared buffer (the caller's, with `parse_shared`) and every such text
+//! points into it: a clone is a reference count, as it was with
+//! `Arc<str>`.
 //!
 //! Equality, ordering, hashing, `Debug` and `Display` are those of the
 //! text, never of where it is stored.
 //!
 //! A part keeps its whole buffer alive: a checked program (which a
-//! compiled ruleset keeps for `explain`) holds one copy of its source,
-//! not one small allocation per literal. Where a text outlives its
+//! compiled ruleset keeps for `explain`) holds its source, the buffer
+//! the ruleset keeps anyway to show diagnostics, not one small
+//! allocation per literal. Where a text outlives its
 //! source for long and the source is large, copy it with
 //! `Text::from(t.as_str())`.
 

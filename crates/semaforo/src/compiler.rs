@@ -10,6 +10,7 @@ use semaforo_compile::lower::{Externals, TableRows, lower};
 use semaforo_plan::Date;
 use semaforo_syntax::{Diagnostic, FileId, Span};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The checked program with its warnings, or every diagnostic.
 type FrontEnd = Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>>;
@@ -50,7 +51,7 @@ enum TableData {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Compiler {
-    rules: Vec<(String, String)>,
+    rules: Vec<(String, Arc<str>)>,
     /// The day past which a rule's `review` date is reported (W0008).
     review_date: Option<semaforo_plan::Date>,
     lists: Vec<(String, Data)>,
@@ -114,7 +115,7 @@ impl Compiler {
         name: impl Into<String>,
         text: impl Into<String>,
     ) -> &mut Compiler {
-        self.rules.push((name.into(), text.into()));
+        self.rules.push((name.into(), Arc::from(text.into())));
         self
     }
 
@@ -252,8 +253,9 @@ impl Compiler {
         let mut files = Vec::new();
         let mut diagnostics = Vec::new();
         for (name, text) in &self.rules {
-            let id = sources.add(name.clone(), text.clone(), SourceKind::Rules);
-            match semaforo_syntax::parse(text, id) {
+            // The source is kept once: `sources` and the tree's texts share it.
+            let id = sources.add(name.clone(), Arc::clone(text), SourceKind::Rules);
+            match semaforo_syntax::parse_shared(text, id) {
                 Ok(f) => files.push(f),
                 Err(mut d) => diagnostics.append(&mut d),
             }
@@ -464,7 +466,7 @@ impl Compiler {
         externals.tables = tables.into_iter().collect();
         // The fingerprint hashes every source byte; for a large ruleset it
         // is computed on a second thread while the program is lowered.
-        let texts = || self.rules.iter().map(|(_, t)| t.as_str());
+        let texts = || self.rules.iter().map(|(_, t)| &**t);
         let print = || fingerprint(texts(), &externals.lists, &externals.tables);
         let large = texts().map(str::len).sum::<usize>() >= FINGERPRINT_THREAD_BYTES;
         let (lowered, fp) = std::thread::scope(|scope| {

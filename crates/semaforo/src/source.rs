@@ -1,7 +1,7 @@
 //! The texts a ruleset was compiled from, for rendering diagnostics.
 
 use semaforo_syntax::{FileId, LineIndex, Span};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// What a source is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,8 +20,9 @@ pub struct Source {
     /// The name shown in diagnostics, usually a path relative to where the
     /// command ran.
     pub name: String,
-    /// The text.
-    pub text: String,
+    /// The text, shared with the syntax tree parsed from it (see
+    /// `semaforo_syntax::parse_shared`), so a ruleset keeps it once.
+    pub text: Arc<str>,
     /// Rules, list or table.
     pub kind: SourceKind,
     /// Where the text's lines start, built on the first request for a
@@ -72,10 +73,10 @@ pub struct Sources {
 
 impl Sources {
     /// Adds a source and returns its id.
-    pub fn add(&mut self, name: String, text: String, kind: SourceKind) -> FileId {
+    pub fn add(&mut self, name: String, text: impl Into<Arc<str>>, kind: SourceKind) -> FileId {
         self.files.push(Source {
             name,
-            text,
+            text: text.into(),
             kind,
             lines: OnceLock::new(),
         });

@@ -204,7 +204,7 @@ impl CheckReport {
             if s.kind != SourceKind::Rules {
                 continue;
             }
-            if let Ok(f) = semaforo_syntax::parse(&s.text, id) {
+            if let Ok(f) = semaforo_syntax::parse_shared(&s.text, id) {
                 files.push(f);
             }
         }

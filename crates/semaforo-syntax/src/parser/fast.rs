@@ -51,7 +51,10 @@ use super::{MAX_EXPR_DEPTH, MAX_NESTING, decode_escape, off};
 /// space, strings hold no line break, and the brackets outside strings and
 /// comments are exactly the bracket tokens, so the comments, blank lines
 /// and nesting are those the pre-scan and `fmt::blank_lines` find.
-pub(super) fn parse_file(source: &str, file: FileId) -> Option<SourceFile> {
+///
+/// Every identifier, number, rule id and escape-free string literal of the
+/// tree is a [`Text`] part of `source`, which it shares.
+pub(super) fn parse_file(source: &Arc<str>, file: FileId) -> Option<SourceFile> {
     parse_file_nested(source, file, MAX_NESTING)
 }
 
@@ -59,7 +62,7 @@ pub(super) fn parse_file(source: &str, file: FileId) -> Option<SourceFile> {
 /// [`MAX_NESTING`]), which bounds its recursion: [`parse`](super::parse)
 /// first runs it on the caller's thread with a small bound.
 pub(super) fn parse_file_nested(
-    source: &str,
+    source: &Arc<str>,
     file: FileId,
     max_nesting: u32,
 ) -> Option<SourceFile> {
@@ -75,7 +78,7 @@ pub(super) fn parse_file_nested(
         blank_lines: Vec::new(),
         exprs: Vec::new(),
         lits: Vec::new(),
-        shared: Arc::from(source),
+        shared: Arc::clone(source),
     };
     p.skip();
     if p.b.starts_with("\u{FEFF}".as_bytes()) {
@@ -166,9 +169,9 @@ struct P<'s> {
     exprs: Vec<Expr>,
     /// The same for the literals of a `list` declaration.
     lits: Vec<Literal>,
-    /// One copy of the source, which the [`Text`] of every identifier,
-    /// rule id, number and escape-free string literal points into: one
-    /// allocation for the file instead of one per text.
+    /// The source, shared: the [`Text`] of every identifier, rule id,
+    /// number and escape-free string literal points into it, so no text
+    /// is an allocation of its own.
     shared: Arc<str>,
 }
 

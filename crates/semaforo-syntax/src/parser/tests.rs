@@ -43,7 +43,7 @@ mod differential {
         // pre-scan and `fmt::blank_lines`. Pest runs only when the fast
         // path accepted: there is nothing to compare when it steps aside
         // (most mutations), and pest is most of this test's time.
-        let Some(f) = fast::parse_file(src, file) else {
+        let Some(f) = fast::parse_file(&Arc::from(src), file) else {
             return false;
         };
         match parse_with_call_limit(src, file, PEST_CALL_LIMIT) {
@@ -237,5 +237,24 @@ mod differential {
             "not ".repeat(MAX_EXPR_DEPTH as usize + 1)
         );
         assert!(!agree(&deep));
+    }
+
+    #[test]
+    fn parse_shared_points_the_tree_into_the_callers_source() {
+        let source: Arc<str> = Arc::from(
+            "rule R-1 \"watch\" {\n  when importer in [\"IMP-7\", \"IMP-9\"] and value > 12.5\n  then score 5\n}\n",
+        );
+        let file = parse_shared(&source, FileId(0)).unwrap();
+        // The rule id, the title, two identifiers, two entries and two
+        // numbers (`12.5`, the score) hold the caller's buffer; nothing
+        // else does.
+        assert_eq!(Arc::strong_count(&source), 1 + 8);
+        assert_eq!(file, parse(&source, FileId(0)).unwrap());
+        drop(file);
+        assert_eq!(Arc::strong_count(&source), 1);
+        // Bad input is refused as by `parse`, and nothing is kept.
+        let bad: Arc<str> = Arc::from("rule R \"t\" { when ) }");
+        assert_eq!(parse_shared(&bad, FileId(0)).unwrap_err()[0].code, "E0001");
+        assert_eq!(Arc::strong_count(&bad), 1);
     }
 }

@@ -23,7 +23,7 @@ const TEXTS: &[&str] = &[
 fn positions_and_lines_agree_with_the_reference_walk() {
     for text in TEXTS {
         let mut sources = Sources::default();
-        let file = sources.add("t".into(), (*text).into(), SourceKind::Rules);
+        let file = sources.add("t".into(), *text, SourceKind::Rules);
         let source = sources.get(file).unwrap();
         for offset in 0..=text.len() as u32 + 2 {
             let span = Span::new(file, offset, offset);
@@ -47,5 +47,25 @@ fn positions_and_lines_agree_with_the_reference_walk() {
     assert_eq!(
         Sources::default().locate(Span::new(FileId(3), 0, 0)),
         ("<unknown>", 0, 0)
+    );
+}
+
+#[test]
+fn a_compiled_ruleset_keeps_its_rule_source_once() {
+    let src = "ruleset \"t\" version \"1\"\n\
+               schema declaration {\n  key id: text\n  origin: text\n}\n\
+               rule R1 \"origins\" { when origin in [\"CN\", \"HK\", \"VN\"] then score 5 }\n";
+    let mut c = semaforo::Compiler::new();
+    c.add_source("t.sem", src);
+    let rs = c.compile().unwrap();
+    // The compiler holds the source too; only the ruleset's holds count.
+    drop(c);
+    let kept = &rs.sources().get(FileId(0)).unwrap().text;
+    assert_eq!(&**kept, src);
+    // The checked program the ruleset keeps for `explain` points its
+    // texts into the very buffer `sources` holds, not into a copy.
+    assert!(
+        std::sync::Arc::strong_count(kept) > 1,
+        "the ruleset's texts do not share its source"
     );
 }
