@@ -256,5 +256,11 @@ mod differential {
         let bad: Arc<str> = Arc::from("rule R \"t\" { when ) }");
         assert_eq!(parse_shared(&bad, FileId(0)).unwrap_err()[0].code, "E0001");
         assert_eq!(Arc::strong_count(&bad), 1);
+        let huge: Arc<str> = Arc::from("#".repeat(MAX_SOURCE_BYTES + 1));
+        assert_eq!(
+            parse_shared(&huge, FileId(0)).unwrap_err()[0].code,
+            E_TOO_LARGE
+        );
+        assert_eq!(Arc::strong_count(&huge), 1);
     }
 }
